@@ -1,0 +1,2 @@
+//! `amazonq-sim` binary.
+fn main() {}

@@ -1,0 +1,1 @@
+//! claude-api gateway library: `serve(listener, config, shutdown)` is the one seam.

@@ -1,0 +1,2 @@
+//! `claude-server` binary.
+fn main() {}
