@@ -1,0 +1,1 @@
+//! claude-api persistence: one Store over SQLite, MySQL/MariaDB and PostgreSQL.
