@@ -1,1 +1,105 @@
-//! amazonq-sim: a simulator of Amazon Q, AWS SSO OIDC and Kiro auth (amazon-q-protocol.md §8).
+//! amazonq-sim: a simulator of Amazon Q (GenerateAssistantResponse in the Amazon Q and Kiro
+//! dialects, ListAvailableModels, GetUsageLimits, ListAvailableProfiles), AWS SSO OIDC and Kiro
+//! auth — amazon-q-protocol.md §8, including the Addendum's corrections.
+//!
+//! # Use
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use amazonq_sim::{AccountSpec, SimConfig, Simulator};
+//! let sim = Simulator::start(SimConfig::default()).await?;
+//! let tokens = sim.add_account(&AccountSpec { id: "a1".into(), ..Default::default() });
+//! // point OIDC, Kiro auth and Q base URLs at sim.base_url(); send `Bearer {tokens.access_token}`
+//! sim.fault_next_chat(Some("a1"), "drop-rst:3")?;
+//! # Ok(()) }
+//! ```
+//! One listener serves every host: `/client/register`, `/device_authorization`, `/token` (OIDC),
+//! `/refreshToken`, `/login`, `/oauth/token` (Kiro auth), `POST /` routed by `X-Amz-Target`,
+//! `POST /generateAssistantResponse`, `GET /ListAvailableModels`, `GET /getUsageLimits`, and the
+//! control API under `/__sim/` (loopback only unless configured).
+//!
+//! # Validation pipeline
+//! auth → content type → JSON (R22) → schema + R1–R21 → model → size → quota/rate. Each stage is a
+//! named switch (`PUT /__sim/rules {"R6": false}`); the check that rejected a request is named in
+//! the `x-sim-rule` response header (`auth`, `content-type`, `R1`…`R22`, `schema`, `model`, `size`,
+//! `quota`, `fault:<name>`, `directive`). R4 and R21 are off by default (Addendum: not service rules).
+//!
+//! # Directive grammar
+//! Without a queued script, the chat answer is driven by directive lines in the **current user
+//! message**. A directive is a line starting with `#` immediately followed by a known name;
+//! other lines (including Markdown `# headings`) are ordinary text. No directive → echo mode:
+//! `echo: model=<id> turns=<history+1> tools=<names or ->`.
+//!
+//! | line | effect |
+//! |---|---|
+//! | `#say <text>` | emit `<text>` (`\n` escapes become newlines) |
+//! | `#text <N>` | emit N deterministic filler tokens (`alpha beta gamma …`) |
+//! | `#split fixed <n>` \| `word` \| `char` \| `random <seed> <max>` | how following text is cut into events |
+//! | `#thinking <text>` | `<thinking>\n<text>\n</thinking>\n\n` before the answer |
+//! | `#thinking-tight` / `#thinking-split` / `#thinking-quoted <text>` | adversarial thinking shapes (no newlines; tags cut across events; quoted close tag inside) |
+//! | `#reasoning <text>` | a `reasoningContentEvent` |
+//! | `#tool [id=X] [fragments=K] [first-input] [stop-last] <name> <json…>` | a tool call whose raw JSON text is split into K `input` fragments; `first-input`: the start event carries the first fragment; `stop-last`: the stop event carries the last |
+//! | `#context <pct>` | `contextUsageEvent` |
+//! | `#metering <usage> [unit]` | `meteringEvent` |
+//! | `#metadata <in> <out>` | `metadataEvent.tokenUsage` |
+//! | `#followup <text>` / `#code-ref <url>` / `#links <url> <title>` / `#invalid-state <msg>` | the matching events |
+//! | `#message-metadata` | `messageMetadataEvent` |
+//! | `#unknown <eventType> <json>` | an event of an unknown type |
+//! | `#sleep <ms>` | pause between frames |
+//! | `#pace first=<ms> interval=<ms> chunk=<chars>` | pacing: time to first frame, interval between frames, text per frame |
+//! | `#bench frames=<N> interval=<ms> bytes=<n>` | benchmark mode: N identical text frames at a fixed interval |
+//! | `#fault <spec>[,<spec>…]` | faults (below) |
+//! | `#initial on\|off` | force `initial-response` (default: on for dialect Q, off for Kiro) |
+//! | `#echo` | add the echo summary to the other steps |
+//!
+//! Scripts can also be queued per account (`POST /__sim/scripts` with `{"account","directives"}` or a
+//! JSON [`Script`]); a queued script wins over directives.
+//!
+//! # Faults (§8.5)
+//! Queued with `POST /__sim/faults {"faults":["drop-rst:3"],"account"?,"operation"?,"count"?}`, sent
+//! opt-in as `x-sim-fault: a,b`, or as `#fault` directives. Names: `http:<row>` or just `<row>` for
+//! the §5.1 rows (`improperly-formed`, `input-too-long`, `invalid-model`, `bad-json`,
+//! `monthly-quota`, `bearer-invalid`, `suspended`, `feature-not-authorized`, `throttled`,
+//! `capacity`, `daily-quota`, `internal`, `high-load`, `unavailable`, `unauthorized`, `locked`);
+//! `exception:<k>`, `content-length-exceeded:<k>`, `error-frame:<k>` (after k frames);
+//! `drop:<k>` / `drop-rst:<k>` (FIN / RST after k frames), `drop-bytes:<b>` / `drop-bytes-rst:<b>`
+//! (mid-frame); `truncated-frame`; `corrupt-prelude-crc:<n>`, `corrupt-message-crc:<n>`,
+//! `corrupt-payload:<n>`; `bogus-length:small|huge|headers`; `exotic-headers`; `fragment:<size>`,
+//! `fragment-random:<seed>:<max>`, `coalesce`; `delay-first:<ms>`, `drip:<ms>`,
+//! `stall:<after>:<ms>`; `empty-200`; `duplicate-text`, `duplicate-tool`; `truncated-tool-json`,
+//! `non-object-tool-input:<json>`; `unknown-events`; `huge-frame:<bytes>`; and for OIDC / Kiro
+//! auth: `auth-500`, `auth-slow-down`, `auth-delay:<ms>`, `auth-reset`, `auth-malformed`.
+//! Throttle bursts, expiring tokens, revoked refresh tokens and mid-pool suspension are account
+//! state (`throttle_first`, TTLs + clock, `revoke-refresh`, `suspend_after`).
+
+pub mod account_api;
+pub mod accounts;
+pub mod authfaults;
+pub mod chat;
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod errors;
+pub mod faults;
+pub mod frames;
+mod gate;
+mod handle;
+pub mod ids;
+pub mod kiro_auth;
+pub mod log;
+pub mod oidc;
+pub mod plan;
+pub mod render;
+mod routes;
+pub mod script;
+pub mod server;
+pub mod state;
+pub mod validate;
+
+pub use accounts::{Account, AccountTokens};
+pub use config::{AccountSpec, AuthKind, Rotation, SimConfig};
+pub use control::{AccountPatch, ControlError, Stats};
+pub use faults::{Fault, QueuedFault};
+pub use log::{LogEntry, LogFilter};
+pub use render::Dialect;
+pub use script::{Script, Step};
+pub use server::{SimHandle, Simulator, StartError};

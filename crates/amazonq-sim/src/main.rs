@@ -1,2 +1,54 @@
-//! `amazonq-sim` binary.
-fn main() {}
+//! `amazonq-sim` binary: `amazonq-sim --listen 127.0.0.1:PORT [--config FILE]`.
+//! Prints its base URLs, serves until SIGINT/SIGTERM, then shuts down gracefully.
+
+use amazonq_sim::{SimConfig, Simulator};
+use clap::Parser;
+
+/// Simulator of Amazon Q, AWS SSO OIDC and Kiro auth (loopback use).
+#[derive(Debug, Parser)]
+#[command(name = "amazonq-sim", version)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:62399")]
+    listen: String,
+    /// YAML/JSON config file (accounts, models, limits, rules, pacing).
+    #[arg(long)]
+    config: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    let args = Args::parse();
+    let mut config = match &args.config {
+        Some(p) => SimConfig::from_file(p)?,
+        None => SimConfig::default(),
+    };
+    config.listen = Some(args.listen.clone());
+    let accounts = config.accounts.len();
+    let sim = Simulator::start(config).await?;
+    let base = sim.base_url();
+    // Machine-readable first line, then a human summary.
+    println!("amazonq-sim listening on {base}");
+    println!("  oidc:       {base}  (/client/register, /device_authorization, /token)");
+    println!("  kiro auth:  {base}  (/refreshToken, /login, /oauth/token)");
+    println!("  q (chat):   {base}  (POST / with X-Amz-Target, POST /generateAssistantResponse)");
+    println!("  control:    {base}/__sim/  ({accounts} configured accounts)");
+    for a in sim.accounts() {
+        println!("  account {} ({:?})", a.id, a.kind);
+    }
+    wait_for_signal().await?;
+    eprintln!("amazonq-sim: shutting down");
+    sim.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

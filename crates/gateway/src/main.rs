@@ -1,2 +1,183 @@
-//! `claude-server` binary.
-fn main() {}
+//! `claude-server`: parses the command line, initialises logging and calls the library.
+//!
+//! ```text
+//! claude-server [--config PATH] [serve]          run the gateway (default)
+//! claude-server backup --to FILE                 consistent online copy of the SQLite database
+//! claude-server accounts import FILE             import accounts (any supported document)
+//! claude-server accounts export FILE             write this project's export document
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use gateway::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "claude-server", version = gateway::VERSION, about = "OpenAI and Anthropic APIs over Amazon Q accounts")]
+struct Cli {
+    /// Configuration file (default: config.yaml beside the binary).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway (the default).
+    Serve,
+    /// Write a consistent online backup of the SQLite database.
+    Backup {
+        /// Target file (must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Import or export accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountsCommand {
+    /// Import accounts from a JSON document (export, list, Kiro token file, Q CLI pair).
+    Import {
+        /// The document.
+        file: PathBuf,
+    },
+    /// Export all accounts, secrets included, to a JSON file (mode 0600).
+    Export {
+        /// Target file.
+        file: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    init_tracing(config.debug);
+    // One TLS provider for every outbound client (reqwest is built without one).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))
+}
+
+fn init_tracing(debug: bool) {
+    let default = if debug {
+        "debug,hyper=info,sqlx=warn"
+    } else {
+        "info,sqlx=warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Backup { to } => {
+            let store = gateway::open_store(&config).await?;
+            store
+                .backup_sqlite_to(&to)
+                .await
+                .with_context(|| format!("backup to {}", to.display()))?;
+            store.close().await?;
+            eprintln!("backup written to {}", to.display());
+            Ok(())
+        }
+        Command::Accounts(AccountsCommand::Import { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let doc: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", file.display()))?;
+            let store = gateway::open_store(&config).await?;
+            let entries = gateway::api::admin::transfer::decode(&doc)?;
+            let result = gateway::api::admin::transfer::store_all(&store, entries).await;
+            store.close().await?;
+            for r in &result.rejected {
+                eprintln!("entry {}: {}", r.index, r.error);
+            }
+            eprintln!(
+                "imported {} account(s), rejected {}",
+                result.created.len(),
+                result.rejected.len()
+            );
+            Ok(())
+        }
+        Command::Accounts(AccountsCommand::Export { file }) => {
+            let store = gateway::open_store(&config).await?;
+            let doc = gateway::api::admin::transfer::export(&store).await?;
+            store.close().await?;
+            write_private(&file, &serde_json::to_vec_pretty(&doc)?)?;
+            let n = doc["accounts"].as_array().map_or(0, Vec::len);
+            eprintln!(
+                "exported {n} account(s) to {} (contains secrets)",
+                file.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let addr = config.listen_addr();
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr} (server.host/server.port, env PORT)"))?;
+    let port = listener.local_addr()?.port();
+    eprintln!("claude-server {}", gateway::VERSION);
+    eprintln!("  console:  http://localhost:{port}/");
+    eprintln!("  API:      http://localhost:{port}/v1");
+    eprintln!(
+        "  data:     {} ({})",
+        config.data_dir().display(),
+        config.database_type().as_str()
+    );
+    gateway::serve(listener, config, shutdown_signal()).await
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(bytes)?;
+    Ok(())
+}

@@ -1,1 +1,59 @@
-//! claude-api persistence: one Store over SQLite, MySQL/MariaDB and PostgreSQL.
+//! claude-api persistence: one [`Store`] over SQLite, MySQL/MariaDB and PostgreSQL (issue 7,
+//! "Storage" and "Request log"; the account fields of issue 4; `shared/ARCHITECTURE.md` Storage).
+//!
+//! # Why sea-orm
+//! `shared/research/crates.md` §3.3 measured both options against the three real servers. sqlx's
+//! `Any` driver does not rewrite placeholders (`?` fails on PostgreSQL, `$1` fails on MySQL), only
+//! carries bool/int/float/text/bytes, and needs a migration folder per backend. sea-orm 2.0.4 ran
+//! one unchanged code path — connect by URL, build statements, insert and read back — on all
+//! three: statements are built as ASTs and rendered per backend with the right placeholders and
+//! quoting, and every value is a bound parameter. So this crate has one implementation of every
+//! query; the only backend-specific lines are the migration lock, the integer type name in `CAST`
+//! and the SQLite pragmas/backup, each marked where it happens.
+//!
+//! # Layout
+//! - [`connect`](Store::connect) picks the backend from the URL, applies pragmas and pool size,
+//!   and runs the migrations of `migrate.rs` (own version table, see there for why).
+//! - Domain modules each own their records and `impl Store` methods: `accounts`, `keys`,
+//!   `settings`, `ips`, `sessions`, `audit`, `logs` (+ `stats`), plus the request-log batch
+//!   writer in `writer`, encryption in `crypto`, and the SQLite online backup in `backup`.
+//! - Timestamps are epoch milliseconds in the database (`time.rs` says why) and
+//!   `DateTime<Utc>` in the API; JSON values are stored as text.
+
+mod accounts;
+mod audit;
+mod backup;
+mod connect;
+mod crypto;
+mod entity;
+mod error;
+mod ipnet;
+mod ips;
+mod keys;
+mod logs;
+mod migrate;
+mod page;
+mod sessions;
+mod settings;
+mod stats;
+mod time;
+mod writer;
+
+pub use accounts::{
+    Account, AccountFilter, AccountPatch, AccountStatus, AuthMethod, ClientRegistration,
+    DEFAULT_REGION, NewAccount, Quota, TokenUpdate,
+};
+pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
+pub use connect::{Backend, Store, StoreConfig};
+pub use crypto::{Cipher, KEY_LEN, Secret};
+pub use error::StoreError;
+pub use ipnet::IpBlock;
+pub use ips::BlockedIp;
+pub use keys::{ApiKey, ApiKeyPatch, NewApiKey, hash_secret};
+pub use logs::{LogFilter, MAX_BODY_BYTES, NewRequestLog, RequestLog};
+pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
+pub use page::Page;
+pub use sessions::AdminSession;
+pub use settings::{DEFAULT_ADMIN_PASSWORD, SettingName, Settings};
+pub use stats::{GroupStats, HourStats, LogStats, Percentiles, StatsRange};
+pub use writer::{LogSender, LogWriter, LogWriterConfig, LogWriterReport};

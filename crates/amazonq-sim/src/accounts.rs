@@ -1,0 +1,237 @@
+//! In-memory account and token registry (amazon-q-protocol.md §8.2 "token registry shared with the
+//! q fake", §8.4 stages 1 and 6, §8.6 counters).
+//!
+//! An account owns its usage counters and limits; access and refresh tokens point at accounts.
+//! All times are judged against [`crate::clock::SimClock`] milliseconds passed in by the caller,
+//! which keeps this module free of I/O and globally-read clocks.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::config::{AccountSpec, AuthKind, Rotation};
+use crate::ids::Ids;
+
+/// Length of generated refresh tokens: real ones are long opaque strings and peers reject < 100 chars.
+pub const REFRESH_TOKEN_LEN: usize = 180;
+const ACCESS_TOKEN_LEN: usize = 120;
+
+/// One simulated upstream account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub kind: AuthKind,
+    pub user_id: String,
+    pub email: String,
+    pub profile_arn: Option<String>,
+    pub access_ttl_s: Option<i64>,
+    pub rotation: Option<Rotation>,
+    pub suspended: bool,
+    pub suspend_after: Option<u64>,
+    pub monthly_limit: Option<u64>,
+    /// Accepted chat requests this month (feeds GetUsageLimits).
+    pub usage: u64,
+    pub rpm_limit: Option<u32>,
+    /// Chat requests still to be answered with 429 (throttle burst).
+    pub throttle_next: u32,
+    pub models: Option<Vec<String>>,
+    pub default_model: Option<String>,
+    /// OIDC client this account's refresh tokens belong to (Builder ID / IdC).
+    pub client_id: Option<String>,
+    /// Number of refresh calls that reached this account (successful or not).
+    pub refresh_calls: u64,
+    /// Chat requests that passed authentication.
+    pub chat_calls: u64,
+    /// Clock ms of recent chat requests, for the RPM window.
+    #[serde(skip)]
+    pub recent: VecDeque<i64>,
+}
+
+/// What an access token resolves to.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub account: String,
+    pub expires_at_ms: i64,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    pub account: String,
+    /// OIDC client that may redeem it (None for Kiro social tokens).
+    pub client_id: Option<String>,
+    pub revoked: bool,
+}
+
+/// Tokens handed out for an account (returned by `add_account` and the control API).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountTokens {
+    pub account: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_at_ms: i64,
+    pub expires_in: i64,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub profile_arn: Option<String>,
+}
+
+/// Outcome of resolving a bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    Ok(String),
+    /// Missing, unknown, expired or revoked: 403 "bearer token … invalid".
+    Invalid,
+    /// Known account, suspended: 403 TEMPORARILY_SUSPENDED.
+    Suspended(String),
+}
+
+/// Accounts plus the two token tables.
+#[derive(Debug, Default)]
+pub struct Accounts {
+    pub accounts: HashMap<String, Account>,
+    pub access: HashMap<String, AccessToken>,
+    pub refresh: HashMap<String, RefreshToken>,
+}
+
+impl Accounts {
+    /// Creates (or replaces) an account from a spec and mints its first token pair.
+    pub fn create(&mut self, spec: &AccountSpec, ids: &Ids, now_ms: i64, default_ttl_s: i64, client_id: Option<String>) -> AccountTokens {
+        let id = if spec.id.is_empty() { format!("acct-{}", &ids.uuid()[..8]) } else { spec.id.clone() };
+        let user_id = format!("{:012}", ids.next_u64() % 1_000_000_000_000);
+        let account = Account {
+            id: id.clone(),
+            kind: spec.kind,
+            email: spec.email.clone().unwrap_or_else(|| format!("{id}@sim.invalid")),
+            user_id,
+            profile_arn: spec.profile_arn.clone().or_else(|| {
+                (spec.kind == AuthKind::Social)
+                    .then(|| "arn:aws:codewhisperer:us-east-1:699475941385:profile/SIMSOCIAL".to_owned())
+            }),
+            access_ttl_s: spec.access_ttl_s,
+            rotation: spec.rotation,
+            suspended: spec.suspended,
+            suspend_after: spec.suspend_after,
+            monthly_limit: spec.monthly_limit,
+            usage: spec.usage,
+            rpm_limit: spec.rpm_limit,
+            throttle_next: spec.throttle_first,
+            models: spec.models.clone(),
+            default_model: spec.default_model.clone(),
+            client_id: client_id.clone(),
+            refresh_calls: 0,
+            chat_calls: 0,
+            recent: VecDeque::new(),
+        };
+        let ttl = account.access_ttl_s.unwrap_or(default_ttl_s);
+        let profile_arn = account.profile_arn.clone();
+        self.accounts.insert(id.clone(), account);
+        let access = spec.access_token.clone().unwrap_or_else(|| mint_access(ids));
+        let refresh = spec.refresh_token.clone().unwrap_or_else(|| mint_refresh(ids));
+        self.access.insert(access.clone(), AccessToken { account: id.clone(), expires_at_ms: now_ms + ttl * 1000, revoked: false });
+        self.refresh.insert(refresh.clone(), RefreshToken { account: id.clone(), client_id: client_id.clone(), revoked: false });
+        AccountTokens {
+            account: id,
+            access_token: access,
+            refresh_token: refresh,
+            expires_at_ms: now_ms + ttl * 1000,
+            expires_in: ttl,
+            client_id,
+            client_secret: None,
+            profile_arn,
+        }
+    }
+
+    /// Resolves `Authorization: Bearer <token>`.
+    pub fn authenticate(&self, bearer: Option<&str>, now_ms: i64) -> AuthOutcome {
+        let Some(tok) = bearer.and_then(|t| self.access.get(t)) else { return AuthOutcome::Invalid };
+        if tok.revoked || now_ms >= tok.expires_at_ms {
+            return AuthOutcome::Invalid;
+        }
+        match self.accounts.get(&tok.account) {
+            Some(a) if a.suspended => AuthOutcome::Suspended(a.id.clone()),
+            Some(a) => AuthOutcome::Ok(a.id.clone()),
+            None => AuthOutcome::Invalid,
+        }
+    }
+
+    /// Mints a new access token for `account` and applies the rotation policy to `old_refresh`.
+    /// Returns `(access, expires_in, refresh to report)`.
+    pub fn refresh(&mut self, account: &str, old_refresh: &str, ids: &Ids, now_ms: i64, default_ttl_s: i64, default_rotation: Rotation) -> Option<(String, i64, Option<String>)> {
+        let acct = self.accounts.get(account)?;
+        let ttl = acct.access_ttl_s.unwrap_or(default_ttl_s);
+        let rotation = acct.rotation.unwrap_or(default_rotation);
+        let client_id = acct.client_id.clone();
+        let access = mint_access(ids);
+        self.access.insert(access.clone(), AccessToken { account: account.to_owned(), expires_at_ms: now_ms + ttl * 1000, revoked: false });
+        let reported = match rotation {
+            Rotation::Rotate => {
+                if let Some(old) = self.refresh.get_mut(old_refresh) {
+                    old.revoked = true;
+                }
+                let new = mint_refresh(ids);
+                let client_id = self.refresh.get(old_refresh).and_then(|r| r.client_id.clone()).or(client_id);
+                self.refresh.insert(new.clone(), RefreshToken { account: account.to_owned(), client_id, revoked: false });
+                Some(new)
+            }
+            Rotation::Keep => Some(old_refresh.to_owned()),
+            Rotation::Omit => None,
+        };
+        Some((access, ttl, reported))
+    }
+
+    /// Revokes every refresh token of an account ("revoked refresh token" fault).
+    pub fn revoke_refresh(&mut self, account: &str) -> usize {
+        let mut n = 0;
+        for r in self.refresh.values_mut().filter(|r| r.account == account && !r.revoked) {
+            r.revoked = true;
+            n += 1;
+        }
+        n
+    }
+
+    /// Expires every access token of an account right now ("expired token between turns").
+    pub fn expire_access(&mut self, account: &str, now_ms: i64) -> usize {
+        let mut n = 0;
+        for t in self.access.values_mut().filter(|t| t.account == account && t.expires_at_ms > now_ms) {
+            t.expires_at_ms = now_ms;
+            n += 1;
+        }
+        n
+    }
+}
+
+pub fn mint_access(ids: &Ids) -> String {
+    ids.token("aoaAAAAA", ACCESS_TOKEN_LEN)
+}
+
+pub fn mint_refresh(ids: &Ids) -> String {
+    ids.token("aorAAAAA", REFRESH_TOKEN_LEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_expire_rotate_and_revoke() {
+        let ids = Ids::new(1);
+        let mut a = Accounts::default();
+        let spec = AccountSpec { id: "a1".into(), access_ttl_s: Some(10), ..AccountSpec::default() };
+        let t = a.create(&spec, &ids, 0, 3600, None);
+        assert!(t.refresh_token.len() > 100);
+        assert_eq!(a.authenticate(Some(&t.access_token), 9_999), AuthOutcome::Ok("a1".into()));
+        assert_eq!(a.authenticate(Some(&t.access_token), 10_000), AuthOutcome::Invalid);
+        assert_eq!(a.authenticate(None, 0), AuthOutcome::Invalid);
+        let (acc2, ttl, new_rt) = a.refresh("a1", &t.refresh_token, &ids, 20_000, 3600, Rotation::Rotate).unwrap();
+        assert_eq!(ttl, 10);
+        assert_eq!(a.authenticate(Some(&acc2), 20_001), AuthOutcome::Ok("a1".into()));
+        assert!(a.refresh[&t.refresh_token].revoked);
+        let new_rt = new_rt.unwrap();
+        assert!(!a.refresh[&new_rt].revoked);
+        assert_eq!(a.revoke_refresh("a1"), 1);
+        a.accounts.get_mut("a1").unwrap().suspended = true;
+        assert_eq!(a.authenticate(Some(&acc2), 20_001), AuthOutcome::Suspended("a1".into()));
+    }
+}

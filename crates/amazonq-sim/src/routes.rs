@@ -1,0 +1,148 @@
+//! Router and cross-cutting layers: request log, `x-amzn-requestid` on every response, the
+//! optional `x-amzn-ErrorType` suffix (amazon-q-protocol.md §8.1), and the loopback guard of the
+//! control API.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+
+use crate::config::ErrorTypeSuffix;
+use crate::errors::{ERROR_TYPE, QError, SIM_RULE};
+use crate::log::{LogEntry, LogMeta};
+use crate::render::Dialect;
+use crate::server::ConnInfo;
+use crate::state::Shared;
+use crate::{account_api, chat, control, kiro_auth, oidc};
+
+const MAX_BODY: usize = 256 * 1024 * 1024;
+const TYPE_SUFFIX: &str = ":http://internal.amazon.com/coral/com.amazon.aws.codewhisperer/";
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", post(q_root))
+        .route("/generateAssistantResponse", post(chat_kiro))
+        .route("/ListAvailableModels", get(account_api::models_get))
+        .route("/getUsageLimits", get(account_api::usage_get))
+        .route("/client/register", post(oidc::register))
+        .route("/device_authorization", post(oidc::device_authorization))
+        .route("/token", post(oidc::token))
+        .route("/device", get(oidc::device_page))
+        .route("/refreshToken", post(kiro_auth::refresh))
+        .route("/oauth/token", post(kiro_auth::exchange))
+        .route("/login", get(kiro_auth::login))
+        .nest("/__sim", control::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), layer))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(shared)
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, [("content-type", "application/json")], r#"{"message":"Not Found"}"#).into_response()
+}
+
+async fn q_root(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<ConnInfo>, headers: HeaderMap, body: Bytes) -> Response {
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (service, op) = target.split_once('.').unwrap_or((target, ""));
+    match (service, op) {
+        ("AmazonCodeWhispererStreamingService", "GenerateAssistantResponse") => chat::chat(&s, &ci, &headers, &body, Dialect::Q),
+        ("AmazonCodeWhispererService", "ListAvailableModels") => account_api::models_q(&s, &headers, &body),
+        ("AmazonCodeWhispererService", "GetUsageLimits") => account_api::usage_q(&s, &headers),
+        ("AmazonCodeWhispererService", "ListAvailableProfiles") => account_api::profiles_q(&s, &headers, &body),
+        ("AmazonCodeWhispererService", "GetProfile") => account_api::profile_q(&s, &headers, &body),
+        _ => {
+            let msg = format!("Unknown operation {target}");
+            let mut r = QError::new(400, "UnknownOperationException", &msg, None).rule("target").into_response(Dialect::Q);
+            r.extensions_mut().insert(LogMeta { operation: "unknown", ..LogMeta::default() });
+            r
+        }
+    }
+}
+
+async fn chat_kiro(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<ConnInfo>, headers: HeaderMap, body: Bytes) -> Response {
+    chat::chat(&s, &ci, &headers, &body, Dialect::Kiro)
+}
+
+fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
+    h.iter().map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+}
+
+/// Logs the request, stamps request id / error-type suffix, guards `/__sim/`.
+async fn layer(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<ConnInfo>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if path == "/__sim" || path.starts_with("/__sim/") {
+        let allowed = ci.remote.ip().is_loopback() || s.reg().config.control_non_loopback;
+        if !allowed {
+            return not_found().await;
+        }
+        return with_request_id(&s, next.run(req).await);
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "body too large").into_response();
+    };
+    let (log_bodies, at_ms) = (s.reg().config.log_bodies, s.clock.now_ms());
+    let mut entry = LogEntry {
+        seq: 0,
+        at_ms,
+        method: parts.method.to_string(),
+        path,
+        query: parts.uri.query().map(str::to_owned),
+        headers: header_pairs(&parts.headers),
+        body: log_bodies.then(|| String::from_utf8_lossy(&bytes).into_owned()),
+        json: if log_bodies { serde_json::from_slice(&bytes).ok() } else { None },
+        operation: String::new(),
+        account: None,
+        status: 0,
+        rule: None,
+        faults: Vec::new(),
+    };
+    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let resp = with_request_id(&s, resp);
+    entry.status = resp.status().as_u16();
+    entry.rule = resp.headers().get(SIM_RULE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(meta) = resp.extensions().get::<LogMeta>() {
+        meta.operation.clone_into(&mut entry.operation);
+        entry.account.clone_from(&meta.account);
+        entry.faults.clone_from(&meta.faults);
+    } else {
+        "other".clone_into(&mut entry.operation);
+    }
+    let mut reg = s.reg();
+    reg.log_seq += 1;
+    entry.seq = reg.log_seq;
+    let limit = reg.config.log_limit.max(1);
+    while reg.log.len() >= limit {
+        reg.log.pop_front();
+    }
+    reg.log.push_back(entry);
+    resp
+}
+
+fn with_request_id(s: &Shared, mut resp: Response) -> Response {
+    let rid = s.ids.uuid();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Some(t) = h.get(ERROR_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned) {
+        let n = s.errors_sent.fetch_add(1, Ordering::Relaxed);
+        let suffix = match s.reg().config.chat.error_type_suffix {
+            ErrorTypeSuffix::Never => false,
+            ErrorTypeSuffix::Always => true,
+            ErrorTypeSuffix::Alternate => n % 2 == 1,
+        };
+        if suffix && let Ok(v) = HeaderValue::from_str(&format!("{t}{TYPE_SUFFIX}")) {
+            h.insert(ERROR_TYPE, v);
+        }
+    }
+    resp
+}

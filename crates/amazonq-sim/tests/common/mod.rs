@@ -1,0 +1,102 @@
+//! Shared helpers for the simulator's integration tests: a started simulator, an HTTP client,
+//! request bodies and an independent event-stream decoder (`aws-smithy-eventstream`).
+#![allow(dead_code)]
+
+use amazonq_sim::{AccountSpec, AccountTokens, SimConfig, SimHandle, Simulator};
+use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
+use aws_smithy_types::event_stream::{HeaderValue, Message};
+use bytes::{BufMut, BytesMut};
+use serde_json::{Value, json};
+
+pub const Q_TARGET: &str = "AmazonCodeWhispererStreamingService.GenerateAssistantResponse";
+
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+pub async fn start(config: SimConfig) -> SimHandle {
+    Simulator::start(config).await.unwrap()
+}
+
+/// A simulator with one Builder ID account `a1`.
+pub async fn start_with_account() -> (SimHandle, AccountTokens) {
+    let sim = start(SimConfig::default()).await;
+    let t = sim.add_account(&AccountSpec { id: "a1".into(), ..AccountSpec::default() });
+    (sim, t)
+}
+
+/// A minimal valid body whose current message says `text`.
+pub fn body(text: &str) -> Value {
+    json!({"conversationState": {
+        "conversationId": "conv-1",
+        "chatTriggerType": "MANUAL",
+        "currentMessage": {"userInputMessage": {"content": text, "origin": "CLI", "modelId": "claude-sonnet-4.5"}}
+    }})
+}
+
+/// `POST /` in dialect Q.
+pub async fn chat_q(c: &reqwest::Client, sim: &SimHandle, token: &str, body: &Value) -> reqwest::Response {
+    c.post(format!("{}/", sim.base_url()))
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", Q_TARGET)
+        .header("authorization", format!("Bearer {token}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `POST /generateAssistantResponse` in dialect K.
+pub async fn chat_k(c: &reqwest::Client, sim: &SimHandle, token: &str, body: &Value) -> reqwest::Response {
+    c.post(format!("{}/generateAssistantResponse", sim.base_url()))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Decodes a whole body with aws-smithy-eventstream, feeding it `chunk` bytes at a time.
+pub fn decode(bytes: &[u8], chunk: usize) -> Result<Vec<Message>, String> {
+    let mut dec = MessageFrameDecoder::new();
+    let mut buf = BytesMut::new();
+    let mut out = Vec::new();
+    for piece in bytes.chunks(chunk.max(1)) {
+        buf.put_slice(piece);
+        loop {
+            match dec.decode_frame(&mut buf).map_err(|e| format!("{e:?}"))? {
+                DecodedFrame::Complete(m) => out.push(m),
+                DecodedFrame::Incomplete => break,
+            }
+        }
+    }
+    if !buf.is_empty() {
+        return Err(format!("{} trailing bytes", buf.len()));
+    }
+    Ok(out)
+}
+
+pub fn header<'a>(m: &'a Message, name: &str) -> Option<&'a str> {
+    m.headers().iter().find(|h| h.name().as_str() == name).and_then(|h| match h.value() {
+        HeaderValue::String(s) => Some(s.as_str()),
+        _ => None,
+    })
+}
+
+pub fn event_type(m: &Message) -> String {
+    header(m, ":event-type").or_else(|| header(m, ":exception-type")).unwrap_or("").to_owned()
+}
+
+pub fn payload(m: &Message) -> Value {
+    serde_json::from_slice(m.payload()).unwrap_or(Value::Null)
+}
+
+/// Concatenated `assistantResponseEvent` text.
+pub fn text_of(msgs: &[Message]) -> String {
+    msgs.iter()
+        .filter(|m| event_type(m) == "assistantResponseEvent")
+        .filter_map(|m| payload(m).get("content").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}

@@ -1,0 +1,210 @@
+//! Table-driven test: every row of the spec §5.1 table, plus the Addendum's
+//! dialect variants, from raw status/header/body to an [`ErrorClass`].
+
+use super::*;
+
+const MONTHLY: ErrorClass = ErrorClass::QuotaExhausted {
+    resets_at: None,
+    period: QuotaPeriod::Monthly,
+};
+
+fn bad(message: &str) -> ErrorClass {
+    ErrorClass::BadRequest {
+        message: message.into(),
+    }
+}
+
+#[test]
+fn every_row_of_the_spec_table() {
+    let suspended = r#"{"message":"Your User ID (u-123) temporarily is suspended. We've locked your account as a security precaution. To restore access, please contact our support team.","reason":"TEMPORARILY_SUSPENDED"}"#;
+    // (status, x-amzn-ErrorType, body, expected)
+    let rows: Vec<(u16, Option<&str>, &str, ErrorClass)> = vec![
+        (
+            400,
+            Some("ValidationException"),
+            r#"{"message":"Improperly formed request.","reason":null}"#,
+            bad("Improperly formed request."),
+        ),
+        (
+            400,
+            Some("ValidationException"),
+            r#"{"message":"Input is too long.","reason":"CONTENT_LENGTH_EXCEEDS_THRESHOLD"}"#,
+            ErrorClass::ContextTooLong,
+        ),
+        (
+            400,
+            Some("ValidationException"),
+            r#"{"message":"Invalid model. Please select a different model to continue.","reason":"INVALID_MODEL_ID"}"#,
+            ErrorClass::InvalidModel,
+        ),
+        (
+            400,
+            Some("ValidationException"),
+            r#"{"message":"The request body is not valid JSON.","reason":null}"#,
+            bad("The request body is not valid JSON."),
+        ),
+        (
+            402,
+            None,
+            r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+            MONTHLY,
+        ),
+        (
+            403,
+            Some("AccessDeniedException"),
+            r#"{"message":"The bearer token included in the request is invalid.","reason":null}"#,
+            ErrorClass::NeedsRefresh,
+        ),
+        (
+            403,
+            Some("AccessDeniedException"),
+            suspended,
+            ErrorClass::Suspended,
+        ),
+        (
+            403,
+            Some("AccessDeniedException"),
+            r#"{"message":"User is not authorized to access this feature.","reason":null}"#,
+            ErrorClass::Forbidden,
+        ),
+        (
+            429,
+            Some("ThrottlingException"),
+            r#"{"message":"Too many requests, please wait before trying again.","reason":null}"#,
+            ErrorClass::Throttled { retry_after: None },
+        ),
+        (
+            429,
+            Some("ThrottlingException"),
+            r#"{"message":"Maximum com.amazon.aws.codewhisperer.streaming.GenerateAssistantResponse reached for this month.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+            MONTHLY,
+        ),
+        (
+            429,
+            Some("ThrottlingException"),
+            r#"{"message":"I am experiencing high traffic, please try again shortly.","reason":"INSUFFICIENT_MODEL_CAPACITY"}"#,
+            ErrorClass::ModelUnavailable,
+        ),
+        (
+            429,
+            Some("ThrottlingException"),
+            r#"{"message":"You've reached your daily usage limit. Please try again tomorrow.","reason":"DAILY_REQUEST_COUNT"}"#,
+            ErrorClass::QuotaExhausted {
+                resets_at: None,
+                period: QuotaPeriod::Daily,
+            },
+        ),
+        (
+            500,
+            Some("InternalServerException"),
+            r#"{"message":"Encountered an unexpected error when processing the request, please try again.","reason":null}"#,
+            ErrorClass::Transient,
+        ),
+        (
+            500,
+            None,
+            r#"{"message":"Encountered unexpectedly high load when processing the request, please try again."}"#,
+            ErrorClass::ModelUnavailable,
+        ),
+        (
+            500,
+            Some("ServiceUnavailableException"),
+            r#"{"message":"The service is temporarily unavailable. Please try again later."}"#,
+            ErrorClass::Transient,
+        ),
+        (
+            503,
+            Some("ServiceUnavailableException"),
+            r#"{"message":"The service is temporarily unavailable. Please try again later."}"#,
+            ErrorClass::Transient,
+        ),
+        (
+            401,
+            None,
+            r#"{"message":"Unauthorized"}"#,
+            ErrorClass::NeedsRefresh,
+        ),
+        (423, None, r#"{"message":"Locked"}"#, ErrorClass::Suspended),
+    ];
+    for (status, header, body, expected) in rows {
+        let err = HttpError::from_parts(status, header, None, None, body.as_bytes());
+        assert_eq!(err.class, expected, "row {status} {header:?} {body}");
+    }
+}
+
+#[test]
+fn addendum_dialect_variants() {
+    // Amazon Q dialect: type only in the body's __type, JSON 1.0 error body.
+    let q = HttpError::from_parts(
+        400,
+        None,
+        None,
+        Some("req-1".into()),
+        br#"{"__type":"com.amazon.aws.codewhisperer#ThrottlingException","message":"Maximum reached for this month.","reason":"MONTHLY_REQUEST_COUNT"}"#,
+    );
+    assert_eq!(
+        q.class, MONTHLY,
+        "the CLI's unit test uses 400 for the monthly quota"
+    );
+    assert_eq!(q.error_type.as_deref(), Some("ThrottlingException"));
+    assert_eq!(q.request_id.as_deref(), Some("req-1"));
+    // Suspension by wording alone (no reason).
+    let s = HttpError::from_parts(
+        403,
+        None,
+        None,
+        None,
+        br#"{"message":"Your account is temporarily suspended."}"#,
+    );
+    assert_eq!(s.class, ErrorClass::Suspended);
+    // A header with a URL suffix is sanitized; Retry-After is kept.
+    let t = HttpError::from_parts(
+        429,
+        Some("ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.service/"),
+        Some("7"),
+        None,
+        b"{}",
+    );
+    assert_eq!(t.error_type.as_deref(), Some("ThrottlingException"));
+    assert_eq!(
+        t.class,
+        ErrorClass::Throttled {
+            retry_after: Some(Duration::from_secs(7))
+        }
+    );
+    // Non-JSON bodies keep their text as the message.
+    let html = HttpError::from_parts(502, None, None, None, b"<html>bad gateway</html>");
+    assert_eq!(html.class, ErrorClass::Transient);
+    assert_eq!(html.message, "<html>bad gateway</html>");
+    // Unknown 4xx is a bad request with the message.
+    let other = HttpError::from_parts(404, None, None, None, br#"{"message":"no route"}"#);
+    assert_eq!(other.class, bad("no route"));
+    assert_eq!(other.to_string(), "upstream HTTP 404 -: no route");
+}
+
+#[test]
+fn sanitize_error_type_variants() {
+    assert_eq!(
+        sanitize_error_type("ValidationException"),
+        "ValidationException"
+    );
+    assert_eq!(
+        sanitize_error_type("com.amazon.aws.codewhisperer#ValidationException"),
+        "ValidationException"
+    );
+    assert_eq!(
+        sanitize_error_type("aws.protocoltests#FooError:http://x/y"),
+        "FooError"
+    );
+    assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
+    assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+}
+
+#[test]
+fn class_helpers() {
+    assert!(ErrorClass::Transient.is_retryable());
+    assert!(!ErrorClass::ContextTooLong.is_retryable());
+    assert!(!bad("x").is_retryable());
+    assert!(ErrorClass::Suspended.is_account_problem());
+    assert!(!ErrorClass::Throttled { retry_after: None }.is_account_problem());
+}

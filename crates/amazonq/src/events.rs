@@ -1,0 +1,482 @@
+//! Typed stream events (spec §5.3): one [`StreamEvent`] per event-stream frame.
+//!
+//! Decoding is by the `:message-type` / `:event-type` headers and the JSON
+//! payload, never by scanning payload text (§5.2). Unknown event types become
+//! [`StreamEvent::Unknown`] so callers can skip them (forward compatibility);
+//! a *known* event with a payload that is not the documented JSON is an error.
+//! [`StreamEvent::to_frame`] is the inverse, used by the simulator.
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::eventstream::{Frame, names};
+use crate::types::{FollowupPrompt, Reference, SupplementaryWebLink};
+
+/// Event type names on the wire.
+pub mod event_types {
+    pub const INITIAL_RESPONSE: &str = "initial-response";
+    pub const MESSAGE_METADATA: &str = "messageMetadataEvent";
+    pub const ASSISTANT_RESPONSE: &str = "assistantResponseEvent";
+    pub const TOOL_USE: &str = "toolUseEvent";
+    pub const REASONING: &str = "reasoningContentEvent";
+    pub const METERING: &str = "meteringEvent";
+    pub const CONTEXT_USAGE: &str = "contextUsageEvent";
+    pub const METADATA: &str = "metadataEvent";
+    pub const CODE_REFERENCE: &str = "codeReferenceEvent";
+    pub const FOLLOWUP_PROMPT: &str = "followupPromptEvent";
+    pub const WEB_LINKS: &str = "supplementaryWebLinksEvent";
+    pub const INVALID_STATE: &str = "invalidStateEvent";
+}
+
+/// One decoded stream event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// `initial-response` (dialect Q, first frame).
+    InitialResponse { conversation_id: Option<String> },
+    /// `messageMetadataEvent`.
+    MessageMetadata {
+        conversation_id: Option<String>,
+        utterance_id: Option<String>,
+    },
+    /// `assistantResponseEvent`: a text delta.
+    AssistantResponse { content: String },
+    /// `toolUseEvent`: start (no input), fragment (raw JSON text piece) or stop.
+    ToolUse {
+        tool_use_id: String,
+        name: String,
+        input: Option<String>,
+        stop: bool,
+    },
+    /// `reasoningContentEvent`.
+    Reasoning {
+        text: Option<String>,
+        redacted_content: Option<String>,
+        signature: Option<String>,
+    },
+    /// `meteringEvent`: credits consumed.
+    Metering { usage: f64, unit: Option<String> },
+    /// `contextUsageEvent`: percentage of the context window used.
+    ContextUsage { percentage: f64 },
+    /// `metadataEvent`: real token counts.
+    Metadata { token_usage: TokenUsage },
+    /// `codeReferenceEvent`: licensed code in the preceding text chunk.
+    CodeReference { references: Vec<Reference> },
+    /// `followupPromptEvent`: never render as answer text.
+    FollowupPrompt { prompt: FollowupPrompt },
+    /// `supplementaryWebLinksEvent`.
+    WebLinks { links: Vec<SupplementaryWebLink> },
+    /// `invalidStateEvent`: logged, not fatal.
+    InvalidState {
+        reason: Option<String>,
+        message: Option<String>,
+    },
+    /// `:message-type exception`: ends the turn.
+    Exception {
+        exception_type: String,
+        message: Option<String>,
+        reason: Option<String>,
+    },
+    /// `:message-type error`: ends the turn.
+    Error { code: String, message: String },
+    /// Any other event (or message type): skip it.
+    Unknown { event_type: String, payload: Bytes },
+}
+
+/// `metadataEvent.tokenUsage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenUsage {
+    #[serde(default)]
+    pub uncached_input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+    #[serde(default)]
+    pub total_tokens: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_input_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_input_tokens: Option<u64>,
+}
+
+impl TokenUsage {
+    /// Input tokens of every kind (uncached + cache read + cache write).
+    pub fn input_tokens(&self) -> u64 {
+        self.uncached_input_tokens
+            + self.cache_read_input_tokens.unwrap_or(0)
+            + self.cache_write_input_tokens.unwrap_or(0)
+    }
+}
+
+/// A frame that is not a valid event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("frame has no :message-type header")]
+    MissingMessageType,
+    #[error("{kind} frame has no {header} header")]
+    MissingHeader {
+        kind: &'static str,
+        header: &'static str,
+    },
+    #[error("payload of {event_type} is not the documented JSON: {detail}")]
+    Payload { event_type: String, detail: String },
+}
+
+// Payload shapes (camelCase on the wire).
+#[derive(Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Ids {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    conversation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    utterance_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Text {
+    content: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolUsePayload {
+    tool_use_id: String,
+    name: String,
+    /// A string fragment; some peers saw an object, which is re-serialized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    stop: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReasoningPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redacted_content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MeteringPayload {
+    #[serde(default)]
+    usage: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unit: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ContextUsagePayload {
+    context_usage_percentage: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetadataPayload {
+    #[serde(default)]
+    token_usage: TokenUsage,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CodeReferencePayload {
+    #[serde(default)]
+    references: Vec<Reference>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FollowupPayload {
+    followup_prompt: FollowupPrompt,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WebLinksPayload {
+    #[serde(default)]
+    supplementary_web_links: Vec<SupplementaryWebLink>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReasonMessage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(default, alias = "Message", skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+fn parse<T: DeserializeOwned>(event_type: &str, payload: &[u8]) -> Result<T, EventError> {
+    serde_json::from_slice(payload).map_err(|e| EventError::Payload {
+        event_type: event_type.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+impl StreamEvent {
+    /// Decodes a frame.
+    pub fn from_frame(frame: &Frame) -> Result<Self, EventError> {
+        use event_types as t;
+        let message_type = frame.message_type().ok_or(EventError::MissingMessageType)?;
+        match message_type {
+            "event" => {}
+            "exception" => {
+                let exception_type = frame.exception_type().ok_or(EventError::MissingHeader {
+                    kind: "exception",
+                    header: names::EXCEPTION_TYPE,
+                })?;
+                // An exception is fatal anyway; a body that is not JSON must not
+                // hide it, so the raw text becomes the message.
+                let body: ReasonMessage =
+                    serde_json::from_slice(&frame.payload).unwrap_or_else(|_| ReasonMessage {
+                        reason: None,
+                        message: Some(String::from_utf8_lossy(&frame.payload).into_owned())
+                            .filter(|m| !m.is_empty()),
+                    });
+                return Ok(Self::Exception {
+                    exception_type: exception_type.to_owned(),
+                    message: body.message,
+                    reason: body.reason,
+                });
+            }
+            "error" => {
+                return Ok(Self::Error {
+                    code: frame
+                        .header_str(names::ERROR_CODE)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    message: frame
+                        .header_str(names::ERROR_MESSAGE)
+                        .unwrap_or_default()
+                        .to_owned(),
+                });
+            }
+            other => {
+                return Ok(Self::Unknown {
+                    event_type: format!("{other}:{}", frame.event_type().unwrap_or_default()),
+                    payload: frame.payload.clone(),
+                });
+            }
+        }
+        let event_type = frame.event_type().ok_or(EventError::MissingHeader {
+            kind: "event",
+            header: names::EVENT_TYPE,
+        })?;
+        let p = &frame.payload[..];
+        Ok(match event_type {
+            t::INITIAL_RESPONSE => {
+                // Some services send an empty initial-response.
+                let ids: Ids = if p.is_empty() {
+                    Ids::default()
+                } else {
+                    parse(event_type, p)?
+                };
+                Self::InitialResponse {
+                    conversation_id: ids.conversation_id,
+                }
+            }
+            t::MESSAGE_METADATA => {
+                let ids: Ids = parse(event_type, p)?;
+                Self::MessageMetadata {
+                    conversation_id: ids.conversation_id,
+                    utterance_id: ids.utterance_id,
+                }
+            }
+            t::ASSISTANT_RESPONSE => Self::AssistantResponse {
+                content: parse::<Text>(event_type, p)?.content,
+            },
+            t::TOOL_USE => {
+                let e: ToolUsePayload = parse(event_type, p)?;
+                let input = match e.input {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(serde_json::Value::String(s)) => Some(s),
+                    Some(other) => Some(other.to_string()),
+                };
+                Self::ToolUse {
+                    tool_use_id: e.tool_use_id,
+                    name: e.name,
+                    input,
+                    stop: e.stop,
+                }
+            }
+            t::REASONING => {
+                let e: ReasoningPayload = parse(event_type, p)?;
+                Self::Reasoning {
+                    text: e.text,
+                    redacted_content: e.redacted_content,
+                    signature: e.signature,
+                }
+            }
+            t::METERING => {
+                let e: MeteringPayload = parse(event_type, p)?;
+                Self::Metering {
+                    usage: e.usage,
+                    unit: e.unit,
+                }
+            }
+            t::CONTEXT_USAGE => Self::ContextUsage {
+                percentage: parse::<ContextUsagePayload>(event_type, p)?.context_usage_percentage,
+            },
+            t::METADATA => Self::Metadata {
+                token_usage: parse::<MetadataPayload>(event_type, p)?.token_usage,
+            },
+            t::CODE_REFERENCE => Self::CodeReference {
+                references: parse::<CodeReferencePayload>(event_type, p)?.references,
+            },
+            t::FOLLOWUP_PROMPT => Self::FollowupPrompt {
+                prompt: parse::<FollowupPayload>(event_type, p)?.followup_prompt,
+            },
+            t::WEB_LINKS => Self::WebLinks {
+                links: parse::<WebLinksPayload>(event_type, p)?.supplementary_web_links,
+            },
+            t::INVALID_STATE => {
+                let e: ReasonMessage = parse(event_type, p)?;
+                Self::InvalidState {
+                    reason: e.reason,
+                    message: e.message,
+                }
+            }
+            other => Self::Unknown {
+                event_type: other.to_owned(),
+                payload: frame.payload.clone(),
+            },
+        })
+    }
+
+    /// Encodes the event as the service would send it.
+    pub fn to_frame(&self) -> Frame {
+        use event_types as t;
+        match self {
+            Self::InitialResponse { conversation_id } => event(
+                t::INITIAL_RESPONSE,
+                &Ids {
+                    conversation_id: conversation_id.clone(),
+                    utterance_id: None,
+                },
+            ),
+            Self::MessageMetadata {
+                conversation_id,
+                utterance_id,
+            } => event(
+                t::MESSAGE_METADATA,
+                &Ids {
+                    conversation_id: conversation_id.clone(),
+                    utterance_id: utterance_id.clone(),
+                },
+            ),
+            Self::AssistantResponse { content } => event(
+                t::ASSISTANT_RESPONSE,
+                &Text {
+                    content: content.clone(),
+                },
+            ),
+            Self::ToolUse {
+                tool_use_id,
+                name,
+                input,
+                stop,
+            } => event(
+                t::TOOL_USE,
+                &ToolUsePayload {
+                    tool_use_id: tool_use_id.clone(),
+                    name: name.clone(),
+                    input: input.clone().map(serde_json::Value::String),
+                    stop: *stop,
+                },
+            ),
+            Self::Reasoning {
+                text,
+                redacted_content,
+                signature,
+            } => event(
+                t::REASONING,
+                &ReasoningPayload {
+                    text: text.clone(),
+                    redacted_content: redacted_content.clone(),
+                    signature: signature.clone(),
+                },
+            ),
+            Self::Metering { usage, unit } => event(
+                t::METERING,
+                &MeteringPayload {
+                    usage: *usage,
+                    unit: unit.clone(),
+                },
+            ),
+            Self::ContextUsage { percentage } => event(
+                t::CONTEXT_USAGE,
+                &ContextUsagePayload {
+                    context_usage_percentage: *percentage,
+                },
+            ),
+            Self::Metadata { token_usage } => event(
+                t::METADATA,
+                &MetadataPayload {
+                    token_usage: *token_usage,
+                },
+            ),
+            Self::CodeReference { references } => event(
+                t::CODE_REFERENCE,
+                &CodeReferencePayload {
+                    references: references.clone(),
+                },
+            ),
+            Self::FollowupPrompt { prompt } => event(
+                t::FOLLOWUP_PROMPT,
+                &FollowupPayload {
+                    followup_prompt: prompt.clone(),
+                },
+            ),
+            Self::WebLinks { links } => event(
+                t::WEB_LINKS,
+                &WebLinksPayload {
+                    supplementary_web_links: links.clone(),
+                },
+            ),
+            Self::InvalidState { reason, message } => event(
+                t::INVALID_STATE,
+                &ReasonMessage {
+                    reason: reason.clone(),
+                    message: message.clone(),
+                },
+            ),
+            Self::Exception {
+                exception_type,
+                message,
+                reason,
+            } => Frame::exception(
+                exception_type,
+                to_json(&ReasonMessage {
+                    reason: reason.clone(),
+                    message: message.clone(),
+                }),
+            ),
+            Self::Error { code, message } => Frame::error(code, message),
+            Self::Unknown {
+                event_type,
+                payload,
+            } => Frame::event(event_type, payload.clone()),
+        }
+    }
+
+    /// True for the events that end a turn with a failure.
+    pub fn is_terminal_error(&self) -> bool {
+        matches!(self, Self::Exception { .. } | Self::Error { .. })
+    }
+}
+
+fn event<T: Serialize>(event_type: &str, payload: &T) -> Frame {
+    Frame::event(event_type, to_json(payload))
+}
+
+fn to_json<T: Serialize>(payload: &T) -> Vec<u8> {
+    // These payloads are structs of strings, numbers and lists: serde_json
+    // cannot fail on them (non-finite floats become `null`, not errors).
+    serde_json::to_vec(payload).unwrap_or_default()
+}
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;

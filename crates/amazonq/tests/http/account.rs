@@ -1,0 +1,164 @@
+//! Account APIs in both dialects against a loopback server.
+
+use amazonq::client::{AuthKind, ClientError, Dialect, QClient};
+use amazonq::error::ErrorClass;
+use amazonq::types::{GetUsageLimitsRequest, ListAvailableProfilesRequest};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::Request;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::chat::{config, creds};
+use crate::server::{Log, serve};
+
+async fn q_root(State(log): State<Log>, req: Request<Body>) -> Response {
+    let seen = log.record(req).await;
+    let body = match seen.header("x-amz-target") {
+        Some("AmazonCodeWhispererService.ListAvailableModels") => {
+            if seen.json().get("nextToken").is_none() {
+                json!({"models": [{"modelId": "claude-sonnet-4.5", "tokenLimits": {"maxInputTokens": 200_000}}],
+                       "defaultModel": {"modelId": "claude-sonnet-4.5"}, "nextToken": "p2"})
+            } else {
+                json!({"models": [{"modelId": "claude-haiku-4.5", "unknownKey": 1}]})
+            }
+        }
+        Some("AmazonCodeWhispererService.GetUsageLimits") => {
+            json!({"limits": [], "nextDateReset": 1_767_225_600, "usageBreakdownList": [{"resourceType": "CREDIT", "usageLimit": 50, "currentUsage": 10}]})
+        }
+        Some("AmazonCodeWhispererService.ListAvailableProfiles") => {
+            json!({"profiles": [{"arn": "arn:aws:codewhisperer:eu-central-1:1:profile/P", "profileName": "P"}]})
+        }
+        _ => {
+            return Response::builder()
+                .status(400)
+                .header("x-amzn-errortype", "UnknownOperationException")
+                .body(Body::from("{}"))
+                .unwrap();
+        }
+    };
+    Response::new(Body::from(body.to_string()))
+}
+
+async fn kiro_get(State(log): State<Log>, req: Request<Body>) -> Response {
+    let seen = log.record(req).await;
+    let body = if seen.uri.starts_with("/ListAvailableModels") {
+        json!({"models": [{"modelId": "claude-opus-4.5"}], "defaultModel": {"modelId": "auto"}})
+    } else {
+        json!({"limits": [], "subscriptionInfo": {"type": "Q_DEVELOPER_STANDALONE_PRO"}})
+    };
+    Response::new(Body::from(body.to_string()))
+}
+
+async fn server() -> (String, Log) {
+    let log = Log::default();
+    let router = Router::new()
+        .route("/", post(q_root))
+        .route("/ListAvailableModels", get(kiro_get))
+        .route("/getUsageLimits", get(kiro_get))
+        .with_state(log.clone());
+    (serve(router).await, log)
+}
+
+#[tokio::test]
+async fn list_models_amazon_q_paginates() {
+    let (url, log) = server().await;
+    let client = QClient::new(config(&url)).unwrap();
+    let c = creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t");
+    let (models, default) = client.list_all_models(&c, "CLI").await.unwrap();
+    let ids: Vec<_> = models.iter().map(|m| m.model_id.as_str()).collect();
+    assert_eq!(ids, ["claude-sonnet-4.5", "claude-haiku-4.5"]);
+    assert_eq!(default.unwrap().model_id, "claude-sonnet-4.5");
+    let seen = log.all();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        seen[0].header("content-type"),
+        Some("application/x-amz-json-1.0")
+    );
+    assert_eq!(
+        seen[0].json(),
+        json!({"origin": "CLI", "profileArn": "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC"})
+    );
+    assert_eq!(seen[1].json()["nextToken"], "p2");
+}
+
+#[tokio::test]
+async fn list_models_kiro_uses_get_with_query() {
+    let (url, log) = server().await;
+    let client = QClient::new(config(&url)).unwrap();
+    let c = creds(Dialect::Kiro, AuthKind::Social, "t");
+    let (models, default) = client.list_all_models(&c, "AI_EDITOR").await.unwrap();
+    assert_eq!(models[0].model_id, "claude-opus-4.5");
+    assert_eq!(default.unwrap().model_id, "auto");
+    assert_eq!(
+        log.all()[0].uri,
+        "/ListAvailableModels?origin=AI_EDITOR&profileArn=arn%3Aaws%3Acodewhisperer%3Aus-east-1%3A123456789012%3Aprofile%2FABC"
+    );
+}
+
+#[tokio::test]
+async fn usage_limits_both_dialects() {
+    let (url, log) = server().await;
+    let client = QClient::new(config(&url)).unwrap();
+    let request = GetUsageLimitsRequest {
+        origin: Some("AI_EDITOR".into()),
+        resource_type: Some("AGENTIC_REQUEST".into()),
+        is_email_required: Some(true),
+        profile_arn: None,
+    };
+    let q = client
+        .get_usage_limits(&creds(Dialect::AmazonQ, AuthKind::BuilderId, "t"), &request)
+        .await
+        .unwrap();
+    assert_eq!(q.next_reset().unwrap().timestamp(), 1_767_225_600);
+    assert_eq!(q.usage_breakdown_list[0].available(), Some(40.0));
+    let k = client
+        .get_usage_limits(&creds(Dialect::Kiro, AuthKind::BuilderId, "t"), &request)
+        .await
+        .unwrap();
+    assert_eq!(
+        k.subscription_info.unwrap().kind.as_deref(),
+        Some("Q_DEVELOPER_STANDALONE_PRO")
+    );
+    let seen = log.all();
+    assert_eq!(seen[0].method, "POST");
+    assert_eq!(
+        seen[0].uri,
+        "/?origin=AI_EDITOR&resourceType=AGENTIC_REQUEST&isEmailRequired=true"
+    );
+    assert_eq!(
+        seen[0].header("x-amz-target"),
+        Some("AmazonCodeWhispererService.GetUsageLimits")
+    );
+    assert_eq!(seen[1].method, "GET");
+    assert_eq!(
+        seen[1].uri,
+        "/getUsageLimits?origin=AI_EDITOR&resourceType=AGENTIC_REQUEST&isEmailRequired=true"
+    );
+}
+
+#[tokio::test]
+async fn list_profiles_and_errors() {
+    let (url, _) = server().await;
+    let client = QClient::new(config(&url)).unwrap();
+    let c = creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t");
+    let profiles = client
+        .list_available_profiles(&c, &ListAvailableProfilesRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(profiles.profiles[0].region(), Some("eu-central-1"));
+
+    // An unknown route answers 404/405 and is classified, not a panic.
+    let client = QClient::new(config(&format!("{url}/nope"))).unwrap();
+    let err = client
+        .list_available_profiles(&c, &ListAvailableProfilesRequest::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ClientError::Http(ref h) if h.status == 404 || h.status == 405),
+        "{err:?}"
+    );
+    assert!(matches!(err.class(), ErrorClass::BadRequest { .. }));
+}

@@ -1,0 +1,275 @@
+//! `/v2/accounts*` and device login `/v2/auth/*` (shared/ADMIN_API.md §Accounts). Thin handlers:
+//! documents are decoded in `transfer.rs`, upstream work goes through [`AccountOps`].
+//!
+//! [`AccountOps`]: crate::state::AccountOps
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use store::{Account, AccountFilter, AccountPatch, AccountStatus, Quota};
+
+use super::extract::Body;
+use super::transfer::{self, AccountInput};
+use crate::auth::AuditDetail;
+use crate::error::Error;
+use crate::state::{AppState, Change, DeviceLoginRequest};
+
+/// The Account object of the admin API (no secrets).
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    id: String,
+    label: String,
+    auth_method: store::AuthMethod,
+    region: String,
+    api_region: String,
+    status: AccountStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_reason: Option<String>,
+    enabled: bool,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    last_refresh_at: Option<chrono::DateTime<chrono::Utc>>,
+    last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    inflight: u32,
+    success_count: u64,
+    error_count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quota: Option<Quota>,
+    weight: u32,
+    max_concurrency: u32,
+    proxy_url: Option<String>,
+    profile_arn: Option<String>,
+    start_url: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Concurrency-limiter key under which the account pool counts an account's in-flight requests.
+pub fn inflight_key(account_id: &str) -> String {
+    format!("account:{account_id}")
+}
+
+fn view(state: &AppState, a: Account) -> AccountView {
+    AccountView {
+        inflight: state.concurrency.in_flight(&inflight_key(&a.id)),
+        id: a.id,
+        label: a.label,
+        auth_method: a.auth_method,
+        region: a.oidc_region,
+        api_region: a.api_region,
+        status: a.status,
+        status_reason: a.status_reason,
+        enabled: a.enabled,
+        expires_at: a.expires_at,
+        last_refresh_at: a.last_refresh_at,
+        last_used_at: a.last_used_at,
+        success_count: a.success_count,
+        error_count: a.error_count,
+        quota: a.quota,
+        weight: a.weight,
+        max_concurrency: a.max_concurrency,
+        proxy_url: a.proxy_url,
+        profile_arn: a.profile_arn,
+        start_url: a.start_url,
+        created_at: a.created_at,
+    }
+}
+
+/// `GET /v2/accounts` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+/// `GET /v2/accounts`
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, Error> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            AccountStatus::parse(s)
+                .ok_or_else(|| Error::field("status", format!("unknown status `{s}`")))?,
+        ),
+    };
+    let filter = AccountFilter {
+        status,
+        q: q.q.filter(|s| !s.is_empty()),
+        page: q.page.unwrap_or(1),
+        per_page: q.per_page.unwrap_or(50),
+    };
+    let page = state.store.list_accounts(&filter).await?;
+    let accounts: Vec<AccountView> = page.items.into_iter().map(|a| view(&state, a)).collect();
+    Ok(Json(json!({
+        "accounts": accounts, "total": page.total, "page": page.page, "per_page": page.per_page,
+    })))
+}
+
+/// `POST /v2/accounts`
+pub async fn create(
+    State(state): State<AppState>,
+    Body(input): Body<AccountInput>,
+) -> Result<Response, Error> {
+    let account = state.store.create_account(input.into_new()?).await?;
+    state.changed(Change::Accounts).await?;
+    state.account_ops.validate_new(vec![account.id.clone()]);
+    Ok((StatusCode::CREATED, Json(view(&state, account))).into_response())
+}
+
+/// `POST /v2/accounts/feed` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedRequest {
+    accounts: Vec<Value>,
+}
+
+/// `POST /v2/accounts/feed`: stores at once, validates in the background.
+pub async fn feed(
+    State(state): State<AppState>,
+    Body(req): Body<FeedRequest>,
+) -> Result<Response, Error> {
+    let entries = transfer::decode(&Value::Array(req.accounts))?;
+    finish_import(&state, entries).await
+}
+
+/// `POST /v2/accounts/import`: any supported document.
+pub async fn import(
+    State(state): State<AppState>,
+    Body(doc): Body<Value>,
+) -> Result<Response, Error> {
+    let entries = transfer::decode(&doc)?;
+    finish_import(&state, entries).await
+}
+
+async fn finish_import(
+    state: &AppState,
+    entries: Vec<Result<store::NewAccount, Error>>,
+) -> Result<Response, Error> {
+    let result = transfer::store_all(&state.store, entries).await;
+    if !result.created.is_empty() {
+        state.changed(Change::Accounts).await?;
+        state.account_ops.validate_new(result.created.clone());
+    }
+    let detail = json!({"created": result.created.len(), "rejected": result.rejected.len()});
+    let mut response = Json(result).into_response();
+    response.extensions_mut().insert(AuditDetail(detail));
+    Ok(response)
+}
+
+/// `GET /v2/accounts/export` (secrets included; audit-logged by the audit middleware).
+pub async fn export(State(state): State<AppState>) -> Result<Response, Error> {
+    let doc = transfer::export(&state.store).await?;
+    let count = doc["accounts"].as_array().map_or(0, Vec::len);
+    let mut response = Json(doc).into_response();
+    response
+        .extensions_mut()
+        .insert(AuditDetail(json!({"accounts": count})));
+    Ok(response)
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Account, Error> {
+    state
+        .store
+        .get_account(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("account {id} not found")))
+}
+
+/// `GET /v2/accounts/:id`
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, Error> {
+    let account = load(&state, &id).await?;
+    Ok(Json(view(&state, account)))
+}
+
+/// `PATCH /v2/accounts/:id` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRequest {
+    label: Option<String>,
+    enabled: Option<bool>,
+    weight: Option<u32>,
+    max_concurrency: Option<u32>,
+    #[serde(default, with = "super::nullable")]
+    proxy_url: Option<Option<String>>,
+}
+
+/// `PATCH /v2/accounts/:id`
+pub async fn patch(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(req): Body<PatchRequest>,
+) -> Result<Json<AccountView>, Error> {
+    if req.max_concurrency == Some(0) {
+        return Err(Error::field("max_concurrency", "must be at least 1"));
+    }
+    let patch = AccountPatch {
+        label: req.label,
+        enabled: req.enabled,
+        weight: req.weight,
+        max_concurrency: req.max_concurrency,
+        proxy_url: req.proxy_url,
+        ..AccountPatch::default()
+    };
+    let account = state.store.update_account(&id, patch).await?;
+    state.changed(Change::Accounts).await?;
+    Ok(Json(view(&state, account)))
+}
+
+/// `DELETE /v2/accounts/:id`
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Error> {
+    if !state.store.delete_account(&id).await? {
+        return Err(Error::NotFound(format!("account {id} not found")));
+    }
+    state.changed(Change::Accounts).await?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// `POST /v2/accounts/:id/refresh`
+pub async fn refresh(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, Error> {
+    load(&state, &id).await?;
+    let account = state.account_ops.refresh(&id).await?;
+    Ok(Json(view(&state, account)))
+}
+
+/// `POST /v2/accounts/:id/usage`
+pub async fn usage(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, Error> {
+    load(&state, &id).await?;
+    let account = state.account_ops.fetch_usage(&id).await?;
+    Ok(Json(view(&state, account)))
+}
+
+/// `POST /v2/auth/start`
+pub async fn device_start(
+    State(state): State<AppState>,
+    Body(req): Body<DeviceLoginRequest>,
+) -> Result<Response, Error> {
+    let started = state.account_ops.start_device_login(req).await?;
+    Ok(Json(started).into_response())
+}
+
+/// `GET /v2/auth/status/:auth_id`
+pub async fn device_status(
+    State(state): State<AppState>,
+    Path(auth_id): Path<String>,
+) -> Result<Response, Error> {
+    let status = state.account_ops.device_login_status(&auth_id).await?;
+    Ok(Json(status).into_response())
+}

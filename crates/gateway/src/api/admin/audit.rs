@@ -1,0 +1,43 @@
+//! `GET /v2/audit` (shared/ADMIN_API.md): admin actions — who, what, when, from which IP.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Filters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+/// `GET /v2/audit`, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, Error> {
+    let filter = store::AuditFilter {
+        action: q.action.filter(|s| !s.is_empty()),
+        actor: q.actor.filter(|s| !s.is_empty()),
+        target: q.target.filter(|s| !s.is_empty()),
+        from: q.from,
+        to: q.to,
+        page: q.page.unwrap_or(1),
+        per_page: q.per_page.unwrap_or(50),
+    };
+    let page = state.store.list_audit(&filter).await?;
+    Ok(Json(json!({
+        "entries": page.items, "total": page.total, "page": page.page, "per_page": page.per_page,
+    })))
+}

@@ -1,0 +1,83 @@
+//! `/v2/ips/*` (shared/ADMIN_API.md §IPs): the blocklist. Addresses or CIDR ranges with optional
+//! expiry; every change rebuilds the guard's snapshot at once.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::extract::Body;
+use crate::error::Error;
+use crate::guard::ip_block::parse_net;
+use crate::state::{AppState, Change};
+
+/// `POST /v2/ips/block` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockRequest {
+    ip: String,
+    reason: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /v2/ips/unblock` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnblockRequest {
+    ip: String,
+}
+
+/// `GET /v2/ips/blocked` (expired entries are not shown).
+pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, Error> {
+    let blocked = state.store.list_blocked_ips(Some(Utc::now())).await?;
+    let rows: Vec<Value> = blocked
+        .into_iter()
+        .map(|b| {
+            json!({"id": b.id, "ip": b.ip, "reason": b.reason, "expires_at": b.expires_at,
+                   "created_at": b.created_at})
+        })
+        .collect();
+    Ok(Json(json!({"blocked": rows})))
+}
+
+/// `POST /v2/ips/block`
+pub async fn block(
+    State(state): State<AppState>,
+    Body(req): Body<BlockRequest>,
+) -> Result<Json<Value>, Error> {
+    parse_net(&req.ip)?;
+    if req.expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(Error::field("expires_at", "must be in the future"));
+    }
+    let b = state
+        .store
+        .block_ip(
+            &req.ip,
+            req.reason.as_deref().filter(|r| !r.is_empty()),
+            req.expires_at,
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Invalid(m) => Error::field("ip", m),
+            other => Error::from(other),
+        })?;
+    state.changed(Change::Blocklist).await?;
+    Ok(Json(
+        json!({"id": b.id, "ip": b.ip, "reason": b.reason, "expires_at": b.expires_at,
+                   "created_at": b.created_at}),
+    ))
+}
+
+/// `POST /v2/ips/unblock`
+pub async fn unblock(
+    State(state): State<AppState>,
+    Body(req): Body<UnblockRequest>,
+) -> Result<Json<Value>, Error> {
+    parse_net(&req.ip)?;
+    if !state.store.unblock_ip(&req.ip).await? {
+        return Err(Error::NotFound(format!("{} is not blocked", req.ip)));
+    }
+    state.changed(Change::Blocklist).await?;
+    Ok(Json(json!({"ok": true})))
+}

@@ -1,0 +1,79 @@
+//! The one route table of the gateway (house style rule 3).
+//!
+//! - `/healthz`, `/metrics` — operations (`metrics.rs`), unauthenticated.
+//! - `/v2/*` — admin API (`api/admin`).
+//! - `/v1/*` — client API behind the guard stack (`guard::protect_v1`). The OpenAI and Anthropic
+//!   handlers mount in [`v1_routes`]; embedders and tests may add more through
+//!   [`crate::Extensions::v1_routes`].
+//! - anything else — the embedded console (`console.rs`), SPA fallback.
+//!
+//! Layers on every request, outermost first: request id (`x-request-id`, set if absent and
+//! echoed on the response) → trace span → metrics (`metrics::track`) → client IP
+//! (`guard::client_ip`, inserts `ClientIp`) → route.
+
+pub mod admin;
+pub mod dialect_error;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Uri};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::Response;
+use axum::routing::{any, get};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Header carrying the request id.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Client API routes served by this build. The chat handlers (`api::openai`, `api::anthropic`)
+/// are merged here.
+pub fn v1_routes() -> Router<AppState> {
+    Router::new()
+}
+
+/// The whole application.
+pub fn router(state: &AppState, extra_v1: Option<Router<AppState>>) -> Router {
+    let mut v1 = v1_routes();
+    if let Some(extra) = extra_v1 {
+        v1 = v1.merge(extra);
+    }
+    let v1 = v1
+        .route("/v1", any(v1_not_found))
+        .route("/v1/{*rest}", any(v1_not_found))
+        // The guard already capped and buffered the body; let extractors take all of it.
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(state.config.security.max_body_bytes).unwrap_or(usize::MAX),
+        ));
+    let v1 = crate::guard::protect_v1(v1, state);
+    Router::new()
+        .route("/healthz", get(crate::metrics::healthz))
+        .route("/metrics", get(crate::metrics::render_metrics))
+        .merge(admin::router(state))
+        .merge(v1)
+        .fallback(crate::console::serve)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http())
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(from_fn(crate::metrics::track))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    crate::guard::client_ip::layer,
+                )),
+        )
+        .with_state(state.clone())
+}
+
+async fn v1_not_found(uri: Uri) -> Response {
+    let dialect = dialect_error::Dialect::from_path(uri.path());
+    dialect_error::render(
+        dialect,
+        &Error::NotFound(format!("unknown endpoint {}", uri.path())),
+    )
+}

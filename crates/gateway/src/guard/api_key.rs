@@ -1,0 +1,359 @@
+//! Client API keys on `/v1` (issue 7 §Client API keys).
+//!
+//! Keys are presented as `Authorization: Bearer <key>` or `x-api-key: <key>` (Claude Code may send
+//! both; either may match). Only SHA-256 digests exist: the store keeps each key's digest and the
+//! ring keeps the digests it has already resolved. A presented key is hashed and compared against
+//! every known digest in constant time, without an early exit; a digest not seen yet is looked up
+//! in the store once (the database compares digests, never secrets) and remembered. The ring is an
+//! immutable snapshot rebuilt on every key change, so a deleted or edited key never lingers.
+//! The original single `apiKey` setting is one more entry. With no key configured at all, `/v1`
+//! serves loopback clients only and tells everyone else why: never an open relay by default.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::client_ip::ClientIp;
+use crate::api::dialect_error::{Dialect, render};
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Id under which the legacy `apiKey` setting appears in logs and limits.
+pub const LEGACY_KEY_ID: &str = "setting:apiKey";
+
+/// One usable key's policy (no secret).
+#[derive(Debug, Clone)]
+pub struct KeyEntry {
+    /// Key id (`setting:apiKey` for the legacy setting).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Disabled keys are rejected.
+    pub enabled: bool,
+    /// Allowed model ids (`None` = all). A trailing `*` matches a prefix.
+    pub models: Option<Vec<String>>,
+    /// Requests per minute.
+    pub rpm: Option<u32>,
+    /// Concurrent requests.
+    pub max_concurrency: Option<u32>,
+    /// Epoch milliseconds after which the key is rejected.
+    pub expires_at: Option<i64>,
+}
+
+impl KeyEntry {
+    /// Whether `model` is within this key's scope.
+    pub fn allows_model(&self, model: &str) -> bool {
+        self.models.as_ref().is_none_or(|list| {
+            list.iter().any(|m| match m.strip_suffix('*') {
+                Some(prefix) => model.starts_with(prefix),
+                None => m == model,
+            })
+        })
+    }
+}
+
+impl From<&store::ApiKey> for KeyEntry {
+    fn from(k: &store::ApiKey) -> Self {
+        Self {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            enabled: k.enabled,
+            models: k.models.clone(),
+            rpm: k.rpm,
+            max_concurrency: k.max_concurrency,
+            expires_at: k.expires_at.map(|t| t.timestamp_millis()),
+        }
+    }
+}
+
+/// The authenticated caller of a `/v1` request (request extension). `None` = loopback client on a
+/// gateway without keys.
+#[derive(Debug, Clone)]
+pub struct AuthedKey(pub Option<Arc<KeyEntry>>);
+
+/// Snapshot of all keys plus the digests resolved so far.
+#[derive(Debug, Default)]
+pub struct KeyRing {
+    entries: HashMap<String, Arc<KeyEntry>>,
+    digests: Mutex<Vec<([u8; 32], String)>>,
+}
+
+/// Why a presented key was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRejection {
+    /// No key in the request.
+    Missing,
+    /// Matches no known digest (the caller may still ask the store).
+    Unknown,
+    /// Matches a disabled key.
+    Disabled(String),
+    /// Matches an expired key.
+    Expired(String),
+}
+
+/// SHA-256 digest of a key secret.
+pub fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+impl KeyRing {
+    /// Builds a ring from stored keys plus the legacy `apiKey` setting (ignored when empty).
+    pub fn new(keys: Vec<KeyEntry>, legacy_api_key: &str) -> Self {
+        let mut entries: HashMap<String, Arc<KeyEntry>> = keys
+            .into_iter()
+            .map(|k| (k.id.clone(), Arc::new(k)))
+            .collect();
+        let mut digests = Vec::new();
+        if !legacy_api_key.is_empty() {
+            let legacy = KeyEntry {
+                id: LEGACY_KEY_ID.into(),
+                name: "apiKey setting".into(),
+                enabled: true,
+                models: None,
+                rpm: None,
+                max_concurrency: None,
+                expires_at: None,
+            };
+            entries.insert(LEGACY_KEY_ID.into(), Arc::new(legacy));
+            digests.push((digest(legacy_api_key), LEGACY_KEY_ID.to_string()));
+        }
+        Self {
+            entries,
+            digests: Mutex::new(digests),
+        }
+    }
+
+    /// True when no key exists at all (then only loopback clients are served).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The policy of key `id`.
+    pub fn entry(&self, id: &str) -> Option<Arc<KeyEntry>> {
+        self.entries.get(id).cloned()
+    }
+
+    /// Remembers that `secret_digest` belongs to key `id` (after a store lookup).
+    pub fn learn(&self, secret_digest: [u8; 32], id: &str) {
+        if self.entries.contains_key(id) {
+            let mut d = self.digests.lock().unwrap_or_else(PoisonError::into_inner);
+            if !d.iter().any(|(_, known)| known == id) {
+                d.push((secret_digest, id.to_string()));
+            }
+        }
+    }
+
+    /// Checks the presented candidates against the known digests at `now_ms`.
+    pub fn check(&self, candidates: &[&str], now_ms: i64) -> Result<Arc<KeyEntry>, KeyRejection> {
+        if candidates.is_empty() {
+            return Err(KeyRejection::Missing);
+        }
+        let mut found: Option<String> = None;
+        {
+            let known = self.digests.lock().unwrap_or_else(PoisonError::into_inner);
+            for candidate in candidates {
+                let d = digest(candidate);
+                // Visit every digest so timing does not reveal which (or whether one) matched.
+                for (kd, id) in known.iter() {
+                    if bool::from(kd.ct_eq(&d)) && found.is_none() {
+                        found = Some(id.clone());
+                    }
+                }
+            }
+        }
+        let key = found
+            .and_then(|id| self.entry(&id))
+            .ok_or(KeyRejection::Unknown)?;
+        Self::usable(key, now_ms)
+    }
+
+    /// Applies the enabled / expiry rules to a matched key.
+    pub fn usable(key: Arc<KeyEntry>, now_ms: i64) -> Result<Arc<KeyEntry>, KeyRejection> {
+        if !key.enabled {
+            return Err(KeyRejection::Disabled(key.name.clone()));
+        }
+        if key.expires_at.is_some_and(|t| t <= now_ms) {
+            return Err(KeyRejection::Expired(key.name.clone()));
+        }
+        Ok(key)
+    }
+}
+
+/// The keys a request presents: `Authorization: Bearer …` and `x-api-key`.
+pub fn presented(headers: &HeaderMap) -> Vec<&str> {
+    let mut out = Vec::with_capacity(2);
+    if let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        let v = v.trim();
+        if let Some(token) = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+        {
+            if !token.trim().is_empty() {
+                out.push(token.trim());
+            }
+        }
+    }
+    if let Some(v) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        if !v.trim().is_empty() {
+            out.push(v.trim());
+        }
+    }
+    out
+}
+
+fn rejection_error(r: KeyRejection) -> Error {
+    match r {
+        KeyRejection::Missing => Error::Unauthorized(
+            "missing API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`".into(),
+        ),
+        KeyRejection::Unknown => Error::Unauthorized("invalid API key".into()),
+        KeyRejection::Disabled(name) => Error::Forbidden {
+            code: "key_disabled",
+            message: format!("API key `{name}` is disabled"),
+        },
+        KeyRejection::Expired(name) => Error::Forbidden {
+            code: "key_expired",
+            message: format!("API key `{name}` has expired"),
+        },
+    }
+}
+
+/// Resolves digests the ring has not seen yet through the store, and remembers them.
+async fn lookup_in_store(
+    state: &AppState,
+    ring: &KeyRing,
+    candidates: &[&str],
+    now: i64,
+) -> Result<Arc<KeyEntry>, KeyRejection> {
+    for candidate in candidates {
+        match state.store.find_api_key(candidate).await {
+            Ok(Some(key)) => {
+                ring.learn(digest(candidate), &key.id);
+                // The ring's snapshot is authoritative for policy; fall back to the fresh row.
+                let entry = ring
+                    .entry(&key.id)
+                    .unwrap_or_else(|| Arc::new(KeyEntry::from(&key)));
+                return KeyRing::usable(entry, now);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "api key lookup failed"),
+        }
+    }
+    Err(KeyRejection::Unknown)
+}
+
+/// Middleware: authenticates the caller and inserts [`AuthedKey`].
+pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let dialect = Dialect::from_path(req.uri().path());
+    let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
+    let ring = state.keyring.load_full();
+    let authed = if ring.is_empty() {
+        if ip.is_some_and(|ip| ip.is_loopback()) {
+            AuthedKey(None)
+        } else {
+            metrics::counter!("gateway_guard_rejections_total", "reason" => "no_key_configured")
+                .increment(1);
+            let err = Error::Forbidden {
+                code: "no_api_key_configured",
+                message: "this gateway has no API key configured, so /v1 only accepts requests \
+                          from the local machine; an administrator must create an API key \
+                          (console → Keys, or the apiKey setting) before remote clients can use it"
+                    .into(),
+            };
+            return render(dialect, &err);
+        }
+    } else {
+        let candidates: Vec<String> = presented(req.headers())
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        let now = super::now_ms();
+        let mut result = ring.check(&refs, now);
+        if matches!(result, Err(KeyRejection::Unknown)) {
+            result = lookup_in_store(&state, &ring, &refs, now).await;
+        }
+        match result {
+            Ok(key) => AuthedKey(Some(key)),
+            Err(r) => {
+                metrics::counter!("gateway_guard_rejections_total", "reason" => "api_key")
+                    .increment(1);
+                return render(dialect, &rejection_error(r));
+            }
+        }
+    };
+    req.extensions_mut().insert(authed);
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str) -> KeyEntry {
+        KeyEntry {
+            id: id.into(),
+            name: id.into(),
+            enabled: true,
+            models: None,
+            rpm: None,
+            max_concurrency: None,
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn ring_checks() {
+        let mut disabled = entry("d");
+        disabled.enabled = false;
+        let mut expired = entry("e");
+        expired.expires_at = Some(100);
+        let ring = KeyRing::new(vec![entry("a"), disabled, expired], "legacy");
+        assert_eq!(
+            ring.check(&["wrong", "legacy"], 0).unwrap().id,
+            LEGACY_KEY_ID
+        );
+        assert_eq!(ring.check(&[], 0).unwrap_err(), KeyRejection::Missing);
+        assert_eq!(ring.check(&["sk-a"], 0).unwrap_err(), KeyRejection::Unknown);
+        ring.learn(digest("sk-a"), "a");
+        ring.learn(digest("sk-d"), "d");
+        ring.learn(digest("sk-e"), "e");
+        ring.learn(digest("sk-x"), "not-a-key");
+        assert_eq!(ring.check(&["sk-a"], 0).unwrap().id, "a");
+        assert_eq!(ring.check(&["sk-x"], 0).unwrap_err(), KeyRejection::Unknown);
+        assert_eq!(
+            ring.check(&["sk-d"], 0).unwrap_err(),
+            KeyRejection::Disabled("d".into())
+        );
+        assert!(ring.check(&["sk-e"], 99).is_ok());
+        assert_eq!(
+            ring.check(&["sk-e"], 100).unwrap_err(),
+            KeyRejection::Expired("e".into())
+        );
+        assert!(KeyRing::new(vec![], "").is_empty());
+    }
+
+    #[test]
+    fn model_scope() {
+        let mut k = entry("a");
+        assert!(k.allows_model("anything"));
+        k.models = Some(vec!["claude-sonnet-4.5".into(), "claude-4.5-opus-*".into()]);
+        assert!(k.allows_model("claude-sonnet-4.5"));
+        assert!(k.allows_model("claude-4.5-opus-high"));
+        assert!(!k.allows_model("claude-sonnet-3.5"));
+    }
+
+    #[test]
+    fn presented_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer abc".parse().unwrap());
+        h.insert("x-api-key", "def".parse().unwrap());
+        assert_eq!(presented(&h), vec!["abc", "def"]);
+    }
+}

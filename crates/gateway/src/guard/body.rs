@@ -1,0 +1,123 @@
+//! Request body cap, model scope and per-key concurrency on `/v1` (issue 7 §Client API keys,
+//! §Security controls).
+//!
+//! The body is read here, bounded by `security.max_body_bytes` (413 in the client's dialect, early
+//! on a too-large `content-length`), and handed on as one in-memory chunk, so the handler's JSON
+//! extractor costs no second copy. When the key restricts models, the `model` field is checked
+//! here, centrally, so no handler can forget it. The key's concurrency permit lives as long as the
+//! response body, so a streaming answer holds its slot until the last byte.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use futures_util::StreamExt as _;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use serde::Deserialize;
+
+use super::api_key::AuthedKey;
+use crate::api::dialect_error::{Dialect, render};
+use crate::error::Error;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+struct ModelOnly {
+    model: Option<String>,
+}
+
+/// Reads a body of at most `limit` bytes.
+pub async fn read_capped(body: Body, limit: u64) -> Result<Bytes, Error> {
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    match Limited::new(body, cap).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(Error::PayloadTooLarge { limit })
+        }
+        Err(e) => Err(Error::field(
+            "body",
+            format!("could not read the request body: {e}"),
+        )),
+    }
+}
+
+/// Middleware: body cap → model scope → concurrency slot.
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let dialect = Dialect::from_path(req.uri().path());
+    let limit = state.config.security.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        metrics::counter!("gateway_guard_rejections_total", "reason" => "body_too_large")
+            .increment(1);
+        return render(dialect, &Error::PayloadTooLarge { limit });
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match read_capped(body, limit).await {
+        Ok(b) => b,
+        Err(e) => {
+            if matches!(e, Error::PayloadTooLarge { .. }) {
+                metrics::counter!("gateway_guard_rejections_total", "reason" => "body_too_large")
+                    .increment(1);
+            }
+            return render(dialect, &e);
+        }
+    };
+    let key = parts
+        .extensions
+        .get::<AuthedKey>()
+        .and_then(|k| k.0.clone());
+    let mut permit = None;
+    if let Some(key) = &key {
+        if key.models.is_some() && !bytes.is_empty() {
+            let model = serde_json::from_slice::<ModelOnly>(&bytes)
+                .ok()
+                .and_then(|m| m.model);
+            if let Some(model) = model.filter(|m| !key.allows_model(m)) {
+                metrics::counter!("gateway_guard_rejections_total", "reason" => "model_scope")
+                    .increment(1);
+                let err = Error::Forbidden {
+                    code: "model_not_allowed",
+                    message: format!("API key `{}` may not use model `{model}`", key.name),
+                };
+                return render(dialect, &err);
+            }
+        }
+        if let Some(max) = key.max_concurrency {
+            let slot = format!("key:{}", key.id);
+            match state.concurrency.try_acquire(&slot, max).await {
+                Some(p) => permit = Some(p),
+                None => {
+                    metrics::counter!("gateway_guard_rejections_total", "reason" => "key_concurrency")
+                        .increment(1);
+                    let err = Error::TooManyRequests {
+                        code: "concurrency_limited",
+                        message: format!(
+                            "API key `{}` already has {max} request(s) in flight",
+                            key.name
+                        ),
+                        retry_after: std::time::Duration::from_secs(1),
+                    };
+                    return render(dialect, &err);
+                }
+            }
+        }
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    match permit {
+        None => response,
+        Some(permit) => {
+            let (parts, body) = response.into_parts();
+            let stream = body.into_data_stream().map(move |chunk| {
+                let _held = &permit;
+                chunk
+            });
+            Response::from_parts(parts, Body::from_stream(stream))
+        }
+    }
+}

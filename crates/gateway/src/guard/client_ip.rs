@@ -1,0 +1,120 @@
+//! Who the client is: the socket peer, unless the peer is one of `security.trusted_proxies`; then
+//! `X-Forwarded-For` (walked right to left, skipping further trusted hops) or `X-Real-IP` are
+//! believed. Headers from untrusted peers are ignored, so a client cannot spoof its address.
+//! The middleware stores the answer as a [`ClientIp`] request extension for every later layer.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::Response;
+use ipnet::IpNet;
+
+use crate::state::AppState;
+
+/// The resolved client address (request extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// Resolves the client address from the peer and the proxy headers.
+pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical(*ip)));
+    if !is_trusted(&peer) {
+        return canonical(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(parse_hop)
+        .collect();
+    if !forwarded.is_empty() {
+        // The rightmost untrusted hop is the first address no trusted proxy can vouch for.
+        let client = forwarded
+            .iter()
+            .rev()
+            .find(|ip| !is_trusted(ip))
+            .unwrap_or(&forwarded[0]);
+        return canonical(*client);
+    }
+    headers
+        .get("x-real-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_hop)
+        .map_or(canonical(peer), canonical)
+}
+
+/// Accepts `1.2.3.4`, `1.2.3.4:567`, `::1`, `[::1]:567`.
+fn parse_hop(s: &str) -> Option<IpAddr> {
+    let s = s.trim();
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
+}
+
+/// IPv4-mapped IPv6 (`::ffff:1.2.3.4`) compares as IPv4.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
+}
+
+/// Middleware: inserts [`ClientIp`].
+pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+    let ip = resolve(peer, req.headers(), &state.config.security.trusted_proxies);
+    req.extensions_mut().insert(ClientIp(ip));
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn untrusted_peer_headers_ignored() {
+        let h = headers(&[("x-forwarded-for", "9.9.9.9"), ("x-real-ip", "8.8.8.8")]);
+        assert_eq!(resolve(ip("1.1.1.1"), &h, &[]), ip("1.1.1.1"));
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(resolve(ip("1.1.1.1"), &h, &trusted), ip("1.1.1.1"));
+    }
+
+    #[test]
+    fn trusted_peer_forwarded_for() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // client spoofs a first hop; the proxy appends the real one.
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 2.2.2.2, 10.0.0.7")]);
+        assert_eq!(resolve(ip("10.0.0.1"), &h, &trusted), ip("2.2.2.2"));
+        let h = headers(&[("x-real-ip", "3.3.3.3")]);
+        assert_eq!(resolve(ip("10.0.0.1"), &h, &trusted), ip("3.3.3.3"));
+        let h = headers(&[("x-forwarded-for", "garbage")]);
+        assert_eq!(resolve(ip("10.0.0.1"), &h, &trusted), ip("10.0.0.1"));
+        let h = headers(&[("x-forwarded-for", "[2001:db8::1]:443")]);
+        assert_eq!(resolve(ip("10.0.0.1"), &h, &trusted), ip("2001:db8::1"));
+    }
+
+    #[test]
+    fn mapped_v6_is_v4() {
+        assert_eq!(canonical(ip("::ffff:1.2.3.4")), ip("1.2.3.4"));
+    }
+}

@@ -1,0 +1,239 @@
+//! Shared application state and the seams other parts plug into.
+//!
+//! - [`AppState`]: config by value, the store, hot-swapped snapshots (settings, key ring,
+//!   blocklist) read lock-free by the guards, the limiter/notifier seams (in-memory now; Redis
+//!   implementations slot in when `redis.url` is set, issue 8), and [`AccountOps`].
+//! - [`AccountOps`]: the upstream-facing account operations the admin API needs (refresh, usage,
+//!   device login, background validation). The account pool implements it; until then
+//!   [`UpstreamUnavailable`] answers 503 `upstream_unavailable`.
+//! - [`ChangeNotifier`]: "something the admin API edits has changed" — reloaded locally at once and
+//!   published so other instances (and the pool) reload too.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::auth::LoginLockout;
+use crate::config::Config;
+use crate::error::Error;
+use crate::guard::limiter::{ConcurrencyLimiter, RateLimiter};
+use crate::guard::{Blocklist, KeyEntry, KeyRing};
+use crate::tasks::Supervisor;
+
+/// What changed (published on [`ChangeNotifier`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Runtime settings.
+    Settings,
+    /// API keys.
+    Keys,
+    /// IP blocklist.
+    Blocklist,
+    /// Accounts (created, edited, deleted).
+    Accounts,
+}
+
+/// Fan-out of [`Change`] events (in-process broadcast now; Redis pub/sub in fleet mode).
+pub trait ChangeNotifier: Send + Sync {
+    /// Announces a change to every subscriber (including other instances).
+    fn publish(&self, change: Change);
+    /// A new subscription.
+    fn subscribe(&self) -> broadcast::Receiver<Change>;
+}
+
+/// In-process notifier.
+pub struct MemoryNotifier {
+    tx: broadcast::Sender<Change>,
+}
+
+impl Default for MemoryNotifier {
+    fn default() -> Self {
+        Self {
+            tx: broadcast::channel(64).0,
+        }
+    }
+}
+
+impl ChangeNotifier for MemoryNotifier {
+    fn publish(&self, change: Change) {
+        // No subscriber is fine: nobody needs to hear it.
+        let _ = self.tx.send(change);
+    }
+    fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.tx.subscribe()
+    }
+}
+
+/// `POST /v2/auth/start` body.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceLoginRequest {
+    /// OIDC region (default us-east-1).
+    pub region: Option<String>,
+    /// IAM Identity Center start URL (absent = Builder ID).
+    pub start_url: Option<String>,
+}
+
+/// `POST /v2/auth/start` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceLoginStart {
+    /// Id to poll with `GET /v2/auth/status/:auth_id`.
+    pub auth_id: String,
+    /// Code the user confirms.
+    pub user_code: String,
+    /// Page where the user signs in.
+    pub verification_uri: String,
+    /// The same page with the code filled in.
+    pub verification_uri_complete: String,
+    /// Seconds until the code expires.
+    pub expires_in: u64,
+    /// Poll interval in seconds.
+    pub interval: u64,
+}
+
+/// `GET /v2/auth/status/:auth_id` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceLoginStatus {
+    /// `pending`, `completed`, `expired`, `denied` or `error`.
+    pub status: String,
+    /// The created account once completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Failure text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Upstream-facing account operations used by the admin API; implemented by the account pool.
+pub trait AccountOps: Send + Sync {
+    /// Forces a token refresh of account `id` now; returns the updated account.
+    fn refresh<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<store::Account, Error>>;
+    /// Fetches the quota of account `id`; returns the updated account.
+    fn fetch_usage<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<store::Account, Error>>;
+    /// Starts an OIDC device authorization.
+    fn start_device_login(
+        &self,
+        req: DeviceLoginRequest,
+    ) -> BoxFuture<'_, Result<DeviceLoginStart, Error>>;
+    /// State of a device authorization started earlier.
+    fn device_login_status<'a>(
+        &'a self,
+        auth_id: &'a str,
+    ) -> BoxFuture<'a, Result<DeviceLoginStatus, Error>>;
+    /// Newly stored accounts (feed/import): validate them in the background (e.g. one refresh
+    /// each). Must return quickly.
+    fn validate_new(&self, ids: Vec<String>);
+}
+
+/// The [`AccountOps`] used until the account pool is wired in: every upstream operation answers
+/// 503 `upstream_unavailable`; background validation is skipped (accounts keep their stored state).
+#[derive(Debug, Default)]
+pub struct UpstreamUnavailable;
+
+const UNAVAILABLE: &str =
+    "upstream account operations are not available in this build (account pool not wired)";
+
+impl AccountOps for UpstreamUnavailable {
+    fn refresh<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<store::Account, Error>> {
+        Box::pin(async { Err(Error::UpstreamUnavailable(UNAVAILABLE.into())) })
+    }
+    fn fetch_usage<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<store::Account, Error>> {
+        Box::pin(async { Err(Error::UpstreamUnavailable(UNAVAILABLE.into())) })
+    }
+    fn start_device_login(
+        &self,
+        _req: DeviceLoginRequest,
+    ) -> BoxFuture<'_, Result<DeviceLoginStart, Error>> {
+        Box::pin(async { Err(Error::UpstreamUnavailable(UNAVAILABLE.into())) })
+    }
+    fn device_login_status<'a>(
+        &'a self,
+        _auth_id: &'a str,
+    ) -> BoxFuture<'a, Result<DeviceLoginStatus, Error>> {
+        Box::pin(async { Err(Error::UpstreamUnavailable(UNAVAILABLE.into())) })
+    }
+    fn validate_new(&self, ids: Vec<String>) {
+        tracing::debug!(
+            count = ids.len(),
+            "account validation skipped: {UNAVAILABLE}"
+        );
+    }
+}
+
+/// Everything handlers and guards share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Bootstrap configuration.
+    pub config: Arc<Config>,
+    /// Persistence.
+    pub store: store::Store,
+    /// Runtime settings snapshot.
+    pub settings: Arc<ArcSwap<store::Settings>>,
+    /// API key snapshot.
+    pub keyring: Arc<ArcSwap<KeyRing>>,
+    /// IP blocklist snapshot.
+    pub blocklist: Arc<ArcSwap<Blocklist>>,
+    /// Rate-limit counters (memory or Redis).
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Concurrency slots (memory or Redis).
+    pub concurrency: Arc<dyn ConcurrencyLimiter>,
+    /// Change fan-out (memory or Redis).
+    pub notifier: Arc<dyn ChangeNotifier>,
+    /// Upstream account operations.
+    pub account_ops: Arc<dyn AccountOps>,
+    /// Admin login failure tracking.
+    pub lockout: Arc<LoginLockout>,
+    /// Request-log queue (the chat handlers send rows here; never blocks).
+    pub log_sender: store::LogSender,
+    /// Background tasks.
+    pub supervisor: Supervisor,
+}
+
+impl AppState {
+    /// Reloads the snapshot for `change` from the store now and tells everyone else.
+    pub async fn changed(&self, change: Change) -> Result<(), Error> {
+        self.reload(change).await?;
+        self.notifier.publish(change);
+        Ok(())
+    }
+
+    /// Reloads the snapshot for `change` from the store.
+    pub async fn reload(&self, change: Change) -> Result<(), Error> {
+        match change {
+            Change::Settings | Change::Keys => {
+                let settings = self.store.settings().await?;
+                let keys = self.store.list_api_keys().await?;
+                let ring =
+                    KeyRing::new(keys.iter().map(KeyEntry::from).collect(), &settings.api_key);
+                self.settings.store(Arc::new(settings));
+                self.keyring.store(Arc::new(ring));
+            }
+            Change::Blocklist => {
+                let now = chrono::Utc::now();
+                let rows = self.store.list_blocked_ips(Some(now)).await?;
+                let list = Blocklist::new(
+                    rows.into_iter()
+                        .map(|b| (b.ip, b.expires_at.map(|t| t.timestamp_millis()))),
+                );
+                self.blocklist.store(Arc::new(list));
+            }
+            Change::Accounts => {}
+        }
+        Ok(())
+    }
+
+    /// Reloads every snapshot (start-up and the periodic safety net).
+    pub async fn reload_all(&self) -> Result<(), Error> {
+        self.reload(Change::Settings).await?;
+        self.reload(Change::Blocklist).await
+    }
+
+    /// True until the seed admin password has been changed.
+    pub fn must_change_password(&self) -> bool {
+        self.settings.load().admin_password_hash.is_none()
+    }
+}

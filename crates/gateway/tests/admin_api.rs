@@ -1,0 +1,730 @@
+//! The admin API over real HTTP and a real SQLite database (shared/ADMIN_API.md; issue 7 §Admin
+//! API and auth): lockout, must-change flow, CSRF guard, sessions, strict bodies, accounts and
+//! their documents, keys, settings (also across a restart), IPs, logs, audit, ops endpoints.
+
+mod admin_support;
+
+use admin_support::{TestServer, into_json, long_token};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn login_lockout_per_ip() {
+    let s =
+        TestServer::start("security:\n  login_max_failures: 3\n  login_lockout_secs: 120\n").await;
+    for attempt in 1..=3 {
+        let r = s
+            .client
+            .post(s.url("/v2/login"))
+            .json(&json!({"password": "guess"}))
+            .send()
+            .await
+            .unwrap();
+        if attempt < 3 {
+            assert_eq!(r.status(), 401, "attempt {attempt}");
+            let (_, v) = into_json(r).await;
+            assert_eq!(v["error"]["code"], "unauthorized");
+        } else {
+            assert_eq!(r.status(), 429);
+            let retry: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((100..=120).contains(&retry), "{retry}");
+            assert_eq!(into_json(r).await.1["error"]["code"], "locked_out");
+        }
+    }
+    // Even the right password is refused while locked out.
+    let r = s
+        .client
+        .post(s.url("/v2/login"))
+        .json(&json!({"password": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn must_change_password_flow() {
+    let s = TestServer::start("").await;
+    let r = s
+        .client
+        .post(s.url("/v2/login"))
+        .json(&json!({"password": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["must_change_password"], true);
+    assert!(v["expires_at"].is_string());
+    let token = v["token"].as_str().unwrap().to_string();
+    let other = s.login().await;
+    let (_, sys) = s.call(&token, Method::GET, "/v2/system", None).await;
+    assert_eq!(sys["must_change_password"], true);
+    assert_eq!(sys["database_type"], "sqlite");
+    assert!(sys["version"].is_string() && sys["data_dir"].is_string());
+
+    // Wrong old password, too short / default new password → 400 naming the field.
+    let bad_old = json!({"old_password": "nope", "new_password": "long-enough-1"});
+    let (status, v) = s
+        .call(&token, Method::POST, "/v2/password", Some(bad_old))
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].clone()),
+        (400, json!("old_password"))
+    );
+    let short = json!({"old_password": "admin", "new_password": "short"});
+    let (status, v) = s
+        .call(&token, Method::POST, "/v2/password", Some(short))
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].clone()),
+        (400, json!("new_password"))
+    );
+
+    let good = json!({"old_password": "admin", "new_password": "correct-horse-9"});
+    let (status, v) = s
+        .call(&token, Method::POST, "/v2/password", Some(good))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["must_change_password"], false);
+    // The changing session survives; the other one was revoked.
+    assert_eq!(
+        s.call(&token, Method::GET, "/v2/system", None).await.1["must_change_password"],
+        false
+    );
+    assert_eq!(s.call(&other, Method::GET, "/v2/system", None).await.0, 401);
+    // The seed password no longer works; the new one does and is not flagged.
+    let r = s
+        .client
+        .post(s.url("/v2/login"))
+        .json(&json!({"password": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = s
+        .client
+        .post(s.url("/v2/login"))
+        .json(&json!({"password": "correct-horse-9"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["must_change_password"],
+        false
+    );
+    // Logout revokes the session.
+    assert_eq!(
+        s.call(&token, Method::POST, "/v2/logout", None).await.0,
+        200
+    );
+    assert_eq!(s.call(&token, Method::GET, "/v2/system", None).await.0, 401);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn csrf_guard_for_cookie_sessions() {
+    let s = TestServer::start("").await;
+    let token = s.login().await;
+    let cookie = format!("claude_api_session={token}");
+    let body = json!({"name": "via-cookie"});
+    // Cookie + state change without X-Requested-With → 403.
+    let r = s
+        .client
+        .post(s.url("/v2/keys"))
+        .header("cookie", &cookie)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = into_json(r).await;
+    assert_eq!(status, 403);
+    assert_eq!(v["error"]["code"], "csrf_required");
+    // Reads with the cookie are fine.
+    let r = s
+        .client
+        .get(s.url("/v2/keys"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // With the header the write goes through.
+    let r = s
+        .client
+        .post(s.url("/v2/keys"))
+        .header("cookie", &cookie)
+        .header("x-requested-with", "XMLHttpRequest")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // Bearer tokens are not ambient credentials: no header needed.
+    let r = s
+        .admin(&token, Method::POST, "/v2/keys")
+        .json(&json!({"name": "via-bearer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // No credentials at all → 401; garbage token → 401.
+    assert_eq!(
+        s.client
+            .get(s.url("/v2/keys"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        s.call("garbage", Method::GET, "/v2/keys", None).await.0,
+        401
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn strict_bodies_name_the_field() {
+    let s = TestServer::start("").await;
+    let token = s.login().await;
+    let (status, v) = s
+        .call(
+            &token,
+            Method::POST,
+            "/v2/keys",
+            Some(json!({"name": "k", "rpmm": 3})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(v["error"]["field"], "rpmm");
+    assert!(v["error"]["message"].as_str().unwrap().contains("rpmm"));
+    let (status, v) = s
+        .call(
+            &token,
+            Method::PUT,
+            "/v2/settings",
+            Some(json!({"bogusSetting": 1})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].clone()),
+        (400, json!("bogusSetting"))
+    );
+    let (status, v) = s
+        .call(
+            &token,
+            Method::PUT,
+            "/v2/settings",
+            Some(json!({"ipRateLimitMax": "lots"})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].clone()),
+        (400, json!("ipRateLimitMax"))
+    );
+    let (status, v) = s
+        .call(
+            &token,
+            Method::PUT,
+            "/v2/settings",
+            Some(json!({"debugLog": 1})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].clone()),
+        (400, json!("debugLog"))
+    );
+    let acct = json!({"auth_method": "social", "refresh_token": "r", "colour": "red"});
+    let (status, v) = s
+        .call(&token, Method::POST, "/v2/accounts", Some(acct))
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].clone()),
+        (400, json!("colour"))
+    );
+    let (status, v) = s.call(&token, Method::GET, "/v2/nothing-here", None).await;
+    assert_eq!(
+        (status, v["error"]["code"].clone()),
+        (404, json!("not_found"))
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn settings_defaults_write_only_password_and_restart() {
+    let s = TestServer::start("").await;
+    let token = s.login().await;
+    let (status, v) = s.call(&token, Method::GET, "/v2/settings", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        v,
+        json!({"apiKey": "", "debugLog": false, "enableRequestLog": true, "logRetentionDays": 30,
+        "enableIPRateLimit": false, "ipRateLimitWindow": 1, "ipRateLimitMax": 100})
+    );
+    let change = json!({"enableIPRateLimit": true, "ipRateLimitMax": 7, "logRetentionDays": 5,
+        "adminPassword": "brand-new-pass"});
+    let (status, v) = s
+        .call(&token, Method::PUT, "/v2/settings", Some(change))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v.get("adminPassword").is_none(), "write-only: {v}");
+    assert_eq!(v["ipRateLimitMax"], 7);
+
+    // Restart on the same data folder: settings and password persist.
+    let dir = s.stop().await;
+    let s = TestServer::start_in(dir, "").await;
+    let r = s
+        .client
+        .post(s.url("/v2/login"))
+        .json(&json!({"password": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let token = s.login_with("brand-new-pass").await;
+    let (_, v) = s.call(&token, Method::GET, "/v2/settings", None).await;
+    assert_eq!(v["enableIPRateLimit"], true);
+    assert_eq!(v["ipRateLimitMax"], 7);
+    assert_eq!(v["logRetentionDays"], 5);
+    assert_eq!(
+        s.call(&token, Method::GET, "/v2/system", None).await.1["must_change_password"],
+        false
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn accounts_crud_documents_and_upstream_unavailable() {
+    let s = TestServer::start("").await;
+    let token = s.login().await;
+    let new = json!({"label": "one", "auth_method": "builder_id", "client_id": "cid", "client_secret": "csecret",
+        "refresh_token": "refresh-secret-1", "region": "us-east-1"});
+    let (status, a) = s
+        .call(&token, Method::POST, "/v2/accounts", Some(new))
+        .await;
+    assert_eq!(status, 201, "{a}");
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_eq!(a["status"], "active");
+    assert_eq!(a["inflight"], 0);
+    assert!(!a.to_string().contains("refresh-secret-1") && !a.to_string().contains("csecret"));
+    // builder_id without a client registration is refused, naming the field.
+    let bad = json!({"auth_method": "builder_id", "refresh_token": "r"});
+    let (status, v) = s
+        .call(&token, Method::POST, "/v2/accounts", Some(bad))
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].clone()),
+        (400, json!("client_id"))
+    );
+
+    let (status, v) = s
+        .call(
+            &token,
+            Method::PATCH,
+            &format!("/v2/accounts/{id}"),
+            Some(json!({"label": "renamed", "weight": 3})),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["label"].clone(), v["weight"].clone()),
+        (json!("renamed"), json!(3))
+    );
+    let (_, list) = s
+        .call(&token, Method::GET, "/v2/accounts?q=renamed", None)
+        .await;
+    assert_eq!(list["accounts"].as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains("refresh-secret-1"));
+
+    // Upstream operations answer 503 until the account pool is wired in.
+    for op in ["refresh", "usage"] {
+        let (status, v) = s
+            .call(
+                &token,
+                Method::POST,
+                &format!("/v2/accounts/{id}/{op}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, v["error"]["code"].clone()),
+            (503, json!("upstream_unavailable"))
+        );
+    }
+    let (status, _) = s
+        .call(&token, Method::POST, "/v2/accounts/missing/refresh", None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, v) = s
+        .call(&token, Method::POST, "/v2/auth/start", Some(json!({})))
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].clone()),
+        (503, json!("upstream_unavailable"))
+    );
+
+    // Feed: stored at once, per-entry rejections.
+    let feed = json!({"accounts": [
+        {"auth_method": "social", "refresh_token": "feed-1"},
+        {"auth_method": "social"},
+        {"auth_method": "idc", "refresh_token": "feed-3", "client_id": "c", "client_secret": "s", "start_url": "https://x.awsapps.com/start"}
+    ]});
+    let (status, v) = s
+        .call(&token, Method::POST, "/v2/accounts/feed", Some(feed))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["created"].as_array().unwrap().len(), 2);
+    assert_eq!(v["rejected"][0]["index"], 1);
+
+    // Import: Kiro token file and Amazon Q CLI pair.
+    let kiro = json!({"accessToken": "at", "refreshToken": long_token("kiro"), "expiresAt": "2030-01-01T00:00:00Z",
+        "authMethod": "social", "provider": "Github", "profileArn": "arn:aws:codewhisperer:us-east-1:1:profile/X"});
+    let (status, v) = s
+        .call(&token, Method::POST, "/v2/accounts/import", Some(kiro))
+        .await;
+    assert_eq!(
+        (status, v["created"].as_array().unwrap().len()),
+        (200, 1),
+        "{v}"
+    );
+    let truncated = json!({"refreshToken": "aorAAAA...xyz", "authMethod": "social"});
+    let (_, v) = s
+        .call(&token, Method::POST, "/v2/accounts/import", Some(truncated))
+        .await;
+    assert_eq!(v["rejected"].as_array().unwrap().len(), 1);
+    let qcli = json!({
+        "codewhisperer:odic:token": json!({"access_token": "a", "refresh_token": "qcli-refresh", "region": "us-east-1",
+            "start_url": "https://view.awsapps.com/start", "expires_at": "2030-01-01T00:00:00Z"}).to_string(),
+        "codewhisperer:odic:device-registration": {"client_id": "qc", "client_secret": "qs", "region": "us-east-1"}
+    });
+    let (_, v) = s
+        .call(&token, Method::POST, "/v2/accounts/import", Some(qcli))
+        .await;
+    assert_eq!(v["created"].as_array().unwrap().len(), 1, "{v}");
+    let (status, _) = s
+        .call(
+            &token,
+            Method::POST,
+            "/v2/accounts/import",
+            Some(json!({"what": 1})),
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // Export includes secrets; re-importing it into a fresh server restores every account.
+    let (status, export) = s
+        .call(&token, Method::GET, "/v2/accounts/export", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(export["format"], "claude-api-accounts");
+    assert_eq!(export["accounts"].as_array().unwrap().len(), 5);
+    assert!(
+        export.to_string().contains("refresh-secret-1") && export.to_string().contains("csecret")
+    );
+    let other = TestServer::start("").await;
+    let t2 = other.login().await;
+    let (_, v) = other
+        .call(
+            &t2,
+            Method::POST,
+            "/v2/accounts/import",
+            Some(export.clone()),
+        )
+        .await;
+    assert_eq!(v["created"].as_array().unwrap().len(), 5, "{v}");
+    let (_, again) = other
+        .call(&t2, Method::GET, "/v2/accounts/export", None)
+        .await;
+    assert_eq!(again["accounts"], export["accounts"]);
+    other.stop().await;
+
+    let (status, _) = s
+        .call(&token, Method::DELETE, &format!("/v2/accounts/{id}"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        s.call(&token, Method::GET, &format!("/v2/accounts/{id}"), None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        s.call(&token, Method::DELETE, &format!("/v2/accounts/{id}"), None)
+            .await
+            .0,
+        404
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn keys_secret_shown_once() {
+    let s = TestServer::start("").await;
+    let token = s.login().await;
+    let (id, secret) = s
+        .create_key(
+            &token,
+            json!({"name": "ci", "rpm": 10, "models": ["claude-sonnet-4.5"]}),
+        )
+        .await;
+    assert!(secret.starts_with("sk-"));
+    let (_, list) = s.call(&token, Method::GET, "/v2/keys", None).await;
+    assert!(
+        !list.to_string().contains(&secret),
+        "secret must not be listed again"
+    );
+    let key = &list["keys"][0];
+    assert_eq!(
+        (key["id"].as_str(), key["rpm"].clone()),
+        (Some(id.as_str()), json!(10))
+    );
+    let (status, v) = s
+        .call(
+            &token,
+            Method::PATCH,
+            &format!("/v2/keys/{id}"),
+            Some(json!({"rpm": null})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(v["rpm"].is_null());
+    assert_eq!(
+        s.call(
+            &token,
+            Method::PATCH,
+            "/v2/keys/nope",
+            Some(json!({"enabled": false}))
+        )
+        .await
+        .0,
+        404
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn logs_endpoints_and_ops() {
+    let s = TestServer::start("").await;
+    let token = s.login().await;
+    let (status, v) = s
+        .call(&token, Method::GET, "/v2/logs?status=error&page=1", None)
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["total"], 0);
+    let (status, v) = s
+        .call(&token, Method::GET, "/v2/logs/stats?range=7d", None)
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["total"], 0);
+    assert_eq!(
+        s.call(&token, Method::GET, "/v2/logs/stats?range=forever", None)
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        s.call(&token, Method::GET, "/v2/logs/12345", None).await.0,
+        404
+    );
+    let (status, v) = s
+        .call(
+            &token,
+            Method::POST,
+            "/v2/logs/cleanup",
+            Some(json!({"older_than_days": 0})),
+        )
+        .await;
+    assert_eq!((status, v["deleted"].clone()), (200, json!(0)));
+
+    let r = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("x-request-id"));
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    let m = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("gateway_http_requests_total"), "{m}");
+    // The console (or its placeholder) answers deep links with the same document as /.
+    let root = s.client.get(s.url("/")).send().await.unwrap();
+    assert_eq!(root.status(), 200);
+    let root = root.text().await.unwrap();
+    assert!(root.contains("<html") || root.contains("<!doctype") || root.contains("<!DOCTYPE"));
+    let deep = s
+        .client
+        .get(s.url("/accounts"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(root, deep);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn every_admin_action_is_audited() {
+    let s = TestServer::start("").await;
+    let token = s.login().await;
+    let (kid, _) = s.create_key(&token, json!({"name": "k"})).await;
+    s.call(
+        &token,
+        Method::PATCH,
+        &format!("/v2/keys/{kid}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    s.call(&token, Method::DELETE, &format!("/v2/keys/{kid}"), None)
+        .await;
+    s.call(
+        &token,
+        Method::PUT,
+        "/v2/settings",
+        Some(json!({"debugLog": true})),
+    )
+    .await;
+    s.call(
+        &token,
+        Method::POST,
+        "/v2/ips/block",
+        Some(json!({"ip": "192.0.2.0/24"})),
+    )
+    .await;
+    s.call(
+        &token,
+        Method::POST,
+        "/v2/ips/unblock",
+        Some(json!({"ip": "192.0.2.0/24"})),
+    )
+    .await;
+    let (_, a) = s
+        .call(
+            &token,
+            Method::POST,
+            "/v2/accounts",
+            Some(json!({"auth_method": "social", "refresh_token": "r"})),
+        )
+        .await;
+    let aid = a["id"].as_str().unwrap().to_string();
+    s.call(
+        &token,
+        Method::PATCH,
+        &format!("/v2/accounts/{aid}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    s.call(
+        &token,
+        Method::POST,
+        "/v2/accounts/feed",
+        Some(json!({"accounts": []})),
+    )
+    .await;
+    s.call(&token, Method::POST, "/v2/accounts/import", Some(json!([])))
+        .await;
+    s.call(&token, Method::GET, "/v2/accounts/export", None)
+        .await;
+    s.call(
+        &token,
+        Method::POST,
+        &format!("/v2/accounts/{aid}/refresh"),
+        None,
+    )
+    .await;
+    s.call(&token, Method::DELETE, &format!("/v2/accounts/{aid}"), None)
+        .await;
+    s.call(
+        &token,
+        Method::POST,
+        "/v2/logs/cleanup",
+        Some(json!({"older_than_days": 30})),
+    )
+    .await;
+    s.call(
+        &token,
+        Method::POST,
+        "/v2/password",
+        Some(json!({"old_password": "admin", "new_password": "another-pass-1"})),
+    )
+    .await;
+    s.client
+        .post(s.url("/v2/login"))
+        .json(&json!({"password": "wrong"}))
+        .send()
+        .await
+        .unwrap();
+    s.call(&token, Method::POST, "/v2/logout", None).await;
+
+    let t2 = s.login_with("another-pass-1").await;
+    let (status, v) = s
+        .call(&t2, Method::GET, "/v2/audit?per_page=100", None)
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let entries = v["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "login",
+        "keys.create",
+        "keys.update",
+        "keys.delete",
+        "settings.update",
+        "ips.block",
+        "ips.unblock",
+        "accounts.create",
+        "accounts.update",
+        "accounts.feed",
+        "accounts.import",
+        "accounts.export",
+        "accounts.refresh",
+        "accounts.delete",
+        "logs.cleanup",
+        "password.change",
+        "logout",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "missing {expected} in {actions:?}"
+        );
+    }
+    // Reads are not audited (except the export).
+    assert!(!actions.iter().any(|a| a.ends_with(".read")), "{actions:?}");
+    let del = entries
+        .iter()
+        .find(|e| e["action"] == "keys.delete")
+        .unwrap();
+    assert_eq!(del["target"], kid.as_str());
+    assert_eq!(del["ip"], "127.0.0.1");
+    assert!(del["actor"].as_str().unwrap().starts_with("admin#"));
+    let failed = entries
+        .iter()
+        .find(|e| e["action"] == "login" && e["detail"]["status"] == 401)
+        .unwrap();
+    assert_eq!(failed["actor"], "anonymous");
+    let refresh = entries
+        .iter()
+        .find(|e| e["action"] == "accounts.refresh")
+        .unwrap();
+    assert_eq!(refresh["detail"]["status"], 503);
+    s.stop().await;
+}

@@ -1,0 +1,290 @@
+//! Client API keys (issue 7 "Client API keys", ADMIN_API.md Keys). Only the SHA-256 of a secret
+//! is stored, plus a short prefix so the operator can tell keys apart. Lookup is by hash equality:
+//! the database compares digests, never secrets, so a timing difference can at most reveal a
+//! prefix of a digest, which gives nothing about the secret.
+
+use chrono::{DateTime, Utc};
+use rand::Rng as _;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    QueryOrder as _,
+};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::entity::api_keys::{self, Column, Entity};
+use crate::time::{from_ms, now_ms, opt_from_ms, opt_to_ms, to_ms};
+use crate::{Secret, Store, StoreError};
+
+/// Characters shown to identify a key (`sk-` + 6).
+const PREFIX_LEN: usize = 9;
+
+/// Lowercase hex SHA-256 of `secret`: how API keys and session tokens are stored.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// A stored key (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the secret, for display.
+    pub prefix: String,
+    pub enabled: bool,
+    /// Allowed model ids; `None` allows all.
+    pub models: Option<Vec<String>>,
+    /// Requests per minute; `None` means unlimited.
+    pub rpm: Option<u32>,
+    pub max_concurrency: Option<u32>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ApiKey {
+    /// Enabled and not expired at `now`.
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.enabled && self.expires_at.is_none_or(|e| e > now)
+    }
+
+    /// Whether this key may call `model`.
+    pub fn allows_model(&self, model: &str) -> bool {
+        self.models
+            .as_ref()
+            .is_none_or(|m| m.iter().any(|x| x == model))
+    }
+}
+
+/// `POST /v2/keys`.
+#[derive(Clone, Debug, Default)]
+pub struct NewApiKey {
+    pub name: String,
+    /// `None` means enabled.
+    pub enabled: Option<bool>,
+    pub models: Option<Vec<String>>,
+    pub rpm: Option<u32>,
+    pub max_concurrency: Option<u32>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// `PATCH /v2/keys/:id`. `Some(None)` clears an optional limit.
+#[derive(Clone, Debug, Default)]
+pub struct ApiKeyPatch {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub models: Option<Option<Vec<String>>>,
+    pub rpm: Option<Option<u32>>,
+    pub max_concurrency: Option<Option<u32>>,
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+fn generate_secret() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let body: String = (0..40)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    format!("sk-{body}")
+}
+
+fn models_json(models: Option<&Vec<String>>) -> Result<Option<String>, StoreError> {
+    models
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+fn opt_u32(v: Option<u32>) -> Option<i32> {
+    v.map(|n| i32::try_from(n).unwrap_or(i32::MAX))
+}
+
+fn decode(m: api_keys::Model) -> Result<ApiKey, StoreError> {
+    let models = m
+        .models
+        .as_deref()
+        .map(serde_json::from_str::<Vec<String>>)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("api key {}: models: {e}", m.id)))?;
+    Ok(ApiKey {
+        name: m.name,
+        prefix: m.prefix,
+        enabled: m.enabled,
+        models,
+        rpm: m.rpm.map(|v| v.max(0) as u32),
+        max_concurrency: m.max_concurrency.map(|v| v.max(0) as u32),
+        expires_at: opt_from_ms(m.expires_at),
+        last_used_at: opt_from_ms(m.last_used_at),
+        created_at: from_ms(m.created_at),
+        updated_at: from_ms(m.updated_at),
+        id: m.id,
+    })
+}
+
+impl Store {
+    /// Creates a key with a fresh random secret (`sk-` + 40 alphanumerics). The secret is
+    /// returned once and not stored.
+    pub async fn create_api_key(&self, new: NewApiKey) -> Result<(ApiKey, Secret), StoreError> {
+        let secret = generate_secret();
+        let key = self.create_api_key_with_secret(new, &secret).await?;
+        Ok((key, Secret::new(secret)))
+    }
+
+    /// Creates a key for a secret chosen by the caller (the original `apiKey` setting, imports).
+    pub async fn create_api_key_with_secret(
+        &self,
+        new: NewApiKey,
+        secret: &str,
+    ) -> Result<ApiKey, StoreError> {
+        if secret.len() < 8 {
+            return Err(StoreError::Invalid(
+                "API key secret must be at least 8 characters".into(),
+            ));
+        }
+        let hash = hash_secret(secret);
+        if Entity::find()
+            .filter(Column::KeyHash.eq(&hash))
+            .count(self.db())
+            .await?
+            > 0
+        {
+            return Err(StoreError::Conflict(
+                "an API key with this secret already exists".into(),
+            ));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = now_ms();
+        let prefix: String = secret.chars().take(PREFIX_LEN).collect();
+        let model = api_keys::ActiveModel {
+            id: Set(id.clone()),
+            name: Set(new.name),
+            key_hash: Set(hash),
+            prefix: Set(prefix),
+            enabled: Set(new.enabled.unwrap_or(true)),
+            models: Set(models_json(new.models.as_ref())?),
+            rpm: Set(opt_u32(new.rpm)),
+            max_concurrency: Set(opt_u32(new.max_concurrency)),
+            expires_at: Set(opt_to_ms(new.expires_at)),
+            last_used_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        Entity::insert(model)
+            .exec_without_returning(self.db())
+            .await?;
+        self.get_api_key(&id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("api key", id))
+    }
+
+    /// The key whose secret is `secret`, if any (enabled or not: the caller decides).
+    pub async fn find_api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
+        Entity::find()
+            .filter(Column::KeyHash.eq(hash_secret(secret)))
+            .one(self.db())
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    pub async fn get_api_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {
+        Entity::find_by_id(id.to_owned())
+            .one(self.db())
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    /// All keys, oldest first.
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        Entity::find()
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
+    pub async fn count_api_keys(&self) -> Result<u64, StoreError> {
+        Ok(Entity::find().count(self.db()).await?)
+    }
+
+    pub async fn update_api_key(&self, id: &str, patch: ApiKeyPatch) -> Result<ApiKey, StoreError> {
+        let mut q = Entity::update_many()
+            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
+            .filter(Column::Id.eq(id));
+        if let Some(v) = patch.name {
+            q = q.col_expr(Column::Name, Expr::val(v));
+        }
+        if let Some(v) = patch.enabled {
+            q = q.col_expr(Column::Enabled, Expr::val(v));
+        }
+        if let Some(v) = patch.models {
+            q = q.col_expr(Column::Models, Expr::val(models_json(v.as_ref())?));
+        }
+        if let Some(v) = patch.rpm {
+            q = q.col_expr(Column::Rpm, Expr::val(opt_u32(v)));
+        }
+        if let Some(v) = patch.max_concurrency {
+            q = q.col_expr(Column::MaxConcurrency, Expr::val(opt_u32(v)));
+        }
+        if let Some(v) = patch.expires_at {
+            q = q.col_expr(Column::ExpiresAt, Expr::val(opt_to_ms(v)));
+        }
+        if q.exec(self.db()).await?.rows_affected == 0 {
+            return Err(StoreError::not_found("api key", id));
+        }
+        self.get_api_key(id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("api key", id))
+    }
+
+    pub async fn delete_api_key(&self, id: &str) -> Result<bool, StoreError> {
+        let res = Entity::delete_many()
+            .filter(Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    /// Records use of a key (the gateway may call this at most every few seconds per key).
+    pub async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(Column::LastUsedAt, Expr::val(Some(to_ms(at))))
+            .filter(Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_hex_known_vector() {
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn generated_secrets_are_distinct_and_shaped() {
+        let a = generate_secret();
+        let b = generate_secret();
+        assert_ne!(a, b);
+        assert!(a.starts_with("sk-") && a.len() == 43);
+    }
+}

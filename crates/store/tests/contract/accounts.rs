@@ -1,0 +1,375 @@
+//! Accounts: CRUD, filters and paging, encryption at rest, token rotation surviving a restart,
+//! status, concurrent counters, quota and models.
+
+use chrono::{Duration, TimeZone as _, Utc};
+use store::{
+    AccountFilter, AccountPatch, AccountStatus, AuthMethod, Cipher, ClientRegistration, NewAccount,
+    Quota, Secret, Store, StoreConfig, StoreError, TokenUpdate,
+};
+
+fn ts(s: i64) -> chrono::DateTime<Utc> {
+    Utc.timestamp_opt(s, 0).unwrap()
+}
+
+pub async fn run(store: &Store, url: &str) {
+    let mut builder = NewAccount::new(AuthMethod::BuilderId, "rt-plain-builder-0001");
+    builder.label = Some("Alice Builder".into());
+    builder.oidc_region = "us-east-1".into();
+    builder.api_region = "eu-central-1".into();
+    builder.start_url = Some("https://view.awsapps.com/start".into());
+    builder.client = Some(ClientRegistration {
+        client_id: "client-id-1".into(),
+        client_secret: Secret::new("client-secret-plain-1"),
+        expires_at: Some(ts(1_900_000_000)),
+    });
+    builder.access_token = Some(Secret::new("at-plain-0001"));
+    builder.expires_at = Some(ts(1_800_000_000));
+    builder.profile_arn = Some("arn:aws:codewhisperer:us-east-1:1:profile/ABC".into());
+    builder.weight = 3;
+    builder.max_concurrency = 4;
+    builder.proxy_url = Some("http://127.0.0.1:3128".into());
+    let a = store.create_account(builder).await.unwrap();
+    assert_eq!(a.label, "Alice Builder");
+    assert_eq!(a.auth_method, AuthMethod::BuilderId);
+    assert_eq!(
+        (a.oidc_region.as_str(), a.api_region.as_str()),
+        ("us-east-1", "eu-central-1")
+    );
+    assert_eq!(a.refresh_token.expose(), "rt-plain-builder-0001");
+    assert_eq!(a.access_token.as_ref().unwrap().expose(), "at-plain-0001");
+    assert_eq!(
+        a.client_secret.as_ref().unwrap().expose(),
+        "client-secret-plain-1"
+    );
+    assert_eq!(a.client_id.as_deref(), Some("client-id-1"));
+    assert_eq!(a.client_expires_at, Some(ts(1_900_000_000)));
+    assert_eq!(a.expires_at, Some(ts(1_800_000_000)));
+    assert_eq!((a.weight, a.max_concurrency), (3, 4));
+    assert_eq!(a.status, AccountStatus::Active);
+    assert!(a.enabled && a.quota.is_none() && a.models.is_none());
+    assert_eq!((a.success_count, a.error_count), (0, 0));
+    // Debug output of an account never shows a credential.
+    let dbg = format!("{a:?}");
+    assert!(
+        !dbg.contains("rt-plain")
+            && !dbg.contains("at-plain")
+            && !dbg.contains("client-secret-plain")
+    );
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(
+        !json.contains("rt-plain")
+            && !json.contains("at-plain")
+            && !json.contains("client-secret-plain")
+    );
+
+    // At rest: every credential column is versioned ciphertext, not the plaintext.
+    for (col, plain) in [
+        ("refresh_token", "rt-plain-builder-0001"),
+        ("access_token", "at-plain-0001"),
+        ("client_secret", "client-secret-plain-1"),
+    ] {
+        let raw = store
+            .raw_account_secret_column(&a.id, col)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(raw.starts_with("v1:"), "{col}: {raw}");
+        assert!(!raw.contains(plain), "{col} stored in plaintext");
+        assert!(
+            raw.len() > plain.len() + 24,
+            "{col} too short to hold nonce + tag"
+        );
+    }
+
+    let mut social = NewAccount::new(AuthMethod::Social, "rt-plain-social-0002");
+    social.id = Some("acct-social".into());
+    social.label = Some("bob social".into());
+    let b = store.create_account(social.clone()).await.unwrap();
+    assert_eq!(b.id, "acct-social");
+    assert_eq!((b.weight, b.max_concurrency), (1, 2));
+    assert!(b.client_secret.is_none() && b.access_token.is_none());
+    let dup = store.create_account(social).await.unwrap_err();
+    assert!(matches!(dup, StoreError::Conflict(_)), "{dup}");
+
+    let mut idc = NewAccount::new(AuthMethod::Idc, "rt-plain-idc-0003");
+    idc.label = Some("Carol 100%_idc".into());
+    idc.enabled = false;
+    let c = store.create_account(idc).await.unwrap();
+    assert_eq!(c.status, AccountStatus::Disabled);
+    assert!(
+        store
+            .create_account(NewAccount::new(AuthMethod::Idc, ""))
+            .await
+            .is_err()
+    );
+
+    // Listing: order, status filter, case-insensitive q with LIKE wildcards taken literally, paging.
+    let all = store.all_accounts().await.unwrap();
+    assert_eq!(
+        all.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        [&a.id, &b.id, &c.id]
+    );
+    let page = |status, q: Option<&str>, page, per_page| AccountFilter {
+        status,
+        q: q.map(str::to_owned),
+        page,
+        per_page,
+    };
+    let p = store.list_accounts(&page(None, None, 1, 2)).await.unwrap();
+    assert_eq!(
+        (p.total, p.items.len(), p.items[0].id.as_str()),
+        (3, 2, a.id.as_str())
+    );
+    let p = store.list_accounts(&page(None, None, 2, 2)).await.unwrap();
+    assert_eq!(
+        (p.total, p.items.len(), p.items[0].id.as_str()),
+        (3, 1, c.id.as_str())
+    );
+    let p = store
+        .list_accounts(&page(Some(AccountStatus::Disabled), None, 1, 50))
+        .await
+        .unwrap();
+    assert_eq!(p.items.iter().map(|x| &x.id).collect::<Vec<_>>(), [&c.id]);
+    let p = store
+        .list_accounts(&page(None, Some("BOB"), 1, 50))
+        .await
+        .unwrap();
+    assert_eq!(p.items.iter().map(|x| &x.id).collect::<Vec<_>>(), [&b.id]);
+    let p = store
+        .list_accounts(&page(None, Some("100%_"), 1, 50))
+        .await
+        .unwrap();
+    assert_eq!(p.items.iter().map(|x| &x.id).collect::<Vec<_>>(), [&c.id]);
+    let p = store
+        .list_accounts(&page(None, Some("0%x"), 1, 50))
+        .await
+        .unwrap();
+    assert_eq!(p.total, 0, "% must match literally");
+    let p = store
+        .list_accounts(&page(None, Some("profile/abc"), 1, 50))
+        .await
+        .unwrap();
+    assert_eq!(p.items.iter().map(|x| &x.id).collect::<Vec<_>>(), [&a.id]);
+
+    // Operator edits.
+    let patched = store
+        .update_account(
+            &b.id,
+            AccountPatch {
+                label: Some("Bob".into()),
+                weight: Some(5),
+                max_concurrency: Some(1),
+                proxy_url: Some(Some("socks5://127.0.0.1:1080".into())),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            patched.label.as_str(),
+            patched.weight,
+            patched.max_concurrency
+        ),
+        ("Bob", 5, 1)
+    );
+    assert_eq!(
+        patched.proxy_url.as_deref(),
+        Some("socks5://127.0.0.1:1080")
+    );
+    let cleared = store
+        .update_account(
+            &b.id,
+            AccountPatch {
+                proxy_url: Some(None),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(cleared.proxy_url.is_none());
+    let enabled = store
+        .update_account(
+            &c.id,
+            AccountPatch {
+                enabled: Some(true),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (enabled.enabled, enabled.status),
+        (true, AccountStatus::Active)
+    );
+    let missing = store
+        .update_account("nope", AccountPatch::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound { .. }), "{missing}");
+
+    // Token rotation: persisted in one update and still there after a "restart".
+    let refreshed_at = Utc::now();
+    store
+        .update_tokens(
+            &a.id,
+            TokenUpdate {
+                access_token: Secret::new("at-plain-0002"),
+                expires_at: ts(1_800_003_600),
+                refresh_token: Some(Secret::new("rt-plain-builder-ROTATED")),
+                client: None,
+                refreshed_at,
+            },
+        )
+        .await
+        .unwrap();
+    // Without a rotated refresh token the stored one is kept.
+    store
+        .update_tokens(
+            &b.id,
+            TokenUpdate {
+                access_token: Secret::new("at-plain-b"),
+                expires_at: ts(1_800_000_100),
+                refresh_token: None,
+                client: None,
+                refreshed_at,
+            },
+        )
+        .await
+        .unwrap();
+    let restarted = crate::connect(url).await;
+    let a2 = restarted.get_account(&a.id).await.unwrap().unwrap();
+    assert_eq!(a2.refresh_token.expose(), "rt-plain-builder-ROTATED");
+    assert_eq!(a2.access_token.unwrap().expose(), "at-plain-0002");
+    assert_eq!(a2.expires_at, Some(ts(1_800_003_600)));
+    assert_eq!(
+        a2.last_refresh_at.map(|t| t.timestamp_millis()),
+        Some(refreshed_at.timestamp_millis())
+    );
+    assert_eq!(a2.client_secret.unwrap().expose(), "client-secret-plain-1");
+    let b2 = restarted.get_account(&b.id).await.unwrap().unwrap();
+    assert_eq!(b2.refresh_token.expose(), "rt-plain-social-0002");
+    assert_eq!(b2.access_token.unwrap().expose(), "at-plain-b");
+    restarted.close().await.unwrap();
+    let raw = store
+        .raw_account_secret_column(&a.id, "refresh_token")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!raw.contains("ROTATED"));
+    assert!(
+        store
+            .update_tokens(
+                "nope",
+                TokenUpdate {
+                    access_token: Secret::new("x"),
+                    expires_at: ts(0),
+                    refresh_token: None,
+                    client: None,
+                    refreshed_at,
+                }
+            )
+            .await
+            .is_err()
+    );
+
+    // The wrong key cannot read credentials.
+    let wrong = Store::connect(StoreConfig::new(
+        url,
+        Cipher::from_key_bytes(&[1; 32]).unwrap(),
+    ))
+    .await
+    .unwrap();
+    let err = wrong.get_account(&a.id).await.unwrap_err();
+    assert!(matches!(err, StoreError::Crypto(_)), "{err}");
+    wrong.close().await.unwrap();
+
+    // Status, concurrent counters, quota, models.
+    store
+        .set_account_status(&a.id, AccountStatus::NeedsLogin, Some("invalid_grant"))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let s = store.clone();
+            let id = a.id.clone();
+            tokio::spawn(async move {
+                s.record_account_usage(
+                    &id,
+                    1,
+                    u64::from(i % 2 == 0),
+                    Some(ts(1_700_000_000 + i64::from(i))),
+                )
+                .await
+                .unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    store
+        .set_account_quota(
+            &a.id,
+            Some(Quota {
+                used: 12.5,
+                limit: 50.0,
+                resets_at: Some(ts(1_801_000_000)),
+            }),
+        )
+        .await
+        .unwrap();
+    store
+        .set_account_models(
+            &a.id,
+            Some(&[
+                "claude-sonnet-4.5".to_owned(),
+                "claude-4.5-opus-high".to_owned(),
+            ]),
+        )
+        .await
+        .unwrap();
+    let a3 = store.get_account(&a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (a3.status, a3.status_reason.as_deref()),
+        (AccountStatus::NeedsLogin, Some("invalid_grant"))
+    );
+    assert_eq!((a3.success_count, a3.error_count), (20, 10));
+    assert!(a3.last_used_at.unwrap() >= ts(1_700_000_000));
+    assert!(a3.last_used_at.unwrap() <= ts(1_700_000_019));
+    assert_eq!(
+        a3.quota,
+        Some(Quota {
+            used: 12.5,
+            limit: 50.0,
+            resets_at: Some(ts(1_801_000_000))
+        })
+    );
+    assert_eq!(
+        a3.models.as_deref().unwrap(),
+        ["claude-sonnet-4.5", "claude-4.5-opus-high"]
+    );
+    // A banned account stays banned when "enabled" again.
+    store
+        .set_account_status(&b.id, AccountStatus::Banned, Some("suspended"))
+        .await
+        .unwrap();
+    let b3 = store
+        .update_account(
+            &b.id,
+            AccountPatch {
+                enabled: Some(true),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(b3.status, AccountStatus::Banned);
+    assert!(a3.updated_at >= a3.created_at - Duration::seconds(1));
+
+    // Delete.
+    assert!(store.delete_account(&c.id).await.unwrap());
+    assert!(!store.delete_account(&c.id).await.unwrap());
+    assert!(store.get_account(&c.id).await.unwrap().is_none());
+    assert_eq!(store.all_accounts().await.unwrap().len(), 2);
+}

@@ -1,0 +1,507 @@
+//! Public model names → upstream `modelId` (protocol doc §6.1/§6.2; client doc §1.2/§2.2 `model`).
+//!
+//! Lookup order: (1) an exact alias from configuration, (2) the *canonical form* of the name looked up
+//! in the table, (3) the configured fallback, else [`TranslateError::ModelNotFound`] (gateway: 404).
+//! Canonicalization follows the jwadow-style recipe recommended in §6.2: lower-case, drop a `[1m]`-style
+//! suffix, Bedrock prefixes/suffixes, `-YYYYMMDD` dates and `-latest`; a `-thinking` suffix turns thinking
+//! on; dashed and dotted minor versions are equal (`claude-sonnet-4-5` = `claude-sonnet-4.5`); inverted
+//! Cursor-style names (`claude-4.5-opus-high`, `claude-3-5-sonnet`) are reordered, keeping the effort
+//! suffix so the table may give `-high` and `-low` different meanings.
+//! The response always echoes the client's own name; only the upstream sees `upstream_id`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, TranslateError};
+use crate::ir::{Effort, Thinking};
+
+/// One row of the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelEntry {
+    /// Public id (any accepted spelling; it is canonicalized for matching).
+    pub id: String,
+    /// Upstream `modelId`.
+    pub upstream_id: String,
+    /// Shown in `/v1/models`.
+    #[serde(default)]
+    pub display_name: String,
+    /// Unix seconds for `/v1/models` `created`.
+    #[serde(default)]
+    pub created: i64,
+    /// Listed in `/v1/models` (aliases that only exist for compatibility are not).
+    #[serde(default = "yes")]
+    pub listed: bool,
+    /// Thinking implied by this name when the client does not say (e.g. `claude-4.5-opus-high`).
+    #[serde(default)]
+    pub thinking: Option<Effort>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Result of resolving a client model name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedModel {
+    pub upstream_id: String,
+    /// Thinking implied by the name (`-thinking` suffix or the entry), used when the request has none.
+    pub thinking: Option<Thinking>,
+}
+
+/// The alias table. `Default` is the built-in table without a fallback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelTable {
+    entries: Vec<ModelEntry>,
+    /// Upstream id used for unknown names; `None` → 404.
+    fallback: Option<String>,
+}
+
+/// Budget used when a name (not the request) turns thinking on.
+pub const DEFAULT_THINKING_BUDGET: u32 = 16_000;
+
+impl Default for ModelTable {
+    fn default() -> Self {
+        Self {
+            entries: builtin(),
+            fallback: None,
+        }
+    }
+}
+
+impl ModelTable {
+    /// A table from configuration rows; configured rows take precedence over built-in ones with the
+    /// same canonical name when `extend_builtin` is true.
+    pub fn new(rows: Vec<ModelEntry>, extend_builtin: bool, fallback: Option<String>) -> Self {
+        let mut entries = rows;
+        if extend_builtin {
+            entries.extend(builtin());
+        }
+        Self { entries, fallback }
+    }
+
+    /// Same table with a fallback upstream id for unknown names.
+    #[must_use]
+    pub fn with_fallback(mut self, upstream_id: Option<String>) -> Self {
+        self.fallback = upstream_id;
+        self
+    }
+
+    /// Rows shown by `/v1/models`, in table order, without duplicates.
+    pub fn listed(&self) -> Vec<&ModelEntry> {
+        let mut seen = Vec::<&str>::new();
+        let mut out = Vec::new();
+        for e in self.entries.iter().filter(|e| e.listed) {
+            if !seen.contains(&e.id.as_str()) {
+                seen.push(&e.id);
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// Finds the listed row for `/v1/models/{id}` (same matching as [`Self::resolve`], no fallback).
+    pub fn find(&self, name: &str) -> Option<&ModelEntry> {
+        let lower = name.trim().to_ascii_lowercase();
+        if let Some(e) = self
+            .entries
+            .iter()
+            .find(|e| e.id.eq_ignore_ascii_case(&lower))
+        {
+            return Some(e);
+        }
+        let (canon, _) = canonical(&lower);
+        let lookup = |key: &str| {
+            self.entries
+                .iter()
+                .find(|e| canonical(&e.id.to_ascii_lowercase()).0 == key)
+        };
+        lookup(&canon).or_else(|| {
+            // An effort suffix the table does not know (`claude-4.5-sonnet-high`) is dropped (§6.2).
+            ["-high", "-low", "-medium", "-max"]
+                .iter()
+                .find_map(|sfx| canon.strip_suffix(sfx))
+                .and_then(lookup)
+        })
+    }
+
+    /// Resolves a client model name.
+    pub fn resolve(&self, name: &str) -> Result<ResolvedModel> {
+        let lower = name.trim().to_ascii_lowercase();
+        if lower.is_empty() {
+            return Err(TranslateError::invalid("model", "model: Field required"));
+        }
+        let (_, suffix_thinking) = canonical(&lower);
+        if let Some(e) = self.find(&lower) {
+            let thinking = if suffix_thinking {
+                Some(Thinking::Enabled {
+                    budget_tokens: DEFAULT_THINKING_BUDGET,
+                })
+            } else {
+                e.thinking.map(|effort| Thinking::Adaptive { effort })
+            };
+            return Ok(ResolvedModel {
+                upstream_id: e.upstream_id.clone(),
+                thinking,
+            });
+        }
+        match &self.fallback {
+            Some(up) => Ok(ResolvedModel {
+                upstream_id: up.clone(),
+                thinking: suffix_thinking.then_some(Thinking::Enabled {
+                    budget_tokens: DEFAULT_THINKING_BUDGET,
+                }),
+            }),
+            None => Err(TranslateError::ModelNotFound {
+                model: name.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Canonical matching key of a lower-cased name, and whether a `-thinking` suffix was present.
+pub fn canonical(lower: &str) -> (String, bool) {
+    let mut s = lower.trim();
+    if let Some(i) = s.find('[') {
+        s = s[..i].trim_end();
+    }
+    for prefix in [
+        "us.anthropic.",
+        "eu.anthropic.",
+        "apac.anthropic.",
+        "global.anthropic.",
+        "anthropic.",
+    ] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest;
+        }
+    }
+    let mut parts: Vec<&str> = s.split('-').collect();
+    // Bedrock `-v1:0`, then `-thinking`, then dates / `-latest`, in any order at the end.
+    let mut thinking = false;
+    loop {
+        match parts.last() {
+            Some(p) if p.starts_with('v') && p.contains(':') => {}
+            Some(&"thinking") => thinking = true,
+            Some(&"latest") => {}
+            Some(p) if p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => break,
+        }
+        parts.pop();
+    }
+    // Split dotted versions into numbers so `4.5` and `4-5` agree.
+    let mut tokens: Vec<String> = Vec::new();
+    for p in parts {
+        tokens.extend(p.split('.').map(str::to_owned));
+    }
+    let is_num = |t: &String| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let Some(first) = tokens.first() else {
+        return (String::new(), thinking);
+    };
+    if first != "claude" || tokens.len() < 2 {
+        return (tokens.join("-"), thinking);
+    }
+    let rest = &tokens[1..];
+    let nums: Vec<&String> = rest.iter().filter(|t| is_num(t)).collect();
+    let words: Vec<&String> = rest.iter().filter(|t| !is_num(t)).collect();
+    let Some(family) = words.first() else {
+        return (tokens.join("-"), thinking);
+    };
+    let version = nums
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(".");
+    let mut key = format!("claude-{family}");
+    if !version.is_empty() {
+        key.push('-');
+        key.push_str(&version);
+    }
+    for w in &words[1..] {
+        key.push('-');
+        key.push_str(w);
+    }
+    (key, thinking)
+}
+
+fn row(
+    id: &str,
+    upstream: &str,
+    display: &str,
+    created: i64,
+    listed: bool,
+    thinking: Option<Effort>,
+) -> ModelEntry {
+    ModelEntry {
+        id: id.to_owned(),
+        upstream_id: upstream.to_owned(),
+        display_name: display.to_owned(),
+        created,
+        listed,
+        thinking,
+    }
+}
+
+/// The built-in table: the original design's names first, then Anthropic's names for the models seen
+/// upstream (§6.1), then compatibility names (Claude 3.x, Claude Code defaults) mapped onto them.
+fn builtin() -> Vec<ModelEntry> {
+    const S45: i64 = 1_759_104_000; // 2025-09-29
+    const O45: i64 = 1_763_942_400; // 2025-11-24
+    const H45: i64 = 1_760_486_400; // 2025-10-15
+    const S4: i64 = 1_747_785_600; // 2025-05-21
+    vec![
+        row(
+            "claude-4.5-opus-high",
+            "claude-opus-4.5",
+            "Claude Opus 4.5 (high effort)",
+            O45,
+            true,
+            Some(Effort::High),
+        ),
+        row(
+            "claude-4.5-opus-low",
+            "claude-opus-4.5",
+            "Claude Opus 4.5 (low cost)",
+            O45,
+            true,
+            None,
+        ),
+        row(
+            "claude-sonnet-4.5",
+            "claude-sonnet-4.5",
+            "Claude Sonnet 4.5",
+            S45,
+            true,
+            None,
+        ),
+        row(
+            "claude-sonnet-3.5",
+            "claude-sonnet-4.5",
+            "Claude Sonnet 3.5 (served by Sonnet 4.5)",
+            S45,
+            true,
+            None,
+        ),
+        row(
+            "claude-opus-4-5",
+            "claude-opus-4.5",
+            "Claude Opus 4.5",
+            O45,
+            true,
+            None,
+        ),
+        row(
+            "claude-sonnet-4-5",
+            "claude-sonnet-4.5",
+            "Claude Sonnet 4.5",
+            S45,
+            true,
+            None,
+        ),
+        row(
+            "claude-haiku-4-5",
+            "claude-haiku-4.5",
+            "Claude Haiku 4.5",
+            H45,
+            true,
+            None,
+        ),
+        row(
+            "claude-sonnet-4",
+            "claude-sonnet-4",
+            "Claude Sonnet 4",
+            S4,
+            true,
+            None,
+        ),
+        row(
+            "claude-sonnet-4-6",
+            "claude-sonnet-4.6",
+            "Claude Sonnet 4.6",
+            S45,
+            true,
+            None,
+        ),
+        row(
+            "claude-opus-4-6",
+            "claude-opus-4.6",
+            "Claude Opus 4.6",
+            O45,
+            true,
+            None,
+        ),
+        row(
+            "claude-opus-4-7",
+            "claude-opus-4.7",
+            "Claude Opus 4.7",
+            O45,
+            false,
+            None,
+        ),
+        row(
+            "claude-opus-4-8",
+            "claude-opus-4.8",
+            "Claude Opus 4.8",
+            O45,
+            false,
+            None,
+        ),
+        // Claude Code 2.1.332's default; no upstream id is known, so the newest known Opus serves it.
+        row(
+            "claude-opus-5-5",
+            "claude-opus-4.8",
+            "Claude Opus (Claude Code default)",
+            O45,
+            false,
+            None,
+        ),
+        row(
+            "claude-3-7-sonnet",
+            "claude-3.7-sonnet",
+            "Claude Sonnet 3.7",
+            S4,
+            false,
+            None,
+        ),
+        row(
+            "claude-3-5-sonnet",
+            "claude-sonnet-4.5",
+            "Claude Sonnet 3.5",
+            S45,
+            false,
+            None,
+        ),
+        row(
+            "claude-3-5-haiku",
+            "claude-haiku-4.5",
+            "Claude Haiku 3.5",
+            H45,
+            false,
+            None,
+        ),
+        row(
+            "claude-4-sonnet",
+            "claude-sonnet-4",
+            "Claude Sonnet 4",
+            S4,
+            false,
+            None,
+        ),
+        row(
+            "claude-opus-4",
+            "claude-opus-4.5",
+            "Claude Opus 4",
+            O45,
+            false,
+            None,
+        ),
+        row(
+            "claude-opus-4-1",
+            "claude-opus-4.5",
+            "Claude Opus 4.1",
+            O45,
+            false,
+            None,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(name: &str) -> String {
+        ModelTable::default()
+            .resolve(name)
+            .map_or_else(|e| format!("ERR {e}"), |r| r.upstream_id)
+    }
+
+    #[test]
+    fn original_names_resolve() {
+        assert_eq!(up("claude-4.5-opus-high"), "claude-opus-4.5");
+        assert_eq!(up("claude-4.5-opus-low"), "claude-opus-4.5");
+        assert_eq!(up("claude-sonnet-4.5"), "claude-sonnet-4.5");
+        assert_eq!(up("claude-sonnet-3.5"), "claude-sonnet-4.5");
+    }
+
+    #[test]
+    fn anthropic_dated_and_dashed_forms() {
+        assert_eq!(up("claude-sonnet-4-5-20250929"), "claude-sonnet-4.5");
+        assert_eq!(up("claude-opus-4-5-20251101"), "claude-opus-4.5");
+        assert_eq!(up("claude-haiku-4-5-20251001"), "claude-haiku-4.5");
+        assert_eq!(up("claude-sonnet-4-20250514"), "claude-sonnet-4");
+        assert_eq!(up("claude-3-7-sonnet-latest"), "claude-3.7-sonnet");
+        assert_eq!(up("claude-3-5-sonnet-20241022"), "claude-sonnet-4.5");
+        assert_eq!(up("Claude-Sonnet-4.5"), "claude-sonnet-4.5");
+        assert_eq!(
+            up("anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            "claude-sonnet-4.5"
+        );
+        assert_eq!(up("claude-sonnet-4-5[1m]"), "claude-sonnet-4.5");
+    }
+
+    #[test]
+    fn claude_code_defaults_resolve() {
+        assert_eq!(up("claude-opus-4-8"), "claude-opus-4.8");
+        assert_eq!(up("claude-opus-5-5"), "claude-opus-4.8");
+    }
+
+    #[test]
+    fn thinking_suffix_and_effort_entries() {
+        let t = ModelTable::default();
+        let r = t.resolve("claude-sonnet-4-5-thinking").unwrap();
+        assert_eq!(r.upstream_id, "claude-sonnet-4.5");
+        assert!(matches!(r.thinking, Some(Thinking::Enabled { .. })));
+        assert_eq!(
+            t.resolve("claude-4.5-opus-high").unwrap().thinking,
+            Some(Thinking::Adaptive {
+                effort: Effort::High
+            })
+        );
+        assert_eq!(t.resolve("claude-4.5-opus-low").unwrap().thinking, None);
+        assert_eq!(t.resolve("claude-sonnet-4.5").unwrap().thinking, None);
+    }
+
+    #[test]
+    fn unknown_is_not_found_or_fallback() {
+        let t = ModelTable::default();
+        assert_eq!(
+            t.resolve("gpt-4o"),
+            Err(TranslateError::ModelNotFound {
+                model: "gpt-4o".into()
+            })
+        );
+        let t = t.with_fallback(Some("claude-sonnet-4.5".into()));
+        assert_eq!(
+            t.resolve("gpt-4o").unwrap().upstream_id,
+            "claude-sonnet-4.5"
+        );
+    }
+
+    #[test]
+    fn configured_alias_wins() {
+        let rows = vec![row(
+            "my-opus-alias",
+            "claude-opus-4.6",
+            "Mine",
+            0,
+            false,
+            None,
+        )];
+        let t = ModelTable::new(rows, true, None);
+        assert_eq!(
+            t.resolve("my-opus-alias").unwrap().upstream_id,
+            "claude-opus-4.6"
+        );
+        assert_eq!(
+            t.resolve("claude-sonnet-4.5").unwrap().upstream_id,
+            "claude-sonnet-4.5"
+        );
+    }
+
+    #[test]
+    fn listed_ids_start_with_claude() {
+        let t = ModelTable::default();
+        let l = t.listed();
+        assert!(l.len() >= 4);
+        assert!(l.iter().all(|e| e.id.starts_with("claude")));
+    }
+}

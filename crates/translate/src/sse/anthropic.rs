@@ -1,0 +1,339 @@
+//! IR output events → Anthropic Messages SSE (client doc §2.5, checklist items 4–11, 28, 31).
+//!
+//! Grammar: `message_start ping (content_block_start content_block_delta* content_block_stop)*
+//! message_delta message_stop`, every event as `event: <type>\ndata: <json>\n\n`. Block indices
+//! are 0,1,2… without gaps and never interleaved; tool input travels only as `input_json_delta` (the
+//! start block carries `input: {}`); a thinking block gets a `signature_delta` before its stop; an empty
+//! answer still gets one (empty) text block; errors after the start are `event: error`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::anthropic::response::{UsageBody, stop_reason, stream_error, thinking_signature};
+use crate::ir::{OutEvent, Usage};
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Event<'a> {
+    MessageStart {
+        message: StartMessage<'a>,
+    },
+    ContentBlockStart {
+        index: usize,
+        content_block: BlockStart<'a>,
+    },
+    Ping,
+    ContentBlockDelta {
+        index: usize,
+        delta: Delta<'a>,
+    },
+    ContentBlockStop {
+        index: usize,
+    },
+    MessageDelta {
+        delta: MessageDeltaBody<'a>,
+        usage: UsageBody,
+    },
+    MessageStop,
+    Error {
+        error: ErrorBody<'a>,
+    },
+}
+
+impl Event<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::MessageStart { .. } => "message_start",
+            Self::ContentBlockStart { .. } => "content_block_start",
+            Self::Ping => "ping",
+            Self::ContentBlockDelta { .. } => "content_block_delta",
+            Self::ContentBlockStop { .. } => "content_block_stop",
+            Self::MessageDelta { .. } => "message_delta",
+            Self::MessageStop => "message_stop",
+            Self::Error { .. } => "error",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StartMessage<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    role: &'static str,
+    model: &'a str,
+    content: [(); 0],
+    stop_reason: Option<&'static str>,
+    stop_sequence: Option<&'static str>,
+    usage: UsageBody,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum BlockStart<'a> {
+    Text {
+        text: &'static str,
+    },
+    Thinking {
+        thinking: &'static str,
+        signature: &'static str,
+    },
+    ToolUse {
+        id: &'a str,
+        name: &'a str,
+        input: Value,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::enum_variant_names)] // the wire names are `text_delta`, `thinking_delta`, …
+enum Delta<'a> {
+    TextDelta { text: &'a str },
+    ThinkingDelta { thinking: &'a str },
+    SignatureDelta { signature: &'a str },
+    InputJsonDelta { partial_json: &'a str },
+}
+
+#[derive(Serialize)]
+struct MessageDeltaBody<'a> {
+    stop_reason: &'static str,
+    stop_sequence: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    message: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Text,
+    Thinking,
+    Tool,
+}
+
+/// One encoder per response. Methods return the SSE text to write (possibly several events).
+#[derive(Debug)]
+pub struct AnthropicSse {
+    id: String,
+    model: String,
+    input_tokens: u32,
+    next_index: usize,
+    open: Option<Open>,
+    done: bool,
+}
+
+fn frame(ev: &Event<'_>, out: &mut String) {
+    out.push_str("event: ");
+    out.push_str(ev.name());
+    out.push_str("\ndata: ");
+    // Serializing these plain structs cannot fail; an empty object keeps the grammar if it ever did.
+    out.push_str(&serde_json::to_string(ev).unwrap_or_else(|_| "{}".to_owned()));
+    out.push_str("\n\n");
+}
+
+impl AnthropicSse {
+    /// `id` is the `msg_…` id, `model` the client's model name, `input_tokens` the local count.
+    pub fn new(id: impl Into<String>, model: impl Into<String>, input_tokens: u32) -> Self {
+        Self {
+            id: id.into(),
+            model: model.into(),
+            input_tokens,
+            next_index: 0,
+            open: None,
+            done: false,
+        }
+    }
+
+    /// `message_start` (with the real prompt size) followed by a `ping`.
+    pub fn start(&mut self) -> String {
+        let mut out = String::new();
+        let usage = UsageBody {
+            input_tokens: self.input_tokens.max(1),
+            output_tokens: 1,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+        };
+        let message = StartMessage {
+            id: &self.id,
+            kind: "message",
+            role: "assistant",
+            model: &self.model,
+            content: [],
+            stop_reason: None,
+            stop_sequence: None,
+            usage,
+        };
+        frame(&Event::MessageStart { message }, &mut out);
+        frame(&Event::Ping, &mut out);
+        out
+    }
+
+    /// A keep-alive `ping` event (send during upstream silences).
+    pub fn ping() -> String {
+        let mut out = String::new();
+        frame(&Event::Ping, &mut out);
+        out
+    }
+
+    /// Whether `message_stop` or `error` was written.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    pub fn encode(&mut self, ev: &OutEvent) -> String {
+        let mut out = String::new();
+        if self.done {
+            return out;
+        }
+        match ev {
+            OutEvent::Text(t) => {
+                let index = self.ensure(Open::Text, &mut out);
+                frame(
+                    &Event::ContentBlockDelta {
+                        index,
+                        delta: Delta::TextDelta { text: t },
+                    },
+                    &mut out,
+                );
+            }
+            OutEvent::Thinking(t) => {
+                let index = self.ensure(Open::Thinking, &mut out);
+                frame(
+                    &Event::ContentBlockDelta {
+                        index,
+                        delta: Delta::ThinkingDelta { thinking: t },
+                    },
+                    &mut out,
+                );
+            }
+            OutEvent::ToolStart { id, name, .. } => {
+                self.close(&mut out);
+                let index = self.next_index;
+                let block = BlockStart::ToolUse {
+                    id,
+                    name,
+                    input: Value::Object(serde_json::Map::new()),
+                };
+                frame(
+                    &Event::ContentBlockStart {
+                        index,
+                        content_block: block,
+                    },
+                    &mut out,
+                );
+                self.open = Some(Open::Tool);
+            }
+            OutEvent::ToolArgs { json, .. } => {
+                if self.open == Some(Open::Tool) {
+                    let index = self.next_index;
+                    frame(
+                        &Event::ContentBlockDelta {
+                            index,
+                            delta: Delta::InputJsonDelta { partial_json: json },
+                        },
+                        &mut out,
+                    );
+                }
+            }
+            OutEvent::ToolEnd { .. } => self.close(&mut out),
+            OutEvent::Finish {
+                reason,
+                stop_sequence,
+                usage,
+            } => {
+                self.close(&mut out);
+                if self.next_index == 0 {
+                    self.ensure(Open::Text, &mut out);
+                    self.close(&mut out);
+                }
+                let body = MessageDeltaBody {
+                    stop_reason: stop_reason(*reason),
+                    stop_sequence: stop_sequence.as_deref(),
+                };
+                frame(
+                    &Event::MessageDelta {
+                        delta: body,
+                        usage: Self::final_usage(*usage),
+                    },
+                    &mut out,
+                );
+                frame(&Event::MessageStop, &mut out);
+                self.done = true;
+            }
+            OutEvent::Error(e) => {
+                let (kind, message) = stream_error(e, self.input_tokens);
+                frame(
+                    &Event::Error {
+                        error: ErrorBody {
+                            kind,
+                            message: &message,
+                        },
+                    },
+                    &mut out,
+                );
+                self.done = true;
+            }
+        }
+        out
+    }
+
+    /// Output tokens are cumulative and never below `message_start`'s 1 (checklist 9).
+    fn final_usage(u: Usage) -> UsageBody {
+        let mut body = UsageBody::from(u);
+        body.output_tokens = body.output_tokens.max(1);
+        body.input_tokens = body.input_tokens.max(1);
+        body
+    }
+
+    /// Opens a block of `kind` unless one is open; returns its index.
+    fn ensure(&mut self, kind: Open, out: &mut String) -> usize {
+        if self.open != Some(kind) {
+            self.close(out);
+            let index = self.next_index;
+            let block = match kind {
+                Open::Text => BlockStart::Text { text: "" },
+                Open::Thinking => BlockStart::Thinking {
+                    thinking: "",
+                    signature: "",
+                },
+                Open::Tool => BlockStart::ToolUse {
+                    id: "",
+                    name: "",
+                    input: Value::Object(serde_json::Map::new()),
+                },
+            };
+            frame(
+                &Event::ContentBlockStart {
+                    index,
+                    content_block: block,
+                },
+                out,
+            );
+            self.open = Some(kind);
+        }
+        self.next_index
+    }
+
+    fn close(&mut self, out: &mut String) {
+        let Some(kind) = self.open.take() else {
+            return;
+        };
+        let index = self.next_index;
+        if kind == Open::Thinking {
+            let sig = thinking_signature(&self.id);
+            frame(
+                &Event::ContentBlockDelta {
+                    index,
+                    delta: Delta::SignatureDelta { signature: &sig },
+                },
+                out,
+            );
+        }
+        frame(&Event::ContentBlockStop { index }, out);
+        self.next_index += 1;
+    }
+}

@@ -1,0 +1,8 @@
+//! Dialect encoders: IR [`OutEvent`](crate::ir::OutEvent)s → the exact SSE text of each dialect.
+//! Non-stream bodies come from [`crate::collect`] and the dialects' `response` modules.
+
+pub mod anthropic;
+pub mod openai;
+
+pub use anthropic::AnthropicSse;
+pub use openai::OpenAiSse;

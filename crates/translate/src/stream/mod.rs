@@ -1,0 +1,451 @@
+//! The one stream state machine: upstream [`StreamEvent`]s → IR [`OutEvent`]s (protocol doc §5.3–§5.8,
+//! client doc §3). Both dialect encoders and both non-stream aggregators consume its output.
+//!
+//! Stages for answer text: `<thinking>` splitter → JSON-mode buffer (response_format emulation) →
+//! stop-sequence matcher → output-token budget (`max_tokens` emulation). Tool calls are assembled from
+//! fragments and only emitted once complete and valid, so a truncated tool call never reaches a client
+//! as a broken `tool_use`: it becomes a short explanatory text and the turn ends with `max_tokens`
+//! (client doc §3 consequence (a)). In-stream exceptions become [`OutEvent::Error`], never a silent
+//! `end_turn` (Addendum "peer weaknesses").
+//!
+//! After [`StreamMachine::is_finished`] turns true (stop sequence, output limit, error) the gateway
+//! should cancel the upstream request; further input is ignored.
+
+mod json_mode;
+mod stop;
+mod thinking;
+mod tools;
+
+use amazonq::events::StreamEvent;
+
+use crate::ir::{Dialect, FinishReason, OutEvent, StreamError, StreamErrorKind, Usage};
+use crate::normalize::ToolNameMap;
+use crate::tokens;
+pub use json_mode::clean_json;
+use stop::StopMatcher;
+use thinking::{Piece, Splitter};
+use tools::{Assembled, ToolAssembler};
+
+/// What the state machine needs to know about the request.
+#[derive(Debug, Clone)]
+pub struct StreamConfig {
+    /// Decides the tool-call id prefix (`toolu_` / `call_`).
+    pub dialect: Dialect,
+    /// Parse a leading `<thinking>` block (thinking was requested).
+    pub thinking: bool,
+    pub stop: Vec<String>,
+    pub max_tokens: Option<u32>,
+    /// Buffer the text, strip markdown fences and emit clean JSON at the end.
+    pub json_mode: bool,
+    /// Local estimate from [`tokens::count_request`].
+    pub input_tokens: u32,
+    pub tool_names: ToolNameMap,
+}
+
+impl StreamConfig {
+    /// The configuration implied by a parsed request and its normalization.
+    pub fn for_request(
+        req: &crate::ir::ChatRequest,
+        norm: &crate::normalize::Normalized,
+        input_tokens: u32,
+    ) -> Self {
+        Self {
+            dialect: req.dialect,
+            thinking: norm.thinking.is_on(),
+            stop: req.stop.clone(),
+            max_tokens: req.max_tokens,
+            json_mode: req.response_format.is_json(),
+            input_tokens,
+            tool_names: norm.tool_names.clone(),
+        }
+    }
+}
+
+/// Per-answer state. Create one per upstream call.
+#[derive(Debug)]
+pub struct StreamMachine {
+    cfg: StreamConfig,
+    splitter: Splitter,
+    stop: StopMatcher,
+    tools: ToolAssembler,
+    json_buf: String,
+    /// Leading whitespace of the answer, held until real text arrives (no whitespace-only block).
+    leading_ws: String,
+    text_started: bool,
+    tool_count: usize,
+    output_tokens: u32,
+    upstream_usage: Option<amazonq::events::TokenUsage>,
+    credits: f64,
+    context_pct: Option<f64>,
+    finished: bool,
+    /// Set when the budget or a stop sequence ended the answer.
+    end_reason: Option<(FinishReason, Option<String>)>,
+}
+
+/// Text shown instead of a tool call whose JSON the upstream cut off.
+pub fn truncated_tool_notice(name: &str, bytes: usize) -> String {
+    format!(
+        "\n\n[The call to tool `{name}` was cut off by the upstream after {bytes} bytes of arguments, so it was \
+         not run. Retry with smaller arguments, for example by splitting the content into several calls.]"
+    )
+}
+
+impl StreamMachine {
+    pub fn new(cfg: StreamConfig) -> Self {
+        Self {
+            splitter: Splitter::new(cfg.thinking),
+            stop: StopMatcher::new(&cfg.stop),
+            cfg,
+            tools: ToolAssembler::default(),
+            json_buf: String::new(),
+            leading_ws: String::new(),
+            text_started: false,
+            tool_count: 0,
+            output_tokens: 0,
+            upstream_usage: None,
+            credits: 0.0,
+            context_pct: None,
+            finished: false,
+            end_reason: None,
+        }
+    }
+
+    /// True once a `Finish` or `Error` was produced.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Credits reported by `meteringEvent`s so far.
+    pub fn credits(&self) -> f64 {
+        self.credits
+    }
+
+    /// Last `contextUsageEvent` percentage.
+    pub fn context_usage_pct(&self) -> Option<f64> {
+        self.context_pct
+    }
+
+    /// Usage so far (upstream `metadataEvent` figures win over local counts).
+    pub fn usage(&self) -> Usage {
+        let mut u = Usage {
+            input_tokens: self.cfg.input_tokens,
+            output_tokens: self.output_tokens,
+            ..Usage::default()
+        };
+        if let Some(t) = self.upstream_usage {
+            let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+            if t.input_tokens() > 0 {
+                u.input_tokens = clamp(t.uncached_input_tokens);
+                u.cache_read_input_tokens = clamp(t.cache_read_input_tokens.unwrap_or(0));
+                u.cache_creation_input_tokens = clamp(t.cache_write_input_tokens.unwrap_or(0));
+            }
+            if t.output_tokens > 0 {
+                u.output_tokens = clamp(t.output_tokens);
+            }
+        }
+        u
+    }
+
+    /// Feeds one upstream event.
+    pub fn push(&mut self, ev: &StreamEvent) -> Vec<OutEvent> {
+        let mut out = Vec::new();
+        if self.finished {
+            return out;
+        }
+        match ev {
+            StreamEvent::AssistantResponse { content } => {
+                self.close_tool(&mut out);
+                let mut pieces = Vec::new();
+                self.splitter.push(content, &mut pieces);
+                self.route(pieces, &mut out);
+            }
+            StreamEvent::ToolUse {
+                tool_use_id,
+                name,
+                input,
+                stop,
+            } => {
+                if !self.tools.is_open() {
+                    let mut pieces = Vec::new();
+                    self.splitter.finish(&mut pieces);
+                    self.route(pieces, &mut out);
+                }
+                for a in self.tools.push(tool_use_id, name, input.as_deref(), *stop) {
+                    self.emit_tool(a, &mut out);
+                }
+            }
+            StreamEvent::Reasoning { text: Some(t), .. }
+                if self.cfg.thinking && !self.text_started =>
+            {
+                self.close_tool(&mut out);
+                self.emit_thinking(t, &mut out);
+            }
+            StreamEvent::Metering { usage, .. } => self.credits += usage,
+            StreamEvent::ContextUsage { percentage } => self.context_pct = Some(*percentage),
+            StreamEvent::Metadata { token_usage } => self.upstream_usage = Some(*token_usage),
+            StreamEvent::Exception {
+                exception_type,
+                message,
+                reason,
+            } => {
+                let text = message.clone().unwrap_or_else(|| exception_type.clone());
+                if exception_type.contains("ContentLengthExceeded") {
+                    // Kiro's output-length overflow: the answer is cut, not failed (§5.3).
+                    self.flush(&mut out);
+                    self.end(FinishReason::MaxTokens, None, &mut out);
+                } else {
+                    let kind = classify(exception_type, reason.as_deref(), &text);
+                    self.fail_with(
+                        StreamError {
+                            kind,
+                            message: text,
+                        },
+                        &mut out,
+                    );
+                }
+            }
+            StreamEvent::Error { code, message } => {
+                let kind = classify(code, None, message);
+                self.fail_with(
+                    StreamError {
+                        kind,
+                        message: format!("{code}: {message}"),
+                    },
+                    &mut out,
+                );
+            }
+            // Ids, links, follow-up prompts, code references, invalid-state notes and unknown events
+            // carry nothing for the client (§5.3, §5.7).
+            _ => {}
+        }
+        out
+    }
+
+    /// Clean end of the upstream stream: flushes and produces `Finish`.
+    pub fn finish(&mut self) -> Vec<OutEvent> {
+        let mut out = Vec::new();
+        if self.finished {
+            return out;
+        }
+        self.flush(&mut out);
+        if !self.finished {
+            let reason = if self.tool_count > 0 {
+                FinishReason::ToolUse
+            } else {
+                FinishReason::EndTurn
+            };
+            self.end(reason, None, &mut out);
+        }
+        out
+    }
+
+    /// The transport failed (connection drop, framing error, idle timeout): produces `Error`.
+    pub fn fail(&mut self, error: StreamError) -> Vec<OutEvent> {
+        let mut out = Vec::new();
+        if !self.finished {
+            self.fail_with(error, &mut out);
+        }
+        out
+    }
+
+    fn fail_with(&mut self, error: StreamError, out: &mut Vec<OutEvent>) {
+        // Text already decided is kept; a half-assembled tool call is dropped, never emitted.
+        let mut pieces = Vec::new();
+        self.splitter.finish(&mut pieces);
+        self.route(pieces, out);
+        if !self.finished {
+            self.finished = true;
+            out.push(OutEvent::Error(error));
+        }
+    }
+
+    /// End of input: the open tool, the thinking splitter, the JSON buffer and the stop matcher.
+    fn flush(&mut self, out: &mut Vec<OutEvent>) {
+        self.close_tool(out);
+        let mut pieces = Vec::new();
+        self.splitter.finish(&mut pieces);
+        self.route(pieces, out);
+        if self.finished {
+            return;
+        }
+        if self.cfg.json_mode {
+            let raw = std::mem::take(&mut self.json_buf);
+            let cleaned = clean_json(&raw);
+            self.after_json(&cleaned, out);
+        }
+        if self.finished {
+            return;
+        }
+        let rest = self.stop.finish();
+        self.emit_text(&rest, out);
+    }
+
+    fn close_tool(&mut self, out: &mut Vec<OutEvent>) {
+        if let Some(a) = self.tools.close() {
+            self.emit_tool(a, out);
+        }
+    }
+
+    fn route(&mut self, pieces: Vec<Piece>, out: &mut Vec<OutEvent>) {
+        for p in pieces {
+            if self.finished {
+                return;
+            }
+            match p {
+                Piece::Thinking(t) => self.emit_thinking(&t, out),
+                Piece::Text(t) if self.cfg.json_mode => self.json_buf.push_str(&t),
+                Piece::Text(t) => self.after_json(&t, out),
+            }
+        }
+    }
+
+    fn after_json(&mut self, text: &str, out: &mut Vec<OutEvent>) {
+        let (safe, hit) = self.stop.push(text);
+        self.emit_text(&safe, out);
+        if let Some(s) = hit
+            && !self.finished
+        {
+            self.end(FinishReason::StopSequence, Some(s), out);
+        }
+    }
+
+    fn emit_thinking(&mut self, t: &str, out: &mut Vec<OutEvent>) {
+        if let Some(t) = self.budget(t, true, out) {
+            out.push(OutEvent::Thinking(t));
+        }
+    }
+
+    fn emit_text(&mut self, t: &str, out: &mut Vec<OutEvent>) {
+        if t.is_empty() || self.finished {
+            return;
+        }
+        let t = if self.text_started {
+            t.to_owned()
+        } else if t.trim().is_empty() {
+            self.leading_ws.push_str(t);
+            return;
+        } else {
+            self.text_started = true;
+            format!("{}{t}", std::mem::take(&mut self.leading_ws))
+        };
+        if let Some(t) = self.budget(&t, false, out) {
+            out.push(OutEvent::Text(t));
+        }
+    }
+
+    /// Charges `t` to the output budget; returns the part that fits. Ends the turn when exhausted.
+    fn budget(&mut self, t: &str, thinking: bool, out: &mut Vec<OutEvent>) -> Option<String> {
+        if t.is_empty() || self.finished {
+            return None;
+        }
+        let n = tokens::count_text(t);
+        let Some(max) = self.cfg.max_tokens else {
+            self.output_tokens = self.output_tokens.saturating_add(n);
+            return Some(t.to_owned());
+        };
+        let room = max.saturating_sub(self.output_tokens);
+        if n <= room {
+            self.output_tokens += n;
+            return Some(t.to_owned());
+        }
+        // Keep the share of characters that fits, on a char boundary.
+        let chars = t.chars().count();
+        let keep = (chars as u64 * u64::from(room) / u64::from(n.max(1))) as usize;
+        let cut: String = t.chars().take(keep).collect();
+        self.output_tokens = max;
+        if !cut.is_empty() {
+            out.push(if thinking {
+                OutEvent::Thinking(cut)
+            } else {
+                OutEvent::Text(cut)
+            });
+        }
+        self.end(FinishReason::MaxTokens, None, out);
+        None
+    }
+
+    fn emit_tool(&mut self, a: Assembled, out: &mut Vec<OutEvent>) {
+        if self.finished {
+            return;
+        }
+        match a {
+            Assembled::Ok { id, name, json } => {
+                let n = tokens::count_text(&json).saturating_add(tokens::count_text(&name));
+                if self
+                    .cfg
+                    .max_tokens
+                    .is_some_and(|max| self.output_tokens.saturating_add(n) > max)
+                {
+                    self.output_tokens = self.cfg.max_tokens.unwrap_or(self.output_tokens);
+                    self.end(FinishReason::MaxTokens, None, out);
+                    return;
+                }
+                self.output_tokens = self.output_tokens.saturating_add(n);
+                let index = self.tool_count;
+                self.tool_count += 1;
+                let id = client_tool_id(self.cfg.dialect, &id);
+                let name = self.cfg.tool_names.restore(&name);
+                out.push(OutEvent::ToolStart { index, id, name });
+                out.push(OutEvent::ToolArgs { index, json });
+                out.push(OutEvent::ToolEnd { index });
+            }
+            Assembled::Broken { name, json_len, .. } => {
+                let name = self.cfg.tool_names.restore(&name);
+                self.text_started = true;
+                let notice = truncated_tool_notice(&name, json_len);
+                self.output_tokens = self
+                    .output_tokens
+                    .saturating_add(tokens::count_text(&notice));
+                out.push(OutEvent::Text(notice.trim_start().to_owned()));
+                self.end(FinishReason::MaxTokens, None, out);
+            }
+        }
+    }
+
+    fn end(
+        &mut self,
+        reason: FinishReason,
+        stop_sequence: Option<String>,
+        out: &mut Vec<OutEvent>,
+    ) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        self.end_reason = Some((reason, stop_sequence.clone()));
+        out.push(OutEvent::Finish {
+            reason,
+            stop_sequence,
+            usage: self.usage(),
+        });
+    }
+}
+
+/// Client-facing tool id: `toolu_…` (Anthropic) or `call_…` (OpenAI), from the upstream id.
+pub fn client_tool_id(dialect: Dialect, upstream: &str) -> String {
+    let core = upstream.strip_prefix("tooluse_").unwrap_or(upstream);
+    match dialect {
+        Dialect::Anthropic if upstream.starts_with("toolu_") => upstream.to_owned(),
+        Dialect::Anthropic => format!("toolu_{core}"),
+        Dialect::OpenAi if upstream.starts_with("call_") => upstream.to_owned(),
+        Dialect::OpenAi => format!("call_{core}"),
+    }
+}
+
+/// In-stream failure class from exception type / reason / message (protocol doc §5.1 classification).
+fn classify(kind: &str, reason: Option<&str>, message: &str) -> StreamErrorKind {
+    let all = format!("{kind} {} {message}", reason.unwrap_or_default());
+    if all.contains("CONTENT_LENGTH_EXCEEDS_THRESHOLD") || all.contains("Input is too long") {
+        StreamErrorKind::ContextOverflow
+    } else if all.contains("Throttling")
+        || all.contains("INSUFFICIENT_MODEL_CAPACITY")
+        || all.contains("high load")
+    {
+        StreamErrorKind::Overloaded
+    } else {
+        StreamErrorKind::Upstream
+    }
+}
+
+#[cfg(test)]
+mod tests;

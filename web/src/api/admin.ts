@@ -1,0 +1,119 @@
+/**
+ * Typed calls for every admin endpoint the console uses (ADMIN_API.md). Views call these,
+ * never `request` with a literal path, so the list of endpoints lives in one place.
+ */
+import { pickList, pickTotal, request } from './client'
+import type {
+  Account,
+  AccountPatch,
+  ApiKey,
+  AuditEntry,
+  BlockedIp,
+  DeviceStart,
+  DeviceStatusResp,
+  FeedResult,
+  LoginResp,
+  LogRow,
+  NewAccount,
+  NewKey,
+  Settings,
+  SystemInfo,
+} from './types'
+
+export type Query = Record<string, string | number | boolean | undefined | null>
+
+export const session = {
+  login: (password: string) =>
+    request<LoginResp>('/v2/login', { method: 'POST', body: { password }, noAuthRedirect: true }),
+  logout: () => request<void>('/v2/logout', { method: 'POST', noAuthRedirect: true }),
+  changePassword: (old_password: string, new_password: string) =>
+    request<void>('/v2/password', { method: 'POST', body: { old_password, new_password } }),
+  system: () => request<SystemInfo>('/v2/system'),
+}
+
+export const accounts = {
+  list: async (q: Query = {}) => pickList<Account>(await request('/v2/accounts', { query: q }), 'accounts'),
+  get: (id: string) => request<Account>(`/v2/accounts/${encodeURIComponent(id)}`),
+  create: (a: NewAccount) => request<Account>('/v2/accounts', { method: 'POST', body: a }),
+  feed: (list: NewAccount[]) => request<FeedResult>('/v2/accounts/feed', { method: 'POST', body: { accounts: list } }),
+  import: (doc: string) =>
+    request<FeedResult>('/v2/accounts/import', { method: 'POST', raw: { data: doc, contentType: 'application/json' } }),
+  export: () => request<unknown>('/v2/accounts/export'),
+  patch: (id: string, p: AccountPatch) =>
+    request<Account>(`/v2/accounts/${encodeURIComponent(id)}`, { method: 'PATCH', body: p }),
+  remove: (id: string) => request<void>(`/v2/accounts/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  refresh: (id: string) => request<unknown>(`/v2/accounts/${encodeURIComponent(id)}/refresh`, { method: 'POST' }),
+  usage: (id: string) => request<unknown>(`/v2/accounts/${encodeURIComponent(id)}/usage`, { method: 'POST' }),
+}
+
+export const device = {
+  start: (body: { region?: string; start_url?: string }) =>
+    request<DeviceStart>('/v2/auth/start', { method: 'POST', body }),
+  status: (authId: string) => request<DeviceStatusResp>(`/v2/auth/status/${encodeURIComponent(authId)}`),
+}
+
+/** PATCH body for a key; `null` clears a limit. */
+export type KeyPatch = { name?: string; enabled?: boolean; models?: string[] | null; rpm?: number | null; max_concurrency?: number | null; expires_at?: string | null }
+
+export const keys = {
+  list: async () => pickList<ApiKey>(await request('/v2/keys'), 'keys'),
+  /** The answer holds the secret once; its field name is normalised by `secretOf`. */
+  create: (k: NewKey) => request<Record<string, unknown>>('/v2/keys', { method: 'POST', body: k }),
+  patch: (id: string, p: KeyPatch) =>
+    request<ApiKey>(`/v2/keys/${encodeURIComponent(id)}`, { method: 'PATCH', body: p }),
+  remove: (id: string) => request<void>(`/v2/keys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+}
+
+/** The one-time secret in a key-creation answer: `secret`, `key` (string) or `api_key`. */
+export function secretOf(resp: Record<string, unknown>): string {
+  for (const k of ['secret', 'key', 'api_key', 'token', 'value']) {
+    const v = resp[k]
+    if (typeof v === 'string' && v) return v
+  }
+  const nested = resp.key
+  if (nested && typeof nested === 'object') return secretOf(nested as Record<string, unknown>)
+  return ''
+}
+
+export const settings = {
+  get: () => request<Settings>('/v2/settings'),
+  put: (s: Settings) => request<Settings>('/v2/settings', { method: 'PUT', body: s }),
+}
+
+export const logs = {
+  list: async (q: Query) => {
+    const resp = await request<unknown>('/v2/logs', { query: q })
+    const rows = pickList<LogRow>(resp, 'logs')
+    return { rows, total: pickTotal(resp, rows.length) }
+  },
+  get: (id: string | number) => request<LogRow>(`/v2/logs/${encodeURIComponent(String(id))}`),
+  stats: (range: string) => request<unknown>('/v2/logs/stats', { query: { range } }),
+  cleanup: (older_than_days: number) =>
+    request<Record<string, unknown>>('/v2/logs/cleanup', { method: 'POST', body: { older_than_days } }),
+}
+
+export const ips = {
+  blocked: async () => pickList<BlockedIp>(await request('/v2/ips/blocked'), 'blocked', 'ips'),
+  block: (b: { ip: string; reason?: string; expires_at?: string }) =>
+    request<unknown>('/v2/ips/block', { method: 'POST', body: b }),
+  unblock: (ip: string) => request<unknown>('/v2/ips/unblock', { method: 'POST', body: { ip } }),
+}
+
+export const audit = {
+  list: async (q: Query = {}) => {
+    const resp = await request<unknown>('/v2/audit', { query: q })
+    const rows = pickList<AuditEntry>(resp, 'audit', 'entries')
+    return { rows, total: pickTotal(resp, rows.length) }
+  },
+}
+
+export async function health(): Promise<{ ok: boolean; reason?: string }> {
+  try {
+    const res = await fetch('/healthz', { cache: 'no-store' })
+    if (res.ok) return { ok: true }
+    const body = (await res.json().catch(() => ({}))) as { reason?: string; status?: string }
+    return { ok: false, reason: body.reason ?? body.status ?? `HTTP ${res.status}` }
+  } catch (e) {
+    return { ok: false, reason: e instanceof Error ? e.message : String(e) }
+  }
+}

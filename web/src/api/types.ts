@@ -1,0 +1,147 @@
+/**
+ * Shapes of the admin API (ADMIN_API.md). Fields the contract leaves open are optional, and
+ * the console renders whatever extra fields a log row or audit entry carries.
+ */
+
+export type AccountStatus = 'active' | 'cooling_down' | 'exhausted' | 'needs_login' | 'banned' | 'disabled'
+export const ACCOUNT_STATUSES: AccountStatus[] = ['active', 'cooling_down', 'exhausted', 'needs_login', 'banned', 'disabled']
+
+export type AuthMethod = 'builder_id' | 'idc' | 'social'
+
+export interface Quota {
+  used: number
+  limit: number
+  resets_at?: string | null
+}
+
+export interface Account {
+  id: string
+  label?: string | null
+  auth_method: AuthMethod
+  region?: string | null
+  status: AccountStatus
+  status_reason?: string | null
+  enabled: boolean
+  expires_at?: string | null
+  last_refresh_at?: string | null
+  last_used_at?: string | null
+  inflight?: number
+  success_count?: number
+  error_count?: number
+  quota?: Quota | null
+  weight?: number
+  max_concurrency?: number | null
+  proxy_url?: string | null
+  last_error?: string | null
+  created_at?: string
+}
+
+/** Body of POST /v2/accounts and the items of /feed. */
+export interface NewAccount {
+  label?: string
+  auth_method: AuthMethod
+  client_id?: string
+  client_secret?: string
+  refresh_token: string
+  access_token?: string
+  expires_at?: string
+  region?: string
+  profile_arn?: string
+  start_url?: string
+  enabled?: boolean
+}
+
+export interface AccountPatch {
+  label?: string
+  enabled?: boolean
+  weight?: number
+  max_concurrency?: number | null
+  proxy_url?: string | null
+}
+
+export interface FeedResult {
+  created: string[]
+  rejected: { index: number; error: string }[]
+}
+
+export interface DeviceStart {
+  auth_id: string
+  user_code: string
+  verification_uri: string
+  verification_uri_complete?: string
+  expires_in: number
+  interval: number
+}
+
+export type DeviceStatus = 'pending' | 'completed' | 'expired' | 'denied' | 'error'
+export interface DeviceStatusResp {
+  status: DeviceStatus
+  account_id?: string
+  error?: string
+}
+
+export interface ApiKey {
+  id: string
+  name: string
+  enabled: boolean
+  models?: string[] | null
+  rpm?: number | null
+  max_concurrency?: number | null
+  expires_at?: string | null
+  created_at?: string
+  last_used_at?: string | null
+  prefix?: string | null
+  requests?: number
+  tokens?: number
+  usage?: { requests?: number; tokens?: number; input_tokens?: number; output_tokens?: number } | null
+}
+
+export interface NewKey {
+  name: string
+  enabled?: boolean
+  models?: string[]
+  rpm?: number
+  max_concurrency?: number
+  expires_at?: string
+}
+
+export interface Settings {
+  apiKey?: string
+  debugLog?: boolean
+  enableRequestLog?: boolean
+  logRetentionDays?: number
+  enableIPRateLimit?: boolean
+  ipRateLimitWindow?: number
+  ipRateLimitMax?: number
+  [other: string]: unknown
+}
+
+export interface LogRow {
+  id: string | number
+  [field: string]: unknown
+}
+
+export interface BlockedIp {
+  ip: string
+  reason?: string | null
+  expires_at?: string | null
+  created_at?: string | null
+}
+
+export interface AuditEntry {
+  id?: string | number
+  [field: string]: unknown
+}
+
+export interface SystemInfo {
+  version?: string
+  demo?: boolean
+  must_change_password?: boolean
+  data_dir?: string
+}
+
+export interface LoginResp {
+  token: string
+  expires_at?: string
+  must_change_password: boolean
+}
