@@ -23,16 +23,17 @@ let accounts = statuses.map((s, i) => ({
   inflight: i % 3, success_count: 1200 - i * 97, error_count: i * 3, quota: { used: 120 * (i + 1), limit: 1000, resets_at: iso(now + 12 * 86_400_000) },
   weight: 1, max_concurrency: 4, created_at: iso(now - 30 * 86_400_000),
 }))
-let keys = [{ id: 'key_1', name: 'laptop', enabled: true, models: null, rpm: 60, max_concurrency: 4, expires_at: iso(now + 3 * 86_400_000), created_at: iso(now - 86_400_000), last_used_at: iso(now - 5000), prefix: 'sk-ca-3f9a', usage: { requests: 321 } }]
+let keys = [{ id: 'key_1', name: 'laptop', enabled: true, models: null, rpm: 60, max_concurrency: 4, expires_at: iso(now + 3 * 86_400_000), created_at: iso(now - 86_400_000), last_used_at: iso(now - 5000), prefix: 'sk-ca-3f9a', updated_at: iso(now) }]
 let blocked = [{ ip: '203.0.113.7', reason: 'scanner', expires_at: null, created_at: iso(now - 7200_000) }]
 const settings = { apiKey: '', debugLog: false, enableRequestLog: true, logRetentionDays: 30, enableIPRateLimit: false, ipRateLimitWindow: 1, ipRateLimitMax: 100 }
-const audit = [{ id: 1, at: iso(now - 60_000), actor: 'admin', action: 'login', target: null, ip: '127.0.0.1' }]
+const audit = [{ id: 1, at: iso(now - 60_000), actor: 'admin', action: 'login', target: null, detail: null, ip: '127.0.0.1' }, { id: 2, at: iso(now - 30_000), actor: 'admin', action: 'settings.update', target: null, detail: { changed: ['debugLog'] }, ip: '127.0.0.1' }]
 const models = ['claude-sonnet-4.5', 'claude-4.5-opus-high', 'claude-haiku-4.5']
 const logs = Array.from({ length: 137 }, (_, i) => ({
-  id: 1000 - i, created_at: iso(now - i * 600_000), status: i % 11 === 0 ? 502 : i % 17 === 0 ? 429 : 200, dialect: i % 2 ? 'anthropic' : 'openai',
-  model: models[i % 3], account_id: accounts[i % 3].id, key_id: 'key_1', key_name: 'laptop', ip: `192.0.2.${i % 20}`, stream: true,
-  latency_ms: 800 + ((i * 137) % 4000), ttfb_ms: 200 + ((i * 53) % 900), input_tokens: 300 + i * 7, output_tokens: 120 + i * 3,
-  error_class: i % 11 === 0 ? 'upstream_5xx' : i % 17 === 0 ? 'throttled' : null, normalizer_rules: i % 4 === 0 ? ['merge_consecutive_turns', 'drop_empty_text'] : [],
+  id: 1000 - i, at: iso(now - i * 600_000), client_ip: `192.0.2.${i % 20}`, key_id: 'key_1', account_id: accounts[i % 3].id,
+  model_requested: models[i % 3], model_used: models[i % 3], dialect: i % 2 ? 'anthropic' : 'openai', stream: true,
+  status: i % 11 === 0 ? 502 : i % 17 === 0 ? 429 : 200, error_class: i % 11 === 0 ? 'upstream_5xx' : i % 17 === 0 ? 'throttled' : null,
+  input_tokens: 300 + i * 7, output_tokens: 120 + i * 3, ttfb_ms: 200 + ((i * 53) % 900), duration_ms: 800 + ((i * 137) % 4000),
+  rules_fired: i % 4 === 0 ? ['merge_consecutive_turns', 'drop_empty_text'] : [],
 }))
 
 const send = (res, status, body, headers = {}) => {
@@ -42,17 +43,25 @@ const send = (res, status, body, headers = {}) => {
 const err = (res, status, code, message, headers) => send(res, status, { error: { code, message } }, headers)
 const body = (req) => new Promise((r) => { let b = ''; req.on('data', (c) => (b += c)); req.on('end', () => { try { r(b ? JSON.parse(b) : {}) } catch { r(null) } }) })
 
+// The gateway's store::LogStats shape: hourly buckets, empty hours omitted, p50/p90/p99.
 function stats(range) {
   const hours = range === '30d' ? 720 : range === '7d' ? 168 : 24
-  const step = range === '24h' ? 3_600_000 : 86_400_000
-  const n = range === '24h' ? 24 : hours / 24
-  const series = Array.from({ length: n }, (_, i) => { const r = 40 + ((i * 37) % 60); return { t: iso(now - (n - i) * step), requests: r, errors: i % 5 === 0 ? 6 : 1 } })
-  const total = series.reduce((a, b) => a + b.requests, 0), errors = series.reduce((a, b) => a + b.errors, 0)
+  const hour = 3_600_000
+  const by_hour = []
+  for (let i = hours - 1; i >= 0; i--) {
+    if (i % 7 === 3) continue
+    const requests = 2 + ((i * 37) % 9)
+    by_hour.push({ hour: iso(Math.floor(now / hour) * hour - i * hour), requests, errors: i % 5 === 0 ? 2 : 0, input_tokens: requests * 400, output_tokens: requests * 150 })
+  }
+  const total = by_hour.reduce((a, b) => a + b.requests, 0), errors = by_hour.reduce((a, b) => a + b.errors, 0)
+  const group = (key, share, e) => ({ key, requests: Math.round(total * share), errors: e, input_tokens: Math.round(total * share * 400), output_tokens: Math.round(total * share * 150) })
   return {
-    range, total_requests: total, errors, success_rate: (total - errors) / total, input_tokens: total * 410, output_tokens: total * 150,
-    latency_ms: { p50: 1830, p95: 5210, p99: 9020 }, ttfb_ms: { p50: 420, p95: 1100, p99: 1900 }, series,
-    per_model: models.map((m, i) => ({ model: m, requests: Math.round(total / (i + 1.5)), errors: i + 2, input_tokens: 90000 / (i + 1), output_tokens: 30000 / (i + 1) })),
-    per_account: accounts.slice(0, 4).map((a, i) => ({ account_id: a.id, label: a.label, requests: Math.round(total / (i + 2)), errors: i })),
+    range: { from: iso(now - hours * hour), to: iso(now) }, total, success: total - errors, errors, success_rate: (total - errors) / total,
+    input_tokens: total * 400, output_tokens: total * 150,
+    latency_ms: { p50: 1830, p90: 5210, p99: 9020 }, ttfb_ms: { p50: 420, p90: 1100, p99: 1900 },
+    by_model: [group(models[0], 0.6, 3), group(models[1], 0.3, 1), group(models[2], 0.1, 0)],
+    by_account: [group(accounts[0].id, 0.5, 1), group(accounts[1].id, 0.3, 1), group(accounts[2].id, 0.15, 0), group(null, 0.05, 2)],
+    by_hour,
   }
 }
 
@@ -145,7 +154,7 @@ async function api(req, res, url) {
   if (p === '/v2/logs/cleanup') return send(res, 200, { deleted: 12 })
   if (p === '/v2/logs') { const page = Number(url.searchParams.get('page') ?? 1), per = Number(url.searchParams.get('per_page') ?? 50); return send(res, 200, { logs: logs.slice((page - 1) * per, page * per), total: logs.length }) }
   const lm = p.match(/^\/v2\/logs\/(\d+)$/)
-  if (lm) { const l = logs.find((x) => String(x.id) === lm[1]); return l ? send(res, 200, { ...l, request_id: 'req_abc', user_agent: 'openai-python/1.99' }) : err(res, 404, 'not_found', 'unknown log') }
+  if (lm) { const l = logs.find((x) => String(x.id) === lm[1]); return l ? send(res, 200, { ...l, request_body: null, response_body: null }) : err(res, 404, 'not_found', 'unknown log') }
   if (p === '/v2/ips/blocked') return send(res, 200, { blocked })
   if (p === '/v2/ips/block') { const b = await body(req); blocked.push({ ...b, created_at: iso(Date.now()) }); return send(res, 200, { ok: true }) }
   if (p === '/v2/ips/unblock') { const b = await body(req); blocked = blocked.filter((x) => x.ip !== b.ip); return send(res, 200, { ok: true }) }

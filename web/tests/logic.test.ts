@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { normalizeStats } from '../src/api/stats'
+import { bucketize, NONE_KEY, normalizeStats } from '../src/api/stats'
 import { fmtCountdown, fmtMs, fmtNumber, fmtPercent, toCsv } from '../src/utils/format'
 import { isIpOrCidr } from '../src/utils/ip'
 import { parseFeed } from '../src/views/accounts/parseFeed'
@@ -7,6 +7,38 @@ import { diffSettings, validateSettings } from '../src/views/settings/validate'
 import { logRules } from '../src/views/logs/fields'
 
 describe('normalizeStats', () => {
+  it('reads the gateway shape (store::LogStats): total, p90, by_model/by_account/by_hour, null keys', () => {
+    const s = normalizeStats({
+      range: { from: '2026-11-25T04:00:00Z', to: '2026-11-26T04:00:00Z' },
+      total: 5, success: 4, errors: 1, success_rate: 0.8, input_tokens: 10, output_tokens: 20,
+      latency_ms: { p50: 100, p90: 900, p99: 1000 }, ttfb_ms: { p50: 10, p90: 90, p99: null },
+      by_model: [{ key: 'claude-sonnet-4.5', requests: 4, errors: 0, input_tokens: 8, output_tokens: 16 }],
+      by_account: [{ key: 'acc_1', requests: 3, errors: 0, input_tokens: 1, output_tokens: 1 }, { key: null, requests: 2, errors: 1, input_tokens: 0, output_tokens: 0 }],
+      by_hour: [{ hour: '2026-11-26T02:00:00Z', requests: 5, errors: 1, input_tokens: 10, output_tokens: 20 }],
+    })
+    expect(s).toMatchObject({ requests: 5, success: 4, errors: 1, successRate: 0.8, inputTokens: 10, outputTokens: 20 })
+    expect(s.latency).toEqual({ p50: 100, p90: 900, p95: null, p99: 1000 })
+    expect(s.ttfb.p99).toBeNull()
+    expect(s.perModel[0]).toMatchObject({ key: 'claude-sonnet-4.5', success: 4 })
+    expect(s.perAccount.map((b) => b.key)).toEqual(['acc_1', NONE_KEY])
+    expect(s.series).toEqual([{ t: Date.parse('2026-11-26T02:00:00Z'), requests: 5, success: 4, errors: 1 }])
+  })
+
+  it('fills empty hours for 24h and sums hours into local days for 7d', () => {
+    const now = Date.parse('2026-11-26T04:30:00Z')
+    const hour = (h: string, requests: number, errors: number) => ({ t: Date.parse(h), requests, errors, success: requests - errors })
+    const series = [hour('2026-11-26T01:00:00Z', 3, 1), hour('2026-11-26T04:00:00Z', 2, 0)]
+    const day = bucketize(series, '24h', now)
+    expect(day).toHaveLength(24)
+    expect(day[23]).toMatchObject({ t: Date.parse('2026-11-26T04:00:00Z'), requests: 2 })
+    expect(day[20]).toMatchObject({ t: Date.parse('2026-11-26T01:00:00Z'), requests: 3, errors: 1 })
+    expect(day.reduce((a, b) => a + b.requests, 0)).toBe(5)
+    const week = bucketize([...series, hour('2026-11-19T05:00:00Z', 7, 0)], '7d', now)
+    expect(week).toHaveLength(7)
+    expect(week.reduce((a, b) => a + b.requests, 0)).toBe(12)
+    expect(bucketize([], '30d', now)).toHaveLength(30)
+  })
+
   it('reads the documented flat shape', () => {
     const s = normalizeStats({
       range: '24h',
@@ -24,7 +56,7 @@ describe('normalizeStats', () => {
     expect(s.requests).toBe(10)
     expect(s.success).toBe(8)
     expect(s.successRate).toBe(0.8)
-    expect(s.latency).toEqual({ p50: 120, p95: 800, p99: 1500 })
+    expect(s.latency).toEqual({ p50: 120, p90: null, p95: 800, p99: 1500 })
     expect(s.ttfb.p50).toBe(40)
     expect(s.series.map((b) => b.requests)).toEqual([6, 4]) // sorted by time
     expect(s.series[0]!.success).toBe(5)
@@ -79,12 +111,13 @@ describe('ip validation', () => {
 
 describe('settings', () => {
   it('validates ranges and sends only changed names', () => {
-    expect(validateSettings({ logRetentionDays: 0, ipRateLimitWindow: 1.5, ipRateLimitMax: 100, apiKey: 'short' })).toEqual({
+    expect(validateSettings({ logRetentionDays: 0, ipRateLimitWindow: 1.5, ipRateLimitMax: 100, apiKey: 'has space' })).toEqual({
       logRetentionDays: 'settings.errRetention',
       ipRateLimitWindow: 'settings.errWindow',
       apiKey: 'settings.errApiKey',
     })
     expect(validateSettings({ logRetentionDays: 30, apiKey: '' })).toEqual({})
+    expect(validateSettings({ apiKey: 'abc' })).toEqual({})
     expect(diffSettings({ debugLog: false, logRetentionDays: 30 }, { debugLog: true, logRetentionDays: 30 }, ['debugLog', 'logRetentionDays'])).toEqual({ debugLog: true })
   })
 })

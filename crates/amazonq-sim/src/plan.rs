@@ -193,6 +193,10 @@ pub fn body(acts: Vec<Action>, ctl: Arc<ConnCtl>, counters: Arc<Counters>) -> im
                 Action::Sleep(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
                 Action::Yield => tokio::task::yield_now().await,
                 Action::Fail { rst } => {
+                    // Let hyper flush what was written (head included) before the connection dies;
+                    // otherwise the client would see no response at all instead of a cut stream.
+                    tokio::task::yield_now().await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
                     if rst {
                         ctl.rst_on_close.store(true, Ordering::Relaxed);
                     }

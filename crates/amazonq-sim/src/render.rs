@@ -266,6 +266,16 @@ pub fn render(script: &Script, ctx: &RenderCtx, faults: &[Fault]) -> Vec<Ev> {
 
 /// Tool-shape faults rewrite (or add) a tool step before rendering.
 fn tool_faults(steps: &mut Vec<Step>, faults: &[Fault]) {
+    if faults.contains(&Fault::DuplicateTool) && !steps.iter().any(|s| matches!(s, Step::ToolUse { .. })) {
+        steps.push(Step::ToolUse {
+            id: None,
+            name: "sim_tool".to_owned(),
+            input: r#"{"k": "v"}"#.to_owned(),
+            fragments: 2,
+            first_event_has_input: false,
+            stop_carries_last_fragment: false,
+        });
+    }
     for f in faults {
         let bad_input = match f {
             Fault::TruncatedToolJson => r#"{"path": "a.txt", "content": "unfinished"#.to_owned(),

@@ -1,6 +1,7 @@
 //! Positive and negative fixtures for every validation rule (amazon-q-protocol.md §4.4 + Addendum):
 //! the positive body passes with every rule on; each negative body trips exactly its rule — in
 //! process (all violations listed) and over HTTP (status + `x-sim-rule`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test helpers: a failed unwrap is a failed test")]
 
 mod common;
 

@@ -112,7 +112,7 @@ fn builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
         // Streams idle for minutes between tool-call frames (§5.5); keepalive
         // probes stop middleboxes from dropping such connections silently.
         .tcp_keepalive(Duration::from_secs(30))
-        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_mins(1))
 }
 
 /// Reads at most `limit` bytes of a body (error bodies are small; a huge one is

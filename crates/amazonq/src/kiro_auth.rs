@@ -22,7 +22,7 @@ pub fn kiro_auth_endpoint(region: &str) -> String {
 }
 
 /// Result of a social refresh.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KiroTokenSet {
     pub access_token: String,
     /// Rotated, or the old one when the answer had none.
@@ -30,6 +30,8 @@ pub struct KiroTokenSet {
     pub profile_arn: Option<String>,
     pub expires_at: DateTime<Utc>,
 }
+
+crate::redact::redacted_debug!(KiroTokenSet { profile_arn, expires_at } secret { access_token, refresh_token });
 
 /// The Kiro auth client.
 #[derive(Debug)]

@@ -37,6 +37,8 @@
 //! `cargo bench -p amazonq --bench decode` (`make bench`); results in
 //! `bench/results/eventstream-decode.md`.
 
+mod redact;
+
 pub mod error;
 pub mod events;
 pub mod eventstream;

@@ -102,13 +102,16 @@ impl AuthError {
 }
 
 /// A cached client registration (§2.3): reuse until it expires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ClientRegistration {
     pub client_id: String,
     pub client_secret: String,
     pub expires_at: DateTime<Utc>,
     pub scopes: Vec<String>,
 }
+
+crate::redact::redacted_debug!(ClientRegistration { client_id, expires_at, scopes } secret { client_secret });
+crate::redact::redacted_debug!(TokenSet { expires_at } secret { access_token, refresh_token });
 
 impl ClientRegistration {
     /// Usable at `now` for `scopes`: not within a minute of expiry, same scope set.
@@ -122,7 +125,7 @@ impl ClientRegistration {
 }
 
 /// Tokens from CreateToken.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TokenSet {
     pub access_token: String,
     /// After a refresh this is the rotated token, or the old one if none came back.
@@ -261,7 +264,7 @@ impl OidcClient {
     /// every `interval` (+5 after each `slow_down`); on `expired_token` start a
     /// new authorization, on `invalid_client` register again, on
     /// `access_denied` stop. Gives up after the code's lifetime or
-    /// [`MAX_RESTARTS`] restarts.
+    /// three restarts.
     pub async fn device_login(
         &self,
         cached: Option<ClientRegistration>,

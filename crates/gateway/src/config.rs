@@ -11,6 +11,7 @@
 //! store and are hot-swapped (see `state.rs`).
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -103,6 +104,14 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Shared fast state for several instances (issue 8); absent = single node, in memory.
     pub redis: RedisConfig,
+    /// Account pool: selection, pacing, cooldowns, refresh cadence.
+    pub pool: crate::pool::PoolConfig,
+    /// Client model names → upstream ids (issue 10 "Model names").
+    pub models: ModelsConfig,
+    /// Remote `http(s)` images in client requests (issue 10 "images").
+    pub images: ImagesConfig,
+    /// Client-facing streaming (keep-alive during upstream silence).
+    pub stream: StreamConfig,
     /// Set by env `NO_BROWSER`: front ends (desktop app) must not open a browser.
     #[serde(skip)]
     pub no_browser: bool,
@@ -353,6 +362,55 @@ pub struct RedisConfig {
     pub url: Option<Secret>,
 }
 
+/// `models.*`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Extra alias rows, matched before the built-in table (`id`, `upstream_id`, `display_name`,
+    /// `created`, `listed`, `thinking`).
+    pub aliases: Vec<translate::models::ModelEntry>,
+    /// Upstream model id used for unknown names; absent = unknown names get 404.
+    pub fallback: Option<String>,
+}
+
+/// `images.*`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImagesConfig {
+    /// Fetch `http(s)` image URLs; false = such images get 400.
+    pub fetch_remote: bool,
+    /// Whole-fetch timeout per image, in milliseconds.
+    pub timeout_ms: u64,
+    /// Largest image fetched, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        Self {
+            fetch_remote: true,
+            timeout_ms: 10_000,
+            max_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// `stream.*`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamConfig {
+    /// Keep-alive (`ping` / SSE comment) after this much upstream silence, in milliseconds.
+    pub keepalive_ms: u64,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            keepalive_ms: 15_000,
+        }
+    }
+}
+
 impl Config {
     /// Loads `path` (or `config.yaml` beside the running binary) and applies the process env.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
@@ -560,7 +618,7 @@ fn encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

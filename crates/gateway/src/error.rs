@@ -98,18 +98,16 @@ impl Error {
     pub fn status(&self) -> axum::http::StatusCode {
         use axum::http::StatusCode as S;
         match self {
-            Self::Validation { .. } => S::BAD_REQUEST,
+            Self::Validation { .. } | Self::Store(StoreError::Invalid(_)) => S::BAD_REQUEST,
             Self::Unauthorized(_) => S::UNAUTHORIZED,
             Self::Forbidden { .. } => S::FORBIDDEN,
-            Self::NotFound(_) => S::NOT_FOUND,
-            Self::Conflict(_) => S::CONFLICT,
+            Self::NotFound(_) | Self::Store(StoreError::NotFound { .. }) => S::NOT_FOUND,
+            Self::Conflict(_) | Self::Store(StoreError::Conflict(_)) => S::CONFLICT,
             Self::TooManyRequests { .. } => S::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge { .. } => S::PAYLOAD_TOO_LARGE,
-            Self::UpstreamUnavailable(_) => S::SERVICE_UNAVAILABLE,
-            Self::Store(StoreError::NotFound { .. }) => S::NOT_FOUND,
-            Self::Store(StoreError::Conflict(_)) => S::CONFLICT,
-            Self::Store(StoreError::Invalid(_)) => S::BAD_REQUEST,
-            Self::Store(StoreError::Connect(_)) => S::SERVICE_UNAVAILABLE,
+            Self::UpstreamUnavailable(_) | Self::Store(StoreError::Connect(_)) => {
+                S::SERVICE_UNAVAILABLE
+            }
             Self::Store(_) | Self::Internal(_) => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,16 +115,13 @@ impl Error {
     /// Stable snake_case code for the admin API.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Validation { .. } => "invalid_request",
+            Self::Validation { .. } | Self::Store(StoreError::Invalid(_)) => "invalid_request",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden { code, .. } | Self::TooManyRequests { code, .. } => code,
-            Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
+            Self::NotFound(_) | Self::Store(StoreError::NotFound { .. }) => "not_found",
+            Self::Conflict(_) | Self::Store(StoreError::Conflict(_)) => "conflict",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UpstreamUnavailable(_) => "upstream_unavailable",
-            Self::Store(StoreError::NotFound { .. }) => "not_found",
-            Self::Store(StoreError::Conflict(_)) => "conflict",
-            Self::Store(StoreError::Invalid(_)) => "invalid_request",
             Self::Store(_) | Self::Internal(_) => "internal_error",
         }
     }

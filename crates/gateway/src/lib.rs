@@ -15,6 +15,7 @@ pub mod console;
 pub mod error;
 pub mod guard;
 pub mod metrics;
+pub mod pool;
 pub mod state;
 pub mod tasks;
 
@@ -33,7 +34,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::guard::limiter::{MemoryConcurrencyLimiter, MemoryRateLimiter};
-use crate::state::{AccountOps, Change, MemoryNotifier, UpstreamUnavailable};
+use crate::state::{AccountOps, Change, MemoryNotifier};
 
 /// The version string embedded at build time (`CLAUDE_API_VERSION` overrides the crate version).
 pub const VERSION: &str = match option_env!("CLAUDE_API_VERSION") {
@@ -46,7 +47,7 @@ pub const VERSION: &str = match option_env!("CLAUDE_API_VERSION") {
 pub struct Extensions {
     /// Extra routes mounted behind the `/v1` guard stack.
     pub v1_routes: Option<Router<AppState>>,
-    /// Upstream account operations; `None` = [`UpstreamUnavailable`] until the pool is wired.
+    /// Upstream account operations; `None` = the account pool.
     pub account_ops: Option<Arc<dyn AccountOps>>,
 }
 
@@ -75,19 +76,34 @@ pub async fn serve_with(
         store::LogWriter::spawn(store.clone(), 10_000, writer_cancel.clone());
     let supervisor = tasks::Supervisor::new();
     let security = &config.security;
+    // One limiter for everything: the pool's account leases and the admin API's `inflight`
+    // read the same counters (key `account:<id>`).
+    let concurrency: Arc<dyn guard::limiter::ConcurrencyLimiter> =
+        Arc::new(MemoryConcurrencyLimiter::default());
+    let notifier: Arc<dyn state::ChangeNotifier> = Arc::new(MemoryNotifier::default());
+    let pool = pool::Pool::start(
+        pool::PoolDeps {
+            leases: Arc::clone(&concurrency),
+            notifier: Some(Arc::clone(&notifier)),
+            ..pool::PoolDeps::memory(store.clone(), supervisor.clone())
+        },
+        config.pool.clone(),
+        pool::UpstreamSettings::from_config(&config.upstream),
+    )
+    .await
+    .context("starting the account pool")?;
     let state = AppState {
         config: Arc::clone(&config),
         store: store.clone(),
         settings: Arc::new(ArcSwap::from_pointee(store::Settings::default())),
         keyring: Arc::new(ArcSwap::from_pointee(guard::KeyRing::default())),
         blocklist: Arc::new(ArcSwap::from_pointee(guard::Blocklist::default())),
-        // Fleet mode (issue 8) replaces these three with Redis-backed implementations.
+        // Fleet mode (issue 8) replaces the limiters and the notifier with Redis-backed ones.
         rate_limiter: Arc::new(MemoryRateLimiter::default()),
-        concurrency: Arc::new(MemoryConcurrencyLimiter::default()),
-        notifier: Arc::new(MemoryNotifier::default()),
-        account_ops: extensions
-            .account_ops
-            .unwrap_or_else(|| Arc::new(UpstreamUnavailable)),
+        concurrency,
+        notifier,
+        account_ops: extensions.account_ops.unwrap_or_else(|| Arc::new(pool.clone())),
+        pool,
         lockout: Arc::new(auth::LoginLockout::new(
             security.login_max_failures,
             Duration::from_secs(security.login_lockout_secs),
@@ -124,9 +140,10 @@ pub async fn serve_with(
             // Phase 1+2: stop accepting and let open requests/streams finish, bounded.
             tracing::info!("shutting down: draining open requests");
             stop_accepting.cancel();
-            match tokio::time::timeout(grace, &mut server).await {
-                Ok(result) => result.context("HTTP server failed while draining")?,
-                Err(_) => tracing::warn!(?grace, "drain bound reached; closing open connections"),
+            if let Ok(result) = tokio::time::timeout(grace, &mut server).await {
+                result.context("HTTP server failed while draining")?;
+            } else {
+                tracing::warn!(?grace, "drain bound reached; closing open connections");
             }
         }
     }
@@ -231,7 +248,7 @@ fn spawn_tasks(state: &AppState) {
         }
     });
     let s = state.clone();
-    sup.spawn_interval("retention", Duration::from_secs(3600), move || {
+    sup.spawn_interval("retention", Duration::from_hours(1), move || {
         let s = s.clone();
         async move { housekeeping(&s).await.map_err(|e| e.to_string()) }
     });

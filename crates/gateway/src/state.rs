@@ -183,8 +183,10 @@ pub struct AppState {
     pub concurrency: Arc<dyn ConcurrencyLimiter>,
     /// Change fan-out (memory or Redis).
     pub notifier: Arc<dyn ChangeNotifier>,
-    /// Upstream account operations.
+    /// Upstream account operations (the pool, unless replaced through `Extensions`).
     pub account_ops: Arc<dyn AccountOps>,
+    /// The upstream account pool used by the `/v1` handlers.
+    pub pool: crate::pool::Pool,
     /// Admin login failure tracking.
     pub lockout: Arc<LoginLockout>,
     /// Request-log queue (the chat handlers send rows here; never blocks).

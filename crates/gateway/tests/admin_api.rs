@@ -592,6 +592,7 @@ async fn every_admin_action_is_audited() {
         Some(json!({"enabled": false})),
     )
     .await;
+    s.call(&token, Method::GET, "/v2/keys", None).await;
     s.call(&token, Method::DELETE, &format!("/v2/keys/{kid}"), None)
         .await;
     s.call(
@@ -708,7 +709,7 @@ async fn every_admin_action_is_audited() {
         );
     }
     // Reads are not audited (except the export).
-    assert!(!actions.iter().any(|a| a.ends_with(".read")), "{actions:?}");
+    assert!(!actions.contains(&"keys.read"), "{actions:?}");
     let del = entries
         .iter()
         .find(|e| e["action"] == "keys.delete")

@@ -558,13 +558,13 @@ async fn per_key_concurrency_and_request_ids() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         s.v1("/v1/slow", Some(&secret), &[], json!({})).await
     };
-    let (a, b) = tokio::join!(first, second);
-    assert_eq!(a.status(), 200);
-    assert_eq!(b.status(), 429);
+    let (held, refused) = tokio::join!(first, second);
+    assert_eq!(held.status(), 200);
+    assert_eq!(refused.status(), 429);
     // The slot is free again after the first finished.
-    let c = s.v1("/v1/slow", Some(&secret), &[], json!({})).await;
-    assert_eq!(c.status(), 200);
-    assert!(c.headers().contains_key("x-request-id"));
+    let again = s.v1("/v1/slow", Some(&secret), &[], json!({})).await;
+    assert_eq!(again.status(), 200);
+    assert!(again.headers().contains_key("x-request-id"));
     // Unknown /v1 paths answer 404 in dialect, after the guard.
     let (status, v) = into_json(s.v1("/v1/nope", Some(&secret), &[], json!({})).await).await;
     assert_eq!(status, 404);

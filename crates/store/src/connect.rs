@@ -51,6 +51,7 @@ pub struct StoreConfig {
     /// `sqlite://data.sqlite3?mode=rwc`, `mysql://user:pw@host/db`, `postgres://user@host/db`.
     pub url: String,
     /// Pool size; default 4 for SQLite (WAL: readers in parallel, one writer) and 10 otherwise.
+    /// An in-memory SQLite database (`sqlite::memory:`) always uses exactly one connection.
     pub max_connections: Option<u32>,
     /// How long a query waits for a pooled connection.
     pub acquire_timeout: Duration,
@@ -81,6 +82,10 @@ impl fmt::Debug for StoreConfig {
             .field("acquire_timeout", &self.acquire_timeout)
             .finish_non_exhaustive()
     }
+}
+
+fn is_sqlite_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 /// The persistence handle. Cheap to clone (one shared pool).
@@ -120,6 +125,14 @@ impl Store {
                 Backend::Sqlite => 4,
                 _ => 10,
             }));
+        if backend == Backend::Sqlite && is_sqlite_memory(&config.url) {
+            // Every connection to an in-memory database is a separate, empty database: keep
+            // exactly one, forever (tests and throwaway runs).
+            opts.max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None::<Duration>)
+                .max_lifetime(None::<Duration>);
+        }
         if backend == Backend::Sqlite {
             let busy = config.sqlite_busy_timeout;
             opts.map_sqlx_sqlite_opts(move |o| {
@@ -130,10 +143,11 @@ impl Store {
                     .foreign_keys(true)
             });
         }
-        let db = Database::connect(opts)
+        // Boxed: the driver's connect future is large, and callers should not carry it inline.
+        let db = Box::pin(Database::connect(opts))
             .await
             .map_err(|e| StoreError::Connect(e.to_string()))?;
-        let before = migrate::run(&db).await?;
+        let before = Box::pin(migrate::run(&db)).await?;
         tracing::debug!(
             backend = backend.as_str(),
             schema_before = before,

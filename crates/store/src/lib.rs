@@ -20,6 +20,7 @@
 //! - Timestamps are epoch milliseconds in the database (`time.rs` says why) and
 //!   `DateTime<Utc>` in the API; JSON values are stored as text.
 
+mod account_queries;
 mod accounts;
 mod audit;
 mod backup;
@@ -33,6 +34,7 @@ mod keys;
 mod logs;
 mod migrate;
 mod page;
+mod query;
 mod sessions;
 mod settings;
 mod stats;

@@ -10,9 +10,9 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::icontains;
 use crate::entity::request_logs::{self, Column, Entity};
 use crate::page::{Page, clamp};
+use crate::query::icontains;
 use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 

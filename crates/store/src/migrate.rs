@@ -15,8 +15,8 @@
 
 use sea_orm::sea_query::{ColumnDef, Index, IndexCreateStatement, Table, TableCreateStatement};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 use crate::StoreError;
@@ -45,7 +45,14 @@ const PG_LOCK_KEY: i64 = 0x636c_6175_6465; // "claude"
 /// Brings the schema to [`LATEST_VERSION`]; returns the version found before.
 pub(crate) async fn run(db: &DatabaseConnection) -> Result<i64, StoreError> {
     let backend = db.get_database_backend();
-    let txn = db.begin().await?;
+    // SQLite: IMMEDIATE takes the write lock up front; a deferred transaction that reads the
+    // version and then writes could fail with SQLITE_BUSY when another process migrates first.
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?;
     match backend {
         DbBackend::Postgres => {
             txn.execute_raw(Statement::from_sql_and_values(

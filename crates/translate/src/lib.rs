@@ -48,6 +48,7 @@ pub mod error;
 pub mod image;
 pub mod ir;
 mod json;
+pub mod model_list;
 pub mod models;
 pub mod normalize;
 pub mod openai;

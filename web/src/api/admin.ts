@@ -32,7 +32,17 @@ export const session = {
 }
 
 export const accounts = {
-  list: async (q: Query = {}) => pickList<Account>(await request('/v2/accounts', { query: q }), 'accounts'),
+  /** Every account matching the filters: the server pages at most 500 per call, so this follows the pages. */
+  list: async (q: Query = {}) => {
+    const all: Account[] = []
+    for (let page = 1; page <= 40; page++) {
+      const resp = await request<unknown>('/v2/accounts', { query: { ...q, page, per_page: 500 } })
+      const rows = pickList<Account>(resp, 'accounts')
+      all.push(...rows)
+      if (rows.length < 500 || all.length >= pickTotal(resp, all.length)) break
+    }
+    return all
+  },
   get: (id: string) => request<Account>(`/v2/accounts/${encodeURIComponent(id)}`),
   create: (a: NewAccount) => request<Account>('/v2/accounts', { method: 'POST', body: a }),
   feed: (list: NewAccount[]) => request<FeedResult>('/v2/accounts/feed', { method: 'POST', body: { accounts: list } }),

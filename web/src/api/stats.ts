@@ -7,6 +7,8 @@
 
 export interface Percentiles {
   p50: number | null
+  /** The gateway reports p90; other servers may report p95. Either is the "tail" shown. */
+  p90: number | null
   p95: number | null
   p99: number | null
 }
@@ -46,6 +48,9 @@ export interface DashboardStats {
 
 type Obj = Record<string, unknown>
 
+/** Key of the group of rows without a model/account (the gateway sends `key: null`). */
+export const NONE_KEY = '∅'
+
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 function num(o: Obj | undefined, ...keys: string[]): number | undefined {
@@ -62,6 +67,7 @@ function percentiles(v: unknown, root: Obj, prefix: string): Percentiles {
   const o = isObj(v) ? v : undefined
   return {
     p50: num(o, 'p50', 'p50_ms', '50') ?? num(root, `${prefix}_p50_ms`, `${prefix}_p50`) ?? null,
+    p90: num(o, 'p90', 'p90_ms', '90') ?? num(root, `${prefix}_p90_ms`, `${prefix}_p90`) ?? null,
     p95: num(o, 'p95', 'p95_ms', '95') ?? num(root, `${prefix}_p95_ms`, `${prefix}_p95`) ?? null,
     p99: num(o, 'p99', 'p99_ms', '99') ?? num(root, `${prefix}_p99_ms`, `${prefix}_p99`) ?? null,
   }
@@ -85,7 +91,8 @@ function breakdown(list: unknown, keyField: string[], labelField: string[]): Bre
     if (!isObj(raw)) continue
     let key = mapKey
     for (const f of keyField) if (key === undefined && raw[f] !== undefined && raw[f] !== null) key = String(raw[f])
-    if (key === undefined) continue
+    // A null key groups requests that never reached an account (rejected before selection).
+    if (key === undefined) key = NONE_KEY
     let label = key
     for (const f of labelField) if (typeof raw[f] === 'string' && raw[f]) { label = raw[f] as string; break }
     const requests = num(raw, 'requests', 'total', 'count') ?? 0
@@ -121,7 +128,7 @@ export function normalizeStats(raw: unknown): DashboardStats {
   const latency = percentiles(root.latency_ms ?? root.latency ?? totals.latency_ms ?? totals.latency, root, 'latency')
   const ttfb = percentiles(root.ttfb_ms ?? root.ttfb ?? totals.ttfb_ms ?? totals.ttfb, root, 'ttfb')
 
-  const rawSeries = root.series ?? root.per_hour ?? root.hourly ?? root.timeline ?? root.buckets
+  const rawSeries = root.series ?? root.by_hour ?? root.per_hour ?? root.hourly ?? root.timeline ?? root.buckets
   const series: Bucket[] = []
   if (Array.isArray(rawSeries)) {
     for (const b of rawSeries) {
@@ -145,7 +152,44 @@ export function normalizeStats(raw: unknown): DashboardStats {
     latency,
     ttfb,
     series,
-    perModel: breakdown(root.per_model ?? root.models ?? root.by_model, ['model', 'name', 'key'], ['model', 'name']),
-    perAccount: breakdown(root.per_account ?? root.accounts ?? root.by_account, ['account_id', 'id', 'account', 'key'], ['label', 'account_label', 'name']),
+    perModel: breakdown(root.by_model ?? root.per_model ?? root.models, ['model', 'name', 'key'], ['model', 'name']),
+    perAccount: breakdown(root.by_account ?? root.per_account ?? root.accounts, ['account_id', 'id', 'account', 'key'], ['label', 'account_label', 'name']),
   }
+}
+
+export type Range = '24h' | '7d' | '30d'
+
+/**
+ * Buckets for the requests chart: 24 hourly buckets for 24h, daily (local midnight) buckets
+ * for 7d/30d. The gateway reports hours and omits empty ones, so missing buckets become zeros
+ * and hours are summed into days.
+ */
+export function bucketize(series: Bucket[], range: Range, now: number = Date.now()): Bucket[] {
+  const out: Bucket[] = []
+  if (range === '24h') {
+    const hour = 3_600_000
+    const end = Math.floor(now / hour) * hour
+    for (let i = 23; i >= 0; i--) out.push({ t: end - i * hour, requests: 0, success: 0, errors: 0 })
+  } else {
+    const days = range === '7d' ? 7 : 30
+    const today = new Date(now)
+    today.setHours(0, 0, 0, 0)
+    for (let i = days - 1; i >= 0; i--) {
+      const d = new Date(today)
+      d.setDate(d.getDate() - i)
+      out.push({ t: d.getTime(), requests: 0, success: 0, errors: 0 })
+    }
+  }
+  for (const b of series) {
+    // The last bucket whose start is <= b.t holds it; hours of the range that start before the
+    // first whole day (7d/30d) are counted in the first bucket.
+    let idx = 0
+    for (let i = out.length - 1; i >= 0; i--) if (out[i]!.t <= b.t) { idx = i; break }
+    const target = out[idx]
+    if (!target) continue
+    target.requests += b.requests
+    target.success += b.success
+    target.errors += b.errors
+  }
+  return out
 }

@@ -55,7 +55,7 @@ export interface AccountPatch {
   label?: string
   enabled?: boolean
   weight?: number
-  max_concurrency?: number | null
+  max_concurrency?: number
   proxy_url?: string | null
 }
 

@@ -1,6 +1,6 @@
 //! Shared helpers for the simulator's integration tests: a started simulator, an HTTP client,
 //! request bodies and an independent event-stream decoder (`aws-smithy-eventstream`).
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test crate uses a subset")]
 
 use amazonq_sim::{AccountSpec, AccountTokens, SimConfig, SimHandle, Simulator};
 use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
@@ -65,11 +65,8 @@ pub fn decode(bytes: &[u8], chunk: usize) -> Result<Vec<Message>, String> {
     let mut out = Vec::new();
     for piece in bytes.chunks(chunk.max(1)) {
         buf.put_slice(piece);
-        loop {
-            match dec.decode_frame(&mut buf).map_err(|e| format!("{e:?}"))? {
-                DecodedFrame::Complete(m) => out.push(m),
-                DecodedFrame::Incomplete => break,
-            }
+        while let DecodedFrame::Complete(m) = dec.decode_frame(&mut buf).map_err(|e| format!("{e:?}"))? {
+            out.push(m);
         }
     }
     if !buf.is_empty() {

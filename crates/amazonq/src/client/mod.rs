@@ -64,8 +64,8 @@ pub enum AuthKind {
     Social,
 }
 
-/// Per-call account data.
-#[derive(Debug, Clone, Default)]
+/// Per-call account data. `Debug` hides the token.
+#[derive(Clone, Default)]
 pub struct Credentials {
     pub dialect: Dialect,
     pub auth_kind: AuthKind,
@@ -78,6 +78,10 @@ pub struct Credentials {
     /// 64-hex machine id for Kiro user agents ([`kiro_machine_id`]).
     pub machine_id: Option<String>,
 }
+
+crate::redact::redacted_debug!(Credentials {
+    dialect, auth_kind, profile_arn, base_url, proxy, machine_id
+} secret { access_token });
 
 impl Credentials {
     /// The `profileArn` to send, per R17 and §3.
@@ -122,8 +126,8 @@ impl Default for ClientConfig {
         Self {
             base_url: DEFAULT_Q_ENDPOINT.to_owned(),
             connect_timeout: Duration::from_secs(10),
-            first_byte_timeout: Duration::from_secs(60),
-            idle_timeout: Duration::from_secs(120),
+            first_byte_timeout: Duration::from_mins(1),
+            idle_timeout: Duration::from_mins(2),
             request_timeout: Duration::from_secs(30),
             opt_out: true,
             kiro_version: "0.8.0".to_owned(),
@@ -135,9 +139,9 @@ impl Default for ClientConfig {
 /// Why a call failed before a stream could be returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
-    /// The service answered with an error status.
+    /// The service answered with an error status (boxed: it is the big one).
     #[error(transparent)]
-    Http(#[from] HttpError),
+    Http(Box<HttpError>),
     /// Nothing (headers + first bytes) arrived within the first-byte timeout.
     #[error("no response within the first-byte timeout of {0:?}")]
     FirstByteTimeout(Duration),
@@ -146,6 +150,12 @@ pub enum ClientError {
     /// A 200 answer whose JSON is not the documented shape.
     #[error("unexpected response body: {0}")]
     Decode(String),
+}
+
+impl From<HttpError> for ClientError {
+    fn from(e: HttpError) -> Self {
+        Self::Http(Box::new(e))
+    }
 }
 
 impl ClientError {
@@ -328,11 +338,12 @@ async fn error_from(
         .map_err(|_| {
             ClientError::Transport(TransportError::Timeout("reading error body".into()))
         })??;
-    Ok(ClientError::Http(HttpError::from_parts(
+    Ok(HttpError::from_parts(
         status,
         error_type.as_deref(),
         retry_after.as_deref(),
         request_id,
         &body,
-    )))
+    )
+    .into())
 }

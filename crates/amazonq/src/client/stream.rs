@@ -136,24 +136,24 @@ impl State {
                     return Some(event);
                 }
                 Ok(None) => {}
-                Err(e) => return self.fail(e.into()),
+                Err(e) => return Some(self.fail(e.into())),
             }
             if self.eof {
                 self.done = true;
                 return self.decoder.finish().err().map(|e| Err(e.into()));
             }
             match timeout_at(self.last_frame + self.idle, self.body.next()).await {
-                Err(_) => return self.fail(StreamError::IdleTimeout(self.idle)),
+                Err(_) => return Some(self.fail(StreamError::IdleTimeout(self.idle))),
                 Ok(None) => self.eof = true,
-                Ok(Some(Err(e))) => return self.fail(StreamError::Transport(e)),
+                Ok(Some(Err(e))) => return Some(self.fail(StreamError::Transport(e))),
                 Ok(Some(Ok(chunk))) => self.decoder.feed(&chunk),
             }
         }
     }
 
-    fn fail(&mut self, err: StreamError) -> Option<Result<StreamEvent, StreamError>> {
+    fn fail(&mut self, err: StreamError) -> Result<StreamEvent, StreamError> {
         self.done = true;
-        Some(Err(err))
+        Err(err)
     }
 }
 

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::redact::redacted_debug;
+
 /// The three scopes Amazon Q and Kiro request (§2.1); never `sso:account:access`.
 pub const Q_SCOPES: [&str; 3] = [
     "codewhisperer:completions",
@@ -39,7 +41,7 @@ pub struct RegisterClientRequest {
 }
 
 /// `POST /client/register` answer. Timestamps are epoch seconds.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterClientResponse {
     pub client_id: String,
@@ -55,7 +57,7 @@ pub struct RegisterClientResponse {
 }
 
 /// `POST /device_authorization` body.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartDeviceAuthorizationRequest {
     pub client_id: String,
@@ -83,7 +85,7 @@ fn default_interval() -> i64 {
 }
 
 /// `POST /token` body, for every grant (§2.5).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateTokenRequest {
     pub client_id: String,
@@ -104,7 +106,7 @@ pub struct CreateTokenRequest {
 }
 
 /// `POST /token` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateTokenResponse {
     pub access_token: String,
@@ -130,14 +132,14 @@ pub struct OidcErrorBody {
 }
 
 /// Kiro `POST /refreshToken` body (§3).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KiroRefreshRequest {
     pub refresh_token: String,
 }
 
 /// Kiro `POST /refreshToken` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KiroRefreshResponse {
     pub access_token: String,
@@ -161,3 +163,14 @@ pub struct QErrorBody {
     #[serde(rename = "__type", default, skip_serializing_if = "Option::is_none")]
     pub error_type: Option<String>,
 }
+
+redacted_debug!(RegisterClientResponse {
+    client_id, client_id_issued_at, client_secret_expires_at, authorization_endpoint, token_endpoint
+} secret { client_secret });
+redacted_debug!(StartDeviceAuthorizationRequest { client_id, start_url } secret { client_secret });
+redacted_debug!(CreateTokenRequest {
+    client_id, grant_type, redirect_uri, scope
+} secret { client_secret, device_code, refresh_token, code, code_verifier });
+redacted_debug!(CreateTokenResponse { token_type, expires_in } secret { access_token, refresh_token, id_token });
+redacted_debug!(KiroRefreshRequest {} secret { refresh_token });
+redacted_debug!(KiroRefreshResponse { profile_arn, expires_in } secret { access_token, refresh_token });

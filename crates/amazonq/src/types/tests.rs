@@ -172,3 +172,19 @@ fn q_error_body_reads_both_dialects() {
     .unwrap();
     assert_eq!(k.reason.as_deref(), Some("MONTHLY_REQUEST_COUNT"));
 }
+
+#[test]
+fn debug_output_hides_secrets() {
+    let t = CreateTokenResponse {
+        access_token: "SECRET-ACCESS".into(),
+        refresh_token: Some("SECRET-REFRESH".into()),
+        expires_in: Some(3600),
+        ..Default::default()
+    };
+    let shown = format!("{t:?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(shown.contains("***") && shown.contains("3600") && shown.contains("id_token: <none>"), "{shown}");
+    let r = RegisterClientResponse { client_id: "cid".into(), client_secret: "SECRET".into(), ..Default::default() };
+    let shown = format!("{r:?}");
+    assert!(shown.contains("cid") && !shown.contains("SECRET"), "{shown}");
+}

@@ -53,7 +53,7 @@ pub fn config(base: &str) -> ClientConfig {
         connect_timeout: Duration::from_millis(500),
         first_byte_timeout: Duration::from_millis(400),
         idle_timeout: Duration::from_millis(300),
-        request_timeout: Duration::from_millis(1000),
+        request_timeout: Duration::from_secs(1),
         ..ClientConfig::default()
     }
 }
@@ -239,13 +239,15 @@ async fn amazon_q_identity_center_sends_profile_arn() {
 }
 
 /// (status, x-amzn-ErrorType, retry-after, body, expected class)
-fn error_cases() -> Vec<(
+type ErrorCase = (
     u16,
     Option<&'static str>,
     Option<&'static str>,
     &'static str,
     ErrorClass,
-)> {
+);
+
+fn error_cases() -> Vec<ErrorCase> {
     vec![
         (
             400,

@@ -19,11 +19,14 @@ use serde_json::{Value, json};
 
 use crate::server::{Log, serve};
 
+/// Canned `(status, JSON body)` answers of one path.
+type Answers = VecDeque<(u16, Value)>;
+
 /// Per-path queues of canned answers; the last one repeats.
 #[derive(Clone, Default)]
 struct Script {
     log: Log,
-    answers: Arc<Mutex<Vec<(String, VecDeque<(u16, Value)>)>>>,
+    answers: Arc<Mutex<Vec<(String, Answers)>>>,
 }
 
 impl Script {

@@ -47,8 +47,10 @@ pub fn render(dialect: Dialect, err: &Error) -> Response {
         Dialect::Anthropic => anthropic_body(err),
     };
     let mut response = (status, Json(body)).into_response();
-    if let Some(secs) = err.retry_after_secs() {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+    if let Some(secs) = err.retry_after_secs()
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
     }

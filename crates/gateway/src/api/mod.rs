@@ -12,14 +12,18 @@
 //! (`guard::client_ip`, inserts `ClientIp`) → route.
 
 pub mod admin;
+pub mod anthropic;
+pub mod chat;
 pub mod dialect_error;
+pub mod models;
+pub mod openai;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Uri};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Response;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -30,18 +34,36 @@ use crate::state::AppState;
 /// Header carrying the request id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Client API routes served by this build. The chat handlers (`api::openai`, `api::anthropic`)
-/// are merged here.
+/// Client API routes served by this build: the chat handlers (`api::openai`, `api::anthropic`)
+/// and the model list, plus the OpenAI paths without `/v1` (client doc §1.1).
 pub fn v1_routes() -> Router<AppState> {
     Router::new()
+        .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/chat/completions", post(openai::chat_completions))
+        .route("/v1/messages", post(anthropic::messages))
+        .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
+        .route("/v1/models", get(models::list))
+        .route("/models", get(models::list))
+        .route("/v1/models/{id}", get(models::retrieve))
+        .route("/models/{id}", get(models::retrieve))
+}
+
+/// Anthropic clients read the request id from `request-id` (client doc §2.1); the same id as
+/// `x-request-id` is copied onto every `/v1` response.
+async fn anthropic_request_id(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let id = req.headers().get(REQUEST_ID).cloned();
+    let mut response = next.run(req).await;
+    if let Some(id) = id {
+        response.headers_mut().insert("request-id", id);
+    }
+    response
 }
 
 /// The whole application.
 pub fn router(state: &AppState, extra_v1: Option<Router<AppState>>) -> Router {
-    let mut v1 = v1_routes();
-    if let Some(extra) = extra_v1 {
-        v1 = v1.merge(extra);
-    }
+    // Routes supplied by an embedder or a test replace the built-in client routes (axum cannot
+    // merge two handlers for one path, and the guard tests mount stand-ins at the same paths).
+    let v1 = extra_v1.unwrap_or_else(v1_routes);
     let v1 = v1
         .route("/v1", any(v1_not_found))
         .route("/v1/{*rest}", any(v1_not_found))
@@ -49,7 +71,7 @@ pub fn router(state: &AppState, extra_v1: Option<Router<AppState>>) -> Router {
         .layer(DefaultBodyLimit::max(
             usize::try_from(state.config.security.max_body_bytes).unwrap_or(usize::MAX),
         ));
-    let v1 = crate::guard::protect_v1(v1, state);
+    let v1 = crate::guard::protect_v1(v1, state).layer(from_fn(anthropic_request_id));
     Router::new()
         .route("/healthz", get(crate::metrics::healthz))
         .route("/metrics", get(crate::metrics::render_metrics))

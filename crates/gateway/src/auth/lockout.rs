@@ -98,14 +98,14 @@ mod tests {
 
     #[test]
     fn locks_after_max_and_expires() {
-        let l = LoginLockout::new(3, Duration::from_secs(60));
+        let l = LoginLockout::new(3, Duration::from_mins(1));
         let ip: IpAddr = "1.2.3.4".parse().unwrap();
         let other: IpAddr = "1.2.3.5".parse().unwrap();
         let t0 = Instant::now();
         assert!(l.record_failure_at(ip, t0).is_none());
         assert!(l.record_failure_at(ip, t0).is_none());
         assert!(l.check_at(ip, t0).is_ok());
-        assert_eq!(l.record_failure_at(ip, t0), Some(Duration::from_secs(60)));
+        assert_eq!(l.record_failure_at(ip, t0), Some(Duration::from_mins(1)));
         assert_eq!(
             l.check_at(ip, t0 + Duration::from_secs(10)),
             Err(Duration::from_secs(50))
@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn success_clears() {
-        let l = LoginLockout::new(2, Duration::from_secs(60));
+        let l = LoginLockout::new(2, Duration::from_mins(1));
         let ip: IpAddr = "::1".parse().unwrap();
         l.record_failure(ip);
         l.record_success(ip);

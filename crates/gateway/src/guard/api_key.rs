@@ -188,21 +188,24 @@ impl KeyRing {
 /// The keys a request presents: `Authorization: Bearer …` and `x-api-key`.
 pub fn presented(headers: &HeaderMap) -> Vec<&str> {
     let mut out = Vec::with_capacity(2);
-    if let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
-        let v = v.trim();
-        if let Some(token) = v
-            .strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))
-        {
-            if !token.trim().is_empty() {
-                out.push(token.trim());
-            }
-        }
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    if let Some(token) = bearer.filter(|t| !t.is_empty()) {
+        out.push(token);
     }
-    if let Some(v) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        if !v.trim().is_empty() {
-            out.push(v.trim());
-        }
+    let x_api_key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    if let Some(v) = x_api_key.filter(|v| !v.is_empty()) {
+        out.push(v);
     }
     out
 }

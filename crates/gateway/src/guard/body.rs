@@ -88,21 +88,19 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         if let Some(max) = key.max_concurrency {
             let slot = format!("key:{}", key.id);
-            match state.concurrency.try_acquire(&slot, max).await {
-                Some(p) => permit = Some(p),
-                None => {
-                    metrics::counter!("gateway_guard_rejections_total", "reason" => "key_concurrency")
-                        .increment(1);
-                    let err = Error::TooManyRequests {
-                        code: "concurrency_limited",
-                        message: format!(
-                            "API key `{}` already has {max} request(s) in flight",
-                            key.name
-                        ),
-                        retry_after: std::time::Duration::from_secs(1),
-                    };
-                    return render(dialect, &err);
-                }
+            permit = state.concurrency.try_acquire(&slot, max).await;
+            if permit.is_none() {
+                metrics::counter!("gateway_guard_rejections_total", "reason" => "key_concurrency")
+                    .increment(1);
+                let err = Error::TooManyRequests {
+                    code: "concurrency_limited",
+                    message: format!(
+                        "API key `{}` already has {max} request(s) in flight",
+                        key.name
+                    ),
+                    retry_after: std::time::Duration::from_secs(1),
+                };
+                return render(dialect, &err);
             }
         }
     }

@@ -46,12 +46,12 @@ impl Blocklist {
     pub fn new(entries: impl IntoIterator<Item = (String, Option<i64>)>) -> Self {
         let rules = entries
             .into_iter()
-            .filter_map(|(ip, expires_at)| match parse_net(&ip) {
-                Ok(net) => Some(BlockRule { net, expires_at }),
-                Err(_) => {
+            .filter_map(|(ip, expires_at)| {
+                let net = parse_net(&ip).ok();
+                if net.is_none() {
                     tracing::warn!(%ip, "ignoring unparseable blocked_ips entry");
-                    None
                 }
+                net.map(|net| BlockRule { net, expires_at })
             })
             .collect();
         Self { rules }

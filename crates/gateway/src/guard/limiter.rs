@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn fixed_window_counts_and_resets() {
         let l = MemoryRateLimiter::default();
-        let w = Duration::from_secs(60);
+        let w = Duration::from_mins(1);
         let t0 = 120_000; // start of a window
         assert_eq!(
             l.hit_at("a", 2, w, t0),

@@ -20,53 +20,53 @@ use crate::state::AppState;
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let dialect = Dialect::from_path(req.uri().path());
     let settings = state.settings.load_full();
-    if settings.enable_ip_rate_limit {
-        if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
-            let window = Duration::from_secs(u64::from(settings.ip_rate_limit_window.max(1)) * 60);
-            let bucket = format!("ip:{ip}");
-            let decision = state
-                .rate_limiter
-                .hit(&bucket, settings.ip_rate_limit_max, window)
-                .await;
-            if let RateDecision::Limited { retry_after } = decision {
-                metrics::counter!("gateway_guard_rejections_total", "reason" => "ip_rate_limit")
-                    .increment(1);
-                let err = Error::TooManyRequests {
-                    code: "rate_limited",
-                    message: format!(
-                        "too many requests from {ip}: at most {} per {} minute(s)",
-                        settings.ip_rate_limit_max, settings.ip_rate_limit_window
-                    ),
-                    retry_after,
-                };
-                return render(dialect, &err);
-            }
+    let ip = req.extensions().get::<ClientIp>().copied();
+    if settings.enable_ip_rate_limit
+        && let Some(ClientIp(ip)) = ip
+    {
+        let window = Duration::from_mins(u64::from(settings.ip_rate_limit_window.max(1)));
+        let bucket = format!("ip:{ip}");
+        let decision = state
+            .rate_limiter
+            .hit(&bucket, settings.ip_rate_limit_max, window)
+            .await;
+        if let RateDecision::Limited { retry_after } = decision {
+            metrics::counter!("gateway_guard_rejections_total", "reason" => "ip_rate_limit")
+                .increment(1);
+            let err = Error::TooManyRequests {
+                code: "rate_limited",
+                message: format!(
+                    "too many requests from {ip}: at most {} per {} minute(s)",
+                    settings.ip_rate_limit_max, settings.ip_rate_limit_window
+                ),
+                retry_after,
+            };
+            return render(dialect, &err);
         }
     }
     let key = req
         .extensions()
         .get::<AuthedKey>()
         .and_then(|k| k.0.clone());
-    if let Some(key) = key {
-        if let Some(rpm) = key.rpm {
-            let bucket = format!("key:{}", key.id);
-            let decision = state
-                .rate_limiter
-                .hit(&bucket, rpm, Duration::from_secs(60))
-                .await;
-            if let RateDecision::Limited { retry_after } = decision {
-                metrics::counter!("gateway_guard_rejections_total", "reason" => "key_rpm")
-                    .increment(1);
-                let err = Error::TooManyRequests {
-                    code: "rate_limited",
-                    message: format!(
-                        "API key `{}` is limited to {rpm} requests per minute",
-                        key.name
-                    ),
-                    retry_after,
-                };
-                return render(dialect, &err);
-            }
+    if let Some(key) = key
+        && let Some(rpm) = key.rpm
+    {
+        let bucket = format!("key:{}", key.id);
+        let decision = state
+            .rate_limiter
+            .hit(&bucket, rpm, Duration::from_mins(1))
+            .await;
+        if let RateDecision::Limited { retry_after } = decision {
+            metrics::counter!("gateway_guard_rejections_total", "reason" => "key_rpm").increment(1);
+            let err = Error::TooManyRequests {
+                code: "rate_limited",
+                message: format!(
+                    "API key `{}` is limited to {rpm} requests per minute",
+                    key.name
+                ),
+                retry_after,
+            };
+            return render(dialect, &err);
         }
     }
     next.run(req).await

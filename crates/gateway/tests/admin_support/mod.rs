@@ -4,6 +4,11 @@
 //! production code.
 
 #![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test harness: a failed setup step must fail the test"
+)]
 
 use std::time::Duration;
 
@@ -18,6 +23,9 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// A loopback port nothing listens on (the discard port).
+pub const DEAD: &str = "http://127.0.0.1:9";
 
 pub struct TestServer {
     pub base: String,
@@ -62,7 +70,12 @@ impl TestServer {
     /// Starts on a fresh port with `data_dir` = `dir` and `yaml` appended to the config.
     pub async fn start_in(dir: TempDir, yaml: &str) -> Self {
         init();
-        let text = format!("data_dir: {}\n{yaml}", dir.path().display());
+        // Upstream hosts point at a closed loopback port: no test ever reaches the network.
+        let text = format!(
+            "data_dir: {}\nupstream:\n  q_endpoint: {DEAD}\n  oidc_endpoint: {DEAD}\n  \
+             kiro_auth_endpoint: {DEAD}\n  timeouts: {{connect: 1, first_byte: 2, idle: 2, auth: 2}}\n{yaml}",
+            dir.path().display()
+        );
         let mut config = Config::from_yaml(&text, "test").unwrap();
         config.server.shutdown_grace_secs = 5;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -94,10 +107,10 @@ impl TestServer {
 
     async fn wait_ready(&self) {
         for _ in 0..200 {
-            if let Ok(r) = self.client.get(self.url("/healthz")).send().await {
-                if r.status().is_success() {
-                    return;
-                }
+            if let Ok(r) = self.client.get(self.url("/healthz")).send().await
+                && r.status().is_success()
+            {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }

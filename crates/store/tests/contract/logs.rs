@@ -26,7 +26,14 @@ fn row(i: u64, at: DateTime<Utc>) -> NewRequestLog {
     NewRequestLog {
         at,
         client_ip: format!("203.0.113.{}", i % 5),
-        key_id: Some(if i.is_multiple_of(4) { "key-a" } else { "key-b" }.into()),
+        key_id: Some(
+            if i.is_multiple_of(4) {
+                "key-a"
+            } else {
+                "key-b"
+            }
+            .into(),
+        ),
         account_id: ACCOUNTS[(i % 3) as usize].map(str::to_owned),
         model_requested: model.into(),
         model_used: match i % 10 {

@@ -12,7 +12,12 @@
 
 // A test crate: helpers outside `#[test]` fns panic on failure by design (clippy.toml's
 // allow-*-in-tests only covers the `#[test]` fns themselves).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::many_single_char_names
+)]
 
 mod accounts;
 mod logs;
@@ -36,6 +41,17 @@ pub async fn connect(url: &str) -> Store {
     Store::connect(StoreConfig::new(url, cipher()))
         .await
         .unwrap_or_else(|e| panic!("connect {}: {e}", redact(url)))
+}
+
+/// Three instances starting at once on an empty database: the migration lock lets exactly one
+/// apply each step and the others see the result.
+async fn first_connect(url: &str) -> Store {
+    let (a, b, c) = tokio::join!(connect(url), connect(url), connect(url));
+    for s in [&b, &c] {
+        assert_eq!(s.schema_version().await.unwrap(), store::SCHEMA_VERSION);
+        s.close().await.unwrap();
+    }
+    a
 }
 
 fn redact(url: &str) -> String {
@@ -98,7 +114,7 @@ async fn run_on_server(env: &str, default_url: &str) {
     admin.execute_unprepared(&create).await.unwrap();
     let url = with_database(&admin_url, &name);
     let outcome = tokio::spawn(async move {
-        let store = connect(&url).await;
+        let store = first_connect(&url).await;
         story::run(store.clone(), url.clone()).await;
         store.close().await.unwrap();
     })
@@ -122,7 +138,7 @@ async fn sqlite_contract() {
     let url = format!("sqlite://{}?mode=rwc", dir.join("data.sqlite3").display());
     let d = dir.clone();
     let outcome = tokio::spawn(async move {
-        let store = connect(&url).await;
+        let store = first_connect(&url).await;
         // WAL mode is on for the file database.
         let mode = store.get_setting_raw("__nothing__").await.unwrap();
         assert!(mode.is_none());

@@ -102,6 +102,12 @@ fn parse_system(o: &Obj) -> Result<Vec<String>> {
 
 fn parse_messages(o: &Obj) -> Result<Vec<Message>> {
     let arr = opt_arr(o, "messages", "")?.ok_or_else(|| required("messages"))?;
+    if arr.is_empty() {
+        return Err(TranslateError::invalid(
+            "messages",
+            "messages: at least one message is required",
+        ));
+    }
     let mut out = Vec::with_capacity(arr.len());
     for (i, v) in arr.iter().enumerate() {
         let path = idx("messages", i);

@@ -153,6 +153,20 @@ impl ErrorResponse {
     }
 }
 
+impl ErrorResponse {
+    /// The body for a translation error (status: 400 `invalid_request_error`, 404 `not_found_error`).
+    pub fn from_translate(e: &crate::TranslateError, request_id: Option<String>) -> Self {
+        match e {
+            crate::TranslateError::InvalidRequest { message, .. } => {
+                Self::new("invalid_request_error", message.clone(), request_id)
+            }
+            crate::TranslateError::ModelNotFound { model } => {
+                Self::new("not_found_error", format!("model: {model}"), request_id)
+            }
+        }
+    }
+}
+
 /// Context window used in the overflow message when the upstream does not say.
 pub const DEFAULT_CONTEXT_WINDOW: u32 = 200_000;
 
@@ -161,7 +175,9 @@ pub fn prompt_too_long(input_tokens: u32, window: u32) -> String {
     format!("prompt is too long: {input_tokens} tokens > {window} maximum")
 }
 
-/// Error type and message for an in-stream error (`event: error`).
+/// Error type and message for an in-stream error (`event: error`). For a context overflow the
+/// upstream has already said the prompt is too long, so N is at least M+1 even when the local
+/// estimate is lower (Claude Code parses both numbers).
 pub fn stream_error(e: &StreamError, input_tokens: u32) -> (&'static str, String) {
     match e.kind {
         StreamErrorKind::Overloaded => ("overloaded_error", e.message.clone()),

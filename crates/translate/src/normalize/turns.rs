@@ -163,7 +163,7 @@ fn user_turn(parts: &[Part], msg_index: usize, fired: &mut Fired) -> Result<Turn
             }
             // A user message cannot carry these; keep what is readable.
             Part::ToolUse { name, input, .. } => {
-                t.texts.push(format!("[tool call {name}: {input}]"))
+                t.texts.push(format!("[tool call {name}: {input}]"));
             }
             Part::Thinking(_) => fired.fire(Rule::ThinkingDropped),
         }

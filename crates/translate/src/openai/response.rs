@@ -192,6 +192,26 @@ impl ErrorResponse {
     }
 }
 
+impl ErrorResponse {
+    /// The body for a translation error (status: 400 for invalid requests, 404 for unknown models).
+    pub fn from_translate(e: &crate::TranslateError) -> Self {
+        match e {
+            crate::TranslateError::InvalidRequest { param, message } => Self::new(
+                message.clone(),
+                "invalid_request_error",
+                param.clone(),
+                None,
+            ),
+            crate::TranslateError::ModelNotFound { model } => Self::new(
+                format!("The model `{model}` does not exist or you do not have access to it."),
+                "invalid_request_error",
+                Some("model".to_owned()),
+                Some("model_not_found"),
+            ),
+        }
+    }
+}
+
 /// OpenAI's context-overflow text (Cline, Roo and LangChain key on it).
 pub fn context_length_message(window: u32, input_tokens: u32) -> String {
     format!(

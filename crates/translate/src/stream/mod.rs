@@ -391,12 +391,18 @@ impl StreamMachine {
             }
             Assembled::Broken { name, json_len, .. } => {
                 let name = self.cfg.tool_names.restore(&name);
-                self.text_started = true;
                 let notice = truncated_tool_notice(&name, json_len);
+                // Separate the notice from earlier text; alone it starts the answer.
+                let notice = if self.text_started {
+                    notice
+                } else {
+                    notice.trim_start().to_owned()
+                };
+                self.text_started = true;
                 self.output_tokens = self
                     .output_tokens
                     .saturating_add(tokens::count_text(&notice));
-                out.push(OutEvent::Text(notice.trim_start().to_owned()));
+                out.push(OutEvent::Text(notice));
                 self.end(FinishReason::MaxTokens, None, out);
             }
         }

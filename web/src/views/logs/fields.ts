@@ -19,13 +19,15 @@ export function num(row: LogRow, ...names: string[]): number | undefined {
   return undefined
 }
 
-export const logTime = (r: LogRow) => pick(r, 'created_at', 'ts', 'time', 'timestamp', 'started_at')
+export const logTime = (r: LogRow) => pick(r, 'at', 'created_at', 'ts', 'time', 'timestamp', 'started_at')
 export const logStatus = (r: LogRow) => num(r, 'status', 'status_code', 'http_status')
 export const logLatency = (r: LogRow) => num(r, 'latency_ms', 'duration_ms', 'elapsed_ms')
 export const logTtfb = (r: LogRow) => num(r, 'ttfb_ms', 'first_byte_ms', 'time_to_first_byte_ms')
 export const logIn = (r: LogRow) => num(r, 'input_tokens', 'prompt_tokens')
 export const logOut = (r: LogRow) => num(r, 'output_tokens', 'completion_tokens')
-export const logModel = (r: LogRow) => pick(r, 'model') as string | undefined
+/** The model that served the request (the requested one when it was not rewritten or never sent). */
+export const logModel = (r: LogRow) => pick(r, 'model_used', 'model', 'model_requested') as string | undefined
+export const logModelRequested = (r: LogRow) => pick(r, 'model_requested', 'model') as string | undefined
 export const logAccount = (r: LogRow) => pick(r, 'account_label', 'account_id', 'account') as string | undefined
 export const logKey = (r: LogRow) => pick(r, 'key_name', 'key_id', 'api_key_id') as string | undefined
 export const logIp = (r: LogRow) => pick(r, 'ip', 'client_ip', 'remote_addr') as string | undefined

@@ -23,7 +23,7 @@ export function validateSettings(s: Partial<Settings>): Partial<Record<SettingNa
   if (s.logRetentionDays !== undefined && !int(s.logRetentionDays, 1, 3650)) errs.logRetentionDays = 'settings.errRetention'
   if (s.ipRateLimitWindow !== undefined && !int(s.ipRateLimitWindow, 1, 1440)) errs.ipRateLimitWindow = 'settings.errWindow'
   if (s.ipRateLimitMax !== undefined && !int(s.ipRateLimitMax, 1, 1_000_000)) errs.ipRateLimitMax = 'settings.errMax'
-  if (s.apiKey !== undefined && typeof s.apiKey === 'string' && s.apiKey !== '' && (s.apiKey.length < 8 || /\s/.test(s.apiKey))) errs.apiKey = 'settings.errApiKey'
+  if (typeof s.apiKey === 'string' && /\s/.test(s.apiKey)) errs.apiKey = 'settings.errApiKey'
   return errs
 }
 

@@ -192,6 +192,10 @@ pub async fn get(
 
 /// `PATCH /v2/accounts/:id` body.
 #[derive(Debug, Deserialize)]
+#[expect(
+    clippy::option_option,
+    reason = "absent (keep) vs null (clear) vs value"
+)]
 #[serde(deny_unknown_fields)]
 pub struct PatchRequest {
     label: Option<String>,

@@ -20,8 +20,10 @@ impl IntoResponse for Error {
             body["error"]["field"] = json!(field);
         }
         let mut response = (self.status(), Json(body)).into_response();
-        if let Some(secs) = self.retry_after_secs() {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        if let Some(secs) = self.retry_after_secs()
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }

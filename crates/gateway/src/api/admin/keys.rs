@@ -28,6 +28,10 @@ pub struct CreateKey {
 
 /// `PATCH /v2/keys/:id` body (`null` clears an optional limit).
 #[derive(Debug, Deserialize)]
+#[expect(
+    clippy::option_option,
+    reason = "absent (keep) vs null (clear) vs value"
+)]
 #[serde(deny_unknown_fields)]
 pub struct PatchKey {
     name: Option<String>,

@@ -1,0 +1,41 @@
+//! The `amazonq-sim` binary: `--listen 127.0.0.1:0 --config FILE` prints its base URL, serves the
+//! configured accounts, and exits cleanly on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test helpers: a failed unwrap is a failed test")]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[tokio::test]
+async fn binary_starts_prints_urls_and_stops_on_sigterm() {
+    let dir = std::env::temp_dir().join(format!("amazonq-sim-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("sim.yaml");
+    std::fs::write(&cfg, "accounts:\n  - id: cfg1\n    access_token: tok-cfg1\n    monthly_limit: 10\npacing:\n  chunk_chars: 8\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amazonq-sim"))
+        .args(["--listen", "127.0.0.1:0", "--config", cfg.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first.strip_prefix("amazonq-sim listening on ").unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let health: serde_json::Value = c.get(format!("{base}/__sim/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["ok"], true);
+    let r = c
+        .post(format!("{base}/generateAssistantResponse"))
+        .header("content-type", "application/json")
+        .bearer_auth("tok-cfg1")
+        .body(r#"{"conversationState":{"chatTriggerType":"MANUAL","currentMessage":{"userInputMessage":{"content":"hi"}}}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(exit.success(), "clean exit on SIGTERM, got {exit:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,60 @@
+//! Anthropic Messages handlers (client-api-conformance.md §2): `POST /v1/messages` and
+//! `POST /v1/messages/count_tokens` (query strings such as Claude Code's `?beta=true` are ignored by
+//! routing). Parsing and the answer's shape live in `translate::anthropic`; the request flow in
+//! `api::chat`.
+//!
+//! `count_tokens` (§2.7) counts locally with the same function the message path uses, so its
+//! figure equals `message_start.usage.input_tokens` for the same body; no upstream call is made.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use translate::anthropic::{Endpoint, parse};
+use translate::anthropic::response::CountTokensResponse;
+
+use crate::api::chat::error::ApiError;
+use crate::api::chat::{self, Ctx};
+use crate::api::dialect_error::Dialect;
+use crate::guard::{AuthedKey, ClientIp};
+use crate::state::AppState;
+
+/// `POST /v1/messages`
+pub async fn messages(
+    State(state): State<AppState>,
+    key: Option<Extension<AuthedKey>>,
+    ip: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ctx = Ctx::new(Dialect::Anthropic, &headers, key.as_ref(), ip.as_ref());
+    let parsed = parse(&body, Endpoint::Messages);
+    chat::run(state, ctx, parsed).await
+}
+
+/// `POST /v1/messages/count_tokens`
+pub async fn count_tokens(
+    State(state): State<AppState>,
+    key: Option<Extension<AuthedKey>>,
+    ip: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ctx = Ctx::new(Dialect::Anthropic, &headers, key.as_ref(), ip.as_ref());
+    let mut record = ctx.record(&state);
+    let req = match parse(&body, Endpoint::CountTokens) {
+        Ok(r) => r,
+        Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
+    };
+    record.model_requested.clone_from(&req.model);
+    match chat::model_table(&state).resolve(&req.model) {
+        Ok(m) => record.model_used = Some(m.upstream_id),
+        Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
+    }
+    let input_tokens = translate::tokens::count_request(&req);
+    record.usage.input_tokens = input_tokens;
+    record.first_byte();
+    record.finish(200, None);
+    Json(CountTokensResponse { input_tokens }).into_response()
+}

@@ -1,0 +1,184 @@
+//! Shared plumbing of the client chat API (issue 10): the one request flow both dialects run,
+//! after their handler parsed the body.
+//!
+//! Flow ([`run`]): resolve the model (unknown → 404 in the dialect, or the configured fallback) →
+//! fetch remote images (`images`) → count the prompt once (that one number is `count_tokens`,
+//! `message_start.usage.input_tokens`, the final usage and OpenAI `prompt_tokens`) → normalize
+//! into the upstream body → open the upstream through the pool (`upstream`, retries and failover
+//! before the first event) → answer as SSE or one JSON body (`respond`). Every request leaves one
+//! request-log row and its metrics (`record`); failures are rendered by `error`.
+//!
+//! Handlers stay thin: `api/openai` and `api/anthropic` parse, then call [`run`].
+
+pub mod error;
+pub mod images;
+pub mod record;
+pub mod respond;
+pub mod upstream;
+
+use std::time::Duration;
+
+use axum::Extension;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use tokio_util::sync::CancellationToken;
+use translate::models::ModelTable;
+use translate::normalize::{UpstreamOptions, normalize};
+use translate::sse::{AnthropicSse, OpenAiSse};
+use translate::stream::{StreamConfig, StreamMachine};
+use translate::{TranslateError, ir::ChatRequest, tokens};
+
+use self::error::ApiError;
+use self::record::{Caller, Record};
+use self::respond::{Answer, Encoder};
+use crate::api::dialect_error::Dialect;
+use crate::guard::{AuthedKey, ClientIp};
+use crate::state::AppState;
+
+/// Per-request facts every chat handler collects first.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub dialect: Dialect,
+    pub request_id: String,
+    pub caller: Caller,
+}
+
+impl Ctx {
+    /// From the guard's extensions and the request-id header.
+    pub fn new(
+        dialect: Dialect,
+        headers: &HeaderMap,
+        key: Option<&Extension<AuthedKey>>,
+        ip: Option<&Extension<ClientIp>>,
+    ) -> Self {
+        let request_id = headers
+            .get(crate::api::REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        Self {
+            dialect,
+            request_id,
+            caller: Caller {
+                ip: ip.map(|Extension(ClientIp(ip))| ip.to_string()).unwrap_or_default(),
+                key_id: key.and_then(|Extension(k)| k.0.as_ref().map(|k| k.id.clone())),
+            },
+        }
+    }
+
+    /// A fresh log row for this request.
+    pub fn record(&self, state: &AppState) -> Record {
+        Record::new(state.log_sender.clone(), self.dialect, self.caller.clone())
+    }
+
+    /// Logs and renders a failure that happened before any byte was sent.
+    pub fn fail(&self, mut record: Record, err: &ApiError, account: Option<&str>) -> Response {
+        record.finish(err.status.as_u16(), Some(err.class));
+        let mut response = err.render(self.dialect, &self.request_id);
+        if let Some(label) = account {
+            respond::set_account(&mut response, label);
+        }
+        response
+    }
+}
+
+/// The alias table from `models.*` (built-in rows plus configured ones, optional fallback).
+pub fn model_table(state: &AppState) -> ModelTable {
+    let cfg = &state.config.models;
+    ModelTable::new(cfg.aliases.clone(), true, cfg.fallback.clone())
+}
+
+/// The whole chat flow after parsing (module docs).
+pub async fn run(
+    state: AppState,
+    ctx: Ctx,
+    parsed: Result<ChatRequest, TranslateError>,
+) -> Response {
+    let mut record = ctx.record(&state);
+    let mut req = match parsed {
+        Ok(r) => r,
+        Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
+    };
+    record.model_requested.clone_from(&req.model);
+    record.stream = req.stream;
+    let model = match model_table(&state).resolve(&req.model) {
+        Ok(m) => m,
+        Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
+    };
+    record.model_used = Some(model.upstream_id.clone());
+    if let Err(e) = images::resolve(&mut req, &state.config.images).await {
+        return ctx.fail(record, &e, None);
+    }
+    let input_tokens = tokens::count_request(&req);
+    record.usage.input_tokens = input_tokens;
+    let opts = UpstreamOptions {
+        conversation_id: uuid::Uuid::new_v4().to_string(),
+        ..UpstreamOptions::default()
+    };
+    let norm = match normalize(&req, &model, &opts) {
+        Ok(n) => n,
+        Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
+    };
+    record.rules(&norm.rules);
+    let machine = StreamMachine::new(StreamConfig::for_request(&req, &norm, input_tokens));
+    let cancel = CancellationToken::new();
+    let guard = cancel.clone().drop_guard();
+    let open = upstream::Open {
+        body: norm.request,
+        model: norm.model_id,
+        sticky_key: req.metadata.session_id.clone(),
+        cancel,
+    };
+    let feed = match upstream::open(&state, open).await {
+        Ok(f) => f,
+        Err(e) => {
+            let err = ApiError::from_pool(&e, ctx.dialect, input_tokens);
+            return ctx.fail(record, &err, None);
+        }
+    };
+    record.account_id = Some(feed.account_id.clone());
+    let label = feed.account_label.clone();
+    let answer = Answer {
+        dialect: ctx.dialect,
+        machine,
+        record,
+        input_tokens,
+        keepalive: Duration::from_millis(state.config.stream.keepalive_ms.max(1)),
+        cancel: guard,
+    };
+    let result = match (ctx.dialect, req.stream) {
+        (Dialect::Anthropic, true) => {
+            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+            let enc = Encoder::Anthropic(AnthropicSse::new(id, &req.model, input_tokens));
+            respond::stream(feed, answer, enc).await
+        }
+        (Dialect::OpenAi, true) => {
+            let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+            let created = chrono::Utc::now().timestamp();
+            let enc = OpenAiSse::new(id, created, &req.model, req.include_usage)
+                .with_input_tokens(input_tokens);
+            respond::stream(feed, answer, Encoder::OpenAi(enc)).await
+        }
+        (Dialect::Anthropic, false) => {
+            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+            respond::collect(feed, answer, |c| {
+                let body = translate::anthropic::response::message_body(c, &id, &req.model);
+                serde_json::to_value(body).unwrap_or_default()
+            })
+            .await
+        }
+        (Dialect::OpenAi, false) => {
+            let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+            let created = chrono::Utc::now().timestamp();
+            respond::collect(feed, answer, |c| {
+                let body =
+                    translate::openai::response::completion_body(c, &id, created, &req.model);
+                serde_json::to_value(body).unwrap_or_default()
+            })
+            .await
+        }
+    };
+    match result {
+        Ok(response) => response,
+        Err((err, answer)) => ctx.fail(answer.record, &err, Some(&label)),
+    }
+}

@@ -1,0 +1,131 @@
+//! One request-log row and the chat metrics per client request (issue 10 "each rule that fires is
+//! counted and listed in the request log entry"; issue 7 "Request log").
+//!
+//! A [`Record`] is created when a chat request enters its handler and travels with it — into the
+//! SSE body for streams — until [`Record::finish`]. If it is dropped unfinished (the client went
+//! away, the body was dropped) the row is still written, with status 499 `client_closed`, so no
+//! request goes unlogged. The row goes through the store's never-blocking [`store::LogSender`].
+//!
+//! Metrics: `gateway_chat_requests_total{dialect,model,status}`, `gateway_chat_duration_seconds`
+//! and `gateway_chat_ttfb_seconds{dialect}`, `gateway_chat_inflight{dialect}` and
+//! `gateway_normalizer_rules_total{rule}`. `model` is the upstream id (a closed set), never the
+//! client's free-form name.
+
+use std::time::Instant;
+
+use translate::ir::Usage;
+use translate::normalize::Fired;
+
+use super::error::CLIENT_CLOSED;
+use crate::api::dialect_error::Dialect;
+
+/// Who asked (filled from the guard's request extensions).
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub ip: String,
+    pub key_id: Option<String>,
+}
+
+/// The in-flight log row of one chat request.
+#[derive(Debug)]
+pub struct Record {
+    sender: store::LogSender,
+    at: chrono::DateTime<chrono::Utc>,
+    started: Instant,
+    dialect: Dialect,
+    caller: Caller,
+    pub stream: bool,
+    pub model_requested: String,
+    pub model_used: Option<String>,
+    pub account_id: Option<String>,
+    pub usage: Usage,
+    rules: Vec<String>,
+    ttfb_ms: Option<u64>,
+    done: bool,
+}
+
+impl Record {
+    pub fn new(sender: store::LogSender, dialect: Dialect, caller: Caller) -> Self {
+        metrics::gauge!("gateway_chat_inflight", "dialect" => dialect.as_str()).increment(1.0);
+        Self {
+            sender,
+            at: chrono::Utc::now(),
+            started: Instant::now(),
+            dialect,
+            caller,
+            stream: false,
+            model_requested: String::new(),
+            model_used: None,
+            account_id: None,
+            usage: Usage::default(),
+            rules: Vec::new(),
+            ttfb_ms: None,
+            done: false,
+        }
+    }
+
+    /// Notes the normalizer rules that fired, and counts them.
+    pub fn rules(&mut self, fired: &Fired) {
+        for rule in fired.as_slice() {
+            metrics::counter!("gateway_normalizer_rules_total", "rule" => rule.name()).increment(1);
+        }
+        self.rules = fired.names().into_iter().map(str::to_owned).collect();
+    }
+
+    /// The first byte of the answer is about to leave.
+    pub fn first_byte(&mut self) {
+        if self.ttfb_ms.is_none() {
+            let elapsed = self.started.elapsed();
+            self.ttfb_ms = Some(elapsed.as_millis() as u64);
+            metrics::histogram!("gateway_chat_ttfb_seconds", "dialect" => self.dialect.as_str())
+                .record(elapsed.as_secs_f64());
+        }
+    }
+
+    /// Writes the row once: `status` as the client saw it, `error_class` for failures (also for
+    /// in-band errors after a 200).
+    pub fn finish(&mut self, status: u16, error_class: Option<&str>) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let elapsed = self.started.elapsed();
+        let dialect = self.dialect.as_str();
+        metrics::gauge!("gateway_chat_inflight", "dialect" => dialect).decrement(1.0);
+        let model = self.model_used.clone().unwrap_or_else(|| "unknown".to_owned());
+        metrics::counter!("gateway_chat_requests_total", "dialect" => dialect,
+            "model" => model, "status" => status.to_string())
+        .increment(1);
+        metrics::histogram!("gateway_chat_duration_seconds", "dialect" => dialect)
+            .record(elapsed.as_secs_f64());
+        let row = store::NewRequestLog {
+            at: self.at,
+            client_ip: std::mem::take(&mut self.caller.ip),
+            key_id: self.caller.key_id.take(),
+            account_id: self.account_id.take(),
+            model_requested: std::mem::take(&mut self.model_requested),
+            model_used: self.model_used.take(),
+            dialect: dialect.to_owned(),
+            stream: self.stream,
+            status,
+            error_class: error_class.map(str::to_owned),
+            input_tokens: u64::from(self.usage.input_tokens),
+            output_tokens: u64::from(self.usage.output_tokens),
+            ttfb_ms: self.ttfb_ms,
+            duration_ms: elapsed.as_millis() as u64,
+            rules_fired: std::mem::take(&mut self.rules),
+            request_body: None,
+            response_body: None,
+        };
+        if !self.sender.try_send(row) {
+            tracing::debug!("request-log queue full; row dropped");
+        }
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        if !self.done {
+            self.finish(CLIENT_CLOSED, Some("client_closed"));
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Turning an open upstream [`Feed`] into the client's answer: an SSE stream or one JSON body
+//! (client doc §1.4/§1.5, §2.4/§2.5; issue 10 "Streaming behaviour").
+//!
+//! - **Commit point.** Nothing is sent until the upstream answered (the pool returned) and either
+//!   the state machine produced its first output or one keep-alive interval passed. An error that
+//!   arrives before that (e.g. an in-stream context-overflow exception) still gets a proper HTTP
+//!   status; after it, errors go in-band (Anthropic `event: error`, OpenAI `data: {"error":…}`).
+//! - **Keep-alive.** During upstream silence longer than `stream.keepalive_ms`: Anthropic
+//!   `event: ping`, OpenAI an SSE comment (both SDKs skip it).
+//! - **Disconnect.** The body owns the feed; dropping it cancels the upstream (see `upstream.rs`).
+//! - **Early end.** When the state machine finishes (stop sequence, output limit), the feed is
+//!   dropped at once, which cancels the rest of the upstream answer.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio_util::sync::DropGuard;
+use translate::collect::Collector;
+use translate::ir::{OutEvent, StreamError};
+use translate::sse::{AnthropicSse, OpenAiSse};
+use translate::stream::StreamMachine;
+
+use super::error::ApiError;
+use super::record::Record;
+use super::upstream::{Feed, outcome_of};
+use crate::api::dialect_error::Dialect;
+use crate::pool::Outcome;
+
+/// The dialect's SSE encoder.
+#[derive(Debug)]
+pub enum Encoder {
+    Anthropic(AnthropicSse),
+    OpenAi(OpenAiSse),
+}
+
+impl Encoder {
+    fn start(&mut self) -> String {
+        match self {
+            Self::Anthropic(e) => e.start(),
+            Self::OpenAi(e) => e.start(),
+        }
+    }
+
+    fn encode(&mut self, ev: &OutEvent) -> String {
+        match self {
+            Self::Anthropic(e) => e.encode(ev),
+            Self::OpenAi(e) => e.encode(ev),
+        }
+    }
+
+    fn keep_alive(&self) -> String {
+        match self {
+            Self::Anthropic(_) => AnthropicSse::ping(),
+            Self::OpenAi(_) => OpenAiSse::keep_alive(),
+        }
+    }
+}
+
+/// Everything the answer needs besides the feed.
+#[derive(Debug)]
+pub struct Answer {
+    pub dialect: Dialect,
+    pub machine: StreamMachine,
+    pub record: Record,
+    pub input_tokens: u32,
+    pub keepalive: Duration,
+    /// Cancels the pool request when the answer is dropped.
+    pub cancel: DropGuard,
+}
+
+/// What the first events decided.
+enum Start {
+    /// Outputs to send after the stream header (possibly none yet).
+    Commit(Vec<OutEvent>),
+    /// The answer failed before any byte left.
+    Fail(StreamError),
+}
+
+fn apply(machine: &mut StreamMachine, item: Option<super::upstream::Item>) -> Vec<OutEvent> {
+    match item {
+        Some(Ok(ev)) => machine.push(&ev),
+        Some(Err(e)) => machine.fail(e),
+        None => machine.finish(),
+    }
+}
+
+/// Reads until the machine has output or `wait` passed without any.
+async fn first_outputs(feed: &mut Feed, machine: &mut StreamMachine, wait: Duration) -> Start {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let Ok(item) = tokio::time::timeout_at(deadline, feed.recv()).await else {
+            return Start::Commit(Vec::new());
+        };
+        let outs = apply(machine, item);
+        if let Some(OutEvent::Error(e)) = outs.first() {
+            return Start::Fail(e.clone());
+        }
+        if !outs.is_empty() || machine.is_finished() {
+            return Start::Commit(outs);
+        }
+    }
+}
+
+/// Notes usage and the end of the turn in the record and the feed's verdict; returns the error
+/// class of an in-band error.
+fn observe(outs: &[OutEvent], record: &mut Record, feed: &mut Feed) -> Option<&'static str> {
+    for ev in outs {
+        match ev {
+            OutEvent::Finish { usage, .. } => {
+                record.usage = *usage;
+                feed.verdict(Outcome::Success);
+            }
+            OutEvent::Error(e) => {
+                feed.verdict(outcome_of(e));
+                return Some(error_class(e));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn error_class(e: &StreamError) -> &'static str {
+    match e.kind {
+        translate::ir::StreamErrorKind::Upstream => "upstream_exception",
+        translate::ir::StreamErrorKind::Overloaded => "throttled",
+        translate::ir::StreamErrorKind::ContextOverflow => "context_too_long",
+        translate::ir::StreamErrorKind::Interrupted => "stream_failed",
+    }
+}
+
+/// Streams the answer as SSE.
+pub async fn stream(
+    mut feed: Feed,
+    mut answer: Answer,
+    mut encoder: Encoder,
+) -> Result<Response, (ApiError, Answer)> {
+    let outs = match first_outputs(&mut feed, &mut answer.machine, answer.keepalive).await {
+        Start::Fail(e) => {
+            feed.verdict(outcome_of(&e));
+            let err = ApiError::from_stream(&e, answer.dialect, answer.input_tokens);
+            return Err((err, answer));
+        }
+        Start::Commit(outs) => outs,
+    };
+    let label = feed.account_label.clone();
+    let mut head = encoder.start();
+    for ev in &outs {
+        head.push_str(&encoder.encode(ev));
+    }
+    let mut in_band = observe(&outs, &mut answer.record, &mut feed);
+    answer.record.first_byte();
+    let body = async_stream::stream! {
+        let Answer { mut machine, mut record, keepalive, cancel, .. } = answer;
+        yield Ok::<Bytes, Infallible>(Bytes::from(head));
+        while !machine.is_finished() {
+            let step = tokio::select! {
+                item = feed.recv() => Some(item),
+                () = tokio::time::sleep(keepalive) => None,
+            };
+            let Some(item) = step else {
+                yield Ok(Bytes::from(encoder.keep_alive()));
+                continue;
+            };
+            let outs = apply(&mut machine, item);
+            if let Some(class) = observe(&outs, &mut record, &mut feed) {
+                in_band = Some(class);
+            }
+            let mut chunk = String::new();
+            for ev in &outs {
+                chunk.push_str(&encoder.encode(ev));
+            }
+            if !chunk.is_empty() {
+                yield Ok(Bytes::from(chunk));
+            }
+        }
+        // Stop sequence / output limit may end the turn before the upstream did: cancel it now.
+        drop(feed);
+        drop(cancel);
+        record.finish(200, in_band);
+    };
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    set_account(&mut response, &label);
+    Ok(response)
+}
+
+/// Collects the whole answer into one JSON body (`render` builds the dialect's body).
+pub async fn collect(
+    mut feed: Feed,
+    mut answer: Answer,
+    render: impl FnOnce(&translate::collect::Collected) -> serde_json::Value,
+) -> Result<Response, (ApiError, Answer)> {
+    let mut collector = Collector::default();
+    while !answer.machine.is_finished() {
+        let item = feed.recv().await;
+        let outs = apply(&mut answer.machine, item);
+        observe(&outs, &mut answer.record, &mut feed);
+        collector.extend(outs);
+    }
+    let label = feed.account_label.clone();
+    drop(feed);
+    match collector.finish() {
+        Ok(collected) => {
+            answer.record.first_byte();
+            answer.record.finish(200, None);
+            let mut response =
+                (StatusCode::OK, axum::Json(render(&collected))).into_response();
+            set_account(&mut response, &label);
+            Ok(response)
+        }
+        Err(e) => {
+            let err = ApiError::from_stream(&e, answer.dialect, answer.input_tokens);
+            Err((err, answer))
+        }
+    }
+}
+
+/// `x-claude-api-account`: the account that served the request (the console's chat tester).
+pub fn set_account(response: &mut Response, label: &str) {
+    if let Ok(v) = HeaderValue::from_str(label) {
+        response.headers_mut().insert("x-claude-api-account", v);
+    }
+}

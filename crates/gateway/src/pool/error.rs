@@ -1,0 +1,84 @@
+//! The pool's error layer: why [`super::Pool::send`] could not open a stream ([`PoolError`]),
+//! why an open stream ended early ([`PoolStreamError`]), and how the handler reports the end of a
+//! turn ([`Outcome`]). Upstream failures keep their closed [`ErrorClass`] (spec §5.1, §7) so the
+//! chat handlers can map them to dialect errors and statuses.
+
+use std::time::Duration;
+
+use amazonq::client::StreamError;
+use amazonq::error::ErrorClass;
+
+/// Why no upstream stream could be opened.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PoolError {
+    /// No account can serve this request at all (none stored, all banned/needs_login/disabled/
+    /// exhausted, or none entitled to the model). Handler: 503 / 529 overloaded.
+    #[error("no upstream account is available{}", .0.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    NoAccounts(Option<String>),
+    /// Every eligible account is busy or cooling down and the wait queue timed out or is full.
+    /// Handler: 429 (OpenAI) / 529 (Anthropic) with `retry-after`.
+    #[error("all upstream accounts are busy; retry after {retry_after:?}")]
+    AllBusy {
+        /// Suggested wait before retrying.
+        retry_after: Duration,
+    },
+    /// The upstream refused the request and retrying elsewhere did not help (or cannot help:
+    /// client errors such as `ContextTooLong`, `InvalidModel`, `BadRequest`).
+    #[error("upstream error ({}): {message}", class_name(.class))]
+    Upstream {
+        /// What kind of failure.
+        class: ErrorClass,
+        /// Upstream (or transport) message.
+        message: String,
+        /// Upstream HTTP status when there was one.
+        status: Option<u16>,
+        /// Accounts tried.
+        attempts: u32,
+    },
+    /// The request's cancellation token fired (client went away).
+    #[error("request cancelled")]
+    Cancelled,
+    /// The pool itself failed (store error, bug).
+    #[error("account pool: {0}")]
+    Internal(String),
+}
+
+/// Why an open stream ended early (after the first event: no failover is possible any more).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PoolStreamError {
+    /// Idle timeout, truncation, corrupt frame, connection loss.
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+}
+
+/// How a turn ended, reported by the handler through [`super::PoolStream::finish`]; feeds the
+/// account's counters and health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The turn completed.
+    Success,
+    /// The client went away; says nothing about the account.
+    ClientAbort,
+    /// The stream failed mid-way (transport / idle timeout / decode).
+    StreamFailed,
+    /// The upstream ended the turn with an in-band exception of this class (e.g. a throttling
+    /// exception frame); the account is treated as if the call had failed with it.
+    Upstream(ErrorClass),
+}
+
+/// Low-cardinality label of an error class (metrics, logs).
+pub fn class_name(class: &ErrorClass) -> &'static str {
+    match class {
+        ErrorClass::NeedsRefresh => "needs_refresh",
+        ErrorClass::RefreshTokenDead => "refresh_token_dead",
+        ErrorClass::Throttled { .. } => "throttled",
+        ErrorClass::QuotaExhausted { .. } => "quota_exhausted",
+        ErrorClass::Suspended => "suspended",
+        ErrorClass::Forbidden => "forbidden",
+        ErrorClass::ContextTooLong => "context_too_long",
+        ErrorClass::ModelUnavailable => "model_unavailable",
+        ErrorClass::InvalidModel => "invalid_model",
+        ErrorClass::BadRequest { .. } => "bad_request",
+        ErrorClass::Transient => "transient",
+    }
+}

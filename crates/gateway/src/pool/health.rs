@@ -1,0 +1,174 @@
+//! What an upstream result does to an account (spec §5.1 table, §7 checklist, Addendum):
+//! throttled → exponential-backoff cooldown (shared through [`super::CooldownStore`]); monthly
+//! quota → `exhausted` until the reset date; suspension → `banned`; dead refresh token →
+//! `needs_login`; transient trouble → a short pause. Terminal states are persisted at once so a
+//! restart (or another instance) never sends traffic to them again.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use amazonq::error::{ErrorClass, QuotaPeriod};
+use chrono::{DateTime, Utc};
+use store::AccountStatus;
+use tokio::time::Instant;
+
+use super::slot::Slot;
+use super::{Inner, class_name, config};
+
+/// The local instant of a wall-clock time (clamped to now .. now + 400 days).
+pub(crate) fn instant_at(at: DateTime<Utc>) -> Instant {
+    let delta = (at - Utc::now())
+        .to_std()
+        .unwrap_or(Duration::ZERO)
+        .min(Duration::from_secs(400 * 86_400));
+    Instant::now() + delta
+}
+
+impl Inner {
+    fn pos_of(&self, slot: &Arc<Slot>) -> Option<usize> {
+        self.table()
+            .by_id
+            .get(&slot.id)
+            .filter(|(s, _)| Arc::ptr_eq(s, slot))
+            .map(|(_, pos)| *pos)
+    }
+
+    /// Sets and persists a status; `usable` statuses keep the account selectable.
+    pub(crate) async fn set_status(&self, slot: &Arc<Slot>, status: AccountStatus, reason: Option<String>) {
+        let changed = slot.with_health(|h| {
+            let changed = h.status != status || h.reason != reason;
+            h.status = status;
+            h.reason.clone_from(&reason);
+            changed
+        });
+        if let Some(pos) = self.pos_of(slot) {
+            self.table()
+                .sched
+                .set_usable(pos, super::slot::usable(status), Instant::now());
+            self.wake.notify_waiters();
+        }
+        if changed {
+            tracing::info!(account = %slot.id, status = status.as_str(), reason = reason.as_deref().unwrap_or(""), "account status changed");
+            if let Err(e) = self.store.set_account_status(&slot.id, status, reason.as_deref()).await {
+                tracing::warn!(account = %slot.id, error = %e, "account status not persisted");
+            }
+        }
+    }
+
+    /// Keeps the account out of selection until `until`.
+    pub(crate) fn hold(&self, slot: &Arc<Slot>, until: Instant) {
+        if let Some(pos) = self.pos_of(slot) {
+            self.table().sched.hold_until(pos, until, Instant::now());
+        }
+    }
+
+    /// A completed turn: counted, and the account is healthy.
+    pub(crate) async fn on_success(&self, slot: &Arc<Slot>) {
+        slot.ok_pending.fetch_add(1, Ordering::Relaxed);
+        self.on_opened(slot).await;
+    }
+
+    /// The upstream accepted a call: clears throttle streaks and cooldown/exhausted states.
+    pub(crate) async fn on_opened(&self, slot: &Arc<Slot>) {
+        let status = slot.with_health(|h| {
+            h.throttle_streak = 0;
+            h.status
+        });
+        if matches!(status, AccountStatus::CoolingDown | AccountStatus::Exhausted) {
+            slot.with_health(|h| h.exhausted_until = None);
+            self.set_status(slot, AccountStatus::Active, None).await;
+        }
+    }
+
+    /// Applies a failure of class `class` to the account.
+    pub(crate) async fn on_failure(&self, slot: &Arc<Slot>, class: &ErrorClass, message: &str) {
+        metrics::counter!("gateway_pool_upstream_errors_total", "class" => class_name(class)).increment(1);
+        let account_fault = !matches!(
+            class,
+            ErrorClass::ContextTooLong | ErrorClass::InvalidModel | ErrorClass::BadRequest { .. }
+        );
+        if account_fault {
+            slot.err_pending.fetch_add(1, Ordering::Relaxed);
+        }
+        match class {
+            ErrorClass::Throttled { retry_after } => self.cool_down(slot, *retry_after).await,
+            ErrorClass::QuotaExhausted { resets_at, period } => {
+                let until = resets_at.unwrap_or_else(|| match period {
+                    QuotaPeriod::Daily => next_utc_midnight(),
+                    QuotaPeriod::Monthly => {
+                        Utc::now() + chrono::Duration::milliseconds(self.cfg.exhausted_recheck_ms as i64)
+                    }
+                });
+                self.mark_exhausted(slot, until, message).await;
+                // Learn the real reset date when the service reports it.
+                if resets_at.is_none() {
+                    self.spawn_quota_fetch(slot);
+                }
+            }
+            ErrorClass::Suspended => {
+                self.set_status(slot, AccountStatus::Banned, Some(short(message))).await;
+            }
+            ErrorClass::RefreshTokenDead => {
+                self.set_status(slot, AccountStatus::NeedsLogin, Some(short(message))).await;
+            }
+            ErrorClass::Forbidden => {
+                // Plan/feature/profile problems: long pause, visible reason; not a ban.
+                let until = Instant::now() + config::ms(self.cfg.cooldown_max_ms);
+                self.hold(slot, until);
+                self.set_status(slot, AccountStatus::CoolingDown, Some(short(message))).await;
+            }
+            ErrorClass::Transient | ErrorClass::ModelUnavailable | ErrorClass::NeedsRefresh => {
+                self.hold(slot, Instant::now() + config::ms(self.cfg.transient_pause_ms));
+            }
+            ErrorClass::ContextTooLong | ErrorClass::InvalidModel | ErrorClass::BadRequest { .. } => {}
+        }
+    }
+
+    async fn cool_down(&self, slot: &Arc<Slot>, retry_after: Option<Duration>) {
+        let streak = slot.with_health(|h| {
+            h.throttle_streak = h.throttle_streak.saturating_add(1);
+            h.throttle_streak
+        });
+        let backoff = self
+            .cfg
+            .cooldown_base_ms
+            .saturating_mul(1u64 << streak.saturating_sub(1).min(20))
+            .min(self.cfg.cooldown_max_ms);
+        let wait = retry_after.unwrap_or_default().max(config::ms(backoff));
+        let until = Instant::now() + wait;
+        self.hold(slot, until);
+        let until_ms = Utc::now().timestamp_millis() + wait.as_millis() as i64;
+        self.cooldowns.set(&slot.id, until_ms).await;
+        metrics::counter!("gateway_pool_cooldowns_total").increment(1);
+        self.set_status(
+            slot,
+            AccountStatus::CoolingDown,
+            Some(format!("throttled; cooling down for {} ms", wait.as_millis())),
+        )
+        .await;
+    }
+
+    pub(crate) async fn mark_exhausted(&self, slot: &Arc<Slot>, until: DateTime<Utc>, message: &str) {
+        slot.with_health(|h| h.exhausted_until = Some(until));
+        self.hold(slot, instant_at(until));
+        self.set_status(
+            slot,
+            AccountStatus::Exhausted,
+            Some(format!("{} (until {})", short(message), until.to_rfc3339())),
+        )
+        .await;
+    }
+}
+
+fn next_utc_midnight() -> DateTime<Utc> {
+    let tomorrow = Utc::now().date_naive() + chrono::Days::new(1);
+    tomorrow
+        .and_hms_opt(0, 0, 0)
+        .map_or_else(|| Utc::now() + chrono::Duration::days(1), |t| t.and_utc())
+}
+
+/// A bounded reason text.
+pub(crate) fn short(message: &str) -> String {
+    message.chars().take(300).collect()
+}

@@ -1,0 +1,192 @@
+//! Waiting for and holding an account (issue 4 "Selection"): sticky assignment, the strategy's
+//! pick, the shared lease (per-account cap across instances), and the bounded wait queue with a
+//! timeout when every eligible account is busy or cooling down.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use rand::Rng as _;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::sched::Pick;
+use super::slot::Slot;
+use super::{Inner, PoolError, config, lease_key};
+use crate::guard::limiter::ConcurrencyPermit;
+
+/// One request's hold on one account. Dropping it frees the slot and wakes waiters.
+pub(crate) struct Lease {
+    inner: Arc<Inner>,
+    pub slot: Arc<Slot>,
+    pub pos: usize,
+    _permit: ConcurrencyPermit,
+}
+
+impl Lease {
+    /// The pool this lease belongs to.
+    pub fn inner(&self) -> Arc<Inner> {
+        Arc::clone(&self.inner)
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.inner
+            .table()
+            .sched
+            .release(self.pos, &self.slot, Instant::now());
+        self.inner.wake.notify_waiters();
+    }
+}
+
+/// Counts a waiter for the bounded queue while alive.
+struct Waiting<'a>(&'a Inner);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let n = self.0.waiters.fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!("gateway_pool_waiters").set(n.saturating_sub(1) as f64);
+    }
+}
+
+/// What the request needs from an account.
+pub(crate) struct Want<'a> {
+    pub model: &'a str,
+    pub sticky_key: Option<&'a str>,
+    pub excluded: &'a HashSet<String>,
+    pub cancel: Option<&'a CancellationToken>,
+}
+
+/// Pause before retrying an account whose shared lease was refused (another instance is using
+/// its last slot).
+const LEASE_BUSY_PAUSE: Duration = Duration::from_millis(50);
+
+impl Inner {
+    fn gap(&self) -> Duration {
+        if self.cfg.min_interval_ms == 0 {
+            return Duration::ZERO;
+        }
+        let jitter = if self.cfg.min_interval_jitter_ms == 0 {
+            0
+        } else {
+            rand::rng().random_range(0..=self.cfg.min_interval_jitter_ms)
+        };
+        config::ms(self.cfg.min_interval_ms + jitter)
+    }
+
+    /// Waits for an account that passes the request's filter and leases it.
+    pub(crate) async fn acquire(self: &Arc<Self>, want: &Want<'_>) -> Result<Lease, PoolError> {
+        let sticky_account = match (self.cfg.sticky, want.sticky_key) {
+            (true, Some(key)) => self.sticky.get(key).await,
+            _ => None,
+        };
+        let filter = |s: &Slot| !want.excluded.contains(&s.id) && s.entitled(want.model);
+        let deadline = Instant::now() + config::ms(self.cfg.queue_timeout_ms);
+        let mut waiting: Option<Waiting<'_>> = None;
+        loop {
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let now = Instant::now();
+            let (pick, sticky_ok) = {
+                let mut t = self.table();
+                let sticky_pos = sticky_account
+                    .as_deref()
+                    .and_then(|id| t.by_id.get(id).map(|(_, pos)| *pos));
+                // The session's account still healthy (maybe just busy): keep the assignment.
+                let sticky_ok = sticky_pos.is_some_and(|pos| {
+                    t.sched.entry(pos).is_some_and(|e| {
+                        e.usable && e.not_before.is_none_or(|nb| nb <= now) && filter(&e.slot)
+                    })
+                });
+                let gap = self.gap();
+                let sticky_pick = sticky_pos
+                    .and_then(|pos| t.sched.pick_pos(pos, now, gap, &filter).map(|s| (s, pos)));
+                let pick = match sticky_pick {
+                    Some((slot, pos)) => Pick::Picked(slot, pos),
+                    None => t.sched.pick(now, gap, rand::rng().random::<f64>(), &filter),
+                };
+                (pick, sticky_ok)
+            };
+            match pick {
+                Pick::Picked(slot, pos) => {
+                    // A cooldown recorded elsewhere (another instance) wins over our local view.
+                    let shared_until = self.cooldowns.get(&slot.id).await;
+                    let now_ms = chrono::Utc::now().timestamp_millis();
+                    if let Some(until_ms) = shared_until.filter(|u| *u > now_ms) {
+                        let until = now + Duration::from_millis((until_ms - now_ms) as u64);
+                        let mut t = self.table();
+                        t.sched.release(pos, &slot, now);
+                        t.sched.hold_until(pos, until, now);
+                        continue;
+                    }
+                    let cap = self.cap_of(&slot.info.load());
+                    let Some(permit) = self.leases.try_acquire(&lease_key(&slot.id), cap).await
+                    else {
+                        // The shared count says full (other instances): undo and look again.
+                        let mut t = self.table();
+                        t.sched.release(pos, &slot, now);
+                        t.sched.hold_until(pos, now + LEASE_BUSY_PAUSE, now);
+                        continue;
+                    };
+                    if let (Some(key), false) = (want.sticky_key.filter(|_| self.cfg.sticky), sticky_ok) {
+                        self.sticky.set(key, &slot.id).await;
+                    }
+                    slot.last_used_ms
+                        .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+                    return Ok(Lease {
+                        inner: Arc::clone(self),
+                        slot,
+                        pos,
+                        _permit: permit,
+                    });
+                }
+                Pick::Never => {
+                    return Err(PoolError::NoAccounts(Some(if want.model.is_empty() {
+                        "no account is usable".to_owned()
+                    } else {
+                        format!("no usable account is entitled to model {}", want.model)
+                    })));
+                }
+                Pick::Wait { next } => {
+                    if waiting.is_none() {
+                        let n = self.waiters.fetch_add(1, Ordering::Relaxed) + 1;
+                        let guard = Waiting(self);
+                        metrics::gauge!("gateway_pool_waiters").set(n as f64);
+                        if n > self.cfg.max_waiters {
+                            metrics::counter!("gateway_pool_busy_rejections_total", "reason" => "queue_full").increment(1);
+                            return Err(self.all_busy(next, now));
+                        }
+                        waiting = Some(guard);
+                    }
+                    if now >= deadline {
+                        metrics::counter!("gateway_pool_busy_rejections_total", "reason" => "timeout").increment(1);
+                        return Err(self.all_busy(next, now));
+                    }
+                    let until = next.map_or(deadline, |n| n.min(deadline));
+                    let cancelled = async {
+                        match want.cancel {
+                            Some(c) => c.cancelled().await,
+                            None => std::future::pending().await,
+                        }
+                    };
+                    tokio::select! {
+                        () = &mut notified => {}
+                        () = tokio::time::sleep_until(until) => {}
+                        () = cancelled => return Err(PoolError::Cancelled),
+                    }
+                }
+            }
+        }
+    }
+
+    fn all_busy(&self, next: Option<Instant>, now: Instant) -> PoolError {
+        let retry_after = next
+            .map(|n| n.saturating_duration_since(now))
+            .filter(|d| !d.is_zero())
+            .unwrap_or(Duration::from_secs(1));
+        PoolError::AllBusy { retry_after }
+    }
+}

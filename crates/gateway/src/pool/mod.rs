@@ -1,0 +1,388 @@
+//! The upstream account pool (issue 4; protocol spec §2.7/§2.8 refresh and device login, §3 Kiro
+//! refresh, §5.1/§7 error classes, §6.3/§6.4 models and quota; peer-features §2 items 7–11).
+//!
+//! # API used by the `/v1` handlers
+//! [`Pool::send`] takes a [`PoolRequest`] (the translated upstream body, the upstream model id, an
+//! optional sticky key and cancellation token), picks an account, takes a lease (per-account
+//! concurrency cap), makes sure its token is fresh (single-flight refresh), calls the upstream and
+//! — *before the first event reaches the caller* — retries on another account after throttling,
+//! transient errors, first-byte timeouts and account problems, and refreshes once and retries once
+//! after a 403 "bearer token invalid". Attempts are bounded by `max_attempts`. The result is a
+//! [`PoolStream`] of typed events or a [`PoolError`] for the handler to map to its dialect.
+//! Dropping the stream releases the lease and closes the upstream request;
+//! [`PoolStream::finish`] also reports how the turn ended.
+//!
+//! # Layout
+//! - `config`: [`PoolConfig`] and [`Strategy`];
+//! - `sched`: the pure selection core (ready set, caps, holds, strategies);
+//! - `slot`: one account in memory (settings, tokens, health, pending counters);
+//! - `lease`: waiting for and holding an account;
+//! - `send`: the request path and [`PoolStream`];
+//! - `health`: what an upstream failure does to the account (cooldown, exhausted, banned…);
+//! - `refresh`: single-flight token refresh, persisted before use, and the background refresher;
+//! - `quota`: GetUsageLimits / ListAvailableModels and the periodic quota refresh;
+//! - `device`: OIDC device login started from the admin API;
+//! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
+//! - `ops`: [`crate::state::AccountOps`] for the admin API;
+//! - `seams`: the interfaces fleet mode (issue 8) re-implements over Redis.
+
+mod config;
+mod device;
+mod error;
+mod health;
+mod jobs;
+mod lease;
+mod ops;
+mod quota;
+mod refresh;
+mod sched;
+mod seams;
+mod send;
+mod slot;
+mod upstream;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use store::{AccountStatus, Store};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+pub use config::{PoolConfig, Strategy};
+pub use error::{Outcome, PoolError, PoolStreamError, class_name};
+pub use seams::{
+    CooldownStore, MemoryCooldownStore, MemoryRefreshLock, MemoryStickyStore, RefreshGuard,
+    RefreshLock, StickyStore,
+};
+pub use send::{PoolRequest, PoolStream};
+pub use upstream::UpstreamSettings;
+
+use crate::guard::limiter::{ConcurrencyLimiter, MemoryConcurrencyLimiter};
+use crate::state::{Change, ChangeNotifier};
+use crate::tasks::Supervisor;
+use device::Devices;
+use sched::Sched;
+use slot::Slot;
+
+/// What the pool is built on. [`PoolDeps::memory`] gives the single-instance set.
+#[derive(Clone)]
+pub struct PoolDeps {
+    /// Accounts and their tokens.
+    pub store: Store,
+    /// Owner of the pool's background tasks.
+    pub supervisor: Supervisor,
+    /// Per-account leases (key `account:<id>`).
+    pub leases: Arc<dyn ConcurrencyLimiter>,
+    /// Single-flight refresh.
+    pub refresh_lock: Arc<dyn RefreshLock>,
+    /// Sticky sessions.
+    pub sticky: Arc<dyn StickyStore>,
+    /// Shared cooldowns.
+    pub cooldowns: Arc<dyn CooldownStore>,
+    /// Account-change events (admin edits) that make the pool reload.
+    pub notifier: Option<Arc<dyn ChangeNotifier>>,
+}
+
+impl PoolDeps {
+    /// In-memory seams over `store`.
+    pub fn memory(store: Store, supervisor: Supervisor) -> Self {
+        Self {
+            store,
+            supervisor,
+            leases: Arc::new(MemoryConcurrencyLimiter::default()),
+            refresh_lock: Arc::new(MemoryRefreshLock::default()),
+            sticky: Arc::new(MemoryStickyStore::default()),
+            cooldowns: Arc::new(MemoryCooldownStore::default()),
+            notifier: None,
+        }
+    }
+}
+
+/// The account pool. Cheap to clone.
+#[derive(Clone)]
+pub struct Pool {
+    inner: Arc<Inner>,
+}
+
+/// Accounts by id plus the selection state, under one short-held lock.
+pub(crate) struct Table {
+    pub by_id: HashMap<String, (Arc<Slot>, usize)>,
+    pub sched: Sched,
+}
+
+pub(crate) struct Inner {
+    pub cfg: PoolConfig,
+    pub store: Store,
+    pub upstream: upstream::Upstream,
+    pub leases: Arc<dyn ConcurrencyLimiter>,
+    pub refresh_lock: Arc<dyn RefreshLock>,
+    pub sticky: Arc<dyn StickyStore>,
+    pub cooldowns: Arc<dyn CooldownStore>,
+    table: Mutex<Table>,
+    /// Signalled whenever an account may have become ready.
+    pub wake: Notify,
+    pub waiters: AtomicUsize,
+    pub devices: Devices,
+    pub jobs: jobs::Jobs,
+    /// Self-reference for jobs submitted from `&self` methods.
+    me: std::sync::Weak<Inner>,
+}
+
+/// The lease key of an account in the [`ConcurrencyLimiter`] (the admin API reads `inflight` here).
+pub fn lease_key(account_id: &str) -> String {
+    crate::api::admin::accounts::inflight_key(account_id)
+}
+
+impl Pool {
+    /// Builds the pool, loads the accounts and starts its supervised background tasks
+    /// (refresher, quota refresh, reload on account changes, counter flush, job runner).
+    pub async fn start(
+        deps: PoolDeps,
+        cfg: PoolConfig,
+        upstream: UpstreamSettings,
+    ) -> Result<Self, PoolError> {
+        let time_unit = config::ms(cfg.device_time_unit_ms.max(1));
+        let upstream = upstream::Upstream::new(upstream, time_unit)
+            .map_err(|e| PoolError::Internal(format!("building the upstream client: {e}")))?;
+        let (jobs, job_rx) = jobs::Jobs::new();
+        let inner = Arc::new_cyclic(|me| Inner {
+            me: me.clone(),
+            table: Mutex::new(Table {
+                by_id: HashMap::new(),
+                sched: Sched::new(cfg.strategy),
+            }),
+            cfg,
+            store: deps.store,
+            upstream,
+            leases: deps.leases,
+            refresh_lock: deps.refresh_lock,
+            sticky: deps.sticky,
+            cooldowns: deps.cooldowns,
+            wake: Notify::new(),
+            waiters: AtomicUsize::new(0),
+            devices: Devices::default(),
+            jobs,
+        });
+        inner
+            .reload()
+            .await
+            .map_err(|e| PoolError::Internal(format!("loading accounts: {e}")))?;
+        let pool = Self { inner };
+        pool.spawn_tasks(&deps.supervisor, job_rx, deps.notifier);
+        Ok(pool)
+    }
+
+    fn spawn_tasks(
+        &self,
+        sup: &Supervisor,
+        job_rx: jobs::JobReceiver,
+        notifier: Option<Arc<dyn ChangeNotifier>>,
+    ) {
+        let cfg = &self.inner.cfg;
+        jobs::spawn_runner(sup, job_rx, cfg.job_concurrency.max(1));
+        let inner = Arc::clone(&self.inner);
+        sup.spawn_interval("pool-refresher", config::ms(cfg.refresh_check_ms.max(10)), move || {
+            let inner = Arc::clone(&inner);
+            async move {
+                inner.refresh_due().await;
+                Ok(())
+            }
+        });
+        if cfg.quota_refresh_ms > 0 {
+            let inner = Arc::clone(&self.inner);
+            sup.spawn_interval("pool-quota", config::ms(cfg.quota_refresh_ms), move || {
+                let inner = Arc::clone(&inner);
+                async move {
+                    inner.refresh_all_quotas().await;
+                    Ok(())
+                }
+            });
+        }
+        let inner = Arc::clone(&self.inner);
+        sup.spawn_interval("pool-reload", config::ms(cfg.reload_ms.max(100)), move || {
+            let inner = Arc::clone(&inner);
+            async move {
+                inner.flush_counters().await;
+                inner.reload().await.map_err(|e| e.to_string())
+            }
+        });
+        if let Some(notifier) = notifier {
+            let inner = Arc::clone(&self.inner);
+            sup.spawn("pool-changes", config::ms(1_000), move |cancel| {
+                let inner = Arc::clone(&inner);
+                let mut rx = notifier.subscribe();
+                async move {
+                    loop {
+                        tokio::select! {
+                            () = cancel.cancelled() => return Ok(()),
+                            msg = rx.recv() => match msg {
+                                Ok(Change::Accounts) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                    if let Err(e) = inner.reload().await {
+                                        tracing::warn!(error = %e, "pool reload after account change failed");
+                                    }
+                                }
+                                Ok(_) => {}
+                                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                            },
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// Re-reads every account from the store (admin edits, other instances).
+    pub async fn reload(&self) -> Result<(), PoolError> {
+        self.inner
+            .reload()
+            .await
+            .map_err(|e| PoolError::Internal(e.to_string()))
+    }
+
+    /// Writes pending success/error counters and last-used times to the store now.
+    pub async fn flush_counters(&self) {
+        self.inner.flush_counters().await;
+    }
+
+    /// Requests in flight on `account_id` as this instance sees it.
+    pub fn inflight(&self, account_id: &str) -> u32 {
+        let t = self.inner.table();
+        t.by_id
+            .get(account_id)
+            .and_then(|(_, pos)| t.sched.entry(*pos))
+            .map_or(0, |e| e.inflight)
+    }
+
+    /// The pool's view of an account's status.
+    pub fn status(&self, account_id: &str) -> Option<AccountStatus> {
+        let slot = self.inner.slot(account_id)?;
+        Some(slot.health().status)
+    }
+
+    /// Accounts loaded.
+    pub fn len(&self) -> usize {
+        self.inner.table().by_id.len()
+    }
+
+    /// True when no account is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Inner {
+    pub(crate) fn table(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn self_arc(&self) -> Option<Arc<Self>> {
+        self.me.upgrade()
+    }
+
+    pub(crate) fn slot(&self, id: &str) -> Option<Arc<Slot>> {
+        self.table().by_id.get(id).map(|(s, _)| Arc::clone(s))
+    }
+
+    pub(crate) fn cap_of(&self, info: &slot::Info) -> u32 {
+        if info.max_concurrency == 0 {
+            self.cfg.default_max_concurrency.max(1)
+        } else {
+            info.max_concurrency
+        }
+    }
+
+    /// Loads the store's accounts into the table, keeping runtime state of known ones.
+    pub(crate) async fn reload(&self) -> Result<(), store::StoreError> {
+        let accounts = self.store.all_accounts().await?;
+        let now = Instant::now();
+        let mut t = self.table();
+        let mut seen = std::collections::HashSet::with_capacity(accounts.len());
+        for a in &accounts {
+            seen.insert(a.id.clone());
+            if let Some((slot, pos)) = t.by_id.get(&a.id).cloned() {
+                let info = slot::info_of(a);
+                let (cap, weight) = (self.cap_of(&info), info.weight);
+                slot.info.store(Arc::new(info));
+                let stored = slot::token_of(a);
+                let current = slot.token.load();
+                if stored != **current && stored.expires_at >= current.expires_at {
+                    slot.token.store(Arc::new(stored));
+                }
+                let status = slot.with_health(|h| {
+                    h.status = merge_status(h.status, a.status);
+                    if h.status == a.status {
+                        h.reason.clone_from(&a.status_reason);
+                    }
+                    h.status
+                });
+                t.sched.configure(pos, cap, weight);
+                t.sched.set_usable(pos, slot::usable(status), now);
+            } else {
+                let slot = Arc::new(Slot::from_account(a));
+                let info = slot.info.load_full();
+                let status = slot.health().status;
+                let pos = t.sched.insert(
+                    Arc::clone(&slot),
+                    self.cap_of(&info),
+                    info.weight,
+                    slot::usable(status),
+                );
+                if let Some(until) = slot.health().exhausted_until.filter(|_| status == AccountStatus::Exhausted) {
+                    t.sched.hold_until(pos, health::instant_at(until), now);
+                }
+                t.by_id.insert(a.id.clone(), (slot, pos));
+            }
+        }
+        let gone: Vec<(String, usize)> = t
+            .by_id
+            .iter()
+            .filter(|(id, _)| !seen.contains(*id))
+            .map(|(id, (_, pos))| (id.clone(), *pos))
+            .collect();
+        for (id, pos) in gone {
+            t.sched.remove(pos);
+            t.by_id.remove(&id);
+        }
+        let mut counts: HashMap<AccountStatus, u32> = HashMap::new();
+        for (slot, _) in t.by_id.values() {
+            *counts.entry(slot.health().status).or_default() += 1;
+        }
+        drop(t);
+        for status in AccountStatus::ALL {
+            metrics::gauge!("gateway_pool_accounts", "status" => status.as_str())
+                .set(f64::from(counts.get(&status).copied().unwrap_or(0)));
+        }
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// Writes the batched counters.
+    pub(crate) async fn flush_counters(&self) {
+        let slots: Vec<Arc<Slot>> = self.table().by_id.values().map(|(s, _)| Arc::clone(s)).collect();
+        for slot in slots {
+            let ok = slot.ok_pending.swap(0, Ordering::Relaxed);
+            let err = slot.err_pending.swap(0, Ordering::Relaxed);
+            let last = slot.last_used_ms.swap(0, Ordering::Relaxed);
+            if ok == 0 && err == 0 && last == 0 {
+                continue;
+            }
+            let last_used = (last > 0).then(|| chrono::DateTime::from_timestamp_millis(last)).flatten();
+            if let Err(e) = self.store.record_account_usage(&slot.id, ok, err, last_used).await {
+                tracing::debug!(account = %slot.id, error = %e, "account counters not written");
+            }
+        }
+    }
+}
+
+/// Status after a reload: the operator's `disabled`/re-enable and terminal states set elsewhere
+/// win; otherwise this instance's live view (cooldowns, recoveries) is kept.
+fn merge_status(mem: AccountStatus, stored: AccountStatus) -> AccountStatus {
+    use AccountStatus as S;
+    match (mem, stored) {
+        (_, S::Disabled) => S::Disabled,
+        (S::Disabled, s) => s,
+        (S::Active | S::CoolingDown | S::Exhausted, s @ (S::Banned | S::NeedsLogin)) => s,
+        (m, _) => m,
+    }
+}

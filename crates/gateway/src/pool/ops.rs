@@ -1,0 +1,107 @@
+//! [`AccountOps`] for the admin API (ADMIN_API.md: force refresh, fetch quota, device login,
+//! background validation of fed/imported accounts — one forced refresh each, then models and
+//! quota).
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
+use super::refresh::Need;
+use super::slot::Slot;
+use super::{Inner, Pool, class_name};
+use crate::error::Error;
+use crate::state::{AccountOps, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus};
+
+impl Inner {
+    /// The slot of `id`, reloading once if the account was created after the last load.
+    async fn slot_or_reload(&self, id: &str) -> Result<Arc<Slot>, Error> {
+        if let Some(s) = self.slot(id) {
+            return Ok(s);
+        }
+        self.reload().await?;
+        self.slot(id)
+            .ok_or_else(|| Error::NotFound(format!("account {id} not found")))
+    }
+
+    async fn account(&self, id: &str) -> Result<store::Account, Error> {
+        self.store
+            .get_account(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("account {id} not found")))
+    }
+
+    /// Validation of one new account: a forced refresh, then models and quota.
+    pub(crate) async fn validate(&self, id: &str) {
+        let Ok(slot) = self.slot_or_reload(id).await else {
+            return;
+        };
+        match self.fresh_token(&slot, Need::Always).await {
+            Ok(_) => {
+                let _ = self.fetch_models(&slot).await;
+                let _ = self.fetch_quota(&slot).await;
+                tracing::info!(account = %id, "account validated");
+            }
+            Err(e) => {
+                tracing::warn!(account = %id, class = class_name(&e.class), error = %e.message, "account validation failed");
+            }
+        }
+    }
+}
+
+impl AccountOps for Pool {
+    fn refresh<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<store::Account, Error>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            let slot = inner.slot_or_reload(id).await?;
+            inner
+                .fresh_token(&slot, Need::Always)
+                .await
+                .map_err(|e| Error::UpstreamUnavailable(format!("token refresh failed ({}): {}", class_name(&e.class), e.message)))?;
+            inner.account(id).await
+        })
+    }
+
+    fn fetch_usage<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<store::Account, Error>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            let slot = inner.slot_or_reload(id).await?;
+            inner
+                .fetch_quota(&slot)
+                .await
+                .map_err(|e| Error::UpstreamUnavailable(format!("usage fetch failed ({}): {}", class_name(&e.class), e.message)))?;
+            inner.account(id).await
+        })
+    }
+
+    fn start_device_login(&self, req: DeviceLoginRequest) -> BoxFuture<'_, Result<DeviceLoginStart, Error>> {
+        Box::pin(async move {
+            self.inner
+                .start_device_login(req)
+                .await
+                .map_err(|e| Error::UpstreamUnavailable(e.to_string()))
+        })
+    }
+
+    fn device_login_status<'a>(&'a self, auth_id: &'a str) -> BoxFuture<'a, Result<DeviceLoginStatus, Error>> {
+        Box::pin(async move {
+            self.inner
+                .device_login_status(auth_id)
+                .ok_or_else(|| Error::NotFound(format!("device login {auth_id} not found")))
+        })
+    }
+
+    fn validate_new(&self, ids: Vec<String>) {
+        let Some(inner) = self.inner.self_arc() else { return };
+        self.inner.jobs.submit(async move {
+            if let Err(e) = inner.reload().await {
+                tracing::warn!(error = %e, "pool reload before validation failed");
+            }
+            let n = inner.cfg.refresh_concurrency.max(1);
+            futures_util::StreamExt::for_each_concurrent(futures_util::stream::iter(ids), n, |id| {
+                let inner = Arc::clone(&inner);
+                async move { inner.validate(&id).await }
+            })
+            .await;
+        });
+    }
+}

@@ -1,0 +1,197 @@
+//! Quota and entitlement (spec §6.3 ListAvailableModels, §6.4 GetUsageLimits; issue 4
+//! "Visibility", peer-features §2 item 10): fetch usage, store it, mark an account `exhausted`
+//! until the reset date when its credits are used up (and back to `active` after the reset), and
+//! learn which models an account may use. Refreshed periodically for every usable account.
+
+use std::sync::Arc;
+
+use amazonq::client::{ClientError, Credentials, Dialect};
+use amazonq::error::ErrorClass;
+use amazonq::types::{GetUsageLimitsRequest, GetUsageLimitsResponse, origin};
+use futures_util::StreamExt as _;
+use store::{AccountStatus, Quota};
+
+use super::refresh::{Need, RefreshFailure};
+use super::slot::Slot;
+use super::{Inner, class_name};
+
+/// Why a quota/models fetch failed.
+#[derive(Debug, Clone)]
+pub(crate) struct FetchError {
+    pub class: ErrorClass,
+    pub message: String,
+}
+
+impl From<RefreshFailure> for FetchError {
+    fn from(r: RefreshFailure) -> Self {
+        Self { class: r.class, message: r.message }
+    }
+}
+
+impl From<ClientError> for FetchError {
+    fn from(e: ClientError) -> Self {
+        Self { class: e.class(), message: e.to_string() }
+    }
+}
+
+fn origin_of(creds: &Credentials) -> &'static str {
+    match creds.dialect {
+        Dialect::AmazonQ => origin::CLI,
+        Dialect::Kiro => origin::AI_EDITOR,
+    }
+}
+
+/// Used/limit/reset from a GetUsageLimits answer: the CREDIT breakdown when present (with an
+/// active free trial added, as peers do), else the first `limits` entry.
+pub(crate) fn quota_of(r: &GetUsageLimitsResponse) -> Option<Quota> {
+    let resets_at = r.next_reset();
+    let breakdown = r
+        .usage_breakdown_list
+        .iter()
+        .find(|b| b.resource_type.as_deref() == Some("CREDIT"))
+        .or_else(|| r.usage_breakdown_list.first());
+    if let Some(b) = breakdown
+        && let Some(available) = b.available()
+    {
+        let limit = b.usage_limit_with_precision.or(b.usage_limit).unwrap_or(0.0)
+            + b.free_trial_info
+                .as_ref()
+                .filter(|t| t.free_trial_status.as_deref() == Some("ACTIVE"))
+                .and_then(|t| t.usage_limit_with_precision.or(t.usage_limit))
+                .unwrap_or(0.0);
+        return Some(Quota { used: limit - available, limit, resets_at });
+    }
+    let l = r.limits.first()?;
+    Some(Quota {
+        used: l.current_usage.unwrap_or(0.0),
+        limit: l.total_usage_limit?,
+        resets_at,
+    })
+}
+
+impl Inner {
+    /// Runs `call` with a fresh token; a bearer-invalid answer gets one forced refresh and retry.
+    async fn with_creds<T, F, Fut>(&self, slot: &Arc<Slot>, call: F) -> Result<T, FetchError>
+    where
+        F: Fn(Credentials) -> Fut,
+        Fut: Future<Output = Result<T, ClientError>>,
+    {
+        let token = self.fresh_token(slot, Need::Within(self.request_margin())).await?;
+        let creds = self.upstream.credentials(&slot.info.load(), &token);
+        match call(creds).await {
+            Err(e) if e.class() == ErrorClass::NeedsRefresh => {
+                let old = token.access_token.clone().unwrap_or_default();
+                let token = self.fresh_token(slot, Need::Replace(&old)).await?;
+                let creds = self.upstream.credentials(&slot.info.load(), &token);
+                Ok(call(creds).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Fetches, stores and applies the quota of one account.
+    pub(crate) async fn fetch_quota(&self, slot: &Arc<Slot>) -> Result<Option<Quota>, FetchError> {
+        let q = &self.upstream.q;
+        let result = self
+            .with_creds(slot, |creds| async move {
+                let req = GetUsageLimitsRequest {
+                    origin: Some(origin_of(&creds).to_owned()),
+                    resource_type: Some("AGENTIC_REQUEST".to_owned()),
+                    is_email_required: Some(true),
+                    profile_arn: None,
+                };
+                q.get_usage_limits(&creds, &req).await
+            })
+            .await;
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.account_call_failed(slot, &e).await;
+                return Err(e);
+            }
+        };
+        let quota = quota_of(&response);
+        if let Err(e) = self.store.set_account_quota(&slot.id, quota.clone()).await {
+            tracing::warn!(account = %slot.id, error = %e, "quota not stored");
+        }
+        if let Some(q) = &quota {
+            let status = slot.health().status;
+            if q.limit > 0.0 && q.used >= q.limit {
+                let until = q.resets_at.unwrap_or_else(|| {
+                    chrono::Utc::now() + chrono::Duration::milliseconds(self.cfg.exhausted_recheck_ms as i64)
+                });
+                self.mark_exhausted(slot, until, "monthly quota used up").await;
+            } else if status == AccountStatus::Exhausted {
+                slot.with_health(|h| h.exhausted_until = None);
+                if let Some(pos) = self.table().by_id.get(&slot.id).map(|(_, p)| *p) {
+                    self.table().sched.clear_hold(pos, tokio::time::Instant::now());
+                }
+                self.set_status(slot, AccountStatus::Active, None).await;
+            }
+        }
+        Ok(quota)
+    }
+
+    /// Fetches and stores the model ids an account may use.
+    pub(crate) async fn fetch_models(&self, slot: &Arc<Slot>) -> Result<Vec<String>, FetchError> {
+        let q = &self.upstream.q;
+        let result = self
+            .with_creds(slot, |creds| async move { q.list_all_models(&creds, origin_of(&creds)).await })
+            .await;
+        let (models, _default) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.account_call_failed(slot, &e).await;
+                return Err(e);
+            }
+        };
+        let ids: Vec<String> = models.into_iter().map(|m| m.model_id).collect();
+        if ids.is_empty() {
+            // An empty list says nothing useful; keep "unknown" (= any model).
+            return Ok(ids);
+        }
+        if let Err(e) = self.store.set_account_models(&slot.id, Some(&ids)).await {
+            tracing::warn!(account = %slot.id, error = %e, "model list not stored");
+        }
+        let mut info = (**slot.info.load()).clone();
+        info.models = Some(Arc::new(ids.iter().cloned().collect()));
+        slot.info.store(Arc::new(info));
+        Ok(ids)
+    }
+
+    /// Account-level consequences of a failed account call (suspension seen on the usage API…).
+    async fn account_call_failed(&self, slot: &Arc<Slot>, e: &FetchError) {
+        tracing::debug!(account = %slot.id, class = class_name(&e.class), error = %e.message, "account API call failed");
+        if matches!(e.class, ErrorClass::Suspended | ErrorClass::RefreshTokenDead) {
+            self.on_failure(slot, &e.class, &e.message).await;
+        }
+    }
+
+    /// Queues a quota fetch for one account.
+    pub(crate) fn spawn_quota_fetch(&self, slot: &Arc<Slot>) {
+        let Some(inner) = self.self_arc() else { return };
+        let slot = Arc::clone(slot);
+        self.jobs.submit(async move {
+            let _ = inner.fetch_quota(&slot).await;
+        });
+    }
+
+    /// Periodic pass: quota of every usable account (and models where unknown).
+    pub(crate) async fn refresh_all_quotas(&self) {
+        let slots: Vec<Arc<Slot>> = self
+            .table()
+            .by_id
+            .values()
+            .map(|(s, _)| Arc::clone(s))
+            .filter(|s| super::slot::usable(s.health().status))
+            .collect();
+        futures_util::stream::iter(slots)
+            .for_each_concurrent(self.cfg.refresh_concurrency.max(1), |slot| async move {
+                let _ = self.fetch_quota(&slot).await;
+                if slot.info.load().models.is_none() {
+                    let _ = self.fetch_models(&slot).await;
+                }
+            })
+            .await;
+    }
+}

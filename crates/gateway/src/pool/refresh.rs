@@ -1,0 +1,236 @@
+//! Token refresh (spec §2.5/§2.8 OIDC, §3 Kiro; issue 4 "Refresh").
+//!
+//! - Single-flight: every refresh of an account — request path, background refresher, admin
+//!   "refresh now" — runs under that account's [`super::RefreshLock`] and re-checks the token after
+//!   acquiring it, so whoever waited behind a refresh uses its result instead of refreshing again
+//!   (a second refresh would also invalidate the first rotated refresh token).
+//! - Persist before use: the new tokens (and a rotated refresh token) are written to the store in
+//!   one statement ([`store::TokenUpdate`]) before they are put in memory and used.
+//! - `invalid_grant` and friends → `needs_login`, never retried in a loop; other failures pause the
+//!   background refresh of that account for `refresh_retry_ms`.
+//! - The background refresher renews tokens `refresh_skew_ms` (+ a stable per-account jitter)
+//!   before expiry, `refresh_concurrency` at a time.
+
+use std::hash::{Hash as _, Hasher as _};
+use std::sync::Arc;
+
+use amazonq::error::ErrorClass;
+use amazonq::oidc::ClientRegistration;
+use chrono::Utc;
+use futures_util::StreamExt as _;
+use store::{AccountStatus, AuthMethod, Secret, TokenUpdate};
+use tokio::time::Instant;
+
+use super::slot::{Slot, Token};
+use super::{Inner, config};
+
+/// A failed refresh.
+#[derive(Debug, Clone)]
+pub(crate) struct RefreshFailure {
+    pub class: ErrorClass,
+    pub message: String,
+}
+
+/// When to refresh.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Need<'a> {
+    /// Only if the token expires within this margin.
+    Within(chrono::Duration),
+    /// Unless the token in use is no longer this one (someone refreshed meanwhile).
+    Replace(&'a str),
+    /// Always (admin "refresh now", validation of new accounts).
+    Always,
+}
+
+impl Need<'_> {
+    fn satisfied_by(&self, t: &Token) -> bool {
+        match self {
+            Self::Within(margin) => t.fresh_for(*margin),
+            Self::Replace(old) => t.access_token.as_deref() != Some(*old) && t.fresh_for(chrono::Duration::zero()),
+            Self::Always => false,
+        }
+    }
+}
+
+impl Inner {
+    /// The margin the request path wants.
+    pub(crate) fn request_margin(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds(self.cfg.request_skew_ms as i64)
+    }
+
+    /// A token satisfying `need`, refreshing (single-flight) when necessary.
+    pub(crate) async fn fresh_token(&self, slot: &Arc<Slot>, need: Need<'_>) -> Result<Arc<Token>, RefreshFailure> {
+        let current = slot.token.load_full();
+        if need.satisfied_by(&current) {
+            return Ok(current);
+        }
+        let _guard = self.refresh_lock.lock(&slot.id).await;
+        if self.refresh_lock.shared() {
+            // Another instance may have refreshed: its result is in the database.
+            if let Ok(Some(a)) = self.store.get_account(&slot.id).await {
+                let stored = super::slot::token_of(&a);
+                if stored.expires_at >= slot.token.load().expires_at {
+                    slot.token.store(Arc::new(stored));
+                }
+            }
+        }
+        let current = slot.token.load_full();
+        if need.satisfied_by(&current) {
+            return Ok(current);
+        }
+        self.do_refresh(slot, &current).await
+    }
+
+    async fn do_refresh(&self, slot: &Arc<Slot>, current: &Token) -> Result<Arc<Token>, RefreshFailure> {
+        let info = slot.info.load_full();
+        let proxy = self.upstream.refresh_proxy(&info);
+        let fail = |class: ErrorClass, message: String| RefreshFailure { class, message };
+        let result = match info.auth_method {
+            AuthMethod::Social => {
+                let client = self
+                    .upstream
+                    .kiro_for(&info)
+                    .map_err(|e| fail(e.class(), e.to_string()))?;
+                let machine = amazonq::client::kiro_machine_id(
+                    current.profile_arn.as_deref().unwrap_or(&current.refresh_token),
+                );
+                client
+                    .refresh(&current.refresh_token, current.profile_arn.as_deref(), Some(&machine), proxy.as_deref())
+                    .await
+                    .map(|t| Token {
+                        access_token: Some(t.access_token),
+                        expires_at: Some(t.expires_at),
+                        refresh_token: t.refresh_token,
+                        client: current.client.clone(),
+                        profile_arn: t.profile_arn,
+                    })
+                    .map_err(|e| fail(e.class(), e.to_string()))
+            }
+            AuthMethod::BuilderId | AuthMethod::Idc => {
+                let Some(c) = current.client.clone() else {
+                    let r = fail(ErrorClass::RefreshTokenDead, "no OIDC client registration stored; log in again".into());
+                    self.refresh_failed(slot, &r).await;
+                    return Err(r);
+                };
+                let reg = ClientRegistration {
+                    client_id: c.id.clone(),
+                    client_secret: c.secret.clone(),
+                    expires_at: c.expires_at.unwrap_or_else(|| Utc::now() + chrono::Duration::days(90)),
+                    scopes: amazonq::oidc::Q_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+                };
+                let client = self
+                    .upstream
+                    .oidc(&info.oidc_region, proxy)
+                    .map_err(|e| fail(e.class(), e.to_string()))?;
+                client
+                    .refresh(&reg, &current.refresh_token)
+                    .await
+                    .map(|t| Token {
+                        access_token: Some(t.access_token),
+                        expires_at: Some(t.expires_at),
+                        refresh_token: t.refresh_token.unwrap_or_else(|| current.refresh_token.clone()),
+                        client: current.client.clone(),
+                        profile_arn: current.profile_arn.clone(),
+                    })
+                    .map_err(|e| fail(e.class(), e.to_string()))
+            }
+        };
+        let token = match result {
+            Ok(t) => t,
+            Err(r) => {
+                self.refresh_failed(slot, &r).await;
+                return Err(r);
+            }
+        };
+        // Persist first: a crash after this point never loses the rotated refresh token.
+        let update = TokenUpdate {
+            access_token: Secret::new(token.access_token.clone().unwrap_or_default()),
+            expires_at: token.expires_at.unwrap_or_else(Utc::now),
+            refresh_token: (token.refresh_token != current.refresh_token)
+                .then(|| Secret::new(token.refresh_token.clone())),
+            client: None,
+            refreshed_at: Utc::now(),
+        };
+        let persisted = self.store.update_tokens(&slot.id, update).await;
+        if token.profile_arn != current.profile_arn
+            && let Err(e) = self
+                .store
+                .update_account(&slot.id, store::AccountPatch { profile_arn: Some(token.profile_arn.clone()), ..Default::default() })
+                .await
+        {
+            tracing::warn!(account = %slot.id, error = %e, "new profile ARN not persisted");
+        }
+        let token = Arc::new(token);
+        // Kept in memory even if the write failed: dropping it would lose the rotated token for
+        // good; the next refresh persists again.
+        slot.token.store(Arc::clone(&token));
+        if let Err(e) = persisted {
+            metrics::counter!("gateway_pool_refreshes_total", "result" => "persist_failed").increment(1);
+            tracing::error!(account = %slot.id, error = %e, "refreshed token could not be persisted");
+            return Err(RefreshFailure { class: ErrorClass::Transient, message: format!("token refreshed but not persisted: {e}") });
+        }
+        metrics::counter!("gateway_pool_refreshes_total", "result" => "ok").increment(1);
+        slot.with_health(|h| h.refresh_paused_until = None);
+        if slot.health().status == AccountStatus::NeedsLogin {
+            self.set_status(slot, AccountStatus::Active, None).await;
+        }
+        tracing::debug!(account = %slot.id, "token refreshed");
+        Ok(token)
+    }
+
+    async fn refresh_failed(&self, slot: &Arc<Slot>, r: &RefreshFailure) {
+        let result = if r.class == ErrorClass::RefreshTokenDead { "dead" } else { "error" };
+        metrics::counter!("gateway_pool_refreshes_total", "result" => result).increment(1);
+        tracing::warn!(account = %slot.id, error = %r.message, "token refresh failed");
+        match r.class {
+            ErrorClass::RefreshTokenDead => {
+                self.set_status(slot, AccountStatus::NeedsLogin, Some(super::health::short(&r.message))).await;
+            }
+            ErrorClass::Suspended => {
+                self.set_status(slot, AccountStatus::Banned, Some(super::health::short(&r.message))).await;
+            }
+            _ => {
+                let until = Instant::now() + config::ms(self.cfg.refresh_retry_ms);
+                slot.with_health(|h| h.refresh_paused_until = Some(until));
+            }
+        }
+    }
+
+    /// Stable per-account jitter in `0..refresh_jitter_ms`.
+    fn jitter_ms(&self, id: &str) -> u64 {
+        if self.cfg.refresh_jitter_ms == 0 {
+            return 0;
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        id.hash(&mut h);
+        h.finish() % self.cfg.refresh_jitter_ms
+    }
+
+    /// One pass of the background refresher.
+    pub(crate) async fn refresh_due(&self) {
+        let now = Instant::now();
+        let due: Vec<(Arc<Slot>, chrono::Duration)> = self
+            .table()
+            .by_id
+            .values()
+            .map(|(s, _)| Arc::clone(s))
+            .filter_map(|s| {
+                let h = s.health();
+                if !super::slot::usable(h.status) || h.refresh_paused_until.is_some_and(|t| t > now) {
+                    return None;
+                }
+                let margin = chrono::Duration::milliseconds((self.cfg.refresh_skew_ms + self.jitter_ms(&s.id)) as i64);
+                (!s.token.load().fresh_for(margin)).then_some((s, margin))
+            })
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        tracing::debug!(count = due.len(), "background token refresh");
+        futures_util::stream::iter(due)
+            .for_each_concurrent(self.cfg.refresh_concurrency.max(1), |(slot, margin)| async move {
+                let _ = self.fresh_token(&slot, Need::Within(margin)).await;
+            })
+            .await;
+    }
+}

@@ -1,0 +1,285 @@
+//! The request path: [`super::Pool::send`] and [`PoolStream`] (issue 4 "Selection", "Refresh";
+//! spec §5.1 stream-open policy: errors before the first event can still fail over).
+//!
+//! Per attempt: lease an account (skipping those already tried) → fresh token → chat call →
+//! read up to the first content event. Failover happens only before anything was handed to the
+//! caller. A 403 "bearer token invalid" gets one forced refresh and one retry on the same account.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+use amazonq::client::{ChatResponse, ClientError, EventStream};
+use amazonq::error::ErrorClass;
+use amazonq::events::StreamEvent;
+use amazonq::types::GenerateAssistantResponseRequest;
+use futures_util::StreamExt as _;
+use tokio_util::sync::CancellationToken;
+
+use super::lease::{Lease, Want};
+use super::refresh::Need;
+use super::{Inner, Outcome, Pool, PoolError, PoolStreamError, class_name};
+
+/// One chat call to send through the pool.
+#[derive(Debug, Clone)]
+pub struct PoolRequest {
+    /// Translated upstream body (model id already set in `currentMessage`).
+    pub body: GenerateAssistantResponseRequest,
+    /// Upstream model id, for entitlement (empty = any account).
+    pub model: String,
+    /// Keeps one client session on one account (Claude Code session id, `metadata.user_id`, or an
+    /// explicit header), while that account is healthy.
+    pub sticky_key: Option<String>,
+    /// Fires when the client goes away; aborts waiting, refreshing and connecting.
+    pub cancel: Option<CancellationToken>,
+}
+
+/// An open upstream stream on a leased account.
+pub struct PoolStream {
+    /// Account serving the request.
+    pub account_id: String,
+    /// Its label (may be empty).
+    pub account_label: String,
+    /// Upstream calls made for this request (1 = first try succeeded).
+    pub attempts: u32,
+    /// `x-amzn-requestid` of the upstream call.
+    pub request_id: Option<String>,
+    buffered: VecDeque<StreamEvent>,
+    events: EventStream,
+    /// The upstream stream already returned its end (it must not be polled again).
+    ended: bool,
+    lease: Option<Lease>,
+}
+
+impl std::fmt::Debug for PoolStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolStream")
+            .field("account_id", &self.account_id)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PoolStream {
+    /// The next upstream event; `None` at a clean end. After an `Err` the stream is over.
+    pub async fn next_event(&mut self) -> Option<Result<StreamEvent, PoolStreamError>> {
+        if let Some(e) = self.buffered.pop_front() {
+            return Some(Ok(e));
+        }
+        if self.ended {
+            return None;
+        }
+        let item = self.events.next().await;
+        if !matches!(item, Some(Ok(_))) {
+            self.ended = true;
+        }
+        item.map(|r| r.map_err(PoolStreamError::from))
+    }
+
+    /// Reports how the turn ended (counters, account health) and releases the account.
+    pub async fn finish(mut self, outcome: Outcome) {
+        let Some(lease) = self.lease.take() else {
+            return;
+        };
+        let inner = lease.inner();
+        let slot = Arc::clone(&lease.slot);
+        // Free the slot before the bookkeeping (which may write to the store).
+        drop(lease);
+        match outcome {
+            Outcome::Success => inner.on_success(&slot).await,
+            Outcome::ClientAbort => {}
+            Outcome::StreamFailed => {
+                slot.err_pending
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Outcome::Upstream(class) => inner.on_failure(&slot, &class, "in-band upstream exception").await,
+        }
+    }
+}
+
+/// Why one attempt failed.
+struct AttemptError {
+    class: ErrorClass,
+    message: String,
+    status: Option<u16>,
+}
+
+impl From<ClientError> for AttemptError {
+    fn from(e: ClientError) -> Self {
+        let status = match &e {
+            ClientError::Http(h) => Some(h.status),
+            _ => None,
+        };
+        Self {
+            class: e.class(),
+            message: e.to_string(),
+            status,
+        }
+    }
+}
+
+impl Pool {
+    /// Picks an account, leases it, and opens the upstream stream, failing over before the first
+    /// event as described in the module docs.
+    pub async fn send(&self, req: PoolRequest) -> Result<PoolStream, PoolError> {
+        let inner = &self.inner;
+        let max_attempts = inner.cfg.max_attempts.max(1);
+        let mut excluded: HashSet<String> = HashSet::new();
+        let mut attempts = 0u32;
+        let mut last: Option<AttemptError> = None;
+        while attempts < max_attempts {
+            if req.cancel.as_ref().is_some_and(CancellationToken::is_cancelled) {
+                return Err(PoolError::Cancelled);
+            }
+            let want = Want {
+                model: &req.model,
+                sticky_key: req.sticky_key.as_deref(),
+                excluded: &excluded,
+                cancel: req.cancel.as_ref(),
+            };
+            let lease = match inner.acquire(&want).await {
+                Ok(l) => l,
+                // Accounts were tried and failed: report the upstream reason, not "no accounts".
+                Err(PoolError::NoAccounts(_)) if last.is_some() => break,
+                Err(e) => return Err(e),
+            };
+            attempts += 1;
+            match cancellable(req.cancel.as_ref(), inner.attempt(&lease, &req.body, &mut attempts, max_attempts)).await {
+                None => return Err(PoolError::Cancelled),
+                Some(Ok((response, buffered, ended))) => {
+                    inner.on_opened(&lease.slot).await;
+                    let info = lease.slot.info.load();
+                    if attempts > 1 {
+                        metrics::counter!("gateway_pool_failovers_total").increment(1);
+                    }
+                    return Ok(PoolStream {
+                        account_id: lease.slot.id.clone(),
+                        account_label: info.label.clone(),
+                        attempts,
+                        request_id: response.request_id,
+                        buffered,
+                        events: response.events,
+                        ended,
+                        lease: Some(lease),
+                    });
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(account = %lease.slot.id, class = class_name(&e.class), error = %e.message, "upstream attempt failed");
+                    inner.on_failure(&lease.slot, &e.class, &e.message).await;
+                    let retry_elsewhere = e.class.is_retryable();
+                    excluded.insert(lease.slot.id.clone());
+                    drop(lease);
+                    if !retry_elsewhere {
+                        return Err(upstream_error(e, attempts));
+                    }
+                    last = Some(e);
+                }
+            }
+        }
+        Err(match last {
+            Some(e) => upstream_error(e, attempts),
+            None => PoolError::NoAccounts(None),
+        })
+    }
+}
+
+fn upstream_error(e: AttemptError, attempts: u32) -> PoolError {
+    PoolError::Upstream {
+        class: e.class,
+        message: e.message,
+        status: e.status,
+        attempts,
+    }
+}
+
+async fn cancellable<T>(cancel: Option<&CancellationToken>, fut: impl Future<Output = T>) -> Option<T> {
+    match cancel {
+        Some(c) => tokio::select! {
+            () = c.cancelled() => None,
+            v = fut => Some(v),
+        },
+        None => Some(fut.await),
+    }
+}
+
+/// The response, the events read ahead, and whether the stream already ended.
+type Opened = (ChatResponse, VecDeque<StreamEvent>, bool);
+
+impl Inner {
+    /// One account: fresh token, call, and the bearer-invalid refresh-and-retry.
+    async fn attempt(
+        &self,
+        lease: &Lease,
+        body: &GenerateAssistantResponseRequest,
+        attempts: &mut u32,
+        max_attempts: u32,
+    ) -> Result<Opened, AttemptError> {
+        let slot = &lease.slot;
+        let refresh_err = |r: super::refresh::RefreshFailure| AttemptError {
+            class: r.class,
+            message: r.message,
+            status: None,
+        };
+        let token = self
+            .fresh_token(slot, Need::Within(self.request_margin()))
+            .await
+            .map_err(refresh_err)?;
+        let creds = self.upstream.credentials(&slot.info.load(), &token);
+        match self.open(&creds, body).await {
+            Err(e) if e.class == ErrorClass::NeedsRefresh && *attempts < max_attempts => {
+                // §5.1: force one refresh, retry once on the same account.
+                *attempts += 1;
+                let old = token.access_token.clone().unwrap_or_default();
+                let token = self
+                    .fresh_token(slot, Need::Replace(&old))
+                    .await
+                    .map_err(refresh_err)?;
+                let creds = self.upstream.credentials(&slot.info.load(), &token);
+                self.open(&creds, body).await
+            }
+            other => other,
+        }
+    }
+
+    /// The call plus the first events, so errors that arrive as the first frame still fail over.
+    async fn open(
+        &self,
+        creds: &amazonq::client::Credentials,
+        body: &GenerateAssistantResponseRequest,
+    ) -> Result<Opened, AttemptError> {
+        let mut response = self.upstream.q.generate_assistant_response(creds, body).await?;
+        let mut buffered = VecDeque::new();
+        let mut ended = false;
+        loop {
+            match response.events.next().await {
+                None => {
+                    ended = true;
+                    break;
+                }
+                Some(Err(e)) => {
+                    return Err(AttemptError {
+                        class: ErrorClass::Transient,
+                        message: e.to_string(),
+                        status: None,
+                    });
+                }
+                Some(Ok(ev @ (StreamEvent::InitialResponse { .. } | StreamEvent::MessageMetadata { .. }))) => {
+                    buffered.push_back(ev);
+                }
+                Some(Ok(StreamEvent::Exception { exception_type, message, reason })) => {
+                    let text = message.clone().unwrap_or_default();
+                    let class = amazonq::error::classify(0, Some(&exception_type), reason.as_deref(), &text, None);
+                    if class.is_retryable() {
+                        return Err(AttemptError { class, message: format!("{exception_type}: {text}"), status: None });
+                    }
+                    buffered.push_back(StreamEvent::Exception { exception_type, message, reason });
+                    break;
+                }
+                Some(Ok(ev)) => {
+                    buffered.push_back(ev);
+                    break;
+                }
+            }
+        }
+        Ok((response, buffered, ended))
+    }
+}

@@ -1,0 +1,203 @@
+//! One account as the pool holds it in memory: its settings ([`Info`], replaced on edits), its
+//! current tokens ([`Token`], swapped atomically after each persisted refresh), its health and
+//! the counters flushed to the store in batches.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
+use store::{Account, AccountStatus, AuthMethod};
+use tokio::time::Instant;
+
+/// Account settings (from the store; replaced when the operator edits the account).
+#[derive(Debug, Clone)]
+pub(crate) struct Info {
+    pub label: String,
+    pub auth_method: AuthMethod,
+    pub oidc_region: String,
+    pub api_region: String,
+    pub start_url: Option<String>,
+    pub proxy_url: Option<String>,
+    pub weight: u32,
+    pub max_concurrency: u32,
+    /// Entitled model ids (ListAvailableModels), when known.
+    pub models: Option<Arc<HashSet<String>>>,
+}
+
+/// An OIDC client registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Client {
+    pub id: String,
+    pub secret: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Credentials in use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub access_token: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub refresh_token: String,
+    pub client: Option<Client>,
+    pub profile_arn: Option<String>,
+}
+
+impl Token {
+    /// Usable until at least `now + margin`.
+    pub fn fresh_for(&self, margin: chrono::Duration) -> bool {
+        self.access_token.as_deref().is_some_and(|t| !t.is_empty())
+            && self.expires_at.is_some_and(|e| e > Utc::now() + margin)
+    }
+}
+
+/// Health as the pool tracks it.
+#[derive(Debug, Clone)]
+pub(crate) struct Health {
+    pub status: AccountStatus,
+    pub reason: Option<String>,
+    /// Consecutive throttles (cooldown exponent).
+    pub throttle_streak: u32,
+    /// Background refresh paused until then after a failed (non-fatal) refresh.
+    pub refresh_paused_until: Option<Instant>,
+    /// Quota reset moment while exhausted.
+    pub exhausted_until: Option<DateTime<Utc>>,
+}
+
+/// One account.
+pub(crate) struct Slot {
+    pub id: String,
+    pub info: ArcSwap<Info>,
+    pub token: ArcSwap<Token>,
+    health: Mutex<Health>,
+    /// Successes / errors not yet written to the store.
+    pub ok_pending: AtomicU64,
+    pub err_pending: AtomicU64,
+    /// Last request start (epoch ms, 0 = never) not yet written to the store.
+    pub last_used_ms: AtomicI64,
+}
+
+impl Slot {
+    pub fn from_account(a: &Account) -> Self {
+        Self {
+            id: a.id.clone(),
+            info: ArcSwap::from_pointee(info_of(a)),
+            token: ArcSwap::from_pointee(token_of(a)),
+            health: Mutex::new(Health {
+                status: a.status,
+                reason: a.status_reason.clone(),
+                throttle_streak: 0,
+                refresh_paused_until: None,
+                exhausted_until: a.quota.as_ref().and_then(|q| q.resets_at),
+            }),
+            ok_pending: AtomicU64::new(0),
+            err_pending: AtomicU64::new(0),
+            last_used_ms: AtomicI64::new(0),
+        }
+    }
+
+    /// A copy of the health record.
+    pub fn health(&self) -> Health {
+        self.health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Edits the health record under its lock (never held across I/O).
+    pub fn with_health<R>(&self, f: impl FnOnce(&mut Health) -> R) -> R {
+        f(&mut self.health.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Whether the model may be sent to this account (unknown entitlement = yes).
+    pub fn entitled(&self, model: &str) -> bool {
+        self.info
+            .load()
+            .models
+            .as_ref()
+            .is_none_or(|m| model.is_empty() || m.contains(model))
+    }
+
+    #[cfg(test)]
+    pub fn test(id: &str) -> Self {
+        let account = Account {
+            id: id.into(),
+            label: String::new(),
+            auth_method: AuthMethod::BuilderId,
+            oidc_region: "us-east-1".into(),
+            api_region: "us-east-1".into(),
+            start_url: None,
+            client_id: None,
+            client_secret: None,
+            client_expires_at: None,
+            refresh_token: store::Secret::from("r".to_string()),
+            access_token: None,
+            expires_at: None,
+            profile_arn: None,
+            weight: 1,
+            max_concurrency: 1,
+            proxy_url: None,
+            enabled: true,
+            status: AccountStatus::Active,
+            status_reason: None,
+            models: None,
+            quota: None,
+            success_count: 0,
+            error_count: 0,
+            last_used_at: None,
+            last_refresh_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        Self::from_account(&account)
+    }
+}
+
+/// Settings part of a stored account.
+pub(crate) fn info_of(a: &Account) -> Info {
+    Info {
+        label: a.label.clone(),
+        auth_method: a.auth_method,
+        oidc_region: a.oidc_region.clone(),
+        api_region: a.api_region.clone(),
+        start_url: a.start_url.clone(),
+        proxy_url: a.proxy_url.clone().filter(|p| !p.is_empty()),
+        weight: a.weight,
+        max_concurrency: a.max_concurrency,
+        models: a
+            .models
+            .as_ref()
+            .map(|m| Arc::new(m.iter().cloned().collect())),
+    }
+}
+
+/// Token part of a stored account.
+pub(crate) fn token_of(a: &Account) -> Token {
+    Token {
+        access_token: a
+            .access_token
+            .as_ref()
+            .map(|t| t.expose().to_owned())
+            .filter(|t| !t.is_empty()),
+        expires_at: a.expires_at,
+        refresh_token: a.refresh_token.expose().to_owned(),
+        client: match (&a.client_id, &a.client_secret) {
+            (Some(id), Some(secret)) => Some(Client {
+                id: id.clone(),
+                secret: secret.expose().to_owned(),
+                expires_at: a.client_expires_at,
+            }),
+            _ => None,
+        },
+        profile_arn: a.profile_arn.clone(),
+    }
+}
+
+/// Statuses under which the pool may send requests (cooling/exhausted are time holds on top).
+pub(crate) fn usable(status: AccountStatus) -> bool {
+    matches!(
+        status,
+        AccountStatus::Active | AccountStatus::CoolingDown | AccountStatus::Exhausted
+    )
+}

@@ -1,0 +1,285 @@
+//! Harness of the client-API integration tests (`tests/v1_*.rs`): the simulator and the gateway
+//! in-process on 127.0.0.1:0, a fresh SQLite database per test, upstream accounts seeded into the
+//! store with access tokens the simulator issued, and small SSE helpers.
+//!
+//! The simulator answers by directives in the last user message (`#say …`, `#tool …`, `#fault …`;
+//! see `amazonq_sim` crate docs), so each test states the upstream answer it needs in its prompt.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use amazonq_sim::{AccountSpec, SimConfig, SimHandle, Simulator};
+use gateway::config::Config;
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Gateway + simulator.
+pub struct Harness {
+    pub sim: SimHandle,
+    pub base: String,
+    pub client: Client,
+    pub dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Label under which account `id` is stored (the `x-claude-api-account` value).
+pub fn label(id: &str) -> String {
+    format!("acct-{id}")
+}
+
+impl Harness {
+    /// One upstream account, default settings.
+    pub async fn start() -> Self {
+        Self::with(&["a1"], "").await
+    }
+
+    /// `accounts` upstream accounts; `yaml` is appended to the gateway config.
+    pub async fn with(accounts: &[&str], yaml: &str) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let sim = Simulator::start(SimConfig::default()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let sim_url = sim.base_url();
+        let text = format!(
+            "data_dir: {}\nupstream:\n  q_endpoint: {sim_url}\n  oidc_endpoint: {sim_url}\n  \
+             kiro_auth_endpoint: {sim_url}\n  timeouts: {{connect: 2, first_byte: 10, idle: 10, auth: 5}}\n\
+             stream:\n  keepalive_ms: 150\n{yaml}",
+            dir.path().display()
+        );
+        let mut config = Config::from_yaml(&text, "test").unwrap();
+        config.server.shutdown_grace_secs = 2;
+        seed_accounts(&config, &sim, accounts).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(gateway::serve(listener, config, async {
+            let _ = rx.await;
+        }));
+        let client = Client::builder().no_proxy().build().unwrap();
+        let h = Self {
+            sim,
+            base,
+            client,
+            dir,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        };
+        h.wait_ready().await;
+        h
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(r) = self.client.get(self.url("/healthz")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("gateway did not become ready");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POST JSON to a gateway path.
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("anthropic-version", "2023-06-01")
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POST and parse the JSON answer: (status, headers, body).
+    pub async fn json(&self, path: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, Value) {
+        let r = self.post(path, body).await;
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, headers, v)
+    }
+
+    /// POST and read the whole SSE answer.
+    pub async fn sse(&self, path: &str, body: &Value) -> Sse {
+        let r = self.post(path, body).await;
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        Sse::parse(status, headers, &text)
+    }
+
+    /// Chat requests the simulator received, oldest first.
+    pub fn upstream_chats(&self) -> Vec<amazonq_sim::LogEntry> {
+        self.sim
+            .all_requests()
+            .into_iter()
+            .filter(|e| e.operation == "chat")
+            .collect()
+    }
+
+    /// Admin token (default password).
+    pub async fn admin_token(&self) -> String {
+        let r = self
+            .client
+            .post(self.url("/v2/login"))
+            .json(&json!({"password": "admin"}))
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Request-log rows (`GET /v2/logs`), newest first; waits for the batch writer.
+    pub async fn logs(&self, at_least: usize) -> Vec<Value> {
+        let token = self.admin_token().await;
+        for _ in 0..60 {
+            let r = self
+                .client
+                .get(self.url("/v2/logs?per_page=100"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            let v: Value = r.json().await.unwrap();
+            let items = v["logs"].as_array().cloned().unwrap_or_default();
+            if items.len() >= at_least {
+                return items;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("request log did not reach {at_least} rows");
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap().unwrap();
+        }
+    }
+}
+
+async fn seed_accounts(config: &Config, sim: &SimHandle, ids: &[&str]) {
+    let store = gateway::open_store(config).await.unwrap();
+    for id in ids {
+        let tokens = sim.add_account(&AccountSpec {
+            id: (*id).to_owned(),
+            access_ttl_s: Some(86_400),
+            ..AccountSpec::default()
+        });
+        let mut new = store::NewAccount::new(store::AuthMethod::BuilderId, tokens.refresh_token);
+        new.id = Some((*id).to_owned());
+        new.label = Some(label(id));
+        new.access_token = Some(tokens.access_token.into());
+        new.expires_at = Some(chrono::Utc::now() + chrono::Duration::hours(20));
+        new.max_concurrency = 8;
+        store.create_account(new).await.unwrap();
+    }
+    store.close().await.unwrap();
+}
+
+/// One SSE event: `event:` name (if any) and `data:` payload.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub name: Option<String>,
+    pub data: String,
+}
+
+impl Event {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap_or(Value::Null)
+    }
+}
+
+/// A whole SSE answer.
+#[derive(Debug)]
+pub struct Sse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub raw: String,
+    pub events: Vec<Event>,
+    /// `:` comment lines (keep-alives).
+    pub comments: usize,
+}
+
+impl Sse {
+    pub fn parse(status: u16, headers: reqwest::header::HeaderMap, text: &str) -> Self {
+        let mut events = Vec::new();
+        let mut comments = 0;
+        for block in text.split("\n\n") {
+            let mut name = None;
+            let mut data: Option<String> = None;
+            for line in block.lines() {
+                if line.starts_with(':') {
+                    comments += 1;
+                } else if let Some(n) = line.strip_prefix("event: ") {
+                    name = Some(n.to_owned());
+                } else if let Some(d) = line.strip_prefix("data: ") {
+                    data = Some(d.to_owned());
+                }
+            }
+            if let Some(data) = data {
+                events.push(Event { name, data });
+            }
+        }
+        Self {
+            status,
+            headers,
+            raw: text.to_owned(),
+            events,
+            comments,
+        }
+    }
+
+    /// Payloads of events named `name`.
+    pub fn named(&self, name: &str) -> Vec<Value> {
+        self.events
+            .iter()
+            .filter(|e| e.name.as_deref() == Some(name))
+            .map(Event::json)
+            .collect()
+    }
+
+    /// Anthropic: the text of all `text_delta`s.
+    pub fn anthropic_text(&self) -> String {
+        self.named("content_block_delta")
+            .iter()
+            .filter(|d| d["delta"]["type"] == "text_delta")
+            .map(|d| d["delta"]["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// OpenAI: the JSON chunks (without `[DONE]`).
+    pub fn openai_chunks(&self) -> Vec<Value> {
+        self.events
+            .iter()
+            .filter(|e| e.data != "[DONE]")
+            .map(Event::json)
+            .collect()
+    }
+
+    /// OpenAI: concatenated `delta.content`.
+    pub fn openai_text(&self) -> String {
+        self.openai_chunks()
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// A tiny png (1×1) as base64.
+pub const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";

@@ -1,0 +1,375 @@
+//! Account queries (issue 4 "Accounts", ADMIN_API.md Accounts): CRUD, filters and paging, token
+//! rotation, status, counters, quota and models. Credentials are encrypted with the store's
+//! [`crate::Cipher`] on the way in and decrypted on the way out; callers only ever see
+//! [`Secret`]s.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+};
+
+use crate::accounts::{
+    Account, AccountFilter, AccountPatch, AccountStatus, NewAccount, Quota, TokenUpdate, clamp_i32,
+    ctx, decode,
+};
+use crate::entity::accounts::{self, Column, Entity};
+use crate::page::{Page, clamp};
+use crate::query::icontains;
+use crate::time::{now_ms, opt_to_ms, to_ms};
+use crate::{Secret, Store, StoreError};
+
+impl Store {
+    /// Stores a new account (secrets encrypted) and returns it as read back.
+    pub async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
+        let id = new.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if id.is_empty() || id.len() > 64 {
+            return Err(StoreError::Invalid(
+                "account id must be 1..=64 characters".into(),
+            ));
+        }
+        if new.refresh_token.is_empty() {
+            return Err(StoreError::Invalid("refresh_token is required".into()));
+        }
+        let cipher = self.cipher();
+        let enc = |column: &str, s: &Secret| cipher.encrypt(&ctx(column, &id), s.expose());
+        let now = now_ms();
+        let (client_id, client_secret, client_expires_at) = match &new.client {
+            Some(c) => (
+                Some(c.client_id.clone()),
+                Some(enc("client_secret", &c.client_secret)?),
+                opt_to_ms(c.expires_at),
+            ),
+            None => (None, None, None),
+        };
+        let model = accounts::ActiveModel {
+            id: Set(id.clone()),
+            label: Set(new.label.unwrap_or_default()),
+            auth_method: Set(new.auth_method.as_str().to_owned()),
+            oidc_region: Set(new.oidc_region),
+            api_region: Set(new.api_region),
+            start_url: Set(new.start_url),
+            client_id: Set(client_id),
+            client_secret: Set(client_secret),
+            client_expires_at: Set(client_expires_at),
+            refresh_token: Set(enc("refresh_token", &new.refresh_token)?),
+            access_token: Set(new
+                .access_token
+                .as_ref()
+                .map(|t| enc("access_token", t))
+                .transpose()?),
+            expires_at: Set(opt_to_ms(new.expires_at)),
+            profile_arn: Set(new.profile_arn),
+            weight: Set(clamp_i32(new.weight)),
+            max_concurrency: Set(clamp_i32(new.max_concurrency)),
+            proxy_url: Set(new.proxy_url),
+            enabled: Set(new.enabled),
+            status: Set(if new.enabled {
+                AccountStatus::Active
+            } else {
+                AccountStatus::Disabled
+            }
+            .as_str()
+            .to_owned()),
+            status_reason: Set(None),
+            models: Set(None),
+            quota_used: Set(None),
+            quota_limit: Set(None),
+            quota_resets_at: Set(None),
+            success_count: Set(0),
+            error_count: Set(0),
+            last_used_at: Set(None),
+            last_refresh_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        let exists = Entity::find_by_id(id.clone()).count(self.db()).await? > 0;
+        if exists {
+            return Err(StoreError::Conflict(format!("account {id} already exists")));
+        }
+        Entity::insert(model)
+            .exec_without_returning(self.db())
+            .await?;
+        self.get_account(&id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("account", id))
+    }
+
+    pub async fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        Entity::find_by_id(id.to_owned())
+            .one(self.db())
+            .await?
+            .map(|m| decode(m, self.cipher()))
+            .transpose()
+    }
+
+    /// Every account, oldest first (the pool loads these at start).
+    pub async fn all_accounts(&self) -> Result<Vec<Account>, StoreError> {
+        Entity::find()
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| decode(m, self.cipher()))
+            .collect()
+    }
+
+    pub async fn list_accounts(&self, filter: &AccountFilter) -> Result<Page<Account>, StoreError> {
+        let (page, per_page) = clamp(filter.page, filter.per_page);
+        let mut cond = Condition::all();
+        if let Some(status) = filter.status {
+            cond = cond.add(Column::Status.eq(status.as_str()));
+        }
+        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+            cond = cond.add(
+                Condition::any()
+                    .add(icontains(Column::Id, q))
+                    .add(icontains(Column::Label, q))
+                    .add(icontains(Column::ProfileArn, q))
+                    .add(icontains(Column::StartUrl, q)),
+            );
+        }
+        let total = Entity::find().filter(cond.clone()).count(self.db()).await?;
+        let items = Entity::find()
+            .filter(cond)
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| decode(m, self.cipher()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    /// Applies an operator edit; `enabled: false` also sets status `disabled`, `enabled: true`
+    /// brings a disabled account back to `active`.
+    pub async fn update_account(
+        &self,
+        id: &str,
+        patch: AccountPatch,
+    ) -> Result<Account, StoreError> {
+        let mut q = Entity::update_many()
+            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
+            .filter(Column::Id.eq(id));
+        if let Some(v) = patch.label {
+            q = q.col_expr(Column::Label, Expr::val(v));
+        }
+        if let Some(v) = patch.weight {
+            q = q.col_expr(Column::Weight, Expr::val(clamp_i32(v)));
+        }
+        if let Some(v) = patch.max_concurrency {
+            q = q.col_expr(Column::MaxConcurrency, Expr::val(clamp_i32(v)));
+        }
+        if let Some(v) = patch.proxy_url {
+            q = q.col_expr(Column::ProxyUrl, Expr::val(v));
+        }
+        if let Some(v) = patch.profile_arn {
+            q = q.col_expr(Column::ProfileArn, Expr::val(v));
+        }
+        if let Some(v) = patch.oidc_region {
+            q = q.col_expr(Column::OidcRegion, Expr::val(v));
+        }
+        if let Some(v) = patch.api_region {
+            q = q.col_expr(Column::ApiRegion, Expr::val(v));
+        }
+        if let Some(v) = patch.start_url {
+            q = q.col_expr(Column::StartUrl, Expr::val(v));
+        }
+        if let Some(enabled) = patch.enabled {
+            q = q.col_expr(Column::Enabled, Expr::val(enabled));
+            if enabled {
+                // Only a disabled account comes back; a banned one stays banned.
+                q = q.col_expr(
+                    Column::Status,
+                    Expr::case(
+                        Expr::col(Column::Status).eq(AccountStatus::Disabled.as_str()),
+                        AccountStatus::Active.as_str(),
+                    )
+                    .finally(Expr::col(Column::Status))
+                    .into(),
+                );
+            } else {
+                q = q.col_expr(Column::Status, Expr::val(AccountStatus::Disabled.as_str()));
+            }
+        }
+        let res = q.exec(self.db()).await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::not_found("account", id));
+        }
+        self.get_account(id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("account", id))
+    }
+
+    /// Returns whether a row was deleted.
+    pub async fn delete_account(&self, id: &str) -> Result<bool, StoreError> {
+        let res = Entity::delete_many()
+            .filter(Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    /// Persists a refresh result in one UPDATE: the new access token and expiry, and the rotated
+    /// refresh token / client registration when present. Call this *before* using the new token so
+    /// a crash never loses a rotated refresh token.
+    pub async fn update_tokens(&self, id: &str, update: TokenUpdate) -> Result<(), StoreError> {
+        let cipher = self.cipher();
+        let enc = |column: &str, s: &Secret| cipher.encrypt(&ctx(column, id), s.expose());
+        let mut q = Entity::update_many()
+            .col_expr(
+                Column::AccessToken,
+                Expr::val(Some(enc("access_token", &update.access_token)?)),
+            )
+            .col_expr(Column::ExpiresAt, Expr::val(Some(to_ms(update.expires_at))))
+            .col_expr(
+                Column::LastRefreshAt,
+                Expr::val(Some(to_ms(update.refreshed_at))),
+            )
+            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
+            .filter(Column::Id.eq(id));
+        if let Some(rt) = &update.refresh_token {
+            if rt.is_empty() {
+                return Err(StoreError::Invalid("rotated refresh_token is empty".into()));
+            }
+            q = q.col_expr(Column::RefreshToken, Expr::val(enc("refresh_token", rt)?));
+        }
+        if let Some(c) = &update.client {
+            q = q
+                .col_expr(Column::ClientId, Expr::val(Some(c.client_id.clone())))
+                .col_expr(
+                    Column::ClientSecret,
+                    Expr::val(Some(enc("client_secret", &c.client_secret)?)),
+                )
+                .col_expr(Column::ClientExpiresAt, Expr::val(opt_to_ms(c.expires_at)));
+        }
+        let res = q.exec(self.db()).await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::not_found("account", id));
+        }
+        Ok(())
+    }
+
+    /// Sets the health status and its reason (e.g. `needs_login` + "invalid_grant").
+    pub async fn set_account_status(
+        &self,
+        id: &str,
+        status: AccountStatus,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let res = Entity::update_many()
+            .col_expr(Column::Status, Expr::val(status.as_str()))
+            .col_expr(Column::StatusReason, Expr::val(reason.map(str::to_owned)))
+            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
+            .filter(Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::not_found("account", id));
+        }
+        Ok(())
+    }
+
+    /// Adds to the success/error counters (increments in SQL, so concurrent writers do not lose
+    /// counts) and moves `last_used_at` forward when given.
+    pub async fn record_account_usage(
+        &self,
+        id: &str,
+        successes: u64,
+        errors: u64,
+        last_used_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let s = i64::try_from(successes).unwrap_or(i64::MAX);
+        let e = i64::try_from(errors).unwrap_or(i64::MAX);
+        let mut q = Entity::update_many()
+            .col_expr(Column::SuccessCount, Expr::col(Column::SuccessCount).add(s))
+            .col_expr(Column::ErrorCount, Expr::col(Column::ErrorCount).add(e))
+            .filter(Column::Id.eq(id));
+        if let Some(at) = last_used_at {
+            q = q.col_expr(Column::LastUsedAt, Expr::val(Some(to_ms(at))));
+        }
+        let res = q.exec(self.db()).await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::not_found("account", id));
+        }
+        Ok(())
+    }
+
+    /// Stores (or clears) the quota snapshot from GetUsageLimits.
+    pub async fn set_account_quota(
+        &self,
+        id: &str,
+        quota: Option<Quota>,
+    ) -> Result<(), StoreError> {
+        let (used, limit, resets) = match quota {
+            Some(q) => (Some(q.used), Some(q.limit), opt_to_ms(q.resets_at)),
+            None => (None, None, None),
+        };
+        let res = Entity::update_many()
+            .col_expr(Column::QuotaUsed, Expr::val(used))
+            .col_expr(Column::QuotaLimit, Expr::val(limit))
+            .col_expr(Column::QuotaResetsAt, Expr::val(resets))
+            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
+            .filter(Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::not_found("account", id));
+        }
+        Ok(())
+    }
+
+    /// Stores (or clears) the list of model ids the account may use.
+    pub async fn set_account_models(
+        &self,
+        id: &str,
+        models: Option<&[String]>,
+    ) -> Result<(), StoreError> {
+        let json = models
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let res = Entity::update_many()
+            .col_expr(Column::Models, Expr::val(json))
+            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
+            .filter(Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::not_found("account", id));
+        }
+        Ok(())
+    }
+
+    /// The raw stored text of a credential column, for tests and audits that must prove the value
+    /// at rest is ciphertext. `column` is `refresh_token`, `access_token` or `client_secret`.
+    pub async fn raw_account_secret_column(
+        &self,
+        id: &str,
+        column: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let col = match column {
+            "refresh_token" => Column::RefreshToken,
+            "access_token" => Column::AccessToken,
+            "client_secret" => Column::ClientSecret,
+            other => return Err(StoreError::Invalid(format!("not a secret column: {other}"))),
+        };
+        let row: Option<Option<String>> = Entity::find_by_id(id.to_owned())
+            .select_only()
+            .column(col)
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(row.flatten())
+    }
+}
