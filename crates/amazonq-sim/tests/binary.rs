@@ -1,6 +1,6 @@
 //! The `amazonq-sim` binary: `--listen 127.0.0.1:0 --config FILE` prints its base URL, serves the
 //! configured accounts, and exits cleanly on SIGTERM.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test helpers: a failed unwrap is a failed test")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names, reason = "test helpers: a failed unwrap is a failed test")]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

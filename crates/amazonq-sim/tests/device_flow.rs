@@ -1,7 +1,7 @@
 //! Device login end to end against the OIDC fake (amazon-q-protocol.md §2.3–§2.7, §8.2, §8.7 #1–#2):
 //! register → start → pending polls (+ slow_down) → approve through the control API → token →
 //! chat with it → refresh; plus denied, expired, bad client, rotation variants and Kiro auth.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test helpers: a failed unwrap is a failed test")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names, reason = "test helpers: a failed unwrap is a failed test")]
 
 mod common;
 

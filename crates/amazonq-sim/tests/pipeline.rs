@@ -1,7 +1,7 @@
 //! The chat pipeline and account APIs over real HTTP (amazon-q-protocol.md §5.1, §8.4, §8.6):
 //! auth, suspension, quotas, throttling, model and size checks, exact error bodies and headers,
 //! connection handling, request log, queued scripts, usage counters, models, profiles, control API.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test helpers: a failed unwrap is a failed test")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names, reason = "test helpers: a failed unwrap is a failed test")]
 
 mod common;
 

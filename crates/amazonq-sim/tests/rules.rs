@@ -1,7 +1,7 @@
 //! Positive and negative fixtures for every validation rule (amazon-q-protocol.md §4.4 + Addendum):
 //! the positive body passes with every rule on; each negative body trips exactly its rule — in
 //! process (all violations listed) and over HTTP (status + `x-sim-rule`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test helpers: a failed unwrap is a failed test")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names, reason = "test helpers: a failed unwrap is a failed test")]
 
 mod common;
 
@@ -11,7 +11,7 @@ use common::{chat_k, chat_q, client, start};
 use serde_json::{Value, json};
 
 fn all_on() -> RuleSet {
-    let mut r = RuleSet::new(&Default::default());
+    let mut r = RuleSet::new(&std::collections::BTreeMap::new());
     for info in RULES {
         r.set(info.id, true);
     }
@@ -144,7 +144,7 @@ fn positive_fixtures_pass_every_rule() {
     assert_eq!(validate::check(&no_model, &rules, ctx(Dialect::Q)), vec![]);
     let empty_assistant = with(plain(), &format!("{H}/1/assistantResponseMessage/content"), json!(""));
     assert_eq!(validate::check(&empty_assistant, &rules, ctx(Dialect::Q)), vec![]);
-    let defaults = RuleSet::new(&Default::default());
+    let defaults = RuleSet::new(&std::collections::BTreeMap::new());
     let trailing_user = with(plain(), H, json!([{"userInputMessage": {"content": "hi"}}]));
     assert_eq!(validate::check(&trailing_user, &defaults, ctx(Dialect::Q)), vec![]);
 }

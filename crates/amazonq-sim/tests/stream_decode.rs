@@ -1,6 +1,6 @@
 //! Response streams decoded by an independent decoder (`aws-smithy-eventstream`): scripted events,
 //! every fragmentation pattern, exotic headers, and the frame-level faults of §8.5.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test helpers: a failed unwrap is a failed test")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names, reason = "test helpers: a failed unwrap is a failed test")]
 
 mod common;
 

@@ -102,7 +102,9 @@ pub async fn serve_with(
         rate_limiter: Arc::new(MemoryRateLimiter::default()),
         concurrency,
         notifier,
-        account_ops: extensions.account_ops.unwrap_or_else(|| Arc::new(pool.clone())),
+        account_ops: extensions
+            .account_ops
+            .unwrap_or_else(|| Arc::new(pool.clone())),
         pool,
         lockout: Arc::new(auth::LoginLockout::new(
             security.login_max_failures,
@@ -245,6 +247,17 @@ fn spawn_tasks(state: &AppState) {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
                 }
             }
+        }
+    });
+    let s = state.clone();
+    sup.spawn_interval("metrics-sampler", Duration::from_secs(5), move || {
+        let log = s.log_sender.clone();
+        async move {
+            ::metrics::gauge!("gateway_request_log_queue_depth").set(log.queue_depth() as f64);
+            ::metrics::counter!("gateway_request_log_dropped_total").absolute(log.dropped());
+            ::metrics::counter!("gateway_request_log_written_total").absolute(log.written());
+            ::metrics::counter!("gateway_request_log_failed_total").absolute(log.failed());
+            Ok(())
         }
     });
     let s = state.clone();

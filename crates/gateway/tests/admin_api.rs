@@ -348,7 +348,7 @@ async fn accounts_crud_documents_and_upstream_unavailable() {
     assert_eq!(list["accounts"].as_array().unwrap().len(), 1);
     assert!(!list.to_string().contains("refresh-secret-1"));
 
-    // Upstream operations answer 503 until the account pool is wired in.
+    // Upstream operations answer 503 when the upstream cannot be reached (a closed loopback port).
     for op in ["refresh", "usage"] {
         let (status, v) = s
             .call(
@@ -727,5 +727,261 @@ async fn every_admin_action_is_audited() {
         .find(|e| e["action"] == "accounts.refresh")
         .unwrap();
     assert_eq!(refresh["detail"]["status"], 503);
+    s.stop().await;
+}
+
+/// Opens a second connection to a running server's SQLite database (WAL allows it).
+async fn side_store(s: &TestServer) -> store::Store {
+    let cipher = store::Cipher::load_or_generate(&s.dir.path().join("encryption.key"))
+        .unwrap()
+        .0;
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        s.dir.path().join("data.sqlite3").display()
+    );
+    store::Store::connect(store::StoreConfig::new(url, cipher))
+        .await
+        .unwrap()
+}
+
+fn row(
+    at: chrono::DateTime<chrono::Utc>,
+    model: &str,
+    status: u16,
+    duration_ms: u64,
+) -> store::NewRequestLog {
+    store::NewRequestLog {
+        at,
+        client_ip: "198.51.100.1".into(),
+        model_requested: model.into(),
+        model_used: Some(model.into()),
+        dialect: "openai".into(),
+        status,
+        input_tokens: 10,
+        output_tokens: 5,
+        duration_ms,
+        ..store::NewRequestLog::default()
+    }
+}
+
+#[tokio::test]
+async fn logs_list_stats_and_cleanup_against_inserted_rows() {
+    let s = TestServer::start("").await;
+    let token = s.login().await;
+    let side = side_store(&s).await;
+    let now = chrono::Utc::now();
+    let mut rows = Vec::new();
+    for i in 0..8u64 {
+        rows.push(row(
+            now - chrono::Duration::minutes(i64::try_from(i).unwrap() + 1),
+            "claude-sonnet-4.5",
+            200,
+            100 * (i + 1),
+        ));
+    }
+    rows.push(row(
+        now - chrono::Duration::minutes(30),
+        "claude-4.5-opus-high",
+        429,
+        50,
+    ));
+    rows.push(row(
+        now - chrono::Duration::days(40),
+        "claude-sonnet-4.5",
+        200,
+        10,
+    ));
+    assert_eq!(side.insert_logs_batch(&rows).await.unwrap(), 10);
+
+    let (_, v) = s
+        .call(&token, Method::GET, "/v2/logs?per_page=5", None)
+        .await;
+    assert_eq!(v["total"], 10);
+    assert_eq!(v["logs"].as_array().unwrap().len(), 5);
+    let (_, v) = s
+        .call(&token, Method::GET, "/v2/logs?status=error", None)
+        .await;
+    assert_eq!(v["total"], 1);
+    let id = v["logs"][0]["id"].as_i64().unwrap();
+    let (status, one) = s
+        .call(&token, Method::GET, &format!("/v2/logs/{id}"), None)
+        .await;
+    assert_eq!((status, one["status"].clone()), (200, json!(429)));
+    let (_, v) = s
+        .call(
+            &token,
+            Method::GET,
+            "/v2/logs?model=claude-4.5-opus-high",
+            None,
+        )
+        .await;
+    assert_eq!(v["total"], 1);
+
+    let (_, st) = s
+        .call(&token, Method::GET, "/v2/logs/stats?range=24h", None)
+        .await;
+    assert_eq!(st["total"], 9, "{st}");
+    assert_eq!(st["errors"], 1);
+    assert_eq!(st["input_tokens"], 90);
+    assert_eq!(st["output_tokens"], 45);
+    let (_, st30) = s
+        .call(&token, Method::GET, "/v2/logs/stats?range=30d", None)
+        .await;
+    assert_eq!(st30["total"], 9);
+
+    // Cleanup of rows older than 30 days removes exactly the old one.
+    let (_, v) = s
+        .call(
+            &token,
+            Method::POST,
+            "/v2/logs/cleanup",
+            Some(json!({"older_than_days": 30})),
+        )
+        .await;
+    assert_eq!(v["deleted"], 1);
+    let (_, v) = s.call(&token, Method::GET, "/v2/logs", None).await;
+    assert_eq!(v["total"], 9);
+    side.close().await.unwrap();
+    s.stop().await;
+}
+
+fn claude_server(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_claude-server"))
+        .args(args)
+        .env("NO_BROWSER", "1")
+        .env_remove("DATA_DIR")
+        .env_remove("DATABASE_URL")
+        .env_remove("PORT")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn binary_config_errors_name_the_key_and_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(&cfg, "server:\n  prot: 1\n").unwrap();
+    let out = claude_server(&["--config", cfg.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("server.prot"), "{err}");
+    std::fs::write(&cfg, "database:\n  mysql:\n    port: high\n").unwrap();
+    let out = claude_server(&["--config", cfg.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("database.mysql.port"));
+    let out = claude_server(&["--version"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(gateway::VERSION));
+}
+
+#[test]
+fn binary_accounts_import_export_and_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yaml");
+    let data = dir.path().join("data");
+    std::fs::write(&cfg, format!("data_dir: {}\n", data.display())).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let input = dir.path().join("in.json");
+    let doc = json!([
+        {"auth_method": "social", "refresh_token": "cli-refresh-1", "label": "a"},
+        {"auth_method": "builder_id", "refresh_token": "cli-refresh-2"}
+    ]);
+    std::fs::write(&input, doc.to_string()).unwrap();
+    let out = claude_server(&[
+        "--config",
+        cfg,
+        "accounts",
+        "import",
+        input.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("imported 1 account(s), rejected 1"), "{err}");
+    let export = dir.path().join("out.json");
+    let out = claude_server(&[
+        "--config",
+        cfg,
+        "accounts",
+        "export",
+        export.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported: Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    assert_eq!(exported["accounts"].as_array().unwrap().len(), 1);
+    assert_eq!(exported["accounts"][0]["refresh_token"], "cli-refresh-1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&export).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let backup = dir.path().join("backup.sqlite3");
+    let out = claude_server(&["--config", cfg, "backup", "--to", backup.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The backup is a complete database: importing the export into a server on it finds the id.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(&backup, copy.join("data.sqlite3")).unwrap();
+    std::fs::copy(data.join("encryption.key"), copy.join("encryption.key")).unwrap();
+    let cfg2 = dir.path().join("config2.yaml");
+    std::fs::write(&cfg2, format!("data_dir: {}\n", copy.display())).unwrap();
+    let export2 = dir.path().join("out2.json");
+    let out = claude_server(&[
+        "--config",
+        cfg2.to_str().unwrap(),
+        "accounts",
+        "export",
+        export2.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported2: Value = serde_json::from_slice(&std::fs::read(&export2).unwrap()).unwrap();
+    assert_eq!(exported2["accounts"], exported["accounts"]);
+}
+
+#[tokio::test]
+async fn metrics_on_a_separate_listener() {
+    // Reserve a free loopback port, release it, and hand it to the config.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = TestServer::start(&format!("metrics:\n  listen: 127.0.0.1:{port}\n")).await;
+    s.client.get(s.url("/healthz")).send().await.unwrap();
+    let text = s
+        .client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("gateway_http_requests_total"), "{text}");
+    // Only /metrics lives there.
+    let other = s
+        .client
+        .get(format!("http://127.0.0.1:{port}/v2/system"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
     s.stop().await;
 }

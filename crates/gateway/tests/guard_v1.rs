@@ -571,3 +571,27 @@ async fn per_key_concurrency_and_request_ids() {
     assert!(v["error"]["message"].as_str().is_some());
     s.stop().await;
 }
+
+#[tokio::test]
+async fn shutdown_drains_open_requests_then_stops_accepting() {
+    let mut s = TestServer::start("").await;
+    let url = s.url("/v1/slow");
+    let client = s.client.clone();
+    let in_flight = tokio::spawn(async move {
+        client
+            .post(url)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    s.begin_shutdown();
+    // The request that was already running completes normally ...
+    assert_eq!(in_flight.await.unwrap(), 200);
+    s.join().await;
+    // ... and once serve has returned nothing answers any more.
+    let after = s.client.get(s.url("/healthz")).send().await;
+    assert!(after.is_err(), "server still answering after shutdown");
+}

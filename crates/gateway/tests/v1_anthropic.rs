@@ -16,19 +16,33 @@ fn body(prompt: &str, stream: bool) -> Value {
 fn assert_error(v: &Value, kind: &str) {
     assert_eq!(v["type"], "error", "{v}");
     assert_eq!(v["error"]["type"], kind, "{v}");
-    assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{v}"
+    );
 }
 
 /// Checks the stream grammar of items 4, 5, 7, 8, 9 and returns the blocks as (type, deltas).
 fn check_grammar(s: &Sse) -> Vec<(String, Vec<Value>)> {
     assert_eq!(s.status, 200, "{}", s.raw);
-    assert!(s.headers["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(
+        s.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
     // 4: every event has an `event:` line equal to data.type.
     for e in &s.events {
         assert_eq!(e.name.as_deref(), e.json()["type"].as_str(), "{e:?}");
     }
     // 5: message_start first, message_stop last, nothing after it.
-    let names: Vec<&str> = s.events.iter().map(|e| e.name.as_deref().unwrap_or("")).collect();
+    let names: Vec<&str> = s
+        .events
+        .iter()
+        .map(|e| e.name.as_deref().unwrap_or(""))
+        .collect();
     assert_eq!(names.first(), Some(&"message_start"), "{names:?}");
     assert_eq!(names.last(), Some(&"message_stop"), "{names:?}");
     assert_eq!(names.iter().filter(|n| **n == "message_start").count(), 1);
@@ -43,7 +57,10 @@ fn check_grammar(s: &Sse) -> Vec<(String, Vec<Value>)> {
                 assert!(open.is_none(), "interleaved blocks: {}", s.raw);
                 let i = v["index"].as_u64().unwrap() as usize;
                 assert_eq!(i, blocks.len(), "index gap: {}", s.raw);
-                blocks.push((v["content_block"]["type"].as_str().unwrap().to_owned(), vec![v]));
+                blocks.push((
+                    v["content_block"]["type"].as_str().unwrap().to_owned(),
+                    vec![v],
+                ));
                 open = Some(i);
             }
             Some("content_block_delta") => {
@@ -55,7 +72,11 @@ fn check_grammar(s: &Sse) -> Vec<(String, Vec<Value>)> {
                         | ("tool_use", "input_json_delta")
                         | ("thinking", "thinking_delta" | "signature_delta")
                 );
-                assert!(ok, "delta type {} in a {} block", v["delta"]["type"], blocks[i].0);
+                assert!(
+                    ok,
+                    "delta type {} in a {} block",
+                    v["delta"]["type"], blocks[i].0
+                );
                 blocks[i].1.push(v);
             }
             Some("content_block_stop") => {
@@ -63,7 +84,11 @@ fn check_grammar(s: &Sse) -> Vec<(String, Vec<Value>)> {
                 open = None;
             }
             Some("message_start" | "message_delta" | "message_stop" | "ping") => {
-                assert!(open.is_none() || e.name.as_deref() == Some("ping"), "{}", s.raw);
+                assert!(
+                    open.is_none() || e.name.as_deref() == Some("ping"),
+                    "{}",
+                    s.raw
+                );
             }
             other => panic!("unexpected event {other:?}"),
         }
@@ -75,7 +100,9 @@ fn check_grammar(s: &Sse) -> Vec<(String, Vec<Value>)> {
     let start_in = start["usage"]["input_tokens"].as_u64().unwrap();
     assert!(start_in > 0);
     let delta = &s.named("message_delta")[0];
-    let out = delta["usage"]["output_tokens"].as_u64().expect("output_tokens int");
+    let out = delta["usage"]["output_tokens"]
+        .as_u64()
+        .expect("output_tokens int");
     assert!(out >= start["usage"]["output_tokens"].as_u64().unwrap());
     blocks
 }
@@ -83,9 +110,16 @@ fn check_grammar(s: &Sse) -> Vec<(String, Vec<Value>)> {
 #[tokio::test]
 async fn item_01_02_25_nonstream_text_shape_and_headers() {
     let h = Harness::start().await;
-    let (status, headers, v) = h.json("/v1/messages", &body("#say Hello there, friend.", false)).await;
+    let (status, headers, v) = h
+        .json("/v1/messages", &body("#say Hello there, friend.", false))
+        .await;
     assert_eq!(status, 200, "{v}");
-    assert!(headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     assert_eq!(v["type"], "message");
     assert_eq!(v["role"], "assistant");
     assert!(v["id"].as_str().unwrap().starts_with("msg_"));
@@ -119,8 +153,14 @@ async fn item_03_to_09_stream_grammar_and_same_text_as_nonstream() {
     assert_eq!(blocks.len(), 1);
     assert_eq!(s.headers["x-claude-api-account"], label("a1").as_str());
     let (_, _, v) = h.json("/v1/messages", &body(prompt, false)).await;
-    assert_eq!(s.anthropic_text(), v["content"][0]["text"].as_str().unwrap());
-    assert_eq!(s.anthropic_text(), "The quick brown fox jumps over the lazy dog.");
+    assert_eq!(
+        s.anthropic_text(),
+        v["content"][0]["text"].as_str().unwrap()
+    );
+    assert_eq!(
+        s.anthropic_text(),
+        "The quick brown fox jumps over the lazy dog."
+    );
     h.stop().await;
 }
 
@@ -132,15 +172,28 @@ async fn item_08_18_thinking_blocks_and_modes() {
     let s = h.sse("/v1/messages", &b).await;
     let blocks = check_grammar(&s);
     assert_eq!(blocks[0].0, "thinking", "{}", s.raw);
-    let deltas: Vec<&str> = blocks[0].1.iter().skip(1).map(|d| d["delta"]["type"].as_str().unwrap()).collect();
+    let deltas: Vec<&str> = blocks[0]
+        .1
+        .iter()
+        .skip(1)
+        .map(|d| d["delta"]["type"].as_str().unwrap())
+        .collect();
     assert!(deltas.contains(&"thinking_delta"));
     assert_eq!(deltas.last(), Some(&"signature_delta"));
-    let thinking: String = blocks[0].1.iter().filter_map(|d| d["delta"]["thinking"].as_str()).collect();
+    let thinking: String = blocks[0]
+        .1
+        .iter()
+        .filter_map(|d| d["delta"]["thinking"].as_str())
+        .collect();
     assert!(thinking.contains("Let me ponder."), "{thinking}");
     assert_eq!(blocks[1].0, "text");
     assert_eq!(s.anthropic_text().trim(), "The answer is 4.");
     // 18: every thinking mode is accepted.
-    for mode in [json!({"type":"adaptive"}), json!({"type":"disabled"}), json!({"type":"enabled","budget_tokens":2048})] {
+    for mode in [
+        json!({"type":"adaptive"}),
+        json!({"type":"disabled"}),
+        json!({"type":"enabled","budget_tokens":2048}),
+    ] {
         let mut b = body("#say ok", false);
         b["thinking"] = mode.clone();
         let (status, _, v) = h.json("/v1/messages", &b).await;
@@ -163,7 +216,8 @@ async fn item_10_11_12_13_tool_turns() {
     b["tools"] = tools.clone();
     let s = h.sse("/v1/messages", &b).await;
     let blocks = check_grammar(&s);
-    let tool_blocks: Vec<&(String, Vec<Value>)> = blocks.iter().filter(|b| b.0 == "tool_use").collect();
+    let tool_blocks: Vec<&(String, Vec<Value>)> =
+        blocks.iter().filter(|b| b.0 == "tool_use").collect();
     assert_eq!(tool_blocks.len(), 2, "{}", s.raw);
     let mut ids = Vec::new();
     for (i, (_, evs)) in tool_blocks.iter().enumerate() {
@@ -172,16 +226,26 @@ async fn item_10_11_12_13_tool_turns() {
         let id = evs[0]["content_block"]["id"].as_str().unwrap().to_owned();
         assert!(id.starts_with("toolu_"), "{id}");
         ids.push(id);
-        let joined: String = evs.iter().skip(1).map(|d| d["delta"]["partial_json"].as_str().unwrap()).collect();
+        let joined: String = evs
+            .iter()
+            .skip(1)
+            .map(|d| d["delta"]["partial_json"].as_str().unwrap())
+            .collect();
         let parsed: Value = serde_json::from_str(&joined).unwrap();
         if i == 0 {
-            assert_eq!(parsed, expected, "12: unicode, quotes and newlines round-trip");
+            assert_eq!(
+                parsed, expected,
+                "12: unicode, quotes and newlines round-trip"
+            );
         } else {
             assert_eq!(parsed, json!({"dir": "/"}));
         }
     }
     assert_ne!(ids[0], ids[1], "13: distinct ids");
-    assert_eq!(s.named("message_delta")[0]["delta"]["stop_reason"], "tool_use");
+    assert_eq!(
+        s.named("message_delta")[0]["delta"]["stop_reason"],
+        "tool_use"
+    );
     // Non-stream: stop_reason tool_use, last block tool_use with the object input.
     let mut b = body(&prompt, false);
     b["tools"] = tools;
@@ -219,7 +283,10 @@ async fn item_14_15_16_17_19_20_21_history_shapes_are_accepted() {
             {"type":"text","text":"#say done"}]},
         {"role":"system","content":"MID-CONVERSATION-REMINDER"}
     ]);
-    for system in [json!("You are terse."), json!([{"type":"text","text":"billing header"},{"type":"text","text":"You are terse.","cache_control":{"type":"ephemeral"}}])] {
+    for system in [
+        json!("You are terse."),
+        json!([{"type":"text","text":"billing header"},{"type":"text","text":"You are terse.","cache_control":{"type":"ephemeral"}}]),
+    ] {
         let b = json!({"model": MODEL, "max_tokens": 512, "system": system, "tools": tools, "messages": history,
             "context_management": {"edits": [{"type":"clear_thinking_20251015","keep":"all"}]},
             "output_config": {"effort": "high"}, "metadata": {"user_id": "{\"session_id\":\"s1\"}"},
@@ -227,7 +294,10 @@ async fn item_14_15_16_17_19_20_21_history_shapes_are_accepted() {
         let r = h
             .client
             .post(h.url("/v1/messages?beta=true"))
-            .header("anthropic-beta", "claude-code-20250219,made-up-beta-2099-01-01")
+            .header(
+                "anthropic-beta",
+                "claude-code-20250219,made-up-beta-2099-01-01",
+            )
             .json(&b)
             .send()
             .await
@@ -252,13 +322,24 @@ async fn item_14_15_16_17_19_20_21_history_shapes_are_accepted() {
 async fn item_23_24_37_request_errors() {
     let h = Harness::start().await;
     let (status, headers, v) = h
-        .json("/v1/messages", &json!({"model": MODEL, "messages": [{"role":"user","content":"hi"}]}))
+        .json(
+            "/v1/messages",
+            &json!({"model": MODEL, "messages": [{"role":"user","content":"hi"}]}),
+        )
         .await;
     assert_eq!(status, 400);
     assert_error(&v, "invalid_request_error");
-    assert!(v["error"]["message"].as_str().unwrap().contains("max_tokens"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_tokens"),
+        "{v}"
+    );
     assert!(headers.contains_key("request-id"));
-    let (status, _, v) = h.json("/v1/messages", &json!({"model": MODEL, "max_tokens": 5})).await;
+    let (status, _, v) = h
+        .json("/v1/messages", &json!({"model": MODEL, "max_tokens": 5}))
+        .await;
     assert_eq!(status, 400);
     assert_error(&v, "invalid_request_error");
     // 24: unknown model.
@@ -273,7 +354,13 @@ async fn item_23_24_37_request_errors() {
     let (status, _, v) = h.json("/v1/messages", &b).await;
     assert_eq!(status, 400, "{v}");
     assert_error(&v, "invalid_request_error");
-    assert!(v["error"]["message"].as_str().unwrap().contains("web_search"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("web_search"),
+        "{v}"
+    );
     // Nothing reached the upstream.
     assert!(h.upstream_chats().is_empty());
     h.stop().await;
@@ -330,7 +417,10 @@ async fn item_28_error_after_stream_start_is_in_band() {
     assert_eq!(v["type"], "error");
     assert!(v["error"]["type"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(s.named("message_stop").is_empty());
-    assert!(!s.anthropic_text().is_empty(), "text before the error was streamed");
+    assert!(
+        !s.anthropic_text().is_empty(),
+        "text before the error was streamed"
+    );
     h.stop().await;
 }
 
@@ -365,22 +455,32 @@ async fn item_30_max_tokens_and_truncated_tool_json() {
     assert_eq!(v["stop_reason"], "max_tokens");
     assert!(v["usage"]["output_tokens"].as_u64().unwrap() <= 10);
     // A tool call whose JSON the upstream cut off never becomes a tool_use block.
-    let mut b = body("#tool id=t9 fragments=3 write_file {\"path\":\"a\",\"content\":\"long text here\"}\n#fault truncated-tool-json", true);
+    let mut b = body(
+        "#tool id=t9 fragments=3 write_file {\"path\":\"a\",\"content\":\"long text here\"}\n#fault truncated-tool-json",
+        true,
+    );
     b["tools"] = json!([{"name":"write_file","input_schema":{"type":"object"}}]);
     let s = h.sse("/v1/messages", &b).await;
     let blocks = check_grammar(&s);
     assert!(blocks.iter().all(|b| b.0 != "tool_use"), "{}", s.raw);
-    assert_eq!(s.named("message_delta")[0]["delta"]["stop_reason"], "max_tokens");
+    assert_eq!(
+        s.named("message_delta")[0]["delta"]["stop_reason"],
+        "max_tokens"
+    );
     h.stop().await;
 }
 
 #[tokio::test]
 async fn item_31_empty_upstream_answer_still_has_a_block() {
     let h = Harness::start().await;
-    let s = h.sse("/v1/messages", &body("#message-metadata", true)).await;
+    let s = h
+        .sse("/v1/messages", &body("#message-metadata", true))
+        .await;
     let blocks = check_grammar(&s);
     assert!(!blocks.is_empty(), "{}", s.raw);
-    let (status, _, v) = h.json("/v1/messages", &body("#message-metadata", false)).await;
+    let (status, _, v) = h
+        .json("/v1/messages", &body("#message-metadata", false))
+        .await;
     assert_eq!(status, 200, "{v}");
     assert!(!v["content"].as_array().unwrap().is_empty());
     h.stop().await;
@@ -389,7 +489,12 @@ async fn item_31_empty_upstream_answer_still_has_a_block() {
 #[tokio::test]
 async fn item_32_keepalive_pings_during_upstream_silence() {
     let h = Harness::start().await; // keep-alive after 150 ms of silence
-    let s = h.sse("/v1/messages", &body("#say first\n#sleep 700\n#say second", true)).await;
+    let s = h
+        .sse(
+            "/v1/messages",
+            &body("#say first\n#sleep 700\n#say second", true),
+        )
+        .await;
     check_grammar(&s);
     // One ping follows message_start; the silence adds more.
     assert!(s.named("ping").len() >= 3, "{}", s.raw);
@@ -417,9 +522,16 @@ async fn item_33_34_35_count_tokens_agrees_with_usage() {
     b["max_tokens"] = json!(256);
     b["stream"] = json!(true);
     let s = h.sse("/v1/messages", &b).await;
-    let start = s.named("message_start")[0]["message"]["usage"]["input_tokens"].as_u64().unwrap();
+    let start = s.named("message_start")[0]["message"]["usage"]["input_tokens"]
+        .as_u64()
+        .unwrap();
     assert_eq!(start, n_full);
-    assert_eq!(s.named("message_delta")[0]["usage"]["input_tokens"].as_u64().unwrap(), n_full);
+    assert_eq!(
+        s.named("message_delta")[0]["usage"]["input_tokens"]
+            .as_u64()
+            .unwrap(),
+        n_full
+    );
     // 35: max_tokens 1, non-stream, real input usage.
     b["stream"] = json!(false);
     b["max_tokens"] = json!(1);
@@ -435,30 +547,49 @@ async fn item_33_34_35_count_tokens_agrees_with_usage() {
 async fn item_36_images_base64_and_remote() {
     // A loopback image server: /a.png is a png, /x.txt is not an image.
     let app = axum::Router::new()
-        .route("/a.png", axum::routing::get(|| async {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.decode(PNG_1X1).unwrap()
-        }))
+        .route(
+            "/a.png",
+            axum::routing::get(|| async {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(PNG_1X1)
+                    .unwrap()
+            }),
+        )
         .route("/x.txt", axum::routing::get(|| async { "not an image" }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let img_base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let h = Harness::start().await;
-    let content = |source: Value| json!({"model": MODEL, "max_tokens": 64, "messages": [{"role":"user","content":[
-        {"type":"image","source": source}, {"type":"text","text":"#say seen"}]}]});
+    let content = |source: Value| {
+        json!({"model": MODEL, "max_tokens": 64, "messages": [{"role":"user","content":[
+        {"type":"image","source": source}, {"type":"text","text":"#say seen"}]}]})
+    };
     let (status, _, v) = h
-        .json("/v1/messages", &content(json!({"type":"base64","media_type":"image/png","data":PNG_1X1})))
+        .json(
+            "/v1/messages",
+            &content(json!({"type":"base64","media_type":"image/png","data":PNG_1X1})),
+        )
         .await;
     assert_eq!(status, 200, "{v}");
     let (status, _, v) = h
-        .json("/v1/messages", &content(json!({"type":"url","url": format!("{img_base}/a.png")})))
+        .json(
+            "/v1/messages",
+            &content(json!({"type":"url","url": format!("{img_base}/a.png")})),
+        )
         .await;
     assert_eq!(status, 200, "{v}");
     let sent = h.upstream_chats().last().unwrap().body.clone().unwrap();
-    assert!(sent.contains("\"images\""), "the fetched image went upstream: {sent}");
+    assert!(
+        sent.contains("\"images\""),
+        "the fetched image went upstream: {sent}"
+    );
     let (status, _, v) = h
-        .json("/v1/messages", &content(json!({"type":"url","url": format!("{img_base}/x.txt")})))
+        .json(
+            "/v1/messages",
+            &content(json!({"type":"url","url": format!("{img_base}/x.txt")})),
+        )
         .await;
     assert_eq!(status, 400, "{v}");
     assert_error(&v, "invalid_request_error");
@@ -466,17 +597,33 @@ async fn item_36_images_base64_and_remote() {
     // Fetching disabled: 400, never 500.
     let h = Harness::with(&["a1"], "images:\n  fetch_remote: false\n").await;
     let (status, _, v) = h
-        .json("/v1/messages", &content(json!({"type":"url","url": format!("{img_base}/a.png")})))
+        .json(
+            "/v1/messages",
+            &content(json!({"type":"url","url": format!("{img_base}/a.png")})),
+        )
         .await;
     assert_eq!(status, 400, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("not supported"));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not supported")
+    );
     h.stop().await;
 }
 
 #[tokio::test]
 async fn item_38_models_list_and_retrieve() {
     let h = Harness::start().await;
-    let v: Value = h.client.get(h.url("/v1/models?limit=1000")).send().await.unwrap().json().await.unwrap();
+    let v: Value = h
+        .client
+        .get(h.url("/v1/models?limit=1000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let data = v["data"].as_array().unwrap();
     assert!(!data.is_empty());
     assert_eq!(v["object"], "list");
@@ -488,10 +635,22 @@ async fn item_38_models_list_and_retrieve() {
         assert!(m["display_name"].is_string() && m["created_at"].is_string());
     }
     let id = data[0]["id"].as_str().unwrap();
-    let r = h.client.get(h.url(&format!("/v1/models/{id}"))).header("anthropic-version", "2023-06-01").send().await.unwrap();
+    let r = h
+        .client
+        .get(h.url(&format!("/v1/models/{id}")))
+        .header("anthropic-version", "2023-06-01")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["id"], id);
-    let r = h.client.get(h.url("/v1/models/not-a-model")).header("anthropic-version", "2023-06-01").send().await.unwrap();
+    let r = h
+        .client
+        .get(h.url("/v1/models/not-a-model"))
+        .header("anthropic-version", "2023-06-01")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     assert_error(&r.json::<Value>().await.unwrap(), "not_found_error");
     h.stop().await;

@@ -90,7 +90,8 @@ impl Store {
         }
         Entity::insert(model)
             .exec_without_returning(self.db())
-            .await?;
+            .await
+            .map_err(|e| StoreError::unique(e, format!("account {id} already exists")))?;
         self.get_account(&id)
             .await?
             .ok_or_else(|| StoreError::not_found("account", id))

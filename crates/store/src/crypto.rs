@@ -60,6 +60,26 @@ impl From<&str> for Secret {
     }
 }
 
+/// Anyone who can read the key file can decrypt every stored credential.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "encryption key file is readable by group/others; run chmod 600 on it"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// The AEAD used for credentials. Cheap to clone; `Debug` does not print the key.
 #[derive(Clone)]
 pub struct Cipher {
@@ -106,7 +126,10 @@ impl Cipher {
     /// stored credentials cannot be decrypted.
     pub fn load_or_generate(path: &Path) -> Result<(Self, bool), StoreError> {
         match std::fs::read(path) {
-            Ok(bytes) => Ok((Self::from_file_bytes(&bytes)?, false)),
+            Ok(bytes) => {
+                warn_if_readable_by_others(path);
+                Ok((Self::from_file_bytes(&bytes)?, false))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate_key_base64();
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

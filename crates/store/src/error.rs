@@ -48,6 +48,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A unique-key violation becomes `Conflict(what)`; anything else stays a database error.
+    /// Inserts check for duplicates first for a clear message, and this catches the race.
+    pub(crate) fn unique(e: DbErr, what: impl Into<String>) -> Self {
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::Conflict(what.into()),
+            _ => Self::Database(e),
+        }
+    }
+
     pub(crate) fn not_found(what: &'static str, id: impl Into<String>) -> Self {
         Self::NotFound {
             what,

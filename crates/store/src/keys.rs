@@ -179,7 +179,8 @@ impl Store {
         };
         Entity::insert(model)
             .exec_without_returning(self.db())
-            .await?;
+            .await
+            .map_err(|e| StoreError::unique(e, "an API key with this secret already exists"))?;
         self.get_api_key(&id)
             .await?
             .ok_or_else(|| StoreError::not_found("api key", id))

@@ -59,7 +59,8 @@ impl Store {
         };
         Entity::insert(row)
             .exec_without_returning(self.db())
-            .await?;
+            .await
+            .map_err(|e| StoreError::unique(e, "session token already in use"))?;
         self.session(token)
             .await?
             .ok_or_else(|| StoreError::not_found("session", "(new)"))

@@ -2,11 +2,19 @@
 //! totals, success rate, tokens, latency and time-to-first-byte percentiles, and per model /
 //! per account / per hour series.
 //!
-//! Percentiles use the nearest-rank definition (the smallest value with at least p% of the rows
-//! at or below it), computed exactly by the database with `ORDER BY … LIMIT 1 OFFSET rank-1`:
-//! portable to all three backends (only PostgreSQL has `percentile_cont`) and never an average
-//! of averages. Sums are `CAST` to a 64-bit integer because `SUM` returns `NUMERIC`/`DECIMAL` on
+//! Three queries over the time range, whatever its size:
+//! 1. one `GROUP BY (model, account, hour)` scan; totals and the three series are folded from its
+//!    cells here (far fewer cells than rows), instead of four separate scans;
+//! 2. and 3. a histogram (`GROUP BY value`) of duration and of time to first byte. Percentiles use
+//!    the nearest-rank definition (the smallest value with at least p% of the rows at or below
+//!    it), read exactly off the cumulative counts: portable to all three backends (only
+//!    PostgreSQL has `percentile_cont`), never an average of averages, and the answer is bounded
+//!    by the number of distinct millisecond values, not by the number of rows.
+//!
+//! Sums are `CAST` to a 64-bit integer because `SUM` returns `NUMERIC`/`DECIMAL` on
 //! PostgreSQL/MySQL; that type name is the one backend-specific token here.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func, Order, Query, SelectStatement};
@@ -137,156 +145,173 @@ fn base(range: StatsRange) -> SelectStatement {
         .to_owned()
 }
 
-/// Adds the four counters every series has.
-fn counters(q: &mut SelectStatement, b: DbBackend) {
-    q.expr_as(Func::count(Expr::col(Column::Id)), "requests")
-        .expr_as(errors_expr(), "errors")
-        .expr_as(sum_of(Column::InputTokens, b), "input_tokens")
-        .expr_as(sum_of(Column::OutputTokens, b), "output_tokens");
-}
-
 /// Nearest rank (1-based) of percentile `p` among `n` values.
 fn rank(p: u64, n: u64) -> u64 {
     std::cmp::max((p * n).div_ceil(100), 1)
+}
+
+/// p50/p90/p99 from `(value, count)` pairs sorted by value.
+fn percentiles_of(hist: &[(u64, u64)]) -> Percentiles {
+    let n: u64 = hist.iter().map(|(_, c)| c).sum();
+    if n == 0 {
+        return Percentiles::default();
+    }
+    let at = |p: u64| {
+        let r = rank(p, n);
+        let mut seen = 0;
+        hist.iter().find_map(|&(v, c)| {
+            seen += c;
+            (seen >= r).then_some(v)
+        })
+    };
+    Percentiles {
+        p50: at(50),
+        p90: at(90),
+        p99: at(99),
+    }
+}
+
+/// The four counters every series carries.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    requests: u64,
+    errors: u64,
+    input_tokens: u64,
+    output_tokens: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: Counts) {
+        self.requests += o.requests;
+        self.errors += o.errors;
+        self.input_tokens += o.input_tokens;
+        self.output_tokens += o.output_tokens;
+    }
+}
+
+fn group_list(m: BTreeMap<Option<String>, Counts>) -> Vec<GroupStats> {
+    let mut out: Vec<GroupStats> = m
+        .into_iter()
+        .map(|(key, c)| GroupStats {
+            key,
+            requests: c.requests,
+            errors: c.errors,
+            input_tokens: c.input_tokens,
+            output_tokens: c.output_tokens,
+        })
+        .collect();
+    // Busiest first, then by key with the `None` group last (sorted here, not in SQL: backends
+    // disagree on where NULL sorts).
+    out.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then_with(|| a.key.is_none().cmp(&b.key.is_none()))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    out
 }
 
 impl Store {
     /// Aggregates over `[range.from, range.to)`.
     pub async fn log_stats(&self, range: StatsRange) -> Result<LogStats, StoreError> {
         let b = self.db_backend();
-        let db = self.db();
-
-        let mut totals = base(range);
-        counters(&mut totals, b);
-        let row = db.query_one(&totals).await?;
-        let (total, errors, input_tokens, output_tokens) = match row {
-            Some(r) => (
-                u64_at(&r, "requests")?,
-                u64_at(&r, "errors")?,
-                u64_at(&r, "input_tokens")?,
-                u64_at(&r, "output_tokens")?,
-            ),
-            None => (0, 0, 0, 0),
-        };
-        let success = total - std::cmp::min(errors, total);
-
-        let latency_ms = self.percentiles(range, Column::DurationMs).await?;
-        let ttfb_ms = self.percentiles(range, Column::TtfbMs).await?;
-
         let model_key: Expr = Func::coalesce([
             Expr::col(Column::ModelUsed),
             Expr::col(Column::ModelRequested),
         ])
         .into();
-        let by_model = self.grouped(range, model_key).await?;
-        let by_account = self.grouped(range, Expr::col(Column::AccountId)).await?;
-
+        // The hour literal is inlined (not a bound parameter) so that PostgreSQL sees the GROUP BY
+        // expression as identical to the selected one.
         let bucket = Expr::col(Column::At).sub(Expr::col(Column::At).modulo(Expr::cust(HOUR_MS)));
-        let mut hours = base(range);
-        hours.expr_as(bucket.clone(), "bucket");
-        counters(&mut hours, b);
-        hours
-            .add_group_by([bucket.clone()])
-            .order_by_expr(bucket, Order::Asc);
-        let by_hour = db
-            .query_all(&hours)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(HourStats {
-                    hour: from_ms(r.try_get::<i64>("", "bucket")?),
-                    requests: u64_at(r, "requests")?,
-                    errors: u64_at(r, "errors")?,
-                    input_tokens: u64_at(r, "input_tokens")?,
-                    output_tokens: u64_at(r, "output_tokens")?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut q = base(range);
+        q.expr_as(model_key.clone(), "model_key")
+            .expr_as(Expr::col(Column::AccountId), "account_key")
+            .expr_as(bucket.clone(), "bucket")
+            .expr_as(Func::count(Expr::col(Column::Id)), "requests")
+            .expr_as(errors_expr(), "errors")
+            .expr_as(sum_of(Column::InputTokens, b), "input_tokens")
+            .expr_as(sum_of(Column::OutputTokens, b), "output_tokens")
+            .add_group_by([model_key, Expr::col(Column::AccountId), bucket]);
 
+        let mut total = Counts::default();
+        let mut by_model: BTreeMap<Option<String>, Counts> = BTreeMap::new();
+        let mut by_account: BTreeMap<Option<String>, Counts> = BTreeMap::new();
+        let mut by_hour: BTreeMap<i64, Counts> = BTreeMap::new();
+        for r in self.db().query_all(&q).await? {
+            let c = Counts {
+                requests: u64_at(&r, "requests")?,
+                errors: u64_at(&r, "errors")?,
+                input_tokens: u64_at(&r, "input_tokens")?,
+                output_tokens: u64_at(&r, "output_tokens")?,
+            };
+            total.add(c);
+            by_model
+                .entry(r.try_get::<Option<String>>("", "model_key")?)
+                .or_default()
+                .add(c);
+            by_account
+                .entry(r.try_get::<Option<String>>("", "account_key")?)
+                .or_default()
+                .add(c);
+            by_hour
+                .entry(r.try_get::<i64>("", "bucket")?)
+                .or_default()
+                .add(c);
+        }
+
+        let latency_ms = percentiles_of(&self.histogram(range, Column::DurationMs).await?);
+        let ttfb_ms = percentiles_of(&self.histogram(range, Column::TtfbMs).await?);
+        let success = total.requests - std::cmp::min(total.errors, total.requests);
         Ok(LogStats {
             range,
-            total,
+            total: total.requests,
             success,
-            errors,
-            success_rate: if total == 0 {
+            errors: total.errors,
+            success_rate: if total.requests == 0 {
                 0.0
             } else {
-                success as f64 / total as f64
+                success as f64 / total.requests as f64
             },
-            input_tokens,
-            output_tokens,
+            input_tokens: total.input_tokens,
+            output_tokens: total.output_tokens,
             latency_ms,
             ttfb_ms,
-            by_model,
-            by_account,
-            by_hour,
+            by_model: group_list(by_model),
+            by_account: group_list(by_account),
+            by_hour: by_hour
+                .into_iter()
+                .map(|(ms, c)| HourStats {
+                    hour: from_ms(ms),
+                    requests: c.requests,
+                    errors: c.errors,
+                    input_tokens: c.input_tokens,
+                    output_tokens: c.output_tokens,
+                })
+                .collect(),
         })
     }
 
-    /// Counters grouped by `key`: busiest first, then by key, the `None` group last.
-    async fn grouped(&self, range: StatsRange, key: Expr) -> Result<Vec<GroupStats>, StoreError> {
-        let b = self.db_backend();
+    /// `(value, count)` of a column over the range, NULLs left out, sorted by value.
+    async fn histogram(
+        &self,
+        range: StatsRange,
+        col: Column,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
         let mut q = base(range);
-        q.expr_as(key.clone(), "group_key");
-        counters(&mut q, b);
-        q.add_group_by([key]);
-        let mut out = self
-            .db()
+        q.expr_as(Expr::col(col), "v")
+            .expr_as(Func::count(Expr::col(Column::Id)), "n")
+            .and_where(Expr::col(col).is_not_null())
+            .add_group_by([Expr::col(col)])
+            .order_by(col, Order::Asc);
+        self.db()
             .query_all(&q)
             .await?
             .iter()
             .map(|r| {
-                Ok(GroupStats {
-                    key: r.try_get::<Option<String>>("", "group_key")?,
-                    requests: u64_at(r, "requests")?,
-                    errors: u64_at(r, "errors")?,
-                    input_tokens: u64_at(r, "input_tokens")?,
-                    output_tokens: u64_at(r, "output_tokens")?,
-                })
+                let v: i64 = r.try_get("", "v")?;
+                Ok((u64::try_from(v).unwrap_or(0), u64_at(r, "n")?))
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        // Sorted here, not in SQL: backends disagree on where NULL sorts.
-        out.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.key.is_none().cmp(&b.key.is_none()))
-                .then_with(|| a.key.cmp(&b.key))
-        });
-        Ok(out)
-    }
-
-    /// Exact nearest-rank p50/p90/p99 of a column (NULLs ignored).
-    async fn percentiles(&self, range: StatsRange, col: Column) -> Result<Percentiles, StoreError> {
-        let db = self.db();
-        let mut count = base(range);
-        count
-            .expr_as(Func::count(Expr::col(col)), "n")
-            .and_where(Expr::col(col).is_not_null());
-        let n = match db.query_one(&count).await? {
-            Some(r) => u64_at(&r, "n")?,
-            None => 0,
-        };
-        if n == 0 {
-            return Ok(Percentiles::default());
-        }
-        let mut out = [None; 3];
-        for (slot, p) in out.iter_mut().zip([50u64, 90, 99]) {
-            let mut q = base(range);
-            q.column(col)
-                .and_where(Expr::col(col).is_not_null())
-                .order_by(col, Order::Asc)
-                .limit(1)
-                .offset(rank(p, n) - 1);
-            if let Some(r) = db.query_one(&q).await? {
-                let v: Option<i64> = r.try_get_by_index(0)?;
-                *slot = v.map(|v| u64::try_from(v).unwrap_or(0));
-            }
-        }
-        Ok(Percentiles {
-            p50: out[0],
-            p90: out[1],
-            p99: out[2],
-        })
+            .collect()
     }
 }
 
@@ -303,6 +328,20 @@ mod tests {
         assert_eq!(rank(99, 100), 99);
         assert_eq!(rank(99, 1000), 990);
         assert_eq!(rank(50, 3), 2);
+    }
+
+    #[test]
+    fn percentiles_from_histogram() {
+        assert_eq!(percentiles_of(&[]), Percentiles::default());
+        let one = percentiles_of(&[(7, 1)]);
+        assert_eq!((one.p50, one.p90, one.p99), (Some(7), Some(7), Some(7)));
+        // 1..=100 once each: nearest rank gives exactly 50, 90, 99.
+        let hist: Vec<(u64, u64)> = (1..=100).map(|v| (v, 1)).collect();
+        let p = percentiles_of(&hist);
+        assert_eq!((p.p50, p.p90, p.p99), (Some(50), Some(90), Some(99)));
+        // Heavy tail: 98 fast, 2 slow → p99 is slow, p90 fast.
+        let p = percentiles_of(&[(10, 98), (5000, 2)]);
+        assert_eq!((p.p50, p.p90, p.p99), (Some(10), Some(10), Some(5000)));
     }
 
     #[test]

@@ -40,6 +40,31 @@ pub struct ChatRequest {
     pub metadata: Metadata,
 }
 
+impl ChatRequest {
+    /// Images still given as remote URLs (user parts and tool results). The gateway fetches each one
+    /// (timeout, size cap, [`crate::image::sniff`] type check) and replaces it with [`Image::Bytes`],
+    /// or answers 400 when fetching is disabled.
+    pub fn url_images_mut(&mut self) -> Vec<&mut Image> {
+        let mut out = Vec::new();
+        for m in &mut self.messages {
+            for p in &mut m.parts {
+                match p {
+                    Part::Image(img @ Image::Url(_)) => out.push(img),
+                    Part::ToolResult { content, .. } => {
+                        for c in content {
+                            if let ToolResultPart::Image(img @ Image::Url(_)) = c {
+                                out.push(img);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Optional request metadata the gateway may log or use for stickiness.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {

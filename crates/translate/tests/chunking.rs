@@ -2,6 +2,8 @@
 //! the thinking text that come out are the same (protocol doc §5.6 "split arbitrarily across events";
 //! Addendum thinking shapes; stop sequences held across chunks).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 use amazonq::events::StreamEvent;
 use proptest::prelude::*;
 use translate::ir::{Dialect, OutEvent};

@@ -1,6 +1,8 @@
 //! Client request parsing: what is accepted, what is rejected, and that errors name the field
 //! (client doc §1.2/§1.3, §2.2/§2.3; checklist 14–20, 23, 36, 37, 52–54, 58, 59).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 use serde_json::{Value, json};
 use translate::anthropic::{self, Endpoint};
 use translate::ir::{Image, Part, ResponseFormat, Role, Thinking, ToolChoice};

@@ -3,6 +3,8 @@
 //! schemas with nulls). Each file under `tests/snapshots/upstream/` holds the rules that fired and
 //! the exact upstream JSON body.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 mod common;
 
 use common::{PNG, assert_snapshot};

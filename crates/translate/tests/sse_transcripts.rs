@@ -3,6 +3,8 @@
 //! transcript is compared byte for byte with `tests/snapshots/sse/*.txt` and checked against the
 //! dialect's grammar rules, and the non-stream body built from the same events is snapshotted too.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 mod common;
 
 use amazonq::events::StreamEvent;

@@ -183,8 +183,18 @@ fn debug_output_hides_secrets() {
     };
     let shown = format!("{t:?}");
     assert!(!shown.contains("SECRET"), "{shown}");
-    assert!(shown.contains("***") && shown.contains("3600") && shown.contains("id_token: <none>"), "{shown}");
-    let r = RegisterClientResponse { client_id: "cid".into(), client_secret: "SECRET".into(), ..Default::default() };
+    assert!(
+        shown.contains("***") && shown.contains("3600") && shown.contains("id_token: <none>"),
+        "{shown}"
+    );
+    let r = RegisterClientResponse {
+        client_id: "cid".into(),
+        client_secret: "SECRET".into(),
+        ..Default::default()
+    };
     let shown = format!("{r:?}");
-    assert!(shown.contains("cid") && !shown.contains("SECRET"), "{shown}");
+    assert!(
+        shown.contains("cid") && !shown.contains("SECRET"),
+        "{shown}"
+    );
 }

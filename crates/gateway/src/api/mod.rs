@@ -50,7 +50,10 @@ pub fn v1_routes() -> Router<AppState> {
 
 /// Anthropic clients read the request id from `request-id` (client doc §2.1); the same id as
 /// `x-request-id` is copied onto every `/v1` response.
-async fn anthropic_request_id(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn anthropic_request_id(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let id = req.headers().get(REQUEST_ID).cloned();
     let mut response = next.run(req).await;
     if let Some(id) = id {

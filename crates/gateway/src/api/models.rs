@@ -44,8 +44,8 @@ fn object(e: &ModelEntry) -> Value {
 pub async fn list(State(state): State<AppState>) -> Response {
     let table = model_table(&state);
     let data: Vec<Value> = table.listed().into_iter().map(object).collect();
-    let first = data.first().map(|m| m["id"].clone()).unwrap_or(Value::Null);
-    let last = data.last().map(|m| m["id"].clone()).unwrap_or(Value::Null);
+    let first = data.first().map_or(Value::Null, |m| m["id"].clone());
+    let last = data.last().map_or(Value::Null, |m| m["id"].clone());
     Json(json!({
         "object": "list",
         "data": data,

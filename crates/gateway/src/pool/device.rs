@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use amazonq::oidc::{BUILDER_ID_START_URL, ClientRegistration, OidcClient, Q_CLIENT_NAME, Q_SCOPES};
+use amazonq::oidc::{
+    BUILDER_ID_START_URL, ClientRegistration, OidcClient, Q_CLIENT_NAME, Q_SCOPES,
+};
 use store::{AuthMethod, ClientRegistration as StoredClient, NewAccount, Secret};
 use tokio::time::Instant;
 
@@ -18,7 +20,7 @@ use super::Inner;
 use crate::state::{DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus};
 
 /// How long a settled login's status stays readable.
-const KEEP_SETTLED: Duration = Duration::from_secs(3600);
+const KEEP_SETTLED: Duration = Duration::from_hours(1);
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -36,11 +38,18 @@ impl Devices {
     fn set(&self, id: &str, status: &str, account_id: Option<String>, error: Option<String>) {
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
-        map.retain(|_, e| e.settled_at.is_none_or(|t| now.duration_since(t) < KEEP_SETTLED));
+        map.retain(|_, e| {
+            e.settled_at
+                .is_none_or(|t| now.duration_since(t) < KEEP_SETTLED)
+        });
         map.insert(
             id.to_owned(),
             Entry {
-                status: DeviceLoginStatus { status: status.to_owned(), account_id, error },
+                status: DeviceLoginStatus {
+                    status: status.to_owned(),
+                    account_id,
+                    error,
+                },
                 settled_at: (status != "pending").then_some(now),
             },
         );
@@ -72,8 +81,14 @@ struct Poll {
 }
 
 impl Inner {
-    pub(crate) async fn start_device_login(&self, req: DeviceLoginRequest) -> Result<DeviceLoginStart, StartError> {
-        let region = req.region.filter(|r| !r.is_empty()).unwrap_or_else(|| store::DEFAULT_REGION.to_owned());
+    pub(crate) async fn start_device_login(
+        &self,
+        req: DeviceLoginRequest,
+    ) -> Result<DeviceLoginStart, StartError> {
+        let region = req
+            .region
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| store::DEFAULT_REGION.to_owned());
         let start_url = req.start_url.filter(|u| !u.is_empty());
         let client = self
             .upstream
@@ -84,7 +99,10 @@ impl Inner {
             .await
             .map_err(|e| StartError(format!("OIDC client registration failed: {e}")))?;
         let auth = client
-            .start_device_authorization(&registration, start_url.as_deref().unwrap_or(BUILDER_ID_START_URL))
+            .start_device_authorization(
+                &registration,
+                start_url.as_deref().unwrap_or(BUILDER_ID_START_URL),
+            )
             .await
             .map_err(|e| StartError(format!("device authorization failed: {e}")))?;
         let auth_id = uuid::Uuid::new_v4().to_string();
@@ -102,7 +120,8 @@ impl Inner {
             region,
             start_url,
         };
-        self.jobs.submit(async move { inner.poll_device(poll).await });
+        self.jobs
+            .submit(async move { inner.poll_device(poll).await });
         Ok(DeviceLoginStart {
             auth_id,
             user_code: auth.user_code,
@@ -124,14 +143,24 @@ impl Inner {
     async fn poll_device(&self, p: Poll) {
         let unit = super::config::ms(self.cfg.device_time_unit_ms.max(1));
         let mut wait = unit * u32::try_from(p.interval.max(1)).unwrap_or(5);
-        let deadline = Instant::now() + unit * u32::try_from(p.expires_in.max(0)).unwrap_or(u32::MAX);
+        let deadline =
+            Instant::now() + unit * u32::try_from(p.expires_in.max(0)).unwrap_or(u32::MAX);
         loop {
             tokio::time::sleep(wait).await;
             if Instant::now() >= deadline {
-                self.devices.set(&p.auth_id, "expired", None, Some("the device code expired".into()));
+                self.devices.set(
+                    &p.auth_id,
+                    "expired",
+                    None,
+                    Some("the device code expired".into()),
+                );
                 return;
             }
-            match p.client.create_token_device(&p.registration, &p.device_code).await {
+            match p
+                .client
+                .create_token_device(&p.registration, &p.device_code)
+                .await
+            {
                 Ok(token) => {
                     let result = self.create_device_account(&p, token).await;
                     match result {
@@ -144,15 +173,26 @@ impl Inner {
                     Some("authorization_pending") => {}
                     Some("slow_down") => wait += unit * 5,
                     Some("expired_token") => {
-                        self.devices.set(&p.auth_id, "expired", None, Some("the device code expired".into()));
+                        self.devices.set(
+                            &p.auth_id,
+                            "expired",
+                            None,
+                            Some("the device code expired".into()),
+                        );
                         return;
                     }
                     Some("access_denied") => {
-                        self.devices.set(&p.auth_id, "denied", None, Some("the user denied the authorization".into()));
+                        self.devices.set(
+                            &p.auth_id,
+                            "denied",
+                            None,
+                            Some("the user denied the authorization".into()),
+                        );
                         return;
                     }
                     _ => {
-                        self.devices.set(&p.auth_id, "error", None, Some(e.to_string()));
+                        self.devices
+                            .set(&p.auth_id, "error", None, Some(e.to_string()));
                         return;
                     }
                 },
@@ -160,17 +200,31 @@ impl Inner {
         }
     }
 
-    async fn create_device_account(&self, p: &Poll, token: amazonq::oidc::TokenSet) -> Result<String, String> {
+    async fn create_device_account(
+        &self,
+        p: &Poll,
+        token: amazonq::oidc::TokenSet,
+    ) -> Result<String, String> {
         let refresh = token
             .refresh_token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| "the OIDC service returned no refresh token".to_owned())?;
-        let builder_id = p.start_url.as_deref().is_none_or(|u| u == BUILDER_ID_START_URL);
+        let builder_id = p
+            .start_url
+            .as_deref()
+            .is_none_or(|u| u == BUILDER_ID_START_URL);
         let mut new = NewAccount::new(
-            if builder_id { AuthMethod::BuilderId } else { AuthMethod::Idc },
+            if builder_id {
+                AuthMethod::BuilderId
+            } else {
+                AuthMethod::Idc
+            },
             Secret::new(refresh),
         );
-        new.label = Some(format!("device login {}", chrono::Utc::now().format("%Y-%m-%d %H:%M")));
+        new.label = Some(format!(
+            "device login {}",
+            chrono::Utc::now().format("%Y-%m-%d %H:%M")
+        ));
         new.oidc_region.clone_from(&p.region);
         new.start_url.clone_from(&p.start_url);
         new.client = Some(StoredClient {
@@ -180,7 +234,11 @@ impl Inner {
         });
         new.access_token = Some(Secret::new(token.access_token));
         new.expires_at = Some(token.expires_at);
-        let account = self.store.create_account(new).await.map_err(|e| e.to_string())?;
+        let account = self
+            .store
+            .create_account(new)
+            .await
+            .map_err(|e| e.to_string())?;
         if let Err(e) = self.reload().await {
             tracing::warn!(error = %e, "pool reload after device login failed");
         }

@@ -21,7 +21,7 @@ pub(crate) fn instant_at(at: DateTime<Utc>) -> Instant {
     let delta = (at - Utc::now())
         .to_std()
         .unwrap_or(Duration::ZERO)
-        .min(Duration::from_secs(400 * 86_400));
+        .min(Duration::from_hours(400 * 24));
     Instant::now() + delta
 }
 
@@ -35,7 +35,12 @@ impl Inner {
     }
 
     /// Sets and persists a status; `usable` statuses keep the account selectable.
-    pub(crate) async fn set_status(&self, slot: &Arc<Slot>, status: AccountStatus, reason: Option<String>) {
+    pub(crate) async fn set_status(
+        &self,
+        slot: &Arc<Slot>,
+        status: AccountStatus,
+        reason: Option<String>,
+    ) {
         let changed = slot.with_health(|h| {
             let changed = h.status != status || h.reason != reason;
             h.status = status;
@@ -50,7 +55,11 @@ impl Inner {
         }
         if changed {
             tracing::info!(account = %slot.id, status = status.as_str(), reason = reason.as_deref().unwrap_or(""), "account status changed");
-            if let Err(e) = self.store.set_account_status(&slot.id, status, reason.as_deref()).await {
+            if let Err(e) = self
+                .store
+                .set_account_status(&slot.id, status, reason.as_deref())
+                .await
+            {
                 tracing::warn!(account = %slot.id, error = %e, "account status not persisted");
             }
         }
@@ -75,7 +84,10 @@ impl Inner {
             h.throttle_streak = 0;
             h.status
         });
-        if matches!(status, AccountStatus::CoolingDown | AccountStatus::Exhausted) {
+        if matches!(
+            status,
+            AccountStatus::CoolingDown | AccountStatus::Exhausted
+        ) {
             slot.with_health(|h| h.exhausted_until = None);
             self.set_status(slot, AccountStatus::Active, None).await;
         }
@@ -83,7 +95,8 @@ impl Inner {
 
     /// Applies a failure of class `class` to the account.
     pub(crate) async fn on_failure(&self, slot: &Arc<Slot>, class: &ErrorClass, message: &str) {
-        metrics::counter!("gateway_pool_upstream_errors_total", "class" => class_name(class)).increment(1);
+        metrics::counter!("gateway_pool_upstream_errors_total", "class" => class_name(class))
+            .increment(1);
         let account_fault = !matches!(
             class,
             ErrorClass::ContextTooLong | ErrorClass::InvalidModel | ErrorClass::BadRequest { .. }
@@ -97,7 +110,8 @@ impl Inner {
                 let until = resets_at.unwrap_or_else(|| match period {
                     QuotaPeriod::Daily => next_utc_midnight(),
                     QuotaPeriod::Monthly => {
-                        Utc::now() + chrono::Duration::milliseconds(self.cfg.exhausted_recheck_ms as i64)
+                        Utc::now()
+                            + chrono::Duration::milliseconds(self.cfg.exhausted_recheck_ms as i64)
                     }
                 });
                 self.mark_exhausted(slot, until, message).await;
@@ -107,21 +121,29 @@ impl Inner {
                 }
             }
             ErrorClass::Suspended => {
-                self.set_status(slot, AccountStatus::Banned, Some(short(message))).await;
+                self.set_status(slot, AccountStatus::Banned, Some(short(message)))
+                    .await;
             }
             ErrorClass::RefreshTokenDead => {
-                self.set_status(slot, AccountStatus::NeedsLogin, Some(short(message))).await;
+                self.set_status(slot, AccountStatus::NeedsLogin, Some(short(message)))
+                    .await;
             }
             ErrorClass::Forbidden => {
                 // Plan/feature/profile problems: long pause, visible reason; not a ban.
                 let until = Instant::now() + config::ms(self.cfg.cooldown_max_ms);
                 self.hold(slot, until);
-                self.set_status(slot, AccountStatus::CoolingDown, Some(short(message))).await;
+                self.set_status(slot, AccountStatus::CoolingDown, Some(short(message)))
+                    .await;
             }
             ErrorClass::Transient | ErrorClass::ModelUnavailable | ErrorClass::NeedsRefresh => {
-                self.hold(slot, Instant::now() + config::ms(self.cfg.transient_pause_ms));
+                self.hold(
+                    slot,
+                    Instant::now() + config::ms(self.cfg.transient_pause_ms),
+                );
             }
-            ErrorClass::ContextTooLong | ErrorClass::InvalidModel | ErrorClass::BadRequest { .. } => {}
+            ErrorClass::ContextTooLong
+            | ErrorClass::InvalidModel
+            | ErrorClass::BadRequest { .. } => {}
         }
     }
 
@@ -144,12 +166,20 @@ impl Inner {
         self.set_status(
             slot,
             AccountStatus::CoolingDown,
-            Some(format!("throttled; cooling down for {} ms", wait.as_millis())),
+            Some(format!(
+                "throttled; cooling down for {} ms",
+                wait.as_millis()
+            )),
         )
         .await;
     }
 
-    pub(crate) async fn mark_exhausted(&self, slot: &Arc<Slot>, until: DateTime<Utc>, message: &str) {
+    pub(crate) async fn mark_exhausted(
+        &self,
+        slot: &Arc<Slot>,
+        until: DateTime<Utc>,
+        message: &str,
+    ) {
         slot.with_health(|h| h.exhausted_until = Some(until));
         self.hold(slot, instant_at(until));
         self.set_status(

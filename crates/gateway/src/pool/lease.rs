@@ -131,7 +131,9 @@ impl Inner {
                         t.sched.hold_until(pos, now + LEASE_BUSY_PAUSE, now);
                         continue;
                     };
-                    if let (Some(key), false) = (want.sticky_key.filter(|_| self.cfg.sticky), sticky_ok) {
+                    if let (Some(key), false) =
+                        (want.sticky_key.filter(|_| self.cfg.sticky), sticky_ok)
+                    {
                         self.sticky.set(key, &slot.id).await;
                     }
                     slot.last_used_ms
@@ -157,13 +159,13 @@ impl Inner {
                         metrics::gauge!("gateway_pool_waiters").set(n as f64);
                         if n > self.cfg.max_waiters {
                             metrics::counter!("gateway_pool_busy_rejections_total", "reason" => "queue_full").increment(1);
-                            return Err(self.all_busy(next, now));
+                            return Err(Self::all_busy(next, now));
                         }
                         waiting = Some(guard);
                     }
                     if now >= deadline {
                         metrics::counter!("gateway_pool_busy_rejections_total", "reason" => "timeout").increment(1);
-                        return Err(self.all_busy(next, now));
+                        return Err(Self::all_busy(next, now));
                     }
                     let until = next.map_or(deadline, |n| n.min(deadline));
                     let cancelled = async {
@@ -182,7 +184,7 @@ impl Inner {
         }
     }
 
-    fn all_busy(&self, next: Option<Instant>, now: Instant) -> PoolError {
+    fn all_busy(next: Option<Instant>, now: Instant) -> PoolError {
         let retry_after = next
             .map(|n| n.saturating_duration_since(now))
             .filter(|d| !d.is_zero())

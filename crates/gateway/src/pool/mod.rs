@@ -182,13 +182,17 @@ impl Pool {
         let cfg = &self.inner.cfg;
         jobs::spawn_runner(sup, job_rx, cfg.job_concurrency.max(1));
         let inner = Arc::clone(&self.inner);
-        sup.spawn_interval("pool-refresher", config::ms(cfg.refresh_check_ms.max(10)), move || {
-            let inner = Arc::clone(&inner);
-            async move {
-                inner.refresh_due().await;
-                Ok(())
-            }
-        });
+        sup.spawn_interval(
+            "pool-refresher",
+            config::ms(cfg.refresh_check_ms.max(10)),
+            move || {
+                let inner = Arc::clone(&inner);
+                async move {
+                    inner.refresh_due().await;
+                    Ok(())
+                }
+            },
+        );
         if cfg.quota_refresh_ms > 0 {
             let inner = Arc::clone(&self.inner);
             sup.spawn_interval("pool-quota", config::ms(cfg.quota_refresh_ms), move || {
@@ -200,13 +204,17 @@ impl Pool {
             });
         }
         let inner = Arc::clone(&self.inner);
-        sup.spawn_interval("pool-reload", config::ms(cfg.reload_ms.max(100)), move || {
-            let inner = Arc::clone(&inner);
-            async move {
-                inner.flush_counters().await;
-                inner.reload().await.map_err(|e| e.to_string())
-            }
-        });
+        sup.spawn_interval(
+            "pool-reload",
+            config::ms(cfg.reload_ms.max(100)),
+            move || {
+                let inner = Arc::clone(&inner);
+                async move {
+                    inner.flush_counters().await;
+                    inner.reload().await.map_err(|e| e.to_string())
+                }
+            },
+        );
         if let Some(notifier) = notifier {
             let inner = Arc::clone(&self.inner);
             sup.spawn("pool-changes", config::ms(1_000), move |cancel| {
@@ -328,7 +336,11 @@ impl Inner {
                     info.weight,
                     slot::usable(status),
                 );
-                if let Some(until) = slot.health().exhausted_until.filter(|_| status == AccountStatus::Exhausted) {
+                if let Some(until) = slot
+                    .health()
+                    .exhausted_until
+                    .filter(|_| status == AccountStatus::Exhausted)
+                {
                     t.sched.hold_until(pos, health::instant_at(until), now);
                 }
                 t.by_id.insert(a.id.clone(), (slot, pos));
@@ -359,7 +371,12 @@ impl Inner {
 
     /// Writes the batched counters.
     pub(crate) async fn flush_counters(&self) {
-        let slots: Vec<Arc<Slot>> = self.table().by_id.values().map(|(s, _)| Arc::clone(s)).collect();
+        let slots: Vec<Arc<Slot>> = self
+            .table()
+            .by_id
+            .values()
+            .map(|(s, _)| Arc::clone(s))
+            .collect();
         for slot in slots {
             let ok = slot.ok_pending.swap(0, Ordering::Relaxed);
             let err = slot.err_pending.swap(0, Ordering::Relaxed);
@@ -367,8 +384,14 @@ impl Inner {
             if ok == 0 && err == 0 && last == 0 {
                 continue;
             }
-            let last_used = (last > 0).then(|| chrono::DateTime::from_timestamp_millis(last)).flatten();
-            if let Err(e) = self.store.record_account_usage(&slot.id, ok, err, last_used).await {
+            let last_used = (last > 0)
+                .then(|| chrono::DateTime::from_timestamp_millis(last))
+                .flatten();
+            if let Err(e) = self
+                .store
+                .record_account_usage(&slot.id, ok, err, last_used)
+                .await
+            {
                 tracing::debug!(account = %slot.id, error = %e, "account counters not written");
             }
         }
@@ -381,8 +404,8 @@ fn merge_status(mem: AccountStatus, stored: AccountStatus) -> AccountStatus {
     use AccountStatus as S;
     match (mem, stored) {
         (_, S::Disabled) => S::Disabled,
-        (S::Disabled, s) => s,
-        (S::Active | S::CoolingDown | S::Exhausted, s @ (S::Banned | S::NeedsLogin)) => s,
+        (S::Disabled, s)
+        | (S::Active | S::CoolingDown | S::Exhausted, s @ (S::Banned | S::NeedsLogin)) => s,
         (m, _) => m,
     }
 }

@@ -53,10 +53,13 @@ impl AccountOps for Pool {
         Box::pin(async move {
             let inner = &self.inner;
             let slot = inner.slot_or_reload(id).await?;
-            inner
-                .fresh_token(&slot, Need::Always)
-                .await
-                .map_err(|e| Error::UpstreamUnavailable(format!("token refresh failed ({}): {}", class_name(&e.class), e.message)))?;
+            inner.fresh_token(&slot, Need::Always).await.map_err(|e| {
+                Error::UpstreamUnavailable(format!(
+                    "token refresh failed ({}): {}",
+                    class_name(&e.class),
+                    e.message
+                ))
+            })?;
             inner.account(id).await
         })
     }
@@ -65,15 +68,21 @@ impl AccountOps for Pool {
         Box::pin(async move {
             let inner = &self.inner;
             let slot = inner.slot_or_reload(id).await?;
-            inner
-                .fetch_quota(&slot)
-                .await
-                .map_err(|e| Error::UpstreamUnavailable(format!("usage fetch failed ({}): {}", class_name(&e.class), e.message)))?;
+            inner.fetch_quota(&slot).await.map_err(|e| {
+                Error::UpstreamUnavailable(format!(
+                    "usage fetch failed ({}): {}",
+                    class_name(&e.class),
+                    e.message
+                ))
+            })?;
             inner.account(id).await
         })
     }
 
-    fn start_device_login(&self, req: DeviceLoginRequest) -> BoxFuture<'_, Result<DeviceLoginStart, Error>> {
+    fn start_device_login(
+        &self,
+        req: DeviceLoginRequest,
+    ) -> BoxFuture<'_, Result<DeviceLoginStart, Error>> {
         Box::pin(async move {
             self.inner
                 .start_device_login(req)
@@ -82,7 +91,10 @@ impl AccountOps for Pool {
         })
     }
 
-    fn device_login_status<'a>(&'a self, auth_id: &'a str) -> BoxFuture<'a, Result<DeviceLoginStatus, Error>> {
+    fn device_login_status<'a>(
+        &'a self,
+        auth_id: &'a str,
+    ) -> BoxFuture<'a, Result<DeviceLoginStatus, Error>> {
         Box::pin(async move {
             self.inner
                 .device_login_status(auth_id)
@@ -91,16 +103,22 @@ impl AccountOps for Pool {
     }
 
     fn validate_new(&self, ids: Vec<String>) {
-        let Some(inner) = self.inner.self_arc() else { return };
+        let Some(inner) = self.inner.self_arc() else {
+            return;
+        };
         self.inner.jobs.submit(async move {
             if let Err(e) = inner.reload().await {
                 tracing::warn!(error = %e, "pool reload before validation failed");
             }
             let n = inner.cfg.refresh_concurrency.max(1);
-            futures_util::StreamExt::for_each_concurrent(futures_util::stream::iter(ids), n, |id| {
-                let inner = Arc::clone(&inner);
-                async move { inner.validate(&id).await }
-            })
+            futures_util::StreamExt::for_each_concurrent(
+                futures_util::stream::iter(ids),
+                n,
+                |id| {
+                    let inner = Arc::clone(&inner);
+                    async move { inner.validate(&id).await }
+                },
+            )
             .await;
         });
     }

@@ -24,13 +24,19 @@ pub(crate) struct FetchError {
 
 impl From<RefreshFailure> for FetchError {
     fn from(r: RefreshFailure) -> Self {
-        Self { class: r.class, message: r.message }
+        Self {
+            class: r.class,
+            message: r.message,
+        }
     }
 }
 
 impl From<ClientError> for FetchError {
     fn from(e: ClientError) -> Self {
-        Self { class: e.class(), message: e.to_string() }
+        Self {
+            class: e.class(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -53,13 +59,20 @@ pub(crate) fn quota_of(r: &GetUsageLimitsResponse) -> Option<Quota> {
     if let Some(b) = breakdown
         && let Some(available) = b.available()
     {
-        let limit = b.usage_limit_with_precision.or(b.usage_limit).unwrap_or(0.0)
+        let limit = b
+            .usage_limit_with_precision
+            .or(b.usage_limit)
+            .unwrap_or(0.0)
             + b.free_trial_info
                 .as_ref()
                 .filter(|t| t.free_trial_status.as_deref() == Some("ACTIVE"))
                 .and_then(|t| t.usage_limit_with_precision.or(t.usage_limit))
                 .unwrap_or(0.0);
-        return Some(Quota { used: limit - available, limit, resets_at });
+        return Some(Quota {
+            used: limit - available,
+            limit,
+            resets_at,
+        });
     }
     let l = r.limits.first()?;
     Some(Quota {
@@ -76,7 +89,9 @@ impl Inner {
         F: Fn(Credentials) -> Fut,
         Fut: Future<Output = Result<T, ClientError>>,
     {
-        let token = self.fresh_token(slot, Need::Within(self.request_margin())).await?;
+        let token = self
+            .fresh_token(slot, Need::Within(self.request_margin()))
+            .await?;
         let creds = self.upstream.credentials(&slot.info.load(), &token);
         match call(creds).await {
             Err(e) if e.class() == ErrorClass::NeedsRefresh => {
@@ -118,13 +133,17 @@ impl Inner {
             let status = slot.health().status;
             if q.limit > 0.0 && q.used >= q.limit {
                 let until = q.resets_at.unwrap_or_else(|| {
-                    chrono::Utc::now() + chrono::Duration::milliseconds(self.cfg.exhausted_recheck_ms as i64)
+                    chrono::Utc::now()
+                        + chrono::Duration::milliseconds(self.cfg.exhausted_recheck_ms as i64)
                 });
-                self.mark_exhausted(slot, until, "monthly quota used up").await;
+                self.mark_exhausted(slot, until, "monthly quota used up")
+                    .await;
             } else if status == AccountStatus::Exhausted {
                 slot.with_health(|h| h.exhausted_until = None);
                 if let Some(pos) = self.table().by_id.get(&slot.id).map(|(_, p)| *p) {
-                    self.table().sched.clear_hold(pos, tokio::time::Instant::now());
+                    self.table()
+                        .sched
+                        .clear_hold(pos, tokio::time::Instant::now());
                 }
                 self.set_status(slot, AccountStatus::Active, None).await;
             }
@@ -136,7 +155,9 @@ impl Inner {
     pub(crate) async fn fetch_models(&self, slot: &Arc<Slot>) -> Result<Vec<String>, FetchError> {
         let q = &self.upstream.q;
         let result = self
-            .with_creds(slot, |creds| async move { q.list_all_models(&creds, origin_of(&creds)).await })
+            .with_creds(slot, |creds| async move {
+                q.list_all_models(&creds, origin_of(&creds)).await
+            })
             .await;
         let (models, _default) = match result {
             Ok(r) => r,
@@ -162,7 +183,10 @@ impl Inner {
     /// Account-level consequences of a failed account call (suspension seen on the usage API…).
     async fn account_call_failed(&self, slot: &Arc<Slot>, e: &FetchError) {
         tracing::debug!(account = %slot.id, class = class_name(&e.class), error = %e.message, "account API call failed");
-        if matches!(e.class, ErrorClass::Suspended | ErrorClass::RefreshTokenDead) {
+        if matches!(
+            e.class,
+            ErrorClass::Suspended | ErrorClass::RefreshTokenDead
+        ) {
             self.on_failure(slot, &e.class, &e.message).await;
         }
     }

@@ -46,7 +46,9 @@ impl Need<'_> {
     fn satisfied_by(&self, t: &Token) -> bool {
         match self {
             Self::Within(margin) => t.fresh_for(*margin),
-            Self::Replace(old) => t.access_token.as_deref() != Some(*old) && t.fresh_for(chrono::Duration::zero()),
+            Self::Replace(old) => {
+                t.access_token.as_deref() != Some(*old) && t.fresh_for(chrono::Duration::zero())
+            }
             Self::Always => false,
         }
     }
@@ -59,7 +61,11 @@ impl Inner {
     }
 
     /// A token satisfying `need`, refreshing (single-flight) when necessary.
-    pub(crate) async fn fresh_token(&self, slot: &Arc<Slot>, need: Need<'_>) -> Result<Arc<Token>, RefreshFailure> {
+    pub(crate) async fn fresh_token(
+        &self,
+        slot: &Arc<Slot>,
+        need: Need<'_>,
+    ) -> Result<Arc<Token>, RefreshFailure> {
         let current = slot.token.load_full();
         if need.satisfied_by(&current) {
             return Ok(current);
@@ -81,7 +87,11 @@ impl Inner {
         self.do_refresh(slot, &current).await
     }
 
-    async fn do_refresh(&self, slot: &Arc<Slot>, current: &Token) -> Result<Arc<Token>, RefreshFailure> {
+    async fn do_refresh(
+        &self,
+        slot: &Arc<Slot>,
+        current: &Token,
+    ) -> Result<Arc<Token>, RefreshFailure> {
         let info = slot.info.load_full();
         let proxy = self.upstream.refresh_proxy(&info);
         let fail = |class: ErrorClass, message: String| RefreshFailure { class, message };
@@ -92,10 +102,18 @@ impl Inner {
                     .kiro_for(&info)
                     .map_err(|e| fail(e.class(), e.to_string()))?;
                 let machine = amazonq::client::kiro_machine_id(
-                    current.profile_arn.as_deref().unwrap_or(&current.refresh_token),
+                    current
+                        .profile_arn
+                        .as_deref()
+                        .unwrap_or(&current.refresh_token),
                 );
                 client
-                    .refresh(&current.refresh_token, current.profile_arn.as_deref(), Some(&machine), proxy.as_deref())
+                    .refresh(
+                        &current.refresh_token,
+                        current.profile_arn.as_deref(),
+                        Some(&machine),
+                        proxy.as_deref(),
+                    )
                     .await
                     .map(|t| Token {
                         access_token: Some(t.access_token),
@@ -108,15 +126,23 @@ impl Inner {
             }
             AuthMethod::BuilderId | AuthMethod::Idc => {
                 let Some(c) = current.client.clone() else {
-                    let r = fail(ErrorClass::RefreshTokenDead, "no OIDC client registration stored; log in again".into());
+                    let r = fail(
+                        ErrorClass::RefreshTokenDead,
+                        "no OIDC client registration stored; log in again".into(),
+                    );
                     self.refresh_failed(slot, &r).await;
                     return Err(r);
                 };
                 let reg = ClientRegistration {
                     client_id: c.id.clone(),
                     client_secret: c.secret.clone(),
-                    expires_at: c.expires_at.unwrap_or_else(|| Utc::now() + chrono::Duration::days(90)),
-                    scopes: amazonq::oidc::Q_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+                    expires_at: c
+                        .expires_at
+                        .unwrap_or_else(|| Utc::now() + chrono::Duration::days(90)),
+                    scopes: amazonq::oidc::Q_SCOPES
+                        .iter()
+                        .map(|s| (*s).to_owned())
+                        .collect(),
                 };
                 let client = self
                     .upstream
@@ -128,7 +154,9 @@ impl Inner {
                     .map(|t| Token {
                         access_token: Some(t.access_token),
                         expires_at: Some(t.expires_at),
-                        refresh_token: t.refresh_token.unwrap_or_else(|| current.refresh_token.clone()),
+                        refresh_token: t
+                            .refresh_token
+                            .unwrap_or_else(|| current.refresh_token.clone()),
                         client: current.client.clone(),
                         profile_arn: current.profile_arn.clone(),
                     })
@@ -155,7 +183,13 @@ impl Inner {
         if token.profile_arn != current.profile_arn
             && let Err(e) = self
                 .store
-                .update_account(&slot.id, store::AccountPatch { profile_arn: Some(token.profile_arn.clone()), ..Default::default() })
+                .update_account(
+                    &slot.id,
+                    store::AccountPatch {
+                        profile_arn: Some(token.profile_arn.clone()),
+                        ..Default::default()
+                    },
+                )
                 .await
         {
             tracing::warn!(account = %slot.id, error = %e, "new profile ARN not persisted");
@@ -165,9 +199,13 @@ impl Inner {
         // good; the next refresh persists again.
         slot.token.store(Arc::clone(&token));
         if let Err(e) = persisted {
-            metrics::counter!("gateway_pool_refreshes_total", "result" => "persist_failed").increment(1);
+            metrics::counter!("gateway_pool_refreshes_total", "result" => "persist_failed")
+                .increment(1);
             tracing::error!(account = %slot.id, error = %e, "refreshed token could not be persisted");
-            return Err(RefreshFailure { class: ErrorClass::Transient, message: format!("token refreshed but not persisted: {e}") });
+            return Err(RefreshFailure {
+                class: ErrorClass::Transient,
+                message: format!("token refreshed but not persisted: {e}"),
+            });
         }
         metrics::counter!("gateway_pool_refreshes_total", "result" => "ok").increment(1);
         slot.with_health(|h| h.refresh_paused_until = None);
@@ -179,15 +217,29 @@ impl Inner {
     }
 
     async fn refresh_failed(&self, slot: &Arc<Slot>, r: &RefreshFailure) {
-        let result = if r.class == ErrorClass::RefreshTokenDead { "dead" } else { "error" };
+        let result = if r.class == ErrorClass::RefreshTokenDead {
+            "dead"
+        } else {
+            "error"
+        };
         metrics::counter!("gateway_pool_refreshes_total", "result" => result).increment(1);
         tracing::warn!(account = %slot.id, error = %r.message, "token refresh failed");
         match r.class {
             ErrorClass::RefreshTokenDead => {
-                self.set_status(slot, AccountStatus::NeedsLogin, Some(super::health::short(&r.message))).await;
+                self.set_status(
+                    slot,
+                    AccountStatus::NeedsLogin,
+                    Some(super::health::short(&r.message)),
+                )
+                .await;
             }
             ErrorClass::Suspended => {
-                self.set_status(slot, AccountStatus::Banned, Some(super::health::short(&r.message))).await;
+                self.set_status(
+                    slot,
+                    AccountStatus::Banned,
+                    Some(super::health::short(&r.message)),
+                )
+                .await;
             }
             _ => {
                 let until = Instant::now() + config::ms(self.cfg.refresh_retry_ms);
@@ -216,10 +268,13 @@ impl Inner {
             .map(|(s, _)| Arc::clone(s))
             .filter_map(|s| {
                 let h = s.health();
-                if !super::slot::usable(h.status) || h.refresh_paused_until.is_some_and(|t| t > now) {
+                if !super::slot::usable(h.status) || h.refresh_paused_until.is_some_and(|t| t > now)
+                {
                     return None;
                 }
-                let margin = chrono::Duration::milliseconds((self.cfg.refresh_skew_ms + self.jitter_ms(&s.id)) as i64);
+                let margin = chrono::Duration::milliseconds(
+                    (self.cfg.refresh_skew_ms + self.jitter_ms(&s.id)) as i64,
+                );
                 (!s.token.load().fresh_for(margin)).then_some((s, margin))
             })
             .collect();
@@ -228,9 +283,12 @@ impl Inner {
         }
         tracing::debug!(count = due.len(), "background token refresh");
         futures_util::stream::iter(due)
-            .for_each_concurrent(self.cfg.refresh_concurrency.max(1), |(slot, margin)| async move {
-                let _ = self.fresh_token(&slot, Need::Within(margin)).await;
-            })
+            .for_each_concurrent(
+                self.cfg.refresh_concurrency.max(1),
+                |(slot, margin)| async move {
+                    let _ = self.fresh_token(&slot, Need::Within(margin)).await;
+                },
+            )
             .await;
     }
 }

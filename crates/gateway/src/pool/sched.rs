@@ -122,11 +122,11 @@ impl Sched {
 
     /// Keeps the account out of selection until `until` (extends, never shortens).
     pub fn hold_until(&mut self, pos: usize, until: Instant, now: Instant) {
-        if let Some(e) = self.entries.get_mut(pos).and_then(Option::as_mut) {
-            if e.not_before.is_none_or(|t| t < until) {
-                e.not_before = Some(until);
-                self.timers.push(Reverse((until, pos)));
-            }
+        if let Some(e) = self.entries.get_mut(pos).and_then(Option::as_mut)
+            && e.not_before.is_none_or(|t| t < until)
+        {
+            e.not_before = Some(until);
+            self.timers.push(Reverse((until, pos)));
         }
         self.refresh(pos, now);
     }
@@ -209,7 +209,10 @@ impl Sched {
         for _ in 0..4 {
             let target = ((r * total as f64) as u64).min(total - 1);
             let pos = self.weights.find(target);
-            if self.entry(pos).is_some_and(|e| e.in_ready && filter(&e.slot)) {
+            if self
+                .entry(pos)
+                .is_some_and(|e| e.in_ready && filter(&e.slot))
+            {
                 return Some(pos);
             }
             r = (r * 7.31 + 0.618).fract();
@@ -301,11 +304,6 @@ impl Sched {
         let weight = i64::from(e.weight);
         self.ordered.remove(&key);
         self.weights.add(pos, -weight);
-    }
-
-    /// Accounts currently selectable (metrics, tests).
-    pub fn ready_count(&self) -> usize {
-        self.ordered.len()
     }
 }
 
@@ -413,17 +411,32 @@ mod tests {
         let _b = s.insert(slot("b"), 1, 1, true);
         let now = Instant::now();
         let all = |_: &Slot| true;
-        let Pick::Picked(first, _) = s.pick(now, Duration::ZERO, 0.0, &all) else { panic!() };
-        let Pick::Picked(second, _) = s.pick(now, Duration::ZERO, 0.0, &all) else { panic!() };
+        let Pick::Picked(first, _) = s.pick(now, Duration::ZERO, 0.0, &all) else {
+            panic!()
+        };
+        let Pick::Picked(second, _) = s.pick(now, Duration::ZERO, 0.0, &all) else {
+            panic!()
+        };
         assert_ne!(first.id, second.id);
-        assert!(matches!(s.pick(now, Duration::ZERO, 0.0, &all), Pick::Wait { .. }));
+        assert!(matches!(
+            s.pick(now, Duration::ZERO, 0.0, &all),
+            Pick::Wait { .. }
+        ));
         s.release(a, &first, now);
         s.hold_until(a, now + Duration::from_secs(5), now);
-        assert!(matches!(s.pick(now, Duration::ZERO, 0.0, &all), Pick::Wait { next: Some(_) }));
+        assert!(matches!(
+            s.pick(now, Duration::ZERO, 0.0, &all),
+            Pick::Wait { next: Some(_) }
+        ));
         let later = now + Duration::from_secs(6);
-        let Pick::Picked(again, _) = s.pick(later, Duration::ZERO, 0.0, &all) else { panic!() };
+        let Pick::Picked(again, _) = s.pick(later, Duration::ZERO, 0.0, &all) else {
+            panic!()
+        };
         assert_eq!(again.id, first.id);
         s.set_usable(a, false, later);
-        assert!(matches!(s.pick(later, Duration::ZERO, 0.0, &|x: &Slot| x.id == "a"), Pick::Never));
+        assert!(matches!(
+            s.pick(later, Duration::ZERO, 0.0, &|x: &Slot| x.id == "a"),
+            Pick::Never
+        ));
     }
 }

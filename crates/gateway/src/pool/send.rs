@@ -91,7 +91,11 @@ impl PoolStream {
                 slot.err_pending
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-            Outcome::Upstream(class) => inner.on_failure(&slot, &class, "in-band upstream exception").await,
+            Outcome::Upstream(class) => {
+                inner
+                    .on_failure(&slot, &class, "in-band upstream exception")
+                    .await;
+            }
         }
     }
 }
@@ -127,7 +131,11 @@ impl Pool {
         let mut attempts = 0u32;
         let mut last: Option<AttemptError> = None;
         while attempts < max_attempts {
-            if req.cancel.as_ref().is_some_and(CancellationToken::is_cancelled) {
+            if req
+                .cancel
+                .as_ref()
+                .is_some_and(CancellationToken::is_cancelled)
+            {
                 return Err(PoolError::Cancelled);
             }
             let want = Want {
@@ -143,7 +151,12 @@ impl Pool {
                 Err(e) => return Err(e),
             };
             attempts += 1;
-            match cancellable(req.cancel.as_ref(), inner.attempt(&lease, &req.body, &mut attempts, max_attempts)).await {
+            match cancellable(
+                req.cancel.as_ref(),
+                inner.attempt(&lease, &req.body, &mut attempts, max_attempts),
+            )
+            .await
+            {
                 None => return Err(PoolError::Cancelled),
                 Some(Ok((response, buffered, ended))) => {
                     inner.on_opened(&lease.slot).await;
@@ -191,7 +204,10 @@ fn upstream_error(e: AttemptError, attempts: u32) -> PoolError {
     }
 }
 
-async fn cancellable<T>(cancel: Option<&CancellationToken>, fut: impl Future<Output = T>) -> Option<T> {
+async fn cancellable<T>(
+    cancel: Option<&CancellationToken>,
+    fut: impl Future<Output = T>,
+) -> Option<T> {
     match cancel {
         Some(c) => tokio::select! {
             () = c.cancelled() => None,
@@ -246,7 +262,11 @@ impl Inner {
         creds: &amazonq::client::Credentials,
         body: &GenerateAssistantResponseRequest,
     ) -> Result<Opened, AttemptError> {
-        let mut response = self.upstream.q.generate_assistant_response(creds, body).await?;
+        let mut response = self
+            .upstream
+            .q
+            .generate_assistant_response(creds, body)
+            .await?;
         let mut buffered = VecDeque::new();
         let mut ended = false;
         loop {
@@ -262,16 +282,37 @@ impl Inner {
                         status: None,
                     });
                 }
-                Some(Ok(ev @ (StreamEvent::InitialResponse { .. } | StreamEvent::MessageMetadata { .. }))) => {
+                Some(Ok(
+                    ev
+                    @ (StreamEvent::InitialResponse { .. } | StreamEvent::MessageMetadata { .. }),
+                )) => {
                     buffered.push_back(ev);
                 }
-                Some(Ok(StreamEvent::Exception { exception_type, message, reason })) => {
+                Some(Ok(StreamEvent::Exception {
+                    exception_type,
+                    message,
+                    reason,
+                })) => {
                     let text = message.clone().unwrap_or_default();
-                    let class = amazonq::error::classify(0, Some(&exception_type), reason.as_deref(), &text, None);
+                    let class = amazonq::error::classify(
+                        0,
+                        Some(&exception_type),
+                        reason.as_deref(),
+                        &text,
+                        None,
+                    );
                     if class.is_retryable() {
-                        return Err(AttemptError { class, message: format!("{exception_type}: {text}"), status: None });
+                        return Err(AttemptError {
+                            class,
+                            message: format!("{exception_type}: {text}"),
+                            status: None,
+                        });
                     }
-                    buffered.push_back(StreamEvent::Exception { exception_type, message, reason });
+                    buffered.push_back(StreamEvent::Exception {
+                        exception_type,
+                        message,
+                        reason,
+                    });
                     break;
                 }
                 Some(Ok(ev)) => {

@@ -18,7 +18,6 @@ pub(crate) struct Info {
     pub auth_method: AuthMethod,
     pub oidc_region: String,
     pub api_region: String,
-    pub start_url: Option<String>,
     pub proxy_url: Option<String>,
     pub weight: u32,
     pub max_concurrency: u32,
@@ -35,6 +34,7 @@ pub(crate) struct Client {
 }
 
 /// Credentials in use.
+#[allow(clippy::struct_field_names)] // the wire names of the two tokens
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Token {
     pub access_token: Option<String>,
@@ -161,7 +161,6 @@ pub(crate) fn info_of(a: &Account) -> Info {
         auth_method: a.auth_method,
         oidc_region: a.oidc_region.clone(),
         api_region: a.api_region.clone(),
-        start_url: a.start_url.clone(),
         proxy_url: a.proxy_url.clone().filter(|p| !p.is_empty()),
         weight: a.weight,
         max_concurrency: a.max_concurrency,

@@ -102,7 +102,9 @@ impl Upstream {
     }
 
     fn proxy_for(&self, info: &Info) -> Option<String> {
-        info.proxy_url.clone().or_else(|| self.settings.proxy.clone())
+        info.proxy_url
+            .clone()
+            .or_else(|| self.settings.proxy.clone())
     }
 
     /// The OIDC client for a region (and proxy).
@@ -125,11 +127,6 @@ impl Upstream {
         );
         map.insert(key, Arc::clone(&client));
         Ok(client)
-    }
-
-    /// The OIDC client for an account.
-    pub fn oidc_for(&self, info: &Info) -> Result<Arc<OidcClient>, AuthError> {
-        self.oidc(&info.oidc_region, self.proxy_for(info))
     }
 
     /// The Kiro auth client for an account's region.

@@ -117,6 +117,20 @@ impl TestServer {
         panic!("server did not become ready");
     }
 
+    /// Signals shutdown without waiting (the server drains open requests).
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits for `serve` to return after [`Self::begin_shutdown`].
+    pub async fn join(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap().unwrap();
+        }
+    }
+
     /// Graceful stop; returns the data folder for a restart.
     pub async fn stop(mut self) -> TempDir {
         if let Some(tx) = self.shutdown.take() {

@@ -276,7 +276,11 @@ impl Sse {
     pub fn openai_text(&self) -> String {
         self.openai_chunks()
             .iter()
-            .filter_map(|c| c["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+            .filter_map(|c| {
+                c["choices"][0]["delta"]["content"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
             .collect()
     }
 }

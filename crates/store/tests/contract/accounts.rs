@@ -372,4 +372,27 @@ pub async fn run(store: &Store, url: &str) {
     assert!(!store.delete_account(&c.id).await.unwrap());
     assert!(store.get_account(&c.id).await.unwrap().is_none());
     assert_eq!(store.all_accounts().await.unwrap().len(), 2);
+
+    // Two creates racing for one id: exactly one wins, the other is a Conflict (not a raw DB
+    // error), whichever of the pre-check or the unique key catches it.
+    let racers: Vec<_> = (0..4)
+        .map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                let mut n = NewAccount::new(AuthMethod::Social, format!("rt-race-{i}"));
+                n.id = Some("acct-race".into());
+                s.create_account(n).await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for r in racers {
+        match r.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("race loser got {e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    assert!(store.delete_account("acct-race").await.unwrap());
 }

@@ -76,9 +76,40 @@ pub enum Rule {
     ResponseFormatInstruction,
     /// Images inside tool results were moved onto the user message (results carry text only).
     ToolResultImageLifted,
+    /// A tool use id repeated within one assistant turn was dropped.
+    DuplicateToolUse,
 }
 
 impl Rule {
+    /// Every rule, for pre-registering metrics.
+    pub const ALL: [Rule; 25] = [
+        Self::R1TrailingAssistant,
+        Self::R2FirstTurnUser,
+        Self::R3MergeSameRole,
+        Self::R4HistoryEndsAssistant,
+        Self::R5OrphanToolResult,
+        Self::R6OrphanToolUse,
+        Self::R7FirstTurnToolResults,
+        Self::R8HistoryToolSpecs,
+        Self::R10ToolNameShortened,
+        Self::R11ToolDescription,
+        Self::R12SchemaNormalized,
+        Self::R13EmptyContent,
+        Self::R14DuplicateToolResult,
+        Self::R15EmptyInputKey,
+        Self::R18ImageLimit,
+        Self::R21ToolResultOrder,
+        Self::SystemPrompt,
+        Self::SystemMessageInline,
+        Self::ThinkingDropped,
+        Self::ThinkingPrompt,
+        Self::ToolChoiceInstruction,
+        Self::ToolChoiceNone,
+        Self::ResponseFormatInstruction,
+        Self::ToolResultImageLifted,
+        Self::DuplicateToolUse,
+    ];
+
     /// Stable snake-case name for metrics labels and logs.
     pub fn name(self) -> &'static str {
         match self {
@@ -106,6 +137,7 @@ impl Rule {
             Self::ToolChoiceNone => "tool_choice_none",
             Self::ResponseFormatInstruction => "response_format_instruction",
             Self::ToolResultImageLifted => "tool_result_image_lifted",
+            Self::DuplicateToolUse => "duplicate_tool_use",
         }
     }
 }

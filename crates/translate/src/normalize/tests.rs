@@ -443,3 +443,31 @@ fn url_images_must_be_resolved_first() {
     let err = normalize(&req, &model, &UpstreamOptions::default()).unwrap_err();
     assert_eq!(err.param(), Some("messages[0].content"));
 }
+
+#[test]
+fn rule_names_are_unique_and_all_listed() {
+    let mut names: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), Rule::ALL.len());
+}
+
+#[test]
+fn fetched_url_images_normalize() {
+    let body = json!({"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [{"role": "user", "content": [
+        {"type": "image", "source": {"type": "url", "url": "https://example.invalid/a.png"}}]}]});
+    let mut req = anthropic::parse_value(body.as_object().unwrap(), Endpoint::Messages).unwrap();
+    let urls = req.url_images_mut();
+    assert_eq!(urls.len(), 1);
+    *urls.into_iter().next().unwrap() = crate::ir::Image::Bytes {
+        format: crate::ir::ImageFormat::Png,
+        bytes: b"\x89PNG\r\n\x1a\n".to_vec(),
+    };
+    let model = ModelTable::default().resolve(&req.model).unwrap();
+    let n = normalize(&req, &model, &UpstreamOptions::default()).unwrap();
+    let img = &current(&n).images.as_ref().unwrap()[0];
+    assert_eq!(
+        img.source,
+        amazonq::types::ImageSource::Bytes("iVBORw0KGgo=".into())
+    );
+}

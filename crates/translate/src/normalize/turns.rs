@@ -259,8 +259,22 @@ fn merge(turns: Vec<Turn>, fired: &mut Fired) -> Vec<Turn> {
     out
 }
 
-/// R5/R7 (orphan results → text), R6 (unanswered uses → cancelled results), R14 (duplicates), R21 (order).
+/// R5/R7 (orphan results → text), R6 (unanswered uses → cancelled results), R14 (duplicates),
+/// R21 (order).
 fn pair_tools(turns: &mut [Turn], fired: &mut Fired) {
+    // One id, one call: a retried turn merged by R3 can repeat a tool use.
+    for t in turns.iter_mut().filter(|t| !t.user) {
+        let before = t.tool_uses.len();
+        let mut seen = Vec::new();
+        t.tool_uses.retain(|u| {
+            let new = !seen.contains(&u.tool_use_id);
+            seen.push(u.tool_use_id.clone());
+            new
+        });
+        if t.tool_uses.len() != before {
+            fired.fire(Rule::DuplicateToolUse);
+        }
+    }
     for i in 0..turns.len() {
         if !turns[i].user {
             continue;

@@ -4,14 +4,14 @@
 //! [`AccountOps`]: crate::state::AccountOps
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{Account, AccountFilter, AccountPatch, AccountStatus, Quota};
 
-use super::extract::Body;
+use super::extract::{Body, Params};
 use super::transfer::{self, AccountInput};
 use crate::auth::AuditDetail;
 use crate::error::Error;
@@ -89,7 +89,7 @@ pub struct ListQuery {
 /// `GET /v2/accounts`
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> Result<Json<Value>, Error> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,

@@ -1,11 +1,12 @@
 //! `GET /v2/audit` (shared/ADMIN_API.md): admin actions — who, what, when, from which IP.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::Params;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -25,7 +26,7 @@ pub struct AuditQuery {
 /// `GET /v2/audit`, newest first.
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<AuditQuery>,
+    Params(q): Params<AuditQuery>,
 ) -> Result<Json<Value>, Error> {
     let filter = store::AuditFilter {
         action: q.action.filter(|s| !s.is_empty()),

@@ -10,6 +10,27 @@ use crate::error::Error;
 /// Upper bound for admin bodies (imports of a few hundred accounts fit easily).
 const MAX_ADMIN_BODY: u64 = 16 * 1024 * 1024;
 
+/// Query parameters of type `T`; a rejection is a 400 in the admin error shape.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Params<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Params(q.0))
+            .map_err(|e| Error::invalid(format!("invalid query: {}", e.body_text())))
+    }
+}
+
 /// A JSON body of type `T`, parsed strictly.
 #[derive(Debug)]
 pub struct Body<T>(pub T);

@@ -1,12 +1,12 @@
 //! `/v2/logs*` (shared/ADMIN_API.md §Logs): request-log rows, one row, aggregates, cleanup.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::Body;
+use super::extract::{Body, Params};
 use crate::auth::AuditDetail;
 use crate::error::Error;
 use crate::state::AppState;
@@ -35,7 +35,7 @@ fn non_empty(s: Option<String>) -> Option<String> {
 /// `GET /v2/logs`, newest first.
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<LogQuery>,
+    Params(q): Params<LogQuery>,
 ) -> Result<Json<Value>, Error> {
     let (status, errors_only) =
         match non_empty(q.status).as_deref() {
@@ -90,7 +90,7 @@ pub struct StatsQuery {
 /// `GET /v2/logs/stats?range=24h|7d|30d`
 pub async fn stats(
     State(state): State<AppState>,
-    Query(q): Query<StatsQuery>,
+    Params(q): Params<StatsQuery>,
 ) -> Result<Json<store::LogStats>, Error> {
     let text = q.range.unwrap_or_else(|| "24h".into());
     let range = store::StatsRange::parse(&text, Utc::now())

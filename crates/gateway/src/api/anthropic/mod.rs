@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use translate::anthropic::{Endpoint, parse};
 use translate::anthropic::response::CountTokensResponse;
+use translate::anthropic::{Endpoint, parse};
 
 use crate::api::chat::error::ApiError;
 use crate::api::chat::{self, Ctx};

@@ -106,7 +106,11 @@ impl ApiError {
     /// A bug or unexpected state; the cause is logged, not shown.
     pub fn internal(cause: &str) -> Self {
         tracing::error!(cause, "chat request failed");
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error");
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        );
         e.should_retry = Some(false);
         e
     }
@@ -114,7 +118,9 @@ impl ApiError {
     /// Upstream overloaded / throttled: Anthropic 529, OpenAI 503 (§1.6 "the OpenAI analogue of 529").
     fn overloaded(dialect: Dialect, class: &'static str, message: String) -> Self {
         let status = match dialect {
-            Dialect::Anthropic => StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            Dialect::Anthropic => {
+                StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+            }
             Dialect::OpenAi => StatusCode::SERVICE_UNAVAILABLE,
         };
         let mut e = Self::new(status, class, message);
@@ -131,9 +137,7 @@ impl ApiError {
                 TranslateError::ModelNotFound { model } => Self::model_not_found(model),
                 TranslateError::InvalidRequest { .. } => Self::model_not_found(""),
             },
-            ErrorKind::InvalidRequest => {
-                Self::invalid(e.param().map(str::to_owned), e.to_string())
-            }
+            ErrorKind::InvalidRequest => Self::invalid(e.param().map(str::to_owned), e.to_string()),
         }
     }
 
@@ -141,7 +145,11 @@ impl ApiError {
     pub fn from_pool(e: &PoolError, dialect: Dialect, input_tokens: u32) -> Self {
         match e {
             PoolError::NoAccounts(_) => {
-                let mut err = Self::new(StatusCode::SERVICE_UNAVAILABLE, "no_accounts", e.to_string());
+                let mut err = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no_accounts",
+                    e.to_string(),
+                );
                 err.code = Some("service_unavailable");
                 err.should_retry = Some(false);
                 err
@@ -169,11 +177,19 @@ impl ApiError {
     }
 
     /// From an upstream error class after the pool gave up.
-    pub fn from_class(class: &ErrorClass, message: &str, dialect: Dialect, input_tokens: u32) -> Self {
+    pub fn from_class(
+        class: &ErrorClass,
+        message: &str,
+        dialect: Dialect,
+        input_tokens: u32,
+    ) -> Self {
         match class {
             ErrorClass::ContextTooLong => Self::context_overflow(dialect, input_tokens),
             ErrorClass::Throttled { retry_after } => {
-                let mut e = Self::rate_limited("throttled", format!("upstream throttled the request: {message}"));
+                let mut e = Self::rate_limited(
+                    "throttled",
+                    format!("upstream throttled the request: {message}"),
+                );
                 e.retry_after = Some(retry_after.unwrap_or(Duration::from_secs(5)));
                 e
             }
@@ -236,14 +252,21 @@ impl ApiError {
     pub fn from_stream(e: &StreamError, dialect: Dialect, input_tokens: u32) -> Self {
         match e.kind {
             StreamErrorKind::ContextOverflow => Self::context_overflow(dialect, input_tokens),
-            StreamErrorKind::Overloaded => Self::overloaded(dialect, "throttled", e.message.clone()),
+            StreamErrorKind::Overloaded => {
+                Self::overloaded(dialect, "throttled", e.message.clone())
+            }
             StreamErrorKind::Upstream => {
-                let mut err = Self::new(StatusCode::BAD_GATEWAY, "upstream_exception", e.message.clone());
+                let mut err = Self::new(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream_exception",
+                    e.message.clone(),
+                );
                 err.should_retry = Some(true);
                 err
             }
             StreamErrorKind::Interrupted => {
-                let mut err = Self::new(StatusCode::BAD_GATEWAY, "stream_failed", e.message.clone());
+                let mut err =
+                    Self::new(StatusCode::BAD_GATEWAY, "stream_failed", e.message.clone());
                 err.should_retry = Some(true);
                 err
             }
@@ -318,18 +341,26 @@ mod tests {
     #[test]
     fn context_overflow_texts() {
         let a = ApiError::context_overflow(Dialect::Anthropic, 250_000);
-        assert_eq!(a.message, "prompt is too long: 250000 tokens > 200000 maximum");
+        assert_eq!(
+            a.message,
+            "prompt is too long: 250000 tokens > 200000 maximum"
+        );
         assert_eq!(a.status, StatusCode::BAD_REQUEST);
         assert_eq!(a.anthropic_type, "invalid_request_error");
         let o = ApiError::context_overflow(Dialect::OpenAi, 10);
         assert_eq!(o.code, Some("context_length_exceeded"));
-        assert!(o.message.starts_with("This model's maximum context length is 200000 tokens"));
+        assert!(
+            o.message
+                .starts_with("This model's maximum context length is 200000 tokens")
+        );
     }
 
     #[test]
     fn throttling_maps_to_429_with_retry_after() {
         let e = ApiError::from_class(
-            &ErrorClass::Throttled { retry_after: Some(Duration::from_millis(1500)) },
+            &ErrorClass::Throttled {
+                retry_after: Some(Duration::from_millis(1500)),
+            },
             "slow down",
             Dialect::Anthropic,
             1,

@@ -59,7 +59,9 @@ impl Ctx {
             dialect,
             request_id,
             caller: Caller {
-                ip: ip.map(|Extension(ClientIp(ip))| ip.to_string()).unwrap_or_default(),
+                ip: ip
+                    .map(|Extension(ClientIp(ip))| ip.to_string())
+                    .unwrap_or_default(),
                 key_id: key.and_then(|Extension(k)| k.0.as_ref().map(|k| k.id.clone())),
             },
         }

@@ -91,7 +91,10 @@ impl Record {
         let elapsed = self.started.elapsed();
         let dialect = self.dialect.as_str();
         metrics::gauge!("gateway_chat_inflight", "dialect" => dialect).decrement(1.0);
-        let model = self.model_used.clone().unwrap_or_else(|| "unknown".to_owned());
+        let model = self
+            .model_used
+            .clone()
+            .unwrap_or_else(|| "unknown".to_owned());
         metrics::counter!("gateway_chat_requests_total", "dialect" => dialect,
             "model" => model, "status" => status.to_string())
         .increment(1);

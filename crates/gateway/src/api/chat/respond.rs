@@ -184,7 +184,10 @@ pub async fn stream(
     };
     let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     set_account(&mut response, &label);
@@ -210,8 +213,7 @@ pub async fn collect(
         Ok(collected) => {
             answer.record.first_byte();
             answer.record.finish(200, None);
-            let mut response =
-                (StatusCode::OK, axum::Json(render(&collected))).into_response();
+            let mut response = (StatusCode::OK, axum::Json(render(&collected))).into_response();
             set_account(&mut response, &label);
             Ok(response)
         }

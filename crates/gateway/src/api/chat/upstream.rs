@@ -90,11 +90,7 @@ pub async fn open(state: &AppState, req: Open) -> Result<Feed, PoolError> {
     })
 }
 
-async fn pump(
-    mut stream: PoolStream,
-    tx: mpsc::Sender<Item>,
-    verdict: oneshot::Receiver<Outcome>,
-) {
+async fn pump(mut stream: PoolStream, tx: mpsc::Sender<Item>, verdict: oneshot::Receiver<Outcome>) {
     loop {
         let next = tokio::select! {
             biased;
@@ -125,7 +121,9 @@ async fn pump(
 pub fn outcome_of(e: &StreamError) -> Outcome {
     match e.kind {
         StreamErrorKind::Interrupted => Outcome::StreamFailed,
-        StreamErrorKind::Overloaded => Outcome::Upstream(ErrorClass::Throttled { retry_after: None }),
+        StreamErrorKind::Overloaded => {
+            Outcome::Upstream(ErrorClass::Throttled { retry_after: None })
+        }
         StreamErrorKind::ContextOverflow => Outcome::Upstream(ErrorClass::ContextTooLong),
         StreamErrorKind::Upstream => Outcome::Upstream(ErrorClass::Transient),
     }

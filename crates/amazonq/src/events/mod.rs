@@ -7,11 +7,18 @@
 //! [`StreamEvent::to_frame`] is the inverse, used by the simulator.
 
 use bytes::Bytes;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::eventstream::{Frame, names};
 use crate::types::{FollowupPrompt, Reference, SupplementaryWebLink};
+
+mod payload;
+
+use payload::{
+    CodeReferencePayload, ContextUsagePayload, FollowupPayload, Ids, MeteringPayload,
+    MetadataPayload, ReasonMessage, ReasoningPayload, Text, ToolUsePayload, WebLinksPayload, event,
+    parse, to_json,
+};
 
 /// Event type names on the wire.
 pub mod event_types {
@@ -120,99 +127,6 @@ pub enum EventError {
     },
     #[error("payload of {event_type} is not the documented JSON: {detail}")]
     Payload { event_type: String, detail: String },
-}
-
-// Payload shapes (camelCase on the wire).
-#[derive(Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Ids {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    conversation_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    utterance_id: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Text {
-    content: String,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ToolUsePayload {
-    tool_use_id: String,
-    name: String,
-    /// A string fragment; some peers saw an object, which is re-serialized.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    input: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    stop: bool,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ReasoningPayload {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    redacted_content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    signature: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct MeteringPayload {
-    #[serde(default)]
-    usage: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    unit: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ContextUsagePayload {
-    context_usage_percentage: f64,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MetadataPayload {
-    #[serde(default)]
-    token_usage: TokenUsage,
-}
-
-#[derive(Serialize, Deserialize)]
-struct CodeReferencePayload {
-    #[serde(default)]
-    references: Vec<Reference>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FollowupPayload {
-    followup_prompt: FollowupPrompt,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WebLinksPayload {
-    #[serde(default)]
-    supplementary_web_links: Vec<SupplementaryWebLink>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ReasonMessage {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-    #[serde(default, alias = "Message", skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
-}
-
-fn parse<T: DeserializeOwned>(event_type: &str, payload: &[u8]) -> Result<T, EventError> {
-    serde_json::from_slice(payload).map_err(|e| EventError::Payload {
-        event_type: event_type.to_owned(),
-        detail: e.to_string(),
-    })
 }
 
 impl StreamEvent {
@@ -467,16 +381,5 @@ impl StreamEvent {
     }
 }
 
-fn event<T: Serialize>(event_type: &str, payload: &T) -> Frame {
-    Frame::event(event_type, to_json(payload))
-}
-
-fn to_json<T: Serialize>(payload: &T) -> Vec<u8> {
-    // These payloads are structs of strings, numbers and lists: serde_json
-    // cannot fail on them (non-finite floats become `null`, not errors).
-    serde_json::to_vec(payload).unwrap_or_default()
-}
-
 #[cfg(test)]
-#[path = "events_tests.rs"]
 mod tests;

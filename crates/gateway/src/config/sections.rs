@@ -1,0 +1,189 @@
+//! The smaller `config.yaml` sections: `server`, `upstream`, `security`, `metrics`, `redis`,
+//! `models`, `images`, `stream`. Each denies unknown fields; defaults are the documented ones
+//! (`config.example.yaml`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    DEFAULT_KIRO_AUTH_ENDPOINT, DEFAULT_MAX_BODY_BYTES, DEFAULT_OIDC_ENDPOINT, DEFAULT_PORT,
+    DEFAULT_Q_ENDPOINT, Secret,
+};
+
+/// `server.*`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Bind address.
+    pub host: String,
+    /// Port. Env `PORT`.
+    pub port: u16,
+    /// Upper bound, in seconds, on draining open streams at shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: "0.0.0.0".into(),
+            port: DEFAULT_PORT,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// `upstream.*`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Amazon Q (`GenerateAssistantResponse`) base URL.
+    pub q_endpoint: String,
+    /// AWS SSO OIDC base URL.
+    pub oidc_endpoint: String,
+    /// Kiro auth service base URL.
+    pub kiro_auth_endpoint: String,
+    /// Outbound HTTP(S) proxy. Env `HTTPS_PROXY` / `HTTP_PROXY`.
+    pub proxy: Option<Secret>,
+    /// Timeouts, in seconds.
+    pub timeouts: UpstreamTimeouts,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        Self {
+            q_endpoint: DEFAULT_Q_ENDPOINT.into(),
+            oidc_endpoint: DEFAULT_OIDC_ENDPOINT.into(),
+            kiro_auth_endpoint: DEFAULT_KIRO_AUTH_ENDPOINT.into(),
+            proxy: None,
+            timeouts: UpstreamTimeouts::default(),
+        }
+    }
+}
+
+/// `upstream.timeouts.*` (seconds)
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamTimeouts {
+    /// TCP + TLS connect.
+    pub connect: u64,
+    /// From request sent to first response byte.
+    pub first_byte: u64,
+    /// Longest silence allowed inside a stream.
+    pub idle: u64,
+    /// Whole token-refresh / OIDC call.
+    pub auth: u64,
+}
+
+impl Default for UpstreamTimeouts {
+    fn default() -> Self {
+        Self {
+            connect: 10,
+            first_byte: 120,
+            idle: 300,
+            auth: 30,
+        }
+    }
+}
+
+/// `security.*`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Peers whose `X-Forwarded-For` / `X-Real-IP` are believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Request body cap in bytes (413 beyond).
+    pub max_body_bytes: u64,
+    /// Base64 32-byte key for credentials at rest. Absent → `encryption_key_file`, else generated
+    /// into the data folder on first start.
+    pub encryption_key: Option<Secret>,
+    /// File holding the key (base64).
+    pub encryption_key_file: Option<PathBuf>,
+    /// Admin session lifetime in hours.
+    pub session_ttl_hours: u64,
+    /// Failed logins from one IP before it is locked out.
+    pub login_max_failures: u32,
+    /// Lockout length in seconds.
+    pub login_lockout_secs: u64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            encryption_key: None,
+            encryption_key_file: None,
+            session_ttl_hours: 24,
+            login_max_failures: 5,
+            login_lockout_secs: 300,
+        }
+    }
+}
+
+/// `metrics.*`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` on this separate address as well (e.g. `127.0.0.1:9100`).
+    pub listen: Option<SocketAddr>,
+}
+
+/// `redis.*`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://…`; absent = single node.
+    pub url: Option<Secret>,
+}
+
+/// `models.*`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Extra alias rows, matched before the built-in table (`id`, `upstream_id`, `display_name`,
+    /// `created`, `listed`, `thinking`).
+    pub aliases: Vec<translate::models::ModelEntry>,
+    /// Upstream model id used for unknown names; absent = unknown names get 404.
+    pub fallback: Option<String>,
+}
+
+/// `images.*`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImagesConfig {
+    /// Fetch `http(s)` image URLs; false = such images get 400.
+    pub fetch_remote: bool,
+    /// Whole-fetch timeout per image, in milliseconds.
+    pub timeout_ms: u64,
+    /// Largest image fetched, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        Self {
+            fetch_remote: true,
+            timeout_ms: 10_000,
+            max_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// `stream.*`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamConfig {
+    /// Keep-alive (`ping` / SSE comment) after this much upstream silence, in milliseconds.
+    pub keepalive_ms: u64,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            keepalive_ms: 15_000,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Gateway behaviour around the chat handlers (issue 10 "Streaming behaviour", "Token accounting"):
+//! failover before the first byte, client disconnect cancelling the upstream, body cap, one
+//! request-log row per request, metrics, and token counts agreeing across endpoints and dialects.
+
+mod v1_support;
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use serde_json::{Value, json};
+use v1_support::{Harness, label};
+
+#[tokio::test]
+async fn failover_before_first_byte_is_transparent() {
+    let h = Harness::with(&["a1", "a2"], "").await;
+    // The first chat call (whichever account gets it) is throttled; the pool retries elsewhere.
+    h.sim.fault_next_chat(None, "throttled").unwrap();
+    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": true,
+                   "messages": [{"role": "user", "content": "#say served"}]});
+    let s = h.sse("/v1/messages", &b).await;
+    assert_eq!(s.status, 200, "{}", s.raw);
+    assert_eq!(s.anthropic_text(), "served");
+    let chats = h.upstream_chats();
+    assert_eq!(chats.len(), 2, "{chats:?}");
+    assert_eq!(chats[0].status, 429);
+    assert_eq!(chats[1].status, 200);
+    assert_ne!(chats[0].account, chats[1].account);
+    let served = chats[1].account.clone().unwrap();
+    assert_eq!(s.headers["x-claude-api-account"], label(&served).as_str());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn client_disconnect_cancels_the_upstream_at_once() {
+    let h = Harness::start().await;
+    // 60 frames, one every 100 ms: six seconds of upstream answer.
+    let prompt = "#pace interval=100 chunk=4\n#split fixed 4\n#text 60";
+    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 4096, "stream": true,
+                   "messages": [{"role": "user", "content": prompt}]});
+    let r = h.post("/v1/messages", &b).await;
+    assert_eq!(r.status(), 200);
+    let mut body = r.bytes_stream();
+    let first = body.next().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("message_start"));
+    assert_eq!(h.sim.stats().streams_active, 1);
+    drop(body);
+    let dropped = Instant::now();
+    while h.sim.stats().streams_active > 0 {
+        assert!(
+            dropped.elapsed() < Duration::from_secs(2),
+            "upstream stream still open"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let frames_then = h.sim.stats().frames;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        h.sim.stats().frames,
+        frames_then,
+        "no frames after the cancel"
+    );
+    assert!(
+        frames_then < 40,
+        "cancelled long before the script ended: {frames_then}"
+    );
+    // The request is logged as closed by the client.
+    let rows = h.logs(1).await;
+    assert_eq!(rows[0]["status"], 499, "{rows:?}");
+    assert_eq!(rows[0]["error_class"], "client_closed");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_body_is_413_in_both_dialects() {
+    let h = Harness::with(&["a1"], "security:\n  max_body_bytes: 4096\n").await;
+    let big = "x".repeat(10_000);
+    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": big}]});
+    let (status, _, v) = h.json("/v1/messages", &b).await;
+    assert_eq!(status, 413, "{v}");
+    assert_eq!(v["error"]["type"], "request_too_large");
+    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
+    assert_eq!(status, 413, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert!(h.upstream_chats().is_empty());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_agree_across_count_tokens_stream_and_openai_usage() {
+    let h = Harness::start().await;
+    let prompt = "#say fine\nPlease summarise the history of the printing press in Europe.";
+    let count = json!({"model": "claude-sonnet-4-5", "system": "You are a historian.",
+                       "messages": [{"role": "user", "content": prompt}]});
+    let (_, _, v) = h.json("/v1/messages/count_tokens", &count).await;
+    let n = v["input_tokens"].as_u64().unwrap();
+    let mut anth = count.clone();
+    anth["max_tokens"] = json!(100);
+    let (_, _, v) = h.json("/v1/messages", &anth).await;
+    assert_eq!(v["usage"]["input_tokens"].as_u64().unwrap(), n);
+    let openai = json!({"model": "claude-sonnet-4-5", "stream": true, "stream_options": {"include_usage": true},
+        "messages": [{"role": "system", "content": "You are a historian."}, {"role": "user", "content": prompt}]});
+    let s = h.sse("/v1/chat/completions", &openai).await;
+    let usage = s.openai_chunks().last().unwrap()["usage"].clone();
+    assert_eq!(usage["prompt_tokens"].as_u64().unwrap(), n, "{usage}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn upstream_metadata_refines_usage() {
+    let h = Harness::start().await;
+    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 100,
+                   "messages": [{"role": "user", "content": "#say hi\n#metadata 4321 77"}]});
+    let (status, _, v) = h.json("/v1/messages", &b).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["usage"]["input_tokens"], 4321);
+    assert_eq!(v["usage"]["output_tokens"], 77);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn one_log_row_per_request_and_metrics() {
+    let h = Harness::start().await;
+    let tools = json!([{"name": "x".repeat(80), "input_schema": {"type": "object"}}]);
+    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 100, "tools": tools,
+                   "messages": [{"role": "user", "content": "#say logged"}]});
+    let (status, _, _) = h.json("/v1/messages", &b).await;
+    assert_eq!(status, 200);
+    let bad = json!({"model": "nope-model", "messages": [{"role": "user", "content": "hi"}]});
+    let (status, _, _) = h.json("/v1/chat/completions", &bad).await;
+    assert_eq!(status, 404);
+    let rows = h.logs(2).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let ok = rows.iter().find(|r| r["status"] == 200).unwrap();
+    assert_eq!(ok["dialect"], "anthropic");
+    assert_eq!(ok["account_id"], "a1");
+    assert_eq!(ok["model_requested"], "claude-sonnet-4-5");
+    assert_eq!(ok["model_used"], "claude-sonnet-4.5");
+    assert_eq!(ok["stream"], false);
+    assert!(ok["input_tokens"].as_u64().unwrap() > 0 && ok["output_tokens"].as_u64().unwrap() > 0);
+    assert!(ok["ttfb_ms"].is_u64() && ok["duration_ms"].is_u64());
+    let rules: Vec<&str> = ok["rules_fired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(rules.contains(&"r10_tool_name_shortened"), "{rules:?}");
+    let nf = rows.iter().find(|r| r["status"] == 404).unwrap();
+    assert_eq!(nf["dialect"], "openai");
+    assert_eq!(nf["error_class"], "model_not_found");
+    let metrics = h
+        .client
+        .get(h.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "gateway_chat_requests_total",
+        "gateway_chat_ttfb_seconds",
+        "gateway_chat_duration_seconds",
+        "gateway_chat_inflight",
+        "gateway_normalizer_rules_total",
+    ] {
+        assert!(metrics.contains(name), "{name} missing");
+    }
+    assert!(metrics.contains("rule=\"r10_tool_name_shortened\""));
+    h.stop().await;
+}
