@@ -326,8 +326,8 @@ def test_27_context_overflow_message(ant: anthropic.Anthropic, stack: Stack) -> 
 
 
 def test_27b_real_oversized_prompt(ant: anthropic.Anthropic) -> None:
-    """A prompt far beyond any model window (≈ 1.2 M tokens of text) is refused with the overflow text."""
-    big = "lorem ipsum dolor sit amet " * 240_000
+    """A prompt beyond the 200 k window (≈ 1.6 MB of text) is refused with the overflow text."""
+    big = "lorem ipsum dolor sit amet " * 60_000
     with pytest.raises(anthropic.BadRequestError) as e:
         ant.messages.create(model="claude-sonnet-4-5", max_tokens=10, messages=user(big))
     m = re.search(r"prompt is too long: (\d+) tokens > (\d+) maximum", e.value.body["error"]["message"])
@@ -465,3 +465,19 @@ def test_38_models(ant: anthropic.Anthropic) -> None:
     assert got.id == models[0].id
     with pytest.raises(anthropic.NotFoundError):
         ant.models.retrieve("claude-nonexistent-9")
+
+
+def test_71_title_request_structured_output(stack: Stack) -> None:
+    """Claude Code's session-title request: stream, no tools, thinking off, temperature 1 and an
+    `output_config.format` JSON schema; the answer text must be the JSON object."""
+    body = {"model": MODEL, "max_tokens": 200, "stream": True, "tools": [], "temperature": 1,
+            "thinking": {"type": "disabled"},
+            "output_config": {"format": {"type": "json_schema", "schema": {
+                "type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"],
+                "additionalProperties": False}}},
+            "messages": user('#say ```json\\n{"title": "Fix the login bug"}\\n```')}
+    r, events = raw_stream(stack.url, "/v1/messages", stack.api_key, body)
+    assert r.status_code == 200, r.text
+    datas = _check_grammar(events)
+    text = "".join(d["delta"]["text"] for d in datas if d["type"] == "content_block_delta" and d["delta"]["type"] == "text_delta")
+    assert json.loads(text) == {"title": "Fix the login bug"}

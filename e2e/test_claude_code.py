@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +48,21 @@ def run_claude(stack: Stack, args: list[str], cwd: Path, model: str | None = MOD
     }
     if model:
         env["ANTHROPIC_MODEL"] = model
-    return subprocess.run([str(CLAUDE), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    # Own process group, killed whole on timeout: nothing Claude Code spawned may outlive the test.
+    p = subprocess.Popen([str(CLAUDE), *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        pytest.fail(f"claude {args[:2]} timed out after {timeout}s:\n{out}\n{err}")
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
 @pytest.fixture
@@ -66,21 +81,23 @@ def no_dns(dns: DnsLog | None):
         assert dns.since(mark) == [], f"Claude Code tried to resolve external names: {dns.since(mark)}"
 
 
-def gateway_log_rows(stack: Stack, since_total: int, expect: int, timeout: float = 5) -> list[dict[str, Any]]:
-    """Request-log rows written after a point; waits for the batch writer, then lets stragglers land."""
+def gateway_log_rows(stack: Stack, since: str, expect: int, timeout: float = 5) -> list[dict[str, Any]]:
+    """Request-log rows stamped at or after `since` (RFC 3339); waits for the batch writer, then
+    lets stragglers land so a hidden second request would be seen."""
+    params = {"per_page": 100, "from": since}
     deadline = time.monotonic() + timeout
-    while True:
-        body = stack.admin.call("GET", "/v2/logs", params={"per_page": 100})
-        if body["total"] - since_total >= expect or time.monotonic() > deadline:
-            break
+    while len(stack.admin.call("GET", "/v2/logs", params=params)["logs"]) < expect and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(1.0)
-    body = stack.admin.call("GET", "/v2/logs", params={"per_page": 100})
-    return body["logs"][: body["total"] - since_total]
+    return stack.admin.call("GET", "/v2/logs", params=params)["logs"]
+
+
+def now_rfc3339() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def test_67_68_plain_answer_one_streamed_request(stack: Stack, project: Path, no_dns: None) -> None:
-    before = stack.admin.call("GET", "/v2/logs", params={"per_page": 1})["total"]
+    since = now_rfc3339()
     seq = stack.sim.next_seq()
     r = run_claude(stack, ["-p", "#say Hi from the simulator", "--output-format", "json"], project)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -90,7 +107,7 @@ def test_67_68_plain_answer_one_streamed_request(stack: Stack, project: Path, no
     assert out["usage"]["input_tokens"] > 0
     # Item 68: one upstream call and one streamed /v1/messages request for the turn (no fallback).
     assert len(stack.sim.chat_requests(seq)) == 1
-    rows = gateway_log_rows(stack, before, 1)
+    rows = gateway_log_rows(stack, since, 1)
     assert len(rows) == 1 and rows[0]["stream"] is True and rows[0]["status"] == 200, rows
 
 

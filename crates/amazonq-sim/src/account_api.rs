@@ -19,12 +19,20 @@ use crate::log::LogMeta;
 use crate::render::Dialect;
 use crate::state::Shared;
 
-fn finish(r: Result<Value, QError>, dialect: Dialect, operation: &'static str, meta: LogMeta) -> Response {
+fn finish(
+    r: Result<Value, QError>,
+    dialect: Dialect,
+    operation: &'static str,
+    meta: LogMeta,
+) -> Response {
     let mut resp = match r {
         Ok(v) => {
             let mut resp = Json(v).into_response();
             if dialect == Dialect::Q {
-                resp.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/x-amz-json-1.0"));
+                resp.headers_mut().insert(
+                    "content-type",
+                    axum::http::HeaderValue::from_static("application/x-amz-json-1.0"),
+                );
             }
             resp
         }
@@ -35,7 +43,13 @@ fn finish(r: Result<Value, QError>, dialect: Dialect, operation: &'static str, m
 }
 
 /// Auth + faults; returns the account id.
-fn gate(s: &Shared, headers: &HeaderMap, operation: &str, dialect: Dialect, meta: &mut LogMeta) -> Result<String, QError> {
+fn gate(
+    s: &Shared,
+    headers: &HeaderMap,
+    operation: &str,
+    dialect: Dialect,
+    meta: &mut LogMeta,
+) -> Result<String, QError> {
     let a = admit(s, headers, operation).map_err(|(e, acct)| {
         meta.account = acct;
         e
@@ -44,7 +58,12 @@ fn gate(s: &Shared, headers: &HeaderMap, operation: &str, dialect: Dialect, meta
     meta.faults.clone_from(&a.fault_names);
     if let Some(Fault::Http(h)) = a.faults.iter().find(|f| matches!(f, Fault::Http(_))) {
         let reg = s.reg();
-        return Err(QError::from_fault(*h, dialect, reg.config.chat.q_monthly_status, reg.config.chat.kiro_monthly_status));
+        return Err(QError::from_fault(
+            *h,
+            dialect,
+            reg.config.chat.q_monthly_status,
+            reg.config.chat.kiro_monthly_status,
+        ));
     }
     Ok(a.account)
 }
@@ -62,21 +81,44 @@ fn model_json(m: &ModelSpec) -> Value {
     })
 }
 
-fn list_models(s: &Shared, account: &str, max: Option<usize>, next: Option<&str>) -> Result<Value, QError> {
+fn list_models(
+    s: &Shared,
+    account: &str,
+    max: Option<usize>,
+    next: Option<&str>,
+) -> Result<Value, QError> {
     let reg = s.reg();
     let acct = reg.accounts.accounts.get(account);
     let models: Vec<&ModelSpec> = match acct.and_then(|a| a.models.as_ref()) {
-        Some(ids) => reg.config.models.iter().filter(|m| ids.contains(&m.model_id)).collect(),
+        Some(ids) => reg
+            .config
+            .models
+            .iter()
+            .filter(|m| ids.contains(&m.model_id))
+            .collect(),
         None => reg.config.models.iter().collect(),
     };
     let start: usize = match next {
         None | Some("") => 0,
-        Some(t) => t.parse().map_err(|_| QError::new(400, "ValidationException", "Invalid nextToken", None))?,
+        Some(t) => t
+            .parse()
+            .map_err(|_| QError::new(400, "ValidationException", "Invalid nextToken", None))?,
     };
     let max = max.unwrap_or(50).clamp(1, 100);
-    let page: Vec<Value> = models.iter().skip(start).take(max).map(|m| model_json(m)).collect();
-    let default_id = acct.and_then(|a| a.default_model.clone()).unwrap_or_else(|| reg.config.default_model.clone());
-    let default = models.iter().find(|m| m.model_id == default_id).or(models.first()).map_or(Value::Null, |m| model_json(m));
+    let page: Vec<Value> = models
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|m| model_json(m))
+        .collect();
+    let default_id = acct
+        .and_then(|a| a.default_model.clone())
+        .unwrap_or_else(|| reg.config.default_model.clone());
+    let default = models
+        .iter()
+        .find(|m| m.model_id == default_id)
+        .or(models.first())
+        .map_or(Value::Null, |m| model_json(m));
     let mut out = json!({ "models": page, "defaultModel": default });
     if start + max < models.len()
         && let Some(o) = out.as_object_mut()
@@ -94,33 +136,70 @@ pub fn models_q(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
 fn models_q_inner(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
     let mut meta = LogMeta::default();
     let r = gate(s, headers, "models", Dialect::Q, &mut meta).and_then(|acct| {
-        let v: Value = serde_json::from_slice(body).map_err(|_| QError::new(400, "ValidationException", "The request body is not valid JSON.", None).rule("R22"))?;
-        let max = v.get("maxResults").and_then(Value::as_u64).map(|x| x as usize);
+        let v: Value = serde_json::from_slice(body).map_err(|_| {
+            QError::new(
+                400,
+                "ValidationException",
+                "The request body is not valid JSON.",
+                None,
+            )
+            .rule("R22")
+        })?;
+        let max = v
+            .get("maxResults")
+            .and_then(Value::as_u64)
+            .map(|x| x as usize);
         list_models(s, &acct, max, v.get("nextToken").and_then(Value::as_str))
     });
     finish(r, Dialect::Q, "models", meta)
 }
 
 /// `GET /ListAvailableModels?origin=…&maxResults=…&nextToken=…` (Kiro)
-pub async fn models_get(State(s): State<Arc<Shared>>, headers: HeaderMap, Query(q): Query<BTreeMap<String, String>>) -> Response {
+pub async fn models_get(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
     let mut meta = LogMeta::default();
-    let r = gate(&s, &headers, "models", Dialect::Kiro, &mut meta)
-        .and_then(|acct| list_models(&s, &acct, q.get("maxResults").and_then(|m| m.parse().ok()), q.get("nextToken").map(String::as_str)));
+    let r = gate(&s, &headers, "models", Dialect::Kiro, &mut meta).and_then(|acct| {
+        list_models(
+            &s,
+            &acct,
+            q.get("maxResults").and_then(|m| m.parse().ok()),
+            q.get("nextToken").map(String::as_str),
+        )
+    });
     finish(r, Dialect::Kiro, "models", meta)
 }
 
 fn usage(s: &Shared, account: &str) -> Value {
     let now = s.clock.now_secs();
     let reg = s.reg();
-    let Some(a) = reg.accounts.accounts.get(account) else { return Value::Null };
+    let Some(a) = reg.accounts.accounts.get(account) else {
+        return Value::Null;
+    };
     let limit = a.monthly_limit.unwrap_or(1000);
     // Next reset: the first of next month in the simulator's clock.
-    let date = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default().date_naive();
-    let next = chrono::NaiveDate::from_ymd_opt(if date.month0() == 11 { date.year() + 1 } else { date.year() }, (date.month0() + 1) % 12 + 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map_or(now, |d| d.and_utc().timestamp());
+    let date = chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .date_naive();
+    let next = chrono::NaiveDate::from_ymd_opt(
+        if date.month0() == 11 {
+            date.year() + 1
+        } else {
+            date.year()
+        },
+        (date.month0() + 1) % 12 + 1,
+        1,
+    )
+    .and_then(|d| d.and_hms_opt(0, 0, 0))
+    .map_or(now, |d| d.and_utc().timestamp());
     let days = (next - now).div_euclid(86_400);
-    let pct = if limit == 0 { 100.0 } else { a.usage as f64 * 100.0 / limit as f64 };
+    let pct = if limit == 0 {
+        100.0
+    } else {
+        a.usage as f64 * 100.0 / limit as f64
+    };
     json!({
         "limits": [{ "type": "AGENTIC_REQUEST", "currentUsage": a.usage, "totalUsageLimit": limit, "percentUsed": pct }],
         "nextDateReset": next,
@@ -155,8 +234,13 @@ pub async fn usage_get(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Resp
 
 fn host_region(headers: &HeaderMap, default: &str) -> String {
     // `q.eu-central-1.amazonaws.com` → eu-central-1; loopback hosts use the configured region.
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
-    host.strip_prefix("q.").and_then(|h| h.split('.').next()).map_or_else(|| default.to_owned(), str::to_owned)
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    host.strip_prefix("q.")
+        .and_then(|h| h.split('.').next())
+        .map_or_else(|| default.to_owned(), str::to_owned)
 }
 
 /// `AmazonCodeWhispererService.ListAvailableProfiles`: the profiles of this endpoint's region.
@@ -165,7 +249,10 @@ pub fn profiles_q(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
     let r = gate(s, headers, "profiles", Dialect::Q, &mut meta).map(|_| {
         let reg = s.reg();
         let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-        let region = v.get("region").and_then(Value::as_str).map_or_else(|| host_region(headers, &reg.config.region), str::to_owned);
+        let region = v
+            .get("region")
+            .and_then(Value::as_str)
+            .map_or_else(|| host_region(headers, &reg.config.region), str::to_owned);
         let profiles: Vec<Value> = reg
             .config
             .profiles

@@ -97,17 +97,32 @@ pub struct Accounts {
 
 impl Accounts {
     /// Creates (or replaces) an account from a spec and mints its first token pair.
-    pub fn create(&mut self, spec: &AccountSpec, ids: &Ids, now_ms: i64, default_ttl_s: i64, client_id: Option<String>) -> AccountTokens {
-        let id = if spec.id.is_empty() { format!("acct-{}", &ids.uuid()[..8]) } else { spec.id.clone() };
+    pub fn create(
+        &mut self,
+        spec: &AccountSpec,
+        ids: &Ids,
+        now_ms: i64,
+        default_ttl_s: i64,
+        client_id: Option<String>,
+    ) -> AccountTokens {
+        let id = if spec.id.is_empty() {
+            format!("acct-{}", &ids.uuid()[..8])
+        } else {
+            spec.id.clone()
+        };
         let user_id = format!("{:012}", ids.next_u64() % 1_000_000_000_000);
         let account = Account {
             id: id.clone(),
             kind: spec.kind,
-            email: spec.email.clone().unwrap_or_else(|| format!("{id}@sim.invalid")),
+            email: spec
+                .email
+                .clone()
+                .unwrap_or_else(|| format!("{id}@sim.invalid")),
             user_id,
             profile_arn: spec.profile_arn.clone().or_else(|| {
-                (spec.kind == AuthKind::Social)
-                    .then(|| "arn:aws:codewhisperer:us-east-1:699475941385:profile/SIMSOCIAL".to_owned())
+                (spec.kind == AuthKind::Social).then(|| {
+                    "arn:aws:codewhisperer:us-east-1:699475941385:profile/SIMSOCIAL".to_owned()
+                })
             }),
             access_ttl_s: spec.access_ttl_s,
             rotation: spec.rotation,
@@ -127,10 +142,30 @@ impl Accounts {
         let ttl = account.access_ttl_s.unwrap_or(default_ttl_s);
         let profile_arn = account.profile_arn.clone();
         self.accounts.insert(id.clone(), account);
-        let access = spec.access_token.clone().unwrap_or_else(|| mint_access(ids));
-        let refresh = spec.refresh_token.clone().unwrap_or_else(|| mint_refresh(ids));
-        self.access.insert(access.clone(), AccessToken { account: id.clone(), expires_at_ms: now_ms + ttl * 1000, revoked: false });
-        self.refresh.insert(refresh.clone(), RefreshToken { account: id.clone(), client_id: client_id.clone(), revoked: false });
+        let access = spec
+            .access_token
+            .clone()
+            .unwrap_or_else(|| mint_access(ids));
+        let refresh = spec
+            .refresh_token
+            .clone()
+            .unwrap_or_else(|| mint_refresh(ids));
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                account: id.clone(),
+                expires_at_ms: now_ms + ttl * 1000,
+                revoked: false,
+            },
+        );
+        self.refresh.insert(
+            refresh.clone(),
+            RefreshToken {
+                account: id.clone(),
+                client_id: client_id.clone(),
+                revoked: false,
+            },
+        );
         AccountTokens {
             account: id,
             access_token: access,
@@ -145,7 +180,9 @@ impl Accounts {
 
     /// Resolves `Authorization: Bearer <token>`.
     pub fn authenticate(&self, bearer: Option<&str>, now_ms: i64) -> AuthOutcome {
-        let Some(tok) = bearer.and_then(|t| self.access.get(t)) else { return AuthOutcome::Invalid };
+        let Some(tok) = bearer.and_then(|t| self.access.get(t)) else {
+            return AuthOutcome::Invalid;
+        };
         if tok.revoked || now_ms >= tok.expires_at_ms {
             return AuthOutcome::Invalid;
         }
@@ -158,21 +195,47 @@ impl Accounts {
 
     /// Mints a new access token for `account` and applies the rotation policy to `old_refresh`.
     /// Returns `(access, expires_in, refresh to report)`.
-    pub fn refresh(&mut self, account: &str, old_refresh: &str, ids: &Ids, now_ms: i64, default_ttl_s: i64, default_rotation: Rotation) -> Option<(String, i64, Option<String>)> {
+    pub fn refresh(
+        &mut self,
+        account: &str,
+        old_refresh: &str,
+        ids: &Ids,
+        now_ms: i64,
+        default_ttl_s: i64,
+        default_rotation: Rotation,
+    ) -> Option<(String, i64, Option<String>)> {
         let acct = self.accounts.get(account)?;
         let ttl = acct.access_ttl_s.unwrap_or(default_ttl_s);
         let rotation = acct.rotation.unwrap_or(default_rotation);
         let client_id = acct.client_id.clone();
         let access = mint_access(ids);
-        self.access.insert(access.clone(), AccessToken { account: account.to_owned(), expires_at_ms: now_ms + ttl * 1000, revoked: false });
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                account: account.to_owned(),
+                expires_at_ms: now_ms + ttl * 1000,
+                revoked: false,
+            },
+        );
         let reported = match rotation {
             Rotation::Rotate => {
                 if let Some(old) = self.refresh.get_mut(old_refresh) {
                     old.revoked = true;
                 }
                 let new = mint_refresh(ids);
-                let client_id = self.refresh.get(old_refresh).and_then(|r| r.client_id.clone()).or(client_id);
-                self.refresh.insert(new.clone(), RefreshToken { account: account.to_owned(), client_id, revoked: false });
+                let client_id = self
+                    .refresh
+                    .get(old_refresh)
+                    .and_then(|r| r.client_id.clone())
+                    .or(client_id);
+                self.refresh.insert(
+                    new.clone(),
+                    RefreshToken {
+                        account: account.to_owned(),
+                        client_id,
+                        revoked: false,
+                    },
+                );
                 Some(new)
             }
             Rotation::Keep => Some(old_refresh.to_owned()),
@@ -184,7 +247,11 @@ impl Accounts {
     /// Revokes every refresh token of an account ("revoked refresh token" fault).
     pub fn revoke_refresh(&mut self, account: &str) -> usize {
         let mut n = 0;
-        for r in self.refresh.values_mut().filter(|r| r.account == account && !r.revoked) {
+        for r in self
+            .refresh
+            .values_mut()
+            .filter(|r| r.account == account && !r.revoked)
+        {
             r.revoked = true;
             n += 1;
         }
@@ -194,7 +261,11 @@ impl Accounts {
     /// Expires every access token of an account right now ("expired token between turns").
     pub fn expire_access(&mut self, account: &str, now_ms: i64) -> usize {
         let mut n = 0;
-        for t in self.access.values_mut().filter(|t| t.account == account && t.expires_at_ms > now_ms) {
+        for t in self
+            .access
+            .values_mut()
+            .filter(|t| t.account == account && t.expires_at_ms > now_ms)
+        {
             t.expires_at_ms = now_ms;
             n += 1;
         }
@@ -218,20 +289,38 @@ mod tests {
     fn tokens_expire_rotate_and_revoke() {
         let ids = Ids::new(1);
         let mut a = Accounts::default();
-        let spec = AccountSpec { id: "a1".into(), access_ttl_s: Some(10), ..AccountSpec::default() };
+        let spec = AccountSpec {
+            id: "a1".into(),
+            access_ttl_s: Some(10),
+            ..AccountSpec::default()
+        };
         let t = a.create(&spec, &ids, 0, 3600, None);
         assert!(t.refresh_token.len() > 100);
-        assert_eq!(a.authenticate(Some(&t.access_token), 9_999), AuthOutcome::Ok("a1".into()));
-        assert_eq!(a.authenticate(Some(&t.access_token), 10_000), AuthOutcome::Invalid);
+        assert_eq!(
+            a.authenticate(Some(&t.access_token), 9_999),
+            AuthOutcome::Ok("a1".into())
+        );
+        assert_eq!(
+            a.authenticate(Some(&t.access_token), 10_000),
+            AuthOutcome::Invalid
+        );
         assert_eq!(a.authenticate(None, 0), AuthOutcome::Invalid);
-        let (acc2, ttl, new_rt) = a.refresh("a1", &t.refresh_token, &ids, 20_000, 3600, Rotation::Rotate).unwrap();
+        let (acc2, ttl, new_rt) = a
+            .refresh("a1", &t.refresh_token, &ids, 20_000, 3600, Rotation::Rotate)
+            .unwrap();
         assert_eq!(ttl, 10);
-        assert_eq!(a.authenticate(Some(&acc2), 20_001), AuthOutcome::Ok("a1".into()));
+        assert_eq!(
+            a.authenticate(Some(&acc2), 20_001),
+            AuthOutcome::Ok("a1".into())
+        );
         assert!(a.refresh[&t.refresh_token].revoked);
         let new_rt = new_rt.unwrap();
         assert!(!a.refresh[&new_rt].revoked);
         assert_eq!(a.revoke_refresh("a1"), 1);
         a.accounts.get_mut("a1").unwrap().suspended = true;
-        assert_eq!(a.authenticate(Some(&acc2), 20_001), AuthOutcome::Suspended("a1".into()));
+        assert_eq!(
+            a.authenticate(Some(&acc2), 20_001),
+            AuthOutcome::Suspended("a1".into())
+        );
     }
 }

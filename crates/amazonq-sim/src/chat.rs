@@ -24,8 +24,17 @@ use crate::validate::{self, CheckCtx};
 pub const EVENTSTREAM: &str = "application/vnd.amazon.eventstream";
 
 /// Handles one chat request.
-pub fn chat(s: &Arc<Shared>, ci: &ConnInfo, headers: &HeaderMap, body: &[u8], dialect: Dialect) -> Response {
-    let mut meta = LogMeta { operation: "chat", ..LogMeta::default() };
+pub fn chat(
+    s: &Arc<Shared>,
+    ci: &ConnInfo,
+    headers: &HeaderMap,
+    body: &[u8],
+    dialect: Dialect,
+) -> Response {
+    let mut meta = LogMeta {
+        operation: "chat",
+        ..LogMeta::default()
+    };
     let mut resp = match run(s, ci, headers, body, dialect, &mut meta) {
         Ok(r) => r,
         Err(e) => e.into_response(dialect),
@@ -35,16 +44,31 @@ pub fn chat(s: &Arc<Shared>, ci: &ConnInfo, headers: &HeaderMap, body: &[u8], di
 }
 
 fn content_type_ok(headers: &HeaderMap, dialect: Dialect) -> bool {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match dialect {
         Dialect::Q => ct.starts_with("application/x-amz-json-1.0"),
         Dialect::Kiro => ct.starts_with("application/json"),
     }
 }
 
-fn run(s: &Arc<Shared>, ci: &ConnInfo, headers: &HeaderMap, body: &[u8], dialect: Dialect, meta: &mut LogMeta) -> Result<Response, QError> {
+fn run(
+    s: &Arc<Shared>,
+    ci: &ConnInfo,
+    headers: &HeaderMap,
+    body: &[u8],
+    dialect: Dialect,
+    meta: &mut LogMeta,
+) -> Result<Response, QError> {
     // 1. auth (+ fault selection, which needs the account)
-    let Admitted { account, faults, fault_names } = admit(s, headers, "chat").map_err(|(e, a)| {
+    let Admitted {
+        account,
+        faults,
+        fault_names,
+    } = admit(s, headers, "chat").map_err(|(e, a)| {
         meta.account = a;
         e
     })?;
@@ -52,7 +76,10 @@ fn run(s: &Arc<Shared>, ci: &ConnInfo, headers: &HeaderMap, body: &[u8], dialect
     meta.faults = fault_names;
     let (q_monthly, kiro_monthly) = {
         let reg = s.reg();
-        (reg.config.chat.q_monthly_status, reg.config.chat.kiro_monthly_status)
+        (
+            reg.config.chat.q_monthly_status,
+            reg.config.chat.kiro_monthly_status,
+        )
     };
     if let Some(Fault::Http(h)) = faults.iter().find(|f| matches!(f, Fault::Http(_))) {
         return Err(QError::from_fault(*h, dialect, q_monthly, kiro_monthly));
@@ -72,69 +99,153 @@ fn run(s: &Arc<Shared>, ci: &ConnInfo, headers: &HeaderMap, body: &[u8], dialect
         serde_json::from_slice(body).unwrap_or(Value::Null)
     };
     // 3. schema + rules
-    let auth_kind = s.reg().accounts.accounts.get(&account).map(|a| a.kind).unwrap_or_default();
+    let auth_kind = s
+        .reg()
+        .accounts
+        .accounts
+        .get(&account)
+        .map(|a| a.kind)
+        .unwrap_or_default();
     if let Some(v) = validate::check(&json, &rules, CheckCtx { dialect, auth_kind }).first() {
         return Err(QError::from_violation(v));
     }
-    let current = json.pointer("/conversationState/currentMessage/userInputMessage").unwrap_or(&Value::Null);
+    let current = json
+        .pointer("/conversationState/currentMessage/userInputMessage")
+        .unwrap_or(&Value::Null);
     // 4. model
-    let (model, window) = resolve_model(s, &account, current.get("modelId").and_then(Value::as_str), rules.on("model"))?;
+    let (model, window) = resolve_model(
+        s,
+        &account,
+        current.get("modelId").and_then(Value::as_str),
+        rules.on("model"),
+    )?;
     // 5. size
     let prompt_tokens = (body.len() / 4) as u64;
     if rules.on("size") && prompt_tokens > window {
-        return Err(QError::new(400, "ValidationException", "Input is too long.", Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD")).rule("size"));
+        return Err(QError::new(
+            400,
+            "ValidationException",
+            "Input is too long.",
+            Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD"),
+        )
+        .rule("size"));
     }
     // 6. quota / rate; on success count the request
-    admit_quota(s, &account, dialect, rules.on("quota"), q_monthly, kiro_monthly)?;
+    admit_quota(
+        s,
+        &account,
+        dialect,
+        rules.on("quota"),
+        q_monthly,
+        kiro_monthly,
+    )?;
     // 7. respond
     let text = current.get("content").and_then(Value::as_str).unwrap_or("");
     let queued = s.reg().take_script(&account);
     let mut script = match queued {
         Some(sc) => sc,
         None => directives::parse(text)
-            .map_err(|e| QError::new(400, "ValidationException", &e.to_string(), None).rule("directive"))?
+            .map_err(|e| {
+                QError::new(400, "ValidationException", &e.to_string(), None).rule("directive")
+            })?
             .unwrap_or_default(),
     };
     let mut faults = faults;
     for f in &script.faults {
-        faults.push(f.parse::<Fault>().map_err(|e| QError::new(400, "ValidationException", &e.to_string(), None).rule("fault-spec"))?);
+        faults.push(f.parse::<Fault>().map_err(|e| {
+            QError::new(400, "ValidationException", &e.to_string(), None).rule("fault-spec")
+        })?);
     }
     meta.faults.extend(script.faults.iter().cloned());
     if script.echo || script.is_contentless() {
         let received = Received {
             model: model.clone(),
-            turns: json.pointer("/conversationState/history").and_then(Value::as_array).map_or(0, Vec::len) + 1,
+            turns: json
+                .pointer("/conversationState/history")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
+                + 1,
             tools: current
                 .pointer("/userInputMessageContext/tools")
                 .and_then(Value::as_array)
-                .map(|t| t.iter().filter_map(|x| x.pointer("/toolSpecification/name").and_then(Value::as_str).map(str::to_owned)).collect())
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|x| {
+                            x.pointer("/toolSpecification/name")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned)
+                        })
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
-        script.steps.push(Step::Text { content: script::echo_text(&received), split: None });
+        script.steps.push(Step::Text {
+            content: script::echo_text(&received),
+            split: None,
+        });
     }
-    Ok(respond(s, ci, &json, &script, &faults, dialect, prompt_tokens, window))
+    Ok(respond(
+        s,
+        ci,
+        &json,
+        &script,
+        &faults,
+        dialect,
+        prompt_tokens,
+        window,
+    ))
 }
 
-fn resolve_model(s: &Shared, account: &str, requested: Option<&str>, check: bool) -> Result<(String, u64), QError> {
+fn resolve_model(
+    s: &Shared,
+    account: &str,
+    requested: Option<&str>,
+    check: bool,
+) -> Result<(String, u64), QError> {
     let reg = s.reg();
     let acct = reg.accounts.accounts.get(account);
-    let default = acct.and_then(|a| a.default_model.clone()).unwrap_or_else(|| reg.config.default_model.clone());
+    let default = acct
+        .and_then(|a| a.default_model.clone())
+        .unwrap_or_else(|| reg.config.default_model.clone());
     let id = requested.map_or(default, str::to_owned);
     let allowed = match acct.and_then(|a| a.models.as_ref()) {
         Some(list) => list.contains(&id),
-        None => reg.config.models.iter().any(|m| m.model_id == id) || reg.config.hidden_models.contains(&id),
+        None => {
+            reg.config.models.iter().any(|m| m.model_id == id)
+                || reg.config.hidden_models.contains(&id)
+        }
     };
     if check && !allowed {
-        return Err(QError::new(400, "ValidationException", "Invalid model. Please select a different model to continue.", Some("INVALID_MODEL_ID")).rule("model"));
+        return Err(QError::new(
+            400,
+            "ValidationException",
+            "Invalid model. Please select a different model to continue.",
+            Some("INVALID_MODEL_ID"),
+        )
+        .rule("model"));
     }
-    let window = reg.config.models.iter().find(|m| m.model_id == id).map_or(200_000, |m| m.max_input_tokens);
+    let window = reg
+        .config
+        .models
+        .iter()
+        .find(|m| m.model_id == id)
+        .map_or(200_000, |m| m.max_input_tokens);
     Ok((id, window))
 }
 
-fn admit_quota(s: &Shared, account: &str, dialect: Dialect, check: bool, q_monthly: u16, kiro_monthly: u16) -> Result<(), QError> {
+fn admit_quota(
+    s: &Shared,
+    account: &str,
+    dialect: Dialect,
+    check: bool,
+    q_monthly: u16,
+    kiro_monthly: u16,
+) -> Result<(), QError> {
     let now = s.clock.now_ms();
     let mut reg = s.reg();
-    let Some(a) = reg.accounts.accounts.get_mut(account) else { return Ok(()) };
+    let Some(a) = reg.accounts.accounts.get_mut(account) else {
+        return Ok(());
+    };
     if check {
         if a.throttle_next > 0 {
             a.throttle_next -= 1;
@@ -160,7 +271,16 @@ fn admit_quota(s: &Shared, account: &str, dialect: Dialect, check: bool, q_month
 }
 
 #[allow(clippy::too_many_arguments)]
-fn respond(s: &Arc<Shared>, ci: &ConnInfo, json: &Value, script: &Script, faults: &[Fault], dialect: Dialect, prompt_tokens: u64, window: u64) -> Response {
+fn respond(
+    s: &Arc<Shared>,
+    ci: &ConnInfo,
+    json: &Value,
+    script: &Script,
+    faults: &[Fault],
+    dialect: Dialect,
+    prompt_tokens: u64,
+    window: u64,
+) -> Response {
     let pacing = {
         let base = s.reg().config.pacing;
         crate::config::Pacing {
@@ -170,7 +290,13 @@ fn respond(s: &Arc<Shared>, ci: &ConnInfo, json: &Value, script: &Script, faults
         }
     };
     let body = if let Some(b) = script.bench {
-        let frame = crate::frames::event("assistantResponseEvent", serde_json::json!({ "content": "x".repeat(b.bytes) }).to_string().as_bytes(), false);
+        let frame = crate::frames::event(
+            "assistantResponseEvent",
+            serde_json::json!({ "content": "x".repeat(b.bytes) })
+                .to_string()
+                .as_bytes(),
+            false,
+        );
         Body::from_stream(bench_body(
             frame,
             b.frames,
@@ -181,13 +307,24 @@ fn respond(s: &Arc<Shared>, ci: &ConnInfo, json: &Value, script: &Script, faults
     } else {
         let (initial_q, initial_k, usage_events) = {
             let c = &s.reg().config.chat;
-            (c.initial_response_q, c.initial_response_k, c.kiro_usage_events)
+            (
+                c.initial_response_q,
+                c.initial_response_k,
+                c.kiro_usage_events,
+            )
         };
         let ctx = RenderCtx {
             dialect,
-            conversation_id: json.pointer("/conversationState/conversationId").and_then(Value::as_str).map_or_else(|| s.ids.uuid(), str::to_owned),
+            conversation_id: json
+                .pointer("/conversationState/conversationId")
+                .and_then(Value::as_str)
+                .map_or_else(|| s.ids.uuid(), str::to_owned),
             utterance_id: s.ids.uuid(),
-            initial_response: if dialect == Dialect::Q { initial_q } else { initial_k },
+            initial_response: if dialect == Dialect::Q {
+                initial_q
+            } else {
+                initial_k
+            },
             usage_events,
             chunk_chars: pacing.chunk_chars,
             prompt_tokens,
@@ -195,10 +332,15 @@ fn respond(s: &Arc<Shared>, ci: &ConnInfo, json: &Value, script: &Script, faults
             tool_id_seed: s.ids.next_u64() & 0xFFFF_FFFF,
         };
         let evs = render::render(script, &ctx, faults);
-        Body::from_stream(plan::body(plan::plan(evs, pacing, faults), ci.ctl.clone(), s.counters.clone()))
+        Body::from_stream(plan::body(
+            plan::plan(evs, pacing, faults),
+            ci.ctl.clone(),
+            s.counters.clone(),
+        ))
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = StatusCode::OK;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(EVENTSTREAM));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(EVENTSTREAM));
     resp
 }

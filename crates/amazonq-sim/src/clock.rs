@@ -18,16 +18,24 @@ pub struct SimClock {
 impl SimClock {
     /// A clock that follows the system clock, shifted by whatever tests add with [`SimClock::advance`].
     pub fn system() -> Self {
-        Self { base_ms: None, offset_ms: AtomicI64::new(0) }
+        Self {
+            base_ms: None,
+            offset_ms: AtomicI64::new(0),
+        }
     }
 
     /// A clock frozen at `start_ms`; it moves only through [`SimClock::advance`].
     pub fn frozen(start_ms: i64) -> Self {
-        Self { base_ms: Some(start_ms), offset_ms: AtomicI64::new(0) }
+        Self {
+            base_ms: Some(start_ms),
+            offset_ms: AtomicI64::new(0),
+        }
     }
 
     pub fn now_ms(&self) -> i64 {
-        let base = self.base_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        let base = self
+            .base_ms
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
         base + self.offset_ms.load(Ordering::Relaxed)
     }
 

@@ -151,7 +151,11 @@ pub struct KiroConfig {
 
 impl Default for KiroConfig {
     fn default() -> Self {
-        Self { access_ttl_s: 3600, rotation: Rotation::Rotate, invalid_status: 400 }
+        Self {
+            access_ttl_s: 3600,
+            rotation: Rotation::Rotate,
+            invalid_status: 400,
+        }
     }
 }
 
@@ -169,7 +173,11 @@ pub struct Pacing {
 
 impl Default for Pacing {
     fn default() -> Self {
-        Self { first_frame_ms: 0, interval_ms: 0, chunk_chars: 16 }
+        Self {
+            first_frame_ms: 0,
+            interval_ms: 0,
+            chunk_chars: 16,
+        }
     }
 }
 
@@ -284,12 +292,14 @@ impl Default for SimConfig {
             ],
             profiles: vec![
                 ProfileSpec {
-                    arn: "arn:aws:codewhisperer:us-east-1:123456789012:profile/SIMPROFILE1".to_owned(),
+                    arn: "arn:aws:codewhisperer:us-east-1:123456789012:profile/SIMPROFILE1"
+                        .to_owned(),
                     profile_name: "sim-us".to_owned(),
                     region: "us-east-1".to_owned(),
                 },
                 ProfileSpec {
-                    arn: "arn:aws:codewhisperer:eu-central-1:123456789012:profile/SIMPROFILE2".to_owned(),
+                    arn: "arn:aws:codewhisperer:eu-central-1:123456789012:profile/SIMPROFILE2"
+                        .to_owned(),
                     profile_name: "sim-eu".to_owned(),
                     region: "eu-central-1".to_owned(),
                 },
@@ -306,17 +316,28 @@ impl Default for SimConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("reading {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("parsing {path}: {source}")]
-    Parse { path: String, source: serde_yaml::Error },
+    Parse {
+        path: String,
+        source: serde_yaml::Error,
+    },
 }
 
 impl SimConfig {
     /// Loads a YAML (or JSON, which is YAML) config file.
     pub fn from_file(path: &str) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        Self::from_yaml(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_yaml(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     pub fn from_yaml(text: &str) -> Result<Self, serde_yaml::Error> {
@@ -330,6 +351,20 @@ impl SimConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_example_file_parses() {
+        let c = SimConfig::from_yaml(include_str!("../sim.example.yaml")).unwrap();
+        assert_eq!(c.accounts.len(), 2);
+        assert_eq!(c.accounts[1].kind, AuthKind::Social);
+        assert_eq!(c.models[2].max_input_tokens, 1_000_000);
+        assert_eq!(
+            c.models[1].max_input_tokens, 200_000,
+            "per-model defaults fill in"
+        );
+        assert_eq!(c.oidc, OidcConfig::default());
+        assert_eq!(c.chat, ChatConfig::default());
+    }
 
     #[test]
     fn empty_and_partial_files_fill_defaults() {

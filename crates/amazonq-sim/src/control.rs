@@ -1,8 +1,29 @@
 //! Control API under `/__sim/` (amazon-q-protocol.md §8.1, issue 3 "Control API") and the
 //! operations behind it, shared with [`crate::SimHandle`]'s direct methods.
 //!
-//! Reachable only from loopback peers unless `control_non_loopback` is set (guard in
-//! [`crate::routes`]): it can mint tokens and approve logins.
+//! Reachable only from loopback peers unless `control_non_loopback` is set: it can mint tokens
+//! and approve logins.
+//!
+//! | method and path | body / query | effect |
+//! |---|---|---|
+//! | `GET /__sim/health` | | `{"ok":true}` |
+//! | `POST /__sim/reset` | | back to the configured accounts; queues, log and clock offset cleared |
+//! | `GET /__sim/requests` | `?operation=chat&account=a1&since=<seq>` | request log (method, path, query, headers, body, JSON, status, `x-sim-rule`, faults) |
+//! | `DELETE /__sim/requests` | | clear the log |
+//! | `GET /__sim/accounts`, `GET /__sim/accounts/{id}` | | accounts with counters (`usage`, `chat_calls`, `refresh_calls`) |
+//! | `POST /__sim/accounts` | [`AccountSpec`] | create; returns [`AccountTokens`] (+ OIDC client id/secret) |
+//! | `PATCH /__sim/accounts/{id}` | [`AccountPatch`] | suspend, limits, usage, throttle burst, models, TTL, rotation |
+//! | `POST /__sim/accounts/{id}/revoke-refresh` | | refresh → `invalid_grant` from now on |
+//! | `POST /__sim/accounts/{id}/expire-access` | | current access tokens → 403 bearer-invalid |
+//! | `GET /__sim/oidc/devices` | | device authorizations and their state |
+//! | `POST /__sim/oidc/approve` | `{"userCode","account"?}` | approve (token goes to `account`, created if new) |
+//! | `POST /__sim/oidc/deny`, `/__sim/oidc/expire` | `{"userCode"}` | deny / expire a pending code |
+//! | `POST /__sim/scripts` | `{"account"?, "directives": "…"}` or `{"account"?, "script": {…}}` | queue a script |
+//! | `DELETE /__sim/scripts` | | clear scripts |
+//! | `POST /__sim/faults` | [`QueuedFault`] | queue faults (`GET` lists, `DELETE` clears) |
+//! | `GET /__sim/clock`, `POST /__sim/clock/advance` | `{"ms"}` | read / move the simulator clock |
+//! | `GET /__sim/rules`, `PUT /__sim/rules` | `{"R6": false, …}` | read / switch validation checks |
+//! | `GET /__sim/stats` | | frames, bytes, streams started/active, own CPU ticks |
 
 use std::sync::Arc;
 
@@ -87,7 +108,12 @@ impl Shared {
     }
 
     pub fn account(&self, id: &str) -> Result<Account, ControlError> {
-        self.reg().accounts.accounts.get(id).cloned().ok_or_else(|| ControlError::NoAccount(id.to_owned()))
+        self.reg()
+            .accounts
+            .accounts
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ControlError::NoAccount(id.to_owned()))
     }
 
     pub fn accounts(&self) -> Vec<Account> {
@@ -98,7 +124,11 @@ impl Shared {
 
     pub fn patch_account(&self, id: &str, p: &AccountPatch) -> Result<Account, ControlError> {
         let mut reg = self.reg();
-        let a = reg.accounts.accounts.get_mut(id).ok_or_else(|| ControlError::NoAccount(id.to_owned()))?;
+        let a = reg
+            .accounts
+            .accounts
+            .get_mut(id)
+            .ok_or_else(|| ControlError::NoAccount(id.to_owned()))?;
         if let Some(v) = p.suspended {
             a.suspended = v;
         }
@@ -143,13 +173,20 @@ impl Shared {
         Ok(self.reg().accounts.expire_access(id, now))
     }
 
-    fn set_device(&self, user_code: &str, state: Option<DeviceState>, expire: bool) -> Result<Device, ControlError> {
+    fn set_device(
+        &self,
+        user_code: &str,
+        state: Option<DeviceState>,
+        expire: bool,
+    ) -> Result<Device, ControlError> {
         let now = self.clock.now_ms();
         let mut reg = self.reg();
         let d = reg
             .devices
             .values_mut()
-            .find(|d| d.user_code.eq_ignore_ascii_case(user_code) && d.state == DeviceState::Pending)
+            .find(|d| {
+                d.user_code.eq_ignore_ascii_case(user_code) && d.state == DeviceState::Pending
+            })
             .ok_or_else(|| ControlError::NoDevice(user_code.to_owned()))?;
         if let Some(s) = state {
             d.state = s;
@@ -161,8 +198,18 @@ impl Shared {
     }
 
     /// Approves a pending device code; the token goes to `account` (created if new) or a fresh account.
-    pub fn approve_device(&self, user_code: &str, account: Option<&str>) -> Result<Device, ControlError> {
-        self.set_device(user_code, Some(DeviceState::Approved { account: account.map(str::to_owned) }), false)
+    pub fn approve_device(
+        &self,
+        user_code: &str,
+        account: Option<&str>,
+    ) -> Result<Device, ControlError> {
+        self.set_device(
+            user_code,
+            Some(DeviceState::Approved {
+                account: account.map(str::to_owned),
+            }),
+            false,
+        )
     }
 
     pub fn deny_device(&self, user_code: &str) -> Result<Device, ControlError> {
@@ -179,21 +226,28 @@ impl Shared {
 
     pub fn queue_script(&self, account: Option<&str>, script: Script) -> Result<(), ControlError> {
         for f in &script.faults {
-            f.parse::<Fault>().map_err(|e| ControlError::Invalid(e.to_string()))?;
+            f.parse::<Fault>()
+                .map_err(|e| ControlError::Invalid(e.to_string()))?;
         }
-        self.reg().scripts.push_back(QueuedScript { account: account.map(str::to_owned), script });
+        self.reg().scripts.push_back(QueuedScript {
+            account: account.map(str::to_owned),
+            script,
+        });
         Ok(())
     }
 
     /// Queues a script written in the directive grammar.
     pub fn queue_directives(&self, account: Option<&str>, text: &str) -> Result<(), ControlError> {
-        let script = directives::parse(text).map_err(|e| ControlError::Invalid(e.to_string()))?.unwrap_or_default();
+        let script = directives::parse(text)
+            .map_err(|e| ControlError::Invalid(e.to_string()))?
+            .unwrap_or_default();
         self.queue_script(account, script)
     }
 
     pub fn queue_fault(&self, q: QueuedFault) -> Result<(), ControlError> {
         for f in &q.faults {
-            f.parse::<Fault>().map_err(|e| ControlError::Invalid(e.to_string()))?;
+            f.parse::<Fault>()
+                .map_err(|e| ControlError::Invalid(e.to_string()))?;
         }
         if q.count > 0 {
             self.reg().faults.push_back(q);
@@ -202,11 +256,20 @@ impl Shared {
     }
 
     pub fn requests(&self, filter: &LogFilter) -> Vec<LogEntry> {
-        self.reg().log.iter().filter(|e| filter.matches(e)).cloned().collect()
+        self.reg()
+            .log
+            .iter()
+            .filter(|e| filter.matches(e))
+            .cloned()
+            .collect()
     }
 
     pub fn set_rule(&self, id: &str, on: bool) -> Result<(), ControlError> {
-        if self.reg().rules.set(id, on) { Ok(()) } else { Err(ControlError::Invalid(format!("unknown rule {id}"))) }
+        if self.reg().rules.set(id, on) {
+            Ok(())
+        } else {
+            Err(ControlError::Invalid(format!("unknown rule {id}")))
+        }
     }
 
     pub fn stats(&self) -> Stats {
@@ -276,7 +339,11 @@ async fn scripts(State(s): S, Json(b): Json<ScriptReq>) -> Result<Json<Value>, C
     match (b.script, b.directives) {
         (Some(sc), None) => s.queue_script(b.account.as_deref(), sc)?,
         (None, Some(d)) => s.queue_directives(b.account.as_deref(), &d)?,
-        _ => return Err(ControlError::Invalid("give exactly one of script / directives".to_owned())),
+        _ => {
+            return Err(ControlError::Invalid(
+                "give exactly one of script / directives".to_owned(),
+            ));
+        }
     }
     Ok(Json(json!({ "ok": true })))
 }
@@ -289,11 +356,18 @@ async fn account(State(s): S, Path(id): Path<String>) -> Result<Json<Account>, C
     s.account(&id).map(Json)
 }
 
-async fn patch(State(s): S, Path(id): Path<String>, Json(p): Json<AccountPatch>) -> Result<Json<Account>, ControlError> {
+async fn patch(
+    State(s): S,
+    Path(id): Path<String>,
+    Json(p): Json<AccountPatch>,
+) -> Result<Json<Account>, ControlError> {
     s.patch_account(&id, &p).map(Json)
 }
 
-async fn put_rules(State(s): S, Json(b): Json<std::collections::BTreeMap<String, bool>>) -> Result<Json<Value>, ControlError> {
+async fn put_rules(
+    State(s): S,
+    Json(b): Json<std::collections::BTreeMap<String, bool>>,
+) -> Result<Json<Value>, ControlError> {
     for (k, v) in &b {
         s.set_rule(k, *v)?;
     }

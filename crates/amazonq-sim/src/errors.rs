@@ -33,7 +33,13 @@ pub struct QError {
 
 impl QError {
     pub fn new(status: u16, error_type: &str, message: &str, reason: Option<&str>) -> Self {
-        Self { status, error_type: error_type.to_owned(), message: message.to_owned(), reason: reason.map(str::to_owned), rule: None }
+        Self {
+            status,
+            error_type: error_type.to_owned(),
+            message: message.to_owned(),
+            reason: reason.map(str::to_owned),
+            rule: None,
+        }
     }
 
     #[must_use]
@@ -63,7 +69,12 @@ impl QError {
     /// Monthly quota: Kiro 402 / Q 429 ThrottlingException, reason MONTHLY_REQUEST_COUNT (Addendum).
     pub fn monthly(dialect: Dialect, q_status: u16, kiro_status: u16) -> Self {
         match dialect {
-            Dialect::Kiro => Self::new(kiro_status, "ServiceQuotaExceededException", "You have reached the limit.", Some("MONTHLY_REQUEST_COUNT")),
+            Dialect::Kiro => Self::new(
+                kiro_status,
+                "ServiceQuotaExceededException",
+                "You have reached the limit.",
+                Some("MONTHLY_REQUEST_COUNT"),
+            ),
             Dialect::Q => Self::new(
                 q_status,
                 "ThrottlingException",
@@ -74,20 +85,52 @@ impl QError {
     }
 
     pub fn throttled() -> Self {
-        Self::new(429, "ThrottlingException", "Too many requests, please wait before trying again.", None)
+        Self::new(
+            429,
+            "ThrottlingException",
+            "Too many requests, please wait before trying again.",
+            None,
+        )
     }
 
     /// The §5.1 row for an HTTP-level fault.
     pub fn from_fault(f: HttpFault, dialect: Dialect, q_monthly: u16, kiro_monthly: u16) -> Self {
         let e = match f {
-            HttpFault::ImproperlyFormed => Self::new(400, "ValidationException", "Improperly formed request.", None),
-            HttpFault::InputTooLong => Self::new(400, "ValidationException", "Input is too long.", Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD")),
-            HttpFault::InvalidModel => Self::new(400, "ValidationException", "Invalid model. Please select a different model to continue.", Some("INVALID_MODEL_ID")),
-            HttpFault::BadJson => Self::new(400, "ValidationException", "The request body is not valid JSON.", None),
+            HttpFault::ImproperlyFormed => Self::new(
+                400,
+                "ValidationException",
+                "Improperly formed request.",
+                None,
+            ),
+            HttpFault::InputTooLong => Self::new(
+                400,
+                "ValidationException",
+                "Input is too long.",
+                Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD"),
+            ),
+            HttpFault::InvalidModel => Self::new(
+                400,
+                "ValidationException",
+                "Invalid model. Please select a different model to continue.",
+                Some("INVALID_MODEL_ID"),
+            ),
+            HttpFault::BadJson => Self::new(
+                400,
+                "ValidationException",
+                "The request body is not valid JSON.",
+                None,
+            ),
             HttpFault::MonthlyQuota => Self::monthly(dialect, q_monthly, kiro_monthly),
-            HttpFault::BearerInvalid => Self::new(403, "AccessDeniedException", BEARER_INVALID, None),
+            HttpFault::BearerInvalid => {
+                Self::new(403, "AccessDeniedException", BEARER_INVALID, None)
+            }
             HttpFault::Suspended => Self::suspended("000000000000"),
-            HttpFault::FeatureNotAuthorized => Self::new(403, "AccessDeniedException", "User is not authorized to access this feature.", Some("FEATURE_NOT_SUPPORTED")),
+            HttpFault::FeatureNotAuthorized => Self::new(
+                403,
+                "AccessDeniedException",
+                "User is not authorized to access this feature.",
+                Some("FEATURE_NOT_SUPPORTED"),
+            ),
             HttpFault::Throttled => Self::throttled(),
             HttpFault::Capacity => Self::new(
                 429,
@@ -95,11 +138,33 @@ impl QError {
                 "I am experiencing high traffic, please try again shortly.",
                 Some("INSUFFICIENT_MODEL_CAPACITY"),
             ),
-            HttpFault::DailyQuota => Self::new(429, "ThrottlingException", "You've reached your daily usage limit. Please try again tomorrow.", Some("DAILY_REQUEST_COUNT")),
-            HttpFault::Internal => Self::new(500, "InternalServerException", "Encountered an unexpected error when processing the request, please try again.", None),
-            HttpFault::HighLoad => Self::new(500, "InternalServerException", "Encountered unexpectedly high load when processing the request, please try again.", None),
-            HttpFault::Unavailable => Self::new(503, "ServiceUnavailableException", "The service is temporarily unavailable. Please try again later.", None),
-            HttpFault::Unauthorized401 => Self::new(401, "UnauthorizedException", "Unauthorized", None),
+            HttpFault::DailyQuota => Self::new(
+                429,
+                "ThrottlingException",
+                "You've reached your daily usage limit. Please try again tomorrow.",
+                Some("DAILY_REQUEST_COUNT"),
+            ),
+            HttpFault::Internal => Self::new(
+                500,
+                "InternalServerException",
+                "Encountered an unexpected error when processing the request, please try again.",
+                None,
+            ),
+            HttpFault::HighLoad => Self::new(
+                500,
+                "InternalServerException",
+                "Encountered unexpectedly high load when processing the request, please try again.",
+                None,
+            ),
+            HttpFault::Unavailable => Self::new(
+                503,
+                "ServiceUnavailableException",
+                "The service is temporarily unavailable. Please try again later.",
+                None,
+            ),
+            HttpFault::Unauthorized401 => {
+                Self::new(401, "UnauthorizedException", "Unauthorized", None)
+            }
             HttpFault::Locked423 => Self::new(423, "AccessDeniedException", "Locked", None),
         };
         e.rule(&format!("fault:{}", f.name()))
@@ -124,13 +189,21 @@ impl QError {
             Dialect::Q => "application/x-amz-json-1.0",
             Dialect::Kiro => "application/json",
         };
-        let mut resp = (StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST), self.body(dialect)).into_response();
+        let mut resp = (
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST),
+            self.body(dialect),
+        )
+            .into_response();
         let h = resp.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
         if let Ok(v) = HeaderValue::from_str(&self.error_type) {
             h.insert(ERROR_TYPE, v);
         }
-        if let Some(rule) = self.rule.as_deref().and_then(|r| HeaderValue::from_str(r).ok()) {
+        if let Some(rule) = self
+            .rule
+            .as_deref()
+            .and_then(|r| HeaderValue::from_str(r).ok())
+        {
             h.insert(SIM_RULE, rule);
         }
         resp
@@ -140,9 +213,16 @@ impl QError {
 /// An OIDC-style error (§2.6): `{"error","error_description"}` + `x-amzn-ErrorType`.
 pub fn oidc_error(status: u16, error_type: &str, code: &str, description: &str) -> Response {
     let body = json!({ "error": code, "error_description": description }).to_string();
-    let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), body).into_response();
+    let mut resp = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        body,
+    )
+        .into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Ok(v) = HeaderValue::from_str(error_type) {
         h.insert(ERROR_TYPE, v);
     }
@@ -155,20 +235,40 @@ mod tests {
 
     #[test]
     fn q_validation_body_is_the_observed_100_bytes() {
-        let e = QError::new(400, "ValidationException", "Improperly formed request.", None);
+        let e = QError::new(
+            400,
+            "ValidationException",
+            "Improperly formed request.",
+            None,
+        );
         let b = e.body(Dialect::Q);
-        assert_eq!(b, r#"{"__type":"com.amazon.aws.codewhisperer#ValidationException","message":"Improperly formed request."}"#);
+        assert_eq!(
+            b,
+            r#"{"__type":"com.amazon.aws.codewhisperer#ValidationException","message":"Improperly formed request."}"#
+        );
         assert_eq!(b.len(), 100);
-        assert_eq!(e.body(Dialect::Kiro), r#"{"message":"Improperly formed request.","reason":null}"#);
+        assert_eq!(
+            e.body(Dialect::Kiro),
+            r#"{"message":"Improperly formed request.","reason":null}"#
+        );
     }
 
     #[test]
     fn monthly_quota_differs_by_dialect() {
         let k = QError::monthly(Dialect::Kiro, 429, 402);
         assert_eq!(k.status, 402);
-        assert_eq!(k.body(Dialect::Kiro), r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#);
+        assert_eq!(
+            k.body(Dialect::Kiro),
+            r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#
+        );
         let q = QError::monthly(Dialect::Q, 429, 402);
-        assert_eq!((q.status, q.error_type.as_str()), (429, "ThrottlingException"));
-        assert!(q.body(Dialect::Q).contains(r#""reason":"MONTHLY_REQUEST_COUNT""#));
+        assert_eq!(
+            (q.status, q.error_type.as_str()),
+            (429, "ThrottlingException")
+        );
+        assert!(
+            q.body(Dialect::Q)
+                .contains(r#""reason":"MONTHLY_REQUEST_COUNT""#)
+        );
     }
 }

@@ -100,37 +100,66 @@ pub enum BogusLength {
 pub enum Fault {
     Http(HttpFault),
     /// After `after` frames send an exception frame, then close cleanly.
-    Exception { after: usize, kind: ExceptionKind },
+    Exception {
+        after: usize,
+        kind: ExceptionKind,
+    },
     /// After `after` frames send a `:message-type error` frame, then close cleanly.
-    ErrorFrame { after: usize },
+    ErrorFrame {
+        after: usize,
+    },
     /// Abort the connection after `frames` frames (FIN, or RST when `rst`).
-    DropAfterFrames { frames: usize, rst: bool },
+    DropAfterFrames {
+        frames: usize,
+        rst: bool,
+    },
     /// Abort the connection after `bytes` body bytes, usually mid-frame.
-    DropAfterBytes { bytes: usize, rst: bool },
+    DropAfterBytes {
+        bytes: usize,
+        rst: bool,
+    },
     /// Write all frames, then half of one more, then end the body cleanly.
     TruncatedFinalFrame,
     /// Flip one bit of frame `frame`'s prelude CRC.
-    CorruptPreludeCrc { frame: usize },
+    CorruptPreludeCrc {
+        frame: usize,
+    },
     /// Flip one bit of frame `frame`'s message CRC.
-    CorruptMessageCrc { frame: usize },
+    CorruptMessageCrc {
+        frame: usize,
+    },
     /// Flip one bit of frame `frame`'s payload (message CRC no longer matches).
-    CorruptPayload { frame: usize },
+    CorruptPayload {
+        frame: usize,
+    },
     /// Replace frame 1 with a frame whose prelude is impossible.
     BogusLength(BogusLength),
     /// Add bool/byte/int/long/bytes/timestamp/uuid headers to every frame.
     ExoticHeaders,
     /// Write the body in pieces of `size` bytes (1 = every boundary).
-    Fragment { size: usize },
+    Fragment {
+        size: usize,
+    },
     /// Write the body in pseudo-random piece sizes 1..=max.
-    FragmentRandom { seed: u64, max: usize },
+    FragmentRandom {
+        seed: u64,
+        max: usize,
+    },
     /// Write the whole body in one piece.
     Coalesce,
     /// Delay before the first byte.
-    DelayFirst { ms: u64 },
+    DelayFirst {
+        ms: u64,
+    },
     /// Delay between frames.
-    Drip { ms: u64 },
+    Drip {
+        ms: u64,
+    },
     /// After `after` frames stall for `ms`.
-    Stall { after: usize, ms: u64 },
+    Stall {
+        after: usize,
+        ms: u64,
+    },
     /// 200 with no frames at all.
     Empty200,
     /// Repeat the first text event verbatim.
@@ -144,13 +173,17 @@ pub enum Fault {
     /// Unknown `:event-type` frames and unknown payload keys.
     UnknownEvents,
     /// One text event with a payload of about `bytes` bytes.
-    HugeFrame { bytes: usize },
+    HugeFrame {
+        bytes: usize,
+    },
     /// OIDC / Kiro auth: 500 InternalServerException.
     AuthServerError,
     /// OIDC / Kiro auth: 400 SlowDownException.
     AuthSlowDown,
     /// OIDC / Kiro auth: answer after `ms`.
-    AuthDelay { ms: u64 },
+    AuthDelay {
+        ms: u64,
+    },
     /// OIDC / Kiro auth: reset the connection without an answer.
     AuthReset,
     /// OIDC / Kiro auth: 200 with a body that is not JSON.
@@ -181,17 +214,43 @@ impl std::str::FromStr for Fault {
         let bad = || UnknownFault(spec.to_owned());
         let f = match name {
             "http" => Fault::Http(HttpFault::parse(a1.unwrap_or_default()).ok_or_else(bad)?),
-            "exception" => Fault::Exception { after: num(a1, 1).map_err(|()| bad())?, kind: ExceptionKind::Error },
-            "content-length-exceeded" => Fault::Exception { after: num(a1, 1).map_err(|()| bad())?, kind: ExceptionKind::ContentLengthExceeded },
-            "error-frame" => Fault::ErrorFrame { after: num(a1, 1).map_err(|()| bad())? },
-            "drop" | "drop-fin" => Fault::DropAfterFrames { frames: num(a1, 1).map_err(|()| bad())?, rst: false },
-            "drop-rst" => Fault::DropAfterFrames { frames: num(a1, 1).map_err(|()| bad())?, rst: true },
-            "drop-bytes" => Fault::DropAfterBytes { bytes: num(a1, 50).map_err(|()| bad())?, rst: false },
-            "drop-bytes-rst" => Fault::DropAfterBytes { bytes: num(a1, 50).map_err(|()| bad())?, rst: true },
+            "exception" => Fault::Exception {
+                after: num(a1, 1).map_err(|()| bad())?,
+                kind: ExceptionKind::Error,
+            },
+            "content-length-exceeded" => Fault::Exception {
+                after: num(a1, 1).map_err(|()| bad())?,
+                kind: ExceptionKind::ContentLengthExceeded,
+            },
+            "error-frame" => Fault::ErrorFrame {
+                after: num(a1, 1).map_err(|()| bad())?,
+            },
+            "drop" | "drop-fin" => Fault::DropAfterFrames {
+                frames: num(a1, 1).map_err(|()| bad())?,
+                rst: false,
+            },
+            "drop-rst" => Fault::DropAfterFrames {
+                frames: num(a1, 1).map_err(|()| bad())?,
+                rst: true,
+            },
+            "drop-bytes" => Fault::DropAfterBytes {
+                bytes: num(a1, 50).map_err(|()| bad())?,
+                rst: false,
+            },
+            "drop-bytes-rst" => Fault::DropAfterBytes {
+                bytes: num(a1, 50).map_err(|()| bad())?,
+                rst: true,
+            },
             "truncated-frame" => Fault::TruncatedFinalFrame,
-            "corrupt-prelude-crc" => Fault::CorruptPreludeCrc { frame: num(a1, 1).map_err(|()| bad())? },
-            "corrupt-message-crc" => Fault::CorruptMessageCrc { frame: num(a1, 1).map_err(|()| bad())? },
-            "corrupt-payload" => Fault::CorruptPayload { frame: num(a1, 1).map_err(|()| bad())? },
+            "corrupt-prelude-crc" => Fault::CorruptPreludeCrc {
+                frame: num(a1, 1).map_err(|()| bad())?,
+            },
+            "corrupt-message-crc" => Fault::CorruptMessageCrc {
+                frame: num(a1, 1).map_err(|()| bad())?,
+            },
+            "corrupt-payload" => Fault::CorruptPayload {
+                frame: num(a1, 1).map_err(|()| bad())?,
+            },
             "bogus-length" => Fault::BogusLength(match a1.unwrap_or("small") {
                 "small" => BogusLength::Small,
                 "huge" => BogusLength::Huge,
@@ -199,22 +258,38 @@ impl std::str::FromStr for Fault {
                 _ => return Err(bad()),
             }),
             "exotic-headers" => Fault::ExoticHeaders,
-            "fragment" => Fault::Fragment { size: num(a1, 1).map_err(|()| bad())?.max(1) },
-            "fragment-random" => Fault::FragmentRandom { seed: num(a1, 1).map_err(|()| bad())?, max: num(a2, 7).map_err(|()| bad())?.max(1) },
+            "fragment" => Fault::Fragment {
+                size: num(a1, 1).map_err(|()| bad())?.max(1),
+            },
+            "fragment-random" => Fault::FragmentRandom {
+                seed: num(a1, 1).map_err(|()| bad())?,
+                max: num(a2, 7).map_err(|()| bad())?.max(1),
+            },
             "coalesce" => Fault::Coalesce,
-            "delay-first" => Fault::DelayFirst { ms: num(a1, 1000).map_err(|()| bad())? },
-            "drip" => Fault::Drip { ms: num(a1, 50).map_err(|()| bad())? },
-            "stall" => Fault::Stall { after: num(a1, 1).map_err(|()| bad())?, ms: num(a2, 5000).map_err(|()| bad())? },
+            "delay-first" => Fault::DelayFirst {
+                ms: num(a1, 1000).map_err(|()| bad())?,
+            },
+            "drip" => Fault::Drip {
+                ms: num(a1, 50).map_err(|()| bad())?,
+            },
+            "stall" => Fault::Stall {
+                after: num(a1, 1).map_err(|()| bad())?,
+                ms: num(a2, 5000).map_err(|()| bad())?,
+            },
             "empty-200" => Fault::Empty200,
             "duplicate-text" => Fault::DuplicateText,
             "duplicate-tool" => Fault::DuplicateTool,
             "truncated-tool-json" => Fault::TruncatedToolJson,
             "non-object-tool-input" => Fault::NonObjectToolInput(a1.unwrap_or("[]").to_owned()),
             "unknown-events" => Fault::UnknownEvents,
-            "huge-frame" => Fault::HugeFrame { bytes: num(a1, 2 * 1024 * 1024).map_err(|()| bad())? },
+            "huge-frame" => Fault::HugeFrame {
+                bytes: num(a1, 2 * 1024 * 1024).map_err(|()| bad())?,
+            },
             "auth-500" => Fault::AuthServerError,
             "auth-slow-down" => Fault::AuthSlowDown,
-            "auth-delay" => Fault::AuthDelay { ms: num(a1, 1000).map_err(|()| bad())? },
+            "auth-delay" => Fault::AuthDelay {
+                ms: num(a1, 1000).map_err(|()| bad())?,
+            },
             "auth-reset" => Fault::AuthReset,
             "auth-malformed" => Fault::AuthMalformed,
             other => Fault::Http(HttpFault::parse(other).ok_or_else(bad)?),
@@ -226,12 +301,22 @@ impl std::str::FromStr for Fault {
 impl Fault {
     /// Parses a comma-separated list (the `x-sim-fault` header form).
     pub fn parse_list(s: &str) -> Result<Vec<Fault>, UnknownFault> {
-        s.split(',').filter(|p| !p.trim().is_empty()).map(str::parse).collect()
+        s.split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(str::parse)
+            .collect()
     }
 
     /// Faults that only make sense on the OIDC / Kiro auth endpoints.
     pub fn is_auth(&self) -> bool {
-        matches!(self, Fault::AuthServerError | Fault::AuthSlowDown | Fault::AuthDelay { .. } | Fault::AuthReset | Fault::AuthMalformed)
+        matches!(
+            self,
+            Fault::AuthServerError
+                | Fault::AuthSlowDown
+                | Fault::AuthDelay { .. }
+                | Fault::AuthReset
+                | Fault::AuthMalformed
+        )
     }
 }
 
@@ -261,12 +346,27 @@ mod tests {
 
     #[test]
     fn parses_every_name_and_rejects_junk() {
-        assert_eq!("drop-rst:3".parse(), Ok(Fault::DropAfterFrames { frames: 3, rst: true }));
-        assert_eq!("http:throttled".parse(), Ok(Fault::Http(HttpFault::Throttled)));
+        assert_eq!(
+            "drop-rst:3".parse(),
+            Ok(Fault::DropAfterFrames {
+                frames: 3,
+                rst: true
+            })
+        );
+        assert_eq!(
+            "http:throttled".parse(),
+            Ok(Fault::Http(HttpFault::Throttled))
+        );
         assert_eq!("throttled".parse(), Ok(Fault::Http(HttpFault::Throttled)));
-        assert_eq!("stall:2:300".parse(), Ok(Fault::Stall { after: 2, ms: 300 }));
+        assert_eq!(
+            "stall:2:300".parse(),
+            Ok(Fault::Stall { after: 2, ms: 300 })
+        );
         assert_eq!("fragment".parse(), Ok(Fault::Fragment { size: 1 }));
-        assert_eq!(Fault::parse_list("coalesce, exotic-headers").unwrap().len(), 2);
+        assert_eq!(
+            Fault::parse_list("coalesce, exotic-headers").unwrap().len(),
+            2
+        );
         assert!("nope".parse::<Fault>().is_err());
         assert!("drop:x".parse::<Fault>().is_err());
         for h in HttpFault::ALL {

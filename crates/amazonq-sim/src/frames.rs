@@ -15,7 +15,10 @@ use crate::faults::BogusLength;
 /// type > 32 KiB); it becomes an `error` frame saying so, which always encodes.
 fn encode(frame: &Frame) -> Bytes {
     encode_frame(frame).unwrap_or_else(|e| {
-        let msg: String = format!("sim: cannot encode frame: {e}").chars().take(200).collect();
+        let msg: String = format!("sim: cannot encode frame: {e}")
+            .chars()
+            .take(200)
+            .collect();
         encode_frame(&Frame::error("SimEncodeError", &msg)).unwrap_or_default()
     })
 }
@@ -29,9 +32,15 @@ fn exotic() -> Vec<Header> {
         Header::new("x-sim-short", HeaderValue::Int16(-300)),
         Header::new("x-sim-int", HeaderValue::Int32(70_000)),
         Header::new("x-sim-long", HeaderValue::Int64(-5_000_000_000)),
-        Header::new("x-sim-bytes", HeaderValue::ByteArray(Bytes::from_static(&[0, 1, 2, 255]))),
+        Header::new(
+            "x-sim-bytes",
+            HeaderValue::ByteArray(Bytes::from_static(&[0, 1, 2, 255])),
+        ),
         Header::new("x-sim-time", HeaderValue::Timestamp(1_767_225_600_000)),
-        Header::new("x-sim-uuid", HeaderValue::Uuid(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef)),
+        Header::new(
+            "x-sim-uuid",
+            HeaderValue::Uuid(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+        ),
     ]
 }
 
@@ -46,7 +55,10 @@ pub fn event(event_type: &str, payload: &[u8], exotic_headers: bool) -> Bytes {
 
 /// An `exception` frame (`:exception-type`, JSON `{message, reason?}` payload).
 pub fn exception(exception_type: &str, payload: &[u8]) -> Bytes {
-    encode(&Frame::exception(exception_type, Bytes::copy_from_slice(payload)))
+    encode(&Frame::exception(
+        exception_type,
+        Bytes::copy_from_slice(payload),
+    ))
 }
 
 /// An `error` frame (`:error-code`, `:error-message`, empty payload).
@@ -112,9 +124,21 @@ mod tests {
     #[test]
     fn matches_appendix_a_vectors() {
         let e = event("assistantResponseEvent", br#"{"content":"Hi"}"#, false);
-        assert_eq!(hex(&e), "0000007c0000005c3bddcf780b3a6576656e742d74797065070016617373697374616e74526573706f6e73654576656e740d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d747970650700056576656e747b22636f6e74656e74223a224869227db02babdc");
-        assert_eq!(hex(&exception("error", br#"{"message":"boom"}"#)), "0000007500000053a672b0980f3a657863657074696f6e2d747970650700056572726f720d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d74797065070009657863657074696f6e7b226d657373616765223a22626f6f6d227df2452ceb");
-        assert_eq!(hex(&error_frame("InternalFailure", "An internal error occurred")), "0000007000000060d1425efe0d3a6d6573736167652d747970650700056572726f720b3a6572726f722d636f646507000f496e7465726e616c4661696c7572650e3a6572726f722d6d65737361676507001a416e20696e7465726e616c206572726f72206f636375727265643db20b91");
+        assert_eq!(
+            hex(&e),
+            "0000007c0000005c3bddcf780b3a6576656e742d74797065070016617373697374616e74526573706f6e73654576656e740d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d747970650700056576656e747b22636f6e74656e74223a224869227db02babdc"
+        );
+        assert_eq!(
+            hex(&exception("error", br#"{"message":"boom"}"#)),
+            "0000007500000053a672b0980f3a657863657074696f6e2d747970650700056572726f720d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d74797065070009657863657074696f6e7b226d657373616765223a22626f6f6d227df2452ceb"
+        );
+        assert_eq!(
+            hex(&error_frame(
+                "InternalFailure",
+                "An internal error occurred"
+            )),
+            "0000007000000060d1425efe0d3a6d6573736167652d747970650700056572726f720b3a6572726f722d636f646507000f496e7465726e616c4661696c7572650e3a6572726f722d6d65737361676507001a416e20696e7465726e616c206572726f72206f636375727265643db20b91"
+        );
     }
 
     #[test]
@@ -122,7 +146,11 @@ mod tests {
         let f = event("assistantResponseEvent", br#"{"content":"x"}"#, false);
         for d in [Damage::PreludeCrc, Damage::MessageCrc, Damage::Payload] {
             let g = damage(&f, d);
-            let diff: u32 = f.iter().zip(g.iter()).map(|(a, b)| (a ^ b).count_ones()).sum();
+            let diff: u32 = f
+                .iter()
+                .zip(g.iter())
+                .map(|(a, b)| (a ^ b).count_ones())
+                .sum();
             assert_eq!(diff, 1);
         }
     }

@@ -23,14 +23,26 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Authenticates and picks faults. `Err` carries the account (if known) for the log.
-#[allow(clippy::result_large_err, reason = "one error per request; boxing buys nothing")]
-pub fn admit(s: &Shared, headers: &HeaderMap, operation: &str) -> Result<Admitted, (QError, Option<String>)> {
+#[allow(
+    clippy::result_large_err,
+    reason = "one error per request; boxing buys nothing"
+)]
+pub fn admit(
+    s: &Shared,
+    headers: &HeaderMap,
+    operation: &str,
+) -> Result<Admitted, (QError, Option<String>)> {
     let now = s.clock.now_ms();
     let mut reg = s.reg();
     let auth_on = reg.rules.on("auth");
     let account = match reg.accounts.authenticate(bearer(headers), now) {
         AuthOutcome::Suspended(a) if auth_on => {
-            let uid = reg.accounts.accounts.get(&a).map(|x| x.user_id.clone()).unwrap_or_default();
+            let uid = reg
+                .accounts
+                .accounts
+                .get(&a)
+                .map(|x| x.user_id.clone())
+                .unwrap_or_default();
             return Err((QError::suspended(&uid), Some(a)));
         }
         AuthOutcome::Ok(a) | AuthOutcome::Suspended(a) => a,
@@ -41,7 +53,10 @@ pub fn admit(s: &Shared, headers: &HeaderMap, operation: &str) -> Result<Admitte
             if let Some(a) = first {
                 a
             } else {
-                let spec = crate::config::AccountSpec { id: "anonymous".to_owned(), ..Default::default() };
+                let spec = crate::config::AccountSpec {
+                    id: "anonymous".to_owned(),
+                    ..Default::default()
+                };
                 reg.add_account(&spec, &s.ids, now).account
             }
         }
@@ -50,14 +65,28 @@ pub fn admit(s: &Shared, headers: &HeaderMap, operation: &str) -> Result<Admitte
     let allow_header = reg.config.chat.allow_fault_header;
     drop(reg);
     if allow_header && let Some(h) = headers.get("x-sim-fault").and_then(|v| v.to_str().ok()) {
-        fault_names.extend(h.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()));
+        fault_names.extend(
+            h.split(',')
+                .map(|x| x.trim().to_owned())
+                .filter(|x| !x.is_empty()),
+        );
     }
     let mut faults = Vec::with_capacity(fault_names.len());
     for n in &fault_names {
         match n.parse::<Fault>() {
             Ok(f) => faults.push(f),
-            Err(e) => return Err((QError::new(400, "ValidationException", &e.to_string(), None).rule("fault-spec"), Some(account))),
+            Err(e) => {
+                return Err((
+                    QError::new(400, "ValidationException", &e.to_string(), None)
+                        .rule("fault-spec"),
+                    Some(account),
+                ));
+            }
         }
     }
-    Ok(Admitted { account, faults, fault_names })
+    Ok(Admitted {
+        account,
+        faults,
+        fault_names,
+    })
 }

@@ -30,7 +30,13 @@ impl SimHandle {
 
     /// Suspends (or un-suspends) an account.
     pub fn set_suspended(&self, id: &str, suspended: bool) -> Result<Account, ControlError> {
-        self.patch_account(id, &AccountPatch { suspended: Some(suspended), ..AccountPatch::default() })
+        self.patch_account(
+            id,
+            &AccountPatch {
+                suspended: Some(suspended),
+                ..AccountPatch::default()
+            },
+        )
     }
 
     /// Number of refresh calls (OIDC or Kiro) that named this account's refresh tokens.
@@ -46,7 +52,11 @@ impl SimHandle {
         self.shared.expire_access(id)
     }
 
-    pub fn approve_device(&self, user_code: &str, account: Option<&str>) -> Result<Device, ControlError> {
+    pub fn approve_device(
+        &self,
+        user_code: &str,
+        account: Option<&str>,
+    ) -> Result<Device, ControlError> {
         self.shared.approve_device(user_code, account)
     }
 
@@ -78,7 +88,12 @@ impl SimHandle {
 
     /// Shorthand: one fault spec for the next chat request of `account` (or of anyone).
     pub fn fault_next_chat(&self, account: Option<&str>, spec: &str) -> Result<(), ControlError> {
-        self.queue_fault(QueuedFault { faults: vec![spec.to_owned()], account: account.map(str::to_owned), operation: Some("chat".to_owned()), count: 1 })
+        self.queue_fault(QueuedFault {
+            faults: vec![spec.to_owned()],
+            account: account.map(str::to_owned),
+            operation: Some("chat".to_owned()),
+            count: 1,
+        })
     }
 
     pub fn requests(&self, filter: &LogFilter) -> Vec<LogEntry> {

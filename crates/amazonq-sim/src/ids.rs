@@ -15,7 +15,10 @@ pub struct Ids {
 
 impl Ids {
     pub fn new(seed: u64) -> Self {
-        Self { seed, counter: AtomicU64::new(0) }
+        Self {
+            seed,
+            counter: AtomicU64::new(0),
+        }
     }
 
     pub fn next_u64(&self) -> u64 {

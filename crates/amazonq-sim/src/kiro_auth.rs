@@ -23,26 +23,58 @@ use crate::state::{KiroLogin, Shared};
 const MIN_REFRESH_LEN: usize = 100;
 
 fn tag(mut r: Response, account: Option<String>, faults: Vec<String>) -> Response {
-    r.extensions_mut().insert(LogMeta { operation: "kiro-auth", account, faults });
+    r.extensions_mut().insert(LogMeta {
+        operation: "kiro-auth",
+        account,
+        faults,
+    });
     r
 }
 
 fn invalid_grant(status: u16) -> Response {
     if status == 401 {
-        return oidc_error(401, "UnauthorizedException", "unauthorized", "Invalid refresh token provided");
+        return oidc_error(
+            401,
+            "UnauthorizedException",
+            "unauthorized",
+            "Invalid refresh token provided",
+        );
     }
-    oidc_error(400, "InvalidGrantException", "invalid_grant", "Invalid refresh token provided")
+    oidc_error(
+        400,
+        "InvalidGrantException",
+        "invalid_grant",
+        "Invalid refresh token provided",
+    )
 }
 
 /// `POST /refreshToken {"refreshToken"}`
-pub async fn refresh(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<ConnInfo>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn refresh(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(ci): ConnectInfo<ConnInfo>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (short, faults) = crate::authfaults::apply(&s, &ci, &headers, "kiro-auth").await;
     if let Some(r) = short {
         return tag(r, None, faults);
     }
-    let rt = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("refreshToken").and_then(Value::as_str).map(str::to_owned));
+    let rt = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+        v.get("refreshToken")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
     let Some(rt) = rt else {
-        return tag(oidc_error(400, "InvalidRequestException", "invalid_request", "refreshToken is required"), None, faults);
+        return tag(
+            oidc_error(
+                400,
+                "InvalidRequestException",
+                "invalid_request",
+                "refreshToken is required",
+            ),
+            None,
+            faults,
+        );
     };
     let now = s.clock.now_ms();
     let mut reg = s.reg();
@@ -58,8 +90,15 @@ pub async fn refresh(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<
         return tag(invalid_grant(status), Some(tok.account), faults);
     }
     let (ttl, rotation) = (reg.config.kiro.access_ttl_s, reg.config.kiro.rotation);
-    let profile = reg.accounts.accounts.get(&tok.account).and_then(|a| a.profile_arn.clone());
-    let Some((access, expires_in, new_rt)) = reg.accounts.refresh(&tok.account, &rt, &s.ids, now, ttl, rotation) else {
+    let profile = reg
+        .accounts
+        .accounts
+        .get(&tok.account)
+        .and_then(|a| a.profile_arn.clone());
+    let Some((access, expires_in, new_rt)) =
+        reg.accounts
+            .refresh(&tok.account, &rt, &s.ids, now, ttl, rotation)
+    else {
         return tag(invalid_grant(status), Some(tok.account), faults);
     };
     let mut body = json!({ "accessToken": access, "expiresIn": expires_in, "profileArn": profile });
@@ -71,19 +110,49 @@ pub async fn refresh(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<
 
 /// `GET /login?idp=…&redirect_uri=…&code_challenge=…&code_challenge_method=S256&state=…[&account=…]`
 /// Signs in immediately and redirects with `code` and `state` (the simulator has no browser UI).
-pub async fn login(State(s): State<Arc<Shared>>, Query(q): Query<BTreeMap<String, String>>) -> Response {
+pub async fn login(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
     let (Some(redirect), Some(challenge)) = (q.get("redirect_uri"), q.get("code_challenge")) else {
-        return tag((StatusCode::BAD_REQUEST, "redirect_uri and code_challenge are required").into_response(), None, Vec::new());
+        return tag(
+            (
+                StatusCode::BAD_REQUEST,
+                "redirect_uri and code_challenge are required",
+            )
+                .into_response(),
+            None,
+            Vec::new(),
+        );
     };
     if q.get("code_challenge_method").map(String::as_str) != Some("S256") {
-        return tag((StatusCode::BAD_REQUEST, "code_challenge_method must be S256").into_response(), None, Vec::new());
+        return tag(
+            (
+                StatusCode::BAD_REQUEST,
+                "code_challenge_method must be S256",
+            )
+                .into_response(),
+            None,
+            Vec::new(),
+        );
     }
     let code = s.ids.token("sim-code-", 32);
-    s.reg().logins.insert(code.clone(), KiroLogin { challenge: challenge.clone(), redirect_uri: redirect.clone(), account: q.get("account").cloned() });
+    s.reg().logins.insert(
+        code.clone(),
+        KiroLogin {
+            challenge: challenge.clone(),
+            redirect_uri: redirect.clone(),
+            account: q.get("account").cloned(),
+        },
+    );
     let state = q.get("state").map_or("", String::as_str);
     let sep = if redirect.contains('?') { '&' } else { '?' };
     let location = format!("{redirect}{sep}code={code}&state={state}");
-    tag((StatusCode::FOUND, [(header::LOCATION, location)]).into_response(), None, Vec::new())
+    tag(
+        (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+        None,
+        Vec::new(),
+    )
 }
 
 /// `POST /oauth/token {"code","code_verifier","redirect_uri"}` (snake_case, §3).
@@ -94,13 +163,36 @@ pub async fn exchange(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
     let now = s.clock.now_ms();
     let mut reg = s.reg();
     let Some(login) = reg.logins.remove(&code) else {
-        return tag(oidc_error(400, "InvalidGrantException", "invalid_grant", "Invalid authorization code"), None, Vec::new());
+        return tag(
+            oidc_error(
+                400,
+                "InvalidGrantException",
+                "invalid_grant",
+                "Invalid authorization code",
+            ),
+            None,
+            Vec::new(),
+        );
     };
-    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
     if computed != login.challenge || redirect != login.redirect_uri {
-        return tag(oidc_error(400, "InvalidGrantException", "invalid_grant", "PKCE verification failed"), None, Vec::new());
+        return tag(
+            oidc_error(
+                400,
+                "InvalidGrantException",
+                "invalid_grant",
+                "PKCE verification failed",
+            ),
+            None,
+            Vec::new(),
+        );
     }
-    let spec = AccountSpec { id: login.account.unwrap_or_default(), kind: AuthKind::Social, ..AccountSpec::default() };
+    let spec = AccountSpec {
+        id: login.account.unwrap_or_default(),
+        kind: AuthKind::Social,
+        ..AccountSpec::default()
+    };
     let t = reg.add_account(&spec, &s.ids, now);
     let body = json!({ "accessToken": t.access_token, "refreshToken": t.refresh_token, "profileArn": t.profile_arn, "expiresIn": t.expires_in });
     tag(Json(body).into_response(), Some(t.account), Vec::new())

@@ -17,6 +17,13 @@
 //! `POST /generateAssistantResponse`, `GET /ListAvailableModels`, `GET /getUsageLimits`, and the
 //! control API under `/__sim/` (loopback only unless configured).
 //!
+//! # Binary and config file
+//! `amazonq-sim --listen 127.0.0.1:PORT [--config FILE]` prints `amazonq-sim listening on <base>`
+//! first, then a summary; SIGINT/SIGTERM shut it down gracefully (5 s grace for open streams).
+//! The config file is YAML or JSON ([`SimConfig`]); `crates/amazonq-sim/sim.example.yaml` documents
+//! every key (accounts, models, limits, rules, pacing, token lifetimes, rotation). The control API
+//! is listed in [`control`].
+//!
 //! # Validation pipeline
 //! auth → content type → JSON (R22) → schema + R1–R21 → model → size → quota/rate. Each stage is a
 //! named switch (`PUT /__sim/rules {"R6": false}`); the check that rejected a request is named in

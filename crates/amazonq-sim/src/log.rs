@@ -43,7 +43,10 @@ pub struct LogFilter {
 impl LogFilter {
     pub fn matches(&self, e: &LogEntry) -> bool {
         self.operation.as_ref().is_none_or(|o| *o == e.operation)
-            && self.account.as_ref().is_none_or(|a| Some(a) == e.account.as_ref())
+            && self
+                .account
+                .as_ref()
+                .is_none_or(|a| Some(a) == e.account.as_ref())
             && self.since.is_none_or(|s| e.seq >= s)
     }
 }

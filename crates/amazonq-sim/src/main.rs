@@ -11,14 +11,17 @@ struct Args {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:62399")]
     listen: String,
-    /// YAML/JSON config file (accounts, models, limits, rules, pacing).
+    /// YAML/JSON config file (accounts, models, limits, rules, pacing); see sim.example.yaml.
     #[arg(long)]
     config: Option<String>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let args = Args::parse();
     let mut config = match &args.config {
         Some(p) => SimConfig::from_file(p)?,
@@ -39,7 +42,13 @@ async fn main() -> anyhow::Result<()> {
     }
     wait_for_signal().await?;
     eprintln!("amazonq-sim: shutting down");
-    sim.shutdown().await;
+    // In-flight streams get a grace period; a stalled one (fault `stall`) must not block exit.
+    if tokio::time::timeout(std::time::Duration::from_secs(5), sim.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!("amazonq-sim: streams still open after 5 s, exiting anyway");
+    }
     Ok(())
 }
 

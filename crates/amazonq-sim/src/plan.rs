@@ -21,12 +21,17 @@ use crate::render::Ev;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Write bytes; `frames` = complete frames finished by this write (for statistics).
-    Write { bytes: Bytes, frames: u32 },
+    Write {
+        bytes: Bytes,
+        frames: u32,
+    },
     Sleep(u64),
     /// Return control to hyper so the previous write leaves as its own chunk / segment.
     Yield,
     /// Abort the connection (FIN, or RST when `rst`).
-    Fail { rst: bool },
+    Fail {
+        rst: bool,
+    },
 }
 
 /// Builds the action list for a response.
@@ -91,7 +96,10 @@ fn cut_after_bytes(acts: Vec<Action>, limit: usize, rst: bool) -> Vec<Action> {
                 if sent + bytes.len() > limit {
                     let keep = limit - sent;
                     if keep > 0 {
-                        out.push(Action::Write { bytes: bytes.slice(..keep), frames: 0 });
+                        out.push(Action::Write {
+                            bytes: bytes.slice(..keep),
+                            frames: 0,
+                        });
                         out.push(Action::Yield);
                     }
                     out.push(Action::Fail { rst });
@@ -123,7 +131,10 @@ fn regroup(acts: Vec<Action>, mut next_size: impl FnMut(usize) -> usize) -> Vec<
             let n = next_size(i).min(data.len()).max(1);
             let piece = data.split_to(n);
             let frames = if data.is_empty() { *run_frames } else { 0 };
-            out.push(Action::Write { bytes: piece, frames });
+            out.push(Action::Write {
+                bytes: piece,
+                frames,
+            });
             out.push(Action::Yield);
             i += 1;
         }
@@ -178,7 +189,11 @@ fn started(counters: &Arc<Counters>) -> ActiveGuard {
 }
 
 /// The response body for a plan.
-pub fn body(acts: Vec<Action>, ctl: Arc<ConnCtl>, counters: Arc<Counters>) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+pub fn body(
+    acts: Vec<Action>,
+    ctl: Arc<ConnCtl>,
+    counters: Arc<Counters>,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
     let guard = started(&counters);
     let state = (VecDeque::from(acts), ctl, counters, guard);
     futures_util::stream::unfold(Some(state), |st| async move {
@@ -186,8 +201,12 @@ pub fn body(acts: Vec<Action>, ctl: Arc<ConnCtl>, counters: Arc<Counters>) -> im
         loop {
             match q.pop_front()? {
                 Action::Write { bytes, frames } => {
-                    counters.frames.fetch_add(u64::from(frames), Ordering::Relaxed);
-                    counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    counters
+                        .frames
+                        .fetch_add(u64::from(frames), Ordering::Relaxed);
+                    counters
+                        .bytes
+                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     return Some((Ok(bytes), Some((q, ctl, counters, guard))));
                 }
                 Action::Sleep(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
@@ -209,7 +228,13 @@ pub fn body(acts: Vec<Action>, ctl: Arc<ConnCtl>, counters: Arc<Counters>) -> im
 }
 
 /// Benchmark body: `frames` copies of one pre-encoded frame, one every `interval`.
-pub fn bench_body(frame: Bytes, frames: usize, interval: Duration, first: Duration, counters: &Arc<Counters>) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + use<> {
+pub fn bench_body(
+    frame: Bytes,
+    frames: usize,
+    interval: Duration,
+    first: Duration,
+    counters: &Arc<Counters>,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + use<> {
     let guard = started(counters);
     let start = tokio::time::Instant::now() + first;
     futures_util::stream::unfold((0usize, guard), move |(i, guard)| {
@@ -222,7 +247,10 @@ pub fn bench_body(frame: Bytes, frames: usize, interval: Duration, first: Durati
             let deadline = start + interval * (i as u32);
             tokio::time::sleep_until(deadline).await;
             guard.0.frames.fetch_add(1, Ordering::Relaxed);
-            guard.0.bytes.fetch_add(frame.len() as u64, Ordering::Relaxed);
+            guard
+                .0
+                .bytes
+                .fetch_add(frame.len() as u64, Ordering::Relaxed);
             Some((Ok::<_, std::io::Error>(frame), (i + 1, guard)))
         }
     })
@@ -249,7 +277,11 @@ mod tests {
 
     #[test]
     fn pacing_inserts_first_delay_and_intervals() {
-        let p = Pacing { first_frame_ms: 7, interval_ms: 3, chunk_chars: 4 };
+        let p = Pacing {
+            first_frame_ms: 7,
+            interval_ms: 3,
+            chunk_chars: 4,
+        };
         let acts = plan(vec![frame(1, 2), frame(2, 2)], p, &[]);
         assert_eq!(acts[0], Action::Sleep(7));
         assert_eq!(acts[2], Action::Sleep(3));
@@ -259,21 +291,55 @@ mod tests {
     #[test]
     fn fragmentation_preserves_bytes_and_frame_counts() {
         let evs = vec![frame(1, 5), frame(2, 3)];
-        for faults in [vec![Fault::Fragment { size: 1 }], vec![Fault::Coalesce], vec![Fault::FragmentRandom { seed: 9, max: 4 }]] {
+        for faults in [
+            vec![Fault::Fragment { size: 1 }],
+            vec![Fault::Coalesce],
+            vec![Fault::FragmentRandom { seed: 9, max: 4 }],
+        ] {
             let acts = plan(evs.clone(), Pacing::default(), &faults);
             assert_eq!(written(&acts), vec![1, 1, 1, 1, 1, 2, 2, 2]);
-            let frames: u32 = acts.iter().map(|a| if let Action::Write { frames, .. } = a { *frames } else { 0 }).sum();
+            let frames: u32 = acts
+                .iter()
+                .map(|a| {
+                    if let Action::Write { frames, .. } = a {
+                        *frames
+                    } else {
+                        0
+                    }
+                })
+                .sum();
             assert_eq!(frames, 2);
         }
-        let one = plan(evs.clone(), Pacing::default(), &[Fault::Fragment { size: 1 }]);
-        assert_eq!(one.iter().filter(|a| matches!(a, Action::Write { .. })).count(), 8);
+        let one = plan(
+            evs.clone(),
+            Pacing::default(),
+            &[Fault::Fragment { size: 1 }],
+        );
+        assert_eq!(
+            one.iter()
+                .filter(|a| matches!(a, Action::Write { .. }))
+                .count(),
+            8
+        );
         let co = plan(evs, Pacing::default(), &[Fault::Coalesce]);
-        assert_eq!(co.iter().filter(|a| matches!(a, Action::Write { .. })).count(), 1);
+        assert_eq!(
+            co.iter()
+                .filter(|a| matches!(a, Action::Write { .. }))
+                .count(),
+            1
+        );
     }
 
     #[test]
     fn drop_after_bytes_cuts_mid_frame() {
-        let acts = plan(vec![frame(1, 5), frame(2, 5)], Pacing::default(), &[Fault::DropAfterBytes { bytes: 7, rst: true }]);
+        let acts = plan(
+            vec![frame(1, 5), frame(2, 5)],
+            Pacing::default(),
+            &[Fault::DropAfterBytes {
+                bytes: 7,
+                rst: true,
+            }],
+        );
         assert_eq!(written(&acts).len(), 7);
         assert_eq!(acts.last(), Some(&Action::Fail { rst: true }));
     }

@@ -46,41 +46,81 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, [("content-type", "application/json")], r#"{"message":"Not Found"}"#).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        [("content-type", "application/json")],
+        r#"{"message":"Not Found"}"#,
+    )
+        .into_response()
 }
 
-async fn q_root(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<ConnInfo>, headers: HeaderMap, body: Bytes) -> Response {
-    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+async fn q_root(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(ci): ConnectInfo<ConnInfo>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let (service, op) = target.split_once('.').unwrap_or((target, ""));
     match (service, op) {
-        ("AmazonCodeWhispererStreamingService", "GenerateAssistantResponse") => chat::chat(&s, &ci, &headers, &body, Dialect::Q),
-        ("AmazonCodeWhispererService", "ListAvailableModels") => account_api::models_q(&s, &headers, &body),
+        ("AmazonCodeWhispererStreamingService", "GenerateAssistantResponse") => {
+            chat::chat(&s, &ci, &headers, &body, Dialect::Q)
+        }
+        ("AmazonCodeWhispererService", "ListAvailableModels") => {
+            account_api::models_q(&s, &headers, &body)
+        }
         ("AmazonCodeWhispererService", "GetUsageLimits") => account_api::usage_q(&s, &headers),
-        ("AmazonCodeWhispererService", "ListAvailableProfiles") => account_api::profiles_q(&s, &headers, &body),
+        ("AmazonCodeWhispererService", "ListAvailableProfiles") => {
+            account_api::profiles_q(&s, &headers, &body)
+        }
         ("AmazonCodeWhispererService", "GetProfile") => account_api::profile_q(&s, &headers, &body),
         _ => {
             let msg = format!("Unknown operation {target}");
-            let mut r = QError::new(400, "UnknownOperationException", &msg, None).rule("target").into_response(Dialect::Q);
-            r.extensions_mut().insert(LogMeta { operation: "unknown", ..LogMeta::default() });
+            let mut r = QError::new(400, "UnknownOperationException", &msg, None)
+                .rule("target")
+                .into_response(Dialect::Q);
+            r.extensions_mut().insert(LogMeta {
+                operation: "unknown",
+                ..LogMeta::default()
+            });
             r
         }
     }
 }
 
-async fn chat_kiro(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<ConnInfo>, headers: HeaderMap, body: Bytes) -> Response {
+async fn chat_kiro(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(ci): ConnectInfo<ConnInfo>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     chat::chat(&s, &ci, &headers, &body, Dialect::Kiro)
 }
 
 fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
-    h.iter().map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+    h.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Logs the request, stamps request id / error-type suffix, guards `/__sim/`.
-async fn layer(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<ConnInfo>, req: Request, next: Next) -> Response {
+async fn layer(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(ci): ConnectInfo<ConnInfo>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
     if path == "/__sim" || path.starts_with("/__sim/") {
-        let allowed = ci.remote.ip().is_loopback() || s.reg().config.control_non_loopback;
-        if !allowed {
+        if !control_allowed(ci.remote, s.reg().config.control_non_loopback) {
             return not_found().await;
         }
         return with_request_id(&s, next.run(req).await);
@@ -98,17 +138,27 @@ async fn layer(State(s): State<Arc<Shared>>, ConnectInfo(ci): ConnectInfo<ConnIn
         query: parts.uri.query().map(str::to_owned),
         headers: header_pairs(&parts.headers),
         body: log_bodies.then(|| String::from_utf8_lossy(&bytes).into_owned()),
-        json: if log_bodies { serde_json::from_slice(&bytes).ok() } else { None },
+        json: if log_bodies {
+            serde_json::from_slice(&bytes).ok()
+        } else {
+            None
+        },
         operation: String::new(),
         account: None,
         status: 0,
         rule: None,
         faults: Vec::new(),
     };
-    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let resp = with_request_id(&s, resp);
     entry.status = resp.status().as_u16();
-    entry.rule = resp.headers().get(SIM_RULE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    entry.rule = resp
+        .headers()
+        .get(SIM_RULE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if let Some(meta) = resp.extensions().get::<LogMeta>() {
         meta.operation.clone_into(&mut entry.operation);
         entry.account.clone_from(&meta.account);
@@ -133,7 +183,11 @@ fn with_request_id(s: &Shared, mut resp: Response) -> Response {
     if let Ok(v) = HeaderValue::from_str(&rid) {
         h.insert("x-amzn-requestid", v);
     }
-    if let Some(t) = h.get(ERROR_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned) {
+    if let Some(t) = h
+        .get(ERROR_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    {
         let n = s.errors_sent.fetch_add(1, Ordering::Relaxed);
         let suffix = match s.reg().config.chat.error_type_suffix {
             ErrorTypeSuffix::Never => false,
@@ -145,4 +199,25 @@ fn with_request_id(s: &Shared, mut resp: Response) -> Response {
         }
     }
     resp
+}
+
+/// The control API can mint tokens and approve logins: loopback peers only, unless configured.
+pub(crate) fn control_allowed(peer: std::net::SocketAddr, non_loopback_configured: bool) -> bool {
+    peer.ip().is_loopback() || non_loopback_configured
+}
+
+#[cfg(test)]
+mod tests {
+    use super::control_allowed;
+
+    #[test]
+    fn control_api_is_loopback_only_by_default() {
+        let v4: std::net::SocketAddr = "127.0.0.1:5".parse().unwrap();
+        let v6: std::net::SocketAddr = "[::1]:5".parse().unwrap();
+        let lan: std::net::SocketAddr = "192.168.1.20:5".parse().unwrap();
+        assert!(control_allowed(v4, false));
+        assert!(control_allowed(v6, false));
+        assert!(!control_allowed(lan, false));
+        assert!(control_allowed(lan, true));
+    }
 }

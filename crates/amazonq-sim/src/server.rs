@@ -45,7 +45,11 @@ fn killed(ctl: &ConnCtl) -> bool {
 }
 
 impl AsyncRead for SimIo {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         if killed(&self.ctl) {
             return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
         }
@@ -54,14 +58,22 @@ impl AsyncRead for SimIo {
 }
 
 impl AsyncWrite for SimIo {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if killed(&self.ctl) {
             return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
         }
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
-    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         if killed(&self.ctl) {
             return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
         }
@@ -98,7 +110,13 @@ impl axum::serve::Listener for SimListener {
                     let _ = stream.set_nodelay(true);
                     self.accepted.fetch_add(1, Ordering::Relaxed);
                     let ctl = Arc::new(ConnCtl::default());
-                    return (SimIo { inner: stream, ctl: ctl.clone() }, (addr, ctl));
+                    return (
+                        SimIo {
+                            inner: stream,
+                            ctl: ctl.clone(),
+                        },
+                        (addr, ctl),
+                    );
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
@@ -140,32 +158,63 @@ pub struct Simulator;
 
 impl Simulator {
     /// Binds `config.listen` (default `127.0.0.1:0`) and serves in the background.
-    #[allow(clippy::unused_async, reason = "spawns onto the caller's runtime; async keeps that requirement visible")]
+    #[allow(
+        clippy::unused_async,
+        reason = "spawns onto the caller's runtime; async keeps that requirement visible"
+    )]
     pub async fn start(config: SimConfig) -> Result<SimHandle, StartError> {
-        let addr_s = config.listen.clone().unwrap_or_else(|| "127.0.0.1:0".to_owned());
-        let addr: SocketAddr = addr_s.parse().map_err(|_| StartError::Addr(addr_s.clone()))?;
+        let addr_s = config
+            .listen
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:0".to_owned());
+        let addr: SocketAddr = addr_s
+            .parse()
+            .map_err(|_| StartError::Addr(addr_s.clone()))?;
         let bind = |addr: SocketAddr| -> io::Result<TcpListener> {
-            let sock = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+            let sock = if addr.is_ipv4() {
+                TcpSocket::new_v4()?
+            } else {
+                TcpSocket::new_v6()?
+            };
             sock.set_reuseaddr(true)?;
             sock.bind(addr)?;
             sock.listen(4096)
         };
-        let listener = bind(addr).map_err(|source| StartError::Bind { addr: addr_s, source })?;
-        let local = listener.local_addr().map_err(|source| StartError::Bind { addr: addr.to_string(), source })?;
+        let listener = bind(addr).map_err(|source| StartError::Bind {
+            addr: addr_s,
+            source,
+        })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
         let shared = Shared::new(config);
         let accepted = Arc::new(AtomicU64::new(0));
         let router: Router = crate::routes::router(shared.clone());
         let (tx, mut rx) = watch::channel(false);
-        let listener = SimListener { inner: listener, accepted: accepted.clone() };
+        let listener = SimListener {
+            inner: listener,
+            accepted: accepted.clone(),
+        };
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.wait_for(|v| *v).await;
             };
-            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<ConnInfo>())
-                .with_graceful_shutdown(shutdown)
-                .await;
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<ConnInfo>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await;
         });
-        Ok(SimHandle { addr: local, shared, shutdown: tx, task: Some(task), accepted, stopped: Arc::new(AtomicBool::new(false)) })
+        Ok(SimHandle {
+            addr: local,
+            shared,
+            shutdown: tx,
+            task: Some(task),
+            accepted,
+            stopped: Arc::new(AtomicBool::new(false)),
+        })
     }
 }
 

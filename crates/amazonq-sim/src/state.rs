@@ -106,11 +106,16 @@ impl Registry {
             let secret = ids.token("", 300);
             self.clients.insert(
                 id.clone(),
-                OidcClient { client_secret: secret.clone(), secret_expires_at_s: now_ms / 1000 + self.config.oidc.registration_lifetime_s },
+                OidcClient {
+                    client_secret: secret.clone(),
+                    secret_expires_at_s: now_ms / 1000 + self.config.oidc.registration_lifetime_s,
+                },
             );
             (Some((id, secret)), self.config.oidc.access_ttl_s)
         };
-        let mut tokens = self.accounts.create(spec, ids, now_ms, ttl, client.as_ref().map(|c| c.0.clone()));
+        let mut tokens =
+            self.accounts
+                .create(spec, ids, now_ms, ttl, client.as_ref().map(|c| c.0.clone()));
         tokens.client_secret = client.map(|c| c.1);
         tokens
     }
@@ -118,10 +123,13 @@ impl Registry {
     /// Pops the first queued fault entry matching this request.
     pub fn take_fault(&mut self, operation: &str, account: Option<&str>) -> Vec<String> {
         let pos = self.faults.iter().position(|f| {
-            f.operation.as_deref().is_none_or(|o| o == operation) && f.account.as_deref().is_none_or(|a| Some(a) == account)
+            f.operation.as_deref().is_none_or(|o| o == operation)
+                && f.account.as_deref().is_none_or(|a| Some(a) == account)
         });
         let Some(i) = pos else { return Vec::new() };
-        let Some(entry) = self.faults.get_mut(i) else { return Vec::new() };
+        let Some(entry) = self.faults.get_mut(i) else {
+            return Vec::new();
+        };
         let faults = entry.faults.clone();
         entry.count = entry.count.saturating_sub(1);
         if entry.count == 0 {
@@ -154,7 +162,9 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(config: SimConfig) -> Arc<Self> {
-        let clock = config.clock_start_ms.map_or_else(SimClock::system, SimClock::frozen);
+        let clock = config
+            .clock_start_ms
+            .map_or_else(SimClock::system, SimClock::frozen);
         let shared = Arc::new(Self {
             clock,
             ids: Ids::new(config.seed),

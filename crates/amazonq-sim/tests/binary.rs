@@ -1,6 +1,12 @@
 //! The `amazonq-sim` binary: `--listen 127.0.0.1:0 --config FILE` prints its base URL, serves the
 //! configured accounts, and exits cleanly on SIGTERM.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names, reason = "test helpers: a failed unwrap is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::many_single_char_names,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -18,11 +24,21 @@ async fn binary_starts_prints_urls_and_stops_on_sigterm() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    let base = first.strip_prefix("amazonq-sim listening on ").unwrap().to_owned();
+    let base = first
+        .strip_prefix("amazonq-sim listening on ")
+        .unwrap()
+        .to_owned();
     assert!(base.starts_with("http://127.0.0.1:"));
     let _ = rustls::crypto::ring::default_provider().install_default();
     let c = reqwest::Client::builder().no_proxy().build().unwrap();
-    let health: serde_json::Value = c.get(format!("{base}/__sim/health")).send().await.unwrap().json().await.unwrap();
+    let health: serde_json::Value = c
+        .get(format!("{base}/__sim/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["ok"], true);
     let r = c
         .post(format!("{base}/generateAssistantResponse"))
@@ -33,9 +49,15 @@ async fn binary_starts_prints_urls_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
-    let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(exit.success(), "clean exit on SIGTERM, got {exit:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

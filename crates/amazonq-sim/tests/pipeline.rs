@@ -1,7 +1,13 @@
 //! The chat pipeline and account APIs over real HTTP (amazon-q-protocol.md §5.1, §8.4, §8.6):
 //! auth, suspension, quotas, throttling, model and size checks, exact error bodies and headers,
 //! connection handling, request log, queued scripts, usage counters, models, profiles, control API.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names, reason = "test helpers: a failed unwrap is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::many_single_char_names,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
 
 mod common;
 
@@ -12,84 +18,200 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn cfg_no_suffix() -> SimConfig {
-    let mut c = SimConfig { clock_start_ms: Some(1_767_225_600_000), ..SimConfig::default() };
+    let mut c = SimConfig {
+        clock_start_ms: Some(1_767_225_600_000),
+        ..SimConfig::default()
+    };
     c.chat.error_type_suffix = ErrorTypeSuffix::Never;
     c
 }
 
 async fn err(r: reqwest::Response) -> (u16, String, String, String, String) {
     let h = r.headers().clone();
-    let get = |k: &str| h.get(k).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    (r.status().as_u16(), get("x-amzn-errortype"), get("x-sim-rule"), get("content-type"), r.text().await.unwrap())
+    let get = |k: &str| {
+        h.get(k)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    (
+        r.status().as_u16(),
+        get("x-amzn-errortype"),
+        get("x-sim-rule"),
+        get("content-type"),
+        r.text().await.unwrap(),
+    )
 }
 
 #[tokio::test]
 async fn auth_suspension_and_exact_error_bodies() {
     let sim = start(cfg_no_suffix()).await;
-    let t = sim.add_account(&AccountSpec { id: "a1".into(), access_ttl_s: Some(60), ..AccountSpec::default() });
+    let t = sim.add_account(&AccountSpec {
+        id: "a1".into(),
+        access_ttl_s: Some(60),
+        ..AccountSpec::default()
+    });
     let c = client();
     let (st, ty, rule, ct, b) = err(chat_q(&c, &sim, "bogus", &body("hi")).await).await;
-    assert_eq!((st, ty.as_str(), rule.as_str(), ct.as_str()), (403, "AccessDeniedException", "auth", "application/x-amz-json-1.0"));
-    assert_eq!(b, r#"{"__type":"com.amazon.aws.codewhisperer#AccessDeniedException","message":"The bearer token included in the request is invalid."}"#);
+    assert_eq!(
+        (st, ty.as_str(), rule.as_str(), ct.as_str()),
+        (
+            403,
+            "AccessDeniedException",
+            "auth",
+            "application/x-amz-json-1.0"
+        )
+    );
+    assert_eq!(
+        b,
+        r#"{"__type":"com.amazon.aws.codewhisperer#AccessDeniedException","message":"The bearer token included in the request is invalid."}"#
+    );
     let (st, _, _, ct, b) = err(chat_k(&c, &sim, "bogus", &body("hi")).await).await;
     assert_eq!((st, ct.as_str()), (403, "application/json"));
-    assert_eq!(b, r#"{"message":"The bearer token included in the request is invalid.","reason":null}"#);
+    assert_eq!(
+        b,
+        r#"{"message":"The bearer token included in the request is invalid.","reason":null}"#
+    );
     // Expiry by the injected clock.
-    assert_eq!(chat_q(&c, &sim, &t.access_token, &body("hi")).await.status(), 200);
+    assert_eq!(
+        chat_q(&c, &sim, &t.access_token, &body("hi"))
+            .await
+            .status(),
+        200
+    );
     sim.advance_clock_ms(60_000);
-    assert_eq!(chat_q(&c, &sim, &t.access_token, &body("hi")).await.status(), 403);
+    assert_eq!(
+        chat_q(&c, &sim, &t.access_token, &body("hi"))
+            .await
+            .status(),
+        403
+    );
     // Suspension.
-    let t2 = sim.add_account(&AccountSpec { id: "a2".into(), suspend_after: Some(2), ..AccountSpec::default() });
+    let t2 = sim.add_account(&AccountSpec {
+        id: "a2".into(),
+        suspend_after: Some(2),
+        ..AccountSpec::default()
+    });
     for _ in 0..2 {
-        assert_eq!(chat_k(&c, &sim, &t2.access_token, &body("hi")).await.status(), 200);
+        assert_eq!(
+            chat_k(&c, &sim, &t2.access_token, &body("hi"))
+                .await
+                .status(),
+            200
+        );
     }
     let (st, ty, _, _, b) = err(chat_k(&c, &sim, &t2.access_token, &body("hi")).await).await;
     assert_eq!((st, ty.as_str()), (403, "AccessDeniedException"));
     let v: Value = serde_json::from_str(&b).unwrap();
     assert_eq!(v["reason"], "TEMPORARILY_SUSPENDED");
-    assert!(v["message"].as_str().unwrap().contains("temporarily is suspended"));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("temporarily is suspended")
+    );
     // Suspended accounts are refused by the account APIs too.
-    let r = c.get(format!("{}/getUsageLimits?origin=AI_EDITOR", sim.base_url())).bearer_auth(&t2.access_token).send().await.unwrap();
+    let r = c
+        .get(format!(
+            "{}/getUsageLimits?origin=AI_EDITOR",
+            sim.base_url()
+        ))
+        .bearer_auth(&t2.access_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     sim.set_suspended("a2", false).unwrap();
-    assert_eq!(chat_k(&c, &sim, &t2.access_token, &body("hi")).await.status(), 200);
+    assert_eq!(
+        chat_k(&c, &sim, &t2.access_token, &body("hi"))
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn quotas_throttles_models_and_sizes() {
     let sim = start(cfg_no_suffix()).await;
     let c = client();
-    let q = sim.add_account(&AccountSpec { id: "q".into(), monthly_limit: Some(1), ..AccountSpec::default() });
-    assert_eq!(chat_q(&c, &sim, &q.access_token, &body("hi")).await.status(), 200);
+    let q = sim.add_account(&AccountSpec {
+        id: "q".into(),
+        monthly_limit: Some(1),
+        ..AccountSpec::default()
+    });
+    assert_eq!(
+        chat_q(&c, &sim, &q.access_token, &body("hi"))
+            .await
+            .status(),
+        200
+    );
     let (st, ty, rule, _, b) = err(chat_q(&c, &sim, &q.access_token, &body("hi")).await).await;
-    assert_eq!((st, ty.as_str(), rule.as_str()), (429, "ThrottlingException", "quota"));
+    assert_eq!(
+        (st, ty.as_str(), rule.as_str()),
+        (429, "ThrottlingException", "quota")
+    );
     assert!(b.contains(r#""reason":"MONTHLY_REQUEST_COUNT""#));
     let (st, _, _, _, b) = err(chat_k(&c, &sim, &q.access_token, &body("hi")).await).await;
     assert_eq!(st, 402);
-    assert_eq!(b, r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#);
+    assert_eq!(
+        b,
+        r#"{"message":"You have reached the limit.","reason":"MONTHLY_REQUEST_COUNT"}"#
+    );
     // Throttle burst: first 2 → 429, then success.
-    let b2 = sim.add_account(&AccountSpec { id: "burst".into(), throttle_first: 2, ..AccountSpec::default() });
+    let b2 = sim.add_account(&AccountSpec {
+        id: "burst".into(),
+        throttle_first: 2,
+        ..AccountSpec::default()
+    });
     for _ in 0..2 {
-        assert_eq!(chat_q(&c, &sim, &b2.access_token, &body("hi")).await.status(), 429);
+        assert_eq!(
+            chat_q(&c, &sim, &b2.access_token, &body("hi"))
+                .await
+                .status(),
+            429
+        );
     }
-    assert_eq!(chat_q(&c, &sim, &b2.access_token, &body("hi")).await.status(), 200);
+    assert_eq!(
+        chat_q(&c, &sim, &b2.access_token, &body("hi"))
+            .await
+            .status(),
+        200
+    );
     // RPM window on the injected clock.
-    let r = sim.add_account(&AccountSpec { id: "rpm".into(), rpm_limit: Some(2), ..AccountSpec::default() });
+    let r = sim.add_account(&AccountSpec {
+        id: "rpm".into(),
+        rpm_limit: Some(2),
+        ..AccountSpec::default()
+    });
     for _ in 0..2 {
-        assert_eq!(chat_q(&c, &sim, &r.access_token, &body("hi")).await.status(), 200);
+        assert_eq!(
+            chat_q(&c, &sim, &r.access_token, &body("hi"))
+                .await
+                .status(),
+            200
+        );
     }
     let (st, _, _, _, b) = err(chat_q(&c, &sim, &r.access_token, &body("hi")).await).await;
     assert_eq!(st, 429);
     assert!(b.contains("Too many requests"));
     sim.advance_clock_ms(60_001);
-    assert_eq!(chat_q(&c, &sim, &r.access_token, &body("hi")).await.status(), 200);
+    assert_eq!(
+        chat_q(&c, &sim, &r.access_token, &body("hi"))
+            .await
+            .status(),
+        200
+    );
     // Models: unknown → INVALID_MODEL_ID; per-account list; legacy hidden ids accepted.
-    let m = sim.add_account(&AccountSpec { id: "m".into(), models: Some(vec!["claude-haiku-4.5".into()]), ..AccountSpec::default() });
+    let m = sim.add_account(&AccountSpec {
+        id: "m".into(),
+        models: Some(vec!["claude-haiku-4.5".into()]),
+        ..AccountSpec::default()
+    });
     let (st, _, rule, _, b) = err(chat_q(&c, &sim, &m.access_token, &body("hi")).await).await;
     assert_eq!((st, rule.as_str()), (400, "model"));
     assert!(b.contains("INVALID_MODEL_ID"));
     let mut hb = body("hi");
-    hb["conversationState"]["currentMessage"]["userInputMessage"]["modelId"] = json!("CLAUDE_3_7_SONNET_20250219_V1_0");
+    hb["conversationState"]["currentMessage"]["userInputMessage"]["modelId"] =
+        json!("CLAUDE_3_7_SONNET_20250219_V1_0");
     assert_eq!(chat_q(&c, &sim, &b2.access_token, &hb).await.status(), 200);
     // Size: over the model window (not over R19's 600k chars) → Input is too long.
     let mut big = body("hi");
@@ -98,10 +220,23 @@ async fn quotas_throttles_models_and_sizes() {
     let (st, _, rule, _, b) = err(chat_q(&c, &sim, &b2.access_token, &big).await).await;
     assert_eq!((st, rule.as_str()), (400, "size"));
     assert!(b.contains("CONTENT_LENGTH_EXCEEDS_THRESHOLD"));
-    big["conversationState"]["currentMessage"]["userInputMessage"]["modelId"] = json!("claude-sonnet-4.6");
-    assert_eq!(chat_q(&c, &sim, &b2.access_token, &big).await.status(), 200, "1M-token window");
+    big["conversationState"]["currentMessage"]["userInputMessage"]["modelId"] =
+        json!("claude-sonnet-4.6");
+    assert_eq!(
+        chat_q(&c, &sim, &b2.access_token, &big).await.status(),
+        200,
+        "1M-token window"
+    );
     // Every §5.1 row as an HTTP fault, with the x-sim-fault header.
-    for (fault, status) in [("throttled", 429), ("capacity", 429), ("internal", 500), ("unavailable", 503), ("bearer-invalid", 403), ("improperly-formed", 400), ("locked", 423)] {
+    for (fault, status) in [
+        ("throttled", 429),
+        ("capacity", 429),
+        ("internal", 500),
+        ("unavailable", 503),
+        ("bearer-invalid", 403),
+        ("improperly-formed", 400),
+        ("locked", 423),
+    ] {
         let resp = c
             .post(format!("{}/", sim.base_url()))
             .header("content-type", "application/x-amz-json-1.0")
@@ -113,7 +248,10 @@ async fn quotas_throttles_models_and_sizes() {
             .await
             .unwrap();
         assert_eq!(resp.status().as_u16(), status, "{fault}");
-        assert_eq!(resp.headers()["x-sim-rule"], format!("fault:{fault}").as_str());
+        assert_eq!(
+            resp.headers()["x-sim-rule"],
+            format!("fault:{fault}").as_str()
+        );
     }
 }
 
@@ -122,15 +260,43 @@ async fn protocol_edges_headers_and_connection_close() {
     let mut cfg = SimConfig::default();
     cfg.chat.error_type_suffix = ErrorTypeSuffix::Alternate;
     let sim = start(cfg).await;
-    let t = sim.add_account(&AccountSpec { id: "a1".into(), ..AccountSpec::default() });
+    let t = sim.add_account(&AccountSpec {
+        id: "a1".into(),
+        ..AccountSpec::default()
+    });
     let c = client();
     // Wrong content type for dialect Q.
-    let r = c.post(format!("{}/", sim.base_url())).header("x-amz-target", Q_TARGET).header("content-type", "application/json").bearer_auth(&t.access_token).body(body("hi").to_string()).send().await.unwrap();
-    assert_eq!((r.status().as_u16(), r.headers()["x-sim-rule"].to_str().unwrap()), (400, "content-type"));
+    let r = c
+        .post(format!("{}/", sim.base_url()))
+        .header("x-amz-target", Q_TARGET)
+        .header("content-type", "application/json")
+        .bearer_auth(&t.access_token)
+        .body(body("hi").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["x-sim-rule"].to_str().unwrap()
+        ),
+        (400, "content-type")
+    );
     // Unknown target.
-    let r = c.post(format!("{}/", sim.base_url())).header("x-amz-target", "Nope.Op").body("{}").send().await.unwrap();
+    let r = c
+        .post(format!("{}/", sim.base_url()))
+        .header("x-amz-target", "Nope.Op")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    assert!(r.headers()["x-amzn-errortype"].to_str().unwrap().starts_with("UnknownOperationException"));
+    assert!(
+        r.headers()["x-amzn-errortype"]
+            .to_str()
+            .unwrap()
+            .starts_with("UnknownOperationException")
+    );
     // The error-type suffix alternates; a sanitizer must cut at ':'.
     let mut seen = Vec::new();
     for _ in 0..2 {
@@ -139,7 +305,10 @@ async fn protocol_edges_headers_and_connection_close() {
         seen.push(r.headers()["x-amzn-errortype"].to_str().unwrap().to_owned());
     }
     assert!(seen.iter().any(|s| s == "AccessDeniedException"));
-    assert!(seen.iter().any(|s| s.starts_with("AccessDeniedException:http")));
+    assert!(
+        seen.iter()
+            .any(|s| s.starts_with("AccessDeniedException:http"))
+    );
     // Connection: close is answered with Connection: close and the socket closes.
     let mut s = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
     let payload = body("hi").to_string();
@@ -150,7 +319,10 @@ async fn protocol_edges_headers_and_connection_close() {
     );
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
-    tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await.unwrap().unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
     let head = String::from_utf8_lossy(&out).to_lowercase();
     assert!(head.starts_with("http/1.1 200"));
     assert!(head.contains("connection: close"));
@@ -168,42 +340,156 @@ async fn request_log_scripts_and_usage() {
     let (sim, t) = start_with_account().await;
     let c = client();
     sim.queue_directives(Some("a1"), "#say queued one").unwrap();
-    sim.queue_script(None, amazonq_sim::Script { steps: vec![amazonq_sim::Step::Text { content: "global".into(), split: None }], ..Default::default() }).unwrap();
+    sim.queue_script(
+        None,
+        amazonq_sim::Script {
+            steps: vec![amazonq_sim::Step::Text {
+                content: "global".into(),
+                split: None,
+            }],
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let r = chat_q(&c, &sim, &t.access_token, &body("#say from the message")).await;
-    assert_eq!(text_of(&decode(&r.bytes().await.unwrap(), 4096).unwrap()), "queued one");
+    assert_eq!(
+        text_of(&decode(&r.bytes().await.unwrap(), 4096).unwrap()),
+        "queued one"
+    );
     let r = chat_q(&c, &sim, &t.access_token, &body("#say from the message")).await;
-    assert_eq!(text_of(&decode(&r.bytes().await.unwrap(), 4096).unwrap()), "global");
+    assert_eq!(
+        text_of(&decode(&r.bytes().await.unwrap(), 4096).unwrap()),
+        "global"
+    );
     let r = chat_q(&c, &sim, &t.access_token, &body("#say from the message")).await;
-    assert_eq!(text_of(&decode(&r.bytes().await.unwrap(), 4096).unwrap()), "from the message");
-    let log = sim.requests(&LogFilter { operation: Some("chat".into()), account: Some("a1".into()), since: None });
+    assert_eq!(
+        text_of(&decode(&r.bytes().await.unwrap(), 4096).unwrap()),
+        "from the message"
+    );
+    let log = sim.requests(&LogFilter {
+        operation: Some("chat".into()),
+        account: Some("a1".into()),
+        since: None,
+    });
     assert_eq!(log.len(), 3);
-    assert_eq!(log[0].json.as_ref().unwrap()["conversationState"]["conversationId"], "conv-1");
-    assert!(log[0].headers.iter().any(|(k, v)| k == "x-amz-target" && v == Q_TARGET));
+    assert_eq!(
+        log[0].json.as_ref().unwrap()["conversationState"]["conversationId"],
+        "conv-1"
+    );
+    assert!(
+        log[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "x-amz-target" && v == Q_TARGET)
+    );
     assert_eq!(log[0].status, 200);
     // Usage rises after each chat; GetUsageLimits reads the same counters.
-    let r = c.post(format!("{}/?origin=CLI&resourceType=AGENTIC_REQUEST", sim.base_url())).header("x-amz-target", "AmazonCodeWhispererService.GetUsageLimits").bearer_auth(&t.access_token).body("{}").send().await.unwrap();
+    let r = c
+        .post(format!(
+            "{}/?origin=CLI&resourceType=AGENTIC_REQUEST",
+            sim.base_url()
+        ))
+        .header("x-amz-target", "AmazonCodeWhispererService.GetUsageLimits")
+        .bearer_auth(&t.access_token)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["limits"][0]["currentUsage"], 3);
     assert_eq!(v["usageBreakdownList"][0]["resourceType"], "CREDIT");
     assert!(v["nextDateReset"].as_i64().unwrap() > 1_700_000_000);
-    sim.patch_account("a1", &AccountPatch { usage: Some(40), monthly_limit: Some(50), ..AccountPatch::default() }).unwrap();
-    let v: Value = c.get(format!("{}/getUsageLimits?origin=AI_EDITOR", sim.base_url())).bearer_auth(&t.access_token).send().await.unwrap().json().await.unwrap();
-    assert_eq!((v["limits"][0]["currentUsage"].as_u64(), v["limits"][0]["totalUsageLimit"].as_u64()), (Some(40), Some(50)));
+    sim.patch_account(
+        "a1",
+        &AccountPatch {
+            usage: Some(40),
+            monthly_limit: Some(50),
+            ..AccountPatch::default()
+        },
+    )
+    .unwrap();
+    let v: Value = c
+        .get(format!(
+            "{}/getUsageLimits?origin=AI_EDITOR",
+            sim.base_url()
+        ))
+        .bearer_auth(&t.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            v["limits"][0]["currentUsage"].as_u64(),
+            v["limits"][0]["totalUsageLimit"].as_u64()
+        ),
+        (Some(40), Some(50))
+    );
     // ListAvailableModels: pagination and default model, both dialects.
-    let r = c.post(format!("{}/", sim.base_url())).header("x-amz-target", "AmazonCodeWhispererService.ListAvailableModels").bearer_auth(&t.access_token).body(r#"{"origin":"CLI","maxResults":3}"#).send().await.unwrap();
+    let r = c
+        .post(format!("{}/", sim.base_url()))
+        .header(
+            "x-amz-target",
+            "AmazonCodeWhispererService.ListAvailableModels",
+        )
+        .bearer_auth(&t.access_token)
+        .body(r#"{"origin":"CLI","maxResults":3}"#)
+        .send()
+        .await
+        .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["models"].as_array().unwrap().len(), 3);
     assert_eq!(v["nextToken"], "3");
     assert_eq!(v["defaultModel"]["modelId"], "claude-sonnet-4.5");
-    let v: Value = c.get(format!("{}/ListAvailableModels?origin=AI_EDITOR&nextToken=6", sim.base_url())).bearer_auth(&t.access_token).send().await.unwrap().json().await.unwrap();
+    let v: Value = c
+        .get(format!(
+            "{}/ListAvailableModels?origin=AI_EDITOR&nextToken=6",
+            sim.base_url()
+        ))
+        .bearer_auth(&t.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["models"].as_array().unwrap().len(), 2);
     assert!(v.get("nextToken").is_none());
     // Profiles per region (the Host header names the region; loopback → configured region).
-    let v: Value = c.post(format!("{}/", sim.base_url())).header("x-amz-target", "AmazonCodeWhispererService.ListAvailableProfiles").bearer_auth(&t.access_token).body("{}").send().await.unwrap().json().await.unwrap();
+    let v: Value = c
+        .post(format!("{}/", sim.base_url()))
+        .header(
+            "x-amz-target",
+            "AmazonCodeWhispererService.ListAvailableProfiles",
+        )
+        .bearer_auth(&t.access_token)
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["profiles"].as_array().unwrap().len(), 1);
     assert_eq!(v["profiles"][0]["profileName"], "sim-us");
-    let v: Value = c.post(format!("{}/", sim.base_url())).header("x-amz-target", "AmazonCodeWhispererService.ListAvailableProfiles").header("host", "q.eu-central-1.amazonaws.com").bearer_auth(&t.access_token).body("{}").send().await.unwrap().json().await.unwrap();
+    let v: Value = c
+        .post(format!("{}/", sim.base_url()))
+        .header(
+            "x-amz-target",
+            "AmazonCodeWhispererService.ListAvailableProfiles",
+        )
+        .header("host", "q.eu-central-1.amazonaws.com")
+        .bearer_auth(&t.access_token)
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["profiles"][0]["profileName"], "sim-eu");
 }
 
@@ -212,34 +498,124 @@ async fn control_api_over_http() {
     let sim = start(SimConfig::default()).await;
     let c = client();
     let base = format!("{}/__sim", sim.base_url());
-    let v: Value = c.post(format!("{base}/accounts")).json(&json!({"id": "h1", "kind": "idc", "monthly_limit": 5})).send().await.unwrap().json().await.unwrap();
+    let v: Value = c
+        .post(format!("{base}/accounts"))
+        .json(&json!({"id": "h1", "kind": "idc", "monthly_limit": 5}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = v["accessToken"].as_str().unwrap().to_owned();
     assert!(v["clientId"].is_string());
-    let r = c.post(format!("{base}/faults")).json(&json!({"faults": ["throttled"], "account": "h1", "operation": "chat", "count": 2})).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/faults"))
+        .json(&json!({"faults": ["throttled"], "account": "h1", "operation": "chat", "count": 2}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(c.post(format!("{base}/faults")).json(&json!({"faults": ["nonsense"]})).send().await.unwrap().status(), 400);
+    assert_eq!(
+        c.post(format!("{base}/faults"))
+            .json(&json!({"faults": ["nonsense"]}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
     for expect in [429, 429, 200] {
         assert_eq!(chat_q(&c, &sim, &token, &body("hi")).await.status(), expect);
     }
-    let r = c.post(format!("{base}/scripts")).json(&json!({"account": "h1", "directives": "#say scripted"})).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/scripts"))
+        .json(&json!({"account": "h1", "directives": "#say scripted"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let out = chat_k(&c, &sim, &token, &body("hi")).await.bytes().await.unwrap();
+    let out = chat_k(&c, &sim, &token, &body("hi"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(text_of(&decode(&out, 4096).unwrap()), "scripted");
-    let v: Value = c.patch(format!("{base}/accounts/h1")).json(&json!({"suspended": true})).send().await.unwrap().json().await.unwrap();
+    let v: Value = c
+        .patch(format!("{base}/accounts/h1"))
+        .json(&json!({"suspended": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["suspended"], true);
     assert_eq!(chat_q(&c, &sim, &token, &body("hi")).await.status(), 403);
-    let v: Value = c.get(format!("{base}/requests?account=h1&operation=chat")).send().await.unwrap().json().await.unwrap();
+    let v: Value = c
+        .get(format!("{base}/requests?account=h1&operation=chat"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v.as_array().unwrap().len(), 5);
-    let v: Value = c.put(format!("{base}/rules")).json(&json!({"R4": true})).send().await.unwrap().json().await.unwrap();
+    let v: Value = c
+        .put(format!("{base}/rules"))
+        .json(&json!({"R4": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["R4"], true);
-    assert_eq!(c.put(format!("{base}/rules")).json(&json!({"R99": true})).send().await.unwrap().status(), 400);
-    let v: Value = c.post(format!("{base}/clock/advance")).json(&json!({"ms": 1000})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        c.put(format!("{base}/rules"))
+            .json(&json!({"R99": true}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    let v: Value = c
+        .post(format!("{base}/clock/advance"))
+        .json(&json!({"ms": 1000}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(v["nowMs"].as_i64().unwrap() > 0);
-    let v: Value = c.get(format!("{base}/stats")).send().await.unwrap().json().await.unwrap();
+    let v: Value = c
+        .get(format!("{base}/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(v["frames"].as_u64().unwrap() >= 2);
     assert!(v["cpu_utime_ticks"].is_u64());
-    assert_eq!(c.get(format!("{base}/accounts/nope")).send().await.unwrap().status(), 404);
-    assert_eq!(c.post(format!("{base}/reset")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(format!("{base}/accounts/nope"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        c.post(format!("{base}/reset"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     assert!(sim.accounts().is_empty());
     assert!(sim.all_requests().is_empty());
 }

@@ -1,7 +1,13 @@
 //! Positive and negative fixtures for every validation rule (amazon-q-protocol.md §4.4 + Addendum):
 //! the positive body passes with every rule on; each negative body trips exactly its rule — in
 //! process (all violations listed) and over HTTP (status + `x-sim-rule`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names, reason = "test helpers: a failed unwrap is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::many_single_char_names,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
 
 mod common;
 
@@ -60,7 +66,11 @@ fn set(v: &mut Value, pointer: &str, new: Value) {
         return;
     }
     let (parent, key) = pointer.rsplit_once('/').unwrap();
-    v.pointer_mut(parent).unwrap().as_object_mut().unwrap().insert(key.to_owned(), new);
+    v.pointer_mut(parent)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .insert(key.to_owned(), new);
 }
 
 fn with(mut v: Value, pointer: &str, new: Value) -> Value {
@@ -69,7 +79,13 @@ fn with(mut v: Value, pointer: &str, new: Value) -> Value {
 }
 
 fn push_tool(mut v: Value, tool: Value) -> Value {
-    v.pointer_mut("/conversationState/currentMessage/userInputMessage/userInputMessageContext/tools").unwrap().as_array_mut().unwrap().push(tool);
+    v.pointer_mut(
+        "/conversationState/currentMessage/userInputMessage/userInputMessageContext/tools",
+    )
+    .unwrap()
+    .as_array_mut()
+    .unwrap()
+    .push(tool);
     v
 }
 
@@ -83,36 +99,188 @@ const H: &str = "/conversationState/history";
 /// (rule, dialect, body that trips exactly that rule)
 fn negatives() -> Vec<(&'static str, Dialect, Value)> {
     let mut r7 = plain();
-    set(&mut r7, &format!("{H}/0/userInputMessage/userInputMessageContext"), json!({"toolResults": [{"toolUseId": "t0", "content": [{"text": "x"}]}]}));
-    set(&mut r7, &format!("{CUR}/userInputMessageContext"), json!({"tools": [fs_read_tool()]}));
+    set(
+        &mut r7,
+        &format!("{H}/0/userInputMessage/userInputMessageContext"),
+        json!({"toolResults": [{"toolUseId": "t0", "content": [{"text": "x"}]}]}),
+    );
+    set(
+        &mut r7,
+        &format!("{CUR}/userInputMessageContext"),
+        json!({"tools": [fs_read_tool()]}),
+    );
     let mut r8 = tooled();
-    r8.pointer_mut(CUR).unwrap().as_object_mut().unwrap().remove("userInputMessageContext");
+    r8.pointer_mut(CUR)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("userInputMessageContext");
     vec![
-        ("schema", Dialect::Q, with(plain(), CUR, json!({"origin": "CLI"}))),
-        ("R1", Dialect::Q, with(plain(), "/conversationState/currentMessage", json!({"assistantResponseMessage": {"content": "prefill"}}))),
-        ("R2", Dialect::Q, with(plain(), H, json!([{"assistantResponseMessage": {"content": "hello"}}]))),
-        ("R3", Dialect::Q, with(plain(), H, json!([{"userInputMessage": {"content": "hi"}}, {"assistantResponseMessage": {"content": "a"}}, {"assistantResponseMessage": {"content": "b"}}]))),
-        ("R4", Dialect::Q, with(plain(), H, json!([{"userInputMessage": {"content": "hi"}}]))),
-        ("R5", Dialect::Q, with(tooled(), &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"), json!([
-            {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t2", "content": [{"text": "B"}]}, {"toolUseId": "t9", "content": [{"text": "?"}]}]))),
-        ("R6", Dialect::Q, with(tooled(), &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"), json!([{"toolUseId": "t1", "content": [{"text": "A"}]}]))),
+        (
+            "schema",
+            Dialect::Q,
+            with(plain(), CUR, json!({"origin": "CLI"})),
+        ),
+        (
+            "R1",
+            Dialect::Q,
+            with(
+                plain(),
+                "/conversationState/currentMessage",
+                json!({"assistantResponseMessage": {"content": "prefill"}}),
+            ),
+        ),
+        (
+            "R2",
+            Dialect::Q,
+            with(
+                plain(),
+                H,
+                json!([{"assistantResponseMessage": {"content": "hello"}}]),
+            ),
+        ),
+        (
+            "R3",
+            Dialect::Q,
+            with(
+                plain(),
+                H,
+                json!([{"userInputMessage": {"content": "hi"}}, {"assistantResponseMessage": {"content": "a"}}, {"assistantResponseMessage": {"content": "b"}}]),
+            ),
+        ),
+        (
+            "R4",
+            Dialect::Q,
+            with(plain(), H, json!([{"userInputMessage": {"content": "hi"}}])),
+        ),
+        (
+            "R5",
+            Dialect::Q,
+            with(
+                tooled(),
+                &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"),
+                json!([
+            {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t2", "content": [{"text": "B"}]}, {"toolUseId": "t9", "content": [{"text": "?"}]}]),
+            ),
+        ),
+        (
+            "R6",
+            Dialect::Q,
+            with(
+                tooled(),
+                &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"),
+                json!([{"toolUseId": "t1", "content": [{"text": "A"}]}]),
+            ),
+        ),
         ("R7", Dialect::Q, r7),
         ("R8", Dialect::Q, r8),
-        ("R9", Dialect::Q, with(tooled(), &format!("{H}/0/userInputMessage/userInputMessageContext"), json!({"tools": [fs_read_tool()]}))),
-        ("R10", Dialect::Q, push_tool(tooled(), named_tool(&"n".repeat(64)))),
-        ("R11", Dialect::Q, with(tooled(), &format!("{CUR}/userInputMessageContext/tools/0/toolSpecification/description"), json!(""))),
-        ("R12", Dialect::Q, with(tooled(), &format!("{CUR}/userInputMessageContext/tools/0/toolSpecification/inputSchema/json/required"), json!(null))),
-        ("R13", Dialect::Kiro, with(plain(), &format!("{H}/1/assistantResponseMessage/content"), json!(""))),
-        ("R14", Dialect::Q, with(tooled(), &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"), json!([
-            {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t2", "content": [{"text": "B"}]}]))),
-        ("R15", Dialect::Q, with(tooled(), &format!("{H}/1/assistantResponseMessage/toolUses/0/input"), json!({"": 1}))),
-        ("R16", Dialect::Q, with(plain(), "/conversationState/chatTriggerType", json!("AUTO"))),
-        ("R17", Dialect::Q, plain().pipe(|mut v| { v.as_object_mut().unwrap().insert("profileArn".into(), json!("arn:aws:codewhisperer:us-east-1:1:profile/X")); v })),
-        ("R18", Dialect::Q, with(tooled(), &format!("{CUR}/images/0/format"), json!("bmp"))),
-        ("R19", Dialect::Q, with(plain(), &format!("{CUR}/content"), json!("x".repeat(600_001)))),
-        ("R20", Dialect::Q, push_tool(tooled(), named_tool("web_search"))),
-        ("R21", Dialect::Q, with(tooled(), &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"), json!([
-            {"toolUseId": "t2", "content": [{"text": "B"}]}, {"toolUseId": "t1", "content": [{"text": "A"}]}]))),
+        (
+            "R9",
+            Dialect::Q,
+            with(
+                tooled(),
+                &format!("{H}/0/userInputMessage/userInputMessageContext"),
+                json!({"tools": [fs_read_tool()]}),
+            ),
+        ),
+        (
+            "R10",
+            Dialect::Q,
+            push_tool(tooled(), named_tool(&"n".repeat(64))),
+        ),
+        (
+            "R11",
+            Dialect::Q,
+            with(
+                tooled(),
+                &format!("{CUR}/userInputMessageContext/tools/0/toolSpecification/description"),
+                json!(""),
+            ),
+        ),
+        (
+            "R12",
+            Dialect::Q,
+            with(
+                tooled(),
+                &format!(
+                    "{CUR}/userInputMessageContext/tools/0/toolSpecification/inputSchema/json/required"
+                ),
+                json!(null),
+            ),
+        ),
+        (
+            "R13",
+            Dialect::Kiro,
+            with(
+                plain(),
+                &format!("{H}/1/assistantResponseMessage/content"),
+                json!(""),
+            ),
+        ),
+        (
+            "R14",
+            Dialect::Q,
+            with(
+                tooled(),
+                &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"),
+                json!([
+            {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t2", "content": [{"text": "B"}]}]),
+            ),
+        ),
+        (
+            "R15",
+            Dialect::Q,
+            with(
+                tooled(),
+                &format!("{H}/1/assistantResponseMessage/toolUses/0/input"),
+                json!({"": 1}),
+            ),
+        ),
+        (
+            "R16",
+            Dialect::Q,
+            with(plain(), "/conversationState/chatTriggerType", json!("AUTO")),
+        ),
+        (
+            "R17",
+            Dialect::Q,
+            plain().pipe(|mut v| {
+                v.as_object_mut().unwrap().insert(
+                    "profileArn".into(),
+                    json!("arn:aws:codewhisperer:us-east-1:1:profile/X"),
+                );
+                v
+            }),
+        ),
+        (
+            "R18",
+            Dialect::Q,
+            with(tooled(), &format!("{CUR}/images/0/format"), json!("bmp")),
+        ),
+        (
+            "R19",
+            Dialect::Q,
+            with(
+                plain(),
+                &format!("{CUR}/content"),
+                json!("x".repeat(600_001)),
+            ),
+        ),
+        (
+            "R20",
+            Dialect::Q,
+            push_tool(tooled(), named_tool("web_search")),
+        ),
+        (
+            "R21",
+            Dialect::Q,
+            with(
+                tooled(),
+                &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"),
+                json!([
+            {"toolUseId": "t2", "content": [{"text": "B"}]}, {"toolUseId": "t1", "content": [{"text": "A"}]}]),
+            ),
+        ),
     ]
 }
 
@@ -124,7 +292,10 @@ trait Pipe: Sized {
 impl Pipe for Value {}
 
 fn ctx(d: Dialect) -> CheckCtx {
-    CheckCtx { dialect: d, auth_kind: AuthKind::BuilderId }
+    CheckCtx {
+        dialect: d,
+        auth_kind: AuthKind::BuilderId,
+    }
 }
 
 #[test]
@@ -136,17 +307,43 @@ fn positive_fixtures_pass_every_rule() {
     }
     // Addendum corrections: R8 names match case-insensitively; 63-char names pass; no modelId is fine;
     // R13 does not apply to the Q dialect; R4 (trailing user in history) passes with defaults.
-    let upper = with(tooled(), &format!("{CUR}/userInputMessageContext/tools/0/toolSpecification/name"), json!("FS_READ"));
+    let upper = with(
+        tooled(),
+        &format!("{CUR}/userInputMessageContext/tools/0/toolSpecification/name"),
+        json!("FS_READ"),
+    );
     assert_eq!(validate::check(&upper, &rules, ctx(Dialect::Q)), vec![]);
-    assert_eq!(validate::check(&push_tool(tooled(), named_tool(&"n".repeat(63))), &rules, ctx(Dialect::Q)), vec![]);
+    assert_eq!(
+        validate::check(
+            &push_tool(tooled(), named_tool(&"n".repeat(63))),
+            &rules,
+            ctx(Dialect::Q)
+        ),
+        vec![]
+    );
     let mut no_model = plain();
-    no_model.pointer_mut(CUR).unwrap().as_object_mut().unwrap().remove("modelId");
+    no_model
+        .pointer_mut(CUR)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("modelId");
     assert_eq!(validate::check(&no_model, &rules, ctx(Dialect::Q)), vec![]);
-    let empty_assistant = with(plain(), &format!("{H}/1/assistantResponseMessage/content"), json!(""));
-    assert_eq!(validate::check(&empty_assistant, &rules, ctx(Dialect::Q)), vec![]);
+    let empty_assistant = with(
+        plain(),
+        &format!("{H}/1/assistantResponseMessage/content"),
+        json!(""),
+    );
+    assert_eq!(
+        validate::check(&empty_assistant, &rules, ctx(Dialect::Q)),
+        vec![]
+    );
     let defaults = RuleSet::new(&std::collections::BTreeMap::new());
     let trailing_user = with(plain(), H, json!([{"userInputMessage": {"content": "hi"}}]));
-    assert_eq!(validate::check(&trailing_user, &defaults, ctx(Dialect::Q)), vec![]);
+    assert_eq!(
+        validate::check(&trailing_user, &defaults, ctx(Dialect::Q)),
+        vec![]
+    );
 }
 
 #[test]
@@ -154,15 +351,25 @@ fn each_negative_fixture_trips_exactly_its_rule() {
     let rules = all_on();
     let fixtures = negatives();
     let covered: Vec<&str> = fixtures.iter().map(|f| f.0).collect();
-    for info in RULES.iter().filter(|r| r.id.starts_with('R') && r.id != "R22") {
+    for info in RULES
+        .iter()
+        .filter(|r| r.id.starts_with('R') && r.id != "R22")
+    {
         assert!(covered.contains(&info.id), "no fixture for {}", info.id);
     }
     for (rule, dialect, body) in &fixtures {
-        let got: Vec<&str> = validate::check(body, &rules, ctx(*dialect)).iter().map(|v| v.rule).collect();
+        let got: Vec<&str> = validate::check(body, &rules, ctx(*dialect))
+            .iter()
+            .map(|v| v.rule)
+            .collect();
         assert_eq!(got, vec![*rule], "fixture for {rule}");
         let mut off = rules.clone();
         off.set(rule, false);
-        assert_eq!(validate::check(body, &off, ctx(*dialect)), vec![], "{rule} switched off must accept its fixture");
+        assert_eq!(
+            validate::check(body, &off, ctx(*dialect)),
+            vec![],
+            "{rule} switched off must accept its fixture"
+        );
     }
 }
 
@@ -172,7 +379,10 @@ async fn rules_are_enforced_over_http_with_x_sim_rule() {
     for id in ["R4", "R21"] {
         sim.set_rule(id, true).unwrap();
     }
-    let t = sim.add_account(&AccountSpec { id: "a1".into(), ..AccountSpec::default() });
+    let t = sim.add_account(&AccountSpec {
+        id: "a1".into(),
+        ..AccountSpec::default()
+    });
     let c = client();
     for body in [plain(), tooled()] {
         let r = chat_q(&c, &sim, &t.access_token, &body).await;
@@ -207,16 +417,34 @@ async fn rules_are_enforced_over_http_with_x_sim_rule() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.headers()["x-sim-rule"], "R22");
-    assert_eq!(r.text().await.unwrap(), r#"{"message":"The request body is not valid JSON.","reason":null}"#);
+    assert_eq!(
+        r.text().await.unwrap(),
+        r#"{"message":"The request body is not valid JSON.","reason":null}"#
+    );
     // Switching a rule off over the handle accepts its fixture.
     sim.set_rule("R16", false).unwrap();
-    let r = chat_q(&c, &sim, &t.access_token, &with(plain(), "/conversationState/chatTriggerType", json!("AUTO"))).await;
+    let r = chat_q(
+        &c,
+        &sim,
+        &t.access_token,
+        &with(plain(), "/conversationState/chatTriggerType", json!("AUTO")),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     // A social (Kiro) account may send profileArn: R17 is about Builder ID only.
-    let social = sim.add_account(&AccountSpec { id: "s1".into(), kind: AuthKind::Social, ..AccountSpec::default() });
+    let social = sim.add_account(&AccountSpec {
+        id: "s1".into(),
+        kind: AuthKind::Social,
+        ..AccountSpec::default()
+    });
     let body = plain().pipe(|mut v| {
-        v.as_object_mut().unwrap().insert("profileArn".into(), json!(social.profile_arn.clone()));
+        v.as_object_mut()
+            .unwrap()
+            .insert("profileArn".into(), json!(social.profile_arn.clone()));
         v
     });
-    assert_eq!(chat_k(&c, &sim, &social.access_token, &body).await.status(), 200);
+    assert_eq!(
+        chat_k(&c, &sim, &social.access_token, &body).await.status(),
+        200
+    );
 }

@@ -1,16 +1,27 @@
 //! Response streams decoded by an independent decoder (`aws-smithy-eventstream`): scripted events,
 //! every fragmentation pattern, exotic headers, and the frame-level faults of §8.5.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::many_single_char_names, reason = "test helpers: a failed unwrap is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::many_single_char_names,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
 
 mod common;
 
 use amazonq_sim::SimConfig;
-use common::{body, chat_k, chat_q, client, decode, event_type, header, payload, start_with_account, text_of};
+use common::{
+    body, chat_k, chat_q, client, decode, event_type, header, payload, start_with_account, text_of,
+};
 use serde_json::{Value, json};
 
 async fn bytes_of(r: reqwest::Response) -> Vec<u8> {
     assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-type"], "application/vnd.amazon.eventstream");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.amazon.eventstream"
+    );
     r.bytes().await.unwrap().to_vec()
 }
 
@@ -20,19 +31,35 @@ async fn echo_mode_summarises_the_request() {
     let c = client();
     let mut b = body("what is this?");
     b["conversationState"]["history"] = json!([{"userInputMessage": {"content": "a"}}, {"assistantResponseMessage": {"content": "b"}}]);
-    b["conversationState"]["currentMessage"]["userInputMessage"]["userInputMessageContext"] =
-        json!({"tools": [{"toolSpecification": {"name": "fs_read", "description": "d", "inputSchema": {"json": {}}}}]});
-    let msgs = decode(&bytes_of(chat_q(&c, &sim, &t.access_token, &b).await).await, 4096).unwrap();
+    b["conversationState"]["currentMessage"]["userInputMessage"]["userInputMessageContext"] = json!({"tools": [{"toolSpecification": {"name": "fs_read", "description": "d", "inputSchema": {"json": {}}}}]});
+    let msgs = decode(
+        &bytes_of(chat_q(&c, &sim, &t.access_token, &b).await).await,
+        4096,
+    )
+    .unwrap();
     assert_eq!(event_type(&msgs[0]), "initial-response");
     assert_eq!(payload(&msgs[0])["conversationId"], "conv-1");
-    assert_eq!(text_of(&msgs), "echo: model=claude-sonnet-4.5 turns=3 tools=fs_read");
+    assert_eq!(
+        text_of(&msgs),
+        "echo: model=claude-sonnet-4.5 turns=3 tools=fs_read"
+    );
     // Kiro: no initial-response; metering + context usage at the end; modelId optional → default.
     let mut nb = body("x");
-    nb["conversationState"]["currentMessage"]["userInputMessage"].as_object_mut().unwrap().remove("modelId");
-    let msgs = decode(&bytes_of(chat_k(&c, &sim, &t.access_token, &nb).await).await, 4096).unwrap();
+    nb["conversationState"]["currentMessage"]["userInputMessage"]
+        .as_object_mut()
+        .unwrap()
+        .remove("modelId");
+    let msgs = decode(
+        &bytes_of(chat_k(&c, &sim, &t.access_token, &nb).await).await,
+        4096,
+    )
+    .unwrap();
     assert_eq!(event_type(&msgs[0]), "assistantResponseEvent");
     let types: Vec<String> = msgs.iter().map(event_type).collect();
-    assert_eq!(types[types.len() - 2..], ["meteringEvent".to_owned(), "contextUsageEvent".to_owned()]);
+    assert_eq!(
+        types[types.len() - 2..],
+        ["meteringEvent".to_owned(), "contextUsageEvent".to_owned()]
+    );
     assert!(text_of(&msgs).contains("model=claude-sonnet-4.5 turns=1 tools=-"));
 }
 
@@ -41,16 +68,36 @@ async fn directives_drive_text_tools_thinking_and_events() {
     let (sim, t) = start_with_account().await;
     let c = client();
     let script = "do it\n#thinking-split weigh options\n#split word\n#text 5\n#tool id=T1 fragments=4 stop-last fs_read {\"path\": \"a.txt\"}\n#context 42.5\n#metadata 10 20\n#followup more?\n#unknown futureEvent {\"x\":1}\n#reasoning deep";
-    let msgs = decode(&bytes_of(chat_q(&c, &sim, &t.access_token, &body(script)).await).await, 4096).unwrap();
-    assert_eq!(text_of(&msgs), "<thinking>\nweigh options\n</thinking>\n\nalpha beta gamma delta epsilon");
-    let tool: Vec<Value> = msgs.iter().filter(|m| event_type(m) == "toolUseEvent").map(payload).collect();
+    let msgs = decode(
+        &bytes_of(chat_q(&c, &sim, &t.access_token, &body(script)).await).await,
+        4096,
+    )
+    .unwrap();
+    assert_eq!(
+        text_of(&msgs),
+        "<thinking>\nweigh options\n</thinking>\n\nalpha beta gamma delta epsilon"
+    );
+    let tool: Vec<Value> = msgs
+        .iter()
+        .filter(|m| event_type(m) == "toolUseEvent")
+        .map(payload)
+        .collect();
     assert_eq!(tool.len(), 5, "start + 3 fragments + stop carrying the 4th");
     assert!(tool[0].get("input").is_none());
     let input: String = tool.iter().filter_map(|p| p["input"].as_str()).collect();
-    assert_eq!(serde_json::from_str::<Value>(&input).unwrap(), json!({"path": "a.txt"}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&input).unwrap(),
+        json!({"path": "a.txt"})
+    );
     assert_eq!(tool[4]["stop"], true);
     let types: Vec<String> = msgs.iter().map(event_type).collect();
-    for t in ["contextUsageEvent", "metadataEvent", "followupPromptEvent", "futureEvent", "reasoningContentEvent"] {
+    for t in [
+        "contextUsageEvent",
+        "metadataEvent",
+        "followupPromptEvent",
+        "futureEvent",
+        "reasoningContentEvent",
+    ] {
         assert!(types.contains(&t.to_owned()), "{t} in {types:?}");
     }
     // Every frame carries the three standard headers.
@@ -65,9 +112,28 @@ async fn every_fragmentation_pattern_decodes_identically() {
     let (sim, t) = start_with_account().await;
     let c = client();
     let script = "#text 30\n#tool id=W1 fragments=3 write {\"a\": [1, 2, 3], \"é\": \"日本\"}";
-    let reference = decode(&bytes_of(chat_q(&c, &sim, &t.access_token, &body(script)).await).await, 1 << 20).unwrap();
-    for fault in ["fragment:1", "fragment:3", "fragment-random:7:9", "coalesce", "exotic-headers"] {
-        let wire = bytes_of(chat_q(&c, &sim, &t.access_token, &body(&format!("{script}\n#fault {fault}"))).await).await;
+    let reference = decode(
+        &bytes_of(chat_q(&c, &sim, &t.access_token, &body(script)).await).await,
+        1 << 20,
+    )
+    .unwrap();
+    for fault in [
+        "fragment:1",
+        "fragment:3",
+        "fragment-random:7:9",
+        "coalesce",
+        "exotic-headers",
+    ] {
+        let wire = bytes_of(
+            chat_q(
+                &c,
+                &sim,
+                &t.access_token,
+                &body(&format!("{script}\n#fault {fault}")),
+            )
+            .await,
+        )
+        .await;
         for chunk in [1, 2, 5, 13, 4096] {
             let msgs = decode(&wire, chunk).unwrap();
             assert_eq!(msgs.len(), reference.len(), "{fault} / {chunk}");
@@ -78,7 +144,8 @@ async fn every_fragmentation_pattern_decodes_identically() {
         }
     }
     // Exotic headers are really there, with every non-string type.
-    let wire = bytes_of(chat_q(&c, &sim, &t.access_token, &body("#fault exotic-headers")).await).await;
+    let wire =
+        bytes_of(chat_q(&c, &sim, &t.access_token, &body("#fault exotic-headers")).await).await;
     let msgs = decode(&wire, 64).unwrap();
     assert!(msgs[0].headers().len() >= 12);
 }
@@ -103,19 +170,36 @@ async fn frame_faults_are_what_the_decoder_sees() {
                 .unwrap_or_else(|e| panic!("{f}: {e:?}"))
         }
     };
-    for f in ["corrupt-prelude-crc:2", "corrupt-message-crc:2", "corrupt-payload:2", "bogus-length:small", "bogus-length:huge", "bogus-length:headers"] {
+    for f in [
+        "corrupt-prelude-crc:2",
+        "corrupt-message-crc:2",
+        "corrupt-payload:2",
+        "bogus-length:small",
+        "bogus-length:huge",
+        "bogus-length:headers",
+    ] {
         let wire = bytes_of(get(f).await).await;
         assert!(decode(&wire, 4096).is_err(), "{f} must fail to decode");
     }
     let wire = bytes_of(get("truncated-frame").await).await;
-    assert!(decode(&wire, 4096).unwrap_err().contains("trailing"), "half a frame then clean EOF");
+    assert!(
+        decode(&wire, 4096).unwrap_err().contains("trailing"),
+        "half a frame then clean EOF"
+    );
     assert!(bytes_of(get("empty-200").await).await.is_empty());
     let msgs = decode(&bytes_of(get("exception:2").await).await, 4096).unwrap();
     assert_eq!(msgs.len(), 3);
     assert_eq!(header(&msgs[2], ":message-type"), Some("exception"));
     assert_eq!(header(&msgs[2], ":exception-type"), Some("error"));
-    let msgs = decode(&bytes_of(get("content-length-exceeded:1").await).await, 4096).unwrap();
-    assert_eq!(header(&msgs[1], ":exception-type"), Some("ContentLengthExceededException"));
+    let msgs = decode(
+        &bytes_of(get("content-length-exceeded:1").await).await,
+        4096,
+    )
+    .unwrap();
+    assert_eq!(
+        header(&msgs[1], ":exception-type"),
+        Some("ContentLengthExceededException")
+    );
     let msgs = decode(&bytes_of(get("error-frame:1").await).await, 4096).unwrap();
     assert_eq!(header(&msgs[1], ":message-type"), Some("error"));
     assert_eq!(header(&msgs[1], ":error-code"), Some("InternalFailure"));
@@ -128,15 +212,33 @@ async fn frame_faults_are_what_the_decoder_sees() {
     assert!(payload(&msgs[2]).get("simUnknownKey").is_some());
     // Tool-shape faults.
     let msgs = decode(&bytes_of(get("truncated-tool-json").await).await, 4096).unwrap();
-    let input: String = msgs.iter().filter(|m| event_type(m) == "toolUseEvent").filter_map(|m| payload(m)["input"].as_str().map(str::to_owned)).collect();
+    let input: String = msgs
+        .iter()
+        .filter(|m| event_type(m) == "toolUseEvent")
+        .filter_map(|m| payload(m)["input"].as_str().map(str::to_owned))
+        .collect();
     assert!(serde_json::from_str::<Value>(&input).is_err());
     let msgs = decode(&bytes_of(get("non-object-tool-input:[]").await).await, 4096).unwrap();
-    let input: String = msgs.iter().filter(|m| event_type(m) == "toolUseEvent").filter_map(|m| payload(m)["input"].as_str().map(str::to_owned)).collect();
+    let input: String = msgs
+        .iter()
+        .filter(|m| event_type(m) == "toolUseEvent")
+        .filter_map(|m| payload(m)["input"].as_str().map(str::to_owned))
+        .collect();
     assert_eq!(input, "[]");
     let msgs = decode(&bytes_of(get("duplicate-tool").await).await, 4096).unwrap();
-    assert_eq!(msgs.iter().filter(|m| event_type(m) == "toolUseEvent" && payload(m)["stop"] == true).count(), 2);
+    assert_eq!(
+        msgs.iter()
+            .filter(|m| event_type(m) == "toolUseEvent" && payload(m)["stop"] == true)
+            .count(),
+        2
+    );
     // Connection drops: the body errors (FIN after frames, RST, mid-frame).
-    for f in ["drop:2", "drop-rst:2", "drop-bytes:150", "drop-bytes-rst:150"] {
+    for f in [
+        "drop:2",
+        "drop-rst:2",
+        "drop-bytes:150",
+        "drop-bytes-rst:150",
+    ] {
         let r = get(f).await;
         assert_eq!(r.status(), 200);
         assert!(r.bytes().await.is_err(), "{f} must break the body");
@@ -145,7 +247,13 @@ async fn frame_faults_are_what_the_decoder_sees() {
     let started = std::time::Instant::now();
     let _ = bytes_of(get("delay-first:300").await).await;
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
-    assert_eq!(sim.all_requests().iter().filter(|e| e.faults.iter().any(|f| f.starts_with("drop"))).count(), 4);
+    assert_eq!(
+        sim.all_requests()
+            .iter()
+            .filter(|e| e.faults.iter().any(|f| f.starts_with("drop")))
+            .count(),
+        4
+    );
 }
 
 #[tokio::test]
@@ -153,18 +261,60 @@ async fn bench_mode_and_pacing() {
     let mut cfg = SimConfig::default();
     cfg.pacing.chunk_chars = 5;
     let sim = amazonq_sim::Simulator::start(cfg).await.unwrap();
-    let t = sim.add_account(&amazonq_sim::AccountSpec { id: "a1".into(), ..Default::default() });
+    let t = sim.add_account(&amazonq_sim::AccountSpec {
+        id: "a1".into(),
+        ..Default::default()
+    });
     let c = client();
     let started = std::time::Instant::now();
-    let msgs = decode(&bytes_of(chat_q(&c, &sim, &t.access_token, &body("#bench frames=20 interval=10 bytes=8")).await).await, 4096).unwrap();
+    let msgs = decode(
+        &bytes_of(
+            chat_q(
+                &c,
+                &sim,
+                &t.access_token,
+                &body("#bench frames=20 interval=10 bytes=8"),
+            )
+            .await,
+        )
+        .await,
+        4096,
+    )
+    .unwrap();
     assert_eq!(msgs.len(), 20);
     assert!(started.elapsed() >= std::time::Duration::from_millis(190));
     assert_eq!(payload(&msgs[0])["content"], "xxxxxxxx");
     assert_eq!(sim.stats().frames, 20);
-    let msgs = decode(&bytes_of(chat_q(&c, &sim, &t.access_token, &body("#initial off\n#say 0123456789")).await).await, 4096).unwrap();
+    let msgs = decode(
+        &bytes_of(
+            chat_q(
+                &c,
+                &sim,
+                &t.access_token,
+                &body("#initial off\n#say 0123456789"),
+            )
+            .await,
+        )
+        .await,
+        4096,
+    )
+    .unwrap();
     assert_eq!(msgs.len(), 2, "configured chunk_chars = 5");
     let started = std::time::Instant::now();
-    let msgs = decode(&bytes_of(chat_q(&c, &sim, &t.access_token, &body("#pace first=100 interval=50 chunk=2\n#say abcdef")).await).await, 4096).unwrap();
+    let msgs = decode(
+        &bytes_of(
+            chat_q(
+                &c,
+                &sim,
+                &t.access_token,
+                &body("#pace first=100 interval=50 chunk=2\n#say abcdef"),
+            )
+            .await,
+        )
+        .await,
+        4096,
+    )
+    .unwrap();
     assert_eq!(msgs.len(), 4);
     assert!(started.elapsed() >= std::time::Duration::from_millis(250));
 }

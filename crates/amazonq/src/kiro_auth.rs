@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::auth_http::{AuthError, expires_at, send_json};
 use crate::http::{HttpClients, join};
-use crate::oidc::{AuthError, expires_at, send_json};
 use crate::types::{KiroRefreshRequest, KiroRefreshResponse};
 
 /// Kiro auth endpoint (us-east-1).

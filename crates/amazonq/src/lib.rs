@@ -45,6 +45,8 @@ pub mod eventstream;
 pub mod types;
 
 #[cfg(feature = "client")]
+mod auth_http;
+#[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "client")]
 mod http;

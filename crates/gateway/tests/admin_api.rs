@@ -2,6 +2,11 @@
 //! API and auth): lockout, must-change flow, CSRF guard, sessions, strict bodies, accounts and
 //! their documents, keys, settings (also across a restart), IPs, logs, audit, ops endpoints.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed setup step must fail the test"
+)]
+
 mod admin_support;
 
 use admin_support::{TestServer, into_json, long_token};

@@ -173,3 +173,82 @@ async fn one_log_row_per_request_and_metrics() {
     assert!(metrics.contains("rule=\"r10_tool_name_shortened\""));
     h.stop().await;
 }
+
+#[tokio::test]
+async fn item_22_61_auth_and_model_scope_with_the_real_handlers() {
+    let h = Harness::start().await;
+    let token = h.admin_token().await;
+    let create = |body: Value| {
+        let c = h
+            .client
+            .post(h.url("/v2/keys"))
+            .bearer_auth(&token)
+            .json(&body);
+        async move {
+            let v: Value = c.send().await.unwrap().json().await.unwrap();
+            v["secret"].as_str().unwrap().to_owned()
+        }
+    };
+    let key = create(json!({"name": "all"})).await;
+    let scoped = create(json!({"name": "sonnet-only", "models": ["claude-sonnet-4-5"]})).await;
+    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 20, "messages": [{"role": "user", "content": "#say ok"}]});
+    let send = |path: &'static str, headers: Vec<(&'static str, String)>, body: Value| {
+        let mut rb = h.client.post(h.url(path)).json(&body);
+        for (k, v) in headers {
+            rb = rb.header(k, v);
+        }
+        async move {
+            let r = rb.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    // 22: x-api-key alone, Bearer alone, both.
+    for headers in [
+        vec![("x-api-key", key.clone())],
+        vec![("authorization", format!("Bearer {key}"))],
+        vec![
+            ("x-api-key", key.clone()),
+            ("authorization", format!("Bearer {key}")),
+        ],
+    ] {
+        let (status, v) = send("/v1/messages", headers, b.clone()).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["content"][0]["text"], "ok");
+    }
+    let (status, v) = send("/v1/messages", vec![], b.clone()).await;
+    assert_eq!(status, 401, "{v}");
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["error"]["type"], "authentication_error");
+    // 61: OpenAI dialect, wrong key.
+    let (status, v) = send(
+        "/v1/chat/completions",
+        vec![("authorization", "Bearer sk-wrong".into())],
+        b.clone(),
+    )
+    .await;
+    assert_eq!(status, 401, "{v}");
+    assert_eq!(v["error"]["code"], "invalid_api_key");
+    assert!(v["error"].get("param").is_some() && v["error"]["message"].is_string());
+    // Per-key model scope.
+    let (status, _) = send(
+        "/v1/messages",
+        vec![("x-api-key", scoped.clone())],
+        b.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut other = b.clone();
+    other["model"] = json!("claude-opus-4-5");
+    let (status, v) = send("/v1/messages", vec![("x-api-key", scoped)], other).await;
+    assert_eq!(status, 403, "{v}");
+    assert_eq!(v["error"]["type"], "permission_error");
+    // Logged with the key id.
+    let rows = h.logs(4).await;
+    assert!(
+        rows.iter()
+            .any(|r| r["key_id"].is_string() && r["status"] == 200),
+        "{rows:?}"
+    );
+    h.stop().await;
+}

@@ -447,3 +447,35 @@ async fn keepalive_comments_during_upstream_silence() {
     assert_eq!(s.openai_text(), "ab");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn reasoning_effort_gives_reasoning_content() {
+    let h = Harness::start().await;
+    let mut b = body("#thinking Weighing the options.\n#say Go left.", false);
+    b["reasoning_effort"] = json!("high");
+    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
+    assert_eq!(status, 200, "{v}");
+    let m = &v["choices"][0]["message"];
+    assert!(
+        m["reasoning_content"]
+            .as_str()
+            .unwrap()
+            .contains("Weighing the options."),
+        "{v}"
+    );
+    assert_eq!(m["content"].as_str().unwrap().trim(), "Go left.");
+    b["stream"] = json!(true);
+    let s = h.sse("/v1/chat/completions", &b).await;
+    let chunks = check_chunks(&s);
+    let reasoning: String = chunks
+        .iter()
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["reasoning_content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(reasoning.contains("Weighing the options."), "{}", s.raw);
+    assert_eq!(s.openai_text().trim(), "Go left.");
+    h.stop().await;
+}

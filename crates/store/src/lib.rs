@@ -14,11 +14,19 @@
 //! # Layout
 //! - [`connect`](Store::connect) picks the backend from the URL, applies pragmas and pool size,
 //!   and runs the migrations of `migrate.rs` (own version table, see there for why).
-//! - Domain modules each own their records and `impl Store` methods: `accounts`, `keys`,
-//!   `settings`, `ips`, `sessions`, `audit`, `logs` (+ `stats`), plus the request-log batch
-//!   writer in `writer`, encryption in `crypto`, and the SQLite online backup in `backup`.
+//! - Domain modules each own their records and `impl Store` methods: `accounts` (records) +
+//!   `account_queries`, `keys`, `settings`, `ips` (+ pure CIDR code in `ipnet`), `sessions`,
+//!   `audit`, `logs` (+ `stats`), plus the request-log batch writer in `writer`, encryption in
+//!   `crypto`, and the SQLite online backup in `backup`. Rows are the private sea-orm entities
+//!   in `entity/`; callers only see the record types re-exported below.
 //! - Timestamps are epoch milliseconds in the database (`time.rs` says why) and
 //!   `DateTime<Utc>` in the API; JSON values are stored as text.
+//!
+//! # Tests
+//! `tests/contract/` runs one story on SQLite always and on MariaDB and PostgreSQL
+//! (`STORE_TEST_MYSQL_URL`, `STORE_TEST_POSTGRES_URL`, defaulting to the local servers), each in
+//! a fresh database dropped afterwards; an unreachable server fails unless
+//! `STORE_TEST_SKIP_EXTERNAL=1`.
 
 mod account_queries;
 mod accounts;

@@ -63,12 +63,21 @@ pub(crate) async fn run(db: &DatabaseConnection) -> Result<i64, StoreError> {
             .await?;
         }
         DbBackend::MySql => {
-            txn.execute_raw(Statement::from_sql_and_values(
-                backend,
-                "SELECT GET_LOCK(?, 60)",
-                [MYSQL_LOCK.into()],
-            ))
-            .await?;
+            let got = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    "SELECT GET_LOCK(?, 60) AS got",
+                    [MYSQL_LOCK.into()],
+                ))
+                .await?
+                .map(|r| r.try_get::<Option<i64>>("", "got"))
+                .transpose()?
+                .flatten();
+            if got != Some(1) {
+                return Err(StoreError::Connect(
+                    "another instance held the migration lock for 60 s".into(),
+                ));
+            }
         }
         _ => {}
     }

@@ -19,6 +19,7 @@ fn cfg(thinking: bool, stop: Vec<String>) -> StreamConfig {
         json_mode: false,
         input_tokens: 1,
         tool_names: ToolNameMap::default(),
+        context_window: None,
     }
 }
 

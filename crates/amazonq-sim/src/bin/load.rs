@@ -39,7 +39,10 @@ struct Args {
 /// Minimal HTTP GET returning the body (for `/__sim/stats`).
 async fn get_json(addr: &str, path: &str) -> anyhow::Result<serde_json::Value> {
     let mut s = TcpStream::connect(addr).await?;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
     let mut out = Vec::new();
     s.read_to_end(&mut out).await?;
     let text = String::from_utf8_lossy(&out);
@@ -49,7 +52,8 @@ async fn get_json(addr: &str, path: &str) -> anyhow::Result<serde_json::Value> {
 }
 
 fn cpu_ticks(v: &serde_json::Value) -> anyhow::Result<u64> {
-    Ok(v["cpu_utime_ticks"].as_u64().context("utime")? + v["cpu_stime_ticks"].as_u64().context("stime")?)
+    Ok(v["cpu_utime_ticks"].as_u64().context("utime")?
+        + v["cpu_stime_ticks"].as_u64().context("stime")?)
 }
 
 struct Outcome {
@@ -87,7 +91,11 @@ async fn one(addr: String, token: String, body: String) -> anyhow::Result<Outcom
     if !head.starts_with(b"HTTP/1.1 200") {
         bail!("bad response: {}", String::from_utf8_lossy(&head));
     }
-    Ok(Outcome { bytes: total, first_byte: first.unwrap_or_default(), total: started.elapsed() })
+    Ok(Outcome {
+        bytes: total,
+        first_byte: first.unwrap_or_default(),
+        total: started.elapsed(),
+    })
 }
 
 #[tokio::main]
@@ -148,18 +156,47 @@ async fn main() -> anyhow::Result<()> {
     let cpu_ms = ticks * 10;
     ttfb.sort();
     durations.sort();
-    let pct = |v: &[Duration], p: f64| v.get(((v.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
+    let pct = |v: &[Duration], p: f64| {
+        v.get(((v.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
     let expected_ms = a.interval_ms * (a.frames.saturating_sub(1)) as u64;
-    println!("streams: {} ok, {} failed (requested {})", ok, failed, a.streams);
-    println!("peak concurrent streams (sampled): {}", peak.load(Ordering::Relaxed));
-    println!("frames sent by sim: {frames} (expected {})", a.streams * a.frames);
+    println!(
+        "streams: {} ok, {} failed (requested {})",
+        ok, failed, a.streams
+    );
+    println!(
+        "peak concurrent streams (sampled): {}",
+        peak.load(Ordering::Relaxed)
+    );
+    println!(
+        "frames sent by sim: {frames} (expected {})",
+        a.streams * a.frames
+    );
     println!("bytes received: {bytes}");
-    println!("wall: {:.2} s; per-stream duration p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (ideal {expected_ms} ms)",
-        wall.as_secs_f64(), pct(&durations, 0.5).as_secs_f64() * 1e3, pct(&durations, 0.99).as_secs_f64() * 1e3, pct(&durations, 1.0).as_secs_f64() * 1e3);
-    println!("time to first byte: p50 {:.1} ms, p99 {:.1} ms", pct(&ttfb, 0.5).as_secs_f64() * 1e3, pct(&ttfb, 0.99).as_secs_f64() * 1e3);
-    println!("sim CPU (utime+stime): {cpu_ms} ms over {:.2} s = {:.1}% of one core", wall.as_secs_f64(), cpu_ms as f64 / wall.as_secs_f64() / 10.0);
+    println!(
+        "wall: {:.2} s; per-stream duration p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (ideal {expected_ms} ms)",
+        wall.as_secs_f64(),
+        pct(&durations, 0.5).as_secs_f64() * 1e3,
+        pct(&durations, 0.99).as_secs_f64() * 1e3,
+        pct(&durations, 1.0).as_secs_f64() * 1e3
+    );
+    println!(
+        "time to first byte: p50 {:.1} ms, p99 {:.1} ms",
+        pct(&ttfb, 0.5).as_secs_f64() * 1e3,
+        pct(&ttfb, 0.99).as_secs_f64() * 1e3
+    );
+    println!(
+        "sim CPU (utime+stime): {cpu_ms} ms over {:.2} s = {:.1}% of one core",
+        wall.as_secs_f64(),
+        cpu_ms as f64 / wall.as_secs_f64() / 10.0
+    );
     if frames > 0 {
-        println!("sim CPU per frame: {:.2} µs", cpu_ms as f64 * 1000.0 / frames as f64);
+        println!(
+            "sim CPU per frame: {:.2} µs",
+            cpu_ms as f64 * 1000.0 / frames as f64
+        );
     }
     if failed > 0 {
         bail!("{failed} streams failed");

@@ -28,7 +28,9 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
     let mut split: Option<Split> = None;
     for raw in text.lines() {
         let line = raw.trim();
-        let Some(rest) = line.strip_prefix('#') else { continue };
+        let Some(rest) = line.strip_prefix('#') else {
+            continue;
+        };
         if !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
             continue;
         }
@@ -36,12 +38,20 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
         let args = args.trim();
         let bad = || BadDirective(line.to_owned());
         let step = match name {
-            "say" => Some(Step::Text { content: args.replace("\\n", "\n"), split }),
-            "text" => Some(Step::Text { content: filler(parse_num(args, line)?), split }),
+            "say" => Some(Step::Text {
+                content: args.replace("\\n", "\n"),
+                split,
+            }),
+            "text" => Some(Step::Text {
+                content: filler(parse_num(args, line)?),
+                split,
+            }),
             "split" => {
                 let mut w = args.split_whitespace();
                 split = Some(match w.next() {
-                    Some("fixed") => Split::Fixed { chars: parse_num(w.next().unwrap_or("16"), line)? },
+                    Some("fixed") => Split::Fixed {
+                        chars: parse_num(w.next().unwrap_or("16"), line)?,
+                    },
                     Some("word") => Split::Word,
                     Some("char") => Split::Char,
                     Some("random") => Split::Random {
@@ -52,22 +62,32 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
                 });
                 None
             }
-            "thinking" | "thinking-tight" | "thinking-split" | "thinking-quoted" => Some(Step::Thinking {
+            "thinking" | "thinking-tight" | "thinking-split" | "thinking-quoted" => {
+                Some(Step::Thinking {
+                    text: args.to_owned(),
+                    variant: match name {
+                        "thinking-tight" => ThinkingVariant::Tight,
+                        "thinking-split" => ThinkingVariant::SplitTags,
+                        "thinking-quoted" => ThinkingVariant::QuotedTag,
+                        _ => ThinkingVariant::Normal,
+                    },
+                })
+            }
+            "reasoning" => Some(Step::Reasoning {
                 text: args.to_owned(),
-                variant: match name {
-                    "thinking-tight" => ThinkingVariant::Tight,
-                    "thinking-split" => ThinkingVariant::SplitTags,
-                    "thinking-quoted" => ThinkingVariant::QuotedTag,
-                    _ => ThinkingVariant::Normal,
-                },
+                signature: Some("sim-signature".to_owned()),
             }),
-            "reasoning" => Some(Step::Reasoning { text: args.to_owned(), signature: Some("sim-signature".to_owned()) }),
             "tool" => Some(parse_tool(args, line)?),
-            "context" => Some(Step::ContextUsage { pct: parse_num(args, line)? }),
+            "context" => Some(Step::ContextUsage {
+                pct: parse_num(args, line)?,
+            }),
             "metering" => {
                 let mut w = args.split_whitespace();
                 let usage = parse_num(w.next().unwrap_or("0.01"), line)?;
-                Some(Step::Metering { usage, unit: w.next().unwrap_or("credit").to_owned() })
+                Some(Step::Metering {
+                    usage,
+                    unit: w.next().unwrap_or("credit").to_owned(),
+                })
             }
             "metadata" => {
                 let mut w = args.split_whitespace();
@@ -76,33 +96,55 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
                     output_tokens: parse_num(w.next().unwrap_or("0"), line)?,
                 })
             }
-            "followup" => Some(Step::FollowupPrompt { content: args.to_owned() }),
-            "code-ref" => Some(Step::CodeReference { url: args.to_owned() }),
+            "followup" => Some(Step::FollowupPrompt {
+                content: args.to_owned(),
+            }),
+            "code-ref" => Some(Step::CodeReference {
+                url: args.to_owned(),
+            }),
             "links" => {
-                let (url, title) = args.split_once(char::is_whitespace).unwrap_or((args, "link"));
-                Some(Step::WebLinks { url: url.to_owned(), title: title.trim().to_owned() })
+                let (url, title) = args
+                    .split_once(char::is_whitespace)
+                    .unwrap_or((args, "link"));
+                Some(Step::WebLinks {
+                    url: url.to_owned(),
+                    title: title.trim().to_owned(),
+                })
             }
-            "invalid-state" => Some(Step::InvalidState { message: args.to_owned() }),
+            "invalid-state" => Some(Step::InvalidState {
+                message: args.to_owned(),
+            }),
             "unknown" => {
                 let (ty, json) = args.split_once(char::is_whitespace).unwrap_or((args, "{}"));
                 let payload: Value = serde_json::from_str(json.trim()).map_err(|_| bad())?;
-                Some(Step::Unknown { event_type: ty.to_owned(), payload })
+                Some(Step::Unknown {
+                    event_type: ty.to_owned(),
+                    payload,
+                })
             }
-            "sleep" => Some(Step::Sleep { ms: parse_num(args, line)? }),
+            "sleep" => Some(Step::Sleep {
+                ms: parse_num(args, line)?,
+            }),
             "metadata-event" | "message-metadata" => Some(Step::MessageMetadata),
             "pace" => {
                 for (k, v) in kv(args) {
                     match k {
                         "first" => script.pace.first_frame_ms = Some(parse_num(v, line)?),
                         "interval" => script.pace.interval_ms = Some(parse_num(v, line)?),
-                        "chunk" => script.pace.chunk_chars = Some(parse_num::<usize>(v, line)?.max(1)),
+                        "chunk" => {
+                            script.pace.chunk_chars = Some(parse_num::<usize>(v, line)?.max(1));
+                        }
                         _ => return Err(bad()),
                     }
                 }
                 None
             }
             "bench" => {
-                let mut b = Bench { frames: 500, interval_ms: 20, bytes: 16 };
+                let mut b = Bench {
+                    frames: 500,
+                    interval_ms: 20,
+                    bytes: 16,
+                };
                 for (k, v) in kv(args) {
                     match k {
                         "frames" => b.frames = parse_num(v, line)?,
@@ -116,7 +158,11 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
             }
             "fault" => {
                 crate::faults::Fault::parse_list(args).map_err(|_| bad())?;
-                script.faults.extend(args.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+                script.faults.extend(
+                    args.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty()),
+                );
                 None
             }
             "initial" => {
@@ -171,7 +217,11 @@ fn parse_tool(args: &str, line: &str) -> Result<Step, BadDirective> {
     Ok(Step::ToolUse {
         id,
         name: name.to_owned(),
-        input: if input.is_empty() { "{}".to_owned() } else { input.to_owned() },
+        input: if input.is_empty() {
+            "{}".to_owned()
+        } else {
+            input.to_owned()
+        },
         fragments,
         first_event_has_input,
         stop_carries_last_fragment,
@@ -184,7 +234,10 @@ mod tests {
 
     #[test]
     fn no_directives_means_none() {
-        assert_eq!(parse("hello\n# A heading\n#1 not a directive").unwrap(), None);
+        assert_eq!(
+            parse("hello\n# A heading\n#1 not a directive").unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -194,7 +247,13 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(s.steps[0], Step::Text { content: "alpha beta gamma".into(), split: Some(Split::Word) });
+        assert_eq!(
+            s.steps[0],
+            Step::Text {
+                content: "alpha beta gamma".into(),
+                split: Some(Split::Word)
+            }
+        );
         assert_eq!(
             s.steps[1],
             Step::ToolUse {
@@ -209,9 +268,19 @@ mod tests {
         assert_eq!(s.steps[2], Step::ContextUsage { pct: 87.5 });
         assert_eq!(s.pace.first_frame_ms, Some(5));
         assert_eq!(s.pace.chunk_chars, Some(4));
-        assert_eq!(s.faults, vec!["drop-rst:2".to_owned(), "fragment:1".to_owned()]);
+        assert_eq!(
+            s.faults,
+            vec!["drop-rst:2".to_owned(), "fragment:1".to_owned()]
+        );
         assert_eq!(s.initial_response, Some(false));
-        assert_eq!(s.bench, Some(Bench { frames: 10, interval_ms: 1, bytes: 8 }));
+        assert_eq!(
+            s.bench,
+            Some(Bench {
+                frames: 10,
+                interval_ms: 1,
+                bytes: 8
+            })
+        );
     }
 
     #[test]

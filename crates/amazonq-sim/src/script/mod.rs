@@ -159,13 +159,19 @@ pub struct Received {
 
 /// The echo-mode answer text.
 pub fn echo_text(r: &Received) -> String {
-    let tools = if r.tools.is_empty() { "-".to_owned() } else { r.tools.join(",") };
+    let tools = if r.tools.is_empty() {
+        "-".to_owned()
+    } else {
+        r.tools.join(",")
+    };
     format!("echo: model={} turns={} tools={}", r.model, r.turns, tools)
 }
 
 /// Deterministic filler text of `n` tokens (one short word each).
 pub fn filler(n: usize) -> String {
-    const WORDS: [&str; 8] = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
+    const WORDS: [&str; 8] = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+    ];
     let mut s = String::with_capacity(n * 7);
     for i in 0..n {
         if i > 0 {
@@ -189,11 +195,17 @@ mod tests {
 
     #[test]
     fn echo_and_filler_are_deterministic() {
-        let r = Received { model: "m".into(), turns: 3, tools: vec!["a".into(), "b".into()] };
+        let r = Received {
+            model: "m".into(),
+            turns: 3,
+            tools: vec!["a".into(), "b".into()],
+        };
         assert_eq!(echo_text(&r), "echo: model=m turns=3 tools=a,b");
         assert_eq!(filler(3), "alpha beta gamma");
         assert!(Script::default().is_contentless());
-        let s: Script = serde_json::from_str(r#"{"steps":[{"type":"tool_use","name":"x","input":"{}"}]}"#).unwrap();
+        let s: Script =
+            serde_json::from_str(r#"{"steps":[{"type":"tool_use","name":"x","input":"{}"}]}"#)
+                .unwrap();
         assert!(!s.is_contentless());
     }
 }

@@ -27,34 +27,146 @@ pub struct RuleInfo {
 
 /// Every switchable check, in pipeline order (auth → JSON → schema + rules → model → size → quota).
 pub const RULES: &[RuleInfo] = &[
-    RuleInfo { id: "auth", default_on: true, summary: "Bearer token must be known, unexpired, unrevoked; account not suspended" },
-    RuleInfo { id: "content-type", default_on: true, summary: "dialect Q requires application/x-amz-json-1.0, dialect K application/json" },
-    RuleInfo { id: "R22", default_on: true, summary: "body must be valid JSON" },
-    RuleInfo { id: "schema", default_on: true, summary: "§4.2 shapes: required members and JSON types" },
-    RuleInfo { id: "R1", default_on: true, summary: "currentMessage must be a userInputMessage" },
-    RuleInfo { id: "R2", default_on: true, summary: "history must start with a userInputMessage" },
-    RuleInfo { id: "R3", default_on: true, summary: "history alternates user/assistant" },
-    RuleInfo { id: "R4", default_on: false, summary: "history ends with an assistant message (NOT a service rule per the Addendum; off)" },
-    RuleInfo { id: "R5", default_on: true, summary: "toolResults must answer toolUses of the immediately preceding assistant message" },
-    RuleInfo { id: "R6", default_on: true, summary: "every toolUse must be answered in the next user message" },
-    RuleInfo { id: "R7", default_on: true, summary: "first history message carries no toolResults" },
-    RuleInfo { id: "R8", default_on: true, summary: "tool traffic requires currentMessage tools declaring every used name (case-insensitive)" },
-    RuleInfo { id: "R9", default_on: true, summary: "history user messages carry no tools" },
-    RuleInfo { id: "R10", default_on: true, summary: "tool names are 1..=63 characters" },
-    RuleInfo { id: "R11", default_on: true, summary: "tool description non-empty and ≤ 10000 chars (inferred)" },
-    RuleInfo { id: "R12", default_on: true, summary: "inputSchema.json: object; type string, properties object, required string array — never null" },
-    RuleInfo { id: "R13", default_on: true, summary: "dialect K: history entries must not have empty content" },
-    RuleInfo { id: "R14", default_on: true, summary: "no duplicate toolUseId within one toolResults array" },
-    RuleInfo { id: "R15", default_on: true, summary: "tool input objects have no empty-string key" },
-    RuleInfo { id: "R16", default_on: true, summary: "chatTriggerType must be MANUAL" },
-    RuleInfo { id: "R17", default_on: true, summary: "no profileArn with a Builder ID token (403)" },
-    RuleInfo { id: "R18", default_on: true, summary: "images: png/jpeg/gif/webp, ≤ 10 per request, ≤ 10 MiB each, inline base64" },
-    RuleInfo { id: "R19", default_on: true, summary: "user content ≤ 600000 chars, tool result ≤ 800000 chars, history ≤ 10000 entries" },
-    RuleInfo { id: "R20", default_on: true, summary: "no web_search / websearch server tools (inferred)" },
-    RuleInfo { id: "R21", default_on: false, summary: "toolResults in the order of the preceding toolUses (advisory; off)" },
-    RuleInfo { id: "model", default_on: true, summary: "modelId must be available to the account (missing → default model)" },
-    RuleInfo { id: "size", default_on: true, summary: "estimated prompt tokens within the model's maxInputTokens" },
-    RuleInfo { id: "quota", default_on: true, summary: "throttle bursts, RPM, monthly quota" },
+    RuleInfo {
+        id: "auth",
+        default_on: true,
+        summary: "Bearer token must be known, unexpired, unrevoked; account not suspended",
+    },
+    RuleInfo {
+        id: "content-type",
+        default_on: true,
+        summary: "dialect Q requires application/x-amz-json-1.0, dialect K application/json",
+    },
+    RuleInfo {
+        id: "R22",
+        default_on: true,
+        summary: "body must be valid JSON",
+    },
+    RuleInfo {
+        id: "schema",
+        default_on: true,
+        summary: "§4.2 shapes: required members and JSON types",
+    },
+    RuleInfo {
+        id: "R1",
+        default_on: true,
+        summary: "currentMessage must be a userInputMessage",
+    },
+    RuleInfo {
+        id: "R2",
+        default_on: true,
+        summary: "history must start with a userInputMessage",
+    },
+    RuleInfo {
+        id: "R3",
+        default_on: true,
+        summary: "history alternates user/assistant",
+    },
+    RuleInfo {
+        id: "R4",
+        default_on: false,
+        summary: "history ends with an assistant message (NOT a service rule per the Addendum; off)",
+    },
+    RuleInfo {
+        id: "R5",
+        default_on: true,
+        summary: "toolResults must answer toolUses of the immediately preceding assistant message",
+    },
+    RuleInfo {
+        id: "R6",
+        default_on: true,
+        summary: "every toolUse must be answered in the next user message",
+    },
+    RuleInfo {
+        id: "R7",
+        default_on: true,
+        summary: "first history message carries no toolResults",
+    },
+    RuleInfo {
+        id: "R8",
+        default_on: true,
+        summary: "tool traffic requires currentMessage tools declaring every used name (case-insensitive)",
+    },
+    RuleInfo {
+        id: "R9",
+        default_on: true,
+        summary: "history user messages carry no tools",
+    },
+    RuleInfo {
+        id: "R10",
+        default_on: true,
+        summary: "tool names are 1..=63 characters",
+    },
+    RuleInfo {
+        id: "R11",
+        default_on: true,
+        summary: "tool description non-empty and ≤ 10000 chars (inferred)",
+    },
+    RuleInfo {
+        id: "R12",
+        default_on: true,
+        summary: "inputSchema.json: object; type string, properties object, required string array — never null",
+    },
+    RuleInfo {
+        id: "R13",
+        default_on: true,
+        summary: "dialect K: history entries must not have empty content",
+    },
+    RuleInfo {
+        id: "R14",
+        default_on: true,
+        summary: "no duplicate toolUseId within one toolResults array",
+    },
+    RuleInfo {
+        id: "R15",
+        default_on: true,
+        summary: "tool input objects have no empty-string key",
+    },
+    RuleInfo {
+        id: "R16",
+        default_on: true,
+        summary: "chatTriggerType must be MANUAL",
+    },
+    RuleInfo {
+        id: "R17",
+        default_on: true,
+        summary: "no profileArn with a Builder ID token (403)",
+    },
+    RuleInfo {
+        id: "R18",
+        default_on: true,
+        summary: "images: png/jpeg/gif/webp, ≤ 10 per request, ≤ 10 MiB each, inline base64",
+    },
+    RuleInfo {
+        id: "R19",
+        default_on: true,
+        summary: "user content ≤ 600000 chars, tool result ≤ 800000 chars, history ≤ 10000 entries",
+    },
+    RuleInfo {
+        id: "R20",
+        default_on: true,
+        summary: "no web_search / websearch server tools (inferred)",
+    },
+    RuleInfo {
+        id: "R21",
+        default_on: false,
+        summary: "toolResults in the order of the preceding toolUses (advisory; off)",
+    },
+    RuleInfo {
+        id: "model",
+        default_on: true,
+        summary: "modelId must be available to the account (missing → default model)",
+    },
+    RuleInfo {
+        id: "size",
+        default_on: true,
+        summary: "estimated prompt tokens within the model's maxInputTokens",
+    },
+    RuleInfo {
+        id: "quota",
+        default_on: true,
+        summary: "throttle bursts, RPM, monthly quota",
+    },
 ];
 
 /// Which checks are on.
@@ -63,7 +175,10 @@ pub struct RuleSet(pub BTreeMap<String, bool>);
 
 impl RuleSet {
     pub fn new(overrides: &BTreeMap<String, bool>) -> Self {
-        let mut m: BTreeMap<String, bool> = RULES.iter().map(|r| (r.id.to_owned(), r.default_on)).collect();
+        let mut m: BTreeMap<String, bool> = RULES
+            .iter()
+            .map(|r| (r.id.to_owned(), r.default_on))
+            .collect();
         for (k, v) in overrides {
             if m.contains_key(k) {
                 m.insert(k.clone(), *v);

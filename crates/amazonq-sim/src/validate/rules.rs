@@ -27,9 +27,15 @@ struct Msg<'a> {
 impl<'a> Msg<'a> {
     fn of(v: &'a Value) -> Option<Self> {
         if let Some(u) = v.get("userInputMessage") {
-            return Some(Self { user: true, inner: u });
+            return Some(Self {
+                user: true,
+                inner: u,
+            });
         }
-        v.get("assistantResponseMessage").map(|a| Self { user: false, inner: a })
+        v.get("assistantResponseMessage").map(|a| Self {
+            user: false,
+            inner: a,
+        })
     }
 
     fn content(&self) -> Option<&'a str> {
@@ -45,27 +51,41 @@ impl<'a> Msg<'a> {
     }
 
     fn tool_results(&self) -> &'a [Value] {
-        if self.user { self.ctx("toolResults") } else { &[] }
+        if self.user {
+            self.ctx("toolResults")
+        } else {
+            &[]
+        }
     }
 
     fn tool_uses(&self) -> &'a [Value] {
         if self.user {
             return &[];
         }
-        self.inner.get("toolUses").and_then(Value::as_array).map_or(&[], Vec::as_slice)
+        self.inner
+            .get("toolUses")
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
     }
 
     fn tool_specs(&self) -> impl Iterator<Item = &'a Value> {
-        self.ctx("tools").iter().filter_map(|t| t.get("toolSpecification"))
+        self.ctx("tools")
+            .iter()
+            .filter_map(|t| t.get("toolSpecification"))
     }
 
     fn images(&self) -> &'a [Value] {
-        self.inner.get("images").and_then(Value::as_array).map_or(&[], Vec::as_slice)
+        self.inner
+            .get("images")
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
     }
 }
 
 fn ids(list: &[Value]) -> Vec<&str> {
-    list.iter().filter_map(|v| v.get("toolUseId").and_then(Value::as_str)).collect()
+    list.iter()
+        .filter_map(|v| v.get("toolUseId").and_then(Value::as_str))
+        .collect()
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -75,7 +95,13 @@ fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violation> {
     let mut out = Vec::new();
     let cs = body.get("conversationState").unwrap_or(&Value::Null);
-    let history: Vec<Msg<'_>> = cs.get("history").and_then(Value::as_array).map_or(&[][..], Vec::as_slice).iter().filter_map(Msg::of).collect();
+    let history: Vec<Msg<'_>> = cs
+        .get("history")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(Msg::of)
+        .collect();
     let current = cs.get("currentMessage").and_then(Msg::of);
     let mut v = |rule: &'static str, detail: String| {
         if rules.on(rule) {
@@ -93,7 +119,10 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
     }
     // R3
     if let Some(i) = history.windows(2).position(|w| w[0].user == w[1].user) {
-        v("R3", format!("history[{i}] and history[{}] have the same role", i + 1));
+        v(
+            "R3",
+            format!("history[{i}] and history[{}] have the same role", i + 1),
+        );
     }
     // R4 (off by default)
     if history.last().is_some_and(|m| m.user) {
@@ -108,7 +137,12 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         }
         let uses = ids(all[i - 1].tool_uses());
         if let Some(orphan) = results.iter().find(|r| !uses.contains(r)) {
-            v("R5", format!("message {i}: toolResult {orphan} has no matching toolUse in the preceding assistant message"));
+            v(
+                "R5",
+                format!(
+                    "message {i}: toolResult {orphan} has no matching toolUse in the preceding assistant message"
+                ),
+            );
             break;
         }
     }
@@ -118,25 +152,44 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         if uses.is_empty() {
             continue;
         }
-        let answered = all.get(i + 1).map(|n| ids(n.tool_results())).unwrap_or_default();
+        let answered = all
+            .get(i + 1)
+            .map(|n| ids(n.tool_results()))
+            .unwrap_or_default();
         if let Some(missing) = uses.iter().find(|u| !answered.contains(u)) {
-            v("R6", format!("history[{i}]: toolUse {missing} is not answered in the next user message"));
+            v(
+                "R6",
+                format!("history[{i}]: toolUse {missing} is not answered in the next user message"),
+            );
             break;
         }
     }
     // R7
-    if history.first().is_some_and(|m| !m.tool_results().is_empty()) {
+    if history
+        .first()
+        .is_some_and(|m| !m.tool_results().is_empty())
+    {
         v("R7", "history[0] carries toolResults".into());
     }
     // R8
-    let any_tool_traffic = all.iter().any(|m| !m.tool_uses().is_empty() || !m.tool_results().is_empty());
+    let any_tool_traffic = all
+        .iter()
+        .any(|m| !m.tool_uses().is_empty() || !m.tool_results().is_empty());
     if any_tool_traffic {
         let declared: HashSet<String> = current
             .as_ref()
-            .map(|c| c.tool_specs().filter_map(|t| s(t, "name")).map(str::to_lowercase).collect())
+            .map(|c| {
+                c.tool_specs()
+                    .filter_map(|t| s(t, "name"))
+                    .map(str::to_lowercase)
+                    .collect()
+            })
             .unwrap_or_default();
         if declared.is_empty() {
-            v("R8", "tool traffic present but currentMessage declares no tools".into());
+            v(
+                "R8",
+                "tool traffic present but currentMessage declares no tools".into(),
+            );
         } else if let Some(name) = history
             .iter()
             .flat_map(|m| m.tool_uses().iter().filter_map(|u| s(u, "name")))
@@ -146,21 +199,50 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         }
     }
     // R9
-    if let Some(i) = history.iter().position(|m| m.user && !m.ctx("tools").is_empty()) {
+    if let Some(i) = history
+        .iter()
+        .position(|m| m.user && !m.ctx("tools").is_empty())
+    {
         v("R9", format!("history[{i}] carries tools"));
     }
-    let specs: Vec<&Value> = current.as_ref().map(|c| c.tool_specs().collect()).unwrap_or_default();
+    let specs: Vec<&Value> = current
+        .as_ref()
+        .map(|c| c.tool_specs().collect())
+        .unwrap_or_default();
     // R10
-    if let Some(name) = specs.iter().filter_map(|t| s(t, "name")).find(|n| n.is_empty() || n.chars().count() > MAX_TOOL_NAME) {
-        v("R10", format!("tool name of {} chars (max {MAX_TOOL_NAME})", name.chars().count()));
+    if let Some(name) = specs
+        .iter()
+        .filter_map(|t| s(t, "name"))
+        .find(|n| n.is_empty() || n.chars().count() > MAX_TOOL_NAME)
+    {
+        v(
+            "R10",
+            format!(
+                "tool name of {} chars (max {MAX_TOOL_NAME})",
+                name.chars().count()
+            ),
+        );
     }
     // R11
-    if let Some(t) = specs.iter().find(|t| s(t, "description").is_none_or(|d| d.trim().is_empty() || d.chars().count() > MAX_DESCRIPTION)) {
-        v("R11", format!("tool {} has an empty or over-long description", s(t, "name").unwrap_or("?")));
+    if let Some(t) = specs.iter().find(|t| {
+        s(t, "description")
+            .is_none_or(|d| d.trim().is_empty() || d.chars().count() > MAX_DESCRIPTION)
+    }) {
+        v(
+            "R11",
+            format!(
+                "tool {} has an empty or over-long description",
+                s(t, "name").unwrap_or("?")
+            ),
+        );
     }
     // R12
     for t in &specs {
-        if let Some(Err(e)) = t.get("inputSchema").and_then(|i| i.get("json")).map(|j| schema_hygiene(j, "json")) {
+        if let Some(Err(e)) = t
+            .get("inputSchema")
+            .and_then(|i| i.get("json"))
+            .map(|j| schema_hygiene(j, "json"))
+        {
             v("R12", format!("tool {}: {e}", s(t, "name").unwrap_or("?")));
             break;
         }
@@ -169,20 +251,36 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
     if ctx.dialect == Dialect::Kiro
         && let Some(i) = history.iter().position(|m| m.content() == Some(""))
     {
-        v("R13", format!("history[{i}] has empty content on the Kiro endpoint"));
+        v(
+            "R13",
+            format!("history[{i}] has empty content on the Kiro endpoint"),
+        );
     }
     // R14
     for (i, m) in all.iter().enumerate() {
         let r = ids(m.tool_results());
         let set: HashSet<&str> = r.iter().copied().collect();
         if set.len() != r.len() {
-            v("R14", format!("message {i} repeats a toolUseId in toolResults"));
+            v(
+                "R14",
+                format!("message {i} repeats a toolUseId in toolResults"),
+            );
             break;
         }
     }
     // R15
-    if let Some(u) = all.iter().flat_map(|m| m.tool_uses()).find(|u| u.get("input").and_then(Value::as_object).is_some_and(|o| o.contains_key(""))) {
-        v("R15", format!("toolUse {} input has an empty-string key", s(u, "toolUseId").unwrap_or("?")));
+    if let Some(u) = all.iter().flat_map(|m| m.tool_uses()).find(|u| {
+        u.get("input")
+            .and_then(Value::as_object)
+            .is_some_and(|o| o.contains_key(""))
+    }) {
+        v(
+            "R15",
+            format!(
+                "toolUse {} input has an empty-string key",
+                s(u, "toolUseId").unwrap_or("?")
+            ),
+        );
     }
     // R16
     if let Some(t) = s(cs, "chatTriggerType")
@@ -216,16 +314,35 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
     // R19 (a size rule: answered as "Input is too long.")
     let mut r19 = None;
     if history.len() > MAX_HISTORY {
-        r19 = Some(format!("{} history entries (max {MAX_HISTORY})", history.len()));
-    } else if let Some(n) = all.iter().filter(|m| m.user).filter_map(|m| m.content()).map(|c| c.chars().count()).find(|n| *n > MAX_USER_CHARS) {
+        r19 = Some(format!(
+            "{} history entries (max {MAX_HISTORY})",
+            history.len()
+        ));
+    } else if let Some(n) = all
+        .iter()
+        .filter(|m| m.user)
+        .filter_map(|m| m.content())
+        .map(|c| c.chars().count())
+        .find(|n| *n > MAX_USER_CHARS)
+    {
         r19 = Some(format!("user content of {n} chars (max {MAX_USER_CHARS})"));
     } else if let Some(n) = all
         .iter()
         .flat_map(|m| m.tool_results())
-        .map(|r| r.get("content").and_then(Value::as_array).map_or(0, |b| b.iter().map(|x| s(x, "text").map_or_else(|| x.to_string().len(), |t| t.chars().count())).sum()))
+        .map(|r| {
+            r.get("content").and_then(Value::as_array).map_or(0, |b| {
+                b.iter()
+                    .map(|x| {
+                        s(x, "text").map_or_else(|| x.to_string().len(), |t| t.chars().count())
+                    })
+                    .sum()
+            })
+        })
         .find(|n| *n > MAX_TOOL_RESULT_CHARS)
     {
-        r19 = Some(format!("tool result of {n} chars (max {MAX_TOOL_RESULT_CHARS})"));
+        r19 = Some(format!(
+            "tool result of {n} chars (max {MAX_TOOL_RESULT_CHARS})"
+        ));
     }
     if let Some(detail) = r19
         && rules.on("R19")
@@ -245,14 +362,22 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         }
     };
     // R20
-    if let Some(n) = specs.iter().filter_map(|t| s(t, "name")).find(|n| matches!(n.to_lowercase().as_str(), "web_search" | "websearch")) {
+    if let Some(n) = specs
+        .iter()
+        .filter_map(|t| s(t, "name"))
+        .find(|n| matches!(n.to_lowercase().as_str(), "web_search" | "websearch"))
+    {
         v("R20", format!("server-side tool {n}"));
     }
     // R21 (advisory, off by default)
     for i in 1..all.len() {
         let results = ids(all[i].tool_results());
         let uses = ids(all[i - 1].tool_uses());
-        let order: Vec<&str> = uses.iter().copied().filter(|u| results.contains(u)).collect();
+        let order: Vec<&str> = uses
+            .iter()
+            .copied()
+            .filter(|u| results.contains(u))
+            .collect();
         let mut got: Vec<&str> = Vec::new();
         for r in results.iter().copied().filter(|r| uses.contains(r)) {
             if !got.contains(&r) {
@@ -260,7 +385,10 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
             }
         }
         if order != got {
-            v("R21", format!("message {i}: toolResults out of toolUses order"));
+            v(
+                "R21",
+                format!("message {i}: toolResults out of toolUses order"),
+            );
             break;
         }
     }
@@ -269,7 +397,9 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
 
 /// R12: `type` string, `properties` object, `required` string array — never null; recursive.
 fn schema_hygiene(j: &Value, path: &str) -> Result<(), String> {
-    let Some(o) = j.as_object() else { return Err(format!("{path} is not an object")) };
+    let Some(o) = j.as_object() else {
+        return Err(format!("{path} is not an object"));
+    };
     match o.get("type") {
         None | Some(Value::String(_)) => {}
         Some(Value::Array(a)) if a.iter().all(Value::is_string) => {}
@@ -303,11 +433,18 @@ fn image_problem(img: &Value) -> Option<String> {
         return Some(format!("image format {format:?}"));
     }
     let bytes = img.get("source").and_then(|x| s(x, "bytes")).unwrap_or("");
-    if bytes.is_empty() || !bytes.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r')) {
+    if bytes.is_empty()
+        || !bytes
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
+    {
         return Some("image bytes are not inline base64 (URL or data: prefix?)".to_owned());
     }
     if bytes.len() / 4 * 3 > MAX_IMAGE_BYTES {
-        return Some(format!("image of ~{} bytes (max {MAX_IMAGE_BYTES})", bytes.len() / 4 * 3));
+        return Some(format!(
+            "image of ~{} bytes (max {MAX_IMAGE_BYTES})",
+            bytes.len() / 4 * 3
+        ));
     }
     None
 }

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 type R = Result<(), String>;
 
 fn obj<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, String> {
-    v.as_object().ok_or_else(|| format!("{path} must be an object"))
+    v.as_object()
+        .ok_or_else(|| format!("{path} must be an object"))
 }
 
 fn req_str(o: &Map<String, Value>, key: &str, path: &str) -> R {
@@ -36,7 +37,9 @@ fn opt_array<'a>(o: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a
 fn message(v: &Value, path: &str) -> R {
     let o = obj(v, path)?;
     if o.len() != 1 {
-        return Err(format!("{path} must have exactly one of userInputMessage / assistantResponseMessage"));
+        return Err(format!(
+            "{path} must have exactly one of userInputMessage / assistantResponseMessage"
+        ));
     }
     if let Some(u) = o.get("userInputMessage") {
         return user(u, &format!("{path}.userInputMessage"));
@@ -47,7 +50,10 @@ fn message(v: &Value, path: &str) -> R {
     Err(format!("{path} has an unknown union member"))
 }
 
-#[allow(clippy::many_single_char_names, reason = "short local names mirror the wire members")]
+#[allow(
+    clippy::many_single_char_names,
+    reason = "short local names mirror the wire members"
+)]
 fn user(v: &Value, path: &str) -> R {
     let o = obj(v, path)?;
     req_str(o, "content", path)?;
@@ -58,27 +64,37 @@ fn user(v: &Value, path: &str) -> R {
         let p = format!("{path}.images[{i}]");
         let io = obj(img, &p)?;
         req_str(io, "format", &p)?;
-        let src = obj(io.get("source").unwrap_or(&Value::Null), &format!("{p}.source"))?;
+        let src = obj(
+            io.get("source").unwrap_or(&Value::Null),
+            &format!("{p}.source"),
+        )?;
         if src.len() != 1 || !src.contains_key("bytes") {
             return Err(format!("{p}.source must be {{\"bytes\": …}}"));
         }
         req_str(src, "bytes", &format!("{p}.source"))?;
     }
-    let Some(ctx) = o.get("userInputMessageContext") else { return Ok(()) };
+    let Some(ctx) = o.get("userInputMessageContext") else {
+        return Ok(());
+    };
     let cp = format!("{path}.userInputMessageContext");
     let c = obj(ctx, &cp)?;
     for (i, t) in opt_array(c, "tools", &cp)?.iter().enumerate() {
         let p = format!("{cp}.tools[{i}]");
         let to = obj(t, &p)?;
         if to.len() != 1 {
-            return Err(format!("{p} must have exactly one of toolSpecification / cachePoint"));
+            return Err(format!(
+                "{p} must have exactly one of toolSpecification / cachePoint"
+            ));
         }
         if let Some(spec) = to.get("toolSpecification") {
             let sp = format!("{p}.toolSpecification");
             let so = obj(spec, &sp)?;
             req_str(so, "name", &sp)?;
             opt_str(so, "description", &sp)?;
-            let is = obj(so.get("inputSchema").unwrap_or(&Value::Null), &format!("{sp}.inputSchema"))?;
+            let is = obj(
+                so.get("inputSchema").unwrap_or(&Value::Null),
+                &format!("{sp}.inputSchema"),
+            )?;
             if !is.contains_key("json") {
                 return Err(format!("{sp}.inputSchema.json is required"));
             }
@@ -101,9 +117,12 @@ fn user(v: &Value, path: &str) -> R {
         for (j, b) in blocks.iter().enumerate() {
             let bp = format!("{p}.content[{j}]");
             let bo = obj(b, &bp)?;
-            let ok = bo.len() == 1 && (matches!(bo.get("text"), Some(Value::String(_))) || bo.contains_key("json"));
+            let ok = bo.len() == 1
+                && (matches!(bo.get("text"), Some(Value::String(_))) || bo.contains_key("json"));
             if !ok {
-                return Err(format!("{bp} must be {{\"text\": string}} or {{\"json\": …}}"));
+                return Err(format!(
+                    "{bp} must be {{\"text\": string}} or {{\"json\": …}}"
+                ));
             }
         }
     }
@@ -132,13 +151,30 @@ fn assistant(v: &Value, path: &str) -> R {
 pub fn check(body: &Value) -> R {
     let root = obj(body, "body")?;
     opt_str(root, "profileArn", "body")?;
-    let cs = obj(root.get("conversationState").ok_or("conversationState is required")?, "conversationState")?;
-    for k in ["conversationId", "workspaceId", "customizationArn", "agentContinuationId", "agentTaskType"] {
+    let cs = obj(
+        root.get("conversationState")
+            .ok_or("conversationState is required")?,
+        "conversationState",
+    )?;
+    for k in [
+        "conversationId",
+        "workspaceId",
+        "customizationArn",
+        "agentContinuationId",
+        "agentTaskType",
+    ] {
         opt_str(cs, k, "conversationState")?;
     }
     req_str(cs, "chatTriggerType", "conversationState")?;
-    for (i, m) in opt_array(cs, "history", "conversationState")?.iter().enumerate() {
+    for (i, m) in opt_array(cs, "history", "conversationState")?
+        .iter()
+        .enumerate()
+    {
         message(m, &format!("history[{i}]"))?;
     }
-    message(cs.get("currentMessage").ok_or("conversationState.currentMessage is required")?, "currentMessage")
+    message(
+        cs.get("currentMessage")
+            .ok_or("conversationState.currentMessage is required")?,
+        "currentMessage",
+    )
 }

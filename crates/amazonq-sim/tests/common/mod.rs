@@ -22,7 +22,10 @@ pub async fn start(config: SimConfig) -> SimHandle {
 /// A simulator with one Builder ID account `a1`.
 pub async fn start_with_account() -> (SimHandle, AccountTokens) {
     let sim = start(SimConfig::default()).await;
-    let t = sim.add_account(&AccountSpec { id: "a1".into(), ..AccountSpec::default() });
+    let t = sim.add_account(&AccountSpec {
+        id: "a1".into(),
+        ..AccountSpec::default()
+    });
     (sim, t)
 }
 
@@ -36,7 +39,12 @@ pub fn body(text: &str) -> Value {
 }
 
 /// `POST /` in dialect Q.
-pub async fn chat_q(c: &reqwest::Client, sim: &SimHandle, token: &str, body: &Value) -> reqwest::Response {
+pub async fn chat_q(
+    c: &reqwest::Client,
+    sim: &SimHandle,
+    token: &str,
+    body: &Value,
+) -> reqwest::Response {
     c.post(format!("{}/", sim.base_url()))
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amz-target", Q_TARGET)
@@ -48,7 +56,12 @@ pub async fn chat_q(c: &reqwest::Client, sim: &SimHandle, token: &str, body: &Va
 }
 
 /// `POST /generateAssistantResponse` in dialect K.
-pub async fn chat_k(c: &reqwest::Client, sim: &SimHandle, token: &str, body: &Value) -> reqwest::Response {
+pub async fn chat_k(
+    c: &reqwest::Client,
+    sim: &SimHandle,
+    token: &str,
+    body: &Value,
+) -> reqwest::Response {
     c.post(format!("{}/generateAssistantResponse", sim.base_url()))
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {token}"))
@@ -65,7 +78,9 @@ pub fn decode(bytes: &[u8], chunk: usize) -> Result<Vec<Message>, String> {
     let mut out = Vec::new();
     for piece in bytes.chunks(chunk.max(1)) {
         buf.put_slice(piece);
-        while let DecodedFrame::Complete(m) = dec.decode_frame(&mut buf).map_err(|e| format!("{e:?}"))? {
+        while let DecodedFrame::Complete(m) =
+            dec.decode_frame(&mut buf).map_err(|e| format!("{e:?}"))?
+        {
             out.push(m);
         }
     }
@@ -76,14 +91,20 @@ pub fn decode(bytes: &[u8], chunk: usize) -> Result<Vec<Message>, String> {
 }
 
 pub fn header<'a>(m: &'a Message, name: &str) -> Option<&'a str> {
-    m.headers().iter().find(|h| h.name().as_str() == name).and_then(|h| match h.value() {
-        HeaderValue::String(s) => Some(s.as_str()),
-        _ => None,
-    })
+    m.headers()
+        .iter()
+        .find(|h| h.name().as_str() == name)
+        .and_then(|h| match h.value() {
+            HeaderValue::String(s) => Some(s.as_str()),
+            _ => None,
+        })
 }
 
 pub fn event_type(m: &Message) -> String {
-    header(m, ":event-type").or_else(|| header(m, ":exception-type")).unwrap_or("").to_owned()
+    header(m, ":event-type")
+        .or_else(|| header(m, ":exception-type"))
+        .unwrap_or("")
+        .to_owned()
 }
 
 pub fn payload(m: &Message) -> Value {
@@ -94,6 +115,11 @@ pub fn payload(m: &Message) -> Value {
 pub fn text_of(msgs: &[Message]) -> String {
     msgs.iter()
         .filter(|m| event_type(m) == "assistantResponseEvent")
-        .filter_map(|m| payload(m).get("content").and_then(Value::as_str).map(str::to_owned))
+        .filter_map(|m| {
+            payload(m)
+                .get("content")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .collect()
 }

@@ -15,8 +15,8 @@ use crate::types::{FollowupPrompt, Reference, SupplementaryWebLink};
 mod payload;
 
 use payload::{
-    CodeReferencePayload, ContextUsagePayload, FollowupPayload, Ids, MeteringPayload,
-    MetadataPayload, ReasonMessage, ReasoningPayload, Text, ToolUsePayload, WebLinksPayload, event,
+    CodeReferencePayload, ContextUsagePayload, FollowupPayload, Ids, MetadataPayload,
+    MeteringPayload, ReasonMessage, ReasoningPayload, Text, ToolUsePayload, WebLinksPayload, event,
     parse, to_json,
 };
 

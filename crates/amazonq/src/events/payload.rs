@@ -93,7 +93,10 @@ pub(super) struct ReasonMessage {
     pub(super) message: Option<String>,
 }
 
-pub(super) fn parse<T: DeserializeOwned>(event_type: &str, payload: &[u8]) -> Result<T, EventError> {
+pub(super) fn parse<T: DeserializeOwned>(
+    event_type: &str,
+    payload: &[u8],
+) -> Result<T, EventError> {
     serde_json::from_slice(payload).map_err(|e| EventError::Payload {
         event_type: event_type.to_owned(),
         detail: e.to_string(),

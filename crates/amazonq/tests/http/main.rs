@@ -7,5 +7,7 @@
 
 mod account;
 mod chat;
+mod chat_faults;
 mod oidc;
+mod proxy;
 mod server;

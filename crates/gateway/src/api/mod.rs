@@ -7,6 +7,9 @@
 //!   [`crate::Extensions::v1_routes`].
 //! - anything else — the embedded console (`console.rs`), SPA fallback.
 //!
+//! Every `/v1` response also carries `request-id` (the Anthropic SDK's header) with the same value
+//! as `x-request-id`.
+//!
 //! Layers on every request, outermost first: request id (`x-request-id`, set if absent and
 //! echoed on the response) → trace span → metrics (`metrics::track`) → client IP
 //! (`guard::client_ip`, inserts `ClientIp`) → route.

@@ -6,6 +6,11 @@
 //! see `amazonq_sim` crate docs), so each test states the upstream answer it needs in its prompt.
 
 #![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test harness: a failed setup step must fail the test"
+)]
 
 use std::time::Duration;
 

@@ -20,6 +20,7 @@
 )]
 
 mod accounts;
+mod admin;
 mod logs;
 mod security;
 mod story;

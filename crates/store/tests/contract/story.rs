@@ -17,8 +17,8 @@ pub async fn run(store: Store, url: String) {
     crate::security::keys(&store).await;
     crate::security::settings(&store).await;
     crate::security::ip_blocks(&store).await;
-    crate::security::sessions(&store).await;
-    crate::security::audit(&store).await;
+    crate::admin::sessions(&store).await;
+    crate::admin::audit(&store).await;
     crate::logs::run(&store).await;
     crate::writer::run(&store).await;
 

@@ -160,6 +160,16 @@ impl ModelTable {
     }
 }
 
+/// Context window of an upstream model id: 1 M tokens for the 4.6 generation (kirors
+/// `get_context_window_size`, protocol doc §5.3), 200 000 otherwise.
+pub fn context_window(upstream_id: &str) -> u32 {
+    if upstream_id.contains("4.6") {
+        1_000_000
+    } else {
+        200_000
+    }
+}
+
 /// Canonical matching key of a lower-cased name, and whether a `-thinking` suffix was present.
 pub fn canonical(lower: &str) -> (String, bool) {
     let mut s = lower.trim();

@@ -40,6 +40,9 @@ pub struct StreamConfig {
     /// Local estimate from [`tokens::count_request`].
     pub input_tokens: u32,
     pub tool_names: ToolNameMap,
+    /// Context window of the upstream model; with it a `contextUsageEvent` percentage refines the
+    /// final input tokens when no `metadataEvent` gave exact figures (protocol doc §5.3, §5.8).
+    pub context_window: Option<u32>,
 }
 
 impl StreamConfig {
@@ -57,6 +60,7 @@ impl StreamConfig {
             json_mode: req.response_format.is_json(),
             input_tokens,
             tool_names: norm.tool_names.clone(),
+            context_window: Some(crate::models::context_window(&norm.model_id)),
         }
     }
 }
@@ -132,6 +136,12 @@ impl StreamMachine {
             output_tokens: self.output_tokens,
             ..Usage::default()
         };
+        if let (Some(pct), Some(window)) = (self.context_pct, self.cfg.context_window) {
+            let estimate = (pct.clamp(0.0, 100.0) * f64::from(window) / 100.0).round() as u32;
+            if estimate > 0 {
+                u.input_tokens = estimate;
+            }
+        }
         if let Some(t) = self.upstream_usage {
             let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
             if t.input_tokens() > 0 {

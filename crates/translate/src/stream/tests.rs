@@ -14,6 +14,7 @@ fn cfg() -> StreamConfig {
         json_mode: false,
         input_tokens: 42,
         tool_names: ToolNameMap::default(),
+        context_window: Some(200_000),
     }
 }
 
@@ -306,4 +307,24 @@ fn restores_shortened_and_case_folded_names_and_openai_ids() {
             name: "read".into()
         }
     );
+}
+
+#[test]
+fn context_usage_refines_input_tokens_unless_metadata_is_exact() {
+    let pct = StreamEvent::ContextUsage { percentage: 1.5 };
+    let OutEvent::Finish { usage, .. } = run(cfg(), &[text("a"), pct.clone()]).pop().unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(usage.input_tokens, 3_000);
+    let meta = StreamEvent::Metadata {
+        token_usage: TokenUsage {
+            uncached_input_tokens: 77,
+            ..TokenUsage::default()
+        },
+    };
+    let OutEvent::Finish { usage, .. } = run(cfg(), &[text("a"), pct, meta]).pop().unwrap() else {
+        panic!()
+    };
+    assert_eq!(usage.input_tokens, 77);
 }

@@ -52,7 +52,7 @@ pub async fn count_tokens(
         Ok(m) => record.model_used = Some(m.upstream_id),
         Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
     }
-    let input_tokens = translate::tokens::count_request(&req);
+    let input_tokens = chat::count_tokens(&std::sync::Arc::new(req)).await;
     record.usage.input_tokens = input_tokens;
     record.first_byte();
     record.finish(200, None);

@@ -3,8 +3,10 @@
 //!
 //! [`ApiError`] is the one error type of this layer. It is built from the translation errors
 //! (400 naming the field, 404 unknown model), the pool's errors (upstream classes → 429/529/503/400
-//! …) and in-stream errors that happen before any byte was sent; guard and other gateway errors
-//! keep their own rendering in `api/dialect_error.rs`. Every body carries a non-empty message; the
+//! …) and in-stream errors that happen before any byte was sent. Its type names follow the same
+//! status → type tables as `api/dialect_error.rs`, which keeps rendering the guard's errors; this
+//! layer adds what those tables lack (`model_not_found`, `context_length_exceeded`, 529,
+//! `retry-after-ms`, `x-should-retry`). Every body carries a non-empty message; the
 //! Anthropic body also carries `request_id` (the SDK's `ErrorResponse` has the field).
 
 use std::time::Duration;
@@ -19,7 +21,7 @@ use translate::ir::{StreamError, StreamErrorKind};
 use translate::openai::response::context_length_message;
 use translate::{ErrorKind, TranslateError};
 
-use crate::api::dialect_error::{self, Dialect};
+use crate::api::dialect_error::Dialect;
 use crate::pool::PoolError;
 
 /// Status used in logs when the client went away before an answer (nginx's convention).
@@ -273,11 +275,6 @@ impl ApiError {
         }
     }
 
-    /// From a gateway error (rendered by `dialect_error`; only the class is kept here).
-    pub fn gateway_class(e: &crate::error::Error) -> &'static str {
-        e.kind()
-    }
-
     /// The complete HTTP response in `dialect`.
     pub fn render(&self, dialect: Dialect, request_id: &str) -> Response {
         let body = match dialect {
@@ -327,11 +324,6 @@ fn default_types(status: StatusCode) -> (&'static str, &'static str) {
         s if s >= 500 => ("api_error", "server_error"),
         _ => ("invalid_request_error", "invalid_request_error"),
     }
-}
-
-/// Renders a gateway error in `dialect` (the shared `dialect_error` shapes).
-pub fn render_gateway(dialect: Dialect, err: &crate::error::Error) -> Response {
-    dialect_error::render(dialect, err)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod record;
 pub mod respond;
 pub mod upstream;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
@@ -89,6 +90,17 @@ pub fn model_table(state: &AppState) -> ModelTable {
     ModelTable::new(cfg.aliases.clone(), true, cfg.fallback.clone())
 }
 
+/// [`tokens::count_request`] off the async threads: tokenizing a large prompt (or loading the
+/// vocabulary on first use) takes long enough to stall other connections.
+pub async fn count_tokens(req: &Arc<ChatRequest>) -> u32 {
+    let r = Arc::clone(req);
+    match tokio::task::spawn_blocking(move || tokens::count_request(&r)).await {
+        Ok(n) => n,
+        // The blocking pool is gone (runtime shutting down): count here instead.
+        Err(_) => tokens::count_request(req),
+    }
+}
+
 /// The whole chat flow after parsing (module docs).
 pub async fn run(
     state: AppState,
@@ -110,7 +122,8 @@ pub async fn run(
     if let Err(e) = images::resolve(&mut req, &state.config.images).await {
         return ctx.fail(record, &e, None);
     }
-    let input_tokens = tokens::count_request(&req);
+    let req = Arc::new(req);
+    let input_tokens = count_tokens(&req).await;
     record.usage.input_tokens = input_tokens;
     let opts = UpstreamOptions {
         conversation_id: uuid::Uuid::new_v4().to_string(),

@@ -77,7 +77,12 @@ pub async fn open(state: &AppState, req: Open) -> Result<Feed, PoolError> {
         })
         .await?;
     let account_id = stream.account_id.clone();
-    let account_label = stream.account_label.clone();
+    // The label may be empty; the id still tells the console's chat tester who answered.
+    let account_label = if stream.account_label.is_empty() {
+        account_id.clone()
+    } else {
+        stream.account_label.clone()
+    };
     let (tx, rx) = mpsc::channel(64);
     let (verdict_tx, verdict_rx) = oneshot::channel();
     tokio::spawn(pump(stream, tx, verdict_rx));

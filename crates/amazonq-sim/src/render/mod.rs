@@ -5,8 +5,13 @@
 use bytes::Bytes;
 use serde_json::json;
 
-use crate::faults::{ExceptionKind, Fault};
-use crate::frames::{self, Damage};
+mod faults;
+mod split;
+
+pub use split::{fragments, split_text};
+
+use crate::faults::Fault;
+use crate::frames;
 use crate::script::{Script, Split, Step, ThinkingVariant};
 
 /// Dialect of the request: Amazon Q (`POST /` + X-Amz-Target) or Kiro (`POST /generateAssistantResponse`).
@@ -32,7 +37,9 @@ pub enum Ev {
     /// Explicit pause (script `sleep` step or `stall` fault), in ms.
     Sleep(u64),
     /// Close the connection here instead of ending the body (drop faults).
-    Abort { rst: bool },
+    Abort {
+        rst: bool,
+    },
 }
 
 /// Per-request inputs of rendering.
@@ -65,72 +72,30 @@ impl Out<'_> {
             o.insert("simUnknownKey".to_owned(), json!({"nested": [1, 2]}));
         }
         let body = serde_json::to_vec(&payload).unwrap_or_default();
-        self.evs.push(Ev::Frame(frames::event(event_type, &body, self.exotic), kind));
+        self.evs.push(Ev::Frame(
+            frames::event(event_type, &body, self.exotic),
+            kind,
+        ));
     }
 
     fn text(&mut self, content: &str) {
-        self.ev("assistantResponseEvent", json!({ "content": content }), Kind::Text);
+        self.ev(
+            "assistantResponseEvent",
+            json!({ "content": content }),
+            Kind::Text,
+        );
     }
 
     fn chunks(&mut self, content: &str, split: Option<Split>) {
-        for piece in split_text(content, split.unwrap_or(Split::Fixed { chars: self.ctx.chunk_chars })) {
+        for piece in split_text(
+            content,
+            split.unwrap_or(Split::Fixed {
+                chars: self.ctx.chunk_chars,
+            }),
+        ) {
             self.text(&piece);
         }
     }
-}
-
-/// Cuts text per the split policy; never cuts inside a character.
-pub fn split_text(s: &str, split: Split) -> Vec<String> {
-    if s.is_empty() {
-        return Vec::new();
-    }
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = Vec::new();
-    match split {
-        Split::Fixed { chars: n } => {
-            for c in chars.chunks(n.max(1)) {
-                out.push(c.iter().collect());
-            }
-        }
-        Split::Char => out.extend(chars.iter().map(char::to_string)),
-        Split::Word => {
-            let mut cur = String::new();
-            for c in chars {
-                cur.push(c);
-                if c == ' ' {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            if !cur.is_empty() {
-                out.push(cur);
-            }
-        }
-        Split::Random { seed, max } => {
-            let mut state = seed | 1;
-            let mut i = 0;
-            while i < chars.len() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let n = 1 + (state % max.max(1) as u64) as usize;
-                let end = (i + n).min(chars.len());
-                out.push(chars[i..end].iter().collect());
-                i = end;
-            }
-        }
-    }
-    out
-}
-
-/// Cuts a tool's JSON text into `k` raw substrings (by bytes, adjusted to char boundaries).
-pub fn fragments(input: &str, k: usize) -> Vec<String> {
-    let k = k.max(1);
-    let chars: Vec<char> = input.chars().collect();
-    if chars.is_empty() {
-        return vec![String::new()];
-    }
-    let per = chars.len().div_ceil(k);
-    chars.chunks(per.max(1)).map(|c| c.iter().collect()).collect()
 }
 
 fn thinking_text(text: &str, variant: ThinkingVariant) -> Vec<String> {
@@ -143,7 +108,9 @@ fn thinking_text(text: &str, variant: ThinkingVariant) -> Vec<String> {
             "king>\n\n".to_owned(),
         ],
         ThinkingVariant::QuotedTag => {
-            vec![format!("<thinking>\n{text} (the literal `</thinking>` tag and \"</thinking>\" stay inside)\n</thinking>\n\n")]
+            vec![format!(
+                "<thinking>\n{text} (the literal `</thinking>` tag and \"</thinking>\" stay inside)\n</thinking>\n\n"
+            )]
         }
     }
 }
@@ -161,13 +128,17 @@ pub fn render(script: &Script, ctx: &RenderCtx, faults: &[Fault]) -> Vec<Ev> {
     };
     let initial = script.initial_response.unwrap_or(ctx.initial_response);
     if initial {
-        out.ev("initial-response", json!({ "conversationId": ctx.conversation_id }), Kind::Other);
+        out.ev(
+            "initial-response",
+            json!({ "conversationId": ctx.conversation_id }),
+            Kind::Other,
+        );
     }
     if out.unknown_keys {
         out.ev("simFutureEvent", json!({ "anything": true }), Kind::Other);
     }
     let mut steps = script.steps.clone();
-    tool_faults(&mut steps, faults);
+    faults::tool_faults(&mut steps, faults);
     let mut tool_n = 0u64;
     let mut output_chars = 0usize;
     for step in &steps {
@@ -251,154 +222,39 @@ pub fn render(script: &Script, ctx: &RenderCtx, faults: &[Fault]) -> Vec<Ev> {
         }
     }
     if out.unknown_keys {
-        out.ev("simAnotherUnknownEvent", json!({ "k": [null, 1.5, "s"] }), Kind::Other);
+        out.ev(
+            "simAnotherUnknownEvent",
+            json!({ "k": [null, 1.5, "s"] }),
+            Kind::Other,
+        );
     }
     if ctx.dialect == Dialect::Kiro && ctx.usage_events {
-        let pct = if ctx.window == 0 { 0.0 } else { ctx.prompt_tokens as f64 * 100.0 / ctx.window as f64 };
+        let pct = if ctx.window == 0 {
+            0.0
+        } else {
+            ctx.prompt_tokens as f64 * 100.0 / ctx.window as f64
+        };
         let credits = ((output_chars as f64 / 4.0).ceil() / 1000.0).max(0.01);
-        out.ev("meteringEvent", json!({ "usage": credits, "unit": "credit" }), Kind::Other);
-        out.ev("contextUsageEvent", json!({ "contextUsagePercentage": (pct * 100.0).round() / 100.0 }), Kind::Other);
+        out.ev(
+            "meteringEvent",
+            json!({ "usage": credits, "unit": "credit" }),
+            Kind::Other,
+        );
+        out.ev(
+            "contextUsageEvent",
+            json!({ "contextUsagePercentage": (pct * 100.0).round() / 100.0 }),
+            Kind::Other,
+        );
     }
     let mut evs = out.evs;
-    apply_frame_faults(&mut evs, faults);
+    faults::apply_frame_faults(&mut evs, faults);
     evs
-}
-
-/// Tool-shape faults rewrite (or add) a tool step before rendering.
-fn tool_faults(steps: &mut Vec<Step>, faults: &[Fault]) {
-    if faults.contains(&Fault::DuplicateTool) && !steps.iter().any(|s| matches!(s, Step::ToolUse { .. })) {
-        steps.push(Step::ToolUse {
-            id: None,
-            name: "sim_tool".to_owned(),
-            input: r#"{"k": "v"}"#.to_owned(),
-            fragments: 2,
-            first_event_has_input: false,
-            stop_carries_last_fragment: false,
-        });
-    }
-    for f in faults {
-        let bad_input = match f {
-            Fault::TruncatedToolJson => r#"{"path": "a.txt", "content": "unfinished"#.to_owned(),
-            Fault::NonObjectToolInput(v) => v.clone(),
-            _ => continue,
-        };
-        let found = steps.iter_mut().find_map(|s| match s {
-            Step::ToolUse { input, .. } => Some(input),
-            _ => None,
-        });
-        match found {
-            Some(input) => *input = bad_input,
-            None => steps.push(Step::ToolUse {
-                id: None,
-                name: "sim_tool".to_owned(),
-                input: bad_input,
-                fragments: 2,
-                first_event_has_input: false,
-                stop_carries_last_fragment: false,
-            }),
-        }
-    }
-}
-
-fn frame_positions(evs: &[Ev]) -> Vec<usize> {
-    evs.iter().enumerate().filter(|(_, e)| matches!(e, Ev::Frame(..))).map(|(i, _)| i).collect()
-}
-
-/// Index in `evs` right after the `k`-th frame (k = 0 → before the first frame).
-fn after_frames(evs: &[Ev], k: usize) -> usize {
-    if k == 0 {
-        return 0;
-    }
-    let pos = frame_positions(evs);
-    pos.get(k - 1).map_or(evs.len(), |p| p + 1)
-}
-
-fn apply_frame_faults(evs: &mut Vec<Ev>, faults: &[Fault]) {
-    for f in faults {
-        match f {
-            Fault::DuplicateText => {
-                if let Some(i) = evs.iter().position(|e| matches!(e, Ev::Frame(_, Kind::Text))) {
-                    let dup = evs[i].clone();
-                    evs.insert(i + 1, dup);
-                }
-            }
-            Fault::DuplicateTool => {
-                let start = evs.iter().position(|e| matches!(e, Ev::Frame(_, Kind::ToolStart)));
-                let stop = evs.iter().position(|e| matches!(e, Ev::Frame(_, Kind::ToolStop)));
-                if let (Some(a), Some(b)) = (start, stop) {
-                    let (s, t) = (evs[a].clone(), evs[b].clone());
-                    evs.insert(b + 1, s);
-                    evs.insert(b + 2, t);
-                }
-            }
-            Fault::CorruptPreludeCrc { frame } | Fault::CorruptMessageCrc { frame } | Fault::CorruptPayload { frame } => {
-                let what = match f {
-                    Fault::CorruptPreludeCrc { .. } => Damage::PreludeCrc,
-                    Fault::CorruptMessageCrc { .. } => Damage::MessageCrc,
-                    _ => Damage::Payload,
-                };
-                let pos = frame_positions(evs);
-                if let Some(&i) = pos.get(frame.saturating_sub(1)).or(pos.last())
-                    && let Ev::Frame(b, k) = &evs[i]
-                {
-                    evs[i] = Ev::Frame(frames::damage(b, what), *k);
-                }
-            }
-            Fault::BogusLength(kind) => {
-                let at = after_frames(evs, 1);
-                evs.insert(at, Ev::Frame(frames::bogus(*kind), Kind::Other));
-            }
-            Fault::Stall { after, ms } => {
-                let at = after_frames(evs, *after);
-                evs.insert(at, Ev::Sleep(*ms));
-            }
-            _ => {}
-        }
-    }
-    // Terminal faults last: they cut the stream.
-    for f in faults {
-        match f {
-            Fault::Exception { after, kind } => {
-                let at = after_frames(evs, *after);
-                evs.truncate(at);
-                let frame = match kind {
-                    ExceptionKind::Error => frames::exception(
-                        "error",
-                        br#"{"message":"Encountered an unexpected error when processing the request, please try again."}"#,
-                    ),
-                    ExceptionKind::ContentLengthExceeded => frames::exception(
-                        "ContentLengthExceededException",
-                        br#"{"message":"The generated response exceeded the maximum content length."}"#,
-                    ),
-                };
-                evs.push(Ev::Frame(frame, Kind::Other));
-                return;
-            }
-            Fault::ErrorFrame { after } => {
-                let at = after_frames(evs, *after);
-                evs.truncate(at);
-                evs.push(Ev::Frame(frames::error_frame("InternalFailure", "An internal error occurred"), Kind::Other));
-                return;
-            }
-            Fault::DropAfterFrames { frames: k, rst } => {
-                let at = after_frames(evs, *k);
-                evs.truncate(at);
-                evs.push(Ev::Abort { rst: *rst });
-                return;
-            }
-            Fault::TruncatedFinalFrame => {
-                let half = frames::event("assistantResponseEvent", br#"{"content":"this frame never ends"}"#, false);
-                evs.push(Ev::Frame(half.slice(..half.len() / 2), Kind::Other));
-                return;
-            }
-            _ => {}
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::faults::ExceptionKind;
 
     fn ctx(d: Dialect) -> RenderCtx {
         RenderCtx {
@@ -420,28 +276,60 @@ mod tests {
 
     #[test]
     fn splits_never_cut_characters() {
-        assert_eq!(split_text("héllo wörld", Split::Fixed { chars: 4 }), vec!["héll", "o wö", "rld"]);
+        assert_eq!(
+            split_text("héllo wörld", Split::Fixed { chars: 4 }),
+            vec!["héll", "o wö", "rld"]
+        );
         assert_eq!(split_text("a b", Split::Word), vec!["a ", "b"]);
         assert_eq!(split_text("日本", Split::Char), vec!["日", "本"]);
-        assert_eq!(split_text("abcdefghij", Split::Random { seed: 3, max: 3 }).concat(), "abcdefghij");
+        assert_eq!(
+            split_text("abcdefghij", Split::Random { seed: 3, max: 3 }).concat(),
+            "abcdefghij"
+        );
         assert_eq!(fragments(r#"{"a":1}"#, 3).concat(), r#"{"a":1}"#);
         assert_eq!(fragments(r#"{"a":1}"#, 3).len(), 3);
     }
 
     #[test]
     fn dialects_differ_in_initial_and_usage_events() {
-        let s = Script { steps: vec![Step::Text { content: "12345678".into(), split: None }], ..Script::default() };
+        let s = Script {
+            steps: vec![Step::Text {
+                content: "12345678".into(),
+                split: None,
+            }],
+            ..Script::default()
+        };
         assert_eq!(frame_count(&render(&s, &ctx(Dialect::Q), &[])), 3);
         assert_eq!(frame_count(&render(&s, &ctx(Dialect::Kiro), &[])), 4);
     }
 
     #[test]
     fn terminal_faults_cut_the_stream() {
-        let s = Script { steps: vec![Step::Text { content: "1234567890ab".into(), split: None }], ..Script::default() };
-        let evs = render(&s, &ctx(Dialect::Q), &[Fault::DropAfterFrames { frames: 2, rst: true }]);
+        let s = Script {
+            steps: vec![Step::Text {
+                content: "1234567890ab".into(),
+                split: None,
+            }],
+            ..Script::default()
+        };
+        let evs = render(
+            &s,
+            &ctx(Dialect::Q),
+            &[Fault::DropAfterFrames {
+                frames: 2,
+                rst: true,
+            }],
+        );
         assert_eq!(frame_count(&evs), 2);
         assert_eq!(evs.last(), Some(&Ev::Abort { rst: true }));
-        let evs = render(&s, &ctx(Dialect::Q), &[Fault::Exception { after: 1, kind: ExceptionKind::Error }]);
+        let evs = render(
+            &s,
+            &ctx(Dialect::Q),
+            &[Fault::Exception {
+                after: 1,
+                kind: ExceptionKind::Error,
+            }],
+        );
         assert_eq!(frame_count(&evs), 2);
         assert!(render(&s, &ctx(Dialect::Q), &[Fault::Empty200]).is_empty());
     }

@@ -1,0 +1,197 @@
+//! CreateToken grants of the OIDC fake (amazon-q-protocol.md §2.5, §2.7, §8.2): the device-code
+//! state machine (pending, slow_down, denied, expired, single use) and refresh with rotation.
+#![allow(
+    clippy::result_large_err,
+    reason = "errors here are finished HTTP responses, built once per request"
+)]
+
+use axum::Json;
+use axum::response::IntoResponse;
+use serde_json::json;
+
+use super::TokenResult;
+use crate::errors::oidc_error;
+use crate::state::{DeviceState, Shared};
+
+pub(super) fn device_grant(s: &Shared, client_id: &str, code: &str) -> TokenResult {
+    let now = s.clock.now_ms();
+    let mut reg = s.reg();
+    let enforce = reg.config.oidc.enforce_slow_down;
+    let Some(dev) = reg
+        .devices
+        .get_mut(code)
+        .filter(|d| d.client_id == client_id)
+    else {
+        return Err((
+            oidc_error(
+                400,
+                "InvalidGrantException",
+                "invalid_grant",
+                "Invalid device code provided",
+            ),
+            None,
+        ));
+    };
+    dev.polls += 1;
+    if dev.state == DeviceState::Consumed {
+        return Err((
+            oidc_error(
+                400,
+                "InvalidGrantException",
+                "invalid_grant",
+                "Device code has already been used",
+            ),
+            None,
+        ));
+    }
+    if now >= dev.expires_at_ms {
+        return Err((
+            oidc_error(
+                400,
+                "ExpiredTokenException",
+                "expired_token",
+                "Device code has expired",
+            ),
+            None,
+        ));
+    }
+    let too_fast = dev
+        .last_poll_ms
+        .is_some_and(|last| now - last < dev.interval_s * 1000);
+    dev.last_poll_ms = Some(now);
+    if enforce && too_fast {
+        // RFC 8628 §3.5: the client must add 5 s to its interval from now on.
+        dev.interval_s += 5;
+        return Err((
+            oidc_error(
+                400,
+                "SlowDownException",
+                "slow_down",
+                "Client is polling too fast",
+            ),
+            None,
+        ));
+    }
+    let approved_for = match &dev.state {
+        DeviceState::Pending => {
+            return Err((
+                oidc_error(
+                    400,
+                    "AuthorizationPendingException",
+                    "authorization_pending",
+                    "Authorization is still pending",
+                ),
+                None,
+            ));
+        }
+        DeviceState::Denied => {
+            return Err((
+                oidc_error(
+                    400,
+                    "AccessDeniedException",
+                    "access_denied",
+                    "The user denied the authorization request",
+                ),
+                None,
+            ));
+        }
+        DeviceState::Approved { account } => account.clone(),
+        DeviceState::Consumed => None,
+    };
+    dev.state = DeviceState::Consumed;
+    let spec = crate::config::AccountSpec {
+        id: approved_for.unwrap_or_default(),
+        ..Default::default()
+    };
+    let ttl = reg.config.oidc.access_ttl_s;
+    // Bind the new tokens to the registering client so refresh validates the client.
+    let existing = reg.accounts.accounts.get(&spec.id).cloned();
+    let tokens = match existing {
+        Some(a) => {
+            let access = crate::accounts::mint_access(&s.ids);
+            let refresh = crate::accounts::mint_refresh(&s.ids);
+            let ttl = a.access_ttl_s.unwrap_or(ttl);
+            reg.accounts.access.insert(
+                access.clone(),
+                crate::accounts::AccessToken {
+                    account: a.id.clone(),
+                    expires_at_ms: now + ttl * 1000,
+                    revoked: false,
+                },
+            );
+            reg.accounts.refresh.insert(
+                refresh.clone(),
+                crate::accounts::RefreshToken {
+                    account: a.id.clone(),
+                    client_id: Some(client_id.to_owned()),
+                    revoked: false,
+                },
+            );
+            crate::accounts::AccountTokens {
+                account: a.id,
+                access_token: access,
+                refresh_token: refresh,
+                expires_at_ms: now + ttl * 1000,
+                expires_in: ttl,
+                client_id: None,
+                client_secret: None,
+                profile_arn: None,
+            }
+        }
+        None => reg
+            .accounts
+            .create(&spec, &s.ids, now, ttl, Some(client_id.to_owned())),
+    };
+    let body = json!({ "accessToken": tokens.access_token, "tokenType": "Bearer", "expiresIn": tokens.expires_in, "refreshToken": tokens.refresh_token });
+    Ok((Json(body).into_response(), Some(tokens.account)))
+}
+
+pub(super) fn refresh_grant(s: &Shared, client_id: &str, rt: &str) -> TokenResult {
+    let now = s.clock.now_ms();
+    let mut reg = s.reg();
+    let Some(tok) = reg.accounts.refresh.get(rt).cloned() else {
+        return Err((
+            oidc_error(
+                400,
+                "InvalidGrantException",
+                "invalid_grant",
+                "Invalid refresh token provided",
+            ),
+            None,
+        ));
+    };
+    if let Some(a) = reg.accounts.accounts.get_mut(&tok.account) {
+        a.refresh_calls += 1;
+    }
+    if tok.revoked || tok.client_id.as_deref().is_some_and(|c| c != client_id) {
+        return Err((
+            oidc_error(
+                400,
+                "InvalidGrantException",
+                "invalid_grant",
+                "Invalid refresh token provided",
+            ),
+            Some(tok.account),
+        ));
+    }
+    let (ttl, rotation) = (reg.config.oidc.access_ttl_s, reg.config.oidc.rotation);
+    let Some((access, expires_in, new_rt)) =
+        reg.accounts
+            .refresh(&tok.account, rt, &s.ids, now, ttl, rotation)
+    else {
+        return Err((
+            oidc_error(
+                400,
+                "InvalidGrantException",
+                "invalid_grant",
+                "Invalid refresh token provided",
+            ),
+            Some(tok.account),
+        ));
+    };
+    let mut body = json!({ "accessToken": access, "tokenType": "Bearer", "expiresIn": expires_in });
+    if let (Some(r), Some(o)) = (new_rt, body.as_object_mut()) {
+        o.insert("refreshToken".to_owned(), json!(r));
+    }
+    Ok((Json(body).into_response(), Some(tok.account)))
+}

@@ -1,0 +1,239 @@
+//! The pool behind the admin API of a real `claude-server` (`serve_with` on 127.0.0.1) with
+//! `amazonq-sim` as every upstream host: device login (`POST /v2/auth/start` → simulator approve →
+//! `GET /v2/auth/status/:id`), fed accounts validated in the background, force refresh and quota.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use std::time::Duration;
+
+use amazonq_sim::{AccountSpec, SimConfig, SimHandle, Simulator};
+use gateway::Extensions;
+use gateway::config::Config;
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+struct Server {
+    base: String,
+    client: Client,
+    token: String,
+    stop: Option<oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(sim: &SimHandle) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let up = sim.base_url();
+        let yaml = format!(
+            "data_dir: {}\nupstream:\n  q_endpoint: {up}\n  oidc_endpoint: {up}\n  kiro_auth_endpoint: {up}\n  \
+             timeouts: {{connect: 2, first_byte: 5, idle: 5, auth: 5}}\n\
+             pool:\n  device_time_unit_ms: 50\n  refresh_check_ms: 3600000\n  quota_refresh_ms: 0\n",
+            dir.path().display()
+        );
+        let mut config = Config::from_yaml(&yaml, "test").unwrap();
+        config.server.shutdown_grace_secs = 2;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(gateway::serve_with(
+            listener,
+            config,
+            async {
+                let _ = rx.await;
+            },
+            Extensions::default(),
+        ));
+        let client = Client::builder().no_proxy().build().unwrap();
+        let mut token = String::new();
+        for _ in 0..200 {
+            if let Ok(r) = client
+                .post(format!("{base}/v2/login"))
+                .json(&json!({"password": "admin"}))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                r.json::<Value>().await.unwrap()["token"]
+                    .as_str()
+                    .unwrap()
+                    .clone_into(&mut token);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(!token.is_empty(), "server did not come up");
+        Self {
+            base,
+            client,
+            token,
+            stop: Some(tx),
+            handle,
+            _dir: dir,
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut rb = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.handle.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_login_completes_through_the_admin_api() {
+    let mut sim_config = SimConfig::default();
+    sim_config.oidc.device_interval_s = 1;
+    sim_config.oidc.enforce_slow_down = false;
+    let sim = Simulator::start(sim_config).await.unwrap();
+    let server = Server::start(&sim).await;
+
+    let (status, started) = server
+        .call(Method::POST, "/v2/auth/start", Some(json!({})))
+        .await;
+    assert_eq!(status, 200, "{started}");
+    let auth_id = started["auth_id"].as_str().unwrap().to_owned();
+    let user_code = started["user_code"].as_str().unwrap().to_owned();
+    assert!(
+        started["verification_uri_complete"]
+            .as_str()
+            .unwrap()
+            .contains(&user_code)
+    );
+    let (_, pending) = server
+        .call(Method::GET, &format!("/v2/auth/status/{auth_id}"), None)
+        .await;
+    assert_eq!(pending["status"], "pending");
+
+    sim.approve_device(&user_code, None).unwrap();
+    let mut done = Value::Null;
+    for _ in 0..200 {
+        let (status, v) = server
+            .call(Method::GET, &format!("/v2/auth/status/{auth_id}"), None)
+            .await;
+        assert_eq!(status, 200, "{v}");
+        if v["status"] != "pending" {
+            done = v;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(done["status"], "completed", "{done}");
+    let id = done["account_id"].as_str().unwrap().to_owned();
+    let (status, account) = server
+        .call(Method::GET, &format!("/v2/accounts/{id}"), None)
+        .await;
+    assert_eq!(status, 200, "{account}");
+    assert_eq!(account["auth_method"], "builder_id");
+    assert_eq!(account["status"], "active");
+
+    // The new account refreshes with its stored registration and reports its quota.
+    let (status, refreshed) = server
+        .call(Method::POST, &format!("/v2/accounts/{id}/refresh"), None)
+        .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert!(refreshed["last_refresh_at"].is_string(), "{refreshed}");
+    let (status, usage) = server
+        .call(Method::POST, &format!("/v2/accounts/{id}/usage"), None)
+        .await;
+    assert_eq!(status, 200, "{usage}");
+    assert!(usage["quota"]["limit"].as_f64().unwrap() > 0.0, "{usage}");
+
+    let (status, missing) = server
+        .call(Method::GET, "/v2/auth/status/unknown", None)
+        .await;
+    assert_eq!(status, 404, "{missing}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fed_accounts_are_validated_by_the_pool() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let good = sim.add_account(&AccountSpec {
+        id: "fed-good".into(),
+        ..AccountSpec::default()
+    });
+    let dead = sim.add_account(&AccountSpec {
+        id: "fed-dead".into(),
+        ..AccountSpec::default()
+    });
+    sim.revoke_refresh("fed-dead").unwrap();
+    let server = Server::start(&sim).await;
+    let item = |t: &amazonq_sim::AccountTokens| {
+        json!({
+            "auth_method": "builder_id",
+            "label": t.account,
+            "refresh_token": t.refresh_token,
+            "client_id": t.client_id,
+            "client_secret": t.client_secret,
+        })
+    };
+    let (status, fed) = server
+        .call(
+            Method::POST,
+            "/v2/accounts/feed",
+            Some(json!({"accounts": [item(&good), item(&dead)]})),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{fed}");
+    let created: Vec<String> = fed["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(created.len(), 2, "{fed}");
+    let mut statuses = Vec::new();
+    for _ in 0..200 {
+        statuses.clear();
+        for id in &created {
+            let (_, a) = server
+                .call(Method::GET, &format!("/v2/accounts/{id}"), None)
+                .await;
+            statuses.push((
+                a["label"].as_str().unwrap().to_owned(),
+                a["status"].as_str().unwrap().to_owned(),
+                a["last_refresh_at"].is_string(),
+            ));
+        }
+        if statuses.iter().any(|s| s.1 == "needs_login") && statuses.iter().any(|s| s.2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        vec![
+            ("fed-dead".to_owned(), "needs_login".to_owned(), false),
+            ("fed-good".to_owned(), "active".to_owned(), true)
+        ]
+    );
+    assert_eq!(sim.refresh_calls("fed-good").unwrap(), 1);
+    assert_eq!(sim.refresh_calls("fed-dead").unwrap(), 1);
+    server.stop().await;
+}
