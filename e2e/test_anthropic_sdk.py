@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
+
 
 import anthropic
 import httpx
+import openai
 import pytest
 
 from conftest import MODEL, Stack
@@ -34,6 +37,13 @@ ERROR_TYPES = {
 
 def user(text: str) -> list[dict]:
     return [{"role": "user", "content": text}]
+
+
+@pytest.fixture
+def oai_for_ant(stack: Stack):
+    c = openai.OpenAI(base_url=stack.url + "/v1", api_key=stack.api_key, max_retries=0, timeout=30)
+    yield c
+    c.close()
 
 
 def test_01_02_nonstream_text_shape(ant: anthropic.Anthropic) -> None:
@@ -481,3 +491,48 @@ def test_71_title_request_structured_output(stack: Stack) -> None:
     datas = _check_grammar(events)
     text = "".join(d["delta"]["text"] for d in datas if d["type"] == "content_block_delta" and d["delta"]["type"] == "text_delta")
     assert json.loads(text) == {"title": "Fix the login bug"}
+
+
+def test_26c_retryable_error_retried_on_another_account(ant: anthropic.Anthropic, stack: Stack) -> None:
+    """A throttled first attempt is retried transparently (before any byte reached the client)."""
+    stack.sim.fault("throttled", count=1)
+    seq = stack.sim.next_seq()
+    m = ant.messages.create(model=MODEL, max_tokens=50, messages=user("#say second try"))
+    assert m.content[0].text == "second try"
+    calls = stack.sim.chat_requests(seq)
+    assert [c["status"] for c in calls] == [429, 200], [(c["status"], c["account"]) for c in calls]
+    assert calls[0]["account"] != calls[1]["account"]
+
+
+def test_stream_disconnect_cancels_upstream(stack: Stack) -> None:
+    """Closing the client connection mid-stream ends the upstream stream at once: the simulator
+    (pacing 10 frames/s for about a minute) stops writing frames and closes the stream."""
+    body = {"model": MODEL, "max_tokens": 4000, "stream": True,
+            "messages": user("#pace interval=100 chunk=4\n#text 400")}
+    h = {"x-api-key": stack.api_key, "anthropic-version": "2023-06-01"}
+    stats = lambda: stack.sim.http.get("/stats").json()  # noqa: E731
+    with httpx.Client(timeout=30) as c, c.stream("POST", stack.url + "/v1/messages", json=body, headers=h) as r:
+        assert r.status_code == 200
+        deltas = 0
+        for line in r.iter_lines():
+            deltas += line.startswith("event: content_block_delta")
+            if deltas == 3:
+                break
+    left = stats()["frames"]
+    deadline = time.monotonic() + 3
+    while stats()["streams_active"] > 0:
+        assert time.monotonic() < deadline, "upstream stream still running 3 s after the client left"
+        time.sleep(0.05)
+    settled = stats()["frames"]
+    time.sleep(0.5)
+    assert stats()["frames"] == settled, "the simulator is still writing frames"
+    assert settled - left <= 30, (left, settled)
+
+
+def test_token_counts_agree_across_dialects(ant: anthropic.Anthropic, oai_for_ant: openai.OpenAI) -> None:
+    text = "Token accounting must agree across count_tokens, message_start, final usage and OpenAI usage. " * 20
+    counted = ant.messages.count_tokens(model=MODEL, messages=user(text + "\n#say ok")).input_tokens
+    final = ant.messages.create(model=MODEL, max_tokens=20, messages=user(text + "\n#say ok"))
+    comp = oai_for_ant.chat.completions.create(model=MODEL, messages=user(text + "\n#say ok"))
+    for other in (final.usage.input_tokens, comp.usage.prompt_tokens):
+        assert abs(other - counted) <= 0.1 * counted, (counted, final.usage.input_tokens, comp.usage.prompt_tokens)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -151,3 +152,16 @@ def test_72_context_overflow_reported_as_prompt_too_long(stack: Stack, project: 
     out = json.loads(r.stdout)
     assert out["is_error"] is True, out
     assert out["result"].startswith("Prompt is too long"), out
+
+
+def test_73_context_uses_count_tokens(stack: Stack, project: Path, no_dns: None) -> None:
+    """`/context` (headless) shows a non-zero total computed from count_tokens: no fallback
+    `/v1/messages` calls (which would reach the upstream) are made."""
+    seq = stack.sim.next_seq()
+    r = run_claude(stack, ["-p", "/context", "--output-format", "json"], project)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    m = re.search(r"\*\*Tokens:\*\*\s*([\d.]+)(k?)\s*/\s*([\d.]+)k", out["result"])
+    assert m, out["result"][:500]
+    assert float(m.group(1)) > 0
+    assert stack.sim.chat_requests(seq) == [], "count fallback requests reached the upstream"

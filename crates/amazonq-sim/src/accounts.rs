@@ -61,6 +61,15 @@ pub struct RefreshToken {
     /// OIDC client that may redeem it (None for Kiro social tokens).
     pub client_id: Option<String>,
     pub revoked: bool,
+    /// When a rotation replaced it; it stays usable for the configured grace window.
+    pub rotated_at_ms: Option<i64>,
+}
+
+impl RefreshToken {
+    /// Not revoked, and not rotated away longer than `grace_ms` ago.
+    pub fn usable(&self, now_ms: i64, grace_ms: i64) -> bool {
+        !self.revoked && self.rotated_at_ms.is_none_or(|t| now_ms < t + grace_ms)
+    }
 }
 
 /// Tokens handed out for an account (returned by `add_account` and the control API).
@@ -164,6 +173,7 @@ impl Accounts {
                 account: id.clone(),
                 client_id: client_id.clone(),
                 revoked: false,
+                rotated_at_ms: None,
             },
         );
         AccountTokens {
@@ -220,7 +230,7 @@ impl Accounts {
         let reported = match rotation {
             Rotation::Rotate => {
                 if let Some(old) = self.refresh.get_mut(old_refresh) {
-                    old.revoked = true;
+                    old.rotated_at_ms.get_or_insert(now_ms);
                 }
                 let new = mint_refresh(ids);
                 let client_id = self
@@ -234,6 +244,7 @@ impl Accounts {
                         account: account.to_owned(),
                         client_id,
                         revoked: false,
+                        rotated_at_ms: None,
                     },
                 );
                 Some(new)
@@ -313,10 +324,19 @@ mod tests {
             a.authenticate(Some(&acc2), 20_001),
             AuthOutcome::Ok("a1".into())
         );
-        assert!(a.refresh[&t.refresh_token].revoked);
+        assert!(!a.refresh[&t.refresh_token].usable(20_000, 0));
+        assert!(
+            a.refresh[&t.refresh_token].usable(20_500, 1_000),
+            "grace window"
+        );
         let new_rt = new_rt.unwrap();
-        assert!(!a.refresh[&new_rt].revoked);
-        assert_eq!(a.revoke_refresh("a1"), 1);
+        assert!(a.refresh[&new_rt].usable(20_000, 0));
+        assert_eq!(
+            a.revoke_refresh("a1"),
+            2,
+            "the rotated-away token and the new one"
+        );
+        assert!(!a.refresh[&new_rt].usable(20_000, 0));
         a.accounts.get_mut("a1").unwrap().suspended = true;
         assert_eq!(
             a.authenticate(Some(&acc2), 20_001),

@@ -124,6 +124,8 @@ pub struct OidcConfig {
     pub enforce_slow_down: bool,
     pub access_ttl_s: i64,
     pub rotation: Rotation,
+    /// A rotated-away refresh token keeps working this long (0: invalid at once).
+    pub rotation_grace_ms: i64,
 }
 
 impl Default for OidcConfig {
@@ -135,6 +137,7 @@ impl Default for OidcConfig {
             enforce_slow_down: true,
             access_ttl_s: 3600,
             rotation: Rotation::Rotate,
+            rotation_grace_ms: 0,
         }
     }
 }
@@ -147,6 +150,8 @@ pub struct KiroConfig {
     pub rotation: Rotation,
     /// Status for an unknown refresh token: 400 (`invalid_grant`, the observed default) or 401.
     pub invalid_status: u16,
+    /// A rotated-away refresh token keeps working this long (0: invalid at once).
+    pub rotation_grace_ms: i64,
 }
 
 impl Default for KiroConfig {
@@ -155,6 +160,7 @@ impl Default for KiroConfig {
             access_ttl_s: 3600,
             rotation: Rotation::Rotate,
             invalid_status: 400,
+            rotation_grace_ms: 0,
         }
     }
 }

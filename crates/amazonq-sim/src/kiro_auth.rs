@@ -86,7 +86,7 @@ pub async fn refresh(
     if let Some(a) = reg.accounts.accounts.get_mut(&tok.account) {
         a.refresh_calls += 1;
     }
-    if tok.revoked || tok.client_id.is_some() {
+    if !tok.usable(now, reg.config.kiro.rotation_grace_ms) || tok.client_id.is_some() {
         return tag(invalid_grant(status), Some(tok.account), faults);
     }
     let (ttl, rotation) = (reg.config.kiro.access_ttl_s, reg.config.kiro.rotation);

@@ -118,14 +118,26 @@ pub struct Config {
     /// Set by env `NO_BROWSER`: front ends (desktop app) must not open a browser.
     #[serde(skip)]
     pub no_browser: bool,
+    /// The file the configuration was read from (`None` = built-in defaults).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 impl Config {
-    /// Loads `path` (or `config.yaml` beside the running binary) and applies the process env.
+    /// Loads `path` (or `config.yaml` beside the running binary, else in the working
+    /// directory) and applies the process env.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let path = match path {
             Some(p) => p.to_path_buf(),
-            None => default_config_path(),
+            None => {
+                let beside = default_config_path();
+                let cwd = PathBuf::from("config.yaml");
+                if !beside.exists() && cwd.exists() {
+                    cwd
+                } else {
+                    beside
+                }
+            }
         };
         Self::load_with_env(&path, |name| std::env::var(name).ok())
     }
@@ -136,7 +148,10 @@ impl Config {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let mut config = match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_yaml(&text, &path.display().to_string())?,
+            Ok(text) => Self {
+                source: Some(path.to_path_buf()),
+                ..Self::from_yaml(&text, &path.display().to_string())?
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::default(),
             Err(source) => {
                 return Err(ConfigError::Read {

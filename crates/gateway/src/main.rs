@@ -139,6 +139,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         config.data_dir().display(),
         config.database_type().as_str()
     );
+    match &config.source {
+        Some(path) => eprintln!("  config:   {}", path.display()),
+        None => eprintln!("  config:   built-in defaults (no config.yaml found)"),
+    }
     gateway::serve(listener, config, shutdown_signal()).await
 }
 

@@ -4,8 +4,8 @@
 //!   blocklist) read lock-free by the guards, the limiter/notifier seams (in-memory now; Redis
 //!   implementations slot in when `redis.url` is set, issue 8), and [`AccountOps`].
 //! - [`AccountOps`]: the upstream-facing account operations the admin API needs (refresh, usage,
-//!   device login, background validation). The account pool implements it; until then
-//!   [`UpstreamUnavailable`] answers 503 `upstream_unavailable`.
+//!   device login, background validation). The account pool (`pool::Pool`) implements it;
+//!   embedders and tests may substitute their own through `Extensions::account_ops`.
 //! - [`ChangeNotifier`]: "something the admin API edits has changed" — reloaded locally at once and
 //!   published so other instances (and the pool) reload too.
 
@@ -127,41 +127,6 @@ pub trait AccountOps: Send + Sync {
     /// Newly stored accounts (feed/import): validate them in the background (e.g. one refresh
     /// each). Must return quickly.
     fn validate_new(&self, ids: Vec<String>);
-}
-
-/// The [`AccountOps`] used until the account pool is wired in: every upstream operation answers
-/// 503 `upstream_unavailable`; background validation is skipped (accounts keep their stored state).
-#[derive(Debug, Default)]
-pub struct UpstreamUnavailable;
-
-const UNAVAILABLE: &str =
-    "upstream account operations are not available in this build (account pool not wired)";
-
-impl AccountOps for UpstreamUnavailable {
-    fn refresh<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<store::Account, Error>> {
-        Box::pin(async { Err(Error::UpstreamUnavailable(UNAVAILABLE.into())) })
-    }
-    fn fetch_usage<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<store::Account, Error>> {
-        Box::pin(async { Err(Error::UpstreamUnavailable(UNAVAILABLE.into())) })
-    }
-    fn start_device_login(
-        &self,
-        _req: DeviceLoginRequest,
-    ) -> BoxFuture<'_, Result<DeviceLoginStart, Error>> {
-        Box::pin(async { Err(Error::UpstreamUnavailable(UNAVAILABLE.into())) })
-    }
-    fn device_login_status<'a>(
-        &'a self,
-        _auth_id: &'a str,
-    ) -> BoxFuture<'a, Result<DeviceLoginStatus, Error>> {
-        Box::pin(async { Err(Error::UpstreamUnavailable(UNAVAILABLE.into())) })
-    }
-    fn validate_new(&self, ids: Vec<String>) {
-        tracing::debug!(
-            count = ids.len(),
-            "account validation skipped: {UNAVAILABLE}"
-        );
-    }
 }
 
 /// Everything handlers and guards share. Cheap to clone.

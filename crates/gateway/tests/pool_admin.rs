@@ -163,6 +163,24 @@ async fn device_login_completes_through_the_admin_api() {
     assert_eq!(status, 200, "{usage}");
     assert!(usage["quota"]["limit"].as_f64().unwrap() > 0.0, "{usage}");
 
+    // Pool metrics are exported.
+    let metrics = server
+        .client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in ["gateway_pool_accounts", "gateway_pool_refreshes_total"] {
+        assert!(metrics.contains(name), "{name} missing from /metrics");
+    }
+    assert!(
+        metrics.contains("status=\"active\""),
+        "account states not exported"
+    );
+
     let (status, missing) = server
         .call(Method::GET, "/v2/auth/status/unknown", None)
         .await;

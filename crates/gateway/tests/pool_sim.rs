@@ -108,11 +108,16 @@ impl Env {
     }
 
     async fn pool(&self, cfg: PoolConfig) -> (Pool, Supervisor) {
+        self.pool_with(cfg, UpstreamSettings::single_host(&self.sim.base_url()))
+            .await
+    }
+
+    async fn pool_with(&self, cfg: PoolConfig, upstream: UpstreamSettings) -> (Pool, Supervisor) {
         let sup = Supervisor::new();
         let pool = Pool::start(
             PoolDeps::memory(self.store.clone(), sup.clone()),
             cfg,
-            UpstreamSettings::single_host(&self.sim.base_url()),
+            upstream,
         )
         .await
         .unwrap();
@@ -644,4 +649,148 @@ async fn fed_accounts_are_validated_in_the_background() {
     assert_eq!(env.sim.refresh_calls(&good).unwrap(), 1);
     assert!(models.is_some_and(|m| m.contains(&"claude-sonnet-4.5".to_owned())));
     sup.shutdown(Duration::from_secs(2)).await;
+}
+
+fn fault_any_chat(sim: &SimHandle, spec: &str) {
+    sim.queue_fault(amazonq_sim::QueuedFault {
+        faults: vec![spec.to_owned()],
+        account: None,
+        operation: Some("chat".into()),
+        count: 1,
+    })
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_errors_and_first_byte_timeouts_fail_over_before_the_first_event() {
+    let env = Env::new(SimConfig::default()).await;
+    env.add_many(2, 2, |i| spec(format!("fo-{i}"))).await;
+    let upstream = UpstreamSettings {
+        first_byte_timeout: Duration::from_millis(300),
+        ..UpstreamSettings::single_host(&env.sim.base_url())
+    };
+    let (pool, sup) = env.pool_with(fast(), upstream).await;
+    fault_any_chat(&env.sim, "internal");
+    let s = pool.send(request("#say after 500")).await.unwrap();
+    assert_eq!(s.attempts, 2);
+    let first = s.account_id.clone();
+    s.finish(Outcome::Success).await;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    fault_any_chat(&env.sim, "delay-first:3000");
+    let started = std::time::Instant::now();
+    let (account, text) = run(&pool, request("#say after stall")).await.unwrap();
+    assert_eq!(text, "after stall");
+    assert!(
+        started.elapsed() < Duration::from_millis(2_000),
+        "waited for the stalled account"
+    );
+    assert!(account == first || account.starts_with("fo-"));
+    // A client error is not retried elsewhere.
+    fault_any_chat(&env.sim, "improperly-formed");
+    match pool.send(request("#say bad")).await {
+        Err(PoolError::Upstream {
+            attempts, status, ..
+        }) => assert_eq!((attempts, status), (1, Some(400))),
+        other => panic!("expected a client error, got {other:?}"),
+    }
+    sup.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_requests_can_be_cancelled_and_min_interval_paces_an_account() {
+    let env = Env::new(SimConfig::default()).await;
+    env.add(spec("pace-1".into()), 4).await;
+    let cfg = PoolConfig {
+        min_interval_ms: 200,
+        min_interval_jitter_ms: 50,
+        ..fast()
+    };
+    let (pool, sup) = env.pool(cfg).await;
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        run(&pool, request("#say paced")).await.unwrap();
+    }
+    // Three starts on one account: at least two minimum intervals between them.
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let req = PoolRequest {
+        cancel: Some(cancel.clone()),
+        ..request("#say never")
+    };
+    let waiter = tokio::spawn({
+        let pool = pool.clone();
+        async move { pool.send(req).await.map(|s| s.account_id.clone()) }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    cancel.cancel();
+    assert!(matches!(waiter.await.unwrap(), Err(PoolError::Cancelled)));
+    sup.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_entitled_accounts_get_a_model() {
+    let env = Env::new(SimConfig::default()).await;
+    let haiku_only = env
+        .add(
+            AccountSpec {
+                id: "ent-haiku".into(),
+                models: Some(vec!["claude-haiku-4.5".into()]),
+                ..AccountSpec::default()
+            },
+            4,
+        )
+        .await;
+    let full = env.add(spec("ent-full".into()), 4).await;
+    let (pool, sup) = env.pool(fast()).await;
+    // Learn both accounts' model lists the way validation does.
+    pool.validate_new(vec![haiku_only.clone(), full.clone()]);
+    for _ in 0..200 {
+        let known = env
+            .store
+            .all_accounts()
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.models.is_some());
+        if known {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stored = env.store.get_account(&haiku_only).await.unwrap().unwrap();
+    assert_eq!(stored.models, Some(vec!["claude-haiku-4.5".to_owned()]));
+    for _ in 0..10 {
+        assert_eq!(run(&pool, request("#say sonnet")).await.unwrap().0, full);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..10 {
+        let req = PoolRequest {
+            body: body_with_model("#say haiku", "claude-haiku-4.5"),
+            model: "claude-haiku-4.5".into(),
+            ..request("")
+        };
+        seen.insert(run(&pool, req).await.unwrap().0);
+    }
+    assert_eq!(seen.len(), 2, "haiku traffic should use both accounts");
+    // A model no account lists is left to the upstream, not refused as "no accounts".
+    let mut req = request("#say legacy");
+    req.model = "CLAUDE_SONNET_4_5_20250929_V1_0".into();
+    assert!(!matches!(
+        pool.send(req).await,
+        Err(PoolError::NoAccounts(_))
+    ));
+    sup.shutdown(Duration::from_secs(2)).await;
+}
+
+fn body_with_model(text: &str, model: &str) -> GenerateAssistantResponseRequest {
+    serde_json::from_value(serde_json::json!({"conversationState": {
+        "conversationId": "conv-1",
+        "chatTriggerType": "MANUAL",
+        "currentMessage": {"userInputMessage": {"content": text, "origin": "CLI", "modelId": model}}
+    }}))
+    .unwrap()
 }

@@ -1,6 +1,14 @@
 //! Anthropic `/v1/messages` against the simulator: client-api-conformance.md §4 items 1–37.
 //! Each test is named after the checklist item(s) it covers.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::many_single_char_names,
+    reason = "test helpers: a failed step must fail the test; short names for status/body pairs"
+)]
+
 mod v1_support;
 
 use serde_json::{Value, json};

@@ -2,6 +2,14 @@
 //! failover before the first byte, client disconnect cancelling the upstream, body cap, one
 //! request-log row per request, metrics, and token counts agreeing across endpoints and dialects.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::many_single_char_names,
+    reason = "test helpers: a failed step must fail the test; short names for status/body pairs"
+)]
+
 mod v1_support;
 
 use std::time::{Duration, Instant};

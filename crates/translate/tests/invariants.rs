@@ -9,6 +9,8 @@
 use std::collections::HashSet;
 
 use amazonq::types::{ChatMessage, Tool};
+use amazonq_sim::validate::{CheckCtx, RuleSet};
+use amazonq_sim::{AuthKind, Dialect as SimDialect};
 use proptest::prelude::*;
 use serde_json::json;
 use translate::ir::{
@@ -90,6 +92,11 @@ proptest! {
     fn normalized_bodies_obey_the_service_rules(req in request()) {
         let model = ModelTable::default().resolve(&req.model).unwrap();
         let n = normalize(&req, &model, &UpstreamOptions::default()).unwrap();
+        // The simulator's own validator agrees.
+        let body = serde_json::to_value(&n.request).unwrap();
+        let ctx = CheckCtx { dialect: SimDialect::Kiro, auth_kind: AuthKind::BuilderId };
+        let violations = amazonq_sim::validate::check(&body, &RuleSet::new(&std::collections::BTreeMap::new()), ctx);
+        prop_assert!(violations.is_empty(), "simulator: {:?}", violations);
         let cs = &n.request.conversation_state;
         let current = cs.current_message.as_user().expect("R1: current is a user message");
         let mut turns: Vec<&ChatMessage> = cs.history.iter().collect();

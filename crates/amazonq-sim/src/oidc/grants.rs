@@ -125,6 +125,7 @@ pub(super) fn device_grant(s: &Shared, client_id: &str, code: &str) -> TokenResu
                     account: a.id.clone(),
                     client_id: Some(client_id.to_owned()),
                     revoked: false,
+                    rotated_at_ms: None,
                 },
             );
             crate::accounts::AccountTokens {
@@ -163,7 +164,9 @@ pub(super) fn refresh_grant(s: &Shared, client_id: &str, rt: &str) -> TokenResul
     if let Some(a) = reg.accounts.accounts.get_mut(&tok.account) {
         a.refresh_calls += 1;
     }
-    if tok.revoked || tok.client_id.as_deref().is_some_and(|c| c != client_id) {
+    if !tok.usable(now, reg.config.oidc.rotation_grace_ms)
+        || tok.client_id.as_deref().is_some_and(|c| c != client_id)
+    {
         return Err((
             oidc_error(
                 400,

@@ -333,4 +333,47 @@ mod tests {
         assert_eq!(frame_count(&evs), 2);
         assert!(render(&s, &ctx(Dialect::Q), &[Fault::Empty200]).is_empty());
     }
+
+    #[test]
+    fn thinking_variants_have_their_adversarial_shapes() {
+        let base = RenderCtx {
+            usage_events: false,
+            chunk_chars: 1000,
+            ..ctx(Dialect::Kiro)
+        };
+        let text_of = |v: ThinkingVariant| -> Vec<String> {
+            let script = Script {
+                steps: vec![Step::Thinking {
+                    text: "t".into(),
+                    variant: v,
+                }],
+                ..Script::default()
+            };
+            render(&script, &base, &[])
+                .iter()
+                .filter_map(|e| match e {
+                    Ev::Frame(b, Kind::Text) => {
+                        let f = amazonq::eventstream::decode_all(b).ok()?;
+                        let v: serde_json::Value =
+                            serde_json::from_slice(&f.first()?.payload).ok()?;
+                        v["content"].as_str().map(str::to_owned)
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            text_of(ThinkingVariant::Normal),
+            vec!["<thinking>\nt\n</thinking>\n\n"]
+        );
+        assert_eq!(
+            text_of(ThinkingVariant::Tight),
+            vec!["<thinking>t</thinking>"]
+        );
+        assert_eq!(
+            text_of(ThinkingVariant::SplitTags),
+            vec!["<thi", "nking>\nt\n</thin", "king>\n\n"]
+        );
+        assert!(text_of(ThinkingVariant::QuotedTag)[0].contains("`</thinking>`"));
+    }
 }

@@ -6,8 +6,10 @@
 //! [`check`] reports *all* violations so fixtures can prove a body trips exactly one rule, while the
 //! chat handler answers with the first one and names it in `x-sim-rule`. Pure code.
 
+mod content;
 mod rules;
 mod schema;
+mod view;
 
 use std::collections::BTreeMap;
 

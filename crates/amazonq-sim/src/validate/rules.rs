@@ -6,6 +6,8 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::content::{image_problem, schema_hygiene};
+use super::view::{Msg, ids, s};
 use super::{CheckCtx, RuleSet, Violation};
 use crate::config::AuthKind;
 use crate::render::Dialect;
@@ -16,81 +18,6 @@ const MAX_USER_CHARS: usize = 600_000;
 const MAX_TOOL_RESULT_CHARS: usize = 800_000;
 const MAX_HISTORY: usize = 10_000;
 const MAX_IMAGES: usize = 10;
-const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
-
-/// A history entry or the current message, flattened.
-struct Msg<'a> {
-    user: bool,
-    inner: &'a Value,
-}
-
-impl<'a> Msg<'a> {
-    fn of(v: &'a Value) -> Option<Self> {
-        if let Some(u) = v.get("userInputMessage") {
-            return Some(Self {
-                user: true,
-                inner: u,
-            });
-        }
-        v.get("assistantResponseMessage").map(|a| Self {
-            user: false,
-            inner: a,
-        })
-    }
-
-    fn content(&self) -> Option<&'a str> {
-        self.inner.get("content").and_then(Value::as_str)
-    }
-
-    fn ctx(&self, key: &str) -> &'a [Value] {
-        self.inner
-            .get("userInputMessageContext")
-            .and_then(|c| c.get(key))
-            .and_then(Value::as_array)
-            .map_or(&[], Vec::as_slice)
-    }
-
-    fn tool_results(&self) -> &'a [Value] {
-        if self.user {
-            self.ctx("toolResults")
-        } else {
-            &[]
-        }
-    }
-
-    fn tool_uses(&self) -> &'a [Value] {
-        if self.user {
-            return &[];
-        }
-        self.inner
-            .get("toolUses")
-            .and_then(Value::as_array)
-            .map_or(&[], Vec::as_slice)
-    }
-
-    fn tool_specs(&self) -> impl Iterator<Item = &'a Value> {
-        self.ctx("tools")
-            .iter()
-            .filter_map(|t| t.get("toolSpecification"))
-    }
-
-    fn images(&self) -> &'a [Value] {
-        self.inner
-            .get("images")
-            .and_then(Value::as_array)
-            .map_or(&[], Vec::as_slice)
-    }
-}
-
-fn ids(list: &[Value]) -> Vec<&str> {
-    list.iter()
-        .filter_map(|v| v.get("toolUseId").and_then(Value::as_str))
-        .collect()
-}
-
-fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
 
 pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -393,58 +320,4 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         }
     }
     out
-}
-
-/// R12: `type` string, `properties` object, `required` string array — never null; recursive.
-fn schema_hygiene(j: &Value, path: &str) -> Result<(), String> {
-    let Some(o) = j.as_object() else {
-        return Err(format!("{path} is not an object"));
-    };
-    match o.get("type") {
-        None | Some(Value::String(_)) => {}
-        Some(Value::Array(a)) if a.iter().all(Value::is_string) => {}
-        Some(_) => return Err(format!("{path}.type is not a string")),
-    }
-    match o.get("required") {
-        None => {}
-        Some(Value::Array(a)) if a.iter().all(Value::is_string) => {}
-        Some(_) => return Err(format!("{path}.required is not an array of strings")),
-    }
-    match o.get("properties") {
-        None => {}
-        Some(Value::Object(p)) => {
-            for (k, sub) in p {
-                schema_hygiene(sub, &format!("{path}.properties.{k}"))?;
-            }
-        }
-        Some(_) => return Err(format!("{path}.properties is not an object")),
-    }
-    if let Some(items) = o.get("items")
-        && items.is_object()
-    {
-        schema_hygiene(items, &format!("{path}.items"))?;
-    }
-    Ok(())
-}
-
-fn image_problem(img: &Value) -> Option<String> {
-    let format = s(img, "format").unwrap_or("");
-    if !matches!(format, "png" | "jpeg" | "gif" | "webp") {
-        return Some(format!("image format {format:?}"));
-    }
-    let bytes = img.get("source").and_then(|x| s(x, "bytes")).unwrap_or("");
-    if bytes.is_empty()
-        || !bytes
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
-    {
-        return Some("image bytes are not inline base64 (URL or data: prefix?)".to_owned());
-    }
-    if bytes.len() / 4 * 3 > MAX_IMAGE_BYTES {
-        return Some(format!(
-            "image of ~{} bytes (max {MAX_IMAGE_BYTES})",
-            bytes.len() / 4 * 3
-        ));
-    }
-    None
 }

@@ -17,7 +17,9 @@ use amazonq::eventstream::{FrameDecoder, decode_all, encode_frame};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, stream)) = data.split_first() else { return };
+    let Some((&first, stream)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(first & 0x7f) + 1;
     let fixed;
     let stream = if first & 0x80 == 0 {
@@ -71,7 +73,9 @@ fuzz_target!(|data: &[u8]| {
 fn with_valid_crcs(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for piece in data.split(|b| *b == 0xff) {
-        let Some((&headers_len, body)) = piece.split_first() else { continue };
+        let Some((&headers_len, body)) = piece.split_first() else {
+            continue;
+        };
         let total = (16 + body.len()) as u32;
         let start = out.len();
         out.extend_from_slice(&total.to_be_bytes());
@@ -91,7 +95,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

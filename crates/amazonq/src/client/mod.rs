@@ -223,31 +223,7 @@ impl QClient {
             profile_arn: creds.effective_profile_arn(),
         })
         .map_err(|e| ClientError::Decode(e.to_string()))?;
-        let base = self.base_url(creds);
-        let builder = match creds.dialect {
-            Dialect::AmazonQ => self
-                .request(
-                    creds,
-                    reqwest::Method::POST,
-                    &join(base, "/"),
-                    "codewhispererstreaming",
-                )?
-                .header("content-type", "application/x-amz-json-1.0")
-                .header(
-                    "x-amz-target",
-                    "AmazonCodeWhispererStreamingService.GenerateAssistantResponse",
-                ),
-            Dialect::Kiro => self
-                .request(
-                    creds,
-                    reqwest::Method::POST,
-                    &join(base, "/generateAssistantResponse"),
-                    "codewhispererstreaming",
-                )?
-                .header("content-type", "application/json")
-                .header("x-amzn-kiro-agent-mode", &self.config.kiro_agent_mode)
-                .header("connection", "close"),
-        };
+        let builder = self.chat_request(creds)?;
         let started = Instant::now();
         let deadline = started + self.config.first_byte_timeout;
         let timed_out = || ClientError::FirstByteTimeout(self.config.first_byte_timeout);
@@ -270,6 +246,31 @@ impl QClient {
             "upstream stream opened"
         );
         Ok(ChatResponse { request_id, events })
+    }
+
+    /// The chat `POST` with the dialect's path and headers (§4.1).
+    fn chat_request(&self, creds: &Credentials) -> Result<reqwest::RequestBuilder, ClientError> {
+        let base = self.base_url(creds);
+        let post = reqwest::Method::POST;
+        Ok(match creds.dialect {
+            Dialect::AmazonQ => self
+                .request(creds, post, &join(base, "/"), "codewhispererstreaming")?
+                .header("content-type", "application/x-amz-json-1.0")
+                .header(
+                    "x-amz-target",
+                    "AmazonCodeWhispererStreamingService.GenerateAssistantResponse",
+                ),
+            Dialect::Kiro => self
+                .request(
+                    creds,
+                    post,
+                    &join(base, "/generateAssistantResponse"),
+                    "codewhispererstreaming",
+                )?
+                .header("content-type", "application/json")
+                .header("x-amzn-kiro-agent-mode", &self.config.kiro_agent_mode)
+                .header("connection", "close"),
+        })
     }
 
     fn base_url<'a>(&'a self, creds: &'a Credentials) -> &'a str {

@@ -231,3 +231,47 @@ async fn amazon_q_identity_center_sends_profile_arn() {
         "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC"
     );
 }
+
+#[test]
+fn credentials_debug_hides_the_token() {
+    let shown = format!(
+        "{:?}",
+        creds(Dialect::Kiro, AuthKind::Social, "SECRET-TOKEN")
+    );
+    assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(
+        shown.contains("access_token: ***") && shown.contains("Social"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn event_stream_over_any_byte_stream() {
+    // One byte per chunk: the decoder reassembles every frame.
+    let bytes = encode_events(&answer());
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = bytes
+        .iter()
+        .map(|b| Ok(axum::body::Bytes::copy_from_slice(&[*b])))
+        .collect();
+    let stream = amazonq::client::EventStream::from_byte_stream(
+        futures_util::stream::iter(chunks),
+        Duration::from_secs(1),
+    );
+    let events: Vec<StreamEvent> = stream.map(Result::unwrap).collect().await;
+    assert_eq!(events, answer());
+
+    // A source that stalls after one frame trips the idle timeout.
+    let one = encode_events(&answer()[..1]);
+    let stalled =
+        futures_util::stream::iter(vec![Ok::<_, std::io::Error>(axum::body::Bytes::from(one))])
+            .chain(futures_util::stream::pending());
+    let events: Vec<_> =
+        amazonq::client::EventStream::from_byte_stream(stalled, Duration::from_millis(50))
+            .collect()
+            .await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        events[1],
+        Err(StreamError::IdleTimeout(Duration::from_millis(50)))
+    );
+}

@@ -109,8 +109,8 @@ fn token(access: &str, refresh: Option<&str>) -> (u16, Value) {
     (200, t)
 }
 
-/// 1 protocol second = 20 ms, so slow_down's +5 is +100 ms.
-const UNIT: Duration = Duration::from_millis(20);
+/// 1 protocol second = 50 ms, so slow_down's +5 is +250 ms.
+const UNIT: Duration = Duration::from_millis(50);
 
 fn oidc(url: &str) -> OidcClient {
     OidcClient::new(url, Duration::from_millis(500))

@@ -81,7 +81,7 @@ async fn run_child(name: &str, env: &[(&str, &str)]) {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let output = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+    let output = tokio::time::timeout(Duration::from_mins(1), cmd.output())
         .await
         .unwrap()
         .unwrap();

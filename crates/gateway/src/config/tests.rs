@@ -18,6 +18,7 @@ fn missing_file_means_defaults() {
     assert_eq!(c.security.max_body_bytes, 32 * 1024 * 1024);
     assert_eq!(c.upstream.q_endpoint, DEFAULT_Q_ENDPOINT);
     assert!(c.redis.url.is_none());
+    assert!(c.source.is_none(), "defaults have no source file");
 }
 
 #[test]
@@ -56,6 +57,7 @@ fn env_overrides_file() {
         _ => None,
     };
     let c = Config::load_with_env(&path, env).unwrap();
+    assert_eq!(c.source.as_deref(), Some(path.as_path()));
     assert_eq!(c.server.port, 2000);
     assert_eq!(c.data_dir(), PathBuf::from("/var/lib/x"));
     assert!(c.no_browser);

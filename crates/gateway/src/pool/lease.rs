@@ -82,7 +82,9 @@ impl Inner {
             (true, Some(key)) => self.sticky.get(key).await,
             _ => None,
         };
-        let filter = |s: &Slot| !want.excluded.contains(&s.id) && s.entitled(want.model);
+        // A model that no usable account lists (a hidden or legacy id) is left to the upstream to
+        // judge rather than refused here; entitlement only chooses between accounts.
+        let mut any_model = want.model.is_empty();
         let deadline = Instant::now() + config::ms(self.cfg.queue_timeout_ms);
         let mut waiting: Option<Waiting<'_>> = None;
         loop {
@@ -90,6 +92,9 @@ impl Inner {
             tokio::pin!(notified);
             notified.as_mut().enable();
             let now = Instant::now();
+            let any = any_model;
+            let filter =
+                |s: &Slot| !want.excluded.contains(&s.id) && (any || s.entitled(want.model));
             let (pick, sticky_ok) = {
                 let mut t = self.table();
                 let sticky_pos = sticky_account
@@ -145,12 +150,17 @@ impl Inner {
                         _permit: permit,
                     });
                 }
+                Pick::Never if !any_model => {
+                    tracing::debug!(
+                        model = want.model,
+                        "no account lists this model; trying any"
+                    );
+                    any_model = true;
+                }
                 Pick::Never => {
-                    return Err(PoolError::NoAccounts(Some(if want.model.is_empty() {
-                        "no account is usable".to_owned()
-                    } else {
-                        format!("no usable account is entitled to model {}", want.model)
-                    })));
+                    return Err(PoolError::NoAccounts(Some(
+                        "no account is usable".to_owned(),
+                    )));
                 }
                 Pick::Wait { next } => {
                     if waiting.is_none() {

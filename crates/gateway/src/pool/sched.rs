@@ -414,7 +414,9 @@ mod tests {
         let all = |_: &Slot| true;
         let mut held = Vec::new();
         for _ in 0..6 {
-            let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, 0.0, &all) else { panic!() };
+            let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, 0.0, &all) else {
+                panic!()
+            };
             held.push((x, pos));
         }
         // Two each: never a third on one account while another has one.
@@ -423,8 +425,13 @@ mod tests {
         }
         let (x, pos) = held.remove(0);
         s.release(pos, &x, now);
-        let Pick::Picked(next, _) = s.pick(now, Duration::ZERO, 0.0, &all) else { panic!() };
-        assert_eq!(next.id, x.id, "the account with the fewest in flight goes next");
+        let Pick::Picked(next, _) = s.pick(now, Duration::ZERO, 0.0, &all) else {
+            panic!()
+        };
+        assert_eq!(
+            next.id, x.id,
+            "the account with the fewest in flight goes next"
+        );
     }
 
     #[test]
@@ -436,13 +443,18 @@ mod tests {
         let mut counts = [0u32; 2];
         for i in 0..1000 {
             let r = f64::from(i) / 1000.0;
-            let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, r, &|_| true) else { panic!() };
+            let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, r, &|_| true) else {
+                panic!()
+            };
             counts[usize::from(x.id == "light")] += 1;
             s.release(pos, &x, now);
         }
         assert_eq!(counts, [900, 100]);
         // A filter that excludes the heavy account still finds the light one.
-        let Pick::Picked(x, _) = s.pick(now, Duration::ZERO, 0.1, &|x: &Slot| x.id == "light") else { panic!() };
+        let Pick::Picked(x, _) = s.pick(now, Duration::ZERO, 0.1, &|x: &Slot| x.id == "light")
+        else {
+            panic!()
+        };
         assert_eq!(x.id, "light");
         let _ = (heavy, light);
     }
@@ -453,13 +465,18 @@ mod tests {
         s.insert(slot("a"), 5, 1, true);
         let now = Instant::now();
         let gap = Duration::from_millis(200);
-        let Pick::Picked(x, pos) = s.pick(now, gap, 0.0, &|_| true) else { panic!() };
+        let Pick::Picked(x, pos) = s.pick(now, gap, 0.0, &|_| true) else {
+            panic!()
+        };
         s.release(pos, &x, now);
         match s.pick(now + Duration::from_millis(100), gap, 0.0, &|_| true) {
             Pick::Wait { next } => assert_eq!(next, Some(now + gap)),
             _ => panic!("picked inside the minimum interval"),
         }
-        assert!(matches!(s.pick(now + gap, gap, 0.0, &|_| true), Pick::Picked(..)));
+        assert!(matches!(
+            s.pick(now + gap, gap, 0.0, &|_| true),
+            Pick::Picked(..)
+        ));
     }
 
     #[test]

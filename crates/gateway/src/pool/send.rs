@@ -324,3 +324,12 @@ impl Inner {
         Ok((response, buffered, ended))
     }
 }
+
+/// The handlers run these futures inside axum, which needs them `Send`: checked at compile time.
+#[allow(dead_code)]
+fn assert_send_futures(pool: &Pool, req: PoolRequest, mut stream: PoolStream) {
+    fn is_send<T: Send>(_: &T) {}
+    is_send(&pool.send(req));
+    is_send(&stream.next_event());
+    is_send(&stream.finish(Outcome::Success));
+}

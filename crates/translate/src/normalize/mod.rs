@@ -198,6 +198,9 @@ pub struct UpstreamOptions {
     pub image_turns: usize,
     /// Largest decoded image, in bytes (R18: 10 MiB).
     pub max_image_bytes: usize,
+    /// Text put first in the system prompt, e.g. to counter the upstream's own identity prompt
+    /// (§4.5 step 8: configurable, not part of the protocol). `None` adds nothing.
+    pub identity_prompt: Option<String>,
 }
 
 impl Default for UpstreamOptions {
@@ -213,6 +216,7 @@ impl Default for UpstreamOptions {
             max_images: 10,
             image_turns: 5,
             max_image_bytes: 10 * 1024 * 1024,
+            identity_prompt: None,
         }
     }
 }
@@ -242,7 +246,8 @@ pub fn normalize(
     let mut turns = built.turns;
     images::limit(&mut turns, opts, &mut fired)?;
     let declared = tools::declare(req, &mut turns, opts, &mut fired);
-    let mut system_blocks = req.system.clone();
+    let mut system_blocks: Vec<String> = opts.identity_prompt.iter().cloned().collect();
+    system_blocks.extend(req.system.iter().cloned());
     system_blocks.extend(built.leading_system);
     let system = prompt::system_text(&system_blocks, thinking, &mut fired);
     let reminder = prompt::current_instructions(req, &declared.names, &mut fired);

@@ -471,3 +471,20 @@ fn fetched_url_images_normalize() {
         amazonq::types::ImageSource::Bytes("iVBORw0KGgo=".into())
     );
 }
+
+#[test]
+fn identity_prompt_comes_first() {
+    let opts = UpstreamOptions {
+        identity_prompt: Some("You are Claude.".into()),
+        ..UpstreamOptions::default()
+    };
+    let n = run_opts(
+        &json!({"model": "claude-sonnet-4-5", "max_tokens": 10, "system": "Be brief.",
+                "messages": [{"role": "user", "content": "q"}]}),
+        &opts,
+    );
+    assert_eq!(
+        history(&n)[0].as_user().unwrap().content,
+        "You are Claude.\n\nBe brief."
+    );
+}

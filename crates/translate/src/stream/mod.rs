@@ -11,7 +11,9 @@
 //! After [`StreamMachine::is_finished`] turns true (stop sequence, output limit, error) the gateway
 //! should cancel the upstream request; further input is ignored.
 
+mod config;
 mod json_mode;
+mod names;
 mod stop;
 mod thinking;
 mod tools;
@@ -21,49 +23,13 @@ use amazonq::events::StreamEvent;
 use crate::ir::{Dialect, FinishReason, OutEvent, StreamError, StreamErrorKind, Usage};
 use crate::normalize::ToolNameMap;
 use crate::tokens;
+pub use config::StreamConfig;
 pub use json_mode::clean_json;
+pub use names::{client_tool_id, truncated_tool_notice};
+use names::classify;
 use stop::StopMatcher;
 use thinking::{Piece, Splitter};
 use tools::{Assembled, ToolAssembler};
-
-/// What the state machine needs to know about the request.
-#[derive(Debug, Clone)]
-pub struct StreamConfig {
-    /// Decides the tool-call id prefix (`toolu_` / `call_`).
-    pub dialect: Dialect,
-    /// Parse a leading `<thinking>` block (thinking was requested).
-    pub thinking: bool,
-    pub stop: Vec<String>,
-    pub max_tokens: Option<u32>,
-    /// Buffer the text, strip markdown fences and emit clean JSON at the end.
-    pub json_mode: bool,
-    /// Local estimate from [`tokens::count_request`].
-    pub input_tokens: u32,
-    pub tool_names: ToolNameMap,
-    /// Context window of the upstream model; with it a `contextUsageEvent` percentage refines the
-    /// final input tokens when no `metadataEvent` gave exact figures (protocol doc §5.3, §5.8).
-    pub context_window: Option<u32>,
-}
-
-impl StreamConfig {
-    /// The configuration implied by a parsed request and its normalization.
-    pub fn for_request(
-        req: &crate::ir::ChatRequest,
-        norm: &crate::normalize::Normalized,
-        input_tokens: u32,
-    ) -> Self {
-        Self {
-            dialect: req.dialect,
-            thinking: norm.thinking.is_on(),
-            stop: req.stop.clone(),
-            max_tokens: req.max_tokens,
-            json_mode: req.response_format.is_json(),
-            input_tokens,
-            tool_names: norm.tool_names.clone(),
-            context_window: Some(crate::models::context_window(&norm.model_id)),
-        }
-    }
-}
 
 /// Per-answer state. Create one per upstream call.
 #[derive(Debug)]
@@ -84,14 +50,6 @@ pub struct StreamMachine {
     finished: bool,
     /// Set when the budget or a stop sequence ended the answer.
     end_reason: Option<(FinishReason, Option<String>)>,
-}
-
-/// Text shown instead of a tool call whose JSON the upstream cut off.
-pub fn truncated_tool_notice(name: &str, bytes: usize) -> String {
-    format!(
-        "\n\n[The call to tool `{name}` was cut off by the upstream after {bytes} bytes of arguments, so it was \
-         not run. Retry with smaller arguments, for example by splitting the content into several calls.]"
-    )
 }
 
 impl StreamMachine {
@@ -176,9 +134,15 @@ impl StreamMachine {
                 stop,
             } => {
                 if !self.tools.is_open() {
+                    // Text before the call keeps its place: flush what the splitter and the stop
+                    // matcher still hold (a partial stop sequence cannot continue across a call).
                     let mut pieces = Vec::new();
                     self.splitter.finish(&mut pieces);
                     self.route(pieces, &mut out);
+                    if !self.cfg.json_mode {
+                        let held = self.stop.finish();
+                        self.emit_text(&held, &mut out);
+                    }
                 }
                 for a in self.tools.push(tool_use_id, name, input.as_deref(), *stop) {
                     self.emit_tool(a, &mut out);
@@ -434,32 +398,6 @@ impl StreamMachine {
             stop_sequence,
             usage: self.usage(),
         });
-    }
-}
-
-/// Client-facing tool id: `toolu_…` (Anthropic) or `call_…` (OpenAI), from the upstream id.
-pub fn client_tool_id(dialect: Dialect, upstream: &str) -> String {
-    let core = upstream.strip_prefix("tooluse_").unwrap_or(upstream);
-    match dialect {
-        Dialect::Anthropic if upstream.starts_with("toolu_") => upstream.to_owned(),
-        Dialect::Anthropic => format!("toolu_{core}"),
-        Dialect::OpenAi if upstream.starts_with("call_") => upstream.to_owned(),
-        Dialect::OpenAi => format!("call_{core}"),
-    }
-}
-
-/// In-stream failure class from exception type / reason / message (protocol doc §5.1 classification).
-fn classify(kind: &str, reason: Option<&str>, message: &str) -> StreamErrorKind {
-    let all = format!("{kind} {} {message}", reason.unwrap_or_default());
-    if all.contains("CONTENT_LENGTH_EXCEEDS_THRESHOLD") || all.contains("Input is too long") {
-        StreamErrorKind::ContextOverflow
-    } else if all.contains("Throttling")
-        || all.contains("INSUFFICIENT_MODEL_CAPACITY")
-        || all.contains("high load")
-    {
-        StreamErrorKind::Overloaded
-    } else {
-        StreamErrorKind::Upstream
     }
 }
 

@@ -328,3 +328,15 @@ fn context_usage_refines_input_tokens_unless_metadata_is_exact() {
     };
     assert_eq!(usage.input_tokens, 77);
 }
+
+#[test]
+fn text_held_for_a_stop_sequence_is_flushed_before_a_tool() {
+    let c = StreamConfig {
+        stop: vec!["STOP".into()],
+        ..cfg()
+    };
+    let out = run(c, &[text("Checking ST"), tool("t", "X", Some("{}"), true)]);
+    assert_eq!(out[0], OutEvent::Text("Checking ".into()));
+    assert_eq!(out[1], OutEvent::Text("ST".into()));
+    assert!(matches!(out[2], OutEvent::ToolStart { .. }));
+}

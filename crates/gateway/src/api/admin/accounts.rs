@@ -260,11 +260,16 @@ pub async fn usage(
     Ok(Json(view(&state, account)))
 }
 
-/// `POST /v2/auth/start`
+/// `POST /v2/auth/start` (an empty body means Builder ID in the default region).
 pub async fn device_start(
     State(state): State<AppState>,
-    Body(req): Body<DeviceLoginRequest>,
+    body: axum::body::Bytes,
 ) -> Result<Response, Error> {
+    let req: DeviceLoginRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        DeviceLoginRequest::default()
+    } else {
+        super::extract::parse(&body)?
+    };
     let started = state.account_ops.start_device_login(req).await?;
     Ok(Json(started).into_response())
 }
