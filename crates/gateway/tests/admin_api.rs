@@ -990,3 +990,47 @@ async fn metrics_on_a_separate_listener() {
     assert_eq!(other.status(), 404);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn session_cookie_is_secure_only_behind_a_trusted_https_proxy() {
+    let s = TestServer::start("security:\n  trusted_proxies: [\"127.0.0.1\"]\n").await;
+    let login = |proto: &'static str| {
+        s.client
+            .post(s.url("/v2/login"))
+            .header("x-forwarded-proto", proto)
+            .json(&json!({"password": "admin"}))
+            .send()
+    };
+    let https = login("https").await.unwrap();
+    assert!(
+        https.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+    let http = login("http").await.unwrap();
+    assert!(
+        !http.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+    s.stop().await;
+    // From an untrusted peer the header means nothing.
+    let s = TestServer::start("").await;
+    let r = s
+        .client
+        .post(s.url("/v2/login"))
+        .header("x-forwarded-proto", "https")
+        .json(&json!({"password": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+    s.stop().await;
+}

@@ -46,9 +46,11 @@ pub fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// `Set-Cookie` value for a session token (`max_age` seconds; 0 clears it).
-pub fn cookie(token: &str, max_age: u64) -> String {
-    format!("{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}")
+/// `Set-Cookie` value for a session token (`max_age` seconds; 0 clears it). `secure` adds
+/// `Secure` (the client reached us over HTTPS through a trusted proxy).
+pub fn cookie(token: &str, max_age: u64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}")
 }
 
 /// The session token from the bearer header, else the cookie; the flag tells which.
@@ -140,7 +142,8 @@ mod tests {
     fn tokens_are_random_and_cookie_is_strict() {
         assert_ne!(new_token(), new_token());
         assert_eq!(new_token().len(), 43);
-        let c = cookie("t", 60);
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"));
+        let c = cookie("t", 60, false);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"));
+        assert!(cookie("t", 60, true).ends_with("; Secure"));
     }
 }

@@ -17,6 +17,11 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
+/// True when a trusted proxy says the client connected over HTTPS (`X-Forwarded-Proto: https`);
+/// request extension. Used to mark the session cookie `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardedHttps(pub bool);
+
 /// Resolves the client address from the peer and the proxy headers.
 pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical(*ip)));
@@ -68,8 +73,16 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-    let ip = resolve(peer, req.headers(), &state.config.security.trusted_proxies);
+    let trusted = &state.config.security.trusted_proxies;
+    let ip = resolve(peer, req.headers(), trusted);
+    let https = trusted.iter().any(|net| net.contains(&canonical(peer)))
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
     req.extensions_mut().insert(ClientIp(ip));
+    req.extensions_mut().insert(ForwardedHttps(https));
     next.run(req).await
 }
 

@@ -15,6 +15,7 @@ use super::extract::Body;
 use crate::auth::{AdminCtx, AuditActor, password, session};
 use crate::error::Error;
 use crate::guard::ClientIp;
+use crate::guard::client_ip::ForwardedHttps;
 use crate::state::{AppState, Change};
 
 /// `POST /v2/login` body.
@@ -36,6 +37,7 @@ pub struct PasswordRequest {
 pub async fn login(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
+    Extension(ForwardedHttps(https)): Extension<ForwardedHttps>,
     Body(req): Body<LoginRequest>,
 ) -> Result<Response, Error> {
     if let Err(wait) = state.lockout.check(ip) {
@@ -70,7 +72,7 @@ pub async fn login(
         "must_change_password": state.must_change_password(),
     });
     let mut response = (
-        [(header::SET_COOKIE, session::cookie(&token, ttl))],
+        [(header::SET_COOKIE, session::cookie(&token, ttl, https))],
         Json(body),
     )
         .into_response();
@@ -93,7 +95,7 @@ pub async fn logout(
 ) -> Result<Response, Error> {
     state.store.revoke_session(&ctx.token).await?;
     Ok((
-        [(header::SET_COOKIE, session::cookie("", 0))],
+        [(header::SET_COOKIE, session::cookie("", 0, false))],
         Json(json!({"ok": true})),
     )
         .into_response())
