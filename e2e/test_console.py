@@ -37,7 +37,7 @@ class ConsoleStack:
         r = subprocess.run(["node", str(CONSOLE / script), *args], cwd=E2E, env=env, capture_output=True,
                            text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         assert r.returncode == 0, f"{script} failed:\n{r.stdout}\n{r.stderr}"
-        assert f"OK " in r.stdout, r.stdout
+        assert "OK " in r.stdout, r.stdout
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ class ProcError(RuntimeError):
 class Proc:
     def __init__(self, argv: list[str], log: Path, cpu: int | None = None, env: dict | None = None):
         self.log = log
-        self._fh = open(log, "ab")
+        self._fh = open(log, "wb")
         if cpu is not None:
             argv = ["taskset", "-c", str(cpu), *argv]
         self.argv = argv

@@ -49,7 +49,9 @@ class Rig:
     # ---- processes -------------------------------------------------------------------------
 
     def start_sim(self, name: str = "sim", **extra: Any) -> str:
-        cfg = {"log_bodies": False, "log_limit": 5000, "chat": {"allow_fault_header": False}, **extra}
+        # Bodies are logged so the gateway's upstream request can be captured and replayed on the
+        # direct and B0 legs (same cost on every leg).
+        cfg = {"log_bodies": True, "log_limit": 3000, "chat": {"allow_fault_header": False}, **extra}
         path = self.work / f"{name}.json"
         path.write_text(json.dumps(cfg))
         p = Proc([str(self.bin / "amazonq-sim"), "--listen", "127.0.0.1:0", "--config", str(path)],
@@ -210,6 +212,6 @@ def capture_upstream(gw: Gateway, dialect: str, text: str, tools: list | None = 
     if not chats:
         raise ProcError("no upstream chat request captured")
     e = chats[-1]
-    keep = {"content-type", "x-amz-target", "authorization", "x-amzn-codewhisperer-optout"}
-    hdrs = {k: v for k, v in e["headers"] if k.lower() in keep}
+    drop = {"host", "content-length", "connection"}
+    hdrs = {k: v for k, v in e["headers"] if k.lower() not in drop}
     return e["path"], json.dumps(e["json"], separators=(",", ":")).encode(), hdrs

@@ -663,3 +663,48 @@ async fn item_38_models_list_and_retrieve() {
     assert_error(&r.json::<Value>().await.unwrap(), "not_found_error");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn item_70_71_claude_code_title_and_main_request_shapes() {
+    let h = Harness::start().await;
+    // 71: the session-title request (tools [], thinking disabled, output_config.format).
+    let b = json!({"model": MODEL, "max_tokens": 32000, "stream": true, "tools": [], "temperature": 1,
+        "thinking": {"type": "disabled"},
+        "system": [{"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.197; cc_entrypoint=cli;"},
+                   {"type": "text", "text": "Generate a title.", "cache_control": {"type": "ephemeral"}}],
+        "output_config": {"format": {"type": "json_schema", "schema": {"type": "object",
+            "properties": {"title": {"type": "string"}}, "required": ["title"]}}},
+        "messages": [{"role": "user", "content": "#say ```json\\n{\"title\": \"Greeting\"}\\n```"}]});
+    let s = h.sse("/v1/messages?beta=true", &b).await;
+    check_grammar(&s);
+    let v: Value = serde_json::from_str(&s.anthropic_text()).unwrap();
+    assert_eq!(v["title"], "Greeting");
+    // 70: the main request of Claude Code: system role last, adaptive thinking, metadata, effort.
+    let b = json!({"model": MODEL, "max_tokens": 32000, "stream": true,
+        "thinking": {"type": "adaptive"}, "output_config": {"effort": "high"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "metadata": {"user_id": "{\"device_id\":\"d\",\"session_id\":\"s-1\"}"},
+        "tools": [{"name": "Read", "description": "Read a file", "input_schema": {"type": "object",
+            "properties": {"file_path": {"type": "string"}}, "required": ["file_path"]}}],
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "#tool id=r1 Read {\"file_path\":\"/tmp/hello.txt\"}",
+                       "cache_control": {"type": "ephemeral"}}]},
+                     {"role": "system", "content": "<system-reminder>today</system-reminder>"}]});
+    let s = h.sse("/v1/messages?beta=true", &b).await;
+    let blocks = check_grammar(&s);
+    let tool = blocks.iter().find(|b| b.0 == "tool_use").unwrap();
+    let json: String = tool
+        .1
+        .iter()
+        .skip(1)
+        .map(|d| d["delta"]["partial_json"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap(),
+        json!({"file_path": "/tmp/hello.txt"})
+    );
+    assert_eq!(
+        s.named("message_delta")[0]["delta"]["stop_reason"],
+        "tool_use"
+    );
+    h.stop().await;
+}

@@ -93,6 +93,7 @@ impl Default for UpstreamTimeouts {
 #[serde(default, deny_unknown_fields)]
 pub struct SecurityConfig {
     /// Peers whose `X-Forwarded-For` / `X-Real-IP` are believed (addresses or CIDR ranges).
+    #[serde(deserialize_with = "addresses_or_ranges")]
     pub trusted_proxies: Vec<IpNet>,
     /// Request body cap in bytes (413 beyond).
     pub max_body_bytes: u64,
@@ -186,4 +187,21 @@ impl Default for StreamConfig {
             keepalive_ms: 15_000,
         }
     }
+}
+
+/// A list of `1.2.3.4`, `::1` or `10.0.0.0/8` entries (a single address is a /32 or /128).
+fn addresses_or_ranges<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Vec<IpNet>, D::Error> {
+    let items = Vec::<String>::deserialize(de)?;
+    items
+        .iter()
+        .map(|text| {
+            let text = text.trim();
+            text.parse::<std::net::IpAddr>()
+                .map(IpNet::from)
+                .or_else(|_| text.parse::<IpNet>())
+                .map_err(|_| {
+                    serde::de::Error::custom(format!("`{text}` is not an IP address or CIDR range"))
+                })
+        })
+        .collect()
 }

@@ -36,6 +36,18 @@ fn bad_value_is_named() {
     assert!(err.to_string().contains("server.port"), "{err}");
     let err = Config::from_yaml("database:\n  type: oracle\n", "t.yaml").unwrap_err();
     assert!(err.to_string().contains("database.type"), "{err}");
+    let ok = Config::from_yaml(
+        "security:\n  trusted_proxies: [\"10.0.0.1\", \"::1\", \"10.0.0.0/8\"]\n",
+        "t",
+    );
+    let nets: Vec<String> = ok
+        .unwrap()
+        .security
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(nets, ["10.0.0.1/32", "::1/128", "10.0.0.0/8"]);
     let err = Config::from_yaml("security:\n  trusted_proxies: [\"nope\"]\n", "t").unwrap_err();
     assert!(
         err.to_string().contains("security.trusted_proxies"),

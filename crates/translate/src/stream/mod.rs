@@ -20,13 +20,12 @@ mod tools;
 
 use amazonq::events::StreamEvent;
 
-use crate::ir::{Dialect, FinishReason, OutEvent, StreamError, StreamErrorKind, Usage};
-use crate::normalize::ToolNameMap;
+use crate::ir::{FinishReason, OutEvent, StreamError, Usage};
 use crate::tokens;
 pub use config::StreamConfig;
 pub use json_mode::clean_json;
-pub use names::{client_tool_id, truncated_tool_notice};
 use names::classify;
+pub use names::{client_tool_id, truncated_tool_notice};
 use stop::StopMatcher;
 use thinking::{Piece, Splitter};
 use tools::{Assembled, ToolAssembler};

@@ -3,7 +3,9 @@
 use amazonq::events::{StreamEvent, TokenUsage};
 
 use super::*;
+use crate::ir::{Dialect, StreamErrorKind};
 use crate::ir::{FinishReason, OutEvent, StreamErrorKind};
+use crate::normalize::ToolNameMap;
 
 fn cfg() -> StreamConfig {
     StreamConfig {

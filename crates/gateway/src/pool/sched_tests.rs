@@ -1,0 +1,134 @@
+//! Unit tests of the selection core.
+
+use super::*;
+
+#[test]
+fn fenwick_finds_by_weight() {
+    let mut f = Fenwick::default();
+    f.grow(5);
+    f.add(0, 1);
+    f.add(2, 3);
+    f.add(4, 2);
+    assert_eq!(f.total(), 6);
+    assert_eq!(f.find(0), 0);
+    assert_eq!(f.find(1), 2);
+    assert_eq!(f.find(3), 2);
+    assert_eq!(f.find(4), 4);
+    f.grow(9);
+    assert_eq!(f.total(), 6);
+    assert_eq!(f.find(5), 4);
+}
+
+fn slot(id: &str) -> Arc<Slot> {
+    Arc::new(Slot::test(id))
+}
+
+#[test]
+fn least_inflight_prefers_idle_accounts() {
+    let mut s = Sched::new(Strategy::LeastInflight);
+    for id in ["a", "b", "c"] {
+        s.insert(slot(id), 3, 1, true);
+    }
+    let now = Instant::now();
+    let all = |_: &Slot| true;
+    let mut held = Vec::new();
+    for _ in 0..6 {
+        let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, 0.0, &all) else {
+            panic!()
+        };
+        held.push((x, pos));
+    }
+    // Two each: never a third on one account while another has one.
+    for id in ["a", "b", "c"] {
+        assert_eq!(held.iter().filter(|(x, _)| x.id == id).count(), 2);
+    }
+    let (x, pos) = held.remove(0);
+    s.release(pos, &x, now);
+    let Pick::Picked(next, _) = s.pick(now, Duration::ZERO, 0.0, &all) else {
+        panic!()
+    };
+    assert_eq!(
+        next.id, x.id,
+        "the account with the fewest in flight goes next"
+    );
+}
+
+#[test]
+fn weighted_random_follows_weights() {
+    let mut s = Sched::new(Strategy::WeightedRandom);
+    let heavy = s.insert(slot("heavy"), 1000, 9, true);
+    let light = s.insert(slot("light"), 1000, 1, true);
+    let now = Instant::now();
+    let mut counts = [0u32; 2];
+    for i in 0..1000 {
+        let r = f64::from(i) / 1000.0;
+        let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, r, &|_| true) else {
+            panic!()
+        };
+        counts[usize::from(x.id == "light")] += 1;
+        s.release(pos, &x, now);
+    }
+    assert_eq!(counts, [900, 100]);
+    // A filter that excludes the heavy account still finds the light one.
+    let Pick::Picked(x, _) = s.pick(now, Duration::ZERO, 0.1, &|x: &Slot| x.id == "light") else {
+        panic!()
+    };
+    assert_eq!(x.id, "light");
+    let _ = (heavy, light);
+}
+
+#[test]
+fn minimum_interval_holds_an_account_after_each_pick() {
+    let mut s = Sched::new(Strategy::RoundRobin);
+    s.insert(slot("a"), 5, 1, true);
+    let now = Instant::now();
+    let gap = Duration::from_millis(200);
+    let Pick::Picked(x, pos) = s.pick(now, gap, 0.0, &|_| true) else {
+        panic!()
+    };
+    s.release(pos, &x, now);
+    match s.pick(now + Duration::from_millis(100), gap, 0.0, &|_| true) {
+        Pick::Wait { next } => assert_eq!(next, Some(now + gap)),
+        _ => panic!("picked inside the minimum interval"),
+    }
+    assert!(matches!(
+        s.pick(now + gap, gap, 0.0, &|_| true),
+        Pick::Picked(..)
+    ));
+}
+
+#[test]
+fn round_robin_respects_caps_and_holds() {
+    let mut s = Sched::new(Strategy::RoundRobin);
+    let a = s.insert(slot("a"), 1, 1, true);
+    let _b = s.insert(slot("b"), 1, 1, true);
+    let now = Instant::now();
+    let all = |_: &Slot| true;
+    let Pick::Picked(first, _) = s.pick(now, Duration::ZERO, 0.0, &all) else {
+        panic!()
+    };
+    let Pick::Picked(second, _) = s.pick(now, Duration::ZERO, 0.0, &all) else {
+        panic!()
+    };
+    assert_ne!(first.id, second.id);
+    assert!(matches!(
+        s.pick(now, Duration::ZERO, 0.0, &all),
+        Pick::Wait { .. }
+    ));
+    s.release(a, &first, now);
+    s.hold_until(a, now + Duration::from_secs(5), now);
+    assert!(matches!(
+        s.pick(now, Duration::ZERO, 0.0, &all),
+        Pick::Wait { next: Some(_) }
+    ));
+    let later = now + Duration::from_secs(6);
+    let Pick::Picked(again, _) = s.pick(later, Duration::ZERO, 0.0, &all) else {
+        panic!()
+    };
+    assert_eq!(again.id, first.id);
+    s.set_usable(a, false, later);
+    assert!(matches!(
+        s.pick(later, Duration::ZERO, 0.0, &|x: &Slot| x.id == "a"),
+        Pick::Never
+    ));
+}
