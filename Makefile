@@ -2,15 +2,19 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test fmt-check clippy test-rust e2e-setup test-e2e fuzz bench demo clean
+.PHONY: run web test fmt-check clippy test-rust e2e-setup test-e2e fuzz bench bench-setup bench-smoke demo clean test-desktop
 
-## run: build the release binary and start claude-server on port 62311
-run:
+## run: build the console and the release binary, then start claude-server on port 62311
+run: web
 	$(CARGO) build --release -p gateway --bin claude-server
 	./target/release/claude-server
 
+## web: build the console into web/dist (embedded into release binaries at compile time)
+web:
+	cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
+
 ## test: everything CI runs (formatting, lints, unit, integration and e2e tests)
-test: fmt-check clippy test-rust test-e2e
+test: fmt-check clippy test-rust test-e2e test-desktop
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -30,15 +34,37 @@ test-e2e: e2e-setup
 	$(CARGO) build -p gateway -p amazonq-sim
 	bash e2e/run.sh
 
+## test-desktop: the desktop app (its own workspace, crates/desktop): apt packages, fmt, clippy, unit
+## tests, then the end-to-end test under Xvfb (screenshots in e2e/screenshots/desktop-*.png)
+test-desktop:
+	bash crates/desktop/tests/setup.sh
+	[ -f web/dist/index.html ] || $(MAKE) web
+	cd crates/desktop && $(CARGO) fmt -- --check && $(CARGO) clippy --all-targets -- -D warnings && $(CARGO) test
+	bash crates/desktop/tests/desktop_e2e.sh
+
 ## fuzz: run the event-stream decoder fuzzer (needs the nightly toolchain and cargo-fuzz)
 FUZZ_SECONDS ?= 600
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cd crates/amazonq && $(CARGO) +nightly fuzz run decode_frames -- -max_total_time=$(FUZZ_SECONDS)
 
-## bench: criterion benchmarks (release builds)
-bench:
+## bench: criterion benchmarks, then the gateway benchmark suite S1-S5/M vs B0 (release builds;
+## results in bench/results/, method in bench/README.md; BENCH_PROFILE=quick for a short run)
+BENCH_PROFILE ?= full
+bench: bench-setup
 	$(CARGO) bench -p amazonq --bench decode
+	$(CARGO) build --release -p gateway -p amazonq-sim -p bench
+	bench/.venv/bin/python bench/runner/run.py --profile $(BENCH_PROFILE)
+
+## bench-setup: wrk and valgrind (apt) and matplotlib (bench/.venv) for the benchmark suite
+bench-setup:
+	bash bench/setup.sh
+
+## bench-smoke: callgrind instruction counts of a fixed workload through the debug gateway vs bench/baseline.json
+bench-smoke:
+	command -v valgrind >/dev/null || bash bench/setup.sh
+	$(CARGO) build -p gateway -p amazonq-sim -p bench
+	python3 bench/runner/smoke.py
 
 clean:
 	$(CARGO) clean

@@ -168,13 +168,14 @@ def write(r: dict, out: Path, json_name: str) -> Path:
         lines += ["", "## S1 non-stream small chat", "",
                   f"c=1: {r['params']['s1_c1_requests']} requests × {r['params']['rounds']} interleaved rounds per leg (own driver); "
                   f"c={c}: wrk {r['params']['s1_secs']} s per leg per round. Medians [min–max] over rounds.", "",
-                  f"| leg | p50 c=1 µs | p99 c=1 µs | req/s c={c} | CPU µs/req c={c} | CPU µs/req c=1 |", "|---|---|---|---|---|---|"]
+                  f"| leg | p50 c=1 µs | p99 c=1 µs | req/s c={c} | CPU µs/req c={c} | CPU µs/req c=1 | failed |", "|---|---|---|---|---|---|---|"]
         for leg, s in sc["s1"]["legs"].items():
             def mm(d, nd=0):
                 return f"{_f(d['median'], nd)} [{_f(d['min'], nd)}–{_f(d['max'], nd)}]"
             lines.append(f"| {leg} | {mm(s['c1_p50_us'])} | {mm(s['c1_p99_us'])} | {mm(s[f'c{c}_rps'])} | "
                          f"{mm(s[f'c{c}_cpu_us_per_req'], 1) if s[f'c{c}_cpu_us_per_req']['n'] else '–'} | "
-                         f"{mm(s['c1_cpu_us_per_req'], 1) if s['c1_cpu_us_per_req']['n'] else '–'} |")
+                         f"{mm(s['c1_cpu_us_per_req'], 1) if s['c1_cpu_us_per_req']['n'] else '–'} | "
+                         f"{s['c1_failed'] + s[f'c{c}_non2xx']} |")
     if "s2" in sc:
         s2 = sc["s2"]
         lines += ["", "## S2 streaming", "",

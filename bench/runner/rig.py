@@ -99,7 +99,8 @@ class Rig:
 class Gateway:
     """claude-server with its own config and data dir, an admin session, sim accounts and a key."""
 
-    def __init__(self, rig: Rig, sim_url: str, name: str, pool: dict):
+    def __init__(self, rig: Rig, sim_url: str, name: str, pool: dict, wrapper: list[str] | None = None,
+                 start_timeout: float = 30):
         self.rig = rig
         self.sim_url = sim_url
         data = rig.work / f"{name}-data"
@@ -117,12 +118,12 @@ class Gateway:
         env.update({"DATA_DIR": str(data), "NO_BROWSER": "1", "RUST_LOG": "warn"})
         env.pop("PORT", None)
         env.pop("DATABASE_URL", None)
-        self.proc = Proc([str(rig.bin / "claude-server"), "--config", str(path)], rig.work / f"{name}.log",
-                         cpu=SUT_CPU, env=env)
+        self.proc = Proc([*(wrapper or []), str(rig.bin / "claude-server"), "--config", str(path)],
+                         rig.work / f"{name}.log", cpu=SUT_CPU, env=env)
         rig.procs.append(self.proc)
-        port = self.proc.wait_line(r"API:\s+http://localhost:(\d+)/v1").group(1)
+        port = self.proc.wait_line(r"API:\s+http://localhost:(\d+)/v1", timeout=start_timeout).group(1)
         self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_timeout
         while True:
             try:
                 if http("GET", self.url + "/healthz", timeout=2).get("status") == "ok":
@@ -139,7 +140,7 @@ class Gateway:
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         return http(method, self.url + path, body, self.auth)
 
-    def add_sim_accounts(self, specs: list[dict]) -> list[str]:
+    def add_sim_accounts(self, specs: list[dict], max_concurrency: int = 5000) -> list[str]:
         """Creates accounts in the simulator, feeds them to the gateway, waits until all are active."""
         entries = []
         for spec in specs:
@@ -150,6 +151,10 @@ class Gateway:
         ids: list[str] = []
         for i in range(0, len(entries), 50):
             ids += [str(x) for x in self.admin("POST", "/v2/accounts/feed", {"accounts": entries[i:i + 50]})["created"]]
+        # New accounts get max_concurrency 2 (the original design's default), which would cap a
+        # 1,000-stream run at 2 streams per account: lift it, the benchmark measures the gateway.
+        for aid in ids:
+            self.admin("PATCH", f"/v2/accounts/{aid}", {"max_concurrency": max_concurrency})
         deadline = time.monotonic() + 60
         while True:
             accts = self.admin("GET", "/v2/accounts?per_page=500")["accounts"]

@@ -28,7 +28,14 @@
 //! auth → content type → JSON (R22) → schema + R1–R21 → model → size → quota/rate. Each stage is a
 //! named switch (`PUT /__sim/rules {"R6": false}`); the check that rejected a request is named in
 //! the `x-sim-rule` response header (`auth`, `content-type`, `R1`…`R22`, `schema`, `model`, `size`,
-//! `quota`, `fault:<name>`, `directive`). R4 and R21 are off by default (Addendum: not service rules).
+//! `quota`, `fault:<name>`, `fault-spec`, `directive`, `target`). R4 and R21 are off by default
+//! (Addendum: not service rules). Injected HTTP-level faults answer right after authentication.
+//! The rules follow the Addendum: `modelId` is optional (default model), R8 matches tool names
+//! case-insensitively, R10 rejects names over 63 characters, R13 (empty history content) applies
+//! to the Kiro endpoint only, R17 answers 403, R19 answers "Input is too long.".
+//! Error bodies: Q dialect `{"__type":"com.amazon.aws.codewhisperer#<Type>","message":…}`
+//! (`application/x-amz-json-1.0`), Kiro `{"message":…,"reason":…}`; monthly quota is Kiro 402 /
+//! Q 429 ThrottlingException, reason `MONTHLY_REQUEST_COUNT`.
 //!
 //! # Directive grammar
 //! Without a queued script, the chat answer is driven by directive lines in the **current user

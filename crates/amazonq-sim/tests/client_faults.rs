@@ -36,8 +36,8 @@ async fn env() -> Env {
     });
     let config = ClientConfig {
         base_url: sim.base_url(),
-        first_byte_timeout: Duration::from_millis(800),
-        idle_timeout: Duration::from_millis(800),
+        first_byte_timeout: Duration::from_millis(2000),
+        idle_timeout: Duration::from_millis(2000),
         ..ClientConfig::default()
     };
     Env {
@@ -322,7 +322,7 @@ async fn fragmentation_headers_duplicates_and_unknowns_decode_identically() {
 #[tokio::test]
 async fn slow_streams_hit_the_timeouts() {
     let e = env().await;
-    let err = run(&e, Dialect::AmazonQ, "hi", Some("delay-first:1500"))
+    let err = run(&e, Dialect::AmazonQ, "hi", Some("delay-first:3500"))
         .await
         .unwrap_err();
     assert!(matches!(err, ClientError::FirstByteTimeout(_)), "{err:?}");
@@ -331,7 +331,7 @@ async fn slow_streams_hit_the_timeouts() {
         ErrorClass::Transient,
         "nothing was forwarded: retry-safe"
     );
-    let (evs, end) = run(&e, Dialect::AmazonQ, "#text 20", Some("stall:2:1500"))
+    let (evs, end) = run(&e, Dialect::AmazonQ, "#text 20", Some("stall:2:3500"))
         .await
         .unwrap();
     assert_eq!(evs.len(), 2);

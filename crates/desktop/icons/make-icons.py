@@ -58,3 +58,4 @@ here = Path(__file__).resolve().parent
 for n in (32, 128, 256):
     (here / f"{n}x{n}.png").write_bytes(render(n))
 (here / "icon.png").write_bytes(render(256))
+(here.parent / "ui" / "icon.png").write_bytes(render(32))  # the status page's logo

@@ -127,9 +127,8 @@ impl Config {
     /// Loads `path` (or `config.yaml` beside the running binary, else in the working
     /// directory) and applies the process env.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let path = match path {
-            Some(p) => p.to_path_buf(),
-            None => {
+        let path = path.map_or_else(
+            || {
                 let beside = default_config_path();
                 let cwd = PathBuf::from("config.yaml");
                 if !beside.exists() && cwd.exists() {
@@ -137,8 +136,9 @@ impl Config {
                 } else {
                     beside
                 }
-            }
-        };
+            },
+            Path::to_path_buf,
+        );
         Self::load_with_env(&path, |name| std::env::var(name).ok())
     }
 

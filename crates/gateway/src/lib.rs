@@ -45,7 +45,8 @@ pub const VERSION: &str = match option_env!("CLAUDE_API_VERSION") {
 /// Optional additions to the served application (for embedders and tests).
 #[derive(Default)]
 pub struct Extensions {
-    /// Extra routes mounted behind the `/v1` guard stack.
+    /// Routes mounted behind the `/v1` guard stack *instead of* the built-in client routes
+    /// (tests mount stand-ins; axum cannot merge two handlers for one path).
     pub v1_routes: Option<Router<AppState>>,
     /// Upstream account operations; `None` = the account pool.
     pub account_ops: Option<Arc<dyn AccountOps>>,

@@ -3,7 +3,7 @@
 //! - `/healthz`, `/metrics` — operations (`metrics.rs`), unauthenticated.
 //! - `/v2/*` — admin API (`api/admin`).
 //! - `/v1/*` — client API behind the guard stack (`guard::protect_v1`). The OpenAI and Anthropic
-//!   handlers mount in [`v1_routes`]; embedders and tests may add more through
+//!   handlers mount in [`v1_routes`]; embedders and tests may replace them through
 //!   [`crate::Extensions::v1_routes`].
 //! - anything else — the embedded console (`console.rs`), SPA fallback.
 //!

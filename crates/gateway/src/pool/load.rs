@@ -1,7 +1,7 @@
 //! Loading accounts from the store into the pool's table (start-up, admin edits, the periodic
 //! safety net) without losing runtime state, and writing the batched usage counters back.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 

@@ -43,12 +43,11 @@ mod slot;
 mod upstream;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use store::{AccountStatus, Store};
 use tokio::sync::Notify;
-use tokio::time::Instant;
 
 pub use config::{PoolConfig, Strategy};
 pub use error::{Outcome, PoolError, PoolStreamError, class_name};

@@ -3,7 +3,7 @@
 use amazonq::events::{StreamEvent, TokenUsage};
 
 use super::*;
-use crate::ir::{Dialect, StreamErrorKind};
+use crate::ir::Dialect;
 use crate::ir::{FinishReason, OutEvent, StreamErrorKind};
 use crate::normalize::ToolNameMap;
 

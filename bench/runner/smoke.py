@@ -1,0 +1,134 @@
+"""`make bench-smoke`: instruction counts (valgrind callgrind) of a fixed small workload through the
+debug gateway, compared with bench/baseline.json. Fails on a large regression; wall-clock time is
+never judged (performance-anchors.md §3: instruction counts repeat, timings on this VM do not).
+
+    python bench/runner/smoke.py            # check against the baseline
+    python bench/runner/smoke.py --record   # write the baseline from this run
+
+The gateway runs under callgrind with instrumentation on from the start; after start-up and a
+warm-up, `callgrind_control --zero` resets the counters, one workload group runs, and
+`callgrind_control --dump` writes that group's totals. Groups: 20 OpenAI and 20 Anthropic
+non-stream requests, and 2 zero-delay streams of 200 frames (one per dialect).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from procs import ProcError  # noqa: E402
+from rig import REPO, Gateway, Rig, client_leg  # noqa: E402
+
+BASELINE = REPO / "bench" / "baseline.json"
+TOLERANCE_PCT = 25.0
+N_REQ = 20
+FRAMES = 200
+
+
+def start_under_callgrind(rig: Rig, sim_url: str, outdir: Path) -> Gateway:
+    wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/cg.%p", "--dump-instr=no",
+               "--compress-strings=no"]
+    return Gateway(rig, sim_url, "gateway", {}, wrapper=wrapper, start_timeout=120)
+
+
+def ctl(*args: str) -> str:
+    out = subprocess.run(["callgrind_control", *args], capture_output=True, text=True, timeout=120, check=False)
+    if out.returncode != 0:
+        raise ProcError(f"callgrind_control {' '.join(args)}: {out.stdout}{out.stderr}")
+    return out.stdout
+
+
+def dump_total(pid: int, outdir: Path, label: str) -> int:
+    before = set(outdir.glob(f"cg.{pid}*"))
+    ctl("--dump=" + label, str(pid))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        new = set(outdir.glob(f"cg.{pid}*")) - before
+        for f in new:
+            text = f.read_text(errors="replace")
+            m = re.search(r"^(?:summary|totals):\s*(\d+)", text, re.M)
+            if m:
+                return int(m.group(1))
+        time.sleep(0.2)
+    raise ProcError(f"no callgrind dump for {label}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--record", action="store_true")
+    ap.add_argument("--bin-profile", default="debug")
+    a = ap.parse_args()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    rig = Rig(REPO / "bench" / "work" / f"smoke-{stamp}", a.bin_profile)
+    outdir = rig.work / "callgrind"
+    outdir.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    counts: dict[str, float] = {}
+    try:
+        sim = rig.start_sim()
+        gw = start_under_callgrind(rig, sim, outdir)
+        gw.add_sim_accounts([{"id": "smoke-1"}])
+        pid = gw.proc.pid
+        groups = [
+            ("openai_nonstream_per_req", "openai", "Say hello.", False, N_REQ),
+            ("anthropic_nonstream_per_req", "anthropic", "Say hello.", False, N_REQ),
+            ("openai_stream_per_frame", "openai", f"#bench frames={FRAMES} interval=0 bytes=16", True, FRAMES),
+            ("anthropic_stream_per_frame", "anthropic", f"#bench frames={FRAMES} interval=0 bytes=16", True, FRAMES),
+        ]
+        for name, dialect, text, stream, per in groups:
+            path, body, headers, proto = client_leg(gw, dialect, text, stream)
+            # warm-up: first-use allocations and lazy initialisation stay out of the count
+            rig.driver("load", gw.url, path, body, headers, proto, "--total", "2", "--duration-s", "120")
+            ctl("--zero", str(pid))
+            if stream:
+                r = rig.driver("stream", gw.url, path, body, headers, proto, "--streams", "1",
+                               "--expect-frames", str(FRAMES), "--timeout-s", "120")
+                ok = r["ok"] == 1 and r["lost_frames"] == 0
+            else:
+                r = rig.driver("load", gw.url, path, body, headers, proto, "--total", str(N_REQ), "--duration-s", "120")
+                ok = r["ok"] == N_REQ
+            if not ok:
+                raise ProcError(f"{name}: workload failed: {json.dumps(r)[:800]}")
+            counts[name] = dump_total(pid, outdir, name) / per
+            print(f"smoke: {name}: {counts[name]:,.0f} instructions", flush=True)
+    finally:
+        rig.stop_all()
+    secs = time.monotonic() - t0
+    print(f"smoke: {secs:.0f} s")
+    if a.record or not BASELINE.exists():
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                                check=False).stdout.strip()
+        BASELINE.write_text(json.dumps({
+            "what": "callgrind instructions of the debug gateway (bench/runner/smoke.py)",
+            "recorded": stamp, "commit": commit, "tolerance_pct": TOLERANCE_PCT,
+            "instructions": {k: round(v) for k, v in counts.items()}}, indent=1) + "\n")
+        print(f"smoke: baseline written to {BASELINE}")
+        return 0
+    base = json.loads(BASELINE.read_text())
+    tol = float(base.get("tolerance_pct", TOLERANCE_PCT))
+    failed = []
+    for k, v in counts.items():
+        b = base["instructions"].get(k)
+        if not b:
+            continue
+        pct = 100.0 * (v - b) / b
+        print(f"smoke: {k}: {v:,.0f} vs baseline {b:,} ({pct:+.1f} %, limit +{tol:.0f} %)")
+        if pct > tol:
+            failed.append(k)
+    if failed:
+        print(f"smoke: REGRESSION in {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print(f"smoke: {len(counts)} passed, 0 failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
