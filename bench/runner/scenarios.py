@@ -332,7 +332,9 @@ def s4(rig: Rig, sim_url: str, b0_url: str, p: dict) -> dict:
     out["runs"] = res
     out["elapsed_s"] = elapsed
     out["refresh_calls"] = {a: len(v) for a, v in per_acct.items()}
-    out["expiries_in_window"] = elapsed / ttl
+    # The pool renews `refresh_skew_ms` (2 s) before expiry, so a token lives ttl − 2 s between refreshes.
+    out["refresh_period_s"] = ttl - 2
+    out["expiries_in_window"] = elapsed / (ttl - 2)
     out["refresh_min_gap_ms"] = {a: (min(b - a_ for a_, b in zip(v, v[1:])) if len(v) > 1 else None)
                                  for a, v in per_acct.items()}
     out["upstream_429"] = chats_429

@@ -163,7 +163,7 @@ impl Accounts {
             access.clone(),
             AccessToken {
                 account: id.clone(),
-                expires_at_ms: now_ms + ttl * 1000,
+                expires_at_ms: now_ms.saturating_add(ttl.saturating_mul(1000)),
                 revoked: false,
             },
         );
@@ -180,7 +180,7 @@ impl Accounts {
             account: id,
             access_token: access,
             refresh_token: refresh,
-            expires_at_ms: now_ms + ttl * 1000,
+            expires_at_ms: now_ms.saturating_add(ttl.saturating_mul(1000)),
             expires_in: ttl,
             client_id,
             client_secret: None,
@@ -223,7 +223,7 @@ impl Accounts {
             access.clone(),
             AccessToken {
                 account: account.to_owned(),
-                expires_at_ms: now_ms + ttl * 1000,
+                expires_at_ms: now_ms.saturating_add(ttl.saturating_mul(1000)),
                 revoked: false,
             },
         );

@@ -283,7 +283,10 @@ impl std::str::FromStr for Fault {
             "non-object-tool-input" => Fault::NonObjectToolInput(a1.unwrap_or("[]").to_owned()),
             "unknown-events" => Fault::UnknownEvents,
             "huge-frame" => Fault::HugeFrame {
-                bytes: num(a1, 2 * 1024 * 1024).map_err(|()| bad())?,
+                // Capped at 15 MiB: the payload must still fit a decoder's 16 MiB frame limit.
+                bytes: num(a1, 2 * 1024 * 1024)
+                    .map_err(|()| bad())?
+                    .min(15 * 1024 * 1024),
             },
             "auth-500" => Fault::AuthServerError,
             "auth-slow-down" => Fault::AuthSlowDown,

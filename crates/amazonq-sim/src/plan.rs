@@ -227,6 +227,9 @@ pub fn body(
     })
 }
 
+/// Where absurd pacing values (directive input) end up instead of overflowing.
+const FAR_FUTURE: Duration = Duration::from_secs(365 * 86_400);
+
 /// Benchmark body: `frames` copies of one pre-encoded frame, one every `interval`.
 pub fn bench_body(
     frame: Bytes,
@@ -244,7 +247,8 @@ pub fn bench_body(
                 return None;
             }
             // Absolute deadlines: pacing does not drift with scheduling delays.
-            let deadline = start + interval * (i as u32);
+            let step = interval.saturating_mul(u32::try_from(i).unwrap_or(u32::MAX));
+            let deadline = start.checked_add(step).unwrap_or(start + FAR_FUTURE);
             tokio::time::sleep_until(deadline).await;
             guard.0.frames.fetch_add(1, Ordering::Relaxed);
             guard

@@ -36,8 +36,8 @@ async fn env() -> Env {
     });
     let config = ClientConfig {
         base_url: sim.base_url(),
-        first_byte_timeout: Duration::from_millis(2000),
-        idle_timeout: Duration::from_millis(2000),
+        first_byte_timeout: Duration::from_secs(2),
+        idle_timeout: Duration::from_secs(2),
         ..ClientConfig::default()
     };
     Env {

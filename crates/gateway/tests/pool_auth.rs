@@ -383,5 +383,19 @@ async fn quotas_are_refreshed_periodically_and_mark_spent_accounts_exhausted() {
         assert_ne!(run(&pool, request("#say ok")).await.unwrap().0, spent);
     }
     assert_eq!(env.chat_calls(&spent), 0);
+    // Credits come back (new month, top-up): the next quota fetch makes the account active.
+    let patch = amazonq_sim::AccountPatch {
+        usage: Some(0),
+        ..Default::default()
+    };
+    env.sim.patch_account(&spent, &patch).unwrap();
+    let a = AccountOps::fetch_usage(&pool, &spent).await.unwrap();
+    assert_eq!(a.status, AccountStatus::Active);
+    assert_eq!(pool.status(&spent), Some(AccountStatus::Active));
+    let mut used = false;
+    for _ in 0..10 {
+        used |= run(&pool, request("#say ok")).await.unwrap().0 == spent;
+    }
+    assert!(used, "the recovered account was not used again");
     sup.shutdown(Duration::from_secs(2)).await;
 }

@@ -61,7 +61,9 @@ pub fn count_request(req: &ChatRequest) -> u32 {
         n = n.saturating_add(MESSAGE_OVERHEAD);
         for p in &m.parts {
             n = n.saturating_add(match p {
-                Part::Text(t) | Part::Thinking(t) => count_text(t),
+                Part::Text(t) => count_text(t),
+                // Earlier turns' thinking is dropped before the upstream (and by Anthropic's API).
+                Part::Thinking(_) => 0,
                 Part::Image(img) => image_tokens(img),
                 Part::ToolUse { name, input, .. } => {
                     count_text(name).saturating_add(count_text(&input.to_string()))

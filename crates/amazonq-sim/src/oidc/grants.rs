@@ -57,7 +57,7 @@ pub(super) fn device_grant(s: &Shared, client_id: &str, code: &str) -> TokenResu
     }
     let too_fast = dev
         .last_poll_ms
-        .is_some_and(|last| now - last < dev.interval_s * 1000);
+        .is_some_and(|last| now - last < dev.interval_s.saturating_mul(1000));
     dev.last_poll_ms = Some(now);
     if enforce && too_fast {
         // RFC 8628 §3.5: the client must add 5 s to its interval from now on.
@@ -115,7 +115,7 @@ pub(super) fn device_grant(s: &Shared, client_id: &str, code: &str) -> TokenResu
                 access.clone(),
                 crate::accounts::AccessToken {
                     account: a.id.clone(),
-                    expires_at_ms: now + ttl * 1000,
+                    expires_at_ms: now.saturating_add(ttl.saturating_mul(1000)),
                     revoked: false,
                 },
             );
@@ -132,7 +132,7 @@ pub(super) fn device_grant(s: &Shared, client_id: &str, code: &str) -> TokenResu
                 account: a.id,
                 access_token: access,
                 refresh_token: refresh,
-                expires_at_ms: now + ttl * 1000,
+                expires_at_ms: now.saturating_add(ttl.saturating_mul(1000)),
                 expires_in: ttl,
                 client_id: None,
                 client_secret: None,

@@ -180,7 +180,7 @@ fn start_inner(s: &Shared, body: &[u8], host: &str) -> Result<Response, Response
             user_code: user_code.clone(),
             client_id: id.to_owned(),
             state: DeviceState::Pending,
-            expires_at_ms: now + expires_in * 1000,
+            expires_at_ms: now.saturating_add(expires_in.saturating_mul(1000)),
             interval_s: interval,
             last_poll_ms: None,
             polls: 0,

@@ -13,6 +13,11 @@ use super::{Bench, Script, Split, Step, ThinkingVariant, filler};
 #[error("bad directive `{0}`")]
 pub struct BadDirective(pub String);
 
+/// Caps on directive arguments: a typo must not make the simulator allocate gigabytes.
+const MAX_TOKENS: usize = 2_000_000;
+const MAX_BENCH_FRAMES: usize = 10_000_000;
+const MAX_BENCH_BYTES: usize = 1024 * 1024;
+
 fn kv(args: &str) -> impl Iterator<Item = (&str, &str)> {
     args.split_whitespace().filter_map(|w| w.split_once('='))
 }
@@ -43,7 +48,7 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
                 split,
             }),
             "text" => Some(Step::Text {
-                content: filler(parse_num(args, line)?),
+                content: filler(parse_num::<usize>(args, line)?.min(MAX_TOKENS)),
                 split,
             }),
             "split" => {
@@ -147,9 +152,9 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
                 };
                 for (k, v) in kv(args) {
                     match k {
-                        "frames" => b.frames = parse_num(v, line)?,
+                        "frames" => b.frames = parse_num::<usize>(v, line)?.min(MAX_BENCH_FRAMES),
                         "interval" => b.interval_ms = parse_num(v, line)?,
-                        "bytes" => b.bytes = parse_num::<usize>(v, line)?.max(1),
+                        "bytes" => b.bytes = parse_num::<usize>(v, line)?.clamp(1, MAX_BENCH_BYTES),
                         _ => return Err(bad()),
                     }
                 }

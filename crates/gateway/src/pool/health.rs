@@ -26,7 +26,7 @@ pub(crate) fn instant_at(at: DateTime<Utc>) -> Instant {
 }
 
 impl Inner {
-    fn pos_of(&self, slot: &Arc<Slot>) -> Option<usize> {
+    pub(crate) fn pos_of(&self, slot: &Arc<Slot>) -> Option<usize> {
         self.table()
             .by_id
             .get(&slot.id)

@@ -140,7 +140,8 @@ impl Inner {
                     .await;
             } else if status == AccountStatus::Exhausted {
                 slot.with_health(|h| h.exhausted_until = None);
-                if let Some(pos) = self.table().by_id.get(&slot.id).map(|(_, p)| *p) {
+                // (`pos_of` returns before the table is locked again.)
+                if let Some(pos) = self.pos_of(slot) {
                     self.table()
                         .sched
                         .clear_hold(pos, tokio::time::Instant::now());

@@ -132,3 +132,33 @@ fn round_robin_respects_caps_and_holds() {
         Pick::Never
     ));
 }
+
+#[test]
+fn picks_stay_cheap_with_ten_thousand_accounts() {
+    for strategy in [Strategy::RoundRobin, Strategy::LeastInflight, Strategy::WeightedRandom] {
+        let mut s = Sched::new(strategy);
+        for i in 0..10_000 {
+            s.insert(slot(&format!("acct-{i}")), 2, 1 + i % 5, true);
+        }
+        let now = Instant::now();
+        let started = std::time::Instant::now();
+        let mut held = std::collections::VecDeque::new();
+        for i in 0..200_000u32 {
+            let r = f64::from(i % 997) / 997.0;
+            let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, r, &|_| true) else {
+                panic!("no account ready")
+            };
+            held.push_back((x, pos));
+            // Keep 5 000 requests in flight.
+            if held.len() > 5_000
+                && let Some((x, pos)) = held.pop_front()
+            {
+                s.release(pos, &x, now);
+            }
+        }
+        let per_pick = started.elapsed() / 200_000;
+        eprintln!("{strategy:?}: {per_pick:?} per pick+release over 10 000 accounts");
+        // Generous bound for unoptimized builds on a busy machine; O(n) scans would take ~100x.
+        assert!(per_pick < Duration::from_micros(50), "{strategy:?}: {per_pick:?}");
+    }
+}

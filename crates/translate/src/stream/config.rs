@@ -15,7 +15,7 @@ pub struct StreamConfig {
     pub max_tokens: Option<u32>,
     /// Buffer the text, strip markdown fences and emit clean JSON at the end.
     pub json_mode: bool,
-    /// Local estimate from [`tokens::count_request`].
+    /// Local estimate from [`crate::tokens::count_request`].
     pub input_tokens: u32,
     pub tool_names: ToolNameMap,
     /// Context window of the upstream model; with it a `contextUsageEvent` percentage refines the
