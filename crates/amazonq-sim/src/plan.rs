@@ -228,7 +228,7 @@ pub fn body(
 }
 
 /// Where absurd pacing values (directive input) end up instead of overflowing.
-const FAR_FUTURE: Duration = Duration::from_secs(365 * 86_400);
+const FAR_FUTURE: Duration = Duration::from_hours(365 * 24);
 
 /// Benchmark body: `frames` copies of one pre-encoded frame, one every `interval`.
 pub fn bench_body(

@@ -93,10 +93,20 @@ mod tests {
 
     #[test]
     fn second_launch_flags_map_to_remote_commands() {
-        assert_eq!(remote_from_argv(&argv(&["--gateway-stop"])), Remote::GatewayStop);
-        assert_eq!(remote_from_argv(&argv(&["--gateway-start"])), Remote::GatewayStart);
+        assert_eq!(
+            remote_from_argv(&argv(&["--gateway-stop"])),
+            Remote::GatewayStop
+        );
+        assert_eq!(
+            remote_from_argv(&argv(&["--gateway-start"])),
+            Remote::GatewayStart
+        );
         assert_eq!(remote_from_argv(&argv(&["--quit"])), Remote::Quit);
-        assert_eq!(remote_from_argv(&argv(&[])), Remote::Show, "plain launch focuses");
+        assert_eq!(
+            remote_from_argv(&argv(&[])),
+            Remote::Show,
+            "plain launch focuses"
+        );
         assert_eq!(remote_from_argv(&argv(&["--bogus"])), Remote::Show);
         assert_eq!(remote_from_argv(&[]), Remote::Show);
     }
@@ -104,8 +114,14 @@ mod tests {
     #[test]
     fn remote_flags_are_exclusive_and_options_parse() {
         assert!(Cli::try_parse_from(argv(&["--quit", "--gateway-stop"])).is_err());
-        let cli = Cli::try_parse_from(argv(&["--port", "8080", "--data-dir", "/tmp/x", "--hidden"]))
-            .unwrap();
+        let cli = Cli::try_parse_from(argv(&[
+            "--port",
+            "8080",
+            "--data-dir",
+            "/tmp/x",
+            "--hidden",
+        ]))
+        .unwrap();
         assert_eq!(cli.port, Some(8080));
         assert_eq!(cli.data_dir, Some(PathBuf::from("/tmp/x")));
         assert!(cli.hidden);

@@ -213,7 +213,9 @@ async fn monitor(ctl: Arc<Controller>, config: Config, cancel: CancellationToken
         if healthy && store.is_none() {
             match gateway::open_store(&config).await {
                 Ok(s) => store = Some(s),
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot read the admin password state"),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "cannot read the admin password state")
+                }
             }
         }
         if let Some(s) = &store {

@@ -48,14 +48,21 @@ mod tests {
     fn data_dir_precedence_flag_env_platform() {
         let platform = PathBuf::from("/platform");
         assert_eq!(
-            data_dir(Some(Path::new("/flag")), Some("/env".into()), platform.clone()),
+            data_dir(
+                Some(Path::new("/flag")),
+                Some("/env".into()),
+                platform.clone()
+            ),
             PathBuf::from("/flag")
         );
         assert_eq!(
             data_dir(None, Some("/env".into()), platform.clone()),
             PathBuf::from("/env")
         );
-        assert_eq!(data_dir(None, Some("  ".into()), platform.clone()), platform);
+        assert_eq!(
+            data_dir(None, Some("  ".into()), platform.clone()),
+            platform
+        );
         assert_eq!(data_dir(None, None, platform.clone()), platform);
     }
 
@@ -78,9 +85,15 @@ mod tests {
         assert_eq!(c.server.host, "127.0.0.1", "never exposed to the network");
 
         let env = |k: &str| (k == "PORT").then(|| "7100".to_string());
-        assert_eq!(gateway_config(dir.path(), None, env).unwrap().server.port, 7100);
         assert_eq!(
-            gateway_config(dir.path(), Some(7200), env).unwrap().server.port,
+            gateway_config(dir.path(), None, env).unwrap().server.port,
+            7100
+        );
+        assert_eq!(
+            gateway_config(dir.path(), Some(7200), env)
+                .unwrap()
+                .server
+                .port,
             7200
         );
     }

@@ -77,7 +77,9 @@ impl Status {
             Self::Running {
                 default_password: true,
                 ..
-            } => Some("Admin password is still the default \u{201c}admin\u{201d}: change it in the console"),
+            } => Some(
+                "Admin password is still the default \u{201c}admin\u{201d}: change it in the console",
+            ),
             _ => None,
         }
     }

@@ -28,8 +28,20 @@ pub fn build(app: &AppHandle, status: &Status) -> tauri::Result<()> {
     let items = TrayItems {
         status: MenuItem::with_id(app, "status", status.summary(), false, None::<&str>)?,
         warning: MenuItem::with_id(app, "warning", warning_text(status), false, None::<&str>)?,
-        start: MenuItem::with_id(app, "start", "Start gateway", !status.is_running(), None::<&str>)?,
-        stop: MenuItem::with_id(app, "stop", "Stop gateway", status.is_running(), None::<&str>)?,
+        start: MenuItem::with_id(
+            app,
+            "start",
+            "Start gateway",
+            !status.is_running(),
+            None::<&str>,
+        )?,
+        stop: MenuItem::with_id(
+            app,
+            "stop",
+            "Stop gateway",
+            status.is_running(),
+            None::<&str>,
+        )?,
     };
     let autostart_on = app.autolaunch().is_enabled().unwrap_or(false);
     let menu = Menu::with_items(
@@ -44,7 +56,14 @@ pub fn build(app: &AppHandle, status: &Status) -> tauri::Result<()> {
             &items.start,
             &items.stop,
             &MenuItem::with_id(app, "data", "Open data folder", true, None::<&str>)?,
-            &CheckMenuItem::with_id(app, "autostart", "Start at login", true, autostart_on, None::<&str>)?,
+            &CheckMenuItem::with_id(
+                app,
+                "autostart",
+                "Start at login",
+                true,
+                autostart_on,
+                None::<&str>,
+            )?,
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?,
         ],
@@ -63,7 +82,9 @@ pub fn build(app: &AppHandle, status: &Status) -> tauri::Result<()> {
 
 fn warning_text(status: &Status) -> &'static str {
     match status.password_warning() {
-        Some(_) => "\u{26a0} Admin password is still \u{201c}admin\u{201d}: change it in the console",
+        Some(_) => {
+            "\u{26a0} Admin password is still \u{201c}admin\u{201d}: change it in the console"
+        }
         None if status.is_running() => "Admin password: set",
         None => "Admin password: (gateway not running)",
     }

@@ -5,7 +5,9 @@
 
 use std::sync::Mutex;
 
-use tauri::{AppHandle, Manager as _, Url, WebviewUrl, WebviewWindow, WebviewWindowBuilder, WindowEvent};
+use tauri::{
+    AppHandle, Manager as _, Url, WebviewUrl, WebviewWindow, WebviewWindowBuilder, WindowEvent,
+};
 
 use crate::status::{Status, console_url};
 
@@ -106,7 +108,13 @@ mod tests {
         assert!(!is_console(&u("http://127.0.0.1:62312/"), 62311));
         assert!(!is_console(&u("tauri://localhost/index.html"), 62311));
         assert!(!is_console(&u("http://tauri.localhost/index.html"), 62311));
-        assert!(same_site(&u("tauri://localhost/index.html"), &u("tauri://localhost/")));
-        assert!(!same_site(&u("tauri://localhost/"), &u("http://127.0.0.1:62311/")));
+        assert!(same_site(
+            &u("tauri://localhost/index.html"),
+            &u("tauri://localhost/")
+        ));
+        assert!(!same_site(
+            &u("tauri://localhost/"),
+            &u("http://127.0.0.1:62311/")
+        ));
     }
 }

@@ -10,6 +10,7 @@
 //! Runtime settings the console edits (API key, rate limits, …) are *not* here: they live in the
 //! store and are hot-swapped (see `state.rs`).
 
+pub mod browser;
 mod database;
 mod sections;
 

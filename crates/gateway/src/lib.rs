@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod console;
+pub mod demo;
 pub mod error;
 pub mod guard;
 pub mod metrics;

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! claude-server [--config PATH] [serve]          run the gateway (default)
+//! claude-server --demo                          run against the built-in simulator (demo mode)
 //! claude-server backup --to FILE                 consistent online copy of the SQLite database
 //! claude-server accounts import FILE             import accounts (any supported document)
 //! claude-server accounts export FILE             write this project's export document
@@ -19,6 +20,10 @@ struct Cli {
     /// Configuration file (default: config.yaml beside the binary).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// Demo mode: the built-in Amazon Q simulator as upstream, demo accounts, own database
+    /// under DATA_DIR/demo/ (never the real AWS hosts, never the production database).
+    #[arg(long)]
+    demo: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -61,6 +66,9 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if cli.demo {
+        return runtime.block_on(serve_demo(config));
+    }
     runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))
 }
 
@@ -127,6 +135,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// `--demo`: serve with the in-process simulator as the upstream (see `gateway::demo`).
+async fn serve_demo(config: Config) -> anyhow::Result<()> {
+    let (config, demo) = gateway::demo::start(&config).await?;
+    eprintln!(
+        "DEMO MODE: upstream is the built-in simulator at {} (no AWS account used)",
+        demo.upstream_url()
+    );
+    let result = serve(config).await;
+    demo.shutdown().await;
+    result
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.listen_addr();
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -144,6 +164,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     match &config.source {
         Some(path) => eprintln!("  config:   {}", path.display()),
         None => eprintln!("  config:   built-in defaults (no config.yaml found)"),
+    }
+    let console = format!("http://localhost:{port}/");
+    if gateway::config::browser::should_open_browser(
+        config.no_browser,
+        std::env::consts::OS,
+        |name| std::env::var(name).ok(),
+    ) {
+        gateway::config::browser::open(&console);
     }
     gateway::serve(listener, config, shutdown_signal()).await
 }

@@ -59,15 +59,24 @@ async fn start_stop_start_serves_healthz_each_time() {
         unreachable!()
     };
     assert_ne!(port, 0, "the real bound port is reported");
-    assert!(default_password, "a fresh database has the seed admin password");
+    assert!(
+        default_password,
+        "a fresh database has the seed admin password"
+    );
     assert!(health::healthz(port, Duration::from_secs(2)).await);
-    assert!(dir.path().join("encryption.key").exists(), "data lives in the data folder");
+    assert!(
+        dir.path().join("encryption.key").exists(),
+        "data lives in the data folder"
+    );
 
     // A second start while running changes nothing.
     assert!(ctl.start(None).await.is_running());
 
     assert_eq!(ctl.stop().await, Status::Stopped { port });
-    assert!(!health::healthz(port, Duration::from_secs(2)).await, "listener closed after stop");
+    assert!(
+        !health::healthz(port, Duration::from_secs(2)).await,
+        "listener closed after stop"
+    );
 
     ctl.start(None).await;
     let again = wait_healthy(&ctl).await;
@@ -76,7 +85,10 @@ async fn start_stop_start_serves_healthz_each_time() {
     assert!(matches!(ctl.status(), Status::Stopped { .. }));
 
     let seen = seen.lock().unwrap();
-    assert!(matches!(seen.first(), Some(Status::Starting { port: 0 })), "{seen:?}");
+    assert!(
+        matches!(seen.first(), Some(Status::Starting { port: 0 })),
+        "{seen:?}"
+    );
     assert!(seen.iter().any(|s| s.password_warning().is_some()));
 }
 

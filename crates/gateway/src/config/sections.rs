@@ -138,6 +138,12 @@ pub struct MetricsConfig {
 pub struct RedisConfig {
     /// `redis://…`; absent = single node.
     pub url: Option<Secret>,
+    /// Prefix of every Redis key and channel (several fleets may share one Redis); default
+    /// `claude-api`.
+    pub key_prefix: Option<String>,
+    /// Lifetime of an account lease in milliseconds: a crashed instance's slots free themselves
+    /// after this long; live leases are renewed every third of it. Default 30 000.
+    pub lease_ttl_ms: Option<u64>,
 }
 
 /// `models.*`

@@ -135,7 +135,11 @@ fn round_robin_respects_caps_and_holds() {
 
 #[test]
 fn picks_stay_cheap_with_ten_thousand_accounts() {
-    for strategy in [Strategy::RoundRobin, Strategy::LeastInflight, Strategy::WeightedRandom] {
+    for strategy in [
+        Strategy::RoundRobin,
+        Strategy::LeastInflight,
+        Strategy::WeightedRandom,
+    ] {
         let mut s = Sched::new(strategy);
         for i in 0..10_000 {
             s.insert(slot(&format!("acct-{i}")), 2, 1 + i % 5, true);
@@ -159,6 +163,9 @@ fn picks_stay_cheap_with_ten_thousand_accounts() {
         let per_pick = started.elapsed() / 200_000;
         eprintln!("{strategy:?}: {per_pick:?} per pick+release over 10 000 accounts");
         // Generous bound for unoptimized builds on a busy machine; O(n) scans would take ~100x.
-        assert!(per_pick < Duration::from_micros(50), "{strategy:?}: {per_pick:?}");
+        assert!(
+            per_pick < Duration::from_micros(50),
+            "{strategy:?}: {per_pick:?}"
+        );
     }
 }

@@ -1,0 +1,221 @@
+//! Per-account concurrency leases shared by the fleet (issue 8 "per-account concurrency caps …
+//! hold across instances"). A key's leases are a sorted set `<prefix>:lease:<key>` of
+//! `lease id → expiry (ms, Redis clock)`. Acquire = drop expired members, then add one if fewer
+//! than `max` remain — one atomic script. A held lease is renewed every third of its lifetime by
+//! a task that stops when the permit drops (which removes the member), so a crashed instance's
+//! leases vanish at most one lifetime after its last renewal.
+//!
+//! While Redis is down, acquisition falls back to an in-memory limiter: the cap then holds per
+//! instance (see `fleet` module docs).
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use redis::Script;
+use tokio_util::sync::CancellationToken;
+
+use super::Redis;
+use crate::guard::limiter::{ConcurrencyLimiter, ConcurrencyPermit, MemoryConcurrencyLimiter};
+
+/// KEYS[1] = set. ARGV = max, ttl ms, member. Returns {acquired 0/1, live count}.
+static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local n = redis.call('ZCARD', KEYS[1])
+if n >= tonumber(ARGV[1]) then
+  return {0, n}
+end
+local ttl = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+return {1, n + 1}
+",
+    )
+});
+
+/// KEYS[1] = set. ARGV = ttl ms, member. Extends the member's expiry; returns the live count.
+static RENEW: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local ttl = tonumber(ARGV[1])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+return redis.call('ZCARD', KEYS[1])
+",
+    )
+});
+
+/// KEYS[1] = set. ARGV[1] = member. Returns the live count after removal.
+static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('ZREM', KEYS[1], ARGV[1])
+return redis.call('ZCARD', KEYS[1])
+",
+    )
+});
+
+struct Shared {
+    redis: Redis,
+    ttl: Duration,
+    /// Fleet-wide counts as last seen by a script (for the synchronous `in_flight`).
+    seen: Mutex<HashMap<String, u32>>,
+}
+
+impl Shared {
+    fn note(&self, key: &str, n: i64) {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if n <= 0 {
+            seen.remove(key);
+        } else {
+            seen.insert(key.to_owned(), u32::try_from(n).unwrap_or(u32::MAX));
+        }
+    }
+}
+
+/// Fleet-wide counting semaphores with expiring, renewed leases.
+pub struct RedisConcurrencyLimiter {
+    shared: Arc<Shared>,
+    fallback: MemoryConcurrencyLimiter,
+}
+
+impl RedisConcurrencyLimiter {
+    /// Leases live `ttl` unless renewed.
+    pub fn new(redis: Redis, ttl: Duration) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                redis,
+                ttl,
+                seen: Mutex::new(HashMap::new()),
+            }),
+            fallback: MemoryConcurrencyLimiter::default(),
+        }
+    }
+
+    /// The lease lifetime.
+    pub fn ttl(&self) -> Duration {
+        self.shared.ttl
+    }
+}
+
+/// A held Redis lease: renews until dropped, then removes itself.
+struct RedisLease {
+    shared: Arc<Shared>,
+    key: String,
+    set: String,
+    member: String,
+    stop: CancellationToken,
+}
+
+impl Drop for RedisLease {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return; // no runtime (process ending): the lease expires by itself
+        };
+        let shared = Arc::clone(&self.shared);
+        let (key, set, member) = (
+            std::mem::take(&mut self.key),
+            std::mem::take(&mut self.set),
+            std::mem::take(&mut self.member),
+        );
+        rt.spawn(async move {
+            let mut conn = shared.redis.conn();
+            let mut inv = RELEASE.prepare_invoke();
+            inv.key(&set).arg(&member);
+            if let Some(n) = shared
+                .redis
+                .call::<i64, _>("lease", inv.invoke_async(&mut conn))
+                .await
+            {
+                shared.note(&key, n);
+            }
+        });
+    }
+}
+
+fn spawn_renewal(shared: Arc<Shared>, key: String, set: String, member: String) -> CancellationToken {
+    let stop = CancellationToken::new();
+    let token = stop.clone();
+    tokio::spawn(async move {
+        let every = (shared.ttl / 3).max(Duration::from_millis(50));
+        let ttl_ms = shared.ttl.as_millis() as u64;
+        loop {
+            tokio::select! {
+                () = token.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            let mut conn = shared.redis.conn();
+            let mut inv = RENEW.prepare_invoke();
+            inv.key(&set).arg(ttl_ms).arg(&member);
+            if let Some(n) = shared
+                .redis
+                .call::<i64, _>("lease", inv.invoke_async(&mut conn))
+                .await
+            {
+                shared.note(&key, n);
+            }
+        }
+    });
+    stop
+}
+
+impl ConcurrencyLimiter for RedisConcurrencyLimiter {
+    fn try_acquire<'a>(
+        &'a self,
+        key: &'a str,
+        max: u32,
+    ) -> BoxFuture<'a, Option<ConcurrencyPermit>> {
+        Box::pin(async move {
+            let redis = &self.shared.redis;
+            let set = redis.key(&format!("lease:{key}"));
+            let member = uuid::Uuid::new_v4().simple().to_string();
+            let mut conn = redis.conn();
+            let mut inv = ACQUIRE.prepare_invoke();
+            inv.key(&set)
+                .arg(max)
+                .arg(self.shared.ttl.as_millis() as u64)
+                .arg(&member);
+            match redis.call::<(i64, i64), _>("lease", inv.invoke_async(&mut conn)).await {
+                Some((1, n)) => {
+                    self.shared.note(key, n);
+                    let stop = spawn_renewal(
+                        Arc::clone(&self.shared),
+                        key.to_owned(),
+                        set.clone(),
+                        member.clone(),
+                    );
+                    Some(ConcurrencyPermit::new(RedisLease {
+                        shared: Arc::clone(&self.shared),
+                        key: key.to_owned(),
+                        set,
+                        member,
+                        stop,
+                    }))
+                }
+                Some((_, n)) => {
+                    self.shared.note(key, n);
+                    None
+                }
+                // Redis down: the cap holds per instance.
+                None => self.fallback.try_acquire(key, max).await,
+            }
+        })
+    }
+
+    fn in_flight(&self, key: &str) -> u32 {
+        if !self.shared.redis.is_up() {
+            return self.fallback.in_flight(key);
+        }
+        let seen = self.shared.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.get(key).copied().unwrap_or(0) + self.fallback.in_flight(key)
+    }
+}

@@ -1,0 +1,182 @@
+//! Fleet mode (issue 8; ARCHITECTURE.md "Scaling out"): the Redis-backed implementations of the
+//! seams that several `claude-server` instances must share. Chosen at start-up when `redis.url`
+//! is set; absent, the in-memory implementations serve a single node.
+//!
+//! - `rate`: [`RedisRateLimiter`] — global fixed-window IP/key limits (one atomic script);
+//! - `lease`: [`RedisConcurrencyLimiter`] — per-account leases with expiry, renewed while held;
+//! - `refresh`: [`RedisRefreshLock`] — one refresher per account fleet-wide (expiry + fencing);
+//! - `shared`: [`RedisStickyStore`], [`RedisCooldownStore`] — sticky sessions and cooldowns;
+//! - `notify`: [`RedisNotifier`] — change fan-out over pub/sub.
+//!
+//! # Redis unavailable
+//! Every Redis call is bounded (connect and response timeouts of [`CALL_TIMEOUT`]). A failed call
+//! marks Redis *down*: one loud `error!` log line, `gateway_fleet_redis_up 0` and a count in
+//! `gateway_fleet_fallback_total{what}`. While down each seam falls back to its in-memory twin, so
+//! limits hold *per instance* (never an open door: a limit is never skipped) and the process keeps
+//! serving. The next successful call marks Redis *up* again (`warn!` "recovered") and the shared
+//! state takes over; leases and locks taken in the meantime were local and simply end.
+
+mod lease;
+mod notify;
+mod rate;
+mod refresh;
+mod shared;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+pub use lease::RedisConcurrencyLimiter;
+pub use notify::RedisNotifier;
+pub use rate::RedisRateLimiter;
+pub use refresh::RedisRefreshLock;
+pub use shared::{RedisCooldownStore, RedisStickyStore};
+
+/// Bound of one Redis call (connect or response): past it, the call counts as "Redis down".
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+/// Default lease lifetime (`redis.lease_ttl_ms`).
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
+/// Default key prefix (`redis.key_prefix`).
+pub const DEFAULT_PREFIX: &str = "claude-api";
+
+/// Fleet-mode set-up errors (a bad URL; Redis being down is not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// `redis.url` does not parse.
+    #[error("redis.url: {0}")]
+    Url(#[from] redis::RedisError),
+}
+
+/// One connection to Redis shared by every seam, plus the up/down state.
+#[derive(Clone)]
+pub struct Redis {
+    conn: ConnectionManager,
+    client: redis::Client,
+    prefix: Arc<str>,
+    up: Arc<AtomicBool>,
+    /// Random per process: tells our own pub/sub messages from other instances'.
+    instance: Arc<str>,
+}
+
+impl Redis {
+    /// A lazily connecting handle (start-up never waits for, nor fails on, an absent Redis).
+    pub fn new(url: &str, prefix: Option<&str>) -> Result<Self, FleetError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CALL_TIMEOUT))
+            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(200));
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        metrics::gauge!("gateway_fleet_redis_up").set(1.0);
+        Ok(Self {
+            conn,
+            client,
+            prefix: Arc::from(prefix.filter(|p| !p.is_empty()).unwrap_or(DEFAULT_PREFIX)),
+            up: Arc::new(AtomicBool::new(true)),
+            instance: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
+        })
+    }
+
+    /// `<prefix>:<rest>`.
+    pub fn key(&self, rest: &str) -> String {
+        format!("{}:{rest}", self.prefix)
+    }
+
+    /// A connection handle (cheap clone; reconnects by itself).
+    pub fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// True unless the last call failed.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// Records a successful call (logs the recovery once).
+    pub fn mark_ok(&self) {
+        if !self.up.swap(true, Ordering::Relaxed) {
+            tracing::warn!("redis is reachable again: fleet-wide limits, leases and locks resumed");
+            metrics::gauge!("gateway_fleet_redis_up").set(1.0);
+        }
+    }
+
+    /// Records a failed call by seam `what`: falls back to per-instance state, loudly.
+    pub fn mark_down(&self, what: &'static str, err: &dyn std::fmt::Display) {
+        metrics::counter!("gateway_fleet_fallback_total", "what" => what).increment(1);
+        if self.up.swap(false, Ordering::Relaxed) {
+            tracing::error!(
+                error = %err,
+                seam = what,
+                "REDIS UNAVAILABLE: falling back to per-instance rate limits, leases, cooldowns \
+                 and refresh locks until it returns (limits now hold per instance, not fleet-wide)"
+            );
+            metrics::gauge!("gateway_fleet_redis_up").set(0.0);
+        }
+    }
+
+    /// Runs `f` against Redis, bounded by [`CALL_TIMEOUT`], recording up/down.
+    pub(crate) async fn call<T, F>(&self, what: &'static str, f: F) -> Option<T>
+    where
+        F: Future<Output = redis::RedisResult<T>>,
+    {
+        match tokio::time::timeout(CALL_TIMEOUT * 2, f).await {
+            Ok(Ok(v)) => {
+                self.mark_ok();
+                Some(v)
+            }
+            Ok(Err(e)) => {
+                self.mark_down(what, &e);
+                None
+            }
+            Err(_) => {
+                self.mark_down(what, &"timed out");
+                None
+            }
+        }
+    }
+}
+
+/// Every Redis-backed seam, built from one [`Redis`] handle.
+pub struct Fleet {
+    /// The shared handle.
+    pub redis: Redis,
+    /// Global IP/key limits.
+    pub rate_limiter: Arc<RedisRateLimiter>,
+    /// Per-account leases.
+    pub concurrency: Arc<RedisConcurrencyLimiter>,
+    /// Refresh lock.
+    pub refresh_lock: Arc<RedisRefreshLock>,
+    /// Sticky sessions.
+    pub sticky: Arc<RedisStickyStore>,
+    /// Cooldowns.
+    pub cooldowns: Arc<RedisCooldownStore>,
+    /// Change fan-out.
+    pub notifier: Arc<RedisNotifier>,
+}
+
+impl Fleet {
+    /// Builds the seams; the notifier's subscriber task runs under `cancel`.
+    pub fn new(
+        url: &str,
+        prefix: Option<&str>,
+        lease_ttl: Option<Duration>,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> Result<Self, FleetError> {
+        let redis = Redis::new(url, prefix)?;
+        let ttl = lease_ttl
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_LEASE_TTL);
+        Ok(Self {
+            rate_limiter: Arc::new(RedisRateLimiter::new(redis.clone())),
+            concurrency: Arc::new(RedisConcurrencyLimiter::new(redis.clone(), ttl)),
+            refresh_lock: Arc::new(RedisRefreshLock::new(redis.clone(), ttl)),
+            sticky: Arc::new(RedisStickyStore::new(redis.clone())),
+            cooldowns: Arc::new(RedisCooldownStore::new(redis.clone())),
+            notifier: Arc::new(RedisNotifier::start(redis.clone(), cancel)),
+            redis,
+        })
+    }
+}
