@@ -14,6 +14,7 @@ pub mod config;
 pub mod console;
 pub mod demo;
 pub mod error;
+pub mod fleet;
 pub mod guard;
 pub mod metrics;
 pub mod pool;
@@ -34,8 +35,7 @@ pub use state::AppState;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::guard::limiter::{MemoryConcurrencyLimiter, MemoryRateLimiter};
-use crate::state::{AccountOps, Change, MemoryNotifier};
+use crate::state::{AccountOps, Change};
 
 /// The version string embedded at build time (`CLAUDE_API_VERSION` overrides the crate version).
 pub const VERSION: &str = match option_env!("CLAUDE_API_VERSION") {
@@ -79,16 +79,11 @@ pub async fn serve_with(
     let supervisor = tasks::Supervisor::new();
     let security = &config.security;
     // One limiter for everything: the pool's account leases and the admin API's `inflight`
-    // read the same counters (key `account:<id>`).
-    let concurrency: Arc<dyn guard::limiter::ConcurrencyLimiter> =
-        Arc::new(MemoryConcurrencyLimiter::default());
-    let notifier: Arc<dyn state::ChangeNotifier> = Arc::new(MemoryNotifier::default());
+    // read the same counters (key `account:<id>`). `redis.url` set → fleet mode (issue 8).
+    let seams = fleet::Seams::from_config(&config, store.clone(), &supervisor)?;
+    let (concurrency, notifier) = (seams.concurrency, seams.notifier);
     let pool = pool::Pool::start(
-        pool::PoolDeps {
-            leases: Arc::clone(&concurrency),
-            notifier: Some(Arc::clone(&notifier)),
-            ..pool::PoolDeps::memory(store.clone(), supervisor.clone())
-        },
+        seams.pool,
         config.pool.clone(),
         pool::UpstreamSettings::from_config(&config.upstream),
     )
@@ -100,8 +95,7 @@ pub async fn serve_with(
         settings: Arc::new(ArcSwap::from_pointee(store::Settings::default())),
         keyring: Arc::new(ArcSwap::from_pointee(guard::KeyRing::default())),
         blocklist: Arc::new(ArcSwap::from_pointee(guard::Blocklist::default())),
-        // Fleet mode (issue 8) replaces the limiters and the notifier with Redis-backed ones.
-        rate_limiter: Arc::new(MemoryRateLimiter::default()),
+        rate_limiter: seams.rate_limiter,
         concurrency,
         notifier,
         account_ops: extensions
@@ -115,9 +109,6 @@ pub async fn serve_with(
         log_sender,
         supervisor: supervisor.clone(),
     };
-    if config.redis.url.is_some() {
-        tracing::warn!("redis.url is set but fleet mode is not built yet; limits are per instance");
-    }
     state
         .reload_all()
         .await

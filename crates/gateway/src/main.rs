@@ -20,8 +20,8 @@ struct Cli {
     /// Configuration file (default: config.yaml beside the binary).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Demo mode: the built-in Amazon Q simulator as upstream, demo accounts, own database
-    /// under DATA_DIR/demo/ (never the real AWS hosts, never the production database).
+    /// Demo mode: built-in simulator as upstream, demo accounts, data in DATA_DIR/demo/.
+    // Never the real AWS hosts, never the production database (see `gateway::demo`).
     #[arg(long)]
     demo: bool,
     #[command(subcommand)]

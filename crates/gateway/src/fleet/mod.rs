@@ -28,6 +28,14 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use crate::config::Config;
+use crate::guard::limiter::{
+    ConcurrencyLimiter, MemoryConcurrencyLimiter, MemoryRateLimiter, RateLimiter,
+};
+use crate::pool::PoolDeps;
+use crate::state::{ChangeNotifier, MemoryNotifier};
+use crate::tasks::Supervisor;
+
 pub use lease::RedisConcurrencyLimiter;
 pub use notify::RedisNotifier;
 pub use rate::RedisRateLimiter;
@@ -139,44 +147,73 @@ impl Redis {
     }
 }
 
-/// Every Redis-backed seam, built from one [`Redis`] handle.
-pub struct Fleet {
-    /// The shared handle.
-    pub redis: Redis,
-    /// Global IP/key limits.
-    pub rate_limiter: Arc<RedisRateLimiter>,
-    /// Per-account leases.
-    pub concurrency: Arc<RedisConcurrencyLimiter>,
-    /// Refresh lock.
-    pub refresh_lock: Arc<RedisRefreshLock>,
-    /// Sticky sessions.
-    pub sticky: Arc<RedisStickyStore>,
-    /// Cooldowns.
-    pub cooldowns: Arc<RedisCooldownStore>,
+/// The seams `serve` wires in: Redis-backed when `redis.url` is set, in-memory otherwise.
+pub struct Seams {
+    /// `/v1` IP and key limits.
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Per-account leases (shared by the pool and the admin API's `inflight`).
+    pub concurrency: Arc<dyn ConcurrencyLimiter>,
     /// Change fan-out.
-    pub notifier: Arc<RedisNotifier>,
+    pub notifier: Arc<dyn ChangeNotifier>,
+    /// What the pool is built on (leases and notifier included).
+    pub pool: PoolDeps,
+    /// The Redis handle in fleet mode.
+    pub redis: Option<Redis>,
 }
 
-impl Fleet {
-    /// Builds the seams; the notifier's subscriber task runs under `cancel`.
-    pub fn new(
-        url: &str,
-        prefix: Option<&str>,
-        lease_ttl: Option<Duration>,
-        cancel: tokio_util::sync::CancellationToken,
+impl Seams {
+    /// Chooses by `redis.url`: absent → single node (in-memory), present → fleet mode.
+    pub fn from_config(
+        config: &Config,
+        store: store::Store,
+        supervisor: &Supervisor,
     ) -> Result<Self, FleetError> {
-        let redis = Redis::new(url, prefix)?;
-        let ttl = lease_ttl
-            .filter(|d| !d.is_zero())
-            .unwrap_or(DEFAULT_LEASE_TTL);
+        let memory = PoolDeps::memory(store, supervisor.clone());
+        let Some(url) = &config.redis.url else {
+            let concurrency: Arc<dyn ConcurrencyLimiter> =
+                Arc::new(MemoryConcurrencyLimiter::default());
+            let notifier: Arc<dyn ChangeNotifier> = Arc::new(MemoryNotifier::default());
+            return Ok(Self {
+                rate_limiter: Arc::new(MemoryRateLimiter::default()),
+                pool: PoolDeps {
+                    leases: Arc::clone(&concurrency),
+                    notifier: Some(Arc::clone(&notifier)),
+                    ..memory
+                },
+                concurrency,
+                notifier,
+                redis: None,
+            });
+        };
+        let redis = Redis::new(url.expose(), config.redis.key_prefix.as_deref())?;
+        let ttl = config
+            .redis
+            .lease_ttl_ms
+            .filter(|ms| *ms > 0)
+            .map_or(DEFAULT_LEASE_TTL, Duration::from_millis);
+        let concurrency: Arc<dyn ConcurrencyLimiter> =
+            Arc::new(RedisConcurrencyLimiter::new(redis.clone(), ttl));
+        let notifier: Arc<dyn ChangeNotifier> =
+            Arc::new(RedisNotifier::start(redis.clone(), supervisor));
+        tracing::info!(
+            prefix = %redis.prefix,
+            lease_ttl_ms = ttl.as_millis() as u64,
+            "fleet mode: rate limits, leases, cooldowns, sticky sessions and refresh locks are \
+             shared through Redis"
+        );
         Ok(Self {
             rate_limiter: Arc::new(RedisRateLimiter::new(redis.clone())),
-            concurrency: Arc::new(RedisConcurrencyLimiter::new(redis.clone(), ttl)),
-            refresh_lock: Arc::new(RedisRefreshLock::new(redis.clone(), ttl)),
-            sticky: Arc::new(RedisStickyStore::new(redis.clone())),
-            cooldowns: Arc::new(RedisCooldownStore::new(redis.clone())),
-            notifier: Arc::new(RedisNotifier::start(redis.clone(), cancel)),
-            redis,
+            pool: PoolDeps {
+                leases: Arc::clone(&concurrency),
+                refresh_lock: Arc::new(RedisRefreshLock::new(redis.clone(), ttl)),
+                sticky: Arc::new(RedisStickyStore::new(redis.clone())),
+                cooldowns: Arc::new(RedisCooldownStore::new(redis.clone())),
+                notifier: Some(Arc::clone(&notifier)),
+                ..memory
+            },
+            concurrency,
+            notifier,
+            redis: Some(redis),
         })
     }
 }

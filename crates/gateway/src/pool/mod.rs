@@ -204,17 +204,30 @@ impl Pool {
             });
         }
         let inner = Arc::clone(&self.inner);
-        sup.spawn_interval(
-            "pool-reload",
-            config::ms(cfg.reload_ms.max(100)),
-            move || {
-                let inner = Arc::clone(&inner);
-                async move {
-                    inner.flush_counters().await;
-                    inner.reload().await.map_err(|e| e.to_string())
+        // Counters are batched in memory: flush them with every reload and once more on shutdown.
+        let period = config::ms(cfg.reload_ms.max(100));
+        sup.spawn("pool-reload", period, move |cancel| {
+            let inner = Arc::clone(&inner);
+            async move {
+                let mut tick = tokio::time::interval(period);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                tick.tick().await;
+                loop {
+                    tokio::select! {
+                        () = cancel.cancelled() => {
+                            inner.flush_counters().await;
+                            return Ok(());
+                        }
+                        _ = tick.tick() => {
+                            inner.flush_counters().await;
+                            if let Err(e) = inner.reload().await {
+                                tracing::warn!(error = %e, "pool reload failed");
+                            }
+                        }
+                    }
                 }
-            },
-        );
+            }
+        });
         if let Some(notifier) = notifier {
             let inner = Arc::clone(&self.inner);
             sup.spawn("pool-changes", config::ms(1_000), move |cancel| {
