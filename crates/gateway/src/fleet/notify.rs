@@ -95,7 +95,6 @@ async fn subscriber(redis: Redis, tx: broadcast::Sender<Change>, cancel: Cancell
                         let _ = tx.send(c);
                     }
                 }
-                first = false;
                 let mut stream = ps.into_on_message();
                 loop {
                     let msg = tokio::select! {

@@ -28,6 +28,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 local f = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], f, 'PX', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], 86400000)
 return f
 ",
     )
