@@ -2,12 +2,18 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run web test fmt-check clippy test-rust e2e-setup test-e2e fuzz bench bench-setup bench-smoke demo clean test-desktop
+.PHONY: run web test fmt-check clippy test-rust e2e-setup test-e2e fuzz bench bench-setup bench-smoke demo clean test-desktop readme-setup test-first-run
 
 ## run: build the console and the release binary, then start claude-server on port 62311
 run: web
 	$(CARGO) build --release -p gateway --bin claude-server
 	./target/release/claude-server
+
+## demo: like `run`, but against the built-in simulator with demo accounts (no AWS account needed;
+## data in DATA_DIR/demo/, never the production database)
+demo: web
+	$(CARGO) build --release -p gateway --bin claude-server
+	./target/release/claude-server --demo
 
 ## web: build the console into web/dist (embedded into release binaries at compile time)
 web:
@@ -30,9 +36,18 @@ e2e-setup:
 	bash e2e/setup.sh
 
 ## test-e2e: black-box suites (SDKs, Claude Code, console) against the debug binaries, network-isolated
-test-e2e: e2e-setup
+test-e2e: e2e-setup readme-setup
 	$(CARGO) build -p gateway -p amazonq-sim
 	bash e2e/run.sh
+
+## readme-setup: the Node SDK the README's Node example uses (e2e/readme, npm ci)
+readme-setup:
+	cd e2e/readme && { [ -d node_modules/openai ] || npm ci --no-audit --no-fund; }
+
+## test-first-run: follow the README from a clean clone of HEAD in a temp dir (release builds, slow):
+## `make run` serves, /healthz, console page, demo chat; then `./build.sh server` and the archive's --version
+test-first-run: e2e-setup readme-setup
+	E2E_CLEAN_CLONE=1 E2E_NO_NETNS=1 bash e2e/run.sh test_first_run.py -k clean_clone -v
 
 ## test-desktop: the desktop app (its own workspace, crates/desktop): apt packages, fmt, clippy, unit
 ## tests, then the end-to-end test under Xvfb (screenshots in e2e/screenshots/desktop-*.png)

@@ -23,7 +23,7 @@ use crate::status::Status;
 /// How often the monitor probes a running gateway.
 pub const PROBE_EVERY: Duration = Duration::from_secs(2);
 /// Upper bound for a stop: the gateway's drain grace plus its flush bound, with slack.
-pub const STOP_BOUND: Duration = Duration::from_secs(60);
+pub const STOP_BOUND: Duration = Duration::from_mins(1);
 
 /// Called on every status change (the UI updates the tray, the title and the window).
 pub type OnChange = Arc<dyn Fn(&Status) + Send + Sync>;
@@ -214,7 +214,7 @@ async fn monitor(ctl: Arc<Controller>, config: Config, cancel: CancellationToken
             match gateway::open_store(&config).await {
                 Ok(s) => store = Some(s),
                 Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "cannot read the admin password state")
+                    tracing::warn!(error = %format!("{e:#}"), "cannot read the admin password state");
                 }
             }
         }

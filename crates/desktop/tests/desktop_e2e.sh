@@ -40,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 DISPLAY_NUM=$((90 + RANDOM % 400))
 Xvfb ":$DISPLAY_NUM" -screen 0 1280x900x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
@@ -71,11 +71,22 @@ is_up() { [ "$(healthz)" = 200 ]; }
 is_down() { [ "$(healthz)" = 000 ]; }
 title() { xdotool search --name 'Claude API Server' getwindowname 2>/dev/null | head -1; }
 title_has() { title | grep -q -- "$1"; }
-shot() { # shot NAME: whole screen → e2e/screenshots/desktop-NAME.png; refuses a blank image
-  local out=$SHOTS/desktop-$1.png colours
-  colours=$(xwd -root -silent | python3 "$DESKTOP/tests/xwd2png.py" "$out")
-  [ "$colours" -gt 20 ] || fail "screenshot $out looks blank ($colours colours)"
-  say "screenshot $out ($colours colours)"
+shot() { # shot NAME console|status-page|failure: screen → e2e/screenshots/desktop-NAME.png once that page shows
+  local out=$SHOTS/desktop-$1.png colours=0 amber=0 red=0 ok=0
+  for _ in $(seq 30); do # WebKit paints asynchronously: retry until the page shows (≤ 30 s)
+    read -r colours amber red < <(xwd -root -silent | python3 "$DESKTOP/tests/xwd2png.py" "$out")
+    # The console's login page is rich (hundreds of colours, no #d97706); the status page's
+    # buttons and logo are #d97706, and a failure message on it is #b91c1c.
+    case $2 in
+      console) [ "$colours" -ge 200 ] && [ "$amber" -lt 200 ] && ok=1 ;;
+      status-page) [ "$amber" -ge 1000 ] && [ "$red" -eq 0 ] && ok=1 ;;
+      failure) [ "$amber" -ge 1000 ] && [ "$red" -ge 20 ] && ok=1 ;;
+    esac
+    [ "$ok" = 1 ] && break
+    sleep 1
+  done
+  [ "$ok" = 1 ] || fail "screenshot $out does not show the $2 ($colours colours, $amber amber, $red red pixels)"
+  say "screenshot $out: $2 ($colours colours, $amber amber, $red red pixels)"
 }
 remote() { # a second launch carrying a command; must hand over and exit 0 quickly
   timeout 20 "$BIN" "$@" >>"$TMP/remote.log" 2>&1 || fail "second launch '$*' failed (rc=$?): $(tail -3 "$TMP/remote.log")"
@@ -84,7 +95,7 @@ app_processes() { # pids of processes carrying our marker (the app and its WebKi
   local f pid
   for f in /proc/[0-9]*/environ; do
     pid=${f#/proc/}; pid=${pid%/environ}
-    tr '\0' '\n' <"$f" 2>/dev/null | grep -qx "CLAUDE_DESKTOP_E2E_MARK=$TMP" && echo "$pid"
+    { tr '\0' '\n' <"$f"; } 2>/dev/null | grep -qx "CLAUDE_DESKTOP_E2E_MARK=$TMP" && echo "$pid"
   done
   return 0
 }
@@ -100,8 +111,7 @@ wait_for 30 "window title showing health" title_has '(healthy)'
 wait_for 15 "admin-password warning in the title" title_has 'default admin password'
 say "title: $(title)"
 grep -q "window navigates url=http://127.0.0.1:$PORT/" "$LOG" || fail "the window never opened the console"
-sleep 4 # let WebKit render the console's login page
-shot console-login
+shot console-login console
 
 # --- 5. the tray's stop/start through the app's IPC ------------------------------------------
 say "--gateway-stop"
@@ -109,8 +119,7 @@ remote --gateway-stop
 wait_for 30 "/healthz down after --gateway-stop" is_down
 wait_for 15 "title says stopped" title_has 'Gateway stopped'
 kill -0 "$APP_PID" 2>/dev/null || fail "the app exited on --gateway-stop"
-sleep 1.5
-shot stopped
+shot stopped status-page
 say "--gateway-start"
 remote --gateway-start
 wait_for 60 "/healthz up after --gateway-start" is_up
@@ -119,14 +128,15 @@ wait_for 15 "title healthy again" title_has '(healthy)'
 # --- 6. a busy port is reported in the window, not a crash -----------------------------------
 remote --gateway-stop
 wait_for 30 "/healthz down" is_down
-python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(600)' "$PORT" &
+# The interpreter itself (not a pyenv-style shim that forks), so killing $BUSY_PID frees the port.
+PY=$(python3 -c 'import sys; print(sys.executable)')
+"$PY" -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); open(sys.argv[2],"w").close(); time.sleep(600)' "$PORT" "$TMP/busy.ready" &
 BUSY_PID=$!
-sleep 0.5
+wait_for 15 "another program listening on port $PORT" test -f "$TMP/busy.ready"
 remote --gateway-start
 wait_for 15 "title reports the busy port" title_has 'already in use'
 kill -0 "$APP_PID" 2>/dev/null || fail "the app crashed on a busy port"
-sleep 1.5
-shot port-busy
+shot port-busy failure
 kill "$BUSY_PID"; wait "$BUSY_PID" 2>/dev/null || true; BUSY_PID=""
 remote --gateway-start
 wait_for 60 "/healthz up once the port is free" is_up
@@ -134,7 +144,8 @@ wait_for 60 "/healthz up once the port is free" is_up
 # --- 7. single instance: a plain second launch only focuses the first -------------------------
 remote
 sleep 1
-n=$(app_processes | while read -r p; do [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$BIN" ] && echo "$p"; done | wc -l)
+n=0
+for p in $(app_processes); do [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$BIN" ] && n=$((n + 1)); done
 [ "$n" = 1 ] || fail "expected one app process after a second launch, found $n"
 grep -q 'command from a second launch command=Show' "$LOG" || fail "the first instance did not receive the second launch"
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Converts an X window dump (`xwd -root`) on stdin to a PNG file, and prints how many distinct
-colours it holds (the e2e test refuses a blank screenshot). Standard library only, so the desktop
-e2e test does not need ImageMagick. Handles the ZPixmap TrueColor layouts Xvfb produces (24/32 bpp,
+colours it holds (the e2e test refuses a blank screenshot) and how many pixels have the status
+page's amber (#d97706: its buttons and logo, which tell it from the console) and error red
+(#b91c1c: a failure message). Standard library only, so the e2e test needs no ImageMagick. Handles the ZPixmap TrueColor layouts Xvfb produces (24/32 bpp,
 either byte order).
 
-usage: xwd -root -display :N | xwd2png.py OUT.png"""
+usage: xwd -root -display :N | xwd2png.py OUT.png   (prints: COLOURS AMBER_PIXELS RED_PIXELS)"""
 import struct
 import sys
 import zlib
+
+AMBER = bytes((0xD9, 0x77, 0x06))
+RED = bytes((0xB9, 0x1C, 0x1C))
 
 
 def shift_of(mask: int) -> int:
@@ -29,7 +33,7 @@ def main() -> int:
     step = bits_per_pixel // 8
     endian = "little" if byte_order == 0 else "big"
     shifts = [(m, shift_of(m)) for m in (red_mask, green_mask, blue_mask)]
-    rows, colours = [], set()
+    rows, colours, amber, red = [], set(), 0, 0
     for y in range(height):
         line = pixels[y * bytes_per_line: y * bytes_per_line + width * step]
         row = bytearray([0])
@@ -37,6 +41,10 @@ def main() -> int:
             v = int.from_bytes(line[x:x + step], endian)
             rgb = bytes((v & m) >> s for m, s in shifts)
             row += rgb
+            if rgb == AMBER:
+                amber += 1
+            elif rgb == RED:
+                red += 1
             if len(colours) < 100_000:
                 colours.add(rgb)
         rows.append(bytes(row))
@@ -49,7 +57,7 @@ def main() -> int:
            + chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + chunk(b"IEND", b""))
     with open(sys.argv[1], "wb") as f:
         f.write(png)
-    print(len(colours))
+    print(len(colours), amber, red)
     return 0
 
 

@@ -219,7 +219,7 @@ async fn monthly_quota_marks_the_account_exhausted_until_the_reset() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn device_login_completes_through_the_pool_and_can_be_denied() {
+async fn device_login_completes_or_is_denied_or_expires_through_the_pool() {
     let mut config = SimConfig::default();
     config.oidc.device_interval_s = 1;
     config.oidc.enforce_slow_down = false;
@@ -258,6 +258,35 @@ async fn device_login_completes_through_the_pool_and_can_be_denied() {
         (id.as_str(), "via device")
     );
     AccountOps::refresh(&pool, &id).await.unwrap();
+    // An IAM Identity Center login learns its profile ARN and API region.
+    let idc = pool
+        .start_device_login(DeviceLoginRequest {
+            region: Some("us-east-1".into()),
+            start_url: Some("https://d-1234567890.awsapps.com/start".into()),
+        })
+        .await
+        .unwrap();
+    env.sim.approve_device(&idc.user_code, None).unwrap();
+    let done = wait_device(&pool, &idc.auth_id, "completed").await;
+    let a = env
+        .store
+        .get_account(&done.account_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.auth_method, AuthMethod::Idc);
+    assert_eq!(
+        a.start_url.as_deref(),
+        Some("https://d-1234567890.awsapps.com/start")
+    );
+    assert!(
+        a.profile_arn
+            .as_deref()
+            .is_some_and(|arn| arn.contains(":profile/")),
+        "{:?}",
+        a.profile_arn
+    );
+    assert_eq!(a.api_region, "us-east-1");
     // Denied and unknown logins.
     let second = pool
         .start_device_login(DeviceLoginRequest::default())
@@ -266,6 +295,13 @@ async fn device_login_completes_through_the_pool_and_can_be_denied() {
     env.sim.deny_device(&second.user_code).unwrap();
     let denied = wait_device(&pool, &second.auth_id, "denied").await;
     assert!(denied.account_id.is_none());
+    let third = pool
+        .start_device_login(DeviceLoginRequest::default())
+        .await
+        .unwrap();
+    env.sim.expire_device(&third.user_code).unwrap();
+    let expired = wait_device(&pool, &third.auth_id, "expired").await;
+    assert!(expired.error.is_some_and(|e| e.contains("expired")));
     assert!(pool.device_login_status("nope").await.is_err());
     sup.shutdown(Duration::from_secs(2)).await;
 }
@@ -397,5 +433,71 @@ async fn quotas_are_refreshed_periodically_and_mark_spent_accounts_exhausted() {
         used |= run(&pool, request("#say ok")).await.unwrap().0 == spent;
     }
     assert!(used, "the recovered account was not used again");
+    sup.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_polling_honours_interval_and_slow_down() {
+    let mut config = SimConfig::default();
+    config.oidc.device_interval_s = 1;
+    config.oidc.enforce_slow_down = false;
+    let env = Env::new(config).await;
+    // One protocol second = 50 ms here.
+    let (pool, sup) = env.pool(fast()).await;
+    let started = pool
+        .start_device_login(DeviceLoginRequest::default())
+        .await
+        .unwrap();
+    env.sim
+        .queue_fault(amazonq_sim::QueuedFault {
+            faults: vec!["auth-slow-down".into()],
+            account: None,
+            operation: Some("oidc".into()),
+            count: 1,
+        })
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    env.sim.approve_device(&started.user_code, None).unwrap();
+    for _ in 0..200 {
+        if pool
+            .device_login_status(&started.auth_id)
+            .await
+            .unwrap()
+            .status
+            == "completed"
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        pool.device_login_status(&started.auth_id)
+            .await
+            .unwrap()
+            .status,
+        "completed"
+    );
+    let polls: Vec<i64> = env
+        .sim
+        .all_requests()
+        .into_iter()
+        .filter(|e| {
+            e.path == "/token"
+                && e.json.as_ref().is_some_and(|j| {
+                    j["grantType"]
+                        .as_str()
+                        .is_some_and(|g| g.contains("device_code"))
+                })
+        })
+        .map(|e| e.at_ms)
+        .collect();
+    assert!(polls.len() >= 3, "{polls:?}");
+    // First poll after one interval (50 ms); after slow_down every gap is interval + 5 (300 ms).
+    let gaps: Vec<i64> = polls.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().all(|g| *g >= 280),
+        "polled faster than interval + 5 after slow_down: {gaps:?}"
+    );
+    assert!(gaps.len() <= 5, "too many polls: {gaps:?}");
     sup.shutdown(Duration::from_secs(2)).await;
 }

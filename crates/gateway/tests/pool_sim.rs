@@ -337,3 +337,49 @@ async fn only_entitled_accounts_get_a_model() {
     ));
     sup.shutdown(Duration::from_secs(2)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooldowns_grow_exponentially_and_reset_after_a_success() {
+    let env = Env::new(SimConfig::default()).await;
+    let id = env
+        .add(
+            AccountSpec {
+                id: "backoff".into(),
+                throttle_first: 3,
+                ..AccountSpec::default()
+            },
+            2,
+        )
+        .await;
+    let (pool, sup) = env
+        .pool(PoolConfig {
+            cooldown_base_ms: 200,
+            cooldown_max_ms: 10_000,
+            ..fast()
+        })
+        .await;
+    for expected in [200, 400, 800] {
+        match pool.send(request("#say x")).await {
+            Err(PoolError::Upstream {
+                class: amazonq::error::ErrorClass::Throttled { .. },
+                status,
+                ..
+            }) => {
+                assert_eq!(status, Some(429));
+            }
+            other => panic!("expected the throttle to reach the caller, got {other:?}"),
+        }
+        let a = env.store.get_account(&id).await.unwrap().unwrap();
+        assert_eq!(a.status, AccountStatus::CoolingDown);
+        let reason = a.status_reason.unwrap();
+        assert!(reason.contains(&format!("{expected} ms")), "{reason}");
+        // While cooling down, the account is not called.
+        let calls = env.chat_calls(&id);
+        tokio::time::sleep(Duration::from_millis(expected / 2)).await;
+        assert_eq!(env.chat_calls(&id), calls);
+        tokio::time::sleep(Duration::from_millis(expected / 2 + 30)).await;
+    }
+    run(&pool, request("#say fine")).await.unwrap();
+    assert_eq!(pool.status(&id), Some(AccountStatus::Active));
+    sup.shutdown(Duration::from_secs(2)).await;
+}

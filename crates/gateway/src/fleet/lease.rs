@@ -142,7 +142,12 @@ impl Drop for RedisLease {
     }
 }
 
-fn spawn_renewal(shared: Arc<Shared>, key: String, set: String, member: String) -> CancellationToken {
+fn spawn_renewal(
+    shared: Arc<Shared>,
+    key: String,
+    set: String,
+    member: String,
+) -> CancellationToken {
     let stop = CancellationToken::new();
     let token = stop.clone();
     tokio::spawn(async move {
@@ -184,7 +189,10 @@ impl ConcurrencyLimiter for RedisConcurrencyLimiter {
                 .arg(max)
                 .arg(self.shared.ttl.as_millis() as u64)
                 .arg(&member);
-            match redis.call::<(i64, i64), _>("lease", inv.invoke_async(&mut conn)).await {
+            match redis
+                .call::<(i64, i64), _>("lease", inv.invoke_async(&mut conn))
+                .await
+            {
                 Some((1, n)) => {
                     self.shared.note(key, n);
                     let stop = spawn_renewal(
@@ -215,7 +223,11 @@ impl ConcurrencyLimiter for RedisConcurrencyLimiter {
         if !self.shared.redis.is_up() {
             return self.fallback.in_flight(key);
         }
-        let seen = self.shared.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let seen = self
+            .shared
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         seen.get(key).copied().unwrap_or(0) + self.fallback.in_flight(key)
     }
 }

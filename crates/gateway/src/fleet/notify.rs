@@ -63,9 +63,7 @@ impl ChangeNotifier for RedisNotifier {
         let channel = self.channel();
         tokio::spawn(async move {
             let mut conn = redis.conn();
-            let _: Option<i64> = redis
-                .call("notify", conn.publish(&channel, payload))
-                .await;
+            let _: Option<i64> = redis.call("notify", conn.publish(&channel, payload)).await;
         });
     }
 
@@ -91,7 +89,12 @@ async fn subscriber(redis: Redis, tx: broadcast::Sender<Change>, cancel: Cancell
             Ok(Ok(ps)) => {
                 if !first {
                     tracing::info!("change subscription restored; reloading everything");
-                    for c in [Change::Settings, Change::Keys, Change::Blocklist, Change::Accounts] {
+                    for c in [
+                        Change::Settings,
+                        Change::Keys,
+                        Change::Blocklist,
+                        Change::Accounts,
+                    ] {
                         let _ = tx.send(c);
                     }
                 }

@@ -82,9 +82,7 @@ impl RedisRefreshLock {
     async fn try_once(&self, lock: &str, fence: &str) -> Option<Option<i64>> {
         let mut conn = self.redis.conn();
         let mut inv = ACQUIRE.prepare_invoke();
-        inv.key(lock)
-            .key(fence)
-            .arg(self.ttl.as_millis() as u64);
+        inv.key(lock).key(fence).arg(self.ttl.as_millis() as u64);
         let f: i64 = self
             .redis
             .call("refresh_lock", inv.invoke_async(&mut conn))
@@ -173,4 +171,3 @@ impl RefreshLock for RedisRefreshLock {
         true
     }
 }
-

@@ -104,7 +104,11 @@ impl CooldownStore for RedisCooldownStore {
             let k = self.redis.key(&format!("cool:{account}"));
             let mut conn = self.redis.conn();
             let local = self.fallback.get(account).await;
-            match self.redis.call::<Option<i64>, _>("cooldown", conn.get(&k)).await {
+            match self
+                .redis
+                .call::<Option<i64>, _>("cooldown", conn.get(&k))
+                .await
+            {
                 Some(shared) => shared.max(local),
                 None => local,
             }

@@ -232,6 +232,15 @@ impl Inner {
             client_secret: Secret::new(p.registration.client_secret.clone()),
             expires_at: Some(p.registration.expires_at),
         });
+        if !builder_id {
+            // IAM Identity Center: chat needs the profile ARN, whose region is the API region.
+            if let Some(arn) = self.discover_profile(&token.access_token).await {
+                if let Some(region) = amazonq::types::arn_region(&arn) {
+                    region.clone_into(&mut new.api_region);
+                }
+                new.profile_arn = Some(arn);
+            }
+        }
         new.access_token = Some(Secret::new(token.access_token));
         new.expires_at = Some(token.expires_at);
         let account = self
@@ -248,5 +257,28 @@ impl Inner {
         }
         tracing::info!(account = %account.id, "device login completed");
         Ok(account.id)
+    }
+
+    /// The first IAM Identity Center profile visible with this token (§6.5), if any.
+    async fn discover_profile(&self, access_token: &str) -> Option<String> {
+        for base_url in self.upstream.profile_endpoints() {
+            let creds = amazonq::client::Credentials {
+                auth_kind: amazonq::client::AuthKind::IdentityCenter,
+                access_token: access_token.to_owned(),
+                base_url,
+                proxy: self.upstream.default_proxy(),
+                ..Default::default()
+            };
+            let req = amazonq::types::ListAvailableProfilesRequest::default();
+            match self.upstream.q.list_available_profiles(&creds, &req).await {
+                Ok(r) => {
+                    if let Some(p) = r.profiles.into_iter().next() {
+                        return Some(p.arn);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "listing Identity Center profiles failed"),
+            }
+        }
+        None
     }
 }

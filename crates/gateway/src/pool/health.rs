@@ -54,6 +54,7 @@ impl Inner {
             self.wake.notify_waiters();
         }
         if changed {
+            self.publish_status_gauges();
             tracing::info!(account = %slot.id, status = status.as_str(), reason = reason.as_deref().unwrap_or(""), "account status changed");
             if let Err(e) = self
                 .store

@@ -68,17 +68,22 @@ impl Inner {
             t.sched.remove(pos);
             t.by_id.remove(&id);
         }
+        drop(t);
+        self.publish_status_gauges();
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// `gateway_pool_accounts{status}`: accounts per status (after loads and status changes).
+    pub(crate) fn publish_status_gauges(&self) {
         let mut counts: HashMap<AccountStatus, u32> = HashMap::new();
-        for (slot, _) in t.by_id.values() {
+        for (slot, _) in self.table().by_id.values() {
             *counts.entry(slot.health().status).or_default() += 1;
         }
-        drop(t);
         for status in AccountStatus::ALL {
             metrics::gauge!("gateway_pool_accounts", "status" => status.as_str())
                 .set(f64::from(counts.get(&status).copied().unwrap_or(0)));
         }
-        self.wake.notify_waiters();
-        Ok(())
     }
 
     /// Writes the batched counters.

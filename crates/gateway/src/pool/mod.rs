@@ -16,6 +16,7 @@
 //! - `config`: [`PoolConfig`] and [`Strategy`];
 //! - `sched`: the pure selection core (ready set, caps, holds, strategies);
 //! - `slot`: one account in memory (settings, tokens, health, pending counters);
+//! - `load`: loading accounts from the store without losing runtime state; batched counters;
 //! - `lease`: waiting for and holding an account;
 //! - `send`: the request path and [`PoolStream`];
 //! - `health`: what an upstream failure does to the account (cooldown, exhausted, banned…);
@@ -24,7 +25,17 @@
 //! - `device`: OIDC device login started from the admin API;
 //! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
 //! - `ops`: [`crate::state::AccountOps`] for the admin API;
-//! - `seams`: the interfaces fleet mode (issue 8) re-implements over Redis.
+//! - `seams`: the interfaces fleet mode (issue 8) re-implements over Redis;
+//! - `upstream`: per-region clients and per-account credentials.
+//!
+//! # Contract for callers
+//! - Call [`PoolStream::finish`] when the turn ends (success, client abort, stream failure, or an
+//!   in-band exception's class); dropping the stream without it only releases the account.
+//! - Map [`PoolError`]: `AllBusy` → 429 (OpenAI) / 529 (Anthropic) with `retry-after`;
+//!   `NoAccounts` → 503; `Upstream` by class (throttled/quota → 429, context/model/bad request →
+//!   400, others → 502/503); `Cancelled` → nothing to send.
+//! - Selection never waits on I/O under a lock; the only lock is a short `std::sync::Mutex` over
+//!   the account table and the scheduler.
 
 mod config;
 mod device;

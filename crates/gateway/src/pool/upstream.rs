@@ -148,6 +148,16 @@ impl Upstream {
         Ok(client)
     }
 
+    /// Q endpoints to ask for IAM Identity Center profiles (§6.5: the two regions that host Q,
+    /// merged); `None` is the client's default base URL.
+    pub fn profile_endpoints(&self) -> Vec<Option<String>> {
+        if self.settings.q_endpoint == DEFAULT_Q_ENDPOINT {
+            vec![None, Some(q_endpoint("eu-central-1"))]
+        } else {
+            vec![None]
+        }
+    }
+
     /// The proxy for calls not tied to an account (device login).
     pub fn default_proxy(&self) -> Option<String> {
         self.settings.proxy.clone()

@@ -1,0 +1,465 @@
+//! Two `claude-server` processes in fleet mode (issue 8 "Must show"), sharing PostgreSQL or
+//! MariaDB and Redis, with an in-process `amazonq-sim` as upstream: global IP rate limit, IP
+//! block propagation, a per-account concurrency cap under concurrent load, 100 expiring accounts
+//! refreshed exactly once fleet-wide, a killed instance's leases expiring while the other keeps
+//! serving, and Redis stopped/restarted mid-run (per-instance fallback, then recovery).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
+
+mod fleet_support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use amazonq_sim::{AccountSpec, SimConfig, SimHandle, Simulator};
+use fleet_support::{
+    Db, Engine, Node, NodeConfig, OwnRedis, SHARED_REDIS, add_account, avoid_window_edge, chat,
+    http, seed_settings, unique_prefix,
+};
+use serde_json::json;
+
+struct Fleet {
+    sim: SimHandle,
+    db: Db,
+    store: store::Store,
+    nodes: Vec<Node>,
+    prefix: String,
+    redis_url: String,
+    http: reqwest::Client,
+}
+
+async fn sim_and_db(engine: Engine) -> (SimHandle, Db, store::Store) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let db = Db::create(engine).await;
+    let store = db.store().await;
+    (sim, db, store)
+}
+
+impl Fleet {
+    async fn start(
+        sim: SimHandle,
+        db: Db,
+        store: store::Store,
+        redis_url: &str,
+        lease_ttl_ms: u64,
+        pool_yaml: &str,
+    ) -> Self {
+        let prefix = unique_prefix();
+        let http = http();
+        let sim_url = sim.base_url();
+        let mut nodes = Vec::new();
+        for _ in 0..2 {
+            nodes.push(Node::start(&NodeConfig {
+                db_url: &db.url,
+                sim_url: &sim_url,
+                redis_url,
+                prefix: &prefix,
+                lease_ttl_ms,
+                pool_yaml,
+            }));
+        }
+        for n in &mut nodes {
+            n.wait_ready(&http).await;
+        }
+        Self {
+            sim,
+            db,
+            store,
+            nodes,
+            prefix,
+            redis_url: redis_url.to_owned(),
+            http,
+        }
+    }
+
+    async fn finish(mut self) {
+        for n in &mut self.nodes {
+            n.kill();
+        }
+        self.store.close().await.unwrap();
+        self.db.drop_db().await;
+        fleet_support::clear_prefix_at(&self.redis_url, &self.prefix).await;
+    }
+
+    fn logs(&self) -> String {
+        self.nodes
+            .iter()
+            .map(Node::log_text)
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    }
+}
+
+/// Samples the simulator's open streams (`GET /__sim/stats`) and keeps the maximum.
+fn watch_streams(sim: &SimHandle, http: &reqwest::Client) -> (Arc<AtomicU64>, Arc<AtomicBool>) {
+    let max = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (m, s, http) = (max.clone(), stop.clone(), http.clone());
+    let url = format!("{}/__sim/stats", sim.base_url());
+    tokio::spawn(async move {
+        while !s.load(Ordering::Relaxed) {
+            if let Ok(r) = http.get(&url).send().await
+                && let Ok(v) = r.json::<serde_json::Value>().await
+            {
+                m.fetch_max(v["streams_active"].as_u64().unwrap_or(0), Ordering::Relaxed);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    (max, stop)
+}
+
+async fn limits_block_and_concurrency(engine: Engine) {
+    let (sim, db, store) = sim_and_db(engine).await;
+    seed_settings(&store, Some(6)).await;
+    let acc = AccountSpec {
+        id: "cap2".into(),
+        ..AccountSpec::default()
+    };
+    add_account(&sim, &store, &acc, 2, None).await;
+    let fleet = Fleet::start(sim, db, store, SHARED_REDIS, 5_000, "").await;
+    let (node_a, node_b) = (&fleet.nodes[0], &fleet.nodes[1]);
+
+    // 1. A global IP rate limit: 6 per minute from one address, whichever instance it hits.
+    avoid_window_edge(Duration::from_mins(1)).await;
+    let mut ok = 0;
+    let mut limited = 0;
+    for i in 0..10 {
+        let node = if i % 2 == 0 { node_a } else { node_b };
+        match chat(&fleet.http, node, "10.1.1.1", "hi", false).await {
+            (200, _) => ok += 1,
+            (429, _) => limited += 1,
+            (s, body) => panic!("unexpected {s}: {body}\n{}", fleet.logs()),
+        }
+    }
+    assert_eq!((ok, limited), (6, 4), "{}", fleet.logs());
+
+    // 2. An IP block made on A is enforced by B within one second.
+    assert_eq!(
+        chat(&fleet.http, node_b, "10.2.2.2", "hi", false).await.0,
+        200
+    );
+    let login: serde_json::Value = fleet
+        .http
+        .post(node_a.url("/v2/login"))
+        .json(&json!({"password": "admin"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap_or_else(|| panic!("{login}"));
+    let resp = fleet
+        .http
+        .post(node_a.url("/v2/ips/block"))
+        .bearer_auth(token)
+        .json(&json!({"ip": "10.2.2.2", "reason": "fleet test"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    let t0 = Instant::now();
+    assert_eq!(
+        chat(&fleet.http, node_a, "10.2.2.2", "hi", false).await.0,
+        403
+    );
+    loop {
+        let (status, body) = chat(&fleet.http, node_b, "10.2.2.2", "hi", false).await;
+        if status == 403 {
+            break;
+        }
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "B still serves a blocked IP after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let propagation = t0.elapsed();
+    println!("{engine:?}: IP block enforced by the other instance after {propagation:?}");
+    assert!(propagation < Duration::from_secs(1));
+    // other addresses are unaffected
+    assert_eq!(
+        chat(&fleet.http, node_b, "10.2.2.3", "hi", false).await.0,
+        200
+    );
+
+    // 3. The account's cap (2) holds across both instances under concurrent load.
+    let (max, stop) = watch_streams(&fleet.sim, &fleet.http);
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let http = fleet.http.clone();
+        let url = fleet.nodes[i % 2].url("/v1/chat/completions");
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth(fleet_support::API_KEY)
+                .header("x-forwarded-for", format!("10.3.0.{i}"))
+                .json(&json!({"model": "claude-sonnet-4.5", "stream": true,
+                    "messages": [{"role": "user", "content": "#say a\n#sleep 300\n#say b"}]}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap();
+            (status, body)
+        }));
+    }
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("[DONE]"), "{body}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let peak = max.load(Ordering::Relaxed);
+    println!("{engine:?}: peak concurrent upstream streams on the cap-2 account: {peak}");
+    assert_eq!(peak, 2, "cap 2 must hold fleet-wide and be reached");
+    fleet.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_global_limits_block_and_cap() {
+    limits_block_and_concurrency(Engine::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_global_limits_block_and_cap() {
+    limits_block_and_concurrency(Engine::MariaDb).await;
+}
+
+async fn refresh_exactly_once(engine: Engine) {
+    let (sim, db, store) = sim_and_db(engine).await;
+    seed_settings(&store, None).await;
+    let mut ids = Vec::new();
+    for i in 0..100 {
+        let spec = AccountSpec {
+            id: format!("exp-{i:03}"),
+            ..AccountSpec::default()
+        };
+        // Expiring in 2 minutes: due for the background refresher (skew 5 minutes) on both.
+        ids.push(add_account(&sim, &store, &spec, 2, Some(chrono::Duration::minutes(2))).await);
+    }
+    let pool = "  refresh_skew_ms: 300000\n  refresh_jitter_ms: 0\n  refresh_check_ms: 200\n  \
+                refresh_concurrency: 8\n";
+    let f = Fleet::start(sim, db, store, SHARED_REDIS, 10_000, pool).await;
+    let t0 = Instant::now();
+    loop {
+        let done = ids
+            .iter()
+            .filter(|id| f.sim.refresh_calls(id).unwrap() > 0)
+            .count();
+        if done == ids.len() {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_mins(1),
+            "{done}/100 refreshed\n{}",
+            f.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("{engine:?}: 100 accounts refreshed in {:?}", t0.elapsed());
+    // Several more refresher ticks on both instances: nobody refreshes again.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for id in &ids {
+        assert_eq!(
+            f.sim.refresh_calls(id).unwrap(),
+            1,
+            "{id} refreshed more than once"
+        );
+    }
+    let logged = f
+        .sim
+        .all_requests()
+        .iter()
+        .filter(|e| e.path.contains("/token") || e.path.contains("/refreshToken"))
+        .count();
+    assert_eq!(logged, 100, "refresh requests in the simulator log");
+    // The fresh tokens are in the shared database.
+    for id in &ids {
+        let a = f.store.get_account(id).await.unwrap().unwrap();
+        assert!(a.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(30));
+    }
+    // And both instances serve with them (no second refresh on the request path).
+    for n in &f.nodes {
+        assert_eq!(chat(&f.http, n, "10.4.0.1", "hi", false).await.0, 200);
+    }
+    assert_eq!(
+        ids.iter()
+            .map(|id| f.sim.refresh_calls(id).unwrap())
+            .sum::<u64>(),
+        100
+    );
+    f.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_hundred_accounts_refreshed_once() {
+    refresh_exactly_once(Engine::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_hundred_accounts_refreshed_once() {
+    refresh_exactly_once(Engine::MariaDb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_instance_leases_expire_and_the_other_serves() {
+    let (sim, db, store) = sim_and_db(Engine::MariaDb).await;
+    seed_settings(&store, None).await;
+    let acc = AccountSpec {
+        id: "solo".into(),
+        ..AccountSpec::default()
+    };
+    add_account(&sim, &store, &acc, 1, None).await;
+    let mut f = Fleet::start(sim, db, store, SHARED_REDIS, 1_500, "").await;
+    let key = gateway::pool::lease_key("solo");
+    // A long stream on A holds the only slot.
+    let http = f.http.clone();
+    let url = f.nodes[0].url("/v1/chat/completions");
+    let long = tokio::spawn(async move {
+        let r = http
+            .post(url)
+            .bearer_auth(fleet_support::API_KEY)
+            .json(&json!({"model": "claude-sonnet-4.5", "stream": true,
+                "messages": [{"role": "user", "content": "#say start\n#sleep 30000\n#say end"}]}))
+            .send()
+            .await
+            .unwrap();
+        // Keep reading: dropping the response would end the stream (and free the lease).
+        r.text().await
+    });
+    let t0 = Instant::now();
+    while f.sim.stats().streams_active < 1 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{:?}\n{}",
+            f.sim
+                .all_requests()
+                .iter()
+                .map(|e| (&e.operation, e.status))
+                .collect::<Vec<_>>(),
+            f.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        fleet_support::live_leases(&f.redis_url, &f.prefix, &key).await,
+        1
+    );
+    // Renewed while the stream runs: still held after two lease lifetimes.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        fleet_support::live_leases(&f.redis_url, &f.prefix, &key).await,
+        1
+    );
+    f.nodes[0].kill();
+    let killed = Instant::now();
+    let _ = long.await;
+    // B is blocked by the dead instance's lease only until it expires.
+    let (s, body) = chat(&f.http, &f.nodes[1], "10.6.0.1", "hi", false).await;
+    let waited = killed.elapsed();
+    assert_eq!(s, 200, "{body}\n{}", f.logs());
+    println!("served by the survivor {waited:?} after the kill (lease 1.5 s)");
+    assert!(
+        waited < Duration::from_secs(4),
+        "lease did not expire in time: {waited:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        fleet_support::live_leases(&f.redis_url, &f.prefix, &key).await,
+        0
+    );
+    assert!(f.nodes[1].is_running());
+    assert_eq!(
+        chat(&f.http, &f.nodes[1], "10.6.0.2", "hi", false).await.0,
+        200
+    );
+    f.finish().await;
+}
+
+/// Sends `n` requests from `ip`, round-robin over `nodes`; counts the 200s (429s are expected).
+async fn count_ok(f: &Fleet, ip: &str, nodes: &[usize], n: usize) -> usize {
+    let mut ok = 0;
+    for i in 0..n {
+        let node = &f.nodes[nodes[i % nodes.len()]];
+        match chat(&f.http, node, ip, "hi", false).await {
+            (200, _) => ok += 1,
+            (429, _) => {}
+            (s, body) => panic!("unexpected {s}: {body}\n{}", f.logs()),
+        }
+    }
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stop_and_restart_degrades_then_recovers() {
+    let mut redis = OwnRedis::start();
+    let (sim, db, store) = sim_and_db(Engine::Postgres).await;
+    seed_settings(&store, Some(4)).await;
+    let acc = AccountSpec {
+        id: "r1".into(),
+        ..AccountSpec::default()
+    };
+    add_account(&sim, &store, &acc, 4, None).await;
+    let mut f = Fleet::start(sim, db, store, &redis.url(), 5_000, "").await;
+
+    // Up: 4 per minute fleet-wide.
+    avoid_window_edge(Duration::from_mins(1)).await;
+    assert_eq!(count_ok(&f, "10.5.0.1", &[0, 1], 8).await, 4);
+
+    // Down: each instance keeps limiting on its own (never an open door) and keeps serving.
+    redis.stop();
+    avoid_window_edge(Duration::from_mins(1)).await;
+    assert_eq!(count_ok(&f, "10.5.0.2", &[0], 6).await, 4, "{}", f.logs());
+    assert_eq!(count_ok(&f, "10.5.0.2", &[1], 6).await, 4, "{}", f.logs());
+    for n in &mut f.nodes {
+        assert!(n.is_running());
+    }
+    for n in &f.nodes {
+        assert_eq!(n.metric(&f.http, "gateway_fleet_redis_up").await, Some(0.0));
+        assert!(
+            n.metric(&f.http, "gateway_fleet_fallback_total")
+                .await
+                .unwrap_or(0.0)
+                >= 1.0
+        );
+        assert!(
+            n.log_text().contains("REDIS UNAVAILABLE"),
+            "{}",
+            n.log_text()
+        );
+    }
+
+    // Back: the next calls reconnect and the limit is fleet-wide again.
+    redis.restart();
+    let t0 = Instant::now();
+    for (i, n) in f.nodes.iter().enumerate() {
+        loop {
+            let _ = chat(&f.http, n, &format!("10.5.9.{i}"), "hi", false).await;
+            if n.metric(&f.http, "gateway_fleet_redis_up").await == Some(1.0) {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(15),
+                "no recovery\n{}",
+                f.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    println!("recovered {:?} after the restart", t0.elapsed());
+    avoid_window_edge(Duration::from_mins(1)).await;
+    assert_eq!(count_ok(&f, "10.5.0.3", &[0, 1], 8).await, 4);
+    for n in &f.nodes {
+        assert!(n.log_text().contains("reachable again"));
+    }
+    f.finish().await;
+}
