@@ -47,7 +47,7 @@ readme-setup:
 ## test-first-run: follow the README from a clean clone of HEAD in a temp dir (release builds, slow):
 ## `make run` serves, /healthz, console page, demo chat; then `./build.sh server` and the archive's --version
 test-first-run: e2e-setup readme-setup
-	E2E_CLEAN_CLONE=1 E2E_NO_NETNS=1 bash e2e/run.sh test_first_run.py -k clean_clone -v
+	E2E_CLEAN_CLONE=1 E2E_NO_NETNS=1 bash e2e/run.sh test_first_run.py -k clean_clone -v -s
 
 ## test-desktop: the desktop app (its own workspace, crates/desktop): apt packages, fmt, clippy, unit
 ## tests, then the end-to-end test under Xvfb (screenshots in e2e/screenshots/desktop-*.png)

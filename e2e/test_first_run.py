@@ -5,7 +5,8 @@ the README's `make run` does (the `run` recipe's last line, no arguments, from a
 config and no DATA_DIR), then `/healthz`, the console page, the banner; and `--demo` end to end.
 
 Slow variant (`make test-first-run`, which sets E2E_CLEAN_CLONE=1; it only exists then): `git clone`
-of this repository's HEAD into a temp folder, then the README literally — `make run` (console build,
+of this repository's HEAD into a temp folder (E2E_CLEAN_CLONE_SOURCE=worktree: a copy of the files git
+tracks or would track, for uncommitted changes), then the README literally — `make run` (console build,
 release build, serve), `/healthz`, console page, `make demo` and a chat answered by the demo upstream,
 then `./build.sh server` and the archive's `claude-server --version`. Timings are printed.
 """
@@ -200,11 +201,23 @@ if os.environ.get("E2E_CLEAN_CLONE") == "1":
         clone = root / "claude-api"
         timings: dict[str, float] = {}
         try:
-            head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                  check=True).stdout.strip()
-            run_timed(["git", "clone", "--quiet", str(REPO), str(clone)], root, timings, "git clone", 600)
-            assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True,
-                                  check=True).stdout.strip() == head
+            if os.environ.get("E2E_CLEAN_CLONE_SOURCE") == "worktree":
+                # The working tree's files as git sees them (tracked + new, nothing ignored: no
+                # target/, node_modules/, web/dist, databases), for changes not committed yet.
+                files = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO,
+                                       capture_output=True, check=True).stdout.split(b"\0")
+                for f in filter(None, files):
+                    src, dst = REPO / f.decode(), clone / f.decode()
+                    if src.is_file():
+                        dst.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(src, dst)
+                subprocess.run(["git", "init", "-q"], cwd=clone, check=True)
+            else:
+                head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                                      check=True).stdout.strip()
+                run_timed(["git", "clone", "--quiet", str(REPO), str(clone)], root, timings, "git clone", 600)
+                assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True,
+                                      check=True).stdout.strip() == head
             assert not (clone / "target").exists() and not (clone / "web" / "dist").exists()
             # README command 1: make run.
             p, url = serve_make(clone, "run", timings)

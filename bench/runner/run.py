@@ -31,14 +31,16 @@ PROFILES = {
         "s2_frames": 500, "s2_levels": [100, 500, 1000], "s2_rounds": 2, "s2_ramp_ms": 2000, "m_idle_wait_s": 20,
         "s3_levels": [1, 100],
         "s5_rounds": 4, "s5_conns": 16, "s5_requests": 10000,
-        "s4_accounts": 100, "s4_ttl_s": 10, "s4_rounds": 2, "s4_conns": 16, "s4_secs": 10,
+        "s4_accounts": 100, "s4_ttl_s": 10, "s4_rounds": 2, "s4_conns": 16, "s4_secs": 15, "s4_requests": 8000,
+        "m_streams": 1000,
     },
     "quick": {
         "rounds": 2, "s1_warmup": 100, "s1_c1_requests": 200, "s1_conns": 16, "s1_secs": 2,
         "s2_frames": 100, "s2_levels": [50], "s2_rounds": 1, "s2_ramp_ms": 500, "m_idle_wait_s": 3,
         "s3_levels": [1, 10],
         "s5_rounds": 2, "s5_conns": 8, "s5_requests": 1000,
-        "s4_accounts": 20, "s4_ttl_s": 5, "s4_rounds": 1, "s4_conns": 8, "s4_secs": 4,
+        "s4_accounts": 20, "s4_ttl_s": 5, "s4_rounds": 1, "s4_conns": 8, "s4_secs": 4, "s4_requests": 2000,
+        "m_streams": 50,
     },
 }
 
@@ -64,7 +66,7 @@ def commit() -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--profile", default="full", choices=PROFILES)
-    ap.add_argument("--only", default="s1,s2,s3,s5,s4")
+    ap.add_argument("--only", default="s1,s2,s3,s5,m,s4")
     ap.add_argument("--bin-profile", default="release")
     ap.add_argument("--out", default=str(REPO / "bench" / "results"))
     a = ap.parse_args()
@@ -91,7 +93,8 @@ def main() -> int:
                  ("s3", lambda: scenarios.s3(rig, gw, b0_url, p)),
                  ("s2", lambda: scenarios.s2(rig, gw, b0.pid, b0_url, p)),
                  ("s5", lambda: scenarios.s5(rig, gw, b0.pid, b0_url, p)),
-                 ("s4", lambda: scenarios.s4(rig, sim_url, b0_url, p))]
+                 ("m", lambda: scenarios.m_arc(rig, sim_url, p)),
+                 ("s4", lambda: scenarios.s4(rig, p))]
         for name, fn in steps:
             if name not in only:
                 continue

@@ -47,6 +47,7 @@ build_linux() {
   local stage deb_arch
   deb_arch=$(dpkg --print-architecture 2>/dev/null || echo "$ARCH")
   stage=$(mktemp -d)
+  chmod 0755 "$stage"
   trap 'rm -rf "$stage"' RETURN
   install -D -m 0755 "$(built '')" "$stage/usr/bin/$BIN_NAME"
   for s in 32 128 256; do

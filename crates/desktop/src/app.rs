@@ -37,10 +37,12 @@ pub fn desktop(app: &AppHandle) -> Option<Arc<Desktop>> {
     app.try_state::<Arc<Desktop>>().map(|s| Arc::clone(&s))
 }
 
-/// Every status change: update the tray and the window.
-pub fn on_status(app: &AppHandle, status: &Status) {
-    crate::tray::refresh(app, status);
-    crate::window::refresh(app, status);
+/// Every status change: update the tray and the window. Renders the *current* status rather than
+/// the one notified, so two changes racing each other cannot leave the UI on the older one.
+pub fn on_status(app: &AppHandle, notified: &Status) {
+    let status = desktop(app).map_or_else(|| notified.clone(), |d| d.ctl.status());
+    crate::tray::refresh(app, &status);
+    crate::window::refresh(app, &status);
 }
 
 /// Starts the gateway in the background (tray, status page, `--gateway-start`).

@@ -65,23 +65,42 @@ impl Controller {
     }
 
     fn set(&self, status: Status) {
-        {
+        self.update(|_| Some(status));
+    }
+
+    /// Replaces the status with what `next` returns for the current one (`None` = keep), under
+    /// one lock so a probe result cannot overwrite a concurrent Failed/Stopped; then notifies.
+    fn update(&self, next: impl FnOnce(&Status) -> Option<Status>) {
+        let changed = {
             let mut current = self.status.lock().unwrap_or_else(PoisonError::into_inner);
-            if *current == status {
-                return;
+            match next(&current) {
+                Some(status) if status != *current => {
+                    current.clone_from(&status);
+                    Some(status)
+                }
+                _ => None,
             }
-            current.clone_from(&status);
+        };
+        if let Some(status) = changed {
+            tracing::info!(status = %status.summary(), "gateway status");
+            (self.on_change)(&status);
         }
-        tracing::info!(status = %status.summary(), "gateway status");
-        (self.on_change)(&status);
     }
 
     /// Starts the gateway (on `port` when given, which becomes the port for later starts too).
     /// Already running: nothing happens. Returns the resulting status.
     pub async fn start(self: &Arc<Self>, port: Option<u16>) -> Status {
         let mut running = self.running.lock().await;
-        if running.is_some() {
-            return self.status();
+        if let Some(r) = running.as_ref() {
+            if !r.serve.is_finished() {
+                return self.status();
+            }
+            // It ended on its own (status Failed): clear it so this start is a real retry.
+            if let Some(r) = running.take() {
+                r.cancel.cancel();
+                let _ = r.serve.await;
+                let _ = r.monitor.await;
+            }
         }
         let port = {
             let mut p = self.port.lock().unwrap_or_else(PoisonError::into_inner);
@@ -103,6 +122,12 @@ impl Controller {
         let mut config = self.base.clone();
         config.server.host = "127.0.0.1".to_string();
         config.server.port = port;
+        // Published before `serve` is spawned: a start-up failure's Failed must come after it.
+        self.set(Status::Running {
+            port,
+            healthy: None,
+            default_password: false,
+        });
         let cancel = CancellationToken::new();
         let serve = {
             let this = Arc::clone(self);
@@ -132,11 +157,6 @@ impl Controller {
             })
         };
         let monitor = tokio::spawn(monitor(Arc::clone(self), config, cancel.clone()));
-        self.set(Status::Running {
-            port,
-            healthy: None,
-            default_password: false,
-        });
         *running = Some(Running {
             cancel,
             serve,
@@ -166,13 +186,15 @@ impl Controller {
 
     /// Applies a probe result if the gateway is still the running one on `port`.
     fn probed(&self, port: u16, healthy: bool, default_password: bool) {
-        if matches!(self.status(), Status::Running { port: p, .. } if p == port) {
-            self.set(Status::Running {
-                port,
-                healthy: Some(healthy),
-                default_password,
-            });
-        }
+        self.update(|current| {
+            matches!(current, Status::Running { port: p, .. } if *p == port).then_some(
+                Status::Running {
+                    port,
+                    healthy: Some(healthy),
+                    default_password,
+                },
+            )
+        });
     }
 }
 

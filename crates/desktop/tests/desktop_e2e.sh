@@ -5,7 +5,8 @@
 #   page → the tray's stop/start through the app's IPC flags (second launches forwarded over the
 #   single-instance channel): healthz goes down, then up → a busy port is reported in the window
 #   (screenshot), not a crash → a plain second launch does not start a second app → --quit:
-#   the app exits 0 and no process of it (WebKit helpers included) is left.
+#   the app exits 0 and no process of it (WebKit helpers included) is left → a command with no
+#   running instance exits 3.
 # Screenshots: e2e/screenshots/desktop-*.png (gitignored). Only 127.0.0.1 is ever contacted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -163,5 +164,10 @@ is_down || fail "/healthz still answers after quit"
 sleep 1
 left=$(app_processes)
 [ -z "$left" ] || fail "processes left behind: $(for p in $left; do tr '\0' ' ' </proc/$p/cmdline; echo; done)"
+# A command with no instance to receive it says so (exit 3) instead of starting an app.
+rc=0; timeout 30 "$BIN" --gateway-stop >"$TMP/orphan.log" 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "--gateway-stop without a running instance: exit $rc, expected 3"
+grep -q "no running instance" "$TMP/orphan.log" || fail "no message for a command without an instance"
+[ -z "$(app_processes)" ] || fail "a command without an instance left a process behind"
 say "PASS (app exited 0, gateway shut down gracefully, no process left)"
 say "total $(($(date +%s) - T0)) s"

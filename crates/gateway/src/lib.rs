@@ -108,6 +108,7 @@ pub async fn serve_with(
         )),
         log_sender,
         supervisor: supervisor.clone(),
+        model_refusals: Arc::default(),
     };
     state
         .reload_all()

@@ -158,6 +158,8 @@ pub struct AppState {
     pub log_sender: store::LogSender,
     /// Background tasks.
     pub supervisor: Supervisor,
+    /// Upstream model ids recently refused (same-family fallback, `api::chat::fallback`).
+    pub model_refusals: Arc<crate::api::chat::fallback::ModelRefusals>,
 }
 
 impl AppState {

@@ -463,3 +463,52 @@ async fn redis_stop_and_restart_degrades_then_recovers() {
     }
     f.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn min_interval_holds_across_instances() {
+    let (sim, db, store) = sim_and_db(Engine::Postgres).await;
+    seed_settings(&store, None).await;
+    let acc = AccountSpec {
+        id: "paced".into(),
+        ..AccountSpec::default()
+    };
+    add_account(&sim, &store, &acc, 4, None).await;
+    let pool = "  min_interval_ms: 400\n  min_interval_jitter_ms: 0\n";
+    let fleet = Fleet::start(sim, db, store, SHARED_REDIS, 5_000, pool).await;
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let http = fleet.http.clone();
+        let url = fleet.nodes[i % 2].url("/v1/chat/completions");
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(fleet_support::API_KEY)
+                .json(&json!({"model": "claude-sonnet-4.5",
+                    "messages": [{"role": "user", "content": "hi"}]}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let mut starts: Vec<i64> = fleet
+        .sim
+        .requests(&amazonq_sim::LogFilter {
+            operation: Some("chat".into()),
+            account: Some("paced".into()),
+            since: None,
+        })
+        .iter()
+        .map(|e| e.at_ms)
+        .collect();
+    starts.sort_unstable();
+    assert_eq!(starts.len(), 6);
+    let gaps: Vec<i64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+    println!("gaps between upstream calls on one account across two instances: {gaps:?} ms");
+    // 400 ms fleet-wide (a little slack for the distance between lease grant and arrival).
+    assert!(gaps.iter().all(|g| *g >= 350), "{gaps:?}");
+    fleet.finish().await;
+}

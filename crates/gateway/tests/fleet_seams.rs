@@ -4,6 +4,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::many_single_char_names,
     reason = "test code"
 )]
 
@@ -79,6 +80,34 @@ async fn leases_cap_across_handles_and_expire_without_renewal() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(a.try_acquire("account:y", 1).await.is_some());
     drop((p2, p3));
+    fleet_support::clear_prefix(&p).await;
+}
+
+#[tokio::test]
+async fn min_interval_holds_across_handles() {
+    let p = unique_prefix();
+    let gap = Duration::from_millis(400);
+    let a = RedisConcurrencyLimiter::new(redis(&p), Duration::from_secs(5))
+        .with_min_interval(gap, Duration::ZERO);
+    let b = RedisConcurrencyLimiter::new(redis(&p), Duration::from_secs(5))
+        .with_min_interval(gap, Duration::ZERO);
+    let t0 = std::time::Instant::now();
+    let first = a.try_acquire("account:m", 5).await.unwrap();
+    drop(first);
+    // free slots, but too soon after the last start — on either handle
+    assert!(b.try_acquire("account:m", 5).await.is_none());
+    assert!(a.try_acquire("account:m", 5).await.is_none());
+    // other kinds of keys are not paced
+    let _k1 = b.try_acquire("key:x", 5).await.unwrap();
+    let _k2 = b.try_acquire("key:x", 5).await.unwrap();
+    let second = loop {
+        if let Some(p) = b.try_acquire("account:m", 5).await {
+            break p;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(t0.elapsed() >= gap);
+    drop(second);
     fleet_support::clear_prefix(&p).await;
 }
 
@@ -191,4 +220,35 @@ async fn unreachable_redis_falls_back_to_per_instance_limits() {
         .await
         .unwrap();
     drop(g);
+}
+
+#[test]
+fn deploy_fleet_examples_parse_and_select_fleet_mode() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/fleet");
+    let mut prefixes = Vec::new();
+    for name in ["instance-a.yaml", "instance-b.yaml"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let c = gateway::Config::from_yaml(&text, name).unwrap();
+        assert!(c.redis.url.is_some(), "{name} must enable fleet mode");
+        assert!(
+            !c.security.trusted_proxies.is_empty(),
+            "{name}: nginx must be trusted"
+        );
+        prefixes.push((
+            c.redis.key_prefix.clone(),
+            c.database_url().expose().to_owned(),
+        ));
+    }
+    assert_eq!(
+        prefixes[0], prefixes[1],
+        "both instances share database and key prefix"
+    );
+    let nginx = std::fs::read_to_string(dir.join("nginx-claude-api-fleet.conf")).unwrap();
+    for needed in [
+        "proxy_buffering off",
+        "proxy_read_timeout 300s",
+        "upstream claude_api_fleet",
+    ] {
+        assert!(nginx.contains(needed), "{needed}");
+    }
 }

@@ -121,3 +121,46 @@ async fn a_busy_port_is_a_status_not_a_crash() {
     ctl.stop().await;
     drop(taken);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_that_fails_after_binding_reports_why_and_can_be_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    // The data folder is a file: the gateway binds, then cannot create its database.
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let mut cfg = config(&dir, 0);
+    cfg.data_dir = Some(not_a_dir);
+    let (on_change, seen) = recorder();
+    let ctl = Controller::new(cfg, on_change);
+
+    for attempt in 1..=2 {
+        ctl.start(None).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let message = loop {
+            if let Status::Failed {
+                message, port_busy, ..
+            } = ctl.status()
+            {
+                assert!(!port_busy);
+                break message;
+            }
+            assert!(Instant::now() < deadline, "attempt {attempt}: never failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(message.contains("data folder"), "{message}");
+    }
+    let starts = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| matches!(s, Status::Starting { .. }))
+        .count();
+    assert_eq!(
+        starts, 2,
+        "the second start retried instead of being ignored"
+    );
+    assert!(
+        matches!(ctl.stop().await, Status::Failed { .. }),
+        "stop keeps the reason"
+    );
+}

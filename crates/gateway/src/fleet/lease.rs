@@ -5,8 +5,15 @@
 //! a task that stops when the permit drops (which removes the member), so a crashed instance's
 //! leases vanish at most one lifetime after its last renewal.
 //!
+//! Minimum interval (issue 8 "… and minimum intervals hold across instances"): for `account:`
+//! keys the same script also refuses a lease while `<prefix>:gap:<key>` exists and sets it, with
+//! the pool's `min_interval_ms` (+ jitter) as its lifetime, on every grant — so two instances
+//! never start requests on one account closer together than the gap. A refusal looks like "busy"
+//! to the pool, which looks again shortly.
+//!
 //! While Redis is down, acquisition falls back to an in-memory limiter: the cap then holds per
-//! instance (see `fleet` module docs).
+//! instance (see `fleet` module docs). Every Redis lease also holds a slot in that limiter, so at
+//! the moment of failover it already counts this instance's running requests.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -19,7 +26,8 @@ use tokio_util::sync::CancellationToken;
 use super::Redis;
 use crate::guard::limiter::{ConcurrencyLimiter, ConcurrencyPermit, MemoryConcurrencyLimiter};
 
-/// KEYS[1] = set. ARGV = max, ttl ms, member. Returns {acquired 0/1, live count}.
+/// KEYS = set, gap key. ARGV = max, ttl ms, member, gap ms (0 = none).
+/// Returns {acquired 0/1, live count}.
 static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -30,9 +38,16 @@ local n = redis.call('ZCARD', KEYS[1])
 if n >= tonumber(ARGV[1]) then
   return {0, n}
 end
+local gap = tonumber(ARGV[4])
+if gap > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  return {0, n}
+end
 local ttl = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ttl * 2)
+if gap > 0 then
+  redis.call('SET', KEYS[2], '1', 'PX', gap)
+end
 return {1, n + 1}
 ",
     )
@@ -85,6 +100,8 @@ impl Shared {
 pub struct RedisConcurrencyLimiter {
     shared: Arc<Shared>,
     fallback: MemoryConcurrencyLimiter,
+    /// Minimum gap between two grants on one `account:` key, and its random extra.
+    gap: (Duration, Duration),
 }
 
 impl RedisConcurrencyLimiter {
@@ -97,7 +114,28 @@ impl RedisConcurrencyLimiter {
                 seen: Mutex::new(HashMap::new()),
             }),
             fallback: MemoryConcurrencyLimiter::default(),
+            gap: (Duration::ZERO, Duration::ZERO),
         }
+    }
+
+    /// Also keeps `min` (+ up to `jitter`) between two grants on one `account:` key, fleet-wide.
+    #[must_use]
+    pub fn with_min_interval(mut self, min: Duration, jitter: Duration) -> Self {
+        self.gap = (min, jitter);
+        self
+    }
+
+    fn gap_ms(&self, key: &str) -> u64 {
+        let (min, jitter) = self.gap;
+        if min.is_zero() || !key.starts_with("account:") {
+            return 0;
+        }
+        let extra = if jitter.is_zero() {
+            0
+        } else {
+            rand::Rng::random_range(&mut rand::rng(), 0..=jitter.as_millis() as u64)
+        };
+        min.as_millis() as u64 + extra
     }
 
     /// The lease lifetime.
@@ -186,28 +224,34 @@ impl ConcurrencyLimiter for RedisConcurrencyLimiter {
             let mut conn = redis.conn();
             let mut inv = ACQUIRE.prepare_invoke();
             inv.key(&set)
+                .key(redis.key(&format!("gap:{key}")))
                 .arg(max)
                 .arg(self.shared.ttl.as_millis() as u64)
-                .arg(&member);
+                .arg(&member)
+                .arg(self.gap_ms(key));
             match redis
                 .call::<(i64, i64), _>("lease", inv.invoke_async(&mut conn))
                 .await
             {
                 Some((1, n)) => {
                     self.shared.note(key, n);
+                    // Also hold a local slot: should Redis go away now, this instance's fallback
+                    // already counts the requests it has running.
+                    let local = self.fallback.try_acquire(key, u32::MAX).await;
                     let stop = spawn_renewal(
                         Arc::clone(&self.shared),
                         key.to_owned(),
                         set.clone(),
                         member.clone(),
                     );
-                    Some(ConcurrencyPermit::new(RedisLease {
+                    let lease = RedisLease {
                         shared: Arc::clone(&self.shared),
                         key: key.to_owned(),
                         set,
                         member,
                         stop,
-                    }))
+                    };
+                    Some(ConcurrencyPermit::new((lease, local)))
                 }
                 Some((_, n)) => {
                     self.shared.note(key, n);
@@ -228,6 +272,6 @@ impl ConcurrencyLimiter for RedisConcurrencyLimiter {
             .seen
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        seen.get(key).copied().unwrap_or(0) + self.fallback.in_flight(key)
+        seen.get(key).copied().unwrap_or(0)
     }
 }

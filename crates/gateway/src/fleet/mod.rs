@@ -3,7 +3,8 @@
 //! is set; absent, the in-memory implementations serve a single node.
 //!
 //! - `rate`: [`RedisRateLimiter`] — global fixed-window IP/key limits (one atomic script);
-//! - `lease`: [`RedisConcurrencyLimiter`] — per-account leases with expiry, renewed while held;
+//! - `lease`: [`RedisConcurrencyLimiter`] — per-account leases with expiry, renewed while held,
+//!   and the per-account minimum interval;
 //! - `refresh`: [`RedisRefreshLock`] — one refresher per account fleet-wide (expiry + fencing);
 //! - `shared`: [`RedisStickyStore`], [`RedisCooldownStore`] — sticky sessions and cooldowns;
 //! - `notify`: [`RedisNotifier`] — change fan-out over pub/sub.
@@ -13,7 +14,8 @@
 //! marks Redis *down*: one loud `error!` log line, `gateway_fleet_redis_up 0` and a count in
 //! `gateway_fleet_fallback_total{what}`. While down each seam falls back to its in-memory twin, so
 //! limits hold *per instance* (never an open door: a limit is never skipped) and the process keeps
-//! serving. The next successful call marks Redis *up* again (`warn!` "recovered") and the shared
+//! serving. While down, one call per [`PROBE_EVERY`] probes Redis and the rest skip it (no request
+//! waits for a timeout); the first successful probe marks Redis *up* again (`warn!` "recovered") and the shared
 //! state takes over; leases and locks taken in the meantime were local and simply end.
 
 mod lease;
@@ -23,7 +25,7 @@ mod refresh;
 mod shared;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -44,6 +46,9 @@ pub use shared::{RedisCooldownStore, RedisStickyStore};
 
 /// Bound of one Redis call (connect or response): past it, the call counts as "Redis down".
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+/// While Redis is down, at most one call per this period tries it (the probe); the others go
+/// straight to the fallback instead of each waiting for a timeout.
+pub const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// Default lease lifetime (`redis.lease_ttl_ms`).
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
 /// Default key prefix (`redis.key_prefix`).
@@ -64,6 +69,8 @@ pub struct Redis {
     client: redis::Client,
     prefix: Arc<str>,
     up: Arc<AtomicBool>,
+    /// When the last call while down was let through (ms since the epoch).
+    probe_at: Arc<AtomicI64>,
     /// Random per process: tells our own pub/sub messages from other instances'.
     instance: Arc<str>,
 }
@@ -84,6 +91,7 @@ impl Redis {
             client,
             prefix: Arc::from(prefix.filter(|p| !p.is_empty()).unwrap_or(DEFAULT_PREFIX)),
             up: Arc::new(AtomicBool::new(true)),
+            probe_at: Arc::new(AtomicI64::new(0)),
             instance: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
         })
     }
@@ -125,11 +133,27 @@ impl Redis {
         }
     }
 
-    /// Runs `f` against Redis, bounded by [`CALL_TIMEOUT`], recording up/down.
+    /// While down: true for one caller per [`PROBE_EVERY`] (it tries Redis), false for the rest.
+    fn may_probe(&self) -> bool {
+        let now = chrono::Utc::now().timestamp_millis();
+        let last = self.probe_at.load(Ordering::Relaxed);
+        now - last >= PROBE_EVERY.as_millis() as i64
+            && self
+                .probe_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Runs `f` against Redis, bounded by [`CALL_TIMEOUT`], recording up/down. While Redis is
+    /// down only the periodic probe really calls it; every other call returns `None` at once.
     pub(crate) async fn call<T, F>(&self, what: &'static str, f: F) -> Option<T>
     where
         F: Future<Output = redis::RedisResult<T>>,
     {
+        if !self.is_up() && !self.may_probe() {
+            metrics::counter!("gateway_fleet_fallback_total", "what" => what).increment(1);
+            return None;
+        }
         match tokio::time::timeout(CALL_TIMEOUT * 2, f).await {
             Ok(Ok(v)) => {
                 self.mark_ok();
@@ -191,8 +215,12 @@ impl Seams {
             .lease_ttl_ms
             .filter(|ms| *ms > 0)
             .map_or(DEFAULT_LEASE_TTL, Duration::from_millis);
-        let concurrency: Arc<dyn ConcurrencyLimiter> =
-            Arc::new(RedisConcurrencyLimiter::new(redis.clone(), ttl));
+        let concurrency: Arc<dyn ConcurrencyLimiter> = Arc::new(
+            RedisConcurrencyLimiter::new(redis.clone(), ttl).with_min_interval(
+                Duration::from_millis(config.pool.min_interval_ms),
+                Duration::from_millis(config.pool.min_interval_jitter_ms),
+            ),
+        );
         let notifier: Arc<dyn ChangeNotifier> =
             Arc::new(RedisNotifier::start(redis.clone(), supervisor));
         tracing::info!(

@@ -87,6 +87,7 @@ async fn subscriber(redis: Redis, tx: broadcast::Sender<Change>, cancel: Cancell
         };
         match ps {
             Ok(Ok(ps)) => {
+                redis.mark_ok();
                 if !first {
                     tracing::info!("change subscription restored; reloading everything");
                     for c in [

@@ -1,7 +1,8 @@
 //! Global fixed-window rate limits (issue 8 "IP and key rate limits are global"): one Lua script
 //! checks and counts a hit atomically, with windows aligned to Redis's own clock so every instance
 //! agrees where a window begins. Same semantics as `guard::limiter::MemoryRateLimiter`, which is
-//! also the fallback while Redis is down.
+//! also the fallback while Redis is down (and counts this
+//! instance's share all along, so a failover does not reset the window).
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -70,6 +71,11 @@ impl RateLimiter for RedisRateLimiter {
                 .redis
                 .call("rate_limit", inv.invoke_async(&mut conn))
                 .await;
+            if matches!(answer, Some((1, _))) {
+                // Keep this instance's own share counted, so a failover mid-window starts from
+                // what this instance has already let through rather than from zero.
+                let _ = self.fallback.hit(bucket, limit, window).await;
+            }
             match answer {
                 Some((1, remaining)) => RateDecision::Allowed {
                     remaining: u32::try_from(remaining.max(0)).unwrap_or(0),

@@ -3,6 +3,19 @@
 use super::ModelEntry;
 use crate::ir::Effort;
 
+/// Upstream ids of each family, newest first (§6.1). A request resolved to one of them may be
+/// served by a later (older) one when no account offers it.
+pub(super) const FAMILIES: &[&[&str]] = &[
+    &[
+        "claude-opus-4.8",
+        "claude-opus-4.7",
+        "claude-opus-4.6",
+        "claude-opus-4.5",
+    ],
+    &["claude-sonnet-4.6", "claude-sonnet-4.5", "claude-sonnet-4"],
+    &["claude-haiku-4.5"],
+];
+
 pub(super) fn row(
     id: &str,
     upstream: &str,

@@ -8,6 +8,12 @@
 //! Cursor-style names (`claude-4.5-opus-high`, `claude-3-5-sonnet`) are reordered, keeping the effort
 //! suffix so the table may give `-high` and `-low` different meanings.
 //! The response always echoes the client's own name; only the upstream sees `upstream_id`.
+//!
+//! Same-family fallback (§6.1: which ids exist depends on the account's plan, and the newest ones
+//! are UNCERTAIN): [`ResolvedModel::candidates`] lists the resolved id first, then the older ids of
+//! the same family ([`fallback_chain`]). The gateway sends the first candidate some account offers,
+//! so a name mapped onto a model no account has (Claude Code's default `claude-opus-5-5`) is served
+//! by the newest model of its family that exists, while an id that exists is used exactly.
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +52,8 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedModel {
     pub upstream_id: String,
+    /// Upstream ids to try, best first: `upstream_id`, then older ids of its family.
+    pub candidates: Vec<String>,
     /// Thinking implied by the name (`-thinking` suffix or the entry), used when the request has none.
     pub thinking: Option<Thinking>,
 }
@@ -143,12 +151,14 @@ impl ModelTable {
             };
             return Ok(ResolvedModel {
                 upstream_id: e.upstream_id.clone(),
+                candidates: fallback_chain(&e.upstream_id),
                 thinking,
             });
         }
         match &self.fallback {
             Some(up) => Ok(ResolvedModel {
                 upstream_id: up.clone(),
+                candidates: fallback_chain(up),
                 thinking: suffix_thinking.then_some(Thinking::Enabled {
                     budget_tokens: DEFAULT_THINKING_BUDGET,
                 }),
@@ -158,6 +168,34 @@ impl ModelTable {
             }),
         }
     }
+}
+
+impl ResolvedModel {
+    /// The same resolution sent to another upstream id (a fallback candidate).
+    #[must_use]
+    pub fn with_upstream(&self, upstream_id: &str) -> Self {
+        Self {
+            upstream_id: upstream_id.to_owned(),
+            candidates: self.candidates.clone(),
+            thinking: self.thinking.clone(),
+        }
+    }
+}
+
+/// `upstream_id` followed by the older upstream ids of its family ([`builtin::FAMILIES`]), newest
+/// first; just `upstream_id` when it belongs to no known family.
+pub fn fallback_chain(upstream_id: &str) -> Vec<String> {
+    let mut out = vec![upstream_id.to_owned()];
+    if let Some(chain) = builtin::FAMILIES.iter().find(|c| c.contains(&upstream_id)) {
+        out.extend(
+            chain
+                .iter()
+                .skip_while(|id| **id != upstream_id)
+                .skip(1)
+                .map(|id| (*id).to_owned()),
+        );
+    }
+    out
 }
 
 /// Context window of an upstream model id: 1 M tokens for the 4.6 generation (kirors

@@ -11,6 +11,7 @@
 //! Handlers stay thin: `api/openai` and `api/anthropic` parse, then call [`run`].
 
 pub mod error;
+pub mod fallback;
 pub mod images;
 pub mod record;
 pub mod respond;
@@ -34,6 +35,7 @@ use self::record::{Caller, Record};
 use self::respond::{Answer, Encoder};
 use crate::api::dialect_error::Dialect;
 use crate::guard::{AuthedKey, ClientIp};
+use crate::pool::PoolError;
 use crate::state::AppState;
 
 /// Per-request facts every chat handler collects first.
@@ -129,27 +131,47 @@ pub async fn run(
         conversation_id: uuid::Uuid::new_v4().to_string(),
         ..UpstreamOptions::default()
     };
-    let norm = match normalize(&req, &model, &opts) {
-        Ok(n) => n,
-        Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
-    };
-    record.rules(&norm.rules);
-    let machine = StreamMachine::new(StreamConfig::for_request(&req, &norm, input_tokens));
+    // Same-family fallback (`fallback`): the first candidate the upstream accepts serves.
+    let plan = state.model_refusals.plan(&model.candidates);
     let cancel = CancellationToken::new();
     let guard = cancel.clone().drop_guard();
-    let open = upstream::Open {
-        body: norm.request,
-        model: norm.model_id,
-        sticky_key: req.metadata.session_id.clone(),
-        cancel,
-    };
-    let feed = match upstream::open(&state, open).await {
-        Ok(f) => f,
-        Err(e) => {
-            let err = ApiError::from_pool(&e, ctx.dialect, input_tokens);
-            return ctx.fail(record, &err, None);
+    let mut opened = None;
+    for (i, candidate) in plan.iter().enumerate() {
+        let model = model.with_upstream(candidate);
+        let norm = match normalize(&req, &model, &opts) {
+            Ok(n) => n,
+            Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
+        };
+        record.model_used = Some(norm.model_id.clone());
+        let stream_cfg = StreamConfig::for_request(&req, &norm, input_tokens);
+        let open = upstream::Open {
+            body: norm.request,
+            model: norm.model_id,
+            sticky_key: req.metadata.session_id.clone(),
+            cancel: cancel.clone(),
+        };
+        match upstream::open(&state, open).await {
+            Ok(f) => {
+                opened = Some((f, stream_cfg, norm.rules));
+                break;
+            }
+            Err(e) if fallback::model_refused(&e) && i + 1 < plan.len() => {
+                tracing::debug!(model = %candidate, "upstream refused the model; trying the next of its family");
+                state.model_refusals.refuse(candidate);
+            }
+            Err(e) => {
+                let err = ApiError::from_pool(&e, ctx.dialect, input_tokens);
+                return ctx.fail(record, &err, None);
+            }
         }
+    }
+    let Some((feed, stream_cfg, rules)) = opened else {
+        // Unreachable in practice: the plan always holds the last candidate, whose failure returns.
+        let err = ApiError::from_pool(&PoolError::NoAccounts(None), ctx.dialect, input_tokens);
+        return ctx.fail(record, &err, None);
     };
+    record.rules(&rules);
+    let machine = StreamMachine::new(stream_cfg);
     record.account_id = Some(feed.account_id.clone());
     let label = feed.account_label.clone();
     let answer = Answer {
