@@ -78,6 +78,13 @@ def test_chinese_readme_is_in_step() -> None:
     assert len(zh_heads) == len(en_heads), "both READMEs must have the same sections"
 
 
+def test_local_links_resolve() -> None:
+    for readme in (README, README_ZH, REPO / "deploy" / "README.md"):
+        for target in re.findall(r"\]\(([^)#]+)\)", readme.read_text()):
+            if not re.match(r"[a-z]+://", target):
+                assert (readme.parent / target).exists(), f"{readme.name}: broken link {target}"
+
+
 def make_recipe(target: str) -> list[str]:
     """The recipe lines of a Makefile target."""
     lines = (REPO / "Makefile").read_text().splitlines()
@@ -240,6 +247,38 @@ def test_claude_code_example(demo: Demo, tmp_path: Path) -> None:
     }
     out = run(["bash", "-euo", "pipefail", "-c", localize(code, demo)], tmp_path, env=env, timeout=180)
     assert "echo: model=" in out, out
+
+
+UPSTREAM_IDS = {
+    "Claude Sonnet 4.5": "claude-sonnet-4.5", "Claude Opus 4.5": "claude-opus-4.5",
+    "Claude Sonnet 4.6": "claude-sonnet-4.6", "Claude Opus 4.6": "claude-opus-4.6",
+    "Claude Haiku 4.5": "claude-haiku-4.5", "Claude Sonnet 4": "claude-sonnet-4",
+    "Claude 3.7 Sonnet": "claude-3.7-sonnet",
+}
+
+
+def test_models_table_is_what_the_gateway_does(demo: Demo) -> None:
+    """Each name in the README's model table reaches the upstream model the table says (the
+    simulator's echo names the upstream modelId it received)."""
+    section = README.read_text().split("## Models")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| (`.+?) \| (.+?) \|$", section, re.M)
+    assert len(rows) >= 6
+    checked = 0
+    for names_cell, upstream_cell in rows:
+        names = re.findall(r"`([^`]+)`", names_cell)
+        targets = [UPSTREAM_IDS[t.strip()] for t in upstream_cell.split(",")]
+        for i, name in enumerate(names):
+            target = targets[min(i, len(targets) - 1)]
+            r = httpx.post(demo.url + "/v1/chat/completions", timeout=30,
+                           json={"model": name, "messages": [{"role": "user", "content": "Hello!"}]})
+            assert r.status_code == 200, (name, r.text)
+            assert r.json()["model"] == name, "the response echoes the client's name"
+            assert r.json()["choices"][0]["message"]["content"].startswith(f"echo: model={target} "), name
+            checked += 1
+    assert checked >= 15
+    r = httpx.post(demo.url + "/v1/chat/completions", timeout=30,
+                   json={"model": "no-such-model", "messages": [{"role": "user", "content": "Hello!"}]})
+    assert r.status_code == 404
 
 
 def test_cli_example(demo: Demo, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use crate::errors::QError;
-use crate::faults::Fault;
+use crate::faults::{Fault, HttpFault};
 use crate::gate::{Admitted, admit};
 use crate::log::LogMeta;
 use crate::plan::{self, bench_body};
@@ -98,6 +98,13 @@ fn run(
     } else {
         serde_json::from_slice(body).unwrap_or(Value::Null)
     };
+    // 2b. HTTP-row faults written as `#fault` directives answer like injected ones (crate docs:
+    // right after authentication, as soon as the body that carries them is read). A queued script
+    // wins over directives, so its presence leaves them unread.
+    if let Some(h) = directive_http_fault(s, &account, &json) {
+        meta.faults.push(h.name().to_owned());
+        return Err(QError::from_fault(h, dialect, q_monthly, kiro_monthly));
+    }
     // 3. schema + rules
     let auth_kind = s
         .reg()
@@ -194,6 +201,22 @@ fn run(
         prompt_tokens,
         window,
     ))
+}
+
+/// The first HTTP-row fault among the `#fault` directives of the current message, if any.
+fn directive_http_fault(s: &Shared, account: &str, json: &Value) -> Option<HttpFault> {
+    let text = json
+        .pointer("/conversationState/currentMessage/userInputMessage/content")
+        .and_then(Value::as_str)?;
+    if !text.contains("#fault") || s.reg().has_script(account) {
+        return None;
+    }
+    // A malformed directive is reported by the normal path below (step 7).
+    let script = directives::parse(text).ok().flatten()?;
+    script.faults.iter().find_map(|f| match f.parse::<Fault>() {
+        Ok(Fault::Http(h)) => Some(h),
+        _ => None,
+    })
 }
 
 fn resolve_model(

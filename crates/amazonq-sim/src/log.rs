@@ -1,8 +1,16 @@
 //! Request log (amazon-q-protocol.md §8.1): method, path, query, all headers, raw body, parsed
-//! JSON, timestamp — plus what the simulator decided (operation, account, status, rule, faults).
+//! JSON, timestamp — plus what the simulator decided (operation, account, status, rule, faults)
+//! and, for streamed chat answers, whether the client went away before the end ([`track_cancel`]).
 
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use futures_util::StreamExt as _;
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::state::Shared;
 
 /// One recorded request.
 #[derive(Debug, Clone, Serialize)]
@@ -22,6 +30,9 @@ pub struct LogEntry {
     /// `x-sim-rule` of the response, if any.
     pub rule: Option<String>,
     pub faults: Vec<String>,
+    /// The client closed the connection before the response body ended (a streamed answer cut
+    /// short by the caller, not by an injected fault).
+    pub cancelled: bool,
 }
 
 /// Set by handlers on their responses so the logging layer can fill in the decision.
@@ -49,4 +60,51 @@ impl LogFilter {
                 .is_none_or(|a| Some(a) == e.account.as_ref())
             && self.since.is_none_or(|s| e.seq >= s)
     }
+}
+
+/// Marks entry `seq` cancelled when dropped before the body ended.
+struct CancelMark {
+    shared: Arc<Shared>,
+    seq: u64,
+    ended: bool,
+}
+
+impl Drop for CancelMark {
+    fn drop(&mut self) {
+        if !self.ended
+            && let Some(e) = self.shared.reg().log.iter_mut().find(|e| e.seq == self.seq)
+        {
+            e.cancelled = true;
+        }
+    }
+}
+
+/// Wraps `resp`'s body so that log entry `seq` records a client that went away mid-body. The
+/// body ends normally at its last chunk or at an error (an injected connection drop is the
+/// simulator's doing, not the client's); hyper drops it unfinished when the client disconnects.
+pub fn track_cancel(shared: Arc<Shared>, seq: u64, resp: Response) -> Response {
+    let (parts, body) = resp.into_parts();
+    let mark = CancelMark {
+        shared,
+        seq,
+        ended: false,
+    };
+    let stream = futures_util::stream::unfold(
+        Some((body.into_data_stream(), mark)),
+        |state| async move {
+            let (mut inner, mut mark) = state?;
+            match inner.next().await {
+                Some(Ok(bytes)) => Some((Ok(bytes), Some((inner, mark)))),
+                Some(Err(e)) => {
+                    mark.ended = true;
+                    Some((Err(e), None))
+                }
+                None => {
+                    mark.ended = true;
+                    None
+                }
+            }
+        },
+    );
+    Response::from_parts(parts, Body::from_stream(stream))
 }

@@ -148,6 +148,7 @@ async fn layer(
         status: 0,
         rule: None,
         faults: Vec::new(),
+        cancelled: false,
     };
     let resp = next
         .run(Request::from_parts(parts, Body::from(bytes)))
@@ -173,8 +174,15 @@ async fn layer(
     while reg.log.len() >= limit {
         reg.log.pop_front();
     }
+    let seq = entry.seq;
+    let streamed = entry.operation == "chat" && entry.status == 200;
     reg.log.push_back(entry);
-    resp
+    drop(reg);
+    if streamed {
+        crate::log::track_cancel(Arc::clone(&s), seq, resp)
+    } else {
+        resp
+    }
 }
 
 fn with_request_id(s: &Shared, mut resp: Response) -> Response {

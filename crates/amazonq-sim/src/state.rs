@@ -139,6 +139,13 @@ impl Registry {
     }
 
     /// Pops the next script queued for `account` (account-specific first, then global).
+    /// Whether [`Self::take_script`] would return a script for `account`.
+    pub fn has_script(&self, account: &str) -> bool {
+        self.scripts
+            .iter()
+            .any(|s| s.account.is_none() || s.account.as_deref() == Some(account))
+    }
+
     pub fn take_script(&mut self, account: &str) -> Option<Script> {
         let i = self
             .scripts

@@ -619,3 +619,73 @@ async fn control_api_over_http() {
     assert!(sim.accounts().is_empty());
     assert!(sim.all_requests().is_empty());
 }
+
+#[tokio::test]
+async fn http_row_faults_in_fault_directives_answer_like_injected_ones() {
+    let sim = start(cfg_no_suffix()).await;
+    let (c, t) = (client(), sim.add_account(&AccountSpec {
+        id: "a1".into(),
+        ..AccountSpec::default()
+    }));
+    let (st, ty, _, _, _) =
+        err(chat_q(&c, &sim, &t.access_token, &body("#fault throttled\n#say no")).await).await;
+    assert_eq!((st, ty.as_str()), (429, "ThrottlingException"));
+    let (st, _, _, _, b) =
+        err(chat_k(&c, &sim, &t.access_token, &body("#fault monthly-quota")).await).await;
+    assert_eq!(st, 402, "{b}");
+    assert!(b.contains("MONTHLY_REQUEST_COUNT"), "{b}");
+    let (st, ty, _, _, _) =
+        err(chat_q(&c, &sim, &t.access_token, &body("#fault http:internal")).await).await;
+    assert_eq!((st, ty.as_str()), (500, "InternalServerException"));
+    // Logged with the fault name, as an answered (not cancelled) request.
+    let log = sim.requests(&LogFilter {
+        operation: Some("chat".into()),
+        ..LogFilter::default()
+    });
+    assert_eq!(log.len(), 3);
+    assert_eq!(log[0].faults, ["throttled"]);
+    assert!(log.iter().all(|e| !e.cancelled));
+    // A stream fault in a directive still applies to the stream, after a 200.
+    let r = chat_q(&c, &sim, &t.access_token, &body("#fault drop:1\n#text 5")).await;
+    assert_eq!(r.status(), 200);
+    // An HTTP row next to a queued script is not read: the queued script wins over directives.
+    sim.queue_directives(None, "#say queued").unwrap();
+    let r = chat_q(&c, &sim, &t.access_token, &body("#fault throttled")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(text_of(&decode(&r.bytes().await.unwrap(), 7).unwrap()), "queued");
+}
+
+#[tokio::test]
+async fn a_client_leaving_mid_stream_is_logged_cancelled() {
+    let (sim, t) = start_with_account().await;
+    let c = client();
+    // Complete answer: not cancelled.
+    let r = chat_q(&c, &sim, &t.access_token, &body("#say whole")).await;
+    let _ = r.bytes().await.unwrap();
+    // Long paced answer, dropped after the first chunk.
+    let r = chat_q(
+        &c,
+        &sim,
+        &t.access_token,
+        &body("#pace interval=50 chunk=2\n#text 200"),
+    )
+    .await;
+    let mut r = r;
+    assert!(r.chunk().await.unwrap().is_some());
+    drop(r);
+    let filter = LogFilter {
+        operation: Some("chat".into()),
+        ..LogFilter::default()
+    };
+    for _ in 0..100 {
+        if sim.requests(&filter).get(1).is_some_and(|e| e.cancelled) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let log = sim.requests(&filter);
+    assert_eq!(
+        log.iter().map(|e| e.cancelled).collect::<Vec<_>>(),
+        [false, true]
+    );
+}

@@ -53,9 +53,9 @@ pub fn demo_config(config: &Config, upstream: &str) -> Config {
     demo.security.encryption_key = None;
     demo.security.encryption_key_file = None;
     demo.redis = RedisConfig::default();
-    demo.upstream.q_endpoint = upstream.to_owned();
-    demo.upstream.oidc_endpoint = upstream.to_owned();
-    demo.upstream.kiro_auth_endpoint = upstream.to_owned();
+    upstream.clone_into(&mut demo.upstream.q_endpoint);
+    upstream.clone_into(&mut demo.upstream.oidc_endpoint);
+    upstream.clone_into(&mut demo.upstream.kiro_auth_endpoint);
     demo.upstream.proxy = None;
     // `/v2/system` reports `demo` from the original design's test flag.
     demo.test = true;
@@ -119,8 +119,10 @@ mod tests {
 
     #[test]
     fn demo_config_never_points_at_real_hosts_or_the_production_database() {
-        let mut prod = Config::default();
-        prod.data_dir = Some("/srv/claude".into());
+        let mut prod = Config {
+            data_dir: Some("/srv/claude".into()),
+            ..Config::default()
+        };
         prod.database.url = Some(crate::config::Secret::new("mysql://u:p@db/prod"));
         prod.upstream.proxy = Some(crate::config::Secret::new("http://proxy:3128"));
         prod.redis.url = Some(crate::config::Secret::new("redis://cache"));

@@ -3,7 +3,7 @@
 //!
 //! Start-up: open the store (generating the credential key on first start) → load settings, keys
 //! and blocklist snapshots → seed/announce the admin password state → start the request-log writer
-//! and the supervised background tasks → serve.
+//! and the supervised background tasks, warm the tokenizer up off the async threads → serve.
 //! Shutdown (issue 7 §Operations; ARCHITECTURE.md §Boundaries): stop accepting → drain open
 //! requests and streams, bounded by `server.shutdown_grace_secs` → stop background tasks →
 //! flush the request-log writer → close the database pool.
@@ -217,6 +217,9 @@ fn announce(state: &AppState, listener: &TcpListener) {
 
 fn spawn_tasks(state: &AppState) {
     let sup = &state.supervisor;
+    // Load the tokenizer vocabulary now, on a blocking thread (~0.4 s in a debug build), so the
+    // first chat request does not pay for it and no async worker stalls meanwhile.
+    drop(tokio::task::spawn_blocking(translate::tokens::warm_up));
     let s = state.clone();
     // Safety net for changes made elsewhere (another instance, a hand edit of the database).
     sup.spawn_interval("snapshot-reload", Duration::from_secs(30), move || {

@@ -176,8 +176,10 @@ impl AppState {
             Change::Settings | Change::Keys => {
                 let settings = self.store.settings().await?;
                 let keys = self.store.list_api_keys().await?;
+                let hashes = self.store.api_key_hashes().await?;
                 let ring =
-                    KeyRing::new(keys.iter().map(KeyEntry::from).collect(), &settings.api_key);
+                    KeyRing::new(keys.iter().map(KeyEntry::from).collect(), &settings.api_key)
+                        .with_digests(&hashes);
                 self.settings.store(Arc::new(settings));
                 self.keyring.store(Arc::new(ring));
             }

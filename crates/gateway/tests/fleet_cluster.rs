@@ -23,11 +23,12 @@ use fleet_support::{
 };
 use serde_json::json;
 
+/// Fields drop in order: on a failed assertion the processes die before the database is dropped.
 struct Fleet {
+    nodes: Vec<Node>,
     sim: SimHandle,
     db: Db,
     store: store::Store,
-    nodes: Vec<Node>,
     prefix: String,
     redis_url: String,
     http: reqwest::Client,

@@ -71,6 +71,13 @@ async fn client_disconnect_cancels_the_upstream_at_once() {
         frames_then < 40,
         "cancelled long before the script ended: {frames_then}"
     );
+    // The simulator saw its client (the gateway) leave before the end of the answer.
+    let chats = h.upstream_chats();
+    assert_eq!(chats.len(), 1, "{chats:?}");
+    assert!(
+        chats[0].cancelled,
+        "upstream request not closed by the gateway"
+    );
     // The request is logged as closed by the client.
     let rows = h.logs(1).await;
     assert_eq!(rows[0]["status"], 499, "{rows:?}");
@@ -246,13 +253,20 @@ async fn item_22_61_auth_and_model_scope_with_the_real_handlers() {
     )
     .await;
     assert_eq!(status, 200);
+    // The scope names a model, not a spelling: the dated and dotted forms are the same model.
+    for spelling in ["claude-sonnet-4-5-20250929", "claude-sonnet-4.5"] {
+        let mut same = b.clone();
+        same["model"] = json!(spelling);
+        let (status, v) = send("/v1/messages", vec![("x-api-key", scoped.clone())], same).await;
+        assert_eq!(status, 200, "{spelling}: {v}");
+    }
     let mut other = b.clone();
     other["model"] = json!("claude-opus-4-5");
     let (status, v) = send("/v1/messages", vec![("x-api-key", scoped)], other).await;
     assert_eq!(status, 403, "{v}");
     assert_eq!(v["error"]["type"], "permission_error");
     // Logged with the key id.
-    let rows = h.logs(4).await;
+    let rows = h.logs(6).await;
     assert!(
         rows.iter()
             .any(|r| r["key_id"].is_string() && r["status"] == 200),

@@ -8,7 +8,7 @@ use rand::Rng as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
-    QueryOrder as _,
+    QueryOrder as _, QuerySelect as _,
 };
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -188,12 +188,31 @@ impl Store {
 
     /// The key whose secret is `secret`, if any (enabled or not: the caller decides).
     pub async fn find_api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
+        self.find_api_key_by_hash(&hash_secret(secret)).await
+    }
+
+    /// The key whose stored digest is `key_hash` ([`hash_secret`] form), if any. Callers that
+    /// already hashed the presented secret look it up without the secret.
+    pub async fn find_api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
         Entity::find()
-            .filter(Column::KeyHash.eq(hash_secret(secret)))
+            .filter(Column::KeyHash.eq(key_hash))
             .one(self.db())
             .await?
             .map(decode)
             .transpose()
+    }
+
+    /// `(id, digest)` of every key, digest in [`hash_secret`] form. The gateway's key ring holds
+    /// them all, so a presented key that matches none is rejected without a database query.
+    pub async fn api_key_hashes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .column(Column::KeyHash)
+            .order_by_asc(Column::Id)
+            .into_tuple::<(String, String)>()
+            .all(self.db())
+            .await?)
     }
 
     pub async fn get_api_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {

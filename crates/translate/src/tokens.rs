@@ -28,9 +28,15 @@ const MESSAGE_OVERHEAD: u32 = 3;
 /// Per-tool framing overhead.
 const TOOL_OVERHEAD: u32 = 8;
 
+static TOKENIZER: OnceLock<tokenizers::Tokenizer> = OnceLock::new();
+
 fn tokenizer() -> &'static tokenizers::Tokenizer {
-    static TOKENIZER: OnceLock<tokenizers::Tokenizer> = OnceLock::new();
     TOKENIZER.get_or_init(get_tokenizer)
+}
+
+/// Whether the vocabulary is loaded (start-up warm-up done, or a count already ran).
+pub fn is_warm() -> bool {
+    TOKENIZER.get().is_some()
 }
 
 /// Loads the vocabulary now (call at start-up so the first request does not pay for it).

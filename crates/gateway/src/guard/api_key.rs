@@ -2,15 +2,16 @@
 //!
 //! Keys are presented as `Authorization: Bearer <key>` or `x-api-key: <key>` (Claude Code may send
 //! both; either may match). Only SHA-256 digests exist: the store keeps each key's digest and the
-//! ring keeps the digests it has already resolved. A presented key is hashed and compared against
-//! every known digest in constant time, without an early exit; a digest not seen yet is looked up
-//! in the store once (the database compares digests, never secrets) and remembered. The ring is an
-//! immutable snapshot rebuilt on every key change, so a deleted or edited key never lingers.
+//! ring holds all of them (`Store::api_key_hashes`). A presented key is hashed and compared against
+//! every known digest in constant time, without an early exit; a key that matches none is rejected
+//! without touching the database, so a flood of wrong keys costs no queries. The ring is an
+//! immutable snapshot rebuilt on every key change (and announced to other instances), so a new key
+//! is known at once and a deleted or edited key never lingers.
 //! The original single `apiKey` setting is one more entry. With no key configured at all, `/v1`
 //! serves loopback clients only and tells everyone else why: never an open relay by default.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
@@ -18,6 +19,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use translate::models::canonical;
 
 use super::client_ip::ClientIp;
 use crate::api::dialect_error::{Dialect, render};
@@ -36,7 +38,8 @@ pub struct KeyEntry {
     pub name: String,
     /// Disabled keys are rejected.
     pub enabled: bool,
-    /// Allowed model ids (`None` = all). A trailing `*` matches a prefix.
+    /// Allowed model ids (`None` = all). A trailing `*` matches a prefix; other entries match
+    /// every spelling of the same model (canonical names of the alias table, protocol doc §6.2).
     pub models: Option<Vec<String>>,
     /// Requests per minute.
     pub rpm: Option<u32>,
@@ -47,13 +50,21 @@ pub struct KeyEntry {
 }
 
 impl KeyEntry {
-    /// Whether `model` is within this key's scope.
+    /// Whether `model` is within this key's scope. Names are compared in the alias table's
+    /// canonical form, so a key scoped to `claude-sonnet-4.5` accepts `claude-sonnet-4-5-20250929`
+    /// (the same model) but not `claude-sonnet-3.5` (another name, even if served by the same id).
     pub fn allows_model(&self, model: &str) -> bool {
-        self.models.as_ref().is_none_or(|list| {
-            list.iter().any(|m| match m.strip_suffix('*') {
-                Some(prefix) => model.starts_with(prefix),
-                None => m == model,
-            })
+        let Some(list) = &self.models else {
+            return true;
+        };
+        let lower = model.trim().to_ascii_lowercase();
+        let canon = canonical(&lower).0;
+        list.iter().any(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            match m.strip_suffix('*') {
+                Some(prefix) => lower.starts_with(prefix) || canon.starts_with(prefix),
+                None => m == lower || canonical(&m).0 == canon,
+            }
         })
     }
 }
@@ -77,11 +88,11 @@ impl From<&store::ApiKey> for KeyEntry {
 #[derive(Debug, Clone)]
 pub struct AuthedKey(pub Option<Arc<KeyEntry>>);
 
-/// Snapshot of all keys plus the digests resolved so far.
+/// Snapshot of all keys and their digests.
 #[derive(Debug, Default)]
 pub struct KeyRing {
     entries: HashMap<String, Arc<KeyEntry>>,
-    digests: Mutex<Vec<([u8; 32], String)>>,
+    digests: Vec<([u8; 32], String)>,
 }
 
 /// Why a presented key was not accepted.
@@ -89,7 +100,7 @@ pub struct KeyRing {
 pub enum KeyRejection {
     /// No key in the request.
     Missing,
-    /// Matches no known digest (the caller may still ask the store).
+    /// Matches no known digest.
     Unknown,
     /// Matches a disabled key.
     Disabled(String),
@@ -123,10 +134,20 @@ impl KeyRing {
             entries.insert(LEGACY_KEY_ID.into(), Arc::new(legacy));
             digests.push((digest(legacy_api_key), LEGACY_KEY_ID.to_string()));
         }
-        Self {
-            entries,
-            digests: Mutex::new(digests),
+        Self { entries, digests }
+    }
+
+    /// Adds the stored digests (`(key id, lowercase hex SHA-256)`, `Store::api_key_hashes`) of the
+    /// ring's keys; rows of unknown keys or with an undecodable digest are skipped.
+    #[must_use]
+    pub fn with_digests(mut self, hashes: &[(String, String)]) -> Self {
+        for (id, hex_digest) in hashes {
+            let mut d = [0u8; 32];
+            if self.entries.contains_key(id) && hex::decode_to_slice(hex_digest, &mut d).is_ok() {
+                self.digests.push((d, id.clone()));
+            }
         }
+        self
     }
 
     /// True when no key exists at all (then only loopback clients are served).
@@ -139,31 +160,18 @@ impl KeyRing {
         self.entries.get(id).cloned()
     }
 
-    /// Remembers that `secret_digest` belongs to key `id` (after a store lookup).
-    pub fn learn(&self, secret_digest: [u8; 32], id: &str) {
-        if self.entries.contains_key(id) {
-            let mut d = self.digests.lock().unwrap_or_else(PoisonError::into_inner);
-            if !d.iter().any(|(_, known)| known == id) {
-                d.push((secret_digest, id.to_string()));
-            }
-        }
-    }
-
     /// Checks the presented candidates against the known digests at `now_ms`.
     pub fn check(&self, candidates: &[&str], now_ms: i64) -> Result<Arc<KeyEntry>, KeyRejection> {
         if candidates.is_empty() {
             return Err(KeyRejection::Missing);
         }
         let mut found: Option<String> = None;
-        {
-            let known = self.digests.lock().unwrap_or_else(PoisonError::into_inner);
-            for candidate in candidates {
-                let d = digest(candidate);
-                // Visit every digest so timing does not reveal which (or whether one) matched.
-                for (kd, id) in known.iter() {
-                    if bool::from(kd.ct_eq(&d)) && found.is_none() {
-                        found = Some(id.clone());
-                    }
+        for candidate in candidates {
+            let d = digest(candidate);
+            // Visit every digest so timing does not reveal which (or whether one) matched.
+            for (kd, id) in &self.digests {
+                if bool::from(kd.ct_eq(&d)) && found.is_none() {
+                    found = Some(id.clone());
                 }
             }
         }
@@ -227,30 +235,6 @@ fn rejection_error(r: KeyRejection) -> Error {
     }
 }
 
-/// Resolves digests the ring has not seen yet through the store, and remembers them.
-async fn lookup_in_store(
-    state: &AppState,
-    ring: &KeyRing,
-    candidates: &[&str],
-    now: i64,
-) -> Result<Arc<KeyEntry>, KeyRejection> {
-    for candidate in candidates {
-        match state.store.find_api_key(candidate).await {
-            Ok(Some(key)) => {
-                ring.learn(digest(candidate), &key.id);
-                // The ring's snapshot is authoritative for policy; fall back to the fresh row.
-                let entry = ring
-                    .entry(&key.id)
-                    .unwrap_or_else(|| Arc::new(KeyEntry::from(&key)));
-                return KeyRing::usable(entry, now);
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "api key lookup failed"),
-        }
-    }
-    Err(KeyRejection::Unknown)
-}
-
 /// Middleware: authenticates the caller and inserts [`AuthedKey`].
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let dialect = Dialect::from_path(req.uri().path());
@@ -278,11 +262,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             .collect();
         let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
         let now = super::now_ms();
-        let mut result = ring.check(&refs, now);
-        if matches!(result, Err(KeyRejection::Unknown)) {
-            result = lookup_in_store(&state, &ring, &refs, now).await;
-        }
-        match result {
+        match ring.check(&refs, now) {
             Ok(key) => AuthedKey(Some(key)),
             Err(r) => {
                 metrics::counter!("gateway_guard_rejections_total", "reason" => "api_key")
@@ -324,10 +304,14 @@ mod tests {
         );
         assert_eq!(ring.check(&[], 0).unwrap_err(), KeyRejection::Missing);
         assert_eq!(ring.check(&["sk-a"], 0).unwrap_err(), KeyRejection::Unknown);
-        ring.learn(digest("sk-a"), "a");
-        ring.learn(digest("sk-d"), "d");
-        ring.learn(digest("sk-e"), "e");
-        ring.learn(digest("sk-x"), "not-a-key");
+        let hex = |s: &str| hex::encode(digest(s));
+        let ring = ring.with_digests(&[
+            ("a".into(), hex("sk-a")),
+            ("d".into(), hex("sk-d")),
+            ("e".into(), hex("sk-e")),
+            ("not-a-key".into(), hex("sk-x")),
+            ("a".into(), "not hex".into()),
+        ]);
         assert_eq!(ring.check(&["sk-a"], 0).unwrap().id, "a");
         assert_eq!(ring.check(&["sk-x"], 0).unwrap_err(), KeyRejection::Unknown);
         assert_eq!(
@@ -350,6 +334,16 @@ mod tests {
         assert!(k.allows_model("claude-sonnet-4.5"));
         assert!(k.allows_model("claude-4.5-opus-high"));
         assert!(!k.allows_model("claude-sonnet-3.5"));
+        // Other spellings of a scoped model are the same model.
+        assert!(k.allows_model("claude-sonnet-4-5-20250929"));
+        assert!(k.allows_model("claude-sonnet-4-5"));
+        assert!(k.allows_model("anthropic.claude-sonnet-4-5-20250929-v1:0"));
+        assert!(k.allows_model("Claude-Sonnet-4.5"));
+        assert!(!k.allows_model("claude-sonnet-4-6"));
+        assert!(!k.allows_model("claude-opus-4-5"));
+        k.models = Some(vec!["claude-opus-4-5-20251101".into()]);
+        assert!(k.allows_model("claude-opus-4.5"));
+        assert!(!k.allows_model("claude-opus-4.6"));
     }
 
     #[test]

@@ -168,11 +168,34 @@ pub enum Engine {
     MariaDb,
 }
 
-/// A throw-away database on the local server, dropped by [`Db::drop_db`].
+/// A throw-away database on the local server, dropped by [`Db::drop_db`] — or, when a test
+/// fails before that, by `Drop` through the command-line client.
 pub struct Db {
     pub engine: Engine,
     pub name: String,
     pub url: String,
+    dropped: bool,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        let _ = match self.engine {
+            Engine::Postgres => Command::new("psql")
+                .args(["-h", "127.0.0.1", "-U", "postgres", "-qc"])
+                .arg(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .output(),
+            Engine::MariaDb => Command::new("mysql")
+                .args(["-h127.0.0.1", "-uroot", "-e"])
+                .arg(format!("DROP DATABASE IF EXISTS {}", self.name))
+                .output(),
+        };
+    }
 }
 
 impl Db {
@@ -197,10 +220,15 @@ impl Db {
             Engine::Postgres => format!("postgres://postgres@127.0.0.1:5432/{name}"),
             Engine::MariaDb => format!("mysql://root@127.0.0.1:3306/{name}"),
         };
-        Self { engine, name, url }
+        Self {
+            engine,
+            name,
+            url,
+            dropped: false,
+        }
     }
 
-    pub async fn drop_db(&self) {
+    pub async fn drop_db(&mut self) {
         let admin = sea_orm::Database::connect(Self::admin_url(self.engine))
             .await
             .unwrap();
@@ -210,6 +238,7 @@ impl Db {
         };
         admin.execute_unprepared(&sql).await.unwrap();
         admin.close().await.unwrap();
+        self.dropped = true;
     }
 
     pub async fn store(&self) -> Store {
@@ -402,7 +431,7 @@ pub const API_KEY: &str = "sk-fleet-test-key";
 /// Seeds runtime settings: the client key and the IP rate limit.
 pub async fn seed_settings(store: &Store, ip_limit: Option<u32>) {
     let mut s = store.settings().await.unwrap();
-    s.api_key = API_KEY.to_owned();
+    API_KEY.clone_into(&mut s.api_key);
     if let Some(max) = ip_limit {
         s.enable_ip_rate_limit = true;
         s.ip_rate_limit_window = 1;

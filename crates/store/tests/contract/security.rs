@@ -25,6 +25,23 @@ pub async fn keys(store: &Store) {
     let found = store.find_api_key(secret.expose()).await.unwrap().unwrap();
     assert_eq!(found, key);
     assert!(store.find_api_key("sk-wrong").await.unwrap().is_none());
+    // Lookup by digest, and the digest list the gateway's key ring holds.
+    let by_hash = store
+        .find_api_key_by_hash(&hash_secret(secret.expose()))
+        .await
+        .unwrap();
+    assert_eq!(by_hash.as_ref(), Some(&key));
+    assert!(
+        store
+            .find_api_key_by_hash(&hash_secret("sk-wrong"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.api_key_hashes().await.unwrap(),
+        [(key.id.clone(), hash_secret(secret.expose()))]
+    );
     assert!(!format!("{key:?}").contains(secret.expose()));
     assert!(
         !serde_json::to_string(&key)
