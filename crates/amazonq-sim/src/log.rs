@@ -89,9 +89,8 @@ pub fn track_cancel(shared: Arc<Shared>, seq: u64, resp: Response) -> Response {
         seq,
         ended: false,
     };
-    let stream = futures_util::stream::unfold(
-        Some((body.into_data_stream(), mark)),
-        |state| async move {
+    let stream =
+        futures_util::stream::unfold(Some((body.into_data_stream(), mark)), |state| async move {
             let (mut inner, mut mark) = state?;
             match inner.next().await {
                 Some(Ok(bytes)) => Some((Ok(bytes), Some((inner, mark)))),
@@ -104,7 +103,6 @@ pub fn track_cancel(shared: Arc<Shared>, seq: u64, resp: Response) -> Response {
                     None
                 }
             }
-        },
-    );
+        });
     Response::from_parts(parts, Body::from_stream(stream))
 }

@@ -623,12 +623,21 @@ async fn control_api_over_http() {
 #[tokio::test]
 async fn http_row_faults_in_fault_directives_answer_like_injected_ones() {
     let sim = start(cfg_no_suffix()).await;
-    let (c, t) = (client(), sim.add_account(&AccountSpec {
-        id: "a1".into(),
-        ..AccountSpec::default()
-    }));
-    let (st, ty, _, _, _) =
-        err(chat_q(&c, &sim, &t.access_token, &body("#fault throttled\n#say no")).await).await;
+    let (c, t) = (
+        client(),
+        sim.add_account(&AccountSpec {
+            id: "a1".into(),
+            ..AccountSpec::default()
+        }),
+    );
+    let (st, ty, _, _, _) = err(chat_q(
+        &c,
+        &sim,
+        &t.access_token,
+        &body("#fault throttled\n#say no"),
+    )
+    .await)
+    .await;
     assert_eq!((st, ty.as_str()), (429, "ThrottlingException"));
     let (st, _, _, _, b) =
         err(chat_k(&c, &sim, &t.access_token, &body("#fault monthly-quota")).await).await;
@@ -652,7 +661,10 @@ async fn http_row_faults_in_fault_directives_answer_like_injected_ones() {
     sim.queue_directives(None, "#say queued").unwrap();
     let r = chat_q(&c, &sim, &t.access_token, &body("#fault throttled")).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(text_of(&decode(&r.bytes().await.unwrap(), 7).unwrap()), "queued");
+    assert_eq!(
+        text_of(&decode(&r.bytes().await.unwrap(), 7).unwrap()),
+        "queued"
+    );
 }
 
 #[tokio::test]

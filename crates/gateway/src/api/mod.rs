@@ -66,10 +66,10 @@ async fn anthropic_request_id(
 }
 
 /// The whole application.
-pub fn router(state: &AppState, extra_v1: Option<Router<AppState>>) -> Router {
+pub fn router(state: &AppState, v1_override: Option<Router<AppState>>) -> Router {
     // Routes supplied by an embedder or a test replace the built-in client routes (axum cannot
     // merge two handlers for one path, and the guard tests mount stand-ins at the same paths).
-    let v1 = extra_v1.unwrap_or_else(v1_routes);
+    let v1 = v1_override.unwrap_or_else(v1_routes);
     let v1 = v1
         .route("/v1", any(v1_not_found))
         .route("/v1/{*rest}", any(v1_not_found))

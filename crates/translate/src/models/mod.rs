@@ -177,7 +177,7 @@ impl ResolvedModel {
         Self {
             upstream_id: upstream_id.to_owned(),
             candidates: self.candidates.clone(),
-            thinking: self.thinking.clone(),
+            thinking: self.thinking,
         }
     }
 }

@@ -122,13 +122,21 @@ fn candidates_fall_back_within_the_family() {
     assert_eq!(c("claude-haiku-4-5"), ["claude-haiku-4.5"]);
     // Outside every family: only the id itself.
     assert_eq!(c("claude-3-7-sonnet"), ["claude-3.7-sonnet"]);
-    let r = t.resolve("claude-opus-5-5").map(|r| r.with_upstream("claude-opus-4.6"));
-    assert_eq!(r.map(|r| r.upstream_id).ok().as_deref(), Some("claude-opus-4.6"));
+    let r = t
+        .resolve("claude-opus-5-5")
+        .map(|r| r.with_upstream("claude-opus-4.6"));
+    assert_eq!(
+        r.map(|r| r.upstream_id).ok().as_deref(),
+        Some("claude-opus-4.6")
+    );
 }
 
 #[test]
 fn fallback_candidates_follow_the_configured_fallback() {
     let t = ModelTable::default().with_fallback(Some("claude-sonnet-4.5".into()));
-    let r = t.resolve("gpt-4o").map(|r| r.candidates).unwrap_or_default();
+    let r = t
+        .resolve("gpt-4o")
+        .map(|r| r.candidates)
+        .unwrap_or_default();
     assert_eq!(r, ["claude-sonnet-4.5", "claude-sonnet-4"]);
 }

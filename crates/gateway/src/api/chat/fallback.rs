@@ -20,7 +20,7 @@ use crate::pool::PoolError;
 
 /// How long an upstream id the upstream refused is skipped (a plan change or a new model becomes
 /// visible after this).
-pub const REFUSAL_TTL: Duration = Duration::from_secs(300);
+pub const REFUSAL_TTL: Duration = Duration::from_mins(5);
 
 /// Upstream ids recently refused as invalid models, shared by all chat requests.
 #[derive(Debug, Default)]
