@@ -20,7 +20,7 @@ web:
 	cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
 
 ## test: everything CI runs (formatting, lints, unit, integration and e2e tests)
-test: fmt-check clippy test-rust test-e2e test-desktop
+test: fmt-check clippy test-rust test-e2e test-desktop bench-smoke
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -77,7 +77,7 @@ bench-setup:
 
 ## bench-smoke: callgrind instruction counts of a fixed workload through the debug gateway vs bench/baseline.json
 bench-smoke:
-	command -v valgrind >/dev/null || bash bench/setup.sh
+	bash bench/setup.sh --smoke
 	$(CARGO) build -p gateway -p amazonq-sim -p bench
 	python3 bench/runner/smoke.py
 
