@@ -109,6 +109,7 @@ pub async fn serve_with(
         log_sender,
         supervisor: supervisor.clone(),
         model_refusals: Arc::default(),
+        models: Arc::new(api::chat::build_model_table(&config.models)),
     };
     state
         .reload_all()

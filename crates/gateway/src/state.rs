@@ -160,6 +160,8 @@ pub struct AppState {
     pub supervisor: Supervisor,
     /// Upstream model ids recently refused (same-family fallback, `api::chat::fallback`).
     pub model_refusals: Arc<crate::api::chat::fallback::ModelRefusals>,
+    /// The alias table from `models.*`, built once at start-up (`config` never changes at run time).
+    pub models: Arc<translate::models::ModelTable>,
 }
 
 impl AppState {

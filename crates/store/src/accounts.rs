@@ -156,7 +156,8 @@ pub struct NewAccount {
 pub const DEFAULT_REGION: &str = "us-east-1";
 
 impl NewAccount {
-    /// Defaults: region us-east-1 for both services, weight 1, max concurrency 2, enabled.
+    /// Defaults: region us-east-1 for both services, weight 1, max concurrency 0 (= the pool's
+    /// `default_max_concurrency`), enabled.
     pub fn new(auth_method: AuthMethod, refresh_token: impl Into<Secret>) -> Self {
         Self {
             id: None,
@@ -171,7 +172,7 @@ impl NewAccount {
             expires_at: None,
             profile_arn: None,
             weight: 1,
-            max_concurrency: 2,
+            max_concurrency: 0,
             proxy_url: None,
             enabled: true,
         }

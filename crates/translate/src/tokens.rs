@@ -96,6 +96,54 @@ pub fn count_request(req: &ChatRequest) -> u32 {
     n.max(1)
 }
 
+/// Roughly the bytes of text [`count_request`] would tokenize (strings of the prompt, tool inputs,
+/// results and schemas; images excluded), without serializing anything: lets the caller decide
+/// cheaply whether counting is long enough to move off the async threads.
+pub fn text_bytes(req: &ChatRequest) -> usize {
+    let mut n: usize = req.system.iter().map(String::len).sum();
+    for m in &req.messages {
+        for p in &m.parts {
+            n = n.saturating_add(match p {
+                Part::Text(t) => t.len(),
+                Part::ToolUse { name, input, .. } => name.len().saturating_add(json_bytes(input)),
+                Part::ToolResult { content, .. } => content
+                    .iter()
+                    .map(|c| match c {
+                        ToolResultPart::Text(t) => t.len(),
+                        ToolResultPart::Image(_) => 0,
+                    })
+                    .sum(),
+                _ => 0,
+            });
+        }
+    }
+    for t in &req.tools {
+        n = n
+            .saturating_add(t.name.len())
+            .saturating_add(t.description.len())
+            .saturating_add(json_bytes(&t.input_schema));
+    }
+    if let ResponseFormat::JsonSchema { schema, .. } = &req.response_format {
+        n = n.saturating_add(json_bytes(schema));
+    }
+    n
+}
+
+/// Approximate serialized size of a JSON value (strings, keys and a few bytes per scalar).
+fn json_bytes(v: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.len().saturating_add(2),
+        Value::Array(a) => a.iter().map(json_bytes).sum::<usize>().saturating_add(2),
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| k.len().saturating_add(4).saturating_add(json_bytes(v)))
+            .sum::<usize>()
+            .saturating_add(2),
+        _ => 5,
+    }
+}
+
 fn image_tokens(_img: &Image) -> u32 {
     IMAGE_TOKENS
 }
@@ -128,6 +176,20 @@ mod tests {
             include_usage: false,
             metadata: crate::ir::Metadata::default(),
         }
+    }
+
+    #[test]
+    fn text_bytes_tracks_the_prompt_size() {
+        assert_eq!(text_bytes(&req("foo")), 3);
+        let mut c = req(&"x".repeat(40_000));
+        assert_eq!(text_bytes(&c), 40_000);
+        c.tools.push(ToolDef {
+            name: "Read".into(),
+            description: "reads".into(),
+            input_schema: serde_json::json!({"type": "object", "properties": {"path": {"type": "string"}}}),
+        });
+        let with_tool = text_bytes(&c);
+        assert!(with_tool > 40_000 + 30 && with_tool < 40_000 + 120, "{with_tool}");
     }
 
     #[test]

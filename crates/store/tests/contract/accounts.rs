@@ -86,7 +86,8 @@ pub async fn run(store: &Store, url: &str) {
     social.label = Some("bob social".into());
     let b = store.create_account(social.clone()).await.unwrap();
     assert_eq!(b.id, "acct-social");
-    assert_eq!((b.weight, b.max_concurrency), (1, 2));
+    // 0 = no own cap: the pool applies its `default_max_concurrency`.
+    assert_eq!((b.weight, b.max_concurrency), (1, 0));
     assert!(b.client_secret.is_none() && b.access_token.is_none());
     let dup = store.create_account(social).await.unwrap_err();
     assert!(matches!(dup, StoreError::Conflict(_)), "{dup}");

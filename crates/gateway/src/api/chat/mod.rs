@@ -87,14 +87,25 @@ impl Ctx {
 }
 
 /// The alias table from `models.*` (built-in rows plus configured ones, optional fallback).
-pub fn model_table(state: &AppState) -> ModelTable {
-    let cfg = &state.config.models;
+pub fn build_model_table(cfg: &crate::config::ModelsConfig) -> ModelTable {
     ModelTable::new(cfg.aliases.clone(), true, cfg.fallback.clone())
 }
 
-/// [`tokens::count_request`] off the async threads: tokenizing a large prompt (or loading the
-/// vocabulary on first use) takes long enough to stall other connections.
+/// The table [`build_model_table`] made at start-up (rebuilding it per request cloned every row).
+pub fn model_table(state: &AppState) -> &ModelTable {
+    &state.models
+}
+
+/// Prompts with more text than this are counted on the blocking pool; smaller ones inline (the
+/// hop itself cost more than tokenizing a short prompt).
+const INLINE_COUNT_MAX_BYTES: usize = 32 * 1024;
+
+/// [`tokens::count_request`], off the async threads when it is slow: tokenizing a large prompt (or
+/// loading the vocabulary on first use) takes long enough to stall other connections.
 pub async fn count_tokens(req: &Arc<ChatRequest>) -> u32 {
+    if tokens::is_warm() && tokens::text_bytes(req) <= INLINE_COUNT_MAX_BYTES {
+        return tokens::count_request(req);
+    }
     let r = Arc::clone(req);
     match tokio::task::spawn_blocking(move || tokens::count_request(&r)).await {
         Ok(n) => n,
