@@ -44,16 +44,54 @@ pub fn warm_up() {
     let _ = tokenizer();
 }
 
+/// Added (special) token contents: text containing one needs the full `encode` path.
+static ADDED: OnceLock<Vec<String>> = OnceLock::new();
+
+fn added_tokens() -> &'static [String] {
+    ADDED.get_or_init(|| {
+        tokenizer()
+            .get_added_tokens_decoder()
+            .into_values()
+            .map(|t| t.content)
+            .collect()
+    })
+}
+
 /// Tokens in a text.
 pub fn count_text(text: &str) -> u32 {
     if text.is_empty() {
         return 0;
+    }
+    if text.is_ascii()
+        && !added_tokens().iter().any(|a| text.contains(a.as_str()))
+        && let Some(n) = count_plain_ascii(text)
+    {
+        return n;
     }
     match tokenizer().encode(text, false) {
         Ok(enc) => u32::try_from(enc.len()).unwrap_or(u32::MAX),
         // Encoding plain text cannot fail in practice; chars/4 keeps the count sane if it does.
         Err(_) => u32::try_from(text.chars().count().div_ceil(4)).unwrap_or(u32::MAX),
     }
+}
+
+/// The count `encode` would give for ASCII text without added tokens, minus the work that cannot
+/// change it there: NFKC is the identity on ASCII, the added-vocabulary scan finds nothing, and no
+/// `Encoding` (ids, offsets, masks) needs building; only pre-tokenization and the BPE model run.
+/// This is most of the cost of counting a streamed delta. `None` → use `encode`.
+fn count_plain_ascii(text: &str) -> Option<u32> {
+    use tokenizers::{Model, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+    let tk = tokenizer();
+    let mut pts = PreTokenizedString::from(text);
+    if let Some(pre) = tk.get_pre_tokenizer() {
+        pre.pre_tokenize(&mut pts).ok()?;
+    }
+    let model = tk.get_model();
+    let mut n: usize = 0;
+    for (piece, _, _) in pts.get_splits(OffsetReferential::Original, OffsetType::Byte) {
+        n = n.saturating_add(model.tokenize(piece).ok()?.len());
+    }
+    u32::try_from(n).ok()
 }
 
 /// Tokens of the whole request as the model sees it: system, every message part, tool definitions
@@ -179,6 +217,28 @@ mod tests {
     }
 
     #[test]
+    fn ascii_fast_path_agrees_with_full_encode() {
+        let full = |t: &str| tokenizer().encode(t, false).unwrap().len() as u32;
+        let samples = [
+            "hello world!",
+            "xxxxxxxxxxxxxxxx",
+            "  leading and trailing  ",
+            "fn main() {\n    println!(\"{}\", 1 + 2);\n}\n",
+            "{\"path\": \"/tmp/a b.txt\", \"n\": [1, 2.5e3, null]}",
+            "The quick brown fox's 3rd jump -- isn't it? Yes: 100%.\t\r\n",
+            "<b>tags</b> & entities &amp; CamelCaseWords snake_case_words",
+        ];
+        for t in samples {
+            assert_eq!(count_plain_ascii(t), Some(full(t)), "{t:?}");
+            assert_eq!(count_text(t), full(t), "{t:?}");
+        }
+        for a in added_tokens() {
+            let t = format!("before {a} after");
+            assert_eq!(count_text(&t), full(&t), "{t:?}");
+        }
+    }
+
+    #[test]
     fn text_bytes_tracks_the_prompt_size() {
         assert_eq!(text_bytes(&req("foo")), 3);
         let mut c = req(&"x".repeat(40_000));
@@ -189,7 +249,10 @@ mod tests {
             input_schema: serde_json::json!({"type": "object", "properties": {"path": {"type": "string"}}}),
         });
         let with_tool = text_bytes(&c);
-        assert!(with_tool > 40_000 + 30 && with_tool < 40_000 + 120, "{with_tool}");
+        assert!(
+            with_tool > 40_000 + 30 && with_tool < 40_000 + 120,
+            "{with_tool}"
+        );
     }
 
     #[test]

@@ -42,17 +42,7 @@ pub struct StreamMachine {
     leading_ws: String,
     text_started: bool,
     tool_count: usize,
-    /// Tokens of the output already counted; text in `uncounted` is not in it yet.
     output_tokens: u32,
-    /// Emitted text and thinking not yet run through the tokenizer. Counting every small delta
-    /// (16 B frames) cost more than half the gateway's instructions per frame, so deltas are
-    /// counted in batches: when the batch reaches [`COUNT_BATCH`], when a `max_tokens` cut may be
-    /// near, and at the end.
-    uncounted: String,
-    /// [`upper_bound`] of `uncounted`, kept as it grows.
-    uncounted_bound: u32,
-    /// Whether `uncounted` holds thinking (a block boundary starts a new batch).
-    uncounted_thinking: bool,
     upstream_usage: Option<amazonq::events::TokenUsage>,
     credits: f64,
     context_pct: Option<f64>,
@@ -73,9 +63,6 @@ impl StreamMachine {
             text_started: false,
             tool_count: 0,
             output_tokens: 0,
-            uncounted: String::new(),
-            uncounted_bound: 0,
-            uncounted_thinking: false,
             upstream_usage: None,
             credits: 0.0,
             context_pct: None,
@@ -103,9 +90,7 @@ impl StreamMachine {
     pub fn usage(&self) -> Usage {
         let mut u = Usage {
             input_tokens: self.cfg.input_tokens,
-            output_tokens: self
-                .output_tokens
-                .saturating_add(tokens::count_text(&self.uncounted)),
+            output_tokens: self.output_tokens,
             ..Usage::default()
         };
         if let (Some(pct), Some(window)) = (self.context_pct, self.cfg.context_window) {
@@ -326,27 +311,11 @@ impl StreamMachine {
         if t.is_empty() || self.finished {
             return None;
         }
-        if thinking != self.uncounted_thinking {
-            self.count_uncounted();
-            self.uncounted_thinking = thinking;
-        }
-        let bound = self.uncounted_bound.saturating_add(upper_bound(t));
-        if self
-            .cfg
-            .max_tokens
-            .is_none_or(|max| self.output_tokens.saturating_add(bound) <= max)
-        {
-            self.uncounted.push_str(t);
-            self.uncounted_bound = bound;
-            if self.uncounted.len() >= COUNT_BATCH {
-                self.count_uncounted();
-            }
-            return Some(t.to_owned());
-        }
-        // Near the limit: count exactly.
-        self.count_uncounted();
-        let max = self.cfg.max_tokens.unwrap_or(u32::MAX);
         let n = tokens::count_text(t);
+        let Some(max) = self.cfg.max_tokens else {
+            self.output_tokens = self.output_tokens.saturating_add(n);
+            return Some(t.to_owned());
+        };
         let room = max.saturating_sub(self.output_tokens);
         if n <= room {
             self.output_tokens += n;
@@ -368,21 +337,10 @@ impl StreamMachine {
         None
     }
 
-    /// Moves the batched text into `output_tokens`.
-    fn count_uncounted(&mut self) {
-        if !self.uncounted.is_empty() {
-            let n = tokens::count_text(&self.uncounted);
-            self.output_tokens = self.output_tokens.saturating_add(n);
-            self.uncounted.clear();
-            self.uncounted_bound = 0;
-        }
-    }
-
     fn emit_tool(&mut self, a: Assembled, out: &mut Vec<OutEvent>) {
         if self.finished {
             return;
         }
-        self.count_uncounted();
         match a {
             Assembled::Ok { id, name, json } => {
                 let n = tokens::count_text(&json).saturating_add(tokens::count_text(&name));
@@ -433,7 +391,6 @@ impl StreamMachine {
             return;
         }
         self.finished = true;
-        self.count_uncounted();
         self.end_reason = Some((reason, stop_sequence.clone()));
         out.push(OutEvent::Finish {
             reason,
@@ -441,23 +398,6 @@ impl StreamMachine {
             usage: self.usage(),
         });
     }
-}
-
-/// Batch size (bytes) at which uncounted output is tokenized, bounding the batch's memory.
-const COUNT_BATCH: usize = 4 * 1024;
-
-/// Cheap upper bound of the tokens in `t` without running the tokenizer. Byte-level BPE yields at
-/// most one token per byte of the normalized text; ASCII is unchanged by NFKC, while one non-ASCII
-/// character can expand to at most 18 characters under NFKC (U+FDFA), so it is charged 18 × 4 bytes.
-fn upper_bound(t: &str) -> u32 {
-    let n = if t.is_ascii() {
-        t.len()
-    } else {
-        t.chars()
-            .map(|c| if c.is_ascii() { 1 } else { 18 * 4 })
-            .fold(0usize, usize::saturating_add)
-    };
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

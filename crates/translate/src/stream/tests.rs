@@ -344,18 +344,6 @@ fn text_held_for_a_stop_sequence_is_flushed_before_a_tool() {
 }
 
 #[test]
-fn batched_output_count_equals_the_count_of_the_whole_answer() {
-    // Deltas are tokenized in batches, so the usage is that of the concatenated answer.
-    let words: Vec<String> = (0..200).map(|i| format!("word{i} ")).collect();
-    let events: Vec<StreamEvent> = words.iter().map(|w| text(w)).collect();
-    let whole: String = words.concat();
-    let OutEvent::Finish { usage, .. } = run(cfg(), &events).pop().unwrap() else {
-        panic!()
-    };
-    assert_eq!(usage.output_tokens, crate::tokens::count_text(&whole));
-}
-
-#[test]
 fn max_tokens_cut_is_exact_across_many_small_deltas() {
     let c = StreamConfig {
         max_tokens: Some(30),
@@ -368,20 +356,13 @@ fn max_tokens_cut_is_exact_across_many_small_deltas() {
     };
     assert_eq!(*reason, FinishReason::MaxTokens);
     assert_eq!(usage.output_tokens, 30);
-    let sent: String = out
+    // Each delta is charged its own count; what was sent fits the budget and fills most of it.
+    let charged: u32 = out
         .iter()
         .filter_map(|e| match e {
-            OutEvent::Text(t) => Some(t.as_str()),
+            OutEvent::Text(t) => Some(crate::tokens::count_text(t)),
             _ => None,
         })
-        .collect();
-    assert!(crate::tokens::count_text(&sent) <= 30, "{sent}");
-    assert!(sent.len() > 30, "stopped far too early: {sent}");
-}
-
-#[test]
-fn upper_bound_is_never_below_the_token_count() {
-    for t in ["hello world!", "ﷺ", "™ϰ 日本語のテキスト", "ﬁﬂ㎏ ½", "{\"a\":\"\\u00e9\"}"] {
-        assert!(upper_bound(t) >= crate::tokens::count_text(t), "{t}");
-    }
+        .sum();
+    assert!((25..=30).contains(&charged), "{charged} {out:?}");
 }
