@@ -16,8 +16,14 @@ demo: web
 	./target/release/claude-server --demo
 
 ## web: build the console into web/dist (embedded into release binaries at compile time)
+# Rebuilds only when a console source is newer than web/dist/index.html, so `make run` does not
+# force a release relink every time.
 web:
-	cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
+	@if [ -f web/dist/index.html ] && [ -z "$$(find web/src web/index.html web/package.json web/package-lock.json web/vite.config.ts -newer web/dist/index.html -print -quit 2>/dev/null)" ]; then \
+		echo "web/dist is up to date"; \
+	else \
+		cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build; \
+	fi
 
 ## test: everything CI runs (formatting, lints, unit, integration and e2e tests)
 test: fmt-check clippy test-rust test-e2e test-desktop bench-smoke

@@ -47,11 +47,14 @@ fn looks_like_file(path: &str) -> bool {
 /// Fallback handler for every GET not matched by an API route.
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
-    let path = if path.is_empty() { "index.html" } else { path };
+    let root = path.is_empty();
+    let path = if root { "index.html" } else { path };
     if let Some(resp) = asset(path, &headers) {
         return resp;
     }
-    if looks_like_file(path) || path.starts_with("v1/") || path.starts_with("v2/") {
+    // `/` must reach the SPA fallback (or the "not built" page) even though "index.html" looks
+    // like a file name.
+    if !root && (looks_like_file(path) || path.starts_with("v1/") || path.starts_with("v2/")) {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     }
     asset("index.html", &headers).unwrap_or_else(|| Html(NOT_BUILT).into_response())

@@ -108,6 +108,34 @@ impl fmt::Debug for Store {
     }
 }
 
+/// Opens the pool. SQLite switches a new file to WAL while opening the first connection, and
+/// that switch needs the file to itself: when several processes (or pools) open the same new
+/// file at once, the loser gets "database is locked" before `busy_timeout` applies. That is a
+/// start-up race, not a fault, so SQLite retries it for up to the busy timeout.
+async fn connect_with_retry(
+    backend: Backend,
+    opts: ConnectOptions,
+    budget: Duration,
+) -> Result<DatabaseConnection, StoreError> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(20);
+    loop {
+        // Boxed: the driver's connect future is large, and callers should not carry it inline.
+        match Box::pin(Database::connect(opts.clone())).await {
+            Ok(db) => return Ok(db),
+            Err(e) => {
+                let text = e.to_string();
+                let locked = backend == Backend::Sqlite && text.contains("database is locked");
+                if !locked || started.elapsed() >= budget {
+                    return Err(StoreError::Connect(text));
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
 impl Store {
     /// Connects, applies pragmas, and migrates the schema to the latest version.
     pub async fn connect(config: StoreConfig) -> Result<Self, StoreError> {
@@ -143,10 +171,7 @@ impl Store {
                     .foreign_keys(true)
             });
         }
-        // Boxed: the driver's connect future is large, and callers should not carry it inline.
-        let db = Box::pin(Database::connect(opts))
-            .await
-            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let db = connect_with_retry(backend, opts, config.sqlite_busy_timeout).await?;
         let before = Box::pin(migrate::run(&db)).await?;
         tracing::debug!(
             backend = backend.as_str(),
