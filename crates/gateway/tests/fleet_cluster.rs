@@ -128,12 +128,14 @@ async fn limits_block_and_concurrency(engine: Engine) {
     let (node_a, node_b) = (&fleet.nodes[0], &fleet.nodes[1]);
 
     // 1. A global IP rate limit: 6 per minute from one address, whichever instance it hits.
+    // Client addresses here are only `X-Forwarded-For` values from the trusted loopback peer
+    // (RFC 5737 documentation ranges); every connection goes to 127.0.0.1.
     avoid_window_edge(Duration::from_mins(1)).await;
     let mut ok = 0;
     let mut limited = 0;
     for i in 0..10 {
         let node = if i % 2 == 0 { node_a } else { node_b };
-        match chat(&fleet.http, node, "10.1.1.1", "hi", false).await {
+        match chat(&fleet.http, node, "192.0.2.11", "hi", false).await {
             (200, _) => ok += 1,
             (429, _) => limited += 1,
             (s, body) => panic!("unexpected {s}: {body}\n{}", fleet.logs()),
@@ -143,7 +145,9 @@ async fn limits_block_and_concurrency(engine: Engine) {
 
     // 2. An IP block made on A is enforced by B within one second.
     assert_eq!(
-        chat(&fleet.http, node_b, "10.2.2.2", "hi", false).await.0,
+        chat(&fleet.http, node_b, "198.51.100.22", "hi", false)
+            .await
+            .0,
         200
     );
     let login: serde_json::Value = fleet
@@ -161,18 +165,20 @@ async fn limits_block_and_concurrency(engine: Engine) {
         .http
         .post(node_a.url("/v2/ips/block"))
         .bearer_auth(token)
-        .json(&json!({"ip": "10.2.2.2", "reason": "fleet test"}))
+        .json(&json!({"ip": "198.51.100.22", "reason": "fleet test"}))
         .send()
         .await
         .unwrap();
     assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
     let t0 = Instant::now();
     assert_eq!(
-        chat(&fleet.http, node_a, "10.2.2.2", "hi", false).await.0,
+        chat(&fleet.http, node_a, "198.51.100.22", "hi", false)
+            .await
+            .0,
         403
     );
     loop {
-        let (status, body) = chat(&fleet.http, node_b, "10.2.2.2", "hi", false).await;
+        let (status, body) = chat(&fleet.http, node_b, "198.51.100.22", "hi", false).await;
         if status == 403 {
             break;
         }
@@ -188,7 +194,9 @@ async fn limits_block_and_concurrency(engine: Engine) {
     assert!(propagation < Duration::from_secs(1));
     // other addresses are unaffected
     assert_eq!(
-        chat(&fleet.http, node_b, "10.2.2.3", "hi", false).await.0,
+        chat(&fleet.http, node_b, "198.51.100.23", "hi", false)
+            .await
+            .0,
         200
     );
 
@@ -202,7 +210,7 @@ async fn limits_block_and_concurrency(engine: Engine) {
             let r = http
                 .post(url)
                 .bearer_auth(fleet_support::API_KEY)
-                .header("x-forwarded-for", format!("10.3.0.{i}"))
+                .header("x-forwarded-for", format!("203.0.113.{}", 100 + i))
                 .json(&json!({"model": "claude-sonnet-4.5", "stream": true,
                     "messages": [{"role": "user", "content": "#say a\n#sleep 300\n#say b"}]}))
                 .send()
@@ -290,7 +298,7 @@ async fn refresh_exactly_once(engine: Engine) {
     }
     // And both instances serve with them (no second refresh on the request path).
     for n in &f.nodes {
-        assert_eq!(chat(&f.http, n, "10.4.0.1", "hi", false).await.0, 200);
+        assert_eq!(chat(&f.http, n, "203.0.113.41", "hi", false).await.0, 200);
     }
     assert_eq!(
         ids.iter()
@@ -365,7 +373,7 @@ async fn killed_instance_leases_expire_and_the_other_serves() {
     let killed = Instant::now();
     let _ = long.await;
     // B is blocked by the dead instance's lease only until it expires.
-    let (s, body) = chat(&f.http, &f.nodes[1], "10.6.0.1", "hi", false).await;
+    let (s, body) = chat(&f.http, &f.nodes[1], "203.0.113.61", "hi", false).await;
     let waited = killed.elapsed();
     assert_eq!(s, 200, "{body}\n{}", f.logs());
     println!("served by the survivor {waited:?} after the kill (lease 1.5 s)");
@@ -380,7 +388,9 @@ async fn killed_instance_leases_expire_and_the_other_serves() {
     );
     assert!(f.nodes[1].is_running());
     assert_eq!(
-        chat(&f.http, &f.nodes[1], "10.6.0.2", "hi", false).await.0,
+        chat(&f.http, &f.nodes[1], "203.0.113.62", "hi", false)
+            .await
+            .0,
         200
     );
     f.finish().await;
@@ -414,13 +424,23 @@ async fn redis_stop_and_restart_degrades_then_recovers() {
 
     // Up: 4 per minute fleet-wide.
     avoid_window_edge(Duration::from_mins(1)).await;
-    assert_eq!(count_ok(&f, "10.5.0.1", &[0, 1], 8).await, 4);
+    assert_eq!(count_ok(&f, "203.0.113.51", &[0, 1], 8).await, 4);
 
     // Down: each instance keeps limiting on its own (never an open door) and keeps serving.
     redis.stop();
     avoid_window_edge(Duration::from_mins(1)).await;
-    assert_eq!(count_ok(&f, "10.5.0.2", &[0], 6).await, 4, "{}", f.logs());
-    assert_eq!(count_ok(&f, "10.5.0.2", &[1], 6).await, 4, "{}", f.logs());
+    assert_eq!(
+        count_ok(&f, "203.0.113.52", &[0], 6).await,
+        4,
+        "{}",
+        f.logs()
+    );
+    assert_eq!(
+        count_ok(&f, "203.0.113.52", &[1], 6).await,
+        4,
+        "{}",
+        f.logs()
+    );
     for n in &mut f.nodes {
         assert!(n.is_running());
     }
@@ -444,7 +464,7 @@ async fn redis_stop_and_restart_degrades_then_recovers() {
     let t0 = Instant::now();
     for (i, n) in f.nodes.iter().enumerate() {
         loop {
-            let _ = chat(&f.http, n, &format!("10.5.9.{i}"), "hi", false).await;
+            let _ = chat(&f.http, n, &format!("198.51.100.{}", 100 + i), "hi", false).await;
             if n.metric(&f.http, "gateway_fleet_redis_up").await == Some(1.0) {
                 break;
             }
@@ -458,7 +478,7 @@ async fn redis_stop_and_restart_degrades_then_recovers() {
     }
     println!("recovered {:?} after the restart", t0.elapsed());
     avoid_window_edge(Duration::from_mins(1)).await;
-    assert_eq!(count_ok(&f, "10.5.0.3", &[0, 1], 8).await, 4);
+    assert_eq!(count_ok(&f, "203.0.113.53", &[0, 1], 8).await, 4);
     for n in &f.nodes {
         assert!(n.log_text().contains("reachable again"));
     }
