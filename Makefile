@@ -74,6 +74,7 @@ fuzz:
 BENCH_PROFILE ?= full
 bench: bench-setup
 	$(CARGO) bench -p amazonq --bench decode
+	$(CARGO) bench -p gateway --bench select
 	$(CARGO) build --release -p gateway -p amazonq-sim -p bench
 	bench/.venv/bin/python bench/runner/run.py --profile $(BENCH_PROFILE)
 

@@ -24,7 +24,8 @@ class ProcError(RuntimeError):
 
 
 class Proc:
-    def __init__(self, argv: list[str], log: Path, cpu: int | None = None, env: dict | None = None):
+    def __init__(self, argv: list[str], log: Path, cpu: int | None = None, env: dict | None = None,
+                 cwd: str | None = None):
         self.log = log
         self._fh = open(log, "wb")
         if cpu is not None:
@@ -32,7 +33,7 @@ class Proc:
         self.argv = argv
         self.proc = subprocess.Popen(
             argv, stdout=self._fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, start_new_session=True,
+            env=env, cwd=cwd, start_new_session=True,
         )
 
     @property

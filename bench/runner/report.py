@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import peers
+
 
 def _f(x: Any, nd: int = 1) -> str:
     if x is None:
@@ -126,7 +128,7 @@ def plots(r: dict, out: Path, stem: str) -> list[str]:
         lv = sc["s2"]["levels"]
         levels = sorted(int(k) for k in lv)
         fig, ax = plt.subplots(figsize=(7, 4))
-        for leg in ("direct", "b0", "gw-openai", "gw-anthropic"):
+        for leg in [k for k in lv[str(levels[0])] if k != "rig_bound"]:
             ax.plot(levels, [lv[str(x)][leg]["gap_p99_us"]["median"] / 1000 for x in levels], marker="o", label=leg)
         ax.set_xlabel("concurrent streams")
         ax.set_ylabel("inter-token gap p99, ms (pacing 20 ms)")
@@ -209,7 +211,7 @@ def write(r: dict, out: Path, json_name: str) -> Path:
                   "| streams | leg | lost | failed | gap p50 ms | gap p99 ms | TTFT p99 ms | CPU µs/frame | RSS KiB/stream | peak RSS MiB | fds |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for lvl, lv in s2["levels"].items():
-            for leg in ("direct", "b0", "gw-openai", "gw-anthropic"):
+            for leg in [k for k in lv if k != "rig_bound"]:
                 g = lv[leg]
                 lines.append(
                     f"| {lvl}{' (rig-bound)' if lv['rig_bound'] else ''} | {leg} | {g['lost_frames']} | {g['failed']} | "
@@ -253,6 +255,7 @@ def write(r: dict, out: Path, json_name: str) -> Path:
                   f"closest two refreshes of one account: {s4['refresh_min_gap_ms']} ms). Upstream 429s: {s4['upstream_429']} "
                   f"of {s4['pool_chat_calls']} pool chat calls. Share of successful calls per account: {s4['share']}.",
                   f"CPU µs/request: {s4['cpu_us_per_req']}. Latency p50 {s4['latency_p50_us']} µs, p99 {s4['latency_p99_us']} µs."]
+    lines += peers.report_lines(r)
     if r["errors"]:
         lines += ["", "## Errors", ""]
         for k, v in r["errors"].items():

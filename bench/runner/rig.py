@@ -45,6 +45,8 @@ class Rig:
         self.bin = REPO / "target" / profile
         work.mkdir(parents=True, exist_ok=True)
         self.procs: list[Proc] = []
+        # Peer gateways started by `run.py --peers` (peers.Peer); scenarios add their legs.
+        self.peers: list = []
 
     # ---- processes -------------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 bench/results/<stamp>.json plus bench/results/latest.md (and PNG plots) via report.py.
 
     python bench/runner/run.py [--profile full|quick] [--only s1,s2,...] [--bin-profile release]
+                               [--out DIR] [--peers FILE]
+
+`--peers FILE` (opt-in) adds peer gateways as extra legs (peers.py, bench/README.md "Peers").
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import peers  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
 from procs import loadavg  # noqa: E402
@@ -69,8 +73,12 @@ def main() -> int:
     ap.add_argument("--only", default="s1,s2,s3,s5,m,s4")
     ap.add_argument("--bin-profile", default="release")
     ap.add_argument("--out", default=str(REPO / "bench" / "results"))
+    ap.add_argument("--peers", help="JSON file describing peer gateways to run as extra legs (peers.py)")
+    ap.add_argument("--s2-levels", help="comma-separated S2 stream counts overriding the profile's (e.g. 500)")
     a = ap.parse_args()
-    p = PROFILES[a.profile]
+    p = dict(PROFILES[a.profile])
+    if a.s2_levels:
+        p["s2_levels"] = [int(x) for x in a.s2_levels.split(",")]
     only = set(a.only.split(","))
     if not shutil.which("wrk"):
         print("bench: wrk not found (apt-get install wrk)", file=sys.stderr)
@@ -89,11 +97,13 @@ def main() -> int:
         gw = rig.start_gateway(sim_url)
         gw.add_sim_accounts([{"id": "bench-1"}])
         result["gateway_idle_rss_kib_cold"] = scenarios.rss_kib(gw.proc.pid)
+        if a.peers:
+            result["errors"].update(peers.start_all(rig, peers.load(a.peers), sim_url))
         steps = [("s1", lambda: scenarios.s1(rig, gw, b0.pid, b0_url, p)),
                  ("s3", lambda: scenarios.s3(rig, gw, b0_url, p)),
                  ("s2", lambda: scenarios.s2(rig, gw, b0.pid, b0_url, p)),
                  ("s5", lambda: scenarios.s5(rig, gw, b0.pid, b0_url, p)),
-                 ("m", lambda: scenarios.m_arc(rig, sim_url, p)),
+                 ("m", lambda: {**scenarios.m_arc(rig, sim_url, p), **peers.m_arcs(rig, sim_url, p)}),
                  ("s4", lambda: scenarios.s4(rig, p))]
         for name, fn in steps:
             if name not in only:
@@ -106,6 +116,8 @@ def main() -> int:
                 result["errors"][name] = f"{e}\n{traceback.format_exc()}"
                 print(f"bench: {name} failed: {e}", file=sys.stderr, flush=True)
     finally:
+        if rig.peers:
+            result["peers"] = peers.summary(rig)
         rig.stop_all()
     result["secs"] = time.monotonic() - t0
     result["load_after"] = loadavg()

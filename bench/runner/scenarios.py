@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import peers
 from procs import Sampler, cpu_seconds, loadavg, rss_kib
 from rig import RIG_CPU, Gateway, Rig, capture_upstream, client_leg, http
 
@@ -49,6 +50,8 @@ class Legs:
         for d in ("openai", "anthropic"):
             path, body, headers, p = client_leg(gw, d, text, stream, tools)
             self.defs[f"gw-{d}"] = (gw.url, path, body, headers, p)
+        for peer in rig.peers:  # `run.py --peers`: the same client request to each peer
+            self.defs.update(peer.legs(text, stream, tools))
 
     def run(self, leg: str, mode: str, *args: str) -> dict:
         url, path, body, headers, proto = self.defs[leg]
@@ -58,7 +61,12 @@ class Legs:
 def sut_pid(leg: str, gw: Gateway, b0_pid: int) -> int | None:
     if leg.startswith("gw"):
         return gw.proc.pid
-    return b0_pid if leg == "b0" else None
+    return b0_pid if leg == "b0" else peers.pid_of(gw.rig, leg)
+
+
+def compared(names: list[str]) -> list[str]:
+    """Legs judged against B0: the gateway's two, then any peer legs."""
+    return [n for n in names if n not in ("direct", "b0")]
 
 
 def measured(pid: int | None, fn) -> tuple[Any, float, Sampler | None]:
@@ -145,7 +153,7 @@ def s1(rig: Rig, gw: Gateway, b0_pid: int, b0_url: str, p: dict) -> dict:
         }
     b0cpu = summary["b0"][f"c{p['s1_conns']}_cpu_us_per_req"]["median"]
     b0p50 = summary["b0"]["c1_p50_us"]["median"]
-    for leg in ("gw-openai", "gw-anthropic"):
+    for leg in compared(names):
         s = summary[leg]
         s["cpu_ratio_to_b0"] = s[f"c{p['s1_conns']}_cpu_us_per_req"]["median"] / b0cpu if b0cpu else None
         s["added_p50_over_b0_us"] = s["c1_p50_us"]["median"] - b0p50
@@ -163,7 +171,7 @@ def s2(rig: Rig, gw: Gateway, b0_pid: int, b0_url: str, p: dict) -> dict:
     idle_rss = rss_kib(gw.proc.pid)
     # RSS per stream = (peak during the level − RSS before S2) / streams, from round 1 (levels
     # ascend, so memory the allocator kept from a smaller level is inside the larger level's peak).
-    s2_idle = {gw.proc.pid: idle_rss, b0_pid: rss_kib(b0_pid)}
+    s2_idle = {gw.proc.pid: idle_rss, b0_pid: rss_kib(b0_pid), **{pr.pid: rss_kib(pr.pid) for pr in rig.peers}}
     runs: list[dict] = []
     rss_trace: dict[str, list] = {}
     for rnd in range(p["s2_rounds"]):
@@ -210,7 +218,7 @@ def s2(rig: Rig, gw: Gateway, b0_pid: int, b0_url: str, p: dict) -> dict:
                 lv[leg]["rss_peak_kib"] = spread([r["rss_peak_kib"] for r in rows])
                 lv[leg]["fds_peak"] = max(r["fds_peak"] for r in rows)
         b0f = lv["b0"]["cpu_us_per_frame"]["median"]
-        for leg in ("gw-openai", "gw-anthropic"):
+        for leg in compared(names):
             lv[leg]["cpu_frame_ratio_to_b0"] = lv[leg]["cpu_us_per_frame"]["median"] / b0f if b0f else None
             lv[leg]["gap_p99_over_b0_us"] = lv[leg]["gap_p99_us"]["median"] - lv["b0"]["gap_p99_us"]["median"]
         lv["rig_bound"] = lv["direct"]["gap_p99_us"]["median"] > 2 * interval * 1000

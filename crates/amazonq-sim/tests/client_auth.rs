@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::account;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -112,9 +114,8 @@ async fn amazonq_device_login_loop_against_the_fake() {
 async fn expired_token_refresh_and_retry_then_revoked_and_suspended() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let t = sim.add_account(&AccountSpec {
-        id: "a1".into(),
         suspend_after: Some(3),
-        ..AccountSpec::default()
+        ..account("a1")
     });
     let client = q(&sim.base_url());
     let oidc = OidcClient::new(sim.base_url(), Duration::from_secs(5)).unwrap();
@@ -171,9 +172,8 @@ async fn expired_token_refresh_and_retry_then_revoked_and_suspended() {
 async fn kiro_social_refresh_with_the_amazonq_client() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let t = sim.add_account(&AccountSpec {
-        id: "k1".into(),
         kind: amazonq_sim::AuthKind::Social,
-        ..AccountSpec::default()
+        ..account("k1")
     });
     let kiro = KiroAuthClient::new(sim.base_url(), Duration::from_secs(5)).unwrap();
     let fresh = kiro

@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::account;
+
 use std::time::Duration;
 
 use amazonq::client::{
@@ -19,7 +21,7 @@ use amazonq::client::{
 use amazonq::error::{ErrorClass, QuotaPeriod};
 use amazonq::events::StreamEvent;
 use amazonq::types::GenerateAssistantResponseRequest;
-use amazonq_sim::{AccountSpec, SimConfig, SimHandle, Simulator};
+use amazonq_sim::{SimConfig, SimHandle, Simulator};
 use futures_util::StreamExt;
 
 struct Env {
@@ -30,10 +32,7 @@ struct Env {
 
 async fn env() -> Env {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let t = sim.add_account(&AccountSpec {
-        id: "a1".into(),
-        ..AccountSpec::default()
-    });
+    let t = sim.add_account(&account("a1"));
     let config = ClientConfig {
         base_url: sim.base_url(),
         first_byte_timeout: Duration::from_secs(2),
@@ -217,19 +216,13 @@ async fn in_stream_exceptions_and_error_frames_end_the_turn() {
 #[tokio::test]
 async fn broken_framing_and_dropped_connections_are_stream_errors() {
     let e = env().await;
-    for fault in [
-        "corrupt-prelude-crc:2",
-        "corrupt-message-crc:2",
-        "corrupt-payload:2",
-        "bogus-length:small",
-        "bogus-length:huge",
-        "bogus-length:headers",
+    for fault in common::CORRUPT_FRAMING.into_iter().chain([
         "truncated-frame",
         "drop:2",
         "drop-rst:2",
         "drop-bytes:150",
         "drop-bytes-rst:150",
-    ] {
+    ]) {
         let (_, end) = run(&e, Dialect::AmazonQ, "#text 30", Some(fault))
             .await
             .unwrap_or_else(|err| panic!("{fault}: {err:?}"));

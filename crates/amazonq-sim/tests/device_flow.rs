@@ -14,7 +14,7 @@ mod common;
 use amazonq_sim::config::Rotation;
 use amazonq_sim::{LogFilter, SimConfig};
 use base64::Engine;
-use common::{body, chat_q, client, start};
+use common::{account, body, chat_q, client, q_status, start};
 use serde_json::{Value, json};
 use sha2::Digest;
 
@@ -74,6 +74,12 @@ fn frozen() -> SimConfig {
     cfg.oidc.device_interval_s = 5;
     cfg.chat.error_type_suffix = amazonq_sim::config::ErrorTypeSuffix::Never;
     cfg
+}
+
+/// The `code` query parameter of a login redirect's `location`.
+fn code_of(location: &str) -> String {
+    let after = location.split("code=").nth(1).unwrap();
+    after.split('&').next().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -137,7 +143,7 @@ async fn device_login_end_to_end() {
     let (st, v, _) = poll(&c, &base, &id, &secret, &code).await;
     assert_eq!((st, v["error"].as_str()), (400, Some("invalid_grant")));
     // The token works for chat until it expires; then 403 bearer-invalid.
-    assert_eq!(chat_q(&c, &sim, &access, &body("hi")).await.status(), 200);
+    assert_eq!(q_status(&c, &sim, &access, "hi").await, 200);
     sim.advance_clock_ms(3_600_000);
     let r = chat_q(&c, &sim, &access, &body("hi")).await;
     assert_eq!(r.status(), 403);
@@ -153,10 +159,7 @@ async fn device_login_end_to_end() {
     let new_access = v["accessToken"].as_str().unwrap();
     let new_refresh = v["refreshToken"].as_str().unwrap();
     assert_ne!(new_refresh, refresh);
-    assert_eq!(
-        chat_q(&c, &sim, new_access, &body("hi")).await.status(),
-        200
-    );
+    assert_eq!(q_status(&c, &sim, new_access, "hi").await, 200);
     assert_eq!(sim.refresh_calls("me").unwrap(), 1);
     // The old refresh token was rotated away.
     let (st, v, et) = post(&c, format!("{base}/token"), &json!({"clientId": id, "clientSecret": secret, "grantType": "refresh_token", "refreshToken": refresh})).await;
@@ -284,10 +287,7 @@ async fn rotation_policies_and_auth_faults() {
         // The old one still works under both policies.
         assert_eq!(post(&c, format!("{base}/token"), &req).await.0, 200);
     }
-    let t = sim.add_account(&amazonq_sim::AccountSpec {
-        id: "rv".into(),
-        ..Default::default()
-    });
+    let t = sim.add_account(&account("rv"));
     sim.revoke_refresh("rv").unwrap();
     let req = json!({"clientId": t.client_id, "clientSecret": t.client_secret, "grantType": "refresh_token", "refreshToken": t.refresh_token});
     let (st, v, _) = post(&c, format!("{base}/token"), &req).await;
@@ -330,9 +330,8 @@ async fn kiro_social_refresh_and_pkce_login() {
     let base = sim.base_url();
     let c = client();
     let t = sim.add_account(&amazonq_sim::AccountSpec {
-        id: "k1".into(),
         kind: amazonq_sim::AuthKind::Social,
-        ..Default::default()
+        ..account("k1")
     });
     let (st, v, _) = post(
         &c,
@@ -375,14 +374,7 @@ async fn kiro_social_refresh_and_pkce_login() {
         .unwrap();
     assert_eq!(r.status(), 302);
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    let code = loc
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = code_of(&loc);
     assert!(loc.ends_with("state=st"));
     let (st, _, _) = post(
         &c,
@@ -397,14 +389,7 @@ async fn kiro_social_refresh_and_pkce_login() {
         .await
         .unwrap();
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    let code = loc
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = code_of(&loc);
     let (st, v, _) = post(
         &c,
         format!("{base}/oauth/token"),

@@ -12,8 +12,11 @@
 mod common;
 
 use amazonq_sim::config::ErrorTypeSuffix;
-use amazonq_sim::{AccountPatch, AccountSpec, LogFilter, SimConfig};
-use common::{Q_TARGET, body, chat_k, chat_q, client, decode, start, start_with_account, text_of};
+use amazonq_sim::{AccountPatch, AccountSpec, LogFilter, SimConfig, SimHandle};
+use common::{
+    Q_TARGET, account, body, chat_k, chat_q, client, decode, k_status, q_status, start,
+    start_with_account, text_of,
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -42,13 +45,25 @@ async fn err(r: reqwest::Response) -> (u16, String, String, String, String) {
     )
 }
 
+/// `GET {sim}{path}` with a bearer token: an account API in dialect K.
+async fn get_k(c: &reqwest::Client, sim: &SimHandle, token: &str, path: &str) -> reqwest::Response {
+    let url = format!("{}{path}", sim.base_url());
+    c.get(url).bearer_auth(token).send().await.unwrap()
+}
+
+/// `POST {sim}/{query}` naming `AmazonCodeWhispererService.{op}`: an account API in dialect Q.
+fn q_op(c: &reqwest::Client, sim: &SimHandle, query: &str, op: &str) -> reqwest::RequestBuilder {
+    let target = format!("AmazonCodeWhispererService.{op}");
+    c.post(format!("{}/{query}", sim.base_url()))
+        .header("x-amz-target", target)
+}
+
 #[tokio::test]
 async fn auth_suspension_and_exact_error_bodies() {
     let sim = start(cfg_no_suffix()).await;
     let t = sim.add_account(&AccountSpec {
-        id: "a1".into(),
         access_ttl_s: Some(60),
-        ..AccountSpec::default()
+        ..account("a1")
     });
     let c = client();
     let (st, ty, rule, ct, b) = err(chat_q(&c, &sim, "bogus", &body("hi")).await).await;
@@ -72,32 +87,16 @@ async fn auth_suspension_and_exact_error_bodies() {
         r#"{"message":"The bearer token included in the request is invalid.","reason":null}"#
     );
     // Expiry by the injected clock.
-    assert_eq!(
-        chat_q(&c, &sim, &t.access_token, &body("hi"))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(q_status(&c, &sim, &t.access_token, "hi").await, 200);
     sim.advance_clock_ms(60_000);
-    assert_eq!(
-        chat_q(&c, &sim, &t.access_token, &body("hi"))
-            .await
-            .status(),
-        403
-    );
+    assert_eq!(q_status(&c, &sim, &t.access_token, "hi").await, 403);
     // Suspension.
     let t2 = sim.add_account(&AccountSpec {
-        id: "a2".into(),
         suspend_after: Some(2),
-        ..AccountSpec::default()
+        ..account("a2")
     });
     for _ in 0..2 {
-        assert_eq!(
-            chat_k(&c, &sim, &t2.access_token, &body("hi"))
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(k_status(&c, &sim, &t2.access_token, "hi").await, 200);
     }
     let (st, ty, _, _, b) = err(chat_k(&c, &sim, &t2.access_token, &body("hi")).await).await;
     assert_eq!((st, ty.as_str()), (403, "AccessDeniedException"));
@@ -110,23 +109,16 @@ async fn auth_suspension_and_exact_error_bodies() {
             .contains("temporarily is suspended")
     );
     // Suspended accounts are refused by the account APIs too.
-    let r = c
-        .get(format!(
-            "{}/getUsageLimits?origin=AI_EDITOR",
-            sim.base_url()
-        ))
-        .bearer_auth(&t2.access_token)
-        .send()
-        .await
-        .unwrap();
+    let r = get_k(
+        &c,
+        &sim,
+        &t2.access_token,
+        "/getUsageLimits?origin=AI_EDITOR",
+    )
+    .await;
     assert_eq!(r.status(), 403);
     sim.set_suspended("a2", false).unwrap();
-    assert_eq!(
-        chat_k(&c, &sim, &t2.access_token, &body("hi"))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(k_status(&c, &sim, &t2.access_token, "hi").await, 200);
 }
 
 #[tokio::test]
@@ -134,16 +126,10 @@ async fn quotas_throttles_models_and_sizes() {
     let sim = start(cfg_no_suffix()).await;
     let c = client();
     let q = sim.add_account(&AccountSpec {
-        id: "q".into(),
         monthly_limit: Some(1),
-        ..AccountSpec::default()
+        ..account("q")
     });
-    assert_eq!(
-        chat_q(&c, &sim, &q.access_token, &body("hi"))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(q_status(&c, &sim, &q.access_token, "hi").await, 200);
     let (st, ty, rule, _, b) = err(chat_q(&c, &sim, &q.access_token, &body("hi")).await).await;
     assert_eq!(
         (st, ty.as_str(), rule.as_str()),
@@ -158,53 +144,30 @@ async fn quotas_throttles_models_and_sizes() {
     );
     // Throttle burst: first 2 → 429, then success.
     let b2 = sim.add_account(&AccountSpec {
-        id: "burst".into(),
         throttle_first: 2,
-        ..AccountSpec::default()
+        ..account("burst")
     });
     for _ in 0..2 {
-        assert_eq!(
-            chat_q(&c, &sim, &b2.access_token, &body("hi"))
-                .await
-                .status(),
-            429
-        );
+        assert_eq!(q_status(&c, &sim, &b2.access_token, "hi").await, 429);
     }
-    assert_eq!(
-        chat_q(&c, &sim, &b2.access_token, &body("hi"))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(q_status(&c, &sim, &b2.access_token, "hi").await, 200);
     // RPM window on the injected clock.
     let r = sim.add_account(&AccountSpec {
-        id: "rpm".into(),
         rpm_limit: Some(2),
-        ..AccountSpec::default()
+        ..account("rpm")
     });
     for _ in 0..2 {
-        assert_eq!(
-            chat_q(&c, &sim, &r.access_token, &body("hi"))
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(q_status(&c, &sim, &r.access_token, "hi").await, 200);
     }
     let (st, _, _, _, b) = err(chat_q(&c, &sim, &r.access_token, &body("hi")).await).await;
     assert_eq!(st, 429);
     assert!(b.contains("Too many requests"));
     sim.advance_clock_ms(60_001);
-    assert_eq!(
-        chat_q(&c, &sim, &r.access_token, &body("hi"))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(q_status(&c, &sim, &r.access_token, "hi").await, 200);
     // Models: unknown → INVALID_MODEL_ID; per-account list; legacy hidden ids accepted.
     let m = sim.add_account(&AccountSpec {
-        id: "m".into(),
         models: Some(vec!["claude-haiku-4.5".into()]),
-        ..AccountSpec::default()
+        ..account("m")
     });
     let (st, _, rule, _, b) = err(chat_q(&c, &sim, &m.access_token, &body("hi")).await).await;
     assert_eq!((st, rule.as_str()), (400, "model"));
@@ -260,10 +223,7 @@ async fn protocol_edges_headers_and_connection_close() {
     let mut cfg = SimConfig::default();
     cfg.chat.error_type_suffix = ErrorTypeSuffix::Alternate;
     let sim = start(cfg).await;
-    let t = sim.add_account(&AccountSpec {
-        id: "a1".into(),
-        ..AccountSpec::default()
-    });
+    let t = sim.add_account(&account("a1"));
     let c = client();
     // Wrong content type for dialect Q.
     let r = c
@@ -384,17 +344,17 @@ async fn request_log_scripts_and_usage() {
     );
     assert_eq!(log[0].status, 200);
     // Usage rises after each chat; GetUsageLimits reads the same counters.
-    let r = c
-        .post(format!(
-            "{}/?origin=CLI&resourceType=AGENTIC_REQUEST",
-            sim.base_url()
-        ))
-        .header("x-amz-target", "AmazonCodeWhispererService.GetUsageLimits")
-        .bearer_auth(&t.access_token)
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let r = q_op(
+        &c,
+        &sim,
+        "?origin=CLI&resourceType=AGENTIC_REQUEST",
+        "GetUsageLimits",
+    )
+    .bearer_auth(&t.access_token)
+    .body("{}")
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["limits"][0]["currentUsage"], 3);
@@ -409,18 +369,16 @@ async fn request_log_scripts_and_usage() {
         },
     )
     .unwrap();
-    let v: Value = c
-        .get(format!(
-            "{}/getUsageLimits?origin=AI_EDITOR",
-            sim.base_url()
-        ))
-        .bearer_auth(&t.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_k(
+        &c,
+        &sim,
+        &t.access_token,
+        "/getUsageLimits?origin=AI_EDITOR",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(
         (
             v["limits"][0]["currentUsage"].as_u64(),
@@ -429,12 +387,7 @@ async fn request_log_scripts_and_usage() {
         (Some(40), Some(50))
     );
     // ListAvailableModels: pagination and default model, both dialects.
-    let r = c
-        .post(format!("{}/", sim.base_url()))
-        .header(
-            "x-amz-target",
-            "AmazonCodeWhispererService.ListAvailableModels",
-        )
+    let r = q_op(&c, &sim, "", "ListAvailableModels")
         .bearer_auth(&t.access_token)
         .body(r#"{"origin":"CLI","maxResults":3}"#)
         .send()
@@ -444,27 +397,20 @@ async fn request_log_scripts_and_usage() {
     assert_eq!(v["models"].as_array().unwrap().len(), 3);
     assert_eq!(v["nextToken"], "3");
     assert_eq!(v["defaultModel"]["modelId"], "claude-sonnet-4.5");
-    let v: Value = c
-        .get(format!(
-            "{}/ListAvailableModels?origin=AI_EDITOR&nextToken=6",
-            sim.base_url()
-        ))
-        .bearer_auth(&t.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_k(
+        &c,
+        &sim,
+        &t.access_token,
+        "/ListAvailableModels?origin=AI_EDITOR&nextToken=6",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(v["models"].as_array().unwrap().len(), 2);
     assert!(v.get("nextToken").is_none());
     // Profiles per region (the Host header names the region; loopback → configured region).
-    let v: Value = c
-        .post(format!("{}/", sim.base_url()))
-        .header(
-            "x-amz-target",
-            "AmazonCodeWhispererService.ListAvailableProfiles",
-        )
+    let v: Value = q_op(&c, &sim, "", "ListAvailableProfiles")
         .bearer_auth(&t.access_token)
         .body("{}")
         .send()
@@ -475,12 +421,7 @@ async fn request_log_scripts_and_usage() {
         .unwrap();
     assert_eq!(v["profiles"].as_array().unwrap().len(), 1);
     assert_eq!(v["profiles"][0]["profileName"], "sim-us");
-    let v: Value = c
-        .post(format!("{}/", sim.base_url()))
-        .header(
-            "x-amz-target",
-            "AmazonCodeWhispererService.ListAvailableProfiles",
-        )
+    let v: Value = q_op(&c, &sim, "", "ListAvailableProfiles")
         .header("host", "q.eu-central-1.amazonaws.com")
         .bearer_auth(&t.access_token)
         .body("{}")
@@ -526,7 +467,7 @@ async fn control_api_over_http() {
         400
     );
     for expect in [429, 429, 200] {
-        assert_eq!(chat_q(&c, &sim, &token, &body("hi")).await.status(), expect);
+        assert_eq!(q_status(&c, &sim, &token, "hi").await, expect);
     }
     let r = c
         .post(format!("{base}/scripts"))
@@ -551,7 +492,7 @@ async fn control_api_over_http() {
         .await
         .unwrap();
     assert_eq!(v["suspended"], true);
-    assert_eq!(chat_q(&c, &sim, &token, &body("hi")).await.status(), 403);
+    assert_eq!(q_status(&c, &sim, &token, "hi").await, 403);
     let v: Value = c
         .get(format!("{base}/requests?account=h1&operation=chat"))
         .send()
@@ -623,13 +564,7 @@ async fn control_api_over_http() {
 #[tokio::test]
 async fn http_row_faults_in_fault_directives_answer_like_injected_ones() {
     let sim = start(cfg_no_suffix()).await;
-    let (c, t) = (
-        client(),
-        sim.add_account(&AccountSpec {
-            id: "a1".into(),
-            ..AccountSpec::default()
-        }),
-    );
+    let (c, t) = (client(), sim.add_account(&account("a1")));
     let (st, ty, _, _, _) = err(chat_q(
         &c,
         &sim,

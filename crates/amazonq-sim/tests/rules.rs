@@ -13,7 +13,7 @@ mod common;
 
 use amazonq_sim::validate::{self, CheckCtx, RULES, RuleSet};
 use amazonq_sim::{AccountSpec, AuthKind, Dialect, SimConfig};
-use common::{chat_k, chat_q, client, start};
+use common::{account, chat_k, chat_q, client, start};
 use serde_json::{Value, json};
 
 fn all_on() -> RuleSet {
@@ -379,10 +379,7 @@ async fn rules_are_enforced_over_http_with_x_sim_rule() {
     for id in ["R4", "R21"] {
         sim.set_rule(id, true).unwrap();
     }
-    let t = sim.add_account(&AccountSpec {
-        id: "a1".into(),
-        ..AccountSpec::default()
-    });
+    let t = sim.add_account(&account("a1"));
     let c = client();
     for body in [plain(), tooled()] {
         let r = chat_q(&c, &sim, &t.access_token, &body).await;
@@ -433,9 +430,8 @@ async fn rules_are_enforced_over_http_with_x_sim_rule() {
     assert_eq!(r.status(), 200);
     // A social (Kiro) account may send profileArn: R17 is about Builder ID only.
     let social = sim.add_account(&AccountSpec {
-        id: "s1".into(),
         kind: AuthKind::Social,
-        ..AccountSpec::default()
+        ..account("s1")
     });
     let body = plain().pipe(|mut v| {
         v.as_object_mut()

@@ -12,18 +12,10 @@ mod common;
 
 use amazonq_sim::SimConfig;
 use common::{
-    body, chat_k, chat_q, client, decode, event_type, header, payload, start_with_account, text_of,
+    CORRUPT_FRAMING, account, body, bytes_of, chat_k, chat_q, client, decode, event_type, header,
+    payload, q_events, start_with_account, text_of,
 };
 use serde_json::{Value, json};
-
-async fn bytes_of(r: reqwest::Response) -> Vec<u8> {
-    assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.headers()["content-type"],
-        "application/vnd.amazon.eventstream"
-    );
-    r.bytes().await.unwrap().to_vec()
-}
 
 #[tokio::test]
 async fn echo_mode_summarises_the_request() {
@@ -68,11 +60,7 @@ async fn directives_drive_text_tools_thinking_and_events() {
     let (sim, t) = start_with_account().await;
     let c = client();
     let script = "do it\n#thinking-split weigh options\n#split word\n#text 5\n#tool id=T1 fragments=4 stop-last fs_read {\"path\": \"a.txt\"}\n#context 42.5\n#metadata 10 20\n#followup more?\n#unknown futureEvent {\"x\":1}\n#reasoning deep";
-    let msgs = decode(
-        &bytes_of(chat_q(&c, &sim, &t.access_token, &body(script)).await).await,
-        4096,
-    )
-    .unwrap();
+    let msgs = q_events(&c, &sim, &t.access_token, script).await;
     assert_eq!(
         text_of(&msgs),
         "<thinking>\nweigh options\n</thinking>\n\nalpha beta gamma delta epsilon"
@@ -170,14 +158,7 @@ async fn frame_faults_are_what_the_decoder_sees() {
                 .unwrap_or_else(|e| panic!("{f}: {e:?}"))
         }
     };
-    for f in [
-        "corrupt-prelude-crc:2",
-        "corrupt-message-crc:2",
-        "corrupt-payload:2",
-        "bogus-length:small",
-        "bogus-length:huge",
-        "bogus-length:headers",
-    ] {
+    for f in CORRUPT_FRAMING {
         let wire = bytes_of(get(f).await).await;
         assert!(decode(&wire, 4096).is_err(), "{f} must fail to decode");
     }
@@ -261,60 +242,30 @@ async fn bench_mode_and_pacing() {
     let mut cfg = SimConfig::default();
     cfg.pacing.chunk_chars = 5;
     let sim = amazonq_sim::Simulator::start(cfg).await.unwrap();
-    let t = sim.add_account(&amazonq_sim::AccountSpec {
-        id: "a1".into(),
-        ..Default::default()
-    });
+    let t = sim.add_account(&account("a1"));
     let c = client();
     let started = std::time::Instant::now();
-    let msgs = decode(
-        &bytes_of(
-            chat_q(
-                &c,
-                &sim,
-                &t.access_token,
-                &body("#bench frames=20 interval=10 bytes=8"),
-            )
-            .await,
-        )
-        .await,
-        4096,
+    let msgs = q_events(
+        &c,
+        &sim,
+        &t.access_token,
+        "#bench frames=20 interval=10 bytes=8",
     )
-    .unwrap();
+    .await;
     assert_eq!(msgs.len(), 20);
     assert!(started.elapsed() >= std::time::Duration::from_millis(190));
     assert_eq!(payload(&msgs[0])["content"], "xxxxxxxx");
     assert_eq!(sim.stats().frames, 20);
-    let msgs = decode(
-        &bytes_of(
-            chat_q(
-                &c,
-                &sim,
-                &t.access_token,
-                &body("#initial off\n#say 0123456789"),
-            )
-            .await,
-        )
-        .await,
-        4096,
-    )
-    .unwrap();
+    let msgs = q_events(&c, &sim, &t.access_token, "#initial off\n#say 0123456789").await;
     assert_eq!(msgs.len(), 2, "configured chunk_chars = 5");
     let started = std::time::Instant::now();
-    let msgs = decode(
-        &bytes_of(
-            chat_q(
-                &c,
-                &sim,
-                &t.access_token,
-                &body("#pace first=100 interval=50 chunk=2\n#say abcdef"),
-            )
-            .await,
-        )
-        .await,
-        4096,
+    let msgs = q_events(
+        &c,
+        &sim,
+        &t.access_token,
+        "#pace first=100 interval=50 chunk=2\n#say abcdef",
     )
-    .unwrap();
+    .await;
     assert_eq!(msgs.len(), 4);
     assert!(started.elapsed() >= std::time::Duration::from_millis(250));
 }

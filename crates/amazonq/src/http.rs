@@ -113,7 +113,14 @@ fn builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
         // probes stop middleboxes from dropping such connections silently.
         .tcp_keepalive(Duration::from_secs(30))
         .pool_idle_timeout(Duration::from_mins(1))
+        // Each idle upstream connection keeps its hyper buffers (≈ 20–70 KiB: read buffer grown
+        // under load, dispatch channel, write buffer). After a burst of N streams all N would
+        // idle for a minute; keep enough for steady reuse and close the rest (issue 11 "M").
+        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
 }
+
+/// Idle keep-alive connections kept per upstream host.
+const MAX_IDLE_PER_HOST: usize = 64;
 
 /// Reads at most `limit` bytes of a body (error bodies are small; a huge one is
 /// cut rather than buffered).

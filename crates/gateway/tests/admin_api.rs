@@ -7,24 +7,19 @@
     reason = "test helpers: a failed setup step must fail the test"
 )]
 
-mod admin_support;
+mod support;
 
-use admin_support::{TestServer, into_json, long_token};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::admin::{TestServer, long_token};
+use support::server::{code_error, field_error, into_json};
 
 #[tokio::test]
 async fn login_lockout_per_ip() {
     let s =
         TestServer::start("security:\n  login_max_failures: 3\n  login_lockout_secs: 120\n").await;
     for attempt in 1..=3 {
-        let r = s
-            .client
-            .post(s.url("/v2/login"))
-            .json(&json!({"password": "guess"}))
-            .send()
-            .await
-            .unwrap();
+        let r = s.login_raw("guess").await;
         if attempt < 3 {
             assert_eq!(r.status(), 401, "attempt {attempt}");
             let (_, v) = into_json(r).await;
@@ -41,13 +36,7 @@ async fn login_lockout_per_ip() {
         }
     }
     // Even the right password is refused while locked out.
-    let r = s
-        .client
-        .post(s.url("/v2/login"))
-        .json(&json!({"password": "admin"}))
-        .send()
-        .await
-        .unwrap();
+    let r = s.login_raw("admin").await;
     assert_eq!(r.status(), 429);
     s.stop().await;
 }
@@ -55,13 +44,7 @@ async fn login_lockout_per_ip() {
 #[tokio::test]
 async fn must_change_password_flow() {
     let s = TestServer::start("").await;
-    let r = s
-        .client
-        .post(s.url("/v2/login"))
-        .json(&json!({"password": "admin"}))
-        .send()
-        .await
-        .unwrap();
+    let r = s.login_raw("admin").await;
     assert_eq!(r.status(), 200);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
@@ -73,57 +56,37 @@ async fn must_change_password_flow() {
     assert!(v["expires_at"].is_string());
     let token = v["token"].as_str().unwrap().to_string();
     let other = s.login().await;
-    let (_, sys) = s.call(&token, Method::GET, "/v2/system", None).await;
+    let (_, sys) = s.get(&token, "/v2/system").await;
     assert_eq!(sys["must_change_password"], true);
     assert_eq!(sys["database_type"], "sqlite");
     assert!(sys["version"].is_string() && sys["data_dir"].is_string());
 
     // Wrong old password, too short / default new password → 400 naming the field.
     let bad_old = json!({"old_password": "nope", "new_password": "long-enough-1"});
-    let (status, v) = s
-        .call(&token, Method::POST, "/v2/password", Some(bad_old))
-        .await;
     assert_eq!(
-        (status, v["error"]["field"].clone()),
+        field_error(s.post(&token, "/v2/password", bad_old).await),
         (400, json!("old_password"))
     );
     let short = json!({"old_password": "admin", "new_password": "short"});
-    let (status, v) = s
-        .call(&token, Method::POST, "/v2/password", Some(short))
-        .await;
     assert_eq!(
-        (status, v["error"]["field"].clone()),
+        field_error(s.post(&token, "/v2/password", short).await),
         (400, json!("new_password"))
     );
 
     let good = json!({"old_password": "admin", "new_password": "correct-horse-9"});
-    let (status, v) = s
-        .call(&token, Method::POST, "/v2/password", Some(good))
-        .await;
+    let (status, v) = s.post(&token, "/v2/password", good).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["must_change_password"], false);
     // The changing session survives; the other one was revoked.
     assert_eq!(
-        s.call(&token, Method::GET, "/v2/system", None).await.1["must_change_password"],
+        s.get(&token, "/v2/system").await.1["must_change_password"],
         false
     );
-    assert_eq!(s.call(&other, Method::GET, "/v2/system", None).await.0, 401);
+    assert_eq!(s.get(&other, "/v2/system").await.0, 401);
     // The seed password no longer works; the new one does and is not flagged.
-    let r = s
-        .client
-        .post(s.url("/v2/login"))
-        .json(&json!({"password": "admin"}))
-        .send()
-        .await
-        .unwrap();
+    let r = s.login_raw("admin").await;
     assert_eq!(r.status(), 401);
-    let r = s
-        .client
-        .post(s.url("/v2/login"))
-        .json(&json!({"password": "correct-horse-9"}))
-        .send()
-        .await
-        .unwrap();
+    let r = s.login_raw("correct-horse-9").await;
     assert_eq!(
         r.json::<Value>().await.unwrap()["must_change_password"],
         false
@@ -133,7 +96,7 @@ async fn must_change_password_flow() {
         s.call(&token, Method::POST, "/v2/logout", None).await.0,
         200
     );
-    assert_eq!(s.call(&token, Method::GET, "/v2/system", None).await.0, 401);
+    assert_eq!(s.get(&token, "/v2/system").await.0, 401);
     s.stop().await;
 }
 
@@ -193,10 +156,7 @@ async fn csrf_guard_for_cookie_sessions() {
             .status(),
         401
     );
-    assert_eq!(
-        s.call("garbage", Method::GET, "/v2/keys", None).await.0,
-        401
-    );
+    assert_eq!(s.get("garbage", "/v2/keys").await.0, 401);
     s.stop().await;
 }
 
@@ -205,63 +165,36 @@ async fn strict_bodies_name_the_field() {
     let s = TestServer::start("").await;
     let token = s.login().await;
     let (status, v) = s
-        .call(
-            &token,
-            Method::POST,
-            "/v2/keys",
-            Some(json!({"name": "k", "rpmm": 3})),
-        )
+        .post(&token, "/v2/keys", json!({"name": "k", "rpmm": 3}))
         .await;
     assert_eq!(status, 400);
     assert_eq!(v["error"]["field"], "rpmm");
     assert!(v["error"]["message"].as_str().unwrap().contains("rpmm"));
-    let (status, v) = s
-        .call(
-            &token,
-            Method::PUT,
-            "/v2/settings",
-            Some(json!({"bogusSetting": 1})),
-        )
-        .await;
     assert_eq!(
-        (status, v["error"]["field"].clone()),
+        field_error(
+            s.put(&token, "/v2/settings", json!({"bogusSetting": 1}))
+                .await
+        ),
         (400, json!("bogusSetting"))
     );
-    let (status, v) = s
-        .call(
-            &token,
-            Method::PUT,
-            "/v2/settings",
-            Some(json!({"ipRateLimitMax": "lots"})),
-        )
-        .await;
     assert_eq!(
-        (status, v["error"]["field"].clone()),
+        field_error(
+            s.put(&token, "/v2/settings", json!({"ipRateLimitMax": "lots"}))
+                .await
+        ),
         (400, json!("ipRateLimitMax"))
     );
-    let (status, v) = s
-        .call(
-            &token,
-            Method::PUT,
-            "/v2/settings",
-            Some(json!({"debugLog": 1})),
-        )
-        .await;
     assert_eq!(
-        (status, v["error"]["field"].clone()),
+        field_error(s.put(&token, "/v2/settings", json!({"debugLog": 1})).await),
         (400, json!("debugLog"))
     );
     let acct = json!({"auth_method": "social", "refresh_token": "r", "colour": "red"});
-    let (status, v) = s
-        .call(&token, Method::POST, "/v2/accounts", Some(acct))
-        .await;
     assert_eq!(
-        (status, v["error"]["field"].clone()),
+        field_error(s.post(&token, "/v2/accounts", acct).await),
         (400, json!("colour"))
     );
-    let (status, v) = s.call(&token, Method::GET, "/v2/nothing-here", None).await;
     assert_eq!(
-        (status, v["error"]["code"].clone()),
+        code_error(s.get(&token, "/v2/nothing-here").await),
         (404, json!("not_found"))
     );
     s.stop().await;
@@ -271,7 +204,7 @@ async fn strict_bodies_name_the_field() {
 async fn settings_defaults_write_only_password_and_restart() {
     let s = TestServer::start("").await;
     let token = s.login().await;
-    let (status, v) = s.call(&token, Method::GET, "/v2/settings", None).await;
+    let (status, v) = s.get(&token, "/v2/settings").await;
     assert_eq!(status, 200);
     assert_eq!(
         v,
@@ -280,9 +213,7 @@ async fn settings_defaults_write_only_password_and_restart() {
     );
     let change = json!({"enableIPRateLimit": true, "ipRateLimitMax": 7, "logRetentionDays": 5,
         "adminPassword": "brand-new-pass"});
-    let (status, v) = s
-        .call(&token, Method::PUT, "/v2/settings", Some(change))
-        .await;
+    let (status, v) = s.put(&token, "/v2/settings", change).await;
     assert_eq!(status, 200, "{v}");
     assert!(v.get("adminPassword").is_none(), "write-only: {v}");
     assert_eq!(v["ipRateLimitMax"], 7);
@@ -290,21 +221,15 @@ async fn settings_defaults_write_only_password_and_restart() {
     // Restart on the same data folder: settings and password persist.
     let dir = s.stop().await;
     let s = TestServer::start_in(dir, "").await;
-    let r = s
-        .client
-        .post(s.url("/v2/login"))
-        .json(&json!({"password": "admin"}))
-        .send()
-        .await
-        .unwrap();
+    let r = s.login_raw("admin").await;
     assert_eq!(r.status(), 401);
     let token = s.login_with("brand-new-pass").await;
-    let (_, v) = s.call(&token, Method::GET, "/v2/settings", None).await;
+    let (_, v) = s.get(&token, "/v2/settings").await;
     assert_eq!(v["enableIPRateLimit"], true);
     assert_eq!(v["ipRateLimitMax"], 7);
     assert_eq!(v["logRetentionDays"], 5);
     assert_eq!(
-        s.call(&token, Method::GET, "/v2/system", None).await.1["must_change_password"],
+        s.get(&token, "/v2/system").await.1["must_change_password"],
         false
     );
     s.stop().await;
@@ -316,9 +241,7 @@ async fn accounts_crud_documents_and_upstream_unavailable() {
     let token = s.login().await;
     let new = json!({"label": "one", "auth_method": "builder_id", "client_id": "cid", "client_secret": "csecret",
         "refresh_token": "refresh-secret-1", "region": "us-east-1"});
-    let (status, a) = s
-        .call(&token, Method::POST, "/v2/accounts", Some(new))
-        .await;
+    let (status, a) = s.post(&token, "/v2/accounts", new).await;
     assert_eq!(status, 201, "{a}");
     let id = a["id"].as_str().unwrap().to_string();
     assert_eq!(a["status"], "active");
@@ -326,20 +249,16 @@ async fn accounts_crud_documents_and_upstream_unavailable() {
     assert!(!a.to_string().contains("refresh-secret-1") && !a.to_string().contains("csecret"));
     // builder_id without a client registration is refused, naming the field.
     let bad = json!({"auth_method": "builder_id", "refresh_token": "r"});
-    let (status, v) = s
-        .call(&token, Method::POST, "/v2/accounts", Some(bad))
-        .await;
     assert_eq!(
-        (status, v["error"]["field"].clone()),
+        field_error(s.post(&token, "/v2/accounts", bad).await),
         (400, json!("client_id"))
     );
 
     let (status, v) = s
-        .call(
+        .patch(
             &token,
-            Method::PATCH,
             &format!("/v2/accounts/{id}"),
-            Some(json!({"label": "renamed", "weight": 3})),
+            json!({"label": "renamed", "weight": 3}),
         )
         .await;
     assert_eq!(status, 200, "{v}");
@@ -347,24 +266,22 @@ async fn accounts_crud_documents_and_upstream_unavailable() {
         (v["label"].clone(), v["weight"].clone()),
         (json!("renamed"), json!(3))
     );
-    let (_, list) = s
-        .call(&token, Method::GET, "/v2/accounts?q=renamed", None)
-        .await;
+    let (_, list) = s.get(&token, "/v2/accounts?q=renamed").await;
     assert_eq!(list["accounts"].as_array().unwrap().len(), 1);
     assert!(!list.to_string().contains("refresh-secret-1"));
 
     // Upstream operations answer 503 when the upstream cannot be reached (a closed loopback port).
     for op in ["refresh", "usage"] {
-        let (status, v) = s
-            .call(
-                &token,
-                Method::POST,
-                &format!("/v2/accounts/{id}/{op}"),
-                None,
-            )
-            .await;
         assert_eq!(
-            (status, v["error"]["code"].clone()),
+            code_error(
+                s.call(
+                    &token,
+                    Method::POST,
+                    &format!("/v2/accounts/{id}/{op}"),
+                    None,
+                )
+                .await
+            ),
             (503, json!("upstream_unavailable"))
         );
     }
@@ -372,11 +289,8 @@ async fn accounts_crud_documents_and_upstream_unavailable() {
         .call(&token, Method::POST, "/v2/accounts/missing/refresh", None)
         .await;
     assert_eq!(status, 404);
-    let (status, v) = s
-        .call(&token, Method::POST, "/v2/auth/start", Some(json!({})))
-        .await;
     assert_eq!(
-        (status, v["error"]["code"].clone()),
+        code_error(s.post(&token, "/v2/auth/start", json!({})).await),
         (503, json!("upstream_unavailable"))
     );
 
@@ -386,9 +300,7 @@ async fn accounts_crud_documents_and_upstream_unavailable() {
         {"auth_method": "social"},
         {"auth_method": "idc", "refresh_token": "feed-3", "client_id": "c", "client_secret": "s", "start_url": "https://x.awsapps.com/start"}
     ]});
-    let (status, v) = s
-        .call(&token, Method::POST, "/v2/accounts/feed", Some(feed))
-        .await;
+    let (status, v) = s.post(&token, "/v2/accounts/feed", feed).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["created"].as_array().unwrap().len(), 2);
     assert_eq!(v["rejected"][0]["index"], 1);
@@ -396,42 +308,29 @@ async fn accounts_crud_documents_and_upstream_unavailable() {
     // Import: Kiro token file and Amazon Q CLI pair.
     let kiro = json!({"accessToken": "at", "refreshToken": long_token("kiro"), "expiresAt": "2030-01-01T00:00:00Z",
         "authMethod": "social", "provider": "Github", "profileArn": "arn:aws:codewhisperer:us-east-1:1:profile/X"});
-    let (status, v) = s
-        .call(&token, Method::POST, "/v2/accounts/import", Some(kiro))
-        .await;
+    let (status, v) = s.post(&token, "/v2/accounts/import", kiro).await;
     assert_eq!(
         (status, v["created"].as_array().unwrap().len()),
         (200, 1),
         "{v}"
     );
     let truncated = json!({"refreshToken": "aorAAAA...xyz", "authMethod": "social"});
-    let (_, v) = s
-        .call(&token, Method::POST, "/v2/accounts/import", Some(truncated))
-        .await;
+    let (_, v) = s.post(&token, "/v2/accounts/import", truncated).await;
     assert_eq!(v["rejected"].as_array().unwrap().len(), 1);
     let qcli = json!({
         "codewhisperer:odic:token": json!({"access_token": "a", "refresh_token": "qcli-refresh", "region": "us-east-1",
             "start_url": "https://view.awsapps.com/start", "expires_at": "2030-01-01T00:00:00Z"}).to_string(),
         "codewhisperer:odic:device-registration": {"client_id": "qc", "client_secret": "qs", "region": "us-east-1"}
     });
-    let (_, v) = s
-        .call(&token, Method::POST, "/v2/accounts/import", Some(qcli))
-        .await;
+    let (_, v) = s.post(&token, "/v2/accounts/import", qcli).await;
     assert_eq!(v["created"].as_array().unwrap().len(), 1, "{v}");
     let (status, _) = s
-        .call(
-            &token,
-            Method::POST,
-            "/v2/accounts/import",
-            Some(json!({"what": 1})),
-        )
+        .post(&token, "/v2/accounts/import", json!({"what": 1}))
         .await;
     assert_eq!(status, 400);
 
     // Export includes secrets; re-importing it into a fresh server restores every account.
-    let (status, export) = s
-        .call(&token, Method::GET, "/v2/accounts/export", None)
-        .await;
+    let (status, export) = s.get(&token, "/v2/accounts/export").await;
     assert_eq!(status, 200);
     assert_eq!(export["format"], "claude-api-accounts");
     assert_eq!(export["accounts"].as_array().unwrap().len(), 5);
@@ -440,52 +339,28 @@ async fn accounts_crud_documents_and_upstream_unavailable() {
     );
     let other = TestServer::start("").await;
     let t2 = other.login().await;
-    let (_, v) = other
-        .call(
-            &t2,
-            Method::POST,
-            "/v2/accounts/import",
-            Some(export.clone()),
-        )
-        .await;
+    let (_, v) = other.post(&t2, "/v2/accounts/import", export.clone()).await;
     assert_eq!(v["created"].as_array().unwrap().len(), 5, "{v}");
-    let (_, again) = other
-        .call(&t2, Method::GET, "/v2/accounts/export", None)
-        .await;
+    let (_, again) = other.get(&t2, "/v2/accounts/export").await;
     assert_eq!(again["accounts"], export["accounts"]);
     other.stop().await;
 
-    let (status, _) = s
-        .call(&token, Method::DELETE, &format!("/v2/accounts/{id}"), None)
-        .await;
+    let (status, _) = s.delete(&token, &format!("/v2/accounts/{id}")).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        s.call(&token, Method::GET, &format!("/v2/accounts/{id}"), None)
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        s.call(&token, Method::DELETE, &format!("/v2/accounts/{id}"), None)
-            .await
-            .0,
-        404
-    );
+    assert_eq!(s.get(&token, &format!("/v2/accounts/{id}")).await.0, 404);
+    assert_eq!(s.delete(&token, &format!("/v2/accounts/{id}")).await.0, 404);
     s.stop().await;
 }
 
 #[tokio::test]
 async fn keys_secret_shown_once() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
-    let (id, secret) = s
-        .create_key(
-            &token,
-            json!({"name": "ci", "rpm": 10, "models": ["claude-sonnet-4.5"]}),
-        )
-        .await;
+    let (s, token, (id, secret)) = TestServer::start_with_key(
+        "",
+        json!({"name": "ci", "rpm": 10, "models": ["claude-sonnet-4.5"]}),
+    )
+    .await;
     assert!(secret.starts_with("sk-"));
-    let (_, list) = s.call(&token, Method::GET, "/v2/keys", None).await;
+    let (_, list) = s.get(&token, "/v2/keys").await;
     assert!(
         !list.to_string().contains(&secret),
         "secret must not be listed again"
@@ -496,24 +371,14 @@ async fn keys_secret_shown_once() {
         (Some(id.as_str()), json!(10))
     );
     let (status, v) = s
-        .call(
-            &token,
-            Method::PATCH,
-            &format!("/v2/keys/{id}"),
-            Some(json!({"rpm": null})),
-        )
+        .patch(&token, &format!("/v2/keys/{id}"), json!({"rpm": null}))
         .await;
     assert_eq!(status, 200);
     assert!(v["rpm"].is_null());
     assert_eq!(
-        s.call(
-            &token,
-            Method::PATCH,
-            "/v2/keys/nope",
-            Some(json!({"enabled": false}))
-        )
-        .await
-        .0,
+        s.patch(&token, "/v2/keys/nope", json!({"enabled": false}))
+            .await
+            .0,
         404
     );
     s.stop().await;
@@ -523,33 +388,16 @@ async fn keys_secret_shown_once() {
 async fn logs_endpoints_and_ops() {
     let s = TestServer::start("").await;
     let token = s.login().await;
-    let (status, v) = s
-        .call(&token, Method::GET, "/v2/logs?status=error&page=1", None)
-        .await;
+    let (status, v) = s.get(&token, "/v2/logs?status=error&page=1").await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["total"], 0);
-    let (status, v) = s
-        .call(&token, Method::GET, "/v2/logs/stats?range=7d", None)
-        .await;
+    let (status, v) = s.get(&token, "/v2/logs/stats?range=7d").await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["total"], 0);
-    assert_eq!(
-        s.call(&token, Method::GET, "/v2/logs/stats?range=forever", None)
-            .await
-            .0,
-        400
-    );
-    assert_eq!(
-        s.call(&token, Method::GET, "/v2/logs/12345", None).await.0,
-        404
-    );
+    assert_eq!(s.get(&token, "/v2/logs/stats?range=forever").await.0, 400);
+    assert_eq!(s.get(&token, "/v2/logs/12345").await.0, 404);
     let (status, v) = s
-        .call(
-            &token,
-            Method::POST,
-            "/v2/logs/cleanup",
-            Some(json!({"older_than_days": 0})),
-        )
+        .post(&token, "/v2/logs/cleanup", json!({"older_than_days": 0}))
         .await;
     assert_eq!((status, v["deleted"].clone()), (200, json!(0)));
 
@@ -557,97 +405,53 @@ async fn logs_endpoints_and_ops() {
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key("x-request-id"));
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"status": "ok"}));
-    let m = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = s.get_text("/metrics").await;
     assert!(m.contains("gateway_http_requests_total"), "{m}");
     // The console (or its placeholder) answers deep links with the same document as /.
     let root = s.client.get(s.url("/")).send().await.unwrap();
     assert_eq!(root.status(), 200);
     let root = root.text().await.unwrap();
     assert!(root.contains("<html") || root.contains("<!doctype") || root.contains("<!DOCTYPE"));
-    let deep = s
-        .client
-        .get(s.url("/accounts"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let deep = s.get_text("/accounts").await;
     assert_eq!(root, deep);
     s.stop().await;
 }
 
 #[tokio::test]
 async fn every_admin_action_is_audited() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
-    let (kid, _) = s.create_key(&token, json!({"name": "k"})).await;
-    s.call(
+    let (s, token, (kid, _)) = TestServer::start_with_key("", json!({"name": "k"})).await;
+    s.patch(
         &token,
-        Method::PATCH,
         &format!("/v2/keys/{kid}"),
-        Some(json!({"enabled": false})),
+        json!({"enabled": false}),
     )
     .await;
-    s.call(&token, Method::GET, "/v2/keys", None).await;
-    s.call(&token, Method::DELETE, &format!("/v2/keys/{kid}"), None)
+    s.get(&token, "/v2/keys").await;
+    s.delete(&token, &format!("/v2/keys/{kid}")).await;
+    s.put(&token, "/v2/settings", json!({"debugLog": true}))
         .await;
-    s.call(
-        &token,
-        Method::PUT,
-        "/v2/settings",
-        Some(json!({"debugLog": true})),
-    )
-    .await;
-    s.call(
-        &token,
-        Method::POST,
-        "/v2/ips/block",
-        Some(json!({"ip": "192.0.2.0/24"})),
-    )
-    .await;
-    s.call(
-        &token,
-        Method::POST,
-        "/v2/ips/unblock",
-        Some(json!({"ip": "192.0.2.0/24"})),
-    )
-    .await;
+    s.post(&token, "/v2/ips/block", json!({"ip": "192.0.2.0/24"}))
+        .await;
+    s.post(&token, "/v2/ips/unblock", json!({"ip": "192.0.2.0/24"}))
+        .await;
     let (_, a) = s
-        .call(
+        .post(
             &token,
-            Method::POST,
             "/v2/accounts",
-            Some(json!({"auth_method": "social", "refresh_token": "r"})),
+            json!({"auth_method": "social", "refresh_token": "r"}),
         )
         .await;
     let aid = a["id"].as_str().unwrap().to_string();
-    s.call(
+    s.patch(
         &token,
-        Method::PATCH,
         &format!("/v2/accounts/{aid}"),
-        Some(json!({"enabled": false})),
+        json!({"enabled": false}),
     )
     .await;
-    s.call(
-        &token,
-        Method::POST,
-        "/v2/accounts/feed",
-        Some(json!({"accounts": []})),
-    )
-    .await;
-    s.call(&token, Method::POST, "/v2/accounts/import", Some(json!([])))
+    s.post(&token, "/v2/accounts/feed", json!({"accounts": []}))
         .await;
-    s.call(&token, Method::GET, "/v2/accounts/export", None)
-        .await;
+    s.post(&token, "/v2/accounts/import", json!([])).await;
+    s.get(&token, "/v2/accounts/export").await;
     s.call(
         &token,
         Method::POST,
@@ -655,34 +459,20 @@ async fn every_admin_action_is_audited() {
         None,
     )
     .await;
-    s.call(&token, Method::DELETE, &format!("/v2/accounts/{aid}"), None)
+    s.delete(&token, &format!("/v2/accounts/{aid}")).await;
+    s.post(&token, "/v2/logs/cleanup", json!({"older_than_days": 30}))
         .await;
-    s.call(
+    s.post(
         &token,
-        Method::POST,
-        "/v2/logs/cleanup",
-        Some(json!({"older_than_days": 30})),
-    )
-    .await;
-    s.call(
-        &token,
-        Method::POST,
         "/v2/password",
-        Some(json!({"old_password": "admin", "new_password": "another-pass-1"})),
+        json!({"old_password": "admin", "new_password": "another-pass-1"}),
     )
     .await;
-    s.client
-        .post(s.url("/v2/login"))
-        .json(&json!({"password": "wrong"}))
-        .send()
-        .await
-        .unwrap();
+    s.login_raw("wrong").await;
     s.call(&token, Method::POST, "/v2/logout", None).await;
 
     let t2 = s.login_with("another-pass-1").await;
-    let (status, v) = s
-        .call(&t2, Method::GET, "/v2/audit?per_page=100", None)
-        .await;
+    let (status, v) = s.get(&t2, "/v2/audit?per_page=100").await;
     assert_eq!(status, 200, "{v}");
     let entries = v["entries"].as_array().unwrap();
     let actions: Vec<&str> = entries
@@ -798,56 +588,45 @@ async fn logs_list_stats_and_cleanup_against_inserted_rows() {
     ));
     assert_eq!(side.insert_logs_batch(&rows).await.unwrap(), 10);
 
-    let (_, v) = s
-        .call(&token, Method::GET, "/v2/logs?per_page=5", None)
-        .await;
+    let (_, v) = s.get(&token, "/v2/logs?per_page=5").await;
     assert_eq!(v["total"], 10);
     assert_eq!(v["logs"].as_array().unwrap().len(), 5);
-    let (_, v) = s
-        .call(&token, Method::GET, "/v2/logs?status=error", None)
-        .await;
+    let (_, v) = s.get(&token, "/v2/logs?status=error").await;
     assert_eq!(v["total"], 1);
     let id = v["logs"][0]["id"].as_i64().unwrap();
-    let (status, one) = s
-        .call(&token, Method::GET, &format!("/v2/logs/{id}"), None)
-        .await;
+    let (status, one) = s.get(&token, &format!("/v2/logs/{id}")).await;
     assert_eq!((status, one["status"].clone()), (200, json!(429)));
-    let (_, v) = s
-        .call(
-            &token,
-            Method::GET,
-            "/v2/logs?model=claude-4.5-opus-high",
-            None,
-        )
-        .await;
+    let (_, v) = s.get(&token, "/v2/logs?model=claude-4.5-opus-high").await;
     assert_eq!(v["total"], 1);
 
-    let (_, st) = s
-        .call(&token, Method::GET, "/v2/logs/stats?range=24h", None)
-        .await;
+    let (_, st) = s.get(&token, "/v2/logs/stats?range=24h").await;
     assert_eq!(st["total"], 9, "{st}");
     assert_eq!(st["errors"], 1);
     assert_eq!(st["input_tokens"], 90);
     assert_eq!(st["output_tokens"], 45);
-    let (_, st30) = s
-        .call(&token, Method::GET, "/v2/logs/stats?range=30d", None)
-        .await;
+    let (_, st30) = s.get(&token, "/v2/logs/stats?range=30d").await;
     assert_eq!(st30["total"], 9);
 
     // Cleanup of rows older than 30 days removes exactly the old one.
     let (_, v) = s
-        .call(
-            &token,
-            Method::POST,
-            "/v2/logs/cleanup",
-            Some(json!({"older_than_days": 30})),
-        )
+        .post(&token, "/v2/logs/cleanup", json!({"older_than_days": 30}))
         .await;
     assert_eq!(v["deleted"], 1);
-    let (_, v) = s.call(&token, Method::GET, "/v2/logs", None).await;
+    let (_, v) = s.get(&token, "/v2/logs").await;
     assert_eq!(v["total"], 9);
     side.close().await.unwrap();
     s.stop().await;
+}
+
+/// Runs `claude-server args`; it must exit successfully (stderr is the failure message).
+fn claude_server_ok(args: &[&str]) -> std::process::Output {
+    let out = claude_server(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 fn claude_server(args: &[&str]) -> std::process::Output {
@@ -891,33 +670,23 @@ fn binary_accounts_import_export_and_backup() {
         {"auth_method": "builder_id", "refresh_token": "cli-refresh-2"}
     ]);
     std::fs::write(&input, doc.to_string()).unwrap();
-    let out = claude_server(&[
+    let out = claude_server_ok(&[
         "--config",
         cfg,
         "accounts",
         "import",
         input.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("imported 1 account(s), rejected 1"), "{err}");
     let export = dir.path().join("out.json");
-    let out = claude_server(&[
+    claude_server_ok(&[
         "--config",
         cfg,
         "accounts",
         "export",
         export.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let exported: Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
     assert_eq!(exported["accounts"].as_array().unwrap().len(), 1);
     assert_eq!(exported["accounts"][0]["refresh_token"], "cli-refresh-1");
@@ -930,12 +699,7 @@ fn binary_accounts_import_export_and_backup() {
         );
     }
     let backup = dir.path().join("backup.sqlite3");
-    let out = claude_server(&["--config", cfg, "backup", "--to", backup.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    claude_server_ok(&["--config", cfg, "backup", "--to", backup.to_str().unwrap()]);
     // The backup is a complete database: importing the export into a server on it finds the id.
     let copy = dir.path().join("copy");
     std::fs::create_dir_all(&copy).unwrap();
@@ -944,18 +708,13 @@ fn binary_accounts_import_export_and_backup() {
     let cfg2 = dir.path().join("config2.yaml");
     std::fs::write(&cfg2, format!("data_dir: {}\n", copy.display())).unwrap();
     let export2 = dir.path().join("out2.json");
-    let out = claude_server(&[
+    claude_server_ok(&[
         "--config",
         cfg2.to_str().unwrap(),
         "accounts",
         "export",
         export2.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let exported2: Value = serde_json::from_slice(&std::fs::read(&export2).unwrap()).unwrap();
     assert_eq!(exported2["accounts"], exported["accounts"]);
 }

@@ -2,38 +2,14 @@
 //! default, key auth and scopes, CIDR blocks, IP/key rate limits, trusted proxies and spoofing,
 //! body cap, per-key concurrency — each error in the client's dialect.
 
-mod admin_support;
+mod support;
 
-use admin_support::{TestServer, into_json};
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
+use support::admin::TestServer;
+use support::server::into_json;
+use support::{anthropic, openai};
 
 const TRUST_LOOPBACK: &str = "security:\n  trusted_proxies: [\"127.0.0.1/32\"]\n";
-
-fn anthropic_error(v: &Value, kind: &str) {
-    assert_eq!(v["type"], "error", "{v}");
-    assert_eq!(v["error"]["type"], kind, "{v}");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{v}"
-    );
-}
-
-fn openai_error(v: &Value, code: &str) {
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{v}"
-    );
-    assert!(
-        v["error"].get("type").is_some() && v["error"].get("param").is_some(),
-        "{v}"
-    );
-    assert_eq!(v["error"]["code"], code, "{v}");
-}
 
 #[tokio::test]
 async fn no_key_means_loopback_only_and_says_why() {
@@ -48,27 +24,33 @@ async fn no_key_means_loopback_only_and_says_why() {
     assert!(v["key"].is_null());
     // A remote client (via a trusted proxy) is refused with the reason, in its dialect.
     let remote = [("x-forwarded-for", "203.0.113.7")];
-    let (status, v) = into_json(s.v1("/v1/messages", None, &remote, json!({})).await).await;
+    let (status, v) = s.v1_json("/v1/messages", None, &remote, json!({})).await;
     assert_eq!(status, 403);
-    anthropic_error(&v, "permission_error");
+    anthropic::assert_error(&v, "permission_error");
     assert!(
         v["error"]["message"]
             .as_str()
             .unwrap()
             .contains("no API key configured")
     );
-    let (status, v) = into_json(s.v1("/v1/chat/completions", None, &remote, json!({})).await).await;
+    let (status, v) = s
+        .v1_json("/v1/chat/completions", None, &remote, json!({}))
+        .await;
     assert_eq!(status, 403);
-    openai_error(&v, "no_api_key_configured");
+    openai::assert_error(&v, None, Some("no_api_key_configured"));
     // Once a key exists, loopback clients need it too.
     let token = s.login().await;
     let (_, secret) = s.create_key(&token, json!({"name": "k"})).await;
-    let (status, v) = into_json(s.v1("/v1/chat/completions", None, &[], json!({})).await).await;
+    let (status, v) = s
+        .v1_json("/v1/chat/completions", None, &[], json!({}))
+        .await;
     assert_eq!(status, 401);
-    openai_error(&v, "invalid_api_key");
-    let (status, v) = into_json(s.v1("/v1/messages", Some("sk-wrong"), &[], json!({})).await).await;
+    openai::assert_error(&v, None, Some("invalid_api_key"));
+    let (status, v) = s
+        .v1_json("/v1/messages", Some("sk-wrong"), &[], json!({}))
+        .await;
     assert_eq!(status, 401);
-    anthropic_error(&v, "authentication_error");
+    anthropic::assert_error(&v, "authentication_error");
     let r = s
         .client
         .post(s.url("/v1/messages"))
@@ -78,11 +60,9 @@ async fn no_key_means_loopback_only_and_says_why() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let (status, _) = into_json(
-        s.v1("/v1/messages", Some(&secret), &remote, json!({}))
-            .await,
-    )
-    .await;
+    let (status, _) = s
+        .v1_json("/v1/messages", Some(&secret), &remote, json!({}))
+        .await;
     assert_eq!(status, 200);
     s.stop().await;
 }
@@ -92,46 +72,34 @@ async fn legacy_api_key_setting_is_one_of_the_keys() {
     let s = TestServer::start("").await;
     let token = s.login().await;
     let (status, _) = s
-        .call(
-            &token,
-            Method::PUT,
-            "/v2/settings",
-            Some(json!({"apiKey": "legacy-secret"})),
-        )
+        .put(&token, "/v2/settings", json!({"apiKey": "legacy-secret"}))
         .await;
     assert_eq!(status, 200);
     let (_, secret) = s.create_key(&token, json!({"name": "new"})).await;
-    let (status, v) = into_json(
-        s.v1(
+    let (status, v) = s
+        .v1_json(
             "/v1/chat/completions",
             Some("legacy-secret"),
             &[],
             json!({}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, 200);
     assert_eq!(v["key"], "setting:apiKey");
-    let (status, _) = into_json(
-        s.v1("/v1/chat/completions", Some(&secret), &[], json!({}))
-            .await,
-    )
-    .await;
+    let (status, _) = s
+        .v1_json("/v1/chat/completions", Some(&secret), &[], json!({}))
+        .await;
     assert_eq!(status, 200);
     s.stop().await;
 }
 
 #[tokio::test]
 async fn key_scopes_models_disabled_expired() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
-    let (id, secret) = s
-        .create_key(
-            &token,
-            json!({"name": "scoped", "models": ["claude-sonnet-4.5", "claude-4.5-opus-*"]}),
-        )
-        .await;
+    let (s, token, (id, secret)) = TestServer::start_with_key(
+        "",
+        json!({"name": "scoped", "models": ["claude-sonnet-4.5", "claude-4.5-opus-*"]}),
+    )
+    .await;
     let ok = s
         .v1(
             "/v1/messages",
@@ -141,114 +109,95 @@ async fn key_scopes_models_disabled_expired() {
         )
         .await;
     assert_eq!(ok.status(), 200);
-    let (status, v) = into_json(
-        s.v1(
+    let (status, v) = s
+        .v1_json(
             "/v1/messages",
             Some(&secret),
             &[],
             json!({"model": "claude-sonnet-3.5"}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, 403);
-    anthropic_error(&v, "permission_error");
+    anthropic::assert_error(&v, "permission_error");
     assert!(
         v["error"]["message"]
             .as_str()
             .unwrap()
             .contains("claude-sonnet-3.5")
     );
-    let (status, v) = into_json(
-        s.v1(
+    let (status, v) = s
+        .v1_json(
             "/v1/chat/completions",
             Some(&secret),
             &[],
             json!({"model": "gpt-4"}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, 403);
-    openai_error(&v, "model_not_allowed");
+    openai::assert_error(&v, None, Some("model_not_allowed"));
 
     let (status, _) = s
-        .call(
-            &token,
-            Method::PATCH,
-            &format!("/v2/keys/{id}"),
-            Some(json!({"enabled": false})),
-        )
+        .patch(&token, &format!("/v2/keys/{id}"), json!({"enabled": false}))
         .await;
     assert_eq!(status, 200);
-    let (status, v) = into_json(
-        s.v1(
+    let (status, v) = s
+        .v1_json(
             "/v1/chat/completions",
             Some(&secret),
             &[],
             json!({"model": "claude-sonnet-4.5"}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, 403);
-    openai_error(&v, "key_disabled");
+    openai::assert_error(&v, None, Some("key_disabled"));
 
     let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
     let (status, _) = s
-        .call(
+        .patch(
             &token,
-            Method::PATCH,
             &format!("/v2/keys/{id}"),
-            Some(json!({"enabled": true, "expires_at": past})),
+            json!({"enabled": true, "expires_at": past}),
         )
         .await;
     assert_eq!(status, 200);
-    let (status, v) = into_json(
-        s.v1(
+    let (status, v) = s
+        .v1_json(
             "/v1/messages",
             Some(&secret),
             &[],
             json!({"model": "claude-sonnet-4.5"}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, 403);
-    anthropic_error(&v, "permission_error");
+    anthropic::assert_error(&v, "permission_error");
     assert!(v["error"]["message"].as_str().unwrap().contains("expired"));
 
     // Clearing the expiry and deleting the key take effect at once.
     let (status, _) = s
-        .call(
+        .patch(
             &token,
-            Method::PATCH,
             &format!("/v2/keys/{id}"),
-            Some(json!({"expires_at": null})),
+            json!({"expires_at": null}),
         )
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        s.v1(
+        s.v1_status(
             "/v1/messages",
             Some(&secret),
             &[],
             json!({"model": "claude-sonnet-4.5"})
         )
-        .await
-        .status(),
+        .await,
         200
     );
     // (Another key keeps the gateway out of the loopback-only no-key mode.)
     s.create_key(&token, json!({"name": "other"})).await;
-    let (status, _) = s
-        .call(&token, Method::DELETE, &format!("/v2/keys/{id}"), None)
-        .await;
+    let (status, _) = s.delete(&token, &format!("/v2/keys/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(
-        s.v1("/v1/messages", Some(&secret), &[], json!({}))
-            .await
-            .status(),
+        s.v1_status("/v1/messages", Some(&secret), &[], json!({}))
+            .await,
         401
     );
     s.stop().await;
@@ -256,112 +205,88 @@ async fn key_scopes_models_disabled_expired() {
 
 #[tokio::test]
 async fn cidr_blocks_trusted_proxies_and_spoofing() {
-    let s = TestServer::start(TRUST_LOOPBACK).await;
-    let token = s.login().await;
-    let (_, secret) = s.create_key(&token, json!({"name": "k"})).await;
+    let (s, token, (_, secret)) =
+        TestServer::start_with_key(TRUST_LOOPBACK, json!({"name": "k"})).await;
     let (status, _) = s
-        .call(
+        .post(
             &token,
-            Method::POST,
             "/v2/ips/block",
-            Some(json!({"ip": "203.0.113.0/24", "reason": "abuse"})),
+            json!({"ip": "203.0.113.0/24", "reason": "abuse"}),
         )
         .await;
     assert_eq!(status, 200);
     let blocked = [("x-forwarded-for", "203.0.113.99")];
-    let (status, v) = into_json(
-        s.v1("/v1/messages", Some(&secret), &blocked, json!({}))
-            .await,
-    )
-    .await;
+    let (status, v) = s
+        .v1_json("/v1/messages", Some(&secret), &blocked, json!({}))
+        .await;
     assert_eq!(status, 403);
-    anthropic_error(&v, "permission_error");
+    anthropic::assert_error(&v, "permission_error");
     // Blocked before any other work: even without a key the answer is the block, not 401.
-    let (status, v) = into_json(
-        s.v1("/v1/chat/completions", None, &blocked, json!({}))
-            .await,
-    )
-    .await;
+    let (status, v) = s
+        .v1_json("/v1/chat/completions", None, &blocked, json!({}))
+        .await;
     assert_eq!(status, 403);
-    openai_error(&v, "ip_blocked");
+    openai::assert_error(&v, None, Some("ip_blocked"));
     // X-Real-IP is honoured from a trusted peer as well.
-    let (status, _) = into_json(
-        s.v1(
+    let (status, _) = s
+        .v1_json(
             "/v1/messages",
             Some(&secret),
             &[("x-real-ip", "203.0.113.1")],
             json!({}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, 403);
     // Outside the range: served, and the echoed client IP is the forwarded one.
-    let (status, v) = into_json(
-        s.v1(
+    let (status, v) = s
+        .v1_json(
             "/v1/messages",
             Some(&secret),
             &[("x-forwarded-for", "198.51.100.4")],
             json!({}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, 200);
     assert_eq!(v["ip"], "198.51.100.4");
     // A client-supplied first hop cannot hide the address the proxy appended.
     let spoof = [("x-forwarded-for", "198.51.100.4, 203.0.113.5")];
     assert_eq!(
-        s.v1("/v1/messages", Some(&secret), &spoof, json!({}))
-            .await
-            .status(),
+        s.v1_status("/v1/messages", Some(&secret), &spoof, json!({}))
+            .await,
         403
     );
     // Unblock takes effect at once.
     let (status, _) = s
-        .call(
-            &token,
-            Method::POST,
-            "/v2/ips/unblock",
-            Some(json!({"ip": "203.0.113.0/24"})),
-        )
+        .post(&token, "/v2/ips/unblock", json!({"ip": "203.0.113.0/24"}))
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        s.v1("/v1/messages", Some(&secret), &blocked, json!({}))
-            .await
-            .status(),
+        s.v1_status("/v1/messages", Some(&secret), &blocked, json!({}))
+            .await,
         200
     );
     // Expired blocks do not apply (expiry in the future still blocks).
     let soon = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let (status, _) = s
-        .call(
+        .post(
             &token,
-            Method::POST,
             "/v2/ips/block",
-            Some(json!({"ip": "192.0.2.1", "expires_at": soon})),
+            json!({"ip": "192.0.2.1", "expires_at": soon}),
         )
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        s.v1(
+        s.v1_status(
             "/v1/messages",
             Some(&secret),
             &[("x-forwarded-for", "192.0.2.1")],
             json!({})
         )
-        .await
-        .status(),
+        .await,
         403
     );
     let (status, v) = s
-        .call(
-            &token,
-            Method::POST,
-            "/v2/ips/block",
-            Some(json!({"ip": "not-an-ip"})),
-        )
+        .post(&token, "/v2/ips/block", json!({"ip": "not-an-ip"}))
         .await;
     assert_eq!(status, 400, "{v}");
     assert_eq!(v["error"]["field"], "ip");
@@ -370,21 +295,15 @@ async fn cidr_blocks_trusted_proxies_and_spoofing() {
 
 #[tokio::test]
 async fn forwarded_headers_from_untrusted_peers_are_ignored() {
-    let s = TestServer::start("").await; // no trusted proxies
-    let token = s.login().await;
-    let (_, secret) = s.create_key(&token, json!({"name": "k"})).await;
+    // No trusted proxies.
+    let (s, token, (_, secret)) = TestServer::start_with_key("", json!({"name": "k"})).await;
     let (status, _) = s
-        .call(
-            &token,
-            Method::POST,
-            "/v2/ips/block",
-            Some(json!({"ip": "203.0.113.0/24"})),
-        )
+        .post(&token, "/v2/ips/block", json!({"ip": "203.0.113.0/24"}))
         .await;
     assert_eq!(status, 200);
     // Claiming a blocked address does not get a loopback client blocked ...
-    let (status, v) = into_json(
-        s.v1(
+    let (status, v) = s
+        .v1_json(
             "/v1/messages",
             Some(&secret),
             &[
@@ -393,51 +312,38 @@ async fn forwarded_headers_from_untrusted_peers_are_ignored() {
             ],
             json!({}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, 200);
     assert_eq!(v["ip"], "127.0.0.1");
     // ... and claiming another address does not escape a block on the real one.
     let (status, _) = s
-        .call(
-            &token,
-            Method::POST,
-            "/v2/ips/block",
-            Some(json!({"ip": "127.0.0.1"})),
-        )
+        .post(&token, "/v2/ips/block", json!({"ip": "127.0.0.1"}))
         .await;
     assert_eq!(status, 200);
-    let (status, _) = into_json(
-        s.v1(
+    let (status, _) = s
+        .v1_json(
             "/v1/messages",
             Some(&secret),
             &[("x-forwarded-for", "198.51.100.1")],
             json!({}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, 403);
     s.stop().await;
 }
 
 #[tokio::test]
 async fn ip_rate_limit_window_and_per_key_rpm() {
-    let s = TestServer::start(TRUST_LOOPBACK).await;
-    let token = s.login().await;
-    let (_, secret) = s.create_key(&token, json!({"name": "k"})).await;
+    let (s, token, (_, secret)) =
+        TestServer::start_with_key(TRUST_LOOPBACK, json!({"name": "k"})).await;
     let settings = json!({"enableIPRateLimit": true, "ipRateLimitWindow": 1, "ipRateLimitMax": 3});
-    let (status, v) = s
-        .call(&token, Method::PUT, "/v2/settings", Some(settings))
-        .await;
+    let (status, v) = s.put(&token, "/v2/settings", settings).await;
     assert_eq!(status, 200, "{v}");
     let a = [("x-forwarded-for", "198.51.100.10")];
     for _ in 0..3 {
         assert_eq!(
-            s.v1("/v1/chat/completions", Some(&secret), &a, json!({}))
-                .await
-                .status(),
+            s.v1_status("/v1/chat/completions", Some(&secret), &a, json!({}))
+                .await,
             200
         );
     }
@@ -455,33 +361,26 @@ async fn ip_rate_limit_window_and_per_key_rpm() {
     assert_eq!(v["error"]["type"], "rate_limit_exceeded");
     let r = s.v1("/v1/messages", Some(&secret), &a, json!({})).await;
     assert_eq!(r.status(), 429);
-    anthropic_error(&into_json(r).await.1, "rate_limit_error");
+    anthropic::assert_error(&into_json(r).await.1, "rate_limit_error");
     // Another client address has its own window.
     assert_eq!(
-        s.v1(
+        s.v1_status(
             "/v1/chat/completions",
             Some(&secret),
             &[("x-forwarded-for", "198.51.100.11")],
             json!({})
         )
-        .await
-        .status(),
+        .await,
         200
     );
     // Turning the limit off lifts it at once.
     let (status, _) = s
-        .call(
-            &token,
-            Method::PUT,
-            "/v2/settings",
-            Some(json!({"enableIPRateLimit": false})),
-        )
+        .put(&token, "/v2/settings", json!({"enableIPRateLimit": false}))
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        s.v1("/v1/chat/completions", Some(&secret), &a, json!({}))
-            .await
-            .status(),
+        s.v1_status("/v1/chat/completions", Some(&secret), &a, json!({}))
+            .await,
         200
     );
 
@@ -491,9 +390,8 @@ async fn ip_rate_limit_window_and_per_key_rpm() {
         .await;
     for _ in 0..2 {
         assert_eq!(
-            s.v1("/v1/chat/completions", Some(&limited), &[], json!({}))
-                .await
-                .status(),
+            s.v1_status("/v1/chat/completions", Some(&limited), &[], json!({}))
+                .await,
             200
         );
     }
@@ -504,9 +402,8 @@ async fn ip_rate_limit_window_and_per_key_rpm() {
     assert!(r.headers().contains_key("retry-after"));
     // The other key is unaffected.
     assert_eq!(
-        s.v1("/v1/chat/completions", Some(&secret), &[], json!({}))
-            .await
-            .status(),
+        s.v1_status("/v1/chat/completions", Some(&secret), &[], json!({}))
+            .await,
         200
     );
     s.stop().await;
@@ -516,12 +413,14 @@ async fn ip_rate_limit_window_and_per_key_rpm() {
 async fn body_cap_is_413_in_dialect() {
     let s = TestServer::start("security:\n  max_body_bytes: 2048\n").await;
     let big = json!({"model": "m", "pad": "x".repeat(4096)});
-    let (status, v) = into_json(s.v1("/v1/messages", None, &[], big.clone()).await).await;
+    let (status, v) = s.v1_json("/v1/messages", None, &[], big.clone()).await;
     assert_eq!(status, 413);
-    anthropic_error(&v, "request_too_large");
-    let (status, v) = into_json(s.v1("/v1/chat/completions", None, &[], big.clone()).await).await;
+    anthropic::assert_error(&v, "request_too_large");
+    let (status, v) = s
+        .v1_json("/v1/chat/completions", None, &[], big.clone())
+        .await;
     assert_eq!(status, 413);
-    openai_error(&v, "request_too_large");
+    openai::assert_error(&v, None, Some("request_too_large"));
     // Without content-length (chunked) the cap still holds.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         (0..8).map(|_| Ok(vec![b' '; 1024])).collect();
@@ -537,7 +436,7 @@ async fn body_cap_is_413_in_dialect() {
     assert_eq!(r.status(), 413);
     // Under the cap the handler gets the whole body.
     let small = json!({"model": "m", "pad": "x".repeat(1000)});
-    let (status, v) = into_json(s.v1("/v1/messages", None, &[], small.clone()).await).await;
+    let (status, v) = s.v1_json("/v1/messages", None, &[], small.clone()).await;
     assert_eq!(status, 200);
     assert_eq!(v["body_len"], small.to_string().len());
     s.stop().await;
@@ -545,14 +444,9 @@ async fn body_cap_is_413_in_dialect() {
 
 #[tokio::test]
 async fn per_key_concurrency_and_request_ids() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
-    let (_, secret) = s
-        .create_key(
-            &token,
-            json!({"name": "one-at-a-time", "max_concurrency": 1}),
-        )
-        .await;
+    let (s, _, (_, secret)) =
+        TestServer::start_with_key("", json!({"name": "one-at-a-time", "max_concurrency": 1}))
+            .await;
     let first = s.v1("/v1/slow", Some(&secret), &[], json!({}));
     let second = async {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -566,7 +460,7 @@ async fn per_key_concurrency_and_request_ids() {
     assert_eq!(again.status(), 200);
     assert!(again.headers().contains_key("x-request-id"));
     // Unknown /v1 paths answer 404 in dialect, after the guard.
-    let (status, v) = into_json(s.v1("/v1/nope", Some(&secret), &[], json!({})).await).await;
+    let (status, v) = s.v1_json("/v1/nope", Some(&secret), &[], json!({})).await;
     assert_eq!(status, 404);
     assert!(v["error"]["message"].as_str().is_some());
     s.stop().await;

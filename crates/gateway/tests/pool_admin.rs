@@ -255,3 +255,53 @@ async fn fed_accounts_are_validated_by_the_pool() {
     assert_eq!(sim.refresh_calls("fed-dead").unwrap(), 1);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_concurrency_zero_means_the_pool_default() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let t = sim.add_account(&AccountSpec {
+        id: "cap-edit".into(),
+        ..AccountSpec::default()
+    });
+    let server = Server::start(&sim).await;
+    let (status, fed) = server
+        .call(
+            Method::POST,
+            "/v2/accounts/feed",
+            Some(json!({"accounts": [{
+                "auth_method": "builder_id",
+                "label": "cap-edit",
+                "refresh_token": t.refresh_token,
+                "client_id": t.client_id,
+                "client_secret": t.client_secret,
+            }]})),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{fed}");
+    let id = fed["created"][0].as_str().unwrap().to_owned();
+    let path = format!("/v2/accounts/{id}");
+    let (_, created) = server.call(Method::GET, &path, None).await;
+    // New accounts store 0 = "use pool.default_max_concurrency".
+    assert_eq!(created["max_concurrency"], 0, "{created}");
+
+    let (status, set) = server
+        .call(Method::PATCH, &path, Some(json!({"max_concurrency": 5})))
+        .await;
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(set["max_concurrency"], 5);
+    // Back to the pool default: accepted, stored as 0, other fields untouched.
+    let (status, back) = server
+        .call(Method::PATCH, &path, Some(json!({"max_concurrency": 0})))
+        .await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["max_concurrency"], 0, "{back}");
+    assert_eq!(back["label"], "cap-edit");
+    let (_, read) = server.call(Method::GET, &path, None).await;
+    assert_eq!(read["max_concurrency"], 0, "{read}");
+    // Still a bad request when it is not a number of slots.
+    let (status, bad) = server
+        .call(Method::PATCH, &path, Some(json!({"max_concurrency": -1})))
+        .await;
+    assert_eq!(status, 400, "{bad}");
+    server.stop().await;
+}

@@ -10,28 +10,11 @@
     reason = "test helpers: a failed step must fail the test; short names for status/body pairs"
 )]
 
-mod v1_support;
+mod support;
 
 use serde_json::{Value, json};
-use v1_support::{Harness, check_grammar, label};
-
-const MODEL: &str = "claude-sonnet-4-5-20250929";
-
-fn body(prompt: &str, stream: bool) -> Value {
-    json!({"model": MODEL, "max_tokens": 1024, "stream": stream,
-           "messages": [{"role": "user", "content": prompt}]})
-}
-
-fn assert_error(v: &Value, kind: &str) {
-    assert_eq!(v["type"], "error", "{v}");
-    assert_eq!(v["error"]["type"], kind, "{v}");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{v}"
-    );
-}
+use support::anthropic::{MODEL, assert_error, body, check_grammar};
+use support::v1::{Harness, label};
 
 #[tokio::test]
 async fn item_01_02_25_nonstream_text_shape_and_headers() {

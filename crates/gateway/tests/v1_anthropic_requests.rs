@@ -10,28 +10,11 @@
     reason = "test helpers: a failed step must fail the test; short names for status/body pairs"
 )]
 
-mod v1_support;
+mod support;
 
 use serde_json::{Value, json};
-use v1_support::{Harness, PNG_1X1};
-
-const MODEL: &str = "claude-sonnet-4-5-20250929";
-
-fn body(prompt: &str, stream: bool) -> Value {
-    json!({"model": MODEL, "max_tokens": 1024, "stream": stream,
-           "messages": [{"role": "user", "content": prompt}]})
-}
-
-fn assert_error(v: &Value, kind: &str) {
-    assert_eq!(v["type"], "error", "{v}");
-    assert_eq!(v["error"]["type"], kind, "{v}");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{v}"
-    );
-}
+use support::anthropic::{MODEL, assert_error, body};
+use support::v1::{Harness, PNG_1X1};
 
 #[tokio::test]
 async fn item_14_15_16_17_19_20_21_history_shapes_are_accepted() {
@@ -143,14 +126,7 @@ async fn item_23_24_37_request_errors() {
 #[tokio::test]
 async fn item_26_throttling_is_429_with_retry_after() {
     let h = Harness::start().await;
-    h.sim
-        .queue_fault(amazonq_sim::QueuedFault {
-            faults: vec!["throttled".into()],
-            account: None,
-            operation: Some("chat".into()),
-            count: 10,
-        })
-        .unwrap();
+    h.fault_chats("throttled", 10);
     let (status, headers, v) = h.json("/v1/messages", &body("#say hi", false)).await;
     assert!(status == 429 || status == 529, "{status} {v}");
     assert!(headers.contains_key("retry-after"), "{headers:?}");

@@ -10,13 +10,13 @@
     reason = "test helpers: a failed step must fail the test; short names for status/body pairs"
 )]
 
-mod v1_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-use v1_support::{Harness, label};
+use support::v1::{Harness, label};
 
 #[tokio::test]
 async fn failover_before_first_byte_is_transparent() {
@@ -167,15 +167,7 @@ async fn one_log_row_per_request_and_metrics() {
     let nf = rows.iter().find(|r| r["status"] == 404).unwrap();
     assert_eq!(nf["dialect"], "openai");
     assert_eq!(nf["error_class"], "model_not_found");
-    let metrics = h
-        .client
-        .get(h.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = h.get_text("/metrics").await;
     for name in [
         "gateway_chat_requests_total",
         "gateway_chat_ttfb_seconds",
@@ -193,19 +185,9 @@ async fn one_log_row_per_request_and_metrics() {
 async fn item_22_61_auth_and_model_scope_with_the_real_handlers() {
     let h = Harness::start().await;
     let token = h.admin_token().await;
-    let create = |body: Value| {
-        let c = h
-            .client
-            .post(h.url("/v2/keys"))
-            .bearer_auth(&token)
-            .json(&body);
-        async move {
-            let v: Value = c.send().await.unwrap().json().await.unwrap();
-            v["secret"].as_str().unwrap().to_owned()
-        }
-    };
-    let key = create(json!({"name": "all"})).await;
-    let scoped = create(json!({"name": "sonnet-only", "models": ["claude-sonnet-4-5"]})).await;
+    let (_, key) = h.create_key(&token, json!({"name": "all"})).await;
+    let scoped = json!({"name": "sonnet-only", "models": ["claude-sonnet-4-5"]});
+    let (_, scoped) = h.create_key(&token, scoped).await;
     let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 20, "messages": [{"role": "user", "content": "#say ok"}]});
     let send = |path: &'static str, headers: Vec<(&'static str, String)>, body: Value| {
         let mut rb = h.client.post(h.url(path)).json(&body);

@@ -10,10 +10,10 @@
     reason = "integration test: a failed step must fail the test"
 )]
 
-mod v1_support;
+mod support;
 
 use serde_json::json;
-use v1_support::Harness;
+use support::v1::Harness;
 
 fn sent_model(e: &amazonq_sim::LogEntry) -> String {
     e.json.as_ref().unwrap()["conversationState"]["currentMessage"]["userInputMessage"]["modelId"]

@@ -9,37 +9,16 @@
     reason = "test helpers: a failed step must fail the test; short names for status/body pairs"
 )]
 
-mod v1_support;
+mod support;
 
 use serde_json::{Value, json};
-use v1_support::{Harness, PNG_1X1, Sse, label};
-
-const MODEL: &str = "claude-sonnet-4-5";
-
-fn body(prompt: &str, stream: bool) -> Value {
-    json!({"model": MODEL, "stream": stream, "messages": [{"role": "user", "content": prompt}]})
-}
-
-fn assert_error(v: &Value, kind: &str, code: Option<&str>) {
-    let e = &v["error"];
-    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
-    assert_eq!(e["type"], kind, "{v}");
-    assert!(e.get("param").is_some(), "{v}");
-    match code {
-        Some(c) => assert_eq!(e["code"], c, "{v}"),
-        None => assert!(e.get("code").is_some(), "{v}"),
-    }
-}
+use support::openai::{MODEL, assert_error, body};
+use support::sse::Sse;
+use support::v1::{Harness, PNG_1X1, label};
 
 /// Items 41, 42, 44, 45 on any stream; returns the chunks.
 fn check_chunks(s: &Sse) -> Vec<Value> {
-    assert_eq!(s.status, 200, "{}", s.raw);
-    assert!(
-        s.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/event-stream")
-    );
+    s.assert_event_stream();
     assert_eq!(
         s.events.last().map(|e| e.data.as_str()),
         Some("[DONE]"),
@@ -235,7 +214,7 @@ async fn item_52_53_message_shapes() {
         {"role":"tool","content":"a cat"}]});
     let (status, _, v) = h.json("/v1/chat/completions", &b).await;
     assert_eq!(status, 400, "{v}");
-    assert_error(&v, "invalid_request_error", None);
+    assert_error(&v, Some("invalid_request_error"), None);
     h.stop().await;
 }
 
@@ -328,7 +307,7 @@ async fn item_59_60_unsupported_and_unknown_model() {
     b["model"] = json!("gpt-4o");
     let (status, _, v) = h.json("/v1/chat/completions", &b).await;
     assert_eq!(status, 404, "{v}");
-    assert_error(&v, "invalid_request_error", Some("model_not_found"));
+    assert_error(&v, Some("invalid_request_error"), Some("model_not_found"));
     assert_eq!(v["error"]["param"], "model");
     h.stop().await;
 }
@@ -336,41 +315,31 @@ async fn item_59_60_unsupported_and_unknown_model() {
 #[tokio::test]
 async fn item_62_63_upstream_errors_map_to_statuses() {
     let h = Harness::start().await;
-    h.sim
-        .queue_fault(amazonq_sim::QueuedFault {
-            faults: vec!["throttled".into()],
-            account: None,
-            operation: Some("chat".into()),
-            count: 10,
-        })
-        .unwrap();
+    h.fault_chats("throttled", 10);
     let (status, headers, v) = h
         .json("/v1/chat/completions", &body("#say hi", false))
         .await;
     assert_eq!(status, 429, "{v}");
     assert!(headers.contains_key("retry-after"));
-    assert_error(&v, "rate_limit_exceeded", Some("rate_limit_exceeded"));
+    assert_error(&v, Some("rate_limit_exceeded"), Some("rate_limit_exceeded"));
     let h2 = Harness::start().await;
     h2.sim.fault_next_chat(None, "input-too-long").unwrap();
     let (status, _, v) = h2
         .json("/v1/chat/completions", &body("#say hi", false))
         .await;
     assert_eq!(status, 400, "{v}");
-    assert_error(&v, "invalid_request_error", Some("context_length_exceeded"));
+    assert_error(
+        &v,
+        Some("invalid_request_error"),
+        Some("context_length_exceeded"),
+    );
     // Upstream down (every attempt a 5xx) → 503.
-    h2.sim
-        .queue_fault(amazonq_sim::QueuedFault {
-            faults: vec!["unavailable".into()],
-            account: None,
-            operation: Some("chat".into()),
-            count: 10,
-        })
-        .unwrap();
+    h2.fault_chats("unavailable", 10);
     let (status, _, v) = h2
         .json("/v1/chat/completions", &body("#say hi", false))
         .await;
     assert_eq!(status, 503, "{v}");
-    assert_error(&v, "server_error", Some("service_unavailable"));
+    assert_error(&v, Some("server_error"), Some("service_unavailable"));
     h.stop().await;
     h2.stop().await;
 }
@@ -430,7 +399,7 @@ async fn item_65_66_models_and_paths_without_v1() {
     assert_eq!(r.status(), 404);
     assert_error(
         &r.json::<Value>().await.unwrap(),
-        "invalid_request_error",
+        Some("invalid_request_error"),
         Some("model_not_found"),
     );
     let (status, _, v) = h

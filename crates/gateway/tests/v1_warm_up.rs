@@ -9,11 +9,11 @@
     reason = "integration test: a failed step must fail the test"
 )]
 
-mod v1_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use v1_support::Harness;
+use support::v1::Harness;
 
 #[tokio::test]
 async fn serve_warms_the_tokenizer_up_without_any_request() {

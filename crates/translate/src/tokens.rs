@@ -17,8 +17,14 @@
 use std::sync::OnceLock;
 
 use claude_tokenizer::get_tokenizer;
+use tokenizers::{
+    AddedVocabulary, ModelWrapper, NormalizerWrapper, OffsetReferential, OffsetType,
+    PreTokenizedString, PreTokenizer, PreTokenizerWrapper,
+};
 
 use crate::ir::{ChatRequest, Image, Part, ResponseFormat, ToolResultPart};
+
+mod compact;
 
 /// Tokens charged per image (Anthropic's guidance for a ~1.15 MP image is ~1 600; without decoding
 /// dimensions a fixed figure keeps the count stable).
@@ -28,33 +34,93 @@ const MESSAGE_OVERHEAD: u32 = 3;
 /// Per-tool framing overhead.
 const TOOL_OVERHEAD: u32 = 8;
 
-static TOKENIZER: OnceLock<tokenizers::Tokenizer> = OnceLock::new();
+/// What counting needs from the tokenizer, kept after the full `tokenizers::Tokenizer` is dropped:
+/// the added (special) tokens, the normalizer, the pre-tokenizer, and the BPE merges in compact
+/// form ([`compact`]). Memory (issue 11 "M", release build): the full tokenizer keeps ≈ 30 MiB of
+/// RSS resident after loading; this keeps ≈ 3 MiB (merge table, alphabet, word-count cache).
+#[derive(Debug)]
+struct Counter {
+    added: AddedVocabulary,
+    /// Contents of the added tokens: text holding none of them skips the added-token scan.
+    added_contents: Vec<String>,
+    normalizer: Option<NormalizerWrapper>,
+    pre_tokenizer: Option<PreTokenizerWrapper>,
+    model: Model,
+}
 
-fn tokenizer() -> &'static tokenizers::Tokenizer {
-    TOKENIZER.get_or_init(get_tokenizer)
+#[derive(Debug)]
+enum Model {
+    Compact(compact::Bpe),
+    /// The vocabulary uses a BPE option [`compact`] does not implement: keep the whole model.
+    Full(ModelWrapper),
+}
+
+impl Counter {
+    fn load() -> Self {
+        let tk = get_tokenizer();
+        let model = match tk.get_model() {
+            ModelWrapper::BPE(bpe) => compact::Bpe::from_model(bpe).map(Model::Compact),
+            _ => None,
+        }
+        .unwrap_or_else(|| Model::Full(tk.get_model().clone()));
+        let added = tk.get_added_vocabulary().clone();
+        let added_contents = added
+            .get_added_tokens_decoder()
+            .values()
+            .map(|t| t.content.clone())
+            .collect();
+        Self {
+            added,
+            added_contents,
+            normalizer: tk.get_normalizer().cloned(),
+            pre_tokenizer: tk.get_pre_tokenizer().cloned(),
+            model,
+        }
+    }
+
+    /// What `Tokenizer::encode(text, false).len()` gives: added tokens split out first (one token
+    /// each), the rest normalized, pre-tokenized and run through the BPE model.
+    fn count(&self, text: &str) -> Option<usize> {
+        let mut pts = if text.is_ascii()
+            && !self.added_contents.iter().any(|a| text.contains(a.as_str()))
+        {
+            // NFKC is the identity on ASCII and the added-token scan would find nothing: skip both
+            // (most of the cost of a short streamed delta).
+            PreTokenizedString::from(text)
+        } else {
+            self.added
+                .extract_and_normalize(self.normalizer.as_ref(), text)
+        };
+        if let Some(pre) = &self.pre_tokenizer {
+            pre.pre_tokenize(&mut pts).ok()?;
+        }
+        let mut n: usize = 0;
+        for (piece, _, tokens) in pts.get_splits(OffsetReferential::Original, OffsetType::Byte) {
+            let k = match (tokens, &self.model) {
+                (Some(t), _) => t.len(),
+                (None, Model::Compact(bpe)) => bpe.count(piece),
+                (None, Model::Full(m)) => tokenizers::Model::tokenize(m, piece).ok()?.len(),
+            };
+            n = n.saturating_add(k);
+        }
+        Some(n)
+    }
+}
+
+static COUNTER: OnceLock<Counter> = OnceLock::new();
+
+fn counter() -> &'static Counter {
+    COUNTER.get_or_init(Counter::load)
 }
 
 /// Whether the vocabulary is loaded (start-up warm-up done, or a count already ran).
 pub fn is_warm() -> bool {
-    TOKENIZER.get().is_some()
+    COUNTER.get().is_some()
 }
 
 /// Loads the vocabulary now (call at start-up so the first request does not pay for it).
 pub fn warm_up() {
-    let _ = tokenizer();
-}
-
-/// Added (special) token contents: text containing one needs the full `encode` path.
-static ADDED: OnceLock<Vec<String>> = OnceLock::new();
-
-fn added_tokens() -> &'static [String] {
-    ADDED.get_or_init(|| {
-        tokenizer()
-            .get_added_tokens_decoder()
-            .into_values()
-            .map(|t| t.content)
-            .collect()
-    })
+    let _ = counter();
 }
 
 /// Tokens in a text.
@@ -62,36 +128,11 @@ pub fn count_text(text: &str) -> u32 {
     if text.is_empty() {
         return 0;
     }
-    if text.is_ascii()
-        && !added_tokens().iter().any(|a| text.contains(a.as_str()))
-        && let Some(n) = count_plain_ascii(text)
-    {
-        return n;
+    match counter().count(text) {
+        Some(n) => u32::try_from(n).unwrap_or(u32::MAX),
+        // Pre-tokenizing plain text cannot fail in practice; chars/4 keeps the count sane if it does.
+        None => u32::try_from(text.chars().count().div_ceil(4)).unwrap_or(u32::MAX),
     }
-    match tokenizer().encode(text, false) {
-        Ok(enc) => u32::try_from(enc.len()).unwrap_or(u32::MAX),
-        // Encoding plain text cannot fail in practice; chars/4 keeps the count sane if it does.
-        Err(_) => u32::try_from(text.chars().count().div_ceil(4)).unwrap_or(u32::MAX),
-    }
-}
-
-/// The count `encode` would give for ASCII text without added tokens, minus the work that cannot
-/// change it there: NFKC is the identity on ASCII, the added-vocabulary scan finds nothing, and no
-/// `Encoding` (ids, offsets, masks) needs building; only pre-tokenization and the BPE model run.
-/// This is most of the cost of counting a streamed delta. `None` → use `encode`.
-fn count_plain_ascii(text: &str) -> Option<u32> {
-    use tokenizers::{Model, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
-    let tk = tokenizer();
-    let mut pts = PreTokenizedString::from(text);
-    if let Some(pre) = tk.get_pre_tokenizer() {
-        pre.pre_tokenize(&mut pts).ok()?;
-    }
-    let model = tk.get_model();
-    let mut n: usize = 0;
-    for (piece, _, _) in pts.get_splits(OffsetReferential::Original, OffsetType::Byte) {
-        n = n.saturating_add(model.tokenize(piece).ok()?.len());
-    }
-    u32::try_from(n).ok()
 }
 
 /// Tokens of the whole request as the model sees it: system, every message part, tool definitions
@@ -216,9 +257,23 @@ mod tests {
         }
     }
 
+    /// The `tokenizers` reference: what the counts must equal.
+    fn full(t: &str) -> u32 {
+        static FULL: OnceLock<tokenizers::Tokenizer> = OnceLock::new();
+        FULL.get_or_init(get_tokenizer)
+            .encode(t, false)
+            .unwrap()
+            .len() as u32
+    }
+
     #[test]
-    fn ascii_fast_path_agrees_with_full_encode() {
-        let full = |t: &str| tokenizer().encode(t, false).unwrap().len() as u32;
+    fn the_compact_model_is_used() {
+        assert!(matches!(counter().model, Model::Compact(_)));
+        assert_eq!(counter().added_contents.len(), 5);
+    }
+
+    #[test]
+    fn counts_agree_with_full_encode() {
         let samples = [
             "hello world!",
             "xxxxxxxxxxxxxxxx",
@@ -227,13 +282,50 @@ mod tests {
             "{\"path\": \"/tmp/a b.txt\", \"n\": [1, 2.5e3, null]}",
             "The quick brown fox's 3rd jump -- isn't it? Yes: 100%.\t\r\n",
             "<b>tags</b> & entities &amp; CamelCaseWords snake_case_words",
+            "™ ϰ ﬁ ① Ａｂｃ ½ x² é e\u{301} Å",
+            "日本語のテキストと中文文本，한국어 텍스트。",
+            "emoji 👍🏽 👨‍👩‍👧 🇩🇪 and symbols ∑∫√ ← → ✓",
+            "Привет, мир! Γειά σου Κόσμε! مرحبا بالعالم שלום עולם",
+            "\u{0}\u{1}\u{7f}\u{80}\u{ffff}\u{10ffff} nul and controls",
+            "tabs\t\t\tand\n\n\nnewlines   \r\n  mixed \u{a0}nbsp\u{2003}em",
+            "<EOT><META><META_START>x<META_END><SOS>",
+            "<META_START <META_END> <<EOT>> ünïcødé<SOS>",
         ];
         for t in samples {
-            assert_eq!(count_plain_ascii(t), Some(full(t)), "{t:?}");
             assert_eq!(count_text(t), full(t), "{t:?}");
         }
-        for a in added_tokens() {
+        for a in &counter().added_contents {
             let t = format!("before {a} after");
+            assert_eq!(count_text(&t), full(&t), "{t:?}");
+        }
+        // Long words: past the cache bound, and many merges per word.
+        let long = "a".repeat(300) + &"ab".repeat(200) + " " + &"Ж".repeat(150);
+        assert_eq!(count_text(&long), full(&long));
+        // The same text twice: the second count comes from the word cache.
+        assert_eq!(count_text(samples[6]), full(samples[6]));
+    }
+
+    #[test]
+    fn counts_agree_with_full_encode_on_generated_text() {
+        // Deterministic pseudo-random text over an alphabet of ASCII, punctuation, whitespace,
+        // accents, CJK, emoji and added-token fragments.
+        let alphabet: Vec<&str> = vec![
+            "a", "e", "t", "th", "ing", "er", " ", "  ", "\n", "\t", ".", ",", "'s", "'", "\"", "{", "}",
+            "0", "12", "345", "_", "-", "/", "\\", "é", "ü", "ß", "ñ", "日", "本", "語", "한", "😀",
+            "👍🏽", "™", "ﬁ", "①", "<", ">", "EOT", "<SOS>", "META", "\u{301}", "Ω", "€",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..400 {
+            let len = (next() % 40) as usize;
+            let t: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
             assert_eq!(count_text(&t), full(&t), "{t:?}");
         }
     }

@@ -62,7 +62,7 @@ export default {
     add: 'Add accounts', addOne: 'Add account', search: 'Search label, ID, region', allStatuses: 'All statuses', account: 'Account', quota: 'Quota', quotaResets: 'Resets',
     tokenExpiry: 'Token expires', expired: 'expired', inflight: 'In flight', okErr: 'OK / errors', lastUsed: 'Last used', lastRefresh: 'Last refresh',
     successes: 'Successes', errors: 'Errors', lastError: 'Last error', settings: 'Settings', label: 'Label', authMethod: 'Auth method', weight: 'Weight',
-    weightHelp: 'Relative share of traffic (0 = only when nothing else is free).', maxConcurrency: 'Max concurrency', concurrencyHelp: 'How many requests this account serves at once.',
+    weightHelp: 'Relative share of traffic (0 = only when nothing else is free).', maxConcurrency: 'Max concurrency', concurrencyHelp: 'How many requests this account serves at once (0 = the pool default).', poolDefault: 'pool default',
     proxy: 'Proxy', proxyHelp: 'Optional HTTP(S) or SOCKS5 proxy for this account.', proxyInvalid: 'Use http://, https:// or socks5:// followed by host:port.',
     edit: 'Edit', forceRefresh: 'Force refresh', fetchQuota: 'Fetch quota', enable: 'Enable', disable: 'Disable', export: 'Export', exportSelection: 'Export selection',
     exportWarn: 'The export contains refresh tokens. Keep the file safe.', bulk: 'Bulk actions', selected: '{n} selected', bulkDone: '{ok} of {n} done',

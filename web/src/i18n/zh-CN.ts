@@ -62,7 +62,7 @@ export default {
     add: '添加账号', addOne: '添加账号', search: '搜索备注、ID、区域', allStatuses: '全部状态', account: '账号', quota: '额度', quotaResets: '重置时间',
     tokenExpiry: '令牌有效期', expired: '已过期', inflight: '进行中', okErr: '成功 / 错误', lastUsed: '最近使用', lastRefresh: '最近刷新',
     successes: '成功次数', errors: '错误次数', lastError: '最近错误', settings: '设置', label: '备注', authMethod: '认证方式', weight: '权重',
-    weightHelp: '分配流量的相对比例（0 = 仅在其他账号都忙时使用）。', maxConcurrency: '最大并发', concurrencyHelp: '此账号可同时处理的请求数。',
+    weightHelp: '分配流量的相对比例（0 = 仅在其他账号都忙时使用）。', maxConcurrency: '最大并发', concurrencyHelp: '此账号可同时处理的请求数（0 = 使用号池默认值）。', poolDefault: '号池默认',
     proxy: '代理', proxyHelp: '此账号可选的 HTTP(S) 或 SOCKS5 代理。', proxyInvalid: '请使用 http://、https:// 或 socks5:// 加 主机:端口。',
     edit: '编辑', forceRefresh: '强制刷新', fetchQuota: '获取额度', enable: '启用', disable: '停用', export: '导出', exportSelection: '导出所选',
     exportWarn: '导出文件包含刷新令牌，请妥善保管。', bulk: '批量操作', selected: '已选 {n} 个', bulkDone: '完成 {ok} / {n}',

@@ -19,13 +19,19 @@ pub async fn start(config: SimConfig) -> SimHandle {
     Simulator::start(config).await.unwrap()
 }
 
+/// The spec of a Builder ID account `id` with default settings; tests set other fields with
+/// `AccountSpec { field, ..account(id) }`.
+pub fn account(id: &str) -> AccountSpec {
+    AccountSpec {
+        id: id.into(),
+        ..AccountSpec::default()
+    }
+}
+
 /// A simulator with one Builder ID account `a1`.
 pub async fn start_with_account() -> (SimHandle, AccountTokens) {
     let sim = start(SimConfig::default()).await;
-    let t = sim.add_account(&AccountSpec {
-        id: "a1".into(),
-        ..AccountSpec::default()
-    });
+    let t = sim.add_account(&account("a1"));
     (sim, t)
 }
 
@@ -123,3 +129,48 @@ pub fn text_of(msgs: &[Message]) -> String {
         })
         .collect()
 }
+
+/// Status of a dialect-Q chat ([`chat_q`]) whose current message says `text`.
+pub async fn q_status(c: &reqwest::Client, sim: &SimHandle, token: &str, text: &str) -> u16 {
+    chat_q(c, sim, token, &body(text)).await.status().as_u16()
+}
+
+/// Status of a dialect-K chat ([`chat_k`]) whose current message says `text`.
+pub async fn k_status(c: &reqwest::Client, sim: &SimHandle, token: &str, text: &str) -> u16 {
+    chat_k(c, sim, token, &body(text)).await.status().as_u16()
+}
+
+/// The body of a chat answer, which must be a 200 event stream.
+pub async fn bytes_of(r: reqwest::Response) -> Vec<u8> {
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.amazon.eventstream"
+    );
+    r.bytes().await.unwrap().to_vec()
+}
+
+/// The events of a dialect-Q chat whose current message says `text`: a 200 event stream
+/// ([`bytes_of`]) that decodes ([`decode`], 4096 bytes at a time) with nothing left over.
+pub async fn q_events(
+    c: &reqwest::Client,
+    sim: &SimHandle,
+    token: &str,
+    text: &str,
+) -> Vec<Message> {
+    decode(
+        &bytes_of(chat_q(c, sim, token, &body(text)).await).await,
+        4096,
+    )
+    .unwrap()
+}
+
+/// Stream faults that break the framing itself: no decoder may accept what they send.
+pub const CORRUPT_FRAMING: [&str; 6] = [
+    "corrupt-prelude-crc:2",
+    "corrupt-message-crc:2",
+    "corrupt-payload:2",
+    "bogus-length:small",
+    "bogus-length:huge",
+    "bogus-length:headers",
+];

@@ -5,6 +5,13 @@
 //! Every failure — idle timeout, truncation, corrupt frame, transport error —
 //! is yielded once as an `Err` and then the stream ends. Dropping it drops the
 //! HTTP response, which closes (cancels) the upstream request.
+//!
+//! Cost per frame (issue 11 S2): `poll_next` is a plain state machine (no boxed
+//! async block), frames are decoded in place ([`FrameDecoder::next_raw`]), and
+//! the idle timeout is one timer per stream with a lazy deadline: a frame only
+//! records its arrival time, and the timer, when it fires, either ends the
+//! stream or moves to the real deadline. Arming a fresh timeout per body read
+//! cost a timer-wheel insert and removal per frame.
 
 use std::fmt;
 use std::pin::Pin;
@@ -13,7 +20,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use tokio::time::{Instant, timeout_at};
+use tokio::time::{Instant, Sleep, sleep_until, timeout_at};
 
 use crate::events::{EventError, StreamEvent};
 use crate::eventstream::{DecodeError, FrameDecoder};
@@ -40,7 +47,15 @@ type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, String>> + Send>>;
 
 /// Stream of typed upstream events (`futures::Stream`).
 pub struct EventStream {
-    inner: Pin<Box<dyn Stream<Item = Result<StreamEvent, StreamError>> + Send>>,
+    body: ByteStream,
+    decoder: FrameDecoder,
+    idle: Duration,
+    last_frame: Instant,
+    /// The idle timer, created at the first wait; its deadline is never later than
+    /// `last_frame + idle` (see the module docs).
+    timer: Option<Pin<Box<Sleep>>>,
+    eof: bool,
+    done: bool,
 }
 
 impl fmt::Debug for EventStream {
@@ -52,15 +67,6 @@ impl fmt::Debug for EventStream {
 pub(crate) enum OpenError {
     Timeout,
     Transport(TransportError),
-}
-
-struct State {
-    body: ByteStream,
-    decoder: FrameDecoder,
-    idle: Duration,
-    last_frame: Instant,
-    eof: bool,
-    done: bool,
 }
 
 impl EventStream {
@@ -84,14 +90,7 @@ impl EventStream {
             Ok(Some(Err(e))) => return Err(OpenError::Transport(TransportError::Other(e))),
             Ok(Some(Ok(chunk))) => decoder.feed(&chunk),
         }
-        Ok(Self::from_state(State {
-            body,
-            decoder,
-            idle,
-            last_frame: Instant::now(),
-            eof,
-            done: false,
-        }))
+        Ok(Self::new(body, decoder, idle, eof))
     }
 
     /// Decodes any byte stream (e.g. a recorded body) with the same rules.
@@ -101,53 +100,18 @@ impl EventStream {
         E: fmt::Display,
     {
         let body: ByteStream = Box::pin(bytes.map(|r| r.map_err(|e| e.to_string())));
-        Self::from_state(State {
+        Self::new(body, FrameDecoder::new(), idle, false)
+    }
+
+    fn new(body: ByteStream, decoder: FrameDecoder, idle: Duration, eof: bool) -> Self {
+        Self {
             body,
-            decoder: FrameDecoder::new(),
+            decoder,
             idle,
             last_frame: Instant::now(),
-            eof: false,
+            timer: None,
+            eof,
             done: false,
-        })
-    }
-
-    fn from_state(state: State) -> Self {
-        let inner = futures_util::stream::unfold(state, |mut st| async move {
-            let item = st.next_item().await?;
-            Some((item, st))
-        });
-        Self {
-            inner: Box::pin(inner),
-        }
-    }
-}
-
-impl State {
-    async fn next_item(&mut self) -> Option<Result<StreamEvent, StreamError>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            match self.decoder.next_frame() {
-                Ok(Some(frame)) => {
-                    self.last_frame = Instant::now();
-                    let event = StreamEvent::from_frame(&frame).map_err(StreamError::from);
-                    self.done = event.is_err();
-                    return Some(event);
-                }
-                Ok(None) => {}
-                Err(e) => return Some(self.fail(e.into())),
-            }
-            if self.eof {
-                self.done = true;
-                return self.decoder.finish().err().map(|e| Err(e.into()));
-            }
-            match timeout_at(self.last_frame + self.idle, self.body.next()).await {
-                Err(_) => return Some(self.fail(StreamError::IdleTimeout(self.idle))),
-                Ok(None) => self.eof = true,
-                Ok(Some(Err(e))) => return Some(self.fail(StreamError::Transport(e))),
-                Ok(Some(Ok(chunk))) => self.decoder.feed(&chunk),
-            }
         }
     }
 
@@ -155,12 +119,64 @@ impl State {
         self.done = true;
         Err(err)
     }
+
+    /// `Ready` once no frame arrived for `idle`; otherwise registers the wake-up.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let due = self.last_frame + self.idle;
+        let timer = self.timer.get_or_insert_with(|| Box::pin(sleep_until(due)));
+        loop {
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // Frames arrived since the timer was set: move it to the real deadline.
+            let due = self.last_frame + self.idle;
+            if Instant::now() >= due {
+                return Poll::Ready(());
+            }
+            timer.as_mut().reset(due);
+        }
+    }
 }
 
 impl Stream for EventStream {
     type Item = Result<StreamEvent, StreamError>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            match this.decoder.next_raw() {
+                Ok(Some(frame)) => {
+                    this.last_frame = Instant::now();
+                    let event = StreamEvent::from_raw(&frame).map_err(StreamError::from);
+                    this.done = event.is_err();
+                    return Poll::Ready(Some(event));
+                }
+                Ok(None) => {}
+                Err(e) => return Poll::Ready(Some(this.fail(e.into()))),
+            }
+            if this.eof {
+                this.done = true;
+                return Poll::Ready(this.decoder.finish().err().map(|e| Err(e.into())));
+            }
+            match this.body.as_mut().poll_next(cx) {
+                Poll::Ready(None) => this.eof = true,
+                Poll::Ready(Some(Err(e))) => {
+                    return Poll::Ready(Some(this.fail(StreamError::Transport(e))));
+                }
+                Poll::Ready(Some(Ok(chunk))) => this.decoder.feed(&chunk),
+                Poll::Pending => {
+                    return match this.poll_idle(cx) {
+                        Poll::Pending => Poll::Pending,
+                        Poll::Ready(()) => {
+                            let idle = this.idle;
+                            Poll::Ready(Some(this.fail(StreamError::IdleTimeout(idle))))
+                        }
+                    };
+                }
+            }
+        }
     }
 }

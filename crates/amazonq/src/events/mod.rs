@@ -9,7 +9,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::eventstream::{Frame, names};
+use crate::eventstream::{Frame, RawFrame, names};
 use crate::types::{FollowupPrompt, Reference, SupplementaryWebLink};
 
 mod payload;
@@ -129,24 +129,65 @@ pub enum EventError {
     Payload { event_type: String, detail: String },
 }
 
+/// What decoding an event reads from a frame: owned ([`Frame`]) or in place ([`RawFrame`]).
+trait View {
+    fn header_str(&self, name: &str) -> Option<&str>;
+    fn payload_bytes(&self) -> &[u8];
+    fn payload(&self) -> Bytes;
+}
+
+impl View for Frame {
+    fn header_str(&self, name: &str) -> Option<&str> {
+        Frame::header_str(self, name)
+    }
+    fn payload_bytes(&self) -> &[u8] {
+        &self.payload
+    }
+    fn payload(&self) -> Bytes {
+        self.payload.clone()
+    }
+}
+
+impl View for RawFrame {
+    fn header_str(&self, name: &str) -> Option<&str> {
+        RawFrame::header_str(self, name)
+    }
+    fn payload_bytes(&self) -> &[u8] {
+        RawFrame::payload_bytes(self)
+    }
+    fn payload(&self) -> Bytes {
+        RawFrame::payload(self)
+    }
+}
+
 impl StreamEvent {
     /// Decodes a frame.
     pub fn from_frame(frame: &Frame) -> Result<Self, EventError> {
+        Self::decode(frame)
+    }
+
+    /// Decodes a frame whose headers are read in place (the event stream's path: no header
+    /// allocations per frame). Same results as [`Self::from_frame`].
+    pub fn from_raw(frame: &RawFrame) -> Result<Self, EventError> {
+        Self::decode(frame)
+    }
+
+    fn decode<F: View>(frame: &F) -> Result<Self, EventError> {
         use event_types as t;
-        let message_type = frame.message_type().ok_or(EventError::MissingMessageType)?;
+        let message_type = frame.header_str(names::MESSAGE_TYPE).ok_or(EventError::MissingMessageType)?;
         match message_type {
             "event" => {}
             "exception" => {
-                let exception_type = frame.exception_type().ok_or(EventError::MissingHeader {
+                let exception_type = frame.header_str(names::EXCEPTION_TYPE).ok_or(EventError::MissingHeader {
                     kind: "exception",
                     header: names::EXCEPTION_TYPE,
                 })?;
                 // An exception is fatal anyway; a body that is not JSON must not
                 // hide it, so the raw text becomes the message.
                 let body: ReasonMessage =
-                    serde_json::from_slice(&frame.payload).unwrap_or_else(|_| ReasonMessage {
+                    serde_json::from_slice(frame.payload_bytes()).unwrap_or_else(|_| ReasonMessage {
                         reason: None,
-                        message: Some(String::from_utf8_lossy(&frame.payload).into_owned())
+                        message: Some(String::from_utf8_lossy(frame.payload_bytes()).into_owned())
                             .filter(|m| !m.is_empty()),
                     });
                 return Ok(Self::Exception {
@@ -169,16 +210,16 @@ impl StreamEvent {
             }
             other => {
                 return Ok(Self::Unknown {
-                    event_type: format!("{other}:{}", frame.event_type().unwrap_or_default()),
-                    payload: frame.payload.clone(),
+                    event_type: format!("{other}:{}", frame.header_str(names::EVENT_TYPE).unwrap_or_default()),
+                    payload: frame.payload(),
                 });
             }
         }
-        let event_type = frame.event_type().ok_or(EventError::MissingHeader {
+        let event_type = frame.header_str(names::EVENT_TYPE).ok_or(EventError::MissingHeader {
             kind: "event",
             header: names::EVENT_TYPE,
         })?;
-        let p = &frame.payload[..];
+        let p = frame.payload_bytes();
         Ok(match event_type {
             t::INITIAL_RESPONSE => {
                 // Some services send an empty initial-response.
@@ -254,7 +295,7 @@ impl StreamEvent {
             }
             other => Self::Unknown {
                 event_type: other.to_owned(),
-                payload: frame.payload.clone(),
+                payload: frame.payload(),
             },
         })
     }

@@ -255,6 +255,11 @@ fn every_variant_round_trips_through_bytes() {
         let bytes = encode_frame(&event.to_frame()).unwrap();
         let frames = decode_all(&bytes).unwrap();
         assert_eq!(StreamEvent::from_frame(&frames[0]).unwrap(), event);
+        // The in-place path decodes the same event.
+        let mut d = crate::eventstream::FrameDecoder::new();
+        d.feed(&bytes);
+        let raw = d.next_raw().unwrap().unwrap();
+        assert_eq!(StreamEvent::from_raw(&raw).unwrap(), event);
     }
 }
 

@@ -7,7 +7,9 @@
 //! resynchronised reliably, and a turn with silently dropped content is worse
 //! than a failed one (§5.2 "fail the turn").
 
-use bytes::{Buf, Bytes, BytesMut};
+use std::ops::ControlFlow;
+
+use bytes::{Bytes, BytesMut};
 
 use super::{Frame, Header, HeaderValue, MIN_FRAME_LEN, PRELUDE_LEN};
 
@@ -86,10 +88,39 @@ impl FrameDecoder {
     /// The next complete frame, `Ok(None)` if more bytes are needed, or the
     /// error that ended the stream (returned again on every later call).
     pub fn next_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
+        self.guarded(|d| {
+            let Some((bytes, headers_len)) = d.step()? else {
+                return Ok(None);
+            };
+            parse_frame(&bytes, headers_len).map(Some)
+        })
+    }
+
+    /// [`Self::next_frame`] without building the owned header list: the same checks and errors,
+    /// headers read in place on demand ([`RawFrame`]). The event stream decodes every upstream
+    /// frame this way (issue 11 S2: six small string allocations per frame were a visible share
+    /// of a streamed frame's cost).
+    pub fn next_raw(&mut self) -> Result<Option<RawFrame>, DecodeError> {
+        self.guarded(|d| {
+            let Some((bytes, headers_len)) = d.step()? else {
+                return Ok(None);
+            };
+            let header_end = PRELUDE_LEN + headers_len;
+            // Validates every header exactly as `parse_headers` does, allocating nothing.
+            walk_headers(&bytes[PRELUDE_LEN..header_end], |_, _| ControlFlow::Continue(()))?;
+            Ok(Some(RawFrame { bytes, header_end }))
+        })
+    }
+
+    /// Runs one decoding step; the first error is kept and returned by every later call.
+    fn guarded<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<Option<T>, DecodeError>,
+    ) -> Result<Option<T>, DecodeError> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
         }
-        match self.step() {
+        match f(self) {
             Ok(frame) => Ok(frame),
             Err(err) => {
                 self.failed = Some(err.clone());
@@ -114,7 +145,8 @@ impl FrameDecoder {
         }
     }
 
-    fn step(&mut self) -> Result<Option<Frame>, DecodeError> {
+    /// The next whole frame with its message CRC checked: `(bytes, headers_len)`.
+    fn step(&mut self) -> Result<Option<(Bytes, usize)>, DecodeError> {
         let (total_len, headers_len) = if let Some(p) = self.pending {
             p
         } else {
@@ -132,7 +164,43 @@ impl FrameDecoder {
         }
         self.pending = None;
         let bytes = self.buf.split_to(total_len).freeze();
-        parse_frame(&bytes, headers_len).map(Some)
+        check_message_crc(&bytes)?;
+        Ok(Some((bytes, headers_len)))
+    }
+}
+
+/// A whole, checked frame whose headers are read in place (see [`FrameDecoder::next_raw`]).
+#[derive(Debug, Clone)]
+pub struct RawFrame {
+    bytes: Bytes,
+    header_end: usize,
+}
+
+impl RawFrame {
+    /// The first header with this name, if it is a string (as [`Frame::header_str`]).
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        let mut found = None;
+        // The block was validated when the frame was decoded; the walk cannot fail now.
+        let _ = walk_headers(&self.bytes[PRELUDE_LEN..self.header_end], |n, v| {
+            if n != name {
+                return ControlFlow::Continue(());
+            }
+            if let Value::Str(s) = v {
+                found = Some(s);
+            }
+            ControlFlow::Break(())
+        });
+        found
+    }
+
+    /// The payload (a zero-copy slice of the frame).
+    pub fn payload(&self) -> Bytes {
+        self.bytes.slice(self.header_end..self.bytes.len() - 4)
+    }
+
+    /// The payload as a borrowed slice.
+    pub fn payload_bytes(&self) -> &[u8] {
+        &self.bytes[self.header_end..self.bytes.len() - 4]
     }
 }
 
@@ -184,67 +252,112 @@ fn check_prelude(prelude: &[u8], max_frame_len: usize) -> Result<(usize, usize),
     Ok((total, headers))
 }
 
-/// Parses one whole frame whose prelude was already validated.
-fn parse_frame(bytes: &Bytes, headers_len: usize) -> Result<Frame, DecodeError> {
+fn check_message_crc(bytes: &Bytes) -> Result<(), DecodeError> {
     let crc_at = bytes.len() - 4;
     let computed = crc32fast::hash(&bytes[..crc_at]);
     let found = be_u32(&bytes[crc_at..]);
     if computed != found {
         return Err(DecodeError::MessageChecksum { computed, found });
     }
+    Ok(())
+}
+
+/// Parses one whole frame whose prelude and message CRC were already checked.
+fn parse_frame(bytes: &Bytes, headers_len: usize) -> Result<Frame, DecodeError> {
+    let crc_at = bytes.len() - 4;
     let header_end = PRELUDE_LEN + headers_len;
-    let headers = parse_headers(bytes.slice(PRELUDE_LEN..header_end))?;
+    let block = bytes.slice(PRELUDE_LEN..header_end);
+    let mut headers = Vec::with_capacity(4);
+    walk_headers(&block, |name, value| {
+        let value = match value {
+            Value::Owned(v) => v,
+            Value::Bytes(b) => HeaderValue::ByteArray(block.slice_ref(b)),
+            Value::Str(s) => HeaderValue::String(s.to_owned()),
+        };
+        headers.push(Header {
+            name: name.to_owned(),
+            value,
+        });
+        ControlFlow::Continue(())
+    })?;
     Ok(Frame {
         headers,
         payload: bytes.slice(header_end..crc_at),
     })
 }
 
-fn parse_headers(mut block: Bytes) -> Result<Vec<Header>, DecodeError> {
-    let mut headers = Vec::with_capacity(4);
-    while block.has_remaining() {
-        let name_len = usize::from(block.get_u8());
+/// A header value read in place.
+enum Value<'a> {
+    /// Fixed-size values.
+    Owned(HeaderValue),
+    /// Tag 6.
+    Bytes(&'a [u8]),
+    /// Tag 7.
+    Str(&'a str),
+}
+
+/// Walks a header block, checking every header (empty name, UTF-8, type tag, truncation) in wire
+/// order, and hands each one to `f` until it breaks.
+fn walk_headers<'a>(
+    mut block: &'a [u8],
+    mut f: impl FnMut(&'a str, Value<'a>) -> ControlFlow<()>,
+) -> Result<(), DecodeError> {
+    while let Some((&name_len, rest)) = block.split_first() {
+        block = rest;
+        let name_len = usize::from(name_len);
         if name_len == 0 {
             return Err(DecodeError::EmptyHeaderName);
         }
         let name = take(&mut block, name_len)?;
-        let name = String::from_utf8(name.to_vec()).map_err(|_| DecodeError::InvalidUtf8)?;
-        if !block.has_remaining() {
+        let name = std::str::from_utf8(name).map_err(|_| DecodeError::InvalidUtf8)?;
+        let Some((&tag, rest)) = block.split_first() else {
             return Err(DecodeError::HeaderTruncated);
+        };
+        block = rest;
+        let value = parse_value(tag, &mut block)?;
+        if f(name, value).is_break() {
+            break;
         }
-        let value = parse_value(block.get_u8(), &mut block)?;
-        headers.push(Header { name, value });
     }
-    Ok(headers)
+    Ok(())
 }
 
-fn take(block: &mut Bytes, n: usize) -> Result<Bytes, DecodeError> {
-    if block.remaining() < n {
+fn take<'a>(block: &mut &'a [u8], n: usize) -> Result<&'a [u8], DecodeError> {
+    if block.len() < n {
         return Err(DecodeError::HeaderTruncated);
     }
-    Ok(block.split_to(n))
+    let (head, rest) = block.split_at(n);
+    *block = rest;
+    Ok(head)
 }
 
-fn parse_value(tag: u8, block: &mut Bytes) -> Result<HeaderValue, DecodeError> {
-    Ok(match tag {
-        0 => HeaderValue::Bool(true),
-        1 => HeaderValue::Bool(false),
-        2 => HeaderValue::Byte(take(block, 1)?.get_i8()),
-        3 => HeaderValue::Int16(take(block, 2)?.get_i16()),
-        4 => HeaderValue::Int32(take(block, 4)?.get_i32()),
-        5 => HeaderValue::Int64(take(block, 8)?.get_i64()),
+fn take_array<const N: usize>(block: &mut &[u8]) -> Result<[u8; N], DecodeError> {
+    let mut out = [0u8; N];
+    out.copy_from_slice(take(block, N)?);
+    Ok(out)
+}
+
+fn parse_value<'a>(tag: u8, block: &mut &'a [u8]) -> Result<Value<'a>, DecodeError> {
+    let fixed = |v| Ok(Value::Owned(v));
+    match tag {
+        0 => fixed(HeaderValue::Bool(true)),
+        1 => fixed(HeaderValue::Bool(false)),
+        2 => fixed(HeaderValue::Byte(i8::from_be_bytes(take_array(block)?))),
+        3 => fixed(HeaderValue::Int16(i16::from_be_bytes(take_array(block)?))),
+        4 => fixed(HeaderValue::Int32(i32::from_be_bytes(take_array(block)?))),
+        5 => fixed(HeaderValue::Int64(i64::from_be_bytes(take_array(block)?))),
         6 | 7 => {
-            let len = usize::from(take(block, 2)?.get_u16());
+            let len = usize::from(u16::from_be_bytes(take_array(block)?));
             let value = take(block, len)?;
             if tag == 6 {
-                HeaderValue::ByteArray(value)
+                Ok(Value::Bytes(value))
             } else {
-                let s = String::from_utf8(value.to_vec()).map_err(|_| DecodeError::InvalidUtf8)?;
-                HeaderValue::String(s)
+                let s = std::str::from_utf8(value).map_err(|_| DecodeError::InvalidUtf8)?;
+                Ok(Value::Str(s))
             }
         }
-        8 => HeaderValue::Timestamp(take(block, 8)?.get_i64()),
-        9 => HeaderValue::Uuid(take(block, 16)?.get_u128()),
-        other => return Err(DecodeError::UnknownHeaderType(other)),
-    })
+        8 => fixed(HeaderValue::Timestamp(i64::from_be_bytes(take_array(block)?))),
+        9 => fixed(HeaderValue::Uuid(u128::from_be_bytes(take_array(block)?))),
+        other => Err(DecodeError::UnknownHeaderType(other)),
+    }
 }

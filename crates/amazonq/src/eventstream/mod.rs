@@ -27,7 +27,7 @@
 mod decode;
 mod encode;
 
-pub use decode::{DEFAULT_MAX_FRAME_LEN, DecodeError, FrameDecoder, decode_all};
+pub use decode::{DEFAULT_MAX_FRAME_LEN, DecodeError, FrameDecoder, RawFrame, decode_all};
 pub use encode::{EncodeError, encode_frame, encode_frame_into};
 
 use bytes::Bytes;

@@ -287,6 +287,63 @@ fn decode_in_pieces(bytes: &[u8], cuts: &[usize]) -> Result<Vec<Frame>, DecodeEr
     Ok(frames)
 }
 
+/// Decodes `bytes` with `next_frame` and with `next_raw` side by side: the same frames (payload and
+/// the first string value of every header name), the same errors.
+fn raw_agrees_with_owned(bytes: &[u8]) {
+    let mut owned = FrameDecoder::new();
+    let mut raw = FrameDecoder::new();
+    owned.feed(bytes);
+    raw.feed(bytes);
+    loop {
+        match (owned.next_frame(), raw.next_raw()) {
+            (Ok(Some(f)), Ok(Some(r))) => {
+                assert_eq!(r.payload(), f.payload);
+                assert_eq!(r.payload_bytes(), &f.payload[..]);
+                for h in &f.headers {
+                    assert_eq!(r.header_str(&h.name), f.header_str(&h.name), "{}", h.name);
+                }
+                assert_eq!(r.header_str(":absent"), None);
+            }
+            (Ok(None), Ok(None)) => break,
+            (a, b) => {
+                assert_eq!(a.err(), b.err());
+                break;
+            }
+        }
+    }
+    assert_eq!(owned.finish(), raw.finish());
+}
+
+#[test]
+fn raw_frames_report_the_same_header_errors() {
+    for body in [
+        &[1, b'a', 10][..],
+        &[1, b'a', 7, 0, 9, b'x'],
+        &[0, 0],
+        &[1, b'a', 7, 0, 1, 0xff],
+        &[2, b'a', b'b'],
+    ] {
+        let total = 16 + body.len() as u32;
+        raw_agrees_with_owned(&raw_frame(total, body.len() as u32, body));
+    }
+    // The first header of a name decides, also when it is not a string.
+    let frame = Frame::new(
+        vec![
+            Header::new("k", HeaderValue::Int32(1)),
+            Header::string("k", "later"),
+            Header::string("s", "v"),
+        ],
+        Bytes::from_static(b"p"),
+    );
+    let bytes = encode_frame(&frame).unwrap();
+    let mut d = FrameDecoder::new();
+    d.feed(&bytes);
+    let raw = d.next_raw().unwrap().unwrap();
+    assert_eq!(raw.header_str("k"), None);
+    assert_eq!(raw.header_str("s"), Some("v"));
+    assert_eq!(raw.payload_bytes(), b"p");
+}
+
 fn to_smithy(frame: &Frame) -> st::Message {
     let mut m = st::Message::new(frame.payload.clone());
     for h in &frame.headers {
@@ -368,6 +425,19 @@ proptest! {
             let reference = smithy::read_message_from(&bytes[..]).unwrap();
             prop_assert_eq!(to_smithy(&frames[0]), reference);
         }
+    }
+
+    #[test]
+    fn raw_decoding_agrees_with_owned_decoding(frames in proptest::collection::vec(arb_frame(), 1..4)) {
+        raw_agrees_with_owned(&encode_all(&frames));
+    }
+
+    #[test]
+    fn raw_decoding_agrees_on_garbage_behind_valid_crcs(
+        headers_len in 0u32..64, body in proptest::collection::vec(any::<u8>(), 0..80)
+    ) {
+        let total = 16 + body.len() as u32;
+        raw_agrees_with_owned(&raw_frame(total, headers_len, &body));
     }
 
     #[test]

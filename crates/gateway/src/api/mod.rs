@@ -2,7 +2,7 @@
 //!
 //! - `/healthz`, `/metrics` — operations (`metrics.rs`), unauthenticated.
 //! - `/v2/*` — admin API (`api/admin`).
-//! - `/v1/*` — client API behind the guard stack (`guard::protect_v1`). The OpenAI and Anthropic
+//! - `/v1/*` — client API behind the guard stack (`guard::run`). The OpenAI and Anthropic
 //!   handlers mount in [`v1_routes`]; embedders and tests may replace them through
 //!   [`crate::Extensions::v1_routes`].
 //! - anything else — the embedded console (`console.rs`), SPA fallback.
@@ -11,8 +11,10 @@
 //! as `x-request-id`.
 //!
 //! Layers on every request, outermost first: request id (`x-request-id`, set if absent and
-//! echoed on the response) → trace span → metrics (`metrics::track`) → client IP
-//! (`guard::client_ip`, inserts `ClientIp`) → route.
+//! echoed on the response) → trace span (only when its level is enabled) → [`front`]: client IP
+//! (`guard::client_ip`, inserts `ClientIp`) and metrics (`metrics::track`) → route; `/v1` routes
+//! then run [`v1_guard`] (the guards, and the `request-id` copy). Each `from_fn` layer costs a
+//! boxed future and a clone of everything inside it per request, so the steps share two.
 
 pub mod admin;
 pub mod anthropic;
@@ -22,9 +24,9 @@ pub mod models;
 pub mod openai;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, Uri};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use tower::ServiceBuilder;
@@ -51,18 +53,21 @@ pub fn v1_routes() -> Router<AppState> {
         .route("/models/{id}", get(models::retrieve))
 }
 
-/// Anthropic clients read the request id from `request-id` (client doc §2.1); the same id as
-/// `x-request-id` is copied onto every `/v1` response.
-async fn anthropic_request_id(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+/// The `/v1` middleware: the guard stack (`guard::run`), and the request id copied into
+/// `request-id`, where Anthropic clients read it (client doc §2.1), on every `/v1` response.
+async fn v1_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let id = req.headers().get(REQUEST_ID).cloned();
-    let mut response = next.run(req).await;
+    let mut response = crate::guard::run(&state, req, next).await;
     if let Some(id) = id {
         response.headers_mut().insert("request-id", id);
     }
     response
+}
+
+/// The first middleware of every request: client address, then the request metrics.
+async fn front(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    crate::guard::client_ip::annotate(&state, &mut req);
+    crate::metrics::track(req, next).await
 }
 
 /// The whole application.
@@ -77,7 +82,7 @@ pub fn router(state: &AppState, v1_override: Option<Router<AppState>>) -> Router
         .layer(DefaultBodyLimit::max(
             usize::try_from(state.config.security.max_body_bytes).unwrap_or(usize::MAX),
         ));
-    let v1 = crate::guard::protect_v1(v1, state).layer(from_fn(anthropic_request_id));
+    let v1 = v1.layer(from_fn_with_state(state.clone(), v1_guard));
     Router::new()
         .route("/healthz", get(crate::metrics::healthz))
         .route("/metrics", get(crate::metrics::render_metrics))
@@ -89,11 +94,7 @@ pub fn router(state: &AppState, v1_override: Option<Router<AppState>>) -> Router
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(from_fn(crate::metrics::track))
-                .layer(from_fn_with_state(
-                    state.clone(),
-                    crate::guard::client_ip::layer,
-                )),
+                .layer(from_fn_with_state(state.clone(), front)),
         )
         .with_state(state.clone())
 }

@@ -2,8 +2,9 @@
 //! `exhausted`/`banned` states and sticky-session assignments are shared"). Both are plain keys
 //! with a TTL: `<prefix>:sticky:<session>` → account (idle sessions expire after
 //! [`STICKY_TTL`]) and `<prefix>:cool:<account>` → cooling-until ms (expiring when the cooldown
-//! ends). `exhausted`/`banned` are durable statuses in the shared database; the pool's periodic
-//! reload and the `accounts` change event spread them.
+//! ends). `exhausted`/`banned`/`needs_login` are durable statuses in the shared database: the
+//! instance that sets one announces an `accounts` change once it is stored, and every other
+//! instance reloads and applies it at once (the periodic reload is only the safety net).
 //!
 //! Redis down: both fall back to the in-memory stores of this instance.
 

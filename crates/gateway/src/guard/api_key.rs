@@ -13,9 +13,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::HeaderMap;
-use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -235,12 +234,11 @@ fn rejection_error(r: KeyRejection) -> Error {
     }
 }
 
-/// Middleware: authenticates the caller and inserts [`AuthedKey`].
-pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let dialect = Dialect::from_path(req.uri().path());
-    let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
-    let ring = state.keyring.load_full();
+/// Guard step: authenticates the caller and inserts [`AuthedKey`].
+pub fn check(state: &AppState, req: &mut Request, dialect: Dialect) -> Result<(), Response> {
+    let ring = state.keyring.load();
     let authed = if ring.is_empty() {
+        let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
         if ip.is_some_and(|ip| ip.is_loopback()) {
             AuthedKey(None)
         } else {
@@ -253,26 +251,21 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                           (console → Keys, or the apiKey setting) before remote clients can use it"
                     .into(),
             };
-            return render(dialect, &err);
+            return Err(render(dialect, &err));
         }
     } else {
-        let candidates: Vec<String> = presented(req.headers())
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
-        let now = super::now_ms();
-        match ring.check(&refs, now) {
+        // The candidates borrow the request's headers; no copies.
+        match ring.check(&presented(req.headers()), super::now_ms()) {
             Ok(key) => AuthedKey(Some(key)),
             Err(r) => {
                 metrics::counter!("gateway_guard_rejections_total", "reason" => "api_key")
                     .increment(1);
-                return render(dialect, &rejection_error(r));
+                return Err(render(dialect, &rejection_error(r)));
             }
         }
     };
     req.extensions_mut().insert(authed);
-    next.run(req).await
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! response body, so a streaming answer holds its slot until the last byte.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -41,9 +41,8 @@ pub async fn read_capped(body: Body, limit: u64) -> Result<Bytes, Error> {
     }
 }
 
-/// Middleware: body cap → model scope → concurrency slot.
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let dialect = Dialect::from_path(req.uri().path());
+/// Guard step (the last one, it runs the handler): body cap → model scope → concurrency slot.
+pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -> Response {
     let limit = state.config.security.max_body_bytes;
     let declared = req
         .headers()

@@ -1,14 +1,12 @@
 //! Who the client is: the socket peer, unless the peer is one of `security.trusted_proxies`; then
 //! `X-Forwarded-For` (walked right to left, skipping further trusted hops) or `X-Real-IP` are
 //! believed. Headers from untrusted peers are ignored, so a client cannot spoof its address.
-//! The middleware stores the answer as a [`ClientIp`] request extension for every later layer.
+//! [`annotate`] stores the answer as a [`ClientIp`] request extension for every later layer.
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::Response;
 use ipnet::IpNet;
 
 use crate::state::AppState;
@@ -67,8 +65,9 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Middleware: inserts [`ClientIp`].
-pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Inserts [`ClientIp`] and [`ForwardedHttps`] (run first on every request by `api::router`'s
+/// front middleware).
+pub fn annotate(state: &AppState, req: &mut Request) {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -83,7 +82,6 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
     req.extensions_mut().insert(ClientIp(ip));
     req.extensions_mut().insert(ForwardedHttps(https));
-    next.run(req).await
 }
 
 #[cfg(test)]

@@ -5,8 +5,7 @@
 
 use std::net::IpAddr;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
 use ipnet::IpNet;
 
@@ -76,10 +75,13 @@ impl Blocklist {
     }
 }
 
-/// Middleware: 403 for blocked clients.
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Guard step: 403 for blocked clients.
+pub fn check(state: &AppState, req: &Request, dialect: Dialect) -> Result<(), Response> {
     if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
         let list = state.blocklist.load();
+        if list.is_empty() {
+            return Ok(());
+        }
         if list.find(ip, super::now_ms()).is_some() {
             metrics::counter!("gateway_guard_rejections_total", "reason" => "ip_blocked")
                 .increment(1);
@@ -87,10 +89,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 code: "ip_blocked",
                 message: format!("requests from {ip} are blocked by the administrator"),
             };
-            return render(Dialect::from_path(req.uri().path()), &err);
+            return Err(render(dialect, &err));
         }
     }
-    next.run(req).await
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Guards in front of the client API `/v1` (issue 7 §Client API keys, §Security controls).
 //!
-//! Order, outermost first (built in [`protect_v1`]):
+//! Order, first to last ([`run`] does steps 2–5 in turn inside the one `/v1` middleware of
+//! `api::router`; separate `from_fn` layers cost a boxed future and a clone of the whole inner
+//! service stack each, per request):
 //! 1. `client_ip`  — applied to the whole app in `api::router`; inserts [`ClientIp`].
 //! 2. `ip_block`   — 403 for blocked addresses/ranges, before any other work.
 //! 3. `api_key`    — 401/403 unless a valid key is presented (loopback-only without keys);
@@ -18,23 +20,36 @@ pub mod ip_block;
 pub mod limiter;
 pub mod rate_limit;
 
-use axum::Router;
-use axum::middleware::from_fn_with_state;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
 
 pub use api_key::{AuthedKey, KeyEntry, KeyRing};
 pub use client_ip::ClientIp;
 pub use ip_block::Blocklist;
 
+use crate::api::dialect_error::Dialect;
 use crate::state::AppState;
 
-/// Wraps the `/v1` routes in the guard stack (order in the module docs).
-pub fn protect_v1(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
-    // `layer` wraps what is already there, so the innermost guard is added first.
-    routes
-        .layer(from_fn_with_state(state.clone(), body::layer))
-        .layer(from_fn_with_state(state.clone(), rate_limit::layer))
-        .layer(from_fn_with_state(state.clone(), api_key::layer))
-        .layer(from_fn_with_state(state.clone(), ip_block::layer))
+/// The guard steps (order in the module docs), then `next`; each step either passes or answers in
+/// the client's dialect.
+pub async fn run(state: &AppState, mut req: Request, next: Next) -> Response {
+    let dialect = Dialect::from_path(req.uri().path());
+    if let Err(response) = ip_block::check(state, &req, dialect) {
+        return response;
+    }
+    if let Err(response) = api_key::check(state, &mut req, dialect) {
+        return response;
+    }
+    let ip = req.extensions().get::<ClientIp>().copied();
+    let key = req
+        .extensions()
+        .get::<AuthedKey>()
+        .and_then(|k| k.0.clone());
+    if let Err(response) = rate_limit::check(state, ip, key, dialect).await {
+        return response;
+    }
+    body::run(state, req, next, dialect).await
 }
 
 /// Current time in epoch milliseconds (the store's unit).

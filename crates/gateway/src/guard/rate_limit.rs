@@ -3,24 +3,27 @@
 //! `rpm`. Both go through the [`RateLimiter`](super::limiter::RateLimiter) seam, so they become
 //! fleet-wide when a Redis limiter is configured. Over the limit → 429 with `retry-after`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::response::Response;
 
-use super::api_key::AuthedKey;
+use super::api_key::KeyEntry;
 use super::client_ip::ClientIp;
 use super::limiter::RateDecision;
 use crate::api::dialect_error::{Dialect, render};
 use crate::error::Error;
 use crate::state::AppState;
 
-/// Middleware: per-IP then per-key limits.
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let dialect = Dialect::from_path(req.uri().path());
+/// Guard step: per-IP then per-key limits (`ip` and `key` from the request's extensions; the
+/// request itself is not `Sync`, so it cannot be borrowed across the limiter's await).
+pub async fn check(
+    state: &AppState,
+    ip: Option<ClientIp>,
+    key: Option<Arc<KeyEntry>>,
+    dialect: Dialect,
+) -> Result<(), Response> {
     let settings = state.settings.load_full();
-    let ip = req.extensions().get::<ClientIp>().copied();
     if settings.enable_ip_rate_limit
         && let Some(ClientIp(ip)) = ip
     {
@@ -41,13 +44,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 ),
                 retry_after,
             };
-            return render(dialect, &err);
+            return Err(render(dialect, &err));
         }
     }
-    let key = req
-        .extensions()
-        .get::<AuthedKey>()
-        .and_then(|k| k.0.clone());
     if let Some(key) = key
         && let Some(rpm) = key.rpm
     {
@@ -66,8 +65,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 ),
                 retry_after,
             };
-            return render(dialect, &err);
+            return Err(render(dialect, &err));
         }
     }
-    next.run(req).await
+    Ok(())
 }

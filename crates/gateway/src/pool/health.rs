@@ -2,7 +2,8 @@
 //! throttled → exponential-backoff cooldown (shared through [`super::CooldownStore`]); monthly
 //! quota → `exhausted` until the reset date; suspension → `banned`; dead refresh token →
 //! `needs_login`; transient trouble → a short pause. Terminal states are persisted at once so a
-//! restart (or another instance) never sends traffic to them again.
+//! restart never sends traffic to them again, and announced as an account change so other
+//! instances (fleet mode) reload and apply them at once rather than on their periodic reload.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,6 +16,7 @@ use tokio::time::Instant;
 
 use super::slot::Slot;
 use super::{Inner, class_name, config};
+use crate::state::Change;
 
 /// The local instant of a wall-clock time (clamped to now .. now + 400 days).
 pub(crate) fn instant_at(at: DateTime<Utc>) -> Instant {
@@ -41,11 +43,12 @@ impl Inner {
         status: AccountStatus,
         reason: Option<String>,
     ) {
-        let changed = slot.with_health(|h| {
+        let (changed, before) = slot.with_health(|h| {
             let changed = h.status != status || h.reason != reason;
+            let before = h.status;
             h.status = status;
             h.reason.clone_from(&reason);
-            changed
+            (changed, before)
         });
         if let Some(pos) = self.pos_of(slot) {
             self.table()
@@ -56,12 +59,21 @@ impl Inner {
         if changed {
             self.publish_status_gauges();
             tracing::info!(account = %slot.id, status = status.as_str(), reason = reason.as_deref().unwrap_or(""), "account status changed");
-            if let Err(e) = self
+            match self
                 .store
                 .set_account_status(&slot.id, status, reason.as_deref())
                 .await
             {
-                tracing::warn!(account = %slot.id, error = %e, "account status not persisted");
+                // Announced only once stored: the other instances reload it from the database.
+                Ok(()) if announced(before, status) => {
+                    if let Some(n) = &self.notifier {
+                        n.publish(Change::Accounts);
+                    }
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    tracing::warn!(account = %slot.id, error = %e, "account status not persisted");
+                }
             }
         }
     }
@@ -192,6 +204,16 @@ impl Inner {
     }
 }
 
+/// Whether a status change must reach the other instances at once (an account-change event
+/// makes them reload): entering or leaving `banned`, `needs_login`, `exhausted` or `disabled`.
+/// Throttle cooldowns (`active` ⇄ `cooling_down`) travel through the [`super::CooldownStore`]
+/// instead, which every instance checks before using an account; announcing each of them would
+/// turn a throttle storm into a reload storm.
+fn announced(before: AccountStatus, after: AccountStatus) -> bool {
+    let durable = |s| !matches!(s, AccountStatus::Active | AccountStatus::CoolingDown);
+    durable(before) || durable(after)
+}
+
 fn next_utc_midnight() -> DateTime<Utc> {
     let tomorrow = Utc::now().date_naive() + chrono::Days::new(1);
     tomorrow
@@ -202,4 +224,23 @@ fn next_utc_midnight() -> DateTime<Utc> {
 /// A bounded reason text.
 pub(crate) fn short(message: &str) -> String {
     message.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AccountStatus as S;
+
+    #[test]
+    fn only_durable_status_changes_are_announced() {
+        assert!(announced(S::Active, S::Banned));
+        assert!(announced(S::CoolingDown, S::NeedsLogin));
+        assert!(announced(S::Active, S::Exhausted));
+        assert!(announced(S::Exhausted, S::Exhausted), "a new reset date");
+        assert!(announced(S::Exhausted, S::Active));
+        assert!(announced(S::NeedsLogin, S::Active));
+        // Cooldowns are shared through the cooldown store instead.
+        assert!(!announced(S::Active, S::CoolingDown));
+        assert!(!announced(S::CoolingDown, S::Active));
+    }
 }

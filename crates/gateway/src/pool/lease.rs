@@ -41,6 +41,48 @@ impl Drop for Lease {
     }
 }
 
+/// A lease on one account taken without an upstream call: what one selection costs, for the
+/// selection benchmark (`benches/select.rs`) and tests. Dropping it releases the account.
+pub struct AccountLease {
+    lease: Lease,
+}
+
+impl AccountLease {
+    /// The leased account.
+    pub fn account_id(&self) -> &str {
+        &self.lease.slot.id
+    }
+}
+
+impl std::fmt::Debug for AccountLease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountLease")
+            .field("account", &self.account_id())
+            .finish()
+    }
+}
+
+impl super::Pool {
+    /// Selects and leases an account exactly as [`super::Pool::send`] does for its first attempt
+    /// (sticky assignment, strategy, shared cooldowns, shared lease, wait queue), without calling
+    /// the upstream or refreshing the token.
+    pub async fn lease(
+        &self,
+        model: &str,
+        sticky_key: Option<&str>,
+    ) -> Result<AccountLease, PoolError> {
+        let excluded = HashSet::new();
+        let want = Want {
+            model,
+            sticky_key,
+            excluded: &excluded,
+            cancel: None,
+        };
+        let lease = self.inner.acquire(&want).await?;
+        Ok(AccountLease { lease })
+    }
+}
+
 /// Counts a waiter for the bounded queue while alive.
 struct Waiting<'a>(&'a Inner);
 

@@ -29,14 +29,28 @@ impl Inner {
                 if stored != **current && stored.expires_at >= current.expires_at {
                     slot.token.store(Arc::new(stored));
                 }
-                let status = slot.with_health(|h| {
-                    h.status = merge_status(h.status, a.status);
+                let before = slot.health().status;
+                let status = merge_status(before, a.status);
+                t.sched.configure(pos, cap, weight);
+                if status == AccountStatus::Exhausted {
+                    // Another instance found the quota used up (or learned its reset date): hold
+                    // the account here too. Before `status` is visible, so a pick that sees it
+                    // also sees the hold (picks take the table lock held here).
+                    let until = exhausted_hold(a, before != AccountStatus::Exhausted, &self.cfg);
+                    if let Some(until) = until {
+                        t.sched.hold_until(pos, health::instant_at(until), now);
+                        slot.with_health(|h| {
+                            h.exhausted_until =
+                                Some(h.exhausted_until.map_or(until, |u| u.max(until)));
+                        });
+                    }
+                }
+                slot.with_health(|h| {
+                    h.status = status;
                     if h.status == a.status {
                         h.reason.clone_from(&a.status_reason);
                     }
-                    h.status
                 });
-                t.sched.configure(pos, cap, weight);
                 t.sched.set_usable(pos, slot::usable(status), now);
             } else {
                 let slot = Arc::new(Slot::from_account(a));
@@ -115,14 +129,103 @@ impl Inner {
     }
 }
 
-/// Status after a reload: the operator's `disabled`/re-enable and terminal states set elsewhere
-/// win; otherwise this instance's live view (cooldowns, recoveries) is kept.
+/// Status after a reload: the operator's `disabled`/re-enable, terminal states and a used-up
+/// quota found elsewhere win; otherwise this instance's live view (cooldowns, recoveries) is
+/// kept.
 fn merge_status(mem: AccountStatus, stored: AccountStatus) -> AccountStatus {
     use AccountStatus as S;
     match (mem, stored) {
         (_, S::Disabled) => S::Disabled,
         (S::Disabled, s)
-        | (S::Active | S::CoolingDown | S::Exhausted, s @ (S::Banned | S::NeedsLogin)) => s,
+        | (S::Active | S::CoolingDown | S::Exhausted, s @ (S::Banned | S::NeedsLogin))
+        | (S::Active | S::CoolingDown, s @ S::Exhausted) => s,
         (m, _) => m,
+    }
+}
+
+/// How long to hold an account the database says is `exhausted`: until the stored quota's reset
+/// date when that quota is used up and the date ahead; when it is not known yet and the state is news to this instance
+/// (`adopted`), for `exhausted_recheck_ms` like the instance that found it (the periodic quota
+/// refresh lifts it early if the quota turns out to be back).
+fn exhausted_hold(
+    a: &store::Account,
+    adopted: bool,
+    cfg: &super::PoolConfig,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    if a.status != AccountStatus::Exhausted {
+        return None;
+    }
+    let now = chrono::Utc::now();
+    // Only a used-up stored quota dates the hold: a daily limit leaves the monthly figures (and
+    // their reset date, a month out) looking fine.
+    let spent_until = a
+        .quota
+        .as_ref()
+        .filter(|q| q.limit > 0.0 && q.used >= q.limit)
+        .and_then(|q| q.resets_at)
+        .filter(|r| *r > now);
+    match spent_until {
+        Some(reset) => Some(reset),
+        None if adopted => {
+            Some(now + chrono::Duration::milliseconds(cfg.exhausted_recheck_ms as i64))
+        }
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AccountStatus as S;
+
+    #[test]
+    fn stored_terminal_states_and_a_spent_quota_win_over_the_live_view() {
+        assert_eq!(merge_status(S::Active, S::Banned), S::Banned);
+        assert_eq!(merge_status(S::CoolingDown, S::NeedsLogin), S::NeedsLogin);
+        assert_eq!(merge_status(S::Active, S::Exhausted), S::Exhausted);
+        assert_eq!(merge_status(S::CoolingDown, S::Exhausted), S::Exhausted);
+        assert_eq!(merge_status(S::Banned, S::Disabled), S::Disabled);
+        assert_eq!(merge_status(S::Disabled, S::Active), S::Active);
+        // The live view is kept: a recovery here, a cooldown here.
+        assert_eq!(merge_status(S::Exhausted, S::Active), S::Exhausted);
+        assert_eq!(merge_status(S::CoolingDown, S::Active), S::CoolingDown);
+        assert_eq!(merge_status(S::Active, S::CoolingDown), S::Active);
+    }
+
+    #[test]
+    fn an_adopted_exhaustion_is_held_until_the_spent_quota_resets() {
+        let cfg = super::super::PoolConfig::default();
+        let mut a = store::Account {
+            status: S::Exhausted,
+            ..super::super::slot::test_account("x")
+        };
+        let now = chrono::Utc::now();
+        let recheck = chrono::Duration::milliseconds(cfg.exhausted_recheck_ms as i64);
+        // Reset date unknown: news to this instance → the recheck period; known here → nothing.
+        let held = exhausted_hold(&a, true, &cfg).unwrap();
+        assert!(
+            held > now + recheck - chrono::Duration::seconds(5)
+                && held <= now + recheck + chrono::Duration::seconds(5)
+        );
+        assert_eq!(exhausted_hold(&a, false, &cfg), None);
+        // A used-up quota dates the hold.
+        let reset = now + chrono::Duration::days(3);
+        a.quota = Some(store::Quota {
+            used: 10.0,
+            limit: 10.0,
+            resets_at: Some(reset),
+        });
+        assert_eq!(exhausted_hold(&a, true, &cfg), Some(reset));
+        assert_eq!(exhausted_hold(&a, false, &cfg), Some(reset));
+        // A quota that is not used up (a daily limit was hit) does not.
+        a.quota = Some(store::Quota {
+            used: 1.0,
+            limit: 10.0,
+            resets_at: Some(reset),
+        });
+        assert_eq!(exhausted_hold(&a, false, &cfg), None);
+        // Not exhausted in the database: no hold.
+        a.status = S::Active;
+        assert_eq!(exhausted_hold(&a, true, &cfg), None);
     }
 }

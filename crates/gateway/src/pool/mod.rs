@@ -62,6 +62,7 @@ use tokio::sync::Notify;
 
 pub use config::{PoolConfig, Strategy};
 pub use error::{Outcome, PoolError, PoolStreamError, class_name};
+pub use lease::AccountLease;
 pub use seams::{
     CooldownStore, MemoryCooldownStore, MemoryRefreshLock, MemoryStickyStore, RefreshGuard,
     RefreshLock, StickyStore,
@@ -130,6 +131,9 @@ pub(crate) struct Inner {
     pub refresh_lock: Arc<dyn RefreshLock>,
     pub sticky: Arc<dyn StickyStore>,
     pub cooldowns: Arc<dyn CooldownStore>,
+    /// Where status changes other instances must apply at once are announced (fleet mode:
+    /// Redis pub/sub); `None` when nothing else listens.
+    pub notifier: Option<Arc<dyn ChangeNotifier>>,
     table: Mutex<Table>,
     /// Signalled whenever an account may have become ready.
     pub wake: Notify,
@@ -170,6 +174,7 @@ impl Pool {
             refresh_lock: deps.refresh_lock,
             sticky: deps.sticky,
             cooldowns: deps.cooldowns,
+            notifier: deps.notifier.clone(),
             wake: Notify::new(),
             waiters: AtomicUsize::new(0),
             devices: Devices::default(),
@@ -250,6 +255,9 @@ impl Pool {
                             () = cancel.cancelled() => return Ok(()),
                             msg = rx.recv() => match msg {
                                 Ok(Change::Accounts) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                    // A burst of changes (several accounts banned at once, an
+                                    // import) needs one reload, not one each.
+                                    while rx.try_recv().is_ok() {}
                                     if let Err(e) = inner.reload().await {
                                         tracing::warn!(error = %e, "pool reload after account change failed");
                                     }

@@ -8,7 +8,8 @@
 //!
 //! The in-memory implementations here serve one instance; Redis-backed ones (a lock with expiry
 //! and fencing, hashes with TTLs) implement the same traits in fleet mode. Durable state (tokens,
-//! `banned`/`needs_login`/`exhausted` statuses) already lives in the shared database.
+//! `banned`/`needs_login`/`exhausted` statuses) already lives in the shared database; status
+//! changes are announced through [`crate::state::ChangeNotifier`] so other instances reload them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

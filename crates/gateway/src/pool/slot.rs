@@ -121,36 +121,41 @@ impl Slot {
 
     #[cfg(test)]
     pub fn test(id: &str) -> Self {
-        let account = Account {
-            id: id.into(),
-            label: String::new(),
-            auth_method: AuthMethod::BuilderId,
-            oidc_region: "us-east-1".into(),
-            api_region: "us-east-1".into(),
-            start_url: None,
-            client_id: None,
-            client_secret: None,
-            client_expires_at: None,
-            refresh_token: store::Secret::from("r".to_string()),
-            access_token: None,
-            expires_at: None,
-            profile_arn: None,
-            weight: 1,
-            max_concurrency: 1,
-            proxy_url: None,
-            enabled: true,
-            status: AccountStatus::Active,
-            status_reason: None,
-            models: None,
-            quota: None,
-            success_count: 0,
-            error_count: 0,
-            last_used_at: None,
-            last_refresh_at: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        };
-        Self::from_account(&account)
+        Self::from_account(&test_account(id))
+    }
+}
+
+/// A stored account for unit tests.
+#[cfg(test)]
+pub(crate) fn test_account(id: &str) -> Account {
+    Account {
+        id: id.into(),
+        label: String::new(),
+        auth_method: AuthMethod::BuilderId,
+        oidc_region: "us-east-1".into(),
+        api_region: "us-east-1".into(),
+        start_url: None,
+        client_id: None,
+        client_secret: None,
+        client_expires_at: None,
+        refresh_token: store::Secret::from("r".to_string()),
+        access_token: None,
+        expires_at: None,
+        profile_arn: None,
+        weight: 1,
+        max_concurrency: 1,
+        proxy_url: None,
+        enabled: true,
+        status: AccountStatus::Active,
+        status_reason: None,
+        models: None,
+        quota: None,
+        success_count: 0,
+        error_count: 0,
+        last_used_at: None,
+        last_refresh_at: None,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
     }
 }
 

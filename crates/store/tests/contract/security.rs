@@ -4,6 +4,14 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 use store::{ApiKeyPatch, NewApiKey, Settings, Store, StoreError, hash_secret};
 
+/// A key named `name` with no scope or limits.
+fn named_key(name: &str) -> NewApiKey {
+    NewApiKey {
+        name: name.into(),
+        ..NewApiKey::default()
+    }
+}
+
 pub async fn keys(store: &Store) {
     assert_eq!(store.count_api_keys().await.unwrap(), 0);
     let (key, secret) = store
@@ -52,24 +60,12 @@ pub async fn keys(store: &Store) {
 
     // The original single apiKey becomes a key with a chosen secret; duplicates conflict.
     let legacy = store
-        .create_api_key_with_secret(
-            NewApiKey {
-                name: "legacy apiKey".into(),
-                ..NewApiKey::default()
-            },
-            "legacy-secret-123",
-        )
+        .create_api_key_with_secret(named_key("legacy apiKey"), "legacy-secret-123")
         .await
         .unwrap();
     assert!(legacy.models.is_none() && legacy.allows_model("anything"));
     let dup = store
-        .create_api_key_with_secret(
-            NewApiKey {
-                name: "again".into(),
-                ..NewApiKey::default()
-            },
-            "legacy-secret-123",
-        )
+        .create_api_key_with_secret(named_key("again"), "legacy-secret-123")
         .await
         .unwrap_err();
     assert!(matches!(dup, StoreError::Conflict(_)), "{dup}");
@@ -187,37 +183,16 @@ pub async fn settings(store: &Store) {
     );
 
     // Generic name/value pairs, with upsert.
-    assert!(
-        store
-            .get_setting_raw("console.theme")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    store
-        .set_setting_raw("console.theme", "dark")
-        .await
-        .unwrap();
-    store
-        .set_setting_raw("console.theme", "light ☀")
-        .await
-        .unwrap();
+    let theme = "console.theme";
+    assert!(store.get_setting_raw(theme).await.unwrap().is_none());
+    store.set_setting_raw(theme, "dark").await.unwrap();
+    store.set_setting_raw(theme, "light ☀").await.unwrap();
     assert_eq!(
-        store
-            .get_setting_raw("console.theme")
-            .await
-            .unwrap()
-            .as_deref(),
+        store.get_setting_raw(theme).await.unwrap().as_deref(),
         Some("light ☀")
     );
-    assert!(store.delete_setting_raw("console.theme").await.unwrap());
-    assert!(
-        store
-            .get_setting_raw("console.theme")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.delete_setting_raw(theme).await.unwrap());
+    assert!(store.get_setting_raw(theme).await.unwrap().is_none());
     // A bad hand edit falls back to the default instead of failing.
     store
         .set_setting_raw("ipRateLimitMax", "lots")

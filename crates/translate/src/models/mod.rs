@@ -62,6 +62,9 @@ pub struct ResolvedModel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelTable {
     entries: Vec<ModelEntry>,
+    /// `canonical` key of each entry's id, same order as `entries`: computed once here, because
+    /// canonicalizing every row on every lookup was a visible share of a request's CPU.
+    keys: Vec<String>,
     /// Upstream id used for unknown names; `None` → 404.
     fallback: Option<String>,
 }
@@ -71,10 +74,7 @@ pub const DEFAULT_THINKING_BUDGET: u32 = 16_000;
 
 impl Default for ModelTable {
     fn default() -> Self {
-        Self {
-            entries: builtin(),
-            fallback: None,
-        }
+        Self::with_entries(builtin(), None)
     }
 }
 
@@ -86,7 +86,19 @@ impl ModelTable {
         if extend_builtin {
             entries.extend(builtin());
         }
-        Self { entries, fallback }
+        Self::with_entries(entries, fallback)
+    }
+
+    fn with_entries(entries: Vec<ModelEntry>, fallback: Option<String>) -> Self {
+        let keys = entries
+            .iter()
+            .map(|e| canonical(&e.id.to_ascii_lowercase()).0)
+            .collect();
+        Self {
+            entries,
+            keys,
+            fallback,
+        }
     }
 
     /// Same table with a fallback upstream id for unknown names.
@@ -112,20 +124,26 @@ impl ModelTable {
     /// Finds the listed row for `/v1/models/{id}` (same matching as [`Self::resolve`], no fallback).
     pub fn find(&self, name: &str) -> Option<&ModelEntry> {
         let lower = name.trim().to_ascii_lowercase();
+        let (canon, _) = canonical(&lower);
+        self.find_canonical(&lower, &canon)
+    }
+
+    /// [`Self::find`] for a trimmed, lower-cased name and its canonical key.
+    fn find_canonical(&self, lower: &str, canon: &str) -> Option<&ModelEntry> {
         if let Some(e) = self
             .entries
             .iter()
-            .find(|e| e.id.eq_ignore_ascii_case(&lower))
+            .find(|e| e.id.eq_ignore_ascii_case(lower))
         {
             return Some(e);
         }
-        let (canon, _) = canonical(&lower);
         let lookup = |key: &str| {
-            self.entries
+            self.keys
                 .iter()
-                .find(|e| canonical(&e.id.to_ascii_lowercase()).0 == key)
+                .position(|k| k == key)
+                .and_then(|i| self.entries.get(i))
         };
-        lookup(&canon).or_else(|| {
+        lookup(canon).or_else(|| {
             // An effort suffix the table does not know (`claude-4.5-sonnet-high`) is dropped (§6.2).
             ["-high", "-low", "-medium", "-max"]
                 .iter()
@@ -140,8 +158,8 @@ impl ModelTable {
         if lower.is_empty() {
             return Err(TranslateError::invalid("model", "model: Field required"));
         }
-        let (_, suffix_thinking) = canonical(&lower);
-        if let Some(e) = self.find(&lower) {
+        let (canon, suffix_thinking) = canonical(&lower);
+        if let Some(e) = self.find_canonical(&lower, &canon) {
             let thinking = if suffix_thinking {
                 Some(Thinking::Enabled {
                     budget_tokens: DEFAULT_THINKING_BUDGET,

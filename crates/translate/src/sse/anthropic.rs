@@ -126,13 +126,22 @@ pub struct AnthropicSse {
     done: bool,
 }
 
-fn frame(ev: &Event<'_>, out: &mut String) {
-    out.push_str("event: ");
-    out.push_str(ev.name());
-    out.push_str("\ndata: ");
+fn frame(ev: &Event<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(ev.name().as_bytes());
+    out.extend_from_slice(b"\ndata: ");
     // Serializing these plain structs cannot fail; an empty object keeps the grammar if it ever did.
-    out.push_str(&serde_json::to_string(ev).unwrap_or_else(|_| "{}".to_owned()));
-    out.push_str("\n\n");
+    let at = out.len();
+    if serde_json::to_writer(&mut *out, ev).is_err() {
+        out.truncate(at);
+        out.extend_from_slice(b"{}");
+    }
+    out.extend_from_slice(b"\n\n");
+}
+
+/// serde_json writes UTF-8 and the fixed parts are ASCII.
+fn into_string(out: Vec<u8>) -> String {
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 impl AnthropicSse {
@@ -150,7 +159,13 @@ impl AnthropicSse {
 
     /// `message_start` (with the real prompt size) followed by a `ping`.
     pub fn start(&mut self) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
+        self.start_into(&mut out);
+        into_string(out)
+    }
+
+    /// [`Self::start`], appended to `out`.
+    pub fn start_into(&mut self, out: &mut Vec<u8>) {
         let usage = UsageBody {
             input_tokens: self.input_tokens.max(1),
             output_tokens: 1,
@@ -167,16 +182,20 @@ impl AnthropicSse {
             stop_sequence: None,
             usage,
         };
-        frame(&Event::MessageStart { message }, &mut out);
-        frame(&Event::Ping, &mut out);
-        out
+        frame(&Event::MessageStart { message }, out);
+        frame(&Event::Ping, out);
     }
 
     /// A keep-alive `ping` event (send during upstream silences).
     pub fn ping() -> String {
-        let mut out = String::new();
-        frame(&Event::Ping, &mut out);
-        out
+        let mut out = Vec::new();
+        Self::ping_into(&mut out);
+        into_string(out)
+    }
+
+    /// [`Self::ping`], appended to `out`.
+    pub fn ping_into(out: &mut Vec<u8>) {
+        frame(&Event::Ping, out);
     }
 
     /// Whether `message_stop` or `error` was written.
@@ -185,33 +204,39 @@ impl AnthropicSse {
     }
 
     pub fn encode(&mut self, ev: &OutEvent) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
+        self.encode_into(ev, &mut out);
+        into_string(out)
+    }
+
+    /// [`Self::encode`], appended to `out` (the stream reuses one buffer for all events).
+    pub fn encode_into(&mut self, ev: &OutEvent, out: &mut Vec<u8>) {
         if self.done {
-            return out;
+            return;
         }
         match ev {
             OutEvent::Text(t) => {
-                let index = self.ensure(Open::Text, &mut out);
+                let index = self.ensure(Open::Text, out);
                 frame(
                     &Event::ContentBlockDelta {
                         index,
                         delta: Delta::TextDelta { text: t },
                     },
-                    &mut out,
+                    out,
                 );
             }
             OutEvent::Thinking(t) => {
-                let index = self.ensure(Open::Thinking, &mut out);
+                let index = self.ensure(Open::Thinking, out);
                 frame(
                     &Event::ContentBlockDelta {
                         index,
                         delta: Delta::ThinkingDelta { thinking: t },
                     },
-                    &mut out,
+                    out,
                 );
             }
             OutEvent::ToolStart { id, name, .. } => {
-                self.close(&mut out);
+                self.close(out);
                 let index = self.next_index;
                 let block = BlockStart::ToolUse {
                     id,
@@ -223,7 +248,7 @@ impl AnthropicSse {
                         index,
                         content_block: block,
                     },
-                    &mut out,
+                    out,
                 );
                 self.open = Some(Open::Tool);
             }
@@ -235,20 +260,20 @@ impl AnthropicSse {
                             index,
                             delta: Delta::InputJsonDelta { partial_json: json },
                         },
-                        &mut out,
+                        out,
                     );
                 }
             }
-            OutEvent::ToolEnd { .. } => self.close(&mut out),
+            OutEvent::ToolEnd { .. } => self.close(out),
             OutEvent::Finish {
                 reason,
                 stop_sequence,
                 usage,
             } => {
-                self.close(&mut out);
+                self.close(out);
                 if self.next_index == 0 {
-                    self.ensure(Open::Text, &mut out);
-                    self.close(&mut out);
+                    self.ensure(Open::Text, out);
+                    self.close(out);
                 }
                 let body = MessageDeltaBody {
                     stop_reason: stop_reason(*reason),
@@ -259,9 +284,9 @@ impl AnthropicSse {
                         delta: body,
                         usage: Self::final_usage(*usage),
                     },
-                    &mut out,
+                    out,
                 );
-                frame(&Event::MessageStop, &mut out);
+                frame(&Event::MessageStop, out);
                 self.done = true;
             }
             OutEvent::Error(e) => {
@@ -273,12 +298,11 @@ impl AnthropicSse {
                             message: &message,
                         },
                     },
-                    &mut out,
+                    out,
                 );
                 self.done = true;
             }
         }
-        out
     }
 
     /// Output tokens are cumulative and never below `message_start`'s 1 (checklist 9).
@@ -290,7 +314,7 @@ impl AnthropicSse {
     }
 
     /// Opens a block of `kind` unless one is open; returns its index.
-    fn ensure(&mut self, kind: Open, out: &mut String) -> usize {
+    fn ensure(&mut self, kind: Open, out: &mut Vec<u8>) -> usize {
         if self.open != Some(kind) {
             self.close(out);
             let index = self.next_index;
@@ -318,7 +342,7 @@ impl AnthropicSse {
         self.next_index
     }
 
-    fn close(&mut self, out: &mut String) {
+    fn close(&mut self, out: &mut Vec<u8>) {
         let Some(kind) = self.open.take() else {
             return;
         };

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::ir::OutEvent;
 use crate::openai::response::{UsageBody, finish_reason, stream_error};
-use crate::tokens;
+use crate::stream::count::delta_tokens;
 
 /// A field that is either absent (`None` + `skip_serializing_if`), `null`, or a value.
 #[derive(Serialize)]
@@ -79,6 +79,10 @@ pub struct OpenAiSse {
     created: i64,
     model: String,
     include_usage: bool,
+    /// `data: {"id":…,"object":…,"created":…,"model":…,"system_fingerprint":null,"choices":[`:
+    /// the same for every chunk, so serialized once (issue 11 S2: escaping id and model per frame
+    /// was a visible share of a streamed frame's cost). `chunk_into` adds the choice and the tail.
+    prefix: Vec<u8>,
     input_tokens: u32,
     thinking_tokens: u32,
     done: bool,
@@ -92,11 +96,21 @@ impl OpenAiSse {
         model: impl Into<String>,
         include_usage: bool,
     ) -> Self {
+        let id = id.into();
+        let model = model.into();
+        let mut prefix = b"data: {\"id\":".to_vec();
+        json_into(&id, &mut prefix);
+        prefix.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
+        json_into(&created, &mut prefix);
+        prefix.extend_from_slice(b",\"model\":");
+        json_into(&model, &mut prefix);
+        prefix.extend_from_slice(b",\"system_fingerprint\":null,\"choices\":[");
         Self {
-            id: id.into(),
+            id,
             created,
-            model: model.into(),
+            model,
             include_usage,
+            prefix,
             input_tokens: 0,
             thinking_tokens: 0,
             done: false,
@@ -112,18 +126,30 @@ impl OpenAiSse {
 
     /// The first chunk: `role:"assistant"`, `content:""`, `refusal:null`.
     pub fn start(&mut self) -> String {
+        let mut out = Vec::new();
+        self.start_into(&mut out);
+        into_string(out)
+    }
+
+    /// [`Self::start`], appended to `out`.
+    pub fn start_into(&mut self, out: &mut Vec<u8>) {
         let delta = Delta {
             role: Some("assistant"),
             content: Some(""),
             refusal: Some(Nullable::Null),
             ..Delta::default()
         };
-        self.chunk(delta, None)
+        self.chunk_into(delta, None, out);
     }
 
     /// SSE comment used as keep-alive (the SDKs skip `:` lines).
     pub fn keep_alive() -> String {
-        ": keep-alive\n\n".to_owned()
+        KEEP_ALIVE.to_owned()
+    }
+
+    /// [`Self::keep_alive`], appended to `out`.
+    pub fn keep_alive_into(out: &mut Vec<u8>) {
+        out.extend_from_slice(KEEP_ALIVE.as_bytes());
     }
 
     /// Whether `[DONE]` or an error was written.
@@ -132,26 +158,35 @@ impl OpenAiSse {
     }
 
     pub fn encode(&mut self, ev: &OutEvent) -> String {
+        let mut out = Vec::new();
+        self.encode_into(ev, &mut out);
+        into_string(out)
+    }
+
+    /// [`Self::encode`], appended to `out` (the stream reuses one buffer for all events).
+    pub fn encode_into(&mut self, ev: &OutEvent, out: &mut Vec<u8>) {
         if self.done {
-            return String::new();
+            return;
         }
         match ev {
-            OutEvent::Text(t) => self.chunk(
+            OutEvent::Text(t) => self.chunk_into(
                 Delta {
                     content: Some(t),
                     ..Delta::default()
                 },
                 None,
+                out,
             ),
             OutEvent::Thinking(t) => {
-                self.thinking_tokens = self.thinking_tokens.saturating_add(tokens::count_text(t));
-                self.chunk(
+                self.thinking_tokens = self.thinking_tokens.saturating_add(delta_tokens(t));
+                self.chunk_into(
                     Delta {
                         reasoning_content: Some(t),
                         ..Delta::default()
                     },
                     None,
-                )
+                    out,
+                );
             }
             OutEvent::ToolStart { index, id, name } => {
                 let call = ToolCallDelta {
@@ -163,13 +198,14 @@ impl OpenAiSse {
                         arguments: "",
                     },
                 };
-                self.chunk(
+                self.chunk_into(
                     Delta {
                         tool_calls: Some([call]),
                         ..Delta::default()
                     },
                     None,
-                )
+                    out,
+                );
             }
             OutEvent::ToolArgs { index, json } => {
                 let call = ToolCallDelta {
@@ -181,17 +217,18 @@ impl OpenAiSse {
                         arguments: json,
                     },
                 };
-                self.chunk(
+                self.chunk_into(
                     Delta {
                         tool_calls: Some([call]),
                         ..Delta::default()
                     },
                     None,
-                )
+                    out,
+                );
             }
-            OutEvent::ToolEnd { .. } => String::new(),
+            OutEvent::ToolEnd { .. } => {}
             OutEvent::Finish { reason, usage, .. } => {
-                let mut out = self.chunk(Delta::default(), Some(finish_reason(*reason)));
+                self.chunk_into(Delta::default(), Some(finish_reason(*reason)), out);
                 if self.include_usage {
                     let chunk = Chunk {
                         id: &self.id,
@@ -205,41 +242,91 @@ impl OpenAiSse {
                             self.thinking_tokens,
                         ))),
                     };
-                    out.push_str(&data(&chunk));
+                    data_into(&chunk, out);
                 }
-                out.push_str("data: [DONE]\n\n");
+                out.extend_from_slice(b"data: [DONE]\n\n");
                 self.done = true;
-                out
             }
             OutEvent::Error(e) => {
                 self.done = true;
-                data(&stream_error(e, self.input_tokens))
+                data_into(&stream_error(e, self.input_tokens), out);
             }
         }
     }
 
-    fn chunk(&self, delta: Delta<'_>, finish: Option<&'static str>) -> String {
-        let chunk = Chunk {
-            id: &self.id,
-            object: "chat.completion.chunk",
-            created: self.created,
-            model: &self.model,
-            system_fingerprint: None,
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta,
-                logprobs: None,
-                finish_reason: finish,
-            }],
-            usage: self.include_usage.then_some(Nullable::Null),
+    /// One chunk with one choice: the same bytes as serializing [`Chunk`], from the prefix.
+    fn chunk_into(&self, delta: Delta<'_>, finish: Option<&'static str>, out: &mut Vec<u8>) {
+        let choice = ChunkChoice {
+            index: 0,
+            delta,
+            logprobs: None,
+            finish_reason: finish,
         };
-        data(&chunk)
+        out.extend_from_slice(&self.prefix);
+        json_into(&choice, out);
+        let tail: &[u8] = if self.include_usage {
+            b"],\"usage\":null}\n\n"
+        } else {
+            b"]}\n\n"
+        };
+        out.extend_from_slice(tail);
     }
 }
 
-fn data<T: Serialize>(v: &T) -> String {
-    format!(
-        "data: {}\n\n",
-        serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
-    )
+const KEEP_ALIVE: &str = ": keep-alive\n\n";
+
+/// Serializing these plain structs cannot fail; `{}` keeps the stream parseable if it ever did.
+fn json_into<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    let at = out.len();
+    if serde_json::to_writer(&mut *out, v).is_err() {
+        out.truncate(at);
+        out.extend_from_slice(b"{}");
+    }
+}
+
+fn data_into<T: Serialize>(v: &T, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"data: ");
+    json_into(v, out);
+    out.extend_from_slice(b"\n\n");
+}
+
+/// serde_json writes UTF-8 and the fixed parts are ASCII.
+fn into_string(out: Vec<u8>) -> String {
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The prefix shortcut writes exactly what serializing the whole [`Chunk`] would.
+    #[test]
+    fn chunk_bytes_equal_the_serialized_struct() {
+        for include_usage in [false, true] {
+            let enc = OpenAiSse::new("chatcmpl-\"x\\", -3, "m\u{e9}\u{1}", include_usage);
+            let delta = || Delta {
+                content: Some("a\"\n\u{2028}"),
+                ..Delta::default()
+            };
+            let mut fast = Vec::new();
+            enc.chunk_into(delta(), Some("stop"), &mut fast);
+            let chunk = Chunk {
+                id: &enc.id,
+                object: "chat.completion.chunk",
+                created: enc.created,
+                model: &enc.model,
+                system_fingerprint: None,
+                choices: vec![ChunkChoice {
+                    index: 0,
+                    delta: delta(),
+                    logprobs: None,
+                    finish_reason: Some("stop"),
+                }],
+                usage: include_usage.then_some(Nullable::Null),
+            };
+            let slow = format!("data: {}\n\n", serde_json::to_string(&chunk).unwrap());
+            assert_eq!(String::from_utf8(fast).unwrap(), slow);
+        }
+    }
 }

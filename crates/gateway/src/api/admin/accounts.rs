@@ -201,6 +201,7 @@ pub struct PatchRequest {
     label: Option<String>,
     enabled: Option<bool>,
     weight: Option<u32>,
+    /// 0 = the pool default (`pool.default_max_concurrency`), as new accounts store it.
     max_concurrency: Option<u32>,
     #[serde(default, with = "super::nullable")]
     proxy_url: Option<Option<String>>,
@@ -212,9 +213,6 @@ pub async fn patch(
     Path(id): Path<String>,
     Body(req): Body<PatchRequest>,
 ) -> Result<Json<AccountView>, Error> {
-    if req.max_concurrency == Some(0) {
-        return Err(Error::field("max_concurrency", "must be at least 1"));
-    }
     let patch = AccountPatch {
         label: req.label,
         enabled: req.enabled,

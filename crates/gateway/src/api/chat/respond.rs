@@ -17,6 +17,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tokio::time::Instant;
 use tokio_util::sync::DropGuard;
 use translate::collect::Collector;
 use translate::ir::{OutEvent, StreamError};
@@ -37,26 +38,36 @@ pub enum Encoder {
 }
 
 impl Encoder {
-    fn start(&mut self) -> String {
+    fn start(&mut self, out: &mut Vec<u8>) {
         match self {
-            Self::Anthropic(e) => e.start(),
-            Self::OpenAi(e) => e.start(),
+            Self::Anthropic(e) => e.start_into(out),
+            Self::OpenAi(e) => e.start_into(out),
         }
     }
 
-    fn encode(&mut self, ev: &OutEvent) -> String {
-        match self {
-            Self::Anthropic(e) => e.encode(ev),
-            Self::OpenAi(e) => e.encode(ev),
+    fn encode(&mut self, outs: &[OutEvent], out: &mut Vec<u8>) {
+        for ev in outs {
+            match self {
+                Self::Anthropic(e) => e.encode_into(ev, out),
+                Self::OpenAi(e) => e.encode_into(ev, out),
+            }
         }
     }
 
-    fn keep_alive(&self) -> String {
+    fn keep_alive(&self, out: &mut Vec<u8>) {
         match self {
-            Self::Anthropic(_) => AnthropicSse::ping(),
-            Self::OpenAi(_) => OpenAiSse::keep_alive(),
+            Self::Anthropic(_) => AnthropicSse::ping_into(out),
+            Self::OpenAi(_) => OpenAiSse::keep_alive_into(out),
         }
     }
+}
+
+/// What the body loop waits for next.
+enum Step {
+    /// An upstream event (`None`: clean end).
+    Item(Option<super::upstream::Item>),
+    /// The keep-alive timer fired.
+    Tick,
 }
 
 /// Everything the answer needs besides the feed.
@@ -147,34 +158,54 @@ pub async fn stream(
         Start::Commit(outs) => outs,
     };
     let label = feed.account_label.clone();
-    let mut head = encoder.start();
-    for ev in &outs {
-        head.push_str(&encoder.encode(ev));
-    }
+    let mut head = Vec::new();
+    encoder.start(&mut head);
+    encoder.encode(&outs, &mut head);
     let mut in_band = observe(&outs, &mut answer.record, &mut feed);
     answer.record.first_byte();
     let body = async_stream::stream! {
         let Answer { mut machine, mut record, keepalive, cancel, .. } = answer;
         yield Ok::<Bytes, Infallible>(Bytes::from(head));
+        // One buffer for the whole stream: each chunk is copied out once, at its exact size.
+        let mut buf = Vec::new();
+        // One keep-alive timer for the whole stream, moved only when it fires early (a lazy
+        // deadline): arming a fresh timer per upstream event cost a timer-wheel insert and removal
+        // per frame (issue 11 S2). The ping is due `keepalive` after the last upstream event.
+        let mut last_event = Instant::now();
+        let timer = tokio::time::sleep_until(last_event + keepalive);
+        tokio::pin!(timer);
         while !machine.is_finished() {
             let step = tokio::select! {
-                item = feed.recv() => Some(item),
-                () = tokio::time::sleep(keepalive) => None,
+                biased;
+                item = feed.recv() => Step::Item(item),
+                () = &mut timer => Step::Tick,
             };
-            let Some(item) = step else {
-                yield Ok(Bytes::from(encoder.keep_alive()));
-                continue;
+            let item = match step {
+                Step::Item(item) => item,
+                Step::Tick => {
+                    let now = Instant::now();
+                    let due = last_event + keepalive;
+                    if now < due {
+                        timer.as_mut().reset(due);
+                        continue;
+                    }
+                    last_event = now;
+                    timer.as_mut().reset(now + keepalive);
+                    encoder.keep_alive(&mut buf);
+                    yield Ok(Bytes::copy_from_slice(&buf));
+                    buf.clear();
+                    continue;
+                }
             };
+            last_event = Instant::now();
             let outs = apply(&mut machine, item);
             if let Some(class) = observe(&outs, &mut record, &mut feed) {
                 in_band = Some(class);
             }
-            let mut chunk = String::new();
-            for ev in &outs {
-                chunk.push_str(&encoder.encode(ev));
-            }
-            if !chunk.is_empty() {
-                yield Ok(Bytes::from(chunk));
+            encoder.encode(&outs, &mut buf);
+            if !buf.is_empty() {
+                yield Ok(Bytes::copy_from_slice(&buf));
+                buf.clear();
             }
         }
         // Stop sequence / output limit may end the turn before the upstream did: cancel it now.

@@ -1,20 +1,21 @@
 //! The chat handlers' one seam to the account pool: open an upstream stream (`Pool::send`, which
-//! retries and fails over before the first event) and pump its events into a channel.
+//! retries and fails over before the first event) and read its events.
 //!
-//! Why a pump task: the handler side must notice a client disconnect *at once*, also while the
-//! upstream is silent (issue 10 "the client disconnecting cancels the upstream request at once").
-//! The pump owns the [`PoolStream`]; the response side owns the receiving [`Feed`]. When the client
-//! goes away hyper drops the response body, the body drops the `Feed`, the pump sees its channel
-//! closed and drops the upstream stream, which closes the upstream HTTP request. Receiving from a
-//! channel is also cancel-safe, so keep-alive timers can race it freely.
-//!
-//! The pump reports how the turn ended to the pool ([`PoolStream::finish`]) with the verdict the
-//! response side left in the feed (success, in-band upstream error, broken stream), or
-//! [`Outcome::ClientAbort`] when there is none.
+//! The response side owns the [`Feed`], and the feed owns the [`PoolStream`]: the SSE body polls
+//! the upstream directly, with no task or channel in between (issue 11 S2: a pump task and a
+//! channel cost two extra task wake-ups per streamed frame). The contract stays the same:
+//! - **Client disconnect cancels the upstream at once** (issue 10), also while the upstream is
+//!   silent: hyper drops the response body, the body drops the feed, the feed drops the upstream
+//!   stream, which closes the upstream HTTP request.
+//! - **Keep-alive timers can race [`Feed::recv`]**: it is cancel-safe (an event is taken out of
+//!   the upstream stream only when `recv` returns it).
+//! - **The pool hears how the turn ended**: when the feed is dropped it reports the verdict the
+//!   response side left in it (success, in-band upstream error, broken stream), or
+//!   [`Outcome::ClientAbort`] when there is none, through [`PoolStream::finish`] on a spawned task
+//!   (the bookkeeping may write to the store and must not hold up the drop).
 
 use amazonq::error::ErrorClass;
 use amazonq::events::StreamEvent;
-use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use translate::ir::{StreamError, StreamErrorKind};
 
@@ -33,21 +34,29 @@ pub struct Open {
     pub cancel: CancellationToken,
 }
 
-/// The receiving end of an open upstream stream.
+/// An open upstream stream, owned by the response side.
 #[derive(Debug)]
 pub struct Feed {
-    rx: mpsc::Receiver<Item>,
+    /// `None` only after `Drop` took it.
+    stream: Option<PoolStream>,
     outcome: Option<Outcome>,
-    verdict: Option<oneshot::Sender<Outcome>>,
     /// The account serving this request (id and display label).
     pub account_id: String,
     pub account_label: String,
 }
 
 impl Feed {
-    /// The next event; `None` when the upstream stream ended cleanly.
+    /// The next event; `None` when the upstream stream ended cleanly. After an `Err` (transport
+    /// failure) the stream is over and `None` follows. Cancel-safe.
     pub async fn recv(&mut self) -> Option<Item> {
-        self.rx.recv().await
+        let stream = self.stream.as_mut()?;
+        Some(match stream.next_event().await? {
+            Ok(ev) => Ok(ev),
+            Err(e) => Err(StreamError {
+                kind: StreamErrorKind::Interrupted,
+                message: e.to_string(),
+            }),
+        })
     }
 
     /// Records how the turn ended (reported to the pool when the feed is dropped).
@@ -58,14 +67,19 @@ impl Feed {
 
 impl Drop for Feed {
     fn drop(&mut self) {
-        if let Some(tx) = self.verdict.take() {
-            // The pump may already be gone (runtime shutdown); nothing to report then.
-            let _ = tx.send(self.outcome.take().unwrap_or(Outcome::ClientAbort));
+        let Some(stream) = self.stream.take() else {
+            return;
+        };
+        let outcome = self.outcome.take().unwrap_or(Outcome::ClientAbort);
+        // Outside a runtime (shutdown) there is nobody left to report to; dropping the stream
+        // still closes the upstream request and frees the account's slot.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(stream.finish(outcome));
         }
     }
 }
 
-/// Opens the stream and starts the pump.
+/// Opens the stream.
 pub async fn open(state: &AppState, req: Open) -> Result<Feed, PoolError> {
     let stream = state
         .pool
@@ -83,43 +97,12 @@ pub async fn open(state: &AppState, req: Open) -> Result<Feed, PoolError> {
     } else {
         stream.account_label.clone()
     };
-    let (tx, rx) = mpsc::channel(64);
-    let (verdict_tx, verdict_rx) = oneshot::channel();
-    tokio::spawn(pump(stream, tx, verdict_rx));
     Ok(Feed {
-        rx,
+        stream: Some(stream),
         outcome: None,
-        verdict: Some(verdict_tx),
         account_id,
         account_label,
     })
-}
-
-async fn pump(mut stream: PoolStream, tx: mpsc::Sender<Item>, verdict: oneshot::Receiver<Outcome>) {
-    loop {
-        let next = tokio::select! {
-            biased;
-            () = tx.closed() => break,
-            next = stream.next_event() => next,
-        };
-        let item = match next {
-            None => break,
-            Some(Ok(ev)) => Ok(ev),
-            Some(Err(e)) => Err(StreamError {
-                kind: StreamErrorKind::Interrupted,
-                message: e.to_string(),
-            }),
-        };
-        let failed = item.is_err();
-        if tx.send(item).await.is_err() || failed {
-            break;
-        }
-    }
-    // Closing the channel tells the response side the upstream ended; its verdict follows when it
-    // is done with the events it already has.
-    drop(tx);
-    let outcome = verdict.await.unwrap_or(Outcome::ClientAbort);
-    stream.finish(outcome).await;
 }
 
 /// The pool outcome implied by an in-stream error.
