@@ -70,13 +70,14 @@ fuzz:
 	cd crates/amazonq && $(CARGO) +nightly fuzz run decode_frames -- -max_total_time=$(FUZZ_SECONDS)
 
 ## bench: criterion benchmarks, then the gateway benchmark suite S1-S5/M vs B0 (release builds;
-## results in bench/results/, method in bench/README.md; BENCH_PROFILE=quick for a short run)
+## results in bench/results/, method in bench/README.md; BENCH_PROFILE=quick for a short run;
+## BENCH_PEERS=FILE adds peer legs (bench/README.md "Peers")
 BENCH_PROFILE ?= full
 bench: bench-setup
 	$(CARGO) bench -p amazonq --bench decode
 	$(CARGO) bench -p gateway --bench select
 	$(CARGO) build --release -p gateway -p amazonq-sim -p bench
-	bench/.venv/bin/python bench/runner/run.py --profile $(BENCH_PROFILE)
+	bench/.venv/bin/python bench/runner/run.py --profile $(BENCH_PROFILE) $(if $(BENCH_PEERS),--peers $(BENCH_PEERS))
 
 ## bench-setup: wrk and valgrind (apt) and matplotlib (bench/.venv) for the benchmark suite
 bench-setup:

@@ -367,6 +367,8 @@ def report_lines(r: dict) -> list[str]:
         row(f"M peak RSS MiB ({m['streams']} streams)", lambda l: mget(l, "peak_rss_kib") / 1024)
         row("M RSS KiB/stream", lambda l: mget(l, "rss_per_stream_kib"))
         row(f"M RSS MiB {m['idle_wait_s']} s after", lambda l: mget(l, "after_idle_rss_kib") / 1024)
+        row("M streams ok / lost frames",
+            lambda l: "–" if mget(l, "ok") == "–" else f"{mget(l, 'ok')} / {mget(l, 'lost_frames')}")
         for name, v in pm.items():
             if "error" in v:
                 lines.append(f"\nM for {name} failed: {v['error'][:300]}")

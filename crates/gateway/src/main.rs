@@ -14,11 +14,14 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gateway::config::Config;
 
-/// mimalloc instead of glibc malloc: glibc keeps freed memory in per-thread arenas, so after a burst
-/// of streams the gateway stayed at its peak RSS; mimalloc purges freed pages back to the OS shortly
-/// after they are freed, and its size classes also cut per-stream RSS (bench/README.md "Memory").
+/// jemalloc instead of glibc malloc (issue 11 "M"). glibc keeps freed memory in its per-thread
+/// arenas, so after a burst of streams the gateway stayed at its peak RSS, and the tokenizer's
+/// start-up parse left ≈ 20 MiB of garbage resident. jemalloc's background threads purge freed pages
+/// while the process is idle (decay 1 s, set at build time in `.cargo/config.toml`). mimalloc was
+/// tried: it purges only inside later allocator calls, so an idle process kept what it had freed
+/// (bench/README.md "Memory").
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Debug, Parser)]
 #[command(name = "claude-server", version = gateway::VERSION, about = "OpenAI and Anthropic APIs over Amazon Q accounts")]

@@ -4,12 +4,30 @@
 
 mod support;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::admin::TestServer;
 use support::server::into_json;
 use support::{anthropic, openai};
 
 const TRUST_LOOPBACK: &str = "security:\n  trusted_proxies: [\"127.0.0.1/32\"]\n";
+
+/// `POST /v1/messages` with `key`, `headers` and an empty body: (status, echo or error body).
+async fn messages(s: &TestServer, key: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+    s.v1_json("/v1/messages", Some(key), headers, json!({}))
+        .await
+}
+
+/// `POST /v1/chat/completions` with `key`, `headers` and an empty body: (status, body).
+async fn completions(s: &TestServer, key: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+    s.v1_json("/v1/chat/completions", Some(key), headers, json!({}))
+        .await
+}
+
+/// `POST path` with `key` and a body naming `model`: (status, echo or error body).
+async fn with_model(s: &TestServer, path: &str, key: &str, model: &str) -> (u16, Value) {
+    s.v1_json(path, Some(key), &[], json!({"model": model}))
+        .await
+}
 
 #[tokio::test]
 async fn no_key_means_loopback_only_and_says_why() {
@@ -46,9 +64,7 @@ async fn no_key_means_loopback_only_and_says_why() {
         .await;
     assert_eq!(status, 401);
     openai::assert_error(&v, None, Some("invalid_api_key"));
-    let (status, v) = s
-        .v1_json("/v1/messages", Some("sk-wrong"), &[], json!({}))
-        .await;
+    let (status, v) = messages(&s, "sk-wrong", &[]).await;
     assert_eq!(status, 401);
     anthropic::assert_error(&v, "authentication_error");
     let r = s
@@ -60,9 +76,7 @@ async fn no_key_means_loopback_only_and_says_why() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let (status, _) = s
-        .v1_json("/v1/messages", Some(&secret), &remote, json!({}))
-        .await;
+    let (status, _) = messages(&s, &secret, &remote).await;
     assert_eq!(status, 200);
     s.stop().await;
 }
@@ -76,19 +90,10 @@ async fn legacy_api_key_setting_is_one_of_the_keys() {
         .await;
     assert_eq!(status, 200);
     let (_, secret) = s.create_key(&token, json!({"name": "new"})).await;
-    let (status, v) = s
-        .v1_json(
-            "/v1/chat/completions",
-            Some("legacy-secret"),
-            &[],
-            json!({}),
-        )
-        .await;
+    let (status, v) = completions(&s, "legacy-secret", &[]).await;
     assert_eq!(status, 200);
     assert_eq!(v["key"], "setting:apiKey");
-    let (status, _) = s
-        .v1_json("/v1/chat/completions", Some(&secret), &[], json!({}))
-        .await;
+    let (status, _) = completions(&s, &secret, &[]).await;
     assert_eq!(status, 200);
     s.stop().await;
 }
@@ -100,23 +105,9 @@ async fn key_scopes_models_disabled_expired() {
         json!({"name": "scoped", "models": ["claude-sonnet-4.5", "claude-4.5-opus-*"]}),
     )
     .await;
-    let ok = s
-        .v1(
-            "/v1/messages",
-            Some(&secret),
-            &[],
-            json!({"model": "claude-4.5-opus-high"}),
-        )
-        .await;
-    assert_eq!(ok.status(), 200);
-    let (status, v) = s
-        .v1_json(
-            "/v1/messages",
-            Some(&secret),
-            &[],
-            json!({"model": "claude-sonnet-3.5"}),
-        )
-        .await;
+    let ok = with_model(&s, "/v1/messages", &secret, "claude-4.5-opus-high").await;
+    assert_eq!(ok.0, 200);
+    let (status, v) = with_model(&s, "/v1/messages", &secret, "claude-sonnet-3.5").await;
     assert_eq!(status, 403);
     anthropic::assert_error(&v, "permission_error");
     assert!(
@@ -125,14 +116,7 @@ async fn key_scopes_models_disabled_expired() {
             .unwrap()
             .contains("claude-sonnet-3.5")
     );
-    let (status, v) = s
-        .v1_json(
-            "/v1/chat/completions",
-            Some(&secret),
-            &[],
-            json!({"model": "gpt-4"}),
-        )
-        .await;
+    let (status, v) = with_model(&s, "/v1/chat/completions", &secret, "gpt-4").await;
     assert_eq!(status, 403);
     openai::assert_error(&v, None, Some("model_not_allowed"));
 
@@ -140,14 +124,7 @@ async fn key_scopes_models_disabled_expired() {
         .patch(&token, &format!("/v2/keys/{id}"), json!({"enabled": false}))
         .await;
     assert_eq!(status, 200);
-    let (status, v) = s
-        .v1_json(
-            "/v1/chat/completions",
-            Some(&secret),
-            &[],
-            json!({"model": "claude-sonnet-4.5"}),
-        )
-        .await;
+    let (status, v) = with_model(&s, "/v1/chat/completions", &secret, "claude-sonnet-4.5").await;
     assert_eq!(status, 403);
     openai::assert_error(&v, None, Some("key_disabled"));
 
@@ -160,14 +137,7 @@ async fn key_scopes_models_disabled_expired() {
         )
         .await;
     assert_eq!(status, 200);
-    let (status, v) = s
-        .v1_json(
-            "/v1/messages",
-            Some(&secret),
-            &[],
-            json!({"model": "claude-sonnet-4.5"}),
-        )
-        .await;
+    let (status, v) = with_model(&s, "/v1/messages", &secret, "claude-sonnet-4.5").await;
     assert_eq!(status, 403);
     anthropic::assert_error(&v, "permission_error");
     assert!(v["error"]["message"].as_str().unwrap().contains("expired"));
@@ -182,24 +152,16 @@ async fn key_scopes_models_disabled_expired() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        s.v1_status(
-            "/v1/messages",
-            Some(&secret),
-            &[],
-            json!({"model": "claude-sonnet-4.5"})
-        )
-        .await,
+        with_model(&s, "/v1/messages", &secret, "claude-sonnet-4.5")
+            .await
+            .0,
         200
     );
     // (Another key keeps the gateway out of the loopback-only no-key mode.)
     s.create_key(&token, json!({"name": "other"})).await;
     let (status, _) = s.delete(&token, &format!("/v2/keys/{id}")).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        s.v1_status("/v1/messages", Some(&secret), &[], json!({}))
-            .await,
-        401
-    );
+    assert_eq!(messages(&s, &secret, &[]).await.0, 401);
     s.stop().await;
 }
 
@@ -216,9 +178,7 @@ async fn cidr_blocks_trusted_proxies_and_spoofing() {
         .await;
     assert_eq!(status, 200);
     let blocked = [("x-forwarded-for", "203.0.113.99")];
-    let (status, v) = s
-        .v1_json("/v1/messages", Some(&secret), &blocked, json!({}))
-        .await;
+    let (status, v) = messages(&s, &secret, &blocked).await;
     assert_eq!(status, 403);
     anthropic::assert_error(&v, "permission_error");
     // Blocked before any other work: even without a key the answer is the block, not 401.
@@ -228,43 +188,21 @@ async fn cidr_blocks_trusted_proxies_and_spoofing() {
     assert_eq!(status, 403);
     openai::assert_error(&v, None, Some("ip_blocked"));
     // X-Real-IP is honoured from a trusted peer as well.
-    let (status, _) = s
-        .v1_json(
-            "/v1/messages",
-            Some(&secret),
-            &[("x-real-ip", "203.0.113.1")],
-            json!({}),
-        )
-        .await;
+    let (status, _) = messages(&s, &secret, &[("x-real-ip", "203.0.113.1")]).await;
     assert_eq!(status, 403);
     // Outside the range: served, and the echoed client IP is the forwarded one.
-    let (status, v) = s
-        .v1_json(
-            "/v1/messages",
-            Some(&secret),
-            &[("x-forwarded-for", "198.51.100.4")],
-            json!({}),
-        )
-        .await;
+    let (status, v) = messages(&s, &secret, &[("x-forwarded-for", "198.51.100.4")]).await;
     assert_eq!(status, 200);
     assert_eq!(v["ip"], "198.51.100.4");
     // A client-supplied first hop cannot hide the address the proxy appended.
     let spoof = [("x-forwarded-for", "198.51.100.4, 203.0.113.5")];
-    assert_eq!(
-        s.v1_status("/v1/messages", Some(&secret), &spoof, json!({}))
-            .await,
-        403
-    );
+    assert_eq!(messages(&s, &secret, &spoof).await.0, 403);
     // Unblock takes effect at once.
     let (status, _) = s
         .post(&token, "/v2/ips/unblock", json!({"ip": "203.0.113.0/24"}))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(
-        s.v1_status("/v1/messages", Some(&secret), &blocked, json!({}))
-            .await,
-        200
-    );
+    assert_eq!(messages(&s, &secret, &blocked).await.0, 200);
     // Expired blocks do not apply (expiry in the future still blocks).
     let soon = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let (status, _) = s
@@ -276,13 +214,9 @@ async fn cidr_blocks_trusted_proxies_and_spoofing() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        s.v1_status(
-            "/v1/messages",
-            Some(&secret),
-            &[("x-forwarded-for", "192.0.2.1")],
-            json!({})
-        )
-        .await,
+        messages(&s, &secret, &[("x-forwarded-for", "192.0.2.1")])
+            .await
+            .0,
         403
     );
     let (status, v) = s
@@ -302,17 +236,15 @@ async fn forwarded_headers_from_untrusted_peers_are_ignored() {
         .await;
     assert_eq!(status, 200);
     // Claiming a blocked address does not get a loopback client blocked ...
-    let (status, v) = s
-        .v1_json(
-            "/v1/messages",
-            Some(&secret),
-            &[
-                ("x-forwarded-for", "203.0.113.9"),
-                ("x-real-ip", "203.0.113.9"),
-            ],
-            json!({}),
-        )
-        .await;
+    let (status, v) = messages(
+        &s,
+        &secret,
+        &[
+            ("x-forwarded-for", "203.0.113.9"),
+            ("x-real-ip", "203.0.113.9"),
+        ],
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(v["ip"], "127.0.0.1");
     // ... and claiming another address does not escape a block on the real one.
@@ -320,14 +252,7 @@ async fn forwarded_headers_from_untrusted_peers_are_ignored() {
         .post(&token, "/v2/ips/block", json!({"ip": "127.0.0.1"}))
         .await;
     assert_eq!(status, 200);
-    let (status, _) = s
-        .v1_json(
-            "/v1/messages",
-            Some(&secret),
-            &[("x-forwarded-for", "198.51.100.1")],
-            json!({}),
-        )
-        .await;
+    let (status, _) = messages(&s, &secret, &[("x-forwarded-for", "198.51.100.1")]).await;
     assert_eq!(status, 403);
     s.stop().await;
 }
@@ -341,11 +266,7 @@ async fn ip_rate_limit_window_and_per_key_rpm() {
     assert_eq!(status, 200, "{v}");
     let a = [("x-forwarded-for", "198.51.100.10")];
     for _ in 0..3 {
-        assert_eq!(
-            s.v1_status("/v1/chat/completions", Some(&secret), &a, json!({}))
-                .await,
-            200
-        );
+        assert_eq!(completions(&s, &secret, &a).await.0, 200);
     }
     let r = s
         .v1("/v1/chat/completions", Some(&secret), &a, json!({}))
@@ -364,13 +285,9 @@ async fn ip_rate_limit_window_and_per_key_rpm() {
     anthropic::assert_error(&into_json(r).await.1, "rate_limit_error");
     // Another client address has its own window.
     assert_eq!(
-        s.v1_status(
-            "/v1/chat/completions",
-            Some(&secret),
-            &[("x-forwarded-for", "198.51.100.11")],
-            json!({})
-        )
-        .await,
+        completions(&s, &secret, &[("x-forwarded-for", "198.51.100.11")])
+            .await
+            .0,
         200
     );
     // Turning the limit off lifts it at once.
@@ -378,22 +295,14 @@ async fn ip_rate_limit_window_and_per_key_rpm() {
         .put(&token, "/v2/settings", json!({"enableIPRateLimit": false}))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(
-        s.v1_status("/v1/chat/completions", Some(&secret), &a, json!({}))
-            .await,
-        200
-    );
+    assert_eq!(completions(&s, &secret, &a).await.0, 200);
 
     // Per-key requests per minute.
     let (_, limited) = s
         .create_key(&token, json!({"name": "slow", "rpm": 2}))
         .await;
     for _ in 0..2 {
-        assert_eq!(
-            s.v1_status("/v1/chat/completions", Some(&limited), &[], json!({}))
-                .await,
-            200
-        );
+        assert_eq!(completions(&s, &limited, &[]).await.0, 200);
     }
     let r = s
         .v1("/v1/chat/completions", Some(&limited), &[], json!({}))
@@ -401,11 +310,7 @@ async fn ip_rate_limit_window_and_per_key_rpm() {
     assert_eq!(r.status(), 429);
     assert!(r.headers().contains_key("retry-after"));
     // The other key is unaffected.
-    assert_eq!(
-        s.v1_status("/v1/chat/completions", Some(&secret), &[], json!({}))
-            .await,
-        200
-    );
+    assert_eq!(completions(&s, &secret, &[]).await.0, 200);
     s.stop().await;
 }
 

@@ -19,7 +19,7 @@ use crate::{Store, StoreError};
 /// Stored bodies are capped here whatever the caller sent (the gateway caps and redacts first).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Rows per INSERT statement: 18 columns × 500 stays far below every backend's parameter limit.
-const INSERT_CHUNK: usize = 500;
+const INSERT_CHUNK: usize = 256;
 /// Rows per DELETE during cleanup, so a large purge never holds the write lock for long.
 const DELETE_CHUNK: u64 = 5000;
 
@@ -241,10 +241,18 @@ impl Store {
             return Ok(0);
         }
         let txn = self.db().begin().await?;
-        for chunk in logs.chunks(INSERT_CHUNK) {
+        let mut rest = logs;
+        while !rest.is_empty() {
+            // Statements of power-of-two row counts only: each row count is its own SQL text, and
+            // the driver's prepared-statement cache only helps when the text repeats. Arbitrary
+            // batch sizes made SQLite parse a fresh multi-row INSERT on nearly every flush, which
+            // cost more CPU than binding the rows.
+            let n = 1usize << rest.len().min(INSERT_CHUNK).ilog2();
+            let (chunk, tail) = rest.split_at(n);
             Entity::insert_many(chunk.iter().map(to_active))
                 .exec_without_returning(&txn)
                 .await?;
+            rest = tail;
         }
         txn.commit().await?;
         Ok(logs.len() as u64)

@@ -82,7 +82,10 @@ impl Counter {
     /// each), the rest normalized, pre-tokenized and run through the BPE model.
     fn count(&self, text: &str) -> Option<usize> {
         let mut pts = if text.is_ascii()
-            && !self.added_contents.iter().any(|a| text.contains(a.as_str()))
+            && !self
+                .added_contents
+                .iter()
+                .any(|a| text.contains(a.as_str()))
         {
             // NFKC is the identity on ASCII and the added-token scan would find nothing: skip both
             // (most of the cost of a short streamed delta).
@@ -310,9 +313,9 @@ mod tests {
         // Deterministic pseudo-random text over an alphabet of ASCII, punctuation, whitespace,
         // accents, CJK, emoji and added-token fragments.
         let alphabet: Vec<&str> = vec![
-            "a", "e", "t", "th", "ing", "er", " ", "  ", "\n", "\t", ".", ",", "'s", "'", "\"", "{", "}",
-            "0", "12", "345", "_", "-", "/", "\\", "é", "ü", "ß", "ñ", "日", "本", "語", "한", "😀",
-            "👍🏽", "™", "ﬁ", "①", "<", ">", "EOT", "<SOS>", "META", "\u{301}", "Ω", "€",
+            "a", "e", "t", "th", "ing", "er", " ", "  ", "\n", "\t", ".", ",", "'s", "'", "\"",
+            "{", "}", "0", "12", "345", "_", "-", "/", "\\", "é", "ü", "ß", "ñ", "日", "本", "語",
+            "한", "😀", "👍🏽", "™", "ﬁ", "①", "<", ">", "EOT", "<SOS>", "META", "\u{301}", "Ω", "€",
         ];
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {

@@ -78,7 +78,8 @@ proptest! {
         prop_assert_eq!(&whole, &chunked);
         let one_by_one: Vec<String> = s.chars().map(String::from).collect();
         prop_assert_eq!(&whole, &run(cfg(thinking, vec![]), &one_by_one));
-        if !thinking {
+        // A whitespace-only answer is held back by design (no whitespace-only text block).
+        if !thinking && !s.trim().is_empty() {
             prop_assert_eq!(&whole.1, &s);
         }
     }

@@ -187,7 +187,28 @@ pub struct ChatResponse {
 pub struct QClient {
     config: ClientConfig,
     http: HttpClients,
+    /// The chat URLs of `config.base_url` (Amazon Q, Kiro), parsed once: parsing them on every
+    /// call was a visible share of a small request's CPU. `None` if the base does not parse (the
+    /// per-call parse then reports the error).
+    chat_urls: Option<(reqwest::Url, reqwest::Url)>,
+    /// The Amazon Q dialect's user agents (`user-agent`, `x-amz-user-agent`) for the chat API.
+    q_chat_agents: (String, String),
 }
+
+/// The Amazon Q dialect's `user-agent` and `x-amz-user-agent` for `api`.
+fn q_agents(api: &str) -> (String, String) {
+    (
+        format!(
+            "aws-sdk-rust/1.3.9 ua/2.1 api/{api}/0.1.11582 os/linux lang/rust/1.87.0 app/AmazonQ-For-CLI"
+        ),
+        format!(
+            "aws-sdk-rust/1.3.9 ua/2.1 api/{api}/0.1.11582 os/linux lang/rust/1.87.0 m/F app/AmazonQ-For-CLI"
+        ),
+    )
+}
+
+/// The chat API's name in user agents.
+const CHAT_API: &str = "codewhispererstreaming";
 
 /// Body with the profile ARN decided by [`Credentials`], without cloning the
 /// (possibly large) conversation.
@@ -203,7 +224,14 @@ impl QClient {
     /// Builds the client (installs the rustls provider first).
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
         let http = HttpClients::new(config.connect_timeout)?;
-        Ok(Self { config, http })
+        let parse = |path: &str| reqwest::Url::parse(&join(&config.base_url, path)).ok();
+        let chat_urls = parse("/").zip(parse("/generateAssistantResponse"));
+        Ok(Self {
+            config,
+            http,
+            chat_urls,
+            q_chat_agents: q_agents(CHAT_API),
+        })
     }
 
     /// The settings.
@@ -250,23 +278,30 @@ impl QClient {
 
     /// The chat `POST` with the dialect's path and headers (§4.1).
     fn chat_request(&self, creds: &Credentials) -> Result<reqwest::RequestBuilder, ClientError> {
-        let base = self.base_url(creds);
         let post = reqwest::Method::POST;
+        let path = match creds.dialect {
+            Dialect::AmazonQ => "/",
+            Dialect::Kiro => "/generateAssistantResponse",
+        };
+        // The URLs parsed at start-up serve every account without its own base URL.
+        let builder = match self.chat_urls.as_ref().filter(|_| creds.base_url.is_none()) {
+            Some((q, kiro)) => {
+                let url = match creds.dialect {
+                    Dialect::AmazonQ => q.clone(),
+                    Dialect::Kiro => kiro.clone(),
+                };
+                self.request(creds, post, url, CHAT_API)?
+            }
+            None => self.request(creds, post, join(self.base_url(creds), path), CHAT_API)?,
+        };
         Ok(match creds.dialect {
-            Dialect::AmazonQ => self
-                .request(creds, post, &join(base, "/"), "codewhispererstreaming")?
+            Dialect::AmazonQ => builder
                 .header("content-type", "application/x-amz-json-1.0")
                 .header(
                     "x-amz-target",
                     "AmazonCodeWhispererStreamingService.GenerateAssistantResponse",
                 ),
-            Dialect::Kiro => self
-                .request(
-                    creds,
-                    post,
-                    &join(base, "/generateAssistantResponse"),
-                    "codewhispererstreaming",
-                )?
+            Dialect::Kiro => builder
                 .header("content-type", "application/json")
                 .header("x-amzn-kiro-agent-mode", &self.config.kiro_agent_mode)
                 .header("connection", "close"),
@@ -283,7 +318,7 @@ impl QClient {
         &self,
         creds: &Credentials,
         method: reqwest::Method,
-        url: &str,
+        url: impl reqwest::IntoUrl,
         api: &str,
     ) -> Result<reqwest::RequestBuilder, ClientError> {
         let client = self.http.get(creds.proxy.as_deref())?;
@@ -298,15 +333,16 @@ impl QClient {
             .header("amz-sdk-invocation-id", invocation)
             .header("amz-sdk-request", "attempt=1; max=1");
         Ok(match creds.dialect {
-            Dialect::AmazonQ => builder
-                .header(
-                    "user-agent",
-                    format!("aws-sdk-rust/1.3.9 ua/2.1 api/{api}/0.1.11582 os/linux lang/rust/1.87.0 app/AmazonQ-For-CLI"),
-                )
-                .header(
-                    "x-amz-user-agent",
-                    format!("aws-sdk-rust/1.3.9 ua/2.1 api/{api}/0.1.11582 os/linux lang/rust/1.87.0 m/F app/AmazonQ-For-CLI"),
-                ),
+            Dialect::AmazonQ => {
+                let (ua, amz_ua) = if api == CHAT_API {
+                    self.q_chat_agents.clone()
+                } else {
+                    q_agents(api)
+                };
+                builder
+                    .header("user-agent", ua)
+                    .header("x-amz-user-agent", amz_ua)
+            }
             Dialect::Kiro => {
                 let kiro = format!(
                     "KiroIDE-{}-{}",

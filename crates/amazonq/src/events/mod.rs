@@ -174,18 +174,23 @@ impl StreamEvent {
 
     fn decode<F: View>(frame: &F) -> Result<Self, EventError> {
         use event_types as t;
-        let message_type = frame.header_str(names::MESSAGE_TYPE).ok_or(EventError::MissingMessageType)?;
+        let message_type = frame
+            .header_str(names::MESSAGE_TYPE)
+            .ok_or(EventError::MissingMessageType)?;
         match message_type {
             "event" => {}
             "exception" => {
-                let exception_type = frame.header_str(names::EXCEPTION_TYPE).ok_or(EventError::MissingHeader {
-                    kind: "exception",
-                    header: names::EXCEPTION_TYPE,
-                })?;
+                let exception_type =
+                    frame
+                        .header_str(names::EXCEPTION_TYPE)
+                        .ok_or(EventError::MissingHeader {
+                            kind: "exception",
+                            header: names::EXCEPTION_TYPE,
+                        })?;
                 // An exception is fatal anyway; a body that is not JSON must not
                 // hide it, so the raw text becomes the message.
-                let body: ReasonMessage =
-                    serde_json::from_slice(frame.payload_bytes()).unwrap_or_else(|_| ReasonMessage {
+                let body: ReasonMessage = serde_json::from_slice(frame.payload_bytes())
+                    .unwrap_or_else(|_| ReasonMessage {
                         reason: None,
                         message: Some(String::from_utf8_lossy(frame.payload_bytes()).into_owned())
                             .filter(|m| !m.is_empty()),
@@ -210,15 +215,20 @@ impl StreamEvent {
             }
             other => {
                 return Ok(Self::Unknown {
-                    event_type: format!("{other}:{}", frame.header_str(names::EVENT_TYPE).unwrap_or_default()),
+                    event_type: format!(
+                        "{other}:{}",
+                        frame.header_str(names::EVENT_TYPE).unwrap_or_default()
+                    ),
                     payload: frame.payload(),
                 });
             }
         }
-        let event_type = frame.header_str(names::EVENT_TYPE).ok_or(EventError::MissingHeader {
-            kind: "event",
-            header: names::EVENT_TYPE,
-        })?;
+        let event_type = frame
+            .header_str(names::EVENT_TYPE)
+            .ok_or(EventError::MissingHeader {
+                kind: "event",
+                header: names::EVENT_TYPE,
+            })?;
         let p = frame.payload_bytes();
         Ok(match event_type {
             t::INITIAL_RESPONSE => {

@@ -107,7 +107,9 @@ impl FrameDecoder {
             };
             let header_end = PRELUDE_LEN + headers_len;
             // Validates every header exactly as `parse_headers` does, allocating nothing.
-            walk_headers(&bytes[PRELUDE_LEN..header_end], |_, _| ControlFlow::Continue(()))?;
+            walk_headers(&bytes[PRELUDE_LEN..header_end], true, |_, _| {
+                ControlFlow::Continue(())
+            })?;
             Ok(Some(RawFrame { bytes, header_end }))
         })
     }
@@ -180,13 +182,14 @@ impl RawFrame {
     /// The first header with this name, if it is a string (as [`Frame::header_str`]).
     pub fn header_str(&self, name: &str) -> Option<&str> {
         let mut found = None;
-        // The block was validated when the frame was decoded; the walk cannot fail now.
-        let _ = walk_headers(&self.bytes[PRELUDE_LEN..self.header_end], |n, v| {
-            if n != name {
+        // The block was validated when the frame was decoded (UTF-8 included): the walk cannot
+        // fail now, and names are compared as bytes without checking them again.
+        let _ = walk_headers(&self.bytes[PRELUDE_LEN..self.header_end], false, |n, v| {
+            if n != name.as_bytes() {
                 return ControlFlow::Continue(());
             }
             if let Value::Str(s) = v {
-                found = Some(s);
+                found = std::str::from_utf8(s).ok();
             }
             ControlFlow::Break(())
         });
@@ -268,14 +271,16 @@ fn parse_frame(bytes: &Bytes, headers_len: usize) -> Result<Frame, DecodeError> 
     let header_end = PRELUDE_LEN + headers_len;
     let block = bytes.slice(PRELUDE_LEN..header_end);
     let mut headers = Vec::with_capacity(4);
-    walk_headers(&block, |name, value| {
+    walk_headers(&block, true, |name, value| {
+        // Both were checked to be UTF-8 by the walk.
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let value = match value {
             Value::Owned(v) => v,
             Value::Bytes(b) => HeaderValue::ByteArray(block.slice_ref(b)),
-            Value::Str(s) => HeaderValue::String(s.to_owned()),
+            Value::Str(s) => HeaderValue::String(text(s)),
         };
         headers.push(Header {
-            name: name.to_owned(),
+            name: text(name),
             value,
         });
         ControlFlow::Continue(())
@@ -292,15 +297,16 @@ enum Value<'a> {
     Owned(HeaderValue),
     /// Tag 6.
     Bytes(&'a [u8]),
-    /// Tag 7.
-    Str(&'a str),
+    /// Tag 7 (UTF-8 checked when the walk checks it).
+    Str(&'a [u8]),
 }
 
-/// Walks a header block, checking every header (empty name, UTF-8, type tag, truncation) in wire
-/// order, and hands each one to `f` until it breaks.
+/// Walks a header block, checking every header (empty name, UTF-8 when `check_utf8`, type tag,
+/// truncation) in wire order, and hands each one to `f` until it breaks.
 fn walk_headers<'a>(
     mut block: &'a [u8],
-    mut f: impl FnMut(&'a str, Value<'a>) -> ControlFlow<()>,
+    check_utf8: bool,
+    mut f: impl FnMut(&'a [u8], Value<'a>) -> ControlFlow<()>,
 ) -> Result<(), DecodeError> {
     while let Some((&name_len, rest)) = block.split_first() {
         block = rest;
@@ -309,12 +315,14 @@ fn walk_headers<'a>(
             return Err(DecodeError::EmptyHeaderName);
         }
         let name = take(&mut block, name_len)?;
-        let name = std::str::from_utf8(name).map_err(|_| DecodeError::InvalidUtf8)?;
+        if check_utf8 {
+            std::str::from_utf8(name).map_err(|_| DecodeError::InvalidUtf8)?;
+        }
         let Some((&tag, rest)) = block.split_first() else {
             return Err(DecodeError::HeaderTruncated);
         };
         block = rest;
-        let value = parse_value(tag, &mut block)?;
+        let value = parse_value(tag, &mut block, check_utf8)?;
         if f(name, value).is_break() {
             break;
         }
@@ -337,7 +345,11 @@ fn take_array<const N: usize>(block: &mut &[u8]) -> Result<[u8; N], DecodeError>
     Ok(out)
 }
 
-fn parse_value<'a>(tag: u8, block: &mut &'a [u8]) -> Result<Value<'a>, DecodeError> {
+fn parse_value<'a>(
+    tag: u8,
+    block: &mut &'a [u8],
+    check_utf8: bool,
+) -> Result<Value<'a>, DecodeError> {
     let fixed = |v| Ok(Value::Owned(v));
     match tag {
         0 => fixed(HeaderValue::Bool(true)),
@@ -352,11 +364,15 @@ fn parse_value<'a>(tag: u8, block: &mut &'a [u8]) -> Result<Value<'a>, DecodeErr
             if tag == 6 {
                 Ok(Value::Bytes(value))
             } else {
-                let s = std::str::from_utf8(value).map_err(|_| DecodeError::InvalidUtf8)?;
-                Ok(Value::Str(s))
+                if check_utf8 {
+                    std::str::from_utf8(value).map_err(|_| DecodeError::InvalidUtf8)?;
+                }
+                Ok(Value::Str(value))
             }
         }
-        8 => fixed(HeaderValue::Timestamp(i64::from_be_bytes(take_array(block)?))),
+        8 => fixed(HeaderValue::Timestamp(i64::from_be_bytes(take_array(
+            block,
+        )?))),
         9 => fixed(HeaderValue::Uuid(u128::from_be_bytes(take_array(block)?))),
         other => Err(DecodeError::UnknownHeaderType(other)),
     }

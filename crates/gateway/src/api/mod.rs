@@ -11,10 +11,10 @@
 //! as `x-request-id`.
 //!
 //! Layers on every request, outermost first: request id (`x-request-id`, set if absent and
-//! echoed on the response) → trace span (only when its level is enabled) → [`front`]: client IP
-//! (`guard::client_ip`, inserts `ClientIp`) and metrics (`metrics::track`) → route; `/v1` routes
-//! then run [`v1_guard`] (the guards, and the `request-id` copy). Each `from_fn` layer costs a
-//! boxed future and a clone of everything inside it per request, so the steps share two.
+//! echoed on the response) → trace span → `front`: client IP (`guard::client_ip`, inserts
+//! `ClientIp`) and metrics (`metrics::track`) → route; `/v1` routes then run `v1_guard` (the
+//! guards, and the `request-id` copy). Each `from_fn` layer costs a boxed future and a clone of
+//! everything inside it per request, so these steps share two layers instead of seven.
 
 pub mod admin;
 pub mod anthropic;

@@ -234,8 +234,8 @@ fn rejection_error(r: KeyRejection) -> Error {
     }
 }
 
-/// Guard step: authenticates the caller and inserts [`AuthedKey`].
-pub fn check(state: &AppState, req: &mut Request, dialect: Dialect) -> Result<(), Response> {
+/// Guard step: authenticates the caller and inserts [`AuthedKey`]; `Some` = the rejection.
+pub fn check(state: &AppState, req: &mut Request, dialect: Dialect) -> Option<Response> {
     let ring = state.keyring.load();
     let authed = if ring.is_empty() {
         let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
@@ -251,7 +251,7 @@ pub fn check(state: &AppState, req: &mut Request, dialect: Dialect) -> Result<()
                           (console → Keys, or the apiKey setting) before remote clients can use it"
                     .into(),
             };
-            return Err(render(dialect, &err));
+            return Some(render(dialect, &err));
         }
     } else {
         // The candidates borrow the request's headers; no copies.
@@ -260,12 +260,12 @@ pub fn check(state: &AppState, req: &mut Request, dialect: Dialect) -> Result<()
             Err(r) => {
                 metrics::counter!("gateway_guard_rejections_total", "reason" => "api_key")
                     .increment(1);
-                return Err(render(dialect, &rejection_error(r)));
+                return Some(render(dialect, &rejection_error(r)));
             }
         }
     };
     req.extensions_mut().insert(authed);
-    Ok(())
+    None
 }
 
 #[cfg(test)]

@@ -75,12 +75,12 @@ impl Blocklist {
     }
 }
 
-/// Guard step: 403 for blocked clients.
-pub fn check(state: &AppState, req: &Request, dialect: Dialect) -> Result<(), Response> {
+/// Guard step: 403 for blocked clients (`Some` = the rejection).
+pub fn check(state: &AppState, req: &Request, dialect: Dialect) -> Option<Response> {
     if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
         let list = state.blocklist.load();
         if list.is_empty() {
-            return Ok(());
+            return None;
         }
         if list.find(ip, super::now_ms()).is_some() {
             metrics::counter!("gateway_guard_rejections_total", "reason" => "ip_blocked")
@@ -89,10 +89,10 @@ pub fn check(state: &AppState, req: &Request, dialect: Dialect) -> Result<(), Re
                 code: "ip_blocked",
                 message: format!("requests from {ip} are blocked by the administrator"),
             };
-            return Err(render(dialect, &err));
+            return Some(render(dialect, &err));
         }
     }
-    Ok(())
+    None
 }
 
 #[cfg(test)]

@@ -35,10 +35,10 @@ use crate::state::AppState;
 /// the client's dialect.
 pub async fn run(state: &AppState, mut req: Request, next: Next) -> Response {
     let dialect = Dialect::from_path(req.uri().path());
-    if let Err(response) = ip_block::check(state, &req, dialect) {
+    if let Some(response) = ip_block::check(state, &req, dialect) {
         return response;
     }
-    if let Err(response) = api_key::check(state, &mut req, dialect) {
+    if let Some(response) = api_key::check(state, &mut req, dialect) {
         return response;
     }
     let ip = req.extensions().get::<ClientIp>().copied();
@@ -46,7 +46,7 @@ pub async fn run(state: &AppState, mut req: Request, next: Next) -> Response {
         .extensions()
         .get::<AuthedKey>()
         .and_then(|k| k.0.clone());
-    if let Err(response) = rate_limit::check(state, ip, key, dialect).await {
+    if let Some(response) = rate_limit::check(state, ip, key, dialect).await {
         return response;
     }
     body::run(state, req, next, dialect).await

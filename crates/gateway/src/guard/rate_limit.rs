@@ -15,14 +15,14 @@ use crate::api::dialect_error::{Dialect, render};
 use crate::error::Error;
 use crate::state::AppState;
 
-/// Guard step: per-IP then per-key limits (`ip` and `key` from the request's extensions; the
-/// request itself is not `Sync`, so it cannot be borrowed across the limiter's await).
+/// Guard step: per-IP then per-key limits; `Some` = the 429. `ip` and `key` come from the request's
+/// extensions (the request itself is not `Sync`, so it cannot be borrowed across the await).
 pub async fn check(
     state: &AppState,
     ip: Option<ClientIp>,
     key: Option<Arc<KeyEntry>>,
     dialect: Dialect,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let settings = state.settings.load_full();
     if settings.enable_ip_rate_limit
         && let Some(ClientIp(ip)) = ip
@@ -44,7 +44,7 @@ pub async fn check(
                 ),
                 retry_after,
             };
-            return Err(render(dialect, &err));
+            return Some(render(dialect, &err));
         }
     }
     if let Some(key) = key
@@ -65,8 +65,8 @@ pub async fn check(
                 ),
                 retry_after,
             };
-            return Err(render(dialect, &err));
+            return Some(render(dialect, &err));
         }
     }
-    Ok(())
+    None
 }

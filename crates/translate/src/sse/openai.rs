@@ -295,7 +295,6 @@ fn into_string(out: Vec<u8>) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,45 +99,50 @@ fn class(b: u8) -> Class {
 fn contraction(s: &[u8]) -> usize {
     match s {
         [b'\'', b's' | b't' | b'm' | b'd', ..] => 2,
-        [b'\'', b'r', b'e', ..] | [b'\'', b'v', b'e', ..] | [b'\'', b'l', b'l', ..] => 3,
+        [b'\'', b'r' | b'v', b'e', ..] | [b'\'', b'l', b'l', ..] => 3,
         _ => 0,
     }
 }
 
-/// Calls `f` with each piece the byte-level pre-tokenizer's regex cuts `s` (ASCII) into, in order.
-fn split_ascii(s: &[u8], mut f: impl FnMut(&[u8])) {
-    let n = s.len();
-    let run = |from: usize, c: Class| {
-        let mut j = from;
-        while j < n && class(s[j]) == c {
-            j += 1;
+/// Calls `emit` with each piece the byte-level pre-tokenizer's regex cuts `text` (ASCII) into, in
+/// order.
+fn split_ascii(text: &[u8], mut emit: impl FnMut(&[u8])) {
+    let len = text.len();
+    let run = |from: usize, kind: Class| {
+        let mut end = from;
+        while end < len && class(text[end]) == kind {
+            end += 1;
         }
-        j
+        end
     };
-    let mut i = 0;
-    while i < n {
-        let end = match contraction(&s[i..]) {
+    let mut at = 0;
+    while at < len {
+        let end = match contraction(&text[at..]) {
             0 => {
                 // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: an optional space, then a run.
-                let start = if s[i] == b' ' && i + 1 < n && !is_space(s[i + 1]) {
-                    i + 1
+                let start = if text[at] == b' ' && at + 1 < len && !is_space(text[at + 1]) {
+                    at + 1
                 } else {
-                    i
+                    at
                 };
-                match class(s[start]) {
+                match class(text[start]) {
                     Class::Space => {
                         // `\s+(?!\S)` backs off one character before a non-space; a single space
                         // before one falls through to `\s+`.
-                        let j = run(i, Class::Space);
-                        if j < n && j - i >= 2 { j - 1 } else { j }
+                        let end = run(at, Class::Space);
+                        if end < len && end - at >= 2 {
+                            end - 1
+                        } else {
+                            end
+                        }
                     }
-                    c => run(start, c),
+                    kind => run(start, kind),
                 }
             }
-            k => i + k,
+            k => at + k,
         };
-        f(&s[i..end]);
-        i = end;
+        emit(&text[at..end]);
+        at = end;
     }
 }
 
@@ -169,8 +174,8 @@ mod tests {
     fn samples() -> Vec<String> {
         let atoms = [
             "a", "Zq", "7", "42", " ", "  ", "\t", "\n", "\r\n", "\x0B", "\x0C", "\x1C", "\x1F",
-            "\x00", "\x7F", "'", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'x", "!", "?!",
-            ".,", "_", "-", "{\"", "\\", "~", "é",
+            "\x00", "\x7F", "'", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'x", "!",
+            "?!", ".,", "_", "-", "{\"", "\\", "~", "é",
         ];
         let mut out: Vec<String> = Vec::new();
         let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -39,6 +39,8 @@ pub struct StreamMachine {
     stop: StopMatcher,
     tools: ToolAssembler,
     json_buf: String,
+    /// Scratch list for the splitter's pieces, reused across events.
+    pieces: Vec<Piece>,
     /// Leading whitespace of the answer, held until real text arrives (no whitespace-only block).
     leading_ws: String,
     text_started: bool,
@@ -60,6 +62,7 @@ impl StreamMachine {
             cfg,
             tools: ToolAssembler::default(),
             json_buf: String::new(),
+            pieces: Vec::new(),
             leading_ws: String::new(),
             text_started: false,
             tool_count: 0,
@@ -117,15 +120,22 @@ impl StreamMachine {
     /// Feeds one upstream event.
     pub fn push(&mut self, ev: &StreamEvent) -> Vec<OutEvent> {
         let mut out = Vec::new();
+        self.push_into(ev, &mut out);
+        out
+    }
+
+    /// [`Self::push`], appending to `out` (the SSE body reuses one list for every event).
+    pub fn push_into(&mut self, ev: &StreamEvent, out: &mut Vec<OutEvent>) {
         if self.finished {
-            return out;
+            return;
         }
         match ev {
             StreamEvent::AssistantResponse { content } => {
-                self.close_tool(&mut out);
-                let mut pieces = Vec::new();
+                self.close_tool(out);
+                let mut pieces = std::mem::take(&mut self.pieces);
                 self.splitter.push(content, &mut pieces);
-                self.route(pieces, &mut out);
+                self.route(&mut pieces, out);
+                self.pieces = pieces;
             }
             StreamEvent::ToolUse {
                 tool_use_id,
@@ -138,21 +148,21 @@ impl StreamMachine {
                     // matcher still hold (a partial stop sequence cannot continue across a call).
                     let mut pieces = Vec::new();
                     self.splitter.finish(&mut pieces);
-                    self.route(pieces, &mut out);
+                    self.route(&mut pieces, out);
                     if !self.cfg.json_mode {
                         let held = self.stop.finish();
-                        self.emit_text(&held, &mut out);
+                        self.emit_text(held, out);
                     }
                 }
                 for a in self.tools.push(tool_use_id, name, input.as_deref(), *stop) {
-                    self.emit_tool(a, &mut out);
+                    self.emit_tool(a, out);
                 }
             }
             StreamEvent::Reasoning { text: Some(t), .. }
                 if self.cfg.thinking && !self.text_started =>
             {
-                self.close_tool(&mut out);
-                self.emit_thinking(t, &mut out);
+                self.close_tool(out);
+                self.emit_thinking(t.clone(), out);
             }
             StreamEvent::Metering { usage, .. } => self.credits += usage,
             StreamEvent::ContextUsage { percentage } => self.context_pct = Some(*percentage),
@@ -165,8 +175,8 @@ impl StreamMachine {
                 let text = message.clone().unwrap_or_else(|| exception_type.clone());
                 if exception_type.contains("ContentLengthExceeded") {
                     // Kiro's output-length overflow: the answer is cut, not failed (§5.3).
-                    self.flush(&mut out);
-                    self.end(FinishReason::MaxTokens, None, &mut out);
+                    self.flush(out);
+                    self.end(FinishReason::MaxTokens, None, out);
                 } else {
                     let kind = classify(exception_type, reason.as_deref(), &text);
                     self.fail_with(
@@ -174,7 +184,7 @@ impl StreamMachine {
                             kind,
                             message: text,
                         },
-                        &mut out,
+                        out,
                     );
                 }
             }
@@ -185,14 +195,13 @@ impl StreamMachine {
                         kind,
                         message: format!("{code}: {message}"),
                     },
-                    &mut out,
+                    out,
                 );
             }
             // Ids, links, follow-up prompts, code references, invalid-state notes and unknown events
             // carry nothing for the client (§5.3, §5.7).
             _ => {}
         }
-        out
     }
 
     /// Clean end of the upstream stream: flushes and produces `Finish`.
@@ -226,7 +235,7 @@ impl StreamMachine {
         // Text already decided is kept; a half-assembled tool call is dropped, never emitted.
         let mut pieces = Vec::new();
         self.splitter.finish(&mut pieces);
-        self.route(pieces, out);
+        self.route(&mut pieces, out);
         if !self.finished {
             self.finished = true;
             out.push(OutEvent::Error(error));
@@ -238,20 +247,20 @@ impl StreamMachine {
         self.close_tool(out);
         let mut pieces = Vec::new();
         self.splitter.finish(&mut pieces);
-        self.route(pieces, out);
+        self.route(&mut pieces, out);
         if self.finished {
             return;
         }
         if self.cfg.json_mode {
             let raw = std::mem::take(&mut self.json_buf);
             let cleaned = clean_json(&raw);
-            self.after_json(&cleaned, out);
+            self.after_json(cleaned, out);
         }
         if self.finished {
             return;
         }
         let rest = self.stop.finish();
-        self.emit_text(&rest, out);
+        self.emit_text(rest, out);
     }
 
     fn close_tool(&mut self, out: &mut Vec<OutEvent>) {
@@ -260,22 +269,24 @@ impl StreamMachine {
         }
     }
 
-    fn route(&mut self, pieces: Vec<Piece>, out: &mut Vec<OutEvent>) {
-        for p in pieces {
+    /// Routes (and empties) `pieces`. Text is moved along, not copied, from the splitter to the
+    /// output event (issue 11 S2: five copies of every delta before).
+    fn route(&mut self, pieces: &mut Vec<Piece>, out: &mut Vec<OutEvent>) {
+        for p in pieces.drain(..) {
             if self.finished {
-                return;
+                continue;
             }
             match p {
-                Piece::Thinking(t) => self.emit_thinking(&t, out),
+                Piece::Thinking(t) => self.emit_thinking(t, out),
                 Piece::Text(t) if self.cfg.json_mode => self.json_buf.push_str(&t),
-                Piece::Text(t) => self.after_json(&t, out),
+                Piece::Text(t) => self.after_json(t, out),
             }
         }
     }
 
-    fn after_json(&mut self, text: &str, out: &mut Vec<OutEvent>) {
+    fn after_json(&mut self, text: String, out: &mut Vec<OutEvent>) {
         let (safe, hit) = self.stop.push(text);
-        self.emit_text(&safe, out);
+        self.emit_text(safe, out);
         if let Some(s) = hit
             && !self.finished
         {
@@ -283,44 +294,44 @@ impl StreamMachine {
         }
     }
 
-    fn emit_thinking(&mut self, t: &str, out: &mut Vec<OutEvent>) {
+    fn emit_thinking(&mut self, t: String, out: &mut Vec<OutEvent>) {
         if let Some(t) = self.budget(t, true, out) {
             out.push(OutEvent::Thinking(t));
         }
     }
 
-    fn emit_text(&mut self, t: &str, out: &mut Vec<OutEvent>) {
+    fn emit_text(&mut self, t: String, out: &mut Vec<OutEvent>) {
         if t.is_empty() || self.finished {
             return;
         }
         let t = if self.text_started {
-            t.to_owned()
+            t
         } else if t.trim().is_empty() {
-            self.leading_ws.push_str(t);
+            self.leading_ws.push_str(&t);
             return;
         } else {
             self.text_started = true;
             format!("{}{t}", std::mem::take(&mut self.leading_ws))
         };
-        if let Some(t) = self.budget(&t, false, out) {
+        if let Some(t) = self.budget(t, false, out) {
             out.push(OutEvent::Text(t));
         }
     }
 
     /// Charges `t` to the output budget; returns the part that fits. Ends the turn when exhausted.
-    fn budget(&mut self, t: &str, thinking: bool, out: &mut Vec<OutEvent>) -> Option<String> {
+    fn budget(&mut self, t: String, thinking: bool, out: &mut Vec<OutEvent>) -> Option<String> {
         if t.is_empty() || self.finished {
             return None;
         }
-        let n = count::delta_tokens(t);
+        let n = count::delta_tokens(&t);
         let Some(max) = self.cfg.max_tokens else {
             self.output_tokens = self.output_tokens.saturating_add(n);
-            return Some(t.to_owned());
+            return Some(t);
         };
         let room = max.saturating_sub(self.output_tokens);
         if n <= room {
             self.output_tokens += n;
-            return Some(t.to_owned());
+            return Some(t);
         }
         // Keep the share of characters that fits, on a char boundary.
         let chars = t.chars().count();

@@ -19,11 +19,11 @@ impl StopMatcher {
 
     /// Feeds text; returns the text that is safe to emit and the stop sequence hit, if any (after a
     /// hit, nothing more should be fed).
-    pub fn push(&mut self, text: &str) -> (String, Option<String>) {
+    pub fn push(&mut self, text: String) -> (String, Option<String>) {
         if self.stops.is_empty() {
-            return (text.to_owned(), None);
+            return (text, None);
         }
-        self.held.push_str(text);
+        self.held.push_str(&text);
         let hit = self
             .stops
             .iter()
@@ -73,7 +73,7 @@ mod tests {
         let mut m = StopMatcher::new(&stops);
         let mut out = String::new();
         for c in chunks {
-            let (t, hit) = m.push(c);
+            let (t, hit) = m.push((*c).to_owned());
             out.push_str(&t);
             if hit.is_some() {
                 return (out, hit);

@@ -84,22 +84,17 @@ impl Splitter {
         }
     }
 
-    fn emit_text(s: &str, out: &mut Vec<Piece>) {
-        if s.is_empty() {
-            return;
-        }
-        match out.last_mut() {
-            Some(Piece::Text(t)) => t.push_str(s),
-            _ => out.push(Piece::Text(s.to_owned())),
-        }
-    }
-
     fn run(&mut self, eof: bool, out: &mut Vec<Piece>) {
         loop {
             match self.state {
                 State::Text => {
+                    // Plain text (the common case) moves on without a copy.
                     let b = std::mem::take(&mut self.buf);
-                    Self::emit_text(&b, out);
+                    match out.last_mut() {
+                        _ if b.is_empty() => {}
+                        Some(Piece::Text(t)) => t.push_str(&b),
+                        _ => out.push(Piece::Text(b)),
+                    }
                     return;
                 }
                 State::Start => {

@@ -209,8 +209,7 @@ pub async fn run(
         (Dialect::Anthropic, false) => {
             let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
             respond::collect(feed, answer, |c| {
-                let body = translate::anthropic::response::message_body(c, &id, &req.model);
-                serde_json::to_value(body).unwrap_or_default()
+                translate::anthropic::response::message_body(c, &id, &req.model)
             })
             .await
         }
@@ -218,9 +217,7 @@ pub async fn run(
             let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
             let created = chrono::Utc::now().timestamp();
             respond::collect(feed, answer, |c| {
-                let body =
-                    translate::openai::response::completion_body(c, &id, created, &req.model);
-                serde_json::to_value(body).unwrap_or_default()
+                translate::openai::response::completion_body(c, &id, created, &req.model)
             })
             .await
         }

@@ -91,10 +91,21 @@ enum Start {
 }
 
 fn apply(machine: &mut StreamMachine, item: Option<super::upstream::Item>) -> Vec<OutEvent> {
+    let mut outs = Vec::new();
+    apply_into(machine, item, &mut outs);
+    outs
+}
+
+/// [`apply`], appending to a list the stream reuses for every event.
+fn apply_into(
+    machine: &mut StreamMachine,
+    item: Option<super::upstream::Item>,
+    outs: &mut Vec<OutEvent>,
+) {
     match item {
-        Some(Ok(ev)) => machine.push(&ev),
-        Some(Err(e)) => machine.fail(e),
-        None => machine.finish(),
+        Some(Ok(ev)) => machine.push_into(&ev, outs),
+        Some(Err(e)) => outs.extend(machine.fail(e)),
+        None => outs.extend(machine.finish()),
     }
 }
 
@@ -166,8 +177,10 @@ pub async fn stream(
     let body = async_stream::stream! {
         let Answer { mut machine, mut record, keepalive, cancel, .. } = answer;
         yield Ok::<Bytes, Infallible>(Bytes::from(head));
-        // One buffer for the whole stream: each chunk is copied out once, at its exact size.
+        // One buffer and one event list for the whole stream: each chunk is copied out once, at
+        // its exact size.
         let mut buf = Vec::new();
+        let mut outs = Vec::new();
         // One keep-alive timer for the whole stream, moved only when it fires early (a lazy
         // deadline): arming a fresh timer per upstream event cost a timer-wheel insert and removal
         // per frame (issue 11 S2). The ping is due `keepalive` after the last upstream event.
@@ -198,11 +211,12 @@ pub async fn stream(
                 }
             };
             last_event = Instant::now();
-            let outs = apply(&mut machine, item);
+            apply_into(&mut machine, item, &mut outs);
             if let Some(class) = observe(&outs, &mut record, &mut feed) {
                 in_band = Some(class);
             }
             encoder.encode(&outs, &mut buf);
+            outs.clear();
             if !buf.is_empty() {
                 yield Ok(Bytes::copy_from_slice(&buf));
                 buf.clear();
@@ -225,11 +239,12 @@ pub async fn stream(
     Ok(response)
 }
 
-/// Collects the whole answer into one JSON body (`render` builds the dialect's body).
-pub async fn collect(
+/// Collects the whole answer into one JSON body (`render` builds the dialect's body, serialized
+/// straight to bytes: no `serde_json::Value` tree in between).
+pub async fn collect<B: serde::Serialize>(
     mut feed: Feed,
     mut answer: Answer,
-    render: impl FnOnce(&translate::collect::Collected) -> serde_json::Value,
+    render: impl FnOnce(&translate::collect::Collected) -> B,
 ) -> Result<Response, (ApiError, Answer)> {
     let mut collector = Collector::default();
     while !answer.machine.is_finished() {
