@@ -76,8 +76,12 @@ impl PoolStream {
     }
 
     /// Reports how the turn ended (counters, account health) and releases the account.
-    pub async fn finish(mut self, outcome: Outcome) {
-        let Some(lease) = self.lease.take() else {
+    pub async fn finish(self, outcome: Outcome) {
+        let Self { lease, events, .. } = self;
+        // Close the upstream request before any bookkeeping: after an early end (stop sequence,
+        // client gone) nothing more should be read or held open while the store is written.
+        drop(events);
+        let Some(lease) = lease else {
             return;
         };
         let inner = lease.inner();
