@@ -7,6 +7,8 @@ summary is written without them.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,23 @@ def _f(x: Any, nd: int = 1) -> str:
 
 def _verdict(ok: bool | None) -> str:
     return "–" if ok is None else ("**pass**" if ok else "**MISS**")
+
+
+def selection_us() -> tuple[float, str] | None:
+    """Slowest selection path of the criterion microbenchmark `cargo bench -p gateway --bench select`
+    (run by `make bench` before this runner): this machine's fresh estimates if present, else the
+    figures recorded in bench/results/pool-select.md."""
+    root = Path(__file__).resolve().parents[2]
+    est = sorted((root / "target" / "criterion" / "select").glob("*/new/estimates.json"))
+    if est:
+        worst = max(json.loads(e.read_text())["mean"]["point_estimate"] for e in est) / 1000
+        return worst, "criterion, this machine, target/criterion/select"
+    md = root / "bench" / "results" / "pool-select.md"
+    if md.exists():
+        vals = [float(v) for v in re.findall(r"\*\*([\d.]+)\*\* – [\d.]+ µs", md.read_text())]
+        if vals:
+            return max(vals), "criterion, recorded in bench/results/pool-select.md"
+    return None
 
 
 def budgets(r: dict) -> list[tuple[str, str, str, str]]:
@@ -88,14 +107,25 @@ def budgets(r: dict) -> list[tuple[str, str, str, str]]:
         calls = s["refresh_calls"]
         exp = s["expiries_in_window"]
         gaps = [g for g in s["refresh_min_gap_ms"].values() if g is not None]
-        ok = (all(1 <= v <= exp + 1.5 for v in calls.values())
-              and all(g >= 500 * s["refresh_period_s"] for g in gaps))
+        # One refresh per token lifetime: the count is the number of lifetimes in the window (±1 for
+        # where the window cuts the first and last), and no two refreshes of one account come closer
+        # than 80 % of a lifetime (a duplicate refresh would).
+        ok = (exp >= 2 and s.get("log_complete", False)
+              and all(1 <= v and abs(v - exp) <= 1 for v in calls.values())
+              and all(g >= 800 * s["refresh_period_s"] for g in gaps))
         rows.append(("S4 one refresh per expiry", f"refresh calls {calls} over {_f(s['elapsed_s'], 0)} s, token renewed every "
                      f"{s['refresh_period_s']} s (≈{_f(exp)} renewals each); closest two refreshes of one account "
                      f"{s['refresh_min_gap_ms']} ms", _verdict(ok), ""))
         d = s["cpu_us_per_req"]["delta"]
-        rows.append(("S4 selection ≤ 5 µs", f"CPU/request 100-account pool − 1 account = {_f(d)} µs "
-                     "(includes failover work)", _verdict(d <= 5), ""))
+        sel = selection_us()
+        if sel is None:
+            rows.append(("S4 selection ≤ 5 µs", f"CPU/request 100-account pool − 1 account = {_f(d)} µs "
+                         "(includes failover work; no microbenchmark result found)", _verdict(d <= 5), ""))
+        else:
+            worst, src = sel
+            rows.append(("S4 selection ≤ 5 µs", f"slowest path {_f(worst, 2)} µs per selection ({src}); end to end "
+                         f"the 100-account pool cost {_f(d)} µs CPU/request more than 1 account (two separate "
+                         "15 s legs: noise of ± tens of µs, includes fail-overs)", _verdict(worst <= 5), ""))
         lp = s["latency_p99_us"]
         rows.append(("S4 failover ≤ one upstream round trip", f"p99 pool {_f(lp.get('pool'), 0)} µs vs one account "
                      f"{_f(lp.get('one'), 0)} µs; {s['upstream_429']} upstream 429s", "see text", ""))
@@ -181,6 +211,14 @@ def write(r: dict, out: Path, json_name: str) -> Path:
         f"- Pinning: system under test (B0 or gateway) on CPU {r['pinning']['sut_cpu']}; simulator, driver and wrk on CPU {r['pinning']['rig_cpu']}",
         f"- Load average before / after: {r['load_before']} / {r['load_after']} (other helpers compiling = noisy wall clock; CPU-time ratios are the robust numbers)",
         f"- Duration: {r['secs'] / 60:.1f} min",
+    ]
+    for name, sc in r["scenarios"].items():
+        if "rerun" in sc:
+            rr = sc["rerun"]
+            lines.append(f"- {name.upper()} rerun {rr['started']} on commit `{rr['commit'][:12]}`"
+                         f"{' (work tree dirty)' if rr['dirty'] else ''}, load average before {rr['load_before']}"
+                         " (replaces this scenario's numbers of the run above; the rest are unchanged)")
+    lines += [
         "",
         "## Budgets (issue 11)",
         "",
