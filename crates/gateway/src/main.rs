@@ -19,7 +19,9 @@ use gateway::config::Config;
 /// start-up parse left ≈ 20 MiB of garbage resident. jemalloc's background threads purge freed pages
 /// while the process is idle (decay 1 s, set at build time in `.cargo/config.toml`). mimalloc was
 /// tried: it purges only inside later allocator calls, so an idle process kept what it had freed
-/// (bench/README.md "Memory").
+/// (bench/README.md "Memory"). Not on Windows, where jemalloc does not build: the system
+/// allocator serves there (its memory arc is not measured).
+#[cfg(not(windows))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
