@@ -204,10 +204,10 @@ pub async fn settings(store: &Store) {
 pub async fn ip_blocks(store: &Store) {
     let now = Utc::now();
     let net = store
-        .block_ip("10.1.2.3/8", Some("scanner"), None)
+        .block_ip("127.1.2.3/8", Some("scanner"), None)
         .await
         .unwrap();
-    assert_eq!(net.ip, "10.0.0.0/8");
+    assert_eq!(net.ip, "127.0.0.0/8");
     let single = store
         .block_ip("192.0.2.7", None, Some(now + Duration::hours(1)))
         .await
@@ -229,16 +229,16 @@ pub async fn ip_blocks(store: &Store) {
     let active = store.list_blocked_ips(Some(now)).await.unwrap();
     let mut ips: Vec<_> = active.iter().map(|b| b.ip.as_str()).collect();
     ips.sort_unstable();
-    assert_eq!(ips, ["10.0.0.0/8", "192.0.2.7"]);
+    assert_eq!(ips, ["127.0.0.0/8", "192.0.2.7"]);
     assert_eq!(store.list_blocked_ips(None).await.unwrap().len(), 3);
     let blocked = |ip: &str| active.iter().any(|b| b.blocks(ip.parse().unwrap(), now));
-    assert!(blocked("10.200.1.1") && blocked("::ffff:10.0.0.9") && blocked("192.0.2.7"));
-    assert!(!blocked("11.0.0.1") && !blocked("192.0.2.8") && !blocked("2001:db8::1"));
+    assert!(blocked("127.200.1.1") && blocked("::ffff:127.0.0.9") && blocked("192.0.2.7"));
+    assert!(!blocked("128.0.0.1") && !blocked("192.0.2.8") && !blocked("2001:db8::1"));
     assert!(!single.blocks("192.0.2.7".parse().unwrap(), now + Duration::hours(2)));
 
     // Blocking again (in another spelling) updates the one entry.
     let again = store
-        .block_ip("10.9.9.9/8", Some("still scanning"), None)
+        .block_ip("127.9.9.9/8", Some("still scanning"), None)
         .await
         .unwrap();
     assert_eq!(
@@ -248,8 +248,8 @@ pub async fn ip_blocks(store: &Store) {
     assert_eq!(store.list_blocked_ips(None).await.unwrap().len(), 3);
 
     assert_eq!(store.purge_expired_blocks(now).await.unwrap(), 1);
-    assert!(store.unblock_ip("10.0.0.1/8").await.unwrap());
-    assert!(!store.unblock_ip("10.0.0.0/8").await.unwrap());
+    assert!(store.unblock_ip("127.0.0.1/8").await.unwrap());
+    assert!(!store.unblock_ip("127.0.0.0/8").await.unwrap());
     let left: Vec<_> = store
         .list_blocked_ips(None)
         .await
