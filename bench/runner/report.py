@@ -132,6 +132,15 @@ def budgets(r: dict) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _save(fig: Any, out: Path, name: str) -> str:
+    """Writes one plot as a PNG under `out` and closes it; returns the file name."""
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=90)
+    plt.close(fig)
+    return name
+
+
 def plots(r: dict, out: Path, stem: str) -> list[str]:
     try:
         import matplotlib
@@ -149,11 +158,7 @@ def plots(r: dict, out: Path, stem: str) -> list[str]:
         ax.boxplot([[x["latency_us"]["p50"] for x in raw[l]] for l in legs], tick_labels=legs)
         ax.set_ylabel("p50 latency per round, µs (c=1)")
         ax.set_title("S1 non-stream small chat, c=1 (interleaved rounds)")
-        p = out / f"{stem}-s1-latency.png"
-        fig.tight_layout()
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        made.append(p.name)
+        made.append(_save(fig, out, f"{stem}-s1-latency.png"))
     if "s2" in sc:
         lv = sc["s2"]["levels"]
         levels = sorted(int(k) for k in lv)
@@ -164,11 +169,7 @@ def plots(r: dict, out: Path, stem: str) -> list[str]:
         ax.set_ylabel("inter-token gap p99, ms (pacing 20 ms)")
         ax.set_title("S2 streaming: gap p99")
         ax.legend()
-        p = out / f"{stem}-s2-gap.png"
-        fig.tight_layout()
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        made.append(p.name)
+        made.append(_save(fig, out, f"{stem}-s2-gap.png"))
         fig, ax = plt.subplots(figsize=(7, 4))
         for key, pts in sc["s2"]["rss_trace"].items():
             if pts:
@@ -177,11 +178,7 @@ def plots(r: dict, out: Path, stem: str) -> list[str]:
         ax.set_ylabel("RSS, MiB")
         ax.set_title("S2 RSS of B0 and the gateway per level (round 1)")
         ax.legend(fontsize=7)
-        p = out / f"{stem}-s2-rss.png"
-        fig.tight_layout()
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        made.append(p.name)
+        made.append(_save(fig, out, f"{stem}-s2-rss.png"))
     if "m" in sc and sc["m"].get("trace"):
         pts = sc["m"]["trace"]
         fig, ax = plt.subplots(figsize=(7, 4))
@@ -191,11 +188,7 @@ def plots(r: dict, out: Path, stem: str) -> list[str]:
         ax.set_ylabel("gateway RSS, MiB")
         ax.set_title(f"M: fresh gateway, {sc['m']['streams']} streams then idle")
         ax.legend()
-        p = out / f"{stem}-m-rss.png"
-        fig.tight_layout()
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        made.append(p.name)
+        made.append(_save(fig, out, f"{stem}-m-rss.png"))
     return made
 
 
