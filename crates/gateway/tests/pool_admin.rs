@@ -8,99 +8,43 @@
     reason = "test code"
 )]
 
+mod support;
+
 use std::time::Duration;
 
 use amazonq_sim::{AccountSpec, SimConfig, SimHandle, Simulator};
 use gateway::Extensions;
-use gateway::config::Config;
-use reqwest::{Client, Method};
+use reqwest::Method;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+use support::server::{self, Gateway};
 
+/// The gateway of these tests (shared harness) with its admin token.
 struct Server {
-    base: String,
-    client: Client,
+    gw: Gateway,
     token: String,
-    stop: Option<oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _dir: tempfile::TempDir,
 }
 
 impl Server {
     async fn start(sim: &SimHandle) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
-        let up = sim.base_url();
-        let yaml = format!(
-            "data_dir: {}\nupstream:\n  q_endpoint: {up}\n  oidc_endpoint: {up}\n  kiro_auth_endpoint: {up}\n  \
-             timeouts: {{connect: 2, first_byte: 5, idle: 5, auth: 5}}\n\
-             pool:\n  device_time_unit_ms: 50\n  refresh_check_ms: 3600000\n  quota_refresh_ms: 0\n",
-            dir.path().display()
+        let config = server::config(
+            &dir,
+            &sim.base_url(),
+            "{connect: 2, first_byte: 5, idle: 5, auth: 5}",
+            "pool:\n  device_time_unit_ms: 50\n  refresh_check_ms: 3600000\n  quota_refresh_ms: 0\n",
+            2,
         );
-        let mut config = Config::from_yaml(&yaml, "test").unwrap();
-        config.server.shutdown_grace_secs = 2;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(gateway::serve_with(
-            listener,
-            config,
-            async {
-                let _ = rx.await;
-            },
-            Extensions::default(),
-        ));
-        let client = Client::builder().no_proxy().build().unwrap();
-        let mut token = String::new();
-        for _ in 0..200 {
-            if let Ok(r) = client
-                .post(format!("{base}/v2/login"))
-                .json(&json!({"password": "admin"}))
-                .send()
-                .await
-                && r.status().is_success()
-            {
-                r.json::<Value>().await.unwrap()["token"]
-                    .as_str()
-                    .unwrap()
-                    .clone_into(&mut token);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        assert!(!token.is_empty(), "server did not come up");
-        Self {
-            base,
-            client,
-            token,
-            stop: Some(tx),
-            handle,
-            _dir: dir,
-        }
+        let gw = Gateway::spawn(dir, config, Extensions::default()).await;
+        let token = gw.login().await;
+        Self { gw, token }
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut rb = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        self.gw.call(&self.token, method, path, body).await
     }
 
-    async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        self.handle.await.unwrap().unwrap();
+    async fn stop(self) {
+        self.gw.stop().await;
     }
 }
 
@@ -164,15 +108,7 @@ async fn device_login_completes_through_the_admin_api() {
     assert!(usage["quota"]["limit"].as_f64().unwrap() > 0.0, "{usage}");
 
     // Pool metrics are exported.
-    let metrics = server
-        .client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.gw.get_text("/metrics").await;
     for name in ["gateway_pool_accounts", "gateway_pool_refreshes_total"] {
         assert!(metrics.contains(name), "{name} missing from /metrics");
     }
