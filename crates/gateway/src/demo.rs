@@ -82,24 +82,9 @@ pub async fn start(config: &Config) -> anyhow::Result<(Config, Demo)> {
             email: Some(format!("{id}@demo.invalid")),
             ..AccountSpec::default()
         });
-        let method = match kind {
-            AuthKind::BuilderId => AuthMethod::BuilderId,
-            AuthKind::Idc => AuthMethod::Idc,
-            AuthKind::Social => AuthMethod::Social,
-        };
-        let mut new = NewAccount::new(method, StoreSecret::new(tokens.refresh_token));
+        let mut new = sim_account(kind, tokens);
         new.id = Some(id.into());
         new.label = Some(label.into());
-        new.access_token = Some(StoreSecret::new(tokens.access_token));
-        new.expires_at = chrono::DateTime::from_timestamp_millis(tokens.expires_at_ms);
-        new.profile_arn = tokens.profile_arn;
-        if let (Some(client_id), Some(secret)) = (tokens.client_id, tokens.client_secret) {
-            new.client = Some(ClientRegistration {
-                client_id,
-                client_secret: StoreSecret::new(secret),
-                expires_at: None,
-            });
-        }
         store
             .delete_account(id)
             .await
@@ -111,6 +96,30 @@ pub async fn start(config: &Config) -> anyhow::Result<(Config, Demo)> {
     }
     store.close().await?;
     Ok((demo, Demo { sim }))
+}
+
+/// The store row of an account the simulator just created: its tokens, expiry, profile and (for
+/// IAM Identity Center / Builder ID) OIDC client, with the simulator's account name as id. Demo mode
+/// and the tests that seed a gateway from `amazonq-sim` share it.
+pub fn sim_account(kind: AuthKind, tokens: amazonq_sim::AccountTokens) -> NewAccount {
+    let method = match kind {
+        AuthKind::BuilderId => AuthMethod::BuilderId,
+        AuthKind::Idc => AuthMethod::Idc,
+        AuthKind::Social => AuthMethod::Social,
+    };
+    let mut new = NewAccount::new(method, StoreSecret::new(tokens.refresh_token));
+    new.id = Some(tokens.account);
+    new.access_token = Some(StoreSecret::new(tokens.access_token));
+    new.expires_at = chrono::DateTime::from_timestamp_millis(tokens.expires_at_ms);
+    new.profile_arn = tokens.profile_arn;
+    if let (Some(client_id), Some(secret)) = (tokens.client_id, tokens.client_secret) {
+        new.client = Some(ClientRegistration {
+            client_id,
+            client_secret: StoreSecret::new(secret),
+            expires_at: None,
+        });
+    }
+    new
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use amazonq_sim::{AccountSpec, SimHandle};
 use base64::Engine as _;
 use redis::AsyncCommands as _;
 use sea_orm::ConnectionTrait as _;
-use store::{AuthMethod, Cipher, ClientRegistration, NewAccount, Secret, Store, StoreConfig};
+use store::{Cipher, Store, StoreConfig};
 
 pub const SHARED_REDIS: &str = "redis://127.0.0.1:6379";
 pub const KEY: [u8; 32] = [9; 32];
@@ -260,29 +260,14 @@ pub async fn add_account(
     expires_in: Option<chrono::Duration>,
 ) -> String {
     let t = sim.add_account(spec);
-    let method = match spec.kind {
-        amazonq_sim::AuthKind::Social => AuthMethod::Social,
-        amazonq_sim::AuthKind::Idc => AuthMethod::Idc,
-        amazonq_sim::AuthKind::BuilderId => AuthMethod::BuilderId,
-    };
-    let mut new = NewAccount::new(method, Secret::new(t.refresh_token));
-    new.id = Some(t.account.clone());
-    new.access_token = Some(Secret::new(t.access_token));
-    new.expires_at = match expires_in {
-        Some(d) => Some(chrono::Utc::now() + d),
-        None => chrono::DateTime::from_timestamp_millis(t.expires_at_ms),
-    };
-    new.max_concurrency = cap;
-    new.profile_arn = t.profile_arn;
-    if let (Some(id), Some(secret)) = (t.client_id, t.client_secret) {
-        new.client = Some(ClientRegistration {
-            client_id: id,
-            client_secret: Secret::new(secret),
-            expires_at: None,
-        });
+    let id = t.account.clone();
+    let mut new = gateway::demo::sim_account(spec.kind, t);
+    if let Some(d) = expires_in {
+        new.expires_at = Some(chrono::Utc::now() + d);
     }
+    new.max_concurrency = cap;
     store.create_account(new).await.unwrap();
-    t.account
+    id
 }
 
 /// How one `claude-server` of the fleet is configured.

@@ -18,7 +18,7 @@ use gateway::pool::{
 };
 use gateway::state::AccountOps;
 use gateway::tasks::Supervisor;
-use store::{AuthMethod, Cipher, ClientRegistration, NewAccount, Secret, Store, StoreConfig};
+use store::{Cipher, Store, StoreConfig};
 
 pub const KEY: [u8; 32] = [7; 32];
 
@@ -66,27 +66,12 @@ impl Env {
     /// Creates `spec` in the simulator and the matching account in the store.
     pub async fn add(&self, spec: AccountSpec, cap: u32) -> String {
         let t = self.sim.add_account(&spec);
-        let method = match spec.kind {
-            amazonq_sim::AuthKind::Social => AuthMethod::Social,
-            amazonq_sim::AuthKind::Idc => AuthMethod::Idc,
-            amazonq_sim::AuthKind::BuilderId => AuthMethod::BuilderId,
-        };
-        let mut new = NewAccount::new(method, Secret::new(t.refresh_token));
-        new.id = Some(t.account.clone());
-        new.label = Some(format!("label-{}", t.account));
-        new.access_token = Some(Secret::new(t.access_token));
-        new.expires_at = chrono::DateTime::from_timestamp_millis(t.expires_at_ms);
+        let id = t.account.clone();
+        let mut new = gateway::demo::sim_account(spec.kind, t);
+        new.label = Some(format!("label-{id}"));
         new.max_concurrency = cap;
-        new.profile_arn = t.profile_arn;
-        if let (Some(id), Some(secret)) = (t.client_id, t.client_secret) {
-            new.client = Some(ClientRegistration {
-                client_id: id,
-                client_secret: Secret::new(secret),
-                expires_at: None,
-            });
-        }
         self.store.create_account(new).await.unwrap();
-        t.account
+        id
     }
 
     pub async fn add_many(
