@@ -1,6 +1,7 @@
-//! Kiro social-auth fake (amazon-q-protocol.md §3, §8.3): `/refreshToken`, `/login` (PKCE S256) and
-//! `/oauth/token`. Refresh tokens shorter than 100 characters are never valid, like truncated
-//! tokens copied out of the Kiro UI.
+//! Kiro social-auth fake (amazon-q-protocol.md §3, §8.3): `/refreshToken`, `/login` (`idp`,
+//! `state`, PKCE S256; an `error` redirect on request) and `/oauth/token` (the verifier must hash
+//! to the challenge of its `/login`). Refresh tokens shorter than 100 characters are never
+//! valid, like truncated tokens copied out of the Kiro UI.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -108,46 +109,77 @@ pub async fn refresh(
     tag(Json(body).into_response(), Some(tok.account), faults)
 }
 
-/// `GET /login?idp=…&redirect_uri=…&code_challenge=…&code_challenge_method=S256&state=…[&account=…]`
-/// Signs in immediately and redirects with `code` and `state` (the simulator has no browser UI).
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn bad_login(message: &'static str) -> Response {
+    tag(
+        (StatusCode::BAD_REQUEST, message).into_response(),
+        None,
+        Vec::new(),
+    )
+}
+
+/// `GET /login?idp=Google|Github&redirect_uri=…&code_challenge=…&code_challenge_method=S256&state=…`
+/// plus simulator-only `account=<id>` (the account the sign-in creates) and `sim_error=<code>`
+/// (the sign-in fails: the redirect carries `error=<code>` instead of a code, as when the user
+/// cancels at the identity provider). Signs in at once — the simulator has no browser UI — and
+/// redirects to `redirect_uri` with `code` and `state`, percent-encoded.
 pub async fn login(
     State(s): State<Arc<Shared>>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let (Some(redirect), Some(challenge)) = (q.get("redirect_uri"), q.get("code_challenge")) else {
-        return tag(
-            (
-                StatusCode::BAD_REQUEST,
-                "redirect_uri and code_challenge are required",
-            )
-                .into_response(),
-            None,
-            Vec::new(),
-        );
+    let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let (Some(redirect), Some(challenge)) = (get("redirect_uri"), get("code_challenge")) else {
+        return bad_login("redirect_uri and code_challenge are required");
     };
-    if q.get("code_challenge_method").map(String::as_str) != Some("S256") {
-        return tag(
-            (
-                StatusCode::BAD_REQUEST,
-                "code_challenge_method must be S256",
-            )
-                .into_response(),
-            None,
-            Vec::new(),
-        );
+    if get("code_challenge_method") != Some("S256") {
+        return bad_login("code_challenge_method must be S256");
     }
-    let code = s.ids.token("sim-code-", 32);
-    s.reg().logins.insert(
-        code.clone(),
-        KiroLogin {
-            challenge: challenge.clone(),
-            redirect_uri: redirect.clone(),
-            account: q.get("account").cloned(),
-        },
-    );
-    let state = q.get("state").map_or("", String::as_str);
+    // An S256 challenge is the base64url SHA-256 of the verifier: 43 characters, no padding.
+    if challenge.len() != 43
+        || !challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return bad_login("code_challenge is not an S256 challenge (43 base64url characters)");
+    }
+    if !matches!(get("idp"), Some("Google" | "Github")) {
+        return bad_login("idp must be Google or Github");
+    }
+    let Some(state) = get("state") else {
+        return bad_login("state is required");
+    };
     let sep = if redirect.contains('?') { '&' } else { '?' };
-    let location = format!("{redirect}{sep}code={code}&state={state}");
+    let location = if let Some(error) = get("sim_error") {
+        format!(
+            "{redirect}{sep}error={}&error_description={}&state={}",
+            encode(error),
+            encode("The sign-in was not completed"),
+            encode(state)
+        )
+    } else {
+        let code = s.ids.token("sim-code-", 32);
+        s.reg().logins.insert(
+            code.clone(),
+            KiroLogin {
+                challenge: challenge.to_owned(),
+                redirect_uri: redirect.to_owned(),
+                account: q.get("account").cloned(),
+            },
+        );
+        format!("{redirect}{sep}code={}&state={}", encode(&code), encode(state))
+    };
     tag(
         (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
         None,

@@ -383,8 +383,35 @@ async fn kiro_social_refresh_and_pkce_login() {
     )
     .await;
     assert_eq!(st, 400);
+    // The login page refuses an unknown idp, a missing state and a non-S256 challenge, and can
+    // report a failed sign-in with `error` in the redirect.
+    for bad in [
+        format!("idp=Gitlab&code_challenge={challenge}&code_challenge_method=S256&state=s"),
+        format!("idp=Github&code_challenge={challenge}&code_challenge_method=S256"),
+        "idp=Github&code_challenge=short&code_challenge_method=S256&state=s".to_owned(),
+        format!("idp=Github&code_challenge={challenge}&code_challenge_method=plain&state=s"),
+    ] {
+        let r = nc
+            .get(format!("{base}/login?redirect_uri=http://127.0.0.1:1/cb&{bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+    }
     let r = nc
-        .get(format!("{base}/login?redirect_uri=http://127.0.0.1:1/cb&code_challenge={challenge}&code_challenge_method=S256&state=s2"))
+        .get(format!("{base}/login?idp=Github&redirect_uri=http://127.0.0.1:1/cb&code_challenge={challenge}&code_challenge_method=S256&state=a%20b&sim_error=access_denied"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        loc.starts_with("http://127.0.0.1:1/cb?error=access_denied&error_description=")
+            && loc.ends_with("&state=a%20b"),
+        "{loc}"
+    );
+    let r = nc
+        .get(format!("{base}/login?idp=Google&redirect_uri=http://127.0.0.1:1/cb&code_challenge={challenge}&code_challenge_method=S256&state=s2"))
         .send()
         .await
         .unwrap();

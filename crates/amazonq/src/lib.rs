@@ -17,6 +17,7 @@
 //! - [`oidc`]: AWS SSO OIDC register / device authorization / token / refresh and the §2.7
 //!   device-login loop.
 //! - [`kiro_auth`]: Kiro social-token refresh (§3).
+//! - [`kiro_login`]: Kiro GitHub / Google sign-in: login address, callback, code exchange (§3).
 //!
 //! Call [`install_crypto_provider`] once at start-up (the clients also call it; it is
 //! idempotent). Base URLs are parameters everywhere; the defaults are the real AWS hosts.
@@ -52,6 +53,8 @@ pub mod client;
 mod http;
 #[cfg(feature = "client")]
 pub mod kiro_auth;
+#[cfg(feature = "client")]
+pub mod kiro_login;
 #[cfg(feature = "client")]
 pub mod oidc;
 

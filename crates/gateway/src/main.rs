@@ -4,7 +4,8 @@
 //! claude-server [--config PATH] [serve]          run the gateway (default)
 //! claude-server --demo                          run against the built-in simulator (demo mode)
 //! claude-server backup --to FILE                 consistent online copy of the SQLite database
-//! claude-server accounts import FILE             import accounts (any supported document)
+//! claude-server accounts import FILE             import accounts (any supported document,
+//!                                                 kiro-cli's data.sqlite3 included)
 //! claude-server accounts export FILE             write this project's export document
 //! ```
 
@@ -113,10 +114,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Accounts(AccountsCommand::Import { file }) => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let doc: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not JSON", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let doc: serde_json::Value = if gateway::api::admin::kiro_cli::is_sqlite(&bytes) {
+                gateway::api::admin::kiro_cli::read_db(&bytes).await?
+            } else {
+                serde_json::from_slice(&bytes)
+                    .with_context(|| format!("{} is not JSON", file.display()))?
+            };
             let store = gateway::open_store(&config).await?;
             let entries = gateway::api::admin::transfer::decode(&doc)?;
             let result = gateway::api::admin::transfer::store_all(&store, entries).await;

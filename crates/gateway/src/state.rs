@@ -4,7 +4,8 @@
 //!   blocklist) read lock-free by the guards, the limiter/notifier seams (in-memory now; Redis
 //!   implementations slot in when `redis.url` is set, issue 8), and [`AccountOps`].
 //! - [`AccountOps`]: the upstream-facing account operations the admin API needs (refresh, usage,
-//!   device login, background validation). The account pool (`pool::Pool`) implements it;
+//!   device login, Kiro GitHub / Google sign-in, background validation). The account pool
+//!   (`pool::Pool`) implements it;
 //!   embedders and tests may substitute their own through `Extensions::account_ops`.
 //! - [`ChangeNotifier`]: "something the admin API edits has changed" — reloaded locally at once and
 //!   published so other instances (and the pool) reload too.
@@ -108,6 +109,39 @@ pub struct DeviceLoginStatus {
     pub error: Option<String>,
 }
 
+/// `POST /v2/auth/social/start` body (Kiro GitHub / Google sign-in, issue 21).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocialLoginRequest {
+    /// `github` or `google`.
+    pub provider: amazonq::kiro_login::SocialProvider,
+    /// Region of the Kiro sign-in host (default us-east-1).
+    pub region: Option<String>,
+    /// Label of the account to create (default `Kiro <provider> <date>`).
+    pub label: Option<String>,
+}
+
+/// `POST /v2/auth/social/start` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SocialLoginStart {
+    /// Id to finish the sign-in with.
+    pub login_id: String,
+    /// The address the user opens.
+    pub url: String,
+    /// When the login id stops being accepted.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /v2/auth/social/finish` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocialLoginFinish {
+    /// From the start answer.
+    pub login_id: String,
+    /// The `kiro://…?code=…&state=…` address the browser was sent to.
+    pub callback_url: String,
+}
+
 /// Upstream-facing account operations used by the admin API; implemented by the account pool.
 pub trait AccountOps: Send + Sync {
     /// Forces a token refresh of account `id` now; returns the updated account.
@@ -124,6 +158,20 @@ pub trait AccountOps: Send + Sync {
         &'a self,
         auth_id: &'a str,
     ) -> BoxFuture<'a, Result<DeviceLoginStatus, Error>>;
+    /// Starts a Kiro GitHub / Google sign-in bound to the admin session `session` (a hash of
+    /// its token).
+    fn start_social_login<'a>(
+        &'a self,
+        req: SocialLoginRequest,
+        session: &'a str,
+    ) -> BoxFuture<'a, Result<SocialLoginStart, Error>>;
+    /// Finishes a sign-in started by the same session: exchanges the code, stores and
+    /// validates the account. Nothing is stored on failure.
+    fn finish_social_login<'a>(
+        &'a self,
+        req: SocialLoginFinish,
+        session: &'a str,
+    ) -> BoxFuture<'a, Result<store::Account, Error>>;
     /// Newly stored accounts (feed/import): validate them in the background (e.g. one refresh
     /// each). Must return quickly.
     fn validate_new(&self, ids: Vec<String>);

@@ -1,6 +1,7 @@
 //! The pool behind the admin API of a real `claude-server` (`serve_with` on 127.0.0.1) with
 //! `amazonq-sim` as every upstream host: device login (`POST /v2/auth/start` → simulator approve →
-//! `GET /v2/auth/status/:id`), fed accounts validated in the background, force refresh and quota.
+//! `GET /v2/auth/status/:id`), fed accounts validated in the background, force refresh and quota;
+//! Kiro GitHub / Google sign-in in `pool_admin_social`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,6 +9,7 @@
     reason = "test code"
 )]
 
+mod pool_admin_social;
 mod support;
 
 use std::time::Duration;
@@ -26,12 +28,20 @@ struct Server {
 
 impl Server {
     async fn start(sim: &SimHandle) -> Self {
+        Self::start_with(sim, "").await
+    }
+
+    /// With `pool_yaml` (indented `pool.*` lines) added.
+    async fn start_with(sim: &SimHandle, pool_yaml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let pool = format!(
+            "pool:\n  device_time_unit_ms: 50\n  refresh_check_ms: 3600000\n  quota_refresh_ms: 0\n{pool_yaml}"
+        );
         let config = server::config(
             &dir,
             &sim.base_url(),
             "{connect: 2, first_byte: 5, idle: 5, auth: 5}",
-            "pool:\n  device_time_unit_ms: 50\n  refresh_check_ms: 3600000\n  quota_refresh_ms: 0\n",
+            &pool,
             2,
         );
         let gw = Gateway::spawn(dir, config, Extensions::default()).await;

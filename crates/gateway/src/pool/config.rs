@@ -67,6 +67,8 @@ pub struct PoolConfig {
     pub device_time_unit_ms: u64,
     /// Background jobs (validation, device polling) running at once.
     pub job_concurrency: usize,
+    /// How long a Kiro GitHub / Google sign-in started from the admin API may be finished.
+    pub social_login_ttl_ms: u64,
 }
 
 impl Default for PoolConfig {
@@ -94,6 +96,7 @@ impl Default for PoolConfig {
             reload_ms: 30_000,
             device_time_unit_ms: 1_000,
             job_concurrency: 8,
+            social_login_ttl_ms: 600_000,
         }
     }
 }

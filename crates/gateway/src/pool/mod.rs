@@ -23,6 +23,7 @@
 //! - `refresh`: single-flight token refresh, persisted before use, and the background refresher;
 //! - `quota`: GetUsageLimits / ListAvailableModels and the periodic quota refresh;
 //! - `device`: OIDC device login started from the admin API;
+//! - `social`: Kiro GitHub / Google sign-in started from the admin API (PKCE state per login);
 //! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
 //! - `ops`: [`crate::state::AccountOps`] for the admin API;
 //! - `seams`: the interfaces fleet mode (issue 8) re-implements over Redis;
@@ -51,6 +52,7 @@ mod sched;
 mod seams;
 mod send;
 mod slot;
+mod social;
 mod upstream;
 
 use std::collections::HashMap;
@@ -139,6 +141,7 @@ pub(crate) struct Inner {
     pub wake: Notify,
     pub waiters: AtomicUsize,
     pub devices: Devices,
+    pub socials: social::SocialLogins,
     pub jobs: jobs::Jobs,
     /// Self-reference for jobs submitted from `&self` methods.
     me: std::sync::Weak<Inner>,
@@ -178,6 +181,7 @@ impl Pool {
             wake: Notify::new(),
             waiters: AtomicUsize::new(0),
             devices: Devices::default(),
+            socials: social::SocialLogins::default(),
             jobs,
         });
         inner

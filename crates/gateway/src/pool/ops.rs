@@ -1,6 +1,6 @@
 //! [`AccountOps`] for the admin API (ADMIN_API.md: force refresh, fetch quota, device login,
-//! background validation of fed/imported accounts — one forced refresh each, then models and
-//! quota).
+//! Kiro GitHub / Google sign-in, background validation of fed/imported accounts — one forced
+//! refresh each, then models and quota).
 
 use std::sync::Arc;
 
@@ -10,7 +10,10 @@ use super::refresh::Need;
 use super::slot::Slot;
 use super::{Inner, Pool, class_name};
 use crate::error::Error;
-use crate::state::{AccountOps, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus};
+use crate::state::{
+    AccountOps, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus, SocialLoginFinish,
+    SocialLoginRequest, SocialLoginStart,
+};
 
 impl Inner {
     /// The slot of `id`, reloading once if the account was created after the last load.
@@ -100,6 +103,22 @@ impl AccountOps for Pool {
                 .device_login_status(auth_id)
                 .ok_or_else(|| Error::NotFound(format!("device login {auth_id} not found")))
         })
+    }
+
+    fn start_social_login<'a>(
+        &'a self,
+        req: SocialLoginRequest,
+        session: &'a str,
+    ) -> BoxFuture<'a, Result<SocialLoginStart, Error>> {
+        Box::pin(async move { self.inner.start_social_login(req, session) })
+    }
+
+    fn finish_social_login<'a>(
+        &'a self,
+        req: SocialLoginFinish,
+        session: &'a str,
+    ) -> BoxFuture<'a, Result<store::Account, Error>> {
+        Box::pin(async move { self.inner.finish_social_login(req, session).await })
     }
 
     fn validate_new(&self, ids: Vec<String>) {

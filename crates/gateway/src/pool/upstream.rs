@@ -15,6 +15,7 @@ use amazonq::client::{
     kiro_machine_id, q_endpoint,
 };
 use amazonq::kiro_auth::{DEFAULT_KIRO_AUTH_ENDPOINT, KiroAuthClient, kiro_auth_endpoint};
+use amazonq::kiro_login::KiroLoginClient;
 use amazonq::oidc::{AuthError, DEFAULT_OIDC_ENDPOINT, OidcClient, oidc_endpoint};
 use store::AuthMethod;
 
@@ -146,6 +147,18 @@ impl Upstream {
         );
         map.insert(base, Arc::clone(&client));
         Ok(client)
+    }
+
+    /// A sign-in client of the Kiro auth host of `region` (issue 21); built per sign-in, which
+    /// is rare enough not to need caching.
+    pub fn kiro_login(&self, region: &str) -> Result<KiroLoginClient, AuthError> {
+        let base = if self.settings.kiro_auth_endpoint == DEFAULT_KIRO_AUTH_ENDPOINT {
+            kiro_auth_endpoint(region)
+        } else {
+            self.settings.kiro_auth_endpoint.clone()
+        };
+        Ok(KiroLoginClient::new(base, self.settings.connect_timeout)?
+            .with_request_timeout(self.settings.auth_timeout))
     }
 
     /// Q endpoints to ask for IAM Identity Center profiles (§6.5: the two regions that host Q,

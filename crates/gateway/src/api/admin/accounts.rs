@@ -50,7 +50,8 @@ pub fn inflight_key(account_id: &str) -> String {
     format!("account:{account_id}")
 }
 
-fn view(state: &AppState, a: Account) -> AccountView {
+/// The admin API view of a stored account.
+pub(super) fn view(state: &AppState, a: Account) -> AccountView {
     AccountView {
         inflight: state.concurrency.in_flight(&inflight_key(&a.id)),
         id: a.id,
@@ -138,11 +139,17 @@ pub async fn feed(
     finish_import(&state, entries).await
 }
 
-/// `POST /v2/accounts/import`: any supported document.
+/// `POST /v2/accounts/import`: any supported document, or a kiro-cli SQLite database.
 pub async fn import(
     State(state): State<AppState>,
-    Body(doc): Body<Value>,
+    body: axum::body::Body,
 ) -> Result<Response, Error> {
+    let bytes = super::extract::raw(body).await?;
+    let doc: Value = if super::kiro_cli::is_sqlite(&bytes) {
+        super::kiro_cli::read_db(&bytes).await?
+    } else {
+        super::extract::parse(&bytes)?
+    };
     let entries = transfer::decode(&doc)?;
     finish_import(&state, entries).await
 }

@@ -35,6 +35,11 @@ where
 #[derive(Debug)]
 pub struct Body<T>(pub T);
 
+/// The raw body, capped like [`Body`] (for documents that may be binary: an SQLite import).
+pub async fn raw(body: axum::body::Body) -> Result<bytes::Bytes, Error> {
+    crate::guard::body::read_capped(body, MAX_ADMIN_BODY).await
+}
+
 /// Parses `bytes` as `T`, naming the field at fault on error.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if bytes.is_empty() {

@@ -11,10 +11,12 @@ pub mod error;
 pub mod extract;
 pub mod ips;
 pub mod keys;
+pub mod kiro_cli;
 pub mod logs;
 pub mod nullable;
 pub mod session;
 pub mod settings;
+pub mod social;
 pub mod transfer;
 
 use axum::Router;
@@ -45,6 +47,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v2/accounts/{id}/usage", post(accounts::usage))
         .route("/v2/auth/start", post(accounts::device_start))
         .route("/v2/auth/status/{auth_id}", get(accounts::device_status))
+        .route("/v2/auth/social/start", post(social::start))
+        .route("/v2/auth/social/finish", post(social::finish))
         .route("/v2/keys", get(keys::list).post(keys::create))
         .route("/v2/keys/{id}", patch(keys::patch).delete(keys::delete))
         .route("/v2/settings", get(settings::get).put(settings::put))

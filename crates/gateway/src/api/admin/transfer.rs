@@ -9,7 +9,9 @@
 //!    from the IdC registration file) — amazon-q-protocol.md §2.11;
 //! 4. an Amazon Q CLI token + registration pair: `{"token":{…},"registration":{…}}` or the
 //!    `auth_kv` keys `codewhisperer:odic:token` / `codewhisperer:odic:device-registration`
-//!    (values as objects or JSON strings).
+//!    (values as objects or JSON strings);
+//! 5. kiro-cli's token store (its SQLite `data.sqlite3`, read into JSON first, or the same rows as
+//!    JSON) with the profile the CLI chose — `kiro_cli.rs`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -182,12 +184,15 @@ pub fn decode(doc: &Value) -> Result<Vec<Result<NewAccount, Error>>, Error> {
     if doc.get("refreshToken").is_some() {
         return Ok(vec![kiro(doc)]);
     }
+    if super::kiro_cli::looks_like(doc) {
+        return Ok(vec![super::kiro_cli::decode(doc)]);
+    }
     if doc.get("token").is_some() || doc.get("codewhisperer:odic:token").is_some() {
         return Ok(vec![q_cli(doc)]);
     }
     Err(Error::invalid(
         "unrecognised import document: expected a claude-api export, a list of accounts, a Kiro \
-         token file or an Amazon Q CLI token + registration pair",
+         token file, kiro-cli's token store or an Amazon Q CLI token + registration pair",
     ))
 }
 
@@ -277,7 +282,7 @@ fn object_at(v: &Value, keys: &[&str]) -> Option<Value> {
 }
 
 /// Amazon Q CLI token + device registration.
-fn q_cli(v: &Value) -> Result<NewAccount, Error> {
+pub(super) fn q_cli(v: &Value) -> Result<NewAccount, Error> {
     let token = object_at(
         v,
         &["token", "codewhisperer:odic:token", "kirocli:odic:token"],
