@@ -352,6 +352,106 @@ async fn accounts_crud_documents_and_upstream_unavailable() {
     s.stop().await;
 }
 
+/// A kiro-cli `data.sqlite3` holding `kv` in `auth_kv` and the chosen profile in `state`.
+async fn kiro_cli_db(kv: &[(&str, Value)], profile_arn: &str) -> Vec<u8> {
+    use sea_orm::{ConnectionTrait as _, Database, DbBackend, Statement};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.sqlite3");
+    let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display()).as_str())
+        .await
+        .unwrap();
+    let mut sql = vec![
+        "CREATE TABLE auth_kv (key TEXT PRIMARY KEY, value TEXT)".to_owned(),
+        "CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB)".to_owned(),
+        format!(
+            "INSERT INTO state VALUES ('api.codewhisperer.profile', '{}')",
+            json!({"arn": profile_arn, "profile_name": "chosen"})
+        ),
+    ];
+    for (k, v) in kv {
+        sql.push(format!("INSERT INTO auth_kv VALUES ('{k}', '{v}')"));
+    }
+    for q in sql {
+        db.execute_raw(Statement::from_string(DbBackend::Sqlite, q))
+            .await
+            .unwrap();
+    }
+    db.close().await.unwrap();
+    std::fs::read(&path).unwrap()
+}
+
+#[tokio::test]
+async fn kiro_cli_token_store_imports_with_its_chosen_profile() {
+    let s = TestServer::start("").await;
+    let token = s.login().await;
+    let arn = "arn:aws:codewhisperer:eu-central-1:123456789012:profile/CHOSEN";
+    let social = json!({"access_token": "at", "refresh_token": long_token("kiro-cli"),
+        "region": "us-east-1", "expires_at": "2030-01-01T00:00:00.123456789Z"});
+    let db = kiro_cli_db(&[("kirocli:social:token", social)], arn).await;
+    let r = s
+        .admin(&token, Method::POST, "/v2/accounts/import")
+        .header("content-type", "application/vnd.sqlite3")
+        .body(db)
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = into_json(r).await;
+    assert_eq!(status, 200, "{v}");
+    let id = v["created"][0].as_str().unwrap().to_owned();
+    let (_, a) = s.get(&token, &format!("/v2/accounts/{id}")).await;
+    assert_eq!(
+        (&a["auth_method"], &a["profile_arn"], &a["api_region"], &a["region"]),
+        (&json!("social"), &json!(arn), &json!("eu-central-1"), &json!("us-east-1")),
+        "{a}"
+    );
+
+    // The same rows as `sqlite3 -json` prints them, for an Identity Center sign-in.
+    let rows = json!({
+        "auth_kv": [
+            {"key": "kirocli:odic:token", "value": json!({"refresh_token": long_token("idc"),
+                "region": "us-east-1", "start_url": "https://d-1.awsapps.com/start"}).to_string()},
+            {"key": "kirocli:odic:device-registration", "value": json!({"client_id": "c",
+                "client_secret": "s"}).to_string()}
+        ],
+        "state": [{"key": "api.codewhisperer.profile", "value": json!({"arn": arn}).to_string()}]
+    });
+    let (status, v) = s.post(&token, "/v2/accounts/import", rows).await;
+    assert_eq!(status, 200, "{v}");
+    let id = v["created"][0].as_str().unwrap().to_owned();
+    let (_, a) = s.get(&token, &format!("/v2/accounts/{id}")).await;
+    assert_eq!((&a["auth_method"], &a["profile_arn"]), (&json!("idc"), &json!(arn)), "{a}");
+
+    // A store without a sign-in is rejected by name; a file that is no database is a 400.
+    let empty = kiro_cli_db(&[], arn).await;
+    let (status, v) = into_json(
+        s.admin(&token, Method::POST, "/v2/accounts/import")
+            .body(empty)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let error = v["rejected"][0]["error"].as_str().unwrap();
+    assert!(error.contains("holds no sign-in"), "{v}");
+    let (status, v) = into_json(
+        s.admin(&token, Method::POST, "/v2/accounts/import")
+            .body(b"SQLite format 3\0garbage".to_vec())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a kiro-cli database"),
+        "{v}"
+    );
+}
+
 #[tokio::test]
 async fn keys_secret_shown_once() {
     let (s, token, (id, secret)) = TestServer::start_with_key(

@@ -22,6 +22,7 @@ use store::{AuthMethod, NewAccount, Secret};
 use crate::error::Error;
 
 const SOCIAL_TOKEN: &str = "kirocli:social:token";
+const OIDC_TOKENS: [&str; 2] = ["kirocli:odic:token", "codewhisperer:odic:token"];
 const PROFILE_KEY: &str = "api.codewhisperer.profile";
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
@@ -81,8 +82,14 @@ pub fn decode(doc: &Value) -> Result<NewAccount, Error> {
     let chosen_arn = object(state.get(PROFILE_KEY)).and_then(|p| text(&p, "arn"));
     let mut new = if let Some(token) = object(kv.get(SOCIAL_TOKEN)) {
         social(&token)?
-    } else {
+    } else if OIDC_TOKENS.iter().any(|k| kv.contains_key(*k)) {
         super::transfer::q_cli(&Value::Object(kv))?
+    } else {
+        return Err(Error::invalid(format!(
+            "kiro-cli's store holds no sign-in (none of {SOCIAL_TOKEN}, {}): sign in with \
+             kiro-cli first, then copy its data.sqlite3",
+            OIDC_TOKENS.join(", ")
+        )));
     };
     // The profile the CLI chose wins over one copied into the token: it is the one it uses.
     if let Some(arn) = chosen_arn.or_else(|| new.profile_arn.take()) {
