@@ -17,6 +17,8 @@ import type {
   NewAccount,
   NewKey,
   Settings,
+  SocialProvider,
+  SocialStart,
   SystemInfo,
 } from './types'
 
@@ -48,6 +50,9 @@ export const accounts = {
   feed: (list: NewAccount[]) => request<FeedResult>('/v2/accounts/feed', { method: 'POST', body: { accounts: list } }),
   import: (doc: string) =>
     request<FeedResult>('/v2/accounts/import', { method: 'POST', raw: { data: doc, contentType: 'application/json' } }),
+  /** kiro-cli's data.sqlite3, sent as it is (the gateway reads its auth_kv and state tables). */
+  importSqlite: (db: ArrayBuffer) =>
+    request<FeedResult>('/v2/accounts/import', { method: 'POST', raw: { data: db, contentType: 'application/vnd.sqlite3' } }),
   export: () => request<unknown>('/v2/accounts/export'),
   patch: (id: string, p: AccountPatch) =>
     request<Account>(`/v2/accounts/${encodeURIComponent(id)}`, { method: 'PATCH', body: p }),
@@ -60,6 +65,14 @@ export const device = {
   start: (body: { region?: string; start_url?: string }) =>
     request<DeviceStart>('/v2/auth/start', { method: 'POST', body }),
   status: (authId: string) => request<DeviceStatusResp>(`/v2/auth/status/${encodeURIComponent(authId)}`),
+}
+
+/** Kiro GitHub / Google sign-in: start gives the link, finish takes the pasted kiro:// address. */
+export const social = {
+  start: (body: { provider: SocialProvider; region?: string; label?: string }) =>
+    request<SocialStart>('/v2/auth/social/start', { method: 'POST', body }),
+  finish: (login_id: string, callback_url: string) =>
+    request<Account>('/v2/auth/social/finish', { method: 'POST', body: { login_id, callback_url } }),
 }
 
 /** PATCH body for a key; `null` clears a limit. */

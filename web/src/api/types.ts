@@ -73,6 +73,14 @@ export interface DeviceStart {
   interval: number
 }
 
+/** POST /v2/auth/social/start answer (Kiro GitHub / Google sign-in). */
+export interface SocialStart {
+  login_id: string
+  url: string
+  expires_at: string
+}
+export type SocialProvider = 'github' | 'google'
+
 export type DeviceStatus = 'pending' | 'completed' | 'expired' | 'denied' | 'error'
 export interface DeviceStatusResp {
   status: DeviceStatus
