@@ -96,3 +96,7 @@ def test_console_10_screenshots_every_page_light_dark_zh_en(console_stack: Conso
     for page in ("login", "dashboard", "accounts", "chat", "logs", "keys", "security", "settings", "audit"):
         for variant in ("light-en", "dark-en", "light-zh-CN", "dark-zh-CN"):
             assert f"{page}-{variant}.png" in shots, (page, variant)
+
+
+def test_console_11_kiro_social_sign_in(console_stack: ConsoleStack) -> None:
+    console_stack.flow("11_social_login.mjs")
