@@ -178,7 +178,11 @@ pub async fn login(
                 account: q.get("account").cloned(),
             },
         );
-        format!("{redirect}{sep}code={}&state={}", encode(&code), encode(state))
+        format!(
+            "{redirect}{sep}code={}&state={}",
+            encode(&code),
+            encode(state)
+        )
     };
     tag(
         (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),

@@ -392,7 +392,9 @@ async fn kiro_social_refresh_and_pkce_login() {
         format!("idp=Github&code_challenge={challenge}&code_challenge_method=plain&state=s"),
     ] {
         let r = nc
-            .get(format!("{base}/login?redirect_uri=http://127.0.0.1:1/cb&{bad}"))
+            .get(format!(
+                "{base}/login?redirect_uri=http://127.0.0.1:1/cb&{bad}"
+            ))
             .send()
             .await
             .unwrap();

@@ -279,7 +279,10 @@ mod tests {
             parse_callback("kiro://x?code=c"),
             Err(CallbackError::Missing("state"))
         );
-        let dbg = format!("{:?}", parse_callback("kiro://x?code=secret&state=s").unwrap());
+        let dbg = format!(
+            "{:?}",
+            parse_callback("kiro://x?code=secret&state=s").unwrap()
+        );
         assert!(!dbg.contains("secret"), "{dbg}");
     }
 }

@@ -400,8 +400,18 @@ async fn kiro_cli_token_store_imports_with_its_chosen_profile() {
     let id = v["created"][0].as_str().unwrap().to_owned();
     let (_, a) = s.get(&token, &format!("/v2/accounts/{id}")).await;
     assert_eq!(
-        (&a["auth_method"], &a["profile_arn"], &a["api_region"], &a["region"]),
-        (&json!("social"), &json!(arn), &json!("eu-central-1"), &json!("us-east-1")),
+        (
+            &a["auth_method"],
+            &a["profile_arn"],
+            &a["api_region"],
+            &a["region"]
+        ),
+        (
+            &json!("social"),
+            &json!(arn),
+            &json!("eu-central-1"),
+            &json!("us-east-1")
+        ),
         "{a}"
     );
 
@@ -419,7 +429,11 @@ async fn kiro_cli_token_store_imports_with_its_chosen_profile() {
     assert_eq!(status, 200, "{v}");
     let id = v["created"][0].as_str().unwrap().to_owned();
     let (_, a) = s.get(&token, &format!("/v2/accounts/{id}")).await;
-    assert_eq!((&a["auth_method"], &a["profile_arn"]), (&json!("idc"), &json!(arn)), "{a}");
+    assert_eq!(
+        (&a["auth_method"], &a["profile_arn"]),
+        (&json!("idc"), &json!(arn)),
+        "{a}"
+    );
 
     // A store without a sign-in is rejected by name; a file that is no database is a 400.
     let empty = kiro_cli_db(&[], arn).await;

@@ -185,8 +185,8 @@ impl Inner {
         session: &str,
     ) -> Result<store::Account, Error> {
         // A paste that is no callback at all leaves the sign-in usable.
-        let callback =
-            parse_callback(&req.callback_url).map_err(|e| Error::field("callback_url", e.to_string()))?;
+        let callback = parse_callback(&req.callback_url)
+            .map_err(|e| Error::field("callback_url", e.to_string()))?;
         let p = self.socials.take(&req.login_id, session)?;
         let state_matches = |s: &str| bool::from(s.as_bytes().ct_eq(p.state.as_bytes()));
         let code = match callback {
@@ -201,7 +201,10 @@ impl Inner {
                 let detail = description.map(|d| format!(" ({d})")).unwrap_or_default();
                 return Err(Error::field(
                     "callback_url",
-                    format!("the {} sign-in page reported an error: {error}{detail}", p.provider.display()),
+                    format!(
+                        "the {} sign-in page reported an error: {error}{detail}",
+                        p.provider.display()
+                    ),
                 ));
             }
             Callback::Code { code, state } => {
@@ -259,7 +262,11 @@ impl Inner {
             }
         }
         tracing::info!(account = %account.id, provider = p.provider.display(), "social sign-in completed");
-        Ok(self.store.get_account(&account.id).await?.unwrap_or(account))
+        Ok(self
+            .store
+            .get_account(&account.id)
+            .await?
+            .unwrap_or(account))
     }
 }
 

@@ -95,7 +95,10 @@ async fn github_sign_in_adds_an_account_that_serves_chat() {
     assert_eq!(account["region"], "us-east-1");
     assert_eq!(account["status"], "active", "{account}");
     assert!(
-        account["label"].as_str().unwrap().starts_with("Kiro GitHub "),
+        account["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("Kiro GitHub "),
         "{account}"
     );
     // Validated on the way in: the model list was read with the new token.
@@ -174,7 +177,11 @@ async fn every_failed_finish_is_a_named_400_and_stores_nothing() {
             Some(json!({"provider": "gitlab"})),
         )
         .await;
-    assert_eq!((status, &v["error"]["field"]), (400, &json!("provider")), "{v}");
+    assert_eq!(
+        (status, &v["error"]["field"]),
+        (400, &json!("provider")),
+        "{v}"
+    );
     let (status, v) = server
         .call(
             Method::POST,
@@ -182,7 +189,11 @@ async fn every_failed_finish_is_a_named_400_and_stores_nothing() {
             Some(json!({"provider": "google", "region": "us-east-1/../x"})),
         )
         .await;
-    assert_eq!((status, &v["error"]["field"]), (400, &json!("region")), "{v}");
+    assert_eq!(
+        (status, &v["error"]["field"]),
+        (400, &json!("region")),
+        "{v}"
+    );
 
     // State mismatch: the callback of one sign-in pasted into another. Uses the login id up.
     let (id_a, url_a) = start(&server, "google").await;
@@ -242,7 +253,11 @@ async fn every_failed_finish_is_a_named_400_and_stores_nothing() {
         "login_id",
         "unknown login id",
     );
-    assert_eq!(accounts(&server).await, 0, "a failed sign-in stored an account");
+    assert_eq!(
+        accounts(&server).await,
+        0,
+        "a failed sign-in stored an account"
+    );
 
     // Failures are audited with what went wrong.
     let (_, audit) = server.call(Method::GET, "/v2/audit", None).await;

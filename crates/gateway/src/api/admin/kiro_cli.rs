@@ -76,7 +76,9 @@ pub fn decode(doc: &Value) -> Result<NewAccount, Error> {
             kv.entry(k.clone()).or_insert_with(|| v.clone());
         }
         if let Some(p) = top.get(PROFILE_KEY) {
-            state.entry(PROFILE_KEY.to_owned()).or_insert_with(|| p.clone());
+            state
+                .entry(PROFILE_KEY.to_owned())
+                .or_insert_with(|| p.clone());
         }
     }
     let chosen_arn = object(state.get(PROFILE_KEY)).and_then(|p| text(&p, "arn"));
@@ -130,11 +132,13 @@ pub async fn read_db(bytes: &[u8]) -> Result<Value, Error> {
         .await
         .map_err(|e| Error::invalid(format!("not a readable SQLite database: {e}")))?;
     let read = async {
-        let auth_kv = rows(&db, "SELECT key, value FROM auth_kv").await.map_err(|e| {
-            Error::invalid(format!(
-                "not a kiro-cli database (no readable auth_kv table): {e}"
-            ))
-        })?;
+        let auth_kv = rows(&db, "SELECT key, value FROM auth_kv")
+            .await
+            .map_err(|e| {
+                Error::invalid(format!(
+                    "not a kiro-cli database (no readable auth_kv table): {e}"
+                ))
+            })?;
         // Older CLIs have no chosen profile; that is not an error.
         let state = rows(
             &db,
@@ -176,7 +180,10 @@ struct PrivateCopy {
 
 impl PrivateCopy {
     fn write(bytes: &[u8]) -> Result<Self, Error> {
-        let path = std::env::temp_dir().join(format!("claude-api-import-{}.sqlite3", uuid::Uuid::new_v4()));
+        let path = std::env::temp_dir().join(format!(
+            "claude-api-import-{}.sqlite3",
+            uuid::Uuid::new_v4()
+        ));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -225,7 +232,9 @@ mod tests {
             "CREATE TABLE auth_kv (key TEXT PRIMARY KEY, value TEXT)".to_owned(),
             "CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB)".to_owned(),
             format!("INSERT INTO auth_kv VALUES ('kirocli:social:token', '{token}')"),
-            format!("INSERT INTO state VALUES ('api.codewhisperer.profile', CAST('{profile}' AS BLOB))"),
+            format!(
+                "INSERT INTO state VALUES ('api.codewhisperer.profile', CAST('{profile}' AS BLOB))"
+            ),
         ] {
             db.execute_raw(Statement::from_string(DbBackend::Sqlite, sql))
                 .await
@@ -252,7 +261,8 @@ mod tests {
 
     #[test]
     fn reads_the_json_layouts() {
-        let token = serde_json::json!({"refresh_token": refresh(), "region": "us-east-1"}).to_string();
+        let token =
+            serde_json::json!({"refresh_token": refresh(), "region": "us-east-1"}).to_string();
         let rows = serde_json::json!({
             "auth_kv": [{"key": "kirocli:social:token", "value": token}],
             "state": [{"key": PROFILE_KEY, "value": {"arn": ARN}}],

@@ -2,10 +2,10 @@
 //! Kiro GitHub / Google sign-in. Thin handlers: the PKCE state and the exchange live in the pool
 //! (`pool::social`); here the admin session is named and every outcome gets an audit detail.
 
+use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use super::accounts::view;
