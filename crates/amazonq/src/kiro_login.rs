@@ -47,11 +47,10 @@ impl SocialProvider {
 
 /// The browser address that starts a sign-in (`code_challenge` is the S256 challenge).
 pub fn login_url(base_url: &str, provider: SocialProvider, challenge: &str, state: &str) -> String {
-    let mut url = match reqwest::Url::parse(&join(base_url, "/login")) {
-        Ok(u) => u,
-        // A base URL that does not parse cannot be reached either; keep the plain join so the
-        // operator sees the address they configured.
-        Err(_) => return join(base_url, "/login"),
+    // A base URL that does not parse cannot be reached either; keep the plain join so the
+    // operator sees the address they configured.
+    let Ok(mut url) = reqwest::Url::parse(&join(base_url, "/login")) else {
+        return join(base_url, "/login");
     };
     url.query_pairs_mut()
         .append_pair("idp", provider.idp())
