@@ -42,6 +42,18 @@ async fn log_rows(s: &Gateway, token: &str, at_least: usize) -> Vec<Value> {
     panic!("the request log did not reach {at_least} rows");
 }
 
+/// `GET path` as the client at `ip` (through the trusted loopback proxy).
+async fn get_from(s: &Gateway, path: &str, ip: &str) -> reqwest::Response {
+    let r = s.client.get(s.url(path)).header("x-forwarded-for", ip);
+    r.send().await.unwrap()
+}
+
+/// `POST /v2/login` with `password` as the client at `ip`.
+async fn login_from(s: &Gateway, ip: &str, password: &str) -> reqwest::Response {
+    let r = s.client.post(s.url("/v2/login")).header("x-forwarded-for", ip);
+    r.json(&json!({"password": password})).send().await.unwrap()
+}
+
 // §1 ------------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -188,26 +200,12 @@ async fn blocklist_and_ip_limit_cover_every_surface_but_healthz() {
     let from = |ip: &'static str| [("x-forwarded-for", ip)];
     let blocked = from("203.0.113.9");
     // Admin API: 403 in its own JSON shape, even for the login.
-    let r = s
-        .client
-        .post(s.url("/v2/login"))
-        .header(blocked[0].0, blocked[0].1)
-        .json(&json!({"password": "admin"}))
-        .send()
-        .await
-        .unwrap();
-    let (status, v) = into_json(r).await;
+    let (status, v) = into_json(login_from(&s, "203.0.113.9", "admin").await).await;
     assert_eq!(status, 403, "{v}");
     assert_eq!(v["error"]["code"], "ip_blocked", "{v}");
     // Console: a small HTML page.
     for path in ["/", "/accounts", "/assets/index.js"] {
-        let r = s
-            .client
-            .get(s.url(path))
-            .header(blocked[0].0, blocked[0].1)
-            .send()
-            .await
-            .unwrap();
+        let r = get_from(&s, path, "203.0.113.9").await;
         assert_eq!(r.status(), 403, "{path}");
         let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
         assert!(ct.starts_with("text/html"), "{path}: {ct}");
@@ -219,37 +217,16 @@ async fn blocklist_and_ip_limit_cover_every_surface_but_healthz() {
         .await;
     assert_eq!(status, 403);
     openai::assert_error(&v, None, Some("ip_blocked"));
-    let r = s
-        .client
-        .get(s.url("/healthz"))
-        .header(blocked[0].0, blocked[0].1)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(get_from(&s, "/healthz", "203.0.113.9").await.status(), 200);
 
     // The per-IP limit counts console and admin requests too.
     let limit = json!({"enableIPRateLimit": true, "ipRateLimitWindow": 1, "ipRateLimitMax": 2});
     assert_eq!(s.put(&token, "/v2/settings", limit).await.0, 200);
     let busy = from("198.51.100.7");
     for _ in 0..2 {
-        let r = s
-            .client
-            .get(s.url("/"))
-            .header(busy[0].0, busy[0].1)
-            .send()
-            .await
-            .unwrap();
-        assert_ne!(r.status(), 429);
+        assert_ne!(get_from(&s, "/", "198.51.100.7").await.status(), 429);
     }
-    let r = s
-        .client
-        .post(s.url("/v2/login"))
-        .header(busy[0].0, busy[0].1)
-        .json(&json!({"password": "admin"}))
-        .send()
-        .await
-        .unwrap();
+    let r = login_from(&s, "198.51.100.7", "admin").await;
     assert!(r.headers().contains_key("retry-after"));
     let (status, v) = into_json(r).await;
     assert_eq!(status, 429, "{v}");
@@ -378,15 +355,7 @@ async fn refused_requests_leave_request_log_rows() {
     // Blocked: on /v1 and on the admin API.
     let blocked = from("203.0.113.9");
     assert_eq!(s.v1_status("/v1/messages", None, &blocked, json!({})).await, 403);
-    let r = s
-        .client
-        .post(s.url("/v2/login"))
-        .header(blocked[0].0, blocked[0].1)
-        .json(&json!({"password": "x"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(login_from(&s, "203.0.113.9", "x").await.status(), 403);
     // No key, a wrong key.
     let nokey = from("198.51.100.1");
     assert_eq!(s.v1_status("/v1/messages", None, &nokey, json!({})).await, 401);

@@ -18,24 +18,13 @@ pub async fn ip_refusal(state: &AppState, ip: IpAddr) -> Option<Error> {
     if !settings.enable_ip_rate_limit {
         return None;
     }
-    let window = Duration::from_mins(u64::from(settings.ip_rate_limit_window.max(1)));
-    let bucket = format!("ip:{ip}");
-    let decision = state
-        .rate_limiter
-        .hit(&bucket, settings.ip_rate_limit_max, window)
-        .await;
-    let RateDecision::Limited { retry_after } = decision else {
-        return None;
-    };
-    metrics::counter!("gateway_guard_rejections_total", "reason" => "ip_rate_limit").increment(1);
-    Some(Error::TooManyRequests {
-        code: "rate_limited",
-        message: format!(
-            "too many requests from {ip}: at most {} per {} minute(s)",
-            settings.ip_rate_limit_max, settings.ip_rate_limit_window
-        ),
+    let (max, minutes) = (settings.ip_rate_limit_max, settings.ip_rate_limit_window);
+    let window = Duration::from_mins(u64::from(minutes.max(1)));
+    let retry_after = limited(state, &format!("ip:{ip}"), max, window, "ip_rate_limit").await?;
+    Some(too_many(
+        format!("too many requests from {ip}: at most {max} per {minutes} minute(s)"),
         retry_after,
-    })
+    ))
 }
 
 /// Guard step: the 429 of `key`'s rpm limit, if it is over it.
@@ -43,20 +32,35 @@ pub async fn key_refusal(state: &AppState, key: Option<Arc<KeyEntry>>) -> Option
     let key = key?;
     let rpm = key.rpm?;
     let bucket = format!("key:{}", key.id);
-    let decision = state
-        .rate_limiter
-        .hit(&bucket, rpm, Duration::from_mins(1))
-        .await;
-    let RateDecision::Limited { retry_after } = decision else {
-        return None;
-    };
-    metrics::counter!("gateway_guard_rejections_total", "reason" => "key_rpm").increment(1);
-    Some(Error::TooManyRequests {
-        code: "rate_limited",
-        message: format!(
-            "API key `{}` is limited to {rpm} requests per minute",
-            key.name
-        ),
+    let retry_after = limited(state, &bucket, rpm, Duration::from_mins(1), "key_rpm").await?;
+    Some(too_many(
+        format!("API key `{}` is limited to {rpm} requests per minute", key.name),
         retry_after,
-    })
+    ))
+}
+
+/// Counts a hit on `bucket`; `Some(retry_after)` when it is over `max` per `window` (counted as a
+/// guard rejection for `reason`).
+async fn limited(
+    state: &AppState,
+    bucket: &str,
+    max: u32,
+    window: Duration,
+    reason: &'static str,
+) -> Option<Duration> {
+    match state.rate_limiter.hit(bucket, max, window).await {
+        RateDecision::Limited { retry_after } => {
+            metrics::counter!("gateway_guard_rejections_total", "reason" => reason).increment(1);
+            Some(retry_after)
+        }
+        RateDecision::Allowed { .. } => None,
+    }
+}
+
+fn too_many(message: String, retry_after: Duration) -> Error {
+    Error::TooManyRequests {
+        code: "rate_limited",
+        message,
+        retry_after,
+    }
 }
