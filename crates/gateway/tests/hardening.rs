@@ -218,6 +218,7 @@ async fn blocklist_and_ip_limit_cover_every_surface_but_healthz() {
     assert_eq!(status, 403);
     openai::assert_error(&v, None, Some("ip_blocked"));
     assert_eq!(get_from(&s, "/healthz", "203.0.113.9").await.status(), 200);
+    assert_eq!(get_from(&s, "/metrics", "203.0.113.9").await.status(), 403);
 
     // The per-IP limit counts console and admin requests too.
     let limit = json!({"enableIPRateLimit": true, "ipRateLimitWindow": 1, "ipRateLimitMax": 2});
@@ -236,6 +237,9 @@ async fn blocklist_and_ip_limit_cover_every_surface_but_healthz() {
             .await,
         429
     );
+    // Monitoring is not counted: /metrics and /healthz still answer the limited address.
+    assert_eq!(get_from(&s, "/metrics", "198.51.100.7").await.status(), 200);
+    assert_eq!(get_from(&s, "/healthz", "198.51.100.7").await.status(), 200);
     assert_eq!(
         s.put(&token, "/v2/settings", json!({"enableIPRateLimit": false}))
             .await

@@ -68,15 +68,15 @@ async fn v1_guard(State(state): State<AppState>, req: Request, next: Next) -> Re
     response
 }
 
-/// The first middleware of every request: client address, the address screen (blocklist and
-/// per-IP limit on every surface but `/healthz`, answered in the surface's shape and logged;
-/// issue 16 §3, §5), then the request metrics.
+/// The first middleware of every request: client address, the address screen (blocklist on every
+/// surface but `/healthz`, per-IP limit also not on `/metrics`; answered in the surface's shape and
+/// logged; issue 16 §3, §5), then the request metrics.
 async fn front(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     crate::guard::client_ip::annotate(&state, &mut req);
     let surface = Surface::of(req.uri().path());
     if surface != Surface::Health
         && let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied()
-        && let Some(err) = crate::guard::screen(&state, ip).await
+        && let Some(err) = crate::guard::screen(&state, ip, surface != Surface::Ops).await
     {
         crate::guard::refused::log(&state, Some(ip), None, surface.label(), &err);
         return surface.render(&err);

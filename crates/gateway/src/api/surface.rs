@@ -18,7 +18,8 @@ pub enum Surface {
     Admin,
     /// `/healthz`: never screened.
     Health,
-    /// `/metrics` on the main listener (screened; the `metrics.listen` listener is not).
+    /// `/metrics` on the main listener: blocked addresses are refused, the per-IP limit does not
+    /// count it (the `metrics.listen` listener is not screened at all).
     Ops,
     /// Everything else: the web console.
     Console,

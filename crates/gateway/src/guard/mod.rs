@@ -1,6 +1,7 @@
 //! Guards (issue 7 §Client API keys, §Security controls; issue 16 §3, §5).
 //!
-//! Order, first to last. Steps 1–3 run on every route except `/healthz`, in the one front
+//! Order, first to last. Steps 1–3 run on every route except `/healthz` (step 3 also not on
+//! `/metrics`), in the one front
 //! middleware of `api::router` ([`screen`]); steps 4–6 in front of `/v1` only ([`run`], inside the
 //! one `/v1` middleware; separate `from_fn` layers cost a boxed future and a clone of the whole
 //! inner service stack each, per request):
@@ -41,10 +42,14 @@ use crate::error::Error;
 use crate::state::AppState;
 
 /// Steps 2–3 (module docs) for a request from `ip`: the refusal, if any. Runs on every route but
-/// `/healthz`.
-pub async fn screen(state: &AppState, ip: IpAddr) -> Option<Error> {
+/// `/healthz`; `count` = false skips the per-IP limit (the caller passes it for `/metrics`, which
+/// monitoring polls on a schedule: its scrapes must neither use up nor be refused by the limit).
+pub async fn screen(state: &AppState, ip: IpAddr, count: bool) -> Option<Error> {
     if let Some(err) = ip_block::refusal(state, ip) {
         return Some(err);
+    }
+    if !count {
+        return None;
     }
     rate_limit::ip_refusal(state, ip).await
 }

@@ -23,8 +23,18 @@ pub struct DebugBodies {
 impl DebugBodies {
     /// Starts with the client's request body.
     pub fn new(request: &[u8]) -> Self {
+        let mut text = redact_body(request);
+        // Held for the whole request: keep no more than the store will (plus one character, so
+        // the store still sees it is longer and marks it truncated).
+        if text.len() > store::MAX_BODY_BYTES {
+            let mut end = store::MAX_BODY_BYTES + 1;
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.truncate(end);
+        }
         Self {
-            request: Some(redact_body(request)),
+            request: Some(text),
             response: Vec::new(),
         }
     }
@@ -153,5 +163,9 @@ mod tests {
         assert!(r.contains("\"text\":\"ok\"") && !r.contains("t1"), "{r}");
         d.push_response(&vec![b'a'; store::MAX_BODY_BYTES * 2]);
         assert_eq!(d.response.len(), store::MAX_BODY_BYTES + 1);
+        let big = serde_json::json!({"text": "é".repeat(store::MAX_BODY_BYTES)}).to_string();
+        let d = DebugBodies::new(big.as_bytes());
+        let kept = d.request.unwrap();
+        assert!(kept.len() > store::MAX_BODY_BYTES && kept.len() <= store::MAX_BODY_BYTES + 4);
     }
 }
