@@ -17,7 +17,10 @@ pub async fn run(store: &Store) -> anyhow::Result<()> {
         return Ok(());
     }
     if failures.len() == rows {
-        let first = failures.first().map(|(_, why)| why.as_str()).unwrap_or_default();
+        let first = failures
+            .first()
+            .map(|(_, why)| why.as_str())
+            .unwrap_or_default();
         bail!(
             "none of the {rows} stored accounts' credentials can be decrypted ({first}): the \
              encryption key (security.encryption_key / encryption_key_file) is not the one they \

@@ -39,7 +39,9 @@ pub fn directives(base: &str, debug: bool) -> String {
 /// first registration wins.
 pub fn install(switch: impl Fn(&str) + Send + Sync + 'static, base: &str) {
     let base = base.to_owned();
-    let _ = SWITCH.set(Box::new(move |d: &str| switch(&directives(&base, d == "on"))));
+    let _ = SWITCH.set(Box::new(move |d: &str| {
+        switch(&directives(&base, d == "on"));
+    }));
 }
 
 /// Applies `debugLog`: debug tracing for the gateway's crates on or off.

@@ -50,7 +50,10 @@ async fn get_from(s: &Gateway, path: &str, ip: &str) -> reqwest::Response {
 
 /// `POST /v2/login` with `password` as the client at `ip`.
 async fn login_from(s: &Gateway, ip: &str, password: &str) -> reqwest::Response {
-    let r = s.client.post(s.url("/v2/login")).header("x-forwarded-for", ip);
+    let r = s
+        .client
+        .post(s.url("/v2/login"))
+        .header("x-forwarded-for", ip);
     r.json(&json!({"password": password})).send().await.unwrap()
 }
 
@@ -86,9 +89,15 @@ async fn keyless_gateway_refuses_requests_relayed_by_a_local_proxy() {
     // A trusted proxy is believed: it may vouch for a loopback client, not for a remote one.
     let s = TestServer::start(TRUST_LOOPBACK).await;
     let local = [("x-forwarded-for", "127.0.0.1")];
-    assert_eq!(s.v1_status("/v1/messages", None, &local, json!({})).await, 200);
+    assert_eq!(
+        s.v1_status("/v1/messages", None, &local, json!({})).await,
+        200
+    );
     let remote = [("x-forwarded-for", "203.0.113.9")];
-    assert_eq!(s.v1_status("/v1/messages", None, &remote, json!({})).await, 403);
+    assert_eq!(
+        s.v1_status("/v1/messages", None, &remote, json!({})).await,
+        403
+    );
     s.stop().await;
 }
 
@@ -173,7 +182,11 @@ async fn remote_image_on_a_private_address_is_refused_and_never_contacted() {
         .await;
     assert_eq!(status, 400, "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("loopback"));
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "the image server was contacted");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the image server was contacted"
+    );
     assert!(h.upstream_chats().is_empty(), "nothing went upstream");
     h.stop().await;
 
@@ -253,7 +266,12 @@ async fn blocklist_and_ip_limit_cover_every_surface_but_healthz() {
         .await;
     assert_eq!(status, 400, "{v}");
     assert_eq!(v["error"]["field"], "confirm_self_block", "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("127.0.0.1"));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1")
+    );
     let (status, v) = s.get(&token, "/v2/ips/blocked").await;
     assert_eq!(status, 200, "nothing was blocked: {v}");
     assert_eq!(v["blocked"].as_array().unwrap().len(), 1);
@@ -266,7 +284,10 @@ async fn blocklist_and_ip_limit_cover_every_surface_but_healthz() {
         .await;
     assert_eq!(status, 200, "{v}");
     let (status, v) = s.get(&token, "/v2/ips/blocked").await;
-    assert_eq!(status, 403, "the admin is now locked out, as confirmed: {v}");
+    assert_eq!(
+        status, 403,
+        "the admin is now locked out, as confirmed: {v}"
+    );
     s.stop().await;
 }
 
@@ -281,7 +302,10 @@ async fn request_log_and_debug_log_settings_take_effect_at_once() {
     let rows = log_rows(&h, &token, 1).await;
     let id = rows[0]["id"].as_i64().unwrap();
     let (_, detail) = h.get(&token, &format!("/v2/logs/{id}")).await;
-    assert!(detail["request_body"].is_null(), "no bodies without debugLog: {detail}");
+    assert!(
+        detail["request_body"].is_null(),
+        "no bodies without debugLog: {detail}"
+    );
 
     // enableRequestLog off: no row (the request is still served), on again: rows again.
     let off = json!({"enableRequestLog": false});
@@ -307,7 +331,12 @@ async fn request_log_and_debug_log_settings_take_effect_at_once() {
         {"role": "user", "content": "#say visible-answer"}
     ]);
     assert_eq!(h.json("/v1/messages", &secretive).await.0, 200);
-    let streamed = h.sse("/v1/messages", &anthropic::body("#say streamed-answer", true)).await;
+    let streamed = h
+        .sse(
+            "/v1/messages",
+            &anthropic::body("#say streamed-answer", true),
+        )
+        .await;
     assert_eq!(streamed.status, 200);
     let rows = log_rows(&h, &token, 4).await;
     let (stream_row, json_row) = (&rows[0], &rows[1]);
@@ -358,11 +387,17 @@ async fn refused_requests_leave_request_log_rows() {
     let from = |ip: &'static str| [("x-forwarded-for", ip)];
     // Blocked: on /v1 and on the admin API.
     let blocked = from("203.0.113.9");
-    assert_eq!(s.v1_status("/v1/messages", None, &blocked, json!({})).await, 403);
+    assert_eq!(
+        s.v1_status("/v1/messages", None, &blocked, json!({})).await,
+        403
+    );
     assert_eq!(login_from(&s, "203.0.113.9", "x").await.status(), 403);
     // No key, a wrong key.
     let nokey = from("198.51.100.1");
-    assert_eq!(s.v1_status("/v1/messages", None, &nokey, json!({})).await, 401);
+    assert_eq!(
+        s.v1_status("/v1/messages", None, &nokey, json!({})).await,
+        401
+    );
     let badkey = from("198.51.100.2");
     let bad = s
         .v1_status("/v1/chat/completions", Some("sk-wrong"), &badkey, json!({}))
@@ -378,7 +413,10 @@ async fn refused_requests_leave_request_log_rows() {
     );
     let big = from("198.51.100.4");
     let pad = json!({"pad": "x".repeat(4096)});
-    assert_eq!(s.v1_status("/v1/messages", Some(&secret), &big, pad).await, 413);
+    assert_eq!(
+        s.v1_status("/v1/messages", Some(&secret), &big, pad).await,
+        413
+    );
     let busy = from("198.51.100.5");
     let fine = json!({"model": "claude-sonnet-4.5"});
     for _ in 0..2 {
@@ -401,8 +439,14 @@ async fn refused_requests_leave_request_log_rows() {
             .clone()
     };
     let r = row("203.0.113.9");
-    assert_eq!((r["status"].as_u64(), r["error_class"].as_str()), (Some(403), Some("ip_blocked")));
-    let blocked_rows: Vec<&Value> = rows.iter().filter(|r| r["client_ip"] == "203.0.113.9").collect();
+    assert_eq!(
+        (r["status"].as_u64(), r["error_class"].as_str()),
+        (Some(403), Some("ip_blocked"))
+    );
+    let blocked_rows: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["client_ip"] == "203.0.113.9")
+        .collect();
     assert!(
         blocked_rows.iter().any(|r| r["dialect"] == "admin"),
         "the admin-API refusal is logged too: {blocked_rows:?}"
@@ -412,10 +456,16 @@ async fn refused_requests_leave_request_log_rows() {
     assert!(r["key_id"].is_null());
     assert_eq!(row("198.51.100.2")["status"], 401);
     let r = row("198.51.100.3");
-    assert_eq!((r["status"].as_u64(), r["error_class"].as_str()), (Some(403), Some("model_not_allowed")));
+    assert_eq!(
+        (r["status"].as_u64(), r["error_class"].as_str()),
+        (Some(403), Some("model_not_allowed"))
+    );
     assert_eq!(r["key_id"], key_id.as_str());
     let r = row("198.51.100.4");
-    assert_eq!((r["status"].as_u64(), r["error_class"].as_str()), (Some(413), Some("payload_too_large")));
+    assert_eq!(
+        (r["status"].as_u64(), r["error_class"].as_str()),
+        (Some(413), Some("payload_too_large"))
+    );
     assert_eq!(r["key_id"], key_id.as_str());
     let limited = rows
         .iter()
@@ -438,12 +488,21 @@ async fn refused_requests_leave_request_log_rows() {
 fn config_with_key(dir: &tempfile::TempDir, key: u8) -> gateway::Config {
     let b64 = base64::engine::general_purpose::STANDARD.encode([key; 32]);
     let yaml = format!("security:\n  encryption_key: {b64}\n");
-    support::server::config(dir, support::admin::DEAD, "{connect: 1, first_byte: 2, idle: 2, auth: 2}", &yaml, 5)
+    support::server::config(
+        dir,
+        support::admin::DEAD,
+        "{connect: 1, first_byte: 2, idle: 2, auth: 2}",
+        &yaml,
+        5,
+    )
 }
 
 async fn add_account(config: &gateway::Config, refresh: &str) -> String {
     let store = gateway::open_store(config).await.unwrap();
-    let new = store::NewAccount::new(store::AuthMethod::Social, support::admin::long_token(refresh));
+    let new = store::NewAccount::new(
+        store::AuthMethod::Social,
+        support::admin::long_token(refresh),
+    );
     let id = store.create_account(new).await.unwrap().id;
     store.close().await.unwrap();
     id
@@ -482,11 +541,19 @@ async fn one_undecryptable_account_does_not_stop_start_up() {
     assert!(reason.contains("cannot be decrypted"), "{reason}");
     let (status, v) = s.get(&token, &format!("/v2/accounts/{good}")).await;
     assert_eq!(status, 200, "{v}");
-    assert!(!v["status_reason"].as_str().unwrap_or_default().contains("decrypted"), "{v}");
+    assert!(
+        !v["status_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("decrypted"),
+        "{v}"
+    );
     let (status, list) = s.get(&token, "/v2/accounts").await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["total"], 2, "{list}");
-    let (status, audit) = s.get(&token, "/v2/audit?action=account.undecryptable").await;
+    let (status, audit) = s
+        .get(&token, "/v2/audit?action=account.undecryptable")
+        .await;
     assert_eq!(status, 200, "{audit}");
     let text = audit.to_string();
     assert!(text.contains(&bad) && !text.contains(&good), "{text}");

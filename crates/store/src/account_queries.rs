@@ -108,7 +108,9 @@ impl Store {
     /// Accounts whose stored credentials do not decrypt with this store's key (issue 16 §6):
     /// `(rows checked, [(account id, reason)])`. Every row is checked (each has at least an
     /// encrypted refresh token), so `failures == rows > 0` means the key itself is wrong.
-    pub async fn undecryptable_accounts(&self) -> Result<(usize, Vec<(String, String)>), StoreError> {
+    pub async fn undecryptable_accounts(
+        &self,
+    ) -> Result<(usize, Vec<(String, String)>), StoreError> {
         let rows = Entity::find()
             .order_by_asc(Column::CreatedAt)
             .order_by_asc(Column::Id)

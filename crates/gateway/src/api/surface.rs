@@ -126,6 +126,9 @@ mod tests {
         };
         let r = console_page(&err);
         assert_eq!(r.status(), 403);
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
     }
 }

@@ -134,7 +134,13 @@ fn nginx_deploy_config_trusts_the_local_proxy() {
     let text = include_str!("../../../../deploy/config.nginx.yaml");
     let parsed = Config::from_yaml(text, "deploy/config.nginx.yaml").unwrap();
     let loopback: std::net::IpAddr = "127.0.0.1".parse().unwrap();
-    assert!(parsed.security.trusted_proxies.iter().any(|n| n.contains(&loopback)));
+    assert!(
+        parsed
+            .security
+            .trusted_proxies
+            .iter()
+            .any(|n| n.contains(&loopback))
+    );
     assert_eq!(parsed.server.host, "127.0.0.1");
     assert!(text.contains("create an API key"));
 }

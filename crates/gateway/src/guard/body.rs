@@ -53,7 +53,12 @@ pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -
     if declared.is_some_and(|n| n > limit) {
         metrics::counter!("gateway_guard_rejections_total", "reason" => "body_too_large")
             .increment(1);
-        return refuse(state, req.extensions(), dialect, &Error::PayloadTooLarge { limit });
+        return refuse(
+            state,
+            req.extensions(),
+            dialect,
+            &Error::PayloadTooLarge { limit },
+        );
     }
     let (parts, body) = req.into_parts();
     let bytes = match read_capped(body, limit).await {

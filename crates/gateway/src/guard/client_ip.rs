@@ -24,7 +24,12 @@ pub struct LocalCaller(pub bool);
 
 /// Headers by which a proxy says whom it relays. Any of them on a request from a loopback peer
 /// means the request came from elsewhere through a local proxy, tunnel or sidecar.
-const FORWARDING_HEADERS: [&str; 4] = ["x-forwarded-for", "x-real-ip", "forwarded", "x-forwarded-host"];
+const FORWARDING_HEADERS: [&str; 4] = [
+    "x-forwarded-for",
+    "x-real-ip",
+    "forwarded",
+    "x-forwarded-host",
+];
 
 /// Whether a request counts as local (issue 16 §1): the socket peer is loopback and the request
 /// carries no forwarding header — unless the peer is a trusted proxy, whose word is taken: then

@@ -34,7 +34,10 @@ pub async fn key_refusal(state: &AppState, key: Option<Arc<KeyEntry>>) -> Option
     let bucket = format!("key:{}", key.id);
     let retry_after = limited(state, &bucket, rpm, Duration::from_mins(1), "key_rpm").await?;
     Some(too_many(
-        format!("API key `{}` is limited to {rpm} requests per minute", key.name),
+        format!(
+            "API key `{}` is limited to {rpm} requests per minute",
+            key.name
+        ),
         retry_after,
     ))
 }

@@ -293,12 +293,19 @@ pub async fn run(store: &Store, url: &str) {
     assert!(locked.access_token.is_none() && locked.client_secret.is_none());
     let all = wrong.all_accounts().await.unwrap();
     assert!(all.iter().all(|x| x.status == AccountStatus::NeedsLogin));
-    let listed = wrong.list_accounts(&AccountFilter::default()).await.unwrap();
+    let listed = wrong
+        .list_accounts(&AccountFilter::default())
+        .await
+        .unwrap();
     assert_eq!(listed.items.len(), all.len());
     let (rows, failures) = wrong.undecryptable_accounts().await.unwrap();
     assert_eq!(rows, all.len());
     assert_eq!(failures.len(), rows, "every row fails under the wrong key");
-    assert!(failures.iter().any(|(id, why)| id == &a.id && why.contains("cannot decrypt")));
+    assert!(
+        failures
+            .iter()
+            .any(|(id, why)| id == &a.id && why.contains("cannot decrypt"))
+    );
     // A row written under another key is the one failure the right key reports.
     let foreign = wrong
         .create_account(NewAccount::new(AuthMethod::Social, "rt-foreign-key"))
@@ -313,7 +320,13 @@ pub async fn run(store: &Store, url: &str) {
     assert_eq!(got.status, AccountStatus::NeedsLogin);
     assert_eq!(got.refresh_token.expose(), "");
     assert_eq!(
-        store.get_account(&a.id).await.unwrap().unwrap().refresh_token.expose(),
+        store
+            .get_account(&a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .refresh_token
+            .expose(),
         "rt-plain-builder-ROTATED"
     );
     assert!(store.delete_account(&foreign.id).await.unwrap());

@@ -129,7 +129,8 @@ fn is_secret_name(name: &str) -> bool {
 /// `Bearer …` values.
 fn looks_like_credential(s: &str) -> bool {
     let t = s.trim_start();
-    t.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+    t.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
 }
 
 #[cfg(test)]

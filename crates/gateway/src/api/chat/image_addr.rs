@@ -25,6 +25,9 @@ pub fn refusal(ip: IpAddr) -> Option<&'static str> {
 
 fn refusal_v4(ip: Ipv4Addr) -> Option<&'static str> {
     let [a, b, c, _] = ip.octets();
+    // 240/4 (reserved) and 255.255.255.255 (broadcast); IETF protocol assignments (192.0.0.0/24)
+    // and benchmarking networks (198.18.0.0/15): never a public web server.
+    let reserved = a >= 240 || (a, b, c) == (192, 0, 0) || (a == 198 && matches!(b, 18..=19));
     Some(match (a, b) {
         (0, _) => "unspecified",
         (127, _) => "loopback",
@@ -32,11 +35,7 @@ fn refusal_v4(ip: Ipv4Addr) -> Option<&'static str> {
         (169, 254) => "link-local",
         (100, 64..=127) => "shared (CGNAT)",
         (224..=239, _) => "multicast",
-        // 240/4 (reserved) and 255.255.255.255 (broadcast).
-        (240..=255, _) => "reserved",
-        // IETF protocol assignments and benchmarking networks: never a public web server.
-        (192, 0) if c == 0 => "reserved",
-        (198, 18..=19) => "reserved",
+        _ if reserved => "reserved",
         _ => return None,
     })
 }
@@ -126,9 +125,8 @@ impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let public: Vec<SocketAddr> = found
                 .iter()
                 .filter(|a| refusal(a.ip()).is_none())
@@ -175,6 +173,9 @@ mod tests {
             ("239.255.255.250", "multicast"),
             ("255.255.255.255", "reserved"),
             ("240.0.0.1", "reserved"),
+            ("192.0.0.8", "reserved"),
+            ("198.18.0.1", "reserved"),
+            ("198.19.255.1", "reserved"),
         ] {
             assert_eq!(why(ip), Some(reason), "{ip}");
         }
@@ -191,6 +192,8 @@ mod tests {
             "100.128.0.0",
             "192.169.0.1",
             "203.0.113.9",
+            "198.20.0.1",
+            "192.0.1.1",
         ] {
             assert_eq!(why(ip), None, "{ip}");
         }

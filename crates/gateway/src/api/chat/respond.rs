@@ -272,7 +272,10 @@ pub async fn collect<B: serde::Serialize>(
             answer.record.finish(200, None);
             let mut response = (
                 StatusCode::OK,
-                [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
                 bytes,
             )
                 .into_response();
