@@ -26,6 +26,14 @@ describe('errorFromResponse', () => {
     expect(e.message).toBe('unknown field `foo`')
   })
 
+  it('keeps the field the admin API names (the self-block confirmation asks by field)', async () => {
+    const body = '{"error":{"code":"invalid_request","field":"confirm_self_block","message":"127.0.0.0/8 includes your own address"}}'
+    const e = await errorFromResponse(new Response(body, { status: 400 }))
+    expect(e.field).toBe('confirm_self_block')
+    const plain = await errorFromResponse(new Response('{"error":{"code":"not_found","message":"x"}}', { status: 404 }))
+    expect(plain.field).toBeUndefined()
+  })
+
   it('reads retry-after on a lockout', async () => {
     const e = await errorFromResponse(new Response('{"error":{"code":"locked_out","message":"too many attempts"}}', { status: 429, headers: { 'retry-after': '60' } }))
     expect(e.retryAfter).toBe(60)

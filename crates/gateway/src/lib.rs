@@ -1,7 +1,8 @@
 //! claude-api gateway library. [`serve`] is the one seam used by `claude-server`, the tests and
 //! the desktop app: it takes a bound listener, the bootstrap [`Config`] and a shutdown future.
 //!
-//! Start-up: open the store (generating the credential key on first start) → load settings, keys
+//! Start-up: open the store (generating the credential key on first start) → check that the
+//! stored credentials decrypt (`credentials_check`: all fail = refuse, some = mark) → load settings, keys
 //! and blocklist snapshots → seed/announce the admin password state → start the request-log writer
 //! and the supervised background tasks, warm the tokenizer up off the async threads → serve.
 //! Shutdown (issue 7 §Operations; ARCHITECTURE.md §Boundaries): stop accepting → drain open
@@ -12,10 +13,12 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod console;
+pub mod credentials_check;
 pub mod demo;
 pub mod error;
 pub mod fleet;
 pub mod guard;
+pub mod log_level;
 pub mod metrics;
 pub mod pool;
 pub mod state;
@@ -73,6 +76,9 @@ pub async fn serve_with(
     // Install the Prometheus recorder before anything records a metric.
     let _ = metrics::handle();
     let store = open_store(&config).await?;
+    credentials_check::run(&store)
+        .await
+        .context("checking the stored account credentials")?;
     let writer_cancel = CancellationToken::new();
     let (log_sender, writer) =
         store::LogWriter::spawn(store.clone(), 10_000, writer_cancel.clone());
@@ -212,7 +218,17 @@ fn announce(state: &AppState, listener: &TcpListener) {
         );
     }
     if state.keyring.load().is_empty() {
-        tracing::warn!("no API key configured: /v1 accepts requests from this machine only");
+        let exposed = listener.local_addr().is_ok_and(|a| !a.ip().is_loopback());
+        if exposed {
+            tracing::warn!(
+                %addr,
+                "listening on a non-loopback address with no API key: /v1 serves only callers on \
+                 this machine (not requests relayed by a proxy); create an API key (console → \
+                 Keys) before exposing this port"
+            );
+        } else {
+            tracing::warn!("no API key configured: /v1 accepts requests from this machine only");
+        }
     }
 }
 

@@ -84,20 +84,39 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))
 }
 
+/// Logging to stderr, with the filter behind a reload handle so the `debugLog` setting can raise
+/// the gateway's own crates to debug at run time (`gateway::log_level`).
 fn init_tracing(debug: bool) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{EnvFilter, fmt, reload};
     let default = if debug {
         "debug,hyper=info,sqlx=warn"
     } else {
         "info,sqlx=warn"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // No colour codes in journald / log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    let base = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| EnvFilter::try_new(v).is_ok())
+        .unwrap_or_else(|| default.to_owned());
+    let (filter, handle) = reload::Layer::new(EnvFilter::new(&base));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            fmt::layer()
+                .with_writer(std::io::stderr)
+                // No colour codes in journald / log files.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
         .init();
+    gateway::log_level::install(
+        move |directives| {
+            if let Err(e) = handle.reload(EnvFilter::new(directives)) {
+                tracing::warn!(error = %e, "could not change the log level");
+            }
+        },
+        &base,
+    );
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {

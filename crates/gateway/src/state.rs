@@ -230,6 +230,7 @@ impl AppState {
                 let ring =
                     KeyRing::new(keys.iter().map(KeyEntry::from).collect(), &settings.api_key)
                         .with_digests(&hashes);
+                crate::log_level::apply(settings.debug_log);
                 self.settings.store(Arc::new(settings));
                 self.keyring.store(Arc::new(ring));
             }

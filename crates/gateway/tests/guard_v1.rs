@@ -249,7 +249,11 @@ async fn forwarded_headers_from_untrusted_peers_are_ignored() {
     assert_eq!(v["ip"], "127.0.0.1");
     // ... and claiming another address does not escape a block on the real one.
     let (status, _) = s
-        .post(&token, "/v2/ips/block", json!({"ip": "127.0.0.1"}))
+        .post(
+            &token,
+            "/v2/ips/block",
+            json!({"ip": "127.0.0.1", "confirm_self_block": true}),
+        )
         .await;
     assert_eq!(status, 200);
     let (status, _) = messages(&s, &secret, &[("x-forwarded-for", "198.51.100.1")]).await;

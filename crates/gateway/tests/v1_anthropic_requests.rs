@@ -214,7 +214,8 @@ async fn item_36_images_base64_and_remote() {
     let img_base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let h = Harness::start().await;
+    // The image server is on loopback, which the default address filter refuses (issue 16 §2).
+    let h = Harness::with(&["a1"], "images:\n  allow_private_addresses: true\n").await;
     let content = |source: Value| {
         json!({"model": MODEL, "max_tokens": 64, "messages": [{"role":"user","content":[
         {"type":"image","source": source}, {"type":"text","text":"#say seen"}]}]})

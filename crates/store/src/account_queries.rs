@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::accounts::{
     Account, AccountFilter, AccountPatch, AccountStatus, NewAccount, Quota, TokenUpdate, clamp_i32,
-    ctx, decode,
+    ctx, decode, decrypt_secrets,
 };
 use crate::entity::accounts::{self, Column, Entity};
 use crate::page::{Page, clamp};
@@ -103,6 +103,27 @@ impl Store {
             .await?
             .map(|m| decode(m, self.cipher()))
             .transpose()
+    }
+
+    /// Accounts whose stored credentials do not decrypt with this store's key (issue 16 §6):
+    /// `(rows checked, [(account id, reason)])`. Every row is checked (each has at least an
+    /// encrypted refresh token), so `failures == rows > 0` means the key itself is wrong.
+    pub async fn undecryptable_accounts(
+        &self,
+    ) -> Result<(usize, Vec<(String, String)>), StoreError> {
+        let rows = Entity::find()
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .all(self.db())
+            .await?;
+        let failures = rows
+            .iter()
+            .filter_map(|m| match decrypt_secrets(m, self.cipher()) {
+                Err(e) => Some((m.id.clone(), e.to_string())),
+                Ok(_) => None,
+            })
+            .collect();
+        Ok((rows.len(), failures))
     }
 
     /// Every account, oldest first (the pool loads these at start).

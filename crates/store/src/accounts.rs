@@ -220,7 +220,11 @@ pub(crate) fn ctx(column: &str, id: &str) -> String {
     format!("accounts.{column}:{id}")
 }
 
-pub(crate) fn decode(m: accounts::Model, cipher: &Cipher) -> Result<Account, StoreError> {
+/// The three credential columns of a row, decrypted: (client secret, access token, refresh token).
+type Secrets = (Option<Secret>, Option<Secret>, Secret);
+
+/// Decrypts a row's credentials; the error names the first column that does not decrypt.
+pub(crate) fn decrypt_secrets(m: &accounts::Model, cipher: &Cipher) -> Result<Secrets, StoreError> {
     let dec = |column: &str, v: &str| cipher.decrypt(&ctx(column, &m.id), v);
     let client_secret = m
         .client_secret
@@ -233,11 +237,32 @@ pub(crate) fn decode(m: accounts::Model, cipher: &Cipher) -> Result<Account, Sto
         .map(|v| dec("access_token", v))
         .transpose()?;
     let refresh_token = dec("refresh_token", &m.refresh_token)?;
+    Ok((client_secret, access_token, refresh_token))
+}
+
+/// Why an account whose credentials do not decrypt is `needs_login` (issue 16 §6).
+pub const UNDECRYPTABLE_REASON: &str =
+    "stored credentials cannot be decrypted (wrong encryption key or tampered value): log in again";
+
+/// Decodes a row. A row whose credentials do not decrypt is still returned, so one bad row does
+/// not hide the others (issue 16 §6): with empty credentials, status `needs_login` and
+/// [`UNDECRYPTABLE_REASON`], so nothing can use it and the console shows why.
+pub(crate) fn decode(m: accounts::Model, cipher: &Cipher) -> Result<Account, StoreError> {
+    let (client_secret, access_token, refresh_token, locked) = match decrypt_secrets(&m, cipher) {
+        Ok((c, a, r)) => (c, a, r, false),
+        Err(StoreError::Crypto(_)) => (None, None, Secret::new(""), true),
+        Err(e) => return Err(e),
+    };
     let auth_method = AuthMethod::parse(&m.auth_method).ok_or_else(|| {
         StoreError::Corrupt(format!("account {}: auth_method {:?}", m.id, m.auth_method))
     })?;
-    let status = AccountStatus::parse(&m.status)
+    let mut status = AccountStatus::parse(&m.status)
         .ok_or_else(|| StoreError::Corrupt(format!("account {}: status {:?}", m.id, m.status)))?;
+    let mut status_reason = m.status_reason;
+    if locked {
+        status = AccountStatus::NeedsLogin;
+        status_reason = Some(UNDECRYPTABLE_REASON.to_owned());
+    }
     let models = m
         .models
         .as_deref()
@@ -270,7 +295,7 @@ pub(crate) fn decode(m: accounts::Model, cipher: &Cipher) -> Result<Account, Sto
         proxy_url: m.proxy_url,
         enabled: m.enabled,
         status,
-        status_reason: m.status_reason,
+        status_reason,
         models,
         quota,
         success_count: std::cmp::max(m.success_count, 0) as u64,

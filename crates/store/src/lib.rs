@@ -51,7 +51,7 @@ mod writer;
 
 pub use accounts::{
     Account, AccountFilter, AccountPatch, AccountStatus, AuthMethod, ClientRegistration,
-    DEFAULT_REGION, NewAccount, Quota, TokenUpdate,
+    DEFAULT_REGION, NewAccount, Quota, TokenUpdate, UNDECRYPTABLE_REASON,
 };
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use connect::{Backend, Store, StoreConfig};

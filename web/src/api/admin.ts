@@ -117,7 +117,8 @@ export const logs = {
 
 export const ips = {
   blocked: async () => pickList<BlockedIp>(await request('/v2/ips/blocked'), 'blocked', 'ips'),
-  block: (b: { ip: string; reason?: string; expires_at?: string }) =>
+  /** `confirm_self_block`: required when the range holds the caller's own address. */
+  block: (b: { ip: string; reason?: string; expires_at?: string; confirm_self_block?: boolean }) =>
     request<unknown>('/v2/ips/block', { method: 'POST', body: b }),
   unblock: (ip: string) => request<unknown>('/v2/ips/unblock', { method: 'POST', body: { ip } }),
 }

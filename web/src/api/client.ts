@@ -11,13 +11,16 @@ export class ApiError extends Error {
   readonly status: number
   readonly code: string
   readonly retryAfter?: number
+  /** The request field the admin API names (`error.field`), if any. */
+  readonly field?: string
 
-  constructor(status: number, code: string, message: string, retryAfter?: number) {
+  constructor(status: number, code: string, message: string, retryAfter?: number, field?: string) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.retryAfter = retryAfter
+    this.field = field
   }
 }
 
@@ -64,6 +67,7 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   const retryAfter = retry !== null && /^\d+$/.test(retry) ? Number(retry) : undefined
   let code = `http_${res.status}`
   let message = res.statusText || `HTTP ${res.status}`
+  let field: string | undefined
   let text = ''
   try {
     text = await res.text()
@@ -75,7 +79,8 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
       const body: unknown = JSON.parse(text)
       const err = (body as { error?: unknown }).error
       if (err && typeof err === 'object') {
-        const e = err as { code?: unknown; type?: unknown; message?: unknown }
+        const e = err as { code?: unknown; type?: unknown; message?: unknown; field?: unknown }
+        if (typeof e.field === 'string') field = e.field
         if (typeof e.code === 'string') code = e.code
         else if (typeof e.type === 'string') code = e.type
         if (typeof e.message === 'string' && e.message) message = e.message
@@ -86,7 +91,7 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
       if (text.length < 300 && !text.trimStart().startsWith('<')) message = text.trim()
     }
   }
-  return new ApiError(res.status, code, message, retryAfter)
+  return new ApiError(res.status, code, message, retryAfter, field)
 }
 
 export interface RequestOptions {

@@ -110,6 +110,7 @@ export default {
     errorClass: 'Error', totalN: '{n} rows', empty: 'No requests match', detail: 'Request detail', rules: 'Normalizer rules fired', noRules: 'None',
     allFields: 'All fields', exportCsv: 'Export CSV', cleanup: 'Clean up', cleanupHelp: 'Delete request logs older than:', cleanupRun: 'Delete old logs',
     cleanupWhat: 'All request logs older than {n} days will be deleted.', olderThan: 'Older than (days)', days: 'days', cleaned: 'Old logs deleted', cleanedN: '{n} log rows deleted',
+    request_body: 'Request body', response_body: 'Response body', noBody: 'Not kept: bodies are recorded (redacted) only while debugLog is on.',
   },
   keys: {
     editTitle: 'Edit key “{name}”',
@@ -122,12 +123,13 @@ export default {
     block: 'Block IP', blockedList: 'Blocked addresses', address: 'IP or CIDR', addressHelp: 'A single IPv4/IPv6 address or a CIDR block.', invalidIp: 'Not a valid IP address or CIDR block.',
     reason: 'Reason', since: 'Since', unblock: 'Unblock', unblockTitle: 'Unblock address?', unblockWhat: '{ip} will be able to reach the gateway again.',
     blocked: '{ip} blocked', unblocked: '{ip} unblocked', empty: 'No blocked addresses', rateLimit: 'Per-IP rate limit',
+    selfBlockTitle: 'Block your own address?', selfBlockWhat: 'Blocks apply to the whole service, this console included: you will be locked out until the block expires or is removed from another address or in the database.', selfBlockOk: 'Block anyway',
   },
   settings: {
     general: 'Gateway', apiKey: 'Global API key (apiKey)', apiKeyHelp: 'Clients may use this key in addition to the keys on the API keys page. Empty = none.',
-    apiKeyPlaceholder: 'not set', enableRequestLog: 'Request log (enableRequestLog)', enableRequestLogHelp: 'Record every request in the request log.',
+    apiKeyPlaceholder: 'not set', enableRequestLog: 'Request log (enableRequestLog)', enableRequestLogHelp: 'Record every request in the request log, refused ones included. Takes effect at once; when off no rows are written (metrics go on).',
     logRetentionDays: 'Keep logs (logRetentionDays)', logRetentionDaysHelp: 'Older request logs are deleted automatically.',
-    debugLog: 'Debug logging (debugLog)', debugLogHelp: 'Verbose server logs and redacted request bodies in the log detail. Leave off in production.',
+    debugLog: 'Debug logging (debugLog)', debugLogHelp: 'Keeps the redacted request and response bodies in the log detail and turns on debug-level server logs for the gateway. Takes effect at once. Leave off in production.',
     enableIPRateLimit: 'Enabled (enableIPRateLimit)', enableIPRateLimitHelp: 'Limit how many requests one client IP may send.',
     ipRateLimitWindow: 'Window (ipRateLimitWindow)', ipRateLimitWindowHelp: 'Length of the counting window.', minutes: 'min',
     ipRateLimitMax: 'Max requests (ipRateLimitMax)', ipRateLimitMaxHelp: 'Requests allowed per IP in one window.',

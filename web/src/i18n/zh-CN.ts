@@ -110,6 +110,7 @@ export default {
     errorClass: '错误', totalN: '共 {n} 条', empty: '没有匹配的请求', detail: '请求详情', rules: '触发的规范化规则', noRules: '无',
     allFields: '全部字段', exportCsv: '导出 CSV', cleanup: '清理', cleanupHelp: '删除早于以下天数的请求日志：', cleanupRun: '删除旧日志',
     cleanupWhat: '早于 {n} 天的请求日志将全部删除。', olderThan: '早于（天）', days: '天', cleaned: '旧日志已删除', cleanedN: '已删除 {n} 条日志',
+    request_body: '请求体', response_body: '响应体', noBody: '未保存：仅在开启 debugLog 时记录（脱敏后的）请求体和响应体。',
   },
   keys: {
     editTitle: '编辑密钥 “{name}”',
@@ -122,12 +123,13 @@ export default {
     block: '封禁 IP', blockedList: '已封禁地址', address: 'IP 或 CIDR', addressHelp: '单个 IPv4/IPv6 地址或 CIDR 网段。', invalidIp: '不是有效的 IP 地址或 CIDR 网段。',
     reason: '原因', since: '封禁时间', unblock: '解封', unblockTitle: '解封地址？', unblockWhat: '{ip} 将可以再次访问网关。',
     blocked: '已封禁 {ip}', unblocked: '已解封 {ip}', empty: '没有封禁的地址', rateLimit: '单 IP 限流',
+    selfBlockTitle: '封禁你自己的地址？', selfBlockWhat: '封禁作用于整个服务，包括本控制台：在封禁到期、或从其他地址（或直接在数据库中）解除之前，你将无法访问。', selfBlockOk: '仍然封禁',
   },
   settings: {
     general: '网关', apiKey: '全局 API 密钥（apiKey）', apiKeyHelp: '除 API 密钥页面中的密钥外，客户端也可使用此密钥。留空 = 不设置。',
-    apiKeyPlaceholder: '未设置', enableRequestLog: '请求日志（enableRequestLog）', enableRequestLogHelp: '记录每个请求。',
+    apiKeyPlaceholder: '未设置', enableRequestLog: '请求日志（enableRequestLog）', enableRequestLogHelp: '在请求日志中记录每个请求（包括被拒绝的请求）。立即生效；关闭后不再写入日志行（指标照常统计）。',
     logRetentionDays: '日志保留（logRetentionDays）', logRetentionDaysHelp: '更早的请求日志会被自动删除。',
-    debugLog: '调试日志（debugLog）', debugLogHelp: '输出详细的服务端日志，并在日志详情中保存脱敏后的请求体。生产环境请关闭。',
+    debugLog: '调试日志（debugLog）', debugLogHelp: '在日志详情中保存脱敏后的请求体和响应体，并为网关开启 debug 级服务端日志。立即生效。生产环境请关闭。',
     enableIPRateLimit: '启用（enableIPRateLimit）', enableIPRateLimitHelp: '限制单个客户端 IP 的请求频率。',
     ipRateLimitWindow: '时间窗口（ipRateLimitWindow）', ipRateLimitWindowHelp: '计数窗口的长度。', minutes: '分钟',
     ipRateLimitMax: '最大请求数（ipRateLimitMax）', ipRateLimitMaxHelp: '每个 IP 在一个窗口内允许的请求数。',

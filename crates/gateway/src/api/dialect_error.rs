@@ -47,13 +47,7 @@ pub fn render(dialect: Dialect, err: &Error) -> Response {
         Dialect::Anthropic => anthropic_body(err),
     };
     let mut response = (status, Json(body)).into_response();
-    if let Some(secs) = err.retry_after_secs()
-        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-    {
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-    }
+    set_retry_after(&mut response, err);
     if status.is_server_error() {
         // Our own 5xx answers are not transient from the SDK's point of view unless upstream is down.
         let retry = matches!(err, Error::UpstreamUnavailable(_));
@@ -63,6 +57,15 @@ pub fn render(dialect: Dialect, err: &Error) -> Response {
         );
     }
     response
+}
+
+/// Sets `retry-after` (whole seconds) when `err` tells the client to wait.
+pub fn set_retry_after(response: &mut Response, err: &Error) {
+    if let Some(secs) = err.retry_after_secs()
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
 }
 
 /// `{"error":{"message","type","param","code"}}`

@@ -12,7 +12,8 @@
 //!
 //! Layers on every request, outermost first: request id (`x-request-id`, set if absent and
 //! echoed on the response) → trace span → `front`: client IP (`guard::client_ip`, inserts
-//! `ClientIp`) and metrics (`metrics::track`) → route; `/v1` routes then run `v1_guard` (the
+//! `ClientIp`), the address screen (`guard::screen`: blocklist and per-IP limit on every route but
+//! `/healthz`, refusals shaped by `surface`) and metrics (`metrics::track`) → route; `/v1` routes then run `v1_guard` (the
 //! guards, and the `request-id` copy). Each `from_fn` layer costs a boxed future and a clone of
 //! everything inside it per request, so these steps share two layers instead of seven.
 
@@ -22,6 +23,7 @@ pub mod chat;
 pub mod dialect_error;
 pub mod models;
 pub mod openai;
+pub mod surface;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -33,7 +35,9 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use self::surface::Surface;
 use crate::error::Error;
+use crate::guard::ClientIp;
 use crate::state::AppState;
 
 /// Header carrying the request id.
@@ -64,9 +68,19 @@ async fn v1_guard(State(state): State<AppState>, req: Request, next: Next) -> Re
     response
 }
 
-/// The first middleware of every request: client address, then the request metrics.
+/// The first middleware of every request: client address, the address screen (blocklist on every
+/// surface but `/healthz`, per-IP limit also not on `/metrics`; answered in the surface's shape and
+/// logged; issue 16 §3, §5), then the request metrics.
 async fn front(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     crate::guard::client_ip::annotate(&state, &mut req);
+    let surface = Surface::of(req.uri().path());
+    if surface != Surface::Health
+        && let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied()
+        && let Some(err) = crate::guard::screen(&state, ip, surface != Surface::Ops).await
+    {
+        crate::guard::refused::log(&state, Some(ip), None, surface.label(), &err);
+        return surface.render(&err);
+    }
     crate::metrics::track(req, next).await
 }
 

@@ -167,6 +167,9 @@ pub struct ImagesConfig {
     pub timeout_ms: u64,
     /// Largest image fetched, in bytes.
     pub max_bytes: u64,
+    /// Also fetch from loopback, private, link-local and other non-public addresses (issue 16
+    /// §2). Off by default: a key holder could otherwise reach this machine or the LAN.
+    pub allow_private_addresses: bool,
 }
 
 impl Default for ImagesConfig {
@@ -175,6 +178,7 @@ impl Default for ImagesConfig {
             fetch_remote: true,
             timeout_ms: 10_000,
             max_bytes: 10 * 1024 * 1024,
+            allow_private_addresses: false,
         }
     }
 }

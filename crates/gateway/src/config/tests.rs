@@ -129,6 +129,22 @@ fn example_file_parses_and_documents_every_key() {
     }
 }
 
+#[test]
+fn nginx_deploy_config_trusts_the_local_proxy() {
+    let text = include_str!("../../../../deploy/config.nginx.yaml");
+    let parsed = Config::from_yaml(text, "deploy/config.nginx.yaml").unwrap();
+    let loopback: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    assert!(
+        parsed
+            .security
+            .trusted_proxies
+            .iter()
+            .any(|n| n.contains(&loopback))
+    );
+    assert_eq!(parsed.server.host, "127.0.0.1");
+    assert!(text.contains("create an API key"));
+}
+
 fn collect_keys(v: &serde_yaml::Value, prefix: &str, out: &mut Vec<String>) {
     if let serde_yaml::Value::Mapping(m) = v {
         for (k, v) in m {

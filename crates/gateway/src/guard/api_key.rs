@@ -8,20 +8,20 @@
 //! immutable snapshot rebuilt on every key change (and announced to other instances), so a new key
 //! is known at once and a deleted or edited key never lingers.
 //! The original single `apiKey` setting is one more entry. With no key configured at all, `/v1`
-//! serves loopback clients only and tells everyone else why: never an open relay by default.
+//! serves local callers only ([`LocalCaller`]: a loopback peer without forwarding headers, or a
+//! trusted proxy vouching for a loopback client; issue 16 §1) and tells everyone else why: never
+//! an open relay by default, not even behind a reverse proxy on the same machine.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::HeaderMap;
-use axum::response::Response;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use translate::models::canonical;
 
-use super::client_ip::ClientIp;
-use crate::api::dialect_error::{Dialect, render};
+use super::client_ip::LocalCaller;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -234,25 +234,24 @@ fn rejection_error(r: KeyRejection) -> Error {
     }
 }
 
-/// Guard step: authenticates the caller and inserts [`AuthedKey`]; `Some` = the rejection.
-pub fn check(state: &AppState, req: &mut Request, dialect: Dialect) -> Option<Response> {
+/// Guard step: authenticates the caller and inserts [`AuthedKey`]; `Err` = the rejection.
+pub fn check(state: &AppState, req: &mut Request) -> Result<(), Error> {
     let ring = state.keyring.load();
     let authed = if ring.is_empty() {
-        let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
-        if ip.is_some_and(|ip| ip.is_loopback()) {
-            AuthedKey(None)
-        } else {
+        let local = req.extensions().get::<LocalCaller>().copied();
+        if local != Some(LocalCaller(true)) {
             metrics::counter!("gateway_guard_rejections_total", "reason" => "no_key_configured")
                 .increment(1);
-            let err = Error::Forbidden {
+            return Err(Error::Forbidden {
                 code: "no_api_key_configured",
                 message: "this gateway has no API key configured, so /v1 only accepts requests \
-                          from the local machine; an administrator must create an API key \
-                          (console → Keys, or the apiKey setting) before remote clients can use it"
+                          from the local machine (requests relayed by a proxy are not local); an \
+                          administrator must create an API key (console → Keys, or the apiKey \
+                          setting) before remote clients can use it"
                     .into(),
-            };
-            return Some(render(dialect, &err));
+            });
         }
+        AuthedKey(None)
     } else {
         // The candidates borrow the request's headers; no copies.
         match ring.check(&presented(req.headers()), super::now_ms()) {
@@ -260,12 +259,12 @@ pub fn check(state: &AppState, req: &mut Request, dialect: Dialect) -> Option<Re
             Err(r) => {
                 metrics::counter!("gateway_guard_rejections_total", "reason" => "api_key")
                     .increment(1);
-                return Some(render(dialect, &rejection_error(r)));
+                return Err(rejection_error(r));
             }
         }
     };
     req.extensions_mut().insert(authed);
-    None
+    Ok(())
 }
 
 #[cfg(test)]

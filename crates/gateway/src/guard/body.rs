@@ -17,6 +17,7 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde::Deserialize;
 
 use super::api_key::AuthedKey;
+use super::refuse;
 use crate::api::dialect_error::{Dialect, render};
 use crate::error::Error;
 use crate::state::AppState;
@@ -52,7 +53,12 @@ pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -
     if declared.is_some_and(|n| n > limit) {
         metrics::counter!("gateway_guard_rejections_total", "reason" => "body_too_large")
             .increment(1);
-        return render(dialect, &Error::PayloadTooLarge { limit });
+        return refuse(
+            state,
+            req.extensions(),
+            dialect,
+            &Error::PayloadTooLarge { limit },
+        );
     }
     let (parts, body) = req.into_parts();
     let bytes = match read_capped(body, limit).await {
@@ -61,6 +67,7 @@ pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -
             if matches!(e, Error::PayloadTooLarge { .. }) {
                 metrics::counter!("gateway_guard_rejections_total", "reason" => "body_too_large")
                     .increment(1);
+                return refuse(state, &parts.extensions, dialect, &e);
             }
             return render(dialect, &e);
         }
@@ -82,7 +89,7 @@ pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -
                     code: "model_not_allowed",
                     message: format!("API key `{}` may not use model `{model}`", key.name),
                 };
-                return render(dialect, &err);
+                return refuse(state, &parts.extensions, dialect, &err);
             }
         }
         if let Some(max) = key.max_concurrency {
@@ -99,7 +106,7 @@ pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -
                     ),
                     retry_after: std::time::Duration::from_secs(1),
                 };
-                return render(dialect, &err);
+                return refuse(state, &parts.extensions, dialect, &err);
             }
         }
     }

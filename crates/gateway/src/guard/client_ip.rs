@@ -1,7 +1,9 @@
 //! Who the client is: the socket peer, unless the peer is one of `security.trusted_proxies`; then
 //! `X-Forwarded-For` (walked right to left, skipping further trusted hops) or `X-Real-IP` are
 //! believed. Headers from untrusted peers are ignored, so a client cannot spoof its address.
-//! [`annotate`] stores the answer as a [`ClientIp`] request extension for every later layer.
+//! [`annotate`] stores the answer as a [`ClientIp`] request extension for every later layer, and
+//! whether the caller is on this machine ([`LocalCaller`], issue 16 §1): a loopback peer that
+//! carries a forwarding header is a local proxy relaying someone else, so it is not local.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -14,6 +16,31 @@ use crate::state::AppState;
 /// The resolved client address (request extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
+
+/// True when the caller is on this machine (request extension, see [`is_local`]). A gateway
+/// without API keys serves only such callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalCaller(pub bool);
+
+/// Headers by which a proxy says whom it relays. Any of them on a request from a loopback peer
+/// means the request came from elsewhere through a local proxy, tunnel or sidecar.
+const FORWARDING_HEADERS: [&str; 4] = [
+    "x-forwarded-for",
+    "x-real-ip",
+    "forwarded",
+    "x-forwarded-host",
+];
+
+/// Whether a request counts as local (issue 16 §1): the socket peer is loopback and the request
+/// carries no forwarding header — unless the peer is a trusted proxy, whose word is taken: then
+/// the client it vouches for (`client`, from [`resolve`]) must itself be loopback.
+pub fn is_local(peer: IpAddr, client: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> bool {
+    let peer = canonical(peer);
+    if trusted.iter().any(|net| net.contains(&peer)) {
+        return peer.is_loopback() && client.is_loopback();
+    }
+    peer.is_loopback() && !FORWARDING_HEADERS.iter().any(|h| headers.contains_key(*h))
+}
 
 /// True when a trusted proxy says the client connected over HTTPS (`X-Forwarded-Proto: https`);
 /// request extension. Used to mark the session cookie `Secure`.
@@ -80,8 +107,10 @@ pub fn annotate(state: &AppState, req: &mut Request) {
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let local = is_local(peer, ip, req.headers(), trusted);
     req.extensions_mut().insert(ClientIp(ip));
     req.extensions_mut().insert(ForwardedHttps(https));
+    req.extensions_mut().insert(LocalCaller(local));
 }
 
 #[cfg(test)]
@@ -122,6 +151,35 @@ mod tests {
         assert_eq!(resolve(ip("10.0.0.1"), &h, &trusted), ip("10.0.0.1"));
         let h = headers(&[("x-forwarded-for", "[2001:db8::1]:443")]);
         assert_eq!(resolve(ip("10.0.0.1"), &h, &trusted), ip("2001:db8::1"));
+    }
+
+    #[test]
+    fn local_only_without_forwarding_headers_unless_trusted() {
+        let none = HeaderMap::new();
+        let lo = ip("127.0.0.1");
+        assert!(is_local(lo, lo, &none, &[]));
+        assert!(is_local(ip("::1"), ip("::1"), &none, &[]));
+        assert!(!is_local(ip("192.0.2.1"), ip("192.0.2.1"), &none, &[]));
+        // A local proxy relaying a remote client, whatever header it uses.
+        for (h, v) in [
+            ("x-forwarded-for", "203.0.113.9"),
+            ("x-real-ip", "203.0.113.9"),
+            ("forwarded", "for=203.0.113.9"),
+            ("x-forwarded-host", "gateway.example.com"),
+            ("x-forwarded-for", "127.0.0.1"),
+        ] {
+            assert!(!is_local(lo, lo, &headers(&[(h, v)]), &[]), "{h}: {v}");
+        }
+        // A trusted proxy is believed: local only when the client it names is loopback.
+        let trusted: Vec<IpNet> = vec!["127.0.0.1/32".parse().unwrap()];
+        let h = headers(&[("x-forwarded-for", "203.0.113.9")]);
+        assert!(!is_local(lo, ip("203.0.113.9"), &h, &trusted));
+        let h = headers(&[("x-forwarded-for", "127.0.0.1")]);
+        assert!(is_local(lo, lo, &h, &trusted));
+        assert!(is_local(lo, lo, &none, &trusted));
+        // A trusted proxy elsewhere on the network never makes a request local.
+        let lan: Vec<IpNet> = vec!["192.0.2.0/24".parse().unwrap()];
+        assert!(!is_local(ip("192.0.2.1"), lo, &h, &lan));
     }
 
     #[test]

@@ -1,16 +1,14 @@
 //! IP blocklist (issue 7 §Security controls): single addresses and CIDR ranges with optional expiry.
-//! Blocked clients get 403, in their dialect, before any other work (no key check, no body read).
+//! Blocked clients get 403 before any other work (no key check, no body read), on every route but
+//! `/healthz` (issue 16 §3): the caller renders it in the surface's shape.
 //! The list is an immutable snapshot behind `ArcSwap`, rebuilt from the store whenever the admin API
 //! changes it (and periodically, as a safety net for other instances' changes).
 
 use std::net::IpAddr;
 
-use axum::extract::Request;
-use axum::response::Response;
 use ipnet::IpNet;
 
-use super::client_ip::{ClientIp, canonical};
-use crate::api::dialect_error::{Dialect, render};
+use super::client_ip::canonical;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -75,24 +73,17 @@ impl Blocklist {
     }
 }
 
-/// Guard step: 403 for blocked clients (`Some` = the rejection).
-pub fn check(state: &AppState, req: &Request, dialect: Dialect) -> Option<Response> {
-    if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
-        let list = state.blocklist.load();
-        if list.is_empty() {
-            return None;
-        }
-        if list.find(ip, super::now_ms()).is_some() {
-            metrics::counter!("gateway_guard_rejections_total", "reason" => "ip_blocked")
-                .increment(1);
-            let err = Error::Forbidden {
-                code: "ip_blocked",
-                message: format!("requests from {ip} are blocked by the administrator"),
-            };
-            return Some(render(dialect, &err));
-        }
+/// Guard step: the 403 for a blocked client, if `ip` is blocked.
+pub fn refusal(state: &AppState, ip: IpAddr) -> Option<Error> {
+    let list = state.blocklist.load();
+    if list.is_empty() || list.find(ip, super::now_ms()).is_none() {
+        return None;
     }
-    None
+    metrics::counter!("gateway_guard_rejections_total", "reason" => "ip_blocked").increment(1);
+    Some(Error::Forbidden {
+        code: "ip_blocked",
+        message: format!("requests from {ip} are blocked by the administrator"),
+    })
 }
 
 #[cfg(test)]

@@ -1,72 +1,69 @@
-//! Request-rate limits on `/v1` (issue 7 §Security controls): the original per-IP limit
-//! (`enableIPRateLimit`, `ipRateLimitWindow` minutes, `ipRateLimitMax` requests) and each API key's
-//! `rpm`. Both go through the [`RateLimiter`](super::limiter::RateLimiter) seam, so they become
+//! Request-rate limits (issue 7 §Security controls): the original per-IP limit
+//! (`enableIPRateLimit`, `ipRateLimitWindow` minutes, `ipRateLimitMax` requests) on every route but
+//! `/healthz` (issue 16 §3), and each API key's `rpm` on `/v1`. Both go through the [`RateLimiter`](super::limiter::RateLimiter) seam, so they become
 //! fleet-wide when a Redis limiter is configured. Over the limit → 429 with `retry-after`.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::response::Response;
-
 use super::api_key::KeyEntry;
-use super::client_ip::ClientIp;
 use super::limiter::RateDecision;
-use crate::api::dialect_error::{Dialect, render};
 use crate::error::Error;
 use crate::state::AppState;
 
-/// Guard step: per-IP then per-key limits; `Some` = the 429. `ip` and `key` come from the request's
-/// extensions (the request itself is not `Sync`, so it cannot be borrowed across the await).
-pub async fn check(
-    state: &AppState,
-    ip: Option<ClientIp>,
-    key: Option<Arc<KeyEntry>>,
-    dialect: Dialect,
-) -> Option<Response> {
+/// Guard step: the per-IP limit's 429 for `ip`, if it is over the limit.
+pub async fn ip_refusal(state: &AppState, ip: IpAddr) -> Option<Error> {
     let settings = state.settings.load_full();
-    if settings.enable_ip_rate_limit
-        && let Some(ClientIp(ip)) = ip
-    {
-        let window = Duration::from_mins(u64::from(settings.ip_rate_limit_window.max(1)));
-        let bucket = format!("ip:{ip}");
-        let decision = state
-            .rate_limiter
-            .hit(&bucket, settings.ip_rate_limit_max, window)
-            .await;
-        if let RateDecision::Limited { retry_after } = decision {
-            metrics::counter!("gateway_guard_rejections_total", "reason" => "ip_rate_limit")
-                .increment(1);
-            let err = Error::TooManyRequests {
-                code: "rate_limited",
-                message: format!(
-                    "too many requests from {ip}: at most {} per {} minute(s)",
-                    settings.ip_rate_limit_max, settings.ip_rate_limit_window
-                ),
-                retry_after,
-            };
-            return Some(render(dialect, &err));
-        }
+    if !settings.enable_ip_rate_limit {
+        return None;
     }
-    if let Some(key) = key
-        && let Some(rpm) = key.rpm
-    {
-        let bucket = format!("key:{}", key.id);
-        let decision = state
-            .rate_limiter
-            .hit(&bucket, rpm, Duration::from_mins(1))
-            .await;
-        if let RateDecision::Limited { retry_after } = decision {
-            metrics::counter!("gateway_guard_rejections_total", "reason" => "key_rpm").increment(1);
-            let err = Error::TooManyRequests {
-                code: "rate_limited",
-                message: format!(
-                    "API key `{}` is limited to {rpm} requests per minute",
-                    key.name
-                ),
-                retry_after,
-            };
-            return Some(render(dialect, &err));
+    let (max, minutes) = (settings.ip_rate_limit_max, settings.ip_rate_limit_window);
+    let window = Duration::from_mins(u64::from(minutes.max(1)));
+    let retry_after = limited(state, &format!("ip:{ip}"), max, window, "ip_rate_limit").await?;
+    Some(too_many(
+        format!("too many requests from {ip}: at most {max} per {minutes} minute(s)"),
+        retry_after,
+    ))
+}
+
+/// Guard step: the 429 of `key`'s rpm limit, if it is over it.
+pub async fn key_refusal(state: &AppState, key: Option<Arc<KeyEntry>>) -> Option<Error> {
+    let key = key?;
+    let rpm = key.rpm?;
+    let bucket = format!("key:{}", key.id);
+    let retry_after = limited(state, &bucket, rpm, Duration::from_mins(1), "key_rpm").await?;
+    Some(too_many(
+        format!(
+            "API key `{}` is limited to {rpm} requests per minute",
+            key.name
+        ),
+        retry_after,
+    ))
+}
+
+/// Counts a hit on `bucket`; `Some(retry_after)` when it is over `max` per `window` (counted as a
+/// guard rejection for `reason`).
+async fn limited(
+    state: &AppState,
+    bucket: &str,
+    max: u32,
+    window: Duration,
+    reason: &'static str,
+) -> Option<Duration> {
+    match state.rate_limiter.hit(bucket, max, window).await {
+        RateDecision::Limited { retry_after } => {
+            metrics::counter!("gateway_guard_rejections_total", "reason" => reason).increment(1);
+            Some(retry_after)
         }
+        RateDecision::Allowed { .. } => None,
     }
-    None
+}
+
+fn too_many(message: String, retry_after: Duration) -> Error {
+    Error::TooManyRequests {
+        code: "rate_limited",
+        message,
+        retry_after,
+    }
 }

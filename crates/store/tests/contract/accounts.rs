@@ -281,9 +281,55 @@ pub async fn run(store: &Store, url: &str) {
     ))
     .await
     .unwrap();
-    let err = wrong.get_account(&a.id).await.unwrap_err();
-    assert!(matches!(err, StoreError::Crypto(_)), "{err}");
+    // It still lists them (one bad row must not hide the others, issue 16 §6): without
+    // credentials, `needs_login`, with the reason; and it reports them as undecryptable.
+    let locked = wrong.get_account(&a.id).await.unwrap().unwrap();
+    assert_eq!(locked.status, AccountStatus::NeedsLogin);
+    assert_eq!(
+        locked.status_reason.as_deref(),
+        Some(store::UNDECRYPTABLE_REASON)
+    );
+    assert_eq!(locked.refresh_token.expose(), "");
+    assert!(locked.access_token.is_none() && locked.client_secret.is_none());
+    let all = wrong.all_accounts().await.unwrap();
+    assert!(all.iter().all(|x| x.status == AccountStatus::NeedsLogin));
+    let listed = wrong
+        .list_accounts(&AccountFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), all.len());
+    let (rows, failures) = wrong.undecryptable_accounts().await.unwrap();
+    assert_eq!(rows, all.len());
+    assert_eq!(failures.len(), rows, "every row fails under the wrong key");
+    assert!(
+        failures
+            .iter()
+            .any(|(id, why)| id == &a.id && why.contains("cannot decrypt"))
+    );
+    // A row written under another key is the one failure the right key reports.
+    let foreign = wrong
+        .create_account(NewAccount::new(AuthMethod::Social, "rt-foreign-key"))
+        .await
+        .unwrap();
     wrong.close().await.unwrap();
+    let (rows, failures) = store.undecryptable_accounts().await.unwrap();
+    assert_eq!(rows, all.len() + 1);
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].0, foreign.id);
+    let got = store.get_account(&foreign.id).await.unwrap().unwrap();
+    assert_eq!(got.status, AccountStatus::NeedsLogin);
+    assert_eq!(got.refresh_token.expose(), "");
+    assert_eq!(
+        store
+            .get_account(&a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .refresh_token
+            .expose(),
+        "rt-plain-builder-ROTATED"
+    );
+    assert!(store.delete_account(&foreign.id).await.unwrap());
 
     // Status, concurrent counters, quota, models.
     store

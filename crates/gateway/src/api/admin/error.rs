@@ -3,30 +3,29 @@
 //! once, and replaced by a generic message.
 
 use axum::Json;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::api::dialect_error::set_retry_after;
 use crate::error::Error;
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        self.log_if_internal();
-        let mut body = json!({"error": {"code": self.code(), "message": self.public_message()}});
-        if let Error::Validation {
-            field: Some(field), ..
-        } = &self
-        {
-            body["error"]["field"] = json!(field);
-        }
-        let mut response = (self.status(), Json(body)).into_response();
-        if let Some(secs) = self.retry_after_secs()
-            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-        {
-            {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
-        response
+        render(&self)
     }
+}
+
+/// `err` as the admin API's error response (also used for refusals in front of `/v2`).
+pub fn render(err: &Error) -> Response {
+    err.log_if_internal();
+    let mut body = json!({"error": {"code": err.code(), "message": err.public_message()}});
+    if let Error::Validation {
+        field: Some(field), ..
+    } = err
+    {
+        body["error"]["field"] = json!(field);
+    }
+    let mut response = (err.status(), Json(body)).into_response();
+    set_retry_after(&mut response, err);
+    response
 }

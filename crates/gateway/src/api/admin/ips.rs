@@ -1,14 +1,19 @@
 //! `/v2/ips/*` (shared/ADMIN_API.md §IPs): the blocklist. Addresses or CIDR ranges with optional
-//! expiry; every change rebuilds the guard's snapshot at once.
+//! expiry; every change rebuilds the guard's snapshot at once. Blocks apply to the whole service,
+//! this API included (issue 16 §3), so blocking a range that holds the calling admin's own address
+//! needs `confirm_self_block: true`; without it the answer is a 400 naming that field, and the
+//! console asks before sending it.
 
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::Body;
 use crate::error::Error;
+use crate::guard::ClientIp;
+use crate::guard::client_ip::canonical;
 use crate::guard::ip_block::parse_net;
 use crate::state::{AppState, Change};
 
@@ -19,6 +24,9 @@ pub struct BlockRequest {
     ip: String,
     reason: Option<String>,
     expires_at: Option<DateTime<Utc>>,
+    /// Required (true) when the range holds the caller's own address.
+    #[serde(default)]
+    confirm_self_block: bool,
 }
 
 /// `POST /v2/ips/unblock` body.
@@ -44,9 +52,23 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, Error> {
 /// `POST /v2/ips/block`
 pub async fn block(
     State(state): State<AppState>,
+    caller: Option<Extension<ClientIp>>,
     Body(req): Body<BlockRequest>,
 ) -> Result<Json<Value>, Error> {
-    parse_net(&req.ip)?;
+    let net = parse_net(&req.ip)?;
+    if let Some(Extension(ClientIp(own))) = caller
+        && net.contains(&canonical(own))
+        && !req.confirm_self_block
+    {
+        return Err(Error::field(
+            "confirm_self_block",
+            format!(
+                "{} includes your own address {own}: blocking it locks you out of the console and \
+                 the API; send confirm_self_block: true to block it anyway",
+                req.ip.trim()
+            ),
+        ));
+    }
     if req.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(Error::field("expires_at", "must be in the future"));
     }

@@ -30,7 +30,7 @@ pub async fn messages(
 ) -> Response {
     let ctx = Ctx::new(Dialect::Anthropic, &headers, key.as_ref(), ip.as_ref());
     let parsed = parse(&body, Endpoint::Messages);
-    chat::run(state, ctx, parsed).await
+    chat::run(state, ctx, &body, parsed).await
 }
 
 /// `POST /v1/messages/count_tokens`
@@ -42,7 +42,7 @@ pub async fn count_tokens(
     body: Bytes,
 ) -> Response {
     let ctx = Ctx::new(Dialect::Anthropic, &headers, key.as_ref(), ip.as_ref());
-    let mut record = ctx.record(&state);
+    let mut record = ctx.record(&state, &body);
     let req = match parse(&body, Endpoint::CountTokens) {
         Ok(r) => r,
         Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
@@ -54,7 +54,11 @@ pub async fn count_tokens(
     }
     let input_tokens = chat::count_tokens(&std::sync::Arc::new(req)).await;
     record.usage.input_tokens = input_tokens;
+    let answer = CountTokensResponse { input_tokens };
+    if let Ok(text) = serde_json::to_vec(&answer) {
+        record.sent(&text);
+    }
     record.first_byte();
     record.finish(200, None);
-    Json(CountTokensResponse { input_tokens }).into_response()
+    Json(answer).into_response()
 }

@@ -3,12 +3,16 @@
 //! is disabled"). The upstream takes bytes only, so every [`Image::Url`] left by the parsers is
 //! replaced by [`Image::Bytes`] here, before normalizing.
 //!
-//! Checks, in order: fetching enabled (`images.fetch_remote`), status 2xx, declared length and
-//! streamed length under `images.max_bytes`, whole fetch within `images.timeout_ms`, and the real
-//! format sniffed from the bytes (the `content-type` header is not trusted). Every failure is a
-//! 400 naming the message part, never a 500.
+//! Checks, in order: fetching enabled (`images.fetch_remote`), the destination is a public address
+//! on every hop (`image_addr`, unless `images.allow_private_addresses`), status 2xx, declared length
+//! and streamed length under `images.max_bytes`, whole fetch within `images.timeout_ms`, and the
+//! real format sniffed from the bytes (the `content-type` header is not trusted). Every failure is
+//! a 400 naming the message part, never a 500.
+//!
+//! The filtering client does not use the system proxy: a proxy would resolve and connect on our
+//! behalf, out of reach of the address check.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -16,18 +20,40 @@ use translate::image::sniff;
 use translate::ir::{ChatRequest, Image, Part, ToolResultPart};
 
 use super::error::ApiError;
+use super::image_addr;
 use crate::config::ImagesConfig;
 
-fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            amazonq::install_crypto_provider();
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::limited(3))
-                .build()
-                .ok()
-        })
+/// Redirects followed per image.
+const MAX_REDIRECTS: usize = 3;
+
+fn client(allow_private: bool) -> Result<&'static reqwest::Client, String> {
+    static FILTERED: OnceLock<Option<reqwest::Client>> = OnceLock::new();
+    static OPEN: OnceLock<Option<reqwest::Client>> = OnceLock::new();
+    let build = || {
+        amazonq::install_crypto_provider();
+        let builder = reqwest::Client::builder();
+        let builder = if allow_private {
+            builder.redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        } else {
+            // Every hop: address literals checked here, names by the resolver.
+            let policy = reqwest::redirect::Policy::custom(|attempt| {
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+                }
+                match image_addr::check_url(attempt.url()) {
+                    Ok(()) => attempt.follow(),
+                    Err(refused) => attempt.error(refused),
+                }
+            });
+            builder
+                .redirect(policy)
+                .dns_resolver(Arc::new(image_addr::PublicOnly))
+                .no_proxy()
+        };
+        builder.build().ok()
+    };
+    let cell = if allow_private { &OPEN } else { &FILTERED };
+    cell.get_or_init(build)
         .as_ref()
         .ok_or_else(|| "the image fetcher could not be set up".to_owned())
 }
@@ -64,7 +90,7 @@ async fn fetch_into(img: &mut Image, cfg: &ImagesConfig, path: &str) -> Result<(
         ));
     }
     let timeout = Duration::from_millis(cfg.timeout_ms);
-    let bytes = tokio::time::timeout(timeout, fetch(url, cfg.max_bytes))
+    let bytes = tokio::time::timeout(timeout, fetch(url, cfg))
         .await
         .map_err(|_| {
             ApiError::invalid(
@@ -83,12 +109,20 @@ async fn fetch_into(img: &mut Image, cfg: &ImagesConfig, path: &str) -> Result<(
     Ok(())
 }
 
-async fn fetch(url: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
-    let response = client()?
-        .get(url)
+async fn fetch(url: &str, cfg: &ImagesConfig) -> Result<Vec<u8>, String> {
+    let max_bytes = cfg.max_bytes;
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid image URL: {e}"))?;
+    if !cfg.allow_private_addresses {
+        image_addr::check_url(&parsed).map_err(|r| r.0)?;
+    }
+    let response = client(cfg.allow_private_addresses)?
+        .get(parsed)
         .send()
         .await
-        .map_err(|e| format!("could not fetch the image: {e}"))?;
+        .map_err(|e| match refusal_in(&e) {
+            Some(refused) => refused.0.clone(),
+            None => format!("could not fetch the image: {e}"),
+        })?;
     if !response.status().is_success() {
         return Err(format!(
             "fetching the image returned HTTP {}",
@@ -109,4 +143,16 @@ async fn fetch(url: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+/// The address refusal behind a fetch error (from the resolver or the redirect policy), if any.
+fn refusal_in(err: &reqwest::Error) -> Option<&image_addr::Refused> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(r) = e.downcast_ref::<image_addr::Refused>() {
+            return Some(r);
+        }
+        source = e.source();
+    }
+    None
 }

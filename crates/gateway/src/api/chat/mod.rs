@@ -10,8 +10,10 @@
 //!
 //! Handlers stay thin: `api/openai` and `api/anthropic` parse, then call [`run`].
 
+pub mod debug_body;
 pub mod error;
 pub mod fallback;
+pub mod image_addr;
 pub mod images;
 pub mod record;
 pub mod respond;
@@ -70,13 +72,22 @@ impl Ctx {
         }
     }
 
-    /// A fresh log row for this request.
-    pub fn record(&self, state: &AppState) -> Record {
-        Record::new(state.log_sender.clone(), self.dialect, self.caller.clone())
+    /// A fresh log row for this request, whose body is `body` (kept only under `debugLog`).
+    pub fn record(&self, state: &AppState, body: &[u8]) -> Record {
+        let settings = state.settings.load();
+        Record::new(
+            state.log_sender.clone(),
+            self.dialect,
+            self.caller.clone(),
+            &settings,
+            body,
+        )
     }
 
     /// Logs and renders a failure that happened before any byte was sent.
     pub fn fail(&self, mut record: Record, err: &ApiError, account: Option<&str>) -> Response {
+        let summary = serde_json::json!({"status": err.status.as_u16(), "error": err.message});
+        record.sent(summary.to_string().as_bytes());
         record.finish(err.status.as_u16(), Some(err.class));
         let mut response = err.render(self.dialect, &self.request_id);
         if let Some(label) = account {
@@ -118,9 +129,10 @@ pub async fn count_tokens(req: &Arc<ChatRequest>) -> u32 {
 pub async fn run(
     state: AppState,
     ctx: Ctx,
+    body: &[u8],
     parsed: Result<ChatRequest, TranslateError>,
 ) -> Response {
-    let mut record = ctx.record(&state);
+    let mut record = ctx.record(&state, body);
     let mut req = match parsed {
         Ok(r) => r,
         Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),

@@ -5,6 +5,8 @@
 //! SSE body for streams — until [`Record::finish`]. If it is dropped unfinished (the client went
 //! away, the body was dropped) the row is still written, with status 499 `client_closed`, so no
 //! request goes unlogged. The row goes through the store's never-blocking [`store::LogSender`].
+//! The settings are read when the record is created (issue 16 §4): `enableRequestLog: false`
+//! writes no row (the metrics go on); `debugLog: true` keeps the redacted bodies (`debug_body`).
 //!
 //! Metrics: `gateway_chat_requests_total{dialect,model,status}`, `gateway_chat_duration_seconds`
 //! and `gateway_chat_ttfb_seconds{dialect}`, `gateway_chat_inflight{dialect}` and
@@ -16,6 +18,7 @@ use std::time::Instant;
 use translate::ir::Usage;
 use translate::normalize::Fired;
 
+use super::debug_body::DebugBodies;
 use super::error::CLIENT_CLOSED;
 use crate::api::dialect_error::Dialect;
 
@@ -42,10 +45,22 @@ pub struct Record {
     rules: Vec<String>,
     ttfb_ms: Option<u64>,
     done: bool,
+    /// `enableRequestLog` when the request arrived.
+    log: bool,
+    /// The bodies, while `debugLog` is on.
+    debug: Option<Box<DebugBodies>>,
 }
 
 impl Record {
-    pub fn new(sender: store::LogSender, dialect: Dialect, caller: Caller) -> Self {
+    /// A record for a request whose body is `body`; `settings` decide whether a row is written
+    /// and whether it keeps the bodies.
+    pub fn new(
+        sender: store::LogSender,
+        dialect: Dialect,
+        caller: Caller,
+        settings: &store::Settings,
+        body: &[u8],
+    ) -> Self {
         metrics::gauge!("gateway_chat_inflight", "dialect" => dialect.as_str()).increment(1.0);
         Self {
             sender,
@@ -61,6 +76,16 @@ impl Record {
             rules: Vec::new(),
             ttfb_ms: None,
             done: false,
+            log: settings.enable_request_log,
+            debug: (settings.enable_request_log && settings.debug_log)
+                .then(|| Box::new(DebugBodies::new(body))),
+        }
+    }
+
+    /// Notes bytes sent to the client (kept only while `debugLog` is on).
+    pub fn sent(&mut self, bytes: &[u8]) {
+        if let Some(d) = &mut self.debug {
+            d.push_response(bytes);
         }
     }
 
@@ -100,6 +125,13 @@ impl Record {
         .increment(1);
         metrics::histogram!("gateway_chat_duration_seconds", "dialect" => dialect)
             .record(elapsed.as_secs_f64());
+        if !self.log {
+            return;
+        }
+        let (request_body, response_body) = match self.debug.take() {
+            Some(mut d) => (d.request.take(), d.response()),
+            None => (None, None),
+        };
         let row = store::NewRequestLog {
             at: self.at,
             client_ip: std::mem::take(&mut self.caller.ip),
@@ -116,8 +148,8 @@ impl Record {
             ttfb_ms: self.ttfb_ms,
             duration_ms: elapsed.as_millis() as u64,
             rules_fired: std::mem::take(&mut self.rules),
-            request_body: None,
-            response_body: None,
+            request_body,
+            response_body,
         };
         if !self.sender.try_send(row) {
             tracing::debug!("request-log queue full; row dropped");

@@ -173,6 +173,7 @@ pub async fn stream(
     encoder.start(&mut head);
     encoder.encode(&outs, &mut head);
     let mut in_band = observe(&outs, &mut answer.record, &mut feed);
+    answer.record.sent(&head);
     answer.record.first_byte();
     let body = async_stream::stream! {
         let Answer { mut machine, mut record, keepalive, cancel, .. } = answer;
@@ -218,6 +219,7 @@ pub async fn stream(
             encoder.encode(&outs, &mut buf);
             outs.clear();
             if !buf.is_empty() {
+                record.sent(&buf);
                 yield Ok(Bytes::copy_from_slice(&buf));
                 buf.clear();
             }
@@ -257,9 +259,26 @@ pub async fn collect<B: serde::Serialize>(
     drop(feed);
     match collector.finish() {
         Ok(collected) => {
+            let body = render(&collected);
+            let bytes = match serde_json::to_vec(&body) {
+                Ok(b) => b,
+                Err(e) => {
+                    let err = ApiError::internal(&format!("serializing the answer: {e}"));
+                    return Err((err, answer));
+                }
+            };
+            answer.record.sent(&bytes);
             answer.record.first_byte();
             answer.record.finish(200, None);
-            let mut response = (StatusCode::OK, axum::Json(render(&collected))).into_response();
+            let mut response = (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                bytes,
+            )
+                .into_response();
             set_account(&mut response, &label);
             Ok(response)
         }

@@ -23,5 +23,5 @@ pub async fn chat_completions(
 ) -> Response {
     let ctx = Ctx::new(Dialect::OpenAi, &headers, key.as_ref(), ip.as_ref());
     let parsed = translate::openai::parse(&body);
-    chat::run(state, ctx, parsed).await
+    chat::run(state, ctx, &body, parsed).await
 }
