@@ -111,6 +111,10 @@ mod tests {
         ] {
             assert!(m.get(k).is_some(), "{k}");
         }
-        assert!(l.data.iter().all(|m| m.id.starts_with("claude")));
+        assert!(
+            l.data
+                .iter()
+                .all(|m| m.id.starts_with("claude") || m.id == "auto")
+        );
     }
 }

@@ -72,6 +72,7 @@ pub fn stop_reason(r: FinishReason) -> &'static str {
         FinishReason::StopSequence => "stop_sequence",
         FinishReason::ToolUse => "tool_use",
         FinishReason::ContentFilter => "refusal",
+        FinishReason::ContextWindowExceeded => "model_context_window_exceeded",
     }
 }
 

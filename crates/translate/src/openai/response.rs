@@ -109,7 +109,7 @@ impl UsageBody {
 pub fn finish_reason(r: FinishReason) -> &'static str {
     match r {
         FinishReason::EndTurn | FinishReason::StopSequence => "stop",
-        FinishReason::MaxTokens => "length",
+        FinishReason::MaxTokens | FinishReason::ContextWindowExceeded => "length",
         FinishReason::ToolUse => "tool_calls",
         FinishReason::ContentFilter => "content_filter",
     }
