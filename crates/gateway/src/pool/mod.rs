@@ -21,7 +21,8 @@
 //! - `send`: the request path and [`PoolStream`];
 //! - `health`: what an upstream failure does to the account (cooldown, exhausted, banned…);
 //! - `refresh`: single-flight token refresh, persisted before use, and the background refresher;
-//! - `quota`: GetUsageLimits / ListAvailableModels and the periodic quota refresh;
+//! - `quota`: GetUsageLimits / ListAvailableModels (per-account catalogs and their union,
+//!   [`Pool::catalog`]) and the periodic quota refresh;
 //! - `device`: OIDC device login started from the admin API;
 //! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
 //! - `ops`: [`crate::state::AccountOps`] for the admin API;
@@ -140,6 +141,8 @@ pub(crate) struct Inner {
     pub waiters: AtomicUsize,
     pub devices: Devices,
     pub jobs: jobs::Jobs,
+    /// What the usable accounts' catalogs offer together (`quota::rebuild_catalog`).
+    pub catalog: arc_swap::ArcSwap<translate::models::Catalog>,
     /// Self-reference for jobs submitted from `&self` methods.
     me: std::sync::Weak<Inner>,
 }
@@ -179,6 +182,7 @@ impl Pool {
             waiters: AtomicUsize::new(0),
             devices: Devices::default(),
             jobs,
+            catalog: arc_swap::ArcSwap::from_pointee(translate::models::Catalog::default()),
         });
         inner
             .reload()
@@ -298,6 +302,13 @@ impl Pool {
     pub fn status(&self, account_id: &str) -> Option<AccountStatus> {
         let slot = self.inner.slot(account_id)?;
         Some(slot.health().status)
+    }
+
+    /// The live model catalog: every model some usable account's ListAvailableModels lists
+    /// (largest token limits seen). Empty until a catalog is known; routing then uses the
+    /// built-in table alone.
+    pub fn catalog(&self) -> Arc<translate::models::Catalog> {
+        self.inner.catalog.load_full()
     }
 
     /// Accounts loaded.

@@ -43,8 +43,13 @@ impl Harness {
 
     /// `accounts` upstream accounts; `yaml` is appended to the gateway config.
     pub async fn with(accounts: &[&str], yaml: &str) -> Self {
+        Self::with_sim(SimConfig::default(), accounts, yaml).await
+    }
+
+    /// [`Self::with`] on a simulator started from `sim_config` (e.g. its model catalog).
+    pub async fn with_sim(sim_config: SimConfig, accounts: &[&str], yaml: &str) -> Self {
         server::init();
-        let sim = Simulator::start(SimConfig::default()).await.unwrap();
+        let sim = Simulator::start(sim_config).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let timeouts = "{connect: 2, first_byte: 10, idle: 10, auth: 5}";
         let yaml = format!("stream:\n  keepalive_ms: 150\n{yaml}");
@@ -91,6 +96,30 @@ impl Harness {
             .into_iter()
             .filter(|e| e.operation == "chat")
             .collect()
+    }
+
+    /// Waits until `GET /v1/models` lists `id`: the pool's quota job (which runs at start) has
+    /// read the accounts' live catalog.
+    pub async fn wait_catalog(&self, id: &str) -> Value {
+        for _ in 0..100 {
+            let v: Value = self
+                .client
+                .get(self.url("/v1/models"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if v["data"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|m| m["id"] == id))
+            {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the live catalog never listed {id}");
     }
 
     /// Queues the simulator fault `fault` for the next `count` upstream chat calls (any account).
