@@ -230,13 +230,13 @@ async fn prompts_over_the_catalog_limit_are_refused_before_any_upstream_call() {
     assert_eq!(status, 400, "{v}");
     assert_eq!(v["error"]["type"], "invalid_request_error");
     let msg = v["error"]["message"].as_str().unwrap();
-    let (n, m) = msg
+    let (tokens, limit) = msg
         .strip_prefix("prompt is too long: ")
         .and_then(|r| r.strip_suffix(" maximum"))
         .and_then(|r| r.split_once(" tokens > "))
         .unwrap_or_else(|| panic!("{msg}"));
-    assert_eq!(m, "1000");
-    assert!(n.parse::<u32>().unwrap() > 1_000, "{msg}");
+    assert_eq!(limit, "1000");
+    assert!(tokens.parse::<u32>().unwrap() > 1_000, "{msg}");
     // OpenAI: `context_length_exceeded`.
     let b = json!({"model": "claude-sonnet-4.5", "messages": [{"role": "user", "content": long}]});
     let (status, _, v) = h.json("/v1/chat/completions", &b).await;
