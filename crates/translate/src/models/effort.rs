@@ -195,9 +195,9 @@ mod tests {
         );
     }
 
-    fn catalog(id: &str, schema: Option<Value>) -> Catalog {
+    fn catalog(id: &str, schema: Option<&Value>) -> Catalog {
         Catalog::new([CatalogModel {
-            effort: schema.as_ref().and_then(EffortSchema::parse),
+            effort: schema.and_then(EffortSchema::parse),
             ..CatalogModel::id_only(id)
         }])
     }
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn requests_use_native_effort_where_the_catalog_allows() {
-        let opus = catalog("claude-opus-4.6", Some(claude_schema()));
+        let opus = catalog("claude-opus-4.6", Some(&claude_schema()));
         let msg = json!([{"role":"user","content":"hi"}]);
         // Anthropic adaptive + output_config.effort.
         let (f, tags, on) = fields_of(
@@ -244,14 +244,14 @@ mod tests {
         );
         assert_eq!(f.unwrap()["output_config"]["effort"], "high");
         // OpenAI reasoning_effort on a GPT-style schema that lacks xhigh.
-        let gpt = catalog("gpt-5.6-sol", Some(gpt_schema(&["low", "medium", "high"])));
+        let gpt = catalog("gpt-5.6-sol", Some(&gpt_schema(&["low", "medium", "high"])));
         let (f, ..) = fields_of(
             &json!({"model":"gpt-5.6-sol","messages":msg,"reasoning_effort":"xhigh"}),
             &gpt,
         );
         assert_eq!(f, Some(json!({"reasoning":{"effort":"high"}})));
         // The original's effort names.
-        let o45 = catalog("claude-opus-4.5", Some(claude_schema()));
+        let o45 = catalog("claude-opus-4.5", Some(&claude_schema()));
         let (f, ..) = fields_of(&json!({"model":"claude-4.5-opus-low","messages":msg}), &o45);
         assert_eq!(f.unwrap()["output_config"]["effort"], "low");
         // Thinking off: nothing native, nothing emulated.

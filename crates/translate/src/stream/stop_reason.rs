@@ -52,33 +52,20 @@ mod tests {
 
     #[test]
     fn every_documented_value_maps() {
+        use FinishReason as F;
         let f = |s| map_stop_reason(s);
-        assert_eq!(f("END_TURN"), UpstreamStop::Finish(FinishReason::EndTurn));
-        assert_eq!(
-            f("MAX_TOKENS"),
-            UpstreamStop::Finish(FinishReason::MaxTokens)
-        );
-        assert_eq!(
-            f("MODEL_CONTEXT_WINDOW_EXCEEDED"),
-            UpstreamStop::Finish(FinishReason::ContextWindowExceeded)
-        );
-        assert_eq!(
-            f("CONTENT_FILTERED"),
-            UpstreamStop::Finish(FinishReason::ContentFilter)
-        );
-        assert_eq!(
-            f("GUARDRAIL_INTERVENED"),
-            UpstreamStop::Finish(FinishReason::ContentFilter)
-        );
-        assert_eq!(f("TOOL_USE"), UpstreamStop::Finish(FinishReason::ToolUse));
-        assert_eq!(
-            f("MALFORMED_MODEL_OUTPUT"),
-            UpstreamStop::Finish(FinishReason::MaxTokens)
-        );
-        assert_eq!(
-            f("MALFORMED_TOOL_USE"),
-            UpstreamStop::Finish(FinishReason::MaxTokens)
-        );
+        for (raw, want) in [
+            ("END_TURN", F::EndTurn),
+            ("MAX_TOKENS", F::MaxTokens),
+            ("MODEL_CONTEXT_WINDOW_EXCEEDED", F::ContextWindowExceeded),
+            ("CONTENT_FILTERED", F::ContentFilter),
+            ("GUARDRAIL_INTERVENED", F::ContentFilter),
+            ("TOOL_USE", F::ToolUse),
+            ("MALFORMED_MODEL_OUTPUT", F::MaxTokens),
+            ("MALFORMED_TOOL_USE", F::MaxTokens),
+        ] {
+            assert_eq!(f(raw), UpstreamStop::Finish(want), "{raw}");
+        }
         assert_eq!(
             f("model_temporarily_unavailable"),
             UpstreamStop::Unavailable
@@ -188,7 +175,7 @@ mod tests {
         let mut m = machine(crate::ir::Dialect::OpenAi);
         let out = m.push(&amazonq::events::StreamEvent::Unknown {
             event_type: MODEL_TEMPORARILY_UNAVAILABLE.into(),
-            payload: Default::default(),
+            payload: Vec::<u8>::new().into(),
         });
         assert!(overloaded(&out), "{out:?}");
     }
