@@ -207,5 +207,20 @@ mod tests {
             openai::response::finish_reason(FinishReason::ToolUse),
             "tool_calls"
         );
+        // An in-stream context overflow names the model's own limit.
+        let e = crate::ir::StreamError {
+            kind: crate::ir::StreamErrorKind::ContextOverflow,
+            message: "Input is too long".into(),
+        };
+        assert_eq!(
+            anthropic::response::stream_error(&e, 5, 1_000_000).1,
+            "prompt is too long: 1000001 tokens > 1000000 maximum"
+        );
+        assert!(
+            openai::response::stream_error(&e, 5, 1_000)
+                .error
+                .message
+                .starts_with("This model's maximum context length is 1000 tokens.")
+        );
     }
 }

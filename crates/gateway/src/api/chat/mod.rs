@@ -216,14 +216,17 @@ pub async fn run(
     let result = match (ctx.dialect, req.stream) {
         (Dialect::Anthropic, true) => {
             let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-            let enc = Encoder::Anthropic(AnthropicSse::new(id, &req.model, input_tokens));
+            let enc = Encoder::Anthropic(
+                AnthropicSse::new(id, &req.model, input_tokens).with_input_limit(prompt.limit),
+            );
             respond::stream(feed, answer, enc).await
         }
         (Dialect::OpenAi, true) => {
             let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
             let created = chrono::Utc::now().timestamp();
             let enc = OpenAiSse::new(id, created, &req.model, req.include_usage)
-                .with_input_tokens(input_tokens);
+                .with_input_tokens(input_tokens)
+                .with_input_limit(prompt.limit);
             respond::stream(feed, answer, Encoder::OpenAi(enc)).await
         }
         (Dialect::Anthropic, false) => {
