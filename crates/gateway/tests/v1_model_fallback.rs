@@ -30,9 +30,9 @@ fn sent_model(e: &amazonq_sim::LogEntry) -> String {
 #[tokio::test]
 async fn claude_code_default_model_falls_back_within_its_family() {
     // No quota job, so no live catalog: the gateway learns from the upstream's refusals.
-    let h = Harness::with(&["a1"], "pool:\n  quota_refresh_ms: 0\n").await;
-    // Claude Code's default name → claude-opus-5.5, which the simulator's accounts lack (its
-    // default list ends at claude-opus-4.6).
+    let h = Harness::with_sim(opus_up_to_4_6(), &["a1"], "pool:\n  quota_refresh_ms: 0\n").await;
+    // Claude Code's default name → claude-opus-5.5, which the simulator's accounts lack (their
+    // newest Opus is claude-opus-4.6).
     let b = json!({"model": "claude-opus-5-5", "max_tokens": 64,
                    "messages": [{"role": "user", "content": "#say default model ok"}]});
     let (status, _, body) = h.json("/v1/messages", &b).await;
@@ -115,9 +115,8 @@ async fn an_invalid_model_at_the_end_of_its_family_is_reported() {
 
 #[tokio::test]
 async fn with_the_live_catalog_the_first_offered_model_is_sent_at_once() {
-    let h = Harness::start().await;
-    // The simulator's catalog lists claude-3.7-sonnet, which the built-in listing does not.
-    let list = h.wait_catalog("claude-3.7-sonnet").await;
+    let h = Harness::with_sim(opus_up_to_4_6(), &["a1"], "").await;
+    let list = h.wait_catalog().await;
     let ids: Vec<&str> = list["data"]
         .as_array()
         .unwrap()
@@ -141,6 +140,20 @@ async fn with_the_live_catalog_the_first_offered_model_is_sent_at_once() {
     h.stop().await;
 }
 
+/// A simulator catalog whose newest Opus is 4.6 (plus Sonnet 4.5 and `auto`).
+fn opus_up_to_4_6() -> SimConfig {
+    SimConfig {
+        models: vec![
+            spec("claude-opus-4.6", "Claude Opus 4.6", 1_000_000),
+            spec("claude-opus-4.5", "Claude Opus 4.5", 200_000),
+            spec("claude-sonnet-4.5", "Claude Sonnet 4.5", 200_000),
+            spec("auto", "Auto", 200_000),
+        ],
+        default_model: "claude-sonnet-4.5".into(),
+        ..SimConfig::default()
+    }
+}
+
 fn spec(id: &str, name: &str, window: u64) -> ModelSpec {
     ModelSpec {
         model_id: id.into(),
@@ -162,14 +175,14 @@ async fn small_catalog() -> Harness {
         ..SimConfig::default()
     };
     let h = Harness::with_sim(sim, &["a1"], "").await;
-    h.wait_catalog("deepseek-3.2").await;
+    h.wait_catalog().await;
     h
 }
 
 #[tokio::test]
 async fn models_list_follows_the_catalog_and_non_claude_models_are_served() {
     let h = small_catalog().await;
-    let list = h.wait_catalog("glm-5").await;
+    let list = h.wait_catalog().await;
     let data = list["data"].as_array().unwrap();
     let ids: Vec<&str> = data.iter().filter_map(|m| m["id"].as_str()).collect();
     for id in [
@@ -270,7 +283,7 @@ async fn prompts_over_the_catalog_limit_are_refused_before_any_upstream_call() {
 #[ignore = "needs the simulator's issue-15 catalog schema (sim15); un-ignore when merged"]
 async fn native_effort_reaches_the_upstream_and_comes_back_as_thinking() {
     let h = Harness::start().await;
-    h.wait_catalog("claude-3.7-sonnet").await;
+    h.wait_catalog().await;
     // Anthropic adaptive thinking with an effort the schema allows.
     let b = json!({"model": "claude-opus-4-6", "max_tokens": 256, "stream": true,
                    "thinking": {"type": "adaptive"}, "output_config": {"effort": "xhigh"},

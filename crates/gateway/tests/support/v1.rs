@@ -98,9 +98,14 @@ impl Harness {
             .collect()
     }
 
-    /// Waits until `GET /v1/models` lists `id`: the pool's quota job (which runs at start) has
-    /// read the accounts' live catalog.
-    pub async fn wait_catalog(&self, id: &str) -> Value {
+    /// Waits until `GET /v1/models` no longer is the built-in table's listing: the pool's quota
+    /// job (which runs at start) has read the accounts' live catalog. Returns that list.
+    pub async fn wait_catalog(&self) -> Value {
+        let builtin: Vec<String> = translate::models::ModelTable::default()
+            .listed()
+            .iter()
+            .map(|e| e.id.clone())
+            .collect();
         for _ in 0..100 {
             let v: Value = self
                 .client
@@ -111,15 +116,20 @@ impl Harness {
                 .json()
                 .await
                 .unwrap();
-            if v["data"]
+            let ids: Vec<String> = v["data"]
                 .as_array()
-                .is_some_and(|d| d.iter().any(|m| m["id"] == id))
-            {
+                .map(|d| {
+                    d.iter()
+                        .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !ids.is_empty() && ids != builtin {
                 return v;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the live catalog never listed {id}");
+        panic!("the live catalog never replaced the built-in model listing");
     }
 
     /// Queues the simulator fault `fault` for the next `count` upstream chat calls (any account).
