@@ -58,6 +58,26 @@ pub fn from_base64(media_type: &str, data: &str, path: &str) -> Result<Image> {
     Ok(Image::Base64 { format, data })
 }
 
+/// Largest base64 image the upstream takes (kiro-2026-endpoints.md §7: "image exceeds 5 MB
+/// maximum: 6714372 bytes > 5242880").
+pub const MAX_IMAGE_BASE64_BYTES: usize = 5_242_880;
+
+/// Length of the standard (padded) base64 encoding of `n` bytes.
+pub fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+/// Refuses an image whose base64 is over [`MAX_IMAGE_BASE64_BYTES`], naming the message part.
+pub fn check_base64_len(len: usize, path: &str) -> Result<()> {
+    if len > MAX_IMAGE_BASE64_BYTES {
+        return Err(TranslateError::invalid(
+            path,
+            format!("{path}: image exceeds 5 MB maximum: {len} bytes > {MAX_IMAGE_BASE64_BYTES}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Sniffs the format of fetched bytes (the gateway uses it to check a remote image's real type).
 pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -114,5 +134,58 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageFormat::Png));
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(ImageFormat::Webp));
         assert_eq!(sniff(b"<svg"), None);
+    }
+
+    /// A request whose `index`-th user part is an image of `len` base64 bytes ("A" repeated).
+    fn normalize_image(b64_len: usize) -> crate::Result<()> {
+        use crate::ir::{ChatRequest, Dialect, Message, Part, Role};
+        let img = Image::Base64 {
+            format: ImageFormat::Png,
+            data: "A".repeat(b64_len),
+        };
+        let req = ChatRequest {
+            dialect: Dialect::Anthropic,
+            model: "claude-sonnet-4-5".into(),
+            system: Vec::new(),
+            messages: vec![
+                Message::text(Role::User, "first"),
+                Message::text(Role::Assistant, "ok"),
+                Message::new(
+                    Role::User,
+                    vec![Part::Text("look".into()), Part::Image(img)],
+                ),
+            ],
+            tools: Vec::new(),
+            tool_choice: crate::ir::ToolChoice::Auto,
+            thinking: None,
+            max_tokens: Some(10),
+            stop: Vec::new(),
+            response_format: crate::ir::ResponseFormat::Text,
+            stream: false,
+            include_usage: false,
+            metadata: crate::ir::Metadata::default(),
+        };
+        let model = crate::models::ModelTable::default().resolve(&req.model)?;
+        let opts = crate::normalize::UpstreamOptions {
+            // The decoded-size cap of R18 must not be what refuses it.
+            max_image_bytes: usize::MAX,
+            ..Default::default()
+        };
+        crate::normalize::normalize(&req, &model, &opts).map(|_| ())
+    }
+
+    #[test]
+    fn images_over_5_mib_of_base64_are_refused_naming_the_part() {
+        assert!(normalize_image(MAX_IMAGE_BASE64_BYTES).is_ok());
+        let e = normalize_image(MAX_IMAGE_BASE64_BYTES + 4).unwrap_err();
+        assert_eq!(e.param(), Some("messages[2].content[1]"));
+        assert_eq!(
+            e.to_string(),
+            "messages[2].content[1]: image exceeds 5 MB maximum: 5242884 bytes > 5242880"
+        );
+        assert_eq!(base64_len(3), 4);
+        assert_eq!(base64_len(4), 8);
+        assert!(check_base64_len(base64_len(3_932_160), "p").is_ok());
+        assert!(check_base64_len(base64_len(3_932_161), "p").is_err());
     }
 }

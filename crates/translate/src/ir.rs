@@ -209,21 +209,38 @@ impl Thinking {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Reasoning effort, lowest first (the upstream's values, kiro-2026-endpoints.md §4: low, medium,
+/// high, xhigh, max). The order is the scale [`crate::models::effort`] clamps on.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Effort {
     Low,
     Medium,
     High,
+    #[serde(rename = "xhigh")]
+    XHigh,
+    Max,
 }
 
 impl Effort {
+    /// Every value, lowest first.
+    pub const ALL: [Effort; 5] = [Self::Low, Self::Medium, Self::High, Self::XHigh, Self::Max];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Low => "low",
             Self::Medium => "medium",
             Self::High => "high",
+            Self::XHigh => "xhigh",
+            Self::Max => "max",
         }
+    }
+
+    /// The wire name back to a value (exact, lower-case).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
     }
 }
 
@@ -281,7 +298,10 @@ pub enum FinishReason {
     MaxTokens,
     StopSequence,
     ToolUse,
+    /// Refusal, content filter or guardrail.
     ContentFilter,
+    /// The upstream stopped because the context window filled up (`MODEL_CONTEXT_WINDOW_EXCEEDED`).
+    ContextWindowExceeded,
 }
 
 /// Token usage of one answer.

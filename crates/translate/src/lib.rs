@@ -6,8 +6,10 @@
 //!
 //! 1. **parse** a body into a [`ir::ChatRequest`] ([`openai::parse`], [`anthropic::parse`]) — errors
 //!    name the field ([`TranslateError::param`]) for the dialect's error body;
-//! 2. **resolve** the model ([`models::ModelTable::resolve`]) and **count** the prompt
-//!    ([`tokens::count_request`]) — the same number serves `count_tokens`, `message_start` and usage;
+//! 2. **resolve** the model ([`models::ModelTable::resolve_with`] and the live catalog,
+//!    [`models::Catalog`]) and **count** the prompt ([`tokens::count_request`]) — the same number
+//!    serves `count_tokens`, `message_start`, usage and the pre-flight check against
+//!    [`models::ResolvedModel::max_input_tokens`];
 //! 3. **normalize** into the upstream body ([`normalize::normalize`]), which also reports the named
 //!    rules that fired;
 //! 4. per upstream event, run the **state machine** ([`stream::StreamMachine`]) and hand its

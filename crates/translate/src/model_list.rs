@@ -1,10 +1,13 @@
 //! `/v1/models` bodies in the union shape both SDKs parse (client doc §1.7, §2.8): OpenAI's
 //! `object/created/owned_by` plus Anthropic's `type/display_name/created_at`, and top-level
-//! `object`, `data`, `has_more`, `first_id`, `last_id`.
+//! `object`, `data`, `has_more`, `first_id`, `last_id`. The rows come from
+//! [`ModelTable::listed_with`] (the live catalog, else the built-in table).
 
 use serde::{Deserialize, Serialize};
 
-use crate::models::{ModelEntry, ModelTable};
+use crate::models::ModelEntry;
+#[cfg(test)]
+use crate::models::ModelTable;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelObject {
@@ -33,7 +36,7 @@ pub fn model_object(id: &str, e: &ModelEntry) -> ModelObject {
         id: id.to_owned(),
         object: "model".to_owned(),
         created: e.created,
-        owned_by: "anthropic".to_owned(),
+        owned_by: owner_of(&e.upstream_id).to_owned(),
         kind: "model".to_owned(),
         display_name: if e.display_name.is_empty() {
             id.to_owned()
@@ -44,13 +47,19 @@ pub fn model_object(id: &str, e: &ModelEntry) -> ModelObject {
     }
 }
 
-/// The list of listed models.
-pub fn model_list(table: &ModelTable) -> ModelList {
-    let data: Vec<ModelObject> = table
-        .listed()
-        .into_iter()
-        .map(|e| model_object(&e.id, e))
-        .collect();
+/// `owned_by`: Anthropic for Claude and the upstream's `auto`, else the id's first word
+/// (`deepseek-3.2` → `deepseek`).
+fn owner_of(upstream_id: &str) -> &str {
+    if upstream_id.starts_with("claude") || upstream_id == "auto" {
+        "anthropic"
+    } else {
+        upstream_id.split(['-', '.']).next().unwrap_or(upstream_id)
+    }
+}
+
+/// The list body of `entries`.
+pub fn model_list(entries: &[ModelEntry]) -> ModelList {
+    let data: Vec<ModelObject> = entries.iter().map(|e| model_object(&e.id, e)).collect();
     ModelList {
         object: "list".to_owned(),
         first_id: data.first().map(|m| m.id.clone()),
@@ -94,7 +103,12 @@ mod tests {
 
     #[test]
     fn union_shape() {
-        let l = model_list(&ModelTable::default());
+        let rows: Vec<ModelEntry> = ModelTable::default()
+            .listed()
+            .into_iter()
+            .cloned()
+            .collect();
+        let l = model_list(&rows);
         let v = serde_json::to_value(&l).unwrap();
         assert_eq!(v["object"], "list");
         assert_eq!(v["has_more"], false);
@@ -111,6 +125,13 @@ mod tests {
         ] {
             assert!(m.get(k).is_some(), "{k}");
         }
-        assert!(l.data.iter().all(|m| m.id.starts_with("claude")));
+        assert!(
+            l.data
+                .iter()
+                .all(|m| m.id.starts_with("claude") || m.id == "auto")
+        );
+        assert!(l.data.iter().all(|m| m.owned_by == "anthropic"));
+        assert_eq!(owner_of("deepseek-3.2"), "deepseek");
+        assert_eq!(owner_of("glm-5"), "glm");
     }
 }

@@ -356,6 +356,62 @@ fn exception_mid_stream() {
     assert_eq!(o.last().unwrap()["error"]["type"], "server_error");
 }
 
+fn meta(stop: &str) -> StreamEvent {
+    StreamEvent::Metadata {
+        token_usage: amazonq::events::TokenUsage::default(),
+        stop_reason: Some(stop.to_owned()),
+    }
+}
+
+#[test]
+fn upstream_stop_reason_context_window() {
+    let (a, o) = case(
+        "stop_context_window",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &[text("So far"), meta("MODEL_CONTEXT_WINDOW_EXCEEDED")],
+    );
+    assert_eq!(
+        a[a.len() - 2]["delta"]["stop_reason"],
+        "model_context_window_exceeded"
+    );
+    assert_eq!(o[o.len() - 2]["choices"][0]["finish_reason"], "length");
+}
+
+#[test]
+fn upstream_stop_reason_guardrail() {
+    let (a, o) = case(
+        "stop_guardrail",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &[text("I can"), meta("GUARDRAIL_INTERVENED")],
+    );
+    assert_eq!(a[a.len() - 2]["delta"]["stop_reason"], "refusal");
+    assert_eq!(
+        o[o.len() - 2]["choices"][0]["finish_reason"],
+        "content_filter"
+    );
+}
+
+#[test]
+fn model_temporarily_unavailable_after_output() {
+    let (a, o) = case(
+        "model_unavailable",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &[text("Par"), meta("MODEL_TEMPORARILY_UNAVAILABLE")],
+    );
+    let last = a.last().unwrap();
+    assert_eq!(last["type"], "error");
+    assert_eq!(last["error"]["type"], "overloaded_error");
+    assert!(!a.iter().any(|e| e["type"] == "message_stop"));
+    let err = &o.last().unwrap()["error"];
+    assert_eq!(
+        (&err["type"], &err["code"]),
+        (&json!("server_error"), &json!("service_unavailable"))
+    );
+}
+
 #[test]
 fn max_tokens_reached() {
     let (a, o) = case(

@@ -65,8 +65,12 @@ pub enum StreamEvent {
     Metering { usage: f64, unit: Option<String> },
     /// `contextUsageEvent`: percentage of the context window used.
     ContextUsage { percentage: f64 },
-    /// `metadataEvent`: real token counts.
-    Metadata { token_usage: TokenUsage },
+    /// `metadataEvent`: real token counts and, on the 2026 runtime host, why the turn ended
+    /// (`stopReason`: `END_TURN`, `MAX_TOKENS`, `TOOL_USE`, … kiro-2026-endpoints.md §8).
+    Metadata {
+        token_usage: TokenUsage,
+        stop_reason: Option<String>,
+    },
     /// `codeReferenceEvent`: licensed code in the preceding text chunk.
     CodeReference { references: Vec<Reference> },
     /// `followupPromptEvent`: never render as answer text.
@@ -284,9 +288,13 @@ impl StreamEvent {
             t::CONTEXT_USAGE => Self::ContextUsage {
                 percentage: parse::<ContextUsagePayload>(event_type, p)?.context_usage_percentage,
             },
-            t::METADATA => Self::Metadata {
-                token_usage: parse::<MetadataPayload>(event_type, p)?.token_usage,
-            },
+            t::METADATA => {
+                let e: MetadataPayload = parse(event_type, p)?;
+                Self::Metadata {
+                    token_usage: e.token_usage,
+                    stop_reason: e.stop_reason,
+                }
+            }
             t::CODE_REFERENCE => Self::CodeReference {
                 references: parse::<CodeReferencePayload>(event_type, p)?.references,
             },
@@ -376,10 +384,14 @@ impl StreamEvent {
                     context_usage_percentage: *percentage,
                 },
             ),
-            Self::Metadata { token_usage } => event(
+            Self::Metadata {
+                token_usage,
+                stop_reason,
+            } => event(
                 t::METADATA,
                 &MetadataPayload {
                     token_usage: *token_usage,
+                    stop_reason: stop_reason.clone(),
                 },
             ),
             Self::CodeReference { references } => event(

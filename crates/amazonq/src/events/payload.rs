@@ -64,6 +64,8 @@ pub(super) struct ContextUsagePayload {
 pub(super) struct MetadataPayload {
     #[serde(default)]
     pub(super) token_usage: TokenUsage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) stop_reason: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -63,13 +63,26 @@ fn documented_payloads_decode() {
             unit: Some("credit".into())
         }
     );
-    let StreamEvent::Metadata { token_usage } = ev(
+    let StreamEvent::Metadata { token_usage, .. } = ev(
         "metadataEvent",
         r#"{"tokenUsage":{"uncachedInputTokens":10,"outputTokens":5,"totalTokens":20,"cacheReadInputTokens":4,"cacheWriteInputTokens":1}}"#,
     ) else {
         panic!("expected metadata");
     };
     assert_eq!(token_usage.input_tokens(), 15);
+    assert_eq!(
+        ev(
+            "metadataEvent",
+            r#"{"tokenUsage":{"outputTokens":5},"stopReason":"MAX_TOKENS"}"#
+        ),
+        StreamEvent::Metadata {
+            token_usage: TokenUsage {
+                output_tokens: 5,
+                ..TokenUsage::default()
+            },
+            stop_reason: Some("MAX_TOKENS".into()),
+        }
+    );
     assert_eq!(
         ev("initial-response", r#"{"conversationId":"c1"}"#),
         StreamEvent::InitialResponse {
@@ -213,6 +226,7 @@ fn every_variant_round_trips_through_bytes() {
                 total_tokens: 3,
                 ..Default::default()
             },
+            stop_reason: Some("END_TURN".into()),
         },
         StreamEvent::CodeReference {
             references: vec![Reference {

@@ -58,6 +58,11 @@ pub struct Model {
     pub supported_input_types: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supports_prompt_cache: Option<bool>,
+    /// JSON schema of the native options the model takes in `additionalModelRequestFields`
+    /// (kiro-2026-endpoints.md §4–§5), e.g. `properties.output_config.properties.effort.enum`.
+    /// Absent for models without native options (their effort is emulated in the prompt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields_schema: Option<Value>,
 }
 
 impl Model {

@@ -38,6 +38,7 @@ pub fn request(text: &str) -> GenerateAssistantResponseRequest {
         },
         // Ignored: the client decides from the credentials.
         profile_arn: Some("arn:aws:codewhisperer:us-east-1:1:profile/IGNORED".into()),
+        additional_model_request_fields: None,
     }
 }
 

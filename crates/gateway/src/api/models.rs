@@ -3,6 +3,10 @@
 //! `type/display_name/created_at`, and the list's `object`, `data`, `has_more`, `first_id`,
 //! `last_id`. `limit`, `after_id` and `before_id` are accepted and ignored.
 //!
+//! The rows follow the pool's live catalog (issue 15: what the accounts' ListAvailableModels
+//! offer, non-Claude models under their own ids), and the built-in table while no catalog is
+//! known ([`translate::models::ModelTable::listed_with`]).
+//!
 //! An unknown id is a 404 `model_not_found`; the error speaks Anthropic when the request carries
 //! `anthropic-version` (the Anthropic SDK always sends it), OpenAI otherwise.
 
@@ -10,8 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde_json::{Value, json};
-use translate::models::ModelEntry;
+use translate::model_list::{model_list, model_object};
 
 use crate::api::chat::error::ApiError;
 use crate::api::chat::{Ctx, model_table};
@@ -19,41 +22,10 @@ use crate::api::dialect_error::Dialect;
 use crate::guard::{AuthedKey, ClientIp};
 use crate::state::AppState;
 
-fn object(e: &ModelEntry) -> Value {
-    let created_at = chrono::DateTime::from_timestamp(e.created, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    let display = if e.display_name.is_empty() {
-        e.id.clone()
-    } else {
-        e.display_name.clone()
-    };
-    json!({
-        "id": e.id,
-        "object": "model",
-        "created": e.created,
-        "owned_by": "anthropic",
-        "type": "model",
-        "display_name": display,
-        "created_at": created_at,
-    })
-}
-
 /// `GET /v1/models`
 pub async fn list(State(state): State<AppState>) -> Response {
-    let table = model_table(&state);
-    let data: Vec<Value> = table.listed().into_iter().map(object).collect();
-    let first = data.first().map_or(Value::Null, |m| m["id"].clone());
-    let last = data.last().map_or(Value::Null, |m| m["id"].clone());
-    Json(json!({
-        "object": "list",
-        "data": data,
-        "has_more": false,
-        "first_id": first,
-        "last_id": last,
-    }))
-    .into_response()
+    let rows = model_table(&state).listed_with(&state.pool.catalog());
+    Json(model_list(&rows)).into_response()
 }
 
 /// `GET /v1/models/{id}`
@@ -64,12 +36,9 @@ pub async fn retrieve(
     ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,
 ) -> Response {
-    let table = model_table(&state);
-    if let Some(e) = table.find(&id) {
+    if let Some(e) = model_table(&state).find_with(&id, &state.pool.catalog()) {
         // Echo the id the client asked for, so `retrieve(x).id == x`.
-        let mut v = object(e);
-        v["id"] = Value::String(id);
-        return Json(v).into_response();
+        return Json(model_object(&id, &e)).into_response();
     }
     let dialect = if headers.contains_key("anthropic-version") {
         Dialect::Anthropic

@@ -21,7 +21,7 @@ impl Inner {
         for a in &accounts {
             seen.insert(a.id.clone());
             if let Some((slot, pos)) = t.by_id.get(&a.id).cloned() {
-                let info = slot::info_of(a);
+                let info = slot::info_keeping_catalog(a, &slot.info.load());
                 let (cap, weight) = (self.cap_of(&info), info.weight);
                 slot.info.store(Arc::new(info));
                 let stored = slot::token_of(a);
@@ -83,6 +83,7 @@ impl Inner {
             t.by_id.remove(&id);
         }
         drop(t);
+        self.rebuild_catalog();
         self.publish_status_gauges();
         self.wake.notify_waiters();
         Ok(())

@@ -21,7 +21,8 @@
 //! - `send`: the request path and [`PoolStream`];
 //! - `health`: what an upstream failure does to the account (cooldown, exhausted, banned…);
 //! - `refresh`: single-flight token refresh, persisted before use, and the background refresher;
-//! - `quota`: GetUsageLimits / ListAvailableModels and the periodic quota refresh;
+//! - `quota`: GetUsageLimits / ListAvailableModels (per-account catalogs and their union,
+//!   [`Pool::catalog`]) and the periodic quota refresh;
 //! - `device`: OIDC device login started from the admin API;
 //! - `social`: Kiro GitHub / Google sign-in started from the admin API (PKCE state per login);
 //! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
@@ -143,6 +144,8 @@ pub(crate) struct Inner {
     pub devices: Devices,
     pub socials: social::SocialLogins,
     pub jobs: jobs::Jobs,
+    /// What the usable accounts' catalogs offer together (`quota::rebuild_catalog`).
+    pub catalog: arc_swap::ArcSwap<translate::models::Catalog>,
     /// Self-reference for jobs submitted from `&self` methods.
     me: std::sync::Weak<Inner>,
 }
@@ -183,6 +186,7 @@ impl Pool {
             devices: Devices::default(),
             socials: social::SocialLogins::default(),
             jobs,
+            catalog: arc_swap::ArcSwap::from_pointee(translate::models::Catalog::default()),
         });
         inner
             .reload()
@@ -302,6 +306,13 @@ impl Pool {
     pub fn status(&self, account_id: &str) -> Option<AccountStatus> {
         let slot = self.inner.slot(account_id)?;
         Some(slot.health().status)
+    }
+
+    /// The live model catalog: every model some usable account's ListAvailableModels lists
+    /// (largest token limits seen). Empty until a catalog is known; routing then uses the
+    /// built-in table alone.
+    pub fn catalog(&self) -> Arc<translate::models::Catalog> {
+        self.inner.catalog.load_full()
     }
 
     /// Accounts loaded.

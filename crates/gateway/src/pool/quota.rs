@@ -2,6 +2,11 @@
 //! "Visibility", peer-features §2 item 10): fetch usage, store it, mark an account `exhausted`
 //! until the reset date when its credits are used up (and back to `active` after the reset), and
 //! learn which models an account may use. Refreshed periodically for every usable account.
+//!
+//! The model list is the live catalog of issue 15 (kiro-2026-endpoints.md §5): each account keeps
+//! its own [`Catalog`] (entitlement, token limits, native effort schema) in `Info.models`, and
+//! the pool keeps the union over usable accounts for routing and `/v1/models`
+//! ([`Inner::rebuild_catalog`]). Both are refreshed with the quota.
 
 use std::sync::Arc;
 
@@ -10,6 +15,7 @@ use amazonq::error::ErrorClass;
 use amazonq::types::{GetUsageLimitsRequest, GetUsageLimitsResponse, origin};
 use futures_util::StreamExt as _;
 use store::{AccountStatus, Quota};
+use translate::models::{Catalog, CatalogModel};
 
 use super::refresh::{Need, RefreshFailure};
 use super::slot::Slot;
@@ -152,7 +158,8 @@ impl Inner {
         Ok(quota)
     }
 
-    /// Fetches and stores the model ids an account may use.
+    /// Fetches the account's catalog: stores its ids, keeps the whole entries in memory and
+    /// refreshes the pool's union.
     pub(crate) async fn fetch_models(&self, slot: &Arc<Slot>) -> Result<Vec<String>, FetchError> {
         let q = &self.upstream.q;
         let result = self
@@ -167,18 +174,34 @@ impl Inner {
                 return Err(e);
             }
         };
-        let ids: Vec<String> = models.into_iter().map(|m| m.model_id).collect();
+        let catalog = Catalog::new(models.iter().map(CatalogModel::from_wire));
+        let ids: Vec<String> = catalog.models().iter().map(|m| m.id.clone()).collect();
         if ids.is_empty() {
             // An empty list says nothing useful; keep "unknown" (= any model).
             return Ok(ids);
         }
+        let mut info = (**slot.info.load()).clone();
+        info.models = Some(Arc::new(catalog));
+        slot.info.store(Arc::new(info));
+        // After the in-memory catalog, so a reload triggered by this write keeps it.
         if let Err(e) = self.store.set_account_models(&slot.id, Some(&ids)).await {
             tracing::warn!(account = %slot.id, error = %e, "model list not stored");
         }
-        let mut info = (**slot.info.load()).clone();
-        info.models = Some(Arc::new(ids.iter().cloned().collect()));
-        slot.info.store(Arc::new(info));
+        self.rebuild_catalog();
         Ok(ids)
+    }
+
+    /// Recomputes the pool's catalog: the union of the usable accounts' catalogs.
+    pub(crate) fn rebuild_catalog(&self) {
+        let infos: Vec<_> = self
+            .table()
+            .by_id
+            .values()
+            .filter(|(s, _)| super::slot::usable(s.health().status))
+            .map(|(s, _)| s.info.load_full())
+            .collect();
+        let union = Catalog::union(infos.iter().filter_map(|i| i.models.as_deref()));
+        self.catalog.store(Arc::new(union));
     }
 
     /// Account-level consequences of a failed account call (suspension seen on the usage API…).
@@ -201,7 +224,7 @@ impl Inner {
         });
     }
 
-    /// Periodic pass: quota of every usable account (and models where unknown).
+    /// Periodic pass: quota and model catalog of every usable account.
     pub(crate) async fn refresh_all_quotas(&self) {
         let slots: Vec<Arc<Slot>> = self
             .table()
@@ -213,9 +236,7 @@ impl Inner {
         futures_util::stream::iter(slots)
             .for_each_concurrent(self.cfg.refresh_concurrency.max(1), |slot| async move {
                 let _ = self.fetch_quota(&slot).await;
-                if slot.info.load().models.is_none() {
-                    let _ = self.fetch_models(&slot).await;
-                }
+                let _ = self.fetch_models(&slot).await;
             })
             .await;
     }

@@ -2,7 +2,6 @@
 //! current tokens ([`Token`], swapped atomically after each persisted refresh), its health and
 //! the counters flushed to the store in batches.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -10,6 +9,7 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use store::{Account, AccountStatus, AuthMethod};
 use tokio::time::Instant;
+use translate::models::{Catalog, CatalogModel};
 
 /// Account settings (from the store; replaced when the operator edits the account).
 #[derive(Debug, Clone)]
@@ -21,8 +21,9 @@ pub(crate) struct Info {
     pub proxy_url: Option<String>,
     pub weight: u32,
     pub max_concurrency: u32,
-    /// Entitled model ids (ListAvailableModels), when known.
-    pub models: Option<Arc<HashSet<String>>>,
+    /// The account's model catalog (ListAvailableModels: ids, token limits, native effort
+    /// schema), when known. Restored from the store as ids only; the quota job fills in the rest.
+    pub models: Option<Arc<Catalog>>,
 }
 
 /// An OIDC client registration.
@@ -172,8 +173,22 @@ pub(crate) fn info_of(a: &Account) -> Info {
         models: a
             .models
             .as_ref()
-            .map(|m| Arc::new(m.iter().cloned().collect())),
+            .map(|m| Arc::new(Catalog::new(m.iter().map(CatalogModel::id_only)))),
     }
+}
+
+/// [`info_of`] for an account already in memory: when the stored model ids are the ones the
+/// in-memory catalog holds, that catalog (with its limits and effort schemas) is kept, so a
+/// reload does not forget what the last ListAvailableModels said.
+pub(crate) fn info_keeping_catalog(a: &Account, old: &Info) -> Info {
+    let mut info = info_of(a);
+    if let (Some(stored), Some(mem)) = (&a.models, &old.models)
+        && stored.len() == mem.len()
+        && stored.iter().all(|id| mem.contains(id))
+    {
+        info.models = Some(Arc::clone(mem));
+    }
+    info
 }
 
 /// Token part of a stored account.

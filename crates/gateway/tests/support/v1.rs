@@ -43,8 +43,13 @@ impl Harness {
 
     /// `accounts` upstream accounts; `yaml` is appended to the gateway config.
     pub async fn with(accounts: &[&str], yaml: &str) -> Self {
+        Self::with_sim(SimConfig::default(), accounts, yaml).await
+    }
+
+    /// [`Self::with`] on a simulator started from `sim_config` (e.g. its model catalog).
+    pub async fn with_sim(sim_config: SimConfig, accounts: &[&str], yaml: &str) -> Self {
         server::init();
-        let sim = Simulator::start(SimConfig::default()).await.unwrap();
+        let sim = Simulator::start(sim_config).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let timeouts = "{connect: 2, first_byte: 10, idle: 10, auth: 5}";
         let yaml = format!("stream:\n  keepalive_ms: 150\n{yaml}");
@@ -91,6 +96,40 @@ impl Harness {
             .into_iter()
             .filter(|e| e.operation == "chat")
             .collect()
+    }
+
+    /// Waits until `GET /v1/models` no longer is the built-in table's listing: the pool's quota
+    /// job (which runs at start) has read the accounts' live catalog. Returns that list.
+    pub async fn wait_catalog(&self) -> Value {
+        let builtin: Vec<String> = translate::models::ModelTable::default()
+            .listed()
+            .iter()
+            .map(|e| e.id.clone())
+            .collect();
+        for _ in 0..100 {
+            let v: Value = self
+                .client
+                .get(self.url("/v1/models"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let ids: Vec<String> = v["data"]
+                .as_array()
+                .map(|d| {
+                    d.iter()
+                        .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !ids.is_empty() && ids != builtin {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the live catalog never replaced the built-in model listing");
     }
 
     /// Queues the simulator fault `fault` for the next `count` upstream chat calls (any account).

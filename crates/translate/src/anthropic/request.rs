@@ -70,9 +70,8 @@ pub fn parse_value(o: &Obj, endpoint: Endpoint) -> Result<ChatRequest> {
 
 fn effort_of(s: &str) -> Effort {
     match s {
-        "low" | "minimal" => Effort::Low,
-        "medium" => Effort::Medium,
-        _ => Effort::High,
+        "minimal" => Effort::Low,
+        other => Effort::parse(other).unwrap_or(Effort::High),
     }
 }
 

@@ -72,6 +72,7 @@ pub fn stop_reason(r: FinishReason) -> &'static str {
         FinishReason::StopSequence => "stop_sequence",
         FinishReason::ToolUse => "tool_use",
         FinishReason::ContentFilter => "refusal",
+        FinishReason::ContextWindowExceeded => "model_context_window_exceeded",
     }
 }
 
@@ -177,16 +178,13 @@ pub fn prompt_too_long(input_tokens: u32, window: u32) -> String {
 
 /// Error type and message for an in-stream error (`event: error`). For a context overflow the
 /// upstream has already said the prompt is too long, so N is at least M+1 even when the local
-/// estimate is lower (Claude Code parses both numbers).
-pub fn stream_error(e: &StreamError, input_tokens: u32) -> (&'static str, String) {
+/// estimate is lower (Claude Code parses both numbers); M is the model's `limit`.
+pub fn stream_error(e: &StreamError, input_tokens: u32, limit: u32) -> (&'static str, String) {
     match e.kind {
         StreamErrorKind::Overloaded => ("overloaded_error", e.message.clone()),
         StreamErrorKind::ContextOverflow => (
             "invalid_request_error",
-            prompt_too_long(
-                input_tokens.max(DEFAULT_CONTEXT_WINDOW + 1),
-                DEFAULT_CONTEXT_WINDOW,
-            ),
+            prompt_too_long(input_tokens.max(limit.saturating_add(1)), limit),
         ),
         StreamErrorKind::Upstream | StreamErrorKind::Interrupted => {
             ("api_error", e.message.clone())

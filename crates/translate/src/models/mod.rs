@@ -14,6 +14,12 @@
 //! the same family ([`fallback_chain`]). The gateway sends the first candidate some account offers,
 //! so a name mapped onto a model no account has (Claude Code's default `claude-opus-5-5`) is served
 //! by the newest model of its family that exists, while an id that exists is used exactly.
+//!
+//! The live catalog ([`catalog`], issue 15) refines all of this: [`ModelTable::resolve_with`] also
+//! serves catalog ids the table does not know (`deepseek-3.2`, `glm-5`) under their own names,
+//! starts the candidates at the first id some account offers, and attaches the catalog entry
+//! (token limits, native effort schema [`effort`]); [`ModelTable::listed_with`] lists what the
+//! catalog offers.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +27,12 @@ use crate::error::{Result, TranslateError};
 use crate::ir::{Effort, Thinking};
 
 mod builtin;
+pub mod catalog;
+pub mod effort;
+
 use builtin::builtin;
+pub use catalog::{Catalog, CatalogModel};
+pub use effort::{EffortSchema, NativeStyle};
 
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +67,8 @@ pub struct ResolvedModel {
     pub candidates: Vec<String>,
     /// Thinking implied by the name (`-thinking` suffix or the entry), used when the request has none.
     pub thinking: Option<Thinking>,
+    /// The live catalog's entry for `upstream_id`, when known (limits, native effort).
+    pub catalog: Option<CatalogModel>,
 }
 
 /// The alias table. `Default` is the built-in table without a fallback.
@@ -152,38 +165,89 @@ impl ModelTable {
         })
     }
 
-    /// Resolves a client model name.
+    /// Resolves a client model name with the built-in table alone ([`Self::resolve_with`] and an
+    /// empty catalog).
     pub fn resolve(&self, name: &str) -> Result<ResolvedModel> {
+        self.resolve_with(name, &Catalog::default())
+    }
+
+    /// Resolves a client model name: the table, else a catalog id, else the fallback (module
+    /// docs). With a non-empty catalog the candidates start at the first one it offers.
+    pub fn resolve_with(&self, name: &str, catalog: &Catalog) -> Result<ResolvedModel> {
         let lower = name.trim().to_ascii_lowercase();
         if lower.is_empty() {
             return Err(TranslateError::invalid("model", "model: Field required"));
         }
         let (canon, suffix_thinking) = canonical(&lower);
-        if let Some(e) = self.find_canonical(&lower, &canon) {
-            let thinking = if suffix_thinking {
-                Some(Thinking::Enabled {
-                    budget_tokens: DEFAULT_THINKING_BUDGET,
-                })
-            } else {
-                e.thinking.map(|effort| Thinking::Adaptive { effort })
-            };
-            return Ok(ResolvedModel {
-                upstream_id: e.upstream_id.clone(),
-                candidates: fallback_chain(&e.upstream_id),
-                thinking,
-            });
-        }
-        match &self.fallback {
-            Some(up) => Ok(ResolvedModel {
-                upstream_id: up.clone(),
-                candidates: fallback_chain(up),
-                thinking: suffix_thinking.then_some(Thinking::Enabled {
-                    budget_tokens: DEFAULT_THINKING_BUDGET,
-                }),
-            }),
-            None => Err(TranslateError::ModelNotFound {
+        let suffix = suffix_thinking.then_some(Thinking::Enabled {
+            budget_tokens: DEFAULT_THINKING_BUDGET,
+        });
+        let (upstream, thinking) = if let Some(e) = self.find_canonical(&lower, &canon) {
+            let implied = e.thinking.map(|effort| Thinking::Adaptive { effort });
+            (e.upstream_id.clone(), suffix.or(implied))
+        } else if let Some(m) = catalog.find(&lower) {
+            (m.id.clone(), suffix)
+        } else if let Some(up) = &self.fallback {
+            (up.clone(), suffix)
+        } else {
+            return Err(TranslateError::ModelNotFound {
                 model: name.to_owned(),
-            }),
+            });
+        };
+        let mut candidates = fallback_chain(&upstream);
+        if let Some(first) = candidates.iter().position(|c| catalog.contains(c)) {
+            candidates.drain(..first);
+        }
+        let upstream_id = candidates.first().cloned().unwrap_or(upstream);
+        Ok(ResolvedModel {
+            catalog: catalog.get(&upstream_id).cloned(),
+            upstream_id,
+            candidates,
+            thinking,
+        })
+    }
+
+    /// `/v1/models` rows: [`Self::listed`] when the catalog is empty; else the listed rows whose
+    /// upstream id the catalog offers, then every other catalog model under its own id.
+    pub fn listed_with(&self, catalog: &Catalog) -> Vec<ModelEntry> {
+        if catalog.is_empty() {
+            return self.listed().into_iter().cloned().collect();
+        }
+        let mut out: Vec<ModelEntry> = self
+            .listed()
+            .into_iter()
+            .filter(|e| catalog.contains(&e.upstream_id))
+            .cloned()
+            .collect();
+        for m in catalog.models() {
+            if !out.iter().any(|e| e.upstream_id == m.id) {
+                out.push(self.catalog_entry(m));
+            }
+        }
+        out
+    }
+
+    /// The row for `/v1/models/{id}`: the table's, else the catalog model the name denotes.
+    pub fn find_with(&self, name: &str, catalog: &Catalog) -> Option<ModelEntry> {
+        self.find(name)
+            .cloned()
+            .or_else(|| catalog.find(name).map(|m| self.catalog_entry(m)))
+    }
+
+    /// A catalog model as a row under its own id (`created` from a table row with the same
+    /// upstream id, else 0: the catalog has no dates).
+    fn catalog_entry(&self, m: &CatalogModel) -> ModelEntry {
+        ModelEntry {
+            id: m.id.clone(),
+            upstream_id: m.id.clone(),
+            display_name: m.display_name.clone().unwrap_or_default(),
+            created: self
+                .entries
+                .iter()
+                .find(|e| e.upstream_id == m.id)
+                .map_or(0, |e| e.created),
+            listed: true,
+            thinking: None,
         }
     }
 }
@@ -196,7 +260,30 @@ impl ResolvedModel {
             upstream_id: upstream_id.to_owned(),
             candidates: self.candidates.clone(),
             thinking: self.thinking,
+            catalog: None,
         }
+    }
+
+    /// [`Self::with_upstream`] with that id's catalog entry attached.
+    #[must_use]
+    pub fn for_candidate(&self, upstream_id: &str, catalog: &Catalog) -> Self {
+        let mut m = self.with_upstream(upstream_id);
+        m.catalog = catalog.get(upstream_id).cloned();
+        m
+    }
+
+    /// The prompt limit of the pre-flight guard: the catalog's `maxInputTokens`, else the
+    /// built-in window ([`context_window`]).
+    pub fn max_input_tokens(&self) -> u32 {
+        self.catalog
+            .as_ref()
+            .and_then(|c| c.max_input_tokens)
+            .unwrap_or_else(|| context_window(&self.upstream_id))
+    }
+
+    /// The native effort schema, when the catalog gives one.
+    pub fn effort_schema(&self) -> Option<&EffortSchema> {
+        self.catalog.as_ref().and_then(|c| c.effort.as_ref())
     }
 }
 
@@ -216,10 +303,10 @@ pub fn fallback_chain(upstream_id: &str) -> Vec<String> {
     out
 }
 
-/// Context window of an upstream model id: 1 M tokens for the 4.6 generation (kirors
-/// `get_context_window_size`, protocol doc §5.3), 200 000 otherwise.
+/// Built-in context window of an upstream id, used when the catalog gives no `maxInputTokens`:
+/// 1 M tokens for the ids in [`builtin::MILLION_WINDOW`] and `…-1m` variants, 200 000 otherwise.
 pub fn context_window(upstream_id: &str) -> u32 {
-    if upstream_id.contains("4.6") {
+    if builtin::MILLION_WINDOW.contains(&upstream_id) || upstream_id.ends_with("-1m") {
         1_000_000
     } else {
         200_000

@@ -68,6 +68,9 @@ pub enum Rule {
     ThinkingDropped,
     /// Thinking was requested: prompt tags were added (§4.5 step 7).
     ThinkingPrompt,
+    /// Thinking was requested of a model with native effort: sent as
+    /// `additionalModelRequestFields` (kiro-2026-endpoints.md §4) instead of prompt tags.
+    NativeEffort,
     /// `tool_choice` required/named: an instruction was added (best effort).
     ToolChoiceInstruction,
     /// `tool_choice: none`: no tool specs were offered.
@@ -82,7 +85,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, for pre-registering metrics.
-    pub const ALL: [Rule; 25] = [
+    pub const ALL: [Rule; 26] = [
         Self::R1TrailingAssistant,
         Self::R2FirstTurnUser,
         Self::R3MergeSameRole,
@@ -103,6 +106,7 @@ impl Rule {
         Self::SystemMessageInline,
         Self::ThinkingDropped,
         Self::ThinkingPrompt,
+        Self::NativeEffort,
         Self::ToolChoiceInstruction,
         Self::ToolChoiceNone,
         Self::ResponseFormatInstruction,
@@ -133,6 +137,7 @@ impl Rule {
             Self::SystemMessageInline => "system_message_inline",
             Self::ThinkingDropped => "thinking_dropped",
             Self::ThinkingPrompt => "thinking_prompt",
+            Self::NativeEffort => "native_effort",
             Self::ToolChoiceInstruction => "tool_choice_instruction",
             Self::ToolChoiceNone => "tool_choice_none",
             Self::ResponseFormatInstruction => "response_format_instruction",
@@ -231,6 +236,8 @@ pub struct Normalized {
     /// The thinking mode in force (request, else model name); the stream parses `<thinking>` only then.
     pub thinking: Thinking,
     pub model_id: String,
+    /// The model's prompt limit (catalog `maxInputTokens`, else the built-in window).
+    pub max_input_tokens: u32,
 }
 
 /// Builds the upstream request for `req`, served by `model`.
@@ -241,6 +248,14 @@ pub fn normalize(
 ) -> Result<Normalized> {
     let mut fired = Fired::default();
     let thinking = req.thinking.or(model.thinking).unwrap_or_default();
+    // Native effort replaces the prompt tags; the answer's reasoning still comes back as thinking.
+    let native = model.effort_schema().and_then(|s| s.fields(thinking));
+    let prompt_thinking = if native.is_some() {
+        fired.fire(Rule::NativeEffort);
+        Thinking::Disabled
+    } else {
+        thinking
+    };
 
     let built = turns::build(&req.messages, &mut fired)?;
     let mut turns = built.turns;
@@ -249,17 +264,19 @@ pub fn normalize(
     let mut system_blocks: Vec<String> = opts.identity_prompt.iter().cloned().collect();
     system_blocks.extend(req.system.iter().cloned());
     system_blocks.extend(built.leading_system);
-    let system = prompt::system_text(&system_blocks, thinking, &mut fired);
+    let system = prompt::system_text(&system_blocks, prompt_thinking, &mut fired);
     let reminder = prompt::current_instructions(req, &declared.names, &mut fired);
     turns::finish(&mut turns, system, reminder, &mut fired);
 
-    let request = wire::build(turns, declared.specs, &model.upstream_id, opts);
+    let mut request = wire::build(turns, declared.specs, &model.upstream_id, opts);
+    request.additional_model_request_fields = native;
     Ok(Normalized {
         request,
         rules: fired,
         tool_names: declared.names,
         thinking,
         model_id: model.upstream_id.clone(),
+        max_input_tokens: model.max_input_tokens(),
     })
 }
 

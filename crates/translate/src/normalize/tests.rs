@@ -441,7 +441,7 @@ fn url_images_must_be_resolved_first() {
     let req = anthropic::parse_value(body.as_object().unwrap(), Endpoint::Messages).unwrap();
     let model = ModelTable::default().resolve(&req.model).unwrap();
     let err = normalize(&req, &model, &UpstreamOptions::default()).unwrap_err();
-    assert_eq!(err.param(), Some("messages[0].content"));
+    assert_eq!(err.param(), Some("messages[0].content[0]"));
 }
 
 #[test]

@@ -122,22 +122,26 @@ fn plain_text(parts: &[Part]) -> String {
 
 fn user_turn(parts: &[Part], msg_index: usize, fired: &mut Fired) -> Result<Turn> {
     let mut t = Turn::new(true);
-    for p in parts {
+    for (j, p) in parts.iter().enumerate() {
         match p {
             Part::Text(s) => t.texts.push(s.clone()),
-            Part::Image(img) => t.images.push(image_block(img, msg_index)?),
+            Part::Image(img) => {
+                let path = format!("messages[{msg_index}].content[{j}]");
+                t.images.push(image_block(img, &path)?);
+            }
             Part::ToolResult {
                 tool_use_id,
                 content,
                 is_error,
             } => {
                 let mut texts = Vec::new();
-                for c in content {
+                for (k, c) in content.iter().enumerate() {
                     match c {
                         ToolResultPart::Text(s) => texts.push(s.clone()),
                         ToolResultPart::Image(img) => {
                             fired.fire(Rule::ToolResultImageLifted);
-                            t.images.push(image_block(img, msg_index)?);
+                            let path = format!("messages[{msg_index}].content[{j}].content[{k}]");
+                            t.images.push(image_block(img, &path)?);
                             texts.push("[image attached to this message]".to_owned());
                         }
                     }
@@ -218,13 +222,22 @@ fn sanitize_input(input: &Value, fired: &mut Fired) -> Value {
     }
 }
 
-fn image_block(img: &ir::Image, msg_index: usize) -> Result<ImageBlock> {
+/// One image as the upstream takes it; `path` names the client's message part in errors. An image
+/// whose base64 exceeds the upstream's 5 MiB is refused here, before any upstream call
+/// (kiro-2026-endpoints.md §7).
+fn image_block(img: &ir::Image, path: &str) -> Result<ImageBlock> {
     let (format, data) = match img {
-        ir::Image::Base64 { format, data } => (*format, data.clone()),
-        ir::Image::Bytes { format, bytes } => (*format, STANDARD.encode(bytes)),
+        ir::Image::Base64 { format, data } => {
+            crate::image::check_base64_len(data.len(), path)?;
+            (*format, data.clone())
+        }
+        ir::Image::Bytes { format, bytes } => {
+            crate::image::check_base64_len(crate::image::base64_len(bytes.len()), path)?;
+            (*format, STANDARD.encode(bytes))
+        }
         ir::Image::Url(_) => {
             return Err(TranslateError::invalid(
-                format!("messages[{msg_index}].content"),
+                path,
                 "image URLs are not supported; send the image as base64 data",
             ));
         }

@@ -232,7 +232,7 @@ fn parse_response_format(o: &Obj) -> Result<ResponseFormat> {
     }
 }
 
-/// `reasoning_effort` → thinking budget (§4.5 step 7; budgets inside AIC2A's clamp 1024..=24576).
+/// `reasoning_effort` → thinking budget (§4.5 step 7; low..high inside AIC2A's clamp 1024..=24576).
 fn parse_reasoning_effort(o: &Obj) -> Result<Option<Thinking>> {
     Ok(match opt_str(o, "reasoning_effort", "")? {
         None => None,
@@ -243,8 +243,16 @@ fn parse_reasoning_effort(o: &Obj) -> Result<Option<Thinking>> {
         Some("medium") => Some(Thinking::Enabled {
             budget_tokens: 12_000,
         }),
-        Some("high" | "xhigh" | "max") => Some(Thinking::Enabled {
+        Some("high") => Some(Thinking::Enabled {
             budget_tokens: 24_576,
+        }),
+        // Budgets in the `xhigh` / `max` buckets of `models::effort::effort_of_budget`, so a model
+        // with native effort gets the level asked for; the prompt emulation clamps them to 24 576.
+        Some("xhigh") => Some(Thinking::Enabled {
+            budget_tokens: 32_000,
+        }),
+        Some("max") => Some(Thinking::Enabled {
+            budget_tokens: 64_000,
         }),
         Some(other) => {
             return Err(TranslateError::invalid(

@@ -109,7 +109,7 @@ impl UsageBody {
 pub fn finish_reason(r: FinishReason) -> &'static str {
     match r {
         FinishReason::EndTurn | FinishReason::StopSequence => "stop",
-        FinishReason::MaxTokens => "length",
+        FinishReason::MaxTokens | FinishReason::ContextWindowExceeded => "length",
         FinishReason::ToolUse => "tool_calls",
         FinishReason::ContentFilter => "content_filter",
     }
@@ -219,18 +219,15 @@ pub fn context_length_message(window: u32, input_tokens: u32) -> String {
     )
 }
 
-/// The error object of an in-stream `data: {"error":…}` chunk.
-pub fn stream_error(e: &StreamError, input_tokens: u32) -> ErrorResponse {
+/// The error object of an in-stream `data: {"error":…}` chunk (`limit`: the model's prompt limit).
+pub fn stream_error(e: &StreamError, input_tokens: u32, limit: u32) -> ErrorResponse {
     match e.kind {
-        StreamErrorKind::ContextOverflow => {
-            let window = crate::anthropic::response::DEFAULT_CONTEXT_WINDOW;
-            ErrorResponse::new(
-                context_length_message(window, input_tokens.max(window + 1)),
-                "invalid_request_error",
-                Some("messages".to_owned()),
-                Some("context_length_exceeded"),
-            )
-        }
+        StreamErrorKind::ContextOverflow => ErrorResponse::new(
+            context_length_message(limit, input_tokens.max(limit.saturating_add(1))),
+            "invalid_request_error",
+            Some("messages".to_owned()),
+            Some("context_length_exceeded"),
+        ),
         StreamErrorKind::Overloaded => ErrorResponse::new(
             e.message.clone(),
             "server_error",

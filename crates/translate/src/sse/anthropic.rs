@@ -121,6 +121,8 @@ pub struct AnthropicSse {
     id: String,
     model: String,
     input_tokens: u32,
+    /// The model's prompt limit, the M of an in-stream "prompt is too long" error.
+    input_limit: u32,
     next_index: usize,
     open: Option<Open>,
     done: bool,
@@ -151,10 +153,19 @@ impl AnthropicSse {
             id: id.into(),
             model: model.into(),
             input_tokens,
+            input_limit: crate::anthropic::response::DEFAULT_CONTEXT_WINDOW,
             next_index: 0,
             open: None,
             done: false,
         }
+    }
+
+    /// The model's prompt limit (catalog `maxInputTokens`) for an in-stream context-overflow
+    /// error; 200 000 when not given.
+    #[must_use]
+    pub fn with_input_limit(mut self, limit: u32) -> Self {
+        self.input_limit = limit;
+        self
     }
 
     /// `message_start` (with the real prompt size) followed by a `ping`.
@@ -290,7 +301,7 @@ impl AnthropicSse {
                 self.done = true;
             }
             OutEvent::Error(e) => {
-                let (kind, message) = stream_error(e, self.input_tokens);
+                let (kind, message) = stream_error(e, self.input_tokens, self.input_limit);
                 frame(
                     &Event::Error {
                         error: ErrorBody {

@@ -84,6 +84,8 @@ pub struct OpenAiSse {
     /// was a visible share of a streamed frame's cost). `chunk_into` adds the choice and the tail.
     prefix: Vec<u8>,
     input_tokens: u32,
+    /// The model's prompt limit, for an in-stream context-overflow error.
+    input_limit: u32,
     thinking_tokens: u32,
     done: bool,
 }
@@ -112,9 +114,18 @@ impl OpenAiSse {
             include_usage,
             prefix,
             input_tokens: 0,
+            input_limit: crate::anthropic::response::DEFAULT_CONTEXT_WINDOW,
             thinking_tokens: 0,
             done: false,
         }
+    }
+
+    /// The model's prompt limit (catalog `maxInputTokens`) for an in-stream context-overflow
+    /// error; 200 000 when not given.
+    #[must_use]
+    pub fn with_input_limit(mut self, limit: u32) -> Self {
+        self.input_limit = limit;
+        self
     }
 
     /// The local prompt size, used in a context-overflow error message.
@@ -249,7 +260,7 @@ impl OpenAiSse {
             }
             OutEvent::Error(e) => {
                 self.done = true;
-                data_into(&stream_error(e, self.input_tokens), out);
+                data_into(&stream_error(e, self.input_tokens, self.input_limit), out);
             }
         }
     }

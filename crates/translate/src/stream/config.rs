@@ -38,7 +38,7 @@ impl StreamConfig {
             json_mode: req.response_format.is_json(),
             input_tokens,
             tool_names: norm.tool_names.clone(),
-            context_window: Some(crate::models::context_window(&norm.model_id)),
+            context_window: Some(norm.max_input_tokens),
         }
     }
 }

@@ -16,18 +16,20 @@ pub(crate) mod count;
 mod json_mode;
 mod names;
 mod stop;
+pub mod stop_reason;
 mod thinking;
 mod tools;
 
 use amazonq::events::StreamEvent;
 
-use crate::ir::{FinishReason, OutEvent, StreamError, Usage};
+use crate::ir::{FinishReason, OutEvent, StreamError, StreamErrorKind, Usage};
 use crate::tokens;
 pub use config::StreamConfig;
 pub use json_mode::clean_json;
 use names::classify;
 pub use names::{client_tool_id, truncated_tool_notice};
 use stop::StopMatcher;
+use stop_reason::UpstreamStop;
 use thinking::{Piece, Splitter};
 use tools::{Assembled, ToolAssembler};
 
@@ -52,6 +54,10 @@ pub struct StreamMachine {
     finished: bool,
     /// Set when the budget or a stop sequence ended the answer.
     end_reason: Option<(FinishReason, Option<String>)>,
+    /// What `metadataEvent.stopReason` said, mapped ([`stop_reason`]).
+    upstream_stop: Option<FinishReason>,
+    /// A `stopReason` value [`stop_reason::map_stop_reason`] did not know.
+    unknown_stop: Option<String>,
 }
 
 impl StreamMachine {
@@ -72,12 +78,20 @@ impl StreamMachine {
             context_pct: None,
             finished: false,
             end_reason: None,
+            upstream_stop: None,
+            unknown_stop: None,
         }
     }
 
     /// True once a `Finish` or `Error` was produced.
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// The last `stopReason` value the upstream sent that this build does not know (it ended the
+    /// turn as `end_turn`); for a drift counter.
+    pub fn unknown_stop_reason(&self) -> Option<&str> {
+        self.unknown_stop.as_deref()
     }
 
     /// Credits reported by `meteringEvent`s so far.
@@ -166,7 +180,20 @@ impl StreamMachine {
             }
             StreamEvent::Metering { usage, .. } => self.credits += usage,
             StreamEvent::ContextUsage { percentage } => self.context_pct = Some(*percentage),
-            StreamEvent::Metadata { token_usage } => self.upstream_usage = Some(*token_usage),
+            StreamEvent::Metadata {
+                token_usage,
+                stop_reason,
+            } => {
+                self.upstream_usage = Some(*token_usage);
+                if let Some(raw) = stop_reason {
+                    self.on_stop_reason(raw, out);
+                }
+            }
+            StreamEvent::Unknown { event_type, .. }
+                if event_type.contains(stop_reason::MODEL_TEMPORARILY_UNAVAILABLE) =>
+            {
+                self.on_stop_reason(stop_reason::MODEL_TEMPORARILY_UNAVAILABLE, out);
+            }
             StreamEvent::Exception {
                 exception_type,
                 message,
@@ -212,14 +239,35 @@ impl StreamMachine {
         }
         self.flush(&mut out);
         if !self.finished {
-            let reason = if self.tool_count > 0 {
-                FinishReason::ToolUse
-            } else {
-                FinishReason::EndTurn
+            // `tool_use` exactly when tool blocks were emitted (client doc §2.5); otherwise what
+            // the upstream said, where it said something else than a tool call.
+            let reason = match self.upstream_stop {
+                _ if self.tool_count > 0 => FinishReason::ToolUse,
+                None | Some(FinishReason::ToolUse) => FinishReason::EndTurn,
+                Some(r) => r,
             };
             self.end(reason, None, &mut out);
         }
         out
+    }
+
+    /// A `metadataEvent.stopReason`: remembered for [`Self::finish`], or the turn fails as
+    /// overloaded (`MODEL_TEMPORARILY_UNAVAILABLE`).
+    fn on_stop_reason(&mut self, raw: &str, out: &mut Vec<OutEvent>) {
+        match stop_reason::map_stop_reason(raw) {
+            UpstreamStop::Finish(r) => self.upstream_stop = Some(r),
+            UpstreamStop::Unknown => {
+                self.unknown_stop = Some(raw.to_owned());
+                self.upstream_stop = Some(stop_reason::unknown_stop_reason(raw));
+            }
+            UpstreamStop::Unavailable => self.fail_with(
+                StreamError {
+                    kind: StreamErrorKind::Overloaded,
+                    message: format!("the model is temporarily unavailable upstream ({raw})"),
+                },
+                out,
+            ),
+        }
     }
 
     /// The transport failed (connection drop, framing error, idle timeout): produces `Error`.

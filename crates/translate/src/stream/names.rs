@@ -27,7 +27,8 @@ pub(super) fn classify(kind: &str, reason: Option<&str>, message: &str) -> Strea
     let all = format!("{kind} {} {message}", reason.unwrap_or_default());
     if all.contains("CONTENT_LENGTH_EXCEEDS_THRESHOLD") || all.contains("Input is too long") {
         StreamErrorKind::ContextOverflow
-    } else if all.contains("Throttling")
+    } else if all.contains(super::stop_reason::MODEL_TEMPORARILY_UNAVAILABLE)
+        || all.contains("Throttling")
         || all.contains("INSUFFICIENT_MODEL_CAPACITY")
         || all.contains("high load")
     {

@@ -285,6 +285,7 @@ fn metadata_usage_wins_and_leading_whitespace_is_not_a_block() {
             total_tokens: 107,
             ..TokenUsage::default()
         },
+        stop_reason: None,
     };
     let out = run(cfg(), &[text("\n"), tool("t", "X", None, true), meta]);
     assert!(matches!(out[0], OutEvent::ToolStart { .. }), "{out:?}");
@@ -324,6 +325,7 @@ fn context_usage_refines_input_tokens_unless_metadata_is_exact() {
             uncached_input_tokens: 77,
             ..TokenUsage::default()
         },
+        stop_reason: None,
     };
     let OutEvent::Finish { usage, .. } = run(cfg(), &[text("a"), pct, meta]).pop().unwrap() else {
         panic!()

@@ -48,7 +48,7 @@ pub async fn count_tokens(
         Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
     };
     record.model_requested.clone_from(&req.model);
-    match chat::model_table(&state).resolve(&req.model) {
+    match chat::model_table(&state).resolve_with(&req.model, &state.pool.catalog()) {
         Ok(m) => record.model_used = Some(m.upstream_id),
         Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
     }

@@ -16,7 +16,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use translate::anthropic::response::{DEFAULT_CONTEXT_WINDOW, prompt_too_long};
+use translate::anthropic::response::prompt_too_long;
 use translate::ir::{StreamError, StreamErrorKind};
 use translate::openai::response::context_length_message;
 use translate::{ErrorKind, TranslateError};
@@ -26,6 +26,21 @@ use crate::pool::PoolError;
 
 /// Status used in logs when the client went away before an answer (nginx's convention).
 pub const CLIENT_CLOSED: u16 = 499;
+
+/// The prompt's size against the model's limit (catalog `maxInputTokens`, else the built-in
+/// window): the two numbers of the prompt-too-long texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PromptSize {
+    pub tokens: u32,
+    pub limit: u32,
+}
+
+impl PromptSize {
+    /// Over the limit: the pre-flight guard answers without calling upstream.
+    pub fn too_long(self) -> bool {
+        self.tokens > self.limit
+    }
+}
 
 /// A chat request failed before streaming started.
 #[derive(Debug, Clone)]
@@ -82,10 +97,12 @@ impl ApiError {
         e
     }
 
-    /// Context overflow: the exact texts Claude Code and Cline parse (§2.6, §1.6).
-    pub fn context_overflow(dialect: Dialect, input_tokens: u32) -> Self {
-        let window = DEFAULT_CONTEXT_WINDOW;
-        let tokens = input_tokens.max(window + 1);
+    /// Context overflow: the exact texts Claude Code and Cline parse (§2.6, §1.6). When the
+    /// upstream refused a prompt the local count puts under the limit, N is still above M
+    /// (Claude Code compacts on both numbers).
+    pub fn context_overflow(dialect: Dialect, prompt: PromptSize) -> Self {
+        let window = prompt.limit;
+        let tokens = prompt.tokens.max(window.saturating_add(1));
         let message = match dialect {
             Dialect::Anthropic => prompt_too_long(tokens, window),
             Dialect::OpenAi => context_length_message(window, tokens),
@@ -144,7 +161,7 @@ impl ApiError {
     }
 
     /// From the pool's failure to open a stream.
-    pub fn from_pool(e: &PoolError, dialect: Dialect, input_tokens: u32) -> Self {
+    pub fn from_pool(e: &PoolError, dialect: Dialect, prompt: PromptSize) -> Self {
         match e {
             PoolError::NoAccounts(_) => {
                 let mut err = Self::new(
@@ -165,7 +182,7 @@ impl ApiError {
                 err
             }
             PoolError::Upstream { class, message, .. } => {
-                Self::from_class(class, message, dialect, input_tokens)
+                Self::from_class(class, message, dialect, prompt)
             }
             PoolError::Cancelled => Self::client_closed(),
             PoolError::Internal(cause) => Self::internal(cause),
@@ -183,10 +200,10 @@ impl ApiError {
         class: &ErrorClass,
         message: &str,
         dialect: Dialect,
-        input_tokens: u32,
+        prompt: PromptSize,
     ) -> Self {
         match class {
-            ErrorClass::ContextTooLong => Self::context_overflow(dialect, input_tokens),
+            ErrorClass::ContextTooLong => Self::context_overflow(dialect, prompt),
             ErrorClass::Throttled { retry_after } => {
                 let mut e = Self::rate_limited(
                     "throttled",
@@ -251,9 +268,9 @@ impl ApiError {
     }
 
     /// From an in-stream error that arrived before anything was sent to the client.
-    pub fn from_stream(e: &StreamError, dialect: Dialect, input_tokens: u32) -> Self {
+    pub fn from_stream(e: &StreamError, dialect: Dialect, prompt: PromptSize) -> Self {
         match e.kind {
-            StreamErrorKind::ContextOverflow => Self::context_overflow(dialect, input_tokens),
+            StreamErrorKind::ContextOverflow => Self::context_overflow(dialect, prompt),
             StreamErrorKind::Overloaded => {
                 Self::overloaded(dialect, "throttled", e.message.clone())
             }
@@ -332,19 +349,27 @@ mod tests {
 
     #[test]
     fn context_overflow_texts() {
-        let a = ApiError::context_overflow(Dialect::Anthropic, 250_000);
+        let p = |tokens, limit| PromptSize { tokens, limit };
+        let a = ApiError::context_overflow(Dialect::Anthropic, p(250_000, 200_000));
         assert_eq!(
             a.message,
             "prompt is too long: 250000 tokens > 200000 maximum"
         );
         assert_eq!(a.status, StatusCode::BAD_REQUEST);
         assert_eq!(a.anthropic_type, "invalid_request_error");
-        let o = ApiError::context_overflow(Dialect::OpenAi, 10);
+        let o = ApiError::context_overflow(Dialect::OpenAi, p(10, 200_000));
         assert_eq!(o.code, Some("context_length_exceeded"));
         assert!(
             o.message
                 .starts_with("This model's maximum context length is 200000 tokens")
         );
+        // The model's own limit (catalog maxInputTokens) is the M of the text.
+        let m = ApiError::context_overflow(Dialect::Anthropic, p(1_200_000, 1_000_000));
+        assert_eq!(
+            m.message,
+            "prompt is too long: 1200000 tokens > 1000000 maximum"
+        );
+        assert!(p(11, 10).too_long() && !p(10, 10).too_long());
     }
 
     #[test]
@@ -355,15 +380,22 @@ mod tests {
             },
             "slow down",
             Dialect::Anthropic,
-            1,
+            PromptSize {
+                tokens: 1,
+                limit: 2,
+            },
         );
         let r = e.render(Dialect::Anthropic, "req_1");
         assert_eq!(r.status(), 429);
         assert_eq!(r.headers()[header::RETRY_AFTER], "2");
         assert_eq!(r.headers()["retry-after-ms"], "1500");
-        let m = ApiError::from_class(&ErrorClass::ModelUnavailable, "x", Dialect::Anthropic, 1);
+        let p = PromptSize {
+            tokens: 1,
+            limit: 2,
+        };
+        let m = ApiError::from_class(&ErrorClass::ModelUnavailable, "x", Dialect::Anthropic, p);
         assert_eq!(m.status.as_u16(), 529);
-        let m = ApiError::from_class(&ErrorClass::ModelUnavailable, "x", Dialect::OpenAi, 1);
+        let m = ApiError::from_class(&ErrorClass::ModelUnavailable, "x", Dialect::OpenAi, p);
         assert_eq!(m.status.as_u16(), 503);
     }
 }

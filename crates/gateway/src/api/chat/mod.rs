@@ -1,10 +1,12 @@
 //! Shared plumbing of the client chat API (issue 10): the one request flow both dialects run,
 //! after their handler parsed the body.
 //!
-//! Flow ([`run`]): resolve the model (unknown → 404 in the dialect, or the configured fallback) →
-//! fetch remote images (`images`) → count the prompt once (that one number is `count_tokens`,
-//! `message_start.usage.input_tokens`, the final usage and OpenAI `prompt_tokens`) → normalize
-//! into the upstream body → open the upstream through the pool (`upstream`, retries and failover
+//! Flow ([`run`]): resolve the model through the table and the pool's live catalog (unknown →
+//! 404 in the dialect, or the configured fallback) → fetch remote images (`images`) → count the
+//! prompt once (that one number is `count_tokens`, `message_start.usage.input_tokens`, the final
+//! usage and OpenAI `prompt_tokens`) → pre-flight guard: over the model's `maxInputTokens` is
+//! the dialect's prompt-too-long error without any upstream call → normalize into the upstream
+//! body (native effort where the catalog allows it) → open the upstream through the pool (`upstream`, retries and failover
 //! before the first event) → answer as SSE or one JSON body (`respond`). Every request leaves one
 //! request-log row and its metrics (`record`); failures are rendered by `error`.
 //!
@@ -32,7 +34,7 @@ use translate::sse::{AnthropicSse, OpenAiSse};
 use translate::stream::{StreamConfig, StreamMachine};
 use translate::{TranslateError, ir::ChatRequest, tokens};
 
-use self::error::ApiError;
+use self::error::{ApiError, PromptSize};
 use self::record::{Caller, Record};
 use self::respond::{Answer, Encoder};
 use crate::api::dialect_error::Dialect;
@@ -139,7 +141,10 @@ pub async fn run(
     };
     record.model_requested.clone_from(&req.model);
     record.stream = req.stream;
-    let model = match model_table(&state).resolve(&req.model) {
+    // The live catalog (union over accounts) routes names the table does not know and gives
+    // each upstream id its limits and native effort schema (issue 15).
+    let catalog = state.pool.catalog();
+    let model = match model_table(&state).resolve_with(&req.model, &catalog) {
         Ok(m) => m,
         Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
     };
@@ -159,8 +164,22 @@ pub async fn run(
     let cancel = CancellationToken::new();
     let guard = cancel.clone().drop_guard();
     let mut opened = None;
+    let mut prompt = PromptSize {
+        tokens: input_tokens,
+        limit: model.max_input_tokens(),
+    };
     for (i, candidate) in plan.iter().enumerate() {
-        let model = model.with_upstream(candidate);
+        let model = model.for_candidate(candidate, &catalog);
+        prompt.limit = model.max_input_tokens();
+        if prompt.too_long() {
+            // Pre-flight guard: the upstream would refuse it; no account is spent on it.
+            record.model_used = Some((*candidate).to_owned());
+            return ctx.fail(
+                record,
+                &ApiError::context_overflow(ctx.dialect, prompt),
+                None,
+            );
+        }
         let norm = match normalize(&req, &model, &opts) {
             Ok(n) => n,
             Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
@@ -183,14 +202,14 @@ pub async fn run(
                 state.model_refusals.refuse(candidate);
             }
             Err(e) => {
-                let err = ApiError::from_pool(&e, ctx.dialect, input_tokens);
+                let err = ApiError::from_pool(&e, ctx.dialect, prompt);
                 return ctx.fail(record, &err, None);
             }
         }
     }
     let Some((feed, stream_cfg, rules)) = opened else {
         // Unreachable in practice: the plan always holds the last candidate, whose failure returns.
-        let err = ApiError::from_pool(&PoolError::NoAccounts(None), ctx.dialect, input_tokens);
+        let err = ApiError::from_pool(&PoolError::NoAccounts(None), ctx.dialect, prompt);
         return ctx.fail(record, &err, None);
     };
     record.rules(&rules);
@@ -202,20 +221,24 @@ pub async fn run(
         machine,
         record,
         input_tokens,
+        input_limit: prompt.limit,
         keepalive: Duration::from_millis(state.config.stream.keepalive_ms.max(1)),
         cancel: guard,
     };
     let result = match (ctx.dialect, req.stream) {
         (Dialect::Anthropic, true) => {
             let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-            let enc = Encoder::Anthropic(AnthropicSse::new(id, &req.model, input_tokens));
+            let enc = Encoder::Anthropic(
+                AnthropicSse::new(id, &req.model, input_tokens).with_input_limit(prompt.limit),
+            );
             respond::stream(feed, answer, enc).await
         }
         (Dialect::OpenAi, true) => {
             let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
             let created = chrono::Utc::now().timestamp();
             let enc = OpenAiSse::new(id, created, &req.model, req.include_usage)
-                .with_input_tokens(input_tokens);
+                .with_input_tokens(input_tokens)
+                .with_input_limit(prompt.limit);
             respond::stream(feed, answer, Encoder::OpenAi(enc)).await
         }
         (Dialect::Anthropic, false) => {

@@ -77,9 +77,20 @@ pub struct Answer {
     pub machine: StreamMachine,
     pub record: Record,
     pub input_tokens: u32,
+    /// The model's prompt limit (for a prompt-too-long error before the first byte).
+    pub input_limit: u32,
     pub keepalive: Duration,
     /// Cancels the pool request when the answer is dropped.
     pub cancel: DropGuard,
+}
+
+impl Answer {
+    fn prompt(&self) -> super::error::PromptSize {
+        super::error::PromptSize {
+            tokens: self.input_tokens,
+            limit: self.input_limit,
+        }
+    }
 }
 
 /// What the first events decided.
@@ -163,7 +174,7 @@ pub async fn stream(
     let outs = match first_outputs(&mut feed, &mut answer.machine, answer.keepalive).await {
         Start::Fail(e) => {
             feed.verdict(outcome_of(&e));
-            let err = ApiError::from_stream(&e, answer.dialect, answer.input_tokens);
+            let err = ApiError::from_stream(&e, answer.dialect, answer.prompt());
             return Err((err, answer));
         }
         Start::Commit(outs) => outs,
@@ -283,7 +294,7 @@ pub async fn collect<B: serde::Serialize>(
             Ok(response)
         }
         Err(e) => {
-            let err = ApiError::from_stream(&e, answer.dialect, answer.input_tokens);
+            let err = ApiError::from_stream(&e, answer.dialect, answer.prompt());
             Err((err, answer))
         }
     }
