@@ -1,8 +1,10 @@
 //! Two `claude-server` processes in fleet mode (issue 8 "Must show"), sharing PostgreSQL or
 //! MariaDB and Redis, with an in-process `amazonq-sim` as upstream: global IP rate limit, IP
 //! block propagation, a per-account concurrency cap under concurrent load, 100 expiring accounts
-//! refreshed exactly once fleet-wide, a killed instance's leases expiring while the other keeps
-//! serving, and Redis stopped/restarted mid-run (per-instance fallback, then recovery).
+//! refreshed exactly once fleet-wide (also 100 fed accounts hit by a burst at once), a killed
+//! instance's leases expiring while the other keeps serving, Redis stopped/restarted mid-run
+//! (per-instance fallback, then recovery), and a quota error on one instance answered at once on
+//! both.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -566,4 +568,118 @@ async fn min_interval_holds_across_instances() {
     // 400 ms fleet-wide (a little slack for the distance between lease grant and arrival).
     assert!(gaps.iter().all(|g| *g >= 350), "{gaps:?}");
     fleet.finish().await;
+}
+
+/// The `gateway_pool_accounts{status="active"}` gauge of a node.
+async fn active_accounts(http: &reqwest::Client, node: &Node) -> f64 {
+    let text = http
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with("gateway_pool_accounts{status=\"active\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Issue 17 item 1 with two instances: 100 accounts fed (refresh tokens only) on A, then 200
+/// concurrent `/v1/messages` spread over A and B while A validates the new accounts. Every
+/// account is refreshed once fleet-wide, counted at the simulator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fed_burst_on_two_instances_refreshes_each_account_once() {
+    let (sim, db, store) = sim_and_db(Engine::MariaDb).await;
+    seed_settings(&store, None).await;
+    let tokens: Vec<amazonq_sim::AccountTokens> = (0..100)
+        .map(|i| {
+            sim.add_account(&AccountSpec {
+                id: format!("fb-{i:03}"),
+                ..AccountSpec::default()
+            })
+        })
+        .collect();
+    let f = Fleet::start(sim, db, store, SHARED_REDIS, 10_000, "").await;
+    let login: serde_json::Value = f
+        .http
+        .post(f.nodes[0].url("/v2/login"))
+        .json(&json!({"password": "admin"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = login["token"].as_str().unwrap().to_owned();
+    let items: Vec<serde_json::Value> = tokens
+        .iter()
+        .map(|t| {
+            json!({"auth_method": "builder_id", "label": t.account,
+                "refresh_token": t.refresh_token, "client_id": t.client_id,
+                "client_secret": t.client_secret})
+        })
+        .collect();
+    let r = f
+        .http
+        .post(f.nodes[0].url("/v2/accounts/feed"))
+        .bearer_auth(&admin)
+        .json(&json!({ "accounts": items }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    // B loads the new accounts on A's change announcement (well before A's validation is done).
+    let t0 = Instant::now();
+    while active_accounts(&f.http, &f.nodes[1]).await < 100.0 {
+        assert!(t0.elapsed() < Duration::from_secs(5), "B never loaded the fed accounts");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let (http, url) = (f.http.clone(), f.nodes[i % 2].url("/v1/messages"));
+        burst.spawn(async move {
+            let r = http
+                .post(url)
+                .header("x-api-key", fleet_support::API_KEY)
+                .header("anthropic-version", "2023-06-01")
+                .json(&json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
+                    "messages": [{"role": "user", "content": format!("#say ok {i}")}]}))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        });
+    }
+    while let Some(r) = burst.join_next().await {
+        let (status, body) = r.unwrap();
+        assert_eq!(status, 200, "{body}\n{}", f.logs());
+    }
+    // A's validation ends with each account's quota: wait until it ran for all of them.
+    let t0 = Instant::now();
+    loop {
+        let validated = f
+            .store
+            .all_accounts()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|a| a.quota.is_some())
+            .count();
+        if validated == 100 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_mins(1),
+            "{validated}/100 validated\n{}",
+            f.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for t in &tokens {
+        let n = f.sim.refresh_calls(&t.account).unwrap();
+        assert_eq!(n, 1, "{} refreshed {n} times\n{}", t.account, f.logs());
+    }
+    f.finish().await;
 }

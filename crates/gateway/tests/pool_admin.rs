@@ -241,3 +241,99 @@ async fn max_concurrency_zero_means_the_pool_default() {
     assert_eq!(status, 400, "{bad}");
     server.stop().await;
 }
+
+/// Issue 17 item 1: 100 accounts fed with refresh tokens only, then at once 200 concurrent
+/// `/v1/messages`: the request path and the background validation meet on every account, and the
+/// upstream still sees exactly one refresh per account (whoever comes second finds the fresh
+/// token after the single-flight lock and uses it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fed_burst_refreshes_each_account_once() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let tokens: Vec<amazonq_sim::AccountTokens> = (0..100)
+        .map(|i| {
+            sim.add_account(&AccountSpec {
+                id: format!("burst-{i:03}"),
+                ..AccountSpec::default()
+            })
+        })
+        .collect();
+    let server = Server::start(&sim).await;
+    let items: Vec<Value> = tokens
+        .iter()
+        .map(|t| {
+            json!({"auth_method": "builder_id", "label": t.account,
+                "refresh_token": t.refresh_token, "client_id": t.client_id,
+                "client_secret": t.client_secret})
+        })
+        .collect();
+    let (status, fed) = server
+        .call(
+            Method::POST,
+            "/v2/accounts/feed",
+            Some(json!({ "accounts": items })),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{fed}");
+    assert_eq!(fed["created"].as_array().unwrap().len(), 100, "{fed}");
+
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let (client, url) = (server.gw.client.clone(), server.gw.url("/v1/messages"));
+        burst.spawn(async move {
+            let r = client
+                .post(url)
+                .header("anthropic-version", "2023-06-01")
+                .json(&json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
+                    "messages": [{"role": "user", "content": format!("#say ok {i}")}]}))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        });
+    }
+    while let Some(r) = burst.join_next().await {
+        let (status, body) = r.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    // Validation ends with the quota fetch: wait until it ran for every account.
+    let t0 = std::time::Instant::now();
+    loop {
+        let (_, list) = server
+            .call(Method::GET, "/v2/accounts?per_page=200", None)
+            .await;
+        let items = list["accounts"].as_array().cloned().unwrap_or_default();
+        let validated = items.iter().filter(|a| a["quota"].is_object()).count();
+        if validated == 100 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{validated}/100 validated: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut total = 0;
+    for t in &tokens {
+        let n = sim.refresh_calls(&t.account).unwrap();
+        assert_eq!(n, 1, "{} refreshed {n} times", t.account);
+        total += n;
+    }
+    assert_eq!(total, 100);
+    // The operator sees the same count by reason in /metrics.
+    let metrics = server.gw.get_text("/metrics").await;
+    let by_reason = |reason: &str| -> f64 {
+        metrics
+            .lines()
+            .filter(|l| {
+                l.starts_with("gateway_pool_refreshes_total")
+                    && l.contains(&format!("reason=\"{reason}\""))
+                    && l.contains("result=\"ok\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let (request, validation) = (by_reason("request"), by_reason("validation"));
+    assert_eq!(request + validation, 100.0, "{metrics}");
+    assert_eq!(by_reason("background") + by_reason("forced"), 0.0, "{metrics}");
+    server.stop().await;
+}

@@ -42,6 +42,8 @@ pub(crate) struct Token {
     pub refresh_token: String,
     pub client: Option<Client>,
     pub profile_arn: Option<String>,
+    /// When this pair came from a refresh (`last_refresh_at` in the store), if known.
+    pub refreshed_at: Option<DateTime<Utc>>,
 }
 
 impl Token {
@@ -195,6 +197,7 @@ pub(crate) fn token_of(a: &Account) -> Token {
             _ => None,
         },
         profile_arn: a.profile_arn.clone(),
+        refreshed_at: a.last_refresh_at,
     }
 }
 
