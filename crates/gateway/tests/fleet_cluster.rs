@@ -601,6 +601,15 @@ async fn fed_burst_on_two_instances_refreshes_each_account_once() {
             })
         })
         .collect();
+    // Every refresh takes 150 ms, as a real auth endpoint may: the validation of the fed accounts
+    // (four at a time) and the burst's request path then meet on most accounts.
+    sim.queue_fault(amazonq_sim::QueuedFault {
+        faults: vec!["auth-delay:150".into()],
+        account: None,
+        operation: Some("oidc".into()),
+        count: 1_000,
+    })
+    .unwrap();
     let f = Fleet::start(sim, db, store, SHARED_REDIS, 10_000, "").await;
     let login: serde_json::Value = f
         .http

@@ -257,6 +257,15 @@ async fn a_fed_burst_refreshes_each_account_once() {
             })
         })
         .collect();
+    // Every refresh takes 150 ms, as a real auth endpoint may: the validation of the fed accounts
+    // (four at a time) and the burst's request path then meet on most accounts.
+    sim.queue_fault(amazonq_sim::QueuedFault {
+        faults: vec!["auth-delay:150".into()],
+        account: None,
+        operation: Some("oidc".into()),
+        count: 1_000,
+    })
+    .unwrap();
     let server = Server::start(&sim).await;
     let items: Vec<Value> = tokens
         .iter()
@@ -319,7 +328,7 @@ async fn a_fed_burst_refreshes_each_account_once() {
         total += n;
     }
     assert_eq!(total, 100);
-    // The operator sees the same count by reason in /metrics.
+    // The operator sees the refreshes by reason in /metrics.
     let metrics = server.gw.get_text("/metrics").await;
     let by_reason = |reason: &str| -> f64 {
         metrics
@@ -332,8 +341,9 @@ async fn a_fed_burst_refreshes_each_account_once() {
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
     };
+    // (The recorder is process-wide: other tests of this binary add their refreshes, so the
+    // exact count is the simulator's above.)
     let (request, validation) = (by_reason("request"), by_reason("validation"));
-    assert_eq!(request + validation, 100.0, "{metrics}");
-    assert_eq!(by_reason("background") + by_reason("forced"), 0.0, "{metrics}");
+    assert!(request + validation >= 100.0, "{metrics}");
     server.stop().await;
 }
