@@ -570,8 +570,8 @@ async fn min_interval_holds_across_instances() {
     fleet.finish().await;
 }
 
-/// The `gateway_pool_accounts{status="active"}` gauge of a node.
-async fn active_accounts(http: &reqwest::Client, node: &Node) -> f64 {
+/// The `gateway_pool_accounts{status="<status>"}` gauge of a node.
+async fn pool_accounts(http: &reqwest::Client, node: &Node, status: &str) -> f64 {
     let text = http
         .get(node.url("/metrics"))
         .send()
@@ -581,7 +581,7 @@ async fn active_accounts(http: &reqwest::Client, node: &Node) -> f64 {
         .await
         .unwrap();
     text.lines()
-        .find(|l| l.starts_with("gateway_pool_accounts{status=\"active\"}"))
+        .find(|l| l.starts_with(&format!("gateway_pool_accounts{{status=\"{status}\"}}")))
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
         .unwrap_or(0.0)
 }
@@ -641,7 +641,7 @@ async fn fed_burst_on_two_instances_refreshes_each_account_once() {
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     // B loads the new accounts on A's change announcement (well before A's validation is done).
     let t0 = Instant::now();
-    while active_accounts(&f.http, &f.nodes[1]).await < 100.0 {
+    while pool_accounts(&f.http, &f.nodes[1], "active").await < 100.0 {
         assert!(t0.elapsed() < Duration::from_secs(5), "B never loaded the fed accounts");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -690,5 +690,80 @@ async fn fed_burst_on_two_instances_refreshes_each_account_once() {
         let n = f.sim.refresh_calls(&t.account).unwrap();
         assert_eq!(n, 1, "{} refreshed {n} times\n{}", t.account, f.logs());
     }
+    f.finish().await;
+}
+
+/// `POST /v1/messages` on `node`: (status, `retry-after` seconds, body, how long it took).
+async fn message(f: &Fleet, node: &Node) -> (u16, Option<i64>, String, Duration) {
+    let t0 = Instant::now();
+    let r = f
+        .http
+        .post(node.url("/v1/messages"))
+        .header("x-api-key", fleet_support::API_KEY)
+        .header("anthropic-version", "2023-06-01")
+        .json(&json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
+            "messages": [{"role": "user", "content": "#say ok"}]}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    (status, retry, r.text().await.unwrap(), t0.elapsed())
+}
+
+/// Issue 17 item 7: a monthly-quota error on A makes the account exhausted until the usage
+/// API's reset date on both instances, and both answer the next request at once with 429 and
+/// the same reset time, instead of A using the account again and B waiting out the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_error_on_one_instance_is_answered_at_once_on_both() {
+    let (sim, db, store) = sim_and_db(Engine::MariaDb).await;
+    seed_settings(&store, None).await;
+    let acc = AccountSpec {
+        id: "fq-1".into(),
+        ..AccountSpec::default()
+    };
+    let id = add_account(&sim, &store, &acc, 2, None).await;
+    // The default 30 s queue timeout: an answer after it would show.
+    let f = Fleet::start(sim, db, store, SHARED_REDIS, 5_000, "").await;
+    f.sim.fault_next_chat(None, "monthly-quota").unwrap();
+    let (status, _, body, _) = message(&f, &f.nodes[0]).await;
+    assert_eq!(status, 429, "{body}");
+    // B applies it within a second, and the usage API's reset date becomes the hold end.
+    let t0 = Instant::now();
+    while pool_accounts(&f.http, &f.nodes[1], "exhausted").await < 1.0 {
+        assert!(t0.elapsed() < Duration::from_secs(1), "B never learned it\n{}", f.logs());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let reset = loop {
+        let a = f.store.get_account(&id).await.unwrap().unwrap();
+        if let Some(reset) = a.quota.and_then(|q| q.resets_at)
+            && a.status_reason
+                .as_deref()
+                .is_some_and(|r| r.ends_with(&format!("(until {})", reset.to_rfc3339())))
+        {
+            break reset;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}\n{}", a.status_reason, f.logs());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (i, n) in f.nodes.iter().enumerate() {
+        let (status, retry, body, took) = message(&f, n).await;
+        assert_eq!(status, 429, "node {i}: {body}");
+        assert!(took < Duration::from_secs(3), "node {i} waited {took:?}");
+        assert!(body.contains("out of quota until"), "node {i}: {body}");
+        let left = (reset - chrono::Utc::now()).num_seconds();
+        let retry = retry.unwrap();
+        assert!((retry - left).abs() <= 5, "node {i}: retry-after {retry}, reset in {left}");
+    }
+    let chats = f.sim.requests(&amazonq_sim::LogFilter {
+        operation: Some("chat".into()),
+        account: Some(id.clone()),
+        since: None,
+    });
+    assert_eq!(chats.len(), 1, "the exhausted account was called again");
     f.finish().await;
 }
