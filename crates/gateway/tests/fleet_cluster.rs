@@ -642,7 +642,10 @@ async fn fed_burst_on_two_instances_refreshes_each_account_once() {
     // B loads the new accounts on A's change announcement (well before A's validation is done).
     let t0 = Instant::now();
     while pool_accounts(&f.http, &f.nodes[1], "active").await < 100.0 {
-        assert!(t0.elapsed() < Duration::from_secs(5), "B never loaded the fed accounts");
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "B never loaded the fed accounts"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut burst = tokio::task::JoinSet::new();
@@ -653,8 +656,10 @@ async fn fed_burst_on_two_instances_refreshes_each_account_once() {
                 .post(url)
                 .header("x-api-key", fleet_support::API_KEY)
                 .header("anthropic-version", "2023-06-01")
-                .json(&json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
-                    "messages": [{"role": "user", "content": format!("#say ok {i}")}]}))
+                .json(
+                    &json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
+                    "messages": [{"role": "user", "content": format!("#say ok {i}")}]}),
+                )
                 .send()
                 .await
                 .unwrap();
@@ -701,8 +706,10 @@ async fn message(f: &Fleet, node: &Node) -> (u16, Option<i64>, String, Duration)
         .post(node.url("/v1/messages"))
         .header("x-api-key", fleet_support::API_KEY)
         .header("anthropic-version", "2023-06-01")
-        .json(&json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
-            "messages": [{"role": "user", "content": "#say ok"}]}))
+        .json(
+            &json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
+            "messages": [{"role": "user", "content": "#say ok"}]}),
+        )
         .send()
         .await
         .unwrap();
@@ -734,7 +741,11 @@ async fn a_quota_error_on_one_instance_is_answered_at_once_on_both() {
     // B applies it within a second, and the usage API's reset date becomes the hold end.
     let t0 = Instant::now();
     while pool_accounts(&f.http, &f.nodes[1], "exhausted").await < 1.0 {
-        assert!(t0.elapsed() < Duration::from_secs(1), "B never learned it\n{}", f.logs());
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "B never learned it\n{}",
+            f.logs()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let reset = loop {
@@ -746,7 +757,12 @@ async fn a_quota_error_on_one_instance_is_answered_at_once_on_both() {
         {
             break reset;
         }
-        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}\n{}", a.status_reason, f.logs());
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "{:?}\n{}",
+            a.status_reason,
+            f.logs()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -757,7 +773,10 @@ async fn a_quota_error_on_one_instance_is_answered_at_once_on_both() {
         assert!(body.contains("out of quota until"), "node {i}: {body}");
         let left = (reset - chrono::Utc::now()).num_seconds();
         let retry = retry.unwrap();
-        assert!((retry - left).abs() <= 5, "node {i}: retry-after {retry}, reset in {left}");
+        assert!(
+            (retry - left).abs() <= 5,
+            "node {i}: retry-after {retry}, reset in {left}"
+        );
     }
     let chats = f.sim.requests(&amazonq_sim::LogFilter {
         operation: Some("chat".into()),

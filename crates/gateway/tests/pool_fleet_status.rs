@@ -181,7 +181,11 @@ async fn needs_login_reaches_the_other_instance_within_a_second() {
     println!("B saw needs_login after {after:?}");
     let calls = env.chat_calls(&dead);
     assert_eq!(served_by(&b.pool, 6).await, [fine].into());
-    assert_eq!(env.chat_calls(&dead), calls, "B called the account that needs a login");
+    assert_eq!(
+        env.chat_calls(&dead),
+        calls,
+        "B called the account that needs a login"
+    );
     stop(a, b, &prefix).await;
 }
 
@@ -227,7 +231,10 @@ async fn disable_enable_and_delete_reach_the_other_instance_within_a_second() {
         ..Default::default()
     };
 
-    env.store.update_account(&off, enabled(false)).await.unwrap();
+    env.store
+        .update_account(&off, enabled(false))
+        .await
+        .unwrap();
     announce(&a);
     wait_status(&b.pool, &off, AccountStatus::Disabled).await;
     env.store.delete_account(&gone).await.unwrap();

@@ -437,8 +437,15 @@ async fn hopeless_requests_are_answered_at_once_with_the_reason() {
         Err(PoolError::QuotaExhausted { resets_at }) => assert_eq!(resets_at, Some(reset)),
         other => panic!("expected QuotaExhausted, got {other:?}"),
     }
-    assert!(started.elapsed() < Duration::from_secs(2), "waited for the queue timeout");
-    assert_eq!(env.chat_calls(&only), 1, "the exhausted account was called again");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "waited for the queue timeout"
+    );
+    assert_eq!(
+        env.chat_calls(&only),
+        1,
+        "the exhausted account was called again"
+    );
     // A periodic quota check with credits left does not lift a quota error before its reset.
     pool.fetch_usage(&only).await.unwrap();
     assert_eq!(pool.status(&only), Some(AccountStatus::Exhausted));
@@ -490,6 +497,9 @@ async fn a_cooldown_past_the_queue_timeout_is_answered_at_once() {
         }
         other => panic!("expected AllBusy, got {other:?}"),
     }
-    assert!(started.elapsed() < Duration::from_millis(300), "waited for the queue timeout");
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "waited for the queue timeout"
+    );
     sup.shutdown(Duration::from_secs(2)).await;
 }

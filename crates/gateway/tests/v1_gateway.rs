@@ -315,6 +315,10 @@ async fn no_account_answers_say_why_and_what_to_do() {
         let msg = v["error"]["message"].as_str().unwrap();
         assert!(msg.contains("out of quota until"), "{msg}");
     }
-    assert_eq!(h.upstream_chats().len(), 1, "the exhausted account was called again");
+    assert_eq!(
+        h.upstream_chats().len(),
+        1,
+        "the exhausted account was called again"
+    );
     h.stop().await;
 }

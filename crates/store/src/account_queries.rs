@@ -11,8 +11,7 @@ use sea_orm::{
 };
 
 use crate::accounts::{
-    Account, AccountFilter, AccountPatch, AccountStatus, NewAccount, Quota, clamp_i32, ctx,
-    decode,
+    Account, AccountFilter, AccountPatch, AccountStatus, NewAccount, Quota, clamp_i32, ctx, decode,
 };
 use crate::entity::accounts::{self, Column, Entity};
 use crate::page::{Page, clamp};

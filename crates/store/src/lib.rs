@@ -58,7 +58,6 @@ pub use accounts::{
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use connect::{Backend, Store, StoreConfig};
 pub use crypto::{Cipher, KEY_LEN, Secret};
-pub use token_write::TokenWrite;
 pub use error::StoreError;
 pub use ipnet::IpBlock;
 pub use ips::BlockedIp;
@@ -69,4 +68,5 @@ pub use page::Page;
 pub use sessions::AdminSession;
 pub use settings::{DEFAULT_ADMIN_PASSWORD, SettingName, Settings};
 pub use stats::{GroupStats, HourStats, LogStats, Percentiles, StatsRange};
+pub use token_write::TokenWrite;
 pub use writer::{LogSender, LogWriter, LogWriterConfig, LogWriterReport};

@@ -64,11 +64,12 @@ impl Store {
                 .await?
                 .ok_or_else(|| StoreError::not_found("account", id))?;
             let sealed = row.refresh_token.clone();
-            let stored = self
-                .cipher()
-                .decrypt(&ctx("refresh_token", id), &sealed)?;
+            let stored = self.cipher().decrypt(&ctx("refresh_token", id), &sealed)?;
             if stored.expose() != used.expose() {
-                return Ok(TokenWrite::Superseded(Box::new(decode(row, self.cipher())?)));
+                return Ok(TokenWrite::Superseded(Box::new(decode(
+                    row,
+                    self.cipher(),
+                )?)));
             }
             let res = self
                 .token_statement(id, &update)?
@@ -87,7 +88,11 @@ impl Store {
     }
 
     /// The UPDATE of a refresh result, without its row filter.
-    fn token_statement(&self, id: &str, update: &TokenUpdate) -> Result<UpdateMany<Entity>, StoreError> {
+    fn token_statement(
+        &self,
+        id: &str,
+        update: &TokenUpdate,
+    ) -> Result<UpdateMany<Entity>, StoreError> {
         let cipher = self.cipher();
         let enc = |column: &str, s: &Secret| cipher.encrypt(&ctx(column, id), s.expose());
         let mut q = Entity::update_many()

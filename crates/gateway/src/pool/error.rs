@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use amazonq::client::StreamError;
-use chrono::{DateTime, Utc};
 use amazonq::error::ErrorClass;
+use chrono::{DateTime, Utc};
 
 /// Why no upstream stream could be opened.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -283,7 +283,10 @@ mod tests {
         use AccountStatus as S;
         assert!(announced(S::Active, S::Banned, false));
         assert!(announced(S::CoolingDown, S::NeedsLogin, false));
-        assert!(announced(S::Exhausted, S::Exhausted, false), "a new reset date");
+        assert!(
+            announced(S::Exhausted, S::Exhausted, false),
+            "a new reset date"
+        );
         assert!(announced(S::Exhausted, S::Active, false));
         // Cooldowns: only when another instance listens.
         assert!(!announced(S::Active, S::CoolingDown, false));

@@ -253,7 +253,7 @@ impl Inner {
         if t.by_id.is_empty() {
             return PoolError::NotConfigured;
         }
-        let mut counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
+        let mut counts = std::collections::BTreeMap::<&'static str, usize>::new();
         for (slot, _) in t.by_id.values() {
             *counts.entry(slot.health().status.as_str()).or_default() += 1;
         }
@@ -267,7 +267,12 @@ impl Inner {
 
     /// The answer when no candidate frees up within the queue timeout: out of quota when every
     /// one of them is exhausted, else "cooling down" with when the first one is back.
-    fn none_ready(&self, next: Option<Instant>, now: Instant, filter: &dyn Fn(&Slot) -> bool) -> PoolError {
+    fn none_ready(
+        &self,
+        next: Option<Instant>,
+        now: Instant,
+        filter: &dyn Fn(&Slot) -> bool,
+    ) -> PoolError {
         let t = self.table();
         let mut exhausted = true;
         let mut resets_at: Option<chrono::DateTime<chrono::Utc>> = None;

@@ -49,8 +49,10 @@ impl Inner {
                     .sched
                     .entry(pos)
                     .is_some_and(|e| e.not_before.is_some_and(|nb| nb > now));
-                if matches!(before, AccountStatus::CoolingDown | AccountStatus::Exhausted)
-                    && a.status == AccountStatus::Active
+                if matches!(
+                    before,
+                    AccountStatus::CoolingDown | AccountStatus::Exhausted
+                ) && a.status == AccountStatus::Active
                     && !held
                 {
                     // Recovered elsewhere and over here too (the same hold ended).
@@ -65,8 +67,11 @@ impl Inner {
                         .filter(|left| *left > 0)
                 {
                     // Throttled on another instance: hold it here until the same moment.
-                    t.sched
-                        .hold_until(pos, now + std::time::Duration::from_millis(left as u64), now);
+                    t.sched.hold_until(
+                        pos,
+                        now + std::time::Duration::from_millis(left as u64),
+                        now,
+                    );
                     status = AccountStatus::CoolingDown;
                 }
                 if status == AccountStatus::Exhausted {
@@ -75,7 +80,9 @@ impl Inner {
                     // also sees the hold (picks take the table lock held here).
                     let until = exhausted_hold(a, before != AccountStatus::Exhausted, &self.cfg);
                     if let Some(until) = until {
-                        if a.status_reason.as_deref().and_then(health::exhausted_until_of)
+                        if a.status_reason
+                            .as_deref()
+                            .and_then(health::exhausted_until_of)
                             == Some(until)
                         {
                             // The date the finding instance holds it until: exactly that here.
@@ -115,8 +122,11 @@ impl Inner {
                     .map(|u| u - now_ms)
                     .filter(|left| *left > 0)
                 {
-                    t.sched
-                        .hold_until(pos, now + std::time::Duration::from_millis(left as u64), now);
+                    t.sched.hold_until(
+                        pos,
+                        now + std::time::Duration::from_millis(left as u64),
+                        now,
+                    );
                 }
                 t.by_id.insert(a.id.clone(), (slot, pos));
             }

@@ -57,13 +57,16 @@ impl AccountOps for Pool {
         Box::pin(async move {
             let inner = &self.inner;
             let slot = inner.slot_or_reload(id).await?;
-            inner.fresh_token(&slot, Need::from_now()).await.map_err(|e| {
-                Error::UpstreamUnavailable(format!(
-                    "token refresh failed ({}): {}",
-                    class_name(&e.class),
-                    e.message
-                ))
-            })?;
+            inner
+                .fresh_token(&slot, Need::from_now())
+                .await
+                .map_err(|e| {
+                    Error::UpstreamUnavailable(format!(
+                        "token refresh failed ({}): {}",
+                        class_name(&e.class),
+                        e.message
+                    ))
+                })?;
             inner.account(id).await
         })
     }

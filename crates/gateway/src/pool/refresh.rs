@@ -20,12 +20,12 @@
 
 use std::hash::{Hash as _, Hasher as _};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use amazonq::error::ErrorClass;
 use amazonq::oidc::ClientRegistration;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
-use chrono::DateTime;
 use store::{AccountStatus, AuthMethod, Secret, TokenUpdate, TokenWrite};
 use tokio::time::Instant;
 
@@ -244,7 +244,16 @@ impl Inner {
             refreshed_at,
         };
         let used = Secret::new(current.refresh_token.clone());
-        let persisted = match self.store.update_tokens_if(&slot.id, &used, update).await {
+        let write = if slot.unpersisted.load(Ordering::Relaxed) {
+            // The stored pair is older than the one just used: nothing newer to protect.
+            self.store
+                .update_tokens(&slot.id, update)
+                .await
+                .map(|()| TokenWrite::Written)
+        } else {
+            self.store.update_tokens_if(&slot.id, &used, update).await
+        };
+        let persisted = match write {
             Ok(TokenWrite::Written) => Ok(()),
             Ok(TokenWrite::Superseded(stored)) => {
                 // Someone stored a newer token pair while this refresh ran: theirs wins.
@@ -282,6 +291,8 @@ impl Inner {
         // Kept in memory even if the write failed: dropping it would lose the rotated token for
         // good; the next refresh persists again.
         slot.token.store(Arc::clone(&token));
+        slot.unpersisted
+            .store(persisted.is_err(), Ordering::Relaxed);
         if let Err(e) = persisted {
             count(reason, "persist_failed");
             tracing::error!(account = %slot.id, error = %e, "refreshed token could not be persisted");

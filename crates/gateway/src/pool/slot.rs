@@ -3,7 +3,7 @@
 //! the counters flushed to the store in batches.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
@@ -78,6 +78,9 @@ pub(crate) struct Slot {
     pub err_pending: AtomicU64,
     /// Last request start (epoch ms, 0 = never) not yet written to the store.
     pub last_used_ms: AtomicI64,
+    /// The token in memory is newer than the stored one (its write failed): the next refresh
+    /// writes unconditionally instead of comparing with the older stored refresh token.
+    pub unpersisted: AtomicBool,
 }
 
 impl Slot {
@@ -96,6 +99,7 @@ impl Slot {
             ok_pending: AtomicU64::new(0),
             err_pending: AtomicU64::new(0),
             last_used_ms: AtomicI64::new(0),
+            unpersisted: AtomicBool::new(false),
         }
     }
 

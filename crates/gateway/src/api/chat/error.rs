@@ -357,6 +357,29 @@ fn default_types(status: StatusCode) -> (&'static str, &'static str) {
     }
 }
 
+/// `http(s)://<host>/accounts` as the client addressed this server (`Host`, and
+/// `x-forwarded-proto` for a TLS proxy); only the path when the host header is missing or holds
+/// anything but host characters (it is echoed back to the same client only).
+pub fn console_url(headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        });
+    let Some(host) = host else {
+        return "/accounts".to_owned();
+    };
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    format!("{}://{host}/accounts", if https { "https" } else { "http" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,27 +420,16 @@ mod tests {
         let m = ApiError::from_class(&ErrorClass::ModelUnavailable, "x", Dialect::OpenAi, 1);
         assert_eq!(m.status.as_u16(), 503);
     }
-}
 
-/// `http(s)://<host>/accounts` as the client addressed this server (`Host`, and
-/// `x-forwarded-proto` for a TLS proxy); only the path when the host header is missing or holds
-/// anything but host characters (it is echoed back to the same client only).
-pub fn console_url(headers: &axum::http::HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        });
-    let Some(host) = host else {
-        return "/accounts".to_owned();
-    };
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
-    format!("{}://{host}/accounts", if https { "https" } else { "http" })
+    #[test]
+    fn the_console_url_follows_the_host_the_client_used() {
+        let mut h = axum::http::HeaderMap::new();
+        assert_eq!(console_url(&h), "/accounts");
+        h.insert(header::HOST, HeaderValue::from_static("gw.example:8080"));
+        assert_eq!(console_url(&h), "http://gw.example:8080/accounts");
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert_eq!(console_url(&h), "https://gw.example:8080/accounts");
+        h.insert(header::HOST, HeaderValue::from_static("evil\"><script>"));
+        assert_eq!(console_url(&h), "/accounts");
+    }
 }
