@@ -12,6 +12,7 @@
     reason = "test code"
 )]
 
+mod burst_support;
 mod fleet_support;
 
 use std::sync::Arc;
@@ -570,20 +571,17 @@ async fn min_interval_holds_across_instances() {
     fleet.finish().await;
 }
 
-/// The `gateway_pool_accounts{status="<status>"}` gauge of a node.
-async fn pool_accounts(http: &reqwest::Client, node: &Node, status: &str) -> f64 {
-    let text = http
-        .get(node.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find(|l| l.starts_with(&format!("gateway_pool_accounts{{status=\"{status}\"}}")))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or(0.0)
+/// Waits until node `i` reports at least `want` for `metric`, at most `within_ms`.
+async fn wait_metric(f: &Fleet, i: usize, metric: &str, want: f64, within_ms: u64) {
+    let t0 = Instant::now();
+    while f.nodes[i].metric(&f.http, metric).await < Some(want) {
+        assert!(
+            t0.elapsed() < Duration::from_millis(within_ms),
+            "node {i}: {metric} below {want} after {within_ms} ms\n{}",
+            f.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Issue 17 item 1 with two instances: 100 accounts fed (refresh tokens only) on A, then 200
@@ -593,23 +591,7 @@ async fn pool_accounts(http: &reqwest::Client, node: &Node, status: &str) -> f64
 async fn fed_burst_on_two_instances_refreshes_each_account_once() {
     let (sim, db, store) = sim_and_db(Engine::MariaDb).await;
     seed_settings(&store, None).await;
-    let tokens: Vec<amazonq_sim::AccountTokens> = (0..100)
-        .map(|i| {
-            sim.add_account(&AccountSpec {
-                id: format!("fb-{i:03}"),
-                ..AccountSpec::default()
-            })
-        })
-        .collect();
-    // Every refresh takes 150 ms, as a real auth endpoint may: the validation of the fed accounts
-    // (four at a time) and the burst's request path then meet on most accounts.
-    sim.queue_fault(amazonq_sim::QueuedFault {
-        faults: vec!["auth-delay:150".into()],
-        account: None,
-        operation: Some("oidc".into()),
-        count: 1_000,
-    })
-    .unwrap();
+    let tokens = burst_support::accounts(&sim, "fb", 100);
     let f = Fleet::start(sim, db, store, SHARED_REDIS, 10_000, "").await;
     let login: serde_json::Value = f
         .http
@@ -622,54 +604,26 @@ async fn fed_burst_on_two_instances_refreshes_each_account_once() {
         .await
         .unwrap();
     let admin = login["token"].as_str().unwrap().to_owned();
-    let items: Vec<serde_json::Value> = tokens
-        .iter()
-        .map(|t| {
-            json!({"auth_method": "builder_id", "label": t.account,
-                "refresh_token": t.refresh_token, "client_id": t.client_id,
-                "client_secret": t.client_secret})
-        })
-        .collect();
     let r = f
         .http
         .post(f.nodes[0].url("/v2/accounts/feed"))
         .bearer_auth(&admin)
-        .json(&json!({ "accounts": items }))
+        .json(&burst_support::feed(&tokens))
         .send()
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     // B loads the new accounts on A's change announcement (well before A's validation is done).
-    let t0 = Instant::now();
-    while pool_accounts(&f.http, &f.nodes[1], "active").await < 100.0 {
-        assert!(
-            t0.elapsed() < Duration::from_secs(5),
-            "B never loaded the fed accounts"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mut burst = tokio::task::JoinSet::new();
-    for i in 0..200 {
-        let (http, url) = (f.http.clone(), f.nodes[i % 2].url("/v1/messages"));
-        burst.spawn(async move {
-            let r = http
-                .post(url)
-                .header("x-api-key", fleet_support::API_KEY)
-                .header("anthropic-version", "2023-06-01")
-                .json(
-                    &json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
-                    "messages": [{"role": "user", "content": format!("#say ok {i}")}]}),
-                )
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        });
-    }
-    while let Some(r) = burst.join_next().await {
-        let (status, body) = r.unwrap();
-        assert_eq!(status, 200, "{body}\n{}", f.logs());
-    }
+    wait_metric(
+        &f,
+        1,
+        "gateway_pool_accounts{status=\"active\"}",
+        100.0,
+        5_000,
+    )
+    .await;
+    let urls: Vec<String> = f.nodes.iter().map(|n| n.url("/v1/messages")).collect();
+    burst_support::burst(&f.http, &urls, Some(fleet_support::API_KEY), 200).await;
     // A's validation ends with each account's quota: wait until it ran for all of them.
     let t0 = Instant::now();
     loop {
@@ -691,10 +645,7 @@ async fn fed_burst_on_two_instances_refreshes_each_account_once() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    for t in &tokens {
-        let n = f.sim.refresh_calls(&t.account).unwrap();
-        assert_eq!(n, 1, "{} refreshed {n} times\n{}", t.account, f.logs());
-    }
+    burst_support::refreshed_once(&f.sim, &tokens);
     f.finish().await;
 }
 
@@ -739,15 +690,15 @@ async fn a_quota_error_on_one_instance_is_answered_at_once_on_both() {
     let (status, _, body, _) = message(&f, &f.nodes[0]).await;
     assert_eq!(status, 429, "{body}");
     // B applies it within a second, and the usage API's reset date becomes the hold end.
+    wait_metric(
+        &f,
+        1,
+        "gateway_pool_accounts{status=\"exhausted\"}",
+        1.0,
+        1_000,
+    )
+    .await;
     let t0 = Instant::now();
-    while pool_accounts(&f.http, &f.nodes[1], "exhausted").await < 1.0 {
-        assert!(
-            t0.elapsed() < Duration::from_secs(1),
-            "B never learned it\n{}",
-            f.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     let reset = loop {
         let a = f.store.get_account(&id).await.unwrap().unwrap();
         if let Some(reset) = a.quota.and_then(|q| q.resets_at)

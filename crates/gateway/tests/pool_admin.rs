@@ -8,6 +8,7 @@
     reason = "test code"
 )]
 
+mod burst_support;
 mod support;
 
 use std::time::Duration;
@@ -249,63 +250,19 @@ async fn max_concurrency_zero_means_the_pool_default() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fed_burst_refreshes_each_account_once() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let tokens: Vec<amazonq_sim::AccountTokens> = (0..100)
-        .map(|i| {
-            sim.add_account(&AccountSpec {
-                id: format!("burst-{i:03}"),
-                ..AccountSpec::default()
-            })
-        })
-        .collect();
-    // Every refresh takes 150 ms, as a real auth endpoint may: the validation of the fed accounts
-    // (four at a time) and the burst's request path then meet on most accounts.
-    sim.queue_fault(amazonq_sim::QueuedFault {
-        faults: vec!["auth-delay:150".into()],
-        account: None,
-        operation: Some("oidc".into()),
-        count: 1_000,
-    })
-    .unwrap();
+    let tokens = burst_support::accounts(&sim, "burst", 100);
     let server = Server::start(&sim).await;
-    let items: Vec<Value> = tokens
-        .iter()
-        .map(|t| {
-            json!({"auth_method": "builder_id", "label": t.account,
-                "refresh_token": t.refresh_token, "client_id": t.client_id,
-                "client_secret": t.client_secret})
-        })
-        .collect();
     let (status, fed) = server
         .call(
             Method::POST,
             "/v2/accounts/feed",
-            Some(json!({ "accounts": items })),
+            Some(burst_support::feed(&tokens)),
         )
         .await;
     assert!(status == 200 || status == 201, "{fed}");
     assert_eq!(fed["created"].as_array().unwrap().len(), 100, "{fed}");
-
-    let mut burst = tokio::task::JoinSet::new();
-    for i in 0..200 {
-        let (client, url) = (server.gw.client.clone(), server.gw.url("/v1/messages"));
-        burst.spawn(async move {
-            let r = client
-                .post(url)
-                .header("anthropic-version", "2023-06-01")
-                .json(
-                    &json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
-                    "messages": [{"role": "user", "content": format!("#say ok {i}")}]}),
-                )
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        });
-    }
-    while let Some(r) = burst.join_next().await {
-        let (status, body) = r.unwrap();
-        assert_eq!(status, 200, "{body}");
-    }
+    let url = server.gw.url("/v1/messages");
+    burst_support::burst(&server.gw.client, &[url], None, 200).await;
     // Validation ends with the quota fetch: wait until it ran for every account.
     let t0 = std::time::Instant::now();
     loop {
@@ -323,13 +280,7 @@ async fn a_fed_burst_refreshes_each_account_once() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mut total = 0;
-    for t in &tokens {
-        let n = sim.refresh_calls(&t.account).unwrap();
-        assert_eq!(n, 1, "{} refreshed {n} times", t.account);
-        total += n;
-    }
-    assert_eq!(total, 100);
+    burst_support::refreshed_once(&sim, &tokens);
     // The operator sees the refreshes by reason in /metrics.
     let metrics = server.gw.get_text("/metrics").await;
     let by_reason = |reason: &str| -> f64 {

@@ -18,16 +18,19 @@ impl Inner {
         // Cooldowns another instance started: their end is in the shared cooldown store (read
         // before the table lock, which is never held across I/O). Only for accounts stored as
         // cooling down, usually none or a few.
-        let mut cooling = HashMap::new();
+        let mut cooling: HashMap<String, Instant> = HashMap::new();
         for a in accounts
             .iter()
             .filter(|a| a.status == AccountStatus::CoolingDown)
         {
-            if let Some(until_ms) = self.cooldowns.get(&a.id).await {
-                cooling.insert(a.id.clone(), until_ms);
+            let left = self.cooldowns.get(&a.id).await.map_or(0, |until_ms| {
+                until_ms - chrono::Utc::now().timestamp_millis()
+            });
+            if left > 0 {
+                let until = Instant::now() + std::time::Duration::from_millis(left as u64);
+                cooling.insert(a.id.clone(), until);
             }
         }
-        let now_ms = chrono::Utc::now().timestamp_millis();
         let now = Instant::now();
         let mut t = self.table();
         let mut seen = std::collections::HashSet::with_capacity(accounts.len());
@@ -61,17 +64,10 @@ impl Inner {
                 }
                 if a.status == AccountStatus::CoolingDown
                     && before == AccountStatus::Active
-                    && let Some(left) = cooling
-                        .get(&a.id)
-                        .map(|u| u - now_ms)
-                        .filter(|left| *left > 0)
+                    && let Some(until) = cooling.get(&a.id)
                 {
                     // Throttled on another instance: hold it here until the same moment.
-                    t.sched.hold_until(
-                        pos,
-                        now + std::time::Duration::from_millis(left as u64),
-                        now,
-                    );
+                    t.sched.hold_until(pos, *until, now);
                     status = AccountStatus::CoolingDown;
                 }
                 if status == AccountStatus::Exhausted {
@@ -117,16 +113,8 @@ impl Inner {
                     slot.with_health(|h| h.exhausted_until = Some(until));
                     t.sched.hold_until(pos, health::instant_at(until), now);
                 }
-                if let Some(left) = cooling
-                    .get(&a.id)
-                    .map(|u| u - now_ms)
-                    .filter(|left| *left > 0)
-                {
-                    t.sched.hold_until(
-                        pos,
-                        now + std::time::Duration::from_millis(left as u64),
-                        now,
-                    );
+                if let Some(until) = cooling.get(&a.id) {
+                    t.sched.hold_until(pos, *until, now);
                 }
                 t.by_id.insert(a.id.clone(), (slot, pos));
             }
