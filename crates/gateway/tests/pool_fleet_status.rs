@@ -281,3 +281,51 @@ async fn an_edit_reaches_the_other_instance_within_a_second() {
     drop((held, second));
     stop(a, b, &prefix).await;
 }
+
+/// Issue 17 item 2 at the pool level: two instances refresh one account without a shared lock
+/// (as while Redis is down), the first one slowly. With a rotation grace window the slow refresh
+/// succeeds too but finds the newer token stored and adopts it (compare-and-set); without one
+/// the upstream refuses the rotated-away token and the slow instance adopts the stored successor
+/// instead of declaring the account `needs_login`. Either way the first stored token survives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_refresh_finishing_after_a_faster_one_keeps_the_newer_token() {
+    for grace_ms in [10_000, 0] {
+        let mut config = SimConfig::default();
+        config.oidc.rotation_grace_ms = grace_ms;
+        let env = Env::new(config).await;
+        let id = env.add(spec(format!("race-{grace_ms}")), 2).await;
+        let (a, sup_a) = env.pool(fast()).await;
+        let (b, sup_b) = env.pool(fast()).await;
+        env.sim
+            .queue_fault(amazonq_sim::QueuedFault {
+                faults: vec!["auth-delay:500".into()],
+                account: None,
+                operation: Some("oidc".into()),
+                count: 1,
+            })
+            .unwrap();
+        let slow = {
+            let (a, id) = (a.clone(), id.clone());
+            tokio::spawn(async move { a.refresh(&id).await })
+        };
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let first = b.refresh(&id).await.unwrap();
+        let slow = slow.await.unwrap();
+        assert!(slow.is_ok(), "grace {grace_ms}: {slow:?}");
+        let stored = env.store.get_account(&id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.refresh_token.expose(),
+            first.refresh_token.expose(),
+            "grace {grace_ms}: the slow refresh overwrote the newer token"
+        );
+        assert_eq!(a.status(&id), Some(AccountStatus::Active), "grace {grace_ms}");
+        assert_eq!(env.sim.refresh_calls(&id).unwrap(), 2);
+        // Both serve with the surviving pair, without refreshing again.
+        run(&a, request("#say ok")).await.unwrap();
+        run(&b, request("#say ok")).await.unwrap();
+        assert_eq!(env.sim.refresh_calls(&id).unwrap(), 2);
+        for sup in [sup_a, sup_b] {
+            sup.shutdown(Duration::from_secs(2)).await;
+        }
+    }
+}

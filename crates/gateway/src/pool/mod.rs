@@ -20,7 +20,8 @@
 //! - `lease`: waiting for and holding an account;
 //! - `send`: the request path and [`PoolStream`];
 //! - `health`: what an upstream failure does to the account (cooldown, exhausted, banned…);
-//! - `refresh`: single-flight token refresh, persisted before use, and the background refresher;
+//! - `refresh`: single-flight token refresh, persisted before use (compare-and-set), and the
+//!   background refresher; `need`: what a caller needs from a token and why it is refreshed;
 //! - `quota`: GetUsageLimits / ListAvailableModels and the periodic quota refresh;
 //! - `device`: OIDC device login started from the admin API;
 //! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
@@ -46,6 +47,7 @@ mod health;
 mod jobs;
 mod lease;
 mod load;
+mod need;
 mod ops;
 mod quota;
 mod refresh;

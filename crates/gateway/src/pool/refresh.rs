@@ -10,7 +10,9 @@
 //! - Persist before use, compare-and-set: the new tokens (and a rotated refresh token) are written
 //!   in one statement only while the row still holds the refresh token that was used
 //!   ([`store::Store::update_tokens_if`]); when someone stored a newer one first, that one is
-//!   adopted and this result discarded, so the newest token always survives.
+//!   adopted and this result discarded, so the newest token always survives. Likewise a refresh
+//!   refused as `invalid_grant` first looks for a successor token in the store (someone rotated
+//!   the one it used) before declaring the account `needs_login`.
 //! - `invalid_grant` and friends → `needs_login`, never retried in a loop; other failures pause the
 //!   background refresh of that account for `refresh_retry_ms`.
 //! - The background refresher renews tokens `refresh_skew_ms` (+ a stable per-account jitter)
@@ -24,11 +26,12 @@ use std::sync::atomic::Ordering;
 
 use amazonq::error::ErrorClass;
 use amazonq::oidc::ClientRegistration;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures_util::StreamExt as _;
 use store::{AccountStatus, AuthMethod, Secret, TokenUpdate, TokenWrite};
 use tokio::time::Instant;
 
+pub(crate) use super::need::{Need, Reason, count};
 use super::slot::{Slot, Token};
 use super::{Inner, config};
 
@@ -37,73 +40,6 @@ use super::{Inner, config};
 pub(crate) struct RefreshFailure {
     pub class: ErrorClass,
     pub message: String,
-}
-
-/// When to refresh.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Need<'a> {
-    /// Only if the token expires within this margin.
-    Within(chrono::Duration),
-    /// Unless the token in use is no longer this one (someone refreshed meanwhile).
-    Replace(&'a str),
-    /// Unless a refresh happened at or after this moment (admin "refresh now", validation of
-    /// new accounts): a refresh that finished while this caller waited did the job.
-    Since(DateTime<Utc>),
-}
-
-impl Need<'_> {
-    /// A refresh is needed from now on: whatever is refreshed after this call satisfies it.
-    pub(crate) fn from_now() -> Self {
-        // Millisecond precision, like the stored `last_refresh_at` it is compared with.
-        let now = Utc::now();
-        Self::Since(DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now))
-    }
-
-    fn satisfied_by(&self, t: &Token) -> bool {
-        let live = t.fresh_for(chrono::Duration::zero());
-        match self {
-            Self::Within(margin) => t.fresh_for(*margin),
-            Self::Replace(old) => t.access_token.as_deref() != Some(*old) && live,
-            Self::Since(at) => t.refreshed_at.is_some_and(|r| r >= *at) && live,
-        }
-    }
-
-    /// The reason a refresh for this need is counted under, unless the caller says otherwise.
-    fn reason(&self) -> Reason {
-        match self {
-            Self::Within(_) => Reason::Request,
-            Self::Replace(_) | Self::Since(_) => Reason::Forced,
-        }
-    }
-}
-
-/// Why an upstream refresh call was made (the `reason` label of `gateway_pool_refreshes_total`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reason {
-    /// The background refresher renewing a token before it expires.
-    Background,
-    /// A request (chat, usage, models) needed a token about to expire.
-    Request,
-    /// The first check of a fed or imported account.
-    Validation,
-    /// The upstream refused the token (403 "bearer token invalid") or an operator asked.
-    Forced,
-}
-
-impl Reason {
-    fn label(self) -> &'static str {
-        match self {
-            Self::Background => "background",
-            Self::Request => "request",
-            Self::Validation => "validation",
-            Self::Forced => "forced",
-        }
-    }
-}
-
-fn count(reason: Reason, result: &'static str) {
-    metrics::counter!("gateway_pool_refreshes_total", "reason" => reason.label(), "result" => result)
-        .increment(1);
 }
 
 impl Inner {
@@ -230,6 +166,15 @@ impl Inner {
         let token = match result {
             Ok(t) => t,
             Err(r) => {
+                // A rotated-away token is refused: when someone stored its successor meanwhile
+                // (a refresh that ran without this lock), that one is the account's token.
+                if r.class == ErrorClass::RefreshTokenDead
+                    && !slot.unpersisted.load(Ordering::Relaxed)
+                    && let Some(stored) = self.successor(slot, current).await
+                {
+                    count(reason, "superseded");
+                    return adopt(slot, stored);
+                }
                 self.refresh_failed(slot, &r, reason).await;
                 return Err(r);
             }
@@ -258,17 +203,7 @@ impl Inner {
             Ok(TokenWrite::Superseded(stored)) => {
                 // Someone stored a newer token pair while this refresh ran: theirs wins.
                 count(reason, "superseded");
-                let stored = Arc::new(super::slot::token_of(&stored));
-                slot.token.store(Arc::clone(&stored));
-                tracing::info!(account = %slot.id, "a newer token was stored meanwhile; adopting it");
-                return if stored.fresh_for(chrono::Duration::zero()) {
-                    Ok(stored)
-                } else {
-                    Err(RefreshFailure {
-                        class: ErrorClass::Transient,
-                        message: "a newer refresh token was stored meanwhile; retry".into(),
-                    })
-                };
+                return adopt(slot, super::slot::token_of(&stored));
             }
             Err(e) => Err(e),
         };
@@ -308,6 +243,13 @@ impl Inner {
         }
         tracing::debug!(account = %slot.id, reason = reason.label(), "token refreshed");
         Ok(token)
+    }
+
+    /// The stored token when it has another refresh token than the one `current` used.
+    async fn successor(&self, slot: &Slot, current: &Token) -> Option<Token> {
+        let a = self.store.get_account(&slot.id).await.ok()??;
+        let stored = super::slot::token_of(&a);
+        (stored.refresh_token != current.refresh_token).then_some(stored)
     }
 
     async fn refresh_failed(&self, slot: &Arc<Slot>, r: &RefreshFailure, reason: Reason) {
@@ -401,5 +343,21 @@ fn adopt_newer(slot: &Slot, stored: Token) {
     };
     if newer && stored != **mem {
         slot.token.store(Arc::new(stored));
+    }
+}
+
+/// Takes a newer stored token pair instead of this refresh's result.
+fn adopt(slot: &Slot, stored: Token) -> Result<Arc<Token>, RefreshFailure> {
+    tracing::info!(account = %slot.id, "a newer token was stored meanwhile; adopting it");
+    let stored = Arc::new(stored);
+    slot.token.store(Arc::clone(&stored));
+    slot.unpersisted.store(false, Ordering::Relaxed);
+    if stored.fresh_for(chrono::Duration::zero()) {
+        Ok(stored)
+    } else {
+        Err(RefreshFailure {
+            class: ErrorClass::Transient,
+            message: "a newer refresh token was stored meanwhile; retry".into(),
+        })
     }
 }
