@@ -318,7 +318,11 @@ async fn a_slow_refresh_finishing_after_a_faster_one_keeps_the_newer_token() {
             first.refresh_token.expose(),
             "grace {grace_ms}: the slow refresh overwrote the newer token"
         );
-        assert_eq!(a.status(&id), Some(AccountStatus::Active), "grace {grace_ms}");
+        assert_eq!(
+            a.status(&id),
+            Some(AccountStatus::Active),
+            "grace {grace_ms}"
+        );
         assert_eq!(env.sim.refresh_calls(&id).unwrap(), 2);
         // Both serve with the surviving pair, without refreshing again.
         run(&a, request("#say ok")).await.unwrap();
