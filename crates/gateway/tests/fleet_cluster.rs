@@ -587,9 +587,8 @@ async fn wait_metric(f: &Fleet, i: usize, metric: &str, want: f64, within_ms: u6
 /// Issue 17 item 1 with two instances: 100 accounts fed (refresh tokens only) on A, then 200
 /// concurrent `/v1/messages` spread over A and B while A validates the new accounts. Every
 /// account is refreshed once fleet-wide, counted at the simulator.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fed_burst_on_two_instances_refreshes_each_account_once() {
-    let (sim, db, store) = sim_and_db(Engine::MariaDb).await;
+async fn fed_burst_refreshes_each_account_once(engine: Engine) {
+    let (sim, db, store) = sim_and_db(engine).await;
     seed_settings(&store, None).await;
     let tokens = burst_support::accounts(&sim, "fb", 100);
     let f = Fleet::start(sim, db, store, SHARED_REDIS, 10_000, "").await;
@@ -675,9 +674,8 @@ async fn message(f: &Fleet, node: &Node) -> (u16, Option<i64>, String, Duration)
 /// Issue 17 item 7: a monthly-quota error on A makes the account exhausted until the usage
 /// API's reset date on both instances, and both answer the next request at once with 429 and
 /// the same reset time, instead of A using the account again and B waiting out the queue.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_quota_error_on_one_instance_is_answered_at_once_on_both() {
-    let (sim, db, store) = sim_and_db(Engine::MariaDb).await;
+async fn quota_error_answered_at_once_on_both(engine: Engine) {
+    let (sim, db, store) = sim_and_db(engine).await;
     seed_settings(&store, None).await;
     let acc = AccountSpec {
         id: "fq-1".into(),
@@ -736,4 +734,24 @@ async fn a_quota_error_on_one_instance_is_answered_at_once_on_both() {
     });
     assert_eq!(chats.len(), 1, "the exhausted account was called again");
     f.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_fed_burst_on_two_instances_refreshes_each_account_once() {
+    fed_burst_refreshes_each_account_once(Engine::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_fed_burst_on_two_instances_refreshes_each_account_once() {
+    fed_burst_refreshes_each_account_once(Engine::MariaDb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_quota_error_on_one_instance_is_answered_at_once_on_both() {
+    quota_error_answered_at_once_on_both(Engine::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_a_quota_error_on_one_instance_is_answered_at_once_on_both() {
+    quota_error_answered_at_once_on_both(Engine::MariaDb).await;
 }
