@@ -117,6 +117,15 @@ async fn device_login_completes_through_the_admin_api() {
         metrics.contains("status=\"active\""),
         "account states not exported"
     );
+    // The operator's "refresh now" above is counted as a forced refresh.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("gateway_pool_refreshes_total")
+                && l.contains("reason=\"forced\"")
+                && l.contains("result=\"ok\"")),
+        "{metrics}"
+    );
 
     let (status, missing) = server
         .call(Method::GET, "/v2/auth/status/unknown", None)
