@@ -3,8 +3,8 @@
 //! block propagation, a per-account concurrency cap under concurrent load, 100 expiring accounts
 //! refreshed exactly once fleet-wide (also 100 fed accounts hit by a burst at once), a killed
 //! instance's leases expiring while the other keeps serving, Redis stopped/restarted mid-run
-//! (per-instance fallback, then recovery), and a quota error on one instance answered at once on
-//! both.
+//! (per-instance fallback, then recovery), a quota error on one instance answered at once on
+//! both, and account edits through one instance's admin API applied by the other within 1 s.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -571,13 +571,28 @@ async fn min_interval_holds_across_instances() {
     fleet.finish().await;
 }
 
-/// Waits until node `i` reports at least `want` for `metric`, at most `within_ms`.
+/// An admin session on node 0 (default password).
+async fn admin_token(f: &Fleet) -> String {
+    let login: serde_json::Value = f
+        .http
+        .post(f.nodes[0].url("/v2/login"))
+        .json(&json!({"password": "admin"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_owned()
+}
+
+/// Waits until node `i` reports `want` for `metric`, at most `within_ms`.
 async fn wait_metric(f: &Fleet, i: usize, metric: &str, want: f64, within_ms: u64) {
     let t0 = Instant::now();
-    while f.nodes[i].metric(&f.http, metric).await < Some(want) {
+    while f.nodes[i].metric(&f.http, metric).await != Some(want) {
         assert!(
             t0.elapsed() < Duration::from_millis(within_ms),
-            "node {i}: {metric} below {want} after {within_ms} ms\n{}",
+            "node {i}: {metric} not {want} after {within_ms} ms\n{}",
             f.logs()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -592,17 +607,7 @@ async fn fed_burst_refreshes_each_account_once(engine: Engine) {
     seed_settings(&store, None).await;
     let tokens = burst_support::accounts(&sim, "fb", 100);
     let f = Fleet::start(sim, db, store, SHARED_REDIS, 10_000, "").await;
-    let login: serde_json::Value = f
-        .http
-        .post(f.nodes[0].url("/v2/login"))
-        .json(&json!({"password": "admin"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let admin = login["token"].as_str().unwrap().to_owned();
+    let admin = admin_token(&f).await;
     let r = f
         .http
         .post(f.nodes[0].url("/v2/accounts/feed"))
@@ -754,4 +759,79 @@ async fn postgres_a_quota_error_on_one_instance_is_answered_at_once_on_both() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_a_quota_error_on_one_instance_is_answered_at_once_on_both() {
     quota_error_answered_at_once_on_both(Engine::MariaDb).await;
+}
+
+/// Issue 17 item 3 through the real admin API: disabling, re-enabling and deleting an account on
+/// A reaches B within a second (B's account gauges, and B stops or resumes using it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_account_changes_on_one_instance_apply_on_the_other_within_a_second() {
+    let (sim, db, store) = sim_and_db(Engine::Postgres).await;
+    seed_settings(&store, None).await;
+    let mut ids = Vec::new();
+    for id in ["ad-1", "ad-2"] {
+        let spec = AccountSpec {
+            id: id.into(),
+            ..AccountSpec::default()
+        };
+        ids.push(add_account(&sim, &store, &spec, 2, None).await);
+    }
+    let f = Fleet::start(sim, db, store, SHARED_REDIS, 5_000, "").await;
+    let admin = admin_token(&f).await;
+    let active = "gateway_pool_accounts{status=\"active\"}";
+    let disabled = "gateway_pool_accounts{status=\"disabled\"}";
+    wait_metric(&f, 1, active, 2.0, 5_000).await;
+    let edit = |method: reqwest::Method, body: Option<serde_json::Value>| {
+        let mut rb = f
+            .http
+            .request(method, f.nodes[0].url(&format!("/v2/accounts/{}", ids[0])))
+            .bearer_auth(&admin);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        async move {
+            let r = rb.send().await.unwrap();
+            assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        }
+    };
+    let chats_on_first = || {
+        f.sim
+            .requests(&amazonq_sim::LogFilter {
+                operation: Some("chat".into()),
+                account: Some(ids[0].clone()),
+                since: None,
+            })
+            .len()
+    };
+
+    edit(reqwest::Method::PATCH, Some(json!({"enabled": false}))).await;
+    wait_metric(&f, 1, disabled, 1.0, 1_000).await;
+    let before = chats_on_first();
+    for _ in 0..4 {
+        assert_eq!(
+            chat(&f.http, &f.nodes[1], "203.0.113.71", "#say ok", false)
+                .await
+                .0,
+            200
+        );
+    }
+    assert_eq!(chats_on_first(), before, "B used the disabled account");
+
+    edit(reqwest::Method::PATCH, Some(json!({"enabled": true}))).await;
+    wait_metric(&f, 1, active, 2.0, 1_000).await;
+    for _ in 0..4 {
+        assert_eq!(
+            chat(&f.http, &f.nodes[1], "203.0.113.72", "#say ok", false)
+                .await
+                .0,
+            200
+        );
+    }
+    assert!(
+        chats_on_first() > before,
+        "B never used the re-enabled account"
+    );
+
+    edit(reqwest::Method::DELETE, None).await;
+    wait_metric(&f, 1, active, 1.0, 1_000).await;
+    f.finish().await;
 }
