@@ -1,8 +1,10 @@
 //! Two `claude-server` processes in fleet mode (issue 8 "Must show"), sharing PostgreSQL or
 //! MariaDB and Redis, with an in-process `amazonq-sim` as upstream: global IP rate limit, IP
 //! block propagation, a per-account concurrency cap under concurrent load, 100 expiring accounts
-//! refreshed exactly once fleet-wide, a killed instance's leases expiring while the other keeps
-//! serving, and Redis stopped/restarted mid-run (per-instance fallback, then recovery).
+//! refreshed exactly once fleet-wide (also 100 fed accounts hit by a burst at once), a killed
+//! instance's leases expiring while the other keeps serving, Redis stopped/restarted mid-run
+//! (per-instance fallback, then recovery), a quota error on one instance answered at once on
+//! both, and account edits through one instance's admin API applied by the other within 1 s.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,6 +12,7 @@
     reason = "test code"
 )]
 
+mod burst_support;
 mod fleet_support;
 
 use std::sync::Arc;
@@ -566,4 +569,269 @@ async fn min_interval_holds_across_instances() {
     // 400 ms fleet-wide (a little slack for the distance between lease grant and arrival).
     assert!(gaps.iter().all(|g| *g >= 350), "{gaps:?}");
     fleet.finish().await;
+}
+
+/// An admin session on node 0 (default password).
+async fn admin_token(f: &Fleet) -> String {
+    let login: serde_json::Value = f
+        .http
+        .post(f.nodes[0].url("/v2/login"))
+        .json(&json!({"password": "admin"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_owned()
+}
+
+/// Waits until node `i` reports `want` for `metric`, at most `within_ms`.
+async fn wait_metric(f: &Fleet, i: usize, metric: &str, want: f64, within_ms: u64) {
+    let t0 = Instant::now();
+    while f.nodes[i].metric(&f.http, metric).await != Some(want) {
+        assert!(
+            t0.elapsed() < Duration::from_millis(within_ms),
+            "node {i}: {metric} not {want} after {within_ms} ms\n{}",
+            f.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Issue 17 item 1 with two instances: 100 accounts fed (refresh tokens only) on A, then 200
+/// concurrent `/v1/messages` spread over A and B while A validates the new accounts. Every
+/// account is refreshed once fleet-wide, counted at the simulator.
+async fn fed_burst_refreshes_each_account_once(engine: Engine) {
+    let (sim, db, store) = sim_and_db(engine).await;
+    seed_settings(&store, None).await;
+    let tokens = burst_support::accounts(&sim, "fb", 100);
+    let f = Fleet::start(sim, db, store, SHARED_REDIS, 10_000, "").await;
+    let admin = admin_token(&f).await;
+    let r = f
+        .http
+        .post(f.nodes[0].url("/v2/accounts/feed"))
+        .bearer_auth(&admin)
+        .json(&burst_support::feed(&tokens))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    // B loads the new accounts on A's change announcement (well before A's validation is done).
+    wait_metric(
+        &f,
+        1,
+        "gateway_pool_accounts{status=\"active\"}",
+        100.0,
+        5_000,
+    )
+    .await;
+    let urls: Vec<String> = f.nodes.iter().map(|n| n.url("/v1/messages")).collect();
+    burst_support::burst(&f.http, &urls, Some(fleet_support::API_KEY), 200).await;
+    // A's validation ends with each account's quota: wait until it ran for all of them.
+    let t0 = Instant::now();
+    loop {
+        let validated = f
+            .store
+            .all_accounts()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|a| a.quota.is_some())
+            .count();
+        if validated == 100 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_mins(1),
+            "{validated}/100 validated\n{}",
+            f.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    burst_support::refreshed_once(&f.sim, &tokens);
+    f.finish().await;
+}
+
+/// `POST /v1/messages` on `node`: (status, `retry-after` seconds, body, how long it took).
+async fn message(f: &Fleet, node: &Node) -> (u16, Option<i64>, String, Duration) {
+    let t0 = Instant::now();
+    let r = f
+        .http
+        .post(node.url("/v1/messages"))
+        .header("x-api-key", fleet_support::API_KEY)
+        .header("anthropic-version", "2023-06-01")
+        .json(
+            &json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 64,
+            "messages": [{"role": "user", "content": "#say ok"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    (status, retry, r.text().await.unwrap(), t0.elapsed())
+}
+
+/// Issue 17 item 7: a monthly-quota error on A makes the account exhausted until the usage
+/// API's reset date on both instances, and both answer the next request at once with 429 and
+/// the same reset time, instead of A using the account again and B waiting out the queue.
+async fn quota_error_answered_at_once_on_both(engine: Engine) {
+    let (sim, db, store) = sim_and_db(engine).await;
+    seed_settings(&store, None).await;
+    let acc = AccountSpec {
+        id: "fq-1".into(),
+        ..AccountSpec::default()
+    };
+    let id = add_account(&sim, &store, &acc, 2, None).await;
+    // The default 30 s queue timeout: an answer after it would show.
+    let f = Fleet::start(sim, db, store, SHARED_REDIS, 5_000, "").await;
+    f.sim.fault_next_chat(None, "monthly-quota").unwrap();
+    let (status, _, body, _) = message(&f, &f.nodes[0]).await;
+    assert_eq!(status, 429, "{body}");
+    // B applies it within a second, and the usage API's reset date becomes the hold end.
+    wait_metric(
+        &f,
+        1,
+        "gateway_pool_accounts{status=\"exhausted\"}",
+        1.0,
+        1_000,
+    )
+    .await;
+    let t0 = Instant::now();
+    let reset = loop {
+        let a = f.store.get_account(&id).await.unwrap().unwrap();
+        if let Some(reset) = a.quota.and_then(|q| q.resets_at)
+            && a.status_reason
+                .as_deref()
+                .is_some_and(|r| r.ends_with(&format!("(until {})", reset.to_rfc3339())))
+        {
+            break reset;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "{:?}\n{}",
+            a.status_reason,
+            f.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (i, n) in f.nodes.iter().enumerate() {
+        let (status, retry, body, took) = message(&f, n).await;
+        assert_eq!(status, 429, "node {i}: {body}");
+        assert!(took < Duration::from_secs(3), "node {i} waited {took:?}");
+        assert!(body.contains("out of quota until"), "node {i}: {body}");
+        let left = (reset - chrono::Utc::now()).num_seconds();
+        let retry = retry.unwrap();
+        assert!(
+            (retry - left).abs() <= 5,
+            "node {i}: retry-after {retry}, reset in {left}"
+        );
+    }
+    let chats = f.sim.requests(&amazonq_sim::LogFilter {
+        operation: Some("chat".into()),
+        account: Some(id.clone()),
+        since: None,
+    });
+    assert_eq!(chats.len(), 1, "the exhausted account was called again");
+    f.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_fed_burst_on_two_instances_refreshes_each_account_once() {
+    fed_burst_refreshes_each_account_once(Engine::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_fed_burst_on_two_instances_refreshes_each_account_once() {
+    fed_burst_refreshes_each_account_once(Engine::MariaDb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_quota_error_on_one_instance_is_answered_at_once_on_both() {
+    quota_error_answered_at_once_on_both(Engine::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_a_quota_error_on_one_instance_is_answered_at_once_on_both() {
+    quota_error_answered_at_once_on_both(Engine::MariaDb).await;
+}
+
+/// Issue 17 item 3 through the real admin API: disabling, re-enabling and deleting an account on
+/// A reaches B within a second (B's account gauges, and B stops or resumes using it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_account_changes_on_one_instance_apply_on_the_other_within_a_second() {
+    let (sim, db, store) = sim_and_db(Engine::Postgres).await;
+    seed_settings(&store, None).await;
+    let mut ids = Vec::new();
+    for id in ["ad-1", "ad-2"] {
+        let spec = AccountSpec {
+            id: id.into(),
+            ..AccountSpec::default()
+        };
+        ids.push(add_account(&sim, &store, &spec, 2, None).await);
+    }
+    let f = Fleet::start(sim, db, store, SHARED_REDIS, 5_000, "").await;
+    let admin = admin_token(&f).await;
+    let active = "gateway_pool_accounts{status=\"active\"}";
+    let disabled = "gateway_pool_accounts{status=\"disabled\"}";
+    wait_metric(&f, 1, active, 2.0, 5_000).await;
+    let edit = |method: reqwest::Method, body: Option<serde_json::Value>| {
+        let mut rb = f
+            .http
+            .request(method, f.nodes[0].url(&format!("/v2/accounts/{}", ids[0])))
+            .bearer_auth(&admin);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        async move {
+            let r = rb.send().await.unwrap();
+            assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        }
+    };
+    let chats_on_first = || {
+        f.sim
+            .requests(&amazonq_sim::LogFilter {
+                operation: Some("chat".into()),
+                account: Some(ids[0].clone()),
+                since: None,
+            })
+            .len()
+    };
+
+    edit(reqwest::Method::PATCH, Some(json!({"enabled": false}))).await;
+    wait_metric(&f, 1, disabled, 1.0, 1_000).await;
+    let before = chats_on_first();
+    for _ in 0..4 {
+        assert_eq!(
+            chat(&f.http, &f.nodes[1], "203.0.113.71", "#say ok", false)
+                .await
+                .0,
+            200
+        );
+    }
+    assert_eq!(chats_on_first(), before, "B used the disabled account");
+
+    edit(reqwest::Method::PATCH, Some(json!({"enabled": true}))).await;
+    wait_metric(&f, 1, active, 2.0, 1_000).await;
+    for _ in 0..4 {
+        assert_eq!(
+            chat(&f.http, &f.nodes[1], "203.0.113.72", "#say ok", false)
+                .await
+                .0,
+            200
+        );
+    }
+    assert!(
+        chats_on_first() > before,
+        "B never used the re-enabled account"
+    );
+
+    edit(reqwest::Method::DELETE, None).await;
+    wait_metric(&f, 1, active, 1.0, 1_000).await;
+    f.finish().await;
 }

@@ -9,6 +9,7 @@
     reason = "test code"
 )]
 
+mod burst_support;
 mod pool_admin_social;
 mod support;
 
@@ -125,6 +126,15 @@ async fn device_login_completes_through_the_admin_api() {
     assert!(
         metrics.contains("status=\"active\""),
         "account states not exported"
+    );
+    // The operator's "refresh now" above is counted as a forced refresh.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("gateway_pool_refreshes_total")
+                && l.contains("reason=\"forced\"")
+                && l.contains("result=\"ok\"")),
+        "{metrics}"
     );
 
     let (status, missing) = server
@@ -249,5 +259,63 @@ async fn max_concurrency_zero_means_the_pool_default() {
         .call(Method::PATCH, &path, Some(json!({"max_concurrency": -1})))
         .await;
     assert_eq!(status, 400, "{bad}");
+    server.stop().await;
+}
+
+/// Issue 17 item 1: 100 accounts fed with refresh tokens only, then at once 200 concurrent
+/// `/v1/messages`: the request path and the background validation meet on every account, and the
+/// upstream still sees exactly one refresh per account (whoever comes second finds the fresh
+/// token after the single-flight lock and uses it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fed_burst_refreshes_each_account_once() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let tokens = burst_support::accounts(&sim, "burst", 100);
+    let server = Server::start(&sim).await;
+    let (status, fed) = server
+        .call(
+            Method::POST,
+            "/v2/accounts/feed",
+            Some(burst_support::feed(&tokens)),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{fed}");
+    assert_eq!(fed["created"].as_array().unwrap().len(), 100, "{fed}");
+    let url = server.gw.url("/v1/messages");
+    burst_support::burst(&server.gw.client, &[url], None, 200).await;
+    // Validation ends with the quota fetch: wait until it ran for every account.
+    let t0 = std::time::Instant::now();
+    loop {
+        let (_, list) = server
+            .call(Method::GET, "/v2/accounts?per_page=200", None)
+            .await;
+        let items = list["accounts"].as_array().cloned().unwrap_or_default();
+        let validated = items.iter().filter(|a| a["quota"].is_object()).count();
+        if validated == 100 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_mins(1),
+            "{validated}/100 validated: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    burst_support::refreshed_once(&sim, &tokens);
+    // The operator sees the refreshes by reason in /metrics.
+    let metrics = server.gw.get_text("/metrics").await;
+    let by_reason = |reason: &str| -> f64 {
+        metrics
+            .lines()
+            .filter(|l| {
+                l.starts_with("gateway_pool_refreshes_total")
+                    && l.contains(&format!("reason=\"{reason}\""))
+                    && l.contains("result=\"ok\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    // (The recorder is process-wide: other tests of this binary add their refreshes, so the
+    // exact count is the simulator's above.)
+    let (request, validation) = (by_reason("request"), by_reason("validation"));
+    assert!(request + validation >= 100.0, "{metrics}");
     server.stop().await;
 }

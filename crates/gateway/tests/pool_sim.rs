@@ -204,7 +204,7 @@ async fn all_busy_after_the_queue_timeout() {
     let held = pool.send(request("#sleep 50\n#say slow")).await.unwrap();
     let started = std::time::Instant::now();
     match pool.send(request("#say x")).await {
-        Err(PoolError::AllBusy { retry_after }) => assert!(retry_after > Duration::ZERO),
+        Err(PoolError::AllBusy { retry_after, .. }) => assert!(retry_after > Duration::ZERO),
         other => panic!("expected AllBusy, got {other:?}"),
     }
     assert!(started.elapsed() >= Duration::from_millis(140));
@@ -381,5 +381,125 @@ async fn cooldowns_grow_exponentially_and_reset_after_a_success() {
     }
     run(&pool, request("#say fine")).await.unwrap();
     assert_eq!(pool.status(&id), Some(AccountStatus::Active));
+    sup.shutdown(Duration::from_secs(2)).await;
+}
+
+/// Issue 17 item 7: a monthly-quota error keeps the account exhausted until the usage API's reset
+/// date (even though its figures show credits left), and a request that no account can serve
+/// within the queue timeout is answered at once with the right class, never after it as "busy".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hopeless_requests_are_answered_at_once_with_the_reason() {
+    let env = Env::new(SimConfig::default()).await;
+    // Nothing configured at all.
+    let (pool, sup) = env.pool(fast()).await;
+    assert!(matches!(
+        pool.send(request("#say x")).await,
+        Err(PoolError::NotConfigured)
+    ));
+    sup.shutdown(Duration::from_secs(2)).await;
+
+    let only = env.add(spec("q-only".into()), 2).await;
+    let (pool, sup) = env.pool(fast()).await;
+    fault_any_chat(&env.sim, "monthly-quota");
+    match pool.send(request("#say spent")).await {
+        Err(PoolError::Upstream { class, .. }) => assert!(
+            matches!(class, amazonq::error::ErrorClass::QuotaExhausted { .. }),
+            "{class:?}"
+        ),
+        other => panic!("expected the upstream quota error, got {other:?}"),
+    }
+    assert_eq!(pool.status(&only), Some(AccountStatus::Exhausted));
+    // The usage API's next reset becomes the hold end (the figures show credits left).
+    let reset = {
+        let t0 = std::time::Instant::now();
+        loop {
+            let a = env.store.get_account(&only).await.unwrap().unwrap();
+            if let Some(reset) = a.quota.and_then(|q| q.resets_at)
+                && a.status_reason
+                    .as_deref()
+                    .is_some_and(|r| r.ends_with(&format!("(until {})", reset.to_rfc3339())))
+            {
+                assert_eq!(a.status, AccountStatus::Exhausted);
+                break reset;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(5),
+                "reset date never learned: {:?}",
+                a.status_reason
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    assert!(reset > chrono::Utc::now() + chrono::Duration::hours(1));
+    // The next request: at once (queue timeout 10 s), quota class, the reset date, no upstream call.
+    let started = std::time::Instant::now();
+    match pool.send(request("#say again")).await {
+        Err(PoolError::QuotaExhausted { resets_at }) => assert_eq!(resets_at, Some(reset)),
+        other => panic!("expected QuotaExhausted, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "waited for the queue timeout"
+    );
+    assert_eq!(
+        env.chat_calls(&only),
+        1,
+        "the exhausted account was called again"
+    );
+    // A periodic quota check with credits left does not lift a quota error before its reset.
+    pool.fetch_usage(&only).await.unwrap();
+    assert_eq!(pool.status(&only), Some(AccountStatus::Exhausted));
+    sup.shutdown(Duration::from_secs(2)).await;
+
+    // Every other account unusable: 503 material saying why.
+    env.store
+        .update_account(
+            &only,
+            store::AccountPatch {
+                enabled: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (pool, sup) = env.pool(fast()).await;
+    match pool.send(request("#say x")).await {
+        Err(PoolError::NoAccounts(Some(why))) => assert!(why.contains("1 disabled"), "{why}"),
+        other => panic!("expected NoAccounts, got {other:?}"),
+    }
+    sup.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cooldown_past_the_queue_timeout_is_answered_at_once() {
+    let env = Env::new(SimConfig::default()).await;
+    env.add(spec("cool-only".into()), 2).await;
+    let (pool, sup) = env
+        .pool(PoolConfig {
+            queue_timeout_ms: 400,
+            cooldown_base_ms: 3_000,
+            ..fast()
+        })
+        .await;
+    fault_any_chat(&env.sim, "throttled");
+    assert!(pool.send(request("#say x")).await.is_err());
+    let started = std::time::Instant::now();
+    match pool.send(request("#say y")).await {
+        Err(PoolError::AllBusy {
+            retry_after,
+            cooling_down,
+        }) => {
+            assert!(cooling_down);
+            assert!(
+                retry_after > Duration::from_secs(1) && retry_after <= Duration::from_secs(3),
+                "{retry_after:?}"
+            );
+        }
+        other => panic!("expected AllBusy, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "waited for the queue timeout"
+    );
     sup.shutdown(Duration::from_secs(2)).await;
 }

@@ -282,3 +282,43 @@ async fn upstream_exception_before_any_output_gets_an_http_status() {
     }
     h.stop().await;
 }
+
+/// Issue 17 items 6–7: the "no account" answers say what is wrong and what to do, at once, in
+/// the client's dialect: none configured → 503 naming the console; every account out of quota →
+/// 429 with the reset time (not a "busy" answer after the queue timeout).
+#[tokio::test]
+async fn no_account_answers_say_why_and_what_to_do() {
+    let h = Harness::with(&[], "").await;
+    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 64,
+                   "messages": [{"role": "user", "content": "#say hi"}]});
+    let (status, _, v) = h.json("/v1/messages", &b).await;
+    assert_eq!(status, 503, "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("no upstream account is configured"), "{msg}");
+    assert!(msg.contains(&h.url("/accounts")), "{msg}");
+    h.stop().await;
+
+    let h = Harness::with(&["q1"], "pool:\n  queue_timeout_ms: 10000\n").await;
+    h.sim.fault_next_chat(None, "monthly-quota").unwrap();
+    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
+    assert_eq!(status, 429, "{v}");
+    for path in ["/v1/chat/completions", "/v1/messages"] {
+        let started = Instant::now();
+        let (status, headers, v) = h.json(path, &b).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path} waited for the queue timeout"
+        );
+        assert_eq!(status, 429, "{path}: {v}");
+        let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!(retry > 60, "{path}: retry-after {retry}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("out of quota until"), "{msg}");
+    }
+    assert_eq!(
+        h.upstream_chats().len(),
+        1,
+        "the exhausted account was called again"
+    );
+    h.stop().await;
+}

@@ -242,46 +242,6 @@ impl Store {
         Ok(res.rows_affected > 0)
     }
 
-    /// Persists a refresh result in one UPDATE: the new access token and expiry, and the rotated
-    /// refresh token / client registration when present. Call this *before* using the new token so
-    /// a crash never loses a rotated refresh token.
-    pub async fn update_tokens(&self, id: &str, update: TokenUpdate) -> Result<(), StoreError> {
-        let cipher = self.cipher();
-        let enc = |column: &str, s: &Secret| cipher.encrypt(&ctx(column, id), s.expose());
-        let mut q = Entity::update_many()
-            .col_expr(
-                Column::AccessToken,
-                Expr::val(Some(enc("access_token", &update.access_token)?)),
-            )
-            .col_expr(Column::ExpiresAt, Expr::val(Some(to_ms(update.expires_at))))
-            .col_expr(
-                Column::LastRefreshAt,
-                Expr::val(Some(to_ms(update.refreshed_at))),
-            )
-            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
-            .filter(Column::Id.eq(id));
-        if let Some(rt) = &update.refresh_token {
-            if rt.is_empty() {
-                return Err(StoreError::Invalid("rotated refresh_token is empty".into()));
-            }
-            q = q.col_expr(Column::RefreshToken, Expr::val(enc("refresh_token", rt)?));
-        }
-        if let Some(c) = &update.client {
-            q = q
-                .col_expr(Column::ClientId, Expr::val(Some(c.client_id.clone())))
-                .col_expr(
-                    Column::ClientSecret,
-                    Expr::val(Some(enc("client_secret", &c.client_secret)?)),
-                )
-                .col_expr(Column::ClientExpiresAt, Expr::val(opt_to_ms(c.expires_at)));
-        }
-        let res = q.exec(self.db()).await?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::not_found("account", id));
-        }
-        Ok(())
-    }
-
     /// Sets the health status and its reason (e.g. `needs_login` + "invalid_grant").
     pub async fn set_account_status(
         &self,

@@ -15,7 +15,8 @@
 //! - [`connect`](Store::connect) picks the backend from the URL, applies pragmas and pool size,
 //!   and runs the migrations of `migrate.rs` (own version table, see there for why).
 //! - Domain modules each own their records and `impl Store` methods: `accounts` (records) +
-//!   `account_queries`, `keys`, `settings`, `ips` (+ pure CIDR code in `ipnet`), `sessions`,
+//!   `account_queries` (+ token rotation writes in `token_write`), `keys`, `settings`, `ips`
+//!   (+ pure CIDR code in `ipnet`), `sessions`,
 //!   `audit`, `logs` (+ `stats`), plus the request-log batch writer in `writer`, encryption in
 //!   `crypto`, and the SQLite online backup in `backup`. Rows are the private sea-orm entities
 //!   in `entity/`; callers only see the record types re-exported below.
@@ -47,6 +48,7 @@ mod sessions;
 mod settings;
 mod stats;
 mod time;
+mod token_write;
 mod writer;
 
 pub use accounts::{
@@ -66,4 +68,5 @@ pub use page::Page;
 pub use sessions::AdminSession;
 pub use settings::{DEFAULT_ADMIN_PASSWORD, SettingName, Settings};
 pub use stats::{GroupStats, HourStats, LogStats, Percentiles, StatsRange};
+pub use token_write::TokenWrite;
 pub use writer::{LogSender, LogWriter, LogWriterConfig, LogWriterReport};

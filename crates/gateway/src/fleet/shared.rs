@@ -4,7 +4,9 @@
 //! [`STICKY_TTL`]) and `<prefix>:cool:<account>` → cooling-until ms (expiring when the cooldown
 //! ends). `exhausted`/`banned`/`needs_login` are durable statuses in the shared database: the
 //! instance that sets one announces an `accounts` change once it is stored, and every other
-//! instance reloads and applies it at once (the periodic reload is only the safety net).
+//! instance reloads and applies it at once (the periodic reload is only the safety net). A
+//! `cooling_down` status is announced the same way; the reload reads its end from the cooldown
+//! key, so every instance holds the account until the same moment.
 //!
 //! Redis down: both fall back to the in-memory stores of this instance.
 

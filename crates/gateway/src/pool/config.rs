@@ -35,7 +35,8 @@ pub struct PoolConfig {
     pub min_interval_jitter_ms: u64,
     /// Requests allowed to wait for a free account at once; beyond that they fail at once.
     pub max_waiters: usize,
-    /// How long a request waits for a free account before `AllBusy`.
+    /// How long a request waits for a free account before `AllBusy` (a request no account can
+    /// serve within it is answered at once).
     pub queue_timeout_ms: u64,
     /// Accounts tried per request (first try included) before the last error is returned.
     pub max_attempts: u32,
@@ -59,7 +60,7 @@ pub struct PoolConfig {
     pub refresh_retry_ms: u64,
     /// Quota (GetUsageLimits) refresh period; 0 = off.
     pub quota_refresh_ms: u64,
-    /// Re-check an exhausted account whose reset date is unknown after this long.
+    /// Hold an exhausted account this long while its reset date is unknown.
     pub exhausted_recheck_ms: u64,
     /// Reload accounts from the store at least this often (safety net for missed change events).
     pub reload_ms: u64,

@@ -7,20 +7,34 @@ use std::time::Duration;
 
 use amazonq::client::StreamError;
 use amazonq::error::ErrorClass;
+use chrono::{DateTime, Utc};
 
 /// Why no upstream stream could be opened.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PoolError {
-    /// No account can serve this request at all (none stored, all banned/needs_login/disabled/
-    /// exhausted, or none entitled to the model). Handler: 503 / 529 overloaded.
+    /// No account is configured at all. Handler: 503 saying where to add one.
+    #[error("no upstream account is configured")]
+    NotConfigured,
+    /// No account can serve this request at all (all banned/needs_login/disabled, or none
+    /// entitled to the model); the text says why. Handler: 503.
     #[error("no upstream account is available{}", .0.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     NoAccounts(Option<String>),
-    /// Every eligible account is busy or cooling down and the wait queue timed out or is full.
+    /// Every account that could serve the request is out of quota until at least `resets_at`
+    /// (answered at once, not after the queue timeout). Handler: 429 `insufficient_quota`.
+    #[error("every upstream account is out of quota{}", .resets_at.map(|r| format!(" until {}", r.to_rfc3339())).unwrap_or_default())]
+    QuotaExhausted {
+        /// When the first of them resets, when known.
+        resets_at: Option<DateTime<Utc>>,
+    },
+    /// Every eligible account is busy or cooling down and the wait queue timed out or is full —
+    /// or, when `cooling_down`, no account frees up within the queue timeout (answered at once).
     /// Handler: 429 (OpenAI) / 529 (Anthropic) with `retry-after`.
-    #[error("all upstream accounts are busy; retry after {retry_after:?}")]
+    #[error("all upstream accounts are {}; the first frees up in about {} s", if *.cooling_down { "cooling down" } else { "busy" }, .retry_after.as_secs().max(1))]
     AllBusy {
-        /// Suggested wait before retrying.
+        /// Suggested wait before retrying (when the first account frees up).
         retry_after: Duration,
+        /// Every one of them is held back (throttled, paused), none merely busy.
+        cooling_down: bool,
     },
     /// The upstream refused the request and retrying elsewhere did not help (or cannot help:
     /// client errors such as `ContextTooLong`, `InvalidModel`, `BadRequest`).

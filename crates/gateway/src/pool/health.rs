@@ -2,8 +2,15 @@
 //! throttled → exponential-backoff cooldown (shared through [`super::CooldownStore`]); monthly
 //! quota → `exhausted` until the reset date; suspension → `banned`; dead refresh token →
 //! `needs_login`; transient trouble → a short pause. Terminal states are persisted at once so a
-//! restart never sends traffic to them again, and announced as an account change so other
-//! instances (fleet mode) reload and apply them at once rather than on their periodic reload.
+//! restart never sends traffic to them again, and every persisted status change (in fleet mode
+//! cooldowns included) is announced as an account change so other instances reload and apply it
+//! at once rather than on their periodic reload (issue 17 item 3).
+//!
+//! A quota error means: `exhausted` until the reset date — the one the error carries, else the
+//! next UTC midnight for a daily limit, else the usage API's next reset for a monthly one (looked
+//! up at once; `exhausted_recheck_ms` until it answers). The date is part of the stored reason
+//! (`… (until <RFC 3339>)`), so every instance holds the account until the same moment, and only
+//! that moment (or the usage figures recovering after an exhaustion they alone caused) lifts it.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -65,7 +72,7 @@ impl Inner {
                 .await
             {
                 // Announced only once stored: the other instances reload it from the database.
-                Ok(()) if announced(before, status) => {
+                Ok(()) if announced(before, status, self.refresh_lock.shared()) => {
                     if let Some(n) = &self.notifier {
                         n.publish(Change::Accounts);
                     }
@@ -128,9 +135,12 @@ impl Inner {
                     }
                 });
                 self.mark_exhausted(slot, until, message).await;
-                // Learn the real reset date when the service reports it.
-                if resets_at.is_none() {
-                    self.spawn_quota_fetch(slot);
+                // A monthly limit lasts until the usage API's reset date: learn it now (and
+                // refresh the stored figures after a daily one).
+                match (resets_at, period) {
+                    (None, QuotaPeriod::Monthly) => self.spawn_reset_date_fetch(slot, message),
+                    (None, QuotaPeriod::Daily) => self.spawn_quota_fetch(slot),
+                    (Some(_), _) => {}
                 }
             }
             ErrorClass::Suspended => {
@@ -204,14 +214,13 @@ impl Inner {
     }
 }
 
-/// Whether a status change must reach the other instances at once (an account-change event
-/// makes them reload): entering or leaving `banned`, `needs_login`, `exhausted` or `disabled`.
-/// Throttle cooldowns (`active` ⇄ `cooling_down`) travel through the [`super::CooldownStore`]
-/// instead, which every instance checks before using an account; announcing each of them would
-/// turn a throttle storm into a reload storm.
-fn announced(before: AccountStatus, after: AccountStatus) -> bool {
+/// Whether a stored status change is announced as an account change. Durable states (entering or
+/// leaving `banned`, `needs_login`, `exhausted`, `disabled`) always are; throttle cooldowns
+/// (`active` ⇄ `cooling_down`) only when other instances exist (`fleet`), since this instance
+/// already applied them and a reload of its own per throttle would be waste.
+fn announced(before: AccountStatus, after: AccountStatus, fleet: bool) -> bool {
     let durable = |s| !matches!(s, AccountStatus::Active | AccountStatus::CoolingDown);
-    durable(before) || durable(after)
+    fleet || durable(before) || durable(after)
 }
 
 fn next_utc_midnight() -> DateTime<Utc> {
@@ -226,21 +235,74 @@ pub(crate) fn short(message: &str) -> String {
     message.chars().take(300).collect()
 }
 
+/// Whether usage figures that show quota left may end an exhaustion now: only once its hold
+/// ended, or when the usage figures alone caused it (a quota *error* — a monthly request count,
+/// a daily limit — is not contradicted by credits left; it holds until its reset date on every
+/// instance alike).
+pub(crate) fn quota_may_lift(slot: &Slot) -> bool {
+    let h = slot.health();
+    h.exhausted_until.is_none_or(|u| u <= Utc::now())
+        || h.reason.as_deref().is_some_and(|r| r.starts_with(USED_UP))
+}
+
+/// Reason prefix of an exhaustion found in the usage figures.
+pub(crate) const USED_UP: &str = "monthly quota used up";
+
+/// The hold end written into an `exhausted` reason by [`Inner::mark_exhausted`].
+pub(crate) fn exhausted_until_of(reason: &str) -> Option<DateTime<Utc>> {
+    let (_, tail) = reason.rsplit_once("(until ")?;
+    let at = tail.strip_suffix(')')?;
+    DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl Inner {
+    /// Looks the usage API's next reset date up and keeps the account exhausted until then.
+    fn spawn_reset_date_fetch(&self, slot: &Arc<Slot>, message: &str) {
+        let Some(inner) = self.self_arc() else { return };
+        let slot = Arc::clone(slot);
+        let message = short(message);
+        self.jobs.submit(async move {
+            if let Ok(Some(q)) = inner.fetch_quota(&slot).await
+                && let Some(reset) = q.resets_at.filter(|r| *r > Utc::now())
+                && slot.health().status == AccountStatus::Exhausted
+            {
+                inner.mark_exhausted(&slot, reset, &message).await;
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use AccountStatus as S;
 
     #[test]
-    fn only_durable_status_changes_are_announced() {
-        assert!(announced(S::Active, S::Banned));
-        assert!(announced(S::CoolingDown, S::NeedsLogin));
-        assert!(announced(S::Active, S::Exhausted));
-        assert!(announced(S::Exhausted, S::Exhausted), "a new reset date");
-        assert!(announced(S::Exhausted, S::Active));
-        assert!(announced(S::NeedsLogin, S::Active));
-        // Cooldowns are shared through the cooldown store instead.
-        assert!(!announced(S::Active, S::CoolingDown));
-        assert!(!announced(S::CoolingDown, S::Active));
+    fn status_changes_are_announced_to_the_fleet() {
+        use AccountStatus as S;
+        assert!(announced(S::Active, S::Banned, false));
+        assert!(announced(S::CoolingDown, S::NeedsLogin, false));
+        assert!(
+            announced(S::Exhausted, S::Exhausted, false),
+            "a new reset date"
+        );
+        assert!(announced(S::Exhausted, S::Active, false));
+        // Cooldowns: only when another instance listens.
+        assert!(!announced(S::Active, S::CoolingDown, false));
+        assert!(!announced(S::CoolingDown, S::Active, false));
+        assert!(announced(S::Active, S::CoolingDown, true));
+        assert!(announced(S::CoolingDown, S::Active, true));
+    }
+
+    #[test]
+    fn the_hold_end_is_read_back_from_the_reason() {
+        let at = DateTime::parse_from_rfc3339("2027-01-01T00:00:00+00:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let reason = format!("MONTHLY_REQUEST_COUNT (until {})", at.to_rfc3339());
+        assert_eq!(exhausted_until_of(&reason), Some(at));
+        assert_eq!(exhausted_until_of("monthly quota used up"), None);
+        assert_eq!(exhausted_until_of("x (until soon)"), None);
     }
 }

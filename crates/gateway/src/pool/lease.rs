@@ -199,12 +199,16 @@ impl Inner {
                     );
                     any_model = true;
                 }
-                Pick::Never => {
-                    return Err(PoolError::NoAccounts(Some(
-                        "no account is usable".to_owned(),
-                    )));
+                Pick::Never => return Err(self.none_usable()),
+                Pick::Wait { next, releasing }
+                    if !releasing && next.is_none_or(|n| n > deadline) =>
+                {
+                    // Nothing in flight will come back and no hold ends within the queue
+                    // timeout (all exhausted, throttled or paused): say so now, not after it.
+                    metrics::counter!("gateway_pool_busy_rejections_total", "reason" => "none_ready").increment(1);
+                    return Err(self.none_ready(next, now, &filter));
                 }
-                Pick::Wait { next } => {
+                Pick::Wait { next, .. } => {
                     if waiting.is_none() {
                         let n = self.waiters.fetch_add(1, Ordering::Relaxed) + 1;
                         let guard = Waiting(self);
@@ -237,10 +241,65 @@ impl Inner {
     }
 
     fn all_busy(next: Option<Instant>, now: Instant) -> PoolError {
-        let retry_after = next
-            .map(|n| n.saturating_duration_since(now))
-            .filter(|d| !d.is_zero())
-            .unwrap_or(Duration::from_secs(1));
-        PoolError::AllBusy { retry_after }
+        PoolError::AllBusy {
+            retry_after: wait_for(next, now),
+            cooling_down: false,
+        }
     }
+
+    /// Why no account can serve requests at all: none configured, or what state they are in.
+    fn none_usable(&self) -> PoolError {
+        let t = self.table();
+        if t.by_id.is_empty() {
+            return PoolError::NotConfigured;
+        }
+        let mut counts = std::collections::BTreeMap::<&'static str, usize>::new();
+        for (slot, _) in t.by_id.values() {
+            *counts.entry(slot.health().status.as_str()).or_default() += 1;
+        }
+        let states: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        PoolError::NoAccounts(Some(format!(
+            "none of the {} accounts is usable ({}); log them in again, re-enable them or add one",
+            t.by_id.len(),
+            states.join(", ")
+        )))
+    }
+
+    /// The answer when no candidate frees up within the queue timeout: out of quota when every
+    /// one of them is exhausted, else "cooling down" with when the first one is back.
+    fn none_ready(
+        &self,
+        next: Option<Instant>,
+        now: Instant,
+        filter: &dyn Fn(&Slot) -> bool,
+    ) -> PoolError {
+        let t = self.table();
+        let mut exhausted = true;
+        let mut resets_at: Option<chrono::DateTime<chrono::Utc>> = None;
+        for e in t.sched.candidates(filter) {
+            let h = e.slot.health();
+            if h.status != store::AccountStatus::Exhausted {
+                exhausted = false;
+                break;
+            }
+            if let Some(u) = h.exhausted_until {
+                resets_at = Some(resets_at.map_or(u, |r| r.min(u)));
+            }
+        }
+        if exhausted {
+            return PoolError::QuotaExhausted { resets_at };
+        }
+        PoolError::AllBusy {
+            retry_after: wait_for(next, now),
+            cooling_down: true,
+        }
+    }
+}
+
+/// Until `next` (one second when unknown or already past: a zero `retry-after` invites a hot
+/// loop).
+fn wait_for(next: Option<Instant>, now: Instant) -> Duration {
+    next.map(|n| n.saturating_duration_since(now))
+        .filter(|d| !d.is_zero())
+        .unwrap_or(Duration::from_secs(1))
 }

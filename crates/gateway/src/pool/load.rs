@@ -15,6 +15,22 @@ impl Inner {
     /// Loads the store's accounts into the table, keeping runtime state of known ones.
     pub(crate) async fn reload(&self) -> Result<(), store::StoreError> {
         let accounts = self.store.all_accounts().await?;
+        // Cooldowns another instance started: their end is in the shared cooldown store (read
+        // before the table lock, which is never held across I/O). Only for accounts stored as
+        // cooling down, usually none or a few.
+        let mut cooling: HashMap<String, Instant> = HashMap::new();
+        for a in accounts
+            .iter()
+            .filter(|a| a.status == AccountStatus::CoolingDown)
+        {
+            let left = self.cooldowns.get(&a.id).await.map_or(0, |until_ms| {
+                until_ms - chrono::Utc::now().timestamp_millis()
+            });
+            if left > 0 {
+                let until = Instant::now() + std::time::Duration::from_millis(left as u64);
+                cooling.insert(a.id.clone(), until);
+            }
+        }
         let now = Instant::now();
         let mut t = self.table();
         let mut seen = std::collections::HashSet::with_capacity(accounts.len());
@@ -30,14 +46,45 @@ impl Inner {
                     slot.token.store(Arc::new(stored));
                 }
                 let before = slot.health().status;
-                let status = merge_status(before, a.status);
+                let mut status = merge_status(before, a.status);
                 t.sched.configure(pos, cap, weight);
+                let held = t
+                    .sched
+                    .entry(pos)
+                    .is_some_and(|e| e.not_before.is_some_and(|nb| nb > now));
+                if matches!(
+                    before,
+                    AccountStatus::CoolingDown | AccountStatus::Exhausted
+                ) && a.status == AccountStatus::Active
+                    && !held
+                {
+                    // Recovered elsewhere and over here too (the same hold ended).
+                    status = AccountStatus::Active;
+                    slot.with_health(|h| h.exhausted_until = None);
+                }
+                if a.status == AccountStatus::CoolingDown
+                    && before == AccountStatus::Active
+                    && let Some(until) = cooling.get(&a.id)
+                {
+                    // Throttled on another instance: hold it here until the same moment.
+                    t.sched.hold_until(pos, *until, now);
+                    status = AccountStatus::CoolingDown;
+                }
                 if status == AccountStatus::Exhausted {
                     // Another instance found the quota used up (or learned its reset date): hold
                     // the account here too. Before `status` is visible, so a pick that sees it
                     // also sees the hold (picks take the table lock held here).
                     let until = exhausted_hold(a, before != AccountStatus::Exhausted, &self.cfg);
                     if let Some(until) = until {
+                        if a.status_reason
+                            .as_deref()
+                            .and_then(health::exhausted_until_of)
+                            == Some(until)
+                        {
+                            // The date the finding instance holds it until: exactly that here.
+                            t.sched.clear_hold(pos, now);
+                            slot.with_health(|h| h.exhausted_until = None);
+                        }
                         t.sched.hold_until(pos, health::instant_at(until), now);
                         slot.with_health(|h| {
                             h.exhausted_until =
@@ -62,12 +109,12 @@ impl Inner {
                     info.weight,
                     slot::usable(status),
                 );
-                if let Some(until) = slot
-                    .health()
-                    .exhausted_until
-                    .filter(|_| status == AccountStatus::Exhausted)
-                {
+                if let Some(until) = exhausted_hold(a, true, &self.cfg) {
+                    slot.with_health(|h| h.exhausted_until = Some(until));
                     t.sched.hold_until(pos, health::instant_at(until), now);
+                }
+                if let Some(until) = cooling.get(&a.id) {
+                    t.sched.hold_until(pos, *until, now);
                 }
                 t.by_id.insert(a.id.clone(), (slot, pos));
             }
@@ -144,10 +191,10 @@ fn merge_status(mem: AccountStatus, stored: AccountStatus) -> AccountStatus {
     }
 }
 
-/// How long to hold an account the database says is `exhausted`: until the stored quota's reset
-/// date when that quota is used up and the date ahead; when it is not known yet and the state is news to this instance
-/// (`adopted`), for `exhausted_recheck_ms` like the instance that found it (the periodic quota
-/// refresh lifts it early if the quota turns out to be back).
+/// How long to hold an account the database says is `exhausted`: until the date its reason
+/// carries (what the finding instance holds it until), else the stored quota's reset date when
+/// that quota is used up and the date ahead; when neither is known and the state is news to
+/// this instance (`adopted`), for `exhausted_recheck_ms`.
 fn exhausted_hold(
     a: &store::Account,
     adopted: bool,
@@ -157,6 +204,14 @@ fn exhausted_hold(
         return None;
     }
     let now = chrono::Utc::now();
+    if let Some(until) = a
+        .status_reason
+        .as_deref()
+        .and_then(health::exhausted_until_of)
+        .filter(|u| *u > now)
+    {
+        return Some(until);
+    }
     // Only a used-up stored quota dates the hold: a daily limit leaves the monthly figures (and
     // their reset date, a month out) looking fine.
     let spent_until = a

@@ -20,7 +20,8 @@
 //! - `lease`: waiting for and holding an account;
 //! - `send`: the request path and [`PoolStream`];
 //! - `health`: what an upstream failure does to the account (cooldown, exhausted, banned…);
-//! - `refresh`: single-flight token refresh, persisted before use, and the background refresher;
+//! - `refresh`: single-flight token refresh, persisted before use (compare-and-set), and the
+//!   background refresher; `need`: what a caller needs from a token and why it is refreshed;
 //! - `quota`: GetUsageLimits / ListAvailableModels (per-account catalogs and their union,
 //!   [`Pool::catalog`]) and the periodic quota refresh;
 //! - `device`: OIDC device login started from the admin API;
@@ -34,7 +35,9 @@
 //! - Call [`PoolStream::finish`] when the turn ends (success, client abort, stream failure, or an
 //!   in-band exception's class); dropping the stream without it only releases the account.
 //! - Map [`PoolError`]: `AllBusy` → 429 (OpenAI) / 529 (Anthropic) with `retry-after`;
-//!   `NoAccounts` → 503; `Upstream` by class (throttled/quota → 429, context/model/bad request →
+//!   `NotConfigured` / `NoAccounts` → 503 saying what to do; `QuotaExhausted` → 429 with the reset
+//!   time (answered at once, as is a request no account frees up for within the queue timeout);
+//!   `Upstream` by class (throttled/quota → 429, context/model/bad request →
 //!   400, others → 502/503); `Cancelled` → nothing to send.
 //! - Selection never waits on I/O under a lock; the only lock is a short `std::sync::Mutex` over
 //!   the account table and the scheduler.
@@ -46,6 +49,7 @@ mod health;
 mod jobs;
 mod lease;
 mod load;
+mod need;
 mod ops;
 mod quota;
 mod refresh;
@@ -79,6 +83,10 @@ use crate::tasks::Supervisor;
 use device::Devices;
 use sched::Sched;
 use slot::Slot;
+
+/// How long the change listener gathers account changes before one reload (bounds reloads to
+/// a few per second under a burst while keeping "applied within 1 s").
+const CHANGE_COALESCE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What the pool is built on. [`PoolDeps::memory`] gives the single-instance set.
 #[derive(Clone)]
@@ -264,7 +272,9 @@ impl Pool {
                             msg = rx.recv() => match msg {
                                 Ok(Change::Accounts) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                                     // A burst of changes (several accounts banned at once, an
-                                    // import) needs one reload, not one each.
+                                    // import, a throttle storm) needs one reload, not one each:
+                                    // gather what arrives within a short moment first.
+                                    tokio::time::sleep(CHANGE_COALESCE).await;
                                     while rx.try_recv().is_ok() {}
                                     if let Err(e) = inner.reload().await {
                                         tracing::warn!(error = %e, "pool reload after account change failed");

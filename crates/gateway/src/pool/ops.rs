@@ -33,12 +33,16 @@ impl Inner {
             .ok_or_else(|| Error::NotFound(format!("account {id} not found")))
     }
 
-    /// Validation of one new account: a forced refresh, then models and quota.
-    pub(crate) async fn validate(&self, id: &str) {
+    /// Validation of one new account: a refresh unless one happened since `need`'s moment (the
+    /// request path may have refreshed the account first), then models and quota.
+    pub(crate) async fn validate(&self, id: &str, need: Need<'_>) {
         let Ok(slot) = self.slot_or_reload(id).await else {
             return;
         };
-        match self.fresh_token(&slot, Need::Always).await {
+        match self
+            .fresh_token_for(&slot, need, super::refresh::Reason::Validation)
+            .await
+        {
             Ok(_) => {
                 let _ = self.fetch_models(&slot).await;
                 let _ = self.fetch_quota(&slot).await;
@@ -56,13 +60,16 @@ impl AccountOps for Pool {
         Box::pin(async move {
             let inner = &self.inner;
             let slot = inner.slot_or_reload(id).await?;
-            inner.fresh_token(&slot, Need::Always).await.map_err(|e| {
-                Error::UpstreamUnavailable(format!(
-                    "token refresh failed ({}): {}",
-                    class_name(&e.class),
-                    e.message
-                ))
-            })?;
+            inner
+                .fresh_token(&slot, Need::from_now())
+                .await
+                .map_err(|e| {
+                    Error::UpstreamUnavailable(format!(
+                        "token refresh failed ({}): {}",
+                        class_name(&e.class),
+                        e.message
+                    ))
+                })?;
             inner.account(id).await
         })
     }
@@ -125,6 +132,8 @@ impl AccountOps for Pool {
         let Some(inner) = self.inner.self_arc() else {
             return;
         };
+        // Asked now: a refresh the request path makes before the job runs validates the account.
+        let need = Need::from_now();
         self.inner.jobs.submit(async move {
             if let Err(e) = inner.reload().await {
                 tracing::warn!(error = %e, "pool reload before validation failed");
@@ -135,7 +144,7 @@ impl AccountOps for Pool {
                 n,
                 |id| {
                     let inner = Arc::clone(&inner);
-                    async move { inner.validate(&id).await }
+                    async move { inner.validate(&id, need).await }
                 },
             )
             .await;

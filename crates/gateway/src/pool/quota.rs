@@ -142,9 +142,9 @@ impl Inner {
                     chrono::Utc::now()
                         + chrono::Duration::milliseconds(self.cfg.exhausted_recheck_ms as i64)
                 });
-                self.mark_exhausted(slot, until, "monthly quota used up")
+                self.mark_exhausted(slot, until, super::health::USED_UP)
                     .await;
-            } else if status == AccountStatus::Exhausted {
+            } else if status == AccountStatus::Exhausted && super::health::quota_may_lift(slot) {
                 slot.with_health(|h| h.exhausted_until = None);
                 // (`pos_of` returns before the table is locked again.)
                 if let Some(pos) = self.pos_of(slot) {

@@ -1,26 +1,37 @@
-//! Token refresh (spec §2.5/§2.8 OIDC, §3 Kiro; issue 4 "Refresh").
+//! Token refresh (spec §2.5/§2.8 OIDC, §3 Kiro; issue 4 "Refresh"; issue 17 items 1–2).
 //!
-//! - Single-flight: every refresh of an account — request path, background refresher, admin
-//!   "refresh now" — runs under that account's [`super::RefreshLock`] and re-checks the token after
-//!   acquiring it, so whoever waited behind a refresh uses its result instead of refreshing again
-//!   (a second refresh would also invalidate the first rotated refresh token).
-//! - Persist before use: the new tokens (and a rotated refresh token) are written to the store in
-//!   one statement ([`store::TokenUpdate`]) before they are put in memory and used.
+//! - Single-flight: every refresh of an account — request path, background refresher,
+//!   validation of new accounts, admin "refresh now" — runs under that account's
+//!   [`super::RefreshLock`] and re-checks the token after acquiring it (in fleet mode after
+//!   re-reading the account from the shared database), so whoever waited behind a refresh uses
+//!   its result instead of refreshing again: a second refresh costs an upstream auth call and, with
+//!   rotating refresh tokens, would invalidate the token the first one just stored. Even a
+//!   *forced* refresh ([`Need::Since`]) is satisfied by a refresh that happened after it was asked.
+//! - Persist before use, compare-and-set: the new tokens (and a rotated refresh token) are written
+//!   in one statement only while the row still holds the refresh token that was used
+//!   ([`store::Store::update_tokens_if`]); when someone stored a newer one first, that one is
+//!   adopted and this result discarded, so the newest token always survives. Likewise a refresh
+//!   refused as `invalid_grant` first looks for a successor token in the store (someone rotated
+//!   the one it used) before declaring the account `needs_login`.
 //! - `invalid_grant` and friends → `needs_login`, never retried in a loop; other failures pause the
 //!   background refresh of that account for `refresh_retry_ms`.
 //! - The background refresher renews tokens `refresh_skew_ms` (+ a stable per-account jitter)
 //!   before expiry, `refresh_concurrency` at a time.
+//! - Every upstream refresh call is counted in `gateway_pool_refreshes_total{reason,result}`
+//!   ([`Reason`]), so an operator sees a refresh storm and where it comes from.
 
 use std::hash::{Hash as _, Hasher as _};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use amazonq::error::ErrorClass;
 use amazonq::oidc::ClientRegistration;
 use chrono::Utc;
 use futures_util::StreamExt as _;
-use store::{AccountStatus, AuthMethod, Secret, TokenUpdate};
+use store::{AccountStatus, AuthMethod, Secret, TokenUpdate, TokenWrite};
 use tokio::time::Instant;
 
+pub(crate) use super::need::{Need, Reason, count};
 use super::slot::{Slot, Token};
 use super::{Inner, config};
 
@@ -31,40 +42,28 @@ pub(crate) struct RefreshFailure {
     pub message: String,
 }
 
-/// When to refresh.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Need<'a> {
-    /// Only if the token expires within this margin.
-    Within(chrono::Duration),
-    /// Unless the token in use is no longer this one (someone refreshed meanwhile).
-    Replace(&'a str),
-    /// Always (admin "refresh now", validation of new accounts).
-    Always,
-}
-
-impl Need<'_> {
-    fn satisfied_by(&self, t: &Token) -> bool {
-        match self {
-            Self::Within(margin) => t.fresh_for(*margin),
-            Self::Replace(old) => {
-                t.access_token.as_deref() != Some(*old) && t.fresh_for(chrono::Duration::zero())
-            }
-            Self::Always => false,
-        }
-    }
-}
-
 impl Inner {
     /// The margin the request path wants.
     pub(crate) fn request_margin(&self) -> chrono::Duration {
         chrono::Duration::milliseconds(self.cfg.request_skew_ms as i64)
     }
 
-    /// A token satisfying `need`, refreshing (single-flight) when necessary.
+    /// A token satisfying `need`, refreshing (single-flight) when necessary; counted under the
+    /// need's default [`Reason`].
     pub(crate) async fn fresh_token(
         &self,
         slot: &Arc<Slot>,
         need: Need<'_>,
+    ) -> Result<Arc<Token>, RefreshFailure> {
+        self.fresh_token_for(slot, need, need.reason()).await
+    }
+
+    /// [`Inner::fresh_token`] counted under `reason`.
+    pub(crate) async fn fresh_token_for(
+        &self,
+        slot: &Arc<Slot>,
+        need: Need<'_>,
+        reason: Reason,
     ) -> Result<Arc<Token>, RefreshFailure> {
         let current = slot.token.load_full();
         if need.satisfied_by(&current) {
@@ -74,24 +73,23 @@ impl Inner {
         if self.refresh_lock.shared() {
             // Another instance may have refreshed: its result is in the database.
             if let Ok(Some(a)) = self.store.get_account(&slot.id).await {
-                let stored = super::slot::token_of(&a);
-                if stored.expires_at >= slot.token.load().expires_at {
-                    slot.token.store(Arc::new(stored));
-                }
+                adopt_newer(slot, super::slot::token_of(&a));
             }
         }
         let current = slot.token.load_full();
         if need.satisfied_by(&current) {
             return Ok(current);
         }
-        self.do_refresh(slot, &current).await
+        self.do_refresh(slot, &current, reason).await
     }
 
     async fn do_refresh(
         &self,
         slot: &Arc<Slot>,
         current: &Token,
+        reason: Reason,
     ) -> Result<Arc<Token>, RefreshFailure> {
+        let refreshed_at = Utc::now();
         let info = slot.info.load_full();
         let proxy = self.upstream.refresh_proxy(&info);
         let fail = |class: ErrorClass, message: String| RefreshFailure { class, message };
@@ -121,6 +119,7 @@ impl Inner {
                         refresh_token: t.refresh_token,
                         client: current.client.clone(),
                         profile_arn: t.profile_arn,
+                        refreshed_at: Some(refreshed_at),
                     })
                     .map_err(|e| fail(e.class(), e.to_string()))
             }
@@ -130,7 +129,7 @@ impl Inner {
                         ErrorClass::RefreshTokenDead,
                         "no OIDC client registration stored; log in again".into(),
                     );
-                    self.refresh_failed(slot, &r).await;
+                    self.refresh_failed(slot, &r, reason).await;
                     return Err(r);
                 };
                 let reg = ClientRegistration {
@@ -159,6 +158,7 @@ impl Inner {
                             .unwrap_or_else(|| current.refresh_token.clone()),
                         client: current.client.clone(),
                         profile_arn: current.profile_arn.clone(),
+                        refreshed_at: Some(refreshed_at),
                     })
                     .map_err(|e| fail(e.class(), e.to_string()))
             }
@@ -166,7 +166,16 @@ impl Inner {
         let token = match result {
             Ok(t) => t,
             Err(r) => {
-                self.refresh_failed(slot, &r).await;
+                // A rotated-away token is refused: when someone stored its successor meanwhile
+                // (a refresh that ran without this lock), that one is the account's token.
+                if r.class == ErrorClass::RefreshTokenDead
+                    && !slot.unpersisted.load(Ordering::Relaxed)
+                    && let Some(stored) = self.successor(slot, current).await
+                {
+                    count(reason, "superseded");
+                    return adopt(slot, stored);
+                }
+                self.refresh_failed(slot, &r, reason).await;
                 return Err(r);
             }
         };
@@ -177,10 +186,29 @@ impl Inner {
             refresh_token: (token.refresh_token != current.refresh_token)
                 .then(|| Secret::new(token.refresh_token.clone())),
             client: None,
-            refreshed_at: Utc::now(),
+            refreshed_at,
         };
-        let persisted = self.store.update_tokens(&slot.id, update).await;
-        if token.profile_arn != current.profile_arn
+        let used = Secret::new(current.refresh_token.clone());
+        let write = if slot.unpersisted.load(Ordering::Relaxed) {
+            // The stored pair is older than the one just used: nothing newer to protect.
+            self.store
+                .update_tokens(&slot.id, update)
+                .await
+                .map(|()| TokenWrite::Written)
+        } else {
+            self.store.update_tokens_if(&slot.id, &used, update).await
+        };
+        let persisted = match write {
+            Ok(TokenWrite::Written) => Ok(()),
+            Ok(TokenWrite::Superseded(stored)) => {
+                // Someone stored a newer token pair while this refresh ran: theirs wins.
+                count(reason, "superseded");
+                return adopt(slot, super::slot::token_of(&stored));
+            }
+            Err(e) => Err(e),
+        };
+        if persisted.is_ok()
+            && token.profile_arn != current.profile_arn
             && let Err(e) = self
                 .store
                 .update_account(
@@ -198,31 +226,39 @@ impl Inner {
         // Kept in memory even if the write failed: dropping it would lose the rotated token for
         // good; the next refresh persists again.
         slot.token.store(Arc::clone(&token));
+        slot.unpersisted
+            .store(persisted.is_err(), Ordering::Relaxed);
         if let Err(e) = persisted {
-            metrics::counter!("gateway_pool_refreshes_total", "result" => "persist_failed")
-                .increment(1);
+            count(reason, "persist_failed");
             tracing::error!(account = %slot.id, error = %e, "refreshed token could not be persisted");
             return Err(RefreshFailure {
                 class: ErrorClass::Transient,
                 message: format!("token refreshed but not persisted: {e}"),
             });
         }
-        metrics::counter!("gateway_pool_refreshes_total", "result" => "ok").increment(1);
+        count(reason, "ok");
         slot.with_health(|h| h.refresh_paused_until = None);
         if slot.health().status == AccountStatus::NeedsLogin {
             self.set_status(slot, AccountStatus::Active, None).await;
         }
-        tracing::debug!(account = %slot.id, "token refreshed");
+        tracing::debug!(account = %slot.id, reason = reason.label(), "token refreshed");
         Ok(token)
     }
 
-    async fn refresh_failed(&self, slot: &Arc<Slot>, r: &RefreshFailure) {
+    /// The stored token when it has another refresh token than the one `current` used.
+    async fn successor(&self, slot: &Slot, current: &Token) -> Option<Token> {
+        let a = self.store.get_account(&slot.id).await.ok()??;
+        let stored = super::slot::token_of(&a);
+        (stored.refresh_token != current.refresh_token).then_some(stored)
+    }
+
+    async fn refresh_failed(&self, slot: &Arc<Slot>, r: &RefreshFailure, reason: Reason) {
         let result = if r.class == ErrorClass::RefreshTokenDead {
             "dead"
         } else {
             "error"
         };
-        metrics::counter!("gateway_pool_refreshes_total", "result" => result).increment(1);
+        count(reason, result);
         tracing::warn!(account = %slot.id, error = %r.message, "token refresh failed");
         match r.class {
             ErrorClass::RefreshTokenDead => {
@@ -286,9 +322,42 @@ impl Inner {
             .for_each_concurrent(
                 self.cfg.refresh_concurrency.max(1),
                 |(slot, margin)| async move {
-                    let _ = self.fresh_token(&slot, Need::Within(margin)).await;
+                    let _ = self
+                        .fresh_token_for(&slot, Need::Within(margin), Reason::Background)
+                        .await;
                 },
             )
             .await;
+    }
+}
+
+/// Takes the stored token when it is at least as new as the one in memory (another instance
+/// refreshed, or an operator logged the account in again).
+fn adopt_newer(slot: &Slot, stored: Token) {
+    let mem = slot.token.load();
+    let newer = match (stored.refreshed_at, mem.refreshed_at) {
+        (Some(s), Some(m)) => s >= m,
+        (Some(_), None) => true,
+        (None, Some(_)) => false,
+        (None, None) => stored.expires_at >= mem.expires_at,
+    };
+    if newer && stored != **mem {
+        slot.token.store(Arc::new(stored));
+    }
+}
+
+/// Takes a newer stored token pair instead of this refresh's result.
+fn adopt(slot: &Slot, stored: Token) -> Result<Arc<Token>, RefreshFailure> {
+    tracing::info!(account = %slot.id, "a newer token was stored meanwhile; adopting it");
+    let stored = Arc::new(stored);
+    slot.token.store(Arc::clone(&stored));
+    slot.unpersisted.store(false, Ordering::Relaxed);
+    if stored.fresh_for(chrono::Duration::zero()) {
+        Ok(stored)
+    } else {
+        Err(RefreshFailure {
+            class: ErrorClass::Transient,
+            message: "a newer refresh token was stored meanwhile; retry".into(),
+        })
     }
 }

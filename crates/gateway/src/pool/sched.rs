@@ -40,8 +40,13 @@ pub(crate) struct Entry {
 pub(crate) enum Pick {
     /// Leased locally (`inflight` already counts it), with its position.
     Picked(Arc<Slot>, usize),
-    /// Nothing ready now; something may become ready (at `next` at the latest, or on a release).
-    Wait { next: Option<Instant> },
+    /// Nothing ready now. Among the accounts that could serve the request, the first hold ends
+    /// at `next`, and `releasing` says whether one of them has a request in flight here (whose
+    /// end frees a slot). Neither → waiting cannot help before `next`.
+    Wait {
+        next: Option<Instant>,
+        releasing: bool,
+    },
     /// No account can serve this request, however long we wait.
     Never,
 }
@@ -97,6 +102,17 @@ impl Sched {
             *slot = None;
             self.free.push(pos);
         }
+    }
+
+    /// Accounts that are usable and pass `filter` (slow paths only: a linear walk).
+    pub fn candidates<'a>(
+        &'a self,
+        filter: &'a dyn Fn(&Slot) -> bool,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries
+            .iter()
+            .flatten()
+            .filter(move |e| e.usable && filter(&e.slot))
     }
 
     pub fn entry(&self, pos: usize) -> Option<&Entry> {
@@ -184,16 +200,22 @@ impl Sched {
         if let Some((pos, slot)) = found.and_then(|pos| Some((pos, self.take(pos, now, gap)?))) {
             return Pick::Picked(slot, pos);
         }
-        // Slow path: is anything able to serve this request later?
-        let waitable = self
-            .entries
-            .iter()
-            .flatten()
-            .any(|e| e.usable && filter(&e.slot));
-        if waitable {
-            Pick::Wait {
-                next: self.timers.peek().map(|Reverse((t, _))| *t),
+        // Slow path: is anything able to serve this request later, and when?
+        let mut waitable = false;
+        let mut releasing = false;
+        let mut next: Option<Instant> = None;
+        for e in self.entries.iter().flatten() {
+            if !(e.usable && filter(&e.slot)) {
+                continue;
             }
+            waitable = true;
+            releasing |= e.inflight > 0;
+            if let Some(t) = e.not_before.filter(|t| *t > now) {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        }
+        if waitable {
+            Pick::Wait { next, releasing }
         } else {
             Pick::Never
         }

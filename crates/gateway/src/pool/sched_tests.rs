@@ -88,7 +88,10 @@ fn minimum_interval_holds_an_account_after_each_pick() {
     };
     s.release(pos, &x, now);
     match s.pick(now + Duration::from_millis(100), gap, 0.0, &|_| true) {
-        Pick::Wait { next } => assert_eq!(next, Some(now + gap)),
+        Pick::Wait { next, releasing } => {
+            assert_eq!(next, Some(now + gap));
+            assert!(!releasing);
+        }
         _ => panic!("picked inside the minimum interval"),
     }
     assert!(matches!(
@@ -113,13 +116,16 @@ fn round_robin_respects_caps_and_holds() {
     assert_ne!(first.id, second.id);
     assert!(matches!(
         s.pick(now, Duration::ZERO, 0.0, &all),
-        Pick::Wait { .. }
+        Pick::Wait {
+            next: None,
+            releasing: true
+        }
     ));
     s.release(a, &first, now);
     s.hold_until(a, now + Duration::from_secs(5), now);
     assert!(matches!(
         s.pick(now, Duration::ZERO, 0.0, &all),
-        Pick::Wait { next: Some(_) }
+        Pick::Wait { next: Some(_), .. }
     ));
     let later = now + Duration::from_secs(6);
     let Pick::Picked(again, _) = s.pick(later, Duration::ZERO, 0.0, &all) else {

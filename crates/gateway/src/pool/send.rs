@@ -150,8 +150,15 @@ impl Pool {
             };
             let lease = match inner.acquire(&want).await {
                 Ok(l) => l,
-                // Accounts were tried and failed: report the upstream reason, not "no accounts".
-                Err(PoolError::NoAccounts(_)) if last.is_some() => break,
+                // Accounts were tried and failed: report the upstream reason, not "no accounts"
+                // (nor that the rest are out of quota or held back).
+                Err(
+                    PoolError::NoAccounts(_)
+                    | PoolError::QuotaExhausted { .. }
+                    | PoolError::AllBusy {
+                        cooling_down: true, ..
+                    },
+                ) if last.is_some() => break,
                 Err(e) => return Err(e),
             };
             attempts += 1;

@@ -2,7 +2,7 @@
 //! current tokens ([`Token`], swapped atomically after each persisted refresh), its health and
 //! the counters flushed to the store in batches.
 
-use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
@@ -43,6 +43,8 @@ pub(crate) struct Token {
     pub refresh_token: String,
     pub client: Option<Client>,
     pub profile_arn: Option<String>,
+    /// When this pair came from a refresh (`last_refresh_at` in the store), if known.
+    pub refreshed_at: Option<DateTime<Utc>>,
 }
 
 impl Token {
@@ -77,6 +79,9 @@ pub(crate) struct Slot {
     pub err_pending: AtomicU64,
     /// Last request start (epoch ms, 0 = never) not yet written to the store.
     pub last_used_ms: AtomicI64,
+    /// The token in memory is newer than the stored one (its write failed): the next refresh
+    /// writes unconditionally instead of comparing with the older stored refresh token.
+    pub unpersisted: AtomicBool,
 }
 
 impl Slot {
@@ -95,6 +100,7 @@ impl Slot {
             ok_pending: AtomicU64::new(0),
             err_pending: AtomicU64::new(0),
             last_used_ms: AtomicI64::new(0),
+            unpersisted: AtomicBool::new(false),
         }
     }
 
@@ -210,6 +216,7 @@ pub(crate) fn token_of(a: &Account) -> Token {
             _ => None,
         },
         profile_arn: a.profile_arn.clone(),
+        refreshed_at: a.last_refresh_at,
     }
 }
 

@@ -24,6 +24,7 @@ mod admin;
 mod logs;
 mod security;
 mod story;
+mod token_race;
 mod writer;
 
 use std::path::PathBuf;

@@ -14,6 +14,7 @@ pub async fn run(store: Store, url: String) {
     store.ping().await.unwrap();
 
     crate::accounts::run(&store, &url).await;
+    crate::token_race::run(&store).await;
     crate::security::keys(&store).await;
     crate::security::settings(&store).await;
     crate::security::ip_blocks(&store).await;

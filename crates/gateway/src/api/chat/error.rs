@@ -160,20 +160,51 @@ impl ApiError {
         }
     }
 
-    /// From the pool's failure to open a stream.
-    pub fn from_pool(e: &PoolError, dialect: Dialect, prompt: PromptSize) -> Self {
+    /// From the pool's failure to open a stream. `console` is the console's accounts page, named
+    /// when no account can serve (issue 17 item 6: say what is wrong and where to fix it).
+    pub fn from_pool(e: &PoolError, dialect: Dialect, prompt: PromptSize, console: &str) -> Self {
         match e {
-            PoolError::NoAccounts(_) => {
+            PoolError::NotConfigured => {
                 let mut err = Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "no_accounts",
-                    e.to_string(),
+                    format!(
+                        "no upstream account is configured on this gateway yet: add a Kiro / \
+                         Amazon Q account in the admin console at {console} (or POST \
+                         /v2/accounts), then retry"
+                    ),
                 );
                 err.code = Some("service_unavailable");
                 err.should_retry = Some(false);
                 err
             }
-            PoolError::AllBusy { retry_after } => {
+            PoolError::NoAccounts(_) => {
+                let mut err = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no_accounts",
+                    format!("{e}. Manage the accounts in the admin console at {console}"),
+                );
+                err.code = Some("service_unavailable");
+                err.should_retry = Some(false);
+                err
+            }
+            PoolError::QuotaExhausted { resets_at } => {
+                let mut err = Self::from_class(
+                    &ErrorClass::QuotaExhausted {
+                        resets_at: *resets_at,
+                        period: amazonq::error::QuotaPeriod::Monthly,
+                    },
+                    "",
+                    dialect,
+                    prompt,
+                );
+                err.message = format!("{e}; add an account with quota at {console}");
+                err.retry_after = resets_at
+                    .and_then(|r| (r - chrono::Utc::now()).to_std().ok())
+                    .filter(|d| !d.is_zero());
+                err
+            }
+            PoolError::AllBusy { retry_after, .. } => {
                 let mut err = match dialect {
                     Dialect::Anthropic => Self::overloaded(dialect, "all_busy", e.to_string()),
                     Dialect::OpenAi => Self::rate_limited("all_busy", e.to_string()),
@@ -343,6 +374,29 @@ fn default_types(status: StatusCode) -> (&'static str, &'static str) {
     }
 }
 
+/// `http(s)://<host>/accounts` as the client addressed this server (`Host`, and
+/// `x-forwarded-proto` for a TLS proxy); only the path when the host header is missing or holds
+/// anything but host characters (it is echoed back to the same client only).
+pub fn console_url(headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        });
+    let Some(host) = host else {
+        return "/accounts".to_owned();
+    };
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    format!("{}://{host}/accounts", if https { "https" } else { "http" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,5 +451,17 @@ mod tests {
         assert_eq!(m.status.as_u16(), 529);
         let m = ApiError::from_class(&ErrorClass::ModelUnavailable, "x", Dialect::OpenAi, p);
         assert_eq!(m.status.as_u16(), 503);
+    }
+
+    #[test]
+    fn the_console_url_follows_the_host_the_client_used() {
+        let mut h = axum::http::HeaderMap::new();
+        assert_eq!(console_url(&h), "/accounts");
+        h.insert(header::HOST, HeaderValue::from_static("gw.example:8080"));
+        assert_eq!(console_url(&h), "http://gw.example:8080/accounts");
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert_eq!(console_url(&h), "https://gw.example:8080/accounts");
+        h.insert(header::HOST, HeaderValue::from_static("evil\"><script>"));
+        assert_eq!(console_url(&h), "/accounts");
     }
 }

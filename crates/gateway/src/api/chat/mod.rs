@@ -48,6 +48,9 @@ pub struct Ctx {
     pub dialect: Dialect,
     pub request_id: String,
     pub caller: Caller,
+    /// The console's accounts page as the client addressed this server (named in the "no
+    /// account" answers so a new user knows where to add one).
+    pub console: String,
 }
 
 impl Ctx {
@@ -65,6 +68,7 @@ impl Ctx {
         Self {
             dialect,
             request_id,
+            console: error::console_url(headers),
             caller: Caller {
                 ip: ip
                     .map(|Extension(ClientIp(ip))| ip.to_string())
@@ -202,14 +206,19 @@ pub async fn run(
                 state.model_refusals.refuse(candidate);
             }
             Err(e) => {
-                let err = ApiError::from_pool(&e, ctx.dialect, prompt);
+                let err = ApiError::from_pool(&e, ctx.dialect, prompt, &ctx.console);
                 return ctx.fail(record, &err, None);
             }
         }
     }
     let Some((feed, stream_cfg, rules)) = opened else {
         // Unreachable in practice: the plan always holds the last candidate, whose failure returns.
-        let err = ApiError::from_pool(&PoolError::NoAccounts(None), ctx.dialect, prompt);
+        let err = ApiError::from_pool(
+            &PoolError::NoAccounts(None),
+            ctx.dialect,
+            prompt,
+            &ctx.console,
+        );
         return ctx.fail(record, &err, None);
     };
     record.rules(&rules);
