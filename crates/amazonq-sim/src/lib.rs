@@ -86,6 +86,7 @@
 //! state (`throttle_first`, TTLs + clock, `revoke-refresh`, `suspend_after`).
 
 pub mod account_api;
+pub mod answer;
 pub mod accounts;
 pub mod authfaults;
 pub mod catalog;
