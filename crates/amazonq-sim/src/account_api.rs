@@ -80,8 +80,12 @@ fn model_json(m: &ModelSpec) -> Value {
         "supportedInputTypes": ["TEXT", "IMAGE"],
         "supportsPromptCache": true,
     });
-    if let (Some(schema), Some(o)) = (&m.additional_model_request_fields_schema, v.as_object_mut()) {
-        o.insert("additionalModelRequestFieldsSchema".to_owned(), schema.clone());
+    if let (Some(schema), Some(o)) = (&m.additional_model_request_fields_schema, v.as_object_mut())
+    {
+        o.insert(
+            "additionalModelRequestFieldsSchema".to_owned(),
+            schema.clone(),
+        );
     }
     v
 }

@@ -13,7 +13,8 @@ use crate::accounts::Account;
 use crate::config::{AuthKind, ModelSpec, ProfileSpec};
 
 /// The request-scoped profile every Builder ID account sends on the new hosts (§2).
-pub const BUILDER_ID_ARN: &str = "arn:aws:codewhisperer:us-east-1:638616132270:profile/AAAACCCCXXXX";
+pub const BUILDER_ID_ARN: &str =
+    "arn:aws:codewhisperer:us-east-1:638616132270:profile/AAAACCCCXXXX";
 
 /// The shared profile social accounts fall back to when their spec names none.
 pub const SOCIAL_DEFAULT_ARN: &str =
@@ -45,22 +46,85 @@ pub fn default_models() -> Vec<ModelSpec> {
     const M: u64 = 1_000_000;
     const K200: u64 = 200_000;
     vec![
-        model("claude-opus-4.5", "Claude Opus 4.5", K200, 64_000, 2.2, false),
-        model("claude-opus-4.6", "Claude Opus 4.6", K200, 64_000, 2.2, true),
+        model(
+            "claude-opus-4.5",
+            "Claude Opus 4.5",
+            K200,
+            64_000,
+            2.2,
+            false,
+        ),
+        model(
+            "claude-opus-4.6",
+            "Claude Opus 4.6",
+            K200,
+            64_000,
+            2.2,
+            true,
+        ),
         model("claude-opus-4.7", "Claude Opus 4.7", M, 64_000, 2.2, true),
         model("claude-opus-4.8", "Claude Opus 4.8", M, 64_000, 2.2, true),
         model("claude-opus-5", "Claude Opus 5", M, 64_000, 2.5, true),
         model("claude-opus-5.5", "Claude Opus 5.5", M, 64_000, 2.5, true),
-        model("claude-sonnet-4.5", "Claude Sonnet 4.5", K200, 64_000, 1.3, false),
-        model("claude-sonnet-4.6", "Claude Sonnet 4.6", K200, 64_000, 1.3, true),
-        model("claude-sonnet-5", "Claude Sonnet 5", K200, 64_000, 1.5, true),
-        model("claude-sonnet-5.5", "Claude Sonnet 5.5", K200, 64_000, 1.5, true),
-        model("claude-haiku-4.5", "Claude Haiku 4.5", K200, 64_000, 0.4, false),
-        model("claude-sonnet-4", "Claude Sonnet 4", K200, 64_000, 1.3, false),
+        model(
+            "claude-sonnet-4.5",
+            "Claude Sonnet 4.5",
+            K200,
+            64_000,
+            1.3,
+            false,
+        ),
+        model(
+            "claude-sonnet-4.6",
+            "Claude Sonnet 4.6",
+            K200,
+            64_000,
+            1.3,
+            true,
+        ),
+        model(
+            "claude-sonnet-5",
+            "Claude Sonnet 5",
+            K200,
+            64_000,
+            1.5,
+            true,
+        ),
+        model(
+            "claude-sonnet-5.5",
+            "Claude Sonnet 5.5",
+            K200,
+            64_000,
+            1.5,
+            true,
+        ),
+        model(
+            "claude-haiku-4.5",
+            "Claude Haiku 4.5",
+            K200,
+            64_000,
+            0.4,
+            false,
+        ),
+        model(
+            "claude-sonnet-4",
+            "Claude Sonnet 4",
+            K200,
+            64_000,
+            1.3,
+            false,
+        ),
         model("auto", "Auto", K200, 64_000, 1.0, false),
         model("deepseek-3.2", "DeepSeek 3.2", 128_000, 32_000, 0.25, false),
         model("minimax-m2.5", "MiniMax M2.5", 128_000, 32_000, 0.15, false),
-        model("qwen3-coder-next", "Qwen3 Coder Next", 128_000, 32_000, 0.05, false),
+        model(
+            "qwen3-coder-next",
+            "Qwen3 Coder Next",
+            128_000,
+            32_000,
+            0.05,
+            false,
+        ),
         model("glm-5", "GLM 5", 128_000, 32_000, 0.5, false),
     ]
 }
@@ -185,6 +249,10 @@ mod tests {
             .map(|m| m.model_id)
             .collect();
         assert_eq!(with.len(), 8, "{with:?}");
-        assert!(!with.iter().any(|m| m.contains("4.5") || m == "claude-sonnet-4"));
+        assert!(
+            !with
+                .iter()
+                .any(|m| m.contains("4.5") || m == "claude-sonnet-4")
+        );
     }
 }

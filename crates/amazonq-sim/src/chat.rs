@@ -176,7 +176,13 @@ fn run(
     )?;
     // 5. size
     let (prompt_tokens, effort) = if runtime {
-        let spec = s.reg().config.models.iter().find(|m| m.model_id == model).cloned();
+        let spec = s
+            .reg()
+            .config
+            .models
+            .iter()
+            .find(|m| m.model_id == model)
+            .cloned();
         let effort = crate::runtime::check_fields(&json, spec.as_ref(), rules.on("model-fields"))?;
         if rules.on("image-size") {
             crate::runtime::check_images(&json)?;
@@ -200,14 +206,7 @@ fn run(
         (tokens, None)
     };
     // 6. quota / rate; on success count the request
-    admit_quota(
-        s,
-        &account,
-        req,
-        rules.on("quota"),
-        q_monthly,
-        kiro_monthly,
-    )?;
+    admit_quota(s, &account, req, rules.on("quota"), q_monthly, kiro_monthly)?;
     // 7. respond
     let text = current.get("content").and_then(Value::as_str).unwrap_or("");
     let queued = s.reg().take_script(&account);

@@ -103,17 +103,30 @@ mod tests {
     fn roles_follow_mode_path_and_target() {
         let m = HostMode::Runtime;
         assert_eq!(role(m, "/token", ""), HostRole::Auth);
-        assert_eq!(role(m, "/", "KiroRuntimeService.GenerateAssistantResponse"), HostRole::Runtime);
+        assert_eq!(
+            role(m, "/", "KiroRuntimeService.GenerateAssistantResponse"),
+            HostRole::Runtime
+        );
         assert_eq!(
             role(m, "/", "KiroControlPlaneBearerService.ListAvailableModels"),
             HostRole::Management
         );
         assert_eq!(role(m, "/ListAvailableModels", ""), HostRole::Runtime);
         assert_eq!(
-            role(HostMode::LegacyQ, "/", "AmazonCodeWhispererService.GetUsageLimits"),
+            role(
+                HostMode::LegacyQ,
+                "/",
+                "AmazonCodeWhispererService.GetUsageLimits"
+            ),
             HostRole::LegacyQ
         );
-        assert_eq!(region_of_host(Some("runtime.eu-central-1.kiro.dev"), "us-east-1"), "eu-central-1");
-        assert_eq!(region_of_host(Some("127.0.0.1:5"), "us-east-1"), "us-east-1");
+        assert_eq!(
+            region_of_host(Some("runtime.eu-central-1.kiro.dev"), "us-east-1"),
+            "eu-central-1"
+        );
+        assert_eq!(
+            region_of_host(Some("127.0.0.1:5"), "us-east-1"),
+            "us-east-1"
+        );
     }
 }

@@ -86,8 +86,8 @@
 //! state (`throttle_first`, TTLs + clock, `revoke-refresh`, `suspend_after`).
 
 pub mod account_api;
-pub mod answer;
 pub mod accounts;
+pub mod answer;
 pub mod authfaults;
 pub mod catalog;
 pub mod chat;

@@ -92,17 +92,17 @@ pub(crate) fn authorize_profile(
     let region = host_region(headers, &reg.config.region);
     if reg.rules.on("profile-region") && arn_region(arn) != Some(region.as_str()) {
         return Err(
-            QError::new(403, "AccessDeniedException", BEARER_INVALID, None).rule("profile-region")
+            QError::new(403, "AccessDeniedException", BEARER_INVALID, None).rule("profile-region"),
         );
     }
-    let found = reg
-        .accounts
-        .accounts
-        .get(account)
-        .and_then(|a| profiles_of(a, &reg.config.profiles).into_iter().find(|p| p.arn == arn));
+    let found = reg.accounts.accounts.get(account).and_then(|a| {
+        profiles_of(a, &reg.config.profiles)
+            .into_iter()
+            .find(|p| p.arn == arn)
+    });
     if found.is_none() && reg.rules.on("profile-access") {
         return Err(
-            QError::new(403, "AccessDeniedException", NOT_AUTHORIZED, None).rule("profile-access")
+            QError::new(403, "AccessDeniedException", NOT_AUTHORIZED, None).rule("profile-access"),
         );
     }
     Ok(found)
@@ -200,22 +200,26 @@ fn profiles(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
             .iter()
             .filter(|p| p.region == region)
             .map(|p| {
-                let mut j = json!({ "arn": p.arn, "profileName": p.profile_name, "status": "ACTIVE" });
+                let mut j =
+                    json!({ "arn": p.arn, "profileName": p.profile_name, "status": "ACTIVE" });
                 if a.kind == AuthKind::Idc
                     && let Some(o) = j.as_object_mut()
                 {
-                    o.insert("identityDetails".to_owned(), json!({ "ssoIdentityDetails": {
+                    o.insert(
+                        "identityDetails".to_owned(),
+                        json!({ "ssoIdentityDetails": {
                         "instanceArn": "arn:aws:sso:::instance/ssoins-simulated0000",
-                        "oidcClientId": a.client_id, "ssoRegion": region } }));
+                        "oidcClientId": a.client_id, "ssoRegion": region } }),
+                    );
                 }
                 j
             })
             .collect();
         let start: usize = match v.get("nextToken").and_then(Value::as_str) {
             None | Some("") => 0,
-            Some(t) => t.parse().map_err(|_| {
-                QError::new(400, "ValidationException", "Invalid nextToken", None)
-            })?,
+            Some(t) => t
+                .parse()
+                .map_err(|_| QError::new(400, "ValidationException", "Invalid nextToken", None))?,
         };
         let max = v
             .get("maxResults")

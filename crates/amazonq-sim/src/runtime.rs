@@ -95,7 +95,11 @@ pub fn check_root(
 /// The `additionalModelRequestFields` of a request against the model's schema (rule
 /// `model-fields`). Returns the effort a valid `thinking.type = adaptive` asks for (`default`
 /// when `output_config.effort` is absent): the answer then starts with `effort=<e>` reasoning.
-pub fn check_fields(json: &Value, model: Option<&ModelSpec>, on: bool) -> Result<Option<String>, QError> {
+pub fn check_fields(
+    json: &Value,
+    model: Option<&ModelSpec>,
+    on: bool,
+) -> Result<Option<String>, QError> {
     let Some(fields) = json.get("additionalModelRequestFields") else {
         return Ok(None);
     };
@@ -160,7 +164,10 @@ fn images(cs: &Value) -> impl Iterator<Item = &Value> {
     history
         .iter()
         .chain(cs.get("currentMessage"))
-        .filter_map(|m| m.pointer("/userInputMessage/images").and_then(Value::as_array))
+        .filter_map(|m| {
+            m.pointer("/userInputMessage/images")
+                .and_then(Value::as_array)
+        })
         .flatten()
 }
 

@@ -270,7 +270,9 @@ async fn protocol_edges_headers_and_connection_close() {
             .any(|s| s.starts_with("AccessDeniedException:http"))
     );
     // Connection: close is answered with Connection: close and the socket closes.
-    let mut s = tokio::net::TcpStream::connect(sim.legacy_addr()).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(sim.legacy_addr())
+        .await
+        .unwrap();
     let payload = body("hi").to_string();
     let req = format!(
         "POST /generateAssistantResponse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{payload}",
@@ -407,7 +409,11 @@ async fn request_log_scripts_and_usage() {
     .json()
     .await
     .unwrap();
-    assert_eq!(v["models"].as_array().unwrap().len(), 2, "17 models in the default catalog");
+    assert_eq!(
+        v["models"].as_array().unwrap().len(),
+        2,
+        "17 models in the default catalog"
+    );
     assert!(v.get("nextToken").is_none());
     // Profiles per region (the Host header names the region; loopback → configured region).
     let v: Value = q_op(&c, &sim, "", "ListAvailableProfiles")

@@ -309,7 +309,10 @@ mod tests {
         assert!(parse("#tool").is_err());
         assert!(parse("#stop-reason end turn").is_err());
         assert_eq!(
-            parse("#stop-reason MALFORMED_TOOL_USE").unwrap().unwrap().steps,
+            parse("#stop-reason MALFORMED_TOOL_USE")
+                .unwrap()
+                .unwrap()
+                .steps,
             vec![Step::StopReason {
                 value: "MALFORMED_TOOL_USE".into()
             }]
