@@ -4,10 +4,8 @@
 //! management host of 2026 ([`crate::management`]) reuses the catalog and usage builders.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -167,15 +165,11 @@ fn models_q_inner(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
 }
 
 /// `GET /ListAvailableModels?origin=…&maxResults=…&nextToken=…` (Kiro)
-pub async fn models_get(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Query(q): Query<BTreeMap<String, String>>,
-) -> Response {
+pub fn models_get(s: &Shared, headers: &HeaderMap, q: &BTreeMap<String, String>) -> Response {
     let mut meta = LogMeta::default();
-    let r = gate(&s, &headers, "models", Dialect::Kiro, &mut meta).and_then(|acct| {
+    let r = gate(s, headers, "models", Dialect::Kiro, &mut meta).and_then(|acct| {
         list_models(
-            &s,
+            s,
             &acct,
             q.get("maxResults").and_then(|m| m.parse().ok()),
             q.get("nextToken").map(String::as_str),
@@ -238,9 +232,9 @@ pub fn usage_q(s: &Shared, headers: &HeaderMap) -> Response {
 }
 
 /// `GET /getUsageLimits?origin=AI_EDITOR&resourceType=AGENTIC_REQUEST&isEmailRequired=true` (Kiro)
-pub async fn usage_get(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub fn usage_get(s: &Shared, headers: &HeaderMap) -> Response {
     let mut meta = LogMeta::default();
-    let r = gate(&s, &headers, "usage", Dialect::Kiro, &mut meta).map(|a| usage(&s, &a));
+    let r = gate(s, headers, "usage", Dialect::Kiro, &mut meta).map(|a| usage(s, &a));
     finish(r, Dialect::Kiro, "usage", meta)
 }
 

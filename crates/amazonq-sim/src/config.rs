@@ -367,8 +367,15 @@ mod tests {
     #[test]
     fn the_documented_example_file_parses() {
         let c = SimConfig::from_yaml(include_str!("../sim.example.yaml")).unwrap();
-        assert_eq!(c.accounts.len(), 2);
+        assert_eq!(c.accounts.len(), 3);
         assert_eq!(c.accounts[1].kind, AuthKind::Social);
+        assert_eq!(c.host_mode, crate::host::HostMode::Runtime);
+        let idc = c.accounts[2].profiles.as_ref().unwrap();
+        assert_eq!(idc[1].models.as_ref().unwrap().len(), 2);
+        assert_eq!(
+            c.models[2].additional_model_request_fields_schema,
+            Some(crate::catalog::effort_schema())
+        );
         assert_eq!(c.models[2].max_input_tokens, 1_000_000);
         assert_eq!(
             c.models[1].max_input_tokens, 200_000,

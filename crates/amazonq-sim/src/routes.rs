@@ -135,27 +135,27 @@ async fn chat_kiro(
 
 /// `GET /ListAvailableModels`: the legacy Kiro route; gone from the runtime host (§1).
 async fn models_get(
-    state: State<Arc<Shared>>,
+    State(s): State<Arc<Shared>>,
     Extension(mode): Extension<HostMode>,
     headers: HeaderMap,
-    query: Query<BTreeMap<String, String>>,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    if mode == HostMode::Runtime && state.reg().rules.on("unknown-operation") {
+    if mode == HostMode::Runtime && s.reg().rules.on("unknown-operation") {
         return management::unknown_operation();
     }
-    account_api::models_get(state, headers, query).await
+    account_api::models_get(&s, &headers, &query)
 }
 
 /// `GET /getUsageLimits`: the legacy Kiro route; gone from the runtime host (§1).
 async fn usage_get(
-    state: State<Arc<Shared>>,
+    State(s): State<Arc<Shared>>,
     Extension(mode): Extension<HostMode>,
     headers: HeaderMap,
 ) -> Response {
-    if mode == HostMode::Runtime && state.reg().rules.on("unknown-operation") {
+    if mode == HostMode::Runtime && s.reg().rules.on("unknown-operation") {
         return management::unknown_operation();
     }
-    account_api::usage_get(state, headers).await
+    account_api::usage_get(&s, &headers)
 }
 
 fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {

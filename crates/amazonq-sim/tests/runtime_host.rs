@@ -1,11 +1,10 @@
 //! The 2026 hosts the main listener plays by default (kiro-2026-endpoints.md §9 "Simulator must
 //! enforce"): one test per runtime / management rule, over raw HTTP, plus the legacy listener
 //! sharing state and the host role in the request log.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test helpers: a failed unwrap is a failed test"
+    clippy::many_single_char_names,
+    reason = "test code: a failed unwrap is a failed test; c / b / i / s name client and accounts"
 )]
 
 mod common;
