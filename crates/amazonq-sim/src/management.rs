@@ -129,6 +129,24 @@ fn profile_of_call(
     authorize_profile(s, headers, account, arn)
 }
 
+/// A call that names a profile (models, usage): auth, then [`profile_of_call`], then `answer`.
+fn with_profile(
+    s: &Shared,
+    headers: &HeaderMap,
+    query: &BTreeMap<String, String>,
+    body: &[u8],
+    operation: &'static str,
+    answer: impl FnOnce(&str, Option<ProfileSpec>, &Value) -> Result<Value, QError>,
+) -> Response {
+    let mut meta = LogMeta::default();
+    let v = body_json(body);
+    let r = gate(s, headers, operation, Dialect::Kiro, &mut meta).and_then(|acct| {
+        let profile = profile_of_call(s, headers, &acct, query, &v)?;
+        answer(&acct, profile, &v)
+    });
+    finish(r, Dialect::Kiro, operation, meta)
+}
+
 /// `KiroControlPlaneBearerService.ListAvailableModels`: the catalog of the named profile.
 fn models(
     s: &Shared,
@@ -136,10 +154,7 @@ fn models(
     query: &BTreeMap<String, String>,
     body: &[u8],
 ) -> Response {
-    let mut meta = LogMeta::default();
-    let v = body_json(body);
-    let r = gate(s, headers, "models", Dialect::Kiro, &mut meta).and_then(|acct| {
-        let profile = profile_of_call(s, headers, &acct, query, &v)?;
+    with_profile(s, headers, query, body, "models", |acct, profile, v| {
         let max = v
             .get("maxResults")
             .and_then(Value::as_u64)
@@ -149,9 +164,8 @@ fn models(
             .get("nextToken")
             .and_then(Value::as_str)
             .or_else(|| query.get("nextToken").map(String::as_str));
-        list_catalog(s, &acct, profile.as_ref(), max, next)
-    });
-    finish(r, Dialect::Kiro, "models", meta)
+        list_catalog(s, acct, profile.as_ref(), max, next)
+    })
 }
 
 /// `AmazonCodeWhispererService.GetUsageLimits` (§6): the legacy shape, behind the profile rules.
@@ -161,13 +175,9 @@ fn usage_limits(
     query: &BTreeMap<String, String>,
     body: &[u8],
 ) -> Response {
-    let mut meta = LogMeta::default();
-    let v = body_json(body);
-    let r = gate(s, headers, "usage", Dialect::Kiro, &mut meta).and_then(|acct| {
-        profile_of_call(s, headers, &acct, query, &v)?;
-        Ok(usage(s, &acct))
-    });
-    finish(r, Dialect::Kiro, "usage", meta)
+    with_profile(s, headers, query, body, "usage", |acct, _, _| {
+        Ok(usage(s, acct))
+    })
 }
 
 /// `AmazonCodeWhispererService.ListAvailableProfiles {"maxResults","nextToken"?}`: the account's

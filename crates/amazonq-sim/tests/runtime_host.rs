@@ -14,7 +14,7 @@ use amazonq_sim::config::ProfileSpec;
 use amazonq_sim::{AccountSpec, AuthKind, HostMode, SimConfig, SimHandle};
 use common::{
     STYLES, Style, account, body, body_arn, chat_k, chat_rt, client, decode, event_type, payload,
-    start, text_of,
+    rt_status, start, text_of,
 };
 use serde_json::{Value, json};
 
@@ -115,9 +115,7 @@ async fn profile_arn_is_required_for_every_auth_kind_and_style() {
     }
     sim.set_rule("profile-required", false).unwrap();
     assert_eq!(
-        chat_rt(&c, &sim, Style::Rest, &t.access_token, &body("hi"))
-            .await
-            .status(),
+        rt_status(&c, &sim, Style::Rest, &t.access_token, &body("hi")).await,
         200
     );
 }
@@ -192,9 +190,7 @@ async fn malformed_arns_and_other_regions_are_refused() {
     );
     sim.set_rule("profile-region", false).unwrap();
     assert_eq!(
-        chat_rt(&c, &sim, Style::Cli, &i.access_token, &body_arn("hi", EU2))
-            .await
-            .status(),
+        rt_status(&c, &sim, Style::Cli, &i.access_token, &body_arn("hi", EU2)).await,
         200
     );
     // A simulator configured for eu-central-1 takes that profile (and refuses us-east-1 ones).
@@ -205,15 +201,11 @@ async fn malformed_arns_and_other_regions_are_refused() {
     .await;
     let t = eu.add_account(&kind("i", AuthKind::Idc));
     assert_eq!(
-        chat_rt(&c, &eu, Style::Rest, &t.access_token, &body_arn("hi", EU2))
-            .await
-            .status(),
+        rt_status(&c, &eu, Style::Rest, &t.access_token, &body_arn("hi", EU2)).await,
         200
     );
     assert_eq!(
-        chat_rt(&c, &eu, Style::Rest, &t.access_token, &body_arn("hi", US1))
-            .await
-            .status(),
+        rt_status(&c, &eu, Style::Rest, &t.access_token, &body_arn("hi", US1)).await,
         403
     );
 }
@@ -235,9 +227,7 @@ async fn root_members_outside_the_three_are_refused() {
     let mut am = body_arn("hi", BUILDER_ID_ARN);
     am["agentMode"] = json!("vibe");
     assert_eq!(
-        chat_rt(&c, &sim, Style::Rest, &t.access_token, &am)
-            .await
-            .status(),
+        rt_status(&c, &sim, Style::Rest, &t.access_token, &am).await,
         200,
         "agentMode tolerated by default"
     );
@@ -246,9 +236,7 @@ async fn root_members_outside_the_three_are_refused() {
     assert_eq!((st, rule.as_str()), (400, "agent-mode"));
     sim.set_rule("root-members", false).unwrap();
     assert_eq!(
-        chat_rt(&c, &sim, Style::Rest, &t.access_token, &sp)
-            .await
-            .status(),
+        rt_status(&c, &sim, Style::Rest, &t.access_token, &sp).await,
         200
     );
 }
@@ -655,15 +643,14 @@ async fn size_is_judged_in_tokens_and_images_over_5_mb_are_refused() {
         r#"{"message":"Input content length exceeds threshold.","reason":"CONTENT_LENGTH_EXCEEDS_THRESHOLD"}"#
     );
     assert_eq!(
-        chat_rt(
+        rt_status(
             &c,
             &sim,
             Style::Cli,
             &b.access_token,
             &big("claude-opus-4.7")
         )
-        .await
-        .status(),
+        .await,
         200
     );
     let mut img = body_arn("look", BUILDER_ID_ARN);
@@ -679,9 +666,7 @@ async fn size_is_judged_in_tokens_and_images_over_5_mb_are_refused() {
     img["conversationState"]["currentMessage"]["userInputMessage"]["images"][0]["source"]["bytes"] =
         json!("A".repeat(5_242_880));
     assert_eq!(
-        chat_rt(&c, &sim, Style::Rest, &b.access_token, &img)
-            .await
-            .status(),
+        rt_status(&c, &sim, Style::Rest, &b.access_token, &img).await,
         200
     );
 }
@@ -772,15 +757,14 @@ async fn the_legacy_listener_shares_state_and_the_log_names_the_host() {
     let t = sim.add_account(&account("b"));
     // Same token on both listeners; R17 only on the legacy host.
     assert_eq!(
-        chat_rt(
+        rt_status(
             &c,
             &sim,
             Style::Rest,
             &t.access_token,
             &body_arn("hi", BUILDER_ID_ARN)
         )
-        .await
-        .status(),
+        .await,
         200
     );
     assert_eq!(
@@ -826,17 +810,13 @@ async fn the_legacy_listener_shares_state_and_the_log_names_the_host() {
     assert_eq!(r.status(), 200);
     assert_eq!(sim.host_mode(), HostMode::LegacyQ);
     assert_eq!(
-        chat_rt(&c, &sim, Style::Rest, &t.access_token, &body("hi"))
-            .await
-            .status(),
+        rt_status(&c, &sim, Style::Rest, &t.access_token, &body("hi")).await,
         200
     );
     assert_eq!(sim.requests_on("legacy_q").len(), 3);
     sim.set_host_mode(HostMode::Runtime);
     assert_eq!(
-        chat_rt(&c, &sim, Style::Rest, &t.access_token, &body("hi"))
-            .await
-            .status(),
+        rt_status(&c, &sim, Style::Rest, &t.access_token, &body("hi")).await,
         400
     );
     let legacy = start(SimConfig {
@@ -846,16 +826,12 @@ async fn the_legacy_listener_shares_state_and_the_log_names_the_host() {
     .await;
     let t = legacy.add_account(&account("b"));
     assert_eq!(
-        chat_rt(&c, &legacy, Style::Cli, &t.access_token, &body("hi"))
-            .await
-            .status(),
+        rt_status(&c, &legacy, Style::Cli, &t.access_token, &body("hi")).await,
         200,
         "host_mode: legacy_q"
     );
     assert_eq!(
-        chat_rt(&c, &legacy, Style::Ide, &t.access_token, &body("hi"))
-            .await
-            .status(),
+        rt_status(&c, &legacy, Style::Ide, &t.access_token, &body("hi")).await,
         400,
         "no Kiro target on q.*"
     );

@@ -122,6 +122,17 @@ pub async fn chat_rt(
         .unwrap()
 }
 
+/// Status of a [`chat_rt`].
+pub async fn rt_status(
+    c: &reqwest::Client,
+    sim: &SimHandle,
+    style: Style,
+    token: &str,
+    body: &Value,
+) -> u16 {
+    chat_rt(c, sim, style, token, body).await.status().as_u16()
+}
+
 /// [`body`] with a root `profileArn`.
 pub fn body_arn(text: &str, arn: &str) -> Value {
     let mut b = body(text);
