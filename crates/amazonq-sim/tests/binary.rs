@@ -75,3 +75,31 @@ async fn binary_starts_prints_urls_and_stops_on_sigterm() {
     assert!(exit.success(), "clean exit on SIGTERM, got {exit:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn legacy_q_flag_makes_the_main_listener_the_legacy_host() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amazonq-sim"))
+        .args(["--listen", "127.0.0.1:0", "--legacy-q"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first
+        .strip_prefix("amazonq-sim listening on ")
+        .unwrap()
+        .to_owned();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mode: serde_json::Value = c
+        .get(format!("{base}/__sim/host-mode"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mode["host_mode"], "legacy_q");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
