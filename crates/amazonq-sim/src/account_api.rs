@@ -1,12 +1,11 @@
-//! Account APIs of the Q fake (amazon-q-protocol.md §6.3–§6.5, §8.6): ListAvailableModels,
-//! GetUsageLimits (driven by the same counters as the quota checks), ListAvailableProfiles,
-//! GetProfile — with the same auth and suspension handling as chat.
+//! Account APIs of the legacy `q.*` host (amazon-q-protocol.md §6.3–§6.5, §8.6):
+//! ListAvailableModels, GetUsageLimits (driven by the same counters as the quota checks),
+//! ListAvailableProfiles, GetProfile — with the same auth and suspension handling as chat. The
+//! management host of 2026 ([`crate::management`]) reuses the catalog and usage builders.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -19,7 +18,7 @@ use crate::log::LogMeta;
 use crate::render::Dialect;
 use crate::state::Shared;
 
-fn finish(
+pub(crate) fn finish(
     r: Result<Value, QError>,
     dialect: Dialect,
     operation: &'static str,
@@ -43,7 +42,7 @@ fn finish(
 }
 
 /// Auth + faults; returns the account id.
-fn gate(
+pub(crate) fn gate(
     s: &Shared,
     headers: &HeaderMap,
     operation: &str,
@@ -69,16 +68,24 @@ fn gate(
 }
 
 fn model_json(m: &ModelSpec) -> Value {
-    json!({
+    let mut v = json!({
         "modelId": m.model_id,
         "modelName": m.model_name.clone().unwrap_or_else(|| m.model_id.clone()),
-        "description": format!("{} (simulated)", m.model_id),
+        "description": m.description.clone().unwrap_or_else(|| format!("{} (simulated)", m.model_id)),
         "rateMultiplier": m.rate_multiplier,
         "rateUnit": "credit",
         "tokenLimits": { "maxInputTokens": m.max_input_tokens, "maxOutputTokens": m.max_output_tokens },
         "supportedInputTypes": ["TEXT", "IMAGE"],
         "supportsPromptCache": true,
-    })
+    });
+    if let (Some(schema), Some(o)) = (&m.additional_model_request_fields_schema, v.as_object_mut())
+    {
+        o.insert(
+            "additionalModelRequestFieldsSchema".to_owned(),
+            schema.clone(),
+        );
+    }
+    v
 }
 
 fn list_models(
@@ -87,17 +94,20 @@ fn list_models(
     max: Option<usize>,
     next: Option<&str>,
 ) -> Result<Value, QError> {
+    list_catalog(s, account, None, max, next)
+}
+
+/// One page of the catalog of `profile` (None: the account's whole list), plus `defaultModel`.
+pub(crate) fn list_catalog(
+    s: &Shared,
+    account: &str,
+    profile: Option<&crate::config::ProfileSpec>,
+    max: Option<usize>,
+    next: Option<&str>,
+) -> Result<Value, QError> {
     let reg = s.reg();
     let acct = reg.accounts.accounts.get(account);
-    let models: Vec<&ModelSpec> = match acct.and_then(|a| a.models.as_ref()) {
-        Some(ids) => reg
-            .config
-            .models
-            .iter()
-            .filter(|m| ids.contains(&m.model_id))
-            .collect(),
-        None => reg.config.models.iter().collect(),
-    };
+    let models = crate::catalog::catalog(&reg.config.models, profile, acct);
     let start: usize = match next {
         None | Some("") => 0,
         Some(t) => t
@@ -155,15 +165,11 @@ fn models_q_inner(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
 }
 
 /// `GET /ListAvailableModels?origin=…&maxResults=…&nextToken=…` (Kiro)
-pub async fn models_get(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Query(q): Query<BTreeMap<String, String>>,
-) -> Response {
+pub fn models_get(s: &Shared, headers: &HeaderMap, q: &BTreeMap<String, String>) -> Response {
     let mut meta = LogMeta::default();
-    let r = gate(&s, &headers, "models", Dialect::Kiro, &mut meta).and_then(|acct| {
+    let r = gate(s, headers, "models", Dialect::Kiro, &mut meta).and_then(|acct| {
         list_models(
-            &s,
+            s,
             &acct,
             q.get("maxResults").and_then(|m| m.parse().ok()),
             q.get("nextToken").map(String::as_str),
@@ -172,7 +178,7 @@ pub async fn models_get(
     finish(r, Dialect::Kiro, "models", meta)
 }
 
-fn usage(s: &Shared, account: &str) -> Value {
+pub(crate) fn usage(s: &Shared, account: &str) -> Value {
     let now = s.clock.now_secs();
     let reg = s.reg();
     let Some(a) = reg.accounts.accounts.get(account) else {
@@ -226,21 +232,15 @@ pub fn usage_q(s: &Shared, headers: &HeaderMap) -> Response {
 }
 
 /// `GET /getUsageLimits?origin=AI_EDITOR&resourceType=AGENTIC_REQUEST&isEmailRequired=true` (Kiro)
-pub async fn usage_get(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub fn usage_get(s: &Shared, headers: &HeaderMap) -> Response {
     let mut meta = LogMeta::default();
-    let r = gate(&s, &headers, "usage", Dialect::Kiro, &mut meta).map(|a| usage(&s, &a));
+    let r = gate(s, headers, "usage", Dialect::Kiro, &mut meta).map(|a| usage(s, &a));
     finish(r, Dialect::Kiro, "usage", meta)
 }
 
-fn host_region(headers: &HeaderMap, default: &str) -> String {
-    // `q.eu-central-1.amazonaws.com` → eu-central-1; loopback hosts use the configured region.
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    host.strip_prefix("q.")
-        .and_then(|h| h.split('.').next())
-        .map_or_else(|| default.to_owned(), str::to_owned)
+/// `q.eu-central-1.amazonaws.com` → eu-central-1; loopback hosts use the configured region.
+pub(crate) fn host_region(headers: &HeaderMap, default: &str) -> String {
+    crate::host::region_of_host(headers.get("host").and_then(|h| h.to_str().ok()), default)
 }
 
 /// `AmazonCodeWhispererService.ListAvailableProfiles`: the profiles of this endpoint's region.
@@ -265,15 +265,16 @@ pub fn profiles_q(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
     finish(r, Dialect::Q, "profiles", meta)
 }
 
-/// `AmazonCodeWhispererService.GetProfile {"profileArn"}`
-pub fn profile_q(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
+/// `AmazonCodeWhispererService.GetProfile {"profileArn"}` (legacy host: dialect Q; management
+/// host: dialect Kiro error bodies).
+pub fn profile_get(s: &Shared, headers: &HeaderMap, body: &[u8], dialect: Dialect) -> Response {
     let mut meta = LogMeta::default();
-    let r = gate(s, headers, "profiles", Dialect::Q, &mut meta).and_then(|_| {
+    let r = gate(s, headers, "profiles", dialect, &mut meta).and_then(|_| {
         let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let arn = v.get("profileArn").and_then(Value::as_str).unwrap_or("");
         let reg = s.reg();
         let p = reg.config.profiles.iter().find(|p| p.arn == arn).ok_or_else(|| QError::new(404, "ResourceNotFoundException", "Profile not found", None))?;
         Ok(json!({ "profile": { "arn": p.arn, "profileName": p.profile_name, "status": "ACTIVE", "optInFeatures": { "mcpConfiguration": { "toggle": "ON" } } } }))
     });
-    finish(r, Dialect::Q, "profiles", meta)
+    finish(r, dialect, "profiles", meta)
 }

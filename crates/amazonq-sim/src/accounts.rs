@@ -24,6 +24,8 @@ pub struct Account {
     pub user_id: String,
     pub email: String,
     pub profile_arn: Option<String>,
+    /// Own profiles (IdC / social) with region and catalog; None = the global list.
+    pub profiles: Option<Vec<crate::config::ProfileSpec>>,
     pub access_ttl_s: Option<i64>,
     pub rotation: Option<Rotation>,
     pub suspended: bool,
@@ -129,10 +131,10 @@ impl Accounts {
                 .unwrap_or_else(|| format!("{id}@sim.invalid")),
             user_id,
             profile_arn: spec.profile_arn.clone().or_else(|| {
-                (spec.kind == AuthKind::Social).then(|| {
-                    "arn:aws:codewhisperer:us-east-1:699475941385:profile/SIMSOCIAL".to_owned()
-                })
+                (spec.kind == AuthKind::Social)
+                    .then(|| crate::catalog::SOCIAL_DEFAULT_ARN.to_owned())
             }),
+            profiles: spec.profiles.clone(),
             access_ttl_s: spec.access_ttl_s,
             rotation: spec.rotation,
             suspended: spec.suspended,

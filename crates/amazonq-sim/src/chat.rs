@@ -1,27 +1,28 @@
 //! GenerateAssistantResponse in both dialects (amazon-q-protocol.md §8.4): the validation
 //! pipeline auth → content type → JSON → schema + rules → model → size → quota/rate, then the
-//! scripted event stream.
+//! scripted event stream. On the runtime host (kiro-2026-endpoints.md §9) the root-member and
+//! profile rules run before the shared rules, R17 / R19 / `size` give way to [`crate::runtime`]'s
+//! `model-fields`, `image-size` and `input-tokens`, and every error has the `{"message","reason"}`
+//! body.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde_json::Value;
 
 use crate::errors::QError;
 use crate::faults::{Fault, HttpFault};
 use crate::gate::{Admitted, admit};
+use crate::host::HostMode;
 use crate::log::LogMeta;
-use crate::plan::{self, bench_body};
-use crate::render::{self, Dialect, RenderCtx};
-use crate::script::{self, Received, Script, Step, directives};
+use crate::render::Dialect;
+use crate::script::{self, Received, Step, directives};
 use crate::server::ConnInfo;
 use crate::state::Shared;
 use crate::validate::{self, CheckCtx};
 
-pub const EVENTSTREAM: &str = "application/vnd.amazon.eventstream";
+pub use crate::answer::EVENTSTREAM;
 
 /// Handles one chat request.
 pub fn chat(
@@ -30,14 +31,26 @@ pub fn chat(
     headers: &HeaderMap,
     body: &[u8],
     dialect: Dialect,
+    mode: HostMode,
 ) -> Response {
     let mut meta = LogMeta {
         operation: "chat",
         ..LogMeta::default()
     };
-    let mut resp = match run(s, ci, headers, body, dialect, &mut meta) {
+    // The runtime host answers every error in the Kiro body shape, whatever the request style.
+    let errors = if mode == HostMode::Runtime {
+        Dialect::Kiro
+    } else {
+        dialect
+    };
+    let req = Req {
+        dialect,
+        errors,
+        runtime: mode == HostMode::Runtime,
+    };
+    let mut resp = match run(s, ci, headers, body, req, &mut meta) {
         Ok(r) => r,
-        Err(e) => e.into_response(dialect),
+        Err(e) => e.into_response(errors),
     };
     resp.extensions_mut().insert(meta);
     resp
@@ -55,14 +68,29 @@ fn content_type_ok(headers: &HeaderMap, dialect: Dialect) -> bool {
     }
 }
 
+/// What kind of chat request this is.
+#[derive(Debug, Clone, Copy)]
+struct Req {
+    /// Request style: `POST /` + target (Q) or `POST /generateAssistantResponse` (Kiro).
+    dialect: Dialect,
+    /// Error body shape (Kiro on the runtime host).
+    errors: Dialect,
+    runtime: bool,
+}
+
 fn run(
     s: &Arc<Shared>,
     ci: &ConnInfo,
     headers: &HeaderMap,
     body: &[u8],
-    dialect: Dialect,
+    req: Req,
     meta: &mut LogMeta,
 ) -> Result<Response, QError> {
+    let Req {
+        dialect,
+        errors,
+        runtime,
+    } = req;
     // 1. auth (+ fault selection, which needs the account)
     let Admitted {
         account,
@@ -82,9 +110,9 @@ fn run(
         )
     };
     if let Some(Fault::Http(h)) = faults.iter().find(|f| matches!(f, Fault::Http(_))) {
-        return Err(QError::from_fault(*h, dialect, q_monthly, kiro_monthly));
+        return Err(QError::from_fault(*h, errors, q_monthly, kiro_monthly));
     }
-    let rules = s.reg().rules.clone();
+    let mut rules = s.reg().rules.clone();
     if rules.on("content-type") && !content_type_ok(headers, dialect) {
         let msg = match dialect {
             Dialect::Q => "Content-Type must be application/x-amz-json-1.0",
@@ -103,9 +131,18 @@ fn run(
     // wins over directives, so its presence leaves them unread.
     if let Some(h) = directive_http_fault(s, &account, &json) {
         meta.faults.push(h.name().to_owned());
-        return Err(QError::from_fault(h, dialect, q_monthly, kiro_monthly));
+        return Err(QError::from_fault(h, errors, q_monthly, kiro_monthly));
     }
-    // 3. schema + rules
+    // 3. runtime host: root members and profile; then schema + rules
+    let profile = if runtime {
+        // R17 is the legacy host's rule; sizes are judged in tokens (`input-tokens`), not chars.
+        let p = crate::runtime::check_root(s, headers, &account, &json, &rules)?;
+        rules.set("R17", false);
+        rules.set("R19", false);
+        p
+    } else {
+        None
+    };
     let auth_kind = s
         .reg()
         .accounts
@@ -113,8 +150,18 @@ fn run(
         .get(&account)
         .map(|a| a.kind)
         .unwrap_or_default();
-    if let Some(v) = validate::check(&json, &rules, CheckCtx { dialect, auth_kind }).first() {
-        return Err(QError::from_violation(v));
+    // One service behind the runtime host: R13 (empty history content) holds for both styles.
+    let check_dialect = if runtime { Dialect::Kiro } else { dialect };
+    let ctx = CheckCtx {
+        dialect: check_dialect,
+        auth_kind,
+    };
+    if let Some(v) = validate::check(&json, &rules, ctx).first() {
+        let mut e = QError::from_violation(v);
+        if runtime && e.reason.is_none() && e.status == 400 {
+            e.reason = Some(crate::runtime::REQUEST_BODY_INVALID.to_owned());
+        }
+        return Err(e);
     }
     let current = json
         .pointer("/conversationState/currentMessage/userInputMessage")
@@ -125,27 +172,41 @@ fn run(
         &account,
         current.get("modelId").and_then(Value::as_str),
         rules.on("model"),
+        profile.as_ref().and_then(|p| p.models.as_deref()),
     )?;
     // 5. size
-    let prompt_tokens = (body.len() / 4) as u64;
-    if rules.on("size") && prompt_tokens > window {
-        return Err(QError::new(
-            400,
-            "ValidationException",
-            "Input is too long.",
-            Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD"),
-        )
-        .rule("size"));
-    }
+    let (prompt_tokens, effort) = if runtime {
+        let spec = s
+            .reg()
+            .config
+            .models
+            .iter()
+            .find(|m| m.model_id == model)
+            .cloned();
+        let effort = crate::runtime::check_fields(&json, spec.as_ref(), rules.on("model-fields"))?;
+        if rules.on("image-size") {
+            crate::runtime::check_images(&json)?;
+        }
+        let tokens = crate::runtime::estimate_tokens(&json);
+        if rules.on("input-tokens") {
+            crate::runtime::check_tokens(tokens, window)?;
+        }
+        (tokens, effort)
+    } else {
+        let tokens = (body.len() / 4) as u64;
+        if rules.on("size") && tokens > window {
+            return Err(QError::new(
+                400,
+                "ValidationException",
+                "Input is too long.",
+                Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD"),
+            )
+            .rule("size"));
+        }
+        (tokens, None)
+    };
     // 6. quota / rate; on success count the request
-    admit_quota(
-        s,
-        &account,
-        dialect,
-        rules.on("quota"),
-        q_monthly,
-        kiro_monthly,
-    )?;
+    admit_quota(s, &account, req, rules.on("quota"), q_monthly, kiro_monthly)?;
     // 7. respond
     let text = current.get("content").and_then(Value::as_str).unwrap_or("");
     let queued = s.reg().take_script(&account);
@@ -191,7 +252,17 @@ fn run(
             split: None,
         });
     }
-    Ok(respond(
+    // Native effort: the answer starts with the effort the request asked for (crate docs).
+    if let Some(e) = effort {
+        script.steps.insert(
+            0,
+            Step::Reasoning {
+                text: format!("effort={e}"),
+                signature: Some("sim-signature".to_owned()),
+            },
+        );
+    }
+    Ok(crate::answer::respond(
         s,
         ci,
         &json,
@@ -219,11 +290,14 @@ fn directive_http_fault(s: &Shared, account: &str, json: &Value) -> Option<HttpF
     })
 }
 
+/// The model a request runs on and its window. `profile_models`: the catalog of the profile the
+/// request names on the runtime host (None: the account's list, else the configured one).
 fn resolve_model(
     s: &Shared,
     account: &str,
     requested: Option<&str>,
     check: bool,
+    profile_models: Option<&[String]>,
 ) -> Result<(String, u64), QError> {
     let reg = s.reg();
     let acct = reg.accounts.accounts.get(account);
@@ -231,13 +305,14 @@ fn resolve_model(
         .and_then(|a| a.default_model.clone())
         .unwrap_or_else(|| reg.config.default_model.clone());
     let id = requested.map_or(default, str::to_owned);
-    let allowed = match acct.and_then(|a| a.models.as_ref()) {
-        Some(list) => list.contains(&id),
-        None => {
-            reg.config.models.iter().any(|m| m.model_id == id)
-                || reg.config.hidden_models.contains(&id)
-        }
-    };
+    let allowed = profile_models.is_none_or(|list| list.contains(&id))
+        && match acct.and_then(|a| a.models.as_ref()) {
+            Some(list) => list.contains(&id),
+            None => {
+                reg.config.models.iter().any(|m| m.model_id == id)
+                    || reg.config.hidden_models.contains(&id)
+            }
+        };
     if check && !allowed {
         return Err(QError::new(
             400,
@@ -256,14 +331,24 @@ fn resolve_model(
     Ok((id, window))
 }
 
+/// Throttle bursts, RPM and the monthly quota. On the runtime host a throttle carries reason
+/// USER_REQUEST_RATE_EXCEEDED (§8) and the monthly quota has the Kiro shape for both styles.
 fn admit_quota(
     s: &Shared,
     account: &str,
-    dialect: Dialect,
+    req: Req,
     check: bool,
     q_monthly: u16,
     kiro_monthly: u16,
 ) -> Result<(), QError> {
+    let throttled = || {
+        if req.runtime {
+            QError::rate_exceeded()
+        } else {
+            QError::throttled()
+        }
+        .rule("quota")
+    };
     let now = s.clock.now_ms();
     let mut reg = s.reg();
     let Some(a) = reg.accounts.accounts.get_mut(account) else {
@@ -272,16 +357,16 @@ fn admit_quota(
     if check {
         if a.throttle_next > 0 {
             a.throttle_next -= 1;
-            return Err(QError::throttled().rule("quota"));
+            return Err(throttled());
         }
         if a.monthly_limit.is_some_and(|l| a.usage >= l) {
-            return Err(QError::monthly(dialect, q_monthly, kiro_monthly).rule("quota"));
+            return Err(QError::monthly(req.errors, q_monthly, kiro_monthly).rule("quota"));
         }
         while a.recent.front().is_some_and(|t| *t <= now - 60_000) {
             a.recent.pop_front();
         }
         if a.rpm_limit.is_some_and(|l| a.recent.len() >= l as usize) {
-            return Err(QError::throttled().rule("quota"));
+            return Err(throttled());
         }
     }
     a.recent.push_back(now);
@@ -291,79 +376,4 @@ fn admit_quota(
         a.suspended = true;
     }
     Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn respond(
-    s: &Arc<Shared>,
-    ci: &ConnInfo,
-    json: &Value,
-    script: &Script,
-    faults: &[Fault],
-    dialect: Dialect,
-    prompt_tokens: u64,
-    window: u64,
-) -> Response {
-    let pacing = {
-        let base = s.reg().config.pacing;
-        crate::config::Pacing {
-            first_frame_ms: script.pace.first_frame_ms.unwrap_or(base.first_frame_ms),
-            interval_ms: script.pace.interval_ms.unwrap_or(base.interval_ms),
-            chunk_chars: script.pace.chunk_chars.unwrap_or(base.chunk_chars).max(1),
-        }
-    };
-    let body = if let Some(b) = script.bench {
-        let frame = crate::frames::event(
-            "assistantResponseEvent",
-            serde_json::json!({ "content": "x".repeat(b.bytes) })
-                .to_string()
-                .as_bytes(),
-            false,
-        );
-        Body::from_stream(bench_body(
-            frame,
-            b.frames,
-            Duration::from_millis(b.interval_ms),
-            Duration::from_millis(pacing.first_frame_ms),
-            &s.counters,
-        ))
-    } else {
-        let (initial_q, initial_k, usage_events) = {
-            let c = &s.reg().config.chat;
-            (
-                c.initial_response_q,
-                c.initial_response_k,
-                c.kiro_usage_events,
-            )
-        };
-        let ctx = RenderCtx {
-            dialect,
-            conversation_id: json
-                .pointer("/conversationState/conversationId")
-                .and_then(Value::as_str)
-                .map_or_else(|| s.ids.uuid(), str::to_owned),
-            utterance_id: s.ids.uuid(),
-            initial_response: if dialect == Dialect::Q {
-                initial_q
-            } else {
-                initial_k
-            },
-            usage_events,
-            chunk_chars: pacing.chunk_chars,
-            prompt_tokens,
-            window,
-            tool_id_seed: s.ids.next_u64() & 0xFFFF_FFFF,
-        };
-        let evs = render::render(script, &ctx, faults);
-        Body::from_stream(plan::body(
-            plan::plan(evs, pacing, faults),
-            ci.ctl.clone(),
-            s.counters.clone(),
-        ))
-    };
-    let mut resp = Response::new(body);
-    *resp.status_mut() = StatusCode::OK;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(EVENTSTREAM));
-    resp
 }

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Which kind of login issued an account's tokens (drives R17 and the refresh endpoint).
+/// Which kind of login issued an account's tokens (drives the profile rules and the refresh endpoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthKind {
-    /// AWS Builder ID through SSO OIDC; must not send `profileArn` (R17).
+    /// AWS Builder ID through SSO OIDC: the service profile ARN on the new hosts, none on `q.*` (R17).
     #[default]
     BuilderId,
     /// IAM Identity Center through SSO OIDC.
@@ -52,9 +52,13 @@ pub enum ErrorTypeSuffix {
 pub struct ModelSpec {
     pub model_id: String,
     pub model_name: Option<String>,
+    /// Catalog text (default: `<id> (simulated)`).
+    pub description: Option<String>,
     pub max_input_tokens: u64,
     pub max_output_tokens: u64,
     pub rate_multiplier: f64,
+    /// JSON Schema of the `additionalModelRequestFields` this model accepts (None: none accepted).
+    pub additional_model_request_fields_schema: Option<serde_json::Value>,
 }
 
 impl Default for ModelSpec {
@@ -62,9 +66,11 @@ impl Default for ModelSpec {
         Self {
             model_id: String::new(),
             model_name: None,
+            description: None,
             max_input_tokens: 200_000,
             max_output_tokens: 64_000,
             rate_multiplier: 1.0,
+            additional_model_request_fields_schema: None,
         }
     }
 }
@@ -78,6 +84,9 @@ pub struct ProfileSpec {
     /// Region whose endpoint lists this profile.
     #[serde(default = "default_region")]
     pub region: String,
+    /// Model ids this profile entitles (None = the whole configured catalog).
+    #[serde(default)]
+    pub models: Option<Vec<String>>,
 }
 
 /// An account created at start-up (or through the control API / [`crate::SimHandle::add_account`]).
@@ -94,8 +103,11 @@ pub struct AccountSpec {
     /// Access-token lifetime; falls back to the OIDC / Kiro default.
     pub access_ttl_s: Option<i64>,
     pub rotation: Option<Rotation>,
-    /// Required for social accounts; forbidden in chat bodies for Builder ID (R17).
+    /// Social: the ARN `/refreshToken` returns (default: a shared one). IdC: one more own profile.
+    /// Legacy host: forbidden in chat bodies for Builder ID (R17).
     pub profile_arn: Option<String>,
+    /// IdC (and social) profiles with their region and catalog; None = the global `profiles`.
+    pub profiles: Option<Vec<ProfileSpec>>,
     pub suspended: bool,
     /// Suspend the account after this many accepted chat requests ("suspension mid-pool").
     pub suspend_after: Option<u64>,
@@ -226,11 +238,18 @@ pub struct SimConfig {
     /// Address for the binary (`--listen` overrides); the library always binds 127.0.0.1:0
     /// unless this is set.
     pub listen: Option<String>,
+    /// Address of the second listener, which always plays the legacy `q.*` host (default: the
+    /// main listener's IP, a free port).
+    pub legacy_listen: Option<String>,
+    /// What the main listener plays: `runtime` (runtime + management, the default) or `legacy_q`.
+    pub host_mode: crate::host::HostMode,
     /// Serve `/__sim/` to non-loopback peers too. Off by default: the control API can mint tokens.
     pub control_non_loopback: bool,
     pub seed: u64,
     /// Freeze the clock at this epoch-ms start instead of following the system clock.
     pub clock_start_ms: Option<i64>,
+    /// The region of both listeners: ListAvailableProfiles lists its profiles, and the runtime
+    /// refuses profile ARNs of another region (403 bearer invalid).
     pub region: String,
     pub oidc: OidcConfig,
     pub kiro: KiroConfig,
@@ -254,33 +273,17 @@ fn default_region() -> String {
     "us-east-1".to_owned()
 }
 
-fn model(id: &str, name: &str, window: u64) -> ModelSpec {
-    ModelSpec {
-        model_id: id.to_owned(),
-        model_name: Some(name.to_owned()),
-        max_input_tokens: window,
-        ..ModelSpec::default()
-    }
-}
-
-/// The model list of §6.1 as a default.
+/// The default catalog: today's model ids ([`crate::catalog::default_models`]).
 pub fn default_models() -> Vec<ModelSpec> {
-    vec![
-        model("claude-sonnet-4.5", "Claude Sonnet 4.5", 200_000),
-        model("claude-sonnet-4", "Claude Sonnet 4", 200_000),
-        model("claude-3.7-sonnet", "Claude 3.7 Sonnet", 200_000),
-        model("claude-haiku-4.5", "Claude Haiku 4.5", 200_000),
-        model("claude-opus-4.5", "Claude Opus 4.5", 200_000),
-        model("claude-sonnet-4.6", "Claude Sonnet 4.6", 1_000_000),
-        model("claude-opus-4.6", "Claude Opus 4.6", 1_000_000),
-        model("auto", "Auto", 200_000),
-    ]
+    crate::catalog::default_models()
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
             listen: None,
+            legacy_listen: None,
+            host_mode: crate::host::HostMode::Runtime,
             control_non_loopback: false,
             seed: 0x5157_u64,
             clock_start_ms: None,
@@ -295,6 +298,7 @@ impl Default for SimConfig {
                 "CLAUDE_SONNET_4_5_20250929_V1_0".to_owned(),
                 "CLAUDE_SONNET_4_20250514_V1_0".to_owned(),
                 "CLAUDE_3_7_SONNET_20250219_V1_0".to_owned(),
+                "claude-3.7-sonnet".to_owned(),
             ],
             profiles: vec![
                 ProfileSpec {
@@ -302,12 +306,14 @@ impl Default for SimConfig {
                         .to_owned(),
                     profile_name: "sim-us".to_owned(),
                     region: "us-east-1".to_owned(),
+                    models: None,
                 },
                 ProfileSpec {
                     arn: "arn:aws:codewhisperer:eu-central-1:123456789012:profile/SIMPROFILE2"
                         .to_owned(),
                     profile_name: "sim-eu".to_owned(),
                     region: "eu-central-1".to_owned(),
+                    models: None,
                 },
             ],
             rules: BTreeMap::new(),
@@ -361,8 +367,15 @@ mod tests {
     #[test]
     fn the_documented_example_file_parses() {
         let c = SimConfig::from_yaml(include_str!("../sim.example.yaml")).unwrap();
-        assert_eq!(c.accounts.len(), 2);
+        assert_eq!(c.accounts.len(), 3);
         assert_eq!(c.accounts[1].kind, AuthKind::Social);
+        assert_eq!(c.host_mode, crate::host::HostMode::Runtime);
+        let idc = c.accounts[2].profiles.as_ref().unwrap();
+        assert_eq!(idc[1].models.as_ref().unwrap().len(), 2);
+        assert_eq!(
+            c.models[2].additional_model_request_fields_schema,
+            Some(crate::catalog::effort_schema())
+        );
         assert_eq!(c.models[2].max_input_tokens, 1_000_000);
         assert_eq!(
             c.models[1].max_input_tokens, 200_000,

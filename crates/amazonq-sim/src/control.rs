@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | `GET /__sim/health` | | `{"ok":true}` |
 //! | `POST /__sim/reset` | | back to the configured accounts; queues, log and clock offset cleared |
-//! | `GET /__sim/requests` | `?operation=chat&account=a1&since=<seq>` | request log (method, path, query, headers, body, JSON, status, `x-sim-rule`, faults) |
+//! | `GET /__sim/requests` | `?operation=chat&account=a1&since=<seq>&host=runtime` | request log (method, path, query, headers, body, JSON, host role, status, `x-sim-rule`, faults) |
 //! | `DELETE /__sim/requests` | | clear the log |
 //! | `GET /__sim/accounts`, `GET /__sim/accounts/{id}` | | accounts with counters (`usage`, `chat_calls`, `refresh_calls`) |
 //! | `POST /__sim/accounts` | [`AccountSpec`] | create; returns [`AccountTokens`] (+ OIDC client id/secret) |
@@ -23,6 +23,7 @@
 //! | `POST /__sim/faults` | [`QueuedFault`] | queue faults (`GET` lists, `DELETE` clears) |
 //! | `GET /__sim/clock`, `POST /__sim/clock/advance` | `{"ms"}` | read / move the simulator clock |
 //! | `GET /__sim/rules`, `PUT /__sim/rules` | `{"R6": false, …}` | read / switch validation checks |
+//! | `GET /__sim/host-mode`, `PUT /__sim/host-mode` | `{"host_mode": "runtime" \| "legacy_q"}` | what the main listener plays (the legacy listener is always `legacy_q`) |
 //! | `GET /__sim/stats` | | frames, bytes, streams started/active, own CPU ticks |
 
 use std::sync::Arc;
@@ -38,7 +39,8 @@ use serde_json::{Value, json};
 use crate::accounts::{Account, AccountTokens};
 use crate::config::{AccountSpec, Rotation};
 use crate::faults::{Fault, QueuedFault};
-use crate::log::{LogEntry, LogFilter};
+use crate::host::HostMode;
+use crate::log::{LogEntry, LogFilter, RequestsQuery};
 use crate::script::{Script, directives};
 use crate::state::{Device, DeviceState, QueuedScript, Shared};
 
@@ -264,6 +266,25 @@ impl Shared {
             .collect()
     }
 
+    /// The request log filtered by host role too.
+    pub fn requests_query(&self, q: &RequestsQuery) -> Vec<LogEntry> {
+        self.reg()
+            .log
+            .iter()
+            .filter(|e| q.matches(e))
+            .cloned()
+            .collect()
+    }
+
+    pub fn host_mode(&self) -> HostMode {
+        self.reg().config.host_mode
+    }
+
+    /// Switches what the main listener plays from the next request on.
+    pub fn set_host_mode(&self, mode: HostMode) {
+        self.reg().config.host_mode = mode;
+    }
+
     pub fn set_rule(&self, id: &str, on: bool) -> Result<(), ControlError> {
         if self.reg().rules.set(id, on) {
             Ok(())
@@ -309,6 +330,8 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/clock/advance", post(|State(s): S, Json(b): Json<Advance>| async move { s.clock.advance(b.ms); Json(json!({ "nowMs": s.clock.now_ms() })) }))
         .route("/rules", get(|State(s): S| async move { Json(s.reg().rules.clone()) }).put(put_rules))
         .route("/stats", get(|State(s): S| async move { Json(s.stats()) }))
+        .route("/host-mode", get(|State(s): S| async move { Json(HostModeBody { host_mode: s.host_mode() }) })
+            .put(|State(s): S, Json(b): Json<HostModeBody>| async move { s.set_host_mode(b.host_mode); Json(b) }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,6 +340,11 @@ struct DeviceReq {
     user_code: String,
     #[serde(default)]
     account: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct HostModeBody {
+    host_mode: HostMode,
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,8 +376,8 @@ async fn scripts(State(s): S, Json(b): Json<ScriptReq>) -> Result<Json<Value>, C
     Ok(Json(json!({ "ok": true })))
 }
 
-async fn requests(State(s): S, Query(f): Query<LogFilter>) -> Json<Vec<LogEntry>> {
-    Json(s.requests(&f))
+async fn requests(State(s): S, Query(q): Query<RequestsQuery>) -> Json<Vec<LogEntry>> {
+    Json(s.requests_query(&q))
 }
 
 async fn account(State(s): S, Path(id): Path<String>) -> Result<Json<Account>, ControlError> {

@@ -93,6 +93,16 @@ impl QError {
         )
     }
 
+    /// The runtime host's throttle (kiro-2026-endpoints.md §8: a ≈10 s penalty window).
+    pub fn rate_exceeded() -> Self {
+        Self::new(
+            429,
+            "ThrottlingException",
+            "Too many requests, please wait before trying again.",
+            Some("USER_REQUEST_RATE_EXCEEDED"),
+        )
+    }
+
     /// The §5.1 row for an HTTP-level fault.
     pub fn from_fault(f: HttpFault, dialect: Dialect, q_monthly: u16, kiro_monthly: u16) -> Self {
         let e = match f {
@@ -132,6 +142,7 @@ impl QError {
                 Some("FEATURE_NOT_SUPPORTED"),
             ),
             HttpFault::Throttled => Self::throttled(),
+            HttpFault::RateExceeded => Self::rate_exceeded(),
             HttpFault::Capacity => Self::new(
                 429,
                 "ThrottlingException",

@@ -20,6 +20,8 @@ pub enum HttpFault {
     Suspended,
     FeatureNotAuthorized,
     Throttled,
+    /// 429 with reason USER_REQUEST_RATE_EXCEEDED (the runtime host, 2026).
+    RateExceeded,
     Capacity,
     DailyQuota,
     Internal,
@@ -30,7 +32,7 @@ pub enum HttpFault {
 }
 
 impl HttpFault {
-    pub const ALL: [HttpFault; 16] = [
+    pub const ALL: [HttpFault; 17] = [
         Self::ImproperlyFormed,
         Self::InputTooLong,
         Self::InvalidModel,
@@ -40,6 +42,7 @@ impl HttpFault {
         Self::Suspended,
         Self::FeatureNotAuthorized,
         Self::Throttled,
+        Self::RateExceeded,
         Self::Capacity,
         Self::DailyQuota,
         Self::Internal,
@@ -60,6 +63,7 @@ impl HttpFault {
             Self::Suspended => "suspended",
             Self::FeatureNotAuthorized => "feature-not-authorized",
             Self::Throttled => "throttled",
+            Self::RateExceeded => "rate-exceeded",
             Self::Capacity => "capacity",
             Self::DailyQuota => "daily-quota",
             Self::Internal => "internal",
@@ -82,6 +86,8 @@ pub enum ExceptionKind {
     Error,
     /// `:exception-type ContentLengthExceededException`.
     ContentLengthExceeded,
+    /// `:exception-type ThrottlingException`, reason MODEL_TEMPORARILY_UNAVAILABLE (2026 runtime).
+    ModelUnavailable,
 }
 
 /// A malformed prelude.
@@ -221,6 +227,10 @@ impl std::str::FromStr for Fault {
             "content-length-exceeded" => Fault::Exception {
                 after: num(a1, 1).map_err(|()| bad())?,
                 kind: ExceptionKind::ContentLengthExceeded,
+            },
+            "model-unavailable" => Fault::Exception {
+                after: num(a1, 1).map_err(|()| bad())?,
+                kind: ExceptionKind::ModelUnavailable,
             },
             "error-frame" => Fault::ErrorFrame {
                 after: num(a1, 1).map_err(|()| bad())?,

@@ -61,6 +61,16 @@ pub fn exception(exception_type: &str, payload: &[u8]) -> Bytes {
     ))
 }
 
+/// The runtime's in-stream MODEL_TEMPORARILY_UNAVAILABLE (kiro-2026-endpoints.md §8; the frame
+/// shape is not documented by any source: an `exception` frame of type ThrottlingException whose
+/// payload carries the reason, like the service's other throttles).
+pub fn model_unavailable() -> Bytes {
+    exception(
+        "ThrottlingException",
+        br#"{"message":"The model is temporarily unavailable. Please try again later.","reason":"MODEL_TEMPORARILY_UNAVAILABLE"}"#,
+    )
+}
+
 /// An `error` frame (`:error-code`, `:error-message`, empty payload).
 pub fn error_frame(code: &str, message: &str) -> Bytes {
     encode(&Frame::error(code, message))

@@ -5,7 +5,8 @@ use crate::accounts::{Account, AccountTokens};
 use crate::config::AccountSpec;
 use crate::control::{AccountPatch, ControlError, Stats};
 use crate::faults::QueuedFault;
-use crate::log::{LogEntry, LogFilter};
+use crate::host::HostMode;
+use crate::log::{LogEntry, LogFilter, RequestsQuery};
 use crate::script::Script;
 use crate::server::SimHandle;
 use crate::state::Device;
@@ -102,6 +103,24 @@ impl SimHandle {
 
     pub fn all_requests(&self) -> Vec<LogEntry> {
         self.shared.requests(&LogFilter::default())
+    }
+
+    /// Requests served in one host role: `runtime`, `management`, `legacy_q` or `auth`.
+    pub fn requests_on(&self, host: &str) -> Vec<LogEntry> {
+        self.shared.requests_query(&RequestsQuery {
+            host: Some(host.to_owned()),
+            ..RequestsQuery::default()
+        })
+    }
+
+    /// What the main listener plays now.
+    pub fn host_mode(&self) -> HostMode {
+        self.shared.host_mode()
+    }
+
+    /// Switches the main listener between runtime + management and the legacy `q.*` host.
+    pub fn set_host_mode(&self, mode: HostMode) {
+        self.shared.set_host_mode(mode);
     }
 
     pub fn set_rule(&self, id: &str, on: bool) -> Result<(), ControlError> {

@@ -1,6 +1,7 @@
-//! amazonq-sim: a simulator of Amazon Q (GenerateAssistantResponse in the Amazon Q and Kiro
-//! dialects, ListAvailableModels, GetUsageLimits, ListAvailableProfiles), AWS SSO OIDC and Kiro
-//! auth — amazon-q-protocol.md §8, including the Addendum's corrections.
+//! amazonq-sim: a simulator of today's Kiro service — the runtime and management hosts of 2026
+//! (kiro-2026-endpoints.md §9) — and of the legacy Amazon Q host (GenerateAssistantResponse in
+//! the Amazon Q and Kiro dialects, ListAvailableModels, GetUsageLimits, ListAvailableProfiles),
+//! AWS SSO OIDC and Kiro auth — amazon-q-protocol.md §8, including the Addendum's corrections.
 //!
 //! # Use
 //! ```no_run
@@ -8,14 +9,47 @@
 //! use amazonq_sim::{AccountSpec, SimConfig, Simulator};
 //! let sim = Simulator::start(SimConfig::default()).await?;
 //! let tokens = sim.add_account(&AccountSpec { id: "a1".into(), ..Default::default() });
-//! // point OIDC, Kiro auth and Q base URLs at sim.base_url(); send `Bearer {tokens.access_token}`
+//! // point OIDC, Kiro auth, runtime and management URLs at sim.base_url() and the legacy q
+//! // endpoint at sim.legacy_q_url(); send `Bearer {tokens.access_token}`
 //! sim.fault_next_chat(Some("a1"), "drop-rst:3")?;
 //! # Ok(()) }
 //! ```
-//! One listener serves every host: `/client/register`, `/device_authorization`, `/token` (OIDC),
-//! `/refreshToken`, `/login`, `/oauth/token` (Kiro auth), `POST /` routed by `X-Amz-Target`,
-//! `POST /generateAssistantResponse`, `GET /ListAvailableModels`, `GET /getUsageLimits`, and the
-//! control API under `/__sim/` (loopback only unless configured).
+//!
+//! # Hosts
+//! Two listeners share one state (accounts, tokens, queues, log, counters, clock):
+//! - [`SimHandle::base_url`] plays `runtime.<r>.kiro.dev` + `management.<r>.kiro.dev` by default
+//!   (`host_mode: runtime`), or the legacy host with `host_mode: legacy_q` / `--legacy-q` /
+//!   `PUT /__sim/host-mode`;
+//! - [`SimHandle::legacy_q_url`] always plays `q.<r>.amazonaws.com` (gateway fallback tests).
+//!
+//! Both also serve `/client/register`, `/device_authorization`, `/token` (OIDC), `/refreshToken`,
+//! `/login`, `/oauth/token` (Kiro auth) and the control API under `/__sim/` (loopback only unless
+//! configured). Each request-log entry names the role that served it (`host`: `runtime`,
+//! `management`, `legacy_q`, `auth`).
+//!
+//! **Runtime** (chat): `POST /` with `x-amz-target`
+//! `AmazonCodeWhispererStreamingService.GenerateAssistantResponse` or
+//! `KiroRuntimeService.GenerateAssistantResponse` (`application/x-amz-json-1.0`), or
+//! `POST /generateAssistantResponse` (`application/json`): same rules for the three, the stream of
+//! the matching legacy dialect on success (`POST /`: `initial-response` first; REST: usage events
+//! last), errors always `{"message","reason"}` + `x-amzn-errortype`. `GET /ListAvailableModels` and
+//! `GET /getUsageLimits` answer 404 UnknownOperationException. The rules are listed in
+//! [`runtime`]; R17 (no ARN for Builder ID), R19 (chars) and `size` (bytes) do not apply there,
+//! R13 holds for every style, other R-rule errors carry reason REQUEST_BODY_INVALID, throttles
+//! carry USER_REQUEST_RATE_EXCEEDED, and the monthly quota has the Kiro shape.
+//! Profile ARNs: Builder ID sends the service ARN [`catalog::BUILDER_ID_ARN`]; social accounts the
+//! one `/refreshToken` returns (`profile_arn`, default a shared one); IdC accounts one of their
+//! `profiles` (default: the global `profiles`). The ARN's region must be `region` (default
+//! us-east-1): an account whose profile is in eu-central-1 needs a simulator with
+//! `region: eu-central-1`.
+//!
+//! **Management**: `POST /` with `AmazonCodeWhispererService.ListAvailableProfiles`,
+//! `KiroControlPlaneBearerService.ListAvailableModels`, `AmazonCodeWhispererService.GetUsageLimits`
+//! (and `GetProfile`); rules in [`management`]. ListAvailableModels answers the catalog of the
+//! profile named by `profileArn` (a profile's `models` narrows [`catalog::default_models`]).
+//!
+//! **Legacy `q.*`**: `POST /` routed by the Q targets, `POST /generateAssistantResponse`,
+//! `GET /ListAvailableModels`, `GET /getUsageLimits`, with every rule below.
 //!
 //! # Binary and config file
 //! `amazonq-sim --listen 127.0.0.1:PORT [--config FILE]` prints `amazonq-sim listening on <base>`
@@ -25,12 +59,17 @@
 //! is listed in [`control`].
 //!
 //! # Validation pipeline
-//! auth → content type → JSON (R22) → schema + R1–R21 → model → size → quota/rate. Each stage is a
+//! auth → content type → JSON (R22) → [runtime: root members, profile ARN] → schema + R1–R21 →
+//! model → [runtime: `model-fields`, `image-size`, `input-tokens`; legacy: `size`] → quota/rate.
+//! Each stage is a
 //! named switch (`PUT /__sim/rules {"R6": false}`); the check that rejected a request is named in
 //! the `x-sim-rule` response header (`auth`, `content-type`, `R1`…`R22`, `schema`, `model`, `size`,
-//! `quota`, `fault:<name>`, `fault-spec`, `directive`, `target`). R4 and R21 are off by default
-//! (Addendum: not service rules). Injected HTTP-level faults answer right after authentication.
-//! The rules follow the Addendum: `modelId` is optional (default model), R8 matches tool names
+//! `quota`, `fault:<name>`, `fault-spec`, `directive`, `target`, and on the 2026 hosts
+//! `root-members`, `agent-mode`, `profile-required`, `profile-format`, `profile-region`,
+//! `profile-access`, `model-fields`, `image-size`, `input-tokens`, `unknown-operation`,
+//! `mgmt-profile-arn`, `profiles-token`). R4, R21 (Addendum: not service rules) and `agent-mode`
+//! (disputed) are off by default. Injected HTTP-level faults answer right after authentication.
+//! The legacy rules follow the Addendum: `modelId` is optional (default model), R8 matches tool names
 //! case-insensitively, R10 rejects names over 63 characters, R13 (empty history content) applies
 //! to the Kiro endpoint only, R17 answers 403, R19 answers "Input is too long.".
 //! Error bodies: Q dialect `{"__type":"com.amazon.aws.codewhisperer#<Type>","message":…}`
@@ -64,6 +103,12 @@
 //! | `#fault <spec>[,<spec>…]` | faults (below) |
 //! | `#initial on\|off` | force `initial-response` (default: on for dialect Q, off for Kiro) |
 //! | `#echo` | add the echo summary to the other steps |
+//! | `#stop-reason <VALUE>` | `metadataEvent {"stopReason": VALUE}` (END_TURN, MAX_TOKENS, MODEL_CONTEXT_WINDOW_EXCEEDED, CONTENT_FILTERED, GUARDRAIL_INTERVENED, TOOL_USE, MALFORMED_…; any `[A-Z0-9_]+`) |
+//! | `#model-unavailable` | here the stream ends with an `exception` frame `ThrottlingException` `{"message",…,"reason":"MODEL_TEMPORARILY_UNAVAILABLE"}` (no usage events after it) |
+//!
+//! Native effort (runtime host): a valid request whose `additionalModelRequestFields` has
+//! `thinking.type = adaptive` gets a `reasoningContentEvent` `effort=<output_config.effort>` (or
+//! `effort=default` without one) as the first step of its answer.
 //!
 //! Scripts can also be queued per account (`POST /__sim/scripts` with `{"account","directives"}` or a
 //! JSON [`Script`]); a queued script wins over directives.
@@ -73,8 +118,10 @@
 //! opt-in as `x-sim-fault: a,b`, or as `#fault` directives. Names: `http:<row>` or just `<row>` for
 //! the §5.1 rows (`improperly-formed`, `input-too-long`, `invalid-model`, `bad-json`,
 //! `monthly-quota`, `bearer-invalid`, `suspended`, `feature-not-authorized`, `throttled`,
-//! `capacity`, `daily-quota`, `internal`, `high-load`, `unavailable`, `unauthorized`, `locked`);
-//! `exception:<k>`, `content-length-exceeded:<k>`, `error-frame:<k>` (after k frames);
+//! `rate-exceeded` (429 USER_REQUEST_RATE_EXCEEDED), `capacity`, `daily-quota`, `internal`,
+//! `high-load`, `unavailable`, `unauthorized`, `locked`);
+//! `exception:<k>`, `content-length-exceeded:<k>`, `model-unavailable:<k>`, `error-frame:<k>`
+//! (after k frames);
 //! `drop:<k>` / `drop-rst:<k>` (FIN / RST after k frames), `drop-bytes:<b>` / `drop-bytes-rst:<b>`
 //! (mid-frame); `truncated-frame`; `corrupt-prelude-crc:<n>`, `corrupt-message-crc:<n>`,
 //! `corrupt-payload:<n>`; `bogus-length:small|huge|headers`; `exotic-headers`; `fragment:<size>`,
@@ -87,7 +134,9 @@
 
 pub mod account_api;
 pub mod accounts;
+pub mod answer;
 pub mod authfaults;
+pub mod catalog;
 pub mod chat;
 pub mod clock;
 pub mod config;
@@ -97,13 +146,16 @@ pub mod faults;
 pub mod frames;
 mod gate;
 mod handle;
+pub mod host;
 pub mod ids;
 pub mod kiro_auth;
 pub mod log;
+pub mod management;
 pub mod oidc;
 pub mod plan;
 pub mod render;
 mod routes;
+pub mod runtime;
 pub mod script;
 pub mod server;
 pub mod state;
@@ -113,7 +165,8 @@ pub use accounts::{Account, AccountTokens};
 pub use config::{AccountSpec, AuthKind, Rotation, SimConfig};
 pub use control::{AccountPatch, ControlError, Stats};
 pub use faults::{Fault, QueuedFault};
-pub use log::{LogEntry, LogFilter};
+pub use host::{HostMode, HostRole};
+pub use log::{LogEntry, LogFilter, RequestsQuery};
 pub use render::Dialect;
 pub use script::{Script, Step};
 pub use server::{SimHandle, Simulator, StartError};

@@ -1,5 +1,6 @@
 //! Request log (amazon-q-protocol.md §8.1): method, path, query, all headers, raw body, parsed
-//! JSON, timestamp — plus what the simulator decided (operation, account, status, rule, faults)
+//! JSON, timestamp — plus what the simulator decided (host role, operation, account, status, rule,
+//! faults)
 //! and, for streamed chat answers, whether the client went away before the end ([`track_cancel`]).
 
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub struct LogEntry {
     /// Raw body as UTF-8 (lossy); None when body logging is off.
     pub body: Option<String>,
     pub json: Option<Value>,
+    /// The host role that served it: `runtime`, `management`, `legacy_q` or `auth`.
+    pub host: String,
     pub operation: String,
     pub account: Option<String>,
     pub status: u16,
@@ -43,7 +46,7 @@ pub struct LogMeta {
     pub faults: Vec<String>,
 }
 
-/// Query filter for `GET /__sim/requests`.
+/// Query filter for `GET /__sim/requests` (which also takes `host=<role>`, see [`RequestsQuery`]).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct LogFilter {
     pub operation: Option<String>,
@@ -59,6 +62,26 @@ impl LogFilter {
                 .as_ref()
                 .is_none_or(|a| Some(a) == e.account.as_ref())
             && self.since.is_none_or(|s| e.seq >= s)
+    }
+}
+
+/// The query of `GET /__sim/requests`: a [`LogFilter`] plus the host role.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RequestsQuery {
+    pub operation: Option<String>,
+    pub account: Option<String>,
+    pub since: Option<u64>,
+    pub host: Option<String>,
+}
+
+impl RequestsQuery {
+    pub fn matches(&self, e: &LogEntry) -> bool {
+        let f = LogFilter {
+            operation: self.operation.clone(),
+            account: self.account.clone(),
+            since: self.since,
+        };
+        f.matches(e) && self.host.as_ref().is_none_or(|h| *h == e.host)
     }
 }
 

@@ -1,5 +1,6 @@
-//! `amazonq-sim` binary: `amazonq-sim --listen 127.0.0.1:PORT [--config FILE]`.
-//! Prints its base URLs, serves until SIGINT/SIGTERM, then shuts down gracefully.
+//! `amazonq-sim` binary: `amazonq-sim --listen 127.0.0.1:PORT [--config FILE] [--legacy-q]`.
+//! Prints its base URLs (the first line names the main listener, the second the legacy `q.*`
+//! listener), serves until SIGINT/SIGTERM, then shuts down gracefully.
 
 use amazonq_sim::{SimConfig, Simulator};
 use clap::Parser;
@@ -14,6 +15,10 @@ struct Args {
     /// YAML/JSON config file (accounts, models, limits, rules, pacing); see sim.example.yaml.
     #[arg(long)]
     config: Option<String>,
+    /// The main listener plays the legacy q.* host instead of runtime + management (config key
+    /// `host_mode: legacy_q`).
+    #[arg(long)]
+    legacy_q: bool,
 }
 
 #[tokio::main]
@@ -28,14 +33,27 @@ async fn main() -> anyhow::Result<()> {
         None => SimConfig::default(),
     };
     config.listen = Some(args.listen.clone());
+    if args.legacy_q {
+        config.host_mode = amazonq_sim::HostMode::LegacyQ;
+    }
+    let mode = config.host_mode;
     let accounts = config.accounts.len();
     let sim = Simulator::start(config).await?;
-    let base = sim.base_url();
-    // Machine-readable first line, then a human summary.
+    let (base, legacy) = (sim.base_url(), sim.legacy_q_url());
+    // Machine-readable first two lines, then a human summary.
     println!("amazonq-sim listening on {base}");
+    println!("amazonq-sim legacy q on {legacy}");
     println!("  oidc:       {base}  (/client/register, /device_authorization, /token)");
     println!("  kiro auth:  {base}  (/refreshToken, /login, /oauth/token)");
-    println!("  q (chat):   {base}  (POST / with X-Amz-Target, POST /generateAssistantResponse)");
+    match mode {
+        amazonq_sim::HostMode::Runtime => println!(
+            "  runtime + management: {base}  (POST / with X-Amz-Target, POST /generateAssistantResponse)"
+        ),
+        amazonq_sim::HostMode::LegacyQ => println!(
+            "  legacy q:   {base}  (POST / with X-Amz-Target, POST /generateAssistantResponse)"
+        ),
+    }
+    println!("  legacy q:   {legacy}  (always the q.* rules, same accounts)");
     println!("  control:    {base}/__sim/  ({accounts} configured accounts)");
     for a in sim.accounts() {
         println!("  account {} ({:?})", a.id, a.kind);

@@ -1,13 +1,18 @@
-//! Router and cross-cutting layers: request log, `x-amzn-requestid` on every response, the
-//! optional `x-amzn-ErrorType` suffix (amazon-q-protocol.md §8.1), and the loopback guard of the
-//! control API.
+//! Router and cross-cutting layers: the host mode of the listener (kiro-2026-endpoints.md §9),
+//! request log, `x-amzn-requestid` on every response, the optional `x-amzn-ErrorType` suffix
+//! (amazon-q-protocol.md §8.1), and the loopback guard of the control API.
+//!
+//! `POST /` dispatches by `X-Amz-Target`: on the legacy host the Q targets of amazon-q-protocol.md;
+//! on runtime + management the chat targets ([`RUNTIME_CHAT`]) and the management targets of
+//! [`crate::management`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -16,11 +21,18 @@ use bytes::Bytes;
 
 use crate::config::ErrorTypeSuffix;
 use crate::errors::{ERROR_TYPE, QError, SIM_RULE};
+use crate::host::{HostMode, Listener};
 use crate::log::{LogEntry, LogMeta};
 use crate::render::Dialect;
 use crate::server::ConnInfo;
 use crate::state::Shared;
-use crate::{account_api, chat, control, kiro_auth, oidc};
+use crate::{account_api, chat, control, kiro_auth, management, oidc};
+
+/// Chat targets the runtime host accepts on `POST /` (§1: kiro-cli and Kiro IDE).
+pub const RUNTIME_CHAT: [&str; 2] = [
+    "AmazonCodeWhispererStreamingService.GenerateAssistantResponse",
+    "KiroRuntimeService.GenerateAssistantResponse",
+];
 
 const MAX_BODY: usize = 256 * 1024 * 1024;
 const TYPE_SUFFIX: &str = ":http://internal.amazon.com/coral/com.amazon.aws.codewhisperer/";
@@ -29,8 +41,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", post(q_root))
         .route("/generateAssistantResponse", post(chat_kiro))
-        .route("/ListAvailableModels", get(account_api::models_get))
-        .route("/getUsageLimits", get(account_api::usage_get))
+        .route("/ListAvailableModels", get(models_get))
+        .route("/getUsageLimits", get(usage_get))
         .route("/client/register", post(oidc::register))
         .route("/device_authorization", post(oidc::device_authorization))
         .route("/token", post(oidc::token))
@@ -54,9 +66,23 @@ async fn not_found() -> Response {
         .into_response()
 }
 
+fn unknown_target(target: &str, dialect: Dialect) -> Response {
+    let msg = format!("Unknown operation {target}");
+    let mut r = QError::new(400, "UnknownOperationException", &msg, None)
+        .rule("target")
+        .into_response(dialect);
+    r.extensions_mut().insert(LogMeta {
+        operation: "unknown",
+        ..LogMeta::default()
+    });
+    r
+}
+
 async fn q_root(
     State(s): State<Arc<Shared>>,
     ConnectInfo(ci): ConnectInfo<ConnInfo>,
+    Extension(mode): Extension<HostMode>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -64,10 +90,24 @@ async fn q_root(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    if mode == HostMode::Runtime {
+        if RUNTIME_CHAT.contains(&target) {
+            return chat::chat(&s, &ci, &headers, &body, Dialect::Q, mode);
+        }
+        if crate::host::is_management_target(target) {
+            let query = Query::<BTreeMap<String, String>>::try_from_uri(&uri)
+                .map(|q| q.0)
+                .unwrap_or_default();
+            if let Some(r) = management::dispatch(&s, &headers, &query, &body, target) {
+                return r;
+            }
+        }
+        return unknown_target(target, Dialect::Kiro);
+    }
     let (service, op) = target.split_once('.').unwrap_or((target, ""));
     match (service, op) {
         ("AmazonCodeWhispererStreamingService", "GenerateAssistantResponse") => {
-            chat::chat(&s, &ci, &headers, &body, Dialect::Q)
+            chat::chat(&s, &ci, &headers, &body, Dialect::Q, mode)
         }
         ("AmazonCodeWhispererService", "ListAvailableModels") => {
             account_api::models_q(&s, &headers, &body)
@@ -76,28 +116,46 @@ async fn q_root(
         ("AmazonCodeWhispererService", "ListAvailableProfiles") => {
             account_api::profiles_q(&s, &headers, &body)
         }
-        ("AmazonCodeWhispererService", "GetProfile") => account_api::profile_q(&s, &headers, &body),
-        _ => {
-            let msg = format!("Unknown operation {target}");
-            let mut r = QError::new(400, "UnknownOperationException", &msg, None)
-                .rule("target")
-                .into_response(Dialect::Q);
-            r.extensions_mut().insert(LogMeta {
-                operation: "unknown",
-                ..LogMeta::default()
-            });
-            r
+        ("AmazonCodeWhispererService", "GetProfile") => {
+            account_api::profile_get(&s, &headers, &body, Dialect::Q)
         }
+        _ => unknown_target(target, Dialect::Q),
     }
 }
 
 async fn chat_kiro(
     State(s): State<Arc<Shared>>,
     ConnectInfo(ci): ConnectInfo<ConnInfo>,
+    Extension(mode): Extension<HostMode>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    chat::chat(&s, &ci, &headers, &body, Dialect::Kiro)
+    chat::chat(&s, &ci, &headers, &body, Dialect::Kiro, mode)
+}
+
+/// `GET /ListAvailableModels`: the legacy Kiro route; gone from the runtime host (§1).
+async fn models_get(
+    State(s): State<Arc<Shared>>,
+    Extension(mode): Extension<HostMode>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    if mode == HostMode::Runtime && s.reg().rules.on("unknown-operation") {
+        return management::unknown_operation();
+    }
+    account_api::models_get(&s, &headers, &query)
+}
+
+/// `GET /getUsageLimits`: the legacy Kiro route; gone from the runtime host (§1).
+async fn usage_get(
+    State(s): State<Arc<Shared>>,
+    Extension(mode): Extension<HostMode>,
+    headers: HeaderMap,
+) -> Response {
+    if mode == HostMode::Runtime && s.reg().rules.on("unknown-operation") {
+        return management::unknown_operation();
+    }
+    account_api::usage_get(&s, &headers)
 }
 
 fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
@@ -125,11 +183,26 @@ async fn layer(
         }
         return with_request_id(&s, next.run(req).await);
     }
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "body too large").into_response();
     };
-    let (log_bodies, at_ms) = (s.reg().config.log_bodies, s.clock.now_ms());
+    let (log_bodies, main_mode) = {
+        let reg = s.reg();
+        (reg.config.log_bodies, reg.config.host_mode)
+    };
+    let at_ms = s.clock.now_ms();
+    let mode = match ci.listener {
+        Listener::Main => main_mode,
+        Listener::Legacy => HostMode::LegacyQ,
+    };
+    parts.extensions.insert(mode);
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let host = crate::host::role(mode, &path, target).as_str().to_owned();
     let mut entry = LogEntry {
         seq: 0,
         at_ms,
@@ -143,6 +216,7 @@ async fn layer(
         } else {
             None
         },
+        host,
         operation: String::new(),
         account: None,
         status: 0,

@@ -1,7 +1,9 @@
-//! The listener, per-connection I/O wrapper and router; [`Simulator::start`] / [`SimHandle`].
+//! The listeners, per-connection I/O wrapper and router; [`Simulator::start`] / [`SimHandle`].
 //!
-//! One listener serves every virtual host (OIDC, Kiro auth, Q chat and account APIs, control API)
-//! and routes by path and `X-Amz-Target` (amazon-q-protocol.md §8). The socket is bound through
+//! Two listeners share one state and one router. The main listener plays runtime + management of
+//! the 2026 hosts (or the legacy host in `host_mode: legacy_q`); the second always plays the
+//! legacy `q.*` host (kiro-2026-endpoints.md §9). Both also serve OIDC, Kiro auth and the control
+//! API, and route by path and `X-Amz-Target` (amazon-q-protocol.md §8). The socket is bound through
 //! `TcpSocket` with a 4096 backlog (Addendum: ≥ 1024 for load tests); hyper answers
 //! `Connection: close` requests with `Connection: close`. Connections are wrapped so a handler can
 //! ask for an abortive close (RST) or kill a connection before any response byte leaves.
@@ -22,6 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::SimConfig;
+use crate::host::Listener;
 use crate::plan::ConnCtl;
 use crate::state::Shared;
 
@@ -97,11 +100,12 @@ impl AsyncWrite for SimIo {
 pub struct SimListener {
     inner: TcpListener,
     accepted: Arc<AtomicU64>,
+    kind: Listener,
 }
 
 impl axum::serve::Listener for SimListener {
     type Io = SimIo;
-    type Addr = (SocketAddr, Arc<ConnCtl>);
+    type Addr = (SocketAddr, Arc<ConnCtl>, Listener);
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
@@ -115,7 +119,7 @@ impl axum::serve::Listener for SimListener {
                             inner: stream,
                             ctl: ctl.clone(),
                         },
-                        (addr, ctl),
+                        (addr, ctl, self.kind),
                     );
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
@@ -125,7 +129,11 @@ impl axum::serve::Listener for SimListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok((self.inner.local_addr()?, Arc::new(ConnCtl::default())))
+        Ok((
+            self.inner.local_addr()?,
+            Arc::new(ConnCtl::default()),
+            self.kind,
+        ))
     }
 }
 
@@ -134,12 +142,17 @@ impl axum::serve::Listener for SimListener {
 pub struct ConnInfo {
     pub remote: SocketAddr,
     pub ctl: Arc<ConnCtl>,
+    pub listener: Listener,
 }
 
 impl Connected<IncomingStream<'_, SimListener>> for ConnInfo {
     fn connect_info(stream: IncomingStream<'_, SimListener>) -> Self {
-        let (remote, ctl) = stream.remote_addr().clone();
-        Self { remote, ctl }
+        let (remote, ctl, listener) = stream.remote_addr().clone();
+        Self {
+            remote,
+            ctl,
+            listener,
+        }
     }
 }
 
@@ -157,7 +170,8 @@ pub enum StartError {
 pub struct Simulator;
 
 impl Simulator {
-    /// Binds `config.listen` (default `127.0.0.1:0`) and serves in the background.
+    /// Binds `config.listen` (default `127.0.0.1:0`) and `config.legacy_listen` (default: the same
+    /// IP, a free port) and serves both in the background.
     #[allow(
         clippy::unused_async,
         reason = "spawns onto the caller's runtime; async keeps that requirement visible"
@@ -167,64 +181,78 @@ impl Simulator {
             .listen
             .clone()
             .unwrap_or_else(|| "127.0.0.1:0".to_owned());
-        let addr: SocketAddr = addr_s
-            .parse()
-            .map_err(|_| StartError::Addr(addr_s.clone()))?;
-        let bind = |addr: SocketAddr| -> io::Result<TcpListener> {
-            let sock = if addr.is_ipv4() {
-                TcpSocket::new_v4()?
-            } else {
-                TcpSocket::new_v6()?
-            };
-            sock.set_reuseaddr(true)?;
-            sock.bind(addr)?;
-            sock.listen(4096)
-        };
-        let listener = bind(addr).map_err(|source| StartError::Bind {
-            addr: addr_s,
-            source,
-        })?;
-        let local = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: addr.to_string(),
-            source,
-        })?;
+        let (listener, local) = bind(&addr_s)?;
+        let legacy_s = config
+            .legacy_listen
+            .clone()
+            .unwrap_or_else(|| SocketAddr::new(local.ip(), 0).to_string());
+        let (legacy, legacy_local) = bind(&legacy_s)?;
         let shared = Shared::new(config);
         let accepted = Arc::new(AtomicU64::new(0));
         let router: Router = crate::routes::router(shared.clone());
-        let (tx, mut rx) = watch::channel(false);
-        let listener = SimListener {
-            inner: listener,
-            accepted: accepted.clone(),
-        };
-        let task = tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = rx.wait_for(|v| *v).await;
+        let (tx, rx) = watch::channel(false);
+        let mut tasks = Vec::with_capacity(2);
+        for (inner, kind) in [(listener, Listener::Main), (legacy, Listener::Legacy)] {
+            let listener = SimListener {
+                inner,
+                accepted: accepted.clone(),
+                kind,
             };
-            let _ = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<ConnInfo>(),
-            )
-            .with_graceful_shutdown(shutdown)
-            .await;
-        });
+            let (router, mut rx) = (router.clone(), rx.clone());
+            tasks.push(tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = rx.wait_for(|v| *v).await;
+                };
+                let _ = axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<ConnInfo>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await;
+            }));
+        }
         Ok(SimHandle {
             addr: local,
+            legacy_addr: legacy_local,
             shared,
             shutdown: tx,
-            task: Some(task),
+            tasks,
             accepted,
             stopped: Arc::new(AtomicBool::new(false)),
         })
     }
 }
 
+/// Binds `addr_s` through `TcpSocket` with a 4096 backlog.
+fn bind(addr_s: &str) -> Result<(TcpListener, SocketAddr), StartError> {
+    let addr: SocketAddr = addr_s
+        .parse()
+        .map_err(|_| StartError::Addr(addr_s.to_owned()))?;
+    let err = |source| StartError::Bind {
+        addr: addr_s.to_owned(),
+        source,
+    };
+    let sock = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(err)?;
+    sock.set_reuseaddr(true).map_err(err)?;
+    sock.bind(addr).map_err(err)?;
+    let listener = sock.listen(4096).map_err(err)?;
+    let local = listener.local_addr().map_err(err)?;
+    Ok((listener, local))
+}
+
 /// A running simulator. Dropping it stops accepting connections.
 #[derive(Debug)]
 pub struct SimHandle {
     addr: SocketAddr,
+    legacy_addr: SocketAddr,
     pub(crate) shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+    tasks: Vec<JoinHandle<()>>,
     accepted: Arc<AtomicU64>,
     stopped: Arc<AtomicBool>,
 }
@@ -234,9 +262,19 @@ impl SimHandle {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT` — the same base serves OIDC, Kiro auth, chat and account APIs.
+    /// `http://127.0.0.1:PORT` — the main listener: runtime + management of the 2026 hosts (or
+    /// the legacy host in `host_mode: legacy_q`), plus OIDC, Kiro auth and the control API.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    pub fn legacy_addr(&self) -> SocketAddr {
+        self.legacy_addr
+    }
+
+    /// The second listener: always the legacy `q.*` host, same accounts, tokens, log and counters.
+    pub fn legacy_q_url(&self) -> String {
+        format!("http://{}", self.legacy_addr)
     }
 
     /// Connections accepted so far.
@@ -248,7 +286,7 @@ impl SimHandle {
     pub async fn shutdown(mut self) {
         self.stopped.store(true, Ordering::Relaxed);
         let _ = self.shutdown.send(true);
-        if let Some(t) = self.task.take() {
+        for t in std::mem::take(&mut self.tasks) {
             let _ = t.await;
         }
     }

@@ -29,6 +29,12 @@ async fn binary_starts_prints_urls_and_stops_on_sigterm() {
         .unwrap()
         .to_owned();
     assert!(base.starts_with("http://127.0.0.1:"));
+    let second = lines.next().unwrap().unwrap();
+    let legacy = second
+        .strip_prefix("amazonq-sim legacy q on ")
+        .unwrap()
+        .to_owned();
+    assert!(legacy.starts_with("http://127.0.0.1:") && legacy != base);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let c = reqwest::Client::builder().no_proxy().build().unwrap();
     let health: serde_json::Value = c
@@ -40,15 +46,23 @@ async fn binary_starts_prints_urls_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(health["ok"], true);
-    let r = c
-        .post(format!("{base}/generateAssistantResponse"))
-        .header("content-type", "application/json")
-        .bearer_auth("tok-cfg1")
-        .body(r#"{"conversationState":{"chatTriggerType":"MANUAL","currentMessage":{"userInputMessage":{"content":"hi"}}}}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    // The main listener plays the runtime host: a Builder ID account sends the service ARN; the
+    // legacy listener keeps R17 (no ARN for Builder ID).
+    let chat = |url: String, body: &'static str| {
+        c.post(url)
+            .header("content-type", "application/json")
+            .bearer_auth("tok-cfg1")
+            .body(body)
+            .send()
+    };
+    let with_arn = r#"{"profileArn":"arn:aws:codewhisperer:us-east-1:638616132270:profile/AAAACCCCXXXX","conversationState":{"chatTriggerType":"MANUAL","currentMessage":{"userInputMessage":{"content":"hi"}}}}"#;
+    let without = r#"{"conversationState":{"chatTriggerType":"MANUAL","currentMessage":{"userInputMessage":{"content":"hi"}}}}"#;
+    let url = format!("{base}/generateAssistantResponse");
+    assert_eq!(chat(url.clone(), with_arn).await.unwrap().status(), 200);
+    assert_eq!(chat(url, without).await.unwrap().status(), 400);
+    let url = format!("{legacy}/generateAssistantResponse");
+    assert_eq!(chat(url.clone(), without).await.unwrap().status(), 200);
+    assert_eq!(chat(url, with_arn).await.unwrap().status(), 403);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -60,4 +74,32 @@ async fn binary_starts_prints_urls_and_stops_on_sigterm() {
         .unwrap();
     assert!(exit.success(), "clean exit on SIGTERM, got {exit:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn legacy_q_flag_makes_the_main_listener_the_legacy_host() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amazonq-sim"))
+        .args(["--listen", "127.0.0.1:0", "--legacy-q"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first
+        .strip_prefix("amazonq-sim listening on ")
+        .unwrap()
+        .to_owned();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mode: serde_json::Value = c
+        .get(format!("{base}/__sim/host-mode"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mode["host_mode"], "legacy_q");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -92,7 +92,7 @@ async fn amazonq_device_login_loop_against_the_fake() {
             .any(|e| e.faults.contains(&"auth-slow-down".to_owned()))
     );
     // The token chats; refresh with the returned registration works and rotates.
-    let client = q(&sim.base_url());
+    let client = q(&sim.legacy_q_url());
     let c = creds(
         &login.token.access_token,
         Dialect::AmazonQ,
@@ -117,7 +117,7 @@ async fn expired_token_refresh_and_retry_then_revoked_and_suspended() {
         suspend_after: Some(3),
         ..account("a1")
     });
-    let client = q(&sim.base_url());
+    let client = q(&sim.legacy_q_url());
     let oidc = OidcClient::new(sim.base_url(), Duration::from_secs(5)).unwrap();
     let reg = ClientRegistration {
         client_id: t.client_id.clone().unwrap(),
@@ -182,7 +182,7 @@ async fn kiro_social_refresh_with_the_amazonq_client() {
         .unwrap();
     assert_eq!(fresh.profile_arn, t.profile_arn);
     assert_ne!(fresh.refresh_token, t.refresh_token);
-    let client = q(&sim.base_url());
+    let client = q(&sim.legacy_q_url());
     let c = Credentials {
         profile_arn: fresh.profile_arn.clone(),
         ..creds(&fresh.access_token, Dialect::Kiro, AuthKind::Social)

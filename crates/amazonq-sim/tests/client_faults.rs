@@ -34,7 +34,7 @@ async fn env() -> Env {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let t = sim.add_account(&account("a1"));
     let config = ClientConfig {
-        base_url: sim.base_url(),
+        base_url: sim.legacy_q_url(),
         first_byte_timeout: Duration::from_secs(2),
         idle_timeout: Duration::from_secs(2),
         ..ClientConfig::default()

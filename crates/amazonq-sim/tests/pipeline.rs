@@ -47,14 +47,14 @@ async fn err(r: reqwest::Response) -> (u16, String, String, String, String) {
 
 /// `GET {sim}{path}` with a bearer token: an account API in dialect K.
 async fn get_k(c: &reqwest::Client, sim: &SimHandle, token: &str, path: &str) -> reqwest::Response {
-    let url = format!("{}{path}", sim.base_url());
+    let url = format!("{}{path}", sim.legacy_q_url());
     c.get(url).bearer_auth(token).send().await.unwrap()
 }
 
 /// `POST {sim}/{query}` naming `AmazonCodeWhispererService.{op}`: an account API in dialect Q.
 fn q_op(c: &reqwest::Client, sim: &SimHandle, query: &str, op: &str) -> reqwest::RequestBuilder {
     let target = format!("AmazonCodeWhispererService.{op}");
-    c.post(format!("{}/{query}", sim.base_url()))
+    c.post(format!("{}/{query}", sim.legacy_q_url()))
         .header("x-amz-target", target)
 }
 
@@ -184,7 +184,7 @@ async fn quotas_throttles_models_and_sizes() {
     assert_eq!((st, rule.as_str()), (400, "size"));
     assert!(b.contains("CONTENT_LENGTH_EXCEEDS_THRESHOLD"));
     big["conversationState"]["currentMessage"]["userInputMessage"]["modelId"] =
-        json!("claude-sonnet-4.6");
+        json!("claude-opus-4.7");
     assert_eq!(
         chat_q(&c, &sim, &b2.access_token, &big).await.status(),
         200,
@@ -201,7 +201,7 @@ async fn quotas_throttles_models_and_sizes() {
         ("locked", 423),
     ] {
         let resp = c
-            .post(format!("{}/", sim.base_url()))
+            .post(format!("{}/", sim.legacy_q_url()))
             .header("content-type", "application/x-amz-json-1.0")
             .header("x-amz-target", Q_TARGET)
             .bearer_auth(&b2.access_token)
@@ -227,7 +227,7 @@ async fn protocol_edges_headers_and_connection_close() {
     let c = client();
     // Wrong content type for dialect Q.
     let r = c
-        .post(format!("{}/", sim.base_url()))
+        .post(format!("{}/", sim.legacy_q_url()))
         .header("x-amz-target", Q_TARGET)
         .header("content-type", "application/json")
         .bearer_auth(&t.access_token)
@@ -244,7 +244,7 @@ async fn protocol_edges_headers_and_connection_close() {
     );
     // Unknown target.
     let r = c
-        .post(format!("{}/", sim.base_url()))
+        .post(format!("{}/", sim.legacy_q_url()))
         .header("x-amz-target", "Nope.Op")
         .body("{}")
         .send()
@@ -270,7 +270,9 @@ async fn protocol_edges_headers_and_connection_close() {
             .any(|s| s.starts_with("AccessDeniedException:http"))
     );
     // Connection: close is answered with Connection: close and the socket closes.
-    let mut s = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(sim.legacy_addr())
+        .await
+        .unwrap();
     let payload = body("hi").to_string();
     let req = format!(
         "POST /generateAssistantResponse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{payload}",
@@ -401,13 +403,17 @@ async fn request_log_scripts_and_usage() {
         &c,
         &sim,
         &t.access_token,
-        "/ListAvailableModels?origin=AI_EDITOR&nextToken=6",
+        "/ListAvailableModels?origin=AI_EDITOR&nextToken=15",
     )
     .await
     .json()
     .await
     .unwrap();
-    assert_eq!(v["models"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v["models"].as_array().unwrap().len(),
+        2,
+        "17 models in the default catalog"
+    );
     assert!(v.get("nextToken").is_none());
     // Profiles per region (the Host header names the region; loopback → configured region).
     let v: Value = q_op(&c, &sim, "", "ListAvailableProfiles")

@@ -405,7 +405,7 @@ async fn rules_are_enforced_over_http_with_x_sim_rule() {
     }
     // R22: not JSON.
     let r = c
-        .post(format!("{}/generateAssistantResponse", sim.base_url()))
+        .post(format!("{}/generateAssistantResponse", sim.legacy_q_url()))
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {}", t.access_token))
         .body("{not json")

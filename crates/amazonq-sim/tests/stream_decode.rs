@@ -144,7 +144,7 @@ async fn frame_faults_are_what_the_decoder_sees() {
     let c = client();
     let get = |f: &'static str| {
         let c = c.clone();
-        let url = sim.base_url();
+        let url = sim.legacy_q_url();
         let tok = t.access_token.clone();
         async move {
             c.post(format!("{url}/"))

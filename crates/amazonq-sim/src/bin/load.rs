@@ -102,7 +102,10 @@ async fn one(addr: String, token: String, body: String) -> anyhow::Result<Outcom
 async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let before = get_json(&a.addr, "/__sim/stats").await?;
-    let body = serde_json::json!({"conversationState": {"chatTriggerType": "MANUAL", "currentMessage": {"userInputMessage": {
+    // The bench account is a Builder ID account: on the runtime host (the default) it sends the
+    // service profile ARN, which the legacy host would refuse (R17).
+    let body = serde_json::json!({"profileArn": amazonq_sim::catalog::BUILDER_ID_ARN,
+        "conversationState": {"chatTriggerType": "MANUAL", "currentMessage": {"userInputMessage": {
         "content": format!("#bench frames={} interval={} bytes={}", a.frames, a.interval_ms, a.bytes)}}}})
     .to_string();
     let peak = Arc::new(AtomicU64::new(0));

@@ -129,6 +129,7 @@ pub(super) fn apply_frame_faults(evs: &mut Vec<Ev>, faults: &[Fault]) {
                         "ContentLengthExceededException",
                         br#"{"message":"The generated response exceeded the maximum content length."}"#,
                     ),
+                    ExceptionKind::ModelUnavailable => crate::frames::model_unavailable(),
                 };
                 evs.push(Ev::Frame(frame, Kind::Other));
                 return;

@@ -141,8 +141,17 @@ pub fn render(script: &Script, ctx: &RenderCtx, faults: &[Fault]) -> Vec<Ev> {
     faults::tool_faults(&mut steps, faults);
     let mut tool_n = 0u64;
     let mut output_chars = 0usize;
+    let mut cut = false;
     for step in &steps {
         match step {
+            Step::StopReason { value } => {
+                out.ev("metadataEvent", json!({ "stopReason": value }), Kind::Other);
+            }
+            Step::ModelUnavailable => {
+                out.evs.push(Ev::Frame(frames::model_unavailable(), Kind::Other));
+                cut = true;
+                break;
+            }
             Step::InitialResponse => out.ev("initial-response", json!({ "conversationId": ctx.conversation_id }), Kind::Other),
             Step::MessageMetadata => out.ev(
                 "messageMetadataEvent",
@@ -216,19 +225,19 @@ pub fn render(script: &Script, ctx: &RenderCtx, faults: &[Fault]) -> Vec<Ev> {
             Step::Sleep { ms } => out.evs.push(Ev::Sleep(*ms)),
         }
     }
-    for f in faults {
+    for f in faults.iter().filter(|_| !cut) {
         if let Fault::HugeFrame { bytes } = f {
             out.text(&"x".repeat(*bytes));
         }
     }
-    if out.unknown_keys {
+    if out.unknown_keys && !cut {
         out.ev(
             "simAnotherUnknownEvent",
             json!({ "k": [null, 1.5, "s"] }),
             Kind::Other,
         );
     }
-    if ctx.dialect == Dialect::Kiro && ctx.usage_events {
+    if ctx.dialect == Dialect::Kiro && ctx.usage_events && !cut {
         let pct = if ctx.window == 0 {
             0.0
         } else {

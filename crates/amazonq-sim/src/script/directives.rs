@@ -131,6 +131,19 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
                 ms: parse_num(args, line)?,
             }),
             "metadata-event" | "message-metadata" => Some(Step::MessageMetadata),
+            "stop-reason" => {
+                let ok = !args.is_empty()
+                    && args
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+                if !ok {
+                    return Err(bad());
+                }
+                Some(Step::StopReason {
+                    value: args.to_owned(),
+                })
+            }
+            "model-unavailable" => Some(Step::ModelUnavailable),
             "pace" => {
                 for (k, v) in kv(args) {
                     match k {
@@ -294,5 +307,15 @@ mod tests {
         assert!(parse("#fault nonsense").is_err());
         assert!(parse("#split sideways").is_err());
         assert!(parse("#tool").is_err());
+        assert!(parse("#stop-reason end turn").is_err());
+        assert_eq!(
+            parse("#stop-reason MALFORMED_TOOL_USE")
+                .unwrap()
+                .unwrap()
+                .steps,
+            vec![Step::StopReason {
+                value: "MALFORMED_TOOL_USE".into()
+            }]
+        );
     }
 }

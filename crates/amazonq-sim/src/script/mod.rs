@@ -107,6 +107,12 @@ pub enum Step {
     Sleep {
         ms: u64,
     },
+    /// `metadataEvent {"stopReason": …}` (2026 runtime: END_TURN, MAX_TOKENS, …).
+    StopReason {
+        value: String,
+    },
+    /// The runtime's in-stream MODEL_TEMPORARILY_UNAVAILABLE exception; the stream ends there.
+    ModelUnavailable,
 }
 
 fn one() -> usize {

@@ -169,6 +169,67 @@ pub const RULES: &[RuleInfo] = &[
         default_on: true,
         summary: "throttle bursts, RPM, monthly quota",
     },
+    // The 2026 hosts (kiro-2026-endpoints.md §9; crate::runtime, crate::management).
+    RuleInfo {
+        id: "root-members",
+        default_on: true,
+        summary: "runtime: root members only conversationState, profileArn, additionalModelRequestFields",
+    },
+    RuleInfo {
+        id: "agent-mode",
+        default_on: false,
+        summary: "runtime: a root agentMode is REQUEST_BODY_INVALID too (disputed; off)",
+    },
+    RuleInfo {
+        id: "profile-required",
+        default_on: true,
+        summary: "runtime: every chat carries a root profileArn (400)",
+    },
+    RuleInfo {
+        id: "profile-format",
+        default_on: true,
+        summary: "runtime: profileArn matches the ARN pattern, not the placeholder (400 REQUEST_BODY_INVALID)",
+    },
+    RuleInfo {
+        id: "profile-region",
+        default_on: true,
+        summary: "runtime + management: profileArn region is the listener's region (403 bearer invalid)",
+    },
+    RuleInfo {
+        id: "profile-access",
+        default_on: true,
+        summary: "runtime + management: profileArn is one the account may use (403 not authorized)",
+    },
+    RuleInfo {
+        id: "model-fields",
+        default_on: true,
+        summary: "runtime: additionalModelRequestFields allowed by the model's schema",
+    },
+    RuleInfo {
+        id: "image-size",
+        default_on: true,
+        summary: "runtime: image base64 ≤ 5242880 bytes",
+    },
+    RuleInfo {
+        id: "input-tokens",
+        default_on: true,
+        summary: "runtime: estimated input tokens within the model's maxInputTokens",
+    },
+    RuleInfo {
+        id: "unknown-operation",
+        default_on: true,
+        summary: "runtime: GET /ListAvailableModels and GET /getUsageLimits answer 404 UnknownOperationException",
+    },
+    RuleInfo {
+        id: "mgmt-profile-arn",
+        default_on: true,
+        summary: "management: models and usage need the same profileArn in query and body",
+    },
+    RuleInfo {
+        id: "profiles-token",
+        default_on: true,
+        summary: "management: ListAvailableProfiles refuses Builder ID and ksk_ tokens (403)",
+    },
 ];
 
 /// Which checks are on.

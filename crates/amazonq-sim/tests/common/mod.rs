@@ -44,14 +44,14 @@ pub fn body(text: &str) -> Value {
     }})
 }
 
-/// `POST /` in dialect Q.
+/// `POST /` in dialect Q, on the legacy `q.*` listener.
 pub async fn chat_q(
     c: &reqwest::Client,
     sim: &SimHandle,
     token: &str,
     body: &Value,
 ) -> reqwest::Response {
-    c.post(format!("{}/", sim.base_url()))
+    c.post(format!("{}/", sim.legacy_q_url()))
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amz-target", Q_TARGET)
         .header("authorization", format!("Bearer {token}"))
@@ -61,20 +61,83 @@ pub async fn chat_q(
         .unwrap()
 }
 
-/// `POST /generateAssistantResponse` in dialect K.
+/// `POST /generateAssistantResponse` in dialect K, on the legacy `q.*` listener.
 pub async fn chat_k(
     c: &reqwest::Client,
     sim: &SimHandle,
     token: &str,
     body: &Value,
 ) -> reqwest::Response {
-    c.post(format!("{}/generateAssistantResponse", sim.base_url()))
+    c.post(format!("{}/generateAssistantResponse", sim.legacy_q_url()))
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {token}"))
         .body(body.to_string())
         .send()
         .await
         .unwrap()
+}
+
+/// The three request styles the runtime host accepts (kiro-2026-endpoints.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `POST /`, `x-amz-target: AmazonCodeWhispererStreamingService.GenerateAssistantResponse`.
+    Cli,
+    /// `POST /`, `x-amz-target: KiroRuntimeService.GenerateAssistantResponse`.
+    Ide,
+    /// `POST /generateAssistantResponse`, `application/json`.
+    Rest,
+}
+
+pub const STYLES: [Style; 3] = [Style::Cli, Style::Ide, Style::Rest];
+
+/// A chat on the main listener (runtime host by default) in one of its styles.
+pub async fn chat_rt(
+    c: &reqwest::Client,
+    sim: &SimHandle,
+    style: Style,
+    token: &str,
+    body: &Value,
+) -> reqwest::Response {
+    let base = sim.base_url();
+    let req = match style {
+        Style::Cli | Style::Ide => c
+            .post(format!("{base}/"))
+            .header("content-type", "application/x-amz-json-1.0")
+            .header(
+                "x-amz-target",
+                if style == Style::Cli {
+                    Q_TARGET
+                } else {
+                    "KiroRuntimeService.GenerateAssistantResponse"
+                },
+            ),
+        Style::Rest => c
+            .post(format!("{base}/generateAssistantResponse"))
+            .header("content-type", "application/json"),
+    };
+    req.header("authorization", format!("Bearer {token}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Status of a [`chat_rt`].
+pub async fn rt_status(
+    c: &reqwest::Client,
+    sim: &SimHandle,
+    style: Style,
+    token: &str,
+    body: &Value,
+) -> u16 {
+    chat_rt(c, sim, style, token, body).await.status().as_u16()
+}
+
+/// [`body`] with a root `profileArn`.
+pub fn body_arn(text: &str, arn: &str) -> Value {
+    let mut b = body(text);
+    b["profileArn"] = json!(arn);
+    b
 }
 
 /// Decodes a whole body with aws-smithy-eventstream, feeding it `chunk` bytes at a time.
