@@ -30,6 +30,9 @@ pub struct GenerateAssistantResponseRequest {
     /// IdC profile (Amazon Q) or Kiro social profile; never for Builder ID (R17).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_arn: Option<String>,
+    /// Native model options (`additionalModelRequestFields`, kiro-2026-endpoints.md §4), e.g. effort.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields: Option<serde_json::Value>,
 }
 
 /// The conversation: prior turns plus the current user message.

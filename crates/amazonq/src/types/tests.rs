@@ -61,6 +61,7 @@ fn none_and_empty_members_are_left_out() {
             customization_arn: None,
         },
         profile_arn: None,
+        additional_model_request_fields: None,
     };
     assert_eq!(
         serde_json::to_string(&req).unwrap(),

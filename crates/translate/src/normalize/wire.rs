@@ -53,6 +53,7 @@ pub fn build(
             customization_arn: None,
         },
         profile_arn: opts.profile_arn.clone(),
+        additional_model_request_fields: None,
     }
 }
 
