@@ -23,6 +23,8 @@
 //! - `refresh`: single-flight token refresh, persisted before use, and the background refresher;
 //! - `quota`: GetUsageLimits / ListAvailableModels and the periodic quota refresh;
 //! - `device`: OIDC device login started from the admin API;
+//! - `profile`: IAM Identity Center profile discovery, re-resolution and the operator's pick;
+//! - `recover`: what one account tries after a failed call (refresh, legacy fallback, profile);
 //! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
 //! - `ops`: [`crate::state::AccountOps`] for the admin API;
 //! - `seams`: the interfaces fleet mode (issue 8) re-implements over Redis;
@@ -45,7 +47,9 @@ mod jobs;
 mod lease;
 mod load;
 mod ops;
+mod profile;
 mod quota;
+mod recover;
 mod refresh;
 mod sched;
 mod seams;
