@@ -157,9 +157,6 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
-/// Cool-down after `USER_REQUEST_RATE_EXCEEDED` when no `Retry-After` came (LB config, §8).
-pub const RATE_PENALTY: Duration = Duration::from_secs(10);
-
 /// Account-ban wording seen in 403 bodies (§7; AIC2A's non-refreshable list,
 /// minus the quota phrases that the reason check handles).
 const SUSPENSION_PATTERNS: [&str; 7] = [
@@ -198,10 +195,10 @@ pub fn classify(
         };
     }
     if reason == "USER_REQUEST_RATE_EXCEEDED" {
-        // §8: a penalty window of about ten seconds.
-        return ErrorClass::Throttled {
-            retry_after: retry_after.or(Some(RATE_PENALTY)),
-        };
+        // §8: a penalty window of about ten seconds, whatever the status. The pool's throttle
+        // cooldown (`pool.cooldown_base_ms`, 5 s doubling per consecutive throttle) covers it;
+        // no wait is invented here so `Retry-After`, when sent, stays the only hint.
+        return ErrorClass::Throttled { retry_after };
     }
     if msg.contains("profilearn is required")
         || msg.contains("invalid profilearn")

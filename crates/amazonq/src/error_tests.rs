@@ -243,9 +243,12 @@ fn errors_of_the_2026_hosts() {
     let rate = r#"{"message":"Too many requests, please wait before trying again.","reason":"USER_REQUEST_RATE_EXCEEDED"}"#;
     assert_eq!(
         from(429, Some("ThrottlingException"), None, rate),
-        ErrorClass::Throttled {
-            retry_after: Some(RATE_PENALTY)
-        }
+        ErrorClass::Throttled { retry_after: None }
+    );
+    assert_eq!(
+        from(400, None, None, rate),
+        ErrorClass::Throttled { retry_after: None },
+        "the reason decides, whatever the status"
     );
     assert_eq!(
         from(429, Some("ThrottlingException"), Some("3"), rate),

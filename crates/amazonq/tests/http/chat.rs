@@ -130,6 +130,18 @@ pub async fn answer_handler(State(log): State<Log>, req: Request<Body>) -> Respo
         .unwrap()
 }
 
+/// A client whose hosts all point at a server answering `POST /` with [`answer()`].
+pub async fn root_client() -> (QClient, Log) {
+    let log = Log::default();
+    let url = serve(
+        Router::new()
+            .route("/", post(answer_handler))
+            .with_state(log.clone()),
+    )
+    .await;
+    (QClient::new(config(&url)).unwrap(), log)
+}
+
 pub async fn collect(
     client: &QClient,
     creds: &Credentials,
@@ -143,14 +155,7 @@ pub async fn collect(
 
 #[tokio::test]
 async fn streamed_answer_kiro_cli_persona_on_runtime() {
-    let log = Log::default();
-    let url = serve(
-        Router::new()
-            .route("/", post(answer_handler))
-            .with_state(log.clone()),
-    )
-    .await;
-    let client = QClient::new(config(&url)).unwrap();
+    let (client, log) = root_client().await;
     let (request_id, events) = collect(
         &client,
         &creds(Dialect::AmazonQ, AuthKind::BuilderId, "tok-q"),
@@ -198,14 +203,7 @@ async fn streamed_answer_kiro_cli_persona_on_runtime() {
 
 #[tokio::test]
 async fn kiro_ide_persona_on_runtime_sends_the_social_arn() {
-    let log = Log::default();
-    let url = serve(
-        Router::new()
-            .route("/", post(answer_handler))
-            .with_state(log.clone()),
-    )
-    .await;
-    let client = QClient::new(config(&url)).unwrap();
+    let (client, log) = root_client().await;
     collect(&client, &creds(Dialect::Kiro, AuthKind::Social, "tok-s")).await;
     let seen = &log.all()[0];
     assert_eq!(seen.uri, "/", "JSON 1.0 on POST /, not the REST path");
@@ -275,14 +273,7 @@ async fn legacy_kiro_dialect_headers_and_profile_arn_rule() {
 
 #[tokio::test]
 async fn profile_arn_per_account_kind_and_host() {
-    let log = Log::default();
-    let url = serve(
-        Router::new()
-            .route("/", post(answer_handler))
-            .with_state(log.clone()),
-    )
-    .await;
-    let client = QClient::new(config(&url)).unwrap();
+    let (client, log) = root_client().await;
     let idc = creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t");
     let idc_without = Credentials {
         profile_arn: None,
@@ -305,14 +296,7 @@ async fn profile_arn_per_account_kind_and_host() {
 
 #[tokio::test]
 async fn origin_root_members_and_native_options() {
-    let log = Log::default();
-    let url = serve(
-        Router::new()
-            .route("/", post(answer_handler))
-            .with_state(log.clone()),
-    )
-    .await;
-    let client = QClient::new(config(&url)).unwrap();
+    let (client, log) = root_client().await;
     let mut req = request("now");
     req.conversation_state.history = vec![
         ChatMessage::UserInputMessage(UserInputMessage {
