@@ -227,7 +227,12 @@ fn errors_of_the_2026_hosts() {
         ErrorClass::ProfileRejected
     );
     assert_eq!(
-        from(400, Some("ValidationException"), None, r#"{"message":"Invalid profileArn."}"#),
+        from(
+            400,
+            Some("ValidationException"),
+            None,
+            r#"{"message":"Invalid profileArn."}"#
+        ),
         ErrorClass::ProfileRejected
     );
     let invalid = r#"{"message":"Improperly formed request.","reason":"REQUEST_BODY_INVALID"}"#;

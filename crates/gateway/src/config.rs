@@ -222,7 +222,10 @@ impl Config {
         let up = &self.upstream;
         for (key, url) in [
             ("upstream.runtime_endpoint", up.runtime_endpoint.as_ref()),
-            ("upstream.management_endpoint", up.management_endpoint.as_ref()),
+            (
+                "upstream.management_endpoint",
+                up.management_endpoint.as_ref(),
+            ),
             ("upstream.q_endpoint", up.q_endpoint.as_ref()),
             ("upstream.oidc_endpoint", Some(&up.oidc_endpoint)),
             ("upstream.kiro_auth_endpoint", Some(&up.kiro_auth_endpoint)),

@@ -148,7 +148,10 @@ mod tests {
         ] {
             assert_eq!(url.as_deref(), Some("http://127.0.0.1:4242"));
         }
-        for url in [&demo.upstream.oidc_endpoint, &demo.upstream.kiro_auth_endpoint] {
+        for url in [
+            &demo.upstream.oidc_endpoint,
+            &demo.upstream.kiro_auth_endpoint,
+        ] {
             assert_eq!(url, "http://127.0.0.1:4242");
         }
         assert!(demo.upstream.proxy.is_none());

@@ -74,7 +74,10 @@ impl QClient {
                 let url = url(
                     endpoints.management(),
                     "/",
-                    &[("origin", Some(&request.origin)), ("profileArn", profile_arn)],
+                    &[
+                        ("origin", Some(&request.origin)),
+                        ("profileArn", profile_arn),
+                    ],
                 );
                 self.json10(creds, MANAGEMENT_MODELS_TARGET, url, Api::ControlPlane)?
                     .json(&body)
@@ -213,7 +216,12 @@ impl QClient {
             ..request.clone()
         };
         let builder = self
-            .json10(creds, LIST_PROFILES_TARGET, base.clone(), Api::CodeWhispererRuntime)?
+            .json10(
+                creds,
+                LIST_PROFILES_TARGET,
+                base.clone(),
+                Api::CodeWhispererRuntime,
+            )?
             .json(&body);
         self.call_json(builder).await
     }

@@ -142,12 +142,18 @@ mod tests {
     #[test]
     fn endpoints_of_a_region_are_the_kiro_hosts_and_legacy_q() {
         let e = Endpoints::for_region("eu-central-1").unwrap();
-        assert_eq!(e.runtime().as_str(), "https://runtime.eu-central-1.kiro.dev/");
+        assert_eq!(
+            e.runtime().as_str(),
+            "https://runtime.eu-central-1.kiro.dev/"
+        );
         assert_eq!(
             e.management().as_str(),
             "https://management.eu-central-1.kiro.dev/"
         );
-        assert_eq!(e.legacy_q().as_str(), "https://q.eu-central-1.amazonaws.com/");
+        assert_eq!(
+            e.legacy_q().as_str(),
+            "https://q.eu-central-1.amazonaws.com/"
+        );
         assert_eq!(
             e.legacy_kiro_chat().as_str(),
             "https://q.eu-central-1.amazonaws.com/generateAssistantResponse"

@@ -23,8 +23,8 @@ mod shape;
 mod stream;
 
 pub use endpoints::{
-    Endpoints, Host, KIRO_REGIONS, api_region, api_region_for, management_endpoint,
-    q_endpoint, runtime_endpoint,
+    Endpoints, Host, KIRO_REGIONS, api_region, api_region_for, management_endpoint, q_endpoint,
+    runtime_endpoint,
 };
 pub use persona::{BUILDER_ID_SERVICE_ARN, Persona, stamp};
 pub use shape::body_shape;
@@ -347,7 +347,12 @@ impl QClient {
             Persona::LegacyQCli => endpoints.legacy_q(),
             Persona::LegacyKiroIde => endpoints.legacy_kiro_chat(),
         };
-        let builder = self.request(creds, reqwest::Method::POST, url.clone(), persona.chat_api())?;
+        let builder = self.request(
+            creds,
+            reqwest::Method::POST,
+            url.clone(),
+            persona.chat_api(),
+        )?;
         let builder = match persona.chat_target() {
             Some(target) => builder
                 .header("content-type", "application/x-amz-json-1.0")

@@ -131,7 +131,12 @@ impl Persona {
     }
 
     /// `user-agent` and `x-amz-user-agent`. `machine_id` only matters for the IDE personas.
-    pub(crate) fn user_agents(self, api: Api, ide_version: &str, machine_id: &str) -> (String, String) {
+    pub(crate) fn user_agents(
+        self,
+        api: Api,
+        ide_version: &str,
+        machine_id: &str,
+    ) -> (String, String) {
         let name = api.name();
         match self {
             Self::KiroCli => (
@@ -196,8 +201,8 @@ pub fn stamp(state: &mut ConversationState, persona: Persona) {
     let origin = persona.origin();
     state.chat_trigger_type = ChatTriggerType::Manual;
     // The legacy host gets today's format, which has no task type.
-    state.agent_task_type = matches!(persona, Persona::KiroCli | Persona::KiroIde)
-        .then_some(AgentTaskType::Vibe);
+    state.agent_task_type =
+        matches!(persona, Persona::KiroCli | Persona::KiroIde).then_some(AgentTaskType::Vibe);
     for message in std::iter::once(&mut state.current_message).chain(state.history.iter_mut()) {
         if let ChatMessage::UserInputMessage(m) = message
             && m.origin.as_deref() != Some(origin)

@@ -26,8 +26,9 @@ pub fn body_shape(request: &GenerateAssistantResponseRequest, profile_arn: bool)
             }
             ChatMessage::AssistantResponseMessage(a) => {
                 assistants += 1;
-                empty_assistants +=
-                    usize::from(a.content.is_empty() && a.tool_uses.as_ref().is_none_or(Vec::is_empty));
+                empty_assistants += usize::from(
+                    a.content.is_empty() && a.tool_uses.as_ref().is_none_or(Vec::is_empty),
+                );
             }
         }
     }

@@ -187,7 +187,10 @@ async fn streamed_answer_kiro_cli_persona_on_runtime() {
         "{ua}"
     );
     let amz = seen.header("x-amz-user-agent").unwrap();
-    assert!(!amz.contains("md/appVersion") && amz.contains("app/AmazonQ-For-CLI"), "{amz}");
+    assert!(
+        !amz.contains("md/appVersion") && amz.contains("app/AmazonQ-For-CLI"),
+        "{amz}"
+    );
     assert_eq!(seen.header("x-amzn-kiro-client-attribution"), None);
     assert_eq!(seen.header("x-amzn-kiro-agent-mode"), None);
     let body = seen.json();
@@ -280,10 +283,20 @@ async fn profile_arn_per_account_kind_and_host() {
         ..idc.clone()
     };
     let builder = creds(Dialect::AmazonQ, AuthKind::BuilderId, "t");
-    for c in [&idc, &idc_without, &builder, &legacy(idc.clone()), &legacy(builder.clone())] {
+    for c in [
+        &idc,
+        &idc_without,
+        &builder,
+        &legacy(idc.clone()),
+        &legacy(builder.clone()),
+    ] {
         collect(&client, c).await;
     }
-    let arns: Vec<_> = log.all().iter().map(|s| s.json()["profileArn"].clone()).collect();
+    let arns: Vec<_> = log
+        .all()
+        .iter()
+        .map(|s| s.json()["profileArn"].clone())
+        .collect();
     assert_eq!(arns[0], OWN_ARN, "IdC: its own ARN");
     assert!(
         arns[1].is_null(),
@@ -311,9 +324,21 @@ async fn origin_root_members_and_native_options() {
     req.additional_model_request_fields =
         Some(serde_json::json!({"output_config": {"effort": "high"}}));
     for (c, origin, task) in [
-        (creds(Dialect::AmazonQ, AuthKind::BuilderId, "t"), "KIRO_CLI", Some("vibe")),
-        (creds(Dialect::Kiro, AuthKind::Social, "t"), "AI_EDITOR", Some("vibe")),
-        (legacy(creds(Dialect::AmazonQ, AuthKind::BuilderId, "t")), "CLI", None),
+        (
+            creds(Dialect::AmazonQ, AuthKind::BuilderId, "t"),
+            "KIRO_CLI",
+            Some("vibe"),
+        ),
+        (
+            creds(Dialect::Kiro, AuthKind::Social, "t"),
+            "AI_EDITOR",
+            Some("vibe"),
+        ),
+        (
+            legacy(creds(Dialect::AmazonQ, AuthKind::BuilderId, "t")),
+            "CLI",
+            None,
+        ),
     ] {
         client.prepare(&c, &mut req);
         let response = client.generate_assistant_response(&c, &req).await.unwrap();
@@ -321,14 +346,24 @@ async fn origin_root_members_and_native_options() {
         let body = log.all().last().unwrap().json();
         let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
         keys.sort();
-        let mut allowed = vec!["additionalModelRequestFields", "conversationState", "profileArn"];
+        let mut allowed = vec![
+            "additionalModelRequestFields",
+            "conversationState",
+            "profileArn",
+        ];
         if c.host == Host::LegacyQ {
             allowed.retain(|k| *k != "profileArn");
         }
         assert_eq!(keys, allowed, "root members only");
-        assert_eq!(body["additionalModelRequestFields"]["output_config"]["effort"], "high");
+        assert_eq!(
+            body["additionalModelRequestFields"]["output_config"]["effort"],
+            "high"
+        );
         let state = &body["conversationState"];
-        assert_eq!(state["currentMessage"]["userInputMessage"]["origin"], origin);
+        assert_eq!(
+            state["currentMessage"]["userInputMessage"]["origin"],
+            origin
+        );
         assert_eq!(state["history"][0]["userInputMessage"]["origin"], origin);
         assert_eq!(state["chatTriggerType"], "MANUAL");
         assert_eq!(state["agentTaskType"].as_str(), task);

@@ -91,7 +91,10 @@ async fn each_call_goes_to_its_host() {
 fn default_hosts_are_the_kiro_hosts_of_the_region() {
     let config = ClientConfig::default();
     assert_eq!(config.runtime_url, "https://runtime.us-east-1.kiro.dev");
-    assert_eq!(config.management_url, "https://management.us-east-1.kiro.dev");
+    assert_eq!(
+        config.management_url,
+        "https://management.us-east-1.kiro.dev"
+    );
     assert_eq!(config.legacy_q_url, "https://q.us-east-1.amazonaws.com");
     assert_eq!(config.kiro_version, "1.0.437");
     assert_eq!(Host::default(), Host::Runtime);
@@ -101,7 +104,10 @@ fn default_hosts_are_the_kiro_hosts_of_the_region() {
 async fn chat_error(base: &str) -> ClientError {
     let client = QClient::new(config(base)).unwrap();
     client
-        .generate_assistant_response(&creds(Dialect::AmazonQ, AuthKind::BuilderId, "t"), &request("x"))
+        .generate_assistant_response(
+            &creds(Dialect::AmazonQ, AuthKind::BuilderId, "t"),
+            &request("x"),
+        )
         .await
         .unwrap_err()
 }
@@ -116,15 +122,34 @@ async fn fallback_rules() {
 
     let unknown = chat_error(&failing(404, "UnknownOperationException", "{}").await).await;
     assert!(unknown.is_fallback_candidate(&[]));
-    let other_404 = chat_error(&failing(404, "ResourceNotFoundException", r#"{"message":"no such thing"}"#).await).await;
+    let other_404 = chat_error(
+        &failing(
+            404,
+            "ResourceNotFoundException",
+            r#"{"message":"no such thing"}"#,
+        )
+        .await,
+    )
+    .await;
     assert!(!other_404.is_fallback_candidate(&markers));
 
     let bearer = chat_error(
-        &failing(403, "AccessDeniedException", r#"{"message":"bearer token invalid"}"#).await,
+        &failing(
+            403,
+            "AccessDeniedException",
+            r#"{"message":"bearer token invalid"}"#,
+        )
+        .await,
     )
     .await;
-    assert!(bearer.is_fallback_candidate(&markers), "configured 403, case-insensitive");
-    assert!(!bearer.is_fallback_candidate(&[]), "a 403 not configured stays");
+    assert!(
+        bearer.is_fallback_candidate(&markers),
+        "configured 403, case-insensitive"
+    );
+    assert!(
+        !bearer.is_fallback_candidate(&[]),
+        "a 403 not configured stays"
+    );
 
     // Never on a 400, whatever its text.
     for body in [

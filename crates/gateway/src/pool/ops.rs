@@ -14,7 +14,6 @@ use crate::state::{
     AccountOps, AccountProfile, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus,
 };
 
-
 impl Inner {
     /// The slot of `id`, reloading once if the account was created after the last load.
     async fn slot_or_reload(&self, id: &str) -> Result<Arc<Slot>, Error> {
@@ -136,7 +135,10 @@ impl AccountOps for Pool {
             // A profile problem flagged the account: it may serve again.
             if slot.health().status == store::AccountStatus::CoolingDown {
                 if let Some(pos) = inner.pos_of(&slot) {
-                    inner.table().sched.clear_hold(pos, tokio::time::Instant::now());
+                    inner
+                        .table()
+                        .sched
+                        .clear_hold(pos, tokio::time::Instant::now());
                 }
                 inner
                     .set_status(&slot, store::AccountStatus::Active, None)

@@ -44,7 +44,12 @@ impl Inner {
             };
             let mut request = ListAvailableProfilesRequest::default();
             for _ in 0..MAX_PAGES {
-                match self.upstream.q.list_available_profiles(&creds, &request).await {
+                match self
+                    .upstream
+                    .q
+                    .list_available_profiles(&creds, &request)
+                    .await
+                {
                     Ok(page) => {
                         answered = true;
                         for p in page.profiles {
@@ -80,7 +85,11 @@ impl Inner {
 
     /// Stores `arn` as the account's profile with its region as the API region, in the store
     /// and in memory, and tells other instances.
-    pub(crate) async fn set_profile(&self, slot: &Arc<Slot>, arn: &str) -> Result<(), store::StoreError> {
+    pub(crate) async fn set_profile(
+        &self,
+        slot: &Arc<Slot>,
+        arn: &str,
+    ) -> Result<(), store::StoreError> {
         let region = arn_region(arn).map(str::to_owned);
         let patch = AccountPatch {
             profile_arn: Some(Some(arn.to_owned())),
@@ -110,7 +119,10 @@ impl Inner {
             return;
         }
         let access = token.access_token.clone().unwrap_or_default();
-        let proxy = info.proxy_url.clone().or_else(|| self.upstream.default_proxy());
+        let proxy = info
+            .proxy_url
+            .clone()
+            .or_else(|| self.upstream.default_proxy());
         drop(info);
         match self.list_profiles_with(&access, proxy).await {
             Ok(profiles) => match profiles.first() {
@@ -119,7 +131,9 @@ impl Inner {
                         tracing::warn!(account = %slot.id, error = %e, "profile not stored");
                     }
                 }
-                None => tracing::warn!(account = %slot.id, "no Identity Center profile visible to this account"),
+                None => {
+                    tracing::warn!(account = %slot.id, "no Identity Center profile visible to this account");
+                }
             },
             Err(e) => tracing::warn!(account = %slot.id, error = %e, "profile discovery failed"),
         }
@@ -129,7 +143,11 @@ impl Inner {
     /// when nothing changed (the caller then flags the account). Builder ID has nothing to
     /// re-resolve (its ARN is a constant); social accounts get theirs from `/refreshToken`;
     /// IdC accounts ask the management hosts and switch only if the one in use is not listed.
-    pub(crate) async fn reresolve_profile(&self, slot: &Arc<Slot>, token: &Token) -> Option<Arc<Token>> {
+    pub(crate) async fn reresolve_profile(
+        &self,
+        slot: &Arc<Slot>,
+        token: &Token,
+    ) -> Option<Arc<Token>> {
         let info = slot.info.load_full();
         let old = token.access_token.clone().unwrap_or_default();
         match info.auth_method {
@@ -139,7 +157,10 @@ impl Inner {
                 (fresh.access_token != token.access_token).then_some(fresh)
             }
             AuthMethod::Idc => {
-                let proxy = info.proxy_url.clone().or_else(|| self.upstream.default_proxy());
+                let proxy = info
+                    .proxy_url
+                    .clone()
+                    .or_else(|| self.upstream.default_proxy());
                 let profiles = self.list_profiles_with(&old, proxy).await.ok()?;
                 if profiles
                     .iter()
@@ -168,7 +189,9 @@ impl Inner {
         let token = self
             .fresh_token(slot, Need::Within(self.request_margin()))
             .await
-            .map_err(|e| Error::UpstreamUnavailable(format!("token refresh failed: {}", e.message)))?;
+            .map_err(|e| {
+                Error::UpstreamUnavailable(format!("token refresh failed: {}", e.message))
+            })?;
         let proxy = slot
             .info
             .load()

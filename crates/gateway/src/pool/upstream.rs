@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use amazonq::client::{
-    AuthKind, ClientConfig, ClientError, Credentials, DEFAULT_Q_ENDPOINT, Dialect, Endpoints,
-    Host, KIRO_REGIONS, QClient, api_region_for, kiro_machine_id, management_endpoint, q_endpoint,
+    AuthKind, ClientConfig, ClientError, Credentials, DEFAULT_Q_ENDPOINT, Dialect, Endpoints, Host,
+    KIRO_REGIONS, QClient, api_region_for, kiro_machine_id, management_endpoint, q_endpoint,
     runtime_endpoint,
 };
 use amazonq::kiro_auth::{DEFAULT_KIRO_AUTH_ENDPOINT, KiroAuthClient, kiro_auth_endpoint};

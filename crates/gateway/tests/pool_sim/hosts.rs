@@ -83,9 +83,15 @@ async fn builder_id_idc_and_social_chat_on_the_runtime_host() {
 
     // Validation (as after an import) discovers the IdC profile on the management host.
     pool.validate_new(vec![idc.clone()]);
-    assert_eq!(stored_profile(&env, &idc).await.as_deref(), Some(SIM_PROFILE));
+    assert_eq!(
+        stored_profile(&env, &idc).await.as_deref(),
+        Some(SIM_PROFILE)
+    );
     let stored = env.store.get_account(&idc).await.unwrap().unwrap();
-    assert_eq!(stored.api_region, "us-east-1", "the profile's region is the API region");
+    assert_eq!(
+        stored.api_region, "us-east-1",
+        "the profile's region is the API region"
+    );
     let builder_row = env.store.get_account(&builder).await.unwrap().unwrap();
     assert_eq!(
         builder_row.profile_arn, None,
@@ -94,7 +100,9 @@ async fn builder_id_idc_and_social_chat_on_the_runtime_host() {
 
     // Every account streams a chat (round robin over the three).
     for i in 0..6 {
-        let (_, text) = run(&pool, request(&format!("#say hello {i}"))).await.unwrap();
+        let (_, text) = run(&pool, request(&format!("#say hello {i}")))
+            .await
+            .unwrap();
         assert_eq!(text, format!("hello {i}"));
     }
     for (account, arn, target, origin) in [
@@ -159,9 +167,12 @@ async fn builder_id_idc_and_social_chat_on_the_runtime_host() {
         assert_eq!(e.json.as_ref().unwrap()["profileArn"], SIM_PROFILE);
     }
     assert!(
-        env.sim.all_requests().iter().any(|e| header(e, "x-amz-target")
-            == Some("AmazonCodeWhispererService.ListAvailableProfiles")
-            && e.account.as_deref() == Some(idc.as_str())),
+        env.sim
+            .all_requests()
+            .iter()
+            .any(|e| header(e, "x-amz-target")
+                == Some("AmazonCodeWhispererService.ListAvailableProfiles")
+                && e.account.as_deref() == Some(idc.as_str())),
         "the profile came from ListAvailableProfiles"
     );
     sup.shutdown(Duration::from_secs(2)).await;
@@ -180,7 +191,13 @@ async fn a_missing_profile_is_resolved_once_and_the_operator_can_pick() {
     }
     s.finish(gateway::pool::Outcome::Success).await;
     assert_eq!(
-        env.store.get_account(&idc).await.unwrap().unwrap().profile_arn.as_deref(),
+        env.store
+            .get_account(&idc)
+            .await
+            .unwrap()
+            .unwrap()
+            .profile_arn
+            .as_deref(),
         Some(SIM_PROFILE)
     );
     let first = env
@@ -218,7 +235,10 @@ async fn an_unreachable_runtime_host_moves_the_account_to_the_legacy_host() {
     };
     let (pool, sup) = env.pool_with(fast(), upstream).await;
     let (account, text) = run(&pool, request("#say via q")).await.unwrap();
-    assert_eq!((account.as_str(), text.as_str()), (social.as_str(), "via q"));
+    assert_eq!(
+        (account.as_str(), text.as_str()),
+        (social.as_str(), "via q")
+    );
     assert_eq!(pool.upstream_host(&social), Some("legacy_q"));
     let seen = chats(&env, &social);
     assert_eq!(seen.len(), 1);

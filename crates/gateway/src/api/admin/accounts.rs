@@ -292,7 +292,10 @@ pub async fn pick_profile(
     Body(req): Body<PickProfile>,
 ) -> Result<Json<AccountView>, Error> {
     load(&state, &id).await?;
-    let account = state.account_ops.pick_profile(&id, &req.profile_arn).await?;
+    let account = state
+        .account_ops
+        .pick_profile(&id, &req.profile_arn)
+        .await?;
     state.changed(Change::Accounts).await?;
     Ok(Json(view(&state, account)))
 }
