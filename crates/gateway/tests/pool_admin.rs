@@ -48,6 +48,19 @@ impl Server {
     }
 }
 
+/// Feeds one account through `POST /v2/accounts/feed`; returns its id.
+async fn feed_one(server: &Server, item: Value) -> String {
+    let (status, fed) = server
+        .call(
+            Method::POST,
+            "/v2/accounts/feed",
+            Some(json!({ "accounts": [item] })),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{fed}");
+    fed["created"][0].as_str().unwrap().to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_login_completes_through_the_admin_api() {
     let mut sim_config = SimConfig::default();
@@ -200,21 +213,17 @@ async fn max_concurrency_zero_means_the_pool_default() {
         ..AccountSpec::default()
     });
     let server = Server::start(&sim).await;
-    let (status, fed) = server
-        .call(
-            Method::POST,
-            "/v2/accounts/feed",
-            Some(json!({"accounts": [{
-                "auth_method": "builder_id",
-                "label": "cap-edit",
-                "refresh_token": t.refresh_token,
-                "client_id": t.client_id,
-                "client_secret": t.client_secret,
-            }]})),
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{fed}");
-    let id = fed["created"][0].as_str().unwrap().to_owned();
+    let id = feed_one(
+        &server,
+        json!({
+            "auth_method": "builder_id",
+            "label": "cap-edit",
+            "refresh_token": t.refresh_token,
+            "client_id": t.client_id,
+            "client_secret": t.client_secret,
+        }),
+    )
+    .await;
     let path = format!("/v2/accounts/{id}");
     let (_, created) = server.call(Method::GET, &path, None).await;
     // New accounts store 0 = "use pool.default_max_concurrency".
@@ -254,23 +263,19 @@ async fn idc_profiles_are_discovered_listed_and_picked() {
         ..AccountSpec::default()
     });
     let server = Server::start(&sim).await;
-    let (status, fed) = server
-        .call(
-            Method::POST,
-            "/v2/accounts/feed",
-            Some(json!({"accounts": [{
-                "auth_method": "idc",
-                "label": "idc-fed",
-                "region": "eu-west-1",
-                "start_url": "https://d-0000000000.awsapps.com/start",
-                "refresh_token": t.refresh_token,
-                "client_id": t.client_id,
-                "client_secret": t.client_secret,
-            }]})),
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{fed}");
-    let id = fed["created"][0].as_str().unwrap().to_owned();
+    let id = feed_one(
+        &server,
+        json!({
+            "auth_method": "idc",
+            "label": "idc-fed",
+            "region": "eu-west-1",
+            "start_url": "https://d-0000000000.awsapps.com/start",
+            "refresh_token": t.refresh_token,
+            "client_id": t.client_id,
+            "client_secret": t.client_secret,
+        }),
+    )
+    .await;
     let path = format!("/v2/accounts/{id}");
     let mut account = Value::Null;
     for _ in 0..200 {

@@ -101,6 +101,11 @@ fn default_hosts_are_the_kiro_hosts_of_the_region() {
     assert_eq!(Host::LegacyQ.as_str(), "legacy_q");
 }
 
+/// The chat error of a server answering `status` with the JSON `body`.
+async fn answered(status: u16, error_type: &'static str, body: &'static str) -> ClientError {
+    chat_error(&failing(status, error_type, body).await).await
+}
+
 async fn chat_error(base: &str) -> ClientError {
     let client = QClient::new(config(base)).unwrap();
     client
@@ -120,26 +125,20 @@ async fn fallback_rules() {
     assert!(matches!(refused, ClientError::Transport(_)), "{refused:?}");
     assert!(refused.is_fallback_candidate(&[]));
 
-    let unknown = chat_error(&failing(404, "UnknownOperationException", "{}").await).await;
+    let unknown = answered(404, "UnknownOperationException", "{}").await;
     assert!(unknown.is_fallback_candidate(&[]));
-    let other_404 = chat_error(
-        &failing(
-            404,
-            "ResourceNotFoundException",
-            r#"{"message":"no such thing"}"#,
-        )
-        .await,
+    let other_404 = answered(
+        404,
+        "ResourceNotFoundException",
+        r#"{"message":"no such thing"}"#,
     )
     .await;
     assert!(!other_404.is_fallback_candidate(&markers));
 
-    let bearer = chat_error(
-        &failing(
-            403,
-            "AccessDeniedException",
-            r#"{"message":"bearer token invalid"}"#,
-        )
-        .await,
+    let bearer = answered(
+        403,
+        "AccessDeniedException",
+        r#"{"message":"bearer token invalid"}"#,
     )
     .await;
     assert!(
@@ -157,7 +156,7 @@ async fn fallback_rules() {
         r#"{"message":"Improperly formed request.","reason":"REQUEST_BODY_INVALID"}"#,
         r#"{"message":"bearer token invalid"}"#,
     ] {
-        let e = chat_error(&failing(400, "ValidationException", body).await).await;
+        let e = answered(400, "ValidationException", body).await;
         assert!(!e.is_fallback_candidate(&markers), "{body}");
     }
 }
