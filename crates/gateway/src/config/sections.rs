@@ -69,13 +69,23 @@ impl Default for UpstreamConfig {
             management_endpoint: None,
             q_endpoint: None,
             legacy_fallback: true,
-            legacy_fallback_on_403: vec!["bearer token invalid".into()],
+            legacy_fallback_on_403: default_fallback_403s(),
             oidc_endpoint: DEFAULT_OIDC_ENDPOINT.into(),
             kiro_auth_endpoint: DEFAULT_KIRO_AUTH_ENDPOINT.into(),
             proxy: None,
             timeouts: UpstreamTimeouts::default(),
         }
     }
+}
+
+/// The 403s that move an account to the legacy host by default: both wordings of a bearer token
+/// the host refuses even after a refresh, which on the 2026 hosts means the token's region is not
+/// the host's (kiro-2026-endpoints.md §1, §8).
+pub fn default_fallback_403s() -> Vec<String> {
+    vec![
+        "bearer token invalid".into(),
+        "bearer token included in the request is invalid".into(),
+    ]
 }
 
 /// `upstream.timeouts.*` (seconds)

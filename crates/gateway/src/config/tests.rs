@@ -21,7 +21,13 @@ fn missing_file_means_defaults() {
     assert_eq!(c.upstream.management_endpoint, None);
     assert_eq!(c.upstream.q_endpoint, None);
     assert!(c.upstream.legacy_fallback);
-    assert_eq!(c.upstream.legacy_fallback_on_403, ["bearer token invalid"]);
+    assert_eq!(
+        c.upstream.legacy_fallback_on_403,
+        [
+            "bearer token invalid",
+            "bearer token included in the request is invalid"
+        ]
+    );
     assert!(c.redis.url.is_none());
     assert!(c.source.is_none(), "defaults have no source file");
 }

@@ -83,7 +83,7 @@ impl UpstreamSettings {
             management_endpoint: Some(base.to_owned()),
             q_endpoint: Some(base.to_owned()),
             legacy_fallback: true,
-            legacy_fallback_on_403: vec!["bearer token invalid".to_owned()],
+            legacy_fallback_on_403: crate::config::default_fallback_403s(),
             oidc_endpoint: base.to_owned(),
             kiro_auth_endpoint: base.to_owned(),
             proxy: None,
