@@ -190,6 +190,9 @@ class Gateway:
         cfg: dict[str, Any] = {
             "server": {"host": "127.0.0.1", "port": self.port, "shutdown_grace_secs": 5},
             "upstream": {
+                # The simulator plays runtime, management and auth on one listener.
+                "runtime_endpoint": self.sim_url,
+                "management_endpoint": self.sim_url,
                 "q_endpoint": self.sim_url,
                 "oidc_endpoint": self.sim_url,
                 "kiro_auth_endpoint": self.sim_url,

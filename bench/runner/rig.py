@@ -109,7 +109,8 @@ class Gateway:
         data.mkdir(parents=True, exist_ok=True)
         cfg = {
             "server": {"host": "127.0.0.1", "port": 0, "shutdown_grace_secs": 2},
-            "upstream": {"q_endpoint": sim_url, "oidc_endpoint": sim_url, "kiro_auth_endpoint": sim_url,
+            "upstream": {"runtime_endpoint": sim_url, "management_endpoint": sim_url, "q_endpoint": sim_url,
+                         "oidc_endpoint": sim_url, "kiro_auth_endpoint": sim_url,
                          "timeouts": {"connect": 5, "first_byte": 60, "idle": 120, "auth": 10}},
             "images": {"fetch_remote": False},
             "pool": {"default_max_concurrency": 4000, "max_waiters": 8192, "quota_refresh_ms": 0, **pool},

@@ -15,7 +15,7 @@ use common::account;
 use std::sync::Arc;
 use std::time::Duration;
 
-use amazonq::client::{AuthKind, ClientConfig, Credentials, Dialect, QClient};
+use amazonq::client::{AuthKind, ClientConfig, Credentials, Dialect, Host, QClient};
 use amazonq::error::ErrorClass;
 use amazonq::kiro_auth::KiroAuthClient;
 use amazonq::oidc::{ClientRegistration, OidcClient};
@@ -33,17 +33,15 @@ fn request() -> GenerateAssistantResponseRequest {
 }
 
 fn q(base: &str) -> QClient {
-    QClient::new(ClientConfig {
-        base_url: base.to_owned(),
-        ..ClientConfig::default()
-    })
-    .unwrap()
+    QClient::new(ClientConfig::at(base)).unwrap()
 }
 
 fn creds(token: &str, dialect: Dialect, kind: AuthKind) -> Credentials {
     Credentials {
         dialect,
         auth_kind: kind,
+        // Today's wire format (these tests play the legacy q host).
+        host: Host::LegacyQ,
         access_token: token.to_owned(),
         ..Credentials::default()
     }

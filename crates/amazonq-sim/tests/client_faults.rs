@@ -16,7 +16,7 @@ use common::account;
 use std::time::Duration;
 
 use amazonq::client::{
-    AuthKind, ClientConfig, ClientError, Credentials, Dialect, QClient, StreamError,
+    AuthKind, ClientConfig, ClientError, Credentials, Dialect, Host, QClient, StreamError,
 };
 use amazonq::error::{ErrorClass, QuotaPeriod};
 use amazonq::events::StreamEvent;
@@ -34,10 +34,9 @@ async fn env() -> Env {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let t = sim.add_account(&account("a1"));
     let config = ClientConfig {
-        base_url: sim.legacy_q_url(),
         first_byte_timeout: Duration::from_secs(2),
         idle_timeout: Duration::from_secs(2),
-        ..ClientConfig::default()
+        ..ClientConfig::at(&sim.base_url())
     };
     Env {
         client: QClient::new(config).unwrap(),
@@ -50,6 +49,8 @@ fn creds(e: &Env, dialect: Dialect) -> Credentials {
     Credentials {
         dialect,
         auth_kind: AuthKind::BuilderId,
+        // Today's wire format (these tests play the legacy q host).
+        host: Host::LegacyQ,
         access_token: e.token.clone(),
         ..Credentials::default()
     }

@@ -64,10 +64,11 @@ impl AuthError {
                 _ => {
                     let class = crate::error::classify(*status, None, None, description, None);
                     match class {
-                        // A 403 on a token endpoint means the grant is unusable.
-                        ErrorClass::Forbidden | ErrorClass::NeedsRefresh => {
-                            ErrorClass::RefreshTokenDead
-                        }
+                        // A 403 on a token endpoint means the grant is unusable (token
+                        // endpoints know no profiles, whatever the wording).
+                        ErrorClass::Forbidden
+                        | ErrorClass::NeedsRefresh
+                        | ErrorClass::ProfileRejected => ErrorClass::RefreshTokenDead,
                         other => other,
                     }
                 }

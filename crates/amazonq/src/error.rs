@@ -1,4 +1,5 @@
-//! Upstream error classification (spec §5.1, §7, §10 and the Addendum).
+//! Upstream error classification (spec §5.1, §7, §10, the Addendum, and the 2026 hosts:
+//! kiro-2026-endpoints.md §2, §8).
 //!
 //! Every upstream failure maps to one [`ErrorClass`], a closed enum that tells
 //! the gateway what to do (refresh, back off, rotate, disable, fail the client
@@ -31,8 +32,12 @@ pub enum ErrorClass {
     },
     /// The account is suspended/locked: disable it, never refresh-loop.
     Suspended,
-    /// Access denied for another reason (plan, feature, profile): flag the account.
+    /// Access denied for another reason (plan, feature): flag the account.
     Forbidden,
+    /// The account's `profileArn` is missing or refused ("profileArn is required for this
+    /// request.", "User is not authorized to make this call.", management "Invalid
+    /// profileArn."): re-resolve the profile once, then the account needs the operator.
+    ProfileRejected,
     /// The prompt is over the model's context window: client error, no retry.
     ContextTooLong,
     /// The model is overloaded or temporarily unavailable: retry later / elsewhere.
@@ -63,6 +68,7 @@ impl ErrorClass {
                 | Self::QuotaExhausted { .. }
                 | Self::Suspended
                 | Self::Forbidden
+                | Self::ProfileRejected
                 | Self::RefreshTokenDead
                 | Self::ModelUnavailable
                 | Self::Transient
@@ -78,6 +84,7 @@ impl ErrorClass {
                 | Self::QuotaExhausted { .. }
                 | Self::Suspended
                 | Self::Forbidden
+                | Self::ProfileRejected
         )
     }
 }
@@ -176,6 +183,28 @@ pub fn classify(
 
     if reason == "CONTENT_LENGTH_EXCEEDS_THRESHOLD" || msg.contains("input is too long") {
         return ErrorClass::ContextTooLong;
+    }
+    if reason == "REQUEST_BODY_INVALID" {
+        // §8: an unknown root member, a malformed ARN or an empty marker turn — what the gateway
+        // built, not what the client sent. No retry can fix it.
+        return ErrorClass::BadRequest {
+            message: format!(
+                "the upstream refused the request body as malformed ({message}; REQUEST_BODY_INVALID); \
+                 this is a gateway bug, please report it"
+            ),
+        };
+    }
+    if reason == "USER_REQUEST_RATE_EXCEEDED" {
+        // §8: a penalty window of about ten seconds, whatever the status. The pool's throttle
+        // cooldown (`pool.cooldown_base_ms`, 5 s doubling per consecutive throttle) covers it;
+        // no wait is invented here so `Retry-After`, when sent, stays the only hint.
+        return ErrorClass::Throttled { retry_after };
+    }
+    if msg.contains("profilearn is required")
+        || msg.contains("invalid profilearn")
+        || (status == 403 && msg.contains("not authorized to make this call"))
+    {
+        return ErrorClass::ProfileRejected;
     }
     if reason == "INSUFFICIENT_MODEL_CAPACITY"
         || reason == "MODEL_TEMPORARILY_UNAVAILABLE"

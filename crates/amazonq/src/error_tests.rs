@@ -208,3 +208,69 @@ fn class_helpers() {
     assert!(ErrorClass::Suspended.is_account_problem());
     assert!(!ErrorClass::Throttled { retry_after: None }.is_account_problem());
 }
+
+/// The answers first seen on `runtime.*` / `management.*` (kiro-2026-endpoints.md §2, §8), each
+/// mapped once.
+#[test]
+fn errors_of_the_2026_hosts() {
+    let from = |status, ty: Option<&str>, retry: Option<&str>, body: &str| {
+        HttpError::from_parts(status, ty, retry, None, body.as_bytes()).class
+    };
+    let required = r#"{"message":"profileArn is required for this request.","reason":null}"#;
+    assert_eq!(
+        from(400, Some("ValidationException"), None, required),
+        ErrorClass::ProfileRejected
+    );
+    let unauthorized = r#"{"message":"User is not authorized to make this call.","reason":null}"#;
+    assert_eq!(
+        from(403, Some("AccessDeniedException"), None, unauthorized),
+        ErrorClass::ProfileRejected
+    );
+    assert_eq!(
+        from(
+            400,
+            Some("ValidationException"),
+            None,
+            r#"{"message":"Invalid profileArn."}"#
+        ),
+        ErrorClass::ProfileRejected
+    );
+    let invalid = r#"{"message":"Improperly formed request.","reason":"REQUEST_BODY_INVALID"}"#;
+    let class = from(400, Some("ValidationException"), None, invalid);
+    match &class {
+        ErrorClass::BadRequest { message } => {
+            assert!(message.contains("gateway bug"), "{message}");
+            assert!(message.contains("REQUEST_BODY_INVALID"), "{message}");
+        }
+        other => panic!("expected BadRequest, got {other:?}"),
+    }
+    assert!(!class.is_retryable());
+    let rate = r#"{"message":"Too many requests, please wait before trying again.","reason":"USER_REQUEST_RATE_EXCEEDED"}"#;
+    assert_eq!(
+        from(429, Some("ThrottlingException"), None, rate),
+        ErrorClass::Throttled { retry_after: None }
+    );
+    assert_eq!(
+        from(400, None, None, rate),
+        ErrorClass::Throttled { retry_after: None },
+        "the reason decides, whatever the status"
+    );
+    assert_eq!(
+        from(429, Some("ThrottlingException"), Some("3"), rate),
+        ErrorClass::Throttled {
+            retry_after: Some(Duration::from_secs(3))
+        }
+    );
+    // Region mismatch: refreshed first (a stale token says the same), then a fallback candidate.
+    assert_eq!(
+        from(403, None, None, r#"{"message":"bearer token invalid"}"#),
+        ErrorClass::NeedsRefresh
+    );
+    let too_long = r#"{"message":"Input content length exceeds threshold.","reason":"CONTENT_LENGTH_EXCEEDS_THRESHOLD"}"#;
+    assert_eq!(
+        from(400, Some("ValidationException"), None, too_long),
+        ErrorClass::ContextTooLong
+    );
+    assert!(ErrorClass::ProfileRejected.is_retryable());
+    assert!(ErrorClass::ProfileRejected.is_account_problem());
+}

@@ -158,26 +158,3 @@ pub(crate) fn join(base: &str, path: &str) -> String {
         path.trim_start_matches('/')
     )
 }
-
-/// `base` + `path` + query pairs (values already chosen; `None` pairs skipped).
-pub(crate) fn url_with_query(
-    base: &str,
-    path: &str,
-    query: &[(&str, Option<&str>)],
-) -> Result<reqwest::Url, TransportError> {
-    let joined = join(base, path);
-    let mut url = reqwest::Url::parse(&joined).map_err(|_| TransportError::InvalidUrl(joined))?;
-    {
-        let mut pairs = url.query_pairs_mut();
-        for (k, v) in query {
-            if let Some(v) = v {
-                pairs.append_pair(k, v);
-            }
-        }
-    }
-    // An empty `?` would be harmless but noisy in logs.
-    if url.query() == Some("") {
-        url.set_query(None);
-    }
-    Ok(url)
-}

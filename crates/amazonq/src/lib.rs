@@ -11,9 +11,11 @@
 //!   [`error::ErrorClass`].
 //!
 //! HTTP modules (feature `client`, on by default):
-//! - [`client`]: the chat call in both dialects (§1, §4.1) with connect / first-byte / idle
-//!   timeouts and proxies, returning a classified error or a stream of typed events; and the
-//!   account APIs ListAvailableModels, GetUsageLimits, ListAvailableProfiles (§6).
+//! - [`client`]: the chat call on the 2026 hosts (`runtime.<r>.kiro.dev`, kiro-2026-endpoints.md)
+//!   and on the legacy `q.*` fallback in both dialects (§1, §4.1), one persona per account kind
+//!   ([`client::persona`]), with connect / first-byte / idle timeouts and proxies, returning a
+//!   classified error or a stream of typed events; and the account APIs ListAvailableModels,
+//!   GetUsageLimits, ListAvailableProfiles on `management.<r>.kiro.dev` (or `q.*`).
 //! - [`oidc`]: AWS SSO OIDC register / device authorization / token / refresh and the §2.7
 //!   device-login loop.
 //! - [`kiro_auth`]: Kiro social-token refresh (§3).

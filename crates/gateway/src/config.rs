@@ -219,14 +219,18 @@ impl Config {
             key: key.into(),
             message: message.into(),
         };
+        let up = &self.upstream;
         for (key, url) in [
-            ("upstream.q_endpoint", &self.upstream.q_endpoint),
-            ("upstream.oidc_endpoint", &self.upstream.oidc_endpoint),
+            ("upstream.runtime_endpoint", up.runtime_endpoint.as_ref()),
             (
-                "upstream.kiro_auth_endpoint",
-                &self.upstream.kiro_auth_endpoint,
+                "upstream.management_endpoint",
+                up.management_endpoint.as_ref(),
             ),
+            ("upstream.q_endpoint", up.q_endpoint.as_ref()),
+            ("upstream.oidc_endpoint", Some(&up.oidc_endpoint)),
+            ("upstream.kiro_auth_endpoint", Some(&up.kiro_auth_endpoint)),
         ] {
+            let Some(url) = url else { continue };
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(bad(key, "must be an http:// or https:// URL"));
             }

@@ -53,7 +53,10 @@ pub fn demo_config(config: &Config, upstream: &str) -> Config {
     demo.security.encryption_key = None;
     demo.security.encryption_key_file = None;
     demo.redis = RedisConfig::default();
-    upstream.clone_into(&mut demo.upstream.q_endpoint);
+    // The simulator plays runtime, management and the auth services on one listener.
+    demo.upstream.runtime_endpoint = Some(upstream.to_owned());
+    demo.upstream.management_endpoint = Some(upstream.to_owned());
+    demo.upstream.q_endpoint = Some(upstream.to_owned());
     upstream.clone_into(&mut demo.upstream.oidc_endpoint);
     upstream.clone_into(&mut demo.upstream.kiro_auth_endpoint);
     demo.upstream.proxy = None;
@@ -139,7 +142,13 @@ mod tests {
         prod.server.port = 9999;
         let demo = demo_config(&prod, "http://127.0.0.1:4242");
         for url in [
+            &demo.upstream.runtime_endpoint,
+            &demo.upstream.management_endpoint,
             &demo.upstream.q_endpoint,
+        ] {
+            assert_eq!(url.as_deref(), Some("http://127.0.0.1:4242"));
+        }
+        for url in [
             &demo.upstream.oidc_endpoint,
             &demo.upstream.kiro_auth_endpoint,
         ] {

@@ -96,6 +96,18 @@ pub struct DeviceLoginStart {
     pub interval: u64,
 }
 
+/// One IAM Identity Center profile an account may use (`GET /v2/accounts/:id/profiles`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountProfile {
+    pub arn: String,
+    /// `profileName`, when the service gives one.
+    pub name: Option<String>,
+    /// The region in the ARN (the account's API region once picked).
+    pub region: Option<String>,
+    /// The profile the account uses now.
+    pub selected: bool,
+}
+
 /// `GET /v2/auth/status/:auth_id` answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeviceLoginStatus {
@@ -175,6 +187,20 @@ pub trait AccountOps: Send + Sync {
     /// Newly stored accounts (feed/import): validate them in the background (e.g. one refresh
     /// each). Must return quickly.
     fn validate_new(&self, ids: Vec<String>);
+    /// The IAM Identity Center profiles account `id` can use (asked upstream now).
+    fn list_profiles<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<AccountProfile>, Error>>;
+    /// Makes `arn` (one of [`Self::list_profiles`]) the profile of account `id`.
+    fn pick_profile<'a>(
+        &'a self,
+        id: &'a str,
+        arn: &'a str,
+    ) -> BoxFuture<'a, Result<store::Account, Error>>;
+    /// The host the account's calls go to now (`runtime` or `legacy_q`), if this instance
+    /// holds the account.
+    fn upstream_host(&self, id: &str) -> Option<&'static str>;
 }
 
 /// Everything handlers and guards share. Cheap to clone.

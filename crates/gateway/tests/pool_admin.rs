@@ -59,6 +59,19 @@ impl Server {
     }
 }
 
+/// Feeds one account through `POST /v2/accounts/feed`; returns its id.
+async fn feed_one(server: &Server, item: Value) -> String {
+    let (status, fed) = server
+        .call(
+            Method::POST,
+            "/v2/accounts/feed",
+            Some(json!({ "accounts": [item] })),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{fed}");
+    fed["created"][0].as_str().unwrap().to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_login_completes_through_the_admin_api() {
     let mut sim_config = SimConfig::default();
@@ -220,21 +233,17 @@ async fn max_concurrency_zero_means_the_pool_default() {
         ..AccountSpec::default()
     });
     let server = Server::start(&sim).await;
-    let (status, fed) = server
-        .call(
-            Method::POST,
-            "/v2/accounts/feed",
-            Some(json!({"accounts": [{
-                "auth_method": "builder_id",
-                "label": "cap-edit",
-                "refresh_token": t.refresh_token,
-                "client_id": t.client_id,
-                "client_secret": t.client_secret,
-            }]})),
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{fed}");
-    let id = fed["created"][0].as_str().unwrap().to_owned();
+    let id = feed_one(
+        &server,
+        json!({
+            "auth_method": "builder_id",
+            "label": "cap-edit",
+            "refresh_token": t.refresh_token,
+            "client_id": t.client_id,
+            "client_secret": t.client_secret,
+        }),
+    )
+    .await;
     let path = format!("/v2/accounts/{id}");
     let (_, created) = server.call(Method::GET, &path, None).await;
     // New accounts store 0 = "use pool.default_max_concurrency".
@@ -317,5 +326,72 @@ async fn a_fed_burst_refreshes_each_account_once() {
     // exact count is the simulator's above.)
     let (request, validation) = (by_reason("request"), by_reason("validation"));
     assert!(request + validation >= 100.0, "{metrics}");
+    server.stop().await;
+}
+
+/// An IAM Identity Center account fed without a profile gets one from the management host
+/// (kiro-2026-endpoints.md §2); the admin API lists the profiles and lets the operator pick one
+/// of them only, and shows the host and API region in use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idc_profiles_are_discovered_listed_and_picked() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let t = sim.add_account(&AccountSpec {
+        id: "idc-fed".into(),
+        kind: amazonq_sim::AuthKind::Idc,
+        ..AccountSpec::default()
+    });
+    let server = Server::start(&sim).await;
+    let id = feed_one(
+        &server,
+        json!({
+            "auth_method": "idc",
+            "label": "idc-fed",
+            "region": "eu-west-1",
+            "start_url": "https://d-0000000000.awsapps.com/start",
+            "refresh_token": t.refresh_token,
+            "client_id": t.client_id,
+            "client_secret": t.client_secret,
+        }),
+    )
+    .await;
+    let path = format!("/v2/accounts/{id}");
+    let mut account = Value::Null;
+    for _ in 0..200 {
+        (_, account) = server.call(Method::GET, &path, None).await;
+        if account["profile_arn"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let arn = "arn:aws:codewhisperer:us-east-1:123456789012:profile/SIMPROFILE1";
+    assert_eq!(account["profile_arn"], arn, "{account}");
+    // The profile's region wins over the eu-* sign-in region.
+    assert_eq!(account["api_region"], "us-east-1", "{account}");
+    assert_eq!(account["upstream_host"], "runtime", "{account}");
+
+    let (status, listed) = server
+        .call(Method::GET, &format!("{path}/profiles"), None)
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["profiles"][0]["arn"], arn, "{listed}");
+    assert_eq!(listed["profiles"][0]["selected"], true, "{listed}");
+    let pick = format!("{path}/profile");
+    let (status, refused) = server
+        .call(
+            Method::POST,
+            &pick,
+            Some(json!({"profile_arn": "arn:aws:codewhisperer:us-east-1:111111111111:profile/OTHER"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, picked) = server
+        .call(Method::POST, &pick, Some(json!({"profile_arn": arn})))
+        .await;
+    assert_eq!(status, 200, "{picked}");
+    assert_eq!(picked["profile_arn"], arn);
+    let (status, bad) = server
+        .call(Method::POST, &pick, Some(json!({"arn": arn})))
+        .await;
+    assert_eq!(status, 400, "unknown field named: {bad}");
     server.stop().await;
 }

@@ -266,7 +266,16 @@ async fn device_login_completes_or_is_denied_or_expires_through_the_pool() {
         })
         .await
         .unwrap();
-    env.sim.approve_device(&idc.user_code, None).unwrap();
+    // The user signs in as an IAM Identity Center user (the simulator refuses profile listing
+    // to Builder ID tokens, as the management host does).
+    env.sim.add_account(&AccountSpec {
+        id: "device-idc".into(),
+        kind: amazonq_sim::AuthKind::Idc,
+        ..AccountSpec::default()
+    });
+    env.sim
+        .approve_device(&idc.user_code, Some("device-idc"))
+        .unwrap();
     let done = wait_device(&pool, &idc.auth_id, "completed").await;
     let a = env
         .store

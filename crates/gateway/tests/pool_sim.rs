@@ -10,6 +10,9 @@
 
 mod pool_support;
 
+#[path = "pool_sim/hosts.rs"]
+mod hosts;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

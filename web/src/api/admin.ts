@@ -6,6 +6,7 @@ import { pickList, pickTotal, request } from './client'
 import type {
   Account,
   AccountPatch,
+  AccountProfile,
   ApiKey,
   AuditEntry,
   BlockedIp,
@@ -59,6 +60,10 @@ export const accounts = {
   remove: (id: string) => request<void>(`/v2/accounts/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   refresh: (id: string) => request<unknown>(`/v2/accounts/${encodeURIComponent(id)}/refresh`, { method: 'POST' }),
   usage: (id: string) => request<unknown>(`/v2/accounts/${encodeURIComponent(id)}/usage`, { method: 'POST' }),
+  profiles: async (id: string) =>
+    (await request<{ profiles?: AccountProfile[] }>(`/v2/accounts/${encodeURIComponent(id)}/profiles`)).profiles ?? [],
+  pickProfile: (id: string, profileArn: string) =>
+    request<Account>(`/v2/accounts/${encodeURIComponent(id)}/profile`, { method: 'POST', body: { profile_arn: profileArn } }),
 }
 
 export const device = {

@@ -34,6 +34,20 @@ export interface Account {
   proxy_url?: string | null
   last_error?: string | null
   created_at?: string
+  /** Region whose Kiro hosts serve the account: its profile ARN's, else mapped from `region`. */
+  api_region?: string | null
+  /** `runtime` (the 2026 Kiro hosts) or `legacy_q` (fallen back); null when not loaded here. */
+  upstream_host?: 'runtime' | 'legacy_q' | null
+  /** The account's own profile (IdC, social); Builder ID sends Kiro's service profile instead. */
+  profile_arn?: string | null
+}
+
+/** One IAM Identity Center profile (GET /v2/accounts/:id/profiles). */
+export interface AccountProfile {
+  arn: string
+  name?: string | null
+  region?: string | null
+  selected: boolean
 }
 
 /** Body of POST /v2/accounts and the items of /feed. */

@@ -1,4 +1,15 @@
-//! Account APIs on the Q host (spec §6.3–§6.5), both dialects:
+//! Account APIs (kiro-2026-endpoints.md §1, §2, §5, §6; legacy: spec §6.3–§6.5).
+//!
+//! On `management.<r>.kiro.dev` every call is JSON 1.0 `POST /` with `profileArn` in **both** the
+//! query string and the body (the service answers 400 "Invalid profileArn." otherwise):
+//!
+//! | call | target | query / body |
+//! |---|---|---|
+//! | ListAvailableModels | `KiroControlPlaneBearerService.ListAvailableModels` | `origin`, `profileArn` / same + `maxResults`, `nextToken` |
+//! | GetUsageLimits | `AmazonCodeWhispererService.GetUsageLimits` | `origin=AI_EDITOR&isEmailRequired=true&profileArn=…` / the same three |
+//! | ListAvailableProfiles | `AmazonCodeWhispererService.ListAvailableProfiles` | — / `{"maxResults":10}` |
+//!
+//! On the legacy `q.*` host the calls keep today's two dialects:
 //!
 //! | call | Amazon Q | Kiro |
 //! |---|---|---|
@@ -9,8 +20,12 @@
 use serde::de::DeserializeOwned;
 use tokio::time::{Instant, timeout_at};
 
-use super::{ClientError, Credentials, Dialect, QClient, error_from};
-use crate::http::{TransportError, join, read_body_capped, url_with_query};
+use super::persona::{
+    self, Api, LEGACY_MODELS_TARGET, LIST_PROFILES_TARGET, MANAGEMENT_MODELS_TARGET,
+    USAGE_LIMITS_TARGET,
+};
+use super::{ClientError, Credentials, Dialect, Host, QClient, error_from};
+use crate::http::{TransportError, read_body_capped};
 use crate::types::{
     GetUsageLimitsRequest, GetUsageLimitsResponse, ListAvailableModelsRequest,
     ListAvailableModelsResponse, ListAvailableProfilesRequest, ListAvailableProfilesResponse,
@@ -21,7 +36,25 @@ use crate::types::{
 const JSON_BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// Pagination guard against a server that never stops returning `nextToken`.
 const MAX_PAGES: usize = 20;
-const TARGET_PREFIX: &str = "AmazonCodeWhispererService.";
+/// `maxResults` of ListAvailableProfiles, as Kiro sends it (KiroCrew).
+const PROFILES_PAGE: i32 = 10;
+
+/// `base` (a parsed root URL) with `path` and the query pairs that have a value.
+fn url(base: &reqwest::Url, path: &str, query: &[(&str, Option<&str>)]) -> reqwest::Url {
+    let mut url = base.clone();
+    if path != "/" {
+        url.set_path(&format!("{}{}", url.path().trim_end_matches('/'), path));
+    }
+    if query.iter().any(|(_, v)| v.is_some()) {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in query {
+            if let Some(v) = v {
+                pairs.append_pair(k, v);
+            }
+        }
+    }
+    url
+}
 
 impl QClient {
     /// One page of ListAvailableModels. The profile ARN comes from `creds`.
@@ -31,23 +64,41 @@ impl QClient {
         request: &ListAvailableModelsRequest,
     ) -> Result<ListAvailableModelsResponse, ClientError> {
         let profile_arn = creds.effective_profile_arn();
-        let builder = match creds.dialect {
-            Dialect::AmazonQ => {
+        let endpoints = self.endpoints(creds);
+        let builder = match (creds.host, creds.dialect) {
+            (Host::Runtime, _) => {
                 let body = ListAvailableModelsRequest {
                     profile_arn: profile_arn.map(str::to_owned),
                     ..request.clone()
                 };
-                self.q_target(
+                let url = url(
+                    endpoints.management(),
+                    "/",
+                    &[
+                        ("origin", Some(&request.origin)),
+                        ("profileArn", profile_arn),
+                    ],
+                );
+                self.json10(creds, MANAGEMENT_MODELS_TARGET, url, Api::ControlPlane)?
+                    .json(&body)
+            }
+            (Host::LegacyQ, Dialect::AmazonQ) => {
+                let body = ListAvailableModelsRequest {
+                    profile_arn: profile_arn.map(str::to_owned),
+                    ..request.clone()
+                };
+                self.json10(
                     creds,
-                    "ListAvailableModels",
-                    &join(self.base_url(creds), "/"),
+                    LEGACY_MODELS_TARGET,
+                    endpoints.legacy_q().clone(),
+                    Api::CodeWhispererRuntime,
                 )?
                 .json(&body)
             }
-            Dialect::Kiro => {
+            (Host::LegacyQ, Dialect::Kiro) => {
                 let max = request.max_results.map(|m| m.to_string());
-                let url = url_with_query(
-                    self.base_url(creds),
+                let url = url(
+                    endpoints.legacy_q(),
                     "/ListAvailableModels",
                     &[
                         ("origin", Some(request.origin.as_str())),
@@ -55,13 +106,8 @@ impl QClient {
                         ("maxResults", max.as_deref()),
                         ("nextToken", request.next_token.as_deref()),
                     ],
-                )?;
-                self.request(
-                    creds,
-                    reqwest::Method::GET,
-                    url.as_str(),
-                    "codewhispererruntime",
-                )?
+                );
+                self.request(creds, reqwest::Method::GET, url, Api::CodeWhispererRuntime)?
             }
         };
         self.call_json(builder).await
@@ -91,65 +137,107 @@ impl QClient {
         Ok((models, default_model))
     }
 
-    /// GetUsageLimits. The profile ARN comes from `creds`.
+    /// GetUsageLimits. The profile ARN comes from `creds`. On `management.*` only `origin`,
+    /// `isEmailRequired` and `profileArn` are sent (the captured contract, §6).
     pub async fn get_usage_limits(
         &self,
         creds: &Credentials,
         request: &GetUsageLimitsRequest,
     ) -> Result<GetUsageLimitsResponse, ClientError> {
         let email = request.is_email_required.map(|b| b.to_string());
-        let query = [
-            ("origin", request.origin.as_deref()),
-            ("resourceType", request.resource_type.as_deref()),
-            ("isEmailRequired", email.as_deref()),
-            ("profileArn", creds.effective_profile_arn()),
-        ];
-        let builder = match creds.dialect {
-            Dialect::AmazonQ => {
-                let url = url_with_query(self.base_url(creds), "/", &query)?;
-                self.q_target(creds, "GetUsageLimits", url.as_str())?
-                    .body("{}")
+        let profile_arn = creds.effective_profile_arn();
+        let endpoints = self.endpoints(creds);
+        let builder = match (creds.host, creds.dialect) {
+            (Host::Runtime, _) => {
+                let origin = request
+                    .origin
+                    .as_deref()
+                    .unwrap_or(persona::MANAGEMENT_ORIGIN);
+                let url = url(
+                    endpoints.management(),
+                    "/",
+                    &[
+                        ("origin", Some(origin)),
+                        ("isEmailRequired", email.as_deref()),
+                        ("profileArn", profile_arn),
+                    ],
+                );
+                let body = GetUsageLimitsRequest {
+                    origin: Some(origin.to_owned()),
+                    resource_type: None,
+                    profile_arn: profile_arn.map(str::to_owned),
+                    is_email_required: request.is_email_required,
+                };
+                self.json10(creds, USAGE_LIMITS_TARGET, url, Api::CodeWhispererRuntime)?
+                    .json(&body)
             }
-            Dialect::Kiro => {
-                let url = url_with_query(self.base_url(creds), "/getUsageLimits", &query)?;
-                self.request(
-                    creds,
-                    reqwest::Method::GET,
-                    url.as_str(),
-                    "codewhispererruntime",
-                )?
+            (Host::LegacyQ, dialect) => {
+                let query = [
+                    ("origin", request.origin.as_deref()),
+                    ("resourceType", request.resource_type.as_deref()),
+                    ("isEmailRequired", email.as_deref()),
+                    ("profileArn", profile_arn),
+                ];
+                match dialect {
+                    Dialect::AmazonQ => self
+                        .json10(
+                            creds,
+                            USAGE_LIMITS_TARGET,
+                            url(endpoints.legacy_q(), "/", &query),
+                            Api::CodeWhispererRuntime,
+                        )?
+                        .body("{}"),
+                    Dialect::Kiro => self.request(
+                        creds,
+                        reqwest::Method::GET,
+                        url(endpoints.legacy_q(), "/getUsageLimits", &query),
+                        Api::CodeWhispererRuntime,
+                    )?,
+                }
             }
         };
         self.call_json(builder).await
     }
 
-    /// One page of ListAvailableProfiles (IAM Identity Center).
+    /// One page of ListAvailableProfiles (IAM Identity Center), on `management.*` (or `q.*` for
+    /// an account on the legacy host). `maxResults` defaults to 10 as Kiro sends it.
     pub async fn list_available_profiles(
         &self,
         creds: &Credentials,
         request: &ListAvailableProfilesRequest,
     ) -> Result<ListAvailableProfilesResponse, ClientError> {
+        let endpoints = self.endpoints(creds);
+        let base = match creds.host {
+            Host::Runtime => endpoints.management(),
+            Host::LegacyQ => endpoints.legacy_q(),
+        };
+        let body = ListAvailableProfilesRequest {
+            max_results: request.max_results.or(Some(PROFILES_PAGE)),
+            ..request.clone()
+        };
         let builder = self
-            .q_target(
+            .json10(
                 creds,
-                "ListAvailableProfiles",
-                &join(self.base_url(creds), "/"),
+                LIST_PROFILES_TARGET,
+                base.clone(),
+                Api::CodeWhispererRuntime,
             )?
-            .json(request);
+            .json(&body);
         self.call_json(builder).await
     }
 
-    /// A dialect-Q style `POST` with an `X-Amz-Target` of the runtime service.
-    fn q_target(
+    /// A JSON 1.0 `POST` with an `X-Amz-Target`.
+    fn json10(
         &self,
         creds: &Credentials,
-        operation: &str,
-        url: &str,
+        target: &str,
+        url: reqwest::Url,
+        api: Api,
     ) -> Result<reqwest::RequestBuilder, ClientError> {
         Ok(self
-            .request(creds, reqwest::Method::POST, url, "codewhispererruntime")?
+            .request(creds, reqwest::Method::POST, url, api)?
             .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("{TARGET_PREFIX}{operation}")))
+            .header("x-amz-target", target))
     }
 
     /// Sends a small JSON call under the request timeout.

@@ -1,16 +1,14 @@
-//! The chat call, `GenerateAssistantResponse`, in both dialects (spec §1, §4.1),
-//! plus the account APIs in [`account`](self::QClient::list_available_models).
+//! The chat call, `GenerateAssistantResponse`, plus the account APIs in
+//! [`account`](self::QClient::list_available_models), on the 2026 hosts (kiro-2026-endpoints.md)
+//! with the legacy `q.*` host as a per-account fallback.
 //!
-//! - **Amazon Q**: `POST {base}/`, `X-Amz-Target:
-//!   AmazonCodeWhispererStreamingService.GenerateAssistantResponse`,
-//!   `Content-Type: application/x-amz-json-1.0`, Rust-SDK user agents.
-//! - **Kiro**: `POST {base}/generateAssistantResponse`, `Content-Type:
-//!   application/json`, Kiro IDE user agents, `x-amzn-kiro-agent-mode`,
-//!   `Connection: close` (stale pooled sockets are a known failure, §7).
-//!
-//! `profileArn` is sent only where the service wants it (R17): Kiro social
-//! accounts, and Amazon Q Identity Center accounts with a profile. Builder ID
-//! never gets one (403).
+//! - [`endpoints`]: which host ([`Host`]) and region; URLs parsed once ([`Endpoints`]).
+//! - [`persona`]: the one place that decides headers, targets, `origin` and `profileArn` per
+//!   account kind and host ([`Persona`]).
+//! - Chat on `runtime.*`: JSON 1.0 `POST /` with the persona's target; on `q.*` today's two
+//!   dialects (spec §4.1): Amazon Q `POST /` JSON 1.0, Kiro `POST /generateAssistantResponse`.
+//! - Root members are only `conversationState`, `profileArn`, `additionalModelRequestFields`
+//!   (§4: anything else is 400 REQUEST_BODY_INVALID).
 //!
 //! Timeouts (§5.5): *connect*; *first byte* — from sending until the response
 //! headers **and** the first body bytes arrived, so a stalled upstream fails the
@@ -19,48 +17,59 @@
 //! [`HttpError`] or an [`EventStream`]; dropping the stream closes the request.
 
 mod account;
+pub mod endpoints;
+pub mod persona;
+mod shape;
 mod stream;
 
+pub use endpoints::{
+    Endpoints, Host, KIRO_REGIONS, api_region, api_region_for, management_endpoint, q_endpoint,
+    runtime_endpoint,
+};
+pub use persona::{BUILDER_ID_SERVICE_ARN, Persona, stamp};
+pub use shape::body_shape;
 pub use stream::{EventStream, StreamError};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::{Instant, timeout_at};
 
 use crate::error::{ErrorClass, HttpError};
-use crate::http::{HttpClients, TransportError, header, join, read_body_capped};
+use crate::http::{HttpClients, TransportError, header, read_body_capped};
 use crate::types::{ConversationState, GenerateAssistantResponseRequest};
+use persona::Api;
 
-/// Default chat/account endpoint (us-east-1).
+/// Default legacy Q endpoint (us-east-1).
 pub const DEFAULT_Q_ENDPOINT: &str = "https://q.us-east-1.amazonaws.com";
-
-/// The Q endpoint of a region (`q.{region}.amazonaws.com`, §1).
-pub fn q_endpoint(region: &str) -> String {
-    format!("https://q.{region}.amazonaws.com")
-}
+/// Default chat endpoint (us-east-1).
+pub const DEFAULT_RUNTIME_ENDPOINT: &str = "https://runtime.us-east-1.kiro.dev";
+/// Default account-API endpoint (us-east-1).
+pub const DEFAULT_MANAGEMENT_ENDPOINT: &str = "https://management.us-east-1.kiro.dev";
 
 /// Error bodies are tiny; anything beyond this is cut.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// Which wire dialect an account speaks.
+/// Which client family an account belongs to: the kiro-cli / Amazon Q CLI family (Builder ID,
+/// IdC) or the Kiro IDE family (social). On `q.*` it is also the wire dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dialect {
-    /// Amazon Q Developer (CLI style).
+    /// Amazon Q Developer / kiro-cli style.
     #[default]
     AmazonQ,
     /// Kiro IDE style.
     Kiro,
 }
 
-/// How the account's token was obtained; decides whether `profileArn` is sent.
+/// How the account's token was obtained; decides the `profileArn` sent ([`persona`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AuthKind {
-    /// AWS Builder ID (SSO OIDC): never a profile ARN.
+    /// AWS Builder ID (SSO OIDC): the request-scoped service ARN on `runtime.*`, none on `q.*`.
     #[default]
     BuilderId,
-    /// IAM Identity Center (SSO OIDC): profile ARN in the Amazon Q dialect.
+    /// IAM Identity Center (SSO OIDC): its own profile ARN.
     IdentityCenter,
-    /// Kiro social login: profile ARN in the Kiro dialect.
+    /// Kiro social login: the ARN `/refreshToken` returned.
     Social,
 }
 
@@ -69,10 +78,14 @@ pub enum AuthKind {
 pub struct Credentials {
     pub dialect: Dialect,
     pub auth_kind: AuthKind,
+    /// The host the account is on (the pool remembers a fallback to `q.*`).
+    pub host: Host,
     pub access_token: String,
+    /// The account's own profile (IdC: discovered; social: from `/refreshToken`). Never the
+    /// Builder ID service ARN.
     pub profile_arn: Option<String>,
-    /// Overrides [`ClientConfig::base_url`] (e.g. the profile's region).
-    pub base_url: Option<String>,
+    /// The account's region's hosts; `None` uses the client's configured ones.
+    pub endpoints: Option<Arc<Endpoints>>,
     /// Proxy for this account; `None` uses the environment's proxies.
     pub proxy: Option<String>,
     /// 64-hex machine id for Kiro user agents ([`kiro_machine_id`]).
@@ -80,20 +93,8 @@ pub struct Credentials {
 }
 
 crate::redact::redacted_debug!(Credentials {
-    dialect, auth_kind, profile_arn, base_url, proxy, machine_id
+    dialect, auth_kind, host, profile_arn, endpoints, proxy, machine_id
 } secret { access_token });
-
-impl Credentials {
-    /// The `profileArn` to send, per R17 and §3.
-    pub fn effective_profile_arn(&self) -> Option<&str> {
-        match (self.dialect, self.auth_kind) {
-            (Dialect::Kiro, AuthKind::Social) | (Dialect::AmazonQ, AuthKind::IdentityCenter) => {
-                self.profile_arn.as_deref()
-            }
-            _ => None,
-        }
-    }
-}
 
 /// A Kiro machine id: SHA-256 hex of a stable per-account seed (peers use the
 /// profile ARN or the refresh token). Only used in user agents.
@@ -107,7 +108,12 @@ pub fn kiro_machine_id(seed: &str) -> String {
 /// Client settings.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    pub base_url: String,
+    /// Chat host used for accounts without their own [`Credentials::endpoints`].
+    pub runtime_url: String,
+    /// Account-API host, likewise.
+    pub management_url: String,
+    /// Legacy `q.*` host, likewise.
+    pub legacy_q_url: String,
     pub connect_timeout: Duration,
     pub first_byte_timeout: Duration,
     pub idle_timeout: Duration,
@@ -117,21 +123,35 @@ pub struct ClientConfig {
     pub opt_out: bool,
     /// Kiro IDE version in user agents.
     pub kiro_version: String,
-    /// `x-amzn-kiro-agent-mode` for the Kiro dialect.
+    /// `x-amzn-kiro-agent-mode` of the legacy Kiro dialect.
     pub kiro_agent_mode: String,
 }
 
 impl Default for ClientConfig {
     fn default() -> Self {
         Self {
-            base_url: DEFAULT_Q_ENDPOINT.to_owned(),
+            runtime_url: DEFAULT_RUNTIME_ENDPOINT.to_owned(),
+            management_url: DEFAULT_MANAGEMENT_ENDPOINT.to_owned(),
+            legacy_q_url: DEFAULT_Q_ENDPOINT.to_owned(),
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_mins(1),
             idle_timeout: Duration::from_mins(2),
             request_timeout: Duration::from_secs(30),
             opt_out: true,
-            kiro_version: "0.8.0".to_owned(),
+            kiro_version: persona::KIRO_IDE_VERSION.to_owned(),
             kiro_agent_mode: "vibe".to_owned(),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// Every host at `base` (a simulator), other settings default.
+    pub fn at(base: &str) -> Self {
+        Self {
+            runtime_url: base.to_owned(),
+            management_url: base.to_owned(),
+            legacy_q_url: base.to_owned(),
+            ..Self::default()
         }
     }
 }
@@ -173,6 +193,31 @@ impl ClientError {
             }
         }
     }
+
+    /// Whether this failure on `runtime.*` / `management.*` makes the account try the legacy
+    /// `q.*` host (kiro-2026-endpoints.md §9 client item 2): a connection or DNS failure, a 404
+    /// `UnknownOperationException`, or a 403 whose message contains one of `forbidden_markers`
+    /// (case-insensitive). Never a 400: the host understood the request and refused its content.
+    pub fn is_fallback_candidate(&self, forbidden_markers: &[String]) -> bool {
+        match self {
+            Self::Transport(TransportError::Connect(_)) => true,
+            Self::Http(e) => match e.status {
+                404 => {
+                    e.error_type.as_deref() == Some("UnknownOperationException")
+                        || e.message.contains("UnknownOperation")
+                }
+                403 => {
+                    let message = e.message.to_ascii_lowercase();
+                    forbidden_markers
+                        .iter()
+                        .filter(|m| !m.is_empty())
+                        .any(|m| message.contains(&m.to_ascii_lowercase()))
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 /// A successful chat call: the request id and the typed event stream.
@@ -187,50 +232,43 @@ pub struct ChatResponse {
 pub struct QClient {
     config: ClientConfig,
     http: HttpClients,
-    /// The chat URLs of `config.base_url` (Amazon Q, Kiro), parsed once: parsing them on every
-    /// call was a visible share of a small request's CPU. `None` if the base does not parse (the
-    /// per-call parse then reports the error).
-    chat_urls: Option<(reqwest::Url, reqwest::Url)>,
-    /// The Amazon Q dialect's user agents (`user-agent`, `x-amz-user-agent`) for the chat API.
-    q_chat_agents: (String, String),
+    /// The configured hosts, parsed once: parsing URLs on every call was a visible share of a
+    /// small request's CPU.
+    endpoints: Arc<Endpoints>,
+    /// Chat user agents of the personas that do not depend on the account (kiro-cli, legacy Q).
+    cli_chat_agents: (String, String),
+    legacy_chat_agents: (String, String),
 }
-
-/// The Amazon Q dialect's `user-agent` and `x-amz-user-agent` for `api`.
-fn q_agents(api: &str) -> (String, String) {
-    (
-        format!(
-            "aws-sdk-rust/1.3.9 ua/2.1 api/{api}/0.1.11582 os/linux lang/rust/1.87.0 app/AmazonQ-For-CLI"
-        ),
-        format!(
-            "aws-sdk-rust/1.3.9 ua/2.1 api/{api}/0.1.11582 os/linux lang/rust/1.87.0 m/F app/AmazonQ-For-CLI"
-        ),
-    )
-}
-
-/// The chat API's name in user agents.
-const CHAT_API: &str = "codewhispererstreaming";
 
 /// Body with the profile ARN decided by [`Credentials`], without cloning the
-/// (possibly large) conversation.
+/// (possibly large) conversation. Exactly the root members the service allows (§4).
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ChatBody<'a> {
     conversation_state: &'a ConversationState,
     #[serde(skip_serializing_if = "Option::is_none")]
     profile_arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_model_request_fields: Option<&'a serde_json::Value>,
 }
 
 impl QClient {
     /// Builds the client (installs the rustls provider first).
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
         let http = HttpClients::new(config.connect_timeout)?;
-        let parse = |path: &str| reqwest::Url::parse(&join(&config.base_url, path)).ok();
-        let chat_urls = parse("/").zip(parse("/generateAssistantResponse"));
+        let endpoints = Arc::new(Endpoints::new(
+            &config.runtime_url,
+            &config.management_url,
+            &config.legacy_q_url,
+        )?);
+        let cli_chat_agents = Persona::KiroCli.user_agents(Api::Streaming, "", "");
+        let legacy_chat_agents = Persona::LegacyQCli.user_agents(Api::Streaming, "", "");
         Ok(Self {
             config,
             http,
-            chat_urls,
-            q_chat_agents: q_agents(CHAT_API),
+            endpoints,
+            cli_chat_agents,
+            legacy_chat_agents,
         })
     }
 
@@ -239,8 +277,15 @@ impl QClient {
         &self.config
     }
 
+    /// Makes `request` what the account's persona sends ([`stamp`]): `origin` on every user
+    /// message, trigger and task type. Call it once per account/host before
+    /// [`Self::generate_assistant_response`]; it edits in place instead of cloning.
+    pub fn prepare(&self, creds: &Credentials, request: &mut GenerateAssistantResponseRequest) {
+        stamp(&mut request.conversation_state, Persona::of(creds));
+    }
+
     /// Sends a chat request. `request.profile_arn` is ignored in favour of
-    /// [`Credentials::effective_profile_arn`].
+    /// [`Credentials::effective_profile_arn`]; `origin` is whatever [`Self::prepare`] set.
     pub async fn generate_assistant_response(
         &self,
         creds: &Credentials,
@@ -249,6 +294,7 @@ impl QClient {
         let body = serde_json::to_vec(&ChatBody {
             conversation_state: &request.conversation_state,
             profile_arn: creds.effective_profile_arn(),
+            additional_model_request_fields: request.additional_model_request_fields.as_ref(),
         })
         .map_err(|e| ClientError::Decode(e.to_string()))?;
         let builder = self.chat_request(creds)?;
@@ -261,7 +307,18 @@ impl QClient {
             .map_err(TransportError::from)?;
         let request_id = header(&response, "x-amzn-requestid");
         if !response.status().is_success() {
-            return Err(error_from(response, deadline).await.unwrap_or_else(|e| e));
+            let error = error_from(response, deadline).await.unwrap_or_else(|e| e);
+            if let ClientError::Http(h) = &error
+                && h.reason.as_deref() == Some("REQUEST_BODY_INVALID")
+            {
+                // A gateway bug: the body's shape (never its content) says what to fix.
+                tracing::error!(
+                    host = creds.host.as_str(),
+                    shape = %body_shape(request, creds.effective_profile_arn().is_some()),
+                    "upstream rejected the request body (REQUEST_BODY_INVALID)"
+                );
+            }
+            return Err(error);
         }
         let events = EventStream::open(response, deadline, self.config.idle_timeout)
             .await
@@ -276,54 +333,63 @@ impl QClient {
         Ok(ChatResponse { request_id, events })
     }
 
-    /// The chat `POST` with the dialect's path and headers (§4.1).
+    /// The hosts of an account.
+    fn endpoints<'a>(&'a self, creds: &'a Credentials) -> &'a Endpoints {
+        creds.endpoints.as_deref().unwrap_or(&self.endpoints)
+    }
+
+    /// The chat `POST` with the persona's URL and headers ([`persona`]).
     fn chat_request(&self, creds: &Credentials) -> Result<reqwest::RequestBuilder, ClientError> {
-        let post = reqwest::Method::POST;
-        let path = match creds.dialect {
-            Dialect::AmazonQ => "/",
-            Dialect::Kiro => "/generateAssistantResponse",
+        let persona = Persona::of(creds);
+        let endpoints = self.endpoints(creds);
+        let url = match persona {
+            Persona::KiroCli | Persona::KiroIde => endpoints.runtime(),
+            Persona::LegacyQCli => endpoints.legacy_q(),
+            Persona::LegacyKiroIde => endpoints.legacy_kiro_chat(),
         };
-        // The URLs parsed at start-up serve every account without its own base URL.
-        let builder = match self.chat_urls.as_ref().filter(|_| creds.base_url.is_none()) {
-            Some((q, kiro)) => {
-                let url = match creds.dialect {
-                    Dialect::AmazonQ => q.clone(),
-                    Dialect::Kiro => kiro.clone(),
-                };
-                self.request(creds, post, url, CHAT_API)?
-            }
-            None => self.request(creds, post, join(self.base_url(creds), path), CHAT_API)?,
-        };
-        Ok(match creds.dialect {
-            Dialect::AmazonQ => builder
+        let builder = self.request(
+            creds,
+            reqwest::Method::POST,
+            url.clone(),
+            persona.chat_api(),
+        )?;
+        let builder = match persona.chat_target() {
+            Some(target) => builder
                 .header("content-type", "application/x-amz-json-1.0")
-                .header(
-                    "x-amz-target",
-                    "AmazonCodeWhispererStreamingService.GenerateAssistantResponse",
-                ),
-            Dialect::Kiro => builder
-                .header("content-type", "application/json")
+                .header("x-amz-target", target),
+            None => builder.header("content-type", "application/json"),
+        };
+        Ok(match persona {
+            Persona::KiroCli | Persona::LegacyQCli => builder,
+            Persona::KiroIde => builder.header("x-amzn-kiro-client-attribution", "kiro-ide"),
+            // §7: stale pooled sockets were a known failure of the legacy Kiro path.
+            Persona::LegacyKiroIde => builder
                 .header("x-amzn-kiro-agent-mode", &self.config.kiro_agent_mode)
                 .header("connection", "close"),
         })
     }
 
-    fn base_url<'a>(&'a self, creds: &'a Credentials) -> &'a str {
-        creds.base_url.as_deref().unwrap_or(&self.config.base_url)
-    }
-
-    /// A request with the dialect's common headers; `api` names the service in
-    /// the user agent (`codewhispererstreaming` / `codewhispererruntime`).
+    /// A request with the persona's common headers; `api` names the service in the user agent.
     fn request(
         &self,
         creds: &Credentials,
         method: reqwest::Method,
-        url: impl reqwest::IntoUrl,
-        api: &str,
+        url: reqwest::Url,
+        api: Api,
     ) -> Result<reqwest::RequestBuilder, ClientError> {
+        let persona = Persona::of(creds);
         let client = self.http.get(creds.proxy.as_deref())?;
         let invocation = uuid::Uuid::new_v4().to_string();
-        let builder = client
+        let (ua, amz_ua) = match (persona, api) {
+            (Persona::KiroCli, Api::Streaming) => self.cli_chat_agents.clone(),
+            (Persona::LegacyQCli, Api::Streaming) => self.legacy_chat_agents.clone(),
+            _ => persona.user_agents(
+                api,
+                &self.config.kiro_version,
+                creds.machine_id.as_deref().unwrap_or("0"),
+            ),
+        };
+        Ok(client
             .request(method, url)
             .bearer_auth(&creds.access_token)
             .header(
@@ -331,32 +397,9 @@ impl QClient {
                 if self.config.opt_out { "true" } else { "false" },
             )
             .header("amz-sdk-invocation-id", invocation)
-            .header("amz-sdk-request", "attempt=1; max=1");
-        Ok(match creds.dialect {
-            Dialect::AmazonQ => {
-                let (ua, amz_ua) = if api == CHAT_API {
-                    self.q_chat_agents.clone()
-                } else {
-                    q_agents(api)
-                };
-                builder
-                    .header("user-agent", ua)
-                    .header("x-amz-user-agent", amz_ua)
-            }
-            Dialect::Kiro => {
-                let kiro = format!(
-                    "KiroIDE-{}-{}",
-                    self.config.kiro_version,
-                    creds.machine_id.as_deref().unwrap_or("0")
-                );
-                builder
-                    .header(
-                        "user-agent",
-                        format!("aws-sdk-js/1.0.34 ua/2.1 os/linux lang/js md/nodejs#22.21.1 api/{api}#1.0.34 m/E {kiro}"),
-                    )
-                    .header("x-amz-user-agent", format!("aws-sdk-js/1.0.34 {kiro}"))
-            }
-        })
+            .header("amz-sdk-request", persona.sdk_request())
+            .header("user-agent", ua)
+            .header("x-amz-user-agent", amz_ua))
     }
 }
 

@@ -1,6 +1,8 @@
-//! Account APIs in both dialects against a loopback server.
+//! Account APIs against a loopback server: the management host's JSON 1.0 targets with
+//! `profileArn` in query and body (kiro-2026-endpoints.md §1, §5, §6), and today's two dialects
+//! on the legacy `q.*` host.
 
-use amazonq::client::{AuthKind, ClientError, Dialect, QClient};
+use amazonq::client::{AuthKind, BUILDER_ID_SERVICE_ARN, ClientError, Dialect, QClient};
 use amazonq::error::ErrorClass;
 use amazonq::types::{GetUsageLimitsRequest, ListAvailableProfilesRequest};
 use axum::Router;
@@ -11,12 +13,18 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::json;
 
-use crate::chat::{config, creds};
+use crate::chat::{config, creds, legacy};
+
+const OWN_ARN: &str = "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC";
+const OWN_ARN_QUERY: &str = "arn%3Aaws%3Acodewhisperer%3Aus-east-1%3A123456789012%3Aprofile%2FABC";
 use crate::server::{Log, serve};
 
 async fn q_root(State(log): State<Log>, req: Request<Body>) -> Response {
     let seen = log.record(req).await;
     let body = match seen.header("x-amz-target") {
+        Some("KiroControlPlaneBearerService.ListAvailableModels") => {
+            json!({"models": [{"modelId": "claude-opus-4.8", "tokenLimits": {"maxInputTokens": 1_000_000}}, {"modelId": "deepseek-3.2"}]})
+        }
         Some("AmazonCodeWhispererService.ListAvailableModels") => {
             if seen.json().get("nextToken").is_none() {
                 json!({"models": [{"modelId": "claude-sonnet-4.5", "tokenLimits": {"maxInputTokens": 200_000}}],
@@ -63,10 +71,81 @@ async fn server() -> (String, Log) {
 }
 
 #[tokio::test]
-async fn list_models_amazon_q_paginates() {
+async fn management_calls_carry_the_profile_in_query_and_body() {
     let (url, log) = server().await;
     let client = QClient::new(config(&url)).unwrap();
-    let c = creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t");
+    let idc = creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t");
+    let (models, _) = client.list_all_models(&idc, "AI_EDITOR").await.unwrap();
+    let ids: Vec<_> = models.iter().map(|m| m.model_id.as_str()).collect();
+    assert_eq!(ids, ["claude-opus-4.8", "deepseek-3.2"]);
+    let request = GetUsageLimitsRequest {
+        origin: None,
+        resource_type: Some("AGENTIC_REQUEST".into()),
+        is_email_required: Some(true),
+        profile_arn: None,
+    };
+    let usage = client.get_usage_limits(&idc, &request).await.unwrap();
+    assert_eq!(usage.usage_breakdown_list[0].available(), Some(40.0));
+    let builder = creds(Dialect::AmazonQ, AuthKind::BuilderId, "t");
+    client.list_all_models(&builder, "AI_EDITOR").await.unwrap();
+    let profiles = client
+        .list_available_profiles(&idc, &ListAvailableProfilesRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(profiles.profiles.len(), 1);
+
+    let seen = log.all();
+    assert_eq!(seen.len(), 4);
+    // Model list: control-plane target, origin + ARN in the query and in the body.
+    assert_eq!(seen[0].method, "POST");
+    assert_eq!(
+        seen[0].uri,
+        format!("/?origin=AI_EDITOR&profileArn={OWN_ARN_QUERY}")
+    );
+    assert_eq!(
+        seen[0].header("content-type"),
+        Some("application/x-amz-json-1.0")
+    );
+    assert_eq!(
+        seen[0].json(),
+        json!({"origin": "AI_EDITOR", "profileArn": OWN_ARN})
+    );
+    assert!(
+        seen[0]
+            .header("user-agent")
+            .unwrap()
+            .contains("api/kirocontrolplanebearer/"),
+        "{:?}",
+        seen[0].header("user-agent")
+    );
+    // Usage limits: exactly the captured contract (no resourceType).
+    assert_eq!(
+        seen[1].header("x-amz-target"),
+        Some("AmazonCodeWhispererService.GetUsageLimits")
+    );
+    assert_eq!(
+        seen[1].uri,
+        format!("/?origin=AI_EDITOR&isEmailRequired=true&profileArn={OWN_ARN_QUERY}")
+    );
+    assert_eq!(
+        seen[1].json(),
+        json!({"origin": "AI_EDITOR", "isEmailRequired": true, "profileArn": OWN_ARN})
+    );
+    // Builder ID: the request-scoped service ARN, on the management host too.
+    assert_eq!(seen[2].json()["profileArn"], BUILDER_ID_SERVICE_ARN);
+    // Profiles: `{"maxResults":10}` as Kiro sends it.
+    assert_eq!(
+        seen[3].header("x-amz-target"),
+        Some("AmazonCodeWhispererService.ListAvailableProfiles")
+    );
+    assert_eq!(seen[3].json(), json!({"maxResults": 10}));
+}
+
+#[tokio::test]
+async fn legacy_list_models_amazon_q_paginates() {
+    let (url, log) = server().await;
+    let client = QClient::new(config(&url)).unwrap();
+    let c = legacy(creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t"));
     let (models, default) = client.list_all_models(&c, "CLI").await.unwrap();
     let ids: Vec<_> = models.iter().map(|m| m.model_id.as_str()).collect();
     assert_eq!(ids, ["claude-sonnet-4.5", "claude-haiku-4.5"]);
@@ -79,27 +158,27 @@ async fn list_models_amazon_q_paginates() {
     );
     assert_eq!(
         seen[0].json(),
-        json!({"origin": "CLI", "profileArn": "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC"})
+        json!({"origin": "CLI", "profileArn": OWN_ARN})
     );
     assert_eq!(seen[1].json()["nextToken"], "p2");
 }
 
 #[tokio::test]
-async fn list_models_kiro_uses_get_with_query() {
+async fn legacy_list_models_kiro_uses_get_with_query() {
     let (url, log) = server().await;
     let client = QClient::new(config(&url)).unwrap();
-    let c = creds(Dialect::Kiro, AuthKind::Social, "t");
+    let c = legacy(creds(Dialect::Kiro, AuthKind::Social, "t"));
     let (models, default) = client.list_all_models(&c, "AI_EDITOR").await.unwrap();
     assert_eq!(models[0].model_id, "claude-opus-4.5");
     assert_eq!(default.unwrap().model_id, "auto");
     assert_eq!(
         log.all()[0].uri,
-        "/ListAvailableModels?origin=AI_EDITOR&profileArn=arn%3Aaws%3Acodewhisperer%3Aus-east-1%3A123456789012%3Aprofile%2FABC"
+        format!("/ListAvailableModels?origin=AI_EDITOR&profileArn={OWN_ARN_QUERY}")
     );
 }
 
 #[tokio::test]
-async fn usage_limits_both_dialects() {
+async fn legacy_usage_limits_both_dialects() {
     let (url, log) = server().await;
     let client = QClient::new(config(&url)).unwrap();
     let request = GetUsageLimitsRequest {
@@ -109,13 +188,19 @@ async fn usage_limits_both_dialects() {
         profile_arn: None,
     };
     let q = client
-        .get_usage_limits(&creds(Dialect::AmazonQ, AuthKind::BuilderId, "t"), &request)
+        .get_usage_limits(
+            &legacy(creds(Dialect::AmazonQ, AuthKind::BuilderId, "t")),
+            &request,
+        )
         .await
         .unwrap();
     assert_eq!(q.next_reset().unwrap().timestamp(), 1_767_225_600);
     assert_eq!(q.usage_breakdown_list[0].available(), Some(40.0));
     let k = client
-        .get_usage_limits(&creds(Dialect::Kiro, AuthKind::BuilderId, "t"), &request)
+        .get_usage_limits(
+            &legacy(creds(Dialect::Kiro, AuthKind::BuilderId, "t")),
+            &request,
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -1,9 +1,13 @@
-//! The chat call against a loopback server: streamed answers in both
-//! dialects, the headers and the profile-ARN rule. Shared helpers live here.
+//! The chat call against a loopback server: streamed answers of every persona (kiro-cli and Kiro
+//! IDE on `runtime.*`, both legacy dialects on `q.*`), their headers, the profile ARN per account
+//! kind, `origin` and the root members (kiro-2026-endpoints.md §2–§4). Shared helpers live here.
 
 use std::time::Duration;
 
-use amazonq::client::{AuthKind, ClientConfig, Credentials, Dialect, QClient, StreamError};
+use amazonq::client::{
+    AuthKind, BUILDER_ID_SERVICE_ARN, ClientConfig, Credentials, Dialect, Host, QClient,
+    StreamError,
+};
 use amazonq::events::StreamEvent;
 use amazonq::types::{
     ChatMessage, ChatTriggerType, ConversationState, GenerateAssistantResponseRequest,
@@ -44,12 +48,11 @@ pub fn request(text: &str) -> GenerateAssistantResponseRequest {
 
 pub fn config(base: &str) -> ClientConfig {
     ClientConfig {
-        base_url: base.to_owned(),
         connect_timeout: Duration::from_millis(500),
         first_byte_timeout: Duration::from_millis(400),
         idle_timeout: Duration::from_millis(300),
         request_timeout: Duration::from_secs(1),
-        ..ClientConfig::default()
+        ..ClientConfig::at(base)
     }
 }
 
@@ -63,6 +66,16 @@ pub fn creds(dialect: Dialect, kind: AuthKind, token: &str) -> Credentials {
         ..Credentials::default()
     }
 }
+
+/// The same account on the legacy `q.*` host.
+pub fn legacy(creds: Credentials) -> Credentials {
+    Credentials {
+        host: Host::LegacyQ,
+        ..creds
+    }
+}
+
+const OWN_ARN: &str = "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC";
 
 pub fn answer() -> Vec<StreamEvent> {
     vec![
@@ -117,6 +130,18 @@ pub async fn answer_handler(State(log): State<Log>, req: Request<Body>) -> Respo
         .unwrap()
 }
 
+/// A client whose hosts all point at a server answering `POST /` with [`answer()`].
+pub async fn root_client() -> (QClient, Log) {
+    let log = Log::default();
+    let url = serve(
+        Router::new()
+            .route("/", post(answer_handler))
+            .with_state(log.clone()),
+    )
+    .await;
+    (QClient::new(config(&url)).unwrap(), log)
+}
+
 pub async fn collect(
     client: &QClient,
     creds: &Credentials,
@@ -129,15 +154,8 @@ pub async fn collect(
 }
 
 #[tokio::test]
-async fn streamed_answer_amazon_q_dialect() {
-    let log = Log::default();
-    let url = serve(
-        Router::new()
-            .route("/", post(answer_handler))
-            .with_state(log.clone()),
-    )
-    .await;
-    let client = QClient::new(config(&url)).unwrap();
+async fn streamed_answer_kiro_cli_persona_on_runtime() {
+    let (client, log) = root_client().await;
     let (request_id, events) = collect(
         &client,
         &creds(Dialect::AmazonQ, AuthKind::BuilderId, "tok-q"),
@@ -160,24 +178,68 @@ async fn streamed_answer_amazon_q_dialect() {
     );
     assert_eq!(seen.header("authorization"), Some("Bearer tok-q"));
     assert!(seen.header("amz-sdk-invocation-id").is_some());
+    let ua = seen.header("user-agent").unwrap();
     assert!(
-        seen.header("user-agent")
-            .unwrap()
-            .contains("AmazonQ-For-CLI")
+        ua.starts_with("aws-sdk-rust/")
+            && ua.contains("api/codewhispererstreaming/")
+            && ua.contains("md/appVersion-2.19.1")
+            && ua.ends_with("app/AmazonQ-For-CLI"),
+        "{ua}"
     );
+    let amz = seen.header("x-amz-user-agent").unwrap();
+    assert!(
+        !amz.contains("md/appVersion") && amz.contains("app/AmazonQ-For-CLI"),
+        "{amz}"
+    );
+    assert_eq!(seen.header("x-amzn-kiro-client-attribution"), None);
+    assert_eq!(seen.header("x-amzn-kiro-agent-mode"), None);
     let body = seen.json();
     assert_eq!(
         body["conversationState"]["currentMessage"]["userInputMessage"]["content"],
         "hi"
     );
-    assert!(
-        body.get("profileArn").is_none(),
-        "Builder ID never sends a profile ARN"
+    assert_eq!(
+        body["profileArn"], BUILDER_ID_SERVICE_ARN,
+        "Builder ID carries the request-scoped service ARN on runtime, not its stored one"
     );
 }
 
 #[tokio::test]
-async fn kiro_dialect_headers_and_profile_arn_rule() {
+async fn kiro_ide_persona_on_runtime_sends_the_social_arn() {
+    let (client, log) = root_client().await;
+    collect(&client, &creds(Dialect::Kiro, AuthKind::Social, "tok-s")).await;
+    let seen = &log.all()[0];
+    assert_eq!(seen.uri, "/", "JSON 1.0 on POST /, not the REST path");
+    assert_eq!(
+        seen.header("content-type"),
+        Some("application/x-amz-json-1.0")
+    );
+    assert_eq!(
+        seen.header("x-amz-target"),
+        Some("KiroRuntimeService.GenerateAssistantResponse")
+    );
+    assert_eq!(
+        seen.header("x-amzn-kiro-client-attribution"),
+        Some("kiro-ide")
+    );
+    let machine = "ab".repeat(32);
+    let ua = seen.header("user-agent").unwrap();
+    assert!(
+        ua.starts_with("aws-sdk-js/1.0.0 ")
+            && ua.contains("api/kiroruntime#1.0.0")
+            && ua.ends_with(&format!("KiroIDE-1.0.437-{machine}")),
+        "{ua}"
+    );
+    assert_eq!(
+        seen.header("x-amz-user-agent"),
+        Some(format!("aws-sdk-js/1.0.0 KiroIDE-1.0.437-{machine}").as_str())
+    );
+    assert_eq!(seen.header("x-amzn-kiro-agent-mode"), None);
+    assert_eq!(seen.json()["profileArn"], OWN_ARN);
+}
+
+#[tokio::test]
+async fn legacy_kiro_dialect_headers_and_profile_arn_rule() {
     let log = Log::default();
     let router = Router::new()
         .route("/generateAssistantResponse", post(answer_handler))
@@ -189,7 +251,7 @@ async fn kiro_dialect_headers_and_profile_arn_rule() {
         AuthKind::BuilderId,
         AuthKind::IdentityCenter,
     ] {
-        let (_, events) = collect(&client, &creds(Dialect::Kiro, kind, "tok-k")).await;
+        let (_, events) = collect(&client, &legacy(creds(Dialect::Kiro, kind, "tok-k"))).await;
         assert_eq!(events.len(), answer().len());
     }
     let seen = log.all();
@@ -201,7 +263,7 @@ async fn kiro_dialect_headers_and_profile_arn_rule() {
         seen[0]
             .header("x-amz-user-agent")
             .unwrap()
-            .contains(&format!("KiroIDE-0.8.0-{}", "ab".repeat(32)))
+            .contains(&format!("KiroIDE-1.0.437-{}", "ab".repeat(32)))
     );
     assert_eq!(
         seen[0].json()["profileArn"],
@@ -213,24 +275,99 @@ async fn kiro_dialect_headers_and_profile_arn_rule() {
 }
 
 #[tokio::test]
-async fn amazon_q_identity_center_sends_profile_arn() {
-    let log = Log::default();
-    let url = serve(
-        Router::new()
-            .route("/", post(answer_handler))
-            .with_state(log.clone()),
-    )
-    .await;
-    let client = QClient::new(config(&url)).unwrap();
-    collect(
-        &client,
-        &creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t"),
-    )
-    .await;
-    assert_eq!(
-        log.all()[0].json()["profileArn"],
-        "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC"
+async fn profile_arn_per_account_kind_and_host() {
+    let (client, log) = root_client().await;
+    let idc = creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t");
+    let idc_without = Credentials {
+        profile_arn: None,
+        ..idc.clone()
+    };
+    let builder = creds(Dialect::AmazonQ, AuthKind::BuilderId, "t");
+    for c in [
+        &idc,
+        &idc_without,
+        &builder,
+        &legacy(idc.clone()),
+        &legacy(builder.clone()),
+    ] {
+        collect(&client, c).await;
+    }
+    let arns: Vec<_> = log
+        .all()
+        .iter()
+        .map(|s| s.json()["profileArn"].clone())
+        .collect();
+    assert_eq!(arns[0], OWN_ARN, "IdC: its own ARN");
+    assert!(
+        arns[1].is_null(),
+        "IdC without a profile sends none, never the Builder ID ARN"
     );
+    assert_eq!(arns[2], BUILDER_ID_SERVICE_ARN);
+    assert_eq!(arns[3], OWN_ARN, "legacy q: IdC keeps its ARN");
+    assert!(arns[4].is_null(), "legacy q: R17, Builder ID sends none");
+}
+
+#[tokio::test]
+async fn origin_root_members_and_native_options() {
+    let (client, log) = root_client().await;
+    let mut req = request("now");
+    req.conversation_state.history = vec![
+        ChatMessage::UserInputMessage(UserInputMessage {
+            content: "before".into(),
+            ..Default::default()
+        }),
+        ChatMessage::AssistantResponseMessage(amazonq::types::AssistantResponseMessage {
+            content: "ok".into(),
+            ..Default::default()
+        }),
+    ];
+    req.additional_model_request_fields =
+        Some(serde_json::json!({"output_config": {"effort": "high"}}));
+    for (c, origin, task) in [
+        (
+            creds(Dialect::AmazonQ, AuthKind::BuilderId, "t"),
+            "KIRO_CLI",
+            Some("vibe"),
+        ),
+        (
+            creds(Dialect::Kiro, AuthKind::Social, "t"),
+            "AI_EDITOR",
+            Some("vibe"),
+        ),
+        (
+            legacy(creds(Dialect::AmazonQ, AuthKind::BuilderId, "t")),
+            "CLI",
+            None,
+        ),
+    ] {
+        client.prepare(&c, &mut req);
+        let response = client.generate_assistant_response(&c, &req).await.unwrap();
+        drop(response);
+        let body = log.all().last().unwrap().json();
+        let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        let mut allowed = vec![
+            "additionalModelRequestFields",
+            "conversationState",
+            "profileArn",
+        ];
+        if c.host == Host::LegacyQ {
+            allowed.retain(|k| *k != "profileArn");
+        }
+        assert_eq!(keys, allowed, "root members only");
+        assert_eq!(
+            body["additionalModelRequestFields"]["output_config"]["effort"],
+            "high"
+        );
+        let state = &body["conversationState"];
+        assert_eq!(
+            state["currentMessage"]["userInputMessage"]["origin"],
+            origin
+        );
+        assert_eq!(state["history"][0]["userInputMessage"]["origin"], origin);
+        assert_eq!(state["chatTriggerType"], "MANUAL");
+        assert_eq!(state["agentTaskType"].as_str(), task);
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@
 mod account;
 mod chat;
 mod chat_faults;
+mod hosts;
 mod oidc;
 mod proxy;
 mod server;

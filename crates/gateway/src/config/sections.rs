@@ -9,8 +9,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DEFAULT_KIRO_AUTH_ENDPOINT, DEFAULT_MAX_BODY_BYTES, DEFAULT_OIDC_ENDPOINT, DEFAULT_PORT,
-    DEFAULT_Q_ENDPOINT, Secret,
+    DEFAULT_KIRO_AUTH_ENDPOINT, DEFAULT_MAX_BODY_BYTES, DEFAULT_OIDC_ENDPOINT, DEFAULT_PORT, Secret,
 };
 
 /// `server.*`
@@ -35,12 +34,24 @@ impl Default for ServerConfig {
     }
 }
 
-/// `upstream.*`
+/// `upstream.*` (hosts: kiro-2026-endpoints.md §1). Each `*_endpoint` left `null` is the
+/// per-region default of every account (its API region); a URL is used for every account (a
+/// simulator, a relay).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UpstreamConfig {
-    /// Amazon Q (`GenerateAssistantResponse`) base URL.
-    pub q_endpoint: String,
+    /// Chat host (`GenerateAssistantResponse`); `null` = `https://runtime.<api_region>.kiro.dev`.
+    pub runtime_endpoint: Option<String>,
+    /// Profiles / usage limits / model list; `null` = `https://management.<api_region>.kiro.dev`.
+    pub management_endpoint: Option<String>,
+    /// The legacy Amazon Q host, used only as a per-account fallback; `null` =
+    /// `https://q.<api_region>.amazonaws.com` (the old default URL means the same).
+    pub q_endpoint: Option<String>,
+    /// Whether an account may fall back to `q_endpoint` (on a connection/DNS failure, a 404
+    /// `UnknownOperationException`, or a 403 listed in `legacy_fallback_on_403`; never on a 400).
+    pub legacy_fallback: bool,
+    /// Substrings (case-insensitive) of 403 messages that make an account try the legacy host.
+    pub legacy_fallback_on_403: Vec<String>,
     /// AWS SSO OIDC base URL.
     pub oidc_endpoint: String,
     /// Kiro auth service base URL.
@@ -54,13 +65,27 @@ pub struct UpstreamConfig {
 impl Default for UpstreamConfig {
     fn default() -> Self {
         Self {
-            q_endpoint: DEFAULT_Q_ENDPOINT.into(),
+            runtime_endpoint: None,
+            management_endpoint: None,
+            q_endpoint: None,
+            legacy_fallback: true,
+            legacy_fallback_on_403: default_fallback_403s(),
             oidc_endpoint: DEFAULT_OIDC_ENDPOINT.into(),
             kiro_auth_endpoint: DEFAULT_KIRO_AUTH_ENDPOINT.into(),
             proxy: None,
             timeouts: UpstreamTimeouts::default(),
         }
     }
+}
+
+/// The 403s that move an account to the legacy host by default: both wordings of a bearer token
+/// the host refuses even after a refresh, which on the 2026 hosts means the token's region is not
+/// the host's (kiro-2026-endpoints.md §1, §8).
+pub fn default_fallback_403s() -> Vec<String> {
+    vec![
+        "bearer token invalid".into(),
+        "bearer token included in the request is invalid".into(),
+    ]
 }
 
 /// `upstream.timeouts.*` (seconds)

@@ -16,7 +16,18 @@ fn missing_file_means_defaults() {
     assert_eq!(c.database.mysql.database, "claude-api");
     assert_eq!(c.database.mysql.charset, "utf8mb4");
     assert_eq!(c.security.max_body_bytes, 32 * 1024 * 1024);
-    assert_eq!(c.upstream.q_endpoint, DEFAULT_Q_ENDPOINT);
+    // The 2026 hosts per account region by default; q.* only as a fallback.
+    assert_eq!(c.upstream.runtime_endpoint, None);
+    assert_eq!(c.upstream.management_endpoint, None);
+    assert_eq!(c.upstream.q_endpoint, None);
+    assert!(c.upstream.legacy_fallback);
+    assert_eq!(
+        c.upstream.legacy_fallback_on_403,
+        [
+            "bearer token invalid",
+            "bearer token included in the request is invalid"
+        ]
+    );
     assert!(c.redis.url.is_none());
     assert!(c.source.is_none(), "defaults have no source file");
 }

@@ -258,27 +258,4 @@ impl Inner {
         tracing::info!(account = %account.id, "device login completed");
         Ok(account.id)
     }
-
-    /// The first IAM Identity Center profile visible with this token (§6.5), if any.
-    async fn discover_profile(&self, access_token: &str) -> Option<String> {
-        for base_url in self.upstream.profile_endpoints() {
-            let creds = amazonq::client::Credentials {
-                auth_kind: amazonq::client::AuthKind::IdentityCenter,
-                access_token: access_token.to_owned(),
-                base_url,
-                proxy: self.upstream.default_proxy(),
-                ..Default::default()
-            };
-            let req = amazonq::types::ListAvailableProfilesRequest::default();
-            match self.upstream.q.list_available_profiles(&creds, &req).await {
-                Ok(r) => {
-                    if let Some(p) = r.profiles.into_iter().next() {
-                        return Some(p.arn);
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "listing Identity Center profiles failed"),
-            }
-        }
-        None
-    }
 }

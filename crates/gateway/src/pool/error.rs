@@ -89,6 +89,7 @@ pub fn class_name(class: &ErrorClass) -> &'static str {
         ErrorClass::QuotaExhausted { .. } => "quota_exhausted",
         ErrorClass::Suspended => "suspended",
         ErrorClass::Forbidden => "forbidden",
+        ErrorClass::ProfileRejected => "profile_rejected",
         ErrorClass::ContextTooLong => "context_too_long",
         ErrorClass::ModelUnavailable => "model_unavailable",
         ErrorClass::InvalidModel => "invalid_model",

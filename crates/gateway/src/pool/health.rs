@@ -152,10 +152,22 @@ impl Inner {
                     .await;
             }
             ErrorClass::Forbidden => {
-                // Plan/feature/profile problems: long pause, visible reason; not a ban.
+                // Plan/feature problems: long pause, visible reason; not a ban.
                 let until = Instant::now() + config::ms(self.cfg.cooldown_max_ms);
                 self.hold(slot, until);
                 self.set_status(slot, AccountStatus::CoolingDown, Some(short(message)))
+                    .await;
+            }
+            ErrorClass::ProfileRejected => {
+                // Re-resolved once already (recover.rs): the operator must pick a profile.
+                let until = Instant::now() + config::ms(self.cfg.cooldown_max_ms);
+                self.hold(slot, until);
+                let reason = format!(
+                    "the upstream refused this account's profile: {}; pick one under Profile in the account (GET /v2/accounts/{}/profiles)",
+                    short(message),
+                    slot.id
+                );
+                self.set_status(slot, AccountStatus::CoolingDown, Some(reason))
                     .await;
             }
             ErrorClass::Transient | ErrorClass::ModelUnavailable | ErrorClass::NeedsRefresh => {

@@ -6,8 +6,9 @@
 //! optional sticky key and cancellation token), picks an account, takes a lease (per-account
 //! concurrency cap), makes sure its token is fresh (single-flight refresh), calls the upstream and
 //! — *before the first event reaches the caller* — retries on another account after throttling,
-//! transient errors, first-byte timeouts and account problems, and refreshes once and retries once
-//! after a 403 "bearer token invalid". Attempts are bounded by `max_attempts`. The result is a
+//! transient errors, first-byte timeouts and account problems; on the same account it first tries
+//! the recovery steps of `recover` (a refresh after 403 "bearer token invalid", the legacy-host
+//! fallback, a profile re-resolution). Attempts are bounded by `max_attempts`. The result is a
 //! [`PoolStream`] of typed events or a [`PoolError`] for the handler to map to its dialect.
 //! Dropping the stream releases the lease and closes the upstream request;
 //! [`PoolStream::finish`] also reports how the turn ended.
@@ -26,6 +27,8 @@
 //!   [`Pool::catalog`]) and the periodic quota refresh;
 //! - `device`: OIDC device login started from the admin API;
 //! - `social`: Kiro GitHub / Google sign-in started from the admin API (PKCE state per login);
+//! - `profile`: IAM Identity Center profile discovery, re-resolution and the operator's pick;
+//! - `recover`: what one account tries after a failed call (refresh, legacy fallback, profile);
 //! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
 //! - `ops`: [`crate::state::AccountOps`] for the admin API;
 //! - `seams`: the interfaces fleet mode (issue 8) re-implements over Redis;
@@ -51,7 +54,9 @@ mod lease;
 mod load;
 mod need;
 mod ops;
+mod profile;
 mod quota;
+mod recover;
 mod refresh;
 mod sched;
 mod seams;

@@ -1,6 +1,7 @@
 //! [`AccountOps`] for the admin API (ADMIN_API.md: force refresh, fetch quota, device login,
 //! Kiro GitHub / Google sign-in, background validation of fed/imported accounts — one forced
-//! refresh each, then models and quota).
+//! refresh each, the IdC profile when missing, then models and quota; the profile list and the
+//! operator's pick).
 
 use std::sync::Arc;
 
@@ -11,8 +12,8 @@ use super::slot::Slot;
 use super::{Inner, Pool, class_name};
 use crate::error::Error;
 use crate::state::{
-    AccountOps, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus, SocialLoginFinish,
-    SocialLoginRequest, SocialLoginStart,
+    AccountOps, AccountProfile, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus,
+    SocialLoginFinish, SocialLoginRequest, SocialLoginStart,
 };
 
 impl Inner {
@@ -43,7 +44,9 @@ impl Inner {
             .fresh_token_for(&slot, need, super::refresh::Reason::Validation)
             .await
         {
-            Ok(_) => {
+            Ok(token) => {
+                // IdC: the profile every chat on the new hosts needs (kiro-2026-endpoints.md §2).
+                self.ensure_profile(&slot, &token).await;
                 let _ = self.fetch_models(&slot).await;
                 let _ = self.fetch_quota(&slot).await;
                 tracing::info!(account = %id, "account validated");
@@ -126,6 +129,52 @@ impl AccountOps for Pool {
         session: &'a str,
     ) -> BoxFuture<'a, Result<store::Account, Error>> {
         Box::pin(async move { self.inner.finish_social_login(req, session).await })
+    }
+
+    fn list_profiles<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<AccountProfile>, Error>> {
+        Box::pin(async move {
+            let slot = self.inner.slot_or_reload(id).await?;
+            self.inner.account_profiles(&slot).await
+        })
+    }
+
+    fn pick_profile<'a>(
+        &'a self,
+        id: &'a str,
+        arn: &'a str,
+    ) -> BoxFuture<'a, Result<store::Account, Error>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            let slot = inner.slot_or_reload(id).await?;
+            let profiles = inner.account_profiles(&slot).await?;
+            if !profiles.iter().any(|p| p.arn == arn) {
+                return Err(Error::field(
+                    "profile_arn",
+                    "not one of the account's profiles (GET /v2/accounts/:id/profiles)",
+                ));
+            }
+            inner.set_profile(&slot, arn).await?;
+            // A profile problem flagged the account: it may serve again.
+            if slot.health().status == store::AccountStatus::CoolingDown {
+                if let Some(pos) = inner.pos_of(&slot) {
+                    inner
+                        .table()
+                        .sched
+                        .clear_hold(pos, tokio::time::Instant::now());
+                }
+                inner
+                    .set_status(&slot, store::AccountStatus::Active, None)
+                    .await;
+            }
+            inner.account(id).await
+        })
+    }
+
+    fn upstream_host(&self, id: &str) -> Option<&'static str> {
+        self.inner.slot(id).map(|s| s.host().as_str())
     }
 
     fn validate_new(&self, ids: Vec<String>) {

@@ -10,13 +10,14 @@
 
 use std::sync::Arc;
 
-use amazonq::client::{ClientError, Credentials, Dialect};
+use amazonq::client::{ClientError, Credentials, Persona};
 use amazonq::error::ErrorClass;
-use amazonq::types::{GetUsageLimitsRequest, GetUsageLimitsResponse, origin};
+use amazonq::types::{GetUsageLimitsRequest, GetUsageLimitsResponse};
 use futures_util::StreamExt as _;
 use store::{AccountStatus, Quota};
 use translate::models::{Catalog, CatalogModel};
 
+use super::recover::Recovery;
 use super::refresh::{Need, RefreshFailure};
 use super::slot::Slot;
 use super::{Inner, class_name};
@@ -46,11 +47,10 @@ impl From<ClientError> for FetchError {
     }
 }
 
+/// The `origin` of the account calls: the persona's (kiro-2026-endpoints.md §6: `AI_EDITOR` on
+/// `management.*`).
 fn origin_of(creds: &Credentials) -> &'static str {
-    match creds.dialect {
-        Dialect::AmazonQ => origin::CLI,
-        Dialect::Kiro => origin::AI_EDITOR,
-    }
+    Persona::of(creds).account_origin()
 }
 
 /// Used/limit/reset from a GetUsageLimits answer: the CREDIT breakdown when present (with an
@@ -89,24 +89,29 @@ pub(crate) fn quota_of(r: &GetUsageLimitsResponse) -> Option<Quota> {
 }
 
 impl Inner {
-    /// Runs `call` with a fresh token; a bearer-invalid answer gets one forced refresh and retry.
+    /// Runs `call` with a fresh token on the account's host; a failure gets the recovery steps
+    /// of `recover.rs` (refresh, legacy fallback, profile), each once.
     async fn with_creds<T, F, Fut>(&self, slot: &Arc<Slot>, call: F) -> Result<T, FetchError>
     where
         F: Fn(Credentials) -> Fut,
         Fut: Future<Output = Result<T, ClientError>>,
     {
-        let token = self
+        let mut token = self
             .fresh_token(slot, Need::Within(self.request_margin()))
             .await?;
-        let creds = self.upstream.credentials(&slot.info.load(), &token);
-        match call(creds).await {
-            Err(e) if e.class() == ErrorClass::NeedsRefresh => {
-                let old = token.access_token.clone().unwrap_or_default();
-                let token = self.fresh_token(slot, Need::Replace(&old)).await?;
-                let creds = self.upstream.credentials(&slot.info.load(), &token);
-                Ok(call(creds).await?)
+        let mut done = Recovery::default();
+        loop {
+            let creds = self
+                .upstream
+                .credentials(&slot.info.load(), &token, slot.host());
+            let e = match call(creds).await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            match self.recover(slot, &token, &e, &mut done).await? {
+                Some(next) => token = next,
+                None => return Err(e.into()),
             }
-            other => Ok(other?),
         }
     }
 
@@ -209,7 +214,7 @@ impl Inner {
         tracing::debug!(account = %slot.id, class = class_name(&e.class), error = %e.message, "account API call failed");
         if matches!(
             e.class,
-            ErrorClass::Suspended | ErrorClass::RefreshTokenDead
+            ErrorClass::Suspended | ErrorClass::RefreshTokenDead | ErrorClass::ProfileRejected
         ) {
             self.on_failure(slot, &e.class, &e.message).await;
         }

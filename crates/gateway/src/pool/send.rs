@@ -3,7 +3,8 @@
 //!
 //! Per attempt: lease an account (skipping those already tried) → fresh token → chat call →
 //! read up to the first content event. Failover happens only before anything was handed to the
-//! caller. A 403 "bearer token invalid" gets one forced refresh and one retry on the same account.
+//! caller. Before that, the account itself gets the recovery steps of `recover.rs` (a forced
+//! refresh after 403 "bearer token invalid", the legacy-host fallback, the profile re-resolution).
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use super::lease::{Lease, Want};
+use super::recover::Recovery;
 use super::refresh::Need;
 use super::{Inner, Outcome, Pool, PoolError, PoolStreamError, class_name};
 
@@ -109,6 +111,8 @@ struct AttemptError {
     class: ErrorClass,
     message: String,
     status: Option<u16>,
+    /// The call's error (none for a refresh failure or an in-stream exception).
+    client: Option<ClientError>,
 }
 
 impl From<ClientError> for AttemptError {
@@ -121,6 +125,7 @@ impl From<ClientError> for AttemptError {
             class: e.class(),
             message: e.to_string(),
             status,
+            client: Some(e),
         }
     }
 }
@@ -128,7 +133,7 @@ impl From<ClientError> for AttemptError {
 impl Pool {
     /// Picks an account, leases it, and opens the upstream stream, failing over before the first
     /// event as described in the module docs.
-    pub async fn send(&self, req: PoolRequest) -> Result<PoolStream, PoolError> {
+    pub async fn send(&self, mut req: PoolRequest) -> Result<PoolStream, PoolError> {
         let inner = &self.inner;
         let max_attempts = inner.cfg.max_attempts.max(1);
         let mut excluded: HashSet<String> = HashSet::new();
@@ -164,7 +169,7 @@ impl Pool {
             attempts += 1;
             match cancellable(
                 req.cancel.as_ref(),
-                inner.attempt(&lease, &req.body, &mut attempts, max_attempts),
+                inner.attempt(&lease, &mut req.body, &mut attempts, max_attempts),
             )
             .await
             {
@@ -232,11 +237,13 @@ async fn cancellable<T>(
 type Opened = (ChatResponse, VecDeque<StreamEvent>, bool);
 
 impl Inner {
-    /// One account: fresh token, call, and the bearer-invalid refresh-and-retry.
+    /// One account: fresh token, the persona's stamp on the body, the call, and the recovery
+    /// steps of [`super::recover`] (refresh, legacy fallback, profile), each retried on the same
+    /// account while `attempts < max_attempts`.
     async fn attempt(
         &self,
         lease: &Lease,
-        body: &GenerateAssistantResponseRequest,
+        body: &mut GenerateAssistantResponseRequest,
         attempts: &mut u32,
         max_attempts: u32,
     ) -> Result<Opened, AttemptError> {
@@ -245,25 +252,34 @@ impl Inner {
             class: r.class,
             message: r.message,
             status: None,
+            client: None,
         };
-        let token = self
+        let mut token = self
             .fresh_token(slot, Need::Within(self.request_margin()))
             .await
             .map_err(refresh_err)?;
-        let creds = self.upstream.credentials(&slot.info.load(), &token);
-        match self.open(&creds, body).await {
-            Err(e) if e.class == ErrorClass::NeedsRefresh && *attempts < max_attempts => {
-                // §5.1: force one refresh, retry once on the same account.
-                *attempts += 1;
-                let old = token.access_token.clone().unwrap_or_default();
-                let token = self
-                    .fresh_token(slot, Need::Replace(&old))
-                    .await
-                    .map_err(refresh_err)?;
-                let creds = self.upstream.credentials(&slot.info.load(), &token);
-                self.open(&creds, body).await
+        let mut done = Recovery::default();
+        loop {
+            let creds = self
+                .upstream
+                .credentials(&slot.info.load(), &token, slot.host());
+            // Per attempt: another account may be another persona (origin).
+            self.upstream.q.prepare(&creds, body);
+            let e = match self.open(&creds, body).await {
+                Ok(opened) => return Ok(opened),
+                Err(e) => e,
+            };
+            let Some(client) = e.client.as_ref().filter(|_| *attempts < max_attempts) else {
+                return Err(e);
+            };
+            match self.recover(slot, &token, client, &mut done).await {
+                Ok(Some(next)) => {
+                    *attempts += 1;
+                    token = next;
+                }
+                Ok(None) => return Err(e),
+                Err(r) => return Err(refresh_err(r)),
             }
-            other => other,
         }
     }
 
@@ -291,6 +307,7 @@ impl Inner {
                         class: ErrorClass::Transient,
                         message: e.to_string(),
                         status: None,
+                        client: None,
                     });
                 }
                 Some(Ok(
@@ -317,6 +334,7 @@ impl Inner {
                             class,
                             message: format!("{exception_type}: {text}"),
                             status: None,
+                            client: None,
                         });
                     }
                     buffered.push_back(StreamEvent::Exception {

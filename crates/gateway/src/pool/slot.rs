@@ -2,9 +2,10 @@
 //! current tokens ([`Token`], swapped atomically after each persisted refresh), its health and
 //! the counters flushed to the store in batches.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use amazonq::client::Host;
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use store::{Account, AccountStatus, AuthMethod};
@@ -82,7 +83,12 @@ pub(crate) struct Slot {
     /// The token in memory is newer than the stored one (its write failed): the next refresh
     /// writes unconditionally instead of comparing with the older stored refresh token.
     pub unpersisted: AtomicBool,
+    /// When the account fell back to the legacy `q.*` host (epoch ms; 0 = on the new hosts).
+    legacy_since_ms: AtomicI64,
 }
+
+/// How long an account stays on the legacy host before it tries the new hosts again.
+pub(crate) const LEGACY_STAY_MS: i64 = 30 * 60 * 1000;
 
 impl Slot {
     pub fn from_account(a: &Account) -> Self {
@@ -101,7 +107,28 @@ impl Slot {
             err_pending: AtomicU64::new(0),
             last_used_ms: AtomicI64::new(0),
             unpersisted: AtomicBool::new(false),
+            legacy_since_ms: AtomicI64::new(0),
         }
+    }
+
+    /// The host the account's calls go to: the legacy host for [`LEGACY_STAY_MS`] after a
+    /// fallback, the new hosts otherwise (kiro-2026-endpoints.md §1: `q.*` is only a fallback).
+    pub fn host(&self) -> Host {
+        let since = self.legacy_since_ms.load(Ordering::Relaxed);
+        if since != 0 && Utc::now().timestamp_millis() - since < LEGACY_STAY_MS {
+            Host::LegacyQ
+        } else {
+            Host::Runtime
+        }
+    }
+
+    /// Moves the account to `host`.
+    pub fn set_host(&self, host: Host) {
+        let since = match host {
+            Host::Runtime => 0,
+            Host::LegacyQ => Utc::now().timestamp_millis().max(1),
+        };
+        self.legacy_since_ms.store(since, Ordering::Relaxed);
     }
 
     /// A copy of the health record.

@@ -2,17 +2,22 @@
 //! per region, and per-account [`Credentials`] (spec §1, §2.1: OIDC region and API region are
 //! separate; §3: social accounts speak the Kiro dialect and send their profile ARN).
 //!
-//! Endpoints: when `upstream.*_endpoint` is the real AWS default, each account's own region picks
-//! the host (`q.{api_region}`, `oidc.{oidc_region}`, Kiro auth `prod.{oidc_region}`); any other
-//! configured URL (a simulator, a corporate relay) is used for every account.
+//! Hosts (kiro-2026-endpoints.md §1): chat on `runtime.<api_region>.kiro.dev`, account APIs on
+//! `management.<api_region>.kiro.dev`, the legacy `q.<api_region>.amazonaws.com` only as a
+//! per-account fallback ([`Upstream::fallback_candidate`]). `api_region` is the region of the
+//! account's own profile ARN, else mapped from its stored region ([`Upstream::api_region`]).
+//! A configured `upstream.*_endpoint` is used for every account instead (a simulator, a relay);
+//! likewise OIDC (`oidc.{oidc_region}`) and Kiro auth (`prod.{oidc_region}`). The hosts of each
+//! region are parsed once ([`Endpoints`]), never per request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use amazonq::client::{
-    AuthKind, ClientConfig, ClientError, Credentials, DEFAULT_Q_ENDPOINT, Dialect, QClient,
-    kiro_machine_id, q_endpoint,
+    AuthKind, ClientConfig, ClientError, Credentials, DEFAULT_Q_ENDPOINT, Dialect, Endpoints, Host,
+    KIRO_REGIONS, QClient, api_region_for, kiro_machine_id, management_endpoint, q_endpoint,
+    runtime_endpoint,
 };
 use amazonq::kiro_auth::{DEFAULT_KIRO_AUTH_ENDPOINT, KiroAuthClient, kiro_auth_endpoint};
 use amazonq::kiro_login::KiroLoginClient;
@@ -24,8 +29,16 @@ use super::slot::{Info, Token};
 /// Where and how the pool reaches the upstream.
 #[derive(Debug, Clone)]
 pub struct UpstreamSettings {
-    /// Q base URL (chat and account APIs).
-    pub q_endpoint: String,
+    /// Chat host for every account; `None` = `runtime.<api_region>.kiro.dev`.
+    pub runtime_endpoint: Option<String>,
+    /// Account-API host for every account; `None` = `management.<api_region>.kiro.dev`.
+    pub management_endpoint: Option<String>,
+    /// Legacy Q host (fallback) for every account; `None` = `q.<api_region>.amazonaws.com`.
+    pub q_endpoint: Option<String>,
+    /// Whether accounts may fall back to the legacy host.
+    pub legacy_fallback: bool,
+    /// 403 message substrings that make an account fall back.
+    pub legacy_fallback_on_403: Vec<String>,
     /// SSO OIDC base URL.
     pub oidc_endpoint: String,
     /// Kiro auth base URL.
@@ -43,10 +56,17 @@ pub struct UpstreamSettings {
 }
 
 impl UpstreamSettings {
-    /// From the `upstream.*` config block.
+    /// From the `upstream.*` config block. The old default `q_endpoint` URL means "per region".
     pub fn from_config(c: &crate::config::UpstreamConfig) -> Self {
         Self {
-            q_endpoint: c.q_endpoint.clone(),
+            runtime_endpoint: c.runtime_endpoint.clone(),
+            management_endpoint: c.management_endpoint.clone(),
+            q_endpoint: c
+                .q_endpoint
+                .clone()
+                .filter(|u| u.trim_end_matches('/') != DEFAULT_Q_ENDPOINT),
+            legacy_fallback: c.legacy_fallback,
+            legacy_fallback_on_403: c.legacy_fallback_on_403.clone(),
             oidc_endpoint: c.oidc_endpoint.clone(),
             kiro_auth_endpoint: c.kiro_auth_endpoint.clone(),
             proxy: c.proxy.as_ref().map(|p| p.expose().to_owned()),
@@ -57,10 +77,14 @@ impl UpstreamSettings {
         }
     }
 
-    /// Every host at `base` (a simulator), short timeouts.
+    /// Every host at `base` (a simulator playing runtime, management and auth), short timeouts.
     pub fn single_host(base: &str) -> Self {
         Self {
-            q_endpoint: base.to_owned(),
+            runtime_endpoint: Some(base.to_owned()),
+            management_endpoint: Some(base.to_owned()),
+            q_endpoint: Some(base.to_owned()),
+            legacy_fallback: true,
+            legacy_fallback_on_403: crate::config::default_fallback_403s(),
             oidc_endpoint: base.to_owned(),
             kiro_auth_endpoint: base.to_owned(),
             proxy: None,
@@ -70,6 +94,18 @@ impl UpstreamSettings {
             auth_timeout: Duration::from_secs(10),
         }
     }
+
+    /// The hosts of `region` under these settings.
+    fn endpoints_for(&self, region: &str) -> Result<Endpoints, ClientError> {
+        let pick = |set: &Option<String>, default: fn(&str) -> String| {
+            set.clone().unwrap_or_else(|| default(region))
+        };
+        Ok(Endpoints::new(
+            &pick(&self.runtime_endpoint, runtime_endpoint),
+            &pick(&self.management_endpoint, management_endpoint),
+            &pick(&self.q_endpoint, q_endpoint),
+        )?)
+    }
 }
 
 type ClientKey = (String, Option<String>);
@@ -78,6 +114,10 @@ type ClientKey = (String, Option<String>);
 pub(crate) struct Upstream {
     settings: UpstreamSettings,
     pub q: QClient,
+    /// Hosts of the two service regions, parsed at start-up (the hot path only clones an `Arc`).
+    regions: [(&'static str, Arc<Endpoints>); 2],
+    /// Hosts of any other region an ARN names, parsed on first use.
+    other_regions: Mutex<HashMap<String, Arc<Endpoints>>>,
     oidc: Mutex<HashMap<ClientKey, Arc<OidcClient>>>,
     kiro: Mutex<HashMap<String, Arc<KiroAuthClient>>>,
     time_unit: Duration,
@@ -85,8 +125,12 @@ pub(crate) struct Upstream {
 
 impl Upstream {
     pub fn new(settings: UpstreamSettings, time_unit: Duration) -> Result<Self, ClientError> {
+        let us = Arc::new(settings.endpoints_for(KIRO_REGIONS[0])?);
+        let eu = Arc::new(settings.endpoints_for(KIRO_REGIONS[1])?);
         let q = QClient::new(ClientConfig {
-            base_url: settings.q_endpoint.clone(),
+            runtime_url: us.runtime().to_string(),
+            management_url: us.management().to_string(),
+            legacy_q_url: us.legacy_q().to_string(),
             connect_timeout: settings.connect_timeout,
             first_byte_timeout: settings.first_byte_timeout,
             idle_timeout: settings.idle_timeout,
@@ -96,10 +140,53 @@ impl Upstream {
         Ok(Self {
             settings,
             q,
+            regions: [(KIRO_REGIONS[0], us), (KIRO_REGIONS[1], eu)],
+            other_regions: Mutex::new(HashMap::new()),
             oidc: Mutex::new(HashMap::new()),
             kiro: Mutex::new(HashMap::new()),
             time_unit,
         })
+    }
+
+    /// The hosts of an API region.
+    pub fn endpoints(&self, region: &str) -> Arc<Endpoints> {
+        if let Some((_, e)) = self.regions.iter().find(|(r, _)| *r == region) {
+            return Arc::clone(e);
+        }
+        let mut map = self
+            .other_regions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = map.get(region) {
+            return Arc::clone(e);
+        }
+        // A region that does not make valid host names (a broken ARN) gets the default region's.
+        let e = self
+            .settings
+            .endpoints_for(region)
+            .map_or_else(|_| Arc::clone(&self.regions[0].1), Arc::new);
+        map.insert(region.to_owned(), Arc::clone(&e));
+        e
+    }
+
+    /// Management hosts to ask for IAM Identity Center profiles: both service regions (§2, as
+    /// the IDE does), or the one configured host. Each with its region.
+    pub fn profile_hosts(&self) -> Vec<(&'static str, Arc<Endpoints>)> {
+        if self.settings.management_endpoint.is_some() {
+            vec![(self.regions[0].0, Arc::clone(&self.regions[0].1))]
+        } else {
+            self.regions
+                .iter()
+                .map(|(r, e)| (*r, Arc::clone(e)))
+                .collect()
+        }
+    }
+
+    /// Whether a failed call on the new hosts should move the account to the legacy host
+    /// (`upstream.legacy_fallback`, [`ClientError::is_fallback_candidate`]).
+    pub fn fallback_candidate(&self, e: &ClientError) -> bool {
+        self.settings.legacy_fallback
+            && e.is_fallback_candidate(&self.settings.legacy_fallback_on_403)
     }
 
     fn proxy_for(&self, info: &Info) -> Option<String> {
@@ -161,16 +248,6 @@ impl Upstream {
             .with_request_timeout(self.settings.auth_timeout))
     }
 
-    /// Q endpoints to ask for IAM Identity Center profiles (§6.5: the two regions that host Q,
-    /// merged); `None` is the client's default base URL.
-    pub fn profile_endpoints(&self) -> Vec<Option<String>> {
-        if self.settings.q_endpoint == DEFAULT_Q_ENDPOINT {
-            vec![None, Some(q_endpoint("eu-central-1"))]
-        } else {
-            vec![None]
-        }
-    }
-
     /// The proxy for calls not tied to an account (device login).
     pub fn default_proxy(&self) -> Option<String> {
         self.settings.proxy.clone()
@@ -181,16 +258,29 @@ impl Upstream {
         self.proxy_for(info)
     }
 
-    /// Per-call credentials for an account.
-    pub fn credentials(&self, info: &Info, token: &Token) -> Credentials {
+    /// The account's own profile ARN: the stored/refreshed one, never for Builder ID (its ARN
+    /// is request-scoped, [`amazonq::client::BUILDER_ID_SERVICE_ARN`]).
+    pub fn own_profile<'a>(info: &Info, token: &'a Token) -> Option<&'a str> {
+        match info.auth_method {
+            AuthMethod::BuilderId => None,
+            AuthMethod::Idc | AuthMethod::Social => token.profile_arn.as_deref(),
+        }
+    }
+
+    /// The API region of an account (its own ARN's region, else mapped from its stored region).
+    pub fn api_region<'a>(info: &'a Info, token: &'a Token) -> &'a str {
+        Self::own_profile(info, token)
+            .and_then(amazonq::types::arn_region)
+            .unwrap_or_else(|| api_region_for(&info.api_region))
+    }
+
+    /// Per-call credentials for an account on `host`.
+    pub fn credentials(&self, info: &Info, token: &Token, host: Host) -> Credentials {
         let (dialect, auth_kind) = match info.auth_method {
             AuthMethod::BuilderId => (Dialect::AmazonQ, AuthKind::BuilderId),
             AuthMethod::Idc => (Dialect::AmazonQ, AuthKind::IdentityCenter),
             AuthMethod::Social => (Dialect::Kiro, AuthKind::Social),
         };
-        let base_url = (self.settings.q_endpoint == DEFAULT_Q_ENDPOINT
-            && info.api_region != "us-east-1")
-            .then(|| q_endpoint(&info.api_region));
         let machine_id = (dialect == Dialect::Kiro).then(|| {
             kiro_machine_id(
                 token
@@ -202,9 +292,10 @@ impl Upstream {
         Credentials {
             dialect,
             auth_kind,
+            host,
             access_token: token.access_token.clone().unwrap_or_default(),
-            profile_arn: token.profile_arn.clone(),
-            base_url,
+            profile_arn: Self::own_profile(info, token).map(str::to_owned),
+            endpoints: Some(self.endpoints(Self::api_region(info, token))),
             proxy: self.proxy_for(info),
             machine_id,
         }

@@ -298,7 +298,8 @@ impl Node {
             "data_dir: {data}\n\
              database:\n  url: \"{db}\"\n\
              server:\n  host: 127.0.0.1\n  port: {port}\n  shutdown_grace_secs: 1\n\
-             upstream:\n  q_endpoint: {sim}\n  oidc_endpoint: {sim}\n  kiro_auth_endpoint: {sim}\n\
+             upstream:\n  runtime_endpoint: {sim}\n  management_endpoint: {sim}\n  q_endpoint: {sim}\n  \
+             oidc_endpoint: {sim}\n  kiro_auth_endpoint: {sim}\n\
              security:\n  trusted_proxies: [\"127.0.0.1\"]\n  encryption_key: \"{key}\"\n\
              redis:\n  url: \"{redis}\"\n  key_prefix: \"{prefix}\"\n  lease_ttl_ms: {ttl}\n\
              pool:\n  quota_refresh_ms: 0\n{pool}",

@@ -25,7 +25,8 @@ pub fn config(
     grace_secs: u64,
 ) -> Config {
     let text = format!(
-        "data_dir: {}\nupstream:\n  q_endpoint: {upstream}\n  oidc_endpoint: {upstream}\n  \
+        "data_dir: {}\nupstream:\n  runtime_endpoint: {upstream}\n  management_endpoint: {upstream}\n  \
+         q_endpoint: {upstream}\n  oidc_endpoint: {upstream}\n  \
          kiro_auth_endpoint: {upstream}\n  timeouts: {timeouts}\n{yaml}",
         dir.path().display()
     );

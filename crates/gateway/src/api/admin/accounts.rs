@@ -24,7 +24,12 @@ pub struct AccountView {
     label: String,
     auth_method: store::AuthMethod,
     region: String,
+    /// The region whose hosts serve the account: its own profile ARN's, else mapped from the
+    /// stored one (kiro-2026-endpoints.md §1).
     api_region: String,
+    /// `runtime` (the 2026 hosts) or `legacy_q` (fallen back); `null` when this instance does
+    /// not hold the account.
+    upstream_host: Option<&'static str>,
     status: AccountStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     status_reason: Option<String>,
@@ -52,13 +57,18 @@ pub fn inflight_key(account_id: &str) -> String {
 
 /// The admin API view of a stored account.
 pub(super) fn view(state: &AppState, a: Account) -> AccountView {
+    let own_profile = a
+        .profile_arn
+        .as_deref()
+        .filter(|_| a.auth_method != store::AuthMethod::BuilderId);
     AccountView {
         inflight: state.concurrency.in_flight(&inflight_key(&a.id)),
+        upstream_host: state.account_ops.upstream_host(&a.id),
+        api_region: amazonq::client::api_region(own_profile, &a.api_region),
         id: a.id,
         label: a.label,
         auth_method: a.auth_method,
         region: a.oidc_region,
-        api_region: a.api_region,
         status: a.status,
         status_reason: a.status_reason,
         enabled: a.enabled,
@@ -262,6 +272,38 @@ pub async fn usage(
 ) -> Result<Json<AccountView>, Error> {
     load(&state, &id).await?;
     let account = state.account_ops.fetch_usage(&id).await?;
+    Ok(Json(view(&state, account)))
+}
+
+/// `GET /v2/accounts/:id/profiles`: the IAM Identity Center profiles the account can use.
+pub async fn profiles(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Error> {
+    load(&state, &id).await?;
+    let profiles = state.account_ops.list_profiles(&id).await?;
+    Ok(Json(json!({ "profiles": profiles })))
+}
+
+/// `POST /v2/accounts/:id/profile` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickProfile {
+    profile_arn: String,
+}
+
+/// `POST /v2/accounts/:id/profile`: picks one of the listed profiles.
+pub async fn pick_profile(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(req): Body<PickProfile>,
+) -> Result<Json<AccountView>, Error> {
+    load(&state, &id).await?;
+    let account = state
+        .account_ops
+        .pick_profile(&id, &req.profile_arn)
+        .await?;
+    state.changed(Change::Accounts).await?;
     Ok(Json(view(&state, account)))
 }
 

@@ -45,6 +45,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/v2/accounts/{id}/refresh", post(accounts::refresh))
         .route("/v2/accounts/{id}/usage", post(accounts::usage))
+        .route("/v2/accounts/{id}/profiles", get(accounts::profiles))
+        .route("/v2/accounts/{id}/profile", post(accounts::pick_profile))
         .route("/v2/auth/start", post(accounts::device_start))
         .route("/v2/auth/status/{auth_id}", get(accounts::device_status))
         .route("/v2/auth/social/start", post(social::start))

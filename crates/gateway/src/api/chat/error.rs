@@ -285,7 +285,8 @@ impl ApiError {
             ErrorClass::NeedsRefresh
             | ErrorClass::RefreshTokenDead
             | ErrorClass::Suspended
-            | ErrorClass::Forbidden => {
+            | ErrorClass::Forbidden
+            | ErrorClass::ProfileRejected => {
                 let mut e = Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "upstream_accounts",
