@@ -8,7 +8,8 @@
 //! before the first event) → answer as SSE or one JSON body (`respond`). Every request leaves one
 //! request-log row and its metrics (`record`); failures are rendered by `error`.
 //!
-//! Handlers stay thin: `api/openai` and `api/anthropic` parse, then call [`run`].
+//! Handlers stay thin: `api/openai` and `api/anthropic` parse, then call [`run`]; `api/responses`
+//! also resolves `previous_response_id` and calls [`run_with`] with its own [`Reply`].
 
 pub mod error;
 pub mod fallback;
@@ -114,11 +115,30 @@ pub async fn count_tokens(req: &Arc<ChatRequest>) -> u32 {
     }
 }
 
-/// The whole chat flow after parsing (module docs).
+/// How the answer is rendered.
+#[derive(Debug)]
+pub enum Reply {
+    /// In the shape of the context's dialect (Chat Completions, Messages).
+    Dialect,
+    /// A Responses API answer (`api::responses`).
+    Responses(Box<crate::api::responses::Reply>),
+}
+
+/// The whole chat flow after parsing (module docs), answered in the context's dialect.
 pub async fn run(
     state: AppState,
     ctx: Ctx,
     parsed: Result<ChatRequest, TranslateError>,
+) -> Response {
+    run_with(state, ctx, parsed, Reply::Dialect).await
+}
+
+/// [`run`], with the answer rendered as `reply` says.
+pub async fn run_with(
+    state: AppState,
+    ctx: Ctx,
+    parsed: Result<ChatRequest, TranslateError>,
+    reply: Reply,
 ) -> Response {
     let mut record = ctx.record(&state);
     let mut req = match parsed {
@@ -192,14 +212,17 @@ pub async fn run(
         input_tokens,
         keepalive: Duration::from_millis(state.config.stream.keepalive_ms.max(1)),
         cancel: guard,
+        on_end: None,
     };
-    let result = match (ctx.dialect, req.stream) {
+    let result = match (reply, ctx.dialect, req.stream) {
+        (Reply::Responses(r), _, stream) => r.answer(feed, answer, stream, input_tokens).await,
+        (Reply::Dialect, dialect, stream) => match (dialect, stream) {
         (Dialect::Anthropic, true) => {
             let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
             let enc = Encoder::Anthropic(AnthropicSse::new(id, &req.model, input_tokens));
             respond::stream(feed, answer, enc).await
         }
-        (Dialect::OpenAi, true) => {
+        (Dialect::OpenAi | Dialect::Responses, true) => {
             let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
             let created = chrono::Utc::now().timestamp();
             let enc = OpenAiSse::new(id, created, &req.model, req.include_usage)
@@ -213,7 +236,7 @@ pub async fn run(
             })
             .await
         }
-        (Dialect::OpenAi, false) => {
+        (Dialect::OpenAi | Dialect::Responses, false) => {
             let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
             let created = chrono::Utc::now().timestamp();
             respond::collect(feed, answer, |c| {
@@ -221,6 +244,7 @@ pub async fn run(
             })
             .await
         }
+        },
     };
     match result {
         Ok(response) => response,

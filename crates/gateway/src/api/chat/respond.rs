@@ -21,7 +21,8 @@ use tokio::time::Instant;
 use tokio_util::sync::DropGuard;
 use translate::collect::Collector;
 use translate::ir::{OutEvent, StreamError};
-use translate::sse::{AnthropicSse, OpenAiSse};
+use futures_util::future::BoxFuture;
+use translate::sse::{AnthropicSse, OpenAiSse, ResponsesSse};
 use translate::stream::StreamMachine;
 
 use super::error::ApiError;
@@ -35,6 +36,7 @@ use crate::pool::Outcome;
 pub enum Encoder {
     Anthropic(AnthropicSse),
     OpenAi(OpenAiSse),
+    Responses(ResponsesSse),
 }
 
 impl Encoder {
@@ -42,6 +44,7 @@ impl Encoder {
         match self {
             Self::Anthropic(e) => e.start_into(out),
             Self::OpenAi(e) => e.start_into(out),
+            Self::Responses(e) => e.start_into(out),
         }
     }
 
@@ -50,6 +53,7 @@ impl Encoder {
             match self {
                 Self::Anthropic(e) => e.encode_into(ev, out),
                 Self::OpenAi(e) => e.encode_into(ev, out),
+                Self::Responses(e) => e.encode_into(ev, out),
             }
         }
     }
@@ -58,7 +62,24 @@ impl Encoder {
         match self {
             Self::Anthropic(_) => AnthropicSse::ping_into(out),
             Self::OpenAi(_) => OpenAiSse::keep_alive_into(out),
+            Self::Responses(_) => ResponsesSse::keep_alive_into(out),
         }
+    }
+}
+
+/// Work that must finish before the last bytes of a stream leave: the Responses API stores the
+/// answer here, so a follow-up naming it (`previous_response_id`) cannot arrive before it exists.
+pub struct OnEnd(Box<dyn FnOnce(&Encoder) -> BoxFuture<'static, ()> + Send>);
+
+impl OnEnd {
+    pub fn new(f: impl FnOnce(&Encoder) -> BoxFuture<'static, ()> + Send + 'static) -> Self {
+        Self(Box::new(f))
+    }
+}
+
+impl std::fmt::Debug for OnEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnEnd")
     }
 }
 
@@ -80,6 +101,8 @@ pub struct Answer {
     pub keepalive: Duration,
     /// Cancels the pool request when the answer is dropped.
     pub cancel: DropGuard,
+    /// Runs once the turn is over, before its last bytes are sent (streams only).
+    pub on_end: Option<OnEnd>,
 }
 
 /// What the first events decided.
@@ -175,7 +198,10 @@ pub async fn stream(
     let mut in_band = observe(&outs, &mut answer.record, &mut feed);
     answer.record.first_byte();
     let body = async_stream::stream! {
-        let Answer { mut machine, mut record, keepalive, cancel, .. } = answer;
+        let Answer { mut machine, mut record, keepalive, cancel, mut on_end, .. } = answer;
+        if machine.is_finished() && let Some(OnEnd(f)) = on_end.take() {
+            f(&encoder).await;
+        }
         yield Ok::<Bytes, Infallible>(Bytes::from(head));
         // One buffer and one event list for the whole stream: each chunk is copied out once, at
         // its exact size.
@@ -217,6 +243,9 @@ pub async fn stream(
             }
             encoder.encode(&outs, &mut buf);
             outs.clear();
+            if machine.is_finished() && let Some(OnEnd(f)) = on_end.take() {
+                f(&encoder).await;
+            }
             if !buf.is_empty() {
                 yield Ok(Bytes::copy_from_slice(&buf));
                 buf.clear();
