@@ -10,7 +10,9 @@
 //! keeps blocks contiguous), `output_index` counts items from 0, every event carries a
 //! `sequence_number` counting from 0 and `event:` equals `data.type`. The end is exactly one of
 //! `response.completed`, `response.incomplete` (output limit, content filter) or `response.failed`
-//! (an error after the stream started), each with the whole response object; no `[DONE]`.
+//! (an error after the stream started), each with the whole response object; no `[DONE]`. An item
+//! still open when the stream fails is not closed: a cut-off function call must never look
+//! complete (Codex runs calls as their `output_item.done` arrives).
 
 use std::sync::Arc;
 
@@ -21,7 +23,6 @@ use crate::responses::object::{
     ErrorObject, IncompleteDetails, OutputItem, OutputText, Response, ResponseUsage, SummaryText,
 };
 use crate::responses::{Head, Seal, item_id};
-use crate::stream::count::delta_tokens;
 
 /// The output item being streamed.
 enum Open {
@@ -134,7 +135,6 @@ impl ResponsesSse {
                 );
             }
             OutEvent::Thinking(t) => {
-                self.thinking_tokens = self.thinking_tokens.saturating_add(delta_tokens(t));
                 if !matches!(self.open, Open::Reasoning { .. }) {
                     self.close(out);
                     self.open_reasoning(out);
@@ -297,6 +297,10 @@ impl ResponsesSse {
                 }
             }
             Open::Reasoning { id, text } => {
+                // Counted whole, as the non-stream body does (per-fragment counts differ slightly).
+                self.thinking_tokens = self
+                    .thinking_tokens
+                    .saturating_add(crate::tokens::count_text(&text));
                 self.event(
                     "response.reasoning_summary_text.done",
                     json!({"item_id": id, "output_index": idx, "summary_index": 0,
