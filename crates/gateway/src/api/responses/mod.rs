@@ -115,3 +115,26 @@ fn not_found(id: &str) -> ApiError {
     e.class = "previous_response_not_found";
     e
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_opens_only_its_own_untouched_values() {
+        let seal = GatewaySeal(store::Cipher::from_key_bytes(&[7; store::KEY_LEN]).unwrap());
+        let sealed = seal.seal("thinking text").unwrap();
+        assert!(!sealed.contains("thinking"));
+        assert_eq!(seal.open(&sealed).as_deref(), Some("thinking text"));
+        let mut tampered = sealed.clone().into_bytes();
+        let at = tampered.len() - 3;
+        tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+        assert_eq!(seal.open(&String::from_utf8(tampered).unwrap()), None);
+        let other = GatewaySeal(store::Cipher::from_key_bytes(&[8; store::KEY_LEN]).unwrap());
+        assert_eq!(other.open(&sealed), None);
+        assert_eq!(seal.open("gAAAAABo-foreign"), None);
+        // A value sealed for another purpose (an account token) does not open as reasoning.
+        let token = seal.0.encrypt("accounts.refresh_token:a1", "rt").unwrap();
+        assert_eq!(seal.open(&token), None);
+    }
+}
