@@ -281,7 +281,9 @@ pub async fn housekeeping(state: &AppState) -> Result<(), Error> {
     }
     state.store.purge_sessions(now).await?;
     let keep = &state.config.responses;
-    let max_age = chrono::Duration::hours(i64::try_from(keep.store_max_age_hours).unwrap_or(i64::MAX / 3_600_000));
+    let max_age = chrono::Duration::hours(
+        i64::try_from(keep.store_max_age_hours).unwrap_or(i64::MAX / 3_600_000),
+    );
     let deleted = state
         .store
         .purge_responses(now - max_age, keep.store_max_count)

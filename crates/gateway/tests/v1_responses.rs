@@ -31,7 +31,12 @@ fn completed(s: &Sse) -> Value {
     }
     assert_eq!(s.events[0].name.as_deref(), Some("response.created"));
     let last = s.events.last().unwrap();
-    assert_eq!(last.name.as_deref(), Some("response.completed"), "{}", s.raw);
+    assert_eq!(
+        last.name.as_deref(),
+        Some("response.completed"),
+        "{}",
+        s.raw
+    );
     last.json()["response"].clone()
 }
 
@@ -46,7 +51,10 @@ async fn previous_response_id_continues_a_stored_answer() {
     let (status, headers, first) = h
         .json(
             "/v1/responses",
-            &body(json!("Remember the word PELICAN.\n#say Noted: PELICAN."), false),
+            &body(
+                json!("Remember the word PELICAN.\n#say Noted: PELICAN."),
+                false,
+            ),
         )
         .await;
     assert_eq!(status, 200, "{first}");
@@ -76,14 +84,21 @@ async fn previous_response_id_continues_a_stored_answer() {
     let (status, _, v) = h.json("/v1/responses", &third).await;
     assert_eq!(status, 200, "{v}");
     let sent = last_upstream_body(&h);
-    assert!(sent.contains("Remember the word PELICAN.") && sent.contains("Which word?"), "{sent}");
+    assert!(
+        sent.contains("Remember the word PELICAN.") && sent.contains("Which word?"),
+        "{sent}"
+    );
 
     // Unknown id → OpenAI's 400.
     let mut bad = body(json!("x"), false);
     bad["previous_response_id"] = json!("resp_doesnotexist");
     let (status, _, v) = h.json("/v1/responses", &bad).await;
     assert_eq!(status, 400, "{v}");
-    assert_error(&v, Some("invalid_request_error"), Some("previous_response_not_found"));
+    assert_error(
+        &v,
+        Some("invalid_request_error"),
+        Some("previous_response_not_found"),
+    );
     assert_eq!(v["error"]["param"], "previous_response_id");
 
     // `store: false` is not kept.
@@ -99,17 +114,29 @@ async fn previous_response_id_continues_a_stored_answer() {
 
     // Request log: the dialect and the tokens.
     let logs = h.logs(6).await;
-    let ours: Vec<&Value> = logs.iter().filter(|l| l["dialect"] == "responses").collect();
+    let ours: Vec<&Value> = logs
+        .iter()
+        .filter(|l| l["dialect"] == "responses")
+        .collect();
     assert_eq!(ours.len(), 6, "{logs:?}");
-    assert!(ours.iter().any(|l| l["status"] == 400 && l["error_class"] == "previous_response_not_found"));
-    assert!(ours.iter().any(|l| l["status"] == 200 && l["output_tokens"].as_u64().unwrap() > 0));
+    assert!(
+        ours.iter()
+            .any(|l| l["status"] == 400 && l["error_class"] == "previous_response_not_found")
+    );
+    assert!(
+        ours.iter()
+            .any(|l| l["status"] == 200 && l["output_tokens"].as_u64().unwrap() > 0)
+    );
     h.stop().await;
 }
 
 #[tokio::test]
 async fn reasoning_round_trips_through_encrypted_content() {
     let h = Harness::start().await;
-    let mut b = body(json!("#thinking Secret plan: go left.\n#say Go left."), true);
+    let mut b = body(
+        json!("#thinking Secret plan: go left.\n#say Go left."),
+        true,
+    );
     b["reasoning"] = json!({"effort": "low", "summary": "auto"});
     b["store"] = json!(false);
     b["include"] = json!(["reasoning.encrypted_content"]);
@@ -118,11 +145,25 @@ async fn reasoning_round_trips_through_encrypted_content() {
     let reasoning = &r["output"][0];
     assert_eq!(reasoning["type"], "reasoning", "{r}");
     assert!(reasoning["id"].as_str().unwrap().starts_with("rs_"));
-    assert!(reasoning["summary"][0]["text"].as_str().unwrap().contains("Secret plan"));
+    assert!(
+        reasoning["summary"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Secret plan")
+    );
     let sealed = reasoning["encrypted_content"].as_str().unwrap();
-    assert!(!sealed.contains("Secret plan"), "sealed, not plain: {sealed}");
+    assert!(
+        !sealed.contains("Secret plan"),
+        "sealed, not plain: {sealed}"
+    );
     assert!(!s.named("response.reasoning_summary_text.delta").is_empty());
-    assert_eq!(r["output"][1]["content"][0]["text"].as_str().unwrap().trim(), "Go left.");
+    assert_eq!(
+        r["output"][1]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .trim(),
+        "Go left."
+    );
 
     // Codex's way (store: false): send everything back, reasoning included. A sealed item opens;
     // a tampered one and a foreign one are left out; none fails the request.
@@ -146,7 +187,11 @@ async fn reasoning_round_trips_through_encrypted_content() {
     assert_eq!(v["output"][0]["content"][0]["text"], "Went left.");
     // Earlier thinking never goes upstream, sealed or not.
     let sent = last_upstream_body(&h);
-    assert_eq!(sent.matches("Secret plan").count(), 1, "only the user's own line: {sent}");
+    assert_eq!(
+        sent.matches("Secret plan").count(),
+        1,
+        "only the user's own line: {sent}"
+    );
     h.stop().await;
 }
 
@@ -155,13 +200,25 @@ async fn function_tool_loop() {
     let h = Harness::start().await;
     let tools = json!([{"type": "function", "name": "get_weather", "description": "Weather",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]);
-    let mut b = body(json!("Weather?\n#tool get_weather {\"city\": \"Paris\"}"), true);
+    let mut b = body(
+        json!("Weather?\n#tool get_weather {\"city\": \"Paris\"}"),
+        true,
+    );
     b["tools"] = tools.clone();
     let s = h.sse("/v1/responses", &b).await;
     let r = completed(&s);
-    let call = r["output"].as_array().unwrap().iter().find(|i| i["type"] == "function_call").unwrap().clone();
+    let call = r["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "function_call")
+        .unwrap()
+        .clone();
     assert_eq!(call["name"], "get_weather");
-    assert_eq!(serde_json::from_str::<Value>(call["arguments"].as_str().unwrap()).unwrap(), json!({"city": "Paris"}));
+    assert_eq!(
+        serde_json::from_str::<Value>(call["arguments"].as_str().unwrap()).unwrap(),
+        json!({"city": "Paris"})
+    );
     assert!(call["id"].as_str().unwrap().starts_with("fc_"));
     let deltas: String = s
         .named("response.function_call_arguments.delta")
@@ -181,7 +238,10 @@ async fn function_tool_loop() {
     assert_eq!(status, 200, "{v}");
     let sent: Value = h.upstream_chats().last().unwrap().json.clone().unwrap();
     let text = sent.to_string();
-    assert!(text.contains("18 degrees and sunny") && text.contains("toolUseId"), "{text}");
+    assert!(
+        text.contains("18 degrees and sunny") && text.contains("toolUseId"),
+        "{text}"
+    );
     h.stop().await;
 }
 
@@ -192,11 +252,19 @@ async fn bad_requests_are_openai_shaped() {
     assert_eq!(status, 400, "{v}");
     assert_error(&v, Some("invalid_request_error"), None);
     assert_eq!(v["error"]["param"], "input");
-    let (status, _, v) = h.json("/v1/responses", &body(json!("x"), false).as_object().map(|o| {
-        let mut o = o.clone();
-        o.insert("model".into(), json!("no-such-model"));
-        Value::Object(o)
-    }).unwrap()).await;
+    let (status, _, v) = h
+        .json(
+            "/v1/responses",
+            &body(json!("x"), false)
+                .as_object()
+                .map(|o| {
+                    let mut o = o.clone();
+                    o.insert("model".into(), json!("no-such-model"));
+                    Value::Object(o)
+                })
+                .unwrap(),
+        )
+        .await;
     assert_eq!(status, 404, "{v}");
     assert_eq!(v["error"]["code"], "model_not_found");
     // Unknown tool types are dropped, not refused.

@@ -362,12 +362,7 @@ fn v1_initial(b: DbBackend) -> Vec<Statement> {
 fn v2_stored_responses(b: DbBackend) -> Vec<Statement> {
     let table = Table::create()
         .table("stored_responses")
-        .col(
-            ColumnDef::new("id")
-                .string_len(64)
-                .not_null()
-                .primary_key(),
-        )
+        .col(ColumnDef::new("id").string_len(64).not_null().primary_key())
         .col(ColumnDef::new("key_id").string_len(64).null())
         .col(ColumnDef::new("model").string_len(255).not_null())
         .col(ColumnDef::new("created_at").big_integer().not_null())

@@ -109,11 +109,26 @@ fn codex_request_translates_and_drops_what_it_cannot_serve() {
     assert_eq!(c.metadata.session_id.as_deref(), Some("0199-session"));
     assert!(c.thinking.is_none(), "summary alone does not pick a budget");
     // The sealed reasoning opened; the foreign one was dropped.
-    let thinking: Vec<&Part> = c.messages.iter().flat_map(|m| &m.parts).filter(|p| matches!(p, Part::Thinking(_))).collect();
+    let thinking: Vec<&Part> = c
+        .messages
+        .iter()
+        .flat_map(|m| &m.parts)
+        .filter(|p| matches!(p, Part::Thinking(_)))
+        .collect();
     assert_eq!(thinking, [&Part::Thinking("I should run echo.".into())]);
     // Both calls in one assistant message, both results in one user message.
     let roles: Vec<Role> = c.messages.iter().map(|m| m.role).collect();
-    assert_eq!(roles, [Role::User, Role::User, Role::Assistant, Role::User, Role::Assistant, Role::User]);
+    assert_eq!(
+        roles,
+        [
+            Role::User,
+            Role::User,
+            Role::Assistant,
+            Role::User,
+            Role::Assistant,
+            Role::User
+        ]
+    );
     assert_eq!(c.messages[2].parts.len(), 3);
     assert_eq!(c.messages[3].parts.len(), 2);
     assert_eq!(t.dropped.len(), 6, "{:?}", t.dropped);
@@ -167,21 +182,38 @@ fn bad_requests_name_the_field() {
         (json!({"input": "x"}), "model"),
         (json!({"model": "m"}), "input"),
         (json!({"model": "m", "input": 3}), "input"),
-        (json!({"model": "m", "input": "x", "background": true}), "background"),
-        (json!({"model": "m", "input": "x", "reasoning": {"effort": "huge"}}), "reasoning.effort"),
-        (json!({"model": "m", "input": "x", "tool_choice": {"type": "function", "name": "nope"}}), "tool_choice"),
-        (json!({"model": "m", "input": "x", "text": {"format": {"type": "yaml"}}}), "text.format.type"),
-        (json!({"model": "m", "input": "x", "metadata": {"n": 1}}), "metadata"),
+        (
+            json!({"model": "m", "input": "x", "background": true}),
+            "background",
+        ),
+        (
+            json!({"model": "m", "input": "x", "reasoning": {"effort": "huge"}}),
+            "reasoning.effort",
+        ),
+        (
+            json!({"model": "m", "input": "x", "tool_choice": {"type": "function", "name": "nope"}}),
+            "tool_choice",
+        ),
+        (
+            json!({"model": "m", "input": "x", "text": {"format": {"type": "yaml"}}}),
+            "text.format.type",
+        ),
+        (
+            json!({"model": "m", "input": "x", "metadata": {"n": 1}}),
+            "metadata",
+        ),
     ];
     for (body, param) in cases {
         let e = responses::parse(body.to_string().as_bytes()).unwrap_err();
         assert_eq!(e.param(), Some(param), "{body}: {e}");
     }
     let built = |input: Value| {
-        let env = responses::parse(json!({"model": "m", "input": input}).to_string().as_bytes()).unwrap();
+        let env =
+            responses::parse(json!({"model": "m", "input": input}).to_string().as_bytes()).unwrap();
         env.build(Vec::new(), &TestSeal).unwrap_err()
     };
-    let e = built(json!([{"type": "function_call", "call_id": "c", "name": "f", "arguments": "[1]"}]));
+    let e =
+        built(json!([{"type": "function_call", "call_id": "c", "name": "f", "arguments": "[1]"}]));
     assert_eq!(e.param(), Some("input[0].arguments"));
     let e = built(json!([{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]));
     assert_eq!(e.param(), Some("input[0].content[0].type"));
@@ -244,7 +276,10 @@ fn check_grammar(wire: &str) -> Vec<Value> {
                 assert_eq!(e["item_id"], id.as_str(), "{e}");
             }
         }
-        assert!(!matches!(t, "response.completed" | "response.failed" | "response.incomplete"));
+        assert!(!matches!(
+            t,
+            "response.completed" | "response.failed" | "response.incomplete"
+        ));
     }
     let last = events.last().unwrap();
     assert!(
@@ -255,7 +290,10 @@ fn check_grammar(wire: &str) -> Vec<Value> {
         last["type"].as_str().unwrap(),
         "response.completed" | "response.failed" | "response.incomplete"
     ));
-    assert_eq!(last["response"]["output"].as_array().unwrap().len(), next_index as usize);
+    assert_eq!(
+        last["response"]["output"].as_array().unwrap().len(),
+        next_index as usize
+    );
     events
 }
 
@@ -265,7 +303,8 @@ fn case(name: &str, extra: &Value, events: &[StreamEvent]) -> Vec<Value> {
     let (env, t) = stream_turn(extra);
     let out = out_events(&t.chat, events);
     let input_tokens = tokens::count_request(&t.chat);
-    let mut enc = ResponsesSse::new("resp_test", CREATED, &env.head, seal()).with_input_tokens(input_tokens);
+    let mut enc =
+        ResponsesSse::new("resp_test", CREATED, &env.head, seal()).with_input_tokens(input_tokens);
     let mut wire = enc.start();
     for e in &out {
         wire.push_str(&enc.encode(e));
@@ -276,7 +315,11 @@ fn case(name: &str, extra: &Value, events: &[StreamEvent]) -> Vec<Value> {
     if !out.iter().any(|e| matches!(e, OutEvent::Error(_))) {
         let body = response_body(&collect(&out), "resp_test", CREATED, &env.head, seal());
         let v = serde_json::to_value(&body).unwrap();
-        assert_eq!(&v, &evs.last().unwrap()["response"], "stream and body must agree");
+        assert_eq!(
+            &v,
+            &evs.last().unwrap()["response"],
+            "stream and body must agree"
+        );
         assert_eq!(&body, enc.response());
         let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
         assert_snapshot(&format!("sse/{name}.responses.json"), &text);
@@ -289,11 +332,27 @@ fn plain_text() {
     let evs = case("text", &json!({}), &[text("Hello"), text(", world.")]);
     let last = evs.last().unwrap();
     assert_eq!(last["type"], "response.completed");
-    assert_eq!(last["response"]["output"][0]["content"][0]["text"], "Hello, world.");
-    assert!(last["response"]["id"].as_str().unwrap().starts_with("resp_"));
-    assert!(last["response"]["output"][0]["id"].as_str().unwrap().starts_with("msg_"));
+    assert_eq!(
+        last["response"]["output"][0]["content"][0]["text"],
+        "Hello, world."
+    );
+    assert!(
+        last["response"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("resp_")
+    );
+    assert!(
+        last["response"]["output"][0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("msg_")
+    );
     let u = &last["response"]["usage"];
-    assert_eq!(u["total_tokens"], u["input_tokens"].as_u64().unwrap() + u["output_tokens"].as_u64().unwrap());
+    assert_eq!(
+        u["total_tokens"],
+        u["input_tokens"].as_u64().unwrap() + u["output_tokens"].as_u64().unwrap()
+    );
 }
 
 #[test]
@@ -304,21 +363,52 @@ fn reasoning_then_parallel_function_calls() {
         text("Checking both."),
         tool("tooluse_p1", "get_weather", Some("{\"city\": \"Par"), false),
         tool("tooluse_p1", "get_weather", Some("is\"}"), true),
-        tool("tooluse_p2", "get_weather", Some("{\"city\": \"Rome\"}"), true),
+        tool(
+            "tooluse_p2",
+            "get_weather",
+            Some("{\"city\": \"Rome\"}"),
+            true,
+        ),
     ];
-    let evs = case("reasoning_tools", &json!({"reasoning": {"effort": "low", "summary": "auto"}}), &events);
+    let evs = case(
+        "reasoning_tools",
+        &json!({"reasoning": {"effort": "low", "summary": "auto"}}),
+        &events,
+    );
     let r = &evs.last().unwrap()["response"];
-    let kinds: Vec<&str> = r["output"].as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["reasoning", "message", "function_call", "function_call"]);
-    assert_eq!(r["output"][0]["summary"][0]["text"], "The user wants weather.");
-    assert_eq!(r["output"][0]["encrypted_content"], "test-seal:The user wants weather.");
+    let kinds: Vec<&str> = r["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["reasoning", "message", "function_call", "function_call"]
+    );
+    assert_eq!(
+        r["output"][0]["summary"][0]["text"],
+        "The user wants weather."
+    );
+    assert_eq!(
+        r["output"][0]["encrypted_content"],
+        "test-seal:The user wants weather."
+    );
     assert!(r["output"][0]["id"].as_str().unwrap().starts_with("rs_"));
     assert_eq!(r["output"][2]["call_id"], "call_p1");
     assert_eq!(r["output"][2]["arguments"], "{\"city\": \"Paris\"}");
     assert!(r["output"][2]["id"].as_str().unwrap().starts_with("fc_"));
     assert_eq!(r["output"][3]["call_id"], "call_p2");
-    assert!(r["usage"]["output_tokens_details"]["reasoning_tokens"].as_u64().unwrap() > 0);
-    let done: Vec<&Value> = evs.iter().filter(|e| e["type"] == "response.function_call_arguments.done").collect();
+    assert!(
+        r["usage"]["output_tokens_details"]["reasoning_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let done: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["type"] == "response.function_call_arguments.done")
+        .collect();
     assert_eq!(done.len(), 2);
     assert_eq!(done[1]["arguments"], "{\"city\": \"Rome\"}");
 }
@@ -328,11 +418,17 @@ fn output_limit_is_incomplete() {
     let evs = case(
         "max_tokens",
         &json!({"max_output_tokens": 4}),
-        &[text("one two three four five six seven eight"), text(" nine ten")],
+        &[
+            text("one two three four five six seven eight"),
+            text(" nine ten"),
+        ],
     );
     let last = evs.last().unwrap();
     assert_eq!(last["type"], "response.incomplete");
-    assert_eq!(last["response"]["incomplete_details"]["reason"], "max_output_tokens");
+    assert_eq!(
+        last["response"]["incomplete_details"]["reason"],
+        "max_output_tokens"
+    );
     assert_eq!(last["response"]["usage"]["output_tokens"], 4);
 }
 
@@ -354,9 +450,16 @@ fn exception_mid_stream_fails_the_response() {
 fn json_schema_answer_is_clean_json() {
     let fmt = json!({"format": {"type": "json_schema", "name": "book",
         "schema": {"type": "object", "properties": {"title": {"type": "string"}}}}});
-    let evs = case("json_schema", &json!({"text": fmt}), &[text("```json\n{\"title\": "), text("\"Dune\"}\n```")]);
+    let evs = case(
+        "json_schema",
+        &json!({"text": fmt}),
+        &[text("```json\n{\"title\": "), text("\"Dune\"}\n```")],
+    );
     let r = &evs.last().unwrap()["response"];
     let answer = r["output"][0]["content"][0]["text"].as_str().unwrap();
-    assert_eq!(serde_json::from_str::<Value>(answer).unwrap(), json!({"title": "Dune"}));
+    assert_eq!(
+        serde_json::from_str::<Value>(answer).unwrap(),
+        json!({"title": "Dune"})
+    );
     assert_eq!(r["text"]["format"]["name"], "book");
 }

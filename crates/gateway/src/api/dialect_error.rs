@@ -119,7 +119,6 @@ mod tests {
         assert_eq!(Dialect::from_path("/v1/chat/completions"), Dialect::OpenAi);
         assert_eq!(Dialect::from_path("/v1/messagesx"), Dialect::OpenAi);
         assert_eq!(Dialect::from_path("/v1/responses"), Dialect::Responses);
-
     }
 
     #[test]

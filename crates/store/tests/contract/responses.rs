@@ -35,15 +35,42 @@ pub async fn run(store: &Store, url: &str) {
         r.created_at.timestamp_millis()
     );
     // Another key, no key, an unknown id: nothing.
-    assert!(store.stored_response("resp_a", Some("key-2")).await.unwrap().is_none());
-    assert!(store.stored_response("resp_a", None).await.unwrap().is_none());
-    assert!(store.stored_response("resp_zz", Some("key-1")).await.unwrap().is_none());
+    assert!(
+        store
+            .stored_response("resp_a", Some("key-2"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .stored_response("resp_a", None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .stored_response("resp_zz", Some("key-1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Ids are unique.
     let err = store.save_response(&r).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     // Without keys (open gateway) the row belongs to "no key".
-    store.save_response(&response("resp_open", None, 0)).await.unwrap();
-    assert!(store.stored_response("resp_open", None).await.unwrap().is_some());
+    store
+        .save_response(&response("resp_open", None, 0))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .stored_response("resp_open", None)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     // Encrypted at rest: the raw column does not contain the conversation.
     let db = Database::connect(url).await.unwrap();
@@ -57,7 +84,10 @@ pub async fn run(store: &Store, url: &str) {
         .unwrap()
         .unwrap();
     let raw: String = row.try_get("", "items").unwrap();
-    assert!(raw.starts_with("v1:") && !raw.contains("secret words"), "{raw}");
+    assert!(
+        raw.starts_with("v1:") && !raw.contains("secret words"),
+        "{raw}"
+    );
     db.close().await.unwrap();
 
     // Bounds: age first, then the newest `keep`.
@@ -73,17 +103,47 @@ pub async fn run(store: &Store, url: &str) {
         .await
         .unwrap();
     assert_eq!(gone, 2);
-    assert!(store.stored_response("resp_b1", Some("key-1")).await.unwrap().is_none());
+    assert!(
+        store
+            .stored_response("resp_b1", Some("key-1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Left: resp_a, resp_open (now), resp_b3 (3 h), resp_b4 (2 h); keep 2 → the two oldest go.
     let gone = store
         .purge_responses(Utc::now() - Duration::hours(24), 2)
         .await
         .unwrap();
     assert_eq!(gone, 2);
-    assert!(store.stored_response("resp_b3", Some("key-1")).await.unwrap().is_none());
-    assert!(store.stored_response("resp_b4", Some("key-1")).await.unwrap().is_none());
-    assert!(store.stored_response("resp_a", Some("key-1")).await.unwrap().is_some());
-    assert!(store.stored_response("resp_open", None).await.unwrap().is_some());
+    assert!(
+        store
+            .stored_response("resp_b3", Some("key-1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .stored_response("resp_b4", Some("key-1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .stored_response("resp_a", Some("key-1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .stored_response("resp_open", None)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
         store
             .purge_responses(Utc::now() - Duration::hours(24), 2)

@@ -17,8 +17,8 @@ use super::Seal;
 use crate::error::{Result, TranslateError};
 use crate::image;
 use crate::ir::{Message, Part, Role, ToolResultPart};
-use crate::openai::messages::parse_arguments;
 use crate::json::{Obj, as_obj, get, idx, join, opt_str, req_str, type_error};
+use crate::openai::messages::parse_arguments;
 
 /// `(system blocks, messages)` of `items`; the first `prior_len` came from the stored response
 /// (errors there name `previous_response_id`).
@@ -47,7 +47,8 @@ pub(super) fn to_messages(
             "function_call" => {
                 let id = req_str(it, "call_id", &path)?.to_owned();
                 let name = req_str(it, "name", &path)?.to_owned();
-                let input = parse_arguments(opt_str(it, "arguments", &path)?, &join(&path, "arguments"))?;
+                let input =
+                    parse_arguments(opt_str(it, "arguments", &path)?, &join(&path, "arguments"))?;
                 push_assistant(&mut out, Part::ToolUse { id, name, input });
             }
             "function_call_output" => {

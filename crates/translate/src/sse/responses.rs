@@ -27,9 +27,20 @@ use crate::responses::{Head, Seal, item_id};
 /// The output item being streamed.
 enum Open {
     None,
-    Reasoning { id: String, text: String },
-    Message { id: String, text: String },
-    Function { id: String, call_id: String, name: String, args: String },
+    Reasoning {
+        id: String,
+        text: String,
+    },
+    Message {
+        id: String,
+        text: String,
+    },
+    Function {
+        id: String,
+        call_id: String,
+        name: String,
+        args: String,
+    },
 }
 
 /// One encoder per response; it also builds the final [`Response`].

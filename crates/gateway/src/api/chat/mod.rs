@@ -217,33 +217,33 @@ pub async fn run_with(
     let result = match (reply, ctx.dialect, req.stream) {
         (Reply::Responses(r), _, stream) => r.answer(feed, answer, stream, input_tokens).await,
         (Reply::Dialect, dialect, stream) => match (dialect, stream) {
-        (Dialect::Anthropic, true) => {
-            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-            let enc = Encoder::Anthropic(AnthropicSse::new(id, &req.model, input_tokens));
-            respond::stream(feed, answer, enc).await
-        }
-        (Dialect::OpenAi | Dialect::Responses, true) => {
-            let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
-            let created = chrono::Utc::now().timestamp();
-            let enc = OpenAiSse::new(id, created, &req.model, req.include_usage)
-                .with_input_tokens(input_tokens);
-            respond::stream(feed, answer, Encoder::OpenAi(enc)).await
-        }
-        (Dialect::Anthropic, false) => {
-            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-            respond::collect(feed, answer, |c| {
-                translate::anthropic::response::message_body(c, &id, &req.model)
-            })
-            .await
-        }
-        (Dialect::OpenAi | Dialect::Responses, false) => {
-            let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
-            let created = chrono::Utc::now().timestamp();
-            respond::collect(feed, answer, |c| {
-                translate::openai::response::completion_body(c, &id, created, &req.model)
-            })
-            .await
-        }
+            (Dialect::Anthropic, true) => {
+                let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+                let enc = Encoder::Anthropic(AnthropicSse::new(id, &req.model, input_tokens));
+                respond::stream(feed, answer, enc).await
+            }
+            (Dialect::OpenAi | Dialect::Responses, true) => {
+                let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+                let created = chrono::Utc::now().timestamp();
+                let enc = OpenAiSse::new(id, created, &req.model, req.include_usage)
+                    .with_input_tokens(input_tokens);
+                respond::stream(feed, answer, Encoder::OpenAi(enc)).await
+            }
+            (Dialect::Anthropic, false) => {
+                let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+                respond::collect(feed, answer, |c| {
+                    translate::anthropic::response::message_body(c, &id, &req.model)
+                })
+                .await
+            }
+            (Dialect::OpenAi | Dialect::Responses, false) => {
+                let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+                let created = chrono::Utc::now().timestamp();
+                respond::collect(feed, answer, |c| {
+                    translate::openai::response::completion_body(c, &id, created, &req.model)
+                })
+                .await
+            }
         },
     };
     match result {

@@ -17,11 +17,11 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 use tokio_util::sync::DropGuard;
 use translate::collect::Collector;
 use translate::ir::{OutEvent, StreamError};
-use futures_util::future::BoxFuture;
 use translate::sse::{AnthropicSse, OpenAiSse, ResponsesSse};
 use translate::stream::StreamMachine;
 

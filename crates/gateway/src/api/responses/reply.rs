@@ -14,10 +14,10 @@ use translate::responses::object::Response as ResponseObject;
 use translate::responses::{Head, Seal, response_body};
 use translate::sse::ResponsesSse;
 
+use crate::api::chat::Ctx;
 use crate::api::chat::error::ApiError;
 use crate::api::chat::respond::{self, Answer, Encoder, OnEnd};
 use crate::api::chat::upstream::Feed;
-use crate::api::chat::Ctx;
 use crate::state::AppState;
 
 /// The largest item list stored for one response (JSON bytes, before encryption).
