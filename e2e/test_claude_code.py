@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,7 @@ from typing import Any
 import pytest
 
 from conftest import MODEL_45, Stack
+from harness import run_client
 from netguard import DnsLog
 
 E2E = Path(__file__).resolve().parent
@@ -49,21 +49,7 @@ def run_claude(stack: Stack, args: list[str], cwd: Path, model: str | None = MOD
     }
     if model:
         env["ANTHROPIC_MODEL"] = model
-    # Own process group, killed whole on timeout: nothing Claude Code spawned may outlive the test.
-    p = subprocess.Popen([str(CLAUDE), *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        pytest.fail(f"claude {args[:2]} timed out after {timeout}s:\n{out}\n{err}")
-    finally:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+    return run_client([str(CLAUDE), *args], cwd, env, timeout)
 
 
 @pytest.fixture

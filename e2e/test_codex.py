@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import tempfile
 import uuid
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Stack
+from harness import run_client
 from netguard import DnsLog
 from sdkutil import upstream_text
 
@@ -33,9 +33,24 @@ CODEX = E2E / "node_modules" / ".bin" / "codex"
 # metadata for it, which is harmless).
 CODEX_MODEL = "claude-sonnet-4.5"
 
+# Beyond the provider: everything that would phone home is off (update check, analytics and
+# metrics export, the curated-plugins sync) — the DNS logger proves it.
 CONFIG_TOML = """\
 model = "{model}"
 model_provider = "claude-api"
+check_for_update_on_startup = false
+
+[analytics]
+enabled = false
+
+[otel]
+exporter = "none"
+metrics_exporter = "none"
+trace_exporter = "none"
+
+[features]
+plugins = false
+apps = false
 
 [model_providers.claude-api]
 name = "claude-api"
@@ -59,24 +74,8 @@ def run_codex(stack: Stack, prompt: str, cwd: Path, timeout: float = 120) -> sub
         "RUST_LOG": "warn",
     }
     args = [str(CODEX), "exec", "--skip-git-repo-check", "--ephemeral", "--json",
-            "-s", "danger-full-access", "-o", str(home / "last.txt"), prompt]
-    # Own process group, killed whole on timeout: nothing Codex spawned may outlive the test.
-    p = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        pytest.fail(f"codex timed out after {timeout}s:\n{out}\n{err}")
-    finally:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    last = home / "last.txt"
-    p.last_message = last.read_text() if last.exists() else ""  # type: ignore[attr-defined]
-    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+            "-s", "danger-full-access", prompt]
+    return run_client(args, cwd, env, timeout)
 
 
 @pytest.fixture
@@ -129,4 +128,6 @@ def test_codex_reports_an_upstream_failure(stack: Stack, project: Path, no_dns: 
     stack.sim.fault("input-too-long", count=3)
     r = run_codex(stack, "#say never shown", project, timeout=90)
     assert r.returncode != 0, r.stdout + r.stderr
-    assert "never shown" not in r.stdout
+    failures = [e for e in events(r.stdout) if e.get("type") in ("turn.failed", "error")]
+    assert failures, r.stdout + r.stderr
+    assert not any(e.get("item", {}).get("type") == "agent_message" for e in events(r.stdout))

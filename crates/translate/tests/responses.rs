@@ -242,14 +242,9 @@ fn stream_turn(extra: &Value) -> (responses::Envelope, Turn) {
 /// Grammar: `event:` = `data.type`; sequence numbers 0, 1, …; created, in_progress first; items
 /// opened and closed in order and never interleaved; exactly one terminal event, last.
 fn check_grammar(wire: &str) -> Vec<Value> {
-    let mut events = Vec::new();
-    for frame in wire.split("\n\n").filter(|f| !f.is_empty()) {
-        let (ev, data) = frame.split_once('\n').unwrap();
-        let name = ev.strip_prefix("event: ").unwrap();
-        let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
-        assert_eq!(data["type"], name, "event line must equal data.type");
-        assert_eq!(data["sequence_number"], events.len(), "{wire}");
-        events.push(data);
+    let events = common::named_events(wire);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["sequence_number"], i, "{wire}");
     }
     assert_eq!(events[0]["type"], "response.created");
     assert_eq!(events[0]["response"]["status"], "in_progress");

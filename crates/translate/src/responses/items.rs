@@ -152,20 +152,31 @@ fn texts(it: &Obj, path: &str) -> Result<Vec<String>> {
 }
 
 fn user_parts(it: &Obj, path: &str) -> Result<Vec<Part>> {
-    let cpath = join(path, "content");
-    match get(it, "content") {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![Part::Text(s.clone())]),
+    Ok(media_parts(get(it, "content"), &join(path, "content"), Part::Text, Part::Image)?
+        .unwrap_or_default())
+}
+
+/// A string, or a list of `input_text` (`output_text`, `text`) / `input_image` parts, as `T`s;
+/// `None` when absent.
+fn media_parts<T>(
+    v: Option<&Value>,
+    path: &str,
+    text: fn(String) -> T,
+    image: fn(crate::ir::Image) -> T,
+) -> Result<Option<Vec<T>>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(vec![text(s.clone())])),
         Some(Value::Array(parts)) => {
             let mut out = Vec::new();
             for (k, p) in parts.iter().enumerate() {
-                let ppath = idx(&cpath, k);
+                let ppath = idx(path, k);
                 let p = as_obj(p, &ppath)?;
                 match req_str(p, "type", &ppath)? {
-                    "input_text" | "text" => {
-                        out.push(Part::Text(req_str(p, "text", &ppath)?.to_owned()));
+                    "input_text" | "output_text" | "text" => {
+                        out.push(text(req_str(p, "text", &ppath)?.to_owned()));
                     }
-                    "input_image" => out.push(Part::Image(input_image(p, &ppath)?)),
+                    "input_image" => out.push(image(input_image(p, &ppath)?)),
                     other => {
                         return Err(TranslateError::invalid(
                             join(&ppath, "type"),
@@ -174,9 +185,9 @@ fn user_parts(it: &Obj, path: &str) -> Result<Vec<Part>> {
                     }
                 }
             }
-            Ok(out)
+            Ok(Some(out))
         }
-        Some(_) => Err(type_error(&cpath, "a string or a list of content parts")),
+        Some(_) => Err(type_error(path, "a string or a list of content parts")),
     }
 }
 
@@ -193,30 +204,11 @@ fn input_image(p: &Obj, path: &str) -> Result<crate::ir::Image> {
 
 /// `function_call_output.output`: a string, or a list of `input_text` / `input_image` parts.
 fn tool_output(it: &Obj, path: &str) -> Result<Vec<ToolResultPart>> {
-    let opath = join(path, "output");
-    match get(it, "output") {
-        None | Some(Value::Null) => Ok(vec![ToolResultPart::Text(String::new())]),
-        Some(Value::String(s)) => Ok(vec![ToolResultPart::Text(s.clone())]),
-        Some(Value::Array(parts)) => {
-            let mut out = Vec::new();
-            for (k, p) in parts.iter().enumerate() {
-                let ppath = idx(&opath, k);
-                let p = as_obj(p, &ppath)?;
-                match req_str(p, "type", &ppath)? {
-                    "input_text" | "output_text" | "text" => {
-                        out.push(ToolResultPart::Text(req_str(p, "text", &ppath)?.to_owned()));
-                    }
-                    "input_image" => out.push(ToolResultPart::Image(input_image(p, &ppath)?)),
-                    other => {
-                        return Err(TranslateError::invalid(
-                            join(&ppath, "type"),
-                            format!("tool output parts of type `{other}` are not supported"),
-                        ));
-                    }
-                }
-            }
-            Ok(out)
-        }
-        Some(_) => Err(type_error(&opath, "a string or a list of content parts")),
-    }
+    let parts = media_parts(
+        get(it, "output"),
+        &join(path, "output"),
+        ToolResultPart::Text,
+        ToolResultPart::Image,
+    )?;
+    Ok(parts.unwrap_or_else(|| vec![ToolResultPart::Text(String::new())]))
 }
