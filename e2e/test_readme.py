@@ -67,9 +67,11 @@ def test_every_block_is_marked_with_a_known_kind() -> None:
         assert marker is not None, f"README block without a readme-test marker:\n{code[:200]}"
         assert marker in KINDS or re.fullmatch(r"not-run \(.{10,}\)", marker), f"unknown marker {marker!r}"
     # Every client the issue names has a tested example.
-    assert len(of_kind("python")) == 2 and len(of_kind("node")) == 1
+    assert len(of_kind("python")) == 3 and len(of_kind("node")) == 1
+    assert "client.responses.create" in of_kind("python")[2]
     sh = "\n".join(of_kind("sh"))
     assert "curl" in sh and "ANTHROPIC_BASE_URL" in sh
+    assert len(of_kind("codex-config")) == 1 and len(of_kind("codex")) == 1
 
 
 def test_chinese_readme_is_in_step() -> None:
