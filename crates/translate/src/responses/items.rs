@@ -152,8 +152,13 @@ fn texts(it: &Obj, path: &str) -> Result<Vec<String>> {
 }
 
 fn user_parts(it: &Obj, path: &str) -> Result<Vec<Part>> {
-    Ok(media_parts(get(it, "content"), &join(path, "content"), Part::Text, Part::Image)?
-        .unwrap_or_default())
+    Ok(media_parts(
+        get(it, "content"),
+        &join(path, "content"),
+        Part::Text,
+        Part::Image,
+    )?
+    .unwrap_or_default())
 }
 
 /// A string, or a list of `input_text` (`output_text`, `text`) / `input_image` parts, as `T`s;
