@@ -7,7 +7,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    reason = "test helpers: a failed step must fail the test"
+    clippy::many_single_char_names,
+    reason = "test helpers: a failed step must fail the test; short names for status/body pairs"
 )]
 
 mod support;
@@ -17,7 +18,7 @@ use support::openai::{MODEL, assert_error};
 use support::sse::Sse;
 use support::v1::Harness;
 
-fn body(input: Value, stream: bool) -> Value {
+fn body(input: &Value, stream: bool) -> Value {
     json!({"model": MODEL, "input": input, "stream": stream})
 }
 
@@ -52,7 +53,7 @@ async fn previous_response_id_continues_a_stored_answer() {
         .json(
             "/v1/responses",
             &body(
-                json!("Remember the word PELICAN.\n#say Noted: PELICAN."),
+                &json!("Remember the word PELICAN.\n#say Noted: PELICAN."),
                 false,
             ),
         )
@@ -69,7 +70,7 @@ async fn previous_response_id_continues_a_stored_answer() {
     assert!(first["usage"]["input_tokens"].as_u64().unwrap() > 0);
 
     // The follow-up sends only the new input; the upstream gets the whole conversation.
-    let mut next = body(json!("Which word?\n#say PELICAN."), true);
+    let mut next = body(&json!("Which word?\n#say PELICAN."), true);
     next["previous_response_id"] = first["id"].clone();
     let s = h.sse("/v1/responses", &next).await;
     let second = completed(&s);
@@ -79,7 +80,7 @@ async fn previous_response_id_continues_a_stored_answer() {
     assert!(sent.contains("Noted: PELICAN."), "{sent}");
 
     // A chain: the third turn names the second and still sees the first.
-    let mut third = body(json!("And again?"), false);
+    let mut third = body(&json!("And again?"), false);
     third["previous_response_id"] = second["id"].clone();
     let (status, _, v) = h.json("/v1/responses", &third).await;
     assert_eq!(status, 200, "{v}");
@@ -90,7 +91,7 @@ async fn previous_response_id_continues_a_stored_answer() {
     );
 
     // Unknown id → OpenAI's 400.
-    let mut bad = body(json!("x"), false);
+    let mut bad = body(&json!("x"), false);
     bad["previous_response_id"] = json!("resp_doesnotexist");
     let (status, _, v) = h.json("/v1/responses", &bad).await;
     assert_eq!(status, 400, "{v}");
@@ -102,11 +103,11 @@ async fn previous_response_id_continues_a_stored_answer() {
     assert_eq!(v["error"]["param"], "previous_response_id");
 
     // `store: false` is not kept.
-    let mut unstored = body(json!("#say Gone."), false);
+    let mut unstored = body(&json!("#say Gone."), false);
     unstored["store"] = json!(false);
     let (_, _, v) = h.json("/v1/responses", &unstored).await;
     assert_eq!(v["store"], false);
-    let mut again = body(json!("x"), false);
+    let mut again = body(&json!("x"), false);
     again["previous_response_id"] = v["id"].clone();
     let (status, _, v) = h.json("/v1/responses", &again).await;
     assert_eq!(status, 400, "{v}");
@@ -134,7 +135,7 @@ async fn previous_response_id_continues_a_stored_answer() {
 async fn reasoning_round_trips_through_encrypted_content() {
     let h = Harness::start().await;
     let mut b = body(
-        json!("#thinking Secret plan: go left.\n#say Go left."),
+        &json!("#thinking Secret plan: go left.\n#say Go left."),
         true,
     );
     b["reasoning"] = json!({"effort": "low", "summary": "auto"});
@@ -180,7 +181,7 @@ async fn reasoning_round_trips_through_encrypted_content() {
         r["output"][1],
         {"role": "user", "content": [{"type": "input_text", "text": "#say Went left."}]}
     ]);
-    let mut follow = body(input, false);
+    let mut follow = body(&input, false);
     follow["store"] = json!(false);
     let (status, _, v) = h.json("/v1/responses", &follow).await;
     assert_eq!(status, 200, "{v}");
@@ -201,7 +202,7 @@ async fn function_tool_loop() {
     let tools = json!([{"type": "function", "name": "get_weather", "description": "Weather",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]);
     let mut b = body(
-        json!("Weather?\n#tool get_weather {\"city\": \"Paris\"}"),
+        &json!("Weather?\n#tool get_weather {\"city\": \"Paris\"}"),
         true,
     );
     b["tools"] = tools.clone();
@@ -229,7 +230,7 @@ async fn function_tool_loop() {
 
     // The result goes back with previous_response_id; the upstream sees the call and its result.
     let mut next = body(
-        json!([{"type": "function_call_output", "call_id": call["call_id"], "output": "18 degrees and sunny"}]),
+        &json!([{"type": "function_call_output", "call_id": call["call_id"], "output": "18 degrees and sunny"}]),
         false,
     );
     next["previous_response_id"] = r["id"].clone();
@@ -255,7 +256,7 @@ async fn bad_requests_are_openai_shaped() {
     let (status, _, v) = h
         .json(
             "/v1/responses",
-            &body(json!("x"), false)
+            &body(&json!("x"), false)
                 .as_object()
                 .map(|o| {
                     let mut o = o.clone();
@@ -268,9 +269,41 @@ async fn bad_requests_are_openai_shaped() {
     assert_eq!(status, 404, "{v}");
     assert_eq!(v["error"]["code"], "model_not_found");
     // Unknown tool types are dropped, not refused.
-    let mut b = body(json!("#say ok"), false);
+    let mut b = body(&json!("#say ok"), false);
     b["tools"] = json!([{"type": "web_search"}, {"type": "namespace", "name": "ns", "tools": []}]);
     let (status, _, v) = h.json("/v1/responses", &b).await;
+    assert_eq!(status, 200, "{v}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn stored_answers_belong_to_their_api_key() {
+    let h = Harness::start().await;
+    let token = h.admin_token().await;
+    let (_, key_a) = h.create_key(&token, json!({"name": "a"})).await;
+    let (_, key_b) = h.create_key(&token, json!({"name": "b"})).await;
+    let send = |key: String, body: Value| {
+        let h = &h;
+        async move {
+            let r = h
+                .client
+                .post(h.url("/v1/responses"))
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, first) = send(key_a.clone(), body(&json!("#say Mine."), false)).await;
+    assert_eq!(status, 200, "{first}");
+    let mut next = body(&json!("#say Again."), false);
+    next["previous_response_id"] = first["id"].clone();
+    let (status, v) = send(key_b, next.clone()).await;
+    assert_eq!(status, 400, "another key must not see it: {v}");
+    assert_eq!(v["error"]["code"], "previous_response_not_found");
+    let (status, v) = send(key_a, next).await;
     assert_eq!(status, 200, "{v}");
     h.stop().await;
 }

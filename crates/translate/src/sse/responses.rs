@@ -202,19 +202,19 @@ impl ResponsesSse {
                     }
                 };
                 let kind = if let Some(reason) = incomplete {
-                    self.response.status = "incomplete".to_owned();
+                    "incomplete".clone_into(&mut self.response.status);
                     self.response.incomplete_details = Some(IncompleteDetails {
                         reason: reason.to_owned(),
                     });
                     "response.incomplete"
                 } else {
-                    self.response.status = "completed".to_owned();
+                    "completed".clone_into(&mut self.response.status);
                     "response.completed"
                 };
                 self.finish(kind, out);
             }
             OutEvent::Error(e) => {
-                self.response.status = "failed".to_owned();
+                "failed".clone_into(&mut self.response.status);
                 self.response.error = Some(ErrorObject::from_stream(e, self.input_tokens));
                 self.finish("response.failed", out);
             }

@@ -36,7 +36,8 @@ use crate::pool::Outcome;
 pub enum Encoder {
     Anthropic(AnthropicSse),
     OpenAi(OpenAiSse),
-    Responses(ResponsesSse),
+    /// Boxed: it carries the whole response object it builds.
+    Responses(Box<ResponsesSse>),
 }
 
 impl Encoder {
@@ -69,7 +70,9 @@ impl Encoder {
 
 /// Work that must finish before the last bytes of a stream leave: the Responses API stores the
 /// answer here, so a follow-up naming it (`previous_response_id`) cannot arrive before it exists.
-pub struct OnEnd(Box<dyn FnOnce(&Encoder) -> BoxFuture<'static, ()> + Send>);
+pub struct OnEnd(EndFn);
+
+type EndFn = Box<dyn FnOnce(&Encoder) -> BoxFuture<'static, ()> + Send>;
 
 impl OnEnd {
     pub fn new(f: impl FnOnce(&Encoder) -> BoxFuture<'static, ()> + Send + 'static) -> Self {

@@ -98,7 +98,7 @@ impl Reply {
                     })
                 })
             });
-            return respond::stream(feed, answer, Encoder::Responses(enc)).await;
+            return respond::stream(feed, answer, Encoder::Responses(Box::new(enc))).await;
         }
         let mut built = None;
         let result = respond::collect(feed, answer, |c| {
