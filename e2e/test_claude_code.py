@@ -25,7 +25,6 @@ import pytest
 
 from conftest import MODEL_45, Stack
 from harness import run_client
-from netguard import DnsLog
 
 E2E = Path(__file__).resolve().parent
 CLAUDE = E2E / "node_modules" / ".bin" / "claude"
@@ -50,22 +49,6 @@ def run_claude(stack: Stack, args: list[str], cwd: Path, model: str | None = MOD
     if model:
         env["ANTHROPIC_MODEL"] = model
     return run_client([str(CLAUDE), *args], cwd, env, timeout)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    p = tmp_path / "project"
-    p.mkdir()
-    return p
-
-
-@pytest.fixture
-def no_dns(dns: DnsLog | None):
-    """Asserts, after the test, that nothing was looked up (only inside the isolated namespace)."""
-    mark = dns.mark() if dns else 0
-    yield
-    if dns is not None:
-        assert dns.since(mark) == [], f"Claude Code tried to resolve external names: {dns.since(mark)}"
 
 
 def gateway_log_rows(stack: Stack, since: str, expect: int, timeout: float = 5) -> list[dict[str, Any]]:

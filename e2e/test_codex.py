@@ -24,7 +24,6 @@ import pytest
 
 from conftest import Stack
 from harness import run_client
-from netguard import DnsLog
 from sdkutil import upstream_text
 
 E2E = Path(__file__).resolve().parent
@@ -76,21 +75,6 @@ def run_codex(stack: Stack, prompt: str, cwd: Path, timeout: float = 120) -> sub
     args = [str(CODEX), "exec", "--skip-git-repo-check", "--ephemeral", "--json",
             "-s", "danger-full-access", prompt]
     return run_client(args, cwd, env, timeout)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    p = tmp_path / "project"
-    p.mkdir()
-    return p
-
-
-@pytest.fixture
-def no_dns(dns: DnsLog | None):
-    mark = dns.mark() if dns else 0
-    yield
-    if dns is not None:
-        assert dns.since(mark) == [], f"Codex tried to resolve external names: {dns.since(mark)}"
 
 
 def events(stdout: str) -> list[dict]:

@@ -19,6 +19,10 @@ fn response(id: &str, key: Option<&str>, age_hours: i64) -> NewStoredResponse {
     }
 }
 
+async fn kept(store: &Store, id: &str, key: Option<&str>) -> bool {
+    store.stored_response(id, key).await.unwrap().is_some()
+}
+
 pub async fn run(store: &Store, url: &str) {
     let r = response("resp_a", Some("key-1"), 0);
     store.save_response(&r).await.unwrap();
@@ -35,27 +39,9 @@ pub async fn run(store: &Store, url: &str) {
         r.created_at.timestamp_millis()
     );
     // Another key, no key, an unknown id: nothing.
-    assert!(
-        store
-            .stored_response("resp_a", Some("key-2"))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .stored_response("resp_a", None)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .stored_response("resp_zz", Some("key-1"))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!kept(store, "resp_a", Some("key-2")).await);
+    assert!(!kept(store, "resp_a", None).await);
+    assert!(!kept(store, "resp_zz", Some("key-1")).await);
     // Ids are unique.
     let err = store.save_response(&r).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
@@ -64,13 +50,7 @@ pub async fn run(store: &Store, url: &str) {
         .save_response(&response("resp_open", None, 0))
         .await
         .unwrap();
-    assert!(
-        store
-            .stored_response("resp_open", None)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(kept(store, "resp_open", None).await);
 
     // Encrypted at rest: the raw column does not contain the conversation.
     let db = Database::connect(url).await.unwrap();
@@ -103,47 +83,17 @@ pub async fn run(store: &Store, url: &str) {
         .await
         .unwrap();
     assert_eq!(gone, 2);
-    assert!(
-        store
-            .stored_response("resp_b1", Some("key-1"))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!kept(store, "resp_b1", Some("key-1")).await);
     // Left: resp_a, resp_open (now), resp_b3 (3 h), resp_b4 (2 h); keep 2 → the two oldest go.
     let gone = store
         .purge_responses(Utc::now() - Duration::hours(24), 2)
         .await
         .unwrap();
     assert_eq!(gone, 2);
-    assert!(
-        store
-            .stored_response("resp_b3", Some("key-1"))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .stored_response("resp_b4", Some("key-1"))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .stored_response("resp_a", Some("key-1"))
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        store
-            .stored_response("resp_open", None)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(!kept(store, "resp_b3", Some("key-1")).await);
+    assert!(!kept(store, "resp_b4", Some("key-1")).await);
+    assert!(kept(store, "resp_a", Some("key-1")).await);
+    assert!(kept(store, "resp_open", None).await);
     assert_eq!(
         store
             .purge_responses(Utc::now() - Duration::hours(24), 2)
