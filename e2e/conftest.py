@@ -164,3 +164,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             if st is not None:
                 rep.sections.append((f"{name} gateway log", tail(st.gateway.p.log, 60)))
                 rep.sections.append((f"{name} sim log", tail(st.sim.p.log, 30)))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty working folder for a headless client (Claude Code, Codex)."""
+    p = tmp_path / "project"
+    p.mkdir()
+    return p
+
+
+@pytest.fixture
+def no_dns(dns: DnsLog | None):
+    """Asserts, after the test, that the client under test looked nothing up (only inside the
+    isolated namespace)."""
+    mark = dns.mark() if dns else 0
+    yield
+    if dns is not None:
+        assert dns.since(mark) == [], f"the client tried to resolve external names: {dns.since(mark)}"

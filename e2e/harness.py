@@ -311,3 +311,24 @@ def sse_events(raw: str) -> list[tuple[str | None, str]]:
         if data:
             out.append((event, "\n".join(data)))
     return out
+
+
+def run_client(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """Runs a client under test (Claude Code, Codex) in its own process group, killed whole when it
+    ends or times out: nothing it spawned may outlive the test. A timeout fails the test."""
+    import pytest  # only the test modules need pytest; the harness also serves scripts
+
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        pytest.fail(f"{Path(argv[0]).name} {argv[1:3]} timed out after {timeout}s:\n{out}\n{err}")
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)

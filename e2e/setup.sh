@@ -3,8 +3,9 @@
 #   1. Debian packages: chromium, fonts-noto-cjk (CJK screenshots), iproute2 (netns loopback)
 #      — apt-get only when one is missing;
 #   2. e2e/.venv with the pinned Python clients (requirements.txt);
-#   3. e2e/node_modules from package-lock.json: Claude Code (native binary from the npm registry's
-#      platform package) and playwright-core (no browser download: Debian's Chromium is used);
+#   3. e2e/node_modules from package-lock.json: Claude Code and Codex CLI (native binaries from the
+#      npm registry's platform packages) and playwright-core (no browser download: Debian's Chromium
+#      is used);
 #   4. the web console build (web/dist), which the debug claude-server serves from disk.
 # Each step records a hash of its inputs and is skipped when nothing changed.
 set -euo pipefail
@@ -38,12 +39,13 @@ fi
 # 3. Node clients. Claude Code 2.1.332 declares node >=22 but runs as a native binary, so the
 #    EBADENGINE warning on node 20 is harmless (client doc §5.2).
 want="$(sha package.json package-lock.json)"
-if [ ! -x node_modules/.bin/claude ] || [ "$(cat node_modules/.lock.sha256 2>/dev/null)" != "$want" ]; then
+if [ ! -x node_modules/.bin/claude ] || [ ! -x node_modules/.bin/codex ] || [ "$(cat node_modules/.lock.sha256 2>/dev/null)" != "$want" ]; then
   echo "e2e-setup: npm ci in e2e/"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > node_modules/.lock.sha256
 fi
 node_modules/.bin/claude --version >/dev/null
+node_modules/.bin/codex --version >/dev/null
 
 # 4. Console build (web/dist). Rebuilt when any input is newer than the last build.
 WEB="$ROOT/web"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import tempfile
 import time
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 
 from conftest import MODEL_45, Stack
-from netguard import DnsLog
+from harness import run_client
 
 E2E = Path(__file__).resolve().parent
 CLAUDE = E2E / "node_modules" / ".bin" / "claude"
@@ -49,37 +48,7 @@ def run_claude(stack: Stack, args: list[str], cwd: Path, model: str | None = MOD
     }
     if model:
         env["ANTHROPIC_MODEL"] = model
-    # Own process group, killed whole on timeout: nothing Claude Code spawned may outlive the test.
-    p = subprocess.Popen([str(CLAUDE), *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        pytest.fail(f"claude {args[:2]} timed out after {timeout}s:\n{out}\n{err}")
-    finally:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    p = tmp_path / "project"
-    p.mkdir()
-    return p
-
-
-@pytest.fixture
-def no_dns(dns: DnsLog | None):
-    """Asserts, after the test, that nothing was looked up (only inside the isolated namespace)."""
-    mark = dns.mark() if dns else 0
-    yield
-    if dns is not None:
-        assert dns.since(mark) == [], f"Claude Code tried to resolve external names: {dns.since(mark)}"
+    return run_client([str(CLAUDE), *args], cwd, env, timeout)
 
 
 def gateway_log_rows(stack: Stack, since: str, expect: int, timeout: float = 5) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ module fails if a block has none, so a new block cannot escape. Kinds:
 * `cli` — run in a temp folder whose `./claude-server` is the debug binary, `DATA_DIR` = the running
   demo's data (so `backup` is an online copy of a live database).
 * `config` — started with `--config` (port replaced by 0) until `/healthz` answers.
+* `codex-config`, `codex` — the Codex CLI provider block, written to a fresh `CODEX_HOME/config.toml`,
+  and the command block run with Codex from e2e/node_modules against the demo.
 * `build-help` — must equal `./build.sh -h` byte for byte.
 * `not-run (reason)` — cannot run offline (root, systemd, nginx, TLS, Docker engine); the files they
   install are checked structurally below (`test_deploy_*`).
@@ -43,8 +45,9 @@ README = REPO / "README.md"
 README_ZH = REPO / "README.zh-CN.md"
 E2E = Path(__file__).resolve().parent
 CLAUDE = E2E / "node_modules" / ".bin" / "claude"
+CODEX = E2E / "node_modules" / ".bin" / "codex"
 NODE_MODULES = E2E / "readme" / "node_modules"
-KINDS = {"commands", "demo", "python", "node", "sh", "cli", "config", "build-help"}
+KINDS = {"commands", "demo", "python", "node", "sh", "cli", "config", "build-help", "codex-config", "codex"}
 BLOCK_RX = re.compile(r"(?:<!-- readme-test: (?P<marker>[^\n]*?) -->\n)?```(?P<lang>[^\n]*)\n(?P<code>.*?)```", re.S)
 
 
@@ -64,9 +67,11 @@ def test_every_block_is_marked_with_a_known_kind() -> None:
         assert marker is not None, f"README block without a readme-test marker:\n{code[:200]}"
         assert marker in KINDS or re.fullmatch(r"not-run \(.{10,}\)", marker), f"unknown marker {marker!r}"
     # Every client the issue names has a tested example.
-    assert len(of_kind("python")) == 2 and len(of_kind("node")) == 1
+    assert len(of_kind("python")) == 3 and len(of_kind("node")) == 1
+    assert "client.responses.create" in of_kind("python")[2]
     sh = "\n".join(of_kind("sh"))
     assert "curl" in sh and "ANTHROPIC_BASE_URL" in sh
+    assert len(of_kind("codex-config")) == 1 and len(of_kind("codex")) == 1
 
 
 def test_chinese_readme_is_in_step() -> None:
@@ -204,7 +209,7 @@ def echo_lines(stdout: str) -> list[str]:
     return [l for l in stdout.splitlines() if l.startswith("echo: model=")]
 
 
-@pytest.mark.parametrize("index", range(2))
+@pytest.mark.parametrize("index", range(3))
 def test_python_examples(demo: Demo, index: int, tmp_path: Path) -> None:
     code = localize(of_kind("python")[index], demo)
     script = tmp_path / "example.py"
@@ -247,6 +252,22 @@ def test_claude_code_example(demo: Demo, tmp_path: Path) -> None:
     }
     out = run(["bash", "-euo", "pipefail", "-c", localize(code, demo)], tmp_path, env=env, timeout=180)
     assert "echo: model=" in out, out
+
+
+def test_codex_example(demo: Demo, tmp_path: Path) -> None:
+    (config,) = of_kind("codex-config")
+    (code,) = of_kind("codex")
+    assert CODEX.exists(), "Codex CLI is installed by `make e2e-setup`"
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    (home / "config.toml").write_text(localize(config, demo))
+    env = {
+        "PATH": f"{CODEX.parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(home),
+        "CODEX_HOME": str(home),
+    }
+    out = run(["bash", "-euo", "pipefail", "-c", code], tmp_path, env=env, timeout=180)
+    assert "echo: model=claude-sonnet-4.5" in out, out
 
 
 UPSTREAM_IDS = {

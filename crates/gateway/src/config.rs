@@ -116,6 +116,8 @@ pub struct Config {
     pub images: ImagesConfig,
     /// Client-facing streaming (keep-alive during upstream silence).
     pub stream: StreamConfig,
+    /// Responses API answers kept for `previous_response_id`.
+    pub responses: ResponsesConfig,
     /// Set by env `NO_BROWSER`: front ends (desktop app) must not open a browser.
     #[serde(skip)]
     pub no_browser: bool,

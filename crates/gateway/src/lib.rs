@@ -281,7 +281,8 @@ fn spawn_tasks(state: &AppState) {
     });
 }
 
-/// Log retention (`logRetentionDays`, 0 = keep forever), expired sessions and blocks.
+/// Log retention (`logRetentionDays`, 0 = keep forever), expired sessions and blocks, stored
+/// Responses API answers (`responses.*`).
 pub async fn housekeeping(state: &AppState) -> Result<(), Error> {
     let now = chrono::Utc::now();
     let days = state.settings.load().log_retention_days;
@@ -295,6 +296,17 @@ pub async fn housekeeping(state: &AppState) -> Result<(), Error> {
         }
     }
     state.store.purge_sessions(now).await?;
+    let keep = &state.config.responses;
+    let max_age = chrono::Duration::hours(
+        i64::try_from(keep.store_max_age_hours).unwrap_or(i64::MAX / 3_600_000),
+    );
+    let deleted = state
+        .store
+        .purge_responses(now - max_age, keep.store_max_count)
+        .await?;
+    if deleted > 0 {
+        tracing::info!(deleted, "stored-responses retention");
+    }
     if state.store.purge_expired_blocks(now).await? > 0 {
         state.changed(Change::Blocklist).await?;
     }

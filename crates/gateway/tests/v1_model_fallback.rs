@@ -280,7 +280,6 @@ async fn prompts_over_the_catalog_limit_are_refused_before_any_upstream_call() {
 /// Needs the issue-15 simulator (sim15): its catalog gives Claude 4.6+ the native effort schema
 /// and it answers `additionalModelRequestFields` with a `reasoningContentEvent` "effort=<E>".
 #[tokio::test]
-#[ignore = "needs the simulator's issue-15 catalog schema (sim15); un-ignore when merged"]
 async fn native_effort_reaches_the_upstream_and_comes_back_as_thinking() {
     let h = Harness::start().await;
     h.wait_catalog().await;

@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use crate::accounts::{
-    Account, AccountFilter, AccountPatch, AccountStatus, NewAccount, Quota, TokenUpdate, clamp_i32,
-    ctx, decode, decrypt_secrets,
+    Account, AccountFilter, AccountPatch, AccountStatus, NewAccount, Quota, clamp_i32, ctx, decode,
+    decrypt_secrets,
 };
 use crate::entity::accounts::{self, Column, Entity};
 use crate::page::{Page, clamp};

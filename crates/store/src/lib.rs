@@ -16,8 +16,9 @@
 //!   and runs the migrations of `migrate.rs` (own version table, see there for why).
 //! - Domain modules each own their records and `impl Store` methods: `accounts` (records) +
 //!   `account_queries` (+ token rotation writes in `token_write`), `keys`, `settings`, `ips`
-//!   (+ pure CIDR code in `ipnet`), `sessions`,
-//!   `audit`, `logs` (+ `stats`), plus the request-log batch writer in `writer`, encryption in
+//!   (+ pure CIDR code in `ipnet`), `sessions`, `audit`, `logs` (+ `stats`), `responses`
+//!   (Responses API answers kept for `previous_response_id`), plus the request-log batch writer
+//!   in `writer`, encryption in
 //!   `crypto`, and the SQLite online backup in `backup`. Rows are the private sea-orm entities
 //!   in `entity/`; callers only see the record types re-exported below.
 //! - Timestamps are epoch milliseconds in the database (`time.rs` says why) and
@@ -44,6 +45,7 @@ mod logs;
 mod migrate;
 mod page;
 mod query;
+mod responses;
 mod sessions;
 mod settings;
 mod stats;
@@ -65,6 +67,7 @@ pub use keys::{ApiKey, ApiKeyPatch, NewApiKey, hash_secret};
 pub use logs::{LogFilter, MAX_BODY_BYTES, NewRequestLog, RequestLog};
 pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
 pub use page::Page;
+pub use responses::{NewStoredResponse, StoredResponse};
 pub use sessions::AdminSession;
 pub use settings::{DEFAULT_ADMIN_PASSWORD, SettingName, Settings};
 pub use stats::{GroupStats, HourStats, LogStats, Percentiles, StatsRange};

@@ -30,14 +30,21 @@ struct Migration {
 }
 
 /// The whole history, oldest first. Append only.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial tables",
-    up: v1_initial,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial tables",
+        up: v1_initial,
+    },
+    Migration {
+        version: 2,
+        name: "stored responses",
+        up: v2_stored_responses,
+    },
+];
 
 /// The schema version this build creates.
-pub const LATEST_VERSION: i64 = 1;
+pub const LATEST_VERSION: i64 = 2;
 
 const MYSQL_LOCK: &str = "claude_api_migrate";
 const PG_LOCK_KEY: i64 = 0x636c_6175_6465; // "claude"
@@ -349,4 +356,24 @@ fn v1_initial(b: DbBackend) -> Vec<Statement> {
         .map(|i| b.build(i)),
     );
     out
+}
+
+/// Responses API answers kept for `previous_response_id` (issue 18).
+fn v2_stored_responses(b: DbBackend) -> Vec<Statement> {
+    let table = Table::create()
+        .table("stored_responses")
+        .col(ColumnDef::new("id").string_len(64).not_null().primary_key())
+        .col(ColumnDef::new("key_id").string_len(64).null())
+        .col(ColumnDef::new("model").string_len(255).not_null())
+        .col(ColumnDef::new("created_at").big_integer().not_null())
+        .col(long_text(ColumnDef::new("items").not_null(), b))
+        .to_owned();
+    vec![
+        b.build(&table),
+        b.build(&index(
+            "idx_stored_responses_created",
+            "stored_responses",
+            &["created_at"],
+        )),
+    ]
 }

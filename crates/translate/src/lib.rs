@@ -1,5 +1,5 @@
 //! Pure translation (no I/O, no async) between the client dialects (OpenAI Chat Completions, Anthropic
-//! Messages), one intermediate representation ([`ir`]) and the Amazon Q upstream (issue 10; specs:
+//! Messages, OpenAI Responses — [`responses`]), one intermediate representation ([`ir`]) and the Amazon Q upstream (issue 10; specs:
 //! `client-api-conformance.md` §1–§4 and `amazon-q-protocol.md` §4–§7 + Addendum).
 //!
 //! The gateway's handlers drive it in four steps:
@@ -54,6 +54,7 @@ pub mod model_list;
 pub mod models;
 pub mod normalize;
 pub mod openai;
+pub mod responses;
 pub mod sse;
 pub mod stream;
 pub mod tokens;

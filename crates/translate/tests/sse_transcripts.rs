@@ -63,14 +63,7 @@ fn openai_sse(req: &ChatRequest, out: &[OutEvent]) -> String {
 /// Checklist 4–9: `event:` equals `data.type`; order; indices 0.. without gaps, never interleaved;
 /// delta type matches block type; nothing after `message_stop`.
 fn check_anthropic_grammar(wire: &str) -> Vec<Value> {
-    let mut events = Vec::new();
-    for frame in wire.split("\n\n").filter(|f| !f.is_empty()) {
-        let (ev, data) = frame.split_once('\n').unwrap();
-        let name = ev.strip_prefix("event: ").unwrap();
-        let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
-        assert_eq!(data["type"], name, "event line must equal data.type");
-        events.push(data);
-    }
+    let events = common::named_events(wire);
     assert_eq!(events[0]["type"], "message_start");
     assert!(
         events[0]["message"]["usage"]["input_tokens"]

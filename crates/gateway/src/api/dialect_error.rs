@@ -1,7 +1,8 @@
 //! Error bodies on `/v1` in the client's own dialect (shared/research/client-api-conformance.md §1.6
 //! OpenAI, §2.6 Anthropic). The guards use it now; the chat handlers reuse it for their own errors.
 //!
-//! Dialect is chosen by path: `/v1/messages*` speaks Anthropic, everything else OpenAI.
+//! Dialect is chosen by path: `/v1/messages*` speaks Anthropic, everything else OpenAI (the
+//! Responses API, `/v1/responses*`, has OpenAI's error shape too).
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,6 +18,8 @@ pub enum Dialect {
     OpenAi,
     /// Anthropic Messages.
     Anthropic,
+    /// OpenAI Responses (`/v1/responses`): errors in the OpenAI shape, its own label in logs.
+    Responses,
 }
 
 impl Dialect {
@@ -24,6 +27,8 @@ impl Dialect {
     pub fn from_path(path: &str) -> Self {
         if path == "/v1/messages" || path.starts_with("/v1/messages/") {
             Self::Anthropic
+        } else if path == "/v1/responses" || path.starts_with("/v1/responses/") {
+            Self::Responses
         } else {
             Self::OpenAi
         }
@@ -34,6 +39,7 @@ impl Dialect {
         match self {
             Self::OpenAi => "openai",
             Self::Anthropic => "anthropic",
+            Self::Responses => "responses",
         }
     }
 }
@@ -43,7 +49,7 @@ pub fn render(dialect: Dialect, err: &Error) -> Response {
     err.log_if_internal();
     let status = err.status();
     let body = match dialect {
-        Dialect::OpenAi => openai_body(err),
+        Dialect::OpenAi | Dialect::Responses => openai_body(err),
         Dialect::Anthropic => anthropic_body(err),
     };
     let mut response = (status, Json(body)).into_response();
@@ -115,6 +121,7 @@ mod tests {
         );
         assert_eq!(Dialect::from_path("/v1/chat/completions"), Dialect::OpenAi);
         assert_eq!(Dialect::from_path("/v1/messagesx"), Dialect::OpenAi);
+        assert_eq!(Dialect::from_path("/v1/responses"), Dialect::Responses);
     }
 
     #[test]

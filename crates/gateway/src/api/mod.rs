@@ -23,6 +23,7 @@ pub mod chat;
 pub mod dialect_error;
 pub mod models;
 pub mod openai;
+pub mod responses;
 pub mod surface;
 
 use axum::Router;
@@ -43,12 +44,15 @@ use crate::state::AppState;
 /// Header carrying the request id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Client API routes served by this build: the chat handlers (`api::openai`, `api::anthropic`)
+/// Client API routes served by this build: the chat handlers (`api::openai`, `api::anthropic`,
+/// `api::responses`)
 /// and the model list, plus the OpenAI paths without `/v1` (client doc §1.1).
 pub fn v1_routes() -> Router<AppState> {
     Router::new()
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/chat/completions", post(openai::chat_completions))
+        .route("/v1/responses", post(responses::create))
+        .route("/responses", post(responses::create))
         .route("/v1/messages", post(anthropic::messages))
         .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
         .route("/v1/models", get(models::list))

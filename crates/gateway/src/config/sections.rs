@@ -1,5 +1,5 @@
 //! The smaller `config.yaml` sections: `server`, `upstream`, `security`, `metrics`, `redis`,
-//! `models`, `images`, `stream`. Each denies unknown fields; defaults are the documented ones
+//! `models`, `images`, `stream`, `responses`. Each denies unknown fields; defaults are the documented ones
 //! (`config.example.yaml`).
 
 use std::net::SocketAddr;
@@ -220,6 +220,25 @@ impl Default for StreamConfig {
     fn default() -> Self {
         Self {
             keepalive_ms: 15_000,
+        }
+    }
+}
+
+/// `responses.*`: how long Responses API answers are kept for `previous_response_id` (issue 18).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResponsesConfig {
+    /// Stored answers older than this are deleted (hourly housekeeping), in hours.
+    pub store_max_age_hours: u64,
+    /// At most this many stored answers are kept (the oldest go first); 0 = never store.
+    pub store_max_count: u64,
+}
+
+impl Default for ResponsesConfig {
+    fn default() -> Self {
+        Self {
+            store_max_age_hours: 24 * 30,
+            store_max_count: 10_000,
         }
     }
 }

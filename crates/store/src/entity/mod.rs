@@ -12,3 +12,4 @@ pub mod audit_log;
 pub mod blocked_ips;
 pub mod request_logs;
 pub mod settings;
+pub mod stored_responses;

@@ -22,6 +22,7 @@
 mod accounts;
 mod admin;
 mod logs;
+mod responses;
 mod security;
 mod story;
 mod token_race;

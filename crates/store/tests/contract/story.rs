@@ -22,6 +22,7 @@ pub async fn run(store: Store, url: String) {
     crate::admin::audit(&store).await;
     crate::logs::run(&store).await;
     crate::writer::run(&store).await;
+    crate::responses::run(&store, &url).await;
 
     if store.backend() != Backend::Sqlite {
         let err = store

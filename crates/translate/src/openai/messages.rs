@@ -133,7 +133,7 @@ pub(super) fn parse_messages(o: &Obj) -> Result<(Vec<String>, Vec<Message>)> {
 }
 
 /// Tool-call `arguments`: a JSON string holding an object; empty → `{}`.
-fn parse_arguments(raw: Option<&str>, path: &str) -> Result<Value> {
+pub(crate) fn parse_arguments(raw: Option<&str>, path: &str) -> Result<Value> {
     let raw = raw.unwrap_or("").trim();
     if raw.is_empty() {
         return Ok(Value::Object(serde_json::Map::new()));

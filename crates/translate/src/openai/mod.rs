@@ -1,6 +1,6 @@
 //! OpenAI Chat Completions dialect (client doc §1): request parsing and response shapes.
 
-mod messages;
+pub(crate) mod messages;
 pub mod request;
 pub mod response;
 

@@ -147,7 +147,9 @@ fn parse_tools(o: &Obj) -> Result<Vec<ToolDef>> {
     Ok(tools)
 }
 
-fn function_def(f: &Obj, path: &str) -> Result<ToolDef> {
+/// A function definition from an object holding `name`, `description`, `parameters` (the Chat
+/// Completions `function` object, and the Responses API's flat function tool).
+pub(crate) fn function_def(f: &Obj, path: &str) -> Result<ToolDef> {
     let name = req_str(f, "name", path)?.to_owned();
     let description = opt_str(f, "description", path)?
         .unwrap_or_default()
@@ -234,7 +236,12 @@ fn parse_response_format(o: &Obj) -> Result<ResponseFormat> {
 
 /// `reasoning_effort` → thinking budget (§4.5 step 7; low..high inside AIC2A's clamp 1024..=24576).
 fn parse_reasoning_effort(o: &Obj) -> Result<Option<Thinking>> {
-    Ok(match opt_str(o, "reasoning_effort", "")? {
+    effort_thinking(opt_str(o, "reasoning_effort", "")?, "reasoning_effort")
+}
+
+/// One effort word (`reasoning_effort`, the Responses API's `reasoning.effort`) → thinking budget.
+pub(crate) fn effort_thinking(effort: Option<&str>, param: &str) -> Result<Option<Thinking>> {
+    Ok(match effort {
         None => None,
         Some("none" | "minimal") => Some(Thinking::Disabled),
         Some("low") => Some(Thinking::Enabled {
@@ -256,8 +263,8 @@ fn parse_reasoning_effort(o: &Obj) -> Result<Option<Thinking>> {
         }),
         Some(other) => {
             return Err(TranslateError::invalid(
-                "reasoning_effort",
-                format!("unknown reasoning_effort `{other}`"),
+                param,
+                format!("unknown {param} `{other}`"),
             ));
         }
     })

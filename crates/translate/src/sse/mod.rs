@@ -3,6 +3,8 @@
 
 pub mod anthropic;
 pub mod openai;
+pub mod responses;
 
 pub use anthropic::AnthropicSse;
 pub use openai::OpenAiSse;
+pub use responses::ResponsesSse;

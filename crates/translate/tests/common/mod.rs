@@ -96,3 +96,18 @@ pub fn tool(id: &str, name: &str, input: Option<&str>, stop: bool) -> StreamEven
         stop,
     }
 }
+
+/// The `data` of every `event: NAME` / `data: JSON` frame of an SSE wire, checking that `NAME`
+/// equals `data.type` (the rule of the Anthropic and Responses streams).
+pub fn named_events(wire: &str) -> Vec<serde_json::Value> {
+    let mut events = Vec::new();
+    for frame in wire.split("\n\n").filter(|f| !f.is_empty()) {
+        let (ev, data) = frame.split_once('\n').unwrap();
+        let name = ev.strip_prefix("event: ").unwrap();
+        let data: serde_json::Value =
+            serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(data["type"], name, "event line must equal data.type");
+        events.push(data);
+    }
+    events
+}

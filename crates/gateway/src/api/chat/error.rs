@@ -105,7 +105,7 @@ impl ApiError {
         let tokens = prompt.tokens.max(window.saturating_add(1));
         let message = match dialect {
             Dialect::Anthropic => prompt_too_long(tokens, window),
-            Dialect::OpenAi => context_length_message(window, tokens),
+            Dialect::OpenAi | Dialect::Responses => context_length_message(window, tokens),
         };
         let mut e = Self::new(StatusCode::BAD_REQUEST, "context_too_long", message);
         e.code = Some("context_length_exceeded");
@@ -140,7 +140,7 @@ impl ApiError {
             Dialect::Anthropic => {
                 StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
             }
-            Dialect::OpenAi => StatusCode::SERVICE_UNAVAILABLE,
+            Dialect::OpenAi | Dialect::Responses => StatusCode::SERVICE_UNAVAILABLE,
         };
         let mut e = Self::new(status, class, message);
         e.anthropic_type = "overloaded_error";
@@ -207,7 +207,9 @@ impl ApiError {
             PoolError::AllBusy { retry_after, .. } => {
                 let mut err = match dialect {
                     Dialect::Anthropic => Self::overloaded(dialect, "all_busy", e.to_string()),
-                    Dialect::OpenAi => Self::rate_limited("all_busy", e.to_string()),
+                    Dialect::OpenAi | Dialect::Responses => {
+                        Self::rate_limited("all_busy", e.to_string())
+                    }
                 };
                 err.retry_after = Some(*retry_after);
                 err
@@ -332,7 +334,7 @@ impl ApiError {
                 "error": {"type": self.anthropic_type, "message": self.message},
                 "request_id": request_id,
             }),
-            Dialect::OpenAi => json!({"error": {
+            Dialect::OpenAi | Dialect::Responses => json!({"error": {
                 "message": self.message,
                 "type": self.openai_type,
                 "param": self.param,

@@ -10,7 +10,8 @@
 //! before the first event) → answer as SSE or one JSON body (`respond`). Every request leaves one
 //! request-log row and its metrics (`record`); failures are rendered by `error`.
 //!
-//! Handlers stay thin: `api/openai` and `api/anthropic` parse, then call [`run`].
+//! Handlers stay thin: `api/openai` and `api/anthropic` parse, then call [`run`]; `api/responses`
+//! also resolves `previous_response_id` and calls [`run_with`] with its own [`Reply`].
 
 pub mod debug_body;
 pub mod error;
@@ -131,12 +132,32 @@ pub async fn count_tokens(req: &Arc<ChatRequest>) -> u32 {
     }
 }
 
-/// The whole chat flow after parsing (module docs).
+/// How the answer is rendered.
+#[derive(Debug)]
+pub enum Reply {
+    /// In the shape of the context's dialect (Chat Completions, Messages).
+    Dialect,
+    /// A Responses API answer (`api::responses`).
+    Responses(Box<crate::api::responses::Reply>),
+}
+
+/// The whole chat flow after parsing (module docs), answered in the context's dialect.
 pub async fn run(
     state: AppState,
     ctx: Ctx,
     body: &[u8],
     parsed: Result<ChatRequest, TranslateError>,
+) -> Response {
+    run_with(state, ctx, body, parsed, Reply::Dialect).await
+}
+
+/// [`run`], with the answer rendered as `reply` says.
+pub async fn run_with(
+    state: AppState,
+    ctx: Ctx,
+    body: &[u8],
+    parsed: Result<ChatRequest, TranslateError>,
+    reply: Reply,
 ) -> Response {
     let mut record = ctx.record(&state, body);
     let mut req = match parsed {
@@ -233,38 +254,42 @@ pub async fn run(
         input_limit: prompt.limit,
         keepalive: Duration::from_millis(state.config.stream.keepalive_ms.max(1)),
         cancel: guard,
+        on_end: None,
     };
-    let result = match (ctx.dialect, req.stream) {
-        (Dialect::Anthropic, true) => {
-            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-            let enc = Encoder::Anthropic(
-                AnthropicSse::new(id, &req.model, input_tokens).with_input_limit(prompt.limit),
-            );
-            respond::stream(feed, answer, enc).await
-        }
-        (Dialect::OpenAi, true) => {
-            let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
-            let created = chrono::Utc::now().timestamp();
-            let enc = OpenAiSse::new(id, created, &req.model, req.include_usage)
-                .with_input_tokens(input_tokens)
-                .with_input_limit(prompt.limit);
-            respond::stream(feed, answer, Encoder::OpenAi(enc)).await
-        }
-        (Dialect::Anthropic, false) => {
-            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-            respond::collect(feed, answer, |c| {
-                translate::anthropic::response::message_body(c, &id, &req.model)
-            })
-            .await
-        }
-        (Dialect::OpenAi, false) => {
-            let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
-            let created = chrono::Utc::now().timestamp();
-            respond::collect(feed, answer, |c| {
-                translate::openai::response::completion_body(c, &id, created, &req.model)
-            })
-            .await
-        }
+    let result = match (reply, ctx.dialect, req.stream) {
+        (Reply::Responses(r), _, stream) => r.answer(feed, answer, stream, input_tokens).await,
+        (Reply::Dialect, dialect, stream) => match (dialect, stream) {
+            (Dialect::Anthropic, true) => {
+                let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+                let enc = Encoder::Anthropic(
+                    AnthropicSse::new(id, &req.model, input_tokens).with_input_limit(prompt.limit),
+                );
+                respond::stream(feed, answer, enc).await
+            }
+            (Dialect::OpenAi | Dialect::Responses, true) => {
+                let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+                let created = chrono::Utc::now().timestamp();
+                let enc = OpenAiSse::new(id, created, &req.model, req.include_usage)
+                    .with_input_tokens(input_tokens)
+                    .with_input_limit(prompt.limit);
+                respond::stream(feed, answer, Encoder::OpenAi(enc)).await
+            }
+            (Dialect::Anthropic, false) => {
+                let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+                respond::collect(feed, answer, |c| {
+                    translate::anthropic::response::message_body(c, &id, &req.model)
+                })
+                .await
+            }
+            (Dialect::OpenAi | Dialect::Responses, false) => {
+                let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+                let created = chrono::Utc::now().timestamp();
+                respond::collect(feed, answer, |c| {
+                    translate::openai::response::completion_body(c, &id, created, &req.model)
+                })
+                .await
+            }
+        },
     };
     match result {
         Ok(response) => response,

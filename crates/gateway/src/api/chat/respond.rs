@@ -17,11 +17,12 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 use tokio_util::sync::DropGuard;
 use translate::collect::Collector;
 use translate::ir::{OutEvent, StreamError};
-use translate::sse::{AnthropicSse, OpenAiSse};
+use translate::sse::{AnthropicSse, OpenAiSse, ResponsesSse};
 use translate::stream::StreamMachine;
 
 use super::error::ApiError;
@@ -35,6 +36,8 @@ use crate::pool::Outcome;
 pub enum Encoder {
     Anthropic(AnthropicSse),
     OpenAi(OpenAiSse),
+    /// Boxed: it carries the whole response object it builds.
+    Responses(Box<ResponsesSse>),
 }
 
 impl Encoder {
@@ -42,6 +45,7 @@ impl Encoder {
         match self {
             Self::Anthropic(e) => e.start_into(out),
             Self::OpenAi(e) => e.start_into(out),
+            Self::Responses(e) => e.start_into(out),
         }
     }
 
@@ -50,6 +54,7 @@ impl Encoder {
             match self {
                 Self::Anthropic(e) => e.encode_into(ev, out),
                 Self::OpenAi(e) => e.encode_into(ev, out),
+                Self::Responses(e) => e.encode_into(ev, out),
             }
         }
     }
@@ -58,7 +63,26 @@ impl Encoder {
         match self {
             Self::Anthropic(_) => AnthropicSse::ping_into(out),
             Self::OpenAi(_) => OpenAiSse::keep_alive_into(out),
+            Self::Responses(_) => ResponsesSse::keep_alive_into(out),
         }
+    }
+}
+
+/// Work that must finish before the last bytes of a stream leave: the Responses API stores the
+/// answer here, so a follow-up naming it (`previous_response_id`) cannot arrive before it exists.
+pub struct OnEnd(EndFn);
+
+type EndFn = Box<dyn FnOnce(&Encoder) -> BoxFuture<'static, ()> + Send>;
+
+impl OnEnd {
+    pub fn new(f: impl FnOnce(&Encoder) -> BoxFuture<'static, ()> + Send + 'static) -> Self {
+        Self(Box::new(f))
+    }
+}
+
+impl std::fmt::Debug for OnEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnEnd")
     }
 }
 
@@ -82,6 +106,8 @@ pub struct Answer {
     pub keepalive: Duration,
     /// Cancels the pool request when the answer is dropped.
     pub cancel: DropGuard,
+    /// Runs once the turn is over, before its last bytes are sent (streams only).
+    pub on_end: Option<OnEnd>,
 }
 
 impl Answer {
@@ -187,7 +213,10 @@ pub async fn stream(
     answer.record.sent(&head);
     answer.record.first_byte();
     let body = async_stream::stream! {
-        let Answer { mut machine, mut record, keepalive, cancel, .. } = answer;
+        let Answer { mut machine, mut record, keepalive, cancel, mut on_end, .. } = answer;
+        if machine.is_finished() && let Some(OnEnd(f)) = on_end.take() {
+            f(&encoder).await;
+        }
         yield Ok::<Bytes, Infallible>(Bytes::from(head));
         // One buffer and one event list for the whole stream: each chunk is copied out once, at
         // its exact size.
@@ -229,6 +258,9 @@ pub async fn stream(
             }
             encoder.encode(&outs, &mut buf);
             outs.clear();
+            if machine.is_finished() && let Some(OnEnd(f)) = on_end.take() {
+                f(&encoder).await;
+            }
             if !buf.is_empty() {
                 record.sent(&buf);
                 yield Ok(Bytes::copy_from_slice(&buf));
