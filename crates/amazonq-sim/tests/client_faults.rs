@@ -36,7 +36,7 @@ async fn env() -> Env {
     let config = ClientConfig {
         first_byte_timeout: Duration::from_secs(2),
         idle_timeout: Duration::from_secs(2),
-        ..ClientConfig::at(&sim.base_url())
+        ..ClientConfig::at(&sim.legacy_q_url())
     };
     Env {
         client: QClient::new(config).unwrap(),
