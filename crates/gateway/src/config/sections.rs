@@ -169,6 +169,9 @@ pub struct RedisConfig {
     /// Lifetime of an account lease in milliseconds: a crashed instance's slots free themselves
     /// after this long; live leases are renewed every third of it. Default 30 000.
     pub lease_ttl_ms: Option<u64>,
+    /// Bound of one Redis call in milliseconds; a call that takes longer counts as "Redis down"
+    /// (per-instance fallback until a probe succeeds). Default 500.
+    pub call_timeout_ms: Option<u64>,
 }
 
 /// `models.*`

@@ -44,7 +44,8 @@ pub use rate::RedisRateLimiter;
 pub use refresh::RedisRefreshLock;
 pub use shared::{RedisCooldownStore, RedisStickyStore};
 
-/// Bound of one Redis call (connect or response): past it, the call counts as "Redis down".
+/// Default bound of one Redis call (connect or response; `redis.call_timeout_ms`): past it, the
+/// call counts as "Redis down".
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 /// While Redis is down, at most one call per this period tries it (the probe); the others go
 /// straight to the fallback instead of each waiting for a timeout.
@@ -73,15 +74,26 @@ pub struct Redis {
     probe_at: Arc<AtomicI64>,
     /// Random per process: tells our own pub/sub messages from other instances'.
     instance: Arc<str>,
+    /// Bound of one call ([`CALL_TIMEOUT`] unless configured).
+    call_timeout: Duration,
 }
 
 impl Redis {
     /// A lazily connecting handle (start-up never waits for, nor fails on, an absent Redis).
     pub fn new(url: &str, prefix: Option<&str>) -> Result<Self, FleetError> {
+        Self::with_call_timeout(url, prefix, CALL_TIMEOUT)
+    }
+
+    /// [`Redis::new`] with another bound per call (`redis.call_timeout_ms`).
+    pub fn with_call_timeout(
+        url: &str,
+        prefix: Option<&str>,
+        call_timeout: Duration,
+    ) -> Result<Self, FleetError> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CALL_TIMEOUT))
-            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_connection_timeout(Some(call_timeout))
+            .set_response_timeout(Some(call_timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
@@ -93,6 +105,7 @@ impl Redis {
             up: Arc::new(AtomicBool::new(true)),
             probe_at: Arc::new(AtomicI64::new(0)),
             instance: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
+            call_timeout,
         })
     }
 
@@ -144,7 +157,7 @@ impl Redis {
                 .is_ok()
     }
 
-    /// Runs `f` against Redis, bounded by [`CALL_TIMEOUT`], recording up/down. While Redis is
+    /// Runs `f` against Redis, bounded by the call timeout, recording up/down. While Redis is
     /// down only the periodic probe really calls it; every other call returns `None` at once.
     pub(crate) async fn call<T, F>(&self, what: &'static str, f: F) -> Option<T>
     where
@@ -154,7 +167,7 @@ impl Redis {
             metrics::counter!("gateway_fleet_fallback_total", "what" => what).increment(1);
             return None;
         }
-        match tokio::time::timeout(CALL_TIMEOUT * 2, f).await {
+        match tokio::time::timeout(self.call_timeout * 2, f).await {
             Ok(Ok(v)) => {
                 self.mark_ok();
                 Some(v)
@@ -209,7 +222,15 @@ impl Seams {
                 redis: None,
             });
         };
-        let redis = Redis::new(url.expose(), config.redis.key_prefix.as_deref())?;
+        let call_timeout = config
+            .redis
+            .call_timeout_ms
+            .map_or(CALL_TIMEOUT, Duration::from_millis);
+        let redis = Redis::with_call_timeout(
+            url.expose(),
+            config.redis.key_prefix.as_deref(),
+            call_timeout,
+        )?;
         let ttl = config
             .redis
             .lease_ttl_ms

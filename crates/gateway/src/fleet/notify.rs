@@ -83,7 +83,7 @@ async fn subscriber(redis: Redis, tx: broadcast::Sender<Change>, cancel: Cancell
         };
         let ps = tokio::select! {
             () = cancel.cancelled() => return,
-            r = tokio::time::timeout(super::CALL_TIMEOUT * 2, connected) => r,
+            r = tokio::time::timeout(redis.call_timeout * 2, connected) => r,
         };
         match ps {
             Ok(Ok(ps)) => {

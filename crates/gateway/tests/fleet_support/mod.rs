@@ -294,6 +294,9 @@ impl Node {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let key = base64::engine::general_purpose::STANDARD.encode(KEY);
+        // `call_timeout_ms`: a dozen instances on a 2-core test machine make a Redis answer take
+        // longer than the 500 ms default now and then, which is load, not Redis being down; the
+        // Redis-down tests stop Redis (refused connections), which fails at once either way.
         let yaml = format!(
             "data_dir: {data}\n\
              database:\n  url: \"{db}\"\n\
@@ -301,7 +304,8 @@ impl Node {
              upstream:\n  runtime_endpoint: {sim}\n  management_endpoint: {sim}\n  q_endpoint: {sim}\n  \
              oidc_endpoint: {sim}\n  kiro_auth_endpoint: {sim}\n\
              security:\n  trusted_proxies: [\"127.0.0.1\"]\n  encryption_key: \"{key}\"\n\
-             redis:\n  url: \"{redis}\"\n  key_prefix: \"{prefix}\"\n  lease_ttl_ms: {ttl}\n\
+             redis:\n  url: \"{redis}\"\n  key_prefix: \"{prefix}\"\n  lease_ttl_ms: {ttl}\n  \
+             call_timeout_ms: 3000\n\
              pool:\n  quota_refresh_ms: 0\n{pool}",
             data = dir.path().display(),
             db = cfg.db_url,
