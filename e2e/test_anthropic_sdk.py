@@ -470,8 +470,12 @@ def test_37_server_tool_rejected(ant: anthropic.Anthropic) -> None:
 
 def test_38_models(ant: anthropic.Anthropic) -> None:
     models = list(ant.models.list())
-    # Claude names, plus the upstream's own router `auto` once the live catalog is known.
-    assert models and all(m.id.startswith("claude") or m.id == "auto" for m in models)
+    # Claude names first, then what else the accounts' live catalog offers (the upstream's own
+    # router `auto`, models that are not Claude) under their own ids (issue 15).
+    ids = [m.id for m in models]
+    assert ids and ids[0].startswith("claude") and len(ids) == len(set(ids)), ids
+    assert "claude-sonnet-4-5" in ids or "claude-sonnet-4.5" in ids or any("sonnet" in i for i in ids), ids
+    assert "deepseek-3.2" in ids, "the simulator's catalog offers deepseek-3.2: " + ", ".join(ids)
     got = ant.models.retrieve(models[0].id)
     assert got.id == models[0].id
     with pytest.raises(anthropic.NotFoundError):

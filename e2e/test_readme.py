@@ -274,20 +274,34 @@ UPSTREAM_IDS = {
     "Claude Sonnet 4.5": "claude-sonnet-4.5", "Claude Opus 4.5": "claude-opus-4.5",
     "Claude Sonnet 4.6": "claude-sonnet-4.6", "Claude Opus 4.6": "claude-opus-4.6",
     "Claude Haiku 4.5": "claude-haiku-4.5", "Claude Sonnet 4": "claude-sonnet-4",
-    "Claude 3.7 Sonnet": "claude-3.7-sonnet",
+    "Claude 3.7 Sonnet": "claude-3.7-sonnet", "Claude Opus 5.5": "claude-opus-5.5",
+    "Claude Opus 5": "claude-opus-5", "Claude Opus 4.8": "claude-opus-4.8",
+    "Claude Opus 4.7": "claude-opus-4.7", "Claude Sonnet 5.5": "claude-sonnet-5.5",
+    "Claude Sonnet 5": "claude-sonnet-5", "the upstream picks the model": "auto",
 }
+
+
+def upstream_names(cell: str) -> list[str]:
+    """`Claude Opus 4.8, 4.7, 4.6` → the three full names (a bare version keeps the family)."""
+    names: list[str] = []
+    for part in (p.strip() for p in cell.split(",")):
+        if names and re.fullmatch(r"[0-9.]+", part):
+            part = names[-1].rsplit(" ", 1)[0] + " " + part
+        names.append(part)
+    return names
 
 
 def test_models_table_is_what_the_gateway_does(demo: Demo) -> None:
     """Each name in the README's model table reaches the upstream model the table says (the
     simulator's echo names the upstream modelId it received)."""
     section = README.read_text().split("## Models")[1].split("\n## ")[0]
-    rows = re.findall(r"^\| (`.+?) \| (.+?) \|$", section, re.M)
+    table = section.split("| you send | upstream model |")[1].split("\n\n")[0]
+    rows = re.findall(r"^\| (`.+?) \| (.+?) \|$", table, re.M)
     assert len(rows) >= 6
     checked = 0
     for names_cell, upstream_cell in rows:
         names = re.findall(r"`([^`]+)`", names_cell)
-        targets = [UPSTREAM_IDS[t.strip()] for t in upstream_cell.split(",")]
+        targets = [UPSTREAM_IDS[t] for t in upstream_names(upstream_cell)]
         for i, name in enumerate(names):
             target = targets[min(i, len(targets) - 1)]
             r = httpx.post(demo.url + "/v1/chat/completions", timeout=30,

@@ -368,6 +368,19 @@ async fn idc_profiles_are_discovered_listed_and_picked() {
     // The profile's region wins over the eu-* sign-in region.
     assert_eq!(account["api_region"], "us-east-1", "{account}");
     assert_eq!(account["upstream_host"], "runtime", "{account}");
+    // The drawer shows the account's live catalog (fetched with the management call).
+    for _ in 0..200 {
+        if account["models"].is_array() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        (_, account) = server.call(Method::GET, &path, None).await;
+    }
+    let models = account["models"].as_array().expect("catalog fetched");
+    assert!(
+        models.iter().any(|m| m == "claude-sonnet-4.5") && models.iter().any(|m| m == "auto"),
+        "{account}"
+    );
 
     let (status, listed) = server
         .call(Method::GET, &format!("{path}/profiles"), None)

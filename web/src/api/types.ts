@@ -40,6 +40,8 @@ export interface Account {
   upstream_host?: 'runtime' | 'legacy_q' | null
   /** The account's own profile (IdC, social); Builder ID sends Kiro's service profile instead. */
   profile_arn?: string | null
+  /** Model ids of the account's live catalog (ListAvailableModels); null until fetched. */
+  models?: string[] | null
 }
 
 /** One IAM Identity Center profile (GET /v2/accounts/:id/profiles). */

@@ -63,7 +63,7 @@ export default {
     tokenExpiry: 'Token expires', expired: 'expired', inflight: 'In flight', okErr: 'OK / errors', lastUsed: 'Last used', lastRefresh: 'Last refresh',
     successes: 'Successes', errors: 'Errors', lastError: 'Last error', settings: 'Settings', label: 'Label', authMethod: 'Auth method', weight: 'Weight',
     weightHelp: 'Relative share of traffic (0 = only when nothing else is free).', maxConcurrency: 'Max concurrency', concurrencyHelp: 'How many requests this account serves at once (0 = the pool default).', poolDefault: 'pool default',
-    apiRegion: 'API region', upstreamHost: 'Host in use', hostRuntime: 'Kiro runtime / management', hostLegacy: 'legacy Amazon Q (fallback)',
+    models: 'Models (live catalog)', modelsUnknown: 'not fetched yet — any model is tried', apiRegion: 'API region', upstreamHost: 'Host in use', hostRuntime: 'Kiro runtime / management', hostLegacy: 'legacy Amazon Q (fallback)',
     profile: 'Profile', profileNone: 'none', profileService: 'Kiro service profile (sent per request)', profileChoose: 'Choose profile', profilePick: 'Use this profile',
     profileHelp: 'The IAM Identity Center profile every chat carries; its region is the API region.', profileEmpty: 'This account sees no profile.',
     proxy: 'Proxy', proxyHelp: 'Optional HTTP(S) or SOCKS5 proxy for this account.', proxyInvalid: 'Use http://, https:// or socks5:// followed by host:port.',

@@ -63,7 +63,7 @@ export default {
     tokenExpiry: '令牌有效期', expired: '已过期', inflight: '进行中', okErr: '成功 / 错误', lastUsed: '最近使用', lastRefresh: '最近刷新',
     successes: '成功次数', errors: '错误次数', lastError: '最近错误', settings: '设置', label: '备注', authMethod: '认证方式', weight: '权重',
     weightHelp: '分配流量的相对比例（0 = 仅在其他账号都忙时使用）。', maxConcurrency: '最大并发', concurrencyHelp: '此账号可同时处理的请求数（0 = 使用号池默认值）。', poolDefault: '号池默认',
-    apiRegion: 'API 区域', upstreamHost: '当前主机', hostRuntime: 'Kiro runtime / management', hostLegacy: '旧版 Amazon Q（回退）',
+    models: '模型（实时目录）', modelsUnknown: '尚未获取——任何模型都会尝试', apiRegion: 'API 区域', upstreamHost: '当前主机', hostRuntime: 'Kiro runtime / management', hostLegacy: '旧版 Amazon Q（回退）',
     profile: 'Profile', profileNone: '无', profileService: 'Kiro 服务 profile（按请求发送）', profileChoose: '选择 profile', profilePick: '使用此 profile',
     profileHelp: '每个对话请求携带的 IAM Identity Center profile；其区域即 API 区域。', profileEmpty: '此账号看不到任何 profile。',
     proxy: '代理', proxyHelp: '此账号可选的 HTTP(S) 或 SOCKS5 代理。', proxyInvalid: '请使用 http://、https:// 或 socks5:// 加 主机:端口。',

@@ -47,6 +47,8 @@ pub struct AccountView {
     proxy_url: Option<String>,
     profile_arn: Option<String>,
     start_url: Option<String>,
+    /// The model ids of the account's live catalog (ListAvailableModels), `null` until fetched.
+    models: Option<Vec<String>>,
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -83,6 +85,7 @@ pub(super) fn view(state: &AppState, a: Account) -> AccountView {
         proxy_url: a.proxy_url,
         profile_arn: a.profile_arn,
         start_url: a.start_url,
+        models: a.models,
         created_at: a.created_at,
     }
 }

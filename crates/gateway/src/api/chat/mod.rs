@@ -148,7 +148,8 @@ pub async fn run(
     body: &[u8],
     parsed: Result<ChatRequest, TranslateError>,
 ) -> Response {
-    run_with(state, ctx, body, parsed, Reply::Dialect).await
+    // Boxed: the whole flow's state is ~16 KiB, which every handler future would carry inline.
+    Box::pin(run_with(state, ctx, body, parsed, Reply::Dialect)).await
 }
 
 /// [`run`], with the answer rendered as `reply` says.

@@ -102,13 +102,13 @@ pub async fn create(
             .map(str::to_owned);
     }
     let reply = Reply::new(&state, &ctx, envelope.head, turn.history, seal);
-    chat::run_with(
+    Box::pin(chat::run_with(
         state,
         ctx,
         &body,
         Ok(req),
         chat::Reply::Responses(Box::new(reply)),
-    )
+    ))
     .await
 }
 
