@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Copies dist's six server archives (named by Rust target triple) to the names the original project
-# used, claude-server-<os>-<arch>.tar.gz (.zip on Windows), each with a .sha256 in `sha256sum`
-# format. Run by .github/workflows/release-aliases.yml on a release; tested by
-# release/tests/test_release_config.py against the archive names `dist plan` reports.
+# The six server archives under the original project's names and layout: dist names its archives by
+# Rust target triple with one top folder in each tarball (claude-server-<triple>/); the original's
+# are claude-server-<os>-<arch>.tar.gz (.zip on Windows) holding the files at the top, as
+# ./build.sh makes them (so `tar -C /opt/claude-api -xzf claude-server-linux-amd64.tar.gz` works as
+# README "Deployment" says). Each gets a .sha256 in `sha256sum` format. Run by
+# .github/workflows/release-aliases.yml on a release; tested by release/tests/test_release_config.py
+# against the archive names `dist plan` reports.
 #   release/alias-archives.sh IN_DIR OUT_DIR
-# Fails when an archive is missing, so a release never ships with a hole in the list.
+# Fails when an archive is missing or not laid out as expected, so a release never ships with a hole.
 set -euo pipefail
 in=${1:?usage: alias-archives.sh IN_DIR OUT_DIR}
 out=${2:?usage: alias-archives.sh IN_DIR OUT_DIR}
@@ -20,18 +23,33 @@ ALIASES=(
 )
 
 mkdir -p "$out"
-missing=0
+out=$(cd "$out" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
 for entry in "${ALIASES[@]}"; do
   read -r triple platform ext <<<"$entry"
   src="$in/claude-server-$triple$ext"
   name="claude-server-$platform$ext"
   if [ ! -f "$src" ]; then
     echo "alias-archives: missing $src" >&2
-    missing=1
+    failed=1
     continue
   fi
-  cp "$src" "$out/$name"
+  if [ "$ext" = .zip ]; then
+    cp "$src" "$out/$name" # dist's zips are already flat
+  else
+    mkdir "$work/$triple"
+    tar -xzf "$src" -C "$work/$triple"
+    top="$work/$triple/claude-server-$triple"
+    if [ ! -f "$top/claude-server" ]; then
+      echo "alias-archives: $src has no claude-server-$triple/claude-server" >&2
+      failed=1
+      continue
+    fi
+    tar -C "$top" -czf "$out/$name" .
+  fi
   (cd "$out" && sha256sum "$name" >"$name.sha256")
   echo "$name <- claude-server-$triple$ext"
 done
-exit "$missing"
+exit "$failed"

@@ -7,8 +7,13 @@ step gives the original archive names, and build.sh reports what it cannot build
 from __future__ import annotations
 
 import hashlib
+import re
+import tomllib
+import io
 import shutil
 import subprocess
+import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -124,22 +129,53 @@ def test_release_workflow_runs_the_custom_jobs() -> None:
     assert "cd web && npm ci --no-audit --no-fund && npm run build" in text
 
 
-def test_aliases_give_the_original_archive_names(plan: dict, tmp_path: Path) -> None:
-    local = tmp_path / "local"
-    local.mkdir()
-    archives = [a for a, v in plan["artifacts"].items() if v["kind"] == "executable-zip"]
-    for name in archives:  # stand-ins for the six downloaded archives, distinct contents
-        (local / name).write_bytes(name.encode() * 100)
+def fake_dist_archives(plan: dict, into: Path, skip: str = "") -> dict[str, bytes]:
+    """Archives laid out as dist makes them (tarballs with one top folder claude-server-<triple>/,
+    flat zips), one per executable-zip of the plan, each with distinct contents. Returns the bytes
+    of each archive's claude-server binary stand-in, by target."""
+    into.mkdir(parents=True, exist_ok=True)
+    binaries = {}
+    for name, artifact in plan["artifacts"].items():
+        if artifact["kind"] != "executable-zip" or (skip and skip in name):
+            continue
+        (target,) = artifact["target_triples"]
+        binaries[target] = f"binary for {target}".encode()
+        files = {a["path"]: (binaries[target] if a["kind"] == "executable" else a["name"].encode())
+                 for a in artifact["assets"]}
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(into / name, "w") as z:
+                for path, data in files.items():
+                    z.writestr(path, data)
+        else:
+            with tarfile.open(into / name, "w:gz") as tar:
+                for path, data in files.items():
+                    info = tarfile.TarInfo(f"claude-server-{target}/{path}")
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+    return binaries
+
+
+def test_aliases_give_the_original_archive_names_and_layout(plan: dict, tmp_path: Path) -> None:
+    binaries = fake_dist_archives(plan, tmp_path / "local")
     out = tmp_path / "aliases"
-    p = run(["bash", REPO / "release" / "alias-archives.sh", local, out])
+    p = run(["bash", REPO / "release" / "alias-archives.sh", tmp_path / "local", out])
     assert p.returncode == 0, p.stderr
     want = {f"claude-server-{plat}{'.zip' if 'windows' in plat else '.tar.gz'}"
             for plat in TARGETS.values()}
     assert {f.name for f in out.iterdir()} == want | {f"{n}.sha256" for n in want}
     for target, plat in TARGETS.items():
-        ext = ".zip" if "windows" in target else ".tar.gz"
-        alias = out / f"claude-server-{plat}{ext}"
-        assert alias.read_bytes() == (local / f"claude-server-{target}{ext}").read_bytes()
+        alias = out / f"claude-server-{plat}{'.zip' if 'windows' in target else '.tar.gz'}"
+        if alias.suffix == ".zip":
+            with zipfile.ZipFile(alias) as z:
+                files = {n: z.read(n) for n in z.namelist()}
+            binary = "claude-server.exe"
+        else:  # flat, as ./build.sh makes them
+            with tarfile.open(alias) as tar:
+                files = {m.name.removeprefix("./"): tar.extractfile(m).read()
+                         for m in tar.getmembers() if m.isfile()}
+            binary = "claude-server"
+        assert {binary, "config.example.yaml", "README.md", "LICENSE"} <= set(files), files.keys()
+        assert files[binary] == binaries[target]
         digest = hashlib.sha256(alias.read_bytes()).hexdigest()
         assert (out / f"{alias.name}.sha256").read_text() == f"{digest}  {alias.name}\n"
     check = subprocess.run(["sha256sum", "-c", *[f"{n}.sha256" for n in sorted(want)]], cwd=out,
@@ -148,12 +184,8 @@ def test_aliases_give_the_original_archive_names(plan: dict, tmp_path: Path) -> 
 
 
 def test_aliases_fail_when_a_platform_is_missing(plan: dict, tmp_path: Path) -> None:
-    local = tmp_path / "local"
-    local.mkdir()
-    for name, v in plan["artifacts"].items():
-        if v["kind"] == "executable-zip" and "aarch64-apple-darwin" not in name:
-            (local / name).write_bytes(b"x")
-    p = run(["bash", REPO / "release" / "alias-archives.sh", local, tmp_path / "out"])
+    fake_dist_archives(plan, tmp_path / "local", skip="aarch64-apple-darwin")
+    p = run(["bash", REPO / "release" / "alias-archives.sh", tmp_path / "local", tmp_path / "out"])
     assert p.returncode != 0
     assert "missing" in p.stderr and "aarch64-apple-darwin" in p.stderr, p.stderr
 
@@ -181,3 +213,26 @@ def test_build_sh_rejects_an_unknown_platform() -> None:
     p = run(["./build.sh", "server", "-p", "plan9/amd64"], timeout=60)
     assert p.returncode == 2
     assert "unknown platform 'plan9/amd64'" in p.stderr
+
+
+def test_readme_download_section_matches_the_release() -> None:
+    """Both READMEs' download URLs point at the repository dist publishes to, and every file the
+    Download table names is one the release workflow produces."""
+    repo = tomllib.loads((REPO / "crates" / "gateway" / "dist.toml").read_text())["package"]["repository"]
+    produced = (REPO / "release" / "alias-archives.sh").read_text() + (
+        REPO / "release" / "desktop-bundle.sh").read_text()
+    for readme in ("README.md", "README.zh-CN.md"):
+        text = (REPO / readme).read_text()
+        urls = re.findall(r"https://github\.com/[^\s`)\"]+", text)
+        assert urls, readme
+        assert all(u.startswith(repo + "/releases") for u in urls), (readme, urls)
+        table = text.split("## ", 2)[1]  # the first section: Download
+        names = re.findall(r"`((?:claude-server|Claude-API-Server)-[a-zA-Z]+(?:-[a-z0-9]+)*\.(?:tar\.gz|zip|deb|exe))`", table)
+        assert len(set(names)) == 11, (readme, names)  # 6 server archives, 5 desktop files
+        for name in names:
+            plat = name.removeprefix("claude-server-").rsplit(".tar.gz", 1)[0].rsplit(".zip", 1)[0]
+            if name.startswith("claude-server-"):
+                assert plat in TARGETS.values(), (readme, name)
+            else:
+                stem = name.split("-linux-")[0] + "-linux-$ARCH.deb" if "-linux-" in name else name
+                assert stem in produced, (readme, name)
