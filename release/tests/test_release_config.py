@@ -236,3 +236,11 @@ def test_readme_download_section_matches_the_release() -> None:
             else:
                 stem = name.split("-linux-")[0] + "-linux-$ARCH.deb" if "-linux-" in name else name
                 assert stem in produced, (readme, name)
+
+
+def test_release_scripts_pass_shellcheck() -> None:
+    scripts = [REPO / "build.sh", REPO / ".github" / "ci-services.sh",
+               *sorted((REPO / "release").glob("*.sh"))]
+    assert len(scripts) >= 5
+    p = run([VENV_BIN / "shellcheck", *scripts])
+    assert p.returncode == 0, p.stdout + p.stderr
