@@ -14,8 +14,8 @@ out=${2:?usage: alias-archives.sh IN_DIR OUT_DIR}
 
 # dist target (dist-workspace.toml `targets`) → the original's <os>-<arch> and archive extension
 ALIASES=(
-  "x86_64-unknown-linux-musl linux-amd64 .tar.gz"
-  "aarch64-unknown-linux-musl linux-arm64 .tar.gz"
+  "x86_64-unknown-linux-gnu linux-amd64 .tar.gz"
+  "aarch64-unknown-linux-gnu linux-arm64 .tar.gz"
   "x86_64-apple-darwin darwin-amd64 .tar.gz"
   "aarch64-apple-darwin darwin-arm64 .tar.gz"
   "x86_64-pc-windows-msvc windows-amd64 .zip"

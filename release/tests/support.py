@@ -18,8 +18,8 @@ ACTIONLINT = VENV_BIN / "actionlint"
 # The six platforms of the original, as dist targets (dist-workspace.toml) and as the original's
 # archive names (release/alias-archives.sh).
 TARGETS = {
-    "x86_64-unknown-linux-musl": "linux-amd64",
-    "aarch64-unknown-linux-musl": "linux-arm64",
+    "x86_64-unknown-linux-gnu": "linux-amd64",
+    "aarch64-unknown-linux-gnu": "linux-arm64",
     "x86_64-apple-darwin": "darwin-amd64",
     "aarch64-apple-darwin": "darwin-arm64",
     "x86_64-pc-windows-msvc": "windows-amd64",
