@@ -80,22 +80,22 @@ rust_triple() {
   esac
 }
 
-# The linker (also the C compiler for ring, jemalloc and SQLite) of a cross target, and how to get it:
-# "LINKER|HINT". Empty LINKER = the host's own toolchain links it (the other macOS architecture on a
-# Mac, MSVC's other architecture on Windows).
-cross_linker() {
+# The cross toolchain of a target and how to get it: "LINKER|CXX|HINT". LINKER is also the C compiler
+# (ring, jemalloc, SQLite); CXX the C++ compiler (the tokenizer's esaxx). Empty = the host's own
+# toolchain builds it (the other macOS architecture on a Mac, MSVC's other architecture on Windows).
+cross_toolchain() {
   local triple="$1" host_os=${HOST%/*}
   case "$triple" in
-    *-apple-darwin) [ "$host_os" = darwin ] && { echo "|"; return; } ;;
-    *-pc-windows-msvc) echo "|"; return ;;
+    *-apple-darwin) [ "$host_os" = darwin ] && { echo "||"; return; } ;;
+    *-pc-windows-msvc) echo "||"; return ;;
   esac
   case "$triple" in
-    x86_64-unknown-linux-gnu) echo "x86_64-linux-gnu-gcc|apt-get install gcc-x86-64-linux-gnu" ;;
-    aarch64-unknown-linux-gnu) echo "aarch64-linux-gnu-gcc|apt-get install gcc-aarch64-linux-gnu" ;;
-    x86_64-pc-windows-gnu) echo "x86_64-w64-mingw32-gcc|apt-get install gcc-mingw-w64-x86-64" ;;
-    aarch64-pc-windows-gnullvm) echo "aarch64-w64-mingw32-clang|install llvm-mingw and put its bin/ on PATH" ;;
-    x86_64-apple-darwin) echo "o64-clang|install osxcross with a macOS SDK (Apple's SDK is not redistributable)" ;;
-    aarch64-apple-darwin) echo "oa64-clang|install osxcross with a macOS SDK (Apple's SDK is not redistributable)" ;;
+    x86_64-unknown-linux-gnu) echo "x86_64-linux-gnu-gcc|x86_64-linux-gnu-g++|apt-get install gcc-x86-64-linux-gnu g++-x86-64-linux-gnu" ;;
+    aarch64-unknown-linux-gnu) echo "aarch64-linux-gnu-gcc|aarch64-linux-gnu-g++|apt-get install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu" ;;
+    x86_64-pc-windows-gnu) echo "x86_64-w64-mingw32-gcc|x86_64-w64-mingw32-g++|apt-get install gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64" ;;
+    aarch64-pc-windows-gnullvm) echo "aarch64-w64-mingw32-clang|aarch64-w64-mingw32-clang++|install llvm-mingw and put its bin/ on PATH" ;;
+    x86_64-apple-darwin) echo "o64-clang|o64-clang++|install osxcross with a macOS SDK (Apple's SDK is not redistributable)" ;;
+    aarch64-apple-darwin) echo "oa64-clang|oa64-clang++|install osxcross with a macOS SDK (Apple's SDK is not redistributable)" ;;
   esac
 }
 
@@ -109,7 +109,7 @@ SKIPPED=()
 skip() { echo "build.sh: SKIPPED $1 — $2"; SKIPPED+=("$1"); }
 
 build_server() {
-  local plat="$1" triple os arch ext out upper linker hint
+  local plat="$1" triple os arch ext out upper linker cxx hint
   triple=$(rust_triple "$plat") || { echo "build.sh: unknown platform '$plat'" >&2; exit 2; }
   os=${plat%/*}; arch=${plat#*/}
   upper=$(echo "$triple" | tr 'a-z-' 'A-Z_')
@@ -118,14 +118,18 @@ build_server() {
     if [ ! -d "$(rustc --print sysroot)/lib/rustlib/$triple/lib" ]; then
       skip "$plat" "Rust target $triple is not installed (rustup target add $triple)"; return 0
     fi
-    IFS='|' read -r linker hint <<<"$(cross_linker "$triple")"
+    IFS='|' read -r linker cxx hint <<<"$(cross_toolchain "$triple")"
     local var="CARGO_TARGET_${upper}_LINKER"
     [ -n "${!var:-}" ] && linker=${!var}
     if [ -n "$linker" ]; then
-      if ! command -v "$linker" >/dev/null; then
-        skip "$plat" "no linker for $triple: '$linker' not found ($hint; or set $var)"; return 0
-      fi
-      cargo_env=("$var=$linker" "CC_${triple//-/_}=$linker")
+      local cc_var="CC_${triple//-/_}" cxx_var="CXX_${triple//-/_}" cc tool
+      cc=${!cc_var:-$linker}; cxx=${!cxx_var:-$cxx}
+      for tool in "$linker" "$cc" "$cxx"; do
+        if ! command -v "$tool" >/dev/null; then
+          skip "$plat" "no cross toolchain for $triple: '$tool' not found ($hint; or set $var)"; return 0
+        fi
+      done
+      cargo_env=("$var=$linker" "$cc_var=$cc" "$cxx_var=$cxx")
     fi
   fi
   build_console

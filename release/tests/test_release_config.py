@@ -206,7 +206,7 @@ def test_build_sh_skips_a_platform_without_its_toolchain_and_names_the_release_w
                          ("windows/arm64", "aarch64-pc-windows-gnullvm")):
         line = next((ln for ln in out.splitlines() if ln.startswith(f"build.sh: SKIPPED {plat} ")), "")
         assert (f"rustup target add {triple}" in line
-                or (f"no linker for {triple}" in line and "CARGO_TARGET_" in line)), out
+                or (f"no cross toolchain for {triple}" in line and "CARGO_TARGET_" in line)), out
     assert "skipped: darwin/arm64 windows/arm64" in out
     assert ".github/workflows/release.yml" in out
     assert not (REPO / "dist" / "server" / "claude-server-darwin-arm64.tar.gz").exists()
