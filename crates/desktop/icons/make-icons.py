@@ -54,8 +54,22 @@ def render(size: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
 
 
+def ico(pngs: list[tuple[int, bytes]]) -> bytes:
+    """A Windows .ico holding PNG images (allowed since Vista). tauri-build embeds icons/icon.ico
+    into the Windows executable, and Tauri's bundler uses it for the installer."""
+    head = struct.pack("<HHH", 0, 1, len(pngs))
+    offset = len(head) + 16 * len(pngs)
+    entries, data = b"", b""
+    for size, png in pngs:
+        dim = 0 if size >= 256 else size  # 0 means 256 in an ICONDIRENTRY
+        entries += struct.pack("<BBBBHHII", dim, dim, 0, 0, 1, 32, len(png), offset + len(data))
+        data += png
+    return head + entries + data
+
+
 here = Path(__file__).resolve().parent
 for n in (32, 128, 256):
     (here / f"{n}x{n}.png").write_bytes(render(n))
+(here / "icon.ico").write_bytes(ico([(n, render(n)) for n in (32, 128, 256)]))
 (here / "icon.png").write_bytes(render(256))
 (here.parent / "ui" / "icon.png").write_bytes(render(32))  # the status page's logo
