@@ -226,7 +226,9 @@ async fn doctor(
         None => pool.account_ids(),
     };
     if ids.is_empty() {
-        eprintln!("doctor: no account is configured (add one in the console or with `accounts import`)");
+        eprintln!(
+            "doctor: no account is configured (add one in the console or with `accounts import`)"
+        );
         return Ok(2);
     }
     let options = gateway::pool::DiagnoseOptions { model };

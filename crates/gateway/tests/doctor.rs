@@ -13,7 +13,8 @@
 mod pool_support;
 mod support;
 
-use amazonq_sim::{AccountSpec, AuthKind, ProfileSpec, SimConfig};
+use amazonq_sim::config::ProfileSpec;
+use amazonq_sim::{AccountSpec, AuthKind, SimConfig};
 use gateway::pool::{DiagnoseOptions, Pool, PoolDeps, Report, UpstreamSettings, Verdict};
 use gateway::tasks::Supervisor;
 use pool_support::{Env, fast};
@@ -32,7 +33,9 @@ async fn open(env: &Env, upstream: UpstreamSettings) -> Pool {
 
 async fn diagnose(env: &Env, id: &str) -> Report {
     let pool = open(env, UpstreamSettings::single_host(&env.sim.base_url())).await;
-    pool.diagnose(id, &DiagnoseOptions::default()).await.unwrap()
+    pool.diagnose(id, &DiagnoseOptions::default())
+        .await
+        .unwrap()
 }
 
 fn step<'a>(r: &'a Report, name: &str) -> &'a gateway::pool::Step {
@@ -83,7 +86,11 @@ async fn healthy_builder_id_idc_and_social_accounts_pass_every_step() {
         assert_eq!(env.chat_calls(&id), 1);
     }
     let idc = diagnose(&env, "idc").await;
-    assert!(step(&idc, "profile").detail.contains("in use: arn:aws:codewhisperer:"));
+    assert!(
+        step(&idc, "profile")
+            .detail
+            .contains("in use: arn:aws:codewhisperer:")
+    );
     let bid = diagnose(&env, "bid").await;
     assert!(step(&bid, "profile").detail.contains("Builder ID"));
 }
@@ -190,7 +197,10 @@ async fn throttling_is_a_warning_to_retry_later() {
     let r = diagnose(&env, &id).await;
     assert_eq!(r.verdict, Verdict::Warn, "{}", r.to_text());
     expect(&r, "chat", Verdict::Warn, Some("throttled"));
-    assert_eq!(step(&r, "chat").upstream.as_ref().unwrap().status, Some(429));
+    assert_eq!(
+        step(&r, "chat").upstream.as_ref().unwrap().status,
+        Some(429)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,12 +215,18 @@ async fn an_unreachable_host_fails_with_unreachable() {
     upstream.runtime_endpoint = Some(dead);
     upstream.legacy_fallback = false;
     let pool = open(&env, upstream).await;
-    let r = pool.diagnose(&id, &DiagnoseOptions::default()).await.unwrap();
+    let r = pool
+        .diagnose(&id, &DiagnoseOptions::default())
+        .await
+        .unwrap();
     assert_eq!(r.verdict, Verdict::Fail);
     expect(&r, "dns.runtime", Verdict::Fail, Some("unreachable"));
     expect(&r, "tls.runtime", Verdict::Skipped, None);
     expect(&r, "dns.management", Verdict::Ok, None);
-    assert!(r.step("dns.legacy_q").is_none(), "no legacy host without the fallback");
+    assert!(
+        r.step("dns.legacy_q").is_none(),
+        "no legacy host without the fallback"
+    );
     expect(&r, "usage", Verdict::Ok, None);
     expect(&r, "chat", Verdict::Fail, Some("unreachable"));
 }
@@ -293,8 +309,14 @@ async fn the_cli_prints_a_stable_json_report_and_exits_by_verdict() {
     assert_eq!(good["verdict"], "ok");
     assert_eq!(good["account"]["auth_method"], "builder_id");
     for s in good["steps"].as_array().unwrap() {
-        assert!(s["name"].is_string() && s["ms"].is_u64() && s["detail"].is_string(), "{s}");
-        assert!(["ok", "skipped"].contains(&s["verdict"].as_str().unwrap()), "{s}");
+        assert!(
+            s["name"].is_string() && s["ms"].is_u64() && s["detail"].is_string(),
+            "{s}"
+        );
+        assert!(
+            ["ok", "skipped"].contains(&s["verdict"].as_str().unwrap()),
+            "{s}"
+        );
     }
     let dead = by_label("label-dead");
     let token = dead["steps"]
@@ -355,7 +377,15 @@ async fn the_admin_route_answers_the_same_report() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    for n in ["dns.runtime", "tls.runtime", "token", "profile", "usage", "models", "chat"] {
+    for n in [
+        "dns.runtime",
+        "tls.runtime",
+        "token",
+        "profile",
+        "usage",
+        "models",
+        "chat",
+    ] {
         assert!(names.contains(&n), "{names:?}");
     }
     let (status, _) = gw

@@ -124,10 +124,7 @@ impl Inner {
         let fail = |e: amazonq::oidc::AuthError| RefreshFailure::of(&e);
         let result = match info.auth_method {
             AuthMethod::Social => {
-                let client = self
-                    .upstream
-                    .kiro_for(&info)
-                    .map_err(fail)?;
+                let client = self.upstream.kiro_for(&info).map_err(fail)?;
                 let machine = amazonq::client::kiro_machine_id(
                     current
                         .profile_arn
@@ -172,10 +169,7 @@ impl Inner {
                         .map(|s| (*s).to_owned())
                         .collect(),
                 };
-                let client = self
-                    .upstream
-                    .oidc(&info.oidc_region, proxy)
-                    .map_err(fail)?;
+                let client = self.upstream.oidc(&info.oidc_region, proxy).map_err(fail)?;
                 client
                     .refresh(&reg, &current.refresh_token)
                     .await

@@ -261,7 +261,9 @@ impl Upstream {
     /// The auth host an account refreshes at: SSO OIDC (Builder ID, IdC) or Kiro auth (social).
     pub fn auth_base(&self, info: &Info) -> String {
         match info.auth_method {
-            AuthMethod::Social if self.settings.kiro_auth_endpoint == DEFAULT_KIRO_AUTH_ENDPOINT => {
+            AuthMethod::Social
+                if self.settings.kiro_auth_endpoint == DEFAULT_KIRO_AUTH_ENDPOINT =>
+            {
                 kiro_auth_endpoint(&info.oidc_region)
             }
             AuthMethod::Social => self.settings.kiro_auth_endpoint.clone(),

@@ -28,7 +28,15 @@ pub async fn diagnose(
         return Ok(Json(report));
     }
     // Created a moment ago: the pool has not loaded it yet.
-    state.pool.reload().await.map_err(|e| Error::Internal(e.to_string()))?;
-    let report = state.pool.diagnose(&id, &options).await.ok_or_else(not_found)?;
+    state
+        .pool
+        .reload()
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let report = state
+        .pool
+        .diagnose(&id, &options)
+        .await
+        .ok_or_else(not_found)?;
     Ok(Json(report))
 }

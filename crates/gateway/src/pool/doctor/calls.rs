@@ -265,10 +265,7 @@ async fn usage_step(ctx: &mut Ctx<'_>) -> (Step, Option<DateTime<Utc>>) {
         .resets_at
         .map(|r| r.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_else(|| "an unknown date".to_owned());
-    let detail = format!(
-        "{} of {} used; resets {resets}",
-        quota.used, quota.limit
-    );
+    let detail = format!("{} of {} used; resets {resets}", quota.used, quota.limit);
     let mut step = Step::new("usage", Verdict::Ok, detail);
     if quota.limit > 0.0 && quota.used >= quota.limit {
         step.verdict = Verdict::Fail;
@@ -392,7 +389,11 @@ async fn chat_step(ctx: &mut Ctx<'_>, model: &str, resets: Option<DateTime<Utc>>
                     message.as_deref().unwrap_or_default(),
                     &secrets,
                 );
-                let step = Step::new("chat", Verdict::Fail, format!("{model}: exception in the stream"));
+                let step = Step::new(
+                    "chat",
+                    Verdict::Fail,
+                    format!("{model}: exception in the stream"),
+                );
                 return j.apply(step).timed(started);
             }
             Ok(StreamEvent::Error { code, message }) => {
@@ -400,7 +401,11 @@ async fn chat_step(ctx: &mut Ctx<'_>, model: &str, resets: Option<DateTime<Utc>>
                 let proxy = ctx.inner.upstream.refresh_proxy(&info);
                 let secrets = secrets_of(&info, &ctx.token, proxy.as_deref());
                 let j = judge::in_band(&code, None, &message, &secrets);
-                let step = Step::new("chat", Verdict::Fail, format!("{model}: error in the stream"));
+                let step = Step::new(
+                    "chat",
+                    Verdict::Fail,
+                    format!("{model}: error in the stream"),
+                );
                 return j.apply(step).timed(started);
             }
             Ok(_) => {}
@@ -411,17 +416,24 @@ async fn chat_step(ctx: &mut Ctx<'_>, model: &str, resets: Option<DateTime<Utc>>
                     format!("{model}: the stream broke after {chars} character(s): {e}"),
                 );
                 step.code = Some("upstream_trouble");
-                step.advice = Some("The stream broke off: retry; if it keeps happening, check \
+                step.advice = Some(
+                    "The stream broke off: retry; if it keeps happening, check \
                                     the network path (proxy timeouts) to the runtime host."
-                    .to_owned());
+                        .to_owned(),
+                );
                 return step.timed(started);
             }
         }
     }
     let detail = format!(
         "{model}: {chars} character(s) streamed, first byte after {first_byte} ms{}",
-        stop.map(|s| format!(", stop reason {s}")).unwrap_or_default()
+        stop.map(|s| format!(", stop reason {s}"))
+            .unwrap_or_default()
     );
-    let verdict = if chars == 0 { Verdict::Warn } else { Verdict::Ok };
+    let verdict = if chars == 0 {
+        Verdict::Warn
+    } else {
+        Verdict::Ok
+    };
     Step::new("chat", verdict, detail).timed(started)
 }

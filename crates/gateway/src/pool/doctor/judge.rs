@@ -40,7 +40,11 @@ impl Secrets {
 }
 
 /// A failed Q call (`ClientError`).
-pub(super) fn client(e: &ClientError, secrets: &Secrets, resets: Option<DateTime<Utc>>) -> Judgement {
+pub(super) fn client(
+    e: &ClientError,
+    secrets: &Secrets,
+    resets: Option<DateTime<Utc>>,
+) -> Judgement {
     let answer = match e {
         ClientError::Http(h) => UpstreamAnswer {
             status: Some(h.status),
@@ -96,7 +100,12 @@ pub(super) fn refresh(r: &RefreshFailure, secrets: &Secrets) -> Judgement {
 }
 
 /// An exception inside a 200 stream (`:message-type exception|error`).
-pub(super) fn in_band(kind: &str, reason: Option<&str>, message: &str, secrets: &Secrets) -> Judgement {
+pub(super) fn in_band(
+    kind: &str,
+    reason: Option<&str>,
+    message: &str,
+    secrets: &Secrets,
+) -> Judgement {
     let class = amazonq::error::classify(200, Some(kind), reason, message, None);
     let answer = UpstreamAnswer {
         status: None,
@@ -123,7 +132,11 @@ const UNREACHABLE: &str = "The host could not be reached: check DNS and the fire
                            `upstream.proxy` (or the account's proxy) if this machine needs a proxy \
                            to reach the internet.";
 
-fn by_class(class: &ErrorClass, resets: Option<DateTime<Utc>>, answer: UpstreamAnswer) -> Judgement {
+fn by_class(
+    class: &ErrorClass,
+    resets: Option<DateTime<Utc>>,
+    answer: UpstreamAnswer,
+) -> Judgement {
     let (verdict, code, advice) = match class {
         ErrorClass::RefreshTokenDead => (
             Verdict::Fail,

@@ -68,7 +68,10 @@ async fn dns_step(target: &Target, proxy: Option<&str>, connect_timeout: Duratio
         Ok(Ok(_)) => Step::new(
             name,
             Verdict::Ok,
-            format!("{host} → {first} ({} address(es)), TCP connected", addrs.len()),
+            format!(
+                "{host} → {first} ({} address(es)), TCP connected",
+                addrs.len()
+            ),
         ),
         Ok(Err(e)) => unreachable(name, format!("{host} → {first}: cannot connect: {e}")),
         Err(_) => unreachable(name, format!("{host} → {first}: connect timed out")),
@@ -113,7 +116,11 @@ async fn tls_step(
             format!(
                 "TLS handshake with {} ok{} (HTTP {} at /)",
                 target.url.host_str().unwrap_or_default(),
-                if proxy.is_some() { " through the proxy" } else { "" },
+                if proxy.is_some() {
+                    " through the proxy"
+                } else {
+                    ""
+                },
                 r.status().as_u16()
             ),
         ),

@@ -79,7 +79,11 @@ pub struct Step {
 }
 
 impl Step {
-    pub(crate) fn new(name: impl Into<String>, verdict: Verdict, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        name: impl Into<String>,
+        verdict: Verdict,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             name: name.into(),
             verdict,
