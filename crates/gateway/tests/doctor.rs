@@ -53,6 +53,8 @@ fn expect(r: &Report, name: &str, verdict: Verdict, code: Option<&str>) {
     }
 }
 
+const IDC_ARN: &str = "arn:aws:codewhisperer:us-east-1:111122223333:profile/IDCHEALTHY";
+
 fn kind(id: &str, kind: AuthKind) -> AccountSpec {
     AccountSpec {
         id: id.into(),
@@ -69,7 +71,12 @@ async fn healthy_builder_id_idc_and_social_accounts_pass_every_step() {
         ("idc", AuthKind::Idc),
         ("soc", AuthKind::Social),
     ] {
-        let id = env.add(kind(id, k), 0).await;
+        let mut spec = kind(id, k);
+        if k == AuthKind::Idc {
+            // The account's own Identity Center profile (listed by the simulator's region).
+            spec.profile_arn = Some(IDC_ARN.into());
+        }
+        let id = env.add(spec, 0).await;
         let r = diagnose(&env, &id).await;
         assert_eq!(r.verdict, Verdict::Ok, "{}", r.to_text());
         for role in ["runtime", "management", "auth", "legacy_q"] {
@@ -89,7 +96,7 @@ async fn healthy_builder_id_idc_and_social_accounts_pass_every_step() {
     assert!(
         step(&idc, "profile")
             .detail
-            .contains("in use: arn:aws:codewhisperer:")
+            .contains(&format!("in use: {IDC_ARN}"))
     );
     let bid = diagnose(&env, "bid").await;
     assert!(step(&bid, "profile").detail.contains("Builder ID"));
@@ -155,9 +162,6 @@ async fn a_region_mismatch_fails_with_wrong_region() {
     };
     let id = env.add(spec, 0).await;
     // The stored profile is in eu-central-1; the (simulated) service runs in us-east-1.
-    let mut patch = store::AccountPatch::default();
-    patch.profile_arn = Some(Some(arn.into()));
-    env.store.update_account(&id, patch).await.unwrap();
     let r = diagnose(&env, &id).await;
     assert_eq!(r.verdict, Verdict::Fail);
     assert_eq!(r.account.api_region, "eu-central-1");
