@@ -216,13 +216,13 @@ async fn doctor(
     .await
     .context("loading the accounts")?;
     let ids = match account {
-        Some(key) => match pool.resolve_account(key) {
-            Some(id) => vec![id],
-            None => {
+        Some(key) => {
+            let Some(id) = pool.resolve_account(key) else {
                 eprintln!("doctor: no account has the id or label {key:?}");
                 return Ok(2);
-            }
-        },
+            };
+            vec![id]
+        }
         None => pool.account_ids(),
     };
     if ids.is_empty() {

@@ -102,9 +102,10 @@ async fn token_step(inner: &Inner, slot: &Arc<Slot>, steps: &mut Vec<Step>) -> O
     let margin = inner.request_margin();
     let current = slot.token.load_full();
     let until = |t: &Token| {
-        t.expires_at
-            .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_else(|| "an unknown time".to_owned())
+        t.expires_at.map_or_else(
+            || "an unknown time".to_owned(),
+            |e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
     };
     if current.fresh_for(margin) {
         steps.push(
@@ -261,10 +262,10 @@ async fn usage_step(ctx: &mut Ctx<'_>) -> (Step, Option<DateTime<Utc>>) {
         let step = Step::new("usage", Verdict::Ok, "no limits reported");
         return (step.timed(started), response.next_reset());
     };
-    let resets = quota
-        .resets_at
-        .map(|r| r.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_else(|| "an unknown date".to_owned());
+    let resets = quota.resets_at.map_or_else(
+        || "an unknown date".to_owned(),
+        |r| r.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
     let detail = format!("{} of {} used; resets {resets}", quota.used, quota.limit);
     let mut step = Step::new("usage", Verdict::Ok, detail);
     if quota.limit > 0.0 && quota.used >= quota.limit {
@@ -320,7 +321,7 @@ async fn models_step(ctx: &mut Ctx<'_>, options: &DiagnoseOptions) -> (Step, Str
     );
     if ids.is_empty() {
         step.verdict = Verdict::Warn;
-        step.detail = "the catalog is empty".to_owned();
+        "the catalog is empty".clone_into(&mut step.detail);
     } else if let Some(w) = &wanted
         && !ids.contains(&w.as_str())
     {
