@@ -8,7 +8,7 @@ use std::time::Instant;
 use amazonq::client::{BUILDER_ID_SERVICE_ARN, ClientError, Credentials, Persona};
 use amazonq::error::ErrorClass;
 use amazonq::events::StreamEvent;
-use amazonq::types::{GenerateAssistantResponseRequest, GetUsageLimitsRequest};
+use amazonq::types::GenerateAssistantResponseRequest;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use store::AuthMethod;
@@ -226,12 +226,7 @@ async fn idc_profile(ctx: &mut Ctx<'_>) -> Step {
     let mut step = Step::new("profile", verdict, detail);
     if verdict == Verdict::Fail {
         step.code = Some("pick_profile");
-        step.advice = Some(
-            "Pick one of the account's profiles (console → Accounts → Profile, or `POST \
-             /v2/accounts/:id/profile`); when none is visible, ask the organisation's \
-             administrator for an Amazon Q Developer / Kiro subscription."
-                .to_owned(),
-        );
+        step.advice = Some(judge::PICK_PROFILE.to_owned());
     }
     step
 }
@@ -242,12 +237,7 @@ async fn usage_step(ctx: &mut Ctx<'_>) -> (Step, Option<DateTime<Utc>>) {
     let q = &inner.upstream.q;
     let result = ctx
         .call(|creds| async move {
-            let req = GetUsageLimitsRequest {
-                origin: Some(Persona::of(&creds).account_origin().to_owned()),
-                resource_type: Some("AGENTIC_REQUEST".to_owned()),
-                is_email_required: Some(true),
-                profile_arn: None,
-            };
+            let req = crate::pool::quota::usage_request(&creds);
             q.get_usage_limits(&creds, &req).await
         })
         .await;
@@ -271,10 +261,7 @@ async fn usage_step(ctx: &mut Ctx<'_>) -> (Step, Option<DateTime<Utc>>) {
     if quota.limit > 0.0 && quota.used >= quota.limit {
         step.verdict = Verdict::Fail;
         step.code = Some("quota_exhausted");
-        step.advice = Some(format!(
-            "The account's quota is used up until {resets}: wait for the reset, add credits or \
-             upgrade the plan; other accounts serve meanwhile."
-        ));
+        step.advice = Some(judge::quota_advice(quota.resets_at));
     }
     (step.timed(started), quota.resets_at)
 }
@@ -328,11 +315,7 @@ async fn models_step(ctx: &mut Ctx<'_>, options: &DiagnoseOptions) -> (Step, Str
         step.verdict = Verdict::Fail;
         step.detail = format!("{w} is not in this account's catalog ({shown})");
         step.code = Some("model_not_in_plan");
-        step.advice = Some(
-            "This account's plan does not include the model: use a model from its catalog, or \
-             upgrade the plan."
-                .to_owned(),
-        );
+        step.advice = Some(judge::MODEL_NOT_IN_PLAN.to_owned());
     }
     (step.timed(started), model)
 }

@@ -128,7 +128,34 @@ pub(super) fn in_band(
     }
 }
 
-const UNREACHABLE: &str = "The host could not be reached: check DNS and the firewall, or set \
+/// Advice of `pick_profile`.
+pub(super) const PICK_PROFILE: &str = "The profile is missing or refused: pick one of the \
+    account's profiles (console → Accounts → Profile, or `POST /v2/accounts/:id/profile`); when \
+    none is visible, ask the organisation's administrator for an Amazon Q Developer / Kiro \
+    subscription.";
+
+/// Advice of `model_not_in_plan`.
+pub(super) const MODEL_NOT_IN_PLAN: &str = "This account's plan does not include the model: use \
+    a model from its catalog, or upgrade the plan.";
+
+/// Advice of `quota_exhausted`, with the reset date when known.
+pub(super) fn quota_advice(resets: Option<DateTime<Utc>>) -> String {
+    let until = resets
+        .map(|at| {
+            format!(
+                " until {}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "The account's quota is used up{until}: wait for the reset, add credits or upgrade the \
+         plan; other accounts serve meanwhile."
+    )
+}
+
+/// Advice of `unreachable`.
+pub(super) const UNREACHABLE: &str = "The host could not be reached: check DNS and the firewall, or set \
                            `upstream.proxy` (or the account's proxy) if this machine needs a proxy \
                            to reach the internet.";
 
@@ -153,34 +180,16 @@ fn by_class(
              profile of the account; if they are right, log it in again."
                 .to_owned(),
         ),
-        ErrorClass::ProfileRejected => (
-            Verdict::Fail,
-            "pick_profile",
-            "The profile is missing or refused: pick one of the account's profiles (console → \
-             Accounts → Profile, or `POST /v2/accounts/:id/profile`); without any profile, ask \
-             the organisation's administrator for a subscription."
-                .to_owned(),
-        ),
+        ErrorClass::ProfileRejected => (Verdict::Fail, "pick_profile", PICK_PROFILE.to_owned()),
         ErrorClass::InvalidModel => (
             Verdict::Fail,
             "model_not_in_plan",
-            "This account's plan does not include the model: use a model from its catalog, or \
-             upgrade the plan."
-                .to_owned(),
+            MODEL_NOT_IN_PLAN.to_owned(),
         ),
         ErrorClass::QuotaExhausted { resets_at, .. } => (
             Verdict::Fail,
             "quota_exhausted",
-            match resets_at.or(resets) {
-                Some(at) => format!(
-                    "The account's quota is used up until {}: wait for the reset, add credits or \
-                     upgrade the plan; other accounts serve meanwhile.",
-                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
-                None => "The account's quota is used up: wait for the reset, add credits or \
-                         upgrade the plan; other accounts serve meanwhile."
-                    .to_owned(),
-            },
+            quota_advice(resets_at.or(resets)),
         ),
         ErrorClass::Throttled { retry_after } => (
             Verdict::Warn,

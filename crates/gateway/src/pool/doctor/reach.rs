@@ -135,10 +135,6 @@ async fn tls_step(
 fn unreachable(name: String, detail: String) -> Step {
     let mut s = Step::new(name, Verdict::Fail, detail);
     s.code = Some("unreachable");
-    s.advice = Some(
-        "The host could not be reached: check DNS and the firewall, or set `upstream.proxy` (or \
-         the account's proxy) if this machine needs a proxy to reach the internet."
-            .to_owned(),
-    );
+    s.advice = Some(super::judge::UNREACHABLE.to_owned());
     s
 }
