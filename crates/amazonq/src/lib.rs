@@ -40,7 +40,7 @@
 //! `cargo bench -p amazonq --bench decode` (`make bench`); results in
 //! `bench/results/eventstream-decode.md`.
 
-mod redact;
+pub mod redact;
 
 pub mod error;
 pub mod events;

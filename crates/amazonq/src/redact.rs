@@ -42,3 +42,48 @@ impl<T: SecretShape + ?Sized> std::fmt::Debug for Redacted<'_, T> {
         f.write_str(if self.0.is_absent() { "<none>" } else { "***" })
     }
 }
+
+/// `text` with every occurrence of the given secret values, and any `Bearer <credential>`, replaced
+/// by `***`: for upstream messages shown to an operator (`claude-server doctor`), which may echo
+/// what was sent. Secrets shorter than 8 characters are ignored (they would blank ordinary words).
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 8) {
+        out = out.replace(s, "***");
+    }
+    let mut result = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(i) = rest.to_ascii_lowercase().find("bearer ") {
+        let (head, tail) = rest.split_at(i + "bearer ".len());
+        result.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';'))
+            .unwrap_or(tail.len());
+        // "bearer token included in the request" is the service's wording, not a credential.
+        if end >= 16 {
+            result.push_str("***");
+        } else {
+            result.push_str(&tail[..end]);
+        }
+        rest = &tail[end..];
+    }
+    result.push_str(rest);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn scrub_blanks_known_secrets_and_bearer_credentials_but_keeps_wording() {
+        let text = "token aoaAAAA-secret-1234 refused; header Bearer eyJhbGciOiJIUzI1NiJ9.abc; \
+                    The bearer token included in the request is invalid.";
+        let out = scrub(text, &["aoaAAAA-secret-1234", "short"]);
+        assert_eq!(
+            out,
+            "token *** refused; header Bearer ***; \
+                    The bearer token included in the request is invalid."
+        );
+    }
+}

@@ -7,6 +7,9 @@
 //! claude-server accounts import FILE             import accounts (any supported document,
 //!                                                 kiro-cli's data.sqlite3 included)
 //! claude-server accounts export FILE             write this project's export document
+//! claude-server doctor [--account ID|LABEL] [--model M] [--json]
+//!                                                 diagnose accounts step by step (exit 0 all
+//!                                                 ok/warn, 1 a step failed, 2 usage error)
 //! ```
 
 use std::path::PathBuf;
@@ -53,6 +56,18 @@ enum Command {
     /// Import or export accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Check that accounts work: host reach, token, profile, usage, models and one chat turn.
+    Doctor {
+        /// Only this account (id or label); default: every account.
+        #[arg(long, value_name = "ID|LABEL")]
+        account: Option<String>,
+        /// Model of the test chat turn (default: the account's default model).
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        /// Machine-readable output (the schema is documented in the README).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +170,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Doctor {
+            account,
+            model,
+            json,
+        } => {
+            let code = doctor(&config, account.as_deref(), model, json).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
+        }
         Command::Accounts(AccountsCommand::Export { file }) => {
             let store = gateway::open_store(&config).await?;
             let doc = gateway::api::admin::transfer::export(&store).await?;
@@ -168,6 +194,64 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `doctor`: diagnoses the configured accounts with the server's own config, database and
+/// refresh coordination (Redis in fleet mode), without the pool's background tasks. Returns the
+/// exit code: 0 every step ok/warn, 1 some step failed, 2 usage error (unknown account, none).
+async fn doctor(
+    config: &Config,
+    account: Option<&str>,
+    model: Option<String>,
+    json: bool,
+) -> anyhow::Result<i32> {
+    let store = gateway::open_store(config).await?;
+    let supervisor = gateway::tasks::Supervisor::new();
+    let seams = gateway::fleet::Seams::from_config(config, store.clone(), &supervisor)?;
+    let pool = gateway::pool::Pool::open(
+        seams.pool,
+        config.pool.clone(),
+        gateway::pool::UpstreamSettings::from_config(&config.upstream),
+    )
+    .await
+    .context("loading the accounts")?;
+    let ids = match account {
+        Some(key) => {
+            let Some(id) = pool.resolve_account(key) else {
+                eprintln!("doctor: no account has the id or label {key:?}");
+                return Ok(2);
+            };
+            vec![id]
+        }
+        None => pool.account_ids(),
+    };
+    if ids.is_empty() {
+        eprintln!(
+            "doctor: no account is configured (add one in the console or with `accounts import`)"
+        );
+        return Ok(2);
+    }
+    let options = gateway::pool::DiagnoseOptions { model };
+    let mut reports = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(r) = pool.diagnose(id, &options).await {
+            if !json {
+                print!("{}", r.to_text());
+            }
+            reports.push(r);
+        }
+    }
+    supervisor.shutdown(std::time::Duration::from_secs(5)).await;
+    store.close().await?;
+    let failed = reports
+        .iter()
+        .any(|r| r.verdict == gateway::pool::Verdict::Fail);
+    if json {
+        let verdict = gateway::pool::Report::overall_of(&reports);
+        let doc = serde_json::json!({"verdict": verdict, "reports": reports});
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    Ok(i32::from(failed))
 }
 
 /// `--demo`: serve with the in-process simulator as the upstream (see `gateway::demo`).

@@ -12,6 +12,7 @@ import type {
   BlockedIp,
   DeviceStart,
   DeviceStatusResp,
+  DiagnoseReport,
   FeedResult,
   LoginResp,
   LogRow,
@@ -60,6 +61,7 @@ export const accounts = {
   remove: (id: string) => request<void>(`/v2/accounts/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   refresh: (id: string) => request<unknown>(`/v2/accounts/${encodeURIComponent(id)}/refresh`, { method: 'POST' }),
   usage: (id: string) => request<unknown>(`/v2/accounts/${encodeURIComponent(id)}/usage`, { method: 'POST' }),
+  diagnose: (id: string) => request<DiagnoseReport>(`/v2/accounts/${encodeURIComponent(id)}/diagnose`, { method: 'POST' }),
   profiles: async (id: string) =>
     (await request<{ profiles?: AccountProfile[] }>(`/v2/accounts/${encodeURIComponent(id)}/profiles`)).profiles ?? [],
   pickProfile: (id: string, profileArn: string) =>

@@ -169,3 +169,22 @@ export interface LoginResp {
   expires_at?: string
   must_change_password: boolean
 }
+
+/** `POST /v2/accounts/:id/diagnose` (and `claude-server doctor --json`): one account, step by step. */
+export type DiagnoseVerdict = 'ok' | 'warn' | 'fail' | 'skipped'
+export interface DiagnoseStep {
+  name: string
+  verdict: DiagnoseVerdict
+  ms: number
+  detail: string
+  upstream?: { status?: number; error_type?: string; reason?: string; message: string; request_id?: string }
+  /** Stable advice key (relogin, pick_profile, wrong_region, …); the console shows its own text. */
+  code?: string
+  advice?: string
+}
+export interface DiagnoseReport {
+  account: { id: string; label: string; auth_method: string; api_region: string; host: string; proxy: boolean }
+  verdict: Exclude<DiagnoseVerdict, 'skipped'>
+  ms: number
+  steps: DiagnoseStep[]
+}

@@ -141,5 +141,23 @@ export default {
     changePassword: 'Change password', currentPassword: 'Current password', about: 'About this instance', version: 'Version', dataDir: 'Data directory',
     mode: 'Mode', normal: 'Normal', backupHint: 'Back up data.sqlite3 in the data directory regularly (for example a daily copy kept for 7 days).',
   },
+  doctor: {
+    title: 'Diagnose', help: 'Checks host reach, the token, the profile, usage, the model catalog and one short chat turn (counts as one request) — the same as `claude-server doctor`.',
+    run: 'Diagnose', running: 'Diagnosing…', upstream: 'Upstream answered', todo: 'What to do',
+    verdict: { ok: 'OK', warn: 'Warning', fail: 'Failed', skipped: 'Skipped' },
+    advice: {
+      relogin: 'The refresh token is dead (expired or revoked): sign the account in again or import a fresh token.',
+      pick_profile: 'The profile is missing or refused: pick one of the account\'s profiles below; without any, ask the organisation\'s administrator for a subscription.',
+      wrong_region: 'The service refuses this token even after a refresh: the account\'s (or its profile\'s) region does not match. Check the region and profile; if right, sign in again.',
+      model_not_in_plan: 'The account\'s plan does not include this model: use a model from its catalog or upgrade the plan.',
+      quota_exhausted: 'The quota is used up until the reset date shown: wait, add credits or upgrade; other accounts serve meanwhile.',
+      throttled: 'The service is rate-limiting this account right now: retry later; the account itself is fine.',
+      unreachable: 'The host could not be reached: check DNS and the firewall, or set a proxy (upstream.proxy or the account\'s proxy).',
+      suspended: 'The account is suspended or locked by the service: contact AWS support.',
+      forbidden: 'Access denied: the plan or organisation does not allow this.',
+      upstream_trouble: 'The service is having trouble: retry later.',
+      gateway_bug: 'The service refused what the gateway sent: a gateway bug — please report it with this diagnosis.',
+    },
+  },
   audit: { actionHint: 'Action, e.g. account.create', when: 'When', who: 'Who', what: 'Action', target: 'Target', empty: 'No admin actions recorded yet' },
 }

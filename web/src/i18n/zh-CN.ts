@@ -141,5 +141,23 @@ export default {
     changePassword: '修改密码', currentPassword: '当前密码', about: '关于此实例', version: '版本', dataDir: '数据目录',
     mode: '模式', normal: '正常', backupHint: '请定期备份数据目录中的 data.sqlite3（例如每天复制一次，保留 7 天）。',
   },
+  doctor: {
+    title: '诊断', help: '检查主机连通性、令牌、profile、用量、模型目录，并发送一次简短对话（计为一次请求）——与 `claude-server doctor` 相同。',
+    run: '诊断', running: '诊断中…', upstream: '上游回答', todo: '处理建议',
+    verdict: { ok: '正常', warn: '警告', fail: '失败', skipped: '已跳过' },
+    advice: {
+      relogin: '刷新令牌已失效（过期或被吊销）：请重新登录该账号或导入新的令牌。',
+      pick_profile: 'profile 缺失或被拒绝：请在下方选择账号的一个 profile；若一个都没有，请联系组织管理员开通订阅。',
+      wrong_region: '刷新后服务仍拒绝该令牌：账号（或其 profile）的区域不匹配。请检查区域和 profile；若无误，请重新登录。',
+      model_not_in_plan: '该账号的套餐不包含此模型：请使用其模型目录中的模型，或升级套餐。',
+      quota_exhausted: '额度已用完，直到显示的重置日期：请等待、充值或升级；期间由其他账号服务。',
+      throttled: '服务正在对该账号限流：请稍后重试；账号本身没有问题。',
+      unreachable: '无法连接主机：请检查 DNS 和防火墙，或设置代理（upstream.proxy 或账号自己的代理）。',
+      suspended: '账号已被服务停用或锁定：请联系 AWS 支持。',
+      forbidden: '访问被拒绝：套餐或组织不允许此操作。',
+      upstream_trouble: '上游服务出现问题：请稍后重试。',
+      gateway_bug: '服务拒绝了网关发送的请求：这是网关的缺陷——请附上本诊断结果报告。',
+    },
+  },
   audit: { actionHint: '操作，例如 account.create', when: '时间', who: '操作者', what: '操作', target: '对象', empty: '还没有管理操作记录' },
 }

@@ -25,6 +25,7 @@
 //!   background refresher; `need`: what a caller needs from a token and why it is refreshed;
 //! - `quota`: GetUsageLimits / ListAvailableModels (per-account catalogs and their union,
 //!   [`Pool::catalog`]) and the periodic quota refresh;
+//! - `doctor`: the step-by-step diagnosis of one account ([`Pool::diagnose`], issue 22);
 //! - `device`: OIDC device login started from the admin API;
 //! - `social`: Kiro GitHub / Google sign-in started from the admin API (PKCE state per login);
 //! - `profile`: IAM Identity Center profile discovery, re-resolution and the operator's pick;
@@ -47,6 +48,7 @@
 
 mod config;
 mod device;
+mod doctor;
 mod error;
 mod health;
 mod jobs;
@@ -73,6 +75,7 @@ use store::{AccountStatus, Store};
 use tokio::sync::Notify;
 
 pub use config::{PoolConfig, Strategy};
+pub use doctor::{AccountSummary, DiagnoseOptions, Report, Step, UpstreamAnswer, Verdict};
 pub use error::{Outcome, PoolError, PoolStreamError, class_name};
 pub use lease::AccountLease;
 pub use seams::{
@@ -176,6 +179,27 @@ impl Pool {
         cfg: PoolConfig,
         upstream: UpstreamSettings,
     ) -> Result<Self, PoolError> {
+        let (pool, job_rx) = Self::build(&deps, cfg, upstream).await?;
+        pool.spawn_tasks(&deps.supervisor, job_rx, deps.notifier);
+        Ok(pool)
+    }
+
+    /// Builds the pool and loads the accounts *without* background tasks: for one-shot commands
+    /// (`claude-server doctor`) that must not refresh or re-check accounts on their own while a
+    /// server may be running on the same database.
+    pub async fn open(
+        deps: PoolDeps,
+        cfg: PoolConfig,
+        upstream: UpstreamSettings,
+    ) -> Result<Self, PoolError> {
+        Ok(Self::build(&deps, cfg, upstream).await?.0)
+    }
+
+    async fn build(
+        deps: &PoolDeps,
+        cfg: PoolConfig,
+        upstream: UpstreamSettings,
+    ) -> Result<(Self, jobs::JobReceiver), PoolError> {
         let time_unit = config::ms(cfg.device_time_unit_ms.max(1));
         let upstream = upstream::Upstream::new(upstream, time_unit)
             .map_err(|e| PoolError::Internal(format!("building the upstream client: {e}")))?;
@@ -187,12 +211,12 @@ impl Pool {
                 sched: Sched::new(cfg.strategy),
             }),
             cfg,
-            store: deps.store,
+            store: deps.store.clone(),
             upstream,
-            leases: deps.leases,
-            refresh_lock: deps.refresh_lock,
-            sticky: deps.sticky,
-            cooldowns: deps.cooldowns,
+            leases: Arc::clone(&deps.leases),
+            refresh_lock: Arc::clone(&deps.refresh_lock),
+            sticky: Arc::clone(&deps.sticky),
+            cooldowns: Arc::clone(&deps.cooldowns),
             notifier: deps.notifier.clone(),
             wake: Notify::new(),
             waiters: AtomicUsize::new(0),
@@ -205,9 +229,7 @@ impl Pool {
             .reload()
             .await
             .map_err(|e| PoolError::Internal(format!("loading accounts: {e}")))?;
-        let pool = Self { inner };
-        pool.spawn_tasks(&deps.supervisor, job_rx, deps.notifier);
-        Ok(pool)
+        Ok((Self { inner }, job_rx))
     }
 
     fn spawn_tasks(

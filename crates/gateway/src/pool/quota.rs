@@ -53,6 +53,16 @@ fn origin_of(creds: &Credentials) -> &'static str {
     Persona::of(creds).account_origin()
 }
 
+/// The GetUsageLimits request the pool (and `doctor`) sends for an account.
+pub(crate) fn usage_request(creds: &Credentials) -> GetUsageLimitsRequest {
+    GetUsageLimitsRequest {
+        origin: Some(origin_of(creds).to_owned()),
+        resource_type: Some("AGENTIC_REQUEST".to_owned()),
+        is_email_required: Some(true),
+        profile_arn: None,
+    }
+}
+
 /// Used/limit/reset from a GetUsageLimits answer: the CREDIT breakdown when present (with an
 /// active free trial added, as peers do), else the first `limits` entry.
 pub(crate) fn quota_of(r: &GetUsageLimitsResponse) -> Option<Quota> {
@@ -120,13 +130,7 @@ impl Inner {
         let q = &self.upstream.q;
         let result = self
             .with_creds(slot, |creds| async move {
-                let req = GetUsageLimitsRequest {
-                    origin: Some(origin_of(&creds).to_owned()),
-                    resource_type: Some("AGENTIC_REQUEST".to_owned()),
-                    is_email_required: Some(true),
-                    profile_arn: None,
-                };
-                q.get_usage_limits(&creds, &req).await
+                q.get_usage_limits(&creds, &usage_request(&creds)).await
             })
             .await;
         let response = match result {

@@ -40,6 +40,35 @@ use super::{Inner, config};
 pub(crate) struct RefreshFailure {
     pub class: ErrorClass,
     pub message: String,
+    /// The auth service's answer (status, OAuth error code, description) when it gave one;
+    /// `doctor` shows it as is.
+    pub answer: Option<(u16, String, String)>,
+}
+
+impl RefreshFailure {
+    fn new(class: ErrorClass, message: String) -> Self {
+        Self {
+            class,
+            message,
+            answer: None,
+        }
+    }
+
+    fn of(e: &amazonq::oidc::AuthError) -> Self {
+        let answer = match e {
+            amazonq::oidc::AuthError::Service {
+                status,
+                code,
+                description,
+            } => Some((*status, code.clone(), description.clone())),
+            _ => None,
+        };
+        Self {
+            class: e.class(),
+            message: e.to_string(),
+            answer,
+        }
+    }
 }
 
 impl Inner {
@@ -92,13 +121,10 @@ impl Inner {
         let refreshed_at = Utc::now();
         let info = slot.info.load_full();
         let proxy = self.upstream.refresh_proxy(&info);
-        let fail = |class: ErrorClass, message: String| RefreshFailure { class, message };
+        let fail = |e: amazonq::oidc::AuthError| RefreshFailure::of(&e);
         let result = match info.auth_method {
             AuthMethod::Social => {
-                let client = self
-                    .upstream
-                    .kiro_for(&info)
-                    .map_err(|e| fail(e.class(), e.to_string()))?;
+                let client = self.upstream.kiro_for(&info).map_err(fail)?;
                 let machine = amazonq::client::kiro_machine_id(
                     current
                         .profile_arn
@@ -121,11 +147,11 @@ impl Inner {
                         profile_arn: t.profile_arn,
                         refreshed_at: Some(refreshed_at),
                     })
-                    .map_err(|e| fail(e.class(), e.to_string()))
+                    .map_err(fail)
             }
             AuthMethod::BuilderId | AuthMethod::Idc => {
                 let Some(c) = current.client.clone() else {
-                    let r = fail(
+                    let r = RefreshFailure::new(
                         ErrorClass::RefreshTokenDead,
                         "no OIDC client registration stored; log in again".into(),
                     );
@@ -143,10 +169,7 @@ impl Inner {
                         .map(|s| (*s).to_owned())
                         .collect(),
                 };
-                let client = self
-                    .upstream
-                    .oidc(&info.oidc_region, proxy)
-                    .map_err(|e| fail(e.class(), e.to_string()))?;
+                let client = self.upstream.oidc(&info.oidc_region, proxy).map_err(fail)?;
                 client
                     .refresh(&reg, &current.refresh_token)
                     .await
@@ -160,7 +183,7 @@ impl Inner {
                         profile_arn: current.profile_arn.clone(),
                         refreshed_at: Some(refreshed_at),
                     })
-                    .map_err(|e| fail(e.class(), e.to_string()))
+                    .map_err(fail)
             }
         };
         let token = match result {
@@ -231,10 +254,10 @@ impl Inner {
         if let Err(e) = persisted {
             count(reason, "persist_failed");
             tracing::error!(account = %slot.id, error = %e, "refreshed token could not be persisted");
-            return Err(RefreshFailure {
-                class: ErrorClass::Transient,
-                message: format!("token refreshed but not persisted: {e}"),
-            });
+            return Err(RefreshFailure::new(
+                ErrorClass::Transient,
+                format!("token refreshed but not persisted: {e}"),
+            ));
         }
         count(reason, "ok");
         slot.with_health(|h| h.refresh_paused_until = None);
@@ -355,9 +378,9 @@ fn adopt(slot: &Slot, stored: Token) -> Result<Arc<Token>, RefreshFailure> {
     if stored.fresh_for(chrono::Duration::zero()) {
         Ok(stored)
     } else {
-        Err(RefreshFailure {
-            class: ErrorClass::Transient,
-            message: "a newer refresh token was stored meanwhile; retry".into(),
-        })
+        Err(RefreshFailure::new(
+            ErrorClass::Transient,
+            "a newer refresh token was stored meanwhile; retry".into(),
+        ))
     }
 }

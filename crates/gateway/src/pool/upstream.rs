@@ -248,6 +248,32 @@ impl Upstream {
             .with_request_timeout(self.settings.auth_timeout))
     }
 
+    /// Whether accounts may fall back to the legacy `q.*` host (`upstream.legacy_fallback`).
+    pub fn legacy_fallback(&self) -> bool {
+        self.settings.legacy_fallback
+    }
+
+    /// TCP connect timeout of every upstream call.
+    pub fn connect_timeout(&self) -> Duration {
+        self.settings.connect_timeout
+    }
+
+    /// The auth host an account refreshes at: SSO OIDC (Builder ID, IdC) or Kiro auth (social).
+    pub fn auth_base(&self, info: &Info) -> String {
+        match info.auth_method {
+            AuthMethod::Social
+                if self.settings.kiro_auth_endpoint == DEFAULT_KIRO_AUTH_ENDPOINT =>
+            {
+                kiro_auth_endpoint(&info.oidc_region)
+            }
+            AuthMethod::Social => self.settings.kiro_auth_endpoint.clone(),
+            _ if self.settings.oidc_endpoint == DEFAULT_OIDC_ENDPOINT => {
+                oidc_endpoint(&info.oidc_region)
+            }
+            _ => self.settings.oidc_endpoint.clone(),
+        }
+    }
+
     /// The proxy for calls not tied to an account (device login).
     pub fn default_proxy(&self) -> Option<String> {
         self.settings.proxy.clone()

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod diagnose;
 pub mod error;
 pub mod extract;
 pub mod ips;
@@ -45,6 +46,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/v2/accounts/{id}/refresh", post(accounts::refresh))
         .route("/v2/accounts/{id}/usage", post(accounts::usage))
+        .route("/v2/accounts/{id}/diagnose", post(diagnose::diagnose))
         .route("/v2/accounts/{id}/profiles", get(accounts::profiles))
         .route("/v2/accounts/{id}/profile", post(accounts::pick_profile))
         .route("/v2/auth/start", post(accounts::device_start))
