@@ -17,6 +17,7 @@
 //! later ones are counted under [`OTHER_DETAIL`]. Safe as a metrics label.
 
 mod known;
+pub mod observe;
 mod shape;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -93,3 +93,82 @@ fn unknown_error_details() {
         Some("type:BrandNewException")
     );
 }
+
+mod observe_tests {
+    use bytes::Bytes;
+
+    use super::super::observe::*;
+    use super::super::DriftKind;
+    use crate::error::HttpError;
+    use crate::events::StreamEvent;
+
+    #[test]
+    fn unknown_events_but_not_the_unavailable_marker() {
+        let ev = StreamEvent::Unknown {
+            event_type: "brandNewEvent".into(),
+            payload: Bytes::from_static(br#"{"text":"user secret","n":1}"#),
+        };
+        let o = from_event(&ev).unwrap();
+        assert_eq!(o.kind, DriftKind::UnknownEvent);
+        assert_eq!(o.detail, "brandNewEvent");
+        assert_eq!(o.shape, r#"{"n":"number","text":"string"}"#);
+        let marker = StreamEvent::Unknown {
+            event_type: "MODEL_TEMPORARILY_UNAVAILABLE".into(),
+            payload: Bytes::new(),
+        };
+        assert_eq!(from_event(&marker), None);
+        assert_eq!(
+            from_event(&StreamEvent::AssistantResponse {
+                content: "x".into()
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn exceptions_by_reason_and_type() {
+        let ex = |t: &str, r: Option<&str>| StreamEvent::Exception {
+            exception_type: t.into(),
+            message: Some("secret message".into()),
+            reason: r.map(Into::into),
+        };
+        assert_eq!(from_event(&ex("ThrottlingException", None)), None);
+        let o = from_event(&ex("ThrottlingException", Some("SOMETHING_NEW"))).unwrap();
+        assert_eq!(o.kind, DriftKind::UnknownError);
+        assert_eq!(o.detail, "reason:SOMETHING_NEW");
+        assert!(!o.shape.contains("secret"));
+        let o = from_event(&ex("ValidationException", Some("REQUEST_BODY_INVALID"))).unwrap();
+        assert_eq!(o.kind, DriftKind::BodyRejected);
+    }
+
+    #[test]
+    fn http_answers() {
+        let body = br#"{"message":"Improperly formed request.","__type":"ValidationException"}"#;
+        let e = HttpError::from_parts(400, None, None, None, body);
+        let o = from_http(&e, || "root=[conversationState]".into()).unwrap();
+        assert_eq!(o.kind, DriftKind::BodyRejected);
+        assert_eq!(o.shape, "status=400 root=[conversationState]");
+        let body = br#"{"message":"private words","reason":"SOMETHING_NEW"}"#;
+        let e = HttpError::from_parts(400, Some("ValidationException"), None, None, body);
+        let o = from_http(&e, || unreachable!()).unwrap();
+        assert_eq!(o.detail, "reason:SOMETHING_NEW");
+        assert!(!o.shape.contains("private"));
+        let body = br#"{"message":"slow down"}"#;
+        let e = HttpError::from_parts(429, Some("ThrottlingException"), None, None, body);
+        assert_eq!(from_http(&e, || unreachable!()), None);
+    }
+
+    #[test]
+    fn malformed_payloads_keep_shape_not_text() {
+        let frame = crate::eventstream::Frame::event(
+            "meteringEvent",
+            br#"{"usage":"very secret","unit":"credit"}"#.to_vec(),
+        );
+        let err = StreamEvent::from_frame(&frame).unwrap_err();
+        let o = from_event_error(&err).unwrap();
+        assert_eq!(o.kind, DriftKind::MalformedField);
+        assert_eq!(o.detail, "meteringEvent");
+        assert!(o.shape.starts_with(r#"{"unit":"string","usage":"string"}"#), "{}", o.shape);
+        assert!(!o.shape.contains("secret"), "{}", o.shape);
+    }
+}
