@@ -167,3 +167,27 @@ export interface LoginResp {
   expires_at?: string
   must_change_password: boolean
 }
+
+/** One kept drift sample (`GET /v2/upstream/drift`): shapes and upstream names only, never content. */
+export interface DriftSample {
+  at: string
+  account: string | null
+  detail: string
+  shape: string
+}
+
+/** One drift kind with its counters and recent samples. */
+export interface DriftKindReport {
+  kind: string
+  count: number
+  details: Record<string, number>
+  samples: DriftSample[]
+  first_seen: string | null
+  last_seen: string | null
+}
+
+/** `GET /v2/upstream/drift`. */
+export interface DriftReport {
+  total: number
+  kinds: DriftKindReport[]
+}

@@ -144,6 +144,20 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
                 })
             }
             "model-unavailable" => Some(Step::ModelUnavailable),
+            "exception" => {
+                let mut w = args.split_whitespace();
+                let exception_type = w.next().unwrap_or("ValidationException");
+                let reason = w.next().unwrap_or(crate::errors::UNKNOWN_REASON);
+                let name_ok = |v: &str| v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if !name_ok(exception_type) || !name_ok(reason) || w.next().is_some() {
+                    return Err(bad());
+                }
+                Some(Step::Exception {
+                    exception_type: exception_type.to_owned(),
+                    reason: reason.to_owned(),
+                })
+            }
+            "malformed-field" => Some(Step::MalformedField),
             "pace" => {
                 for (k, v) in kv(args) {
                     match k {
