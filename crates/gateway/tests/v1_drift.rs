@@ -65,7 +65,10 @@ async fn assert_counted(
     assert!(sample["at"].is_string(), "{k:#}");
     let shape = sample["shape"].as_str().unwrap();
     assert!(shape.contains(shape_part), "{shape} lacks {shape_part}");
-    assert!(metric(h, name, detail).await >= 1.0, "metric {name}/{detail}");
+    assert!(
+        metric(h, name, detail).await >= 1.0,
+        "metric {name}/{detail}"
+    );
 }
 
 #[tokio::test]
@@ -96,7 +99,10 @@ async fn every_simulator_drift_fault_is_counted_with_a_redacted_sample() {
 
     // Unknown stop reason: the turn ends as end_turn.
     let (status, _, body) = h
-        .json("/v1/messages", &chat("#say done\n#stop-reason SOMETHING_NEW", false))
+        .json(
+            "/v1/messages",
+            &chat("#say done\n#stop-reason SOMETHING_NEW", false),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["stop_reason"], "end_turn");
@@ -110,7 +116,10 @@ async fn every_simulator_drift_fault_is_counted_with_a_redacted_sample() {
 
     // Unknown reason in an in-stream exception: a proper error answer in the dialect.
     let (status, _, body) = h
-        .json("/v1/messages", &chat("#exception ValidationException SOMETHING_NEW", false))
+        .json(
+            "/v1/messages",
+            &chat("#exception ValidationException SOMETHING_NEW", false),
+        )
         .await;
     assert!(status >= 400, "{status} {body}");
     assert_eq!(body["type"], "error", "{body}");
@@ -135,11 +144,17 @@ async fn every_simulator_drift_fault_is_counted_with_a_redacted_sample() {
     assert_eq!(k["details"]["reason:SOMETHING_NEW"], 2, "{k:#}");
     let shape = k["samples"][0]["shape"].as_str().unwrap();
     assert!(shape.starts_with("http status=400 "), "{shape}");
-    assert!(!r.to_string().contains("does not know"), "message leaked: {r}");
+    assert!(
+        !r.to_string().contains("does not know"),
+        "message leaked: {r}"
+    );
 
     // A known event with a field of the wrong type: the stream ends with an in-band error.
     let s = h
-        .sse("/v1/messages", &chat("#say partial\n#malformed-field", true))
+        .sse(
+            "/v1/messages",
+            &chat("#say partial\n#malformed-field", true),
+        )
         .await;
     assert_eq!(s.status, 200, "{}", s.raw);
     assert_eq!(s.anthropic_text(), "partial");

@@ -28,12 +28,7 @@ pub fn from_event(ev: &StreamEvent) -> Option<Observation> {
             exception_type,
             reason,
             ..
-        } => from_error(
-            "exception",
-            None,
-            Some(exception_type),
-            reason.as_deref(),
-        ),
+        } => from_error("exception", None, Some(exception_type), reason.as_deref()),
         StreamEvent::Error { code, .. } => from_error("error-frame", None, Some(code), None),
         _ => None,
     }

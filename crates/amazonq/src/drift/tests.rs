@@ -79,7 +79,10 @@ fn parse_errors_lose_their_quoted_input() {
 
 #[test]
 fn unknown_error_details() {
-    assert_eq!(unknown_error_detail(Some("ThrottlingException"), None), None);
+    assert_eq!(
+        unknown_error_detail(Some("ThrottlingException"), None),
+        None
+    );
     assert_eq!(
         unknown_error_detail(Some("ValidationException"), Some("REQUEST_BODY_INVALID")),
         None
@@ -97,8 +100,8 @@ fn unknown_error_details() {
 mod observe_tests {
     use bytes::Bytes;
 
-    use super::super::observe::*;
     use super::super::DriftKind;
+    use super::super::observe::*;
     use crate::error::HttpError;
     use crate::events::StreamEvent;
 
@@ -168,7 +171,11 @@ mod observe_tests {
         let o = from_event_error(&err).unwrap();
         assert_eq!(o.kind, DriftKind::MalformedField);
         assert_eq!(o.detail, "meteringEvent");
-        assert!(o.shape.starts_with(r#"{"unit":"string","usage":"string"}"#), "{}", o.shape);
+        assert!(
+            o.shape.starts_with(r#"{"unit":"string","usage":"string"}"#),
+            "{}",
+            o.shape
+        );
         assert!(!o.shape.contains("secret"), "{}", o.shape);
     }
 }

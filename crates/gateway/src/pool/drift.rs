@@ -62,11 +62,7 @@ pub(crate) fn note_event(drift: &Drift, ev: &StreamEvent, account: &str) {
 }
 
 /// A stream that ended with a known event whose payload did not parse.
-pub(crate) fn note_stream_error(
-    drift: &Drift,
-    e: &amazonq::client::StreamError,
-    account: &str,
-) {
+pub(crate) fn note_stream_error(drift: &Drift, e: &amazonq::client::StreamError, account: &str) {
     if let amazonq::client::StreamError::Event(ev) = e
         && let Some(obs) = observe::from_event_error(ev)
     {

@@ -188,7 +188,8 @@ impl Inner {
         let (models, _default) = match result {
             Ok(r) => r,
             Err(e) => {
-                self.account_call_failed(slot, &e, "ListAvailableModels").await;
+                self.account_call_failed(slot, &e, "ListAvailableModels")
+                    .await;
                 return Err(e);
             }
         };

@@ -299,7 +299,12 @@ impl Inner {
         body: &GenerateAssistantResponseRequest,
         account: &str,
     ) -> Result<Opened, AttemptError> {
-        let mut response = match self.upstream.q.generate_assistant_response(creds, body).await {
+        let mut response = match self
+            .upstream
+            .q
+            .generate_assistant_response(creds, body)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 if let ClientError::Http(h) = &e
