@@ -4,20 +4,9 @@
 // the advice, in English and Chinese. Reset hides it again.
 // Self-sufficient: it sets the admin password, adds an account and creates a key when run alone
 // (`-k drift`).
-import { GATEWAY, SIM, adminToken, api, check, loadState, login, openBrowser, runFlow, saveState, shot, tid, waitFor } from './lib.mjs'
+import { GATEWAY, SIM, adminToken, api, ensurePassword, check, loadState, login, openBrowser, runFlow, shot, tid, waitFor } from './lib.mjs'
 
 const NEW_PASSWORD = 'console-Passw0rd-e2e'
-
-/** The admin password, changing the seed one first when the login flow has not run. */
-async function password() {
-  const known = loadState().password
-  if (known) return known
-  const token = await adminToken('admin')
-  const r = await api('POST', '/v2/password', { token, body: { old_password: 'admin', new_password: NEW_PASSWORD } })
-  check(r.status === 200 || r.status === 204, `password change: ${r.status} ${r.text}`)
-  saveState({ password: NEW_PASSWORD })
-  return NEW_PASSWORD
-}
 
 /** One active account that serves the drift chats (fed from fresh simulator tokens). */
 async function account(token) {
@@ -32,7 +21,7 @@ async function account(token) {
 }
 
 await runFlow('drift', async (keep) => {
-  const pw = await password()
+  const pw = await ensurePassword(NEW_PASSWORD)
   const token = await adminToken(pw)
   const acct = await account(token)
   // Only this account serves the chats (others may be test accounts with scripted behaviour).
