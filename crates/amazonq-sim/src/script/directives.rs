@@ -316,6 +316,28 @@ mod tests {
     }
 
     #[test]
+    fn drift_directives() {
+        let steps = |text: &str| parse(text).unwrap().unwrap().steps;
+        assert_eq!(
+            steps("#exception"),
+            vec![Step::Exception {
+                exception_type: "ValidationException".into(),
+                reason: "SOMETHING_NEW".into()
+            }]
+        );
+        assert_eq!(
+            steps("#exception ThrottlingException BRAND_NEW"),
+            vec![Step::Exception {
+                exception_type: "ThrottlingException".into(),
+                reason: "BRAND_NEW".into()
+            }]
+        );
+        assert_eq!(steps("#malformed-field"), vec![Step::MalformedField]);
+        assert!(parse("#exception A B C").is_err());
+        assert!(parse("#exception A\"b").is_err());
+    }
+
+    #[test]
     fn bad_arguments_are_reported() {
         assert!(parse("#text many").is_err());
         assert!(parse("#fault nonsense").is_err());
