@@ -155,7 +155,7 @@ impl Drift {
     /// Counts one observation at `at` for `account`.
     pub fn record_at(
         &self,
-        obs: Observation,
+        obs: &Observation,
         account: Option<&str>,
         at: DateTime<Utc>,
     ) -> Recorded {
@@ -188,7 +188,7 @@ impl Drift {
     }
 
     /// [`Self::record_at`] now.
-    pub fn record(&self, obs: Observation, account: Option<&str>) -> Recorded {
+    pub fn record(&self, obs: &Observation, account: Option<&str>) -> Recorded {
         self.record_at(obs, account, Utc::now())
     }
 

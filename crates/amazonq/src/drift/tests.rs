@@ -10,10 +10,10 @@ fn obs(kind: DriftKind, detail: &str) -> Observation {
 #[test]
 fn counts_per_kind_and_detail_and_flags_the_first() {
     let d = Drift::new();
-    let a = d.record(obs(DriftKind::UnknownEvent, "newEvent"), Some("acc1"));
-    let b = d.record(obs(DriftKind::UnknownEvent, "newEvent"), Some("acc1"));
-    let c = d.record(obs(DriftKind::UnknownStopReason, "SOMETHING_NEW"), None);
-    assert!(a.first && !b.first && c.first);
+    let first = d.record(&obs(DriftKind::UnknownEvent, "newEvent"), Some("acc1"));
+    let again = d.record(&obs(DriftKind::UnknownEvent, "newEvent"), Some("acc1"));
+    let other = d.record(&obs(DriftKind::UnknownStopReason, "SOMETHING_NEW"), None);
+    assert!(first.first && !again.first && other.first);
     let r = d.report();
     assert_eq!(r[&DriftKind::UnknownEvent].count, 2);
     assert_eq!(r[&DriftKind::UnknownEvent].details["newEvent"], 2);
@@ -33,7 +33,7 @@ fn samples_are_bounded_and_newest_first() {
     let d = Drift::new();
     for i in 0..(SAMPLES_PER_KIND + 3) {
         let at = Utc.timestamp_opt(1_700_000_000 + i as i64, 0).unwrap();
-        d.record_at(obs(DriftKind::UnknownEvent, &format!("e{i}")), None, at);
+        d.record_at(&obs(DriftKind::UnknownEvent, &format!("e{i}")), None, at);
     }
     let r = &d.report()[&DriftKind::UnknownEvent];
     assert_eq!(r.samples.len(), SAMPLES_PER_KIND);
@@ -45,12 +45,12 @@ fn samples_are_bounded_and_newest_first() {
 fn details_are_capped_and_sanitized() {
     let d = Drift::new();
     for i in 0..(MAX_DETAILS + 5) {
-        d.record(obs(DriftKind::UnknownError, &format!("reason:R{i}")), None);
+        d.record(&obs(DriftKind::UnknownError, &format!("reason:R{i}")), None);
     }
     let r = &d.report()[&DriftKind::UnknownError];
     assert_eq!(r.details.len(), MAX_DETAILS + 1);
     assert_eq!(r.details[OTHER_DETAIL], 5);
-    let rec = d.record(obs(DriftKind::UnknownEvent, "a b\"c{}\n"), None);
+    let rec = d.record(&obs(DriftKind::UnknownEvent, "a b\"c{}\n"), None);
     assert_eq!(rec.detail, "a_b_c__");
     assert_eq!(sanitize_detail(&"x".repeat(200)).len(), DETAIL_MAX_LEN);
 }

@@ -23,15 +23,14 @@ use super::{Inner, Pool};
 /// Counts `obs` in `drift`: metric, and a warning on the first sighting.
 pub(crate) fn note(drift: &Drift, obs: Observation, account: Option<&str>) {
     let kind = obs.kind.name();
-    let shape = obs.shape.clone();
-    let rec = drift.record(obs, account);
+    let rec = drift.record(&obs, account);
     metrics::counter!("gateway_upstream_drift_total", "kind" => kind, "detail" => rec.detail.clone())
         .increment(1);
     if rec.first {
         tracing::warn!(
             kind,
             detail = %rec.detail,
-            shape = %shape,
+            shape = %obs.shape,
             account = account.unwrap_or("-"),
             "upstream drift: the upstream sent something this gateway does not know; \
              it was handled safely — update the gateway, or report it with the samples from \
