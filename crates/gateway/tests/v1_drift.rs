@@ -7,7 +7,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    reason = "test helpers: a failed step must fail the test"
+    clippy::many_single_char_names,
+    reason = "test helpers: a failed step must fail the test; short names for harness/answer pairs"
 )]
 
 mod support;

@@ -21,9 +21,9 @@ use translate::stream::stop_reason::{UpstreamStop, map_stop_reason};
 use super::{Inner, Pool};
 
 /// Counts `obs` in `drift`: metric, and a warning on the first sighting.
-pub(crate) fn note(drift: &Drift, obs: Observation, account: Option<&str>) {
+pub(crate) fn note(drift: &Drift, obs: &Observation, account: Option<&str>) {
     let kind = obs.kind.name();
-    let rec = drift.record(&obs, account);
+    let rec = drift.record(obs, account);
     metrics::counter!("gateway_upstream_drift_total", "kind" => kind, "detail" => rec.detail.clone())
         .increment(1);
     if rec.first {
@@ -43,7 +43,7 @@ pub(crate) fn note(drift: &Drift, obs: Observation, account: Option<&str>) {
 /// machine's table does not know (it ends the turn as `end_turn`).
 pub(crate) fn note_event(drift: &Drift, ev: &StreamEvent, account: &str) {
     if let Some(obs) = observe::from_event(ev) {
-        note(drift, obs, Some(account));
+        note(drift, &obs, Some(account));
     }
     if let StreamEvent::Metadata {
         stop_reason: Some(raw),
@@ -56,7 +56,7 @@ pub(crate) fn note_event(drift: &Drift, ev: &StreamEvent, account: &str) {
             raw.as_str(),
             "metadataEvent.stopReason",
         );
-        note(drift, obs, Some(account));
+        note(drift, &obs, Some(account));
     }
 }
 
@@ -65,7 +65,7 @@ pub(crate) fn note_stream_error(drift: &Drift, e: &amazonq::client::StreamError,
     if let amazonq::client::StreamError::Event(ev) = e
         && let Some(obs) = observe::from_event_error(ev)
     {
-        note(drift, obs, Some(account));
+        note(drift, &obs, Some(account));
     }
 }
 
@@ -78,7 +78,7 @@ pub(crate) fn note_client_error(drift: &Drift, e: &amazonq::client::ClientError,
         _ => None,
     };
     if let Some(obs) = obs {
-        note(drift, obs, None);
+        note(drift, &obs, None);
     }
 }
 
@@ -121,14 +121,14 @@ impl Pool {
                 *rule,
                 format!("rules=[{}]", repairs.join(",")),
             );
-            note(&self.inner.drift, obs, account);
+            note(&self.inner.drift, &obs, account);
         }
     }
 }
 
 impl Inner {
     /// Counts an observation for `account`.
-    pub(crate) fn drift_note(&self, obs: Observation, account: &str) {
+    pub(crate) fn drift_note(&self, obs: &Observation, account: &str) {
         note(&self.drift, obs, Some(account));
     }
 }

@@ -227,10 +227,10 @@ impl Inner {
     async fn account_call_failed(&self, slot: &Arc<Slot>, e: &FetchError, api: &str) {
         tracing::debug!(account = %slot.id, class = class_name(&e.class), error = %e.message, "account API call failed");
         if let Some(m) = &e.decode {
-            self.drift_note(amazonq::drift::observe::from_decode(api, m), &slot.id);
+            self.drift_note(&amazonq::drift::observe::from_decode(api, m), &slot.id);
         }
         if let Some(obs) = &e.unknown {
-            self.drift_note(obs.clone(), &slot.id);
+            self.drift_note(obs, &slot.id);
         }
         if matches!(
             e.class,

@@ -312,7 +312,7 @@ impl Inner {
                         amazonq::client::body_shape(body, creds.effective_profile_arn().is_some())
                     })
                 {
-                    self.drift_note(obs, account);
+                    self.drift_note(&obs, account);
                 }
                 return Err(e.into());
             }
