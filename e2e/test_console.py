@@ -100,3 +100,7 @@ def test_console_10_screenshots_every_page_light_dark_zh_en(console_stack: Conso
 
 def test_console_11_kiro_social_sign_in(console_stack: ConsoleStack) -> None:
     console_stack.flow("11_social_login.mjs")
+
+
+def test_console_12_upstream_drift_card(console_stack: ConsoleStack) -> None:
+    console_stack.flow("12_drift.mjs")

@@ -3,24 +3,13 @@
 // kiro:// callback address, which is pasted back. The new account is listed at once, is active,
 // and serves a chat from the console's chat tester with the profile ARN from the code exchange.
 // Self-sufficient: it sets the admin password and creates a key itself when run alone (`-k social`).
-import { GATEWAY, SIM, adminToken, api, check, fill, loadState, login, openBrowser, runFlow, saveState, shot, tid, waitFor } from './lib.mjs'
+import { GATEWAY, SIM, adminToken, api, ensurePassword, check, fill, loadState, login, openBrowser, runFlow, saveState, shot, tid, waitFor } from './lib.mjs'
 
 const NEW_PASSWORD = 'console-Passw0rd-e2e'
 const SIM_ACCOUNT = 'e2e-github-user'
 
-/** The admin password, changing the seed one first when the login flow has not run. */
-async function password() {
-  const known = loadState().password
-  if (known) return known
-  const token = await adminToken('admin')
-  const r = await api('POST', '/v2/password', { token, body: { old_password: 'admin', new_password: NEW_PASSWORD } })
-  check(r.status === 200 || r.status === 204, `password change: ${r.status} ${r.text}`)
-  saveState({ password: NEW_PASSWORD })
-  return NEW_PASSWORD
-}
-
 await runFlow('social-login', async (keep) => {
-  const pw = await password()
+  const pw = await ensurePassword(NEW_PASSWORD)
   const token = await adminToken(pw)
   const before = new Set((await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts.map((a) => a.id))
   const b = await openBrowser()

@@ -117,6 +117,18 @@ export async function adminToken(password) {
   return r.json.token
 }
 
+/** The admin password for flows that may run alone: the login flow's, or the seed one changed to
+ * `fallback` first (and remembered in the state file). */
+export async function ensurePassword(fallback = 'console-Passw0rd-e2e') {
+  const known = loadState().password
+  if (known) return known
+  const token = await adminToken('admin')
+  const r = await api('POST', '/v2/password', { token, body: { old_password: 'admin', new_password: fallback } })
+  check(r.status === 200 || r.status === 204, `password change: ${r.status} ${r.text}`)
+  saveState({ password: fallback })
+  return fallback
+}
+
 export async function waitFor(fn, what, timeoutMs = 20_000) {
   const end = Date.now() + timeoutMs
   for (;;) {

@@ -17,6 +17,10 @@ use crate::faults::HttpFault;
 use crate::render::Dialect;
 use crate::validate::Violation;
 
+/// The `reason` of the `unknown-reason` fault and the drift directives' default: a value no
+/// client knows.
+pub const UNKNOWN_REASON: &str = "SOMETHING_NEW";
+
 pub const ERROR_TYPE: &str = "x-amzn-errortype";
 pub const SIM_RULE: &str = "x-sim-rule";
 pub const BEARER_INVALID: &str = "The bearer token included in the request is invalid.";
@@ -172,6 +176,12 @@ impl QError {
                 "ServiceUnavailableException",
                 "The service is temporarily unavailable. Please try again later.",
                 None,
+            ),
+            HttpFault::UnknownReason => Self::new(
+                400,
+                "ValidationException",
+                "The request was refused for a reason this client does not know.",
+                Some(UNKNOWN_REASON),
             ),
             HttpFault::Unauthorized401 => {
                 Self::new(401, "UnauthorizedException", "Unauthorized", None)

@@ -29,10 +29,12 @@ pub enum HttpFault {
     Unavailable,
     Unauthorized401,
     Locked423,
+    /// 400 ValidationException with a `reason` no client knows (`SOMETHING_NEW`): drift tests.
+    UnknownReason,
 }
 
 impl HttpFault {
-    pub const ALL: [HttpFault; 17] = [
+    pub const ALL: [HttpFault; 18] = [
         Self::ImproperlyFormed,
         Self::InputTooLong,
         Self::InvalidModel,
@@ -50,6 +52,7 @@ impl HttpFault {
         Self::Unavailable,
         Self::Unauthorized401,
         Self::Locked423,
+        Self::UnknownReason,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,6 +74,7 @@ impl HttpFault {
             Self::Unavailable => "unavailable",
             Self::Unauthorized401 => "unauthorized",
             Self::Locked423 => "locked",
+            Self::UnknownReason => "unknown-reason",
         }
     }
 

@@ -96,15 +96,17 @@
 //! | `#metadata <in> <out>` | `metadataEvent.tokenUsage` |
 //! | `#followup <text>` / `#code-ref <url>` / `#links <url> <title>` / `#invalid-state <msg>` | the matching events |
 //! | `#message-metadata` | `messageMetadataEvent` |
-//! | `#unknown <eventType> <json>` | an event of an unknown type |
+//! | `#unknown <eventType> <json>` | an event of an unknown type (drift tests: the gateway skips it and counts `unknown_event`) |
 //! | `#sleep <ms>` | pause between frames |
 //! | `#pace first=<ms> interval=<ms> chunk=<chars>` | pacing: time to first frame, interval between frames, text per frame |
 //! | `#bench frames=<N> interval=<ms> bytes=<n>` | benchmark mode: N identical text frames at a fixed interval |
 //! | `#fault <spec>[,<spec>…]` | faults (below) |
 //! | `#initial on\|off` | force `initial-response` (default: on for dialect Q, off for Kiro) |
 //! | `#echo` | add the echo summary to the other steps |
-//! | `#stop-reason <VALUE>` | `metadataEvent {"stopReason": VALUE}` (END_TURN, MAX_TOKENS, MODEL_CONTEXT_WINDOW_EXCEEDED, CONTENT_FILTERED, GUARDRAIL_INTERVENED, TOOL_USE, MALFORMED_…; any `[A-Z0-9_]+`) |
+//! | `#stop-reason <VALUE>` | `metadataEvent {"stopReason": VALUE}` (END_TURN, MAX_TOKENS, MODEL_CONTEXT_WINDOW_EXCEEDED, CONTENT_FILTERED, GUARDRAIL_INTERVENED, TOOL_USE, MALFORMED_…; any `[A-Z0-9_]+`; drift tests: `#stop-reason SOMETHING_NEW`) |
 //! | `#model-unavailable` | here the stream ends with an `exception` frame `ThrottlingException` `{"message",…,"reason":"MODEL_TEMPORARILY_UNAVAILABLE"}` (no usage events after it) |
+//! | `#exception [<Type> [<REASON>]]` | here the stream ends with an `exception` frame `<Type>` (default `ValidationException`) `{"message","reason":<REASON>}` (default `SOMETHING_NEW`, a reason no client knows: drift tests) |
+//! | `#malformed-field` | a known event with a field of the wrong type: `meteringEvent {"usage":"not a number"}` (drift tests) |
 //!
 //! Native effort (runtime host): a valid request whose `additionalModelRequestFields` has
 //! `thinking.type = adaptive` gets a `reasoningContentEvent` `effort=<output_config.effort>` (or
@@ -119,7 +121,8 @@
 //! the §5.1 rows (`improperly-formed`, `input-too-long`, `invalid-model`, `bad-json`,
 //! `monthly-quota`, `bearer-invalid`, `suspended`, `feature-not-authorized`, `throttled`,
 //! `rate-exceeded` (429 USER_REQUEST_RATE_EXCEEDED), `capacity`, `daily-quota`, `internal`,
-//! `high-load`, `unavailable`, `unauthorized`, `locked`);
+//! `high-load`, `unavailable`, `unauthorized`, `locked`, `unknown-reason` (400 ValidationException with reason
+//! `SOMETHING_NEW`, for drift tests));
 //! `exception:<k>`, `content-length-exceeded:<k>`, `model-unavailable:<k>`, `error-frame:<k>`
 //! (after k frames);
 //! `drop:<k>` / `drop-rst:<k>` (FIN / RST after k frames), `drop-bytes:<b>` / `drop-bytes-rst:<b>`

@@ -42,6 +42,7 @@
 
 pub mod redact;
 
+pub mod drift;
 pub mod error;
 pub mod events;
 pub mod eventstream;

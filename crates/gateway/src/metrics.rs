@@ -62,6 +62,10 @@ fn describe() {
     metrics::describe_counter!("gateway_admin_login_failures_total", "failed admin logins");
     metrics::describe_counter!("gateway_task_restarts_total", "background task restarts");
     metrics::describe_counter!(
+        "gateway_upstream_drift_total",
+        "upstream answers this build does not recognise, by kind and (bounded) detail (issue 22)"
+    );
+    metrics::describe_counter!(
         "gateway_pool_refreshes_total",
         "upstream token refreshes by reason (background, request, validation, forced) and result"
     );

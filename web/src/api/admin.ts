@@ -11,6 +11,7 @@ import type {
   AuditEntry,
   BlockedIp,
   DeviceStart,
+  DriftReport,
   DeviceStatusResp,
   DiagnoseReport,
   FeedResult,
@@ -120,6 +121,12 @@ export const logs = {
   stats: (range: string) => request<unknown>('/v2/logs/stats', { query: { range } }),
   cleanup: (older_than_days: number) =>
     request<Record<string, unknown>>('/v2/logs/cleanup', { method: 'POST', body: { older_than_days } }),
+}
+
+/** Upstream drift (issue 22): what the upstream sent that this build does not know. */
+export const upstream = {
+  drift: () => request<DriftReport>('/v2/upstream/drift'),
+  resetDrift: () => request<void>('/v2/upstream/drift', { method: 'DELETE' }),
 }
 
 export const ips = {

@@ -188,3 +188,27 @@ export interface DiagnoseReport {
   ms: number
   steps: DiagnoseStep[]
 }
+
+/** One kept drift sample (`GET /v2/upstream/drift`): shapes and upstream names only, never content. */
+export interface DriftSample {
+  at: string
+  account: string | null
+  detail: string
+  shape: string
+}
+
+/** One drift kind with its counters and recent samples. */
+export interface DriftKindReport {
+  kind: string
+  count: number
+  details: Record<string, number>
+  samples: DriftSample[]
+  first_seen: string | null
+  last_seen: string | null
+}
+
+/** `GET /v2/upstream/drift`. */
+export interface DriftReport {
+  total: number
+  kinds: DriftKindReport[]
+}

@@ -160,4 +160,15 @@ export default {
     },
   },
   audit: { actionHint: 'Action, e.g. account.create', when: 'When', who: 'Who', what: 'Action', target: 'Target', empty: 'No admin actions recorded yet' },
+  drift: {
+    title: 'Upstream changed?',
+    intro: 'The upstream (Amazon Q / Kiro) sent answers this gateway version does not recognise. They were handled safely — clients still got proper answers — but the service has probably changed.',
+    what: 'What to do: update the gateway to the latest version. If this version is already the latest, report it with the samples below (they hold only names and shapes, no prompts, answers or tokens). Reset once done.',
+    kind: 'Kind', count: 'Count', details: 'Details', samples: 'Recent samples', shape: 'Shape', account: 'Account', at: 'When',
+    reset: 'Reset', resetDone: 'Drift counters reset', copy: 'Copy samples',
+    kinds: {
+      unknown_event: 'Unknown event types', unknown_error: 'Unknown error types or reasons', unknown_stop_reason: 'Unknown stop reasons',
+      malformed_field: 'Fields that did not parse', body_rejected: 'Requests refused as malformed', preflight_rewrite: 'Requests repaired before sending',
+    },
+  },
 }

@@ -160,4 +160,15 @@ export default {
     },
   },
   audit: { actionHint: '操作，例如 account.create', when: '时间', who: '操作者', what: '操作', target: '对象', empty: '还没有管理操作记录' },
+  drift: {
+    title: '上游变了？',
+    intro: '上游（Amazon Q / Kiro）返回了本网关版本无法识别的内容。网关已安全处理——客户端仍得到正常回答——但上游服务很可能已经变化。',
+    what: '怎么办：把网关升级到最新版本。如果已经是最新版本，请附上下面的样本报告问题（样本只含名称和结构，不含提示词、回答或令牌）。处理完后点“重置”。',
+    kind: '类型', count: '次数', details: '明细', samples: '最近样本', shape: '结构', account: '账号', at: '时间',
+    reset: '重置', resetDone: '漂移计数已重置', copy: '复制样本',
+    kinds: {
+      unknown_event: '未知事件类型', unknown_error: '未知错误类型或原因', unknown_stop_reason: '未知停止原因',
+      malformed_field: '无法解析的字段', body_rejected: '被判为格式错误的请求', preflight_rewrite: '发送前被修复的请求',
+    },
+  },
 }

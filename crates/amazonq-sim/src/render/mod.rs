@@ -152,6 +152,21 @@ pub fn render(script: &Script, ctx: &RenderCtx, faults: &[Fault]) -> Vec<Ev> {
                 cut = true;
                 break;
             }
+            Step::Exception {
+                exception_type,
+                reason,
+            } => {
+                let body = json!({ "message": "Simulated exception.", "reason": reason });
+                let frame = frames::exception(exception_type, body.to_string().as_bytes());
+                out.evs.push(Ev::Frame(frame, Kind::Other));
+                cut = true;
+                break;
+            }
+            Step::MalformedField => out.ev(
+                "meteringEvent",
+                json!({ "usage": "not a number", "unit": "credit" }),
+                Kind::Other,
+            ),
             Step::InitialResponse => out.ev("initial-response", json!({ "conversationId": ctx.conversation_id }), Kind::Other),
             Step::MessageMetadata => out.ev(
                 "messageMetadataEvent",

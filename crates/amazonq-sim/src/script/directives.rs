@@ -144,6 +144,20 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
                 })
             }
             "model-unavailable" => Some(Step::ModelUnavailable),
+            "exception" => {
+                let mut w = args.split_whitespace();
+                let exception_type = w.next().unwrap_or("ValidationException");
+                let reason = w.next().unwrap_or(crate::errors::UNKNOWN_REASON);
+                let name_ok = |v: &str| v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if !name_ok(exception_type) || !name_ok(reason) || w.next().is_some() {
+                    return Err(bad());
+                }
+                Some(Step::Exception {
+                    exception_type: exception_type.to_owned(),
+                    reason: reason.to_owned(),
+                })
+            }
+            "malformed-field" => Some(Step::MalformedField),
             "pace" => {
                 for (k, v) in kv(args) {
                     match k {
@@ -299,6 +313,28 @@ mod tests {
                 bytes: 8
             })
         );
+    }
+
+    #[test]
+    fn drift_directives() {
+        let steps = |text: &str| parse(text).unwrap().unwrap().steps;
+        assert_eq!(
+            steps("#exception"),
+            vec![Step::Exception {
+                exception_type: "ValidationException".into(),
+                reason: "SOMETHING_NEW".into()
+            }]
+        );
+        assert_eq!(
+            steps("#exception ThrottlingException BRAND_NEW"),
+            vec![Step::Exception {
+                exception_type: "ThrottlingException".into(),
+                reason: "BRAND_NEW".into()
+            }]
+        );
+        assert_eq!(steps("#malformed-field"), vec![Step::MalformedField]);
+        assert!(parse("#exception A B C").is_err());
+        assert!(parse("#exception A\"b").is_err());
     }
 
     #[test]

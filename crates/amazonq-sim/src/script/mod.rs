@@ -113,6 +113,13 @@ pub enum Step {
     },
     /// The runtime's in-stream MODEL_TEMPORARILY_UNAVAILABLE exception; the stream ends there.
     ModelUnavailable,
+    /// An `exception` frame `exception_type` `{"message","reason"}`; the stream ends there.
+    Exception {
+        exception_type: String,
+        reason: String,
+    },
+    /// A known event with a field of the wrong type: `meteringEvent {"usage":"<string>"}`.
+    MalformedField,
 }
 
 fn one() -> usize {

@@ -130,7 +130,13 @@ pub enum EventError {
         header: &'static str,
     },
     #[error("payload of {event_type} is not the documented JSON: {detail}")]
-    Payload { event_type: String, detail: String },
+    Payload {
+        event_type: String,
+        /// The parser's message (may quote payload text: not for drift samples).
+        detail: String,
+        /// The payload's redacted JSON shape ([`crate::drift::json_shape`]).
+        shape: String,
+    },
 }
 
 /// What decoding an event reads from a frame: owned ([`Frame`]) or in place ([`RawFrame`]).

@@ -102,6 +102,7 @@ pub(super) fn parse<T: DeserializeOwned>(
     serde_json::from_slice(payload).map_err(|e| EventError::Payload {
         event_type: event_type.to_owned(),
         detail: e.to_string(),
+        shape: crate::drift::json_shape_bytes(payload),
     })
 }
 

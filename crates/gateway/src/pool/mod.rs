@@ -29,6 +29,7 @@
 //! - `device`: OIDC device login started from the admin API;
 //! - `social`: Kiro GitHub / Google sign-in started from the admin API (PKCE state per login);
 //! - `profile`: IAM Identity Center profile discovery, re-resolution and the operator's pick;
+//! - `drift`: counting what the upstream sent that this build does not know (issue 22);
 //! - `recover`: what one account tries after a failed call (refresh, legacy fallback, profile);
 //! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
 //! - `ops`: [`crate::state::AccountOps`] for the admin API;
@@ -49,6 +50,7 @@
 mod config;
 mod device;
 mod doctor;
+mod drift;
 mod error;
 mod health;
 mod jobs;
@@ -162,6 +164,8 @@ pub(crate) struct Inner {
     pub jobs: jobs::Jobs,
     /// What the usable accounts' catalogs offer together (`quota::rebuild_catalog`).
     pub catalog: arc_swap::ArcSwap<translate::models::Catalog>,
+    /// What the upstream sent that this build does not know (`drift`).
+    pub drift: amazonq::drift::Drift,
     /// Self-reference for jobs submitted from `&self` methods.
     me: std::sync::Weak<Inner>,
 }
@@ -224,6 +228,7 @@ impl Pool {
             socials: social::SocialLogins::default(),
             jobs,
             catalog: arc_swap::ArcSwap::from_pointee(translate::models::Catalog::default()),
+            drift: amazonq::drift::Drift::new(),
         });
         inner
             .reload()

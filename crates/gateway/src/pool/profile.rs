@@ -64,6 +64,7 @@ impl Inner {
                     }
                     Err(e) => {
                         tracing::warn!(region, error = %e, "listing Identity Center profiles failed");
+                        super::drift::note_client_error(&self.drift, &e, "ListAvailableProfiles");
                         failure = Some(e);
                         break;
                     }

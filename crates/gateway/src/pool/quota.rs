@@ -27,6 +27,10 @@ use super::{Inner, class_name};
 pub(crate) struct FetchError {
     pub class: ErrorClass,
     pub message: String,
+    /// The answer's JSON did not deserialize (parser message): drift.
+    pub decode: Option<String>,
+    /// An unknown error type / reason in the answer: drift.
+    pub unknown: Option<amazonq::drift::Observation>,
 }
 
 impl From<RefreshFailure> for FetchError {
@@ -34,15 +38,24 @@ impl From<RefreshFailure> for FetchError {
         Self {
             class: r.class,
             message: r.message,
+            decode: None,
+            unknown: None,
         }
     }
 }
 
 impl From<ClientError> for FetchError {
     fn from(e: ClientError) -> Self {
+        let (decode, unknown) = match &e {
+            ClientError::Decode(m) => (Some(m.clone()), None),
+            ClientError::Http(h) => (None, amazonq::drift::observe::from_http(h, String::new)),
+            _ => (None, None),
+        };
         Self {
             class: e.class(),
             message: e.to_string(),
+            decode,
+            unknown,
         }
     }
 }
@@ -136,7 +149,7 @@ impl Inner {
         let response = match result {
             Ok(r) => r,
             Err(e) => {
-                self.account_call_failed(slot, &e).await;
+                self.account_call_failed(slot, &e, "GetUsageLimits").await;
                 return Err(e);
             }
         };
@@ -179,7 +192,8 @@ impl Inner {
         let (models, _default) = match result {
             Ok(r) => r,
             Err(e) => {
-                self.account_call_failed(slot, &e).await;
+                self.account_call_failed(slot, &e, "ListAvailableModels")
+                    .await;
                 return Err(e);
             }
         };
@@ -214,8 +228,14 @@ impl Inner {
     }
 
     /// Account-level consequences of a failed account call (suspension seen on the usage API…).
-    async fn account_call_failed(&self, slot: &Arc<Slot>, e: &FetchError) {
+    async fn account_call_failed(&self, slot: &Arc<Slot>, e: &FetchError, api: &str) {
         tracing::debug!(account = %slot.id, class = class_name(&e.class), error = %e.message, "account API call failed");
+        if let Some(m) = &e.decode {
+            self.drift_note(&amazonq::drift::observe::from_decode(api, m), &slot.id);
+        }
+        if let Some(obs) = &e.unknown {
+            self.drift_note(obs, &slot.id);
+        }
         if matches!(
             e.class,
             ErrorClass::Suspended | ErrorClass::RefreshTokenDead | ErrorClass::ProfileRejected

@@ -50,6 +50,8 @@ pub struct PoolStream {
     /// The upstream stream already returned its end (it must not be polled again).
     ended: bool,
     lease: Option<Lease>,
+    /// The pool's drift recorder: every event handed out is checked (`super::drift`).
+    drift: amazonq::drift::Drift,
 }
 
 impl std::fmt::Debug for PoolStream {
@@ -65,6 +67,7 @@ impl PoolStream {
     /// The next upstream event; `None` at a clean end. After an `Err` the stream is over.
     pub async fn next_event(&mut self) -> Option<Result<StreamEvent, PoolStreamError>> {
         if let Some(e) = self.buffered.pop_front() {
+            super::drift::note_event(&self.drift, &e, &self.account_id);
             return Some(Ok(e));
         }
         if self.ended {
@@ -73,6 +76,11 @@ impl PoolStream {
         let item = self.events.next().await;
         if !matches!(item, Some(Ok(_))) {
             self.ended = true;
+        }
+        match &item {
+            Some(Ok(ev)) => super::drift::note_event(&self.drift, ev, &self.account_id),
+            Some(Err(e)) => super::drift::note_stream_error(&self.drift, e, &self.account_id),
+            None => {}
         }
         item.map(|r| r.map_err(PoolStreamError::from))
     }
@@ -189,6 +197,7 @@ impl Pool {
                         events: response.events,
                         ended,
                         lease: Some(lease),
+                        drift: inner.drift.clone(),
                     });
                 }
                 Some(Err(e)) => {
@@ -265,7 +274,7 @@ impl Inner {
                 .credentials(&slot.info.load(), &token, slot.host());
             // Per attempt: another account may be another persona (origin).
             self.upstream.q.prepare(&creds, body);
-            let e = match self.open(&creds, body).await {
+            let e = match self.open(&creds, body, &slot.id).await {
                 Ok(opened) => return Ok(opened),
                 Err(e) => e,
             };
@@ -288,12 +297,26 @@ impl Inner {
         &self,
         creds: &amazonq::client::Credentials,
         body: &GenerateAssistantResponseRequest,
+        account: &str,
     ) -> Result<Opened, AttemptError> {
-        let mut response = self
+        let mut response = match self
             .upstream
             .q
             .generate_assistant_response(creds, body)
-            .await?;
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                if let ClientError::Http(h) = &e
+                    && let Some(obs) = amazonq::drift::observe::from_http(h, || {
+                        amazonq::client::body_shape(body, creds.effective_profile_arn().is_some())
+                    })
+                {
+                    self.drift_note(&obs, account);
+                }
+                return Err(e.into());
+            }
+        };
         let mut buffered = VecDeque::new();
         let mut ended = false;
         loop {
@@ -303,6 +326,7 @@ impl Inner {
                     break;
                 }
                 Some(Err(e)) => {
+                    super::drift::note_stream_error(&self.drift, &e, account);
                     return Err(AttemptError {
                         class: ErrorClass::Transient,
                         message: e.to_string(),
@@ -330,6 +354,13 @@ impl Inner {
                         None,
                     );
                     if class.is_retryable() {
+                        // Not handed out (the next account is tried): counted here.
+                        let ev = StreamEvent::Exception {
+                            exception_type: exception_type.clone(),
+                            message: None,
+                            reason: reason.clone(),
+                        };
+                        super::drift::note_event(&self.drift, &ev, account);
                         return Err(AttemptError {
                             class,
                             message: format!("{exception_type}: {text}"),

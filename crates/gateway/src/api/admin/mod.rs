@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod diagnose;
+pub mod drift;
 pub mod error;
 pub mod extract;
 pub mod ips;
@@ -64,6 +65,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v2/ips/block", post(ips::block))
         .route("/v2/ips/unblock", post(ips::unblock))
         .route("/v2/audit", get(audit::list))
+        .route("/v2/upstream/drift", get(drift::get).delete(drift::reset))
         .route_layer(from_fn_with_state(state.clone(), require_admin));
     Router::new()
         .route("/v2/login", post(session::login))

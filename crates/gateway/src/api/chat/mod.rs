@@ -244,6 +244,7 @@ pub async fn run_with(
         return ctx.fail(record, &err, None);
     };
     record.rules(&rules);
+    state.pool.note_rules(&rules, Some(&feed.account_id));
     let machine = StreamMachine::new(stream_cfg);
     record.account_id = Some(feed.account_id.clone());
     let label = feed.account_label.clone();
