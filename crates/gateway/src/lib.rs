@@ -15,9 +15,12 @@ pub mod config;
 pub mod console;
 pub mod credentials_check;
 pub mod demo;
+pub mod dialect_error;
 pub mod error;
 pub mod fleet;
 pub mod guard;
+#[cfg(test)]
+mod layering;
 pub mod log_level;
 pub mod metrics;
 pub mod pool;

@@ -20,7 +20,8 @@
 pub mod admin;
 pub mod anthropic;
 pub mod chat;
-pub mod dialect_error;
+// At the crate root so the guards below `api` can render with it; re-exported for `api::…` paths.
+pub use crate::dialect_error;
 pub mod models;
 pub mod openai;
 pub mod responses;

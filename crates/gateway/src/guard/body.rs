@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::api_key::AuthedKey;
 use super::refuse;
-use crate::api::dialect_error::{Dialect, render};
+use crate::dialect_error::{Dialect, render};
 use crate::error::Error;
 use crate::state::AppState;
 

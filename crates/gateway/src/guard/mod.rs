@@ -37,7 +37,7 @@ pub use api_key::{AuthedKey, KeyEntry, KeyRing};
 pub use client_ip::{ClientIp, LocalCaller};
 pub use ip_block::Blocklist;
 
-use crate::api::dialect_error::{Dialect, render};
+use crate::dialect_error::{Dialect, render};
 use crate::error::Error;
 use crate::state::AppState;
 

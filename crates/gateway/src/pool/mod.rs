@@ -171,8 +171,9 @@ pub(crate) struct Inner {
 }
 
 /// The lease key of an account in the [`ConcurrencyLimiter`] (the admin API reads `inflight` here).
+/// The pool owns it: the admin API imports it, never the other way round.
 pub fn lease_key(account_id: &str) -> String {
-    crate::api::admin::accounts::inflight_key(account_id)
+    format!("account:{account_id}")
 }
 
 impl Pool {

@@ -52,11 +52,6 @@ pub struct AccountView {
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Concurrency-limiter key under which the account pool counts an account's in-flight requests.
-pub fn inflight_key(account_id: &str) -> String {
-    format!("account:{account_id}")
-}
-
 /// The admin API view of a stored account.
 pub(super) fn view(state: &AppState, a: Account) -> AccountView {
     let own_profile = a
@@ -64,7 +59,7 @@ pub(super) fn view(state: &AppState, a: Account) -> AccountView {
         .as_deref()
         .filter(|_| a.auth_method != store::AuthMethod::BuilderId);
     AccountView {
-        inflight: state.concurrency.in_flight(&inflight_key(&a.id)),
+        inflight: state.concurrency.in_flight(&crate::pool::lease_key(&a.id)),
         upstream_host: state.account_ops.upstream_host(&a.id),
         api_region: amazonq::client::api_region(own_profile, &a.api_region),
         id: a.id,

@@ -3,6 +3,8 @@
 //!
 //! Dialect is chosen by path: `/v1/messages*` speaks Anthropic, everything else OpenAI (the
 //! Responses API, `/v1/responses*`, has OpenAI's error shape too).
+//!
+//! It sits at the crate root, not under `api`, so `guard/` uses it without importing `crate::api`.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
