@@ -74,6 +74,21 @@ impl Supervisor {
         });
     }
 
+    /// Runs one short-lived `fut` named `name` under the supervisor (a publish, a lock or lease
+    /// renewal): shutdown cancels it at its next await and waits for it like every other task.
+    pub fn spawn_detached<Fut>(&self, name: &'static str, fut: Fut)
+    where
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let cancel = self.cancel.clone();
+        self.tracker.spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => tracing::debug!(task = name, "detached task cancelled"),
+                () = fut => {}
+            }
+        });
+    }
+
     /// Runs `tick` every `period` until cancelled (errors are logged, the loop goes on).
     pub fn spawn_interval<F, Fut>(&self, name: &'static str, period: Duration, tick: F)
     where

@@ -188,7 +188,8 @@ fn spawn_renewal(
 ) -> CancellationToken {
     let stop = CancellationToken::new();
     let token = stop.clone();
-    tokio::spawn(async move {
+    let tasks = shared.redis.clone();
+    tasks.spawn_detached("fleet-lease-renewal", async move {
         let every = (shared.ttl / 3).max(Duration::from_millis(50));
         let ttl_ms = shared.ttl.as_millis() as u64;
         loop {

@@ -76,6 +76,9 @@ pub struct Redis {
     instance: Arc<str>,
     /// Bound of one call ([`CALL_TIMEOUT`] unless configured).
     call_timeout: Duration,
+    /// Where the seams' short background work runs (publishes, lock and lease renewals): the
+    /// server's supervisor, so shutdown waits for it.
+    tasks: Supervisor,
 }
 
 impl Redis {
@@ -106,7 +109,23 @@ impl Redis {
             probe_at: Arc::new(AtomicI64::new(0)),
             instance: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
             call_timeout,
+            tasks: Supervisor::new(),
         })
+    }
+
+    /// Runs the seams' background work under `supervisor` (the server's) instead of a private one.
+    #[must_use]
+    pub fn with_supervisor(mut self, supervisor: &Supervisor) -> Self {
+        self.tasks = supervisor.clone();
+        self
+    }
+
+    /// Starts short background work of a seam under the supervisor ([`Supervisor::spawn_detached`]).
+    pub(crate) fn spawn_detached<Fut>(&self, name: &'static str, fut: Fut)
+    where
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn_detached(name, fut);
     }
 
     /// `<prefix>:<rest>`.
@@ -230,7 +249,8 @@ impl Seams {
             url.expose(),
             config.redis.key_prefix.as_deref(),
             call_timeout,
-        )?;
+        )?
+        .with_supervisor(supervisor);
         let ttl = config
             .redis
             .lease_ttl_ms

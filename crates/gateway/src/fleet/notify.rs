@@ -61,10 +61,11 @@ impl ChangeNotifier for RedisNotifier {
         };
         let redis = self.redis.clone();
         let channel = self.channel();
-        tokio::spawn(async move {
-            let mut conn = redis.conn();
-            let _: Option<i64> = redis.call("notify", conn.publish(&channel, payload)).await;
-        });
+        self.redis
+            .spawn_detached("fleet-change-publish", async move {
+                let mut conn = redis.conn();
+                let _: Option<i64> = redis.call("notify", conn.publish(&channel, payload)).await;
+            });
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Change> {

@@ -121,7 +121,8 @@ impl Drop for Held {
 fn spawn_renewal(redis: Redis, lock: String, fence: i64, ttl: Duration) -> CancellationToken {
     let stop = CancellationToken::new();
     let token = stop.clone();
-    tokio::spawn(async move {
+    let tasks = redis.clone();
+    tasks.spawn_detached("fleet-refresh-lock-renewal", async move {
         loop {
             tokio::select! {
                 () = token.cancelled() => return,
