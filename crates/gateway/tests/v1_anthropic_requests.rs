@@ -283,10 +283,14 @@ async fn item_38_models_list_and_retrieve() {
     assert_eq!(v["object"], "list");
     assert_eq!(v["has_more"], false);
     assert_eq!(v["first_id"], data[0]["id"]);
+    // Claude names first; once the live catalog is known also `auto` and the catalog's models
+    // that are not Claude, under their own ids (issue 15) — when it arrives is timing, so both
+    // lists are valid here.
+    assert!(data[0]["id"].as_str().unwrap().starts_with("claude"), "{v}");
+    let mut seen = std::collections::HashSet::new();
     for m in data {
         let id = m["id"].as_str().unwrap();
-        // Claude names, and the upstream's own router `auto` once the live catalog is known.
-        assert!(id.starts_with("claude") || id == "auto", "{m}");
+        assert!(seen.insert(id.to_owned()), "duplicate {id}: {v}");
         assert_eq!(m["type"], "model");
         assert!(m["display_name"].is_string() && m["created_at"].is_string());
     }
