@@ -484,9 +484,10 @@ fn web_search_tool() -> Value {
                                  "required": ["query"]}}}})
 }
 
-fn with_tools(mut b: Value, tools: Vec<Value>) -> Value {
+/// `b` offering the `web_search` tool.
+fn with_search_tool(mut b: Value) -> Value {
     b["conversationState"]["currentMessage"]["userInputMessage"]["userInputMessageContext"] =
-        json!({"tools": tools});
+        json!({"tools": [web_search_tool()]});
     b
 }
 
@@ -531,10 +532,7 @@ async fn the_model_decides_to_search_and_cites_the_first_result() {
     );
 
     // With it: a web_search tool use, then the gateway's loop.
-    let ask = with_tools(
-        body_arn("#search rust 2026", BUILDER_ID_ARN),
-        vec![web_search_tool()],
-    );
+    let ask = with_search_tool(body_arn("#search rust 2026", BUILDER_ID_ARN));
     let (uses, text) = turn(&sim, &t, &ask).await;
     assert_eq!(text, "");
     assert_eq!(uses.len(), 1);
@@ -552,7 +550,7 @@ async fn the_model_decides_to_search_and_cites_the_first_result() {
         .await
         .unwrap();
     let first = &found.hits[0];
-    let mut follow = with_tools(body_arn("", BUILDER_ID_ARN), vec![web_search_tool()]);
+    let mut follow = with_search_tool(body_arn("", BUILDER_ID_ARN));
     follow["conversationState"]["history"] = json!([
         {"userInputMessage": {"content": "#search rust 2026", "origin": "KIRO_CLI"}},
         {"assistantResponseMessage": {"content": "Searching.", "toolUses": [
@@ -588,12 +586,7 @@ async fn claude_codes_wording_decides_a_search_without_a_directive() {
     let sim = start(SimConfig::default()).await;
     let t = sim.add_account(&account("a1")).access_token;
     let text = "Perform a web search for the query: kiro cli changelog";
-    let (uses, _) = turn(
-        &sim,
-        &t,
-        &with_tools(body_arn(text, BUILDER_ID_ARN), vec![web_search_tool()]),
-    )
-    .await;
+    let (uses, _) = turn(&sim, &t, &with_search_tool(body_arn(text, BUILDER_ID_ARN))).await;
     assert_eq!(uses.len(), 1);
     assert_eq!(uses[0].2, json!({"query": "kiro cli changelog"}));
     // Without the tool it is ordinary text: echo mode.

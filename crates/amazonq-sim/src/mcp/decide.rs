@@ -225,7 +225,7 @@ fn text_source(text: &str) -> Option<(String, String)> {
         let own = own
             .strip_suffix("URL")
             .or_else(|| own.strip_suffix("Url"))
-            .map_or(own.clone(), |s| clean(s));
+            .map_or(own.clone(), &clean);
         let title = if own.is_empty() {
             i.checked_sub(1)
                 .and_then(|p| lines.get(p))

@@ -12,10 +12,14 @@ fn request(content: &str, tools: &[&str], history: Value, results: Value) -> Val
             "inputSchema": {"json": {"type": "object"}}}})
         })
         .collect();
-    json!({"conversationState": {
-        "conversationId": "c", "chatTriggerType": "MANUAL", "history": history,
+    let mut v = json!({"conversationState": {
+        "conversationId": "c", "chatTriggerType": "MANUAL",
         "currentMessage": {"userInputMessage": {"content": content,
-            "userInputMessageContext": {"tools": tools, "toolResults": results}}}}})
+            "userInputMessageContext": {"tools": tools}}}}});
+    v["conversationState"]["history"] = history;
+    v["conversationState"]["currentMessage"]["userInputMessage"]["userInputMessageContext"]["toolResults"] =
+        results;
+    v
 }
 
 fn search_history(id: &str, query: &str) -> Value {
