@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run web test fmt-check clippy test-rust e2e-setup test-e2e fuzz bench bench-setup bench-smoke demo clean test-desktop readme-setup test-first-run release-setup test-release-config test-release
+.PHONY: run web ts-types test fmt-check clippy test-rust e2e-setup test-e2e fuzz bench bench-setup bench-smoke demo clean test-desktop readme-setup test-first-run release-setup test-release-config test-release
 
 ## run: build the console and the release binary, then start claude-server on port 62311
 run: web
@@ -24,6 +24,11 @@ web:
 	else \
 		cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build; \
 	fi
+
+## ts-types: regenerate the console's API types (web/src/api/generated) from the gateway's Rust view
+## types; `make test` fails while they differ (crates/gateway/src/api/admin/ts.rs)
+ts-types:
+	TS_TYPES_WRITE=1 $(CARGO) test -p gateway --lib api::admin::ts
 
 ## test: everything CI runs (formatting, lints, unit, integration and e2e tests)
 test: fmt-check clippy test-rust test-release-config test-e2e test-desktop bench-smoke

@@ -52,36 +52,26 @@ def console_stack(sim: Sim) -> Iterator[ConsoleStack]:
     shutil.rmtree(st.workdir, ignore_errors=True)
 
 
-def test_console_01_login_and_forced_password_change(console_stack: ConsoleStack) -> None:
-    console_stack.flow("01_login.mjs")
+# One flow per test, in file order (the flows build on each other); the ids keep `-k social` working.
+FLOWS = [
+    ("01_login_and_forced_password_change", "01_login.mjs"),
+    ("02_device_login_via_sim_approve", "02_device_login.mjs"),
+    ("03_batch_feed", "03_batch_feed.mjs"),
+    ("04_export_import_round_trip", "04_export_import.mjs"),
+    ("05_key_creation_and_request_with_it", "05_keys.mjs"),
+    ("06_chat_tester_stream_and_tool_call", "06_chat.mjs"),
+    ("07_logs_show_the_requests", "07_logs.mjs"),
+    ("08_ip_block_takes_effect", "08_ip_block.mjs"),
+]
+LATE_FLOWS = [
+    ("11_kiro_social_sign_in", "11_social_login.mjs"),
+    ("12_upstream_drift_card", "12_drift.mjs"),
+]
 
 
-def test_console_02_device_login_via_sim_approve(console_stack: ConsoleStack) -> None:
-    console_stack.flow("02_device_login.mjs")
-
-
-def test_console_03_batch_feed(console_stack: ConsoleStack) -> None:
-    console_stack.flow("03_batch_feed.mjs")
-
-
-def test_console_04_export_import_round_trip(console_stack: ConsoleStack) -> None:
-    console_stack.flow("04_export_import.mjs")
-
-
-def test_console_05_key_creation_and_request_with_it(console_stack: ConsoleStack) -> None:
-    console_stack.flow("05_keys.mjs")
-
-
-def test_console_06_chat_tester_stream_and_tool_call(console_stack: ConsoleStack) -> None:
-    console_stack.flow("06_chat.mjs")
-
-
-def test_console_07_logs_show_the_requests(console_stack: ConsoleStack) -> None:
-    console_stack.flow("07_logs.mjs")
-
-
-def test_console_08_ip_block_takes_effect(console_stack: ConsoleStack) -> None:
-    console_stack.flow("08_ip_block.mjs")
+@pytest.mark.parametrize("script", [f for _, f in FLOWS], ids=[i for i, _ in FLOWS])
+def test_console_flow(console_stack: ConsoleStack, script: str) -> None:
+    console_stack.flow(script)
 
 
 def test_console_09_settings_persist_across_restart(console_stack: ConsoleStack) -> None:
@@ -98,9 +88,6 @@ def test_console_10_screenshots_every_page_light_dark_zh_en(console_stack: Conso
             assert f"{page}-{variant}.png" in shots, (page, variant)
 
 
-def test_console_11_kiro_social_sign_in(console_stack: ConsoleStack) -> None:
-    console_stack.flow("11_social_login.mjs")
-
-
-def test_console_12_upstream_drift_card(console_stack: ConsoleStack) -> None:
-    console_stack.flow("12_drift.mjs")
+@pytest.mark.parametrize("script", [f for _, f in LATE_FLOWS], ids=[i for i, _ in LATE_FLOWS])
+def test_console_late_flow(console_stack: ConsoleStack, script: str) -> None:
+    console_stack.flow(script)

@@ -1,16 +1,12 @@
 // Device login: start in the add-accounts dialog, approve the user code through the simulator's
 // control API (standing in for the user's browser), and end with a new, active account.
-import { GATEWAY, SIM, adminToken, api, check, loadState, login, openBrowser, runFlow, saveState, shot, tid, waitFor } from './lib.mjs'
+import { SIM, adminToken, api, check, listAccounts, loadState, openConsole, runFlow, saveState, shot, tid, waitFor } from './lib.mjs'
 
 await runFlow('device-login', async (keep) => {
   const { password } = loadState()
   const token = await adminToken(password)
-  const before = new Set((await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts.map((a) => a.id))
-  const b = await openBrowser()
-  keep(b)
-  const { page } = b
-  await login(page, password)
-  await page.goto(`${GATEWAY}/accounts`)
+  const before = new Set((await listAccounts(token)).map((a) => a.id))
+  const { page } = await openConsole(keep, password, '/accounts')
   await tid(page, 'accounts-add').click()
   await tid(page, 'tab-device').click()
   await tid(page, 'device-start').click()
@@ -23,9 +19,6 @@ await runFlow('device-login', async (keep) => {
   check(approved.status === 200, `sim approve: ${approved.status} ${approved.text}`)
   await tid(page, 'device-completed').waitFor({ timeout: 30_000 })
   await shot(page, 'flow-device-login-completed')
-  const created = await waitFor(async () => {
-    const list = (await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts
-    return list.find((a) => !before.has(a.id) && a.status === 'active')
-  }, 'a new active account')
+  const created = await waitFor(async () => (await listAccounts(token)).find((a) => !before.has(a.id) && a.status === 'active'), 'a new active account')
   saveState({ deviceAccountId: created.id })
 })

@@ -1,21 +1,14 @@
 // Batch feed: paste two Builder ID accounts (fresh simulator tokens) plus one broken line; the
 // preview flags the bad row, the submit creates two accounts, and both validate to `active`.
-import { GATEWAY, SIM, adminToken, api, check, fill, loadState, login, openBrowser, runFlow, saveState, shot, tid, waitFor } from './lib.mjs'
+import { adminToken, check, fill, listAccounts, loadState, openConsole, runFlow, saveState, shot, simAccount, tid, waitFor } from './lib.mjs'
 
 await runFlow('batch-feed', async (keep) => {
   const { password } = loadState()
   const token = await adminToken(password)
   const rows = []
-  for (const id of ['feed-1', 'feed-2']) {
-    const t = (await api('POST', `${SIM}/__sim/accounts`, { body: { id } })).json
-    rows.push(JSON.stringify({ label: `fed ${id}`, auth_method: 'builder_id', client_id: t.clientId, client_secret: t.clientSecret, refresh_token: t.refreshToken }))
-  }
+  for (const id of ['feed-1', 'feed-2']) rows.push(JSON.stringify(await simAccount(id, `fed ${id}`)))
   rows.push(JSON.stringify({ label: 'broken', auth_method: 'builder_id' }))
-  const b = await openBrowser()
-  keep(b)
-  const { page } = b
-  await login(page, password)
-  await page.goto(`${GATEWAY}/accounts`)
+  const { page } = await openConsole(keep, password, '/accounts')
   await tid(page, 'accounts-add').click()
   await tid(page, 'tab-paste').click()
   await fill(page, 'feed-text', rows.join('\n'))
@@ -26,8 +19,7 @@ await runFlow('batch-feed', async (keep) => {
   await tid(page, 'feed-result').waitFor()
   await shot(page, 'flow-batch-feed-result')
   const fed = await waitFor(async () => {
-    const list = (await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts
-    const mine = list.filter((a) => a.label?.startsWith('fed feed-'))
+    const mine = (await listAccounts(token)).filter((a) => a.label?.startsWith('fed feed-'))
     return mine.length === 2 && mine.every((a) => a.status === 'active') && mine
   }, 'two fed accounts active')
   saveState({ fedAccountIds: fed.map((a) => a.id) })

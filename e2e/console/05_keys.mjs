@@ -1,14 +1,10 @@
 // API keys: create one in the console (secret shown once), then a real /v1 request made with that
 // key succeeds, and a request with a made-up key is refused.
-import { GATEWAY, api, check, fill, loadState, login, openBrowser, runFlow, saveState, shot, tid } from './lib.mjs'
+import { api, check, fill, loadState, openConsole, runFlow, saveState, shot, tid } from './lib.mjs'
 
 await runFlow('keys', async (keep) => {
   const { password } = loadState()
-  const b = await openBrowser()
-  keep(b)
-  const { page } = b
-  await login(page, password)
-  await page.goto(`${GATEWAY}/keys`)
+  const { page } = await openConsole(keep, password, '/keys')
   await tid(page, 'keys-create').click()
   await fill(page, 'key-name', 'console-e2e-key')
   await tid(page, 'key-submit').click()

@@ -1,12 +1,9 @@
 // Logs: the chat tester's request is in the request log, and its detail drawer shows its fields.
-import { GATEWAY, check, loadState, login, openBrowser, runFlow, shot, tid, waitFor } from './lib.mjs'
+import { GATEWAY, check, loadState, openConsole, runFlow, shot, tid, waitFor } from './lib.mjs'
 
 await runFlow('logs', async (keep) => {
   const { password } = loadState()
-  const b = await openBrowser()
-  keep(b)
-  const { page } = b
-  await login(page, password)
+  const { page } = await openConsole(keep, password)
   await waitFor(async () => {
     await page.goto(`${GATEWAY}/logs`)
     await tid(page, 'logs-table').waitFor()

@@ -1,6 +1,6 @@
 // IP controls: block a CIDR in the console; a /v1 request from inside it (X-Forwarded-For from the
 // trusted loopback proxy) gets 403 at once, one from outside still works; unblocking lifts it.
-import { GATEWAY, api, check, fill, loadState, login, openBrowser, runFlow, shot, tid, waitFor } from './lib.mjs'
+import { api, check, fill, loadState, openConsole, runFlow, shot, tid, waitFor } from './lib.mjs'
 
 const body = { model: 'claude-sonnet-4-6', max_tokens: 20, messages: [{ role: 'user', content: '#say through' }] }
 const from = (ip, key) => api('POST', '/v1/messages', { headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'x-forwarded-for': ip }, body })
@@ -8,11 +8,7 @@ const from = (ip, key) => api('POST', '/v1/messages', { headers: { 'x-api-key': 
 await runFlow('ip-block', async (keep) => {
   const { password, apiKey } = loadState()
   check((await from('203.0.113.7', apiKey)).status === 200, 'allowed before the block')
-  const b = await openBrowser()
-  keep(b)
-  const { page } = b
-  await login(page, password)
-  await page.goto(`${GATEWAY}/security`)
+  const { page } = await openConsole(keep, password, '/security')
   await tid(page, 'ip-block-open').click()
   await fill(page, 'ip-input', '203.0.113.0/24')
   await fill(page, 'ip-reason', 'e2e block')

@@ -1,18 +1,14 @@
 // Settings persist across a restart. Phase "set" changes logRetentionDays in the console and
 // saves; test_console.py restarts claude-server; phase "verify" finds the value in the page and
 // in GET /v2/settings.
-import { GATEWAY, adminToken, api, check, fill, loadState, login, openBrowser, runFlow, shot, tid } from './lib.mjs'
+import { adminToken, api, check, fill, loadState, openConsole, runFlow, shot, tid } from './lib.mjs'
 
 const phase = process.argv[2]
 const DAYS = 47
 
 await runFlow(`settings-${phase}`, async (keep) => {
   const { password } = loadState()
-  const b = await openBrowser()
-  keep(b)
-  const { page } = b
-  await login(page, password)
-  await page.goto(`${GATEWAY}/settings`)
+  const { page } = await openConsole(keep, password, '/settings')
   const box = tid(page, 'setting-logRetentionDays').locator('input')
   await box.waitFor()
   if (phase === 'set') {

@@ -3,7 +3,7 @@
 // kiro:// callback address, which is pasted back. The new account is listed at once, is active,
 // and serves a chat from the console's chat tester with the profile ARN from the code exchange.
 // Self-sufficient: it sets the admin password and creates a key itself when run alone (`-k social`).
-import { GATEWAY, SIM, adminToken, api, ensurePassword, check, fill, loadState, login, openBrowser, runFlow, saveState, shot, tid, waitFor } from './lib.mjs'
+import { GATEWAY, SIM, adminToken, api, ensurePassword, check, fill, listAccounts, openConsole, runFlow, saveState, shot, tid, waitFor, withOnlyAccount } from './lib.mjs'
 
 const NEW_PASSWORD = 'console-Passw0rd-e2e'
 const SIM_ACCOUNT = 'e2e-github-user'
@@ -11,12 +11,8 @@ const SIM_ACCOUNT = 'e2e-github-user'
 await runFlow('social-login', async (keep) => {
   const pw = await ensurePassword(NEW_PASSWORD)
   const token = await adminToken(pw)
-  const before = new Set((await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts.map((a) => a.id))
-  const b = await openBrowser()
-  keep(b)
-  const { page } = b
-  await login(page, pw)
-  await page.goto(`${GATEWAY}/accounts`)
+  const before = new Set((await listAccounts(token)).map((a) => a.id))
+  const { page } = await openConsole(keep, pw, '/accounts')
   await tid(page, 'accounts-add').click()
   await tid(page, 'tab-social').click()
   await tid(page, 'social-provider-github').click()
@@ -41,10 +37,7 @@ await runFlow('social-login', async (keep) => {
   await tid(page, 'social-completed').waitFor({ timeout: 30_000 })
   await shot(page, 'flow-social-login-completed')
 
-  const created = await waitFor(async () => {
-    const list = (await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts
-    return list.find((a) => !before.has(a.id))
-  }, 'the new account')
+  const created = await waitFor(async () => (await listAccounts(token)).find((a) => !before.has(a.id)), 'the new account')
   const simAccount = (await api('GET', `${SIM}/__sim/accounts/${SIM_ACCOUNT}`)).json
   check(created.auth_method === 'social' && created.status === 'active', `account ${JSON.stringify(created)}`)
   check(created.profile_arn && created.profile_arn === simAccount.profile_arn, `profile ARN ${created.profile_arn} vs ${simAccount.profile_arn}`)
@@ -52,16 +45,8 @@ await runFlow('social-login', async (keep) => {
   await page.keyboard.press('Escape')
   await page.getByText(created.label, { exact: true }).first().waitFor()
 
-  // Only the new account may serve the chat, so the others are paused for it and restored after.
-  const others = (await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts.filter((a) => a.id !== created.id && a.enabled)
-  for (const a of others) await api('PATCH', `/v2/accounts/${a.id}`, { token, body: { enabled: false } })
-  try {
-    let apiKey = loadState().apiKey
-    if (!apiKey) {
-      const k = await api('POST', '/v2/keys', { token, body: { name: 'e2e-social' } })
-      check(k.status === 201, `key: ${k.status} ${k.text}`)
-      apiKey = k.json.secret
-    }
+  // Only the new account may serve the chat.
+  await withOnlyAccount(token, created.id, 'e2e-social', async (apiKey) => {
     const since = (await api('GET', `${SIM}/__sim/requests`)).json.reduce((m, e) => Math.max(m, e.seq + 1), 0)
     await page.goto(`${GATEWAY}/chat`)
     await fill(page, 'chat-key', apiKey)
@@ -76,8 +61,6 @@ await runFlow('social-login', async (keep) => {
     const chats = (await api('GET', `${SIM}/__sim/requests?operation=chat&since=${since}`)).json
     check(chats.length >= 1 && chats.every((e) => e.account === SIM_ACCOUNT), `sim chats ${JSON.stringify(chats.map((e) => e.account))}`)
     check(chats.some((e) => e.json?.profileArn === created.profile_arn), 'the chat carried the profile ARN')
-  } finally {
-    for (const a of others) await api('PATCH', `/v2/accounts/${a.id}`, { token, body: { enabled: true } })
-  }
+  })
   saveState({ socialAccountId: created.id })
 })

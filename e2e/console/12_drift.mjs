@@ -4,36 +4,24 @@
 // the advice, in English and Chinese. Reset hides it again.
 // Self-sufficient: it sets the admin password, adds an account and creates a key when run alone
 // (`-k drift`).
-import { GATEWAY, SIM, adminToken, api, ensurePassword, check, loadState, login, openBrowser, runFlow, shot, tid, waitFor } from './lib.mjs'
+import { adminToken, api, ensurePassword, check, listAccounts, login, openBrowser, runFlow, shot, simAccount, tid, waitFor, withOnlyAccount } from './lib.mjs'
 
 const NEW_PASSWORD = 'console-Passw0rd-e2e'
 
 /** One active account that serves the drift chats (fed from fresh simulator tokens). */
 async function account(token) {
-  const t = (await api('POST', `${SIM}/__sim/accounts`, { body: { id: 'drift-1' } })).json
-  const row = { label: 'drift account', auth_method: 'builder_id', client_id: t.clientId, client_secret: t.clientSecret, refresh_token: t.refreshToken }
+  const row = await simAccount('drift-1', 'drift account')
   const r = await api('POST', '/v2/accounts/feed', { token, body: { accounts: [row] } })
   check(r.status < 300, `feed: ${r.status} ${r.text}`)
-  return waitFor(async () => {
-    const list = (await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts
-    return list.find((a) => a.label === 'drift account' && a.status === 'active')
-  }, 'the drift account active')
+  return waitFor(async () => (await listAccounts(token)).find((a) => a.label === 'drift account' && a.status === 'active'), 'the drift account active')
 }
 
 await runFlow('drift', async (keep) => {
   const pw = await ensurePassword(NEW_PASSWORD)
   const token = await adminToken(pw)
   const acct = await account(token)
-  // Only this account serves the chats (others may be test accounts with scripted behaviour).
-  const others = (await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts.filter((a) => a.id !== acct.id && a.enabled)
-  for (const a of others) await api('PATCH', `/v2/accounts/${a.id}`, { token, body: { enabled: false } })
-  try {
-    let apiKey = loadState().apiKey
-    if (!apiKey) {
-      const k = await api('POST', '/v2/keys', { token, body: { name: 'e2e-drift' } })
-      check(k.status === 201, `key: ${k.status} ${k.text}`)
-      apiKey = k.json.secret
-    }
+  // Only this account serves the chats.
+  await withOnlyAccount(token, acct.id, 'e2e-drift', async (apiKey) => {
     const chat = async (prompt) => {
       const body = { model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: prompt }] }
       return api('POST', '/v1/messages', { body, headers: { 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' } })
@@ -72,7 +60,5 @@ await runFlow('drift', async (keep) => {
       keep(undefined)
     }
     check((await api('GET', '/v2/upstream/drift', { token })).json.total === 0, 'reset emptied the report')
-  } finally {
-    for (const a of others) await api('PATCH', `/v2/accounts/${a.id}`, { token, body: { enabled: true } })
-  }
+  })
 })

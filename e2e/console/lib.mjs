@@ -111,6 +111,46 @@ export async function api(method, urlPath, { token, body, headers = {} } = {}) {
   return { status: r.status, json, text, headers: r.headers }
 }
 
+/** Opens Chromium (handed to the flow's `keep`) and logs in; then goes to `to` (a console path). */
+export async function openConsole(keep, password, to) {
+  const b = await openBrowser()
+  keep(b)
+  await login(b.page, password)
+  if (to) await b.page.goto(`${GATEWAY}${to}`)
+  return b
+}
+
+/** Every account (`GET /v2/accounts`, one page of 500). */
+export async function listAccounts(token) {
+  return (await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts
+}
+
+/** A `POST /v2/accounts` object for a fresh simulator Builder ID account `id`. */
+export async function simAccount(id, label) {
+  const t = (await api('POST', `${SIM}/__sim/accounts`, { body: { id } })).json
+  return { label, auth_method: 'builder_id', client_id: t.clientId, client_secret: t.clientSecret, refresh_token: t.refreshToken }
+}
+
+/**
+ * Runs `fn(apiKey)` with `only` the one enabled account (the others may be test accounts with
+ * scripted behaviour) and restores the others after; the key is the keys flow's, or one made here.
+ */
+export async function withOnlyAccount(token, only, keyName, fn) {
+  const others = (await listAccounts(token)).filter((a) => a.id !== only && a.enabled)
+  for (const a of others) await api('PATCH', `/v2/accounts/${a.id}`, { token, body: { enabled: false } })
+  try {
+    let apiKey = loadState().apiKey
+    if (!apiKey) {
+      const k = await api('POST', '/v2/keys', { token, body: { name: keyName } })
+      check(k.status === 201, `key: ${k.status} ${k.text}`)
+      apiKey = k.json.secret
+    }
+    return await fn(apiKey)
+  } finally {
+    for (const a of others) await api('PATCH', `/v2/accounts/${a.id}`, { token, body: { enabled: true } })
+  }
+}
+
 export async function adminToken(password) {
   const r = await api('POST', '/v2/login', { body: { password } })
   check(r.status === 200, `admin login: ${r.status} ${r.text}`)

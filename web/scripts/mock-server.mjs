@@ -125,7 +125,7 @@ async function api(req, res, url) {
   if (p === '/v2/logout') { tokens.delete(auth); return send(res, 204) }
   if (p === '/v2/password') { const b = await body(req); if (b.old_password !== password) return err(res, 400, 'wrong_password', 'old password is wrong'); password = b.new_password; mustChange = false; return send(res, 204) }
   if (p === '/v2/system') return send(res, 200, { version: '0.1.0-mock', demo: process.env.MOCK_DEMO === '1', must_change_password: mustChange, data_dir: '/var/lib/claude-api' })
-  if (p === '/v2/accounts' && m === 'GET') return send(res, 200, { accounts })
+  if (p === '/v2/accounts' && m === 'GET') return send(res, 200, { accounts, total: accounts.length, page: 1, per_page: 500 })
   if (p === '/v2/accounts/export') return send(res, 200, { version: 1, accounts: accounts.map((a) => ({ ...a, refresh_token: 'secret' })) })
   if ((p === '/v2/accounts/feed' || p === '/v2/accounts/import') && m === 'POST') {
     const b = await body(req)
@@ -144,7 +144,7 @@ async function api(req, res, url) {
   }
   if (p === '/v2/auth/start') return send(res, 200, { auth_id: 'auth_1', user_code: 'WDJB-MJHT', verification_uri: 'https://device.sso.us-east-1.amazonaws.com/', verification_uri_complete: 'https://device.sso.us-east-1.amazonaws.com/?user_code=WDJB-MJHT', expires_in: 600, interval: 5 })
   if (p.startsWith('/v2/auth/status/')) return send(res, 200, { status: 'pending' })
-  if (p === '/v2/keys' && m === 'GET') return send(res, 200, { keys })
+  if (p === '/v2/keys' && m === 'GET') return send(res, 200, { keys, legacy_api_key_set: settings.apiKey !== '' })
   if (p === '/v2/keys' && m === 'POST') { const b = await body(req); const k = { id: `key_${Date.now()}`, enabled: true, created_at: iso(Date.now()), ...b }; keys.push(k); return send(res, 201, { ...k, secret: `sk-ca-${Math.random().toString(36).slice(2)}` }) }
   const km = p.match(/^\/v2\/keys\/([^/]+)$/)
   if (km) { const k = keys.find((x) => x.id === km[1]); if (!k) return err(res, 404, 'not_found', 'unknown key'); if (m === 'DELETE') { keys = keys.filter((x) => x !== k); return send(res, 204) } Object.assign(k, await body(req)); return send(res, 200, k) }
@@ -152,13 +152,13 @@ async function api(req, res, url) {
   if (p === '/v2/settings' && m === 'PUT') { const b = await body(req); for (const k of Object.keys(b)) if (!(k in settings)) return err(res, 400, 'unknown_field', `unknown setting ${k}`); Object.assign(settings, b); return send(res, 200, settings) }
   if (p === '/v2/logs/stats') return send(res, 200, stats(url.searchParams.get('range') ?? '24h'))
   if (p === '/v2/logs/cleanup') return send(res, 200, { deleted: 12 })
-  if (p === '/v2/logs') { const page = Number(url.searchParams.get('page') ?? 1), per = Number(url.searchParams.get('per_page') ?? 50); return send(res, 200, { logs: logs.slice((page - 1) * per, page * per), total: logs.length }) }
+  if (p === '/v2/logs') { const page = Number(url.searchParams.get('page') ?? 1), per = Number(url.searchParams.get('per_page') ?? 50); return send(res, 200, { logs: logs.slice((page - 1) * per, page * per), total: logs.length, page, per_page: per }) }
   const lm = p.match(/^\/v2\/logs\/(\d+)$/)
   if (lm) { const l = logs.find((x) => String(x.id) === lm[1]); return l ? send(res, 200, { ...l, request_body: null, response_body: null }) : err(res, 404, 'not_found', 'unknown log') }
   if (p === '/v2/ips/blocked') return send(res, 200, { blocked })
   if (p === '/v2/ips/block') { const b = await body(req); blocked.push({ ...b, created_at: iso(Date.now()) }); return send(res, 200, { ok: true }) }
   if (p === '/v2/ips/unblock') { const b = await body(req); blocked = blocked.filter((x) => x.ip !== b.ip); return send(res, 200, { ok: true }) }
-  if (p === '/v2/audit') return send(res, 200, { entries: audit, total: audit.length })
+  if (p === '/v2/audit') return send(res, 200, { entries: audit, total: audit.length, page: 1, per_page: 50 })
   return err(res, 404, 'not_found', `no route ${m} ${p}`)
 }
 

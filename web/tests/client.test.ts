@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ApiError, errorFromResponse, getToken, pickList, pickTotal, request, setFetch, setToken, setTokenStore, setUnauthorizedHandler } from '../src/api/client'
-import { secretOf } from '../src/api/admin'
+import { ApiError, errorFromResponse, getToken, request, setFetch, setToken, setTokenStore, setUnauthorizedHandler } from '../src/api/client'
+import { accounts } from '../src/api/admin'
 
 const calls: { url: string; init?: RequestInit }[] = []
 function respond(status: number, body: string, headers: Record<string, string> = {}) {
@@ -105,20 +105,18 @@ describe('request', () => {
   })
 })
 
-describe('list helpers', () => {
-  it('picks arrays out of the documented and common wrappers', () => {
-    expect(pickList({ accounts: [1, 2] }, 'accounts')).toEqual([1, 2])
-    expect(pickList({ items: [3] }, 'logs')).toEqual([3])
-    expect(pickList([4])).toEqual([4])
-    expect(pickList({ nothing: true })).toEqual([])
-    expect(pickTotal({ total: 99 }, 0)).toBe(99)
-    expect(pickTotal({}, 5)).toBe(5)
-  })
-
-  it('finds the one-time key secret', () => {
-    expect(secretOf({ id: 'k', secret: 'sk-1' })).toBe('sk-1')
-    expect(secretOf({ key: 'sk-2' })).toBe('sk-2')
-    expect(secretOf({ key: { id: 'k', secret: 'sk-3' } })).toBe('sk-3')
-    expect(secretOf({ id: 'k' })).toBe('')
+describe('accounts.list', () => {
+  it('follows the pages of the AccountList envelope until the total', async () => {
+    const seen: string[] = []
+    const account = (id: string) => ({ id })
+    setFetch(async (url) => {
+      seen.push(url)
+      const page = Number(new URL(url, 'http://x').searchParams.get('page'))
+      const accounts = page === 1 ? [account('a'), account('b')] : [account('c')]
+      return new Response(JSON.stringify({ accounts, total: 3, page, per_page: 2 }), { status: 200 })
+    })
+    const all = await accounts.list({ status: 'active' })
+    expect(all.map((a) => a.id)).toEqual(['a', 'b', 'c'])
+    expect(seen).toEqual(['/v2/accounts?status=active&page=1&per_page=500', '/v2/accounts?status=active&page=2&per_page=500'])
   })
 })

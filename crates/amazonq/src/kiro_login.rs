@@ -18,7 +18,7 @@ use crate::kiro_auth::KiroTokenSet;
 pub const KIRO_REDIRECT_URI: &str = "kiro://kiro.kiroAgent/authenticate-success";
 
 /// Identity providers of the Kiro sign-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum SocialProvider {
     /// Sign in with GitHub (`idp=Github`).

@@ -72,6 +72,8 @@ impl ChangeNotifier for MemoryNotifier {
 /// `POST /v2/auth/start` body.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct DeviceLoginRequest {
     /// OIDC region (default us-east-1).
     pub region: Option<String>,
@@ -80,7 +82,7 @@ pub struct DeviceLoginRequest {
 }
 
 /// `POST /v2/auth/start` answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct DeviceLoginStart {
     /// Id to poll with `GET /v2/auth/status/:auth_id`.
     pub auth_id: String,
@@ -97,7 +99,7 @@ pub struct DeviceLoginStart {
 }
 
 /// One IAM Identity Center profile an account may use (`GET /v2/accounts/:id/profiles`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct AccountProfile {
     pub arn: String,
     /// `profileName`, when the service gives one.
@@ -109,21 +111,25 @@ pub struct AccountProfile {
 }
 
 /// `GET /v2/auth/status/:auth_id` answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct DeviceLoginStatus {
     /// `pending`, `completed`, `expired`, `denied` or `error`.
     pub status: String,
     /// The created account once completed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub account_id: Option<String>,
     /// Failure text.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<String>,
 }
 
 /// `POST /v2/auth/social/start` body (Kiro GitHub / Google sign-in, issue 21).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct SocialLoginRequest {
     /// `github` or `google`.
     pub provider: amazonq::kiro_login::SocialProvider,
@@ -134,7 +140,7 @@ pub struct SocialLoginRequest {
 }
 
 /// `POST /v2/auth/social/start` answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct SocialLoginStart {
     /// Id to finish the sign-in with.
     pub login_id: String,

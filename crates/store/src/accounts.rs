@@ -10,7 +10,7 @@ use crate::time::{from_ms, opt_from_ms};
 use crate::{Cipher, Secret, StoreError};
 
 /// How the account signs in (protocol doc §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     BuilderId,
@@ -38,7 +38,7 @@ impl AuthMethod {
 }
 
 /// Account health as the pool sees it (ADMIN_API.md Account `status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     Active,
@@ -76,7 +76,7 @@ impl AccountStatus {
 }
 
 /// Monthly usage from GetUsageLimits.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Quota {
     pub used: f64,
     pub limit: f64,

@@ -15,7 +15,7 @@ use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 
 /// One audit row.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,

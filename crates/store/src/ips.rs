@@ -17,7 +17,7 @@ use crate::time::{from_ms, opt_from_ms, opt_to_ms, to_ms};
 use crate::{IpBlock, Store, StoreError};
 
 /// One blocklist entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct BlockedIp {
     pub id: i64,
     /// Canonical address or `network/prefix`.

@@ -32,7 +32,7 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 /// A stored key (never the secret).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,

@@ -24,7 +24,7 @@ const INSERT_CHUNK: usize = 256;
 const DELETE_CHUNK: u64 = 5000;
 
 /// A row to write. `at` is when the request arrived.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct NewRequestLog {
     pub at: DateTime<Utc>,
     pub client_ip: String,
@@ -51,7 +51,7 @@ pub struct NewRequestLog {
 }
 
 /// A stored row.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RequestLog {
     pub id: i64,
     #[serde(flatten)]

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::entity::settings::{self, Column, Entity};
 use crate::time::now_ms;
@@ -105,6 +106,26 @@ impl Default for Settings {
     }
 }
 
+/// `GET /v2/settings` (and the fields `PUT /v2/settings` accepts besides the write-only
+/// `adminPassword`): the original names and JSON types.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PublicSettings {
+    #[serde(rename = "apiKey")]
+    pub api_key: String,
+    #[serde(rename = "debugLog")]
+    pub debug_log: bool,
+    #[serde(rename = "enableRequestLog")]
+    pub enable_request_log: bool,
+    #[serde(rename = "logRetentionDays")]
+    pub log_retention_days: u32,
+    #[serde(rename = "enableIPRateLimit")]
+    pub enable_ip_rate_limit: bool,
+    #[serde(rename = "ipRateLimitWindow")]
+    pub ip_rate_limit_window: u32,
+    #[serde(rename = "ipRateLimitMax")]
+    pub ip_rate_limit_max: u32,
+}
+
 /// The seed admin password of the original design, valid until changed.
 pub const DEFAULT_ADMIN_PASSWORD: &str = "admin";
 
@@ -161,28 +182,21 @@ impl Settings {
 
     /// The settings as `GET /v2/settings` shows them: original names, `adminPassword` omitted
     /// (write-only).
+    pub fn public(&self) -> PublicSettings {
+        PublicSettings {
+            api_key: self.api_key.clone(),
+            debug_log: self.debug_log,
+            enable_request_log: self.enable_request_log,
+            log_retention_days: self.log_retention_days,
+            enable_ip_rate_limit: self.enable_ip_rate_limit,
+            ip_rate_limit_window: self.ip_rate_limit_window,
+            ip_rate_limit_max: self.ip_rate_limit_max,
+        }
+    }
+
+    /// [`Self::public`] as a JSON object.
     pub fn to_public_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("apiKey".into(), Value::from(self.api_key.clone()));
-        m.insert("debugLog".into(), Value::from(self.debug_log));
-        m.insert(
-            "enableRequestLog".into(),
-            Value::from(self.enable_request_log),
-        );
-        m.insert(
-            "logRetentionDays".into(),
-            Value::from(self.log_retention_days),
-        );
-        m.insert(
-            "enableIPRateLimit".into(),
-            Value::from(self.enable_ip_rate_limit),
-        );
-        m.insert(
-            "ipRateLimitWindow".into(),
-            Value::from(self.ip_rate_limit_window),
-        );
-        m.insert("ipRateLimitMax".into(), Value::from(self.ip_rate_limit_max));
-        Value::Object(m)
+        serde_json::to_value(self.public()).unwrap_or_default()
     }
 
     fn to_rows(&self) -> Vec<(SettingName, String)> {

@@ -26,7 +26,7 @@ use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 
 /// A `[from, to)` time window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct StatsRange {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -59,7 +59,7 @@ impl StatsRange {
 }
 
 /// Nearest-rank percentiles; `None` when there are no values.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Percentiles {
     pub p50: Option<u64>,
     pub p90: Option<u64>,
@@ -67,7 +67,7 @@ pub struct Percentiles {
 }
 
 /// One line of a per-model or per-account series.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct GroupStats {
     /// Model id or account id (`None`: requests that never reached an account).
     pub key: Option<String>,
@@ -78,7 +78,7 @@ pub struct GroupStats {
 }
 
 /// One hour of the per-hour series (hours without requests are omitted).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct HourStats {
     /// Start of the hour (UTC).
     pub hour: DateTime<Utc>,
@@ -89,7 +89,7 @@ pub struct HourStats {
 }
 
 /// The whole `/v2/logs/stats` answer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct LogStats {
     pub range: StatsRange,
     pub total: u64,

@@ -169,31 +169,6 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
   }
 }
 
-/** Picks the array out of a list answer (`{"accounts":[…]}`, `{"items":[…]}`, or a bare array). */
-export function pickList<T>(resp: unknown, ...keys: string[]): T[] {
-  if (Array.isArray(resp)) return resp as T[]
-  if (resp && typeof resp === 'object') {
-    const o = resp as Record<string, unknown>
-    for (const k of [...keys, 'items', 'rows', 'data', 'results']) {
-      const v = o[k]
-      if (Array.isArray(v)) return v as T[]
-    }
-  }
-  return []
-}
-
-/** Total row count of a paged answer, when the server gives one. */
-export function pickTotal(resp: unknown, fallback: number): number {
-  if (resp && typeof resp === 'object') {
-    const o = resp as Record<string, unknown>
-    for (const k of ['total', 'total_count', 'count']) {
-      const v = o[k]
-      if (typeof v === 'number') return v
-    }
-  }
-  return fallback
-}
-
 /** Human-readable text for any thrown value, `code: message` for API errors. */
 export function describeError(e: unknown): string {
   if (e instanceof ApiError) return e.code && e.status ? `${e.message} (${e.code})` : e.message

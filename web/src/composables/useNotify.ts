@@ -1,7 +1,9 @@
 /**
  * Toasts: errors show the API's message and code (`error.message` / `error.code`), successes
- * a short confirmation. Also `confirmDanger`, the one confirmation dialog for destructive actions.
+ * a short confirmation. Also `run`, the one way a view performs an admin call behind a busy flag,
+ * and `confirmDanger`, the one confirmation dialog for destructive actions.
  */
+import type { Ref } from 'vue'
 import { useDialog, useMessage } from 'naive-ui'
 import { useI18n } from 'vue-i18n'
 import { ApiError } from '../api/client'
@@ -19,10 +21,28 @@ export function useNotify() {
   const message = useMessage()
   const dialog = useDialog()
   const { t } = useI18n()
+  const error = (e: unknown): void => {
+    if (e instanceof DOMException && e.name === 'AbortError') return
+    message.error(errorToast(e, t('common.networkError')), { duration: 7000, closable: true })
+  }
   return {
-    error(e: unknown): void {
-      if (e instanceof DOMException && e.name === 'AbortError') return
-      message.error(errorToast(e, t('common.networkError')), { duration: 7000, closable: true })
+    error,
+    /**
+     * Runs `task` with `busy` set meanwhile: a failure becomes an error toast, success shows
+     * `okText` (if any). Resolves whether the task succeeded.
+     */
+    async run(busy: Ref<boolean>, task: () => Promise<unknown>, okText?: string): Promise<boolean> {
+      busy.value = true
+      try {
+        await task()
+        if (okText) message.success(okText)
+        return true
+      } catch (e) {
+        error(e)
+        return false
+      } finally {
+        busy.value = false
+      }
     },
     ok(text: string): void {
       message.success(text)

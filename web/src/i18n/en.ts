@@ -118,7 +118,7 @@ export default {
   keys: {
     editTitle: 'Edit key “{name}”',
     create: 'Create key', name: 'Name', namePlaceholder: 'e.g. laptop, team-ci', nameRequired: 'A name is required.', models: 'Models', modelsHelp: 'Empty = every model.',
-    allModels: 'All models', concurrency: 'Concurrency', expires: 'Expires', never: 'Never', unlimited: 'Unlimited', usage: 'Requests',
+    allModels: 'All models', concurrency: 'Concurrency', expires: 'Expires', never: 'Never', unlimited: 'Unlimited',
     empty: 'No API keys yet', createdTitle: 'Key “{name}” created', secretOnce: 'Copy the key now. It is shown only once and cannot be recovered.',
     deleteTitle: 'Delete key?', deleteWhat: 'Key “{name}” will stop working immediately. This cannot be undone.',
   },

@@ -118,7 +118,7 @@ export default {
   keys: {
     editTitle: '编辑密钥 “{name}”',
     create: '创建密钥', name: '名称', namePlaceholder: '例如 laptop、team-ci', nameRequired: '名称不能为空。', models: '模型', modelsHelp: '留空 = 所有模型。',
-    allModels: '所有模型', concurrency: '并发', expires: '过期时间', never: '永不', unlimited: '不限', usage: '请求数',
+    allModels: '所有模型', concurrency: '并发', expires: '过期时间', never: '永不', unlimited: '不限',
     empty: '还没有 API 密钥', createdTitle: '密钥 “{name}” 已创建', secretOnce: '请立即复制密钥。它只显示这一次，之后无法找回。',
     deleteTitle: '删除密钥？', deleteWhat: '密钥 “{name}” 将立即失效，且无法恢复。',
   },

@@ -29,20 +29,20 @@ export function setTheme(t: ThemeChoice): void {
   else localStorage.setItem(THEME_KEY, t)
 }
 
-export const system = reactive<{ info: SystemInfo; loaded: boolean; healthy: boolean | null; healthReason: string }>({
-  info: {},
+export const system = reactive<{ info: SystemInfo | null; loaded: boolean; healthy: boolean | null; healthReason: string }>({
+  info: null,
   loaded: false,
   healthy: null,
   healthReason: '',
 })
 
-/** Loads `/v2/system`; a gateway without it (404) just shows no version / demo badge. */
+/** Loads `/v2/system`; until it answers (or when it fails) no version / demo badge is shown. */
 export async function loadSystem(): Promise<void> {
   if (!getToken()) return
   try {
-    system.info = (await session.system()) ?? {}
+    system.info = await session.system()
   } catch {
-    system.info = {}
+    system.info = null
   } finally {
     system.loaded = true
   }
@@ -56,4 +56,4 @@ export async function checkHealth(): Promise<void> {
 
 /** Set right after a login that answered `must_change_password`, until the password changes. */
 export const mustChangePassword = ref(false)
-export const showDefaultPasswordBanner = computed(() => mustChangePassword.value || system.info.must_change_password === true)
+export const showDefaultPasswordBanner = computed(() => mustChangePassword.value || system.info?.must_change_password === true)

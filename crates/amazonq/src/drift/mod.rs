@@ -39,7 +39,7 @@ pub const DETAIL_MAX_LEN: usize = 64;
 pub const OTHER_DETAIL: &str = "other";
 
 /// What kind of thing the upstream sent (or needed) that this build does not know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DriftKind {
     /// An event type (or message type) the decoder does not know; skipped.
@@ -103,7 +103,8 @@ impl Observation {
 }
 
 /// One kept sample.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(rename = "DriftSample")]
 pub struct Sample {
     pub at: DateTime<Utc>,
     pub account: Option<String>,
@@ -112,7 +113,7 @@ pub struct Sample {
 }
 
 /// Counters and samples of one kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct KindReport {
     pub count: u64,
     /// Per detail (bounded, see the module docs).

@@ -4,9 +4,9 @@
  */
 import type { Settings } from '../../api/types'
 
-export type SettingName = 'apiKey' | 'debugLog' | 'enableRequestLog' | 'logRetentionDays' | 'enableIPRateLimit' | 'ipRateLimitWindow' | 'ipRateLimitMax'
+export type SettingName = keyof Settings
 
-export const DEFAULTS: Required<Pick<Settings, SettingName>> = {
+export const DEFAULTS: Settings = {
   apiKey: '',
   debugLog: false,
   enableRequestLog: true,
@@ -28,7 +28,7 @@ export function validateSettings(s: Partial<Settings>): Partial<Record<SettingNa
 }
 
 /** The names whose value differs from what the server returned. */
-export function diffSettings(before: Settings, after: Partial<Settings>, names: readonly SettingName[]): Partial<Settings> {
+export function diffSettings(before: Partial<Settings>, after: Partial<Settings>, names: readonly SettingName[]): Partial<Settings> {
   const out: Partial<Settings> = {}
   for (const n of names) {
     if (after[n] !== undefined && after[n] !== before[n]) (out as Record<string, unknown>)[n] = after[n]

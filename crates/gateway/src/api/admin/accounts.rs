@@ -13,12 +13,14 @@ use store::{Account, AccountFilter, AccountPatch, AccountStatus, Quota};
 
 use super::extract::{Body, Params};
 use super::transfer::{self, AccountInput};
+use super::views::{AccountList, Done, Paging, ProfileList};
 use crate::auth::AuditDetail;
 use crate::error::Error;
 use crate::state::{AppState, Change, DeviceLoginRequest};
 
 /// The Account object of the admin API (no secrets).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[ts(rename = "Account")]
 pub struct AccountView {
     id: String,
     label: String,
@@ -32,6 +34,7 @@ pub struct AccountView {
     upstream_host: Option<&'static str>,
     status: AccountStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     status_reason: Option<String>,
     enabled: bool,
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -41,6 +44,7 @@ pub struct AccountView {
     success_count: u64,
     error_count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     quota: Option<Quota>,
     weight: u32,
     max_concurrency: u32,
@@ -99,7 +103,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     Params(q): Params<ListQuery>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<AccountList>, Error> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -114,10 +118,8 @@ pub async fn list(
         per_page: q.per_page.unwrap_or(50),
     };
     let page = state.store.list_accounts(&filter).await?;
-    let accounts: Vec<AccountView> = page.items.into_iter().map(|a| view(&state, a)).collect();
-    Ok(Json(json!({
-        "accounts": accounts, "total": page.total, "page": page.page, "per_page": page.per_page,
-    })))
+    let (accounts, paging) = Paging::split(page, |a| view(&state, a));
+    Ok(Json(AccountList { accounts, paging }))
 }
 
 /// `POST /v2/accounts`
@@ -212,6 +214,8 @@ pub async fn get(
     reason = "absent (keep) vs null (clear) vs value"
 )]
 #[serde(deny_unknown_fields)]
+#[derive(ts_rs::TS)]
+#[ts(rename = "AccountPatch", optional_fields)]
 pub struct PatchRequest {
     label: Option<String>,
     enabled: Option<bool>,
@@ -219,6 +223,7 @@ pub struct PatchRequest {
     /// 0 = the pool default (`pool.default_max_concurrency`), as new accounts store it.
     max_concurrency: Option<u32>,
     #[serde(default, with = "super::nullable")]
+    #[ts(as = "Option<Option<String>>")]
     proxy_url: Option<Option<String>>,
 }
 
@@ -245,12 +250,12 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<Done>, Error> {
     if !state.store.delete_account(&id).await? {
         return Err(Error::NotFound(format!("account {id} not found")));
     }
     state.changed(Change::Accounts).await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Done::OK))
 }
 
 /// `POST /v2/accounts/:id/refresh`
@@ -277,10 +282,10 @@ pub async fn usage(
 pub async fn profiles(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<ProfileList>, Error> {
     load(&state, &id).await?;
     let profiles = state.account_ops.list_profiles(&id).await?;
-    Ok(Json(json!({ "profiles": profiles })))
+    Ok(Json(ProfileList { profiles }))
 }
 
 /// `POST /v2/accounts/:id/profile` body.

@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::extract::Params;
+use super::views::{AuditList, Paging};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -27,7 +27,7 @@ pub struct AuditQuery {
 pub async fn list(
     State(state): State<AppState>,
     Params(q): Params<AuditQuery>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<AuditList>, Error> {
     let filter = store::AuditFilter {
         action: q.action.filter(|s| !s.is_empty()),
         actor: q.actor.filter(|s| !s.is_empty()),
@@ -38,7 +38,6 @@ pub async fn list(
         per_page: q.per_page.unwrap_or(50),
     };
     let page = state.store.list_audit(&filter).await?;
-    Ok(Json(json!({
-        "entries": page.items, "total": page.total, "page": page.page, "per_page": page.per_page,
-    })))
+    let (entries, paging) = Paging::split(page, |e| e);
+    Ok(Json(AuditList { entries, paging }))
 }

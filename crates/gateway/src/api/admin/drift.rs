@@ -6,31 +6,24 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
 
+use super::views::{DriftKindReport, DriftReport};
 use crate::state::AppState;
 
 /// `GET /v2/upstream/drift`: `{"total", "kinds": [{"kind", "count", "details", "samples", …}]}`,
 /// kinds in a fixed order, only those seen.
-pub async fn get(State(state): State<AppState>) -> Json<Value> {
-    let report = state.pool.drift().report();
-    let mut total = 0;
-    let kinds: Vec<Value> = amazonq::drift::DriftKind::ALL
-        .iter()
-        .filter_map(|k| report.get(k).map(|r| (k, r)))
-        .map(|(k, r)| {
-            total += r.count;
-            json!({
-                "kind": k.name(),
-                "count": r.count,
-                "details": r.details,
-                "samples": r.samples,
-                "first_seen": r.first_seen,
-                "last_seen": r.last_seen,
-            })
+pub async fn get(State(state): State<AppState>) -> Json<DriftReport> {
+    let mut report = state.pool.drift().report();
+    let kinds: Vec<DriftKindReport> = amazonq::drift::DriftKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            report
+                .remove(&kind)
+                .map(|report| DriftKindReport { kind, report })
         })
         .collect();
-    Json(json!({ "total": total, "kinds": kinds }))
+    let total = kinds.iter().map(|k| k.report.count).sum();
+    Json(DriftReport { total, kinds })
 }
 
 /// `DELETE /v2/upstream/drift`: resets the counters and samples (the metric keeps counting).

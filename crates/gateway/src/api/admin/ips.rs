@@ -8,9 +8,9 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::extract::Body;
+use super::views::{BlockedList, Done};
 use crate::error::Error;
 use crate::guard::ClientIp;
 use crate::guard::client_ip::canonical;
@@ -20,12 +20,15 @@ use crate::state::{AppState, Change};
 /// `POST /v2/ips/block` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct BlockRequest {
     ip: String,
     reason: Option<String>,
     expires_at: Option<DateTime<Utc>>,
     /// Required (true) when the range holds the caller's own address.
     #[serde(default)]
+    #[ts(as = "Option<bool>")]
     confirm_self_block: bool,
 }
 
@@ -37,16 +40,9 @@ pub struct UnblockRequest {
 }
 
 /// `GET /v2/ips/blocked` (expired entries are not shown).
-pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, Error> {
+pub async fn list(State(state): State<AppState>) -> Result<Json<BlockedList>, Error> {
     let blocked = state.store.list_blocked_ips(Some(Utc::now())).await?;
-    let rows: Vec<Value> = blocked
-        .into_iter()
-        .map(|b| {
-            json!({"id": b.id, "ip": b.ip, "reason": b.reason, "expires_at": b.expires_at,
-                   "created_at": b.created_at})
-        })
-        .collect();
-    Ok(Json(json!({"blocked": rows})))
+    Ok(Json(BlockedList { blocked }))
 }
 
 /// `POST /v2/ips/block`
@@ -54,7 +50,7 @@ pub async fn block(
     State(state): State<AppState>,
     caller: Option<Extension<ClientIp>>,
     Body(req): Body<BlockRequest>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<store::BlockedIp>, Error> {
     let net = parse_net(&req.ip)?;
     if let Some(Extension(ClientIp(own))) = caller
         && net.contains(&canonical(own))
@@ -85,21 +81,18 @@ pub async fn block(
             other => Error::from(other),
         })?;
     state.changed(Change::Blocklist).await?;
-    Ok(Json(
-        json!({"id": b.id, "ip": b.ip, "reason": b.reason, "expires_at": b.expires_at,
-                   "created_at": b.created_at}),
-    ))
+    Ok(Json(b))
 }
 
 /// `POST /v2/ips/unblock`
 pub async fn unblock(
     State(state): State<AppState>,
     Body(req): Body<UnblockRequest>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<Done>, Error> {
     parse_net(&req.ip)?;
     if !state.store.unblock_ip(&req.ip).await? {
         return Err(Error::NotFound(format!("{} is not blocked", req.ip)));
     }
     state.changed(Change::Blocklist).await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Done::OK))
 }

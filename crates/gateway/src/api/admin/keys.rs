@@ -7,16 +7,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use store::{ApiKeyPatch, NewApiKey};
 
 use super::extract::Body;
+use super::views::{CreatedKey, Done, KeyList};
 use crate::error::Error;
 use crate::state::{AppState, Change};
 
 /// `POST /v2/keys` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(ts_rs::TS)]
+#[ts(rename = "NewKey", optional_fields)]
 pub struct CreateKey {
     name: String,
     enabled: Option<bool>,
@@ -33,16 +35,22 @@ pub struct CreateKey {
     reason = "absent (keep) vs null (clear) vs value"
 )]
 #[serde(deny_unknown_fields)]
+#[derive(ts_rs::TS)]
+#[ts(rename = "KeyPatch", optional_fields)]
 pub struct PatchKey {
     name: Option<String>,
     enabled: Option<bool>,
     #[serde(default, with = "super::nullable")]
+    #[ts(as = "Option<Option<Vec<String>>>")]
     models: Option<Option<Vec<String>>>,
     #[serde(default, with = "super::nullable")]
+    #[ts(as = "Option<Option<u32>>")]
     rpm: Option<Option<u32>>,
     #[serde(default, with = "super::nullable")]
+    #[ts(as = "Option<Option<u32>>")]
     max_concurrency: Option<Option<u32>>,
     #[serde(default, with = "super::nullable")]
+    #[ts(as = "Option<Option<DateTime<Utc>>>")]
     expires_at: Option<Option<DateTime<Utc>>>,
 }
 
@@ -70,11 +78,13 @@ fn check_models(models: Option<&Vec<String>>) -> Result<(), Error> {
 }
 
 /// `GET /v2/keys`
-pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, Error> {
+pub async fn list(State(state): State<AppState>) -> Result<Json<KeyList>, Error> {
     let keys = state.store.list_api_keys().await?;
-    Ok(Json(
-        json!({"keys": keys, "legacy_api_key_set": !state.settings.load().api_key.is_empty()}),
-    ))
+    let legacy_api_key_set = !state.settings.load().api_key.is_empty();
+    Ok(Json(KeyList {
+        keys,
+        legacy_api_key_set,
+    }))
 }
 
 /// `POST /v2/keys` → 201 with the key and its secret (shown once).
@@ -97,8 +107,10 @@ pub async fn create(
     };
     let (key, secret) = state.store.create_api_key(new).await?;
     state.changed(Change::Keys).await?;
-    let mut body = serde_json::to_value(&key).map_err(|e| Error::Internal(e.to_string()))?;
-    body["secret"] = json!(secret.expose());
+    let body = CreatedKey {
+        key,
+        secret: secret.expose().to_string(),
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -130,10 +142,10 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<Done>, Error> {
     if !state.store.delete_api_key(&id).await? {
         return Err(Error::NotFound(format!("API key {id} not found")));
     }
     state.changed(Change::Keys).await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Done::OK))
 }

@@ -4,9 +4,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::extract::{Body, Params};
+use super::views::{Deleted, LogList, Paging};
 use crate::auth::AuditDetail;
 use crate::error::Error;
 use crate::state::AppState;
@@ -36,7 +37,7 @@ fn non_empty(s: Option<String>) -> Option<String> {
 pub async fn list(
     State(state): State<AppState>,
     Params(q): Params<LogQuery>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<LogList>, Error> {
     let (status, errors_only) =
         match non_empty(q.status).as_deref() {
             None => (None, false),
@@ -62,9 +63,8 @@ pub async fn list(
         per_page: q.per_page.unwrap_or(50),
     };
     let page = state.store.list_logs(&filter).await?;
-    Ok(Json(json!({
-        "logs": page.items, "total": page.total, "page": page.page, "per_page": page.per_page,
-    })))
+    let (logs, paging) = Paging::split(page, |l| l);
+    Ok(Json(LogList { logs, paging }))
 }
 
 /// `GET /v2/logs/:id`
@@ -113,7 +113,7 @@ pub async fn cleanup(
     use axum::response::IntoResponse as _;
     let cutoff = Utc::now() - Duration::days(i64::from(req.older_than_days));
     let deleted = state.store.cleanup_logs(cutoff).await?;
-    let mut response = Json(json!({"deleted": deleted})).into_response();
+    let mut response = Json(Deleted { deleted }).into_response();
     response
         .extensions_mut()
         .insert(AuditDetail(json!({"deleted": deleted})));

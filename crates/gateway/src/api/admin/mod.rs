@@ -20,6 +20,8 @@ pub mod session;
 pub mod settings;
 pub mod social;
 pub mod transfer;
+pub mod ts;
+pub mod views;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;

@@ -9,9 +9,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::extract::Body;
+use super::views::{Done, LoginAnswer, PasswordChanged, SystemInfo};
 use crate::auth::{AdminCtx, AuditActor, password, session};
 use crate::error::Error;
 use crate::guard::ClientIp;
@@ -66,11 +66,11 @@ pub async fn login(
         via_cookie: false,
     }
     .actor();
-    let body = json!({
-        "token": token,
-        "expires_at": expires_at,
-        "must_change_password": state.must_change_password(),
-    });
+    let body = LoginAnswer {
+        token: token.clone(),
+        expires_at,
+        must_change_password: state.must_change_password(),
+    };
     let mut response = (
         [(header::SET_COOKIE, session::cookie(&token, ttl, https))],
         Json(body),
@@ -96,7 +96,7 @@ pub async fn logout(
     state.store.revoke_session(&ctx.token).await?;
     Ok((
         [(header::SET_COOKIE, session::cookie("", 0, false))],
-        Json(json!({"ok": true})),
+        Json(Done::OK),
     )
         .into_response())
 }
@@ -106,7 +106,7 @@ pub async fn change_password(
     State(state): State<AppState>,
     Extension(ctx): Extension<AdminCtx>,
     Body(req): Body<PasswordRequest>,
-) -> Result<Json<serde_json::Value>, Error> {
+) -> Result<Json<PasswordChanged>, Error> {
     let stored = state.settings.load().admin_password_hash.clone();
     if !password::verify(req.old_password.clone(), stored).await? {
         return Err(Error::field("old_password", "the old password is wrong"));
@@ -117,18 +117,19 @@ pub async fn change_password(
     let revoked = state.store.revoke_all_sessions(Some(&ctx.token)).await?;
     state.changed(Change::Settings).await?;
     tracing::info!(revoked, "admin password changed; other sessions revoked");
-    Ok(Json(
-        json!({"ok": true, "must_change_password": state.must_change_password()}),
-    ))
+    Ok(Json(PasswordChanged {
+        ok: true,
+        must_change_password: state.must_change_password(),
+    }))
 }
 
 /// `GET /v2/system`: what the console shows in its header and first-run banner.
-pub async fn system(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({
-        "version": crate::VERSION,
-        "demo": state.config.test,
-        "must_change_password": state.must_change_password(),
-        "data_dir": state.config.data_dir().display().to_string(),
-        "database_type": state.config.database_type().as_str(),
-    }))
+pub async fn system(State(state): State<AppState>) -> Json<SystemInfo> {
+    Json(SystemInfo {
+        version: crate::VERSION,
+        demo: state.config.test,
+        must_change_password: state.must_change_password(),
+        data_dir: state.config.data_dir().display().to_string(),
+        database_type: state.config.database_type().as_str(),
+    })
 }

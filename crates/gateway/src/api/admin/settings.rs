@@ -13,8 +13,8 @@ use crate::error::Error;
 use crate::state::{AppState, Change};
 
 /// `GET /v2/settings`
-pub async fn get(State(state): State<AppState>) -> Json<Value> {
-    Json(state.settings.load().to_public_json())
+pub async fn get(State(state): State<AppState>) -> Json<store::PublicSettings> {
+    Json(state.settings.load().public())
 }
 
 /// `PUT /v2/settings` with any subset of the settings.
@@ -22,7 +22,7 @@ pub async fn put(
     State(state): State<AppState>,
     Extension(ctx): Extension<AdminCtx>,
     Body(changes): Body<Map<String, Value>>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<store::PublicSettings>, Error> {
     // Read the current values from the store, not the snapshot, so two quick PUTs compose.
     let mut settings = state.store.settings().await?;
     let mut new_password = None;
@@ -47,5 +47,5 @@ pub async fn put(
     }
     state.store.save_settings(&settings).await?;
     state.changed(Change::Settings).await?;
-    Ok(Json(state.settings.load().to_public_json()))
+    Ok(Json(state.settings.load().public()))
 }

@@ -26,6 +26,8 @@ pub const EXPORT_FORMAT: &str = "claude-api-accounts";
 /// `POST /v2/accounts` body (also one element of feed / plain-list imports).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(ts_rs::TS)]
+#[ts(rename = "NewAccount", optional_fields)]
 pub struct AccountInput {
     label: Option<String>,
     auth_method: AuthMethod,
@@ -64,7 +66,8 @@ pub struct ExportedAccount {
 }
 
 /// Result of feed / import: `{"created":[id…], "rejected":[{"index","error"}]}`.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ts_rs::TS)]
+#[ts(rename = "FeedResult")]
 pub struct ImportResult {
     /// Ids of the stored accounts.
     pub created: Vec<String>,
@@ -73,7 +76,7 @@ pub struct ImportResult {
 }
 
 /// One rejected entry.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Rejected {
     /// Position in the submitted list.
     pub index: usize,

@@ -18,7 +18,8 @@
 use serde::Serialize;
 
 /// One step's (or the whole report's) verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(rename = "DiagnoseVerdict")]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Ok,
@@ -50,31 +51,39 @@ impl Verdict {
 }
 
 /// The upstream's exact answer to a failed call, secrets redacted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct UpstreamAnswer {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub reason: Option<String>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub request_id: Option<String>,
 }
 
 /// One step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "DiagnoseStep")]
 pub struct Step {
     pub name: String,
     pub verdict: Verdict,
     pub ms: u64,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub upstream: Option<UpstreamAnswer>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub advice: Option<String>,
 }
 
@@ -106,7 +115,8 @@ impl Step {
 }
 
 /// The account a report is about (no secrets).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "DiagnoseAccount")]
 pub struct AccountSummary {
     pub id: String,
     pub label: String,
@@ -120,7 +130,8 @@ pub struct AccountSummary {
 }
 
 /// The whole diagnosis of one account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "DiagnoseReport")]
 pub struct Report {
     pub account: AccountSummary,
     pub verdict: Verdict,
