@@ -11,7 +11,7 @@ use futures_util::future::BoxFuture;
 use redis::Script;
 
 use super::Redis;
-use crate::guard::limiter::{MemoryRateLimiter, RateDecision, RateLimiter};
+use crate::limits::{MemoryRateLimiter, RateDecision, RateLimiter};
 
 /// KEYS[1] = bucket key (without window). ARGV[1] = limit, ARGV[2] = window ms.
 /// Returns {allowed (0/1), remaining or ms until the window ends}.

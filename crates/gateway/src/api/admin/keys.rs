@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use store::{ApiKeyPatch, NewApiKey};
 
 use super::extract::Body;
+use crate::change::Change;
 use crate::error::Error;
-use crate::state::{AppState, Change};
+use crate::state::AppState;
 
 /// `POST /v2/keys` body.
 #[derive(Debug, Deserialize)]
