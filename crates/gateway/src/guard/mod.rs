@@ -119,7 +119,9 @@ pub async fn screen(guards: &Guards, ip: IpAddr, count: bool) -> Option<Error> {
     if !count {
         return None;
     }
-    rate_limit::ip_refusal(guards.rate_limiter.as_ref(), &guards.settings.load(), ip).await
+    // An owned snapshot: an `arc_swap` guard is not for holding across an await.
+    let settings = guards.settings.load_full();
+    rate_limit::ip_refusal(guards.rate_limiter.as_ref(), &settings, ip).await
 }
 
 /// The `/v1` guard steps (order in the module docs), then `next`; each step either passes or
