@@ -12,6 +12,7 @@
 
 pub mod browser;
 mod database;
+mod pool;
 mod sections;
 
 use std::fmt;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use database::{DatabaseConfig, DatabaseType, NetworkDbConfig, PostgresConfig, SqliteConfig};
+pub use pool::{PoolConfig, Strategy};
 pub use sections::*;
 
 /// Real AWS hosts; tests always point these at 127.0.0.1.
@@ -109,7 +111,7 @@ pub struct Config {
     /// Shared fast state for several instances (issue 8); absent = single node, in memory.
     pub redis: RedisConfig,
     /// Account pool: selection, pacing, cooldowns, refresh cadence.
-    pub pool: crate::pool::PoolConfig,
+    pub pool: PoolConfig,
     /// Client model names → upstream ids (issue 10 "Model names").
     pub models: ModelsConfig,
     /// Remote `http(s)` images in client requests (issue 10 "images").

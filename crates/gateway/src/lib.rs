@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod change;
 pub mod config;
 pub mod console;
 pub mod credentials_check;
@@ -21,6 +22,7 @@ pub mod fleet;
 pub mod guard;
 #[cfg(test)]
 mod layering;
+pub mod limits;
 pub mod log_level;
 pub mod metrics;
 pub mod pool;
@@ -41,7 +43,8 @@ pub use state::AppState;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::state::{AccountOps, Change};
+use crate::change::Change;
+use crate::pool::AccountOps;
 
 /// The version string embedded at build time (`CLAUDE_API_VERSION` overrides the crate version).
 pub const VERSION: &str = match option_env!("CLAUDE_API_VERSION") {
@@ -98,13 +101,34 @@ pub async fn serve_with(
     )
     .await
     .context("starting the account pool")?;
-    let state = AppState {
+    let settings = Arc::new(ArcSwap::from_pointee(store::Settings::default()));
+    let guards = Arc::new(guard::Guards {
+        trusted_proxies: security.trusted_proxies.clone(),
+        max_body_bytes: security.max_body_bytes,
+        settings: Arc::clone(&settings),
+        keyring: ArcSwap::from_pointee(guard::KeyRing::default()),
+        blocklist: ArcSwap::from_pointee(guard::Blocklist::default()),
+        rate_limiter: seams.rate_limiter,
+        concurrency: Arc::clone(&concurrency),
+        log_sender: log_sender.clone(),
+    });
+    let chat = Arc::new(state::ChatState {
+        pool: pool.clone(),
+        store: store.clone(),
+        settings: Arc::clone(&settings),
+        log_sender: log_sender.clone(),
+        models: api::chat::build_model_table(&config.models),
+        refusals: pool::ModelRefusals::default(),
+        images: config.images.clone(),
+        keepalive: Duration::from_millis(config.stream.keepalive_ms.max(1)),
+        keep_responses: config.responses.store_max_count > 0,
+    });
+    let state = AppState::new(state::Inner {
         config: Arc::clone(&config),
         store: store.clone(),
-        settings: Arc::new(ArcSwap::from_pointee(store::Settings::default())),
-        keyring: Arc::new(ArcSwap::from_pointee(guard::KeyRing::default())),
-        blocklist: Arc::new(ArcSwap::from_pointee(guard::Blocklist::default())),
-        rate_limiter: seams.rate_limiter,
+        settings,
+        guards,
+        chat,
         concurrency,
         notifier,
         account_ops: extensions
@@ -117,9 +141,7 @@ pub async fn serve_with(
         )),
         log_sender,
         supervisor: supervisor.clone(),
-        model_refusals: Arc::default(),
-        models: Arc::new(api::chat::build_model_table(&config.models)),
-    };
+    });
     state
         .reload_all()
         .await
@@ -220,7 +242,7 @@ fn announce(state: &AppState, listener: &TcpListener) {
             "the admin password is still the default `admin`: log in to the console and change it"
         );
     }
-    if state.keyring.load().is_empty() {
+    if state.guards.keyring.load().is_empty() {
         let exposed = listener.local_addr().is_ok_and(|a| !a.ip().is_loopback());
         if exposed {
             tracing::warn!(

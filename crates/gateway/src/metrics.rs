@@ -16,8 +16,6 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 
-use crate::state::AppState;
-
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// The process-wide Prometheus handle (installed on first use). `None` if another recorder owns
@@ -91,8 +89,8 @@ pub async fn render_metrics() -> Response {
 }
 
 /// `GET /healthz`: `{"status":"ok"}`, or 503 with the reason when the store does not answer.
-pub async fn healthz(State(state): State<AppState>) -> Response {
-    match tokio::time::timeout(std::time::Duration::from_secs(5), state.store.ping()).await {
+pub async fn healthz(State(store): State<store::Store>) -> Response {
+    match tokio::time::timeout(std::time::Duration::from_secs(5), store.ping()).await {
         Ok(Ok(())) => Json(json!({"status": "ok"})).into_response(),
         Ok(Err(e)) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -120,6 +118,56 @@ pub fn surface(path: &str) -> &'static str {
     }
 }
 
+/// The three digits of every status code 100–599, one after another: [`status_label`] slices it,
+/// so a status becomes a metric label without formatting a `String` per request.
+const STATUS_DIGITS: [u8; 1500] = {
+    let mut digits = [0u8; 1500];
+    let mut i = 0;
+    while i < 500 {
+        let code = i + 100;
+        digits[i * 3] = b'0' + (code / 100) as u8;
+        digits[i * 3 + 1] = b'0' + (code / 10 % 10) as u8;
+        digits[i * 3 + 2] = b'0' + (code % 10) as u8;
+        i += 1;
+    }
+    digits
+};
+
+/// `status` as a static label (`"200"`); `"other"` outside 100–599.
+pub fn status_label(status: u16) -> &'static str {
+    let Some(i) = status
+        .checked_sub(100)
+        .map(usize::from)
+        .filter(|i| *i < 500)
+    else {
+        return "other";
+    };
+    std::str::from_utf8(&STATUS_DIGITS[i * 3..i * 3 + 3]).unwrap_or("other")
+}
+
+/// The per-surface series of [`track`], registered once: each request then costs an atomic
+/// update, not a key built and looked up in the recorder.
+struct SurfaceSeries {
+    inflight: metrics::Gauge,
+    duration: metrics::Histogram,
+}
+
+/// The surfaces [`surface`] returns, in the order of [`SERIES`].
+const SURFACES: [&str; 4] = ["v1", "admin", "ops", "console"];
+
+static SERIES: OnceLock<[SurfaceSeries; 4]> = OnceLock::new();
+
+fn series(surface: &'static str) -> &'static SurfaceSeries {
+    let all = SERIES.get_or_init(|| {
+        SURFACES.map(|surface| SurfaceSeries {
+            inflight: metrics::gauge!("gateway_http_inflight", "surface" => surface),
+            duration: metrics::histogram!("gateway_http_request_duration_seconds", "surface" => surface),
+        })
+    });
+    let i = SURFACES.iter().position(|s| *s == surface).unwrap_or(3);
+    &all[i]
+}
+
 /// Middleware: counts requests and time to response headers per surface.
 pub async fn track(req: Request, next: Next) -> Response {
     let surface = surface(
@@ -128,15 +176,14 @@ pub async fn track(req: Request, next: Next) -> Response {
             .map_or(req.uri().path(), MatchedPath::as_str),
     );
     let start = Instant::now();
-    let inflight = metrics::gauge!("gateway_http_inflight", "surface" => surface);
-    inflight.increment(1.0);
+    let series = series(surface);
+    series.inflight.increment(1.0);
     let response = next.run(req).await;
-    inflight.decrement(1.0);
-    let status = response.status().as_u16().to_string();
+    series.inflight.decrement(1.0);
+    let status = status_label(response.status().as_u16());
     metrics::counter!("gateway_http_requests_total", "surface" => surface, "status" => status)
         .increment(1);
-    metrics::histogram!("gateway_http_request_duration_seconds", "surface" => surface)
-        .record(start.elapsed().as_secs_f64());
+    series.duration.record(start.elapsed().as_secs_f64());
     response
 }
 
@@ -150,5 +197,15 @@ mod tests {
         assert_eq!(surface("/v2/accounts"), "admin");
         assert_eq!(surface("/healthz"), "ops");
         assert_eq!(surface("/accounts"), "console");
+    }
+
+    #[test]
+    fn status_labels() {
+        assert_eq!(status_label(100), "100");
+        assert_eq!(status_label(200), "200");
+        assert_eq!(status_label(429), "429");
+        assert_eq!(status_label(599), "599");
+        assert_eq!(status_label(600), "other");
+        assert_eq!(status_label(99), "other");
     }
 }

@@ -12,13 +12,13 @@ mod fleet_support;
 
 use std::time::Duration;
 
+use gateway::change::{Change, ChangeNotifier};
 use gateway::fleet::{
     Redis, RedisConcurrencyLimiter, RedisCooldownStore, RedisNotifier, RedisRateLimiter,
     RedisRefreshLock, RedisStickyStore,
 };
-use gateway::guard::limiter::{ConcurrencyLimiter, RateDecision, RateLimiter};
+use gateway::limits::{ConcurrencyLimiter, RateDecision, RateLimiter};
 use gateway::pool::{CooldownStore, RefreshLock, StickyStore};
-use gateway::state::{Change, ChangeNotifier};
 use gateway::tasks::Supervisor;
 
 use fleet_support::{SHARED_REDIS, unique_prefix};

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use amazonq_sim::{AccountSpec, SimConfig};
+use gateway::pool::{AccountOps, DeviceLoginRequest};
 use gateway::pool::{Outcome, PoolConfig, PoolError};
-use gateway::state::{AccountOps, DeviceLoginRequest};
 use pool_support::*;
 use store::{AccountStatus, AuthMethod};
 

@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 
 use amazonq_sim::{AccountSpec, SimConfig};
 use fleet_support::{SHARED_REDIS, clear_prefix, unique_prefix};
+use gateway::change::{Change, ChangeNotifier};
 use gateway::fleet::{Redis, RedisCooldownStore, RedisNotifier, RedisRefreshLock};
+use gateway::pool::AccountOps;
 use gateway::pool::{Pool, PoolDeps, UpstreamSettings};
-use gateway::state::{AccountOps, Change, ChangeNotifier};
 use gateway::tasks::Supervisor;
 use pool_support::{Env, fast, request, run, spec};
 use store::AccountStatus;

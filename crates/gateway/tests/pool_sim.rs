@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use amazonq_sim::{AccountSpec, SimConfig};
+use gateway::pool::AccountOps;
 use gateway::pool::{Outcome, PoolConfig, PoolError, PoolRequest, UpstreamSettings};
-use gateway::state::AccountOps;
 use pool_support::*;
 use store::AccountStatus;
 

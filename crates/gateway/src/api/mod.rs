@@ -2,7 +2,7 @@
 //!
 //! - `/healthz`, `/metrics` — operations (`metrics.rs`), unauthenticated.
 //! - `/v2/*` — admin API (`api/admin`).
-//! - `/v1/*` — client API behind the guard stack (`guard::run`). The OpenAI and Anthropic
+//! - `/v1/*` — client API behind the guard stack (`guard::run`; its refusals are rendered here). The OpenAI and Anthropic
 //!   handlers mount in [`v1_routes`]; embedders and tests may replace them through
 //!   [`crate::Extensions::v1_routes`].
 //! - anything else — the embedded console (`console.rs`), SPA fallback.
@@ -20,12 +20,14 @@
 pub mod admin;
 pub mod anthropic;
 pub mod chat;
-// At the crate root so the guards below `api` can render with it; re-exported for `api::…` paths.
+// At the crate root (the error shapes of the client dialects); re-exported for `api::…` paths.
 pub use crate::dialect_error;
 pub mod models;
 pub mod openai;
 pub mod responses;
 pub mod surface;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -37,9 +39,10 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use self::dialect_error::Dialect;
 use self::surface::Surface;
 use crate::error::Error;
-use crate::guard::ClientIp;
+use crate::guard::{ClientIp, Guards};
 use crate::state::AppState;
 
 /// Header carrying the request id.
@@ -62,11 +65,19 @@ pub fn v1_routes() -> Router<AppState> {
         .route("/models/{id}", get(models::retrieve))
 }
 
-/// The `/v1` middleware: the guard stack (`guard::run`), and the request id copied into
-/// `request-id`, where Anthropic clients read it (client doc §2.1), on every `/v1` response.
-async fn v1_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The `/v1` middleware: the guard stack (`guard::run`; a refusal is logged and rendered here,
+/// once, in the client's dialect), and the request id copied into `request-id`, where Anthropic
+/// clients read it (client doc §2.1), on every `/v1` response.
+async fn v1_guard(State(guards): State<Arc<Guards>>, req: Request, next: Next) -> Response {
     let id = req.headers().get(REQUEST_ID).cloned();
-    let mut response = crate::guard::run(&state, req, next).await;
+    let dialect = Dialect::from_path(req.uri().path());
+    let mut response = match crate::guard::run(&guards, req, next).await {
+        Ok(response) => response,
+        Err(refusal) => {
+            refusal.log(&guards, dialect.as_str());
+            dialect_error::render(dialect, &refusal.error)
+        }
+    };
     if let Some(id) = id {
         response.headers_mut().insert("request-id", id);
     }
@@ -76,14 +87,14 @@ async fn v1_guard(State(state): State<AppState>, req: Request, next: Next) -> Re
 /// The first middleware of every request: client address, the address screen (blocklist on every
 /// surface but `/healthz`, per-IP limit also not on `/metrics`; answered in the surface's shape and
 /// logged; issue 16 §3, §5), then the request metrics.
-async fn front(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    crate::guard::client_ip::annotate(&state, &mut req);
+async fn front(State(guards): State<Arc<Guards>>, mut req: Request, next: Next) -> Response {
+    crate::guard::client_ip::annotate(&guards.trusted_proxies, &mut req);
     let surface = Surface::of(req.uri().path());
     if surface != Surface::Health
         && let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied()
-        && let Some(err) = crate::guard::screen(&state, ip, surface != Surface::Ops).await
+        && let Some(err) = crate::guard::screen(&guards, ip, surface != Surface::Ops).await
     {
-        crate::guard::refused::log(&state, Some(ip), None, surface.label(), &err);
+        crate::guard::refused::log(&guards, Some(ip), None, surface.label(), &err);
         return surface.render(&err);
     }
     crate::metrics::track(req, next).await
@@ -101,7 +112,8 @@ pub fn router(state: &AppState, v1_override: Option<Router<AppState>>) -> Router
         .layer(DefaultBodyLimit::max(
             usize::try_from(state.config.security.max_body_bytes).unwrap_or(usize::MAX),
         ));
-    let v1 = v1.layer(from_fn_with_state(state.clone(), v1_guard));
+    let guards = Arc::clone(&state.guards);
+    let v1 = v1.layer(from_fn_with_state(Arc::clone(&guards), v1_guard));
     Router::new()
         .route("/healthz", get(crate::metrics::healthz))
         .route("/metrics", get(crate::metrics::render_metrics))
@@ -113,7 +125,7 @@ pub fn router(state: &AppState, v1_override: Option<Router<AppState>>) -> Router
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(from_fn_with_state(state.clone(), front)),
+                .layer(from_fn_with_state(guards, front)),
         )
         .with_state(state.clone())
 }

@@ -10,33 +10,35 @@
 //! An unknown id is a 404 `model_not_found`; the error speaks Anthropic when the request carries
 //! `anthropic-version` (the Anthropic SDK always sends it), OpenAI otherwise.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use translate::model_list::{model_list, model_object};
 
+use crate::api::chat::Ctx;
 use crate::api::chat::error::ApiError;
-use crate::api::chat::{Ctx, model_table};
 use crate::api::dialect_error::Dialect;
 use crate::guard::{AuthedKey, ClientIp};
-use crate::state::AppState;
+use crate::state::ChatState;
 
 /// `GET /v1/models`
-pub async fn list(State(state): State<AppState>) -> Response {
-    let rows = model_table(&state).listed_with(&state.pool.catalog());
+pub async fn list(State(state): State<Arc<ChatState>>) -> Response {
+    let rows = state.models.listed_with(&state.pool.catalog());
     Json(model_list(&rows)).into_response()
 }
 
 /// `GET /v1/models/{id}`
 pub async fn retrieve(
-    State(state): State<AppState>,
+    State(state): State<Arc<ChatState>>,
     Path(id): Path<String>,
     key: Option<Extension<AuthedKey>>,
     ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(e) = model_table(&state).find_with(&id, &state.pool.catalog()) {
+    if let Some(e) = state.models.find_with(&id, &state.pool.catalog()) {
         // Echo the id the client asked for, so `retrieve(x).id == x`.
         return Json(model_object(&id, &e)).into_response();
     }

@@ -12,7 +12,6 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::guard::ClientIp;
-use crate::state::AppState;
 
 /// Who acted (response extension set by the session guard or the login handler).
 #[derive(Debug, Clone)]
@@ -69,7 +68,7 @@ fn is_audited(method: &Method, route: &str) -> bool {
 }
 
 /// Middleware: appends one audit entry per audited call.
-pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn record(State(store): State<store::Store>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let route = req
@@ -96,7 +95,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         detail: Some(detail),
         ip,
     };
-    if let Err(e) = state.store.append_audit(entry).await {
+    if let Err(e) = store.append_audit(entry).await {
         tracing::error!(error = %e, "could not write the audit log");
     }
     response

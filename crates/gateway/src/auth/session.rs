@@ -17,7 +17,6 @@ use rand::RngCore as _;
 
 use super::audit::AuditActor;
 use crate::error::Error;
-use crate::state::AppState;
 
 /// Name of the session cookie.
 pub const COOKIE_NAME: &str = "claude_api_session";
@@ -81,18 +80,14 @@ fn is_state_changing(method: &Method) -> bool {
 /// Middleware: 401 without a valid session; 403 `csrf_required` for cookie writes without the
 /// `X-Requested-With` header. Inserts [`AdminCtx`].
 pub async fn require_admin(
-    State(state): State<AppState>,
+    State(store): State<store::Store>,
     mut req: Request,
     next: Next,
 ) -> Response {
     let Some((token, via_cookie)) = token_from(req.headers()) else {
         return Error::Unauthorized("not logged in".into()).into_response();
     };
-    match state
-        .store
-        .validate_session(&token, chrono::Utc::now())
-        .await
-    {
+    match store.validate_session(&token, chrono::Utc::now()).await {
         Ok(Some(_)) => {}
         Ok(None) => {
             return Error::Unauthorized("session expired or revoked".into()).into_response();

@@ -24,7 +24,7 @@ use redis::Script;
 use tokio_util::sync::CancellationToken;
 
 use super::Redis;
-use crate::guard::limiter::{ConcurrencyLimiter, ConcurrencyPermit, MemoryConcurrencyLimiter};
+use crate::limits::{ConcurrencyLimiter, ConcurrencyPermit, MemoryConcurrencyLimiter};
 
 /// KEYS = set, gap key. ARGV = max, ttl ms, member, gap ms (0 = none).
 /// Returns {acquired 0/1, live count}.

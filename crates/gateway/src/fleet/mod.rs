@@ -30,12 +30,10 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use crate::change::{ChangeNotifier, MemoryNotifier};
 use crate::config::Config;
-use crate::guard::limiter::{
-    ConcurrencyLimiter, MemoryConcurrencyLimiter, MemoryRateLimiter, RateLimiter,
-};
+use crate::limits::{ConcurrencyLimiter, MemoryConcurrencyLimiter, MemoryRateLimiter, RateLimiter};
 use crate::pool::PoolDeps;
-use crate::state::{ChangeNotifier, MemoryNotifier};
 use crate::tasks::Supervisor;
 
 pub use lease::RedisConcurrencyLimiter;

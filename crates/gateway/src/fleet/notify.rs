@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::Redis;
-use crate::state::{Change, ChangeNotifier};
+use crate::change::{Change, ChangeNotifier};
 use crate::tasks::Supervisor;
 
 #[derive(Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! Global fixed-window rate limits (issue 8 "IP and key rate limits are global"): one Lua script
 //! checks and counts a hit atomically, with windows aligned to Redis's own clock so every instance
-//! agrees where a window begins. Same semantics as `guard::limiter::MemoryRateLimiter`, which is
+//! agrees where a window begins. Same semantics as `limits::MemoryRateLimiter`, which is
 //! also the fallback while Redis is down (and counts this
 //! instance's share all along, so a failover does not reset the window).
 
@@ -11,7 +11,7 @@ use futures_util::future::BoxFuture;
 use redis::Script;
 
 use super::Redis;
-use crate::guard::limiter::{MemoryRateLimiter, RateDecision, RateLimiter};
+use crate::limits::{MemoryRateLimiter, RateDecision, RateLimiter};
 
 /// KEYS[1] = bucket key (without window). ARGV[1] = limit, ARGV[2] = window ms.
 /// Returns {allowed (0/1), remaining or ms until the window ends}.

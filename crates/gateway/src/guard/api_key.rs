@@ -23,7 +23,6 @@ use translate::models::canonical;
 
 use super::client_ip::LocalCaller;
 use crate::error::Error;
-use crate::state::AppState;
 
 /// Id under which the legacy `apiKey` setting appears in logs and limits.
 pub const LEGACY_KEY_ID: &str = "setting:apiKey";
@@ -46,9 +45,17 @@ pub struct KeyEntry {
     pub max_concurrency: Option<u32>,
     /// Epoch milliseconds after which the key is rejected.
     pub expires_at: Option<i64>,
+    /// `key:<id>`, the key's bucket in the rate and concurrency limiters (made once per ring,
+    /// not per request).
+    bucket: String,
 }
 
 impl KeyEntry {
+    /// The key's bucket name in the rate and concurrency limiters (`key:<id>`).
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
     /// Whether `model` is within this key's scope. Names are compared in the alias table's
     /// canonical form, so a key scoped to `claude-sonnet-4.5` accepts `claude-sonnet-4-5-20250929`
     /// (the same model) but not `claude-sonnet-3.5` (another name, even if served by the same id).
@@ -78,6 +85,7 @@ impl From<&store::ApiKey> for KeyEntry {
             rpm: k.rpm,
             max_concurrency: k.max_concurrency,
             expires_at: k.expires_at.map(|t| t.timestamp_millis()),
+            bucket: format!("key:{}", k.id),
         }
     }
 }
@@ -91,7 +99,8 @@ pub struct AuthedKey(pub Option<Arc<KeyEntry>>);
 #[derive(Debug, Default)]
 pub struct KeyRing {
     entries: HashMap<String, Arc<KeyEntry>>,
-    digests: Vec<([u8; 32], String)>,
+    /// Each digest with its key (no id lookup per request).
+    digests: Vec<([u8; 32], Arc<KeyEntry>)>,
 }
 
 /// Why a presented key was not accepted.
@@ -129,9 +138,11 @@ impl KeyRing {
                 rpm: None,
                 max_concurrency: None,
                 expires_at: None,
+                bucket: format!("key:{LEGACY_KEY_ID}"),
             };
-            entries.insert(LEGACY_KEY_ID.into(), Arc::new(legacy));
-            digests.push((digest(legacy_api_key), LEGACY_KEY_ID.to_string()));
+            let legacy = Arc::new(legacy);
+            entries.insert(LEGACY_KEY_ID.into(), Arc::clone(&legacy));
+            digests.push((digest(legacy_api_key), legacy));
         }
         Self { entries, digests }
     }
@@ -142,8 +153,10 @@ impl KeyRing {
     pub fn with_digests(mut self, hashes: &[(String, String)]) -> Self {
         for (id, hex_digest) in hashes {
             let mut d = [0u8; 32];
-            if self.entries.contains_key(id) && hex::decode_to_slice(hex_digest, &mut d).is_ok() {
-                self.digests.push((d, id.clone()));
+            if let Some(key) = self.entries.get(id)
+                && hex::decode_to_slice(hex_digest, &mut d).is_ok()
+            {
+                self.digests.push((d, Arc::clone(key)));
             }
         }
         self
@@ -164,19 +177,17 @@ impl KeyRing {
         if candidates.is_empty() {
             return Err(KeyRejection::Missing);
         }
-        let mut found: Option<String> = None;
+        let mut found: Option<&Arc<KeyEntry>> = None;
         for candidate in candidates {
             let d = digest(candidate);
             // Visit every digest so timing does not reveal which (or whether one) matched.
-            for (kd, id) in &self.digests {
+            for (kd, key) in &self.digests {
                 if bool::from(kd.ct_eq(&d)) && found.is_none() {
-                    found = Some(id.clone());
+                    found = Some(key);
                 }
             }
         }
-        let key = found
-            .and_then(|id| self.entry(&id))
-            .ok_or(KeyRejection::Unknown)?;
+        let key = found.cloned().ok_or(KeyRejection::Unknown)?;
         Self::usable(key, now_ms)
     }
 
@@ -234,9 +245,9 @@ fn rejection_error(r: KeyRejection) -> Error {
     }
 }
 
-/// Guard step: authenticates the caller and inserts [`AuthedKey`]; `Err` = the rejection.
-pub fn check(state: &AppState, req: &mut Request) -> Result<(), Error> {
-    let ring = state.keyring.load();
+/// Guard step: authenticates the caller against `ring` and inserts [`AuthedKey`]; `Err` = the
+/// rejection.
+pub fn check(ring: &KeyRing, req: &mut Request) -> Result<(), Error> {
     let authed = if ring.is_empty() {
         let local = req.extensions().get::<LocalCaller>().copied();
         if local != Some(LocalCaller(true)) {
@@ -280,6 +291,7 @@ mod tests {
             rpm: None,
             max_concurrency: None,
             expires_at: None,
+            bucket: format!("key:{id}"),
         }
     }
 

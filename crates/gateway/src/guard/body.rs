@@ -7,6 +7,8 @@
 //! here, centrally, so no handler can forget it. The key's concurrency permit lives as long as the
 //! response body, so a streaming answer holds its slot until the last byte.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header;
@@ -16,11 +18,9 @@ use futures_util::StreamExt as _;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde::Deserialize;
 
-use super::api_key::AuthedKey;
-use super::refuse;
-use crate::dialect_error::{Dialect, render};
+use super::api_key::KeyEntry;
+use super::{Guards, Refusal};
 use crate::error::Error;
-use crate::state::AppState;
 
 #[derive(Deserialize)]
 struct ModelOnly {
@@ -42,9 +42,15 @@ pub async fn read_capped(body: Body, limit: u64) -> Result<Bytes, Error> {
     }
 }
 
-/// Guard step (the last one, it runs the handler): body cap → model scope → concurrency slot.
-pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -> Response {
-    let limit = state.config.security.max_body_bytes;
+/// Guard step (the last one, it runs the handler): body cap → model scope → concurrency slot of
+/// `key` (the authenticated key, if any).
+pub async fn run(
+    guards: &Guards,
+    req: Request,
+    next: Next,
+    key: Option<Arc<KeyEntry>>,
+) -> Result<Response, Refusal> {
+    let limit = guards.max_body_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -53,29 +59,26 @@ pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -
     if declared.is_some_and(|n| n > limit) {
         metrics::counter!("gateway_guard_rejections_total", "reason" => "body_too_large")
             .increment(1);
-        return refuse(
-            state,
+        return Err(Refusal::of(
             req.extensions(),
-            dialect,
-            &Error::PayloadTooLarge { limit },
-        );
+            Error::PayloadTooLarge { limit },
+        ));
     }
     let (parts, body) = req.into_parts();
     let bytes = match read_capped(body, limit).await {
         Ok(b) => b,
         Err(e) => {
-            if matches!(e, Error::PayloadTooLarge { .. }) {
+            let too_large = matches!(e, Error::PayloadTooLarge { .. });
+            if too_large {
                 metrics::counter!("gateway_guard_rejections_total", "reason" => "body_too_large")
                     .increment(1);
-                return refuse(state, &parts.extensions, dialect, &e);
             }
-            return render(dialect, &e);
+            return Err(Refusal {
+                logged: too_large,
+                ..Refusal::of(&parts.extensions, e)
+            });
         }
     };
-    let key = parts
-        .extensions
-        .get::<AuthedKey>()
-        .and_then(|k| k.0.clone());
     let mut permit = None;
     if let Some(key) = &key {
         if key.models.is_some() && !bytes.is_empty() {
@@ -89,12 +92,11 @@ pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -
                     code: "model_not_allowed",
                     message: format!("API key `{}` may not use model `{model}`", key.name),
                 };
-                return refuse(state, &parts.extensions, dialect, &err);
+                return Err(Refusal::of(&parts.extensions, err));
             }
         }
         if let Some(max) = key.max_concurrency {
-            let slot = format!("key:{}", key.id);
-            permit = state.concurrency.try_acquire(&slot, max).await;
+            permit = guards.concurrency.try_acquire(key.bucket(), max).await;
             if permit.is_none() {
                 metrics::counter!("gateway_guard_rejections_total", "reason" => "key_concurrency")
                     .increment(1);
@@ -106,14 +108,14 @@ pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -
                     ),
                     retry_after: std::time::Duration::from_secs(1),
                 };
-                return refuse(state, &parts.extensions, dialect, &err);
+                return Err(Refusal::of(&parts.extensions, err));
             }
         }
     }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    match permit {
+    Ok(match permit {
         None => response,
         Some(permit) => {
             let (parts, body) = response.into_parts();
@@ -123,5 +125,5 @@ pub async fn run(state: &AppState, req: Request, next: Next, dialect: Dialect) -
             });
             Response::from_parts(parts, Body::from_stream(stream))
         }
-    }
+    })
 }

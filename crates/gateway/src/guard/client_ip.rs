@@ -11,8 +11,6 @@ use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 
-use crate::state::AppState;
-
 /// The resolved client address (request extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
@@ -94,12 +92,11 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
 
 /// Inserts [`ClientIp`] and [`ForwardedHttps`] (run first on every request by `api::router`'s
 /// front middleware).
-pub fn annotate(state: &AppState, req: &mut Request) {
+pub fn annotate(trusted: &[IpNet], req: &mut Request) {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-    let trusted = &state.config.security.trusted_proxies;
     let ip = resolve(peer, req.headers(), trusted);
     let https = trusted.iter().any(|net| net.contains(&canonical(peer)))
         && req

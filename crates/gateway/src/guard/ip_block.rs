@@ -10,7 +10,6 @@ use ipnet::IpNet;
 
 use super::client_ip::canonical;
 use crate::error::Error;
-use crate::state::AppState;
 
 /// One blocked address or range.
 #[derive(Debug, Clone)]
@@ -73,9 +72,8 @@ impl Blocklist {
     }
 }
 
-/// Guard step: the 403 for a blocked client, if `ip` is blocked.
-pub fn refusal(state: &AppState, ip: IpAddr) -> Option<Error> {
-    let list = state.blocklist.load();
+/// Guard step: the 403 for a blocked client, if `list` blocks `ip`.
+pub fn refusal(list: &Blocklist, ip: IpAddr) -> Option<Error> {
     if list.is_empty() || list.find(ip, super::now_ms()).is_none() {
         return None;
     }

@@ -7,20 +7,20 @@
 
 use std::net::IpAddr;
 
+use super::Guards;
 use crate::error::Error;
-use crate::state::AppState;
 
 /// Queues the row of a request refused with `err` on `surface` (the log's `dialect` column:
 /// `openai`, `anthropic`, `admin`, `console` or `ops`). Nothing is written while
 /// `enableRequestLog` is off.
 pub fn log(
-    state: &AppState,
+    guards: &Guards,
     ip: Option<IpAddr>,
     key_id: Option<&str>,
     surface: &'static str,
     err: &Error,
 ) {
-    if !state.settings.load().enable_request_log {
+    if !guards.settings.load().enable_request_log {
         return;
     }
     let row = store::NewRequestLog {
@@ -32,7 +32,7 @@ pub fn log(
         error_class: Some(err.code().to_owned()),
         ..store::NewRequestLog::default()
     };
-    if !state.log_sender.try_send(row) {
+    if !guards.log_sender.try_send(row) {
         tracing::debug!("request-log queue full; refused-request row dropped");
     }
 }

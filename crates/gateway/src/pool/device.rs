@@ -17,7 +17,7 @@ use store::{AuthMethod, ClientRegistration as StoredClient, NewAccount, Secret};
 use tokio::time::Instant;
 
 use super::Inner;
-use crate::state::{DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus};
+use super::account_ops::{DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus};
 
 /// How long a settled login's status stays readable.
 const KEEP_SETTLED: Duration = Duration::from_hours(1);

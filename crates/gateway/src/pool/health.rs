@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use super::slot::Slot;
 use super::{Inner, class_name, config};
-use crate::state::Change;
+use crate::change::Change;
 
 /// The local instant of a wall-clock time (clamped to now .. now + 400 days).
 pub(crate) fn instant_at(at: DateTime<Utc>) -> Instant {

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::sched::Pick;
 use super::slot::Slot;
 use super::{Inner, PoolError, config, lease_key};
-use crate::guard::limiter::ConcurrencyPermit;
+use crate::limits::ConcurrencyPermit;
 
 /// One request's hold on one account. Dropping it frees the slot and wakes waiters.
 pub(crate) struct Lease {

@@ -14,7 +14,9 @@
 //! [`PoolStream::finish`] also reports how the turn ended.
 //!
 //! # Layout
-//! - `config`: [`PoolConfig`] and [`Strategy`];
+//! - `account_ops`: [`AccountOps`], the interface the admin API calls the pool through, and its
+//!   request/answer types;
+//! - `config`: [`PoolConfig`] and [`Strategy`] (defined in `crate::config`, re-exported);
 //! - `sched`: the pure selection core (ready set, caps, holds, strategies);
 //! - `slot`: one account in memory (settings, tokens, health, pending counters);
 //! - `load`: loading accounts from the store without losing runtime state; batched counters;
@@ -30,9 +32,10 @@
 //! - `social`: Kiro GitHub / Google sign-in started from the admin API (PKCE state per login);
 //! - `profile`: IAM Identity Center profile discovery, re-resolution and the operator's pick;
 //! - `drift`: counting what the upstream sent that this build does not know (issue 22);
+//! - `refusals`: upstream ids recently refused as invalid models (same-family fallback);
 //! - `recover`: what one account tries after a failed call (refresh, legacy fallback, profile);
 //! - `jobs`: the supervised runner of one-shot background jobs (validation, device polling);
-//! - `ops`: [`crate::state::AccountOps`] for the admin API;
+//! - `ops`: the pool's [`AccountOps`] implementation;
 //! - `seams`: the interfaces fleet mode (issue 8) re-implements over Redis;
 //! - `upstream`: per-region clients and per-account credentials.
 //!
@@ -47,6 +50,7 @@
 //! - Selection never waits on I/O under a lock; the only lock is a short `std::sync::Mutex` over
 //!   the account table and the scheduler.
 
+mod account_ops;
 mod config;
 mod device;
 mod doctor;
@@ -62,6 +66,7 @@ mod profile;
 mod quota;
 mod recover;
 mod refresh;
+mod refusals;
 mod sched;
 mod seams;
 mod send;
@@ -76,10 +81,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use store::{AccountStatus, Store};
 use tokio::sync::Notify;
 
+pub use account_ops::{
+    AccountOps, AccountProfile, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus,
+    SocialLoginFinish, SocialLoginRequest, SocialLoginStart,
+};
 pub use config::{PoolConfig, Strategy};
 pub use doctor::{AccountSummary, DiagnoseOptions, Report, Step, UpstreamAnswer, Verdict};
 pub use error::{Outcome, PoolError, PoolStreamError, class_name};
 pub use lease::AccountLease;
+pub use refusals::{ModelRefusals, REFUSAL_TTL, model_refused};
 pub use seams::{
     CooldownStore, MemoryCooldownStore, MemoryRefreshLock, MemoryStickyStore, RefreshGuard,
     RefreshLock, StickyStore,
@@ -87,8 +97,8 @@ pub use seams::{
 pub use send::{PoolRequest, PoolStream};
 pub use upstream::UpstreamSettings;
 
-use crate::guard::limiter::{ConcurrencyLimiter, MemoryConcurrencyLimiter};
-use crate::state::{Change, ChangeNotifier};
+use crate::change::{Change, ChangeNotifier};
+use crate::limits::{ConcurrencyLimiter, MemoryConcurrencyLimiter};
 use crate::tasks::Supervisor;
 use device::Devices;
 use sched::Sched;

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
+use super::account_ops::{
+    AccountOps, AccountProfile, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus,
+    SocialLoginFinish, SocialLoginRequest, SocialLoginStart,
+};
 use super::refresh::Need;
 use super::slot::Slot;
 use super::{Inner, Pool, class_name};
 use crate::error::Error;
-use crate::state::{
-    AccountOps, AccountProfile, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus,
-    SocialLoginFinish, SocialLoginRequest, SocialLoginStart,
-};
 
 impl Inner {
     /// The slot of `id`, reloading once if the account was created after the last load.

@@ -13,10 +13,11 @@ use amazonq::types::{ListAvailableProfilesRequest, Profile, arn_region};
 use store::{AccountPatch, AuthMethod};
 
 use super::Inner;
+use super::account_ops::AccountProfile;
 use super::refresh::Need;
 use super::slot::{Slot, Token};
+use crate::change::Change;
 use crate::error::Error;
-use crate::state::{AccountProfile, Change};
 
 /// Pages asked per host (a guard against a `nextToken` that never ends).
 const MAX_PAGES: usize = 10;

@@ -1,6 +1,6 @@
 //! The small interfaces behind which the pool keeps the state a fleet must share (issue 8):
 //!
-//! - leases / per-account concurrency: [`crate::guard::limiter::ConcurrencyLimiter`] under the key
+//! - leases / per-account concurrency: [`crate::limits::ConcurrencyLimiter`] under the key
 //!   `account:<id>` (the admin API reads `inflight` from the same limiter);
 //! - [`RefreshLock`]: exactly one refresher per account at a time;
 //! - [`StickyStore`]: sticky-session → account assignments;
@@ -9,7 +9,7 @@
 //! The in-memory implementations here serve one instance; Redis-backed ones (a lock with expiry
 //! and fencing, hashes with TTLs) implement the same traits in fleet mode. Durable state (tokens,
 //! `banned`/`needs_login`/`exhausted` statuses) already lives in the shared database; status
-//! changes are announced through [`crate::state::ChangeNotifier`] so other instances reload them.
+//! changes are announced through [`crate::change::ChangeNotifier`] so other instances reload them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -27,8 +27,8 @@ use subtle::ConstantTimeEq as _;
 use tokio::time::Instant;
 
 use super::Inner;
+use super::account_ops::{SocialLoginFinish, SocialLoginRequest, SocialLoginStart};
 use crate::error::Error;
-use crate::state::{SocialLoginFinish, SocialLoginRequest, SocialLoginStart};
 
 /// How long a settled or expired login id is remembered, so a late or second finish is told
 /// "already used" / "expired" rather than "unknown".

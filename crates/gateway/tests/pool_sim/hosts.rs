@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use amazonq::client::BUILDER_ID_SERVICE_ARN;
 use amazonq_sim::{AccountSpec, LogEntry, SimConfig};
+use gateway::pool::AccountOps;
 use gateway::pool::UpstreamSettings;
-use gateway::state::AccountOps;
 use store::AuthMethod;
 
 use super::pool_support::*;

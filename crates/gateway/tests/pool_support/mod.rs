@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use amazonq::types::GenerateAssistantResponseRequest;
 use amazonq_sim::{AccountSpec, LogFilter, SimConfig, SimHandle, Simulator};
+use gateway::pool::AccountOps;
 use gateway::pool::{
     Outcome, Pool, PoolConfig, PoolDeps, PoolError, PoolRequest, UpstreamSettings,
 };
-use gateway::state::AccountOps;
 use gateway::tasks::Supervisor;
 use store::{Cipher, Store, StoreConfig};
 
@@ -162,7 +162,7 @@ pub async fn wait_device(
     pool: &Pool,
     auth_id: &str,
     until: &str,
-) -> gateway::state::DeviceLoginStatus {
+) -> gateway::pool::DeviceLoginStatus {
     for _ in 0..200 {
         let s = pool.device_login_status(auth_id).await.unwrap();
         if s.status == until {

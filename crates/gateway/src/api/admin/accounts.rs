@@ -1,7 +1,7 @@
 //! `/v2/accounts*` and device login `/v2/auth/*` (shared/ADMIN_API.md §Accounts). Thin handlers:
 //! documents are decoded in `transfer.rs`, upstream work goes through [`AccountOps`].
 //!
-//! [`AccountOps`]: crate::state::AccountOps
+//! [`AccountOps`]: crate::pool::AccountOps
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -15,8 +15,10 @@ use super::extract::{Body, Params};
 use super::transfer::{self, AccountInput};
 use super::views::{AccountList, Done, Paging, ProfileList};
 use crate::auth::AuditDetail;
+use crate::change::Change;
 use crate::error::Error;
-use crate::state::{AppState, Change, DeviceLoginRequest};
+use crate::pool::DeviceLoginRequest;
+use crate::state::AppState;
 
 /// The Account object of the admin API (no secrets).
 #[derive(Debug, Serialize, ts_rs::TS)]

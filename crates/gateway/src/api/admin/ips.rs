@@ -11,11 +11,12 @@ use serde::Deserialize;
 
 use super::extract::Body;
 use super::views::{BlockedList, Done};
+use crate::change::Change;
 use crate::error::Error;
 use crate::guard::ClientIp;
 use crate::guard::client_ip::canonical;
 use crate::guard::ip_block::parse_net;
-use crate::state::{AppState, Change};
+use crate::state::AppState;
 
 /// `POST /v2/ips/block` body.
 #[derive(Debug, Deserialize)]

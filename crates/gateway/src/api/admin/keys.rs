@@ -11,8 +11,9 @@ use store::{ApiKeyPatch, NewApiKey};
 
 use super::extract::Body;
 use super::views::{CreatedKey, Done, KeyList};
+use crate::change::Change;
 use crate::error::Error;
-use crate::state::{AppState, Change};
+use crate::state::AppState;
 
 /// `POST /v2/keys` body.
 #[derive(Debug, Deserialize)]

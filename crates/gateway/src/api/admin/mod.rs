@@ -3,7 +3,7 @@
 //! Layers, outermost first: `auth::audit::record` (every state-changing call, login included) →
 //! `auth::require_admin` (session + CSRF; every route except login) → handler.
 //! Handlers are thin: they parse strictly (`extract::Body`), call the store or
-//! [`AccountOps`](crate::state::AccountOps), and publish a [`Change`](crate::state::Change).
+//! [`AccountOps`](crate::pool::AccountOps), and publish a [`Change`](crate::change::Change).
 
 pub mod accounts;
 pub mod audit;

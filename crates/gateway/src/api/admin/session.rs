@@ -13,10 +13,11 @@ use serde::Deserialize;
 use super::extract::Body;
 use super::views::{Done, LoginAnswer, PasswordChanged, SystemInfo};
 use crate::auth::{AdminCtx, AuditActor, password, session};
+use crate::change::Change;
 use crate::error::Error;
 use crate::guard::ClientIp;
 use crate::guard::client_ip::ForwardedHttps;
-use crate::state::{AppState, Change};
+use crate::state::AppState;
 
 /// `POST /v2/login` body.
 #[derive(Debug, Deserialize)]

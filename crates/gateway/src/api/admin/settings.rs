@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 
 use super::extract::Body;
 use crate::auth::{AdminCtx, password};
+use crate::change::Change;
 use crate::error::Error;
-use crate::state::{AppState, Change};
+use crate::state::AppState;
 
 /// `GET /v2/settings`
 pub async fn get(State(state): State<AppState>) -> Json<store::PublicSettings> {

@@ -11,8 +11,10 @@ use serde_json::json;
 use super::accounts::view;
 use super::extract::Body;
 use crate::auth::{AdminCtx, AuditDetail};
+use crate::change::Change;
 use crate::error::Error;
-use crate::state::{AppState, Change, SocialLoginFinish, SocialLoginRequest};
+use crate::pool::{SocialLoginFinish, SocialLoginRequest};
+use crate::state::AppState;
 
 /// The session a sign-in is bound to: a hash, so the raw token is not kept twice.
 fn session_of(ctx: &AdminCtx) -> String {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use store::Page;
 
 use super::accounts::AccountView;
-use crate::state::AccountProfile;
+use crate::pool::AccountProfile;
 
 /// Paging of a list answer: the total matching the filter and the page returned.
 #[derive(Debug, Serialize, ts_rs::TS)]

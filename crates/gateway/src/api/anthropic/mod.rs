@@ -6,6 +6,8 @@
 //! `count_tokens` (§2.7) counts locally with the same function the message path uses, so its
 //! figure equals `message_start.usage.input_tokens` for the same body; no upstream call is made.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -18,11 +20,11 @@ use crate::api::chat::error::ApiError;
 use crate::api::chat::{self, Ctx};
 use crate::api::dialect_error::Dialect;
 use crate::guard::{AuthedKey, ClientIp};
-use crate::state::AppState;
+use crate::state::ChatState;
 
 /// `POST /v1/messages`
 pub async fn messages(
-    State(state): State<AppState>,
+    State(state): State<Arc<ChatState>>,
     key: Option<Extension<AuthedKey>>,
     ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,
@@ -35,7 +37,7 @@ pub async fn messages(
 
 /// `POST /v1/messages/count_tokens`
 pub async fn count_tokens(
-    State(state): State<AppState>,
+    State(state): State<Arc<ChatState>>,
     key: Option<Extension<AuthedKey>>,
     ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,
@@ -48,7 +50,7 @@ pub async fn count_tokens(
         Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
     };
     record.model_requested.clone_from(&req.model);
-    match chat::model_table(&state).resolve_with(&req.model, &state.pool.catalog()) {
+    match state.models.resolve_with(&req.model, &state.pool.catalog()) {
         Ok(m) => record.model_used = Some(m.upstream_id),
         Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
     }

@@ -15,7 +15,6 @@
 
 pub mod debug_body;
 pub mod error;
-pub mod fallback;
 pub mod image_addr;
 pub mod images;
 pub mod record;
@@ -23,7 +22,6 @@ pub mod respond;
 pub mod upstream;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Extension;
 use axum::http::HeaderMap;
@@ -41,7 +39,7 @@ use self::respond::{Answer, Encoder};
 use crate::api::dialect_error::Dialect;
 use crate::guard::{AuthedKey, ClientIp};
 use crate::pool::PoolError;
-use crate::state::AppState;
+use crate::state::ChatState;
 
 /// Per-request facts every chat handler collects first.
 #[derive(Debug, Clone)]
@@ -80,7 +78,7 @@ impl Ctx {
     }
 
     /// A fresh log row for this request, whose body is `body` (kept only under `debugLog`).
-    pub fn record(&self, state: &AppState, body: &[u8]) -> Record {
+    pub fn record(&self, state: &ChatState, body: &[u8]) -> Record {
         let settings = state.settings.load();
         Record::new(
             state.log_sender.clone(),
@@ -107,11 +105,6 @@ impl Ctx {
 /// The alias table from `models.*` (built-in rows plus configured ones, optional fallback).
 pub fn build_model_table(cfg: &crate::config::ModelsConfig) -> ModelTable {
     ModelTable::new(cfg.aliases.clone(), true, cfg.fallback.clone())
-}
-
-/// The table [`build_model_table`] made at start-up (rebuilding it per request cloned every row).
-pub fn model_table(state: &AppState) -> &ModelTable {
-    &state.models
 }
 
 /// Prompts with more text than this are counted on the blocking pool; smaller ones inline (the
@@ -143,7 +136,7 @@ pub enum Reply {
 
 /// The whole chat flow after parsing (module docs), answered in the context's dialect.
 pub async fn run(
-    state: AppState,
+    state: Arc<ChatState>,
     ctx: Ctx,
     body: &[u8],
     parsed: Result<ChatRequest, TranslateError>,
@@ -154,7 +147,7 @@ pub async fn run(
 
 /// [`run`], with the answer rendered as `reply` says.
 pub async fn run_with(
-    state: AppState,
+    state: Arc<ChatState>,
     ctx: Ctx,
     body: &[u8],
     parsed: Result<ChatRequest, TranslateError>,
@@ -170,12 +163,12 @@ pub async fn run_with(
     // The live catalog (union over accounts) routes names the table does not know and gives
     // each upstream id its limits and native effort schema (issue 15).
     let catalog = state.pool.catalog();
-    let model = match model_table(&state).resolve_with(&req.model, &catalog) {
+    let model = match state.models.resolve_with(&req.model, &catalog) {
         Ok(m) => m,
         Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
     };
     record.model_used = Some(model.upstream_id.clone());
-    if let Err(e) = images::resolve(&mut req, &state.config.images).await {
+    if let Err(e) = images::resolve(&mut req, &state.images).await {
         return ctx.fail(record, &e, None);
     }
     let req = Arc::new(req);
@@ -185,8 +178,8 @@ pub async fn run_with(
         conversation_id: uuid::Uuid::new_v4().to_string(),
         ..UpstreamOptions::default()
     };
-    // Same-family fallback (`fallback`): the first candidate the upstream accepts serves.
-    let plan = state.model_refusals.plan(&model.candidates);
+    // Same-family fallback (`pool::ModelRefusals`): the first candidate the upstream accepts serves.
+    let plan = state.refusals.plan(&model.candidates);
     let cancel = CancellationToken::new();
     let guard = cancel.clone().drop_guard();
     let mut opened = None;
@@ -218,14 +211,14 @@ pub async fn run_with(
             sticky_key: req.metadata.session_id.clone(),
             cancel: cancel.clone(),
         };
-        match upstream::open(&state, open).await {
+        match upstream::open(&state.pool, open).await {
             Ok(f) => {
                 opened = Some((f, stream_cfg, norm.rules));
                 break;
             }
-            Err(e) if fallback::model_refused(&e) && i + 1 < plan.len() => {
+            Err(e) if crate::pool::model_refused(&e) && i + 1 < plan.len() => {
                 tracing::debug!(model = %candidate, "upstream refused the model; trying the next of its family");
-                state.model_refusals.refuse(candidate);
+                state.refusals.refuse(candidate);
             }
             Err(e) => {
                 let err = ApiError::from_pool(&e, ctx.dialect, prompt, &ctx.console);
@@ -254,7 +247,7 @@ pub async fn run_with(
         record,
         input_tokens,
         input_limit: prompt.limit,
-        keepalive: Duration::from_millis(state.config.stream.keepalive_ms.max(1)),
+        keepalive: state.keepalive,
         cancel: guard,
         on_end: None,
     };

@@ -13,6 +13,7 @@
 //! `gateway_normalizer_rules_total{rule}`. `model` is the upstream id (a closed set), never the
 //! client's free-form name.
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use translate::ir::Usage;
@@ -21,6 +22,30 @@ use translate::normalize::Fired;
 use super::debug_body::DebugBodies;
 use super::error::CLIENT_CLOSED;
 use crate::api::dialect_error::Dialect;
+
+/// The per-dialect series, registered once (a request updates them without building a key and
+/// looking it up in the recorder).
+struct DialectSeries {
+    inflight: metrics::Gauge,
+    ttfb: metrics::Histogram,
+    duration: metrics::Histogram,
+}
+
+const DIALECTS: [Dialect; 3] = [Dialect::OpenAi, Dialect::Anthropic, Dialect::Responses];
+
+static SERIES: OnceLock<[DialectSeries; 3]> = OnceLock::new();
+
+fn series(dialect: Dialect) -> &'static DialectSeries {
+    let all = SERIES.get_or_init(|| {
+        DIALECTS.map(|d| DialectSeries {
+            inflight: metrics::gauge!("gateway_chat_inflight", "dialect" => d.as_str()),
+            ttfb: metrics::histogram!("gateway_chat_ttfb_seconds", "dialect" => d.as_str()),
+            duration: metrics::histogram!("gateway_chat_duration_seconds", "dialect" => d.as_str()),
+        })
+    });
+    let i = DIALECTS.iter().position(|d| *d == dialect).unwrap_or(0);
+    &all[i]
+}
 
 /// Who asked (filled from the guard's request extensions).
 #[derive(Debug, Clone, Default)]
@@ -61,7 +86,7 @@ impl Record {
         settings: &store::Settings,
         body: &[u8],
     ) -> Self {
-        metrics::gauge!("gateway_chat_inflight", "dialect" => dialect.as_str()).increment(1.0);
+        series(dialect).inflight.increment(1.0);
         Self {
             sender,
             at: chrono::Utc::now(),
@@ -102,8 +127,7 @@ impl Record {
         if self.ttfb_ms.is_none() {
             let elapsed = self.started.elapsed();
             self.ttfb_ms = Some(elapsed.as_millis() as u64);
-            metrics::histogram!("gateway_chat_ttfb_seconds", "dialect" => self.dialect.as_str())
-                .record(elapsed.as_secs_f64());
+            series(self.dialect).ttfb.record(elapsed.as_secs_f64());
         }
     }
 
@@ -115,16 +139,16 @@ impl Record {
         }
         let elapsed = self.started.elapsed();
         let dialect = self.dialect.as_str();
-        metrics::gauge!("gateway_chat_inflight", "dialect" => dialect).decrement(1.0);
+        let series = series(self.dialect);
+        series.inflight.decrement(1.0);
         let model = self
             .model_used
             .clone()
             .unwrap_or_else(|| "unknown".to_owned());
         metrics::counter!("gateway_chat_requests_total", "dialect" => dialect,
-            "model" => model, "status" => status.to_string())
+            "model" => model, "status" => crate::metrics::status_label(status))
         .increment(1);
-        metrics::histogram!("gateway_chat_duration_seconds", "dialect" => dialect)
-            .record(elapsed.as_secs_f64());
+        series.duration.record(elapsed.as_secs_f64());
         if !self.log {
             return;
         }

@@ -19,8 +19,7 @@ use amazonq::events::StreamEvent;
 use tokio_util::sync::CancellationToken;
 use translate::ir::{StreamError, StreamErrorKind};
 
-use crate::pool::{Outcome, PoolError, PoolRequest, PoolStream};
-use crate::state::AppState;
+use crate::pool::{Outcome, Pool, PoolError, PoolRequest, PoolStream};
 
 /// One item of the feed: an upstream event, or the transport failure that ended the stream.
 pub type Item = Result<StreamEvent, StreamError>;
@@ -79,10 +78,9 @@ impl Drop for Feed {
     }
 }
 
-/// Opens the stream.
-pub async fn open(state: &AppState, req: Open) -> Result<Feed, PoolError> {
-    let stream = state
-        .pool
+/// Opens the stream on `pool`.
+pub async fn open(pool: &Pool, req: Open) -> Result<Feed, PoolError> {
+    let stream = pool
         .send(PoolRequest {
             body: req.body,
             model: req.model,

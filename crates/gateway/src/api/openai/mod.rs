@@ -2,6 +2,8 @@
 //! also served as `/chat/completions` for tools configured without `/v1` (§1.1). Parsing and the
 //! answer's shape live in `translate::openai`; the request flow in `api::chat`.
 
+use std::sync::Arc;
+
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -11,11 +13,11 @@ use axum::response::Response;
 use crate::api::chat::{self, Ctx};
 use crate::api::dialect_error::Dialect;
 use crate::guard::{AuthedKey, ClientIp};
-use crate::state::AppState;
+use crate::state::ChatState;
 
 /// `POST /v1/chat/completions`
 pub async fn chat_completions(
-    State(state): State<AppState>,
+    State(state): State<Arc<ChatState>>,
     key: Option<Extension<AuthedKey>>,
     ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,

@@ -30,7 +30,7 @@ use crate::api::chat::error::ApiError;
 use crate::api::chat::{self, Ctx};
 use crate::api::dialect_error::Dialect;
 use crate::guard::{AuthedKey, ClientIp};
-use crate::state::AppState;
+use crate::state::ChatState;
 
 /// Associated data of sealed reasoning: a value sealed for another purpose does not open here.
 const SEAL_CONTEXT: &str = "responses.reasoning";
@@ -53,7 +53,7 @@ impl Seal for GatewaySeal {
 
 /// `POST /v1/responses`
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Arc<ChatState>>,
     key: Option<Extension<AuthedKey>>,
     ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,

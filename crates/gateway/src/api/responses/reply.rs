@@ -18,7 +18,7 @@ use crate::api::chat::Ctx;
 use crate::api::chat::error::ApiError;
 use crate::api::chat::respond::{self, Answer, Encoder, OnEnd};
 use crate::api::chat::upstream::Feed;
-use crate::state::AppState;
+use crate::state::ChatState;
 
 /// The largest item list stored for one response (JSON bytes, before encryption).
 pub const MAX_STORED_BYTES: usize = 8 * 1024 * 1024;
@@ -44,14 +44,14 @@ impl std::fmt::Debug for Reply {
 impl Reply {
     /// A fresh `resp_…` id; `history` is what the stored copy keeps before the output.
     pub fn new(
-        state: &AppState,
+        state: &ChatState,
         ctx: &Ctx,
         head: Head,
         history: Vec<Value>,
         seal: Arc<dyn Seal>,
     ) -> Self {
         let id = format!("resp_{}", uuid::Uuid::new_v4().simple());
-        let keeper = (head.store && state.config.responses.store_max_count > 0).then(|| Keeper {
+        let keeper = (head.store && state.keep_responses).then(|| Keeper {
             store: state.store.clone(),
             id: id.clone(),
             key_id: ctx.caller.key_id.clone(),

@@ -1,6 +1,8 @@
-//! Same-family model fallback (protocol spec §6.1–§6.3): the alias table resolves a client name
-//! to a list of upstream ids, best first ([`translate::models::ResolvedModel::candidates`]); this
-//! module decides which of them to send and remembers which ones the upstream refused.
+//! Model refusals for the same-family fallback (protocol spec §6.1–§6.3): the alias table resolves
+//! a client name to a list of upstream ids, best first
+//! ([`translate::models::ResolvedModel::candidates`]); this module decides which of them to send
+//! and remembers which ones the upstream refused. It is upstream knowledge shared by every chat
+//! request, so it lives with the pool (the chat flow in `api::chat` asks it; the state holds one).
 //!
 //! Why learn from refusals: the pool routes a model to accounts whose ListAvailableModels lists it
 //! and, when none does, lets the upstream judge. An id the upstream refuses as an invalid model
@@ -16,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use amazonq::error::ErrorClass;
 
-use crate::pool::PoolError;
+use super::PoolError;
 
 /// How long an upstream id the upstream refused is skipped (a plan change or a new model becomes
 /// visible after this).

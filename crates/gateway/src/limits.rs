@@ -1,7 +1,8 @@
 //! The scale-out seam for request limits (issue 8): [`RateLimiter`] and [`ConcurrencyLimiter`] are
 //! small object-safe traits. This file holds the in-process implementations used when `redis.url`
 //! is absent; a Redis implementation (atomic scripts, leases with expiry) implements the same traits
-//! and is chosen at start-up, so guards never know which one they talk to.
+//! and is chosen at start-up, so guards never know which one they talk to. Its own floor: the
+//! guards (key rpm, key concurrency), the pool (account leases) and the fleet seams all use it.
 //!
 //! Semantics both implementations must share:
 //! - rate limit = fixed window: at most `limit` hits per `window`, counted from the window's start
