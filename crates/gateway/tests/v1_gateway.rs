@@ -270,7 +270,7 @@ async fn upstream_exception_before_any_output_gets_an_http_status() {
     ] {
         let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": stream,
                        "messages": [{"role": "user",
-                                     "content": "#say never shown\n#exception ValidationException INVALID_KMS_GRANT"}]});
+                                     "content": "#exception ValidationException INVALID_KMS_GRANT"}]});
         let r = h.post(path, &b).await;
         let status = r.status().as_u16();
         assert!(r.headers().contains_key("x-claude-api-account"));
