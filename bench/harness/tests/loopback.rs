@@ -65,6 +65,10 @@ fn stream_frames() -> Vec<Bytes> {
     out
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn upstream(conns: Arc<AtomicU64>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -99,6 +103,10 @@ async fn upstream(conns: Arc<AtomicU64>) -> SocketAddr {
 }
 
 /// Frames one every 2 ms through a channel.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 fn futures_stream(
     frames: Vec<Bytes>,
 ) -> tokio_stream::wrappers::ReceiverStream<Result<Frame<Bytes>, Infallible>> {
@@ -114,6 +122,10 @@ fn futures_stream(
     tokio_stream::wrappers::ReceiverStream::new(rx)
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn start_b0(up: SocketAddr) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

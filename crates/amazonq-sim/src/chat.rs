@@ -175,25 +175,39 @@ fn run(
         profile.as_ref().and_then(|p| p.models.as_deref()),
     )?;
     // 5. size
-    let (prompt_tokens, effort) = if runtime {
-        let spec = s
-            .reg()
-            .config
-            .models
-            .iter()
-            .find(|m| m.model_id == model)
-            .cloned();
-        let effort = crate::runtime::check_fields(&json, spec.as_ref(), rules.on("model-fields"))?;
-        if rules.on("image-size") {
-            crate::runtime::check_images(&json)?;
-        }
-        let tokens = crate::runtime::estimate_tokens(&json);
-        if rules.on("input-tokens") {
-            crate::runtime::check_tokens(tokens, window)?;
-        }
-        (tokens, effort)
-    } else {
-        let tokens = (body.len() / 4) as u64;
+    let (prompt_tokens, effort) =
+        check_size(s, &json, body.len(), &model, window, runtime, &rules)?;
+    // 6. quota / rate; on success count the request
+    admit_quota(s, &account, req, rules.on("quota"), q_monthly, kiro_monthly)?;
+    // 7. respond
+    let (script, faults) =
+        answer_script(s, &account, &json, current, &model, faults, effort, meta)?;
+    Ok(crate::answer::respond(
+        s,
+        ci,
+        &json,
+        &script,
+        &faults,
+        dialect,
+        prompt_tokens,
+        window,
+    ))
+}
+
+/// Step 5: the request's size — in tokens against the model's window on the runtime host (with
+/// its model-field and image checks), in bytes on the legacy host. Returns the prompt's tokens
+/// and the native effort the request asked for.
+fn check_size(
+    s: &Shared,
+    json: &Value,
+    body_len: usize,
+    model: &str,
+    window: u64,
+    runtime: bool,
+    rules: &validate::RuleSet,
+) -> Result<(u64, Option<String>), QError> {
+    if !runtime {
+        let tokens = (body_len / 4) as u64;
         if rules.on("size") && tokens > window {
             return Err(QError::new(
                 400,
@@ -203,24 +217,54 @@ fn run(
             )
             .rule("size"));
         }
-        (tokens, None)
-    };
-    // 6. quota / rate; on success count the request
-    admit_quota(s, &account, req, rules.on("quota"), q_monthly, kiro_monthly)?;
-    // 7. respond
+        return Ok((tokens, None));
+    }
+    let spec = s
+        .reg()
+        .config
+        .models
+        .iter()
+        .find(|m| m.model_id == model)
+        .cloned();
+    let effort = crate::runtime::check_fields(json, spec.as_ref(), rules.on("model-fields"))?;
+    if rules.on("image-size") {
+        crate::runtime::check_images(json)?;
+    }
+    let tokens = crate::runtime::estimate_tokens(json);
+    if rules.on("input-tokens") {
+        crate::runtime::check_tokens(tokens, window)?;
+    }
+    Ok((tokens, effort))
+}
+
+/// Step 7: what to answer — the account's queued script, else the message's directives (echo
+/// mode without any), with the faults they add and the native effort first.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the pipeline's state at step 7; a struct for one call would only rename it"
+)]
+fn answer_script(
+    s: &Shared,
+    account: &str,
+    json: &Value,
+    current: &Value,
+    model: &str,
+    mut faults: Vec<Fault>,
+    effort: Option<String>,
+    meta: &mut LogMeta,
+) -> Result<(script::Script, Vec<Fault>), QError> {
     let text = current.get("content").and_then(Value::as_str).unwrap_or("");
-    let queued = s.reg().take_script(&account);
+    let queued = s.reg().take_script(account);
     let mut script = match queued {
         Some(sc) => sc,
         None => directives::parse(text)
             .map_err(|e| {
                 QError::new(400, "ValidationException", &e.to_string(), None).rule("directive")
             })?
-            .or_else(|| crate::mcp::decide::implicit(&json))
+            .or_else(|| crate::mcp::decide::implicit(json))
             .unwrap_or_default(),
     };
-    crate::mcp::decide::resolve(&mut script, &json);
-    let mut faults = faults;
+    crate::mcp::decide::resolve(&mut script, json);
     for f in &script.faults {
         faults.push(f.parse::<Fault>().map_err(|e| {
             QError::new(400, "ValidationException", &e.to_string(), None).rule("fault-spec")
@@ -228,29 +272,8 @@ fn run(
     }
     meta.faults.extend(script.faults.iter().cloned());
     if script.echo || script.is_contentless() {
-        let received = Received {
-            model: model.clone(),
-            turns: json
-                .pointer("/conversationState/history")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len)
-                + 1,
-            tools: current
-                .pointer("/userInputMessageContext/tools")
-                .and_then(Value::as_array)
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|x| {
-                            x.pointer("/toolSpecification/name")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
         script.steps.push(Step::Text {
-            content: script::echo_text(&received),
+            content: script::echo_text(&received(json, current, model)),
             split: None,
         });
     }
@@ -264,16 +287,32 @@ fn run(
             },
         );
     }
-    Ok(crate::answer::respond(
-        s,
-        ci,
-        &json,
-        &script,
-        &faults,
-        dialect,
-        prompt_tokens,
-        window,
-    ))
+    Ok((script, faults))
+}
+
+/// What echo mode reports about the request.
+fn received(json: &Value, current: &Value, model: &str) -> Received {
+    Received {
+        model: model.to_owned(),
+        turns: json
+            .pointer("/conversationState/history")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+            + 1,
+        tools: current
+            .pointer("/userInputMessageContext/tools")
+            .and_then(Value::as_array)
+            .map(|t| {
+                t.iter()
+                    .filter_map(|x| {
+                        x.pointer("/toolSpecification/name")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }
 
 /// The first HTTP-row fault among the `#fault` directives of the current message, if any.

@@ -23,7 +23,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Authenticates and picks faults. `Err` carries the account (if known) for the log.
-#[allow(
+#[expect(
     clippy::result_large_err,
     reason = "one error per request; boxing buys nothing"
 )]

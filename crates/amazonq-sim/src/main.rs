@@ -2,6 +2,8 @@
 //! Prints its base URLs (the first line names the main listener, the second the legacy `q.*`
 //! listener), serves until SIGINT/SIGTERM, then shuts down gracefully.
 
+use std::io::Write as _;
+
 use amazonq_sim::{SimConfig, Simulator};
 use clap::Parser;
 
@@ -39,25 +41,7 @@ async fn main() -> anyhow::Result<()> {
     let mode = config.host_mode;
     let accounts = config.accounts.len();
     let sim = Simulator::start(config).await?;
-    let (base, legacy) = (sim.base_url(), sim.legacy_q_url());
-    // Machine-readable first two lines, then a human summary.
-    println!("amazonq-sim listening on {base}");
-    println!("amazonq-sim legacy q on {legacy}");
-    println!("  oidc:       {base}  (/client/register, /device_authorization, /token)");
-    println!("  kiro auth:  {base}  (/refreshToken, /login, /oauth/token)");
-    match mode {
-        amazonq_sim::HostMode::Runtime => println!(
-            "  runtime + management: {base}  (POST / with X-Amz-Target, POST /generateAssistantResponse)"
-        ),
-        amazonq_sim::HostMode::LegacyQ => println!(
-            "  legacy q:   {base}  (POST / with X-Amz-Target, POST /generateAssistantResponse)"
-        ),
-    }
-    println!("  legacy q:   {legacy}  (always the q.* rules, same accounts)");
-    println!("  control:    {base}/__sim/  ({accounts} configured accounts)");
-    for a in sim.accounts() {
-        println!("  account {} ({:?})", a.id, a.kind);
-    }
+    banner(&sim, mode, accounts)?;
     wait_for_signal().await?;
     eprintln!("amazonq-sim: shutting down");
     // In-flight streams get a grace period; a stalled one (fault `stall`) must not block exit.
@@ -68,6 +52,48 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("amazonq-sim: streams still open after 5 s, exiting anyway");
     }
     Ok(())
+}
+
+/// The base URLs on stdout: machine-readable first two lines, then a human summary.
+fn banner(
+    sim: &amazonq_sim::SimHandle,
+    mode: amazonq_sim::HostMode,
+    accounts: usize,
+) -> std::io::Result<()> {
+    let (base, legacy) = (sim.base_url(), sim.legacy_q_url());
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "amazonq-sim listening on {base}")?;
+    writeln!(out, "amazonq-sim legacy q on {legacy}")?;
+    writeln!(
+        out,
+        "  oidc:       {base}  (/client/register, /device_authorization, /token)"
+    )?;
+    writeln!(
+        out,
+        "  kiro auth:  {base}  (/refreshToken, /login, /oauth/token)"
+    )?;
+    match mode {
+        amazonq_sim::HostMode::Runtime => writeln!(
+            out,
+            "  runtime + management: {base}  (POST / with X-Amz-Target, POST /generateAssistantResponse)"
+        )?,
+        amazonq_sim::HostMode::LegacyQ => writeln!(
+            out,
+            "  legacy q:   {base}  (POST / with X-Amz-Target, POST /generateAssistantResponse)"
+        )?,
+    }
+    writeln!(
+        out,
+        "  legacy q:   {legacy}  (always the q.* rules, same accounts)"
+    )?;
+    writeln!(
+        out,
+        "  control:    {base}/__sim/  ({accounts} configured accounts)"
+    )?;
+    for a in sim.accounts() {
+        writeln!(out, "  account {} ({:?})", a.id, a.kind)?;
+    }
+    out.flush()
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

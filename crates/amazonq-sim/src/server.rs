@@ -172,9 +172,13 @@ pub struct Simulator;
 impl Simulator {
     /// Binds `config.listen` (default `127.0.0.1:0`) and `config.legacy_listen` (default: the same
     /// IP, a free port) and serves both in the background.
-    #[allow(
+    #[expect(
         clippy::unused_async,
         reason = "spawns onto the caller's runtime; async keeps that requirement visible"
+    )]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the SimHandle owns the two listener tasks: it signals their shutdown and joins them"
     )]
     pub async fn start(config: SimConfig) -> Result<SimHandle, StartError> {
         let addr_s = config

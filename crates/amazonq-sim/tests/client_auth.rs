@@ -48,6 +48,10 @@ fn creds(token: &str, dialect: Dialect, kind: AuthKind) -> Credentials {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn amazonq_device_login_loop_against_the_fake() {
     let mut cfg = SimConfig::default();
     cfg.oidc.device_interval_s = 1;

@@ -337,6 +337,10 @@ async fn slow_streams_hit_the_timeouts() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn parallel_streams_do_not_cross_talk() {
     let e = std::sync::Arc::new(env().await);
     let mut tasks = Vec::new();

@@ -325,6 +325,10 @@ async fn rotation_policies_and_auth_faults() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
+)]
 async fn kiro_social_refresh_and_pkce_login() {
     let sim = start(SimConfig::default()).await;
     let base = sim.base_url();

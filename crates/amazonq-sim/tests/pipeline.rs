@@ -298,6 +298,10 @@ async fn protocol_edges_headers_and_connection_close() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
+)]
 async fn request_log_scripts_and_usage() {
     let (sim, t) = start_with_account().await;
     let c = client();
@@ -441,6 +445,10 @@ async fn request_log_scripts_and_usage() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
+)]
 async fn control_api_over_http() {
     let sim = start(SimConfig::default()).await;
     let c = client();

@@ -157,6 +157,42 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
+/// Classifies an exception that arrived inside a 200 event stream (`:message-type exception`,
+/// or `error` with `:error-code`), whether as the first frame or after output (spec §5.3).
+///
+/// There is no HTTP status, so the exception type stands in for the one the same failure has
+/// as an HTTP answer (§5.1 table: `ValidationException` 400, `AccessDeniedException` 403,
+/// `ThrottlingException` 429, …), and the rest of [`classify`] runs unchanged: a reason means
+/// the same in a frame as in an HTTP body (`MONTHLY_REQUEST_COUNT` is quota whatever carries
+/// it, `INSUFFICIENT_MODEL_CAPACITY` is the model, not the account). The streamed exception of
+/// the service model (`error`, an InternalServerException) and any type this table does not
+/// know are server-side trouble (500).
+pub fn classify_exception(exception_type: &str, reason: Option<&str>, message: &str) -> ErrorClass {
+    let error_type = sanitize_error_type(exception_type);
+    classify(
+        exception_status(error_type),
+        Some(error_type),
+        reason,
+        message,
+        None,
+    )
+}
+
+/// The HTTP status an exception type has when the service answers it as a non-200 (§5.1).
+fn exception_status(error_type: &str) -> u16 {
+    match error_type {
+        "ValidationException"
+        | "ServiceQuotaExceededException"
+        | "ContentLengthExceededException" => 400,
+        "AccessDeniedException" => 403,
+        "ResourceNotFoundException" => 404,
+        "ConflictException" => 409,
+        "ThrottlingException" => 429,
+        "ServiceUnavailableException" => 503,
+        _ => 500,
+    }
+}
+
 /// Account-ban wording seen in 403 bodies (§7; AIC2A's non-refreshable list,
 /// minus the quota phrases that the reason check handles).
 const SUSPENSION_PATTERNS: [&str; 7] = [

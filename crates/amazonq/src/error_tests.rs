@@ -14,8 +14,17 @@ fn bad(message: &str) -> ErrorClass {
     }
 }
 
+/// Classifies each `(status, x-amzn-ErrorType, body, expected)` row from the raw answer.
+fn check_rows(rows: Vec<(u16, Option<&str>, &str, ErrorClass)>) {
+    for (status, header, body, expected) in rows {
+        let err = HttpError::from_parts(status, header, None, None, body.as_bytes());
+        assert_eq!(err.class, expected, "row {status} {header:?} {body}");
+    }
+}
+
+/// The spec table's 400–403 rows: malformed requests, quota, account refusals.
 #[test]
-fn every_row_of_the_spec_table() {
+fn every_client_and_account_row_of_the_spec_table() {
     let suspended = r#"{"message":"Your User ID (u-123) temporarily is suspended. We've locked your account as a security precaution. To restore access, please contact our support team.","reason":"TEMPORARILY_SUSPENDED"}"#;
     // (status, x-amzn-ErrorType, body, expected)
     let rows: Vec<(u16, Option<&str>, &str, ErrorClass)> = vec![
@@ -67,6 +76,14 @@ fn every_row_of_the_spec_table() {
             r#"{"message":"User is not authorized to access this feature.","reason":null}"#,
             ErrorClass::Forbidden,
         ),
+    ];
+    check_rows(rows);
+}
+
+/// The spec table's throttling, server-side and remaining auth rows.
+#[test]
+fn every_throttling_and_server_row_of_the_spec_table() {
+    let rows: Vec<(u16, Option<&str>, &str, ErrorClass)> = vec![
         (
             429,
             Some("ThrottlingException"),
@@ -126,10 +143,7 @@ fn every_row_of_the_spec_table() {
         ),
         (423, None, r#"{"message":"Locked"}"#, ErrorClass::Suspended),
     ];
-    for (status, header, body, expected) in rows {
-        let err = HttpError::from_parts(status, header, None, None, body.as_bytes());
-        assert_eq!(err.class, expected, "row {status} {header:?} {body}");
-    }
+    check_rows(rows);
 }
 
 #[test]
@@ -273,4 +287,112 @@ fn errors_of_the_2026_hosts() {
     );
     assert!(ErrorClass::ProfileRejected.is_retryable());
     assert!(ErrorClass::ProfileRejected.is_account_problem());
+}
+
+/// An exception inside the stream (first frame or after output) is classified like the HTTP
+/// answer of the same type and reason (§5.1 reason enums by exception type; §5.3): one class,
+/// whichever way the failure arrives.
+#[test]
+fn in_stream_exceptions_classify_like_their_http_answers() {
+    let msg = "Simulated exception.";
+    let http = |status, ty, reason| classify(status, Some(ty), Some(reason), msg, None);
+    for (status, ty, reason) in [
+        (
+            400,
+            "ValidationException",
+            "CONTENT_LENGTH_EXCEEDS_THRESHOLD",
+        ),
+        (400, "ValidationException", "INVALID_CONVERSATION_ID"),
+        (400, "ValidationException", "INVALID_KMS_GRANT"),
+        (400, "ValidationException", "INVALID_MODEL_ID"),
+        (400, "ValidationException", "REQUEST_BODY_INVALID"),
+        (429, "ThrottlingException", "DAILY_REQUEST_COUNT"),
+        (429, "ThrottlingException", "INSUFFICIENT_MODEL_CAPACITY"),
+        (429, "ThrottlingException", "MONTHLY_REQUEST_COUNT"),
+        (429, "ThrottlingException", "USER_REQUEST_RATE_EXCEEDED"),
+        (
+            400,
+            "ServiceQuotaExceededException",
+            "CONVERSATION_LIMIT_EXCEEDED",
+        ),
+        (
+            400,
+            "ServiceQuotaExceededException",
+            "MONTHLY_REQUEST_COUNT",
+        ),
+        (
+            400,
+            "ServiceQuotaExceededException",
+            "OVERAGE_REQUEST_LIMIT_EXCEEDED",
+        ),
+        (403, "AccessDeniedException", "FEATURE_NOT_SUPPORTED"),
+        (403, "AccessDeniedException", "TEMPORARILY_SUSPENDED"),
+        (
+            403,
+            "AccessDeniedException",
+            "UNAUTHORIZED_CUSTOMIZATION_RESOURCE_ACCESS",
+        ),
+        (
+            403,
+            "AccessDeniedException",
+            "UNAUTHORIZED_WORKSPACE_CONTEXT_FEATURE_ACCESS",
+        ),
+        (
+            500,
+            "InternalServerException",
+            "MODEL_TEMPORARILY_UNAVAILABLE",
+        ),
+        (409, "ConflictException", "CUSTOMER_KMS_KEY_DISABLED"),
+        (
+            409,
+            "ConflictException",
+            "CUSTOMER_KMS_KEY_INVALID_KEY_POLICY",
+        ),
+        (409, "ConflictException", "MISMATCHED_KMS_KEY"),
+    ] {
+        assert_eq!(
+            classify_exception(ty, Some(reason), msg),
+            http(status, ty, reason),
+            "{ty} {reason}"
+        );
+    }
+    // The two disagreements issue 19 names, now one class each.
+    assert_eq!(
+        classify_exception(
+            "ThrottlingException",
+            Some("INSUFFICIENT_MODEL_CAPACITY"),
+            msg
+        ),
+        ErrorClass::ModelUnavailable
+    );
+    assert_eq!(
+        classify_exception("ThrottlingException", Some("MONTHLY_REQUEST_COUNT"), msg),
+        MONTHLY
+    );
+    // The service model's streamed exception (`error`, an InternalServerException), an
+    // `:message-type error` code and unknown types are server-side trouble; a namespaced type is
+    // read like the header.
+    assert_eq!(
+        classify_exception("error", None, "boom"),
+        ErrorClass::Transient
+    );
+    assert_eq!(
+        classify_exception("InternalFailure", None, "An internal error occurred"),
+        ErrorClass::Transient
+    );
+    assert_eq!(
+        classify_exception(
+            "com.amazon.aws.codewhisperer#ThrottlingException",
+            None,
+            "slow"
+        ),
+        ErrorClass::Throttled { retry_after: None }
+    );
+    assert_eq!(
+        classify_exception("ValidationException", None, "Input is too long."),
+        ErrorClass::ContextTooLong
+    );
+    // Kiro's output-length overflow is not retried elsewhere (the stream machine ends the answer
+    // as `max_tokens`).
+    assert!(!classify_exception("ContentLengthExceededException", None, "").is_retryable());
 }

@@ -89,6 +89,10 @@ impl Controller {
 
     /// Starts the gateway (on `port` when given, which becomes the port for later starts too).
     /// Already running: nothing happens. Returns the resulting status.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the controller owns the serve and monitor tasks (`Running`): `stop` cancels and joins them"
+    )]
     pub async fn start(self: &Arc<Self>, port: Option<u16>) -> Status {
         let mut running = self.running.lock().await;
         if let Some(r) = running.as_ref() {

@@ -69,6 +69,10 @@ mod tests {
     }
 
     #[tokio::test]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a one-shot fake server, joined at the end of the test"
+    )]
     async fn a_non_200_answer_is_unhealthy() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();

@@ -87,6 +87,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a remote command with no instance to receive it: Tauri's setup hook cannot set the exit \
+              code, and nothing has started yet (the single-instance lock is released first)"
+)]
 fn setup(app: &mut tauri::App, cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     // Reaching setup means no other instance is running.
     if let Some(command) = cli.remote().filter(|r| *r != Remote::Show) {

@@ -1,15 +1,22 @@
-//! Error bodies on `/v1` in the client's own dialect (shared/research/client-api-conformance.md §1.6
-//! OpenAI, §2.6 Anthropic). The guards use it now; the chat handlers reuse it for their own errors.
+//! Error answers on `/v1` in the client's own dialect (shared/research/client-api-conformance.md
+//! §1.6 OpenAI, §2.6 Anthropic): [`ApiError`] is the one error body of `/v1`, and
+//! [`ApiError::render`] the one place that writes it, per dialect. The guards' [`Error`]s become
+//! an `ApiError` through `From`; the chat handlers build theirs from upstream classes
+//! (`api/chat/error.rs`). Status and type names come from one table, [`translate::failure::Face`],
+//! which the in-stream error events of the encoders read too.
 //!
 //! Dialect is chosen by path: `/v1/messages*` speaks Anthropic, everything else OpenAI (the
 //! Responses API, `/v1/responses*`, has OpenAI's error shape too).
 //!
 //! It sits at the crate root, not under `api`, so `guard/` uses it without importing `crate::api`.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
+use translate::failure::Face;
 
 use crate::error::Error;
 
@@ -36,6 +43,14 @@ impl Dialect {
         }
     }
 
+    /// The translation layer's dialect: Responses shares OpenAI's error and status choices.
+    pub fn ir(self) -> translate::ir::Dialect {
+        match self {
+            Self::Anthropic => translate::ir::Dialect::Anthropic,
+            Self::OpenAi | Self::Responses => translate::ir::Dialect::OpenAi,
+        }
+    }
+
     /// Label for metrics and the request log.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,28 +61,123 @@ impl Dialect {
     }
 }
 
+/// A `/v1` request failed before its answer started.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Anthropic `error.type`.
+    pub anthropic_type: &'static str,
+    /// OpenAI `error.type`.
+    pub openai_type: &'static str,
+    /// OpenAI `error.code`.
+    pub code: Option<&'static str>,
+    /// OpenAI `error.param`.
+    pub param: Option<String>,
+    pub message: String,
+    pub retry_after: Option<Duration>,
+    /// `x-should-retry` for the SDKs (only sent when set).
+    pub should_retry: Option<bool>,
+    /// Low-cardinality label for the request log and metrics.
+    pub class: &'static str,
+}
+
+impl ApiError {
+    /// The types `status` implies ([`Face::of_status`]).
+    pub fn new(status: StatusCode, class: &'static str, message: impl Into<String>) -> Self {
+        Self::with_face(Face::of_status(status.as_u16(), class), message)
+    }
+
+    /// An error that looks like `face`.
+    pub fn with_face(face: Face, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::from_u16(face.status).unwrap_or(StatusCode::BAD_GATEWAY),
+            anthropic_type: face.anthropic_type,
+            openai_type: face.openai_type,
+            code: face.code,
+            param: None,
+            message: message.into(),
+            retry_after: None,
+            should_retry: face.should_retry,
+            class: face.label,
+        }
+    }
+
+    /// The complete HTTP response in `dialect`; the Anthropic body names `request_id` when there
+    /// is one (the SDK's `ErrorResponse` has the field).
+    pub fn render(&self, dialect: Dialect, request_id: &str) -> Response {
+        let body = match dialect {
+            Dialect::Anthropic if request_id.is_empty() => json!({
+                "type": "error",
+                "error": {"type": self.anthropic_type, "message": self.message},
+            }),
+            Dialect::Anthropic => json!({
+                "type": "error",
+                "error": {"type": self.anthropic_type, "message": self.message},
+                "request_id": request_id,
+            }),
+            Dialect::OpenAi | Dialect::Responses => json!({"error": {
+                "message": self.message,
+                "type": self.openai_type,
+                "param": self.param,
+                "code": self.code,
+            }}),
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        if let Some(d) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs(d).to_string()) {
+                headers.insert(header::RETRY_AFTER, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&d.as_millis().to_string()) {
+                headers.insert("retry-after-ms", v);
+            }
+        }
+        if let Some(retry) = self.should_retry {
+            headers.insert(
+                "x-should-retry",
+                HeaderValue::from_static(if retry { "true" } else { "false" }),
+            );
+        }
+        response
+    }
+}
+
+/// A guard's (or any gateway) error as a `/v1` body: the status table gives the types, the
+/// variant adds the OpenAI code and param.
+impl From<&Error> for ApiError {
+    fn from(err: &Error) -> Self {
+        let mut e = Self::new(err.status(), err.kind(), err.public_message());
+        match err {
+            Error::Validation { field, .. } => e.param.clone_from(field),
+            Error::Unauthorized(_) => e.code = Some("invalid_api_key"),
+            Error::Forbidden { code, .. } | Error::TooManyRequests { code, .. } => {
+                e.code = Some(code);
+            }
+            Error::Conflict(_) => e.code = Some("conflict"),
+            Error::PayloadTooLarge { .. } => e.code = Some("request_too_large"),
+            Error::UpstreamUnavailable(_) => e.code = Some("service_unavailable"),
+            Error::NotFound(_) | Error::Store(_) | Error::Internal(_) => {}
+        }
+        if let Error::TooManyRequests { retry_after, .. } = err {
+            e.retry_after = Some(*retry_after);
+        }
+        if e.status.is_server_error() {
+            // Our own 5xx answers are not transient from the SDK's point of view unless upstream
+            // is down.
+            e.should_retry = Some(matches!(err, Error::UpstreamUnavailable(_)));
+        }
+        e
+    }
+}
+
 /// Renders `err` as a complete HTTP response in `dialect`.
 pub fn render(dialect: Dialect, err: &Error) -> Response {
     err.log_if_internal();
-    let status = err.status();
-    let body = match dialect {
-        Dialect::OpenAi | Dialect::Responses => openai_body(err),
-        Dialect::Anthropic => anthropic_body(err),
-    };
-    let mut response = (status, Json(body)).into_response();
-    set_retry_after(&mut response, err);
-    if status.is_server_error() {
-        // Our own 5xx answers are not transient from the SDK's point of view unless upstream is down.
-        let retry = matches!(err, Error::UpstreamUnavailable(_));
-        response.headers_mut().insert(
-            "x-should-retry",
-            HeaderValue::from_static(if retry { "true" } else { "false" }),
-        );
-    }
-    response
+    ApiError::from(err).render(dialect, "")
 }
 
-/// Sets `retry-after` (whole seconds) when `err` tells the client to wait.
+/// Sets `retry-after` (whole seconds) when `err` tells the client to wait (the admin API and the
+/// console pages, which have bodies of their own).
 pub fn set_retry_after(response: &mut Response, err: &Error) {
     if let Some(secs) = err.retry_after_secs()
         && let Ok(v) = HeaderValue::from_str(&secs.to_string())
@@ -76,42 +186,13 @@ pub fn set_retry_after(response: &mut Response, err: &Error) {
     }
 }
 
-/// `{"error":{"message","type","param","code"}}`
-pub fn openai_body(err: &Error) -> Value {
-    let (kind, code, param): (&str, Option<&str>, Option<String>) = match err {
-        Error::Validation { field, .. } => ("invalid_request_error", None, field.clone()),
-        Error::Unauthorized(_) => ("invalid_request_error", Some("invalid_api_key"), None),
-        Error::Forbidden { code, .. } => ("invalid_request_error", Some(*code), None),
-        Error::NotFound(_) => ("invalid_request_error", None, None),
-        Error::Conflict(_) => ("invalid_request_error", Some("conflict"), None),
-        Error::TooManyRequests { code, .. } => ("rate_limit_exceeded", Some(*code), None),
-        Error::PayloadTooLarge { .. } => ("invalid_request_error", Some("request_too_large"), None),
-        Error::UpstreamUnavailable(_) => ("server_error", Some("service_unavailable"), None),
-        Error::Store(_) | Error::Internal(_) => ("server_error", None, None),
-    };
-    json!({"error": {"message": err.public_message(), "type": kind, "param": param, "code": code}})
-}
-
-/// `{"type":"error","error":{"type","message"}}`
-pub fn anthropic_body(err: &Error) -> Value {
-    let kind = match err.status() {
-        StatusCode::UNAUTHORIZED => "authentication_error",
-        StatusCode::FORBIDDEN => "permission_error",
-        StatusCode::NOT_FOUND => "not_found_error",
-        StatusCode::PAYLOAD_TOO_LARGE => "request_too_large",
-        StatusCode::TOO_MANY_REQUESTS => "rate_limit_error",
-        StatusCode::SERVICE_UNAVAILABLE => "overloaded_error",
-        StatusCode::GATEWAY_TIMEOUT => "timeout_error",
-        s if s.is_server_error() => "api_error",
-        _ => "invalid_request_error",
-    };
-    json!({"type": "error", "error": {"type": kind, "message": err.public_message()}})
+/// `retry-after` in whole seconds: rounded up, at least 1.
+fn retry_after_secs(d: Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]
@@ -126,23 +207,35 @@ mod tests {
         assert_eq!(Dialect::from_path("/v1/responses"), Dialect::Responses);
     }
 
-    #[test]
-    fn shapes() {
+    async fn body(r: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn shapes() {
         let e = Error::Forbidden {
             code: "model_not_allowed",
             message: "no".into(),
         };
-        let o = openai_body(&e);
+        let o = body(render(Dialect::OpenAi, &e)).await;
         assert_eq!(o["error"]["code"], "model_not_allowed");
         assert_eq!(o["error"]["type"], "invalid_request_error");
         assert!(o["error"]["param"].is_null());
-        let a = anthropic_body(&e);
+        let a = body(render(Dialect::Anthropic, &e)).await;
         assert_eq!(a["type"], "error");
         assert_eq!(a["error"]["type"], "permission_error");
+        assert!(a.get("request_id").is_none(), "{a}");
         let e = Error::PayloadTooLarge { limit: 10 };
-        assert_eq!(anthropic_body(&e)["error"]["type"], "request_too_large");
+        let a = body(render(Dialect::Anthropic, &e)).await;
+        assert_eq!(a["error"]["type"], "request_too_large");
         let e = Error::Internal("db password is hunter2".into());
-        assert_eq!(openai_body(&e)["error"]["message"], "internal error");
+        let r = render(Dialect::Responses, &e);
+        assert_eq!(r.headers()["x-should-retry"], "false");
+        assert_eq!(body(r).await["error"]["message"], "internal error");
+        let e = Error::field("messages", "empty");
+        let o = body(render(Dialect::OpenAi, &e)).await;
+        assert_eq!(o["error"]["param"], "messages");
     }
 
     #[test]
@@ -155,5 +248,6 @@ mod tests {
         let r = render(Dialect::Anthropic, &e);
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(r.headers()["retry-after-ms"], "1500");
     }
 }

@@ -12,7 +12,9 @@
 //!                                                 ok/warn, 1 a step failed, 2 usage error)
 //! ```
 
+use std::io::Write as _;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -84,7 +86,7 @@ enum AccountsCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
     init_tracing(config.debug);
@@ -94,7 +96,8 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     if cli.demo {
-        return runtime.block_on(serve_demo(config));
+        runtime.block_on(serve_demo(config))?;
+        return Ok(ExitCode::SUCCESS);
     }
     runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))
 }
@@ -134,9 +137,10 @@ fn init_tracing(debug: bool) {
     );
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+/// Runs `command`; the exit code is the command's verdict (`doctor`), else success.
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve => serve(config).await,
+        Command::Serve => serve(config).await.map(|()| ExitCode::SUCCESS),
         Command::Backup { to } => {
             let store = gateway::open_store(&config).await?;
             store
@@ -145,7 +149,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .with_context(|| format!("backup to {}", to.display()))?;
             store.close().await?;
             eprintln!("backup written to {}", to.display());
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Accounts(AccountsCommand::Import { file }) => {
             let bytes =
@@ -168,7 +172,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 result.created.len(),
                 result.rejected.len()
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Doctor {
             account,
@@ -176,10 +180,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             json,
         } => {
             let code = doctor(&config, account.as_deref(), model, json).await?;
-            if code != 0 {
-                std::process::exit(code);
-            }
-            Ok(())
+            Ok(ExitCode::from(code))
         }
         Command::Accounts(AccountsCommand::Export { file }) => {
             let store = gateway::open_store(&config).await?;
@@ -191,7 +192,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 "exported {n} account(s) to {} (contains secrets)",
                 file.display()
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -204,7 +205,7 @@ async fn doctor(
     account: Option<&str>,
     model: Option<String>,
     json: bool,
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<u8> {
     let store = gateway::open_store(config).await?;
     let supervisor = gateway::tasks::Supervisor::new();
     let seams = gateway::fleet::Seams::from_config(config, store.clone(), &supervisor)?;
@@ -236,7 +237,8 @@ async fn doctor(
     for id in &ids {
         if let Some(r) = pool.diagnose(id, &options).await {
             if !json {
-                print!("{}", r.to_text());
+                // The report is the command's output: stdout, written explicitly.
+                write!(std::io::stdout().lock(), "{}", r.to_text())?;
             }
             reports.push(r);
         }
@@ -249,9 +251,13 @@ async fn doctor(
     if json {
         let verdict = gateway::pool::Report::overall_of(&reports);
         let doc = serde_json::json!({"verdict": verdict, "reports": reports});
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&doc)?
+        )?;
     }
-    Ok(i32::from(failed))
+    Ok(u8::from(failed))
 }
 
 /// `--demo`: serve with the in-process simulator as the upstream (see `gateway::demo`).

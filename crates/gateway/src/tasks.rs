@@ -1,6 +1,6 @@
 //! Background work: every loop is a named task under one [`Supervisor`] with a cancellation token
-//! (shared/ARCHITECTURE.md §Boundaries; house style rule 16). Bare `tokio::spawn` is not used
-//! elsewhere in the gateway.
+//! (shared/ARCHITECTURE.md §Boundaries; house style rule 16). Bare `tokio::spawn` (and
+//! `Handle::spawn`) is not used elsewhere in the gateway: `clippy.toml` bans both.
 //!
 //! A task is an async closure that receives a child [`CancellationToken`] and returns when it is
 //! cancelled. If it returns an error (or returns early) while the server is running, the supervisor
@@ -87,6 +87,21 @@ impl Supervisor {
                 () = fut => {}
             }
         });
+    }
+
+    /// Runs `fut` named `name` to its end under the supervisor, for bookkeeping that must not be
+    /// cut in half (a finished turn's outcome, a lock release from a `Drop`): shutdown does not
+    /// cancel it but waits for it (bounded) before the store closes. Outside a runtime (the
+    /// process is ending) `fut` is dropped unrun.
+    pub fn spawn_tracked<Fut>(&self, name: &'static str, fut: Fut)
+    where
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        if tokio::runtime::Handle::try_current().is_err() {
+            tracing::debug!(task = name, "no runtime left; tracked task dropped");
+            return;
+        }
+        self.tracker.spawn(fut);
     }
 
     /// Runs `tick` every `period` until cancelled (errors are logged, the loop goes on).

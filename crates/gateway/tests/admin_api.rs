@@ -236,6 +236,10 @@ async fn settings_defaults_write_only_password_and_restart() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
+)]
 async fn accounts_crud_documents_and_upstream_unavailable() {
     let s = TestServer::start("").await;
     let token = s.login().await;
@@ -532,6 +536,10 @@ async fn logs_endpoints_and_ops() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
+)]
 async fn every_admin_action_is_audited() {
     let (s, token, (kid, _)) = TestServer::start_with_key("", json!({"name": "k"})).await;
     s.patch(

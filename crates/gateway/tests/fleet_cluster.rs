@@ -101,6 +101,10 @@ impl Fleet {
 }
 
 /// Samples the simulator's open streams (`GET /__sim/stats`) and keeps the maximum.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 fn watch_streams(sim: &SimHandle, http: &reqwest::Client) -> (Arc<AtomicU64>, Arc<AtomicBool>) {
     let max = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -119,6 +123,14 @@ fn watch_streams(sim: &SimHandle, http: &reqwest::Client) -> (Arc<AtomicU64>, Ar
     (max, stop)
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
+)]
 async fn limits_block_and_concurrency(engine: Engine) {
     let (sim, db, store) = sim_and_db(engine).await;
     seed_settings(&store, Some(6)).await;
@@ -193,7 +205,7 @@ async fn limits_block_and_concurrency(engine: Engine) {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let propagation = t0.elapsed();
-    println!("{engine:?}: IP block enforced by the other instance after {propagation:?}");
+    eprintln!("{engine:?}: IP block enforced by the other instance after {propagation:?}");
     assert!(propagation < Duration::from_secs(1));
     // other addresses are unaffected
     assert_eq!(
@@ -231,7 +243,7 @@ async fn limits_block_and_concurrency(engine: Engine) {
     }
     stop.store(true, Ordering::Relaxed);
     let peak = max.load(Ordering::Relaxed);
-    println!("{engine:?}: peak concurrent upstream streams on the cap-2 account: {peak}");
+    eprintln!("{engine:?}: peak concurrent upstream streams on the cap-2 account: {peak}");
     assert_eq!(peak, 2, "cap 2 must hold fleet-wide and be reached");
     fleet.finish().await;
 }
@@ -277,7 +289,7 @@ async fn refresh_exactly_once(engine: Engine) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("{engine:?}: 100 accounts refreshed in {:?}", t0.elapsed());
+    eprintln!("{engine:?}: 100 accounts refreshed in {:?}", t0.elapsed());
     // Several more refresher ticks on both instances: nobody refreshes again.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     for id in &ids {
@@ -323,6 +335,10 @@ async fn mariadb_hundred_accounts_refreshed_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn killed_instance_leases_expire_and_the_other_serves() {
     let (sim, db, store) = sim_and_db(Engine::MariaDb).await;
     seed_settings(&store, None).await;
@@ -523,6 +539,10 @@ async fn redis_stop_and_restart_degrades_then_recovers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn min_interval_holds_across_instances() {
     let (sim, db, store) = sim_and_db(Engine::Postgres).await;
     seed_settings(&store, None).await;

@@ -112,6 +112,10 @@ async fn min_interval_holds_across_handles() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn refresh_lock_is_exclusive_across_handles() {
     let p = unique_prefix();
     let a = std::sync::Arc::new(RedisRefreshLock::new(redis(&p), Duration::from_secs(5)));

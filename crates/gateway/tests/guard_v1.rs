@@ -376,6 +376,10 @@ async fn per_key_concurrency_and_request_ids() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn shutdown_drains_open_requests_then_stops_accepting() {
     let mut s = TestServer::start("").await;
     let url = s.url("/v1/slow");

@@ -104,6 +104,10 @@ async fn keyless_gateway_refuses_requests_relayed_by_a_local_proxy() {
 // §2 ------------------------------------------------------------------------------------------
 
 /// A loopback image server that counts the connections it accepts: (base URL, counter).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn counting_image_server() -> (String, Arc<AtomicUsize>) {
     let png = base64::engine::general_purpose::STANDARD
         .decode(support::v1::PNG_1X1)
@@ -373,6 +377,10 @@ async fn request_log_and_debug_log_settings_take_effect_at_once() {
 // §5 ------------------------------------------------------------------------------------------
 
 #[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
+)]
 async fn refused_requests_leave_request_log_rows() {
     let yaml = format!("{TRUST_LOOPBACK}  max_body_bytes: 2048\n");
     let (s, token, (key_id, secret)) = TestServer::start_with_key(

@@ -21,6 +21,10 @@ use pool_support::*;
 use store::{AccountStatus, AuthMethod};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn expiring_tokens_are_refreshed_exactly_once_per_account_under_200_concurrent_requests() {
     let env = Env::new(SimConfig::default()).await;
     // Access tokens live 30 s: inside the 60 s request margin, so every first use must refresh.

@@ -289,6 +289,10 @@ async fn an_edit_reaches_the_other_instance_within_a_second() {
 /// the upstream refuses the rotated-away token and the slow instance adopts the stored successor
 /// instead of declaring the account `needs_login`. Either way the first stored token survives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn a_slow_refresh_finishing_after_a_faster_one_keeps_the_newer_token() {
     for grace_ms in [10_000, 0] {
         let mut config = SimConfig::default();

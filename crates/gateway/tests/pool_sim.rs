@@ -24,6 +24,10 @@ use pool_support::*;
 use store::AccountStatus;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn concurrent_requests_never_exceed_any_accounts_cap() {
     let env = Env::new(SimConfig::default()).await;
     // 120 accounts: every third one has cap 1, the rest the default 2.
@@ -252,6 +256,10 @@ async fn transient_errors_and_first_byte_timeouts_fail_over_before_the_first_eve
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn waiting_requests_can_be_cancelled_and_min_interval_paces_an_account() {
     let env = Env::new(SimConfig::default()).await;
     env.add(spec("pace-1".into()), 4).await;

@@ -197,6 +197,10 @@ async fn item_33_34_35_count_tokens_agrees_with_usage() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn item_36_images_base64_and_remote() {
     // A loopback image server: /a.png is a png, /x.txt is not an image.
     let app = axum::Router::new()

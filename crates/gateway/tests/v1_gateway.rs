@@ -260,26 +260,36 @@ async fn item_22_61_auth_and_model_scope_with_the_real_handlers() {
 #[tokio::test]
 async fn upstream_exception_before_any_output_gets_an_http_status() {
     let h = Harness::start().await;
-    // The exception frame follows `initial-response`: nothing was sent yet, so no 200.
+    // The exception frame follows `initial-response`: nothing was sent yet, so no 200. A request
+    // the upstream refuses (its class: a bad request, not retried elsewhere) is the account's
+    // answer, a 400 in the dialect.
     for (path, stream) in [
         ("/v1/messages", true),
         ("/v1/messages", false),
         ("/v1/chat/completions", true),
     ] {
         let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": stream,
-                       "messages": [{"role": "user", "content": "#say never shown\n#fault exception:1"}]});
+                       "messages": [{"role": "user",
+                                     "content": "#exception ValidationException INVALID_KMS_GRANT"}]});
         let r = h.post(path, &b).await;
         let status = r.status().as_u16();
         assert!(r.headers().contains_key("x-claude-api-account"));
         let v: Value = r.json().await.unwrap();
-        assert_eq!(status, 502, "{path} stream={stream}: {v}");
+        assert_eq!(status, 400, "{path} stream={stream}: {v}");
         if path == "/v1/messages" {
             assert_eq!(v["type"], "error");
-            assert_eq!(v["error"]["type"], "api_error");
-        } else {
-            assert_eq!(v["error"]["type"], "server_error");
         }
+        assert_eq!(v["error"]["type"], "invalid_request_error", "{v}");
     }
+    h.stop().await;
+    // The service's own streamed exception (`error`, server-side trouble) is retried on another
+    // account like a 500; with none left the client gets 503, still before any byte.
+    let h = Harness::start().await;
+    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": true,
+                   "messages": [{"role": "user", "content": "#say never shown\n#fault exception:1"}]});
+    let (status, _, v) = h.json("/v1/messages", &b).await;
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["error"]["type"], "api_error", "{v}");
     h.stop().await;
 }
 

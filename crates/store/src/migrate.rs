@@ -209,128 +209,15 @@ fn index(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateS
 }
 
 fn v1_initial(b: DbBackend) -> Vec<Statement> {
-    let ms = |n: &'static str| ColumnDef::new(n).big_integer().not_null().to_owned();
-    let ms_null = |n: &'static str| ColumnDef::new(n).big_integer().null().to_owned();
-    let s = |n: &'static str, len: u32| ColumnDef::new(n).string_len(len).not_null().to_owned();
-    let s_null = |n: &'static str, len: u32| ColumnDef::new(n).string_len(len).null().to_owned();
-    let text_null = |n: &'static str| long_text(ColumnDef::new(n).null(), b);
-
-    let accounts: TableCreateStatement = Table::create()
-        .table("accounts")
-        .col(s("id", 64).primary_key())
-        .col(s("label", 255))
-        .col(s("auth_method", 32))
-        .col(s("oidc_region", 64))
-        .col(s("api_region", 64))
-        .col(s_null("start_url", 512))
-        .col(text_null("client_id"))
-        .col(text_null("client_secret"))
-        .col(ms_null("client_expires_at"))
-        .col(long_text(ColumnDef::new("refresh_token").not_null(), b))
-        .col(text_null("access_token"))
-        .col(ms_null("expires_at"))
-        .col(s_null("profile_arn", 512))
-        .col(ColumnDef::new("weight").integer().not_null())
-        .col(ColumnDef::new("max_concurrency").integer().not_null())
-        .col(s_null("proxy_url", 512))
-        .col(ColumnDef::new("enabled").boolean().not_null())
-        .col(s("status", 32))
-        .col(s_null("status_reason", 1024))
-        .col(text_null("models"))
-        .col(ColumnDef::new("quota_used").double().null())
-        .col(ColumnDef::new("quota_limit").double().null())
-        .col(ms_null("quota_resets_at"))
-        .col(ms("success_count"))
-        .col(ms("error_count"))
-        .col(ms_null("last_used_at"))
-        .col(ms_null("last_refresh_at"))
-        .col(ms("created_at"))
-        .col(ms("updated_at"))
-        .to_owned();
-
-    let api_keys = Table::create()
-        .table("api_keys")
-        .col(s("id", 64).primary_key())
-        .col(s("name", 255))
-        .col(s("key_hash", 64).unique_key())
-        .col(s("prefix", 32))
-        .col(ColumnDef::new("enabled").boolean().not_null())
-        .col(text_null("models"))
-        .col(ColumnDef::new("rpm").integer().null())
-        .col(ColumnDef::new("max_concurrency").integer().null())
-        .col(ms_null("expires_at"))
-        .col(ms_null("last_used_at"))
-        .col(ms("created_at"))
-        .col(ms("updated_at"))
-        .to_owned();
-
-    let settings = Table::create()
-        .table("settings")
-        .col(s("name", 128).primary_key())
-        .col(long_text(ColumnDef::new("value").not_null(), b))
-        .col(ms("updated_at"))
-        .to_owned();
-
-    let request_logs = Table::create()
-        .table("request_logs")
-        .col(id_col("id"))
-        .col(ms("at"))
-        .col(s("client_ip", 64))
-        .col(s_null("key_id", 64))
-        .col(s_null("account_id", 64))
-        .col(s("model_requested", 255))
-        .col(s_null("model_used", 255))
-        .col(s("dialect", 32))
-        .col(ColumnDef::new("stream").boolean().not_null())
-        .col(ColumnDef::new("status").integer().not_null())
-        .col(s_null("error_class", 128))
-        .col(ms("input_tokens"))
-        .col(ms("output_tokens"))
-        .col(ms_null("ttfb_ms"))
-        .col(ms("duration_ms"))
-        .col(text_null("rules_fired"))
-        .col(text_null("request_body"))
-        .col(text_null("response_body"))
-        .to_owned();
-
-    let blocked_ips = Table::create()
-        .table("blocked_ips")
-        .col(id_col("id"))
-        .col(s("ip", 64).unique_key())
-        .col(s_null("reason", 1024))
-        .col(ms_null("expires_at"))
-        .col(ms("created_at"))
-        .to_owned();
-
-    let admin_sessions = Table::create()
-        .table("admin_sessions")
-        .col(s("token_hash", 64).primary_key())
-        .col(ms("created_at"))
-        .col(ms("expires_at"))
-        .col(ms_null("revoked_at"))
-        .col(ms_null("last_seen_at"))
-        .col(s_null("ip", 64))
-        .to_owned();
-
-    let audit_log = Table::create()
-        .table("audit_log")
-        .col(id_col("id"))
-        .col(ms("at"))
-        .col(s("actor", 255))
-        .col(s("action", 128))
-        .col(s_null("target", 255))
-        .col(text_null("detail"))
-        .col(s_null("ip", 64))
-        .to_owned();
-
+    let c = Cols(b);
     let mut out: Vec<Statement> = [
-        accounts,
-        api_keys,
-        settings,
-        request_logs,
-        blocked_ips,
-        admin_sessions,
-        audit_log,
+        accounts(&c),
+        api_keys(&c),
+        settings(&c),
+        request_logs(&c),
+        blocked_ips(),
+        admin_sessions(),
+        audit_log(&c),
     ]
     .iter()
     .map(|t| b.build(t))
@@ -356,6 +243,165 @@ fn v1_initial(b: DbBackend) -> Vec<Statement> {
         .map(|i| b.build(i)),
     );
     out
+}
+
+/// A millisecond timestamp or a counter (`BIGINT NOT NULL`).
+fn ms(n: &'static str) -> ColumnDef {
+    ColumnDef::new(n).big_integer().not_null().to_owned()
+}
+
+fn ms_null(n: &'static str) -> ColumnDef {
+    ColumnDef::new(n).big_integer().null().to_owned()
+}
+
+fn s(n: &'static str, len: u32) -> ColumnDef {
+    ColumnDef::new(n).string_len(len).not_null().to_owned()
+}
+
+fn s_null(n: &'static str, len: u32) -> ColumnDef {
+    ColumnDef::new(n).string_len(len).null().to_owned()
+}
+
+/// The backend's long-text type (MySQL `MEDIUMTEXT`, else `TEXT`).
+struct Cols(DbBackend);
+
+impl Cols {
+    fn text_null(&self, n: &'static str) -> ColumnDef {
+        self.long_text(ColumnDef::new(n).null())
+    }
+
+    fn long_text(&self, col: &mut ColumnDef) -> ColumnDef {
+        long_text(col, self.0)
+    }
+}
+
+/// The upstream accounts and their tokens.
+fn accounts(c: &Cols) -> TableCreateStatement {
+    Table::create()
+        .table("accounts")
+        .col(s("id", 64).primary_key())
+        .col(s("label", 255))
+        .col(s("auth_method", 32))
+        .col(s("oidc_region", 64))
+        .col(s("api_region", 64))
+        .col(s_null("start_url", 512))
+        .col(c.text_null("client_id"))
+        .col(c.text_null("client_secret"))
+        .col(ms_null("client_expires_at"))
+        .col(c.long_text(ColumnDef::new("refresh_token").not_null()))
+        .col(c.text_null("access_token"))
+        .col(ms_null("expires_at"))
+        .col(s_null("profile_arn", 512))
+        .col(ColumnDef::new("weight").integer().not_null())
+        .col(ColumnDef::new("max_concurrency").integer().not_null())
+        .col(s_null("proxy_url", 512))
+        .col(ColumnDef::new("enabled").boolean().not_null())
+        .col(s("status", 32))
+        .col(s_null("status_reason", 1024))
+        .col(c.text_null("models"))
+        .col(ColumnDef::new("quota_used").double().null())
+        .col(ColumnDef::new("quota_limit").double().null())
+        .col(ms_null("quota_resets_at"))
+        .col(ms("success_count"))
+        .col(ms("error_count"))
+        .col(ms_null("last_used_at"))
+        .col(ms_null("last_refresh_at"))
+        .col(ms("created_at"))
+        .col(ms("updated_at"))
+        .to_owned()
+}
+
+/// Client API keys (hashed).
+fn api_keys(c: &Cols) -> TableCreateStatement {
+    Table::create()
+        .table("api_keys")
+        .col(s("id", 64).primary_key())
+        .col(s("name", 255))
+        .col(s("key_hash", 64).unique_key())
+        .col(s("prefix", 32))
+        .col(ColumnDef::new("enabled").boolean().not_null())
+        .col(c.text_null("models"))
+        .col(ColumnDef::new("rpm").integer().null())
+        .col(ColumnDef::new("max_concurrency").integer().null())
+        .col(ms_null("expires_at"))
+        .col(ms_null("last_used_at"))
+        .col(ms("created_at"))
+        .col(ms("updated_at"))
+        .to_owned()
+}
+
+/// Settings set at run time (name → JSON).
+fn settings(c: &Cols) -> TableCreateStatement {
+    Table::create()
+        .table("settings")
+        .col(s("name", 128).primary_key())
+        .col(c.long_text(ColumnDef::new("value").not_null()))
+        .col(ms("updated_at"))
+        .to_owned()
+}
+
+/// One row per `/v1` request.
+fn request_logs(c: &Cols) -> TableCreateStatement {
+    Table::create()
+        .table("request_logs")
+        .col(id_col("id"))
+        .col(ms("at"))
+        .col(s("client_ip", 64))
+        .col(s_null("key_id", 64))
+        .col(s_null("account_id", 64))
+        .col(s("model_requested", 255))
+        .col(s_null("model_used", 255))
+        .col(s("dialect", 32))
+        .col(ColumnDef::new("stream").boolean().not_null())
+        .col(ColumnDef::new("status").integer().not_null())
+        .col(s_null("error_class", 128))
+        .col(ms("input_tokens"))
+        .col(ms("output_tokens"))
+        .col(ms_null("ttfb_ms"))
+        .col(ms("duration_ms"))
+        .col(c.text_null("rules_fired"))
+        .col(c.text_null("request_body"))
+        .col(c.text_null("response_body"))
+        .to_owned()
+}
+
+/// Blocked client addresses.
+fn blocked_ips() -> TableCreateStatement {
+    Table::create()
+        .table("blocked_ips")
+        .col(id_col("id"))
+        .col(s("ip", 64).unique_key())
+        .col(s_null("reason", 1024))
+        .col(ms_null("expires_at"))
+        .col(ms("created_at"))
+        .to_owned()
+}
+
+/// Admin console sessions (hashed tokens).
+fn admin_sessions() -> TableCreateStatement {
+    Table::create()
+        .table("admin_sessions")
+        .col(s("token_hash", 64).primary_key())
+        .col(ms("created_at"))
+        .col(ms("expires_at"))
+        .col(ms_null("revoked_at"))
+        .col(ms_null("last_seen_at"))
+        .col(s_null("ip", 64))
+        .to_owned()
+}
+
+/// Admin actions.
+fn audit_log(c: &Cols) -> TableCreateStatement {
+    Table::create()
+        .table("audit_log")
+        .col(id_col("id"))
+        .col(ms("at"))
+        .col(s("actor", 255))
+        .col(s("action", 128))
+        .col(s_null("target", 255))
+        .col(c.text_null("detail"))
+        .col(s_null("ip", 64))
+        .to_owned()
 }
 
 /// Responses API answers kept for `previous_response_id` (issue 18).

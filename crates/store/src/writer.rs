@@ -135,6 +135,11 @@ impl LogWriter {
         Self::spawn_with(store, LogWriterConfig::with_capacity(capacity), shutdown)
     }
 
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the caller owns the task through the returned JoinHandle and awaits it after the \
+                  supervisor stopped (the log is flushed last)"
+    )]
     pub fn spawn_with(
         store: Store,
         config: LogWriterConfig,

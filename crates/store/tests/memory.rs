@@ -3,6 +3,10 @@
 use store::{AuthMethod, Cipher, NewAccount, Store, StoreConfig};
 
 #[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn in_memory_sqlite_is_one_database() {
     let store = Store::connect(StoreConfig::new(
         "sqlite::memory:",

@@ -12,6 +12,10 @@ use store::{Cipher, LogFilter, LogWriter, LogWriterConfig, NewRequestLog, Store,
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn accepted_rows_all_land_and_refusals_are_counted() {
     let dir =
         std::env::temp_dir().join(format!("claude_api_test_{}", uuid::Uuid::new_v4().simple()));

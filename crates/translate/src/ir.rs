@@ -313,15 +313,12 @@ pub struct Usage {
     pub cache_creation_input_tokens: u32,
 }
 
-/// Class of an in-band error after streaming started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an answer ended in an error after the upstream stream opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamErrorKind {
-    /// Upstream internal error / exception frame.
-    Upstream,
-    /// Upstream overloaded or throttled mid-stream.
-    Overloaded,
-    /// The prompt exceeded the context window.
-    ContextOverflow,
+    /// The upstream ended the turn: an exception or error frame, or a `MODEL_TEMPORARILY_UNAVAILABLE`
+    /// stop, classified like an HTTP answer ([`amazonq::error::classify_exception`]).
+    Upstream(amazonq::error::ErrorClass),
     /// The stream broke (connection dropped, framing error, idle timeout).
     Interrupted,
 }
@@ -330,4 +327,19 @@ pub enum StreamErrorKind {
 pub struct StreamError {
     pub kind: StreamErrorKind,
     pub message: String,
+}
+
+impl StreamError {
+    /// What the client sees of it ([`crate::failure`]: the same table as an HTTP error answer).
+    pub fn face(&self, dialect: Dialect) -> crate::failure::Face {
+        match &self.kind {
+            StreamErrorKind::Upstream(class) => crate::failure::Face::of_class(class, dialect),
+            StreamErrorKind::Interrupted => crate::failure::Face::interrupted(),
+        }
+    }
+
+    /// Its low-cardinality label (request log, metrics); the same in every dialect.
+    pub fn label(&self) -> &'static str {
+        self.face(Dialect::OpenAi).label
+    }
 }

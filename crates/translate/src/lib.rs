@@ -47,6 +47,7 @@
 pub mod anthropic;
 pub mod collect;
 pub mod error;
+pub mod failure;
 pub mod image;
 pub mod ir;
 mod json;

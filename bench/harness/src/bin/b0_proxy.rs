@@ -1,6 +1,7 @@
 //! `b0-proxy --listen 127.0.0.1:0 --upstream 127.0.0.1:PORT`: the B0 floor proxy ([`bench::b0`]).
 //! Prints `b0-proxy listening on http://ADDR` first; stops on SIGINT/SIGTERM.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 
 use clap::Parser;
@@ -21,7 +22,11 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!("b0-proxy listening on http://{}", listener.local_addr()?);
+    writeln!(
+        std::io::stdout().lock(),
+        "b0-proxy listening on http://{}",
+        listener.local_addr()?
+    )?;
     let shutdown = async {
         use tokio::signal::unix::{SignalKind, signal};
         match signal(SignalKind::terminate()) {

@@ -7,6 +7,7 @@
 //! sse-driver load --addr 127.0.0.1:P --path / --body-file q.json --proto plain --concurrency 1 --total 2000
 //! ```
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -161,6 +162,6 @@ fn main() -> anyhow::Result<()> {
             }
         }
     })?;
-    println!("{json}");
+    writeln!(std::io::stdout().lock(), "{json}")?;
     Ok(())
 }

@@ -102,107 +102,158 @@ async fn one(addr: String, token: String, body: String) -> anyhow::Result<Outcom
 async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let before = get_json(&a.addr, "/__sim/stats").await?;
-    // The bench account is a Builder ID account: on the runtime host (the default) it sends the
-    // service profile ARN, which the legacy host would refuse (R17).
-    let body = serde_json::json!({"profileArn": amazonq_sim::catalog::BUILDER_ID_ARN,
-        "conversationState": {"chatTriggerType": "MANUAL", "currentMessage": {"userInputMessage": {
-        "content": format!("#bench frames={} interval={} bytes={}", a.frames, a.interval_ms, a.bytes)}}}})
-    .to_string();
     let peak = Arc::new(AtomicU64::new(0));
     let sampling = Arc::new(AtomicU64::new(1));
-    let sampler = {
-        let (addr, peak, sampling) = (a.addr.clone(), peak.clone(), sampling.clone());
-        tokio::spawn(async move {
-            while sampling.load(Ordering::Relaxed) == 1 {
-                if let Ok(v) = get_json(&addr, "/__sim/stats").await {
-                    peak.fetch_max(v["streams_active"].as_u64().unwrap_or(0), Ordering::Relaxed);
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        })
-    };
+    // Structured tasks: the sampler and the streams end with this function (a `JoinSet` aborts
+    // what is left when it is dropped).
+    let mut sampler = tokio::task::JoinSet::new();
+    sampler.spawn(sample_peak(
+        a.addr.clone(),
+        Arc::clone(&peak),
+        Arc::clone(&sampling),
+    ));
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(a.streams);
+    let results = run_streams(&a).await?;
+    let wall = started.elapsed();
+    sampling.store(0, Ordering::Relaxed);
+    while sampler.join_next().await.is_some() {}
+    let after = get_json(&a.addr, "/__sim/stats").await?;
+    let run = Run {
+        results,
+        wall,
+        peak: peak.load(Ordering::Relaxed),
+        frames: after["frames"].as_u64().unwrap_or(0) - before["frames"].as_u64().unwrap_or(0),
+        cpu_ms: (cpu_ticks(&after)? - cpu_ticks(&before)?) * 10,
+    };
+    run.report(&a, &mut std::io::stdout().lock())?;
+    if run.results.failed > 0 {
+        bail!("{} streams failed", run.results.failed);
+    }
+    Ok(())
+}
+
+/// The request every stream sends.
+fn bench_body(a: &Args) -> String {
+    // The bench account is a Builder ID account: on the runtime host (the default) it sends the
+    // service profile ARN, which the legacy host would refuse (R17).
+    serde_json::json!({"profileArn": amazonq_sim::catalog::BUILDER_ID_ARN,
+        "conversationState": {"chatTriggerType": "MANUAL", "currentMessage": {"userInputMessage": {
+        "content": format!("#bench frames={} interval={} bytes={}", a.frames, a.interval_ms, a.bytes)}}}})
+    .to_string()
+}
+
+/// Samples the simulator's concurrent streams into `peak` while `sampling` is 1.
+async fn sample_peak(addr: String, peak: Arc<AtomicU64>, sampling: Arc<AtomicU64>) {
+    while sampling.load(Ordering::Relaxed) == 1 {
+        if let Ok(v) = get_json(&addr, "/__sim/stats").await {
+            peak.fetch_max(v["streams_active"].as_u64().unwrap_or(0), Ordering::Relaxed);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// What the streams saw.
+#[derive(Default)]
+struct Results {
+    ok: usize,
+    failed: usize,
+    bytes: u64,
+    ttfb: Vec<Duration>,
+    durations: Vec<Duration>,
+}
+
+/// Opens every stream (starts spread over `ramp_ms`) and reads each to its end.
+async fn run_streams(a: &Args) -> anyhow::Result<Results> {
+    let body = bench_body(a);
+    let mut tasks = tokio::task::JoinSet::new();
     for i in 0..a.streams {
         let (addr, token, body) = (a.addr.clone(), a.token.clone(), body.clone());
         let delay = Duration::from_millis(a.ramp_ms * i as u64 / a.streams.max(1) as u64);
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             tokio::time::sleep(delay).await;
             one(addr, token, body).await
-        }));
+        });
     }
-    let mut ok = 0usize;
-    let mut failed = 0usize;
-    let mut bytes = 0u64;
-    let mut ttfb: Vec<Duration> = Vec::new();
-    let mut durations: Vec<Duration> = Vec::new();
-    for t in tasks {
-        match t.await? {
+    let mut r = Results::default();
+    while let Some(done) = tasks.join_next().await {
+        match done? {
             Ok(o) => {
-                ok += 1;
-                bytes += o.bytes;
-                ttfb.push(o.first_byte);
-                durations.push(o.total);
+                r.ok += 1;
+                r.bytes += o.bytes;
+                r.ttfb.push(o.first_byte);
+                r.durations.push(o.total);
             }
             Err(e) => {
-                failed += 1;
+                r.failed += 1;
                 eprintln!("stream failed: {e:#}");
             }
         }
     }
-    let wall = started.elapsed();
-    sampling.store(0, Ordering::Relaxed);
-    let _ = sampler.await;
-    let after = get_json(&a.addr, "/__sim/stats").await?;
-    let frames = after["frames"].as_u64().unwrap_or(0) - before["frames"].as_u64().unwrap_or(0);
-    let ticks = cpu_ticks(&after)? - cpu_ticks(&before)?;
-    let cpu_ms = ticks * 10;
-    ttfb.sort();
-    durations.sort();
-    let pct = |v: &[Duration], p: f64| {
-        v.get(((v.len() as f64 - 1.0) * p) as usize)
-            .copied()
-            .unwrap_or_default()
-    };
-    let expected_ms = a.interval_ms * (a.frames.saturating_sub(1)) as u64;
-    println!(
-        "streams: {} ok, {} failed (requested {})",
-        ok, failed, a.streams
-    );
-    println!(
-        "peak concurrent streams (sampled): {}",
-        peak.load(Ordering::Relaxed)
-    );
-    println!(
-        "frames sent by sim: {frames} (expected {})",
-        a.streams * a.frames
-    );
-    println!("bytes received: {bytes}");
-    println!(
-        "wall: {:.2} s; per-stream duration p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (ideal {expected_ms} ms)",
-        wall.as_secs_f64(),
-        pct(&durations, 0.5).as_secs_f64() * 1e3,
-        pct(&durations, 0.99).as_secs_f64() * 1e3,
-        pct(&durations, 1.0).as_secs_f64() * 1e3
-    );
-    println!(
-        "time to first byte: p50 {:.1} ms, p99 {:.1} ms",
-        pct(&ttfb, 0.5).as_secs_f64() * 1e3,
-        pct(&ttfb, 0.99).as_secs_f64() * 1e3
-    );
-    println!(
-        "sim CPU (utime+stime): {cpu_ms} ms over {:.2} s = {:.1}% of one core",
-        wall.as_secs_f64(),
-        cpu_ms as f64 / wall.as_secs_f64() / 10.0
-    );
-    if frames > 0 {
-        println!(
-            "sim CPU per frame: {:.2} µs",
-            cpu_ms as f64 * 1000.0 / frames as f64
-        );
+    r.ttfb.sort();
+    r.durations.sort();
+    Ok(r)
+}
+
+/// One load run, measured.
+struct Run {
+    results: Results,
+    wall: Duration,
+    peak: u64,
+    frames: u64,
+    cpu_ms: u64,
+}
+
+impl Run {
+    /// The report on `out` (the command's output).
+    fn report(&self, a: &Args, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let r = &self.results;
+        let pct = |v: &[Duration], p: f64| {
+            v.get(((v.len() as f64 - 1.0) * p) as usize)
+                .copied()
+                .unwrap_or_default()
+        };
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let wall = self.wall.as_secs_f64();
+        let expected_ms = a.interval_ms * (a.frames.saturating_sub(1)) as u64;
+        writeln!(
+            out,
+            "streams: {} ok, {} failed (requested {})",
+            r.ok, r.failed, a.streams
+        )?;
+        writeln!(out, "peak concurrent streams (sampled): {}", self.peak)?;
+        writeln!(
+            out,
+            "frames sent by sim: {} (expected {})",
+            self.frames,
+            a.streams * a.frames
+        )?;
+        writeln!(out, "bytes received: {}", r.bytes)?;
+        writeln!(
+            out,
+            "wall: {wall:.2} s; per-stream duration p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (ideal {expected_ms} ms)",
+            ms(pct(&r.durations, 0.5)),
+            ms(pct(&r.durations, 0.99)),
+            ms(pct(&r.durations, 1.0))
+        )?;
+        writeln!(
+            out,
+            "time to first byte: p50 {:.1} ms, p99 {:.1} ms",
+            ms(pct(&r.ttfb, 0.5)),
+            ms(pct(&r.ttfb, 0.99))
+        )?;
+        writeln!(
+            out,
+            "sim CPU (utime+stime): {} ms over {wall:.2} s = {:.1}% of one core",
+            self.cpu_ms,
+            self.cpu_ms as f64 / wall / 10.0
+        )?;
+        if self.frames > 0 {
+            writeln!(
+                out,
+                "sim CPU per frame: {:.2} µs",
+                self.cpu_ms as f64 * 1000.0 / self.frames as f64
+            )?;
+        }
+        Ok(())
     }
-    if failed > 0 {
-        bail!("{failed} streams failed");
-    }
-    Ok(())
 }

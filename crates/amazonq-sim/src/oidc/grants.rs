@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::TokenResult;
 use crate::errors::oidc_error;
-use crate::state::{DeviceState, Shared};
+use crate::state::{Device, DeviceState, Registry, Shared};
 
 pub(super) fn device_grant(s: &Shared, client_id: &str, code: &str) -> TokenResult {
     let now = s.clock.now_ms();
@@ -22,129 +22,141 @@ pub(super) fn device_grant(s: &Shared, client_id: &str, code: &str) -> TokenResu
         .get_mut(code)
         .filter(|d| d.client_id == client_id)
     else {
-        return Err((
-            oidc_error(
-                400,
-                "InvalidGrantException",
-                "invalid_grant",
-                "Invalid device code provided",
-            ),
-            None,
+        return Err(grant_error(
+            "InvalidGrantException",
+            "invalid_grant",
+            "Invalid device code provided",
         ));
     };
+    let approved_for = poll(dev, now, enforce)?;
+    let ttl = reg.config.oidc.access_ttl_s;
+    let tokens = mint(
+        &mut reg,
+        s,
+        approved_for.unwrap_or_default(),
+        client_id,
+        now,
+        ttl,
+    );
+    let body = json!({ "accessToken": tokens.access_token, "tokenType": "Bearer", "expiresIn": tokens.expires_in, "refreshToken": tokens.refresh_token });
+    Ok((Json(body).into_response(), Some(tokens.account)))
+}
+
+/// A 400 of the OIDC error model (§2.6), for no account.
+fn grant_error(
+    exception: &str,
+    error: &str,
+    description: &str,
+) -> (axum::response::Response, Option<String>) {
+    (oidc_error(400, exception, error, description), None)
+}
+
+/// One poll of the device-code state machine (RFC 8628 §3.4–§3.5): the account the user
+/// approved (if any) once, else why not yet. The code is consumed on success.
+fn poll(
+    dev: &mut Device,
+    now: i64,
+    enforce_slow_down: bool,
+) -> Result<Option<String>, (axum::response::Response, Option<String>)> {
     dev.polls += 1;
     if dev.state == DeviceState::Consumed {
-        return Err((
-            oidc_error(
-                400,
-                "InvalidGrantException",
-                "invalid_grant",
-                "Device code has already been used",
-            ),
-            None,
+        return Err(grant_error(
+            "InvalidGrantException",
+            "invalid_grant",
+            "Device code has already been used",
         ));
     }
     if now >= dev.expires_at_ms {
-        return Err((
-            oidc_error(
-                400,
-                "ExpiredTokenException",
-                "expired_token",
-                "Device code has expired",
-            ),
-            None,
+        return Err(grant_error(
+            "ExpiredTokenException",
+            "expired_token",
+            "Device code has expired",
         ));
     }
     let too_fast = dev
         .last_poll_ms
         .is_some_and(|last| now - last < dev.interval_s.saturating_mul(1000));
     dev.last_poll_ms = Some(now);
-    if enforce && too_fast {
+    if enforce_slow_down && too_fast {
         // RFC 8628 §3.5: the client must add 5 s to its interval from now on.
         dev.interval_s += 5;
-        return Err((
-            oidc_error(
-                400,
-                "SlowDownException",
-                "slow_down",
-                "Client is polling too fast",
-            ),
-            None,
+        return Err(grant_error(
+            "SlowDownException",
+            "slow_down",
+            "Client is polling too fast",
         ));
     }
     let approved_for = match &dev.state {
         DeviceState::Pending => {
-            return Err((
-                oidc_error(
-                    400,
-                    "AuthorizationPendingException",
-                    "authorization_pending",
-                    "Authorization is still pending",
-                ),
-                None,
+            return Err(grant_error(
+                "AuthorizationPendingException",
+                "authorization_pending",
+                "Authorization is still pending",
             ));
         }
         DeviceState::Denied => {
-            return Err((
-                oidc_error(
-                    400,
-                    "AccessDeniedException",
-                    "access_denied",
-                    "The user denied the authorization request",
-                ),
-                None,
+            return Err(grant_error(
+                "AccessDeniedException",
+                "access_denied",
+                "The user denied the authorization request",
             ));
         }
         DeviceState::Approved { account } => account.clone(),
         DeviceState::Consumed => None,
     };
     dev.state = DeviceState::Consumed;
+    Ok(approved_for)
+}
+
+/// New tokens for `account`, bound to the registering client so refresh validates the client:
+/// a known account gets a fresh pair, an unknown id a new account.
+fn mint(
+    reg: &mut Registry,
+    s: &Shared,
+    account: String,
+    client_id: &str,
+    now: i64,
+    ttl: i64,
+) -> crate::accounts::AccountTokens {
     let spec = crate::config::AccountSpec {
-        id: approved_for.unwrap_or_default(),
+        id: account,
         ..Default::default()
     };
-    let ttl = reg.config.oidc.access_ttl_s;
-    // Bind the new tokens to the registering client so refresh validates the client.
-    let existing = reg.accounts.accounts.get(&spec.id).cloned();
-    let tokens = match existing {
-        Some(a) => {
-            let access = crate::accounts::mint_access(&s.ids);
-            let refresh = crate::accounts::mint_refresh(&s.ids);
-            let ttl = a.access_ttl_s.unwrap_or(ttl);
-            reg.accounts.access.insert(
-                access.clone(),
-                crate::accounts::AccessToken {
-                    account: a.id.clone(),
-                    expires_at_ms: now.saturating_add(ttl.saturating_mul(1000)),
-                    revoked: false,
-                },
-            );
-            reg.accounts.refresh.insert(
-                refresh.clone(),
-                crate::accounts::RefreshToken {
-                    account: a.id.clone(),
-                    client_id: Some(client_id.to_owned()),
-                    revoked: false,
-                    rotated_at_ms: None,
-                },
-            );
-            crate::accounts::AccountTokens {
-                account: a.id,
-                access_token: access,
-                refresh_token: refresh,
-                expires_at_ms: now.saturating_add(ttl.saturating_mul(1000)),
-                expires_in: ttl,
-                client_id: None,
-                client_secret: None,
-                profile_arn: None,
-            }
-        }
-        None => reg
+    let Some(a) = reg.accounts.accounts.get(&spec.id).cloned() else {
+        return reg
             .accounts
-            .create(&spec, &s.ids, now, ttl, Some(client_id.to_owned())),
+            .create(&spec, &s.ids, now, ttl, Some(client_id.to_owned()));
     };
-    let body = json!({ "accessToken": tokens.access_token, "tokenType": "Bearer", "expiresIn": tokens.expires_in, "refreshToken": tokens.refresh_token });
-    Ok((Json(body).into_response(), Some(tokens.account)))
+    let access = crate::accounts::mint_access(&s.ids);
+    let refresh = crate::accounts::mint_refresh(&s.ids);
+    let ttl = a.access_ttl_s.unwrap_or(ttl);
+    reg.accounts.access.insert(
+        access.clone(),
+        crate::accounts::AccessToken {
+            account: a.id.clone(),
+            expires_at_ms: now.saturating_add(ttl.saturating_mul(1000)),
+            revoked: false,
+        },
+    );
+    reg.accounts.refresh.insert(
+        refresh.clone(),
+        crate::accounts::RefreshToken {
+            account: a.id.clone(),
+            client_id: Some(client_id.to_owned()),
+            revoked: false,
+            rotated_at_ms: None,
+        },
+    );
+    crate::accounts::AccountTokens {
+        account: a.id,
+        access_token: access,
+        refresh_token: refresh,
+        expires_at_ms: now.saturating_add(ttl.saturating_mul(1000)),
+        expires_in: ttl,
+        client_id: None,
+        client_secret: None,
+        profile_arn: None,
+    }
 }
 
 pub(super) fn refresh_grant(s: &Shared, client_id: &str, rt: &str) -> TokenResult {

@@ -65,62 +65,76 @@ fn after_frames(evs: &[Ev], k: usize) -> usize {
 
 pub(super) fn apply_frame_faults(evs: &mut Vec<Ev>, faults: &[Fault]) {
     for f in faults {
-        match f {
-            Fault::DuplicateText => {
-                if let Some(i) = evs
-                    .iter()
-                    .position(|e| matches!(e, Ev::Frame(_, Kind::Text)))
-                {
-                    let dup = evs[i].clone();
-                    evs.insert(i + 1, dup);
-                }
-            }
-            Fault::DuplicateTool => {
-                let start = evs
-                    .iter()
-                    .position(|e| matches!(e, Ev::Frame(_, Kind::ToolStart)));
-                let stop = evs
-                    .iter()
-                    .position(|e| matches!(e, Ev::Frame(_, Kind::ToolStop)));
-                if let (Some(a), Some(b)) = (start, stop) {
-                    let (s, t) = (evs[a].clone(), evs[b].clone());
-                    evs.insert(b + 1, s);
-                    evs.insert(b + 2, t);
-                }
-            }
-            Fault::CorruptPreludeCrc { frame }
-            | Fault::CorruptMessageCrc { frame }
-            | Fault::CorruptPayload { frame } => {
-                let what = match f {
-                    Fault::CorruptPreludeCrc { .. } => Damage::PreludeCrc,
-                    Fault::CorruptMessageCrc { .. } => Damage::MessageCrc,
-                    _ => Damage::Payload,
-                };
-                let pos = frame_positions(evs);
-                if let Some(&i) = pos.get(frame.saturating_sub(1)).or(pos.last())
-                    && let Ev::Frame(b, k) = &evs[i]
-                {
-                    evs[i] = Ev::Frame(frames::damage(b, what), *k);
-                }
-            }
-            Fault::BogusLength(kind) => {
-                let at = after_frames(evs, 1);
-                evs.insert(at, Ev::Frame(frames::bogus(*kind), Kind::Other));
-            }
-            Fault::Stall { after, ms } => {
-                let at = after_frames(evs, *after);
-                evs.insert(at, Ev::Sleep(*ms));
-            }
-            _ => {}
-        }
+        damage(evs, f);
     }
     // Terminal faults last: they cut the stream.
     for f in faults {
-        match f {
-            Fault::Exception { after, kind } => {
-                let at = after_frames(evs, *after);
-                evs.truncate(at);
-                let frame = match kind {
+        if cut(evs, f) {
+            return;
+        }
+    }
+}
+
+/// Duplicates, corruption, bogus preludes and stalls: the stream goes on after them.
+fn damage(evs: &mut Vec<Ev>, f: &Fault) {
+    match f {
+        Fault::DuplicateText => {
+            if let Some(i) = evs
+                .iter()
+                .position(|e| matches!(e, Ev::Frame(_, Kind::Text)))
+            {
+                let dup = evs[i].clone();
+                evs.insert(i + 1, dup);
+            }
+        }
+        Fault::DuplicateTool => {
+            let start = evs
+                .iter()
+                .position(|e| matches!(e, Ev::Frame(_, Kind::ToolStart)));
+            let stop = evs
+                .iter()
+                .position(|e| matches!(e, Ev::Frame(_, Kind::ToolStop)));
+            if let (Some(a), Some(b)) = (start, stop) {
+                let (s, t) = (evs[a].clone(), evs[b].clone());
+                evs.insert(b + 1, s);
+                evs.insert(b + 2, t);
+            }
+        }
+        Fault::CorruptPreludeCrc { frame }
+        | Fault::CorruptMessageCrc { frame }
+        | Fault::CorruptPayload { frame } => {
+            let what = match f {
+                Fault::CorruptPreludeCrc { .. } => Damage::PreludeCrc,
+                Fault::CorruptMessageCrc { .. } => Damage::MessageCrc,
+                _ => Damage::Payload,
+            };
+            let pos = frame_positions(evs);
+            if let Some(&i) = pos.get(frame.saturating_sub(1)).or(pos.last())
+                && let Ev::Frame(b, k) = &evs[i]
+            {
+                evs[i] = Ev::Frame(frames::damage(b, what), *k);
+            }
+        }
+        Fault::BogusLength(kind) => {
+            let at = after_frames(evs, 1);
+            evs.insert(at, Ev::Frame(frames::bogus(*kind), Kind::Other));
+        }
+        Fault::Stall { after, ms } => {
+            let at = after_frames(evs, *after);
+            evs.insert(at, Ev::Sleep(*ms));
+        }
+        _ => {}
+    }
+}
+
+/// A fault that ends the stream (exception, error frame, drop, truncated frame): applied, it
+/// returns true and no later fault applies.
+fn cut(evs: &mut Vec<Ev>, f: &Fault) -> bool {
+    match f {
+        Fault::Exception { after, kind } => {
+            let at = after_frames(evs, *after);
+            evs.truncate(at);
+            let frame = match kind {
                     ExceptionKind::Error => frames::exception(
                         "error",
                         br#"{"message":"Encountered an unexpected error when processing the request, please try again."}"#,
@@ -131,34 +145,33 @@ pub(super) fn apply_frame_faults(evs: &mut Vec<Ev>, faults: &[Fault]) {
                     ),
                     ExceptionKind::ModelUnavailable => crate::frames::model_unavailable(),
                 };
-                evs.push(Ev::Frame(frame, Kind::Other));
-                return;
-            }
-            Fault::ErrorFrame { after } => {
-                let at = after_frames(evs, *after);
-                evs.truncate(at);
-                evs.push(Ev::Frame(
-                    frames::error_frame("InternalFailure", "An internal error occurred"),
-                    Kind::Other,
-                ));
-                return;
-            }
-            Fault::DropAfterFrames { frames: k, rst } => {
-                let at = after_frames(evs, *k);
-                evs.truncate(at);
-                evs.push(Ev::Abort { rst: *rst });
-                return;
-            }
-            Fault::TruncatedFinalFrame => {
-                let half = frames::event(
-                    "assistantResponseEvent",
-                    br#"{"content":"this frame never ends"}"#,
-                    false,
-                );
-                evs.push(Ev::Frame(half.slice(..half.len() / 2), Kind::Other));
-                return;
-            }
-            _ => {}
+            evs.push(Ev::Frame(frame, Kind::Other));
+            true
         }
+        Fault::ErrorFrame { after } => {
+            let at = after_frames(evs, *after);
+            evs.truncate(at);
+            evs.push(Ev::Frame(
+                frames::error_frame("InternalFailure", "An internal error occurred"),
+                Kind::Other,
+            ));
+            true
+        }
+        Fault::DropAfterFrames { frames: k, rst } => {
+            let at = after_frames(evs, *k);
+            evs.truncate(at);
+            evs.push(Ev::Abort { rst: *rst });
+            true
+        }
+        Fault::TruncatedFinalFrame => {
+            let half = frames::event(
+                "assistantResponseEvent",
+                br#"{"content":"this frame never ends"}"#,
+                false,
+            );
+            evs.push(Ev::Frame(half.slice(..half.len() / 2), Kind::Other));
+            true
+        }
+        _ => false,
     }
 }

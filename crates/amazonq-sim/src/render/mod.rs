@@ -115,6 +115,152 @@ fn thinking_text(text: &str, variant: ThinkingVariant) -> Vec<String> {
     }
 }
 
+/// What the steps produced so far.
+#[derive(Default)]
+struct Counts {
+    /// Tool calls (their ids are numbered).
+    tools: u64,
+    /// Characters of answer text and tool input (Kiro's metering).
+    output_chars: usize,
+}
+
+impl Out<'_> {
+    /// Renders one step; true when it ends the stream (an exception frame).
+    fn step(&mut self, step: &Step, counts: &mut Counts) -> bool {
+        match step {
+            Step::StopReason { value } => {
+                self.ev("metadataEvent", json!({ "stopReason": value }), Kind::Other);
+            }
+            Step::ModelUnavailable => {
+                self.evs.push(Ev::Frame(frames::model_unavailable(), Kind::Other));
+                return true;
+            }
+            Step::Exception {
+                exception_type,
+                reason,
+            } => {
+                let body = json!({ "message": "Simulated exception.", "reason": reason });
+                let frame = frames::exception(exception_type, body.to_string().as_bytes());
+                self.evs.push(Ev::Frame(frame, Kind::Other));
+                return true;
+            }
+            // Resolved by the chat handler before rendering (crate::mcp::decide::resolve).
+            Step::WebSearch { .. } => {}
+            Step::MalformedField => self.ev(
+                "meteringEvent",
+                json!({ "usage": "not a number", "unit": "credit" }),
+                Kind::Other,
+            ),
+            Step::InitialResponse => self.ev("initial-response", json!({ "conversationId": self.ctx.conversation_id }), Kind::Other),
+            Step::MessageMetadata => self.ev(
+                "messageMetadataEvent",
+                json!({ "conversationId": self.ctx.conversation_id, "utteranceId": self.ctx.utterance_id }),
+                Kind::Other,
+            ),
+            Step::Text { content, split } => {
+                counts.output_chars += content.len();
+                self.chunks(content, *split);
+            }
+            Step::Thinking { text, variant } => {
+                counts.output_chars += text.len();
+                for piece in thinking_text(text, *variant) {
+                    if *variant == ThinkingVariant::SplitTags {
+                        self.text(&piece);
+                    } else {
+                        self.chunks(&piece, None);
+                    }
+                }
+            }
+            Step::Reasoning { text, signature } => {
+                self.ev("reasoningContentEvent", json!({ "text": text, "signature": signature }), Kind::Other);
+            }
+            Step::ToolUse { id, name, input, fragments: k, first_event_has_input, stop_carries_last_fragment } => {
+                counts.tools += 1;
+                counts.output_chars += input.len();
+                let id = id.clone().unwrap_or_else(|| format!("tooluse_sim{:x}{}", self.ctx.tool_id_seed, counts.tools));
+                let mut frags = fragments(input, *k);
+                let last = if *stop_carries_last_fragment && frags.len() > 1 { frags.pop() } else { None };
+                if *first_event_has_input && !frags.is_empty() {
+                    let first = frags.remove(0);
+                    self.ev("toolUseEvent", json!({ "toolUseId": id, "name": name, "input": first }), Kind::ToolStart);
+                } else {
+                    self.ev("toolUseEvent", json!({ "toolUseId": id, "name": name }), Kind::ToolStart);
+                }
+                for f in frags {
+                    self.ev("toolUseEvent", json!({ "toolUseId": id, "name": name, "input": f }), Kind::Other);
+                }
+                let stop = match last {
+                    Some(l) => json!({ "toolUseId": id, "name": name, "input": l, "stop": true }),
+                    None => json!({ "toolUseId": id, "name": name, "stop": true }),
+                };
+                self.ev("toolUseEvent", stop, Kind::ToolStop);
+            }
+            Step::Metering { usage, unit } => self.ev("meteringEvent", json!({ "usage": usage, "unit": unit }), Kind::Other),
+            Step::ContextUsage { pct } => self.ev("contextUsageEvent", json!({ "contextUsagePercentage": pct }), Kind::Other),
+            Step::Metadata { input_tokens, output_tokens } => self.ev(
+                "metadataEvent",
+                json!({ "tokenUsage": { "uncachedInputTokens": input_tokens, "outputTokens": output_tokens, "totalTokens": input_tokens + output_tokens } }),
+                Kind::Other,
+            ),
+            Step::FollowupPrompt { content } => self.ev(
+                "followupPromptEvent",
+                json!({ "followupPrompt": { "content": content, "userIntent": "SUGGEST_ALTERNATE_IMPLEMENTATION" } }),
+                Kind::Other,
+            ),
+            Step::CodeReference { url } => self.ev(
+                "codeReferenceEvent",
+                json!({ "references": [{ "licenseName": "MIT", "repository": "sim/repo", "url": url, "recommendationContentSpan": { "start": 0, "end": 4 } }] }),
+                Kind::Other,
+            ),
+            Step::WebLinks { url, title } => self.ev(
+                "supplementaryWebLinksEvent",
+                json!({ "supplementaryWebLinks": [{ "url": url, "title": title, "snippet": "sim" }] }),
+                Kind::Other,
+            ),
+            Step::InvalidState { message } => {
+                self.ev("invalidStateEvent", json!({ "reason": "INVALID_TASK_ASSIST_PLAN", "message": message }), Kind::Other);
+            }
+            Step::Unknown { event_type, payload } => self.ev(event_type, payload.clone(), Kind::Other),
+            Step::Sleep { ms } => self.evs.push(Ev::Sleep(*ms)),
+        }
+        false
+    }
+
+    /// After the last step: the huge-frame fault, a last unknown event, and Kiro's usage events.
+    fn trailer(&mut self, faults: &[Fault], output_chars: usize) {
+        for f in faults {
+            if let Fault::HugeFrame { bytes } = f {
+                self.text(&"x".repeat(*bytes));
+            }
+        }
+        if self.unknown_keys {
+            self.ev(
+                "simAnotherUnknownEvent",
+                json!({ "k": [null, 1.5, "s"] }),
+                Kind::Other,
+            );
+        }
+        if self.ctx.dialect == Dialect::Kiro && self.ctx.usage_events {
+            let pct = if self.ctx.window == 0 {
+                0.0
+            } else {
+                self.ctx.prompt_tokens as f64 * 100.0 / self.ctx.window as f64
+            };
+            let credits = ((output_chars as f64 / 4.0).ceil() / 1000.0).max(0.01);
+            self.ev(
+                "meteringEvent",
+                json!({ "usage": credits, "unit": "credit" }),
+                Kind::Other,
+            );
+            self.ev(
+                "contextUsageEvent",
+                json!({ "contextUsagePercentage": (pct * 100.0).round() / 100.0 }),
+                Kind::Other,
+            );
+        }
+    }
+}
+
 /// Renders a script into frames, applying frame-level faults.
 pub fn render(script: &Script, ctx: &RenderCtx, faults: &[Fault]) -> Vec<Ev> {
     if faults.contains(&Fault::Empty200) {
@@ -139,138 +285,11 @@ pub fn render(script: &Script, ctx: &RenderCtx, faults: &[Fault]) -> Vec<Ev> {
     }
     let mut steps = script.steps.clone();
     faults::tool_faults(&mut steps, faults);
-    let mut tool_n = 0u64;
-    let mut output_chars = 0usize;
-    let mut cut = false;
-    for step in &steps {
-        match step {
-            Step::StopReason { value } => {
-                out.ev("metadataEvent", json!({ "stopReason": value }), Kind::Other);
-            }
-            Step::ModelUnavailable => {
-                out.evs.push(Ev::Frame(frames::model_unavailable(), Kind::Other));
-                cut = true;
-                break;
-            }
-            Step::Exception {
-                exception_type,
-                reason,
-            } => {
-                let body = json!({ "message": "Simulated exception.", "reason": reason });
-                let frame = frames::exception(exception_type, body.to_string().as_bytes());
-                out.evs.push(Ev::Frame(frame, Kind::Other));
-                cut = true;
-                break;
-            }
-            // Resolved by the chat handler before rendering (crate::mcp::decide::resolve).
-            Step::WebSearch { .. } => {}
-            Step::MalformedField => out.ev(
-                "meteringEvent",
-                json!({ "usage": "not a number", "unit": "credit" }),
-                Kind::Other,
-            ),
-            Step::InitialResponse => out.ev("initial-response", json!({ "conversationId": ctx.conversation_id }), Kind::Other),
-            Step::MessageMetadata => out.ev(
-                "messageMetadataEvent",
-                json!({ "conversationId": ctx.conversation_id, "utteranceId": ctx.utterance_id }),
-                Kind::Other,
-            ),
-            Step::Text { content, split } => {
-                output_chars += content.len();
-                out.chunks(content, *split);
-            }
-            Step::Thinking { text, variant } => {
-                output_chars += text.len();
-                for piece in thinking_text(text, *variant) {
-                    if *variant == ThinkingVariant::SplitTags {
-                        out.text(&piece);
-                    } else {
-                        out.chunks(&piece, None);
-                    }
-                }
-            }
-            Step::Reasoning { text, signature } => {
-                out.ev("reasoningContentEvent", json!({ "text": text, "signature": signature }), Kind::Other);
-            }
-            Step::ToolUse { id, name, input, fragments: k, first_event_has_input, stop_carries_last_fragment } => {
-                tool_n += 1;
-                output_chars += input.len();
-                let id = id.clone().unwrap_or_else(|| format!("tooluse_sim{:x}{tool_n}", ctx.tool_id_seed));
-                let mut frags = fragments(input, *k);
-                let last = if *stop_carries_last_fragment && frags.len() > 1 { frags.pop() } else { None };
-                if *first_event_has_input && !frags.is_empty() {
-                    let first = frags.remove(0);
-                    out.ev("toolUseEvent", json!({ "toolUseId": id, "name": name, "input": first }), Kind::ToolStart);
-                } else {
-                    out.ev("toolUseEvent", json!({ "toolUseId": id, "name": name }), Kind::ToolStart);
-                }
-                for f in frags {
-                    out.ev("toolUseEvent", json!({ "toolUseId": id, "name": name, "input": f }), Kind::Other);
-                }
-                let stop = match last {
-                    Some(l) => json!({ "toolUseId": id, "name": name, "input": l, "stop": true }),
-                    None => json!({ "toolUseId": id, "name": name, "stop": true }),
-                };
-                out.ev("toolUseEvent", stop, Kind::ToolStop);
-            }
-            Step::Metering { usage, unit } => out.ev("meteringEvent", json!({ "usage": usage, "unit": unit }), Kind::Other),
-            Step::ContextUsage { pct } => out.ev("contextUsageEvent", json!({ "contextUsagePercentage": pct }), Kind::Other),
-            Step::Metadata { input_tokens, output_tokens } => out.ev(
-                "metadataEvent",
-                json!({ "tokenUsage": { "uncachedInputTokens": input_tokens, "outputTokens": output_tokens, "totalTokens": input_tokens + output_tokens } }),
-                Kind::Other,
-            ),
-            Step::FollowupPrompt { content } => out.ev(
-                "followupPromptEvent",
-                json!({ "followupPrompt": { "content": content, "userIntent": "SUGGEST_ALTERNATE_IMPLEMENTATION" } }),
-                Kind::Other,
-            ),
-            Step::CodeReference { url } => out.ev(
-                "codeReferenceEvent",
-                json!({ "references": [{ "licenseName": "MIT", "repository": "sim/repo", "url": url, "recommendationContentSpan": { "start": 0, "end": 4 } }] }),
-                Kind::Other,
-            ),
-            Step::WebLinks { url, title } => out.ev(
-                "supplementaryWebLinksEvent",
-                json!({ "supplementaryWebLinks": [{ "url": url, "title": title, "snippet": "sim" }] }),
-                Kind::Other,
-            ),
-            Step::InvalidState { message } => {
-                out.ev("invalidStateEvent", json!({ "reason": "INVALID_TASK_ASSIST_PLAN", "message": message }), Kind::Other);
-            }
-            Step::Unknown { event_type, payload } => out.ev(event_type, payload.clone(), Kind::Other),
-            Step::Sleep { ms } => out.evs.push(Ev::Sleep(*ms)),
-        }
-    }
-    for f in faults.iter().filter(|_| !cut) {
-        if let Fault::HugeFrame { bytes } = f {
-            out.text(&"x".repeat(*bytes));
-        }
-    }
-    if out.unknown_keys && !cut {
-        out.ev(
-            "simAnotherUnknownEvent",
-            json!({ "k": [null, 1.5, "s"] }),
-            Kind::Other,
-        );
-    }
-    if ctx.dialect == Dialect::Kiro && ctx.usage_events && !cut {
-        let pct = if ctx.window == 0 {
-            0.0
-        } else {
-            ctx.prompt_tokens as f64 * 100.0 / ctx.window as f64
-        };
-        let credits = ((output_chars as f64 / 4.0).ceil() / 1000.0).max(0.01);
-        out.ev(
-            "meteringEvent",
-            json!({ "usage": credits, "unit": "credit" }),
-            Kind::Other,
-        );
-        out.ev(
-            "contextUsageEvent",
-            json!({ "contextUsagePercentage": (pct * 100.0).round() / 100.0 }),
-            Kind::Other,
-        );
+    let mut counts = Counts::default();
+    // A step that cuts the stream (an exception) ends the answer there.
+    let cut = steps.iter().any(|step| out.step(step, &mut counts));
+    if !cut {
+        out.trailer(faults, counts.output_chars);
     }
     let mut evs = out.evs;
     faults::apply_frame_faults(&mut evs, faults);

@@ -41,186 +41,222 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
         }
         let (name, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         let args = args.trim();
-        let bad = || BadDirective(line.to_owned());
-        let step = match name {
-            "say" => Some(Step::Text {
-                content: args.replace("\\n", "\n"),
-                split,
-            }),
-            "text" => Some(Step::Text {
-                content: filler(parse_num::<usize>(args, line)?.min(MAX_TOKENS)),
-                split,
-            }),
-            "split" => {
-                let mut w = args.split_whitespace();
-                split = Some(match w.next() {
-                    Some("fixed") => Split::Fixed {
-                        chars: parse_num(w.next().unwrap_or("16"), line)?,
-                    },
-                    Some("word") => Split::Word,
-                    Some("char") => Split::Char,
-                    Some("random") => Split::Random {
-                        seed: parse_num(w.next().unwrap_or("1"), line)?,
-                        max: parse_num::<usize>(w.next().unwrap_or("7"), line)?.max(1),
-                    },
-                    _ => return Err(bad()),
-                });
-                None
-            }
-            "thinking" | "thinking-tight" | "thinking-split" | "thinking-quoted" => {
-                Some(Step::Thinking {
-                    text: args.to_owned(),
-                    variant: match name {
-                        "thinking-tight" => ThinkingVariant::Tight,
-                        "thinking-split" => ThinkingVariant::SplitTags,
-                        "thinking-quoted" => ThinkingVariant::QuotedTag,
-                        _ => ThinkingVariant::Normal,
-                    },
-                })
-            }
-            "reasoning" => Some(Step::Reasoning {
-                text: args.to_owned(),
-                signature: Some("sim-signature".to_owned()),
-            }),
-            "tool" => Some(parse_tool(args, line)?),
-            "context" => Some(Step::ContextUsage {
-                pct: parse_num(args, line)?,
-            }),
-            "metering" => {
-                let mut w = args.split_whitespace();
-                let usage = parse_num(w.next().unwrap_or("0.01"), line)?;
-                Some(Step::Metering {
-                    usage,
-                    unit: w.next().unwrap_or("credit").to_owned(),
-                })
-            }
-            "metadata" => {
-                let mut w = args.split_whitespace();
-                Some(Step::Metadata {
-                    input_tokens: parse_num(w.next().unwrap_or("0"), line)?,
-                    output_tokens: parse_num(w.next().unwrap_or("0"), line)?,
-                })
-            }
-            "followup" => Some(Step::FollowupPrompt {
-                content: args.to_owned(),
-            }),
-            "code-ref" => Some(Step::CodeReference {
-                url: args.to_owned(),
-            }),
-            "links" => {
-                let (url, title) = args
-                    .split_once(char::is_whitespace)
-                    .unwrap_or((args, "link"));
-                Some(Step::WebLinks {
-                    url: url.to_owned(),
-                    title: title.trim().to_owned(),
-                })
-            }
-            "invalid-state" => Some(Step::InvalidState {
-                message: args.to_owned(),
-            }),
-            "unknown" => {
-                let (ty, json) = args.split_once(char::is_whitespace).unwrap_or((args, "{}"));
-                let payload: Value = serde_json::from_str(json.trim()).map_err(|_| bad())?;
-                Some(Step::Unknown {
-                    event_type: ty.to_owned(),
-                    payload,
-                })
-            }
-            "sleep" => Some(Step::Sleep {
-                ms: parse_num(args, line)?,
-            }),
-            "metadata-event" | "message-metadata" => Some(Step::MessageMetadata),
-            "stop-reason" => {
-                let ok = !args.is_empty()
-                    && args
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-                if !ok {
-                    return Err(bad());
-                }
-                Some(Step::StopReason {
-                    value: args.to_owned(),
-                })
-            }
-            "model-unavailable" => Some(Step::ModelUnavailable),
-            "exception" => {
-                let mut w = args.split_whitespace();
-                let exception_type = w.next().unwrap_or("ValidationException");
-                let reason = w.next().unwrap_or(crate::errors::UNKNOWN_REASON);
-                let name_ok = |v: &str| v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                if !name_ok(exception_type) || !name_ok(reason) || w.next().is_some() {
-                    return Err(bad());
-                }
-                Some(Step::Exception {
-                    exception_type: exception_type.to_owned(),
-                    reason: reason.to_owned(),
-                })
-            }
-            "malformed-field" => Some(Step::MalformedField),
-            "search" if args.is_empty() => return Err(bad()),
-            "search" => Some(Step::WebSearch {
-                query: args.to_owned(),
-            }),
-            "pace" => {
-                for (k, v) in kv(args) {
-                    match k {
-                        "first" => script.pace.first_frame_ms = Some(parse_num(v, line)?),
-                        "interval" => script.pace.interval_ms = Some(parse_num(v, line)?),
-                        "chunk" => {
-                            script.pace.chunk_chars = Some(parse_num::<usize>(v, line)?.max(1));
-                        }
-                        _ => return Err(bad()),
-                    }
-                }
-                None
-            }
-            "bench" => {
-                let mut b = Bench {
-                    frames: 500,
-                    interval_ms: 20,
-                    bytes: 16,
-                };
-                for (k, v) in kv(args) {
-                    match k {
-                        "frames" => b.frames = parse_num::<usize>(v, line)?.min(MAX_BENCH_FRAMES),
-                        "interval" => b.interval_ms = parse_num(v, line)?,
-                        "bytes" => b.bytes = parse_num::<usize>(v, line)?.clamp(1, MAX_BENCH_BYTES),
-                        _ => return Err(bad()),
-                    }
-                }
-                script.bench = Some(b);
-                None
-            }
-            "fault" => {
-                crate::faults::Fault::parse_list(args).map_err(|_| bad())?;
-                script.faults.extend(
-                    args.split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty()),
-                );
-                None
-            }
-            "initial" => {
-                script.initial_response = Some(match args {
-                    "on" => true,
-                    "off" => false,
-                    _ => return Err(bad()),
-                });
-                None
-            }
-            "echo" => {
-                script.echo = true;
-                None
-            }
-            _ => continue,
+        if setting(&mut script, &mut split, name, args, line)? {
+            found = true;
+            continue;
+        }
+        let Some(step) = step(name, args, line, split)? else {
+            continue;
         };
         found = true;
-        if let Some(s) = step {
-            script.steps.push(s);
-        }
+        script.steps.push(step);
     }
     Ok(found.then_some(script))
+}
+
+/// The directives that set how the answer is produced (splitting, pacing, bench mode, faults,
+/// `initial-response`, echo); false when `name` is none of them.
+fn setting(
+    script: &mut Script,
+    split: &mut Option<Split>,
+    name: &str,
+    args: &str,
+    line: &str,
+) -> Result<bool, BadDirective> {
+    let bad = || BadDirective(line.to_owned());
+    Ok(match name {
+        "split" => {
+            let mut w = args.split_whitespace();
+            *split = Some(match w.next() {
+                Some("fixed") => Split::Fixed {
+                    chars: parse_num(w.next().unwrap_or("16"), line)?,
+                },
+                Some("word") => Split::Word,
+                Some("char") => Split::Char,
+                Some("random") => Split::Random {
+                    seed: parse_num(w.next().unwrap_or("1"), line)?,
+                    max: parse_num::<usize>(w.next().unwrap_or("7"), line)?.max(1),
+                },
+                _ => return Err(bad()),
+            });
+            true
+        }
+        "pace" => {
+            for (k, v) in kv(args) {
+                match k {
+                    "first" => script.pace.first_frame_ms = Some(parse_num(v, line)?),
+                    "interval" => script.pace.interval_ms = Some(parse_num(v, line)?),
+                    "chunk" => {
+                        script.pace.chunk_chars = Some(parse_num::<usize>(v, line)?.max(1));
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+            true
+        }
+        "bench" => {
+            let mut b = Bench {
+                frames: 500,
+                interval_ms: 20,
+                bytes: 16,
+            };
+            for (k, v) in kv(args) {
+                match k {
+                    "frames" => b.frames = parse_num::<usize>(v, line)?.min(MAX_BENCH_FRAMES),
+                    "interval" => b.interval_ms = parse_num(v, line)?,
+                    "bytes" => b.bytes = parse_num::<usize>(v, line)?.clamp(1, MAX_BENCH_BYTES),
+                    _ => return Err(bad()),
+                }
+            }
+            script.bench = Some(b);
+            true
+        }
+        "fault" => {
+            crate::faults::Fault::parse_list(args).map_err(|_| bad())?;
+            script.faults.extend(
+                args.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty()),
+            );
+            true
+        }
+        "initial" => {
+            script.initial_response = Some(match args {
+                "on" => true,
+                "off" => false,
+                _ => return Err(bad()),
+            });
+            true
+        }
+        "echo" => {
+            script.echo = true;
+            true
+        }
+        _ => false,
+    })
+}
+
+/// The directives that add a step to the answer; `None` when `name` is none of them (the line is
+/// ordinary text). `split` is the text splitting in force.
+fn step(
+    name: &str,
+    args: &str,
+    line: &str,
+    split: Option<Split>,
+) -> Result<Option<Step>, BadDirective> {
+    let bad = || BadDirective(line.to_owned());
+    Ok(match name {
+        "say" => Some(Step::Text {
+            content: args.replace("\\n", "\n"),
+            split,
+        }),
+        "text" => Some(Step::Text {
+            content: filler(parse_num::<usize>(args, line)?.min(MAX_TOKENS)),
+            split,
+        }),
+        "thinking" | "thinking-tight" | "thinking-split" | "thinking-quoted" => {
+            Some(Step::Thinking {
+                text: args.to_owned(),
+                variant: match name {
+                    "thinking-tight" => ThinkingVariant::Tight,
+                    "thinking-split" => ThinkingVariant::SplitTags,
+                    "thinking-quoted" => ThinkingVariant::QuotedTag,
+                    _ => ThinkingVariant::Normal,
+                },
+            })
+        }
+        "reasoning" => Some(Step::Reasoning {
+            text: args.to_owned(),
+            signature: Some("sim-signature".to_owned()),
+        }),
+        "tool" => Some(parse_tool(args, line)?),
+        "context" => Some(Step::ContextUsage {
+            pct: parse_num(args, line)?,
+        }),
+        "metering" => {
+            let mut w = args.split_whitespace();
+            let usage = parse_num(w.next().unwrap_or("0.01"), line)?;
+            Some(Step::Metering {
+                usage,
+                unit: w.next().unwrap_or("credit").to_owned(),
+            })
+        }
+        "metadata" => {
+            let mut w = args.split_whitespace();
+            Some(Step::Metadata {
+                input_tokens: parse_num(w.next().unwrap_or("0"), line)?,
+                output_tokens: parse_num(w.next().unwrap_or("0"), line)?,
+            })
+        }
+        "followup" => Some(Step::FollowupPrompt {
+            content: args.to_owned(),
+        }),
+        "code-ref" => Some(Step::CodeReference {
+            url: args.to_owned(),
+        }),
+        "links" => {
+            let (url, title) = args
+                .split_once(char::is_whitespace)
+                .unwrap_or((args, "link"));
+            Some(Step::WebLinks {
+                url: url.to_owned(),
+                title: title.trim().to_owned(),
+            })
+        }
+        "invalid-state" => Some(Step::InvalidState {
+            message: args.to_owned(),
+        }),
+        "unknown" => {
+            let (ty, json) = args.split_once(char::is_whitespace).unwrap_or((args, "{}"));
+            let payload: Value = serde_json::from_str(json.trim()).map_err(|_| bad())?;
+            Some(Step::Unknown {
+                event_type: ty.to_owned(),
+                payload,
+            })
+        }
+        "sleep" => Some(Step::Sleep {
+            ms: parse_num(args, line)?,
+        }),
+        "metadata-event" | "message-metadata" => Some(Step::MessageMetadata),
+        "stop-reason" => Some(stop_reason(args, line)?),
+        "model-unavailable" => Some(Step::ModelUnavailable),
+        "exception" => Some(exception(args, line)?),
+        "malformed-field" => Some(Step::MalformedField),
+        "search" if args.is_empty() => return Err(BadDirective(line.to_owned())),
+        "search" => Some(Step::WebSearch {
+            query: args.to_owned(),
+        }),
+        _ => None,
+    })
+}
+
+/// `#stop-reason VALUE`: any `[A-Z0-9_]+`.
+fn stop_reason(args: &str, line: &str) -> Result<Step, BadDirective> {
+    let ok = !args.is_empty()
+        && args
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if !ok {
+        return Err(BadDirective(line.to_owned()));
+    }
+    Ok(Step::StopReason {
+        value: args.to_owned(),
+    })
+}
+
+/// `#exception [<Type> [<REASON>]]`: names of word characters only.
+fn exception(args: &str, line: &str) -> Result<Step, BadDirective> {
+    let mut w = args.split_whitespace();
+    let exception_type = w.next().unwrap_or("ValidationException");
+    let reason = w.next().unwrap_or(crate::errors::UNKNOWN_REASON);
+    let name_ok = |v: &str| v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !name_ok(exception_type) || !name_ok(reason) || w.next().is_some() {
+        return Err(BadDirective(line.to_owned()));
+    }
+    Ok(Step::Exception {
+        exception_type: exception_type.to_owned(),
+        reason: reason.to_owned(),
+    })
 }
 
 /// `#tool [id=X] [fragments=K] [first-input] [stop-last] <name> <json…>`

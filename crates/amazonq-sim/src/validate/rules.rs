@@ -20,7 +20,6 @@ const MAX_HISTORY: usize = 10_000;
 const MAX_IMAGES: usize = 10;
 
 pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violation> {
-    let mut out = Vec::new();
     let cs = body.get("conversationState").unwrap_or(&Value::Null);
     let history: Vec<Msg<'_>> = cs
         .get("history")
@@ -30,41 +29,99 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         .filter_map(Msg::of)
         .collect();
     let current = cs.get("currentMessage").and_then(Msg::of);
-    let mut v = |rule: &'static str, detail: String| {
-        if rules.on(rule) {
-            out.push(Violation::improper(rule, detail));
-        }
+    let all: Vec<&Msg<'_>> = history.iter().chain(current.iter()).collect();
+    let specs: Vec<&Value> = current
+        .as_ref()
+        .map(|c| c.tool_specs().collect())
+        .unwrap_or_default();
+    let c = Conversation {
+        cs,
+        history: &history,
+        current: current.as_ref(),
+        all: &all,
+        specs: &specs,
     };
+    let mut f = Found {
+        rules,
+        out: Vec::new(),
+    };
+    // In rule order: the first violation is the one the answer names.
+    roles(&c, &mut f);
+    tool_pairing(&c, &mut f);
+    tool_declarations(&c, &mut f);
+    contents(&c, ctx, &mut f);
+    builder_id_profile(body, ctx, &mut f);
+    images(&c, &mut f);
+    sizes(&c, &mut f);
+    server_side_tools(&c, &mut f);
+    result_order(&c, &mut f);
+    f.out
+}
 
+/// The body, flattened once for every rule.
+struct Conversation<'a, 'b> {
+    cs: &'a Value,
+    history: &'b [Msg<'a>],
+    current: Option<&'b Msg<'a>>,
+    /// History, then the current message.
+    all: &'b [&'b Msg<'a>],
+    /// The current message's tool specifications.
+    specs: &'b [&'a Value],
+}
+
+/// The violations of the rules switched on, in rule order.
+struct Found<'r> {
+    rules: &'r RuleSet,
+    out: Vec<Violation>,
+}
+
+impl Found<'_> {
+    /// A rule answered with the generic 400 "Improperly formed request.".
+    fn improper(&mut self, rule: &'static str, detail: String) {
+        self.push(Violation::improper(rule, detail));
+    }
+
+    fn push(&mut self, v: Violation) {
+        if self.rules.on(v.rule) {
+            self.out.push(v);
+        }
+    }
+}
+
+/// R1–R4: who speaks where.
+fn roles(c: &Conversation<'_, '_>, f: &mut Found<'_>) {
     // R1
-    if current.as_ref().is_some_and(|c| !c.user) {
-        v("R1", "currentMessage is an assistantResponseMessage".into());
+    if c.current.is_some_and(|c| !c.user) {
+        f.improper("R1", "currentMessage is an assistantResponseMessage".into());
     }
     // R2
-    if history.first().is_some_and(|m| !m.user) {
-        v("R2", "history[0] is an assistantResponseMessage".into());
+    if c.history.first().is_some_and(|m| !m.user) {
+        f.improper("R2", "history[0] is an assistantResponseMessage".into());
     }
     // R3
-    if let Some(i) = history.windows(2).position(|w| w[0].user == w[1].user) {
-        v(
+    if let Some(i) = c.history.windows(2).position(|w| w[0].user == w[1].user) {
+        f.improper(
             "R3",
             format!("history[{i}] and history[{}] have the same role", i + 1),
         );
     }
     // R4 (off by default)
-    if history.last().is_some_and(|m| m.user) {
-        v("R4", "history ends with a userInputMessage".into());
+    if c.history.last().is_some_and(|m| m.user) {
+        f.improper("R4", "history ends with a userInputMessage".into());
     }
-    let all: Vec<&Msg<'_>> = history.iter().chain(current.iter()).collect();
+}
+
+/// R5–R7: tool results answer the tool uses just before them.
+fn tool_pairing(c: &Conversation<'_, '_>, f: &mut Found<'_>) {
     // R5: results must answer the immediately preceding assistant's toolUses (index 0 is R7's).
-    for i in 1..all.len() {
-        let results = ids(all[i].tool_results());
+    for i in 1..c.all.len() {
+        let results = ids(c.all[i].tool_results());
         if results.is_empty() {
             continue;
         }
-        let uses = ids(all[i - 1].tool_uses());
+        let uses = ids(c.all[i - 1].tool_uses());
         if let Some(orphan) = results.iter().find(|r| !uses.contains(r)) {
-            v(
+            f.improper(
                 "R5",
                 format!(
                     "message {i}: toolResult {orphan} has no matching toolUse in the preceding assistant message"
@@ -74,17 +131,18 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         }
     }
     // R6: every toolUse of a history assistant must be answered by the next message.
-    for (i, m) in history.iter().enumerate() {
+    for (i, m) in c.history.iter().enumerate() {
         let uses = ids(m.tool_uses());
         if uses.is_empty() {
             continue;
         }
-        let answered = all
+        let answered = c
+            .all
             .get(i + 1)
             .map(|n| ids(n.tool_results()))
             .unwrap_or_default();
         if let Some(missing) = uses.iter().find(|u| !answered.contains(u)) {
-            v(
+            f.improper(
                 "R6",
                 format!("history[{i}]: toolUse {missing} is not answered in the next user message"),
             );
@@ -92,19 +150,24 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         }
     }
     // R7
-    if history
+    if c.history
         .first()
         .is_some_and(|m| !m.tool_results().is_empty())
     {
-        v("R7", "history[0] carries toolResults".into());
+        f.improper("R7", "history[0] carries toolResults".into());
     }
+}
+
+/// R8–R12: the tools in play are declared, in the current message only, and well formed.
+fn tool_declarations(c: &Conversation<'_, '_>, f: &mut Found<'_>) {
     // R8
-    let any_tool_traffic = all
+    let any_tool_traffic = c
+        .all
         .iter()
         .any(|m| !m.tool_uses().is_empty() || !m.tool_results().is_empty());
     if any_tool_traffic {
-        let declared: HashSet<String> = current
-            .as_ref()
+        let declared: HashSet<String> = c
+            .current
             .map(|c| {
                 c.tool_specs()
                     .filter_map(|t| s(t, "name"))
@@ -113,36 +176,35 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
             })
             .unwrap_or_default();
         if declared.is_empty() {
-            v(
+            f.improper(
                 "R8",
                 "tool traffic present but currentMessage declares no tools".into(),
             );
-        } else if let Some(name) = history
+        } else if let Some(name) = c
+            .history
             .iter()
             .flat_map(|m| m.tool_uses().iter().filter_map(|u| s(u, "name")))
             .find(|n| !declared.contains(&n.to_lowercase()))
         {
-            v("R8", format!("tool {name} used in history is not declared"));
+            f.improper("R8", format!("tool {name} used in history is not declared"));
         }
     }
     // R9
-    if let Some(i) = history
+    if let Some(i) = c
+        .history
         .iter()
         .position(|m| m.user && !m.ctx("tools").is_empty())
     {
-        v("R9", format!("history[{i}] carries tools"));
+        f.improper("R9", format!("history[{i}] carries tools"));
     }
-    let specs: Vec<&Value> = current
-        .as_ref()
-        .map(|c| c.tool_specs().collect())
-        .unwrap_or_default();
     // R10
-    if let Some(name) = specs
+    if let Some(name) = c
+        .specs
         .iter()
         .filter_map(|t| s(t, "name"))
         .find(|n| n.is_empty() || n.chars().count() > MAX_TOOL_NAME)
     {
-        v(
+        f.improper(
             "R10",
             format!(
                 "tool name of {} chars (max {MAX_TOOL_NAME})",
@@ -151,11 +213,11 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         );
     }
     // R11
-    if let Some(t) = specs.iter().find(|t| {
+    if let Some(t) = c.specs.iter().find(|t| {
         s(t, "description")
             .is_none_or(|d| d.trim().is_empty() || d.chars().count() > MAX_DESCRIPTION)
     }) {
-        v(
+        f.improper(
             "R11",
             format!(
                 "tool {} has an empty or over-long description",
@@ -164,31 +226,35 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         );
     }
     // R12
-    for t in &specs {
+    for t in c.specs {
         if let Some(Err(e)) = t
             .get("inputSchema")
             .and_then(|i| i.get("json"))
             .map(|j| schema_hygiene(j, "json"))
         {
-            v("R12", format!("tool {}: {e}", s(t, "name").unwrap_or("?")));
+            f.improper("R12", format!("tool {}: {e}", s(t, "name").unwrap_or("?")));
             break;
         }
     }
+}
+
+/// R13–R16: content, result ids, tool inputs and the trigger type.
+fn contents(c: &Conversation<'_, '_>, ctx: CheckCtx, f: &mut Found<'_>) {
     // R13 (Kiro only; the Q dialect accepted "" in q2api's traffic)
     if ctx.dialect == Dialect::Kiro
-        && let Some(i) = history.iter().position(|m| m.content() == Some(""))
+        && let Some(i) = c.history.iter().position(|m| m.content() == Some(""))
     {
-        v(
+        f.improper(
             "R13",
             format!("history[{i}] has empty content on the Kiro endpoint"),
         );
     }
     // R14
-    for (i, m) in all.iter().enumerate() {
+    for (i, m) in c.all.iter().enumerate() {
         let r = ids(m.tool_results());
         let set: HashSet<&str> = r.iter().copied().collect();
         if set.len() != r.len() {
-            v(
+            f.improper(
                 "R14",
                 format!("message {i} repeats a toolUseId in toolResults"),
             );
@@ -196,12 +262,12 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         }
     }
     // R15
-    if let Some(u) = all.iter().flat_map(|m| m.tool_uses()).find(|u| {
+    if let Some(u) = c.all.iter().flat_map(|m| m.tool_uses()).find(|u| {
         u.get("input")
             .and_then(Value::as_object)
             .is_some_and(|o| o.contains_key(""))
     }) {
-        v(
+        f.improper(
             "R15",
             format!(
                 "toolUse {} input has an empty-string key",
@@ -210,14 +276,18 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         );
     }
     // R16
-    if let Some(t) = s(cs, "chatTriggerType")
+    if let Some(t) = s(c.cs, "chatTriggerType")
         && t != "MANUAL"
     {
-        v("R16", format!("chatTriggerType {t}"));
+        f.improper("R16", format!("chatTriggerType {t}"));
     }
+}
+
+/// R17 (403): a Builder ID token must not send a profile ARN (legacy host).
+fn builder_id_profile(body: &Value, ctx: CheckCtx, f: &mut Found<'_>) {
     // R17 (403)
-    if ctx.auth_kind == AuthKind::BuilderId && body.get("profileArn").is_some() && rules.on("R17") {
-        out.push(Violation {
+    if ctx.auth_kind == AuthKind::BuilderId && body.get("profileArn").is_some() {
+        f.push(Violation {
             rule: "R17",
             status: 403,
             error_type: "AccessDeniedException",
@@ -226,26 +296,30 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
             detail: "profileArn sent with a Builder ID token".to_owned(),
         });
     }
-    let mut v = |rule: &'static str, detail: String| {
-        if rules.on(rule) {
-            out.push(Violation::improper(rule, detail));
-        }
-    };
+}
+
+/// R18: the number of images and each image's shape.
+fn images(c: &Conversation<'_, '_>, f: &mut Found<'_>) {
     // R18
-    let images: Vec<&Value> = all.iter().flat_map(|m| m.images()).collect();
+    let images: Vec<&Value> = c.all.iter().flat_map(|m| m.images()).collect();
     if images.len() > MAX_IMAGES {
-        v("R18", format!("{} images (max {MAX_IMAGES})", images.len()));
+        f.improper("R18", format!("{} images (max {MAX_IMAGES})", images.len()));
     } else if let Some(e) = images.iter().find_map(|i| image_problem(i)) {
-        v("R18", e);
+        f.improper("R18", e);
     }
+}
+
+/// R19 (answered as "Input is too long."): history length, user content, tool results.
+fn sizes(c: &Conversation<'_, '_>, f: &mut Found<'_>) {
     // R19 (a size rule: answered as "Input is too long.")
     let mut r19 = None;
-    if history.len() > MAX_HISTORY {
+    if c.history.len() > MAX_HISTORY {
         r19 = Some(format!(
             "{} history entries (max {MAX_HISTORY})",
-            history.len()
+            c.history.len()
         ));
-    } else if let Some(n) = all
+    } else if let Some(n) = c
+        .all
         .iter()
         .filter(|m| m.user)
         .filter_map(|m| m.content())
@@ -253,7 +327,8 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
         .find(|n| *n > MAX_USER_CHARS)
     {
         r19 = Some(format!("user content of {n} chars (max {MAX_USER_CHARS})"));
-    } else if let Some(n) = all
+    } else if let Some(n) = c
+        .all
         .iter()
         .flat_map(|m| m.tool_results())
         .map(|r| {
@@ -271,10 +346,8 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
             "tool result of {n} chars (max {MAX_TOOL_RESULT_CHARS})"
         ));
     }
-    if let Some(detail) = r19
-        && rules.on("R19")
-    {
-        out.push(Violation {
+    if let Some(detail) = r19 {
+        f.push(Violation {
             rule: "R19",
             status: 400,
             error_type: "ValidationException",
@@ -283,23 +356,26 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
             detail,
         });
     }
-    let mut v = |rule: &'static str, detail: String| {
-        if rules.on(rule) {
-            out.push(Violation::improper(rule, detail));
-        }
-    };
+}
+
+/// R20: server-side tools the service refuses.
+fn server_side_tools(c: &Conversation<'_, '_>, f: &mut Found<'_>) {
     // R20
-    if let Some(n) = specs
+    if let Some(n) = c
+        .specs
         .iter()
         .filter_map(|t| s(t, "name"))
         .find(|n| matches!(n.to_lowercase().as_str(), "web_search" | "websearch"))
     {
-        v("R20", format!("server-side tool {n}"));
+        f.improper("R20", format!("server-side tool {n}"));
     }
-    // R21 (advisory, off by default)
-    for i in 1..all.len() {
-        let results = ids(all[i].tool_results());
-        let uses = ids(all[i - 1].tool_uses());
+}
+
+/// R21 (advisory, off by default): results in the order of the uses they answer.
+fn result_order(c: &Conversation<'_, '_>, f: &mut Found<'_>) {
+    for i in 1..c.all.len() {
+        let results = ids(c.all[i].tool_results());
+        let uses = ids(c.all[i - 1].tool_uses());
         let order: Vec<&str> = uses
             .iter()
             .copied()
@@ -312,12 +388,11 @@ pub(super) fn check(body: &Value, rules: &RuleSet, ctx: CheckCtx) -> Vec<Violati
             }
         }
         if order != got {
-            v(
+            f.improper(
                 "R21",
                 format!("message {i}: toolResults out of toolUses order"),
             );
             break;
         }
     }
-    out
 }

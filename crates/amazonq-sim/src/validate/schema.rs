@@ -50,7 +50,7 @@ fn message(v: &Value, path: &str) -> R {
     Err(format!("{path} has an unknown union member"))
 }
 
-#[allow(
+#[expect(
     clippy::many_single_char_names,
     reason = "short local names mirror the wire members"
 )]

@@ -183,56 +183,59 @@ impl StreamEvent {
     }
 
     fn decode<F: View>(frame: &F) -> Result<Self, EventError> {
-        use event_types as t;
         let message_type = frame
             .header_str(names::MESSAGE_TYPE)
             .ok_or(EventError::MissingMessageType)?;
         match message_type {
-            "event" => {}
-            "exception" => {
-                let exception_type =
-                    frame
-                        .header_str(names::EXCEPTION_TYPE)
-                        .ok_or(EventError::MissingHeader {
-                            kind: "exception",
-                            header: names::EXCEPTION_TYPE,
-                        })?;
-                // An exception is fatal anyway; a body that is not JSON must not
-                // hide it, so the raw text becomes the message.
-                let body: ReasonMessage = serde_json::from_slice(frame.payload_bytes())
-                    .unwrap_or_else(|_| ReasonMessage {
-                        reason: None,
-                        message: Some(String::from_utf8_lossy(frame.payload_bytes()).into_owned())
-                            .filter(|m| !m.is_empty()),
-                    });
-                return Ok(Self::Exception {
-                    exception_type: exception_type.to_owned(),
-                    message: body.message,
-                    reason: body.reason,
-                });
-            }
-            "error" => {
-                return Ok(Self::Error {
-                    code: frame
-                        .header_str(names::ERROR_CODE)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    message: frame
-                        .header_str(names::ERROR_MESSAGE)
-                        .unwrap_or_default()
-                        .to_owned(),
-                });
-            }
-            other => {
-                return Ok(Self::Unknown {
-                    event_type: format!(
-                        "{other}:{}",
-                        frame.header_str(names::EVENT_TYPE).unwrap_or_default()
-                    ),
-                    payload: frame.payload(),
-                });
-            }
+            "event" => Self::decode_event(frame),
+            "exception" => Self::decode_exception(frame),
+            "error" => Ok(Self::Error {
+                code: frame
+                    .header_str(names::ERROR_CODE)
+                    .unwrap_or_default()
+                    .to_owned(),
+                message: frame
+                    .header_str(names::ERROR_MESSAGE)
+                    .unwrap_or_default()
+                    .to_owned(),
+            }),
+            other => Ok(Self::Unknown {
+                event_type: format!(
+                    "{other}:{}",
+                    frame.header_str(names::EVENT_TYPE).unwrap_or_default()
+                ),
+                payload: frame.payload(),
+            }),
         }
+    }
+
+    /// `:message-type exception`: `:exception-type` plus a `{message, reason}` body.
+    fn decode_exception<F: View>(frame: &F) -> Result<Self, EventError> {
+        let exception_type =
+            frame
+                .header_str(names::EXCEPTION_TYPE)
+                .ok_or(EventError::MissingHeader {
+                    kind: "exception",
+                    header: names::EXCEPTION_TYPE,
+                })?;
+        // An exception is fatal anyway; a body that is not JSON must not
+        // hide it, so the raw text becomes the message.
+        let body: ReasonMessage =
+            serde_json::from_slice(frame.payload_bytes()).unwrap_or_else(|_| ReasonMessage {
+                reason: None,
+                message: Some(String::from_utf8_lossy(frame.payload_bytes()).into_owned())
+                    .filter(|m| !m.is_empty()),
+            });
+        Ok(Self::Exception {
+            exception_type: exception_type.to_owned(),
+            message: body.message,
+            reason: body.reason,
+        })
+    }
+
+    /// `:message-type event`: the payload of its `:event-type`.
+    fn decode_event<F: View>(frame: &F) -> Result<Self, EventError> {
+        use event_types as t;
         let event_type = frame
             .header_str(names::EVENT_TYPE)
             .ok_or(EventError::MissingHeader {
@@ -325,6 +328,10 @@ impl StreamEvent {
     }
 
     /// Encodes the event as the service would send it.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event of §5.3, each naming its payload type: the match is the table"
+    )]
     pub fn to_frame(&self) -> Frame {
         use event_types as t;
         match self {

@@ -7,8 +7,9 @@ fn ev(event_type: &str, json: &str) -> StreamEvent {
     StreamEvent::from_frame(&Frame::event(event_type, json.as_bytes().to_vec())).unwrap()
 }
 
+/// The answer's own events: text and tool calls.
 #[test]
-fn documented_payloads_decode() {
+fn documented_answer_payloads_decode() {
     assert_eq!(
         ev(
             "assistantResponseEvent",
@@ -52,6 +53,11 @@ fn documented_payloads_decode() {
             stop: false
         }
     );
+}
+
+/// Usage, ids and the events around the answer.
+#[test]
+fn documented_bookkeeping_payloads_decode() {
     assert_eq!(
         ev("contextUsageEvent", r#"{"contextUsagePercentage":12.5}"#),
         StreamEvent::ContextUsage { percentage: 12.5 }

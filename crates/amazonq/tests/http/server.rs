@@ -57,6 +57,10 @@ impl Log {
 }
 
 /// Serves `router` on 127.0.0.1:0 and returns its base URL.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a test's fake server: it lives as long as the test's runtime"
+)]
 pub async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -156,16 +156,15 @@ struct RedisLease {
 impl Drop for RedisLease {
     fn drop(&mut self) {
         self.stop.cancel();
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return; // no runtime (process ending): the lease expires by itself
-        };
+        // Without a runtime (process ending) the lease expires by itself.
         let shared = Arc::clone(&self.shared);
         let (key, set, member) = (
             std::mem::take(&mut self.key),
             std::mem::take(&mut self.set),
             std::mem::take(&mut self.member),
         );
-        rt.spawn(async move {
+        let tasks = shared.redis.clone();
+        tasks.spawn_tracked("fleet-lease-release", async move {
             let mut conn = shared.redis.conn();
             let mut inv = RELEASE.prepare_invoke();
             inv.key(&set).arg(&member);

@@ -126,6 +126,15 @@ impl Redis {
         self.tasks.spawn_detached(name, fut);
     }
 
+    /// Runs a seam's release from a `Drop` to its end under the supervisor
+    /// ([`Supervisor::spawn_tracked`]): shutdown waits for it instead of cutting it off.
+    pub(crate) fn spawn_tracked<Fut>(&self, name: &'static str, fut: Fut)
+    where
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn_tracked(name, fut);
+    }
+
     /// `<prefix>:<rest>`.
     pub fn key(&self, rest: &str) -> String {
         format!("{}:{rest}", self.prefix)

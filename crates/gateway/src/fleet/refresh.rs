@@ -101,20 +101,19 @@ struct Held {
 impl Drop for Held {
     fn drop(&mut self) {
         self.stop.cancel();
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return; // expires by itself
-        };
+        // Without a runtime (process ending) the lock expires by itself.
         let redis = self.redis.clone();
         let lock = std::mem::take(&mut self.lock);
         let fence = self.fence;
-        rt.spawn(async move {
-            let mut conn = redis.conn();
-            let mut inv = RELEASE.prepare_invoke();
-            inv.key(&lock).arg(fence);
-            let _: Option<i64> = redis
-                .call("refresh_lock", inv.invoke_async(&mut conn))
-                .await;
-        });
+        self.redis
+            .spawn_tracked("fleet-refresh-lock-release", async move {
+                let mut conn = redis.conn();
+                let mut inv = RELEASE.prepare_invoke();
+                inv.key(&lock).arg(fence);
+                let _: Option<i64> = redis
+                    .call("refresh_lock", inv.invoke_async(&mut conn))
+                    .await;
+            });
     }
 }
 

@@ -118,6 +118,47 @@ impl Inner {
         config::ms(self.cfg.min_interval_ms + jitter)
     }
 
+    /// Leases the picked account unless another instance says otherwise (a shared cooldown, a
+    /// full shared count): then the pick is undone and `None` sends the caller looking again.
+    async fn try_lease(
+        self: &Arc<Self>,
+        slot: Arc<Slot>,
+        pos: usize,
+        now: Instant,
+        want: &Want<'_>,
+        sticky_ok: bool,
+    ) -> Option<Lease> {
+        // A cooldown recorded elsewhere (another instance) wins over our local view.
+        let shared_until = self.cooldowns.get(&slot.id).await;
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        if let Some(until_ms) = shared_until.filter(|u| *u > now_ms) {
+            let until = now + Duration::from_millis((until_ms - now_ms) as u64);
+            let mut t = self.table();
+            t.sched.release(pos, &slot, now);
+            t.sched.hold_until(pos, until, now);
+            return None;
+        }
+        let cap = self.cap_of(&slot.info.load());
+        let Some(permit) = self.leases.try_acquire(&lease_key(&slot.id), cap).await else {
+            // The shared count says full (other instances): undo and look again.
+            let mut t = self.table();
+            t.sched.release(pos, &slot, now);
+            t.sched.hold_until(pos, now + LEASE_BUSY_PAUSE, now);
+            return None;
+        };
+        if let (Some(key), false) = (want.sticky_key.filter(|_| self.cfg.sticky), sticky_ok) {
+            self.sticky.set(key, &slot.id).await;
+        }
+        slot.last_used_ms
+            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        Some(Lease {
+            inner: Arc::clone(self),
+            slot,
+            pos,
+            _permit: permit,
+        })
+    }
+
     /// Waits for an account that passes the request's filter and leases it.
     pub(crate) async fn acquire(self: &Arc<Self>, want: &Want<'_>) -> Result<Lease, PoolError> {
         let sticky_account = match (self.cfg.sticky, want.sticky_key) {
@@ -159,38 +200,9 @@ impl Inner {
             };
             match pick {
                 Pick::Picked(slot, pos) => {
-                    // A cooldown recorded elsewhere (another instance) wins over our local view.
-                    let shared_until = self.cooldowns.get(&slot.id).await;
-                    let now_ms = chrono::Utc::now().timestamp_millis();
-                    if let Some(until_ms) = shared_until.filter(|u| *u > now_ms) {
-                        let until = now + Duration::from_millis((until_ms - now_ms) as u64);
-                        let mut t = self.table();
-                        t.sched.release(pos, &slot, now);
-                        t.sched.hold_until(pos, until, now);
-                        continue;
+                    if let Some(lease) = self.try_lease(slot, pos, now, want, sticky_ok).await {
+                        return Ok(lease);
                     }
-                    let cap = self.cap_of(&slot.info.load());
-                    let Some(permit) = self.leases.try_acquire(&lease_key(&slot.id), cap).await
-                    else {
-                        // The shared count says full (other instances): undo and look again.
-                        let mut t = self.table();
-                        t.sched.release(pos, &slot, now);
-                        t.sched.hold_until(pos, now + LEASE_BUSY_PAUSE, now);
-                        continue;
-                    };
-                    if let (Some(key), false) =
-                        (want.sticky_key.filter(|_| self.cfg.sticky), sticky_ok)
-                    {
-                        self.sticky.set(key, &slot.id).await;
-                    }
-                    slot.last_used_ms
-                        .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
-                    return Ok(Lease {
-                        inner: Arc::clone(self),
-                        slot,
-                        pos,
-                        _permit: permit,
-                    });
                 }
                 Pick::Never if !any_model => {
                     tracing::debug!(

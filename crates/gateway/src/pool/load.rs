@@ -15,22 +15,7 @@ impl Inner {
     /// Loads the store's accounts into the table, keeping runtime state of known ones.
     pub(crate) async fn reload(&self) -> Result<(), store::StoreError> {
         let accounts = self.store.all_accounts().await?;
-        // Cooldowns another instance started: their end is in the shared cooldown store (read
-        // before the table lock, which is never held across I/O). Only for accounts stored as
-        // cooling down, usually none or a few.
-        let mut cooling: HashMap<String, Instant> = HashMap::new();
-        for a in accounts
-            .iter()
-            .filter(|a| a.status == AccountStatus::CoolingDown)
-        {
-            let left = self.cooldowns.get(&a.id).await.map_or(0, |until_ms| {
-                until_ms - chrono::Utc::now().timestamp_millis()
-            });
-            if left > 0 {
-                let until = Instant::now() + std::time::Duration::from_millis(left as u64);
-                cooling.insert(a.id.clone(), until);
-            }
-        }
+        let cooling = self.shared_cooldowns(&accounts).await;
         let now = Instant::now();
         let mut t = self.table();
         let mut seen = std::collections::HashSet::with_capacity(accounts.len());
@@ -100,23 +85,7 @@ impl Inner {
                 });
                 t.sched.set_usable(pos, slot::usable(status), now);
             } else {
-                let slot = Arc::new(Slot::from_account(a));
-                let info = slot.info.load_full();
-                let status = slot.health().status;
-                let pos = t.sched.insert(
-                    Arc::clone(&slot),
-                    self.cap_of(&info),
-                    info.weight,
-                    slot::usable(status),
-                );
-                if let Some(until) = exhausted_hold(a, true, &self.cfg) {
-                    slot.with_health(|h| h.exhausted_until = Some(until));
-                    t.sched.hold_until(pos, health::instant_at(until), now);
-                }
-                if let Some(until) = cooling.get(&a.id) {
-                    t.sched.hold_until(pos, *until, now);
-                }
-                t.by_id.insert(a.id.clone(), (slot, pos));
+                self.insert_new(&mut t, a, cooling.get(&a.id), now);
             }
         }
         let gone: Vec<(String, usize)> = t
@@ -134,6 +103,54 @@ impl Inner {
         self.publish_status_gauges();
         self.wake.notify_waiters();
         Ok(())
+    }
+
+    /// Cooldowns another instance started: their end is in the shared cooldown store (read
+    /// before the table lock, which is never held across I/O). Only for accounts stored as
+    /// cooling down, usually none or a few.
+    async fn shared_cooldowns(&self, accounts: &[store::Account]) -> HashMap<String, Instant> {
+        let mut cooling: HashMap<String, Instant> = HashMap::new();
+        for a in accounts
+            .iter()
+            .filter(|a| a.status == AccountStatus::CoolingDown)
+        {
+            let left = self.cooldowns.get(&a.id).await.map_or(0, |until_ms| {
+                until_ms - chrono::Utc::now().timestamp_millis()
+            });
+            if left > 0 {
+                let until = Instant::now() + std::time::Duration::from_millis(left as u64);
+                cooling.insert(a.id.clone(), until);
+            }
+        }
+        cooling
+    }
+
+    /// An account this instance did not hold yet: a new slot, held while it is exhausted or
+    /// cooling down elsewhere.
+    fn insert_new(
+        &self,
+        t: &mut super::Table,
+        a: &store::Account,
+        cooling: Option<&Instant>,
+        now: Instant,
+    ) {
+        let slot = Arc::new(Slot::from_account(a));
+        let info = slot.info.load_full();
+        let status = slot.health().status;
+        let pos = t.sched.insert(
+            Arc::clone(&slot),
+            self.cap_of(&info),
+            info.weight,
+            slot::usable(status),
+        );
+        if let Some(until) = exhausted_hold(a, true, &self.cfg) {
+            slot.with_health(|h| h.exhausted_until = Some(until));
+            t.sched.hold_until(pos, health::instant_at(until), now);
+        }
+        if let Some(until) = cooling {
+            t.sched.hold_until(pos, *until, now);
+        }
+        t.by_id.insert(a.id.clone(), (slot, pos));
     }
 
     /// `gateway_pool_accounts{status}`: accounts per status (after loads and status changes).

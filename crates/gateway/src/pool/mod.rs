@@ -176,6 +176,8 @@ pub(crate) struct Inner {
     pub catalog: arc_swap::ArcSwap<translate::models::Catalog>,
     /// What the upstream sent that this build does not know (`drift`).
     pub drift: amazonq::drift::Drift,
+    /// The server's supervisor: a turn's outcome is reported on one of its tracked tasks.
+    pub tasks: Supervisor,
     /// Self-reference for jobs submitted from `&self` methods.
     me: std::sync::Weak<Inner>,
 }
@@ -240,6 +242,7 @@ impl Pool {
             jobs,
             catalog: arc_swap::ArcSwap::from_pointee(translate::models::Catalog::default()),
             drift: amazonq::drift::Drift::new(),
+            tasks: deps.supervisor.clone(),
         });
         inner
             .reload()

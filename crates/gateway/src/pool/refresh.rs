@@ -120,37 +120,10 @@ impl Inner {
     ) -> Result<Arc<Token>, RefreshFailure> {
         let refreshed_at = Utc::now();
         let info = slot.info.load_full();
-        let proxy = self.upstream.refresh_proxy(&info);
-        let fail = |e: amazonq::oidc::AuthError| RefreshFailure::of(&e);
         let result = match info.auth_method {
-            AuthMethod::Social => {
-                let client = self.upstream.kiro_for(&info).map_err(fail)?;
-                let machine = amazonq::client::kiro_machine_id(
-                    current
-                        .profile_arn
-                        .as_deref()
-                        .unwrap_or(&current.refresh_token),
-                );
-                client
-                    .refresh(
-                        &current.refresh_token,
-                        current.profile_arn.as_deref(),
-                        Some(&machine),
-                        proxy.as_deref(),
-                    )
-                    .await
-                    .map(|t| Token {
-                        access_token: Some(t.access_token),
-                        expires_at: Some(t.expires_at),
-                        refresh_token: t.refresh_token,
-                        client: current.client.clone(),
-                        profile_arn: t.profile_arn,
-                        refreshed_at: Some(refreshed_at),
-                    })
-                    .map_err(fail)
-            }
+            AuthMethod::Social => self.refresh_social(&info, current, refreshed_at).await,
             AuthMethod::BuilderId | AuthMethod::Idc => {
-                let Some(c) = current.client.clone() else {
+                let Some(c) = current.client.as_ref() else {
                     let r = RefreshFailure::new(
                         ErrorClass::RefreshTokenDead,
                         "no OIDC client registration stored; log in again".into(),
@@ -158,32 +131,7 @@ impl Inner {
                     self.refresh_failed(slot, &r, reason).await;
                     return Err(r);
                 };
-                let reg = ClientRegistration {
-                    client_id: c.id.clone(),
-                    client_secret: c.secret.clone(),
-                    expires_at: c
-                        .expires_at
-                        .unwrap_or_else(|| Utc::now() + chrono::Duration::days(90)),
-                    scopes: amazonq::oidc::Q_SCOPES
-                        .iter()
-                        .map(|s| (*s).to_owned())
-                        .collect(),
-                };
-                let client = self.upstream.oidc(&info.oidc_region, proxy).map_err(fail)?;
-                client
-                    .refresh(&reg, &current.refresh_token)
-                    .await
-                    .map(|t| Token {
-                        access_token: Some(t.access_token),
-                        expires_at: Some(t.expires_at),
-                        refresh_token: t
-                            .refresh_token
-                            .unwrap_or_else(|| current.refresh_token.clone()),
-                        client: current.client.clone(),
-                        profile_arn: current.profile_arn.clone(),
-                        refreshed_at: Some(refreshed_at),
-                    })
-                    .map_err(fail)
+                self.refresh_oidc(&info, c, current, refreshed_at).await
             }
         };
         let token = match result {
@@ -202,6 +150,95 @@ impl Inner {
                 return Err(r);
             }
         };
+        self.keep_refreshed(slot, current, token, refreshed_at, reason)
+            .await
+    }
+
+    /// Kiro social: `/refreshToken` with the account's machine id; the answer may carry a new
+    /// profile ARN.
+    async fn refresh_social(
+        &self,
+        info: &super::slot::Info,
+        current: &Token,
+        refreshed_at: chrono::DateTime<Utc>,
+    ) -> Result<Token, RefreshFailure> {
+        let fail = |e: amazonq::oidc::AuthError| RefreshFailure::of(&e);
+        let proxy = self.upstream.refresh_proxy(info);
+        let client = self.upstream.kiro_for(info).map_err(fail)?;
+        let machine = amazonq::client::kiro_machine_id(
+            current
+                .profile_arn
+                .as_deref()
+                .unwrap_or(&current.refresh_token),
+        );
+        client
+            .refresh(
+                &current.refresh_token,
+                current.profile_arn.as_deref(),
+                Some(&machine),
+                proxy.as_deref(),
+            )
+            .await
+            .map(|t| Token {
+                access_token: Some(t.access_token),
+                expires_at: Some(t.expires_at),
+                refresh_token: t.refresh_token,
+                client: current.client.clone(),
+                profile_arn: t.profile_arn,
+                refreshed_at: Some(refreshed_at),
+            })
+            .map_err(fail)
+    }
+
+    /// Builder ID / IAM Identity Center: the OIDC refresh grant with the stored client
+    /// registration; the refresh token rotates when the answer carries a new one.
+    async fn refresh_oidc(
+        &self,
+        info: &super::slot::Info,
+        c: &super::slot::Client,
+        current: &Token,
+        refreshed_at: chrono::DateTime<Utc>,
+    ) -> Result<Token, RefreshFailure> {
+        let fail = |e: amazonq::oidc::AuthError| RefreshFailure::of(&e);
+        let reg = ClientRegistration {
+            client_id: c.id.clone(),
+            client_secret: c.secret.clone(),
+            expires_at: c
+                .expires_at
+                .unwrap_or_else(|| Utc::now() + chrono::Duration::days(90)),
+            scopes: amazonq::oidc::Q_SCOPES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        };
+        let proxy = self.upstream.refresh_proxy(info);
+        let client = self.upstream.oidc(&info.oidc_region, proxy).map_err(fail)?;
+        client
+            .refresh(&reg, &current.refresh_token)
+            .await
+            .map(|t| Token {
+                access_token: Some(t.access_token),
+                expires_at: Some(t.expires_at),
+                refresh_token: t
+                    .refresh_token
+                    .unwrap_or_else(|| current.refresh_token.clone()),
+                client: current.client.clone(),
+                profile_arn: current.profile_arn.clone(),
+                refreshed_at: Some(refreshed_at),
+            })
+            .map_err(fail)
+    }
+
+    /// Stores a refreshed `token` (persisted first, guarded against a newer pair stored
+    /// meanwhile), then makes it the account's token and lifts a `needs_login`.
+    async fn keep_refreshed(
+        &self,
+        slot: &Arc<Slot>,
+        current: &Token,
+        token: Token,
+        refreshed_at: chrono::DateTime<Utc>,
+        reason: Reason,
+    ) -> Result<Arc<Token>, RefreshFailure> {
         // Persist first: a crash after this point never loses the rotated refresh token.
         let update = TokenUpdate {
             access_token: Secret::new(token.access_token.clone().unwrap_or_default()),

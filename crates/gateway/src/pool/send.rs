@@ -85,6 +85,16 @@ impl PoolStream {
         item.map(|r| r.map_err(PoolStreamError::from))
     }
 
+    /// [`Self::finish`] on a tracked task of the pool's supervisor, for callers that cannot await
+    /// (a `Drop`): the bookkeeping may write to the store, and shutdown waits for it before the
+    /// store closes.
+    pub fn finish_in_background(self, outcome: Outcome) {
+        let Some(tasks) = self.lease.as_ref().map(|l| l.inner().tasks.clone()) else {
+            return;
+        };
+        tasks.spawn_tracked("pool-stream-finish", self.finish(outcome));
+    }
+
     /// Reports how the turn ended (counters, account health) and releases the account.
     pub async fn finish(self, outcome: Outcome) {
         let Self { lease, events, .. } = self;
@@ -340,39 +350,11 @@ impl Inner {
                 )) => {
                     buffered.push_back(ev);
                 }
-                Some(Ok(StreamEvent::Exception {
-                    exception_type,
-                    message,
-                    reason,
-                })) => {
-                    let text = message.clone().unwrap_or_default();
-                    let class = amazonq::error::classify(
-                        0,
-                        Some(&exception_type),
-                        reason.as_deref(),
-                        &text,
-                        None,
-                    );
-                    if class.is_retryable() {
-                        // Not handed out (the next account is tried): counted here.
-                        let ev = StreamEvent::Exception {
-                            exception_type: exception_type.clone(),
-                            message: None,
-                            reason: reason.clone(),
-                        };
-                        super::drift::note_event(&self.drift, &ev, account);
-                        return Err(AttemptError {
-                            class,
-                            message: format!("{exception_type}: {text}"),
-                            status: None,
-                            client: None,
-                        });
+                Some(Ok(ev @ (StreamEvent::Exception { .. } | StreamEvent::Error { .. }))) => {
+                    if let Some(e) = self.first_frame_failure(&ev, account) {
+                        return Err(e);
                     }
-                    buffered.push_back(StreamEvent::Exception {
-                        exception_type,
-                        message,
-                        reason,
-                    });
+                    buffered.push_back(ev);
                     break;
                 }
                 Some(Ok(ev)) => {
@@ -385,8 +367,53 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// An exception (or error frame) as the first frame: a retryable class fails the attempt so
+    /// the next account is tried; any other is handed to the caller, whose stream machine
+    /// classifies it the same way ([`amazonq::error::classify_exception`]) and reports that
+    /// class back through [`PoolStream::finish`].
+    fn first_frame_failure(&self, ev: &StreamEvent, account: &str) -> Option<AttemptError> {
+        let (kind, reason, text) = match ev {
+            StreamEvent::Exception {
+                exception_type,
+                message,
+                reason,
+            } => (
+                exception_type,
+                reason.as_deref(),
+                message.as_deref().unwrap_or_default(),
+            ),
+            StreamEvent::Error { code, message } => (code, None, message.as_str()),
+            _ => return None,
+        };
+        let class = amazonq::error::classify_exception(kind, reason, text);
+        if !class.is_retryable() {
+            return None;
+        }
+        // Not handed out (the next account is tried): counted here, without the message.
+        let seen = match ev {
+            StreamEvent::Error { code, .. } => StreamEvent::Error {
+                code: code.clone(),
+                message: String::new(),
+            },
+            _ => StreamEvent::Exception {
+                exception_type: kind.clone(),
+                message: None,
+                reason: reason.map(str::to_owned),
+            },
+        };
+        super::drift::note_event(&self.drift, &seen, account);
+        Some(AttemptError {
+            class,
+            message: format!("{kind}: {text}"),
+            status: None,
+            client: None,
+        })
+    }
+}
+
 /// The handlers run these futures inside axum, which needs them `Send`: checked at compile time.
-#[allow(dead_code)]
+#[expect(dead_code, reason = "a compile-time check, never called")]
 fn assert_send_futures(pool: &Pool, req: PoolRequest, mut stream: PoolStream) {
     fn is_send<T: Send>(_: &T) {}
     is_send(&pool.send(req));

@@ -36,7 +36,10 @@ pub(crate) struct Client {
 }
 
 /// Credentials in use.
-#[allow(clippy::struct_field_names)] // the wire names of the two tokens
+#[expect(
+    clippy::struct_field_names,
+    reason = "the wire names of the two tokens"
+)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Token {
     pub access_token: Option<String>,

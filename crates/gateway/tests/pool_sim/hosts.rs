@@ -65,6 +65,10 @@ async fn stored_profile(env: &Env, id: &str) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
+)]
 async fn builder_id_idc_and_social_chat_on_the_runtime_host() {
     use amazonq_sim::AuthKind as K;
     let env = Env::new(SimConfig::default()).await;

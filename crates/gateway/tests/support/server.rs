@@ -52,6 +52,10 @@ pub fn init() {
 impl Gateway {
     /// Serves `config` (its data folder is `dir`) on a fresh loopback port; returns when
     /// `/healthz` answers.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+    )]
     pub async fn spawn(dir: TempDir, config: Config, ext: Extensions) -> Self {
         init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

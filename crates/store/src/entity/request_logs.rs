@@ -1,5 +1,5 @@
 //! `request_logs` rows (the original's table name), one per `/v1` request.
-#![allow(clippy::struct_field_names)] // column names are the schema's
+#![expect(clippy::struct_field_names, reason = "column names are the schema's")]
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

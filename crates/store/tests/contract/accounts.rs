@@ -11,6 +11,14 @@ fn ts(s: i64) -> chrono::DateTime<Utc> {
     Utc.timestamp_opt(s, 0).unwrap()
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "the account contract run against one engine, in order: later checks read what earlier ones wrote"
+)]
 pub async fn run(store: &Store, url: &str) {
     let mut builder = NewAccount::new(AuthMethod::BuilderId, "rt-plain-builder-0001");
     builder.label = Some("Alice Builder".into());

@@ -88,6 +88,10 @@ fn skip_external() -> bool {
 
 /// Runs the story on a fresh database of a server backend, dropping it afterwards even when the
 /// story fails.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn run_on_server(env: &str, default_url: &str) {
     let admin_url = std::env::var(env).unwrap_or_else(|_| default_url.to_owned());
     let mut opts = ConnectOptions::new(admin_url.as_str());
@@ -134,6 +138,10 @@ async fn run_on_server(env: &str, default_url: &str) {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 async fn sqlite_contract() {
     let dir: PathBuf =
         std::env::temp_dir().join(format!("claude_api_test_{}", uuid::Uuid::new_v4().simple()));

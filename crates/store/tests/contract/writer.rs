@@ -30,6 +30,10 @@ async fn count(store: &Store, model: &str) -> u64 {
         .unwrap()
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 pub async fn run(store: &Store) {
     // Load: 8 producers × 1000 rows while the writer runs; nothing dropped, everything written.
     let shutdown = CancellationToken::new();

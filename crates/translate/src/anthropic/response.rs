@@ -2,6 +2,7 @@
 //! (§2.5), the error body (§2.6) and `count_tokens` (§2.7). Field order follows the official examples
 //! (serde keeps declaration order; `type` comes first).
 
+use amazonq::error::ErrorClass;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -180,14 +181,14 @@ pub fn prompt_too_long(input_tokens: u32, window: u32) -> String {
 /// upstream has already said the prompt is too long, so N is at least M+1 even when the local
 /// estimate is lower (Claude Code parses both numbers); M is the model's `limit`.
 pub fn stream_error(e: &StreamError, input_tokens: u32, limit: u32) -> (&'static str, String) {
-    match e.kind {
-        StreamErrorKind::Overloaded => ("overloaded_error", e.message.clone()),
-        StreamErrorKind::ContextOverflow => (
+    if e.kind == StreamErrorKind::Upstream(ErrorClass::ContextTooLong) {
+        return (
             "invalid_request_error",
             prompt_too_long(input_tokens.max(limit.saturating_add(1)), limit),
-        ),
-        StreamErrorKind::Upstream | StreamErrorKind::Interrupted => {
-            ("api_error", e.message.clone())
-        }
+        );
     }
+    (
+        e.face(crate::ir::Dialect::Anthropic).anthropic_type,
+        e.message.clone(),
+    )
 }

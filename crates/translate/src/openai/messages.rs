@@ -38,72 +38,14 @@ pub(super) fn parse_messages(o: &Obj) -> Result<(Vec<String>, Vec<Message>)> {
                 }
             }
             "user" => out.push(Message::new(Role::User, user_parts(m, &path)?)),
-            "assistant" => {
-                let mut parts = Vec::new();
-                let text = match get(m, "content") {
-                    None => String::new(),
-                    Some(_) => text_content(m, &path)?,
-                };
-                if !text.is_empty() {
-                    parts.push(Part::Text(text));
-                }
-                if let Some(calls) = opt_arr(m, "tool_calls", &path)? {
-                    for (j, c) in calls.iter().enumerate() {
-                        let cpath = idx(&join(&path, "tool_calls"), j);
-                        let c = as_obj(c, &cpath)?;
-                        let id = req_str(c, "id", &cpath)?.to_owned();
-                        let f = opt_obj(c, "function", &cpath)?
-                            .ok_or_else(|| crate::json::required(&join(&cpath, "function")))?;
-                        let fpath = join(&cpath, "function");
-                        let name = req_str(f, "name", &fpath)?.to_owned();
-                        let input = parse_arguments(
-                            opt_str(f, "arguments", &fpath)?,
-                            &join(&fpath, "arguments"),
-                        )?;
-                        known_calls.push(id.clone());
-                        parts.push(Part::ToolUse { id, name, input });
-                    }
-                }
-                if let Some(fc) = opt_obj(m, "function_call", &path)? {
-                    let fpath = join(&path, "function_call");
-                    let id = format!("call_legacy_{i}");
-                    let name = req_str(fc, "name", &fpath)?.to_owned();
-                    let input = parse_arguments(
-                        opt_str(fc, "arguments", &fpath)?,
-                        &join(&fpath, "arguments"),
-                    )?;
-                    known_calls.push(id.clone());
-                    legacy_open = Some(id.clone());
-                    parts.push(Part::ToolUse { id, name, input });
-                }
-                out.push(Message::new(Role::Assistant, parts));
-            }
-            "tool" => {
-                let Some(id) = opt_str(m, "tool_call_id", &path)? else {
-                    return Err(TranslateError::invalid(
-                        join(&path, "tool_call_id"),
-                        "messages with role 'tool' must have a 'tool_call_id'",
-                    ));
-                };
-                if !known_calls.iter().any(|k| k == id) {
-                    return Err(TranslateError::invalid(
-                        join(&path, "tool_call_id"),
-                        format!(
-                            "tool_call_id `{id}` does not match any earlier assistant tool call"
-                        ),
-                    ));
-                }
-                let text = text_content(m, &path)?;
-                let content = vec![ToolResultPart::Text(text)];
-                out.push(Message::new(
-                    Role::User,
-                    vec![Part::ToolResult {
-                        tool_use_id: id.to_owned(),
-                        content,
-                        is_error: false,
-                    }],
-                ));
-            }
+            "assistant" => out.push(assistant_message(
+                m,
+                &path,
+                i,
+                &mut known_calls,
+                &mut legacy_open,
+            )?),
+            "tool" => out.push(tool_message(m, &path, &known_calls)?),
             "function" => {
                 let Some(id) = legacy_open.take() else {
                     return Err(TranslateError::invalid(
@@ -130,6 +72,80 @@ pub(super) fn parse_messages(o: &Obj) -> Result<(Vec<String>, Vec<Message>)> {
         }
     }
     Ok((system, out))
+}
+
+/// An `assistant` message: its text, `tool_calls` (remembered in `known_calls` for the results
+/// that follow) and a legacy `function_call` (left open in `legacy_open` for its `function`
+/// message).
+fn assistant_message(
+    m: &Obj,
+    path: &str,
+    i: usize,
+    known_calls: &mut Vec<String>,
+    legacy_open: &mut Option<String>,
+) -> Result<Message> {
+    let mut parts = Vec::new();
+    let text = match get(m, "content") {
+        None => String::new(),
+        Some(_) => text_content(m, path)?,
+    };
+    if !text.is_empty() {
+        parts.push(Part::Text(text));
+    }
+    if let Some(calls) = opt_arr(m, "tool_calls", path)? {
+        for (j, c) in calls.iter().enumerate() {
+            let cpath = idx(&join(path, "tool_calls"), j);
+            let c = as_obj(c, &cpath)?;
+            let id = req_str(c, "id", &cpath)?.to_owned();
+            let f = opt_obj(c, "function", &cpath)?
+                .ok_or_else(|| crate::json::required(&join(&cpath, "function")))?;
+            let fpath = join(&cpath, "function");
+            let name = req_str(f, "name", &fpath)?.to_owned();
+            let input =
+                parse_arguments(opt_str(f, "arguments", &fpath)?, &join(&fpath, "arguments"))?;
+            known_calls.push(id.clone());
+            parts.push(Part::ToolUse { id, name, input });
+        }
+    }
+    if let Some(fc) = opt_obj(m, "function_call", path)? {
+        let fpath = join(path, "function_call");
+        let id = format!("call_legacy_{i}");
+        let name = req_str(fc, "name", &fpath)?.to_owned();
+        let input = parse_arguments(
+            opt_str(fc, "arguments", &fpath)?,
+            &join(&fpath, "arguments"),
+        )?;
+        known_calls.push(id.clone());
+        *legacy_open = Some(id.clone());
+        parts.push(Part::ToolUse { id, name, input });
+    }
+    Ok(Message::new(Role::Assistant, parts))
+}
+
+/// A `tool` message: the result of an earlier assistant tool call (an unknown id is a 400).
+fn tool_message(m: &Obj, path: &str, known_calls: &[String]) -> Result<Message> {
+    let Some(id) = opt_str(m, "tool_call_id", path)? else {
+        return Err(TranslateError::invalid(
+            join(path, "tool_call_id"),
+            "messages with role 'tool' must have a 'tool_call_id'",
+        ));
+    };
+    if !known_calls.iter().any(|k| k == id) {
+        return Err(TranslateError::invalid(
+            join(path, "tool_call_id"),
+            format!("tool_call_id `{id}` does not match any earlier assistant tool call"),
+        ));
+    }
+    let text = text_content(m, path)?;
+    let content = vec![ToolResultPart::Text(text)];
+    Ok(Message::new(
+        Role::User,
+        vec![Part::ToolResult {
+            tool_use_id: id.to_owned(),
+            content,
+            is_error: false,
+        }],
+    ))
 }
 
 /// Tool-call `arguments`: a JSON string holding an object; empty → `{}`.

@@ -1,6 +1,7 @@
 //! OpenAI response shapes: the non-stream `chat.completion` body (client doc §1.4), the stream chunk
 //! payloads (§1.5) and the error body (§1.6). `model` always echoes the client's name.
 
+use amazonq::error::ErrorClass;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::Collected;
@@ -221,21 +222,14 @@ pub fn context_length_message(window: u32, input_tokens: u32) -> String {
 
 /// The error object of an in-stream `data: {"error":…}` chunk (`limit`: the model's prompt limit).
 pub fn stream_error(e: &StreamError, input_tokens: u32, limit: u32) -> ErrorResponse {
-    match e.kind {
-        StreamErrorKind::ContextOverflow => ErrorResponse::new(
+    if e.kind == StreamErrorKind::Upstream(ErrorClass::ContextTooLong) {
+        return ErrorResponse::new(
             context_length_message(limit, input_tokens.max(limit.saturating_add(1))),
             "invalid_request_error",
             Some("messages".to_owned()),
             Some("context_length_exceeded"),
-        ),
-        StreamErrorKind::Overloaded => ErrorResponse::new(
-            e.message.clone(),
-            "server_error",
-            None,
-            Some("service_unavailable"),
-        ),
-        StreamErrorKind::Upstream | StreamErrorKind::Interrupted => {
-            ErrorResponse::new(e.message.clone(), "server_error", None, None)
-        }
+        );
     }
+    let face = e.face(crate::ir::Dialect::OpenAi);
+    ErrorResponse::new(e.message.clone(), face.openai_type, None, face.code)
 }

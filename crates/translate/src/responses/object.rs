@@ -4,6 +4,7 @@
 //! Status: `completed`; `incomplete` with `incomplete_details.reason` `max_output_tokens` or
 //! `content_filter`; `failed` with `error {code, message}` (an in-stream failure).
 
+use amazonq::error::ErrorClass;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -202,25 +203,19 @@ impl ErrorObject {
     /// The codes Codex and the SDK key on (`context_length_exceeded` ends a Codex turn with its
     /// "context window" message; `server_error` / `rate_limit_exceeded` are retried).
     pub fn from_stream(e: &StreamError, input_tokens: u32) -> Self {
-        match e.kind {
-            StreamErrorKind::ContextOverflow => {
-                let window = crate::anthropic::response::DEFAULT_CONTEXT_WINDOW;
-                Self {
-                    code: "context_length_exceeded".to_owned(),
-                    message: crate::openai::response::context_length_message(
-                        window,
-                        input_tokens.max(window + 1),
-                    ),
-                }
-            }
-            StreamErrorKind::Overloaded => Self {
-                code: "rate_limit_exceeded".to_owned(),
-                message: e.message.clone(),
-            },
-            StreamErrorKind::Upstream | StreamErrorKind::Interrupted => Self {
-                code: "server_error".to_owned(),
-                message: e.message.clone(),
-            },
+        if e.kind == StreamErrorKind::Upstream(ErrorClass::ContextTooLong) {
+            let window = crate::anthropic::response::DEFAULT_CONTEXT_WINDOW;
+            return Self {
+                code: "context_length_exceeded".to_owned(),
+                message: crate::openai::response::context_length_message(
+                    window,
+                    input_tokens.max(window + 1),
+                ),
+            };
+        }
+        Self {
+            code: e.face(crate::ir::Dialect::OpenAi).responses_code.to_owned(),
+            message: e.message.clone(),
         }
     }
 }

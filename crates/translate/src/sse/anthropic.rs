@@ -87,7 +87,10 @@ enum BlockStart<'a> {
 
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-#[allow(clippy::enum_variant_names)] // the wire names are `text_delta`, `thinking_delta`, …
+#[expect(
+    clippy::enum_variant_names,
+    reason = "the wire names are `text_delta`, `thinking_delta`, …"
+)]
 enum Delta<'a> {
     TextDelta { text: &'a str },
     ThinkingDelta { thinking: &'a str },

@@ -26,7 +26,6 @@ use crate::ir::{FinishReason, OutEvent, StreamError, StreamErrorKind, Usage};
 use crate::tokens;
 pub use config::StreamConfig;
 pub use json_mode::clean_json;
-use names::classify;
 pub use names::{client_tool_id, truncated_tool_notice};
 use stop::StopMatcher;
 use stop_reason::UpstreamStop;
@@ -205,10 +204,14 @@ impl StreamMachine {
                     self.flush(out);
                     self.end(FinishReason::MaxTokens, None, out);
                 } else {
-                    let kind = classify(exception_type, reason.as_deref(), &text);
+                    let class = amazonq::error::classify_exception(
+                        exception_type,
+                        reason.as_deref(),
+                        &text,
+                    );
                     self.fail_with(
                         StreamError {
-                            kind,
+                            kind: StreamErrorKind::Upstream(class),
                             message: text,
                         },
                         out,
@@ -216,10 +219,10 @@ impl StreamMachine {
                 }
             }
             StreamEvent::Error { code, message } => {
-                let kind = classify(code, None, message);
+                let class = amazonq::error::classify_exception(code, None, message);
                 self.fail_with(
                     StreamError {
-                        kind,
+                        kind: StreamErrorKind::Upstream(class),
                         message: format!("{code}: {message}"),
                     },
                     out,
@@ -251,8 +254,8 @@ impl StreamMachine {
         out
     }
 
-    /// A `metadataEvent.stopReason`: remembered for [`Self::finish`], or the turn fails as
-    /// overloaded (`MODEL_TEMPORARILY_UNAVAILABLE`).
+    /// A `metadataEvent.stopReason`: remembered for [`Self::finish`], or the turn fails with the
+    /// model unavailable (`MODEL_TEMPORARILY_UNAVAILABLE`, the same class as its exception).
     fn on_stop_reason(&mut self, raw: &str, out: &mut Vec<OutEvent>) {
         match stop_reason::map_stop_reason(raw) {
             UpstreamStop::Finish(r) => self.upstream_stop = Some(r),
@@ -262,7 +265,7 @@ impl StreamMachine {
             }
             UpstreamStop::Unavailable => self.fail_with(
                 StreamError {
-                    kind: StreamErrorKind::Overloaded,
+                    kind: StreamErrorKind::Upstream(amazonq::error::ErrorClass::ModelUnavailable),
                     message: format!("the model is temporarily unavailable upstream ({raw})"),
                 },
                 out,

@@ -1,7 +1,7 @@
-//! Small naming and classification helpers of the stream side: client tool ids, the truncated-tool
-//! notice, and the class of an in-stream failure (protocol doc §5.1 classification order).
+//! Small naming helpers of the stream side: client tool ids and the truncated-tool notice. (An
+//! in-stream failure is classified by `amazonq::error::classify_exception`, like an HTTP answer.)
 
-use crate::ir::{Dialect, StreamErrorKind};
+use crate::ir::Dialect;
 
 /// Text shown instead of a tool call whose JSON the upstream cut off.
 pub fn truncated_tool_notice(name: &str, bytes: usize) -> String {
@@ -19,21 +19,5 @@ pub fn client_tool_id(dialect: Dialect, upstream: &str) -> String {
         Dialect::Anthropic => format!("toolu_{core}"),
         Dialect::OpenAi if upstream.starts_with("call_") => upstream.to_owned(),
         Dialect::OpenAi => format!("call_{core}"),
-    }
-}
-
-/// In-stream failure class from exception type / reason / message (protocol doc §5.1 classification).
-pub(super) fn classify(kind: &str, reason: Option<&str>, message: &str) -> StreamErrorKind {
-    let all = format!("{kind} {} {message}", reason.unwrap_or_default());
-    if all.contains("CONTENT_LENGTH_EXCEEDS_THRESHOLD") || all.contains("Input is too long") {
-        StreamErrorKind::ContextOverflow
-    } else if all.contains(super::stop_reason::MODEL_TEMPORARILY_UNAVAILABLE)
-        || all.contains("Throttling")
-        || all.contains("INSUFFICIENT_MODEL_CAPACITY")
-        || all.contains("high load")
-    {
-        StreamErrorKind::Overloaded
-    } else {
-        StreamErrorKind::Upstream
     }
 }

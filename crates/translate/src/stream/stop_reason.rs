@@ -155,9 +155,9 @@ mod tests {
     }
 
     #[test]
-    fn model_temporarily_unavailable_is_an_overloaded_error() {
+    fn model_temporarily_unavailable_is_the_model_unavailable_class() {
         use crate::ir::{OutEvent, StreamErrorKind};
-        let overloaded = |out: &[OutEvent]| matches!(out.last(), Some(OutEvent::Error(e)) if e.kind == StreamErrorKind::Overloaded);
+        let overloaded = |out: &[OutEvent]| matches!(out.last(), Some(OutEvent::Error(e)) if e.kind == StreamErrorKind::Upstream(amazonq::error::ErrorClass::ModelUnavailable));
         let mut m = machine(crate::ir::Dialect::Anthropic);
         let mut out = m.push(&text("partial"));
         out.extend(m.push(&meta("MODEL_TEMPORARILY_UNAVAILABLE")));
@@ -209,7 +209,7 @@ mod tests {
         );
         // An in-stream context overflow names the model's own limit.
         let e = crate::ir::StreamError {
-            kind: crate::ir::StreamErrorKind::ContextOverflow,
+            kind: crate::ir::StreamErrorKind::Upstream(amazonq::error::ErrorClass::ContextTooLong),
             message: "Input is too long".into(),
         };
         assert_eq!(

@@ -1,5 +1,6 @@
 //! State-machine behaviour on scripted upstream event sequences.
 
+use amazonq::error::ErrorClass;
 use amazonq::events::{StreamEvent, TokenUsage};
 
 use super::*;
@@ -144,7 +145,7 @@ fn exception_mid_stream_is_an_error_not_end_turn() {
     out.extend(m.finish());
     assert_eq!(out[0], OutEvent::Text("partial".into()));
     assert!(
-        matches!(&out[1], OutEvent::Error(e) if e.kind == StreamErrorKind::Upstream && e.message == "boom")
+        matches!(&out[1], OutEvent::Error(e) if e.kind == StreamErrorKind::Upstream(ErrorClass::Transient) && e.message == "boom")
     );
     assert_eq!(out.len(), 2);
     assert!(m.is_finished());
@@ -158,7 +159,7 @@ fn exception_classes() {
         reason: Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD".into()),
     };
     assert!(
-        matches!(&run(cfg(), &[too_long])[0], OutEvent::Error(e) if e.kind == StreamErrorKind::ContextOverflow)
+        matches!(&run(cfg(), &[too_long])[0], OutEvent::Error(e) if e.kind == StreamErrorKind::Upstream(ErrorClass::ContextTooLong))
     );
     let out_len = StreamEvent::Exception {
         exception_type: "ContentLengthExceededException".into(),
@@ -174,7 +175,7 @@ fn exception_classes() {
         message: "slow down".into(),
     };
     assert!(
-        matches!(&run(cfg(), &[err])[0], OutEvent::Error(e) if e.kind == StreamErrorKind::Overloaded)
+        matches!(&run(cfg(), &[err])[0], OutEvent::Error(e) if e.kind == StreamErrorKind::Upstream(ErrorClass::Throttled { retry_after: None }))
     );
 }
 

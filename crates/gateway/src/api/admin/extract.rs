@@ -96,14 +96,20 @@ mod tests {
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Inner {
-        #[allow(dead_code)]
+        #[expect(
+            dead_code,
+            reason = "only deserialized: the test checks which fields are refused"
+        )]
         a: u32,
     }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Outer {
-        #[allow(dead_code)]
+        #[expect(
+            dead_code,
+            reason = "only deserialized: the test checks which fields are refused"
+        )]
         items: Vec<Inner>,
     }
 

@@ -1,27 +1,24 @@
-//! Errors of the chat handlers, rendered in the client's dialect with the status the client doc
-//! prescribes (client-api-conformance.md §1.6 OpenAI table, §2.6 Anthropic table).
-//!
-//! [`ApiError`] is the one error type of this layer. It is built from the translation errors
-//! (400 naming the field, 404 unknown model), the pool's errors (upstream classes → 429/529/503/400
-//! …) and in-stream errors that happen before any byte was sent. Its type names follow the same
-//! status → type tables as `api/dialect_error.rs`, which keeps rendering the guard's errors; this
-//! layer adds what those tables lack (`model_not_found`, `context_length_exceeded`, 529,
-//! `retry-after-ms`, `x-should-retry`). Every body carries a non-empty message; the
-//! Anthropic body also carries `request_id` (the SDK's `ErrorResponse` has the field).
+//! The chat handlers' errors (client-api-conformance.md §1.6 OpenAI table, §2.6 Anthropic table):
+//! the constructors of [`ApiError`] for translation errors (400 naming the field, 404 unknown
+//! model), the pool's errors (no account, all busy, the upstream [`ErrorClass`] after failover)
+//! and in-stream errors that happen before any byte was sent. A class gets its status and type
+//! names from [`translate::failure::Face`] whether it came as an HTTP answer, a first frame or a
+//! mid-stream exception; this file only words the messages and adds `param`, `retry-after` and
+//! the context-overflow texts. [`ApiError`] itself and its rendering live in `dialect_error.rs`.
+//! Every body carries a non-empty message.
 
 use std::time::Duration;
 
 use amazonq::error::ErrorClass;
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use axum::http::StatusCode;
 use translate::anthropic::response::prompt_too_long;
+use translate::failure::Face;
 use translate::ir::{StreamError, StreamErrorKind};
 use translate::openai::response::context_length_message;
 use translate::{ErrorKind, TranslateError};
 
-use crate::api::dialect_error::Dialect;
+pub use crate::dialect_error::ApiError;
+use crate::dialect_error::Dialect;
 use crate::pool::PoolError;
 
 /// Status used in logs when the client went away before an answer (nginx's convention).
@@ -42,42 +39,7 @@ impl PromptSize {
     }
 }
 
-/// A chat request failed before streaming started.
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    pub status: StatusCode,
-    /// Anthropic `error.type`.
-    pub anthropic_type: &'static str,
-    /// OpenAI `error.type`.
-    pub openai_type: &'static str,
-    /// OpenAI `error.code`.
-    pub code: Option<&'static str>,
-    /// OpenAI `error.param`.
-    pub param: Option<String>,
-    pub message: String,
-    pub retry_after: Option<Duration>,
-    /// `x-should-retry` for the SDKs (only sent when set).
-    pub should_retry: Option<bool>,
-    /// Low-cardinality label for the request log and metrics.
-    pub class: &'static str,
-}
-
 impl ApiError {
-    fn new(status: StatusCode, class: &'static str, message: impl Into<String>) -> Self {
-        let (anthropic_type, openai_type) = default_types(status);
-        Self {
-            status,
-            anthropic_type,
-            openai_type,
-            code: None,
-            param: None,
-            message: message.into(),
-            retry_after: None,
-            should_retry: None,
-            class,
-        }
-    }
-
     /// 400 `invalid_request_error` naming `param`.
     pub fn invalid(param: Option<String>, message: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::BAD_REQUEST, "invalid_request", message);
@@ -107,8 +69,10 @@ impl ApiError {
             Dialect::Anthropic => prompt_too_long(tokens, window),
             Dialect::OpenAi | Dialect::Responses => context_length_message(window, tokens),
         };
-        let mut e = Self::new(StatusCode::BAD_REQUEST, "context_too_long", message);
-        e.code = Some("context_length_exceeded");
+        let mut e = Self::with_face(
+            Face::of_class(&ErrorClass::ContextTooLong, dialect.ir()),
+            message,
+        );
         e.param = Some("messages".to_owned());
         e
     }
@@ -131,21 +95,6 @@ impl ApiError {
             "internal error",
         );
         e.should_retry = Some(false);
-        e
-    }
-
-    /// Upstream overloaded / throttled: Anthropic 529, OpenAI 503 (§1.6 "the OpenAI analogue of 529").
-    fn overloaded(dialect: Dialect, class: &'static str, message: String) -> Self {
-        let status = match dialect {
-            Dialect::Anthropic => {
-                StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
-            }
-            Dialect::OpenAi | Dialect::Responses => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        let mut e = Self::new(status, class, message);
-        e.anthropic_type = "overloaded_error";
-        e.code = Some("service_unavailable");
-        e.should_retry = Some(true);
         e
     }
 
@@ -205,12 +154,11 @@ impl ApiError {
                 err
             }
             PoolError::AllBusy { retry_after, .. } => {
-                let mut err = match dialect {
-                    Dialect::Anthropic => Self::overloaded(dialect, "all_busy", e.to_string()),
-                    Dialect::OpenAi | Dialect::Responses => {
-                        Self::rate_limited("all_busy", e.to_string())
-                    }
+                let face = match dialect {
+                    Dialect::Anthropic => Face::overloaded(dialect.ir(), "all_busy"),
+                    Dialect::OpenAi | Dialect::Responses => Face::rate_limited("all_busy"),
                 };
+                let mut err = Self::with_face(face, e.to_string());
                 err.retry_after = Some(*retry_after);
                 err
             }
@@ -222,158 +170,57 @@ impl ApiError {
         }
     }
 
-    fn rate_limited(class: &'static str, message: String) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, class, message);
-        e.code = Some("rate_limit_exceeded");
-        e
-    }
-
-    /// From an upstream error class after the pool gave up.
+    /// From an upstream error class after the pool gave up (or of an in-stream exception):
+    /// the class's [`Face`], a message that says what happened, and the wait hints.
     pub fn from_class(
         class: &ErrorClass,
         message: &str,
         dialect: Dialect,
         prompt: PromptSize,
     ) -> Self {
-        match class {
-            ErrorClass::ContextTooLong => Self::context_overflow(dialect, prompt),
-            ErrorClass::Throttled { retry_after } => {
-                let mut e = Self::rate_limited(
-                    "throttled",
-                    format!("upstream throttled the request: {message}"),
-                );
-                e.retry_after = Some(retry_after.unwrap_or(Duration::from_secs(5)));
-                e
-            }
+        let face = Face::of_class(class, dialect.ir());
+        let text = match class {
+            ErrorClass::ContextTooLong => return Self::context_overflow(dialect, prompt),
+            ErrorClass::Throttled { .. } => format!("upstream throttled the request: {message}"),
             ErrorClass::QuotaExhausted { .. } => {
-                let mut e = Self::rate_limited(
-                    "quota_exhausted",
-                    format!("every upstream account is out of quota: {message}"),
-                );
-                e.openai_type = "insufficient_quota";
-                e.code = Some("insufficient_quota");
-                e.should_retry = Some(false);
-                e
+                format!("every upstream account is out of quota: {message}")
             }
-            ErrorClass::ModelUnavailable => Self::overloaded(
-                dialect,
-                "model_unavailable",
-                format!("the model is temporarily unavailable upstream: {message}"),
-            ),
-            ErrorClass::InvalidModel => {
-                let mut e = Self::invalid(
-                    Some("model".to_owned()),
-                    format!("the upstream refused the model: {message}"),
-                );
-                e.code = Some("model_not_found");
-                e.class = "invalid_model";
-                e
+            ErrorClass::ModelUnavailable => {
+                format!("the model is temporarily unavailable upstream: {message}")
             }
+            ErrorClass::InvalidModel => format!("the upstream refused the model: {message}"),
             ErrorClass::BadRequest { message: m } => {
-                let mut e = Self::invalid(None, format!("the upstream rejected the request: {m}"));
-                e.class = "upstream_bad_request";
-                e
+                format!("the upstream rejected the request: {m}")
             }
-            ErrorClass::Transient => {
-                let mut e = Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "upstream_unavailable",
-                    format!("the upstream is unavailable: {message}"),
-                );
-                e.code = Some("service_unavailable");
-                e.should_retry = Some(true);
-                e
-            }
+            ErrorClass::Transient => format!("the upstream is unavailable: {message}"),
             ErrorClass::NeedsRefresh
             | ErrorClass::RefreshTokenDead
             | ErrorClass::Suspended
             | ErrorClass::Forbidden
             | ErrorClass::ProfileRejected => {
-                let mut e = Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "upstream_accounts",
-                    format!("no upstream account could serve the request: {message}"),
-                );
-                e.code = Some("service_unavailable");
-                e.should_retry = Some(false);
-                e
+                format!("no upstream account could serve the request: {message}")
             }
-        }
-    }
-
-    /// From an in-stream error that arrived before anything was sent to the client.
-    pub fn from_stream(e: &StreamError, dialect: Dialect, prompt: PromptSize) -> Self {
-        match e.kind {
-            StreamErrorKind::ContextOverflow => Self::context_overflow(dialect, prompt),
-            StreamErrorKind::Overloaded => {
-                Self::overloaded(dialect, "throttled", e.message.clone())
-            }
-            StreamErrorKind::Upstream => {
-                let mut err = Self::new(
-                    StatusCode::BAD_GATEWAY,
-                    "upstream_exception",
-                    e.message.clone(),
-                );
-                err.should_retry = Some(true);
-                err
-            }
-            StreamErrorKind::Interrupted => {
-                let mut err =
-                    Self::new(StatusCode::BAD_GATEWAY, "stream_failed", e.message.clone());
-                err.should_retry = Some(true);
-                err
-            }
-        }
-    }
-
-    /// The complete HTTP response in `dialect`.
-    pub fn render(&self, dialect: Dialect, request_id: &str) -> Response {
-        let body = match dialect {
-            Dialect::Anthropic => json!({
-                "type": "error",
-                "error": {"type": self.anthropic_type, "message": self.message},
-                "request_id": request_id,
-            }),
-            Dialect::OpenAi | Dialect::Responses => json!({"error": {
-                "message": self.message,
-                "type": self.openai_type,
-                "param": self.param,
-                "code": self.code,
-            }}),
         };
-        let mut response = (self.status, Json(body)).into_response();
-        let headers = response.headers_mut();
-        if let Some(d) = self.retry_after {
-            let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                headers.insert(header::RETRY_AFTER, v);
+        let mut e = Self::with_face(face, text);
+        match class {
+            ErrorClass::Throttled { retry_after } => {
+                e.retry_after = Some(retry_after.unwrap_or(Duration::from_secs(5)));
             }
-            if let Ok(v) = HeaderValue::from_str(&d.as_millis().to_string()) {
-                headers.insert("retry-after-ms", v);
-            }
+            ErrorClass::InvalidModel => e.param = Some("model".to_owned()),
+            _ => {}
         }
-        if let Some(retry) = self.should_retry {
-            headers.insert(
-                "x-should-retry",
-                HeaderValue::from_static(if retry { "true" } else { "false" }),
-            );
-        }
-        response
+        e
     }
-}
 
-/// Dialect type names implied by a status (§1.6, §2.6).
-fn default_types(status: StatusCode) -> (&'static str, &'static str) {
-    match status.as_u16() {
-        401 => ("authentication_error", "invalid_request_error"),
-        403 => ("permission_error", "invalid_request_error"),
-        404 => ("not_found_error", "invalid_request_error"),
-        413 => ("request_too_large", "invalid_request_error"),
-        429 => ("rate_limit_error", "rate_limit_exceeded"),
-        504 => ("timeout_error", "server_error"),
-        529 => ("overloaded_error", "server_error"),
-        s if s >= 500 => ("api_error", "server_error"),
-        _ => ("invalid_request_error", "invalid_request_error"),
+    /// From an in-stream error that arrived before anything was sent to the client (or that
+    /// ended a non-stream answer): the same answer as the class's HTTP error.
+    pub fn from_stream(e: &StreamError, dialect: Dialect, prompt: PromptSize) -> Self {
+        match &e.kind {
+            StreamErrorKind::Upstream(class) => {
+                Self::from_class(class, &e.message, dialect, prompt)
+            }
+            StreamErrorKind::Interrupted => Self::with_face(Face::interrupted(), e.message.clone()),
+        }
     }
 }
 
@@ -402,6 +249,8 @@ pub fn console_url(headers: &axum::http::HeaderMap) -> String {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::{HeaderValue, header};
+
     use super::*;
 
     #[test]

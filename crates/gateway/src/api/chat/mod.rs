@@ -251,13 +251,30 @@ pub async fn run_with(
         cancel: guard,
         on_end: None,
     };
-    let result = match (reply, ctx.dialect, req.stream) {
+    let result = answer_in(reply, ctx.dialect, &req, feed, answer).await;
+    match result {
+        Ok(response) => response,
+        Err((err, answer)) => ctx.fail(answer.record, &err, Some(&label)),
+    }
+}
+
+/// The answer in the client's wire format: streamed or collected, in `dialect` (or as the
+/// Responses API when `reply` says so).
+async fn answer_in(
+    reply: Reply,
+    dialect: Dialect,
+    req: &ChatRequest,
+    feed: upstream::Feed,
+    answer: Answer,
+) -> Result<Response, (ApiError, Answer)> {
+    let (input_tokens, limit) = (answer.input_tokens, answer.input_limit);
+    match (reply, dialect, req.stream) {
         (Reply::Responses(r), _, stream) => r.answer(feed, answer, stream, input_tokens).await,
         (Reply::Dialect, dialect, stream) => match (dialect, stream) {
             (Dialect::Anthropic, true) => {
                 let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
                 let enc = Encoder::Anthropic(
-                    AnthropicSse::new(id, &req.model, input_tokens).with_input_limit(prompt.limit),
+                    AnthropicSse::new(id, &req.model, input_tokens).with_input_limit(limit),
                 );
                 respond::stream(feed, answer, enc).await
             }
@@ -266,7 +283,7 @@ pub async fn run_with(
                 let created = chrono::Utc::now().timestamp();
                 let enc = OpenAiSse::new(id, created, &req.model, req.include_usage)
                     .with_input_tokens(input_tokens)
-                    .with_input_limit(prompt.limit);
+                    .with_input_limit(limit);
                 respond::stream(feed, answer, Encoder::OpenAi(enc)).await
             }
             (Dialect::Anthropic, false) => {
@@ -285,9 +302,5 @@ pub async fn run_with(
                 .await
             }
         },
-    };
-    match result {
-        Ok(response) => response,
-        Err((err, answer)) => ctx.fail(answer.record, &err, Some(&label)),
     }
 }

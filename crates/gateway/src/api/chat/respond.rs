@@ -174,21 +174,12 @@ fn observe(outs: &[OutEvent], record: &mut Record, feed: &mut Feed) -> Option<&'
             }
             OutEvent::Error(e) => {
                 feed.verdict(outcome_of(e));
-                return Some(error_class(e));
+                return Some(e.label());
             }
             _ => {}
         }
     }
     None
-}
-
-fn error_class(e: &StreamError) -> &'static str {
-    match e.kind {
-        translate::ir::StreamErrorKind::Upstream => "upstream_exception",
-        translate::ir::StreamErrorKind::Overloaded => "throttled",
-        translate::ir::StreamErrorKind::ContextOverflow => "context_too_long",
-        translate::ir::StreamErrorKind::Interrupted => "stream_failed",
-    }
 }
 
 /// Streams the answer as SSE.

@@ -11,10 +11,10 @@
 //!   the upstream stream only when `recv` returns it).
 //! - **The pool hears how the turn ended**: when the feed is dropped it reports the verdict the
 //!   response side left in it (success, in-band upstream error, broken stream), or
-//!   [`Outcome::ClientAbort`] when there is none, through [`PoolStream::finish`] on a spawned task
-//!   (the bookkeeping may write to the store and must not hold up the drop).
+//!   [`Outcome::ClientAbort`] when there is none, through [`PoolStream::finish_in_background`] (a
+//!   task the supervisor tracks: the bookkeeping may write to the store and must not hold up the
+//!   drop, and shutdown waits for it before the store closes).
 
-use amazonq::error::ErrorClass;
 use amazonq::events::StreamEvent;
 use tokio_util::sync::CancellationToken;
 use translate::ir::{StreamError, StreamErrorKind};
@@ -72,9 +72,7 @@ impl Drop for Feed {
         let outcome = self.outcome.take().unwrap_or(Outcome::ClientAbort);
         // Outside a runtime (shutdown) there is nobody left to report to; dropping the stream
         // still closes the upstream request and frees the account's slot.
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(stream.finish(outcome));
-        }
+        stream.finish_in_background(outcome);
     }
 }
 
@@ -103,14 +101,12 @@ pub async fn open(pool: &Pool, req: Open) -> Result<Feed, PoolError> {
     })
 }
 
-/// The pool outcome implied by an in-stream error.
+/// The pool outcome implied by an in-stream error: an upstream exception counts against the
+/// account exactly as the same class would as the first frame (`Pool::send`), a broken stream as
+/// a stream failure.
 pub fn outcome_of(e: &StreamError) -> Outcome {
-    match e.kind {
+    match &e.kind {
         StreamErrorKind::Interrupted => Outcome::StreamFailed,
-        StreamErrorKind::Overloaded => {
-            Outcome::Upstream(ErrorClass::Throttled { retry_after: None })
-        }
-        StreamErrorKind::ContextOverflow => Outcome::Upstream(ErrorClass::ContextTooLong),
-        StreamErrorKind::Upstream => Outcome::Upstream(ErrorClass::Transient),
+        StreamErrorKind::Upstream(class) => Outcome::Upstream(class.clone()),
     }
 }

@@ -320,6 +320,25 @@ async fn models_step(ctx: &mut Ctx<'_>, options: &DiagnoseOptions) -> (Step, Str
     (step.timed(started), model)
 }
 
+/// The `chat` step failed by an exception (`what`: `exception` or `error` frame) inside the
+/// stream: `(type or code, reason, message)`, judged with the account's secrets scrubbed.
+fn in_band_failure(
+    ctx: &Ctx<'_>,
+    model: &str,
+    (kind, reason, message): (&str, Option<&str>, &str),
+    what: &str,
+) -> Step {
+    let info = ctx.slot.info.load();
+    let proxy = ctx.inner.upstream.refresh_proxy(&info);
+    let secrets = secrets_of(&info, &ctx.token, proxy.as_deref());
+    let j = judge::in_band(kind, reason, message, &secrets);
+    j.apply(Step::new(
+        "chat",
+        Verdict::Fail,
+        format!("{model}: {what} in the stream"),
+    ))
+}
+
 async fn chat_step(ctx: &mut Ctx<'_>, model: &str, resets: Option<DateTime<Utc>>) -> Step {
     let started = Instant::now();
     let body = serde_json::json!({"conversationState": {
@@ -364,33 +383,13 @@ async fn chat_step(ctx: &mut Ctx<'_>, model: &str, resets: Option<DateTime<Utc>>
                 message,
                 reason,
             }) => {
-                let info = ctx.slot.info.load();
-                let proxy = ctx.inner.upstream.refresh_proxy(&info);
-                let secrets = secrets_of(&info, &ctx.token, proxy.as_deref());
-                let j = judge::in_band(
-                    &exception_type,
-                    reason.as_deref(),
-                    message.as_deref().unwrap_or_default(),
-                    &secrets,
-                );
-                let step = Step::new(
-                    "chat",
-                    Verdict::Fail,
-                    format!("{model}: exception in the stream"),
-                );
-                return j.apply(step).timed(started);
+                let text = message.as_deref().unwrap_or_default();
+                let ex = (exception_type.as_str(), reason.as_deref(), text);
+                return in_band_failure(ctx, model, ex, "exception").timed(started);
             }
             Ok(StreamEvent::Error { code, message }) => {
-                let info = ctx.slot.info.load();
-                let proxy = ctx.inner.upstream.refresh_proxy(&info);
-                let secrets = secrets_of(&info, &ctx.token, proxy.as_deref());
-                let j = judge::in_band(&code, None, &message, &secrets);
-                let step = Step::new(
-                    "chat",
-                    Verdict::Fail,
-                    format!("{model}: error in the stream"),
-                );
-                return j.apply(step).timed(started);
+                let ex = (code.as_str(), None, message.as_str());
+                return in_band_failure(ctx, model, ex, "error").timed(started);
             }
             Ok(_) => {}
             Err(e) => {
