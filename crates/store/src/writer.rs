@@ -6,12 +6,19 @@
 //! writes them with [`Store::insert_logs_batch`] when `batch_size` rows are waiting or
 //! `flush_interval` has passed. On shutdown it closes the channel (later sends count as dropped),
 //! drains what is queued, and writes everything before its `JoinHandle` completes.
+//!
+//! The writer does not wait on the channel itself: a receiver parked in `recv` is woken by every
+//! send, which cost one task wake-up and poll per request on the request path's core (issue 19
+//! bench, bench/README.md "Fixes, round 3"). It sleeps until the interval tick or until a sender
+//! sees a full batch waiting ([`Notify`]), then drains the channel with `try_recv`. When every
+//! sender is gone it notices at the next tick.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -63,6 +70,10 @@ struct Counters {
 pub struct LogSender {
     tx: mpsc::Sender<NewRequestLog>,
     counters: Arc<Counters>,
+    /// Wakes the writer once `batch` rows are waiting.
+    ready: Arc<Notify>,
+    /// `batch_size`, at most the channel capacity (a smaller channel could never hold a batch).
+    batch: usize,
 }
 
 impl std::fmt::Debug for LogSender {
@@ -79,6 +90,9 @@ impl LogSender {
     /// or the writer has shut down.
     pub fn try_send(&self, log: NewRequestLog) -> bool {
         if self.tx.try_send(log).is_ok() {
+            if self.queue_depth() >= self.batch {
+                self.ready.notify_one();
+            }
             true
         } else {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
@@ -153,11 +167,14 @@ impl LogWriter {
         };
         let (tx, rx) = mpsc::channel(config.capacity);
         let counters = Arc::new(Counters::default());
+        let ready = Arc::new(Notify::new());
         let sender = LogSender {
             tx,
             counters: Arc::clone(&counters),
+            ready: Arc::clone(&ready),
+            batch: config.batch_size.min(config.capacity),
         };
-        let handle = tokio::spawn(run(store, config, rx, shutdown, counters));
+        let handle = tokio::spawn(run(store, config, rx, shutdown, counters, ready));
         (sender, handle)
     }
 }
@@ -168,6 +185,7 @@ async fn run(
     mut rx: mpsc::Receiver<NewRequestLog>,
     shutdown: CancellationToken,
     counters: Arc<Counters>,
+    ready: Arc<Notify>,
 ) -> LogWriterReport {
     let mut buf: Vec<NewRequestLog> = Vec::with_capacity(config.batch_size);
     // First tick one interval from now (a plain `interval` fires at once).
@@ -177,23 +195,29 @@ async fn run(
     );
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        let room = config.batch_size - buf.len();
         tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
-            n = rx.recv_many(&mut buf, room) => {
-                if n == 0 {
-                    break; // every sender dropped
+            () = ready.notified() => {}
+            _ = tick.tick() => {}
+        }
+        // Everything waiting now, in batches; a part batch is written too (the tick or a full
+        // batch woke us, so the oldest row has waited long enough either way).
+        let open = loop {
+            match rx.try_recv() {
+                Ok(row) => {
+                    buf.push(row);
+                    if buf.len() >= config.batch_size {
+                        flush(&store, &config, &mut buf, &counters).await;
+                    }
                 }
-                if buf.len() >= config.batch_size {
-                    flush(&store, &config, &mut buf, &counters).await;
-                }
+                Err(TryRecvError::Empty) => break true,
+                Err(TryRecvError::Disconnected) => break false,
             }
-            _ = tick.tick() => {
-                if !buf.is_empty() {
-                    flush(&store, &config, &mut buf, &counters).await;
-                }
-            }
+        };
+        flush(&store, &config, &mut buf, &counters).await;
+        if !open {
+            break; // every sender dropped
         }
     }
     // Shutdown: refuse new rows, then write everything already accepted.

@@ -110,6 +110,41 @@ pub async fn run(store: &Store) {
     );
     assert_eq!(count(store, "writer-shutdown").await, 3000);
 
+    // A full batch is written at once, not at the next interval: the writer sleeps until the
+    // tick or until a sender sees `batch_size` rows waiting (it is not woken per row).
+    let shutdown = CancellationToken::new();
+    let (tx, handle) = LogWriter::spawn_with(
+        store.clone(),
+        LogWriterConfig {
+            capacity: 1000,
+            batch_size: 50,
+            flush_interval: Duration::from_hours(1),
+            max_attempts: 3,
+        },
+        shutdown.clone(),
+    );
+    for i in 0..49 {
+        assert!(tx.try_send(row("writer-batch", i)));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        count(store, "writer-batch").await,
+        0,
+        "49 rows: below the batch, held"
+    );
+    assert!(tx.try_send(row("writer-batch", 49)));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while count(store, "writer-batch").await < 50 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a full batch waited for the interval"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(tx.written(), 50);
+    shutdown.cancel();
+    assert_eq!(handle.await.unwrap().written, 50);
+
     // Full queue: with the writer unable to run in between (current-thread runtime, no await),
     // exactly `capacity` rows are accepted and the rest dropped and counted; the accepted rows
     // are all written. Also: the writer stops when every sender is dropped.
