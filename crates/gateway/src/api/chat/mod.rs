@@ -21,6 +21,7 @@ pub mod images;
 pub mod record;
 pub mod respond;
 pub mod upstream;
+pub mod web_search;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +53,9 @@ pub struct Ctx {
     /// The console's accounts page as the client addressed this server (named in the "no
     /// account" answers so a new user knows where to add one).
     pub console: String,
+    /// The request's web-search tool (Anthropic and Responses handlers set it): the answer then
+    /// runs through `web_search`.
+    pub web_search: Option<translate::web_search::WebSearchOptions>,
 }
 
 impl Ctx {
@@ -70,6 +74,7 @@ impl Ctx {
             dialect,
             request_id,
             console: error::console_url(headers),
+            web_search: None,
             caller: Caller {
                 ip: ip
                     .map(|Extension(ClientIp(ip))| ip.to_string())
@@ -220,7 +225,7 @@ pub async fn run_with(
         };
         match upstream::open(&state, open).await {
             Ok(f) => {
-                opened = Some((f, stream_cfg, norm.rules));
+                opened = Some((f, stream_cfg, norm.rules, model));
                 break;
             }
             Err(e) if fallback::model_refused(&e) && i + 1 < plan.len() => {
@@ -233,7 +238,7 @@ pub async fn run_with(
             }
         }
     }
-    let Some((feed, stream_cfg, rules)) = opened else {
+    let Some((feed, stream_cfg, rules, served)) = opened else {
         // Unreachable in practice: the plan always holds the last candidate, whose failure returns.
         let err = ApiError::from_pool(
             &PoolError::NoAccounts(None),
@@ -245,6 +250,11 @@ pub async fn run_with(
     };
     record.rules(&rules);
     state.pool.note_rules(&rules, Some(&feed.account_id));
+    // A web-search answer drives its own machine, turn by turn.
+    let search = ctx.web_search.clone().map(|o| {
+        let m = StreamMachine::new(stream_cfg.clone());
+        web_search::Driver::new(&req, served, opts, o, m)
+    });
     let machine = StreamMachine::new(stream_cfg);
     record.account_id = Some(feed.account_id.clone());
     let label = feed.account_label.clone();
@@ -258,9 +268,30 @@ pub async fn run_with(
         cancel: guard,
         on_end: None,
     };
-    let result = match (reply, ctx.dialect, req.stream) {
-        (Reply::Responses(r), _, stream) => r.answer(feed, answer, stream, input_tokens).await,
-        (Reply::Dialect, dialect, stream) => match (dialect, stream) {
+    let result = match (reply, search, ctx.dialect, req.stream) {
+        (Reply::Responses(r), search, _, stream) => {
+            r.answer(feed, answer, stream, input_tokens, search).await
+        }
+        (Reply::Dialect, Some(driver), _, stream) => {
+            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+            if stream {
+                let enc = AnthropicSse::new(id, &req.model, input_tokens)
+                    .with_input_limit(prompt.limit)
+                    .with_web_search();
+                web_search::stream(feed, answer, Encoder::Anthropic(enc), driver).await
+            } else {
+                web_search::collect(feed, answer, driver, |steps| {
+                    translate::web_search::body::anthropic_body(
+                        steps,
+                        &id,
+                        &req.model,
+                        input_tokens,
+                    )
+                })
+                .await
+            }
+        }
+        (Reply::Dialect, None, dialect, stream) => match (dialect, stream) {
             (Dialect::Anthropic, true) => {
                 let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
                 let enc = Encoder::Anthropic(
