@@ -15,7 +15,8 @@
 //!   and on the legacy `q.*` fallback in both dialects (§1, §4.1), one persona per account kind
 //!   ([`client::persona`]), with connect / first-byte / idle timeouts and proxies, returning a
 //!   classified error or a stream of typed events; and the account APIs ListAvailableModels,
-//!   GetUsageLimits, ListAvailableProfiles on `management.<r>.kiro.dev` (or `q.*`).
+//!   GetUsageLimits, ListAvailableProfiles on `management.<r>.kiro.dev` (or `q.*`); and the web
+//!   search on the chat host's `POST /mcp` ([`client::mcp`]).
 //! - [`oidc`]: AWS SSO OIDC register / device authorization / token / refresh and the §2.7
 //!   device-login loop.
 //! - [`kiro_auth`]: Kiro social-token refresh (§3).

@@ -5,6 +5,8 @@
 //! - [`endpoints`]: which host ([`Host`]) and region; URLs parsed once ([`Endpoints`]).
 //! - [`persona`]: the one place that decides headers, targets, `origin` and `profileArn` per
 //!   account kind and host ([`Persona`]).
+//! - [`mcp`]: web search, JSON-RPC `tools/call` `web_search` on the chat host's `POST /mcp`
+//!   ([`QClient::web_search`]).
 //! - Chat on `runtime.*`: JSON 1.0 `POST /` with the persona's target; on `q.*` today's two
 //!   dialects (spec §4.1): Amazon Q `POST /` JSON 1.0, Kiro `POST /generateAssistantResponse`.
 //! - Root members are only `conversationState`, `profileArn`, `additionalModelRequestFields`
@@ -18,6 +20,7 @@
 
 mod account;
 pub mod endpoints;
+pub mod mcp;
 pub mod persona;
 mod shape;
 mod stream;
@@ -26,6 +29,7 @@ pub use endpoints::{
     Endpoints, Host, KIRO_REGIONS, api_region, api_region_for, management_endpoint, q_endpoint,
     runtime_endpoint,
 };
+pub use mcp::{McpError, McpErrorKind, WebSearchHit, WebSearchResults};
 pub use persona::{BUILDER_ID_SERVICE_ARN, Persona, stamp};
 pub use shape::body_shape;
 pub use stream::{EventStream, StreamError};
@@ -170,6 +174,10 @@ pub enum ClientError {
     /// A 200 answer whose JSON is not the documented shape.
     #[error("unexpected response body: {0}")]
     Decode(String),
+    /// The web search tool answered with a failure ([`mcp`]): a JSON-RPC `error`, an `isError`
+    /// result or a payload `error`.
+    #[error(transparent)]
+    Mcp(Box<McpError>),
 }
 
 impl From<HttpError> for ClientError {
@@ -191,6 +199,7 @@ impl ClientError {
             Self::FirstByteTimeout(_) | Self::Transport(_) | Self::Decode(_) => {
                 ErrorClass::Transient
             }
+            Self::Mcp(e) => e.class(),
         }
     }
 

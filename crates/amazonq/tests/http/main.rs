@@ -9,6 +9,7 @@ mod account;
 mod chat;
 mod chat_faults;
 mod hosts;
+mod mcp;
 mod oidc;
 mod proxy;
 mod server;
