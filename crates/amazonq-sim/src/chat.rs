@@ -216,8 +216,10 @@ fn run(
             .map_err(|e| {
                 QError::new(400, "ValidationException", &e.to_string(), None).rule("directive")
             })?
+            .or_else(|| crate::mcp::decide::implicit(&json))
             .unwrap_or_default(),
     };
+    crate::mcp::decide::resolve(&mut script, &json);
     let mut faults = faults;
     for f in &script.faults {
         faults.push(f.parse::<Fault>().map_err(|e| {

@@ -83,6 +83,47 @@ impl HttpFault {
     }
 }
 
+/// A tool-level failure of `POST /mcp` `tools/call` (crate::mcp; the texts and codes are
+/// inferred, see docs/upstream-mcp-web-search.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpFault {
+    /// `mcp-error`: JSON-RPC error -32603 "Internal error".
+    Error,
+    /// `mcp-throttled`: JSON-RPC error -32000 "Rate exceeded …".
+    Throttled,
+    /// `mcp-not-entitled`: a result with `isError: true`, "Web search is not available for this
+    /// account."
+    NotEntitled,
+    /// `mcp-malformed`: a result whose text content is not JSON.
+    Malformed,
+    /// `mcp-no-results`: a valid answer with zero results.
+    NoResults,
+}
+
+impl McpFault {
+    pub const ALL: [McpFault; 5] = [
+        Self::Error,
+        Self::Throttled,
+        Self::NotEntitled,
+        Self::Malformed,
+        Self::NoResults,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Error => "mcp-error",
+            Self::Throttled => "mcp-throttled",
+            Self::NotEntitled => "mcp-not-entitled",
+            Self::Malformed => "mcp-malformed",
+            Self::NoResults => "mcp-no-results",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
 /// Which in-stream exception to raise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExceptionKind {
@@ -109,6 +150,8 @@ pub enum BogusLength {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     Http(HttpFault),
+    /// Only `POST /mcp` `tools/call` applies these; other operations ignore them.
+    Mcp(McpFault),
     /// After `after` frames send an exception frame, then close cleanly.
     Exception {
         after: usize,
@@ -309,7 +352,10 @@ impl std::str::FromStr for Fault {
             },
             "auth-reset" => Fault::AuthReset,
             "auth-malformed" => Fault::AuthMalformed,
-            other => Fault::Http(HttpFault::parse(other).ok_or_else(bad)?),
+            other => match McpFault::parse(other) {
+                Some(m) => Fault::Mcp(m),
+                None => Fault::Http(HttpFault::parse(other).ok_or_else(bad)?),
+            },
         };
         Ok(f)
     }
@@ -345,7 +391,8 @@ pub struct QueuedFault {
     /// Only requests authenticated as this account (chat / account APIs) match; None = any.
     #[serde(default)]
     pub account: Option<String>,
-    /// Only this operation matches: `chat`, `oidc`, `kiro-auth`, `models`, `usage`, `profiles`; None = any.
+    /// Only this operation matches: `chat`, `mcp`, `oidc`, `kiro-auth`, `models`, `usage`,
+    /// `profiles`; None = any.
     #[serde(default)]
     pub operation: Option<String>,
     /// How many requests this entry applies to.
@@ -388,6 +435,9 @@ mod tests {
         assert!("drop:x".parse::<Fault>().is_err());
         for h in HttpFault::ALL {
             assert_eq!(h.name().parse(), Ok(Fault::Http(h)));
+        }
+        for m in McpFault::ALL {
+            assert_eq!(m.name().parse(), Ok(Fault::Mcp(m)));
         }
     }
 }

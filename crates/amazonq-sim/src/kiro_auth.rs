@@ -28,6 +28,7 @@ fn tag(mut r: Response, account: Option<String>, faults: Vec<String>) -> Respons
         operation: "kiro-auth",
         account,
         faults,
+        ..LogMeta::default()
     });
     r
 }

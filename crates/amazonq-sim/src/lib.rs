@@ -51,6 +51,15 @@
 //! **Legacy `q.*`**: `POST /` routed by the Q targets, `POST /generateAssistantResponse`,
 //! `GET /ListAvailableModels`, `GET /getUsageLimits`, with every rule below.
 //!
+//! **Web search** (both listeners): `POST /mcp`, JSON-RPC 2.0 — `initialize`, `tools/list` (the
+//! one tool `web_search`, input `{query}`), `tools/call` `web_search` → 3–5 deterministic results
+//! derived from the query under `example.com` / `.org` / `.net` (never fetched), shaped like the
+//! live answer (docs/upstream-mcp-web-search.md); -32601 for an unknown method, -32602 for an
+//! unknown tool or an empty / over-long query; on the runtime host rule `mcp-profile` (no
+//! `profileArn` in the body root or `x-amzn-kiro-profile-arn` → 400 "profileArn is required for
+//! this request."). Logged with operation `mcp`, `mcp_method` and `search_query`. Details in
+//! [`mcp`].
+//!
 //! # Binary and config file
 //! `amazonq-sim --listen 127.0.0.1:PORT [--config FILE]` prints `amazonq-sim listening on <base>`
 //! first, then a summary; SIGINT/SIGTERM shut it down gracefully (5 s grace for open streams).
@@ -67,8 +76,9 @@
 //! `quota`, `fault:<name>`, `fault-spec`, `directive`, `target`, and on the 2026 hosts
 //! `root-members`, `agent-mode`, `profile-required`, `profile-format`, `profile-region`,
 //! `profile-access`, `model-fields`, `image-size`, `input-tokens`, `unknown-operation`,
-//! `mgmt-profile-arn`, `profiles-token`). R4, R21 (Addendum: not service rules) and `agent-mode`
-//! (disputed) are off by default. Injected HTTP-level faults answer right after authentication.
+//! `mgmt-profile-arn`, `profiles-token`, `mcp-profile`, `mcp-query-length`). R4, R21 (Addendum:
+//! not service rules), `agent-mode` (disputed) and R20 (a tool named `web_search`: contradicted,
+//! kiro-cli sends its own) are off by default. Injected HTTP-level faults answer right after authentication.
 //! The legacy rules follow the Addendum: `modelId` is optional (default model), R8 matches tool names
 //! case-insensitively, R10 rejects names over 63 characters, R13 (empty history content) applies
 //! to the Kiro endpoint only, R17 answers 403, R19 answers "Input is too long.".
@@ -107,6 +117,14 @@
 //! | `#model-unavailable` | here the stream ends with an `exception` frame `ThrottlingException` `{"message",…,"reason":"MODEL_TEMPORARILY_UNAVAILABLE"}` (no usage events after it) |
 //! | `#exception [<Type> [<REASON>]]` | here the stream ends with an `exception` frame `<Type>` (default `ValidationException`) `{"message","reason":<REASON>}` (default `SOMETHING_NEW`, a reason no client knows: drift tests) |
 //! | `#malformed-field` | a known event with a field of the wrong type: `meteringEvent {"usage":"not a number"}` (drift tests) |
+//! | `#search <query>` | the model decides to search: with a tool named `web_search` in the request, a `toolUseEvent` `web_search` `{"query":"<query>"}` (the turn ends in tool use); without one, a text answer saying no search tool was offered |
+//!
+//! Web search without directives ([`mcp::decide`]): a current message with a line
+//! `Perform a web search for the query: <query>` (Claude Code's WebSearch wording) and a
+//! `web_search` tool decides the same search; a current message carrying the `toolResult` of a
+//! `web_search` tool use is answered `According to <title> (<url>), here is what I found about
+//! "<query>".` with the first result's title and URL (no results / status `error`: a sentence
+//! saying so).
 //!
 //! Native effort (runtime host): a valid request whose `additionalModelRequestFields` has
 //! `thinking.type = adaptive` gets a `reasoningContentEvent` `effort=<output_config.effort>` (or
@@ -123,6 +141,10 @@
 //! `rate-exceeded` (429 USER_REQUEST_RATE_EXCEEDED), `capacity`, `daily-quota`, `internal`,
 //! `high-load`, `unavailable`, `unauthorized`, `locked`, `unknown-reason` (400 ValidationException with reason
 //! `SOMETHING_NEW`, for drift tests));
+//! for `POST /mcp` `tools/call` (queue with `"operation":"mcp"`): `mcp-error` (JSON-RPC -32603),
+//! `mcp-throttled` (JSON-RPC -32000 "Rate exceeded …"), `mcp-not-entitled` (`isError: true`
+//! "Web search is not available for this account."), `mcp-malformed` (text content that is not
+//! JSON), `mcp-no-results`; the HTTP rows above apply to `/mcp` too;
 //! `exception:<k>`, `content-length-exceeded:<k>`, `model-unavailable:<k>`, `error-frame:<k>`
 //! (after k frames);
 //! `drop:<k>` / `drop-rst:<k>` (FIN / RST after k frames), `drop-bytes:<b>` / `drop-bytes-rst:<b>`
@@ -154,6 +176,7 @@ pub mod ids;
 pub mod kiro_auth;
 pub mod log;
 pub mod management;
+pub mod mcp;
 pub mod oidc;
 pub mod plan;
 pub mod render;

@@ -1,6 +1,6 @@
 //! Request log (amazon-q-protocol.md §8.1): method, path, query, all headers, raw body, parsed
 //! JSON, timestamp — plus what the simulator decided (host role, operation, account, status, rule,
-//! faults)
+//! faults, and for web searches the JSON-RPC method and the query)
 //! and, for streamed chat answers, whether the client went away before the end ([`track_cancel`]).
 
 use std::sync::Arc;
@@ -36,6 +36,10 @@ pub struct LogEntry {
     /// The client closed the connection before the response body ended (a streamed answer cut
     /// short by the caller, not by an injected fault).
     pub cancelled: bool,
+    /// `POST /mcp`: the JSON-RPC method (`initialize`, `tools/list`, `tools/call`, …).
+    pub mcp_method: Option<String>,
+    /// `POST /mcp` `tools/call` `web_search`: the query searched for.
+    pub search_query: Option<String>,
 }
 
 /// Set by handlers on their responses so the logging layer can fill in the decision.
@@ -44,6 +48,8 @@ pub struct LogMeta {
     pub operation: &'static str,
     pub account: Option<String>,
     pub faults: Vec<String>,
+    pub mcp_method: Option<String>,
+    pub search_query: Option<String>,
 }
 
 /// Query filter for `GET /__sim/requests` (which also takes `host=<role>`, see [`RequestsQuery`]).

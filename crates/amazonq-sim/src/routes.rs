@@ -43,6 +43,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/generateAssistantResponse", post(chat_kiro))
         .route("/ListAvailableModels", get(models_get))
         .route("/getUsageLimits", get(usage_get))
+        .route("/mcp", post(crate::mcp::handle))
         .route("/client/register", post(oidc::register))
         .route("/device_authorization", post(oidc::device_authorization))
         .route("/token", post(oidc::token))
@@ -223,6 +224,8 @@ async fn layer(
         rule: None,
         faults: Vec::new(),
         cancelled: false,
+        mcp_method: None,
+        search_query: None,
     };
     let resp = next
         .run(Request::from_parts(parts, Body::from(bytes)))
@@ -238,6 +241,8 @@ async fn layer(
         meta.operation.clone_into(&mut entry.operation);
         entry.account.clone_from(&meta.account);
         entry.faults.clone_from(&meta.faults);
+        entry.mcp_method.clone_from(&meta.mcp_method);
+        entry.search_query.clone_from(&meta.search_query);
     } else {
         "other".clone_into(&mut entry.operation);
     }

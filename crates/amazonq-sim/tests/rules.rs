@@ -376,7 +376,7 @@ fn each_negative_fixture_trips_exactly_its_rule() {
 #[tokio::test]
 async fn rules_are_enforced_over_http_with_x_sim_rule() {
     let sim = start(SimConfig::default()).await;
-    for id in ["R4", "R21"] {
+    for id in ["R4", "R20", "R21"] {
         sim.set_rule(id, true).unwrap();
     }
     let t = sim.add_account(&account("a1"));

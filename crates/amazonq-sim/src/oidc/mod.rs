@@ -41,6 +41,7 @@ fn tag(
         operation,
         account,
         faults,
+        ..LogMeta::default()
     });
     r
 }

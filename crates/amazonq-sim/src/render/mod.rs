@@ -162,6 +162,8 @@ pub fn render(script: &Script, ctx: &RenderCtx, faults: &[Fault]) -> Vec<Ev> {
                 cut = true;
                 break;
             }
+            // Resolved by the chat handler before rendering (crate::mcp::decide::resolve).
+            Step::WebSearch { .. } => {}
             Step::MalformedField => out.ev(
                 "meteringEvent",
                 json!({ "usage": "not a number", "unit": "credit" }),

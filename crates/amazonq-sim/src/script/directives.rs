@@ -158,6 +158,10 @@ pub fn parse(text: &str) -> Result<Option<Script>, BadDirective> {
                 })
             }
             "malformed-field" => Some(Step::MalformedField),
+            "search" if args.is_empty() => return Err(bad()),
+            "search" => Some(Step::WebSearch {
+                query: args.to_owned(),
+            }),
             "pace" => {
                 for (k, v) in kv(args) {
                     match k {

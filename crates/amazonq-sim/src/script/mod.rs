@@ -2,8 +2,9 @@
 //!
 //! A [`Script`] is a list of [`Step`]s plus optional pacing, faults and benchmark settings. The
 //! chat handler picks (a) the next script queued for the account, else (b) the directives found in
-//! the last user message (see [`directives`] and the crate docs for the grammar), else (c) echo
-//! mode: a short summary of what was received (model, number of turns, tool names).
+//! the last user message (see [`directives`] and the crate docs for the grammar), else (c) a web
+//! search decision ([`crate::mcp::decide::implicit`]), else (d) echo mode: a short summary of
+//! what was received (model, number of turns, tool names).
 
 pub mod directives;
 
@@ -120,6 +121,11 @@ pub enum Step {
     },
     /// A known event with a field of the wrong type: `meteringEvent {"usage":"<string>"}`.
     MalformedField,
+    /// The model decides to search the web (`#search`): the chat handler turns it into a
+    /// `web_search` tool use or a text answer before rendering ([`crate::mcp::decide::resolve`]).
+    WebSearch {
+        query: String,
+    },
 }
 
 fn one() -> usize {

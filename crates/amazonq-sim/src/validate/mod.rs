@@ -146,8 +146,8 @@ pub const RULES: &[RuleInfo] = &[
     },
     RuleInfo {
         id: "R20",
-        default_on: true,
-        summary: "no web_search / websearch server tools (inferred)",
+        default_on: false,
+        summary: "no web_search / websearch tools (inferred, then contradicted: kiro-cli sends its own web_search tool and peers get toolUse web_search back; off)",
     },
     RuleInfo {
         id: "R21",
@@ -224,6 +224,16 @@ pub const RULES: &[RuleInfo] = &[
         id: "mgmt-profile-arn",
         default_on: true,
         summary: "management: models and usage need the same profileArn in query and body",
+    },
+    RuleInfo {
+        id: "mcp-profile",
+        default_on: true,
+        summary: "runtime: POST /mcp carries a profileArn (body root or x-amzn-kiro-profile-arn) (400), then profile-region / profile-access",
+    },
+    RuleInfo {
+        id: "mcp-query-length",
+        default_on: true,
+        summary: "POST /mcp web_search: query at most 200 characters, the tool schema's maxLength (JSON-RPC -32602; inferred)",
     },
     RuleInfo {
         id: "profiles-token",

@@ -55,7 +55,7 @@ fn the_request_body_is_tools_call_with_the_arn_at_the_root() {
     assert!(v.get("profileArn").is_none());
 }
 
-fn tool_failure(body: Value) -> McpError {
+fn tool_failure(body: &Value) -> McpError {
     match parse_answer(body.to_string().as_bytes()) {
         Err(Failure::Tool(e)) => e,
         other => panic!("expected a tool failure, got {other:?}"),
@@ -66,7 +66,7 @@ fn tool_failure(body: Value) -> McpError {
 fn json_rpc_errors_and_is_error_results_are_classified() {
     let rpc = |code: i64, message: &str| {
         tool_failure(
-            json!({"jsonrpc": "2.0", "id": 1, "error": {"code": code, "message": message}}),
+            &json!({"jsonrpc": "2.0", "id": 1, "error": {"code": code, "message": message}}),
         )
     };
     assert_eq!(
@@ -91,7 +91,7 @@ fn json_rpc_errors_and_is_error_results_are_classified() {
     assert_eq!(e.code, Some(-32000));
     assert!(matches!(e.class(), ErrorClass::Throttled { .. }));
 
-    let not_entitled = tool_failure(json!({"jsonrpc": "2.0", "id": 1, "result": {
+    let not_entitled = tool_failure(&json!({"jsonrpc": "2.0", "id": 1, "result": {
         "content": [{"type": "text", "text": "Web search is not available for this account"}],
         "isError": true}}));
     assert_eq!(not_entitled.kind, McpErrorKind::NotEntitled);
@@ -100,12 +100,12 @@ fn json_rpc_errors_and_is_error_results_are_classified() {
     assert!(matches!(class, ErrorClass::BadRequest { .. }), "{class:?}");
     assert!(!class.is_retryable());
 
-    let bare = tool_failure(json!({"result": {"content": [], "isError": true}}));
+    let bare = tool_failure(&json!({"result": {"content": [], "isError": true}}));
     assert_eq!(bare.kind, McpErrorKind::Internal);
     assert!(bare.message.contains("reported an error"));
     assert_eq!(bare.class(), ErrorClass::Transient);
 
-    let payload_error = tool_failure(json!({"result": {"content": [
+    let payload_error = tool_failure(&json!({"result": {"content": [
         {"type": "text", "text": "{\"results\":[],\"error\":\"profileArn is required for this request.\"}"}
     ]}}));
     assert_eq!(payload_error.kind, McpErrorKind::ProfileRejected);
