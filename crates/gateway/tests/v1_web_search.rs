@@ -60,7 +60,11 @@ fn blocks(s: &Sse) -> Vec<Value> {
                 let delta = &d["delta"];
                 match delta["type"].as_str().unwrap() {
                     "text_delta" => {
-                        let t = format!("{}{}", b["text"].as_str().unwrap(), delta["text"].as_str().unwrap());
+                        let t = format!(
+                            "{}{}",
+                            b["text"].as_str().unwrap(),
+                            delta["text"].as_str().unwrap()
+                        );
                         b["text"] = json!(t);
                     }
                     "input_json_delta" => partial.push_str(delta["partial_json"].as_str().unwrap()),
@@ -68,7 +72,10 @@ fn blocks(s: &Sse) -> Vec<Value> {
                         if b.get("citations").is_none() {
                             b["citations"] = json!([]);
                         }
-                        b["citations"].as_array_mut().unwrap().push(delta["citation"].clone());
+                        b["citations"]
+                            .as_array_mut()
+                            .unwrap()
+                            .push(delta["citation"].clone());
                     }
                     _ => {}
                 }
@@ -95,11 +102,23 @@ fn message_delta(s: &Sse) -> Value {
 async fn anthropic_stream_searches_and_cites() {
     let h = Harness::start().await;
     let s = h
-        .sse("/v1/messages", &messages("What is new?\n#search rust 1.95 release", true, search_tool()))
+        .sse(
+            "/v1/messages",
+            &messages(
+                "What is new?\n#search rust 1.95 release",
+                true,
+                search_tool(),
+            ),
+        )
         .await;
     check_grammar(&s);
     let b = blocks(&s);
-    assert_eq!(kinds(&b), ["server_tool_use", "web_search_tool_result", "text"], "{}", s.raw);
+    assert_eq!(
+        kinds(&b),
+        ["server_tool_use", "web_search_tool_result", "text"],
+        "{}",
+        s.raw
+    );
     let id = b[0]["id"].as_str().unwrap();
     assert!(id.starts_with("srvtoolu_"));
     assert_eq!(b[0]["name"], "web_search");
@@ -110,11 +129,19 @@ async fn anthropic_stream_searches_and_cites() {
     for r in results {
         assert_eq!(r["type"], "web_search_result");
         assert!(r["url"].as_str().unwrap().starts_with("https://"));
-        assert!(r["encrypted_content"].as_str().is_some_and(|c| !c.is_empty()));
+        assert!(
+            r["encrypted_content"]
+                .as_str()
+                .is_some_and(|c| !c.is_empty())
+        );
     }
     // The model's answer cites the first result; the citation names it.
     let first_url = results[0]["url"].as_str().unwrap();
-    assert!(b[2]["text"].as_str().unwrap().contains(first_url), "{}", b[2]);
+    assert!(
+        b[2]["text"].as_str().unwrap().contains(first_url),
+        "{}",
+        b[2]
+    );
     let cites = b[2]["citations"].as_array().unwrap();
     assert_eq!(cites[0]["type"], "web_search_result_location");
     assert_eq!(cites[0]["url"], first_url);
@@ -125,9 +152,15 @@ async fn anthropic_stream_searches_and_cites() {
     assert_eq!(searched(&h), ["rust 1.95 release"]);
     let chats = h.upstream_chats();
     assert_eq!(chats.len(), 2);
-    assert_eq!(chats[0].account, chats[1].account, "the follow-up stays on the account");
+    assert_eq!(
+        chats[0].account, chats[1].account,
+        "the follow-up stays on the account"
+    );
     let follow = chats[1].body.clone().unwrap();
-    assert!(follow.contains("toolResults") && follow.contains(first_url), "{follow}");
+    assert!(
+        follow.contains("toolResults") && follow.contains(first_url),
+        "{follow}"
+    );
     // The request log shows the search.
     let logs = h.logs(1).await;
     let rules = logs[0]["rules_fired"].as_array().unwrap();
@@ -139,18 +172,33 @@ async fn anthropic_stream_searches_and_cites() {
 async fn anthropic_non_stream_and_claude_code_wording() {
     let h = Harness::start().await;
     // Claude Code's WebSearch tool: its own request with only the server tool and this wording.
-    let body = messages("Perform a web search for the query: tokio 2 release", false, search_tool());
+    let body = messages(
+        "Perform a web search for the query: tokio 2 release",
+        false,
+        search_tool(),
+    );
     let (status, _, v) = h.json("/v1/messages", &body).await;
     assert_eq!(status, 200, "{v}");
     let content = v["content"].as_array().unwrap();
-    assert_eq!(kinds(content), ["server_tool_use", "web_search_tool_result", "text"], "{v}");
+    assert_eq!(
+        kinds(content),
+        ["server_tool_use", "web_search_tool_result", "text"],
+        "{v}"
+    );
     assert_eq!(content[0]["input"]["query"], "tokio 2 release");
-    assert!(content[2]["citations"].as_array().is_some_and(|c| !c.is_empty()), "{v}");
+    assert!(
+        content[2]["citations"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "{v}"
+    );
     assert_eq!(v["usage"]["server_tool_use"]["web_search_requests"], 1);
     assert_eq!(v["stop_reason"], "end_turn");
     assert_eq!(searched(&h), ["tokio 2 release"]);
     // Without a search call the answer is plain, with a zero count.
-    let (_, _, v) = h.json("/v1/messages", &messages("#say hi", false, search_tool())).await;
+    let (_, _, v) = h
+        .json("/v1/messages", &messages("#say hi", false, search_tool()))
+        .await;
     assert_eq!(kinds(v["content"].as_array().unwrap()), ["text"]);
     assert_eq!(v["usage"]["server_tool_use"]["web_search_requests"], 0);
     h.stop().await;
@@ -159,7 +207,11 @@ async fn anthropic_non_stream_and_claude_code_wording() {
 #[tokio::test]
 async fn failed_searches_are_tool_errors_and_the_model_answers() {
     let h = Harness::start().await;
-    for (fault, code) in [("mcp-not-entitled", "unavailable"), ("mcp-throttled", "too_many_requests"), ("mcp-error", "unavailable")] {
+    for (fault, code) in [
+        ("mcp-not-entitled", "unavailable"),
+        ("mcp-throttled", "too_many_requests"),
+        ("mcp-error", "unavailable"),
+    ] {
         h.sim
             .queue_fault(amazonq_sim::QueuedFault {
                 faults: vec![fault.into()],
@@ -169,24 +221,41 @@ async fn failed_searches_are_tool_errors_and_the_model_answers() {
             })
             .unwrap();
         let s = h
-            .sse("/v1/messages", &messages("#search rust news", true, search_tool()))
+            .sse(
+                "/v1/messages",
+                &messages("#search rust news", true, search_tool()),
+            )
             .await;
         check_grammar(&s);
         let b = blocks(&s);
-        assert_eq!(kinds(&b), ["server_tool_use", "web_search_tool_result", "text"], "{}", s.raw);
+        assert_eq!(
+            kinds(&b),
+            ["server_tool_use", "web_search_tool_result", "text"],
+            "{}",
+            s.raw
+        );
         assert_eq!(
             b[1]["content"],
             json!({"type": "web_search_tool_result_error", "error_code": code}),
             "{fault}"
         );
-        assert!(b[2]["text"].as_str().unwrap().contains("failed"), "{}", b[2]);
+        assert!(
+            b[2]["text"].as_str().unwrap().contains("failed"),
+            "{}",
+            b[2]
+        );
         let md = message_delta(&s);
         assert_eq!(md["delta"]["stop_reason"], "end_turn");
         assert_eq!(md["usage"]["server_tool_use"]["web_search_requests"], 0);
     }
     let logs = h.logs(3).await;
     assert!(logs.iter().all(|l| l["status"] == 200));
-    assert!(logs[0]["rules_fired"].as_array().unwrap().contains(&json!("web_search_failed")));
+    assert!(
+        logs[0]["rules_fired"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("web_search_failed"))
+    );
     h.stop().await;
 }
 
@@ -195,13 +264,22 @@ async fn max_uses_bounds_the_searches() {
     let h = Harness::start().await;
     let tool = json!({"type": "web_search_20250305", "name": "web_search", "max_uses": 1});
     let (status, _, v) = h
-        .json("/v1/messages", &messages("#search first topic\n#search second topic", false, tool))
+        .json(
+            "/v1/messages",
+            &messages("#search first topic\n#search second topic", false, tool),
+        )
         .await;
     assert_eq!(status, 200, "{v}");
     let content = v["content"].as_array().unwrap();
     assert_eq!(
         kinds(content),
-        ["server_tool_use", "web_search_tool_result", "server_tool_use", "web_search_tool_result", "text"],
+        [
+            "server_tool_use",
+            "web_search_tool_result",
+            "server_tool_use",
+            "web_search_tool_result",
+            "text"
+        ],
         "{v}"
     );
     assert!(content[1]["content"].is_array());
@@ -220,7 +298,9 @@ async fn max_uses_bounds_the_searches() {
         .cloned()
         .unwrap_or_default();
     assert!(
-        tools.iter().all(|t| t["toolSpecification"]["description"] != json!(offered)),
+        tools
+            .iter()
+            .all(|t| t["toolSpecification"]["description"] != json!(offered)),
         "{last}"
     );
     h.stop().await;
@@ -230,21 +310,44 @@ async fn max_uses_bounds_the_searches() {
 async fn domain_lists_filter_the_results() {
     let h = Harness::start().await;
     let allowed = json!({"type": "web_search_20250305", "name": "web_search", "allowed_domains": ["example.org"]});
-    let (_, _, v) = h.json("/v1/messages", &messages("#search weather in paris", false, allowed)).await;
+    let (_, _, v) = h
+        .json(
+            "/v1/messages",
+            &messages("#search weather in paris", false, allowed),
+        )
+        .await;
     let results = v["content"][1]["content"].as_array().unwrap();
     assert!(!results.is_empty(), "{v}");
-    assert!(results.iter().all(|r| r["url"].as_str().unwrap().contains("example.org/")), "{v}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["url"].as_str().unwrap().contains("example.org/")),
+        "{v}"
+    );
     let blocked = json!({"type": "web_search_20250305", "name": "web_search", "blocked_domains": ["example.org"]});
-    let (_, _, v) = h.json("/v1/messages", &messages("#search weather in paris", false, blocked)).await;
+    let (_, _, v) = h
+        .json(
+            "/v1/messages",
+            &messages("#search weather in paris", false, blocked),
+        )
+        .await;
     let results = v["content"][1]["content"].as_array().unwrap();
     assert!(!results.is_empty(), "{v}");
-    assert!(results.iter().all(|r| !r["url"].as_str().unwrap().contains("example.org/")), "{v}");
+    assert!(
+        results
+            .iter()
+            .all(|r| !r["url"].as_str().unwrap().contains("example.org/")),
+        "{v}"
+    );
     // Both lists: a 400 naming the tool, nothing sent upstream.
     let both = json!({"type": "web_search_20250305", "name": "web_search", "allowed_domains": ["a.com"], "blocked_domains": ["b.com"]});
-    let (status, _, v) = h.json("/v1/messages", &messages("#search x", false, both)).await;
+    let (status, _, v) = h
+        .json("/v1/messages", &messages("#search x", false, both))
+        .await;
     assert_eq!(status, 400, "{v}");
     assert_eq!(v["error"]["type"], "invalid_request_error");
-    assert_eq!(h.upstream_chats().len(), 2);
+    // Two searching requests, two turns each; nothing for the refused one.
+    assert_eq!(h.upstream_chats().len(), 4);
     h.stop().await;
 }
 
@@ -256,16 +359,27 @@ async fn mixed_turn_returns_the_client_tool_call() {
         false,
         search_tool(),
     );
-    body["tools"].as_array_mut().unwrap().push(json!({"name": "get_weather",
+    body["tools"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "get_weather",
         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}));
     let (status, _, v) = h.json("/v1/messages", &body).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["stop_reason"], "tool_use", "{v}");
     let content = v["content"].as_array().unwrap();
-    assert_eq!(kinds(content), ["tool_use", "server_tool_use", "web_search_tool_result"], "{v}");
+    assert_eq!(
+        kinds(content),
+        ["tool_use", "server_tool_use", "web_search_tool_result"],
+        "{v}"
+    );
     assert_eq!(content[0]["name"], "get_weather");
     assert_eq!(searched(&h), ["paris events"]);
-    assert_eq!(h.upstream_chats().len(), 1, "the client runs its tool before the next call");
+    assert_eq!(
+        h.upstream_chats().len(),
+        1,
+        "the client runs its tool before the next call"
+    );
     h.stop().await;
 }
 
@@ -276,7 +390,12 @@ fn completed(s: &Sse) -> Value {
         assert_eq!(e.json()["sequence_number"], i, "{}", s.raw);
     }
     let last = s.events.last().unwrap();
-    assert_eq!(last.name.as_deref(), Some("response.completed"), "{}", s.raw);
+    assert_eq!(
+        last.name.as_deref(),
+        Some("response.completed"),
+        "{}",
+        s.raw
+    );
     last.json()["response"].clone()
 }
 
@@ -287,8 +406,15 @@ async fn responses_web_search_call_items_and_url_citations() {
                       "tools": [{"type": "web_search"}]});
     let s = h.sse("/v1/responses", &body).await;
     let r = completed(&s);
-    let names: Vec<&str> = s.events.iter().map(|e| e.name.as_deref().unwrap()).collect();
-    let at = names.iter().position(|n| *n == "response.web_search_call.in_progress").unwrap();
+    let names: Vec<&str> = s
+        .events
+        .iter()
+        .map(|e| e.name.as_deref().unwrap())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| *n == "response.web_search_call.in_progress")
+        .unwrap();
     assert_eq!(names[at - 1], "response.output_item.added");
     assert_eq!(names[at + 1], "response.web_search_call.searching");
     assert_eq!(names[at + 2], "response.web_search_call.completed");
@@ -304,8 +430,14 @@ async fn responses_web_search_call_items_and_url_citations() {
     let ann = &part["annotations"][0];
     assert_eq!(ann["type"], "url_citation");
     let text: Vec<char> = part["text"].as_str().unwrap().chars().collect();
-    let (a, b) = (ann["start_index"].as_u64().unwrap() as usize, ann["end_index"].as_u64().unwrap() as usize);
-    assert_eq!(text[a..b].iter().collect::<String>(), ann["url"].as_str().unwrap());
+    let (a, b) = (
+        ann["start_index"].as_u64().unwrap() as usize,
+        ann["end_index"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(
+        text[a..b].iter().collect::<String>(),
+        ann["url"].as_str().unwrap()
+    );
     assert_eq!(r["tools"][0]["type"], "web_search");
     assert_eq!(searched(&h), ["rust 1.95 release"]);
 

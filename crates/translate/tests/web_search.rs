@@ -224,7 +224,10 @@ fn check_responses(wire: &str) -> Vec<Value> {
             let id = e["item"]["id"].as_str().unwrap();
             assert!(id.starts_with("ws_"));
             search = Some((id.to_owned(), e["output_index"].as_u64().unwrap()));
-            assert_eq!(events[i + 1]["type"], "response.web_search_call.in_progress");
+            assert_eq!(
+                events[i + 1]["type"],
+                "response.web_search_call.in_progress"
+            );
             assert_eq!(events[i + 2]["type"], "response.web_search_call.searching");
         }
         if kind.starts_with("response.web_search_call.") {
@@ -258,7 +261,13 @@ fn case(name: &str, steps: &[Step], searches: u64) -> (Vec<Value>, Vec<Value>) {
             .filter(|e| e["type"] == "content_block_start")
             .count()
     });
-    assert_eq!(body["usage"], a.iter().rev().find(|e| e["type"] == "message_delta").unwrap()["usage"]);
+    assert_eq!(
+        body["usage"],
+        a.iter()
+            .rev()
+            .find(|e| e["type"] == "message_delta")
+            .unwrap()["usage"]
+    );
     let pretty = serde_json::to_string_pretty(&body).unwrap() + "\n";
     assert_snapshot(&format!("web_search/{name}.anthropic.json"), &pretty);
 
@@ -279,8 +288,14 @@ fn search_then_cited_answer() {
     let (a, r) = case("cited", &cited(), 1);
     let body = anthropic_body(&cited(), "msg_test", "claude-sonnet-4-5", 420);
     let content = body["content"].as_array().unwrap();
-    let kinds: Vec<&str> = content.iter().map(|b| b["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["text", "server_tool_use", "web_search_tool_result", "text"]);
+    let kinds: Vec<&str> = content
+        .iter()
+        .map(|b| b["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["text", "server_tool_use", "web_search_tool_result", "text"]
+    );
     assert_eq!(content[1]["input"], json!({"query": "latest rust release"}));
     assert_eq!(content[2]["content"][0]["type"], "web_search_result");
     assert_eq!(content[2]["content"][0]["page_age"], "2026-11-27");
@@ -290,7 +305,10 @@ fn search_then_cited_answer() {
     let cites = content[3]["citations"].as_array().unwrap();
     assert_eq!(cites.len(), 1);
     assert_eq!(cites[0]["type"], "web_search_result_location");
-    assert_eq!(cites[0]["url"], "https://blog.rust-lang.org/2026/11/27/Rust-1.95/");
+    assert_eq!(
+        cites[0]["url"],
+        "https://blog.rust-lang.org/2026/11/27/Rust-1.95/"
+    );
     assert_eq!(body["usage"]["server_tool_use"]["web_search_requests"], 1);
     assert!(a.iter().any(|e| e["delta"]["type"] == "citations_delta"));
 
@@ -311,7 +329,10 @@ fn search_then_cited_answer() {
         .take((ann["end_index"].as_u64().unwrap() - ann["start_index"].as_u64().unwrap()) as usize)
         .collect();
     assert_eq!(t, ann["url"].as_str().unwrap());
-    assert!(r.iter().any(|e| e["type"] == "response.output_text.annotation.added"));
+    assert!(
+        r.iter()
+            .any(|e| e["type"] == "response.output_text.annotation.added")
+    );
 }
 
 #[test]
@@ -368,7 +389,9 @@ fn requests_offer_the_upstream_web_search_tool() {
         "messages": [{"role": "user", "content": "Perform a web search for the query: rust 1.95"}]});
     let bytes = body.to_string();
     let req = anthropic::parse(bytes.as_bytes(), anthropic::Endpoint::Messages).unwrap();
-    let opts = web_search::anthropic_options(bytes.as_bytes()).unwrap().unwrap();
+    let opts = web_search::anthropic_options(bytes.as_bytes())
+        .unwrap()
+        .unwrap();
     assert_eq!(opts.max_uses, 3);
     assert_eq!(opts.allowed_domains, ["rust-lang.org"]);
     let n = common::normalize(&req);

@@ -8,6 +8,8 @@
 //! refused token, legacy-host fallback, profile re-resolution), but no failover: the client has
 //! already seen part of the answer from this account.
 
+use std::sync::Arc;
+
 use amazonq::client::{ClientError, WebSearchResults};
 use amazonq::error::ErrorClass;
 use amazonq::types::GenerateAssistantResponseRequest;
@@ -32,32 +34,39 @@ impl From<ClientError> for SearchFailed {
 }
 
 impl PoolStream {
-    /// Runs one web search with this stream's account.
-    pub async fn web_search(&self, query: &str) -> Result<WebSearchResults, SearchFailed> {
-        let Some(lease) = self.lease() else {
-            return Err(SearchFailed {
-                class: ErrorClass::Transient,
-                message: "the account was already released".to_owned(),
-            });
-        };
-        let inner = lease.inner();
-        let slot = &lease.slot;
-        let token = inner
-            .fresh_token(slot, Need::Within(inner.request_margin()))
-            .await
-            .map_err(|r| SearchFailed {
-                class: r.class,
-                message: r.message,
-            })?;
-        let creds = inner
-            .upstream
-            .credentials(&slot.info.load(), &token, slot.host());
-        let started = std::time::Instant::now();
-        let result = inner.upstream.q.web_search(&creds, query).await;
-        let outcome = if result.is_ok() { "ok" } else { "error" };
-        metrics::counter!("gateway_web_search_total", "outcome" => outcome).increment(1);
-        metrics::histogram!("gateway_web_search_seconds").record(started.elapsed().as_secs_f64());
-        Ok(result?)
+    /// Runs one web search with this stream's account. (The future holds the account, not the
+    /// stream: a stream is not `Sync`, and the answer's body must be `Send`.)
+    pub fn web_search(
+        &self,
+        query: &str,
+    ) -> impl Future<Output = Result<WebSearchResults, SearchFailed>> + Send + 'static {
+        let held = self.lease().map(|l| (l.inner(), Arc::clone(&l.slot)));
+        let query = query.to_owned();
+        async move {
+            let Some((inner, slot)) = held else {
+                return Err(SearchFailed {
+                    class: ErrorClass::Transient,
+                    message: "the account was already released".to_owned(),
+                });
+            };
+            let token = inner
+                .fresh_token(&slot, Need::Within(inner.request_margin()))
+                .await
+                .map_err(|r| SearchFailed {
+                    class: r.class,
+                    message: r.message,
+                })?;
+            let creds = inner
+                .upstream
+                .credentials(&slot.info.load(), &token, slot.host());
+            let started = std::time::Instant::now();
+            let result = inner.upstream.q.web_search(&creds, &query).await;
+            let outcome = if result.is_ok() { "ok" } else { "error" };
+            metrics::counter!("gateway_web_search_total", "outcome" => outcome).increment(1);
+            metrics::histogram!("gateway_web_search_seconds")
+                .record(started.elapsed().as_secs_f64());
+            Ok(result?)
+        }
     }
 
     /// Opens the next chat call of this answer on the same account; the stream then reads its

@@ -152,7 +152,11 @@ fn apply_delta(block: &mut Map<String, Value>, partial: &mut String, d: &Value) 
             append(block, "thinking", d.get("thinking").and_then(Value::as_str));
         }
         Some("signature_delta") => {
-            append(block, "signature", d.get("signature").and_then(Value::as_str));
+            append(
+                block,
+                "signature",
+                d.get("signature").and_then(Value::as_str),
+            );
         }
         Some("input_json_delta") => {
             partial.push_str(d.get("partial_json").and_then(Value::as_str).unwrap_or(""));

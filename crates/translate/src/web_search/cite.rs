@@ -116,7 +116,14 @@ mod tests {
         assert_eq!(c[0].cited_text, "T https://b.example/page");
         assert_eq!(c[1].url, "https://a.example/");
         assert_eq!(c[1].cited_text.chars().count(), 150);
-        assert_eq!(&text.chars().skip(c[1].start).take(c[1].end - c[1].start).collect::<String>(), "https://a.example");
+        assert_eq!(
+            &text
+                .chars()
+                .skip(c[1].start)
+                .take(c[1].end - c[1].start)
+                .collect::<String>(),
+            "https://a.example"
+        );
         assert!(citations("no links", &sources).is_empty());
     }
 }

@@ -34,11 +34,12 @@ pub const TOOL_NAME: &str = "web_search";
 pub fn tool_def() -> ToolDef {
     ToolDef {
         name: TOOL_NAME.to_owned(),
-        description: "Search the web for current information. Use it when the question needs facts \
+        description:
+            "Search the web for current information. Use it when the question needs facts \
             that may have changed after your training data, recent events, or when the user asks \
             you to search. Returns a list of results (title, URL, snippet, date); cite the sources \
             you use by their URL."
-            .to_owned(),
+                .to_owned(),
         input_schema: json!({
             "type": "object",
             "properties": {

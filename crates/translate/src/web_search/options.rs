@@ -248,19 +248,32 @@ mod tests {
         assert_eq!(anthropic_options(br#"{"tools":[]}"#).unwrap(), None);
         let both = br#"{"tools":[{"type":"web_search_20250305","name":"web_search",
             "allowed_domains":["a.com"],"blocked_domains":["b.com"]}]}"#;
-        assert!(anthropic_options(both).unwrap_err().to_string().contains("not both"));
-        let zero = br#"{"tools":[{"type":"web_search_20250305","name":"web_search","max_uses":0}]}"#;
-        assert_eq!(anthropic_options(zero).unwrap_err().param(), Some("tools[0].max_uses"));
+        assert!(
+            anthropic_options(both)
+                .unwrap_err()
+                .to_string()
+                .contains("not both")
+        );
+        let zero =
+            br#"{"tools":[{"type":"web_search_20250305","name":"web_search","max_uses":0}]}"#;
+        assert_eq!(
+            anthropic_options(zero).unwrap_err().param(),
+            Some("tools[0].max_uses")
+        );
         let alone = br#"{"tools":[{"name":"web_search","input_schema":{}}]}"#;
         assert_eq!(anthropic_options(alone).unwrap(), None);
         let clash = br#"{"tools":[{"name":"web_search","input_schema":{}},
             {"type":"web_search_20250305","name":"web_search"}]}"#;
-        assert_eq!(anthropic_options(clash).unwrap_err().param(), Some("tools[0].name"));
+        assert_eq!(
+            anthropic_options(clash).unwrap_err().param(),
+            Some("tools[0].name")
+        );
     }
 
     #[test]
     fn responses_tool_settings_and_codex_cached_mode() {
-        let body = br#"{"tools":[{"type":"web_search","filters":{"allowed_domains":["rust-lang.org"]}}]}"#;
+        let body =
+            br#"{"tools":[{"type":"web_search","filters":{"allowed_domains":["rust-lang.org"]}}]}"#;
         let o = responses_options(body).unwrap().unwrap();
         assert_eq!(o.allowed_domains, vec!["rust-lang.org"]);
         assert_eq!(o.max_uses, DEFAULT_MAX_USES);
@@ -271,6 +284,9 @@ mod tests {
         let live = br#"{"tools":[{"type":"web_search","external_web_access":true}]}"#;
         assert!(responses_options(live).unwrap().is_some());
         let clash = br#"{"tools":[{"type":"web_search"},{"type":"function","name":"web_search"}]}"#;
-        assert_eq!(responses_options(clash).unwrap_err().param(), Some("tools[1].name"));
+        assert_eq!(
+            responses_options(clash).unwrap_err().param(),
+            Some("tools[1].name")
+        );
     }
 }

@@ -30,7 +30,10 @@ pub fn query_of(input_json: &str) -> Result<String, SearchError> {
 }
 
 /// The tool result the model reads (and whether it is an error result).
-pub fn tool_result_text(query: &str, outcome: &Result<Vec<SearchHit>, SearchError>) -> (String, bool) {
+pub fn tool_result_text(
+    query: &str,
+    outcome: &Result<Vec<SearchHit>, SearchError>,
+) -> (String, bool) {
     match outcome {
         Ok(hits) if hits.is_empty() => (
             format!("The web search for \"{query}\" found no results."),
@@ -86,7 +89,10 @@ mod tests {
 
     #[test]
     fn queries_are_trimmed_and_checked() {
-        assert_eq!(query_of(r#"{"query":"  rust 2026 "}"#).unwrap(), "rust 2026");
+        assert_eq!(
+            query_of(r#"{"query":"  rust 2026 "}"#).unwrap(),
+            "rust 2026"
+        );
         assert_eq!(query_of(r#"{"q":"x"}"#), Err(SearchError::InvalidInput));
         assert_eq!(query_of("not json"), Err(SearchError::InvalidInput));
         let long = format!(r#"{{"query":"{}"}}"#, "a".repeat(MAX_QUERY_CHARS + 1));

@@ -19,8 +19,8 @@ use crate::api::chat::error::ApiError;
 use crate::api::chat::respond::{self, Answer, Encoder, OnEnd};
 use crate::api::chat::upstream::Feed;
 use crate::api::chat::web_search::{self, Driver};
-use translate::web_search::body::responses_body;
 use crate::state::AppState;
+use translate::web_search::body::responses_body;
 
 /// The largest item list stored for one response (JSON bytes, before encryption).
 pub const MAX_STORED_BYTES: usize = 8 * 1024 * 1024;

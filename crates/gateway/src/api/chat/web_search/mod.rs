@@ -38,5 +38,6 @@ pub use turn::Driver;
 /// Whether a body mentions web search at all: only then are its tools read again for the
 /// search options (most requests never pay for a second parse).
 pub fn mentions(body: &[u8]) -> bool {
-    body.windows(b"web_search".len()).any(|w| w == b"web_search")
+    body.windows(b"web_search".len())
+        .any(|w| w == b"web_search")
 }

@@ -122,7 +122,11 @@ impl Driver {
     /// Notes the search outcomes in the request-log row.
     pub fn note(&self, record: &mut Record) {
         for ok in &self.searches {
-            record.note(if *ok { "web_search" } else { "web_search_failed" });
+            record.note(if *ok {
+                "web_search"
+            } else {
+                "web_search_failed"
+            });
         }
     }
 
