@@ -20,7 +20,7 @@ use support::anthropic::{MODEL, check_grammar};
 use support::sse::Sse;
 use support::v1::Harness;
 
-fn messages(prompt: &str, stream: bool, tool: Value) -> Value {
+fn messages(prompt: &str, stream: bool, tool: &Value) -> Value {
     json!({"model": MODEL, "max_tokens": 1024, "stream": stream, "tools": [tool],
            "messages": [{"role": "user", "content": prompt}]})
 }
@@ -107,7 +107,7 @@ async fn anthropic_stream_searches_and_cites() {
             &messages(
                 "What is new?\n#search rust 1.95 release",
                 true,
-                search_tool(),
+                &search_tool(),
             ),
         )
         .await;
@@ -175,7 +175,7 @@ async fn anthropic_non_stream_and_claude_code_wording() {
     let body = messages(
         "Perform a web search for the query: tokio 2 release",
         false,
-        search_tool(),
+        &search_tool(),
     );
     let (status, _, v) = h.json("/v1/messages", &body).await;
     assert_eq!(status, 200, "{v}");
@@ -197,7 +197,7 @@ async fn anthropic_non_stream_and_claude_code_wording() {
     assert_eq!(searched(&h), ["tokio 2 release"]);
     // Without a search call the answer is plain, with a zero count.
     let (_, _, v) = h
-        .json("/v1/messages", &messages("#say hi", false, search_tool()))
+        .json("/v1/messages", &messages("#say hi", false, &search_tool()))
         .await;
     assert_eq!(kinds(v["content"].as_array().unwrap()), ["text"]);
     assert_eq!(v["usage"]["server_tool_use"]["web_search_requests"], 0);
@@ -223,7 +223,7 @@ async fn failed_searches_are_tool_errors_and_the_model_answers() {
         let s = h
             .sse(
                 "/v1/messages",
-                &messages("#search rust news", true, search_tool()),
+                &messages("#search rust news", true, &search_tool()),
             )
             .await;
         check_grammar(&s);
@@ -266,7 +266,7 @@ async fn max_uses_bounds_the_searches() {
     let (status, _, v) = h
         .json(
             "/v1/messages",
-            &messages("#search first topic\n#search second topic", false, tool),
+            &messages("#search first topic\n#search second topic", false, &tool),
         )
         .await;
     assert_eq!(status, 200, "{v}");
@@ -313,7 +313,7 @@ async fn domain_lists_filter_the_results() {
     let (_, _, v) = h
         .json(
             "/v1/messages",
-            &messages("#search weather in paris", false, allowed),
+            &messages("#search weather in paris", false, &allowed),
         )
         .await;
     let results = v["content"][1]["content"].as_array().unwrap();
@@ -328,7 +328,7 @@ async fn domain_lists_filter_the_results() {
     let (_, _, v) = h
         .json(
             "/v1/messages",
-            &messages("#search weather in paris", false, blocked),
+            &messages("#search weather in paris", false, &blocked),
         )
         .await;
     let results = v["content"][1]["content"].as_array().unwrap();
@@ -342,7 +342,7 @@ async fn domain_lists_filter_the_results() {
     // Both lists: a 400 naming the tool, nothing sent upstream.
     let both = json!({"type": "web_search_20250305", "name": "web_search", "allowed_domains": ["a.com"], "blocked_domains": ["b.com"]});
     let (status, _, v) = h
-        .json("/v1/messages", &messages("#search x", false, both))
+        .json("/v1/messages", &messages("#search x", false, &both))
         .await;
     assert_eq!(status, 400, "{v}");
     assert_eq!(v["error"]["type"], "invalid_request_error");
@@ -357,7 +357,7 @@ async fn mixed_turn_returns_the_client_tool_call() {
     let mut body = messages(
         "#tool get_weather {\"city\":\"Paris\"}\n#search paris events",
         false,
-        search_tool(),
+        &search_tool(),
     );
     body["tools"]
         .as_array_mut()
@@ -430,12 +430,12 @@ async fn responses_web_search_call_items_and_url_citations() {
     let ann = &part["annotations"][0];
     assert_eq!(ann["type"], "url_citation");
     let text: Vec<char> = part["text"].as_str().unwrap().chars().collect();
-    let (a, b) = (
+    let (start, end) = (
         ann["start_index"].as_u64().unwrap() as usize,
         ann["end_index"].as_u64().unwrap() as usize,
     );
     assert_eq!(
-        text[a..b].iter().collect::<String>(),
+        text[start..end].iter().collect::<String>(),
         ann["url"].as_str().unwrap()
     );
     assert_eq!(r["tools"][0]["type"], "web_search");

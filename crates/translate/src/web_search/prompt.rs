@@ -5,6 +5,8 @@
 //! `citations` and Responses `url_citation` annotations. An error result says what failed and asks
 //! the model to answer without the search, so a failed search never stalls the turn.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use super::{SearchError, SearchHit};
@@ -42,14 +44,16 @@ pub fn tool_result_text(
         Ok(hits) => {
             let mut text = format!("Web search results for \"{query}\":\n");
             for (i, h) in hits.iter().enumerate() {
-                text.push_str(&format!(
+                // Writing to a String cannot fail.
+                let _ = write!(
+                    text,
                     "\nResult {}\nTitle: {}\nURL: {}\n",
                     i + 1,
                     h.title,
                     h.url
-                ));
+                );
                 if let Some(d) = &h.published_date {
-                    text.push_str(&format!("Published: {d}\n"));
+                    let _ = writeln!(text, "Published: {d}");
                 }
                 if let Some(s) = &h.snippet {
                     text.push_str(s);

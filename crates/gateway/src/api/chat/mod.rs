@@ -270,7 +270,7 @@ pub async fn run_with(
     };
     let result = match (reply, search, ctx.dialect, req.stream) {
         (Reply::Responses(r), search, _, stream) => {
-            r.answer(feed, answer, stream, input_tokens, search).await
+            Box::pin(r.answer(feed, answer, stream, input_tokens, search)).await
         }
         (Reply::Dialect, Some(driver), _, stream) => {
             let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
