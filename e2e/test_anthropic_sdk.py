@@ -461,11 +461,13 @@ def test_36_images(ant: anthropic.Anthropic, stack: Stack) -> None:
 
 
 def test_37_server_tool_rejected(ant: anthropic.Anthropic) -> None:
+    # Web search is the one server tool the gateway runs (test_web_search.py); others are refused.
     with pytest.raises(anthropic.BadRequestError) as e:
-        ant.messages.create(model=MODEL, max_tokens=100, tools=[{"type": "web_search_20250305", "name": "web_search"}],
-                            messages=user("search"))
+        ant.messages.create(model=MODEL, max_tokens=100,
+                            tools=[{"type": "code_execution_20250522", "name": "code_execution"}],
+                            messages=user("run code"))
     assert e.value.body["error"]["type"] == "invalid_request_error"
-    assert "web_search" in e.value.body["error"]["message"]
+    assert "code_execution" in e.value.body["error"]["message"]
 
 
 def test_38_models(ant: anthropic.Anthropic) -> None:

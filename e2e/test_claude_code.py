@@ -134,3 +134,38 @@ def test_73_context_uses_count_tokens(stack: Stack, project: Path, no_dns: None)
     assert m, out["result"][:500]
     assert float(m.group(1)) > 0
     assert stack.sim.chat_requests(seq) == [], "count fallback requests reached the upstream"
+
+
+def test_web_search_tool_runs_through_the_gateway(stack: Stack, project: Path, no_dns: None) -> None:
+    """Claude Code's WebSearch tool (issue 18 item 2): the model calls WebSearch; Claude Code sends
+    its own request with only the `web_search_20250305` server tool and "Perform a web search for
+    the query: …"; the gateway lets the model search, runs the search on the account's Kiro
+    `/mcp` (visible in the simulator's request log), and streams `server_tool_use` +
+    `web_search_tool_result` blocks, which Claude Code turns into the tool's result."""
+    query = f"rust release notes {uuid.uuid4().hex[:8]}"
+    stack.sim.queue(f'#tool WebSearch {json.dumps({"query": query})}')
+    since = now_rfc3339()
+    seq = stack.sim.next_seq()
+    r = run_claude(stack, ["-p", "What is new in Rust? Search the web.", "--output-format", "stream-json",
+                           "--verbose", "--allowedTools", "WebSearch"], project, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    uses = [b for m in lines if m.get("type") == "assistant" for b in m["message"]["content"] if b.get("type") == "tool_use"]
+    assert [u["name"] for u in uses] == ["WebSearch"], uses
+    results = [b for m in lines if m.get("type") == "user" for b in (m["message"]["content"] if isinstance(m["message"]["content"], list) else [])
+               if b.get("type") == "tool_result"]
+    assert len(results) == 1 and not results[0].get("is_error"), results
+    final = lines[-1]
+    assert final["type"] == "result" and final["is_error"] is False, final
+    # The search is in the simulator's request log: one /mcp tools/call with Claude Code's query.
+    searches = [e for e in stack.sim.requests(operation="mcp", since=seq)
+                if e.get("json", {}).get("method") == "tools/call"]
+    assert [s["json"]["params"]["arguments"]["query"] for s in searches] == [query], searches
+    # The hits reached Claude Code: the tool result lists the simulated results' links.
+    assert "example." in json.dumps(results[0]["content"]), results[0]
+    # The WebSearch request ran two upstream turns (search, then the cited answer) on one account.
+    chats = stack.sim.chat_requests(seq)
+    search_turns = [c for c in chats if "Perform a web search for the query" in json.dumps(c["json"])]
+    assert len(search_turns) == 2, [c["status"] for c in chats]
+    rows = gateway_log_rows(stack, since, 3)
+    assert any("web_search" in (row.get("rules_fired") or []) for row in rows), rows

@@ -118,3 +118,32 @@ def test_errors_are_sdk_errors(oai: openai.OpenAI) -> None:
     assert e.value.code == "previous_response_not_found"
     with pytest.raises(openai.NotFoundError):
         oai.responses.create(model="no-such-model", input="x")
+
+
+def test_web_search_tool(oai: openai.OpenAI, stack: Stack) -> None:
+    """The hosted `web_search` tool (issue 18 item 2): the gateway runs the model's search on the
+    account's Kiro search and returns a `web_search_call` item and `url_citation` annotations."""
+    seq = stack.sim.next_seq()
+    r = oai.responses.create(model=MODEL, tools=[{"type": "web_search"}],
+                             input="What is new in Rust?\n#search rust 1.95 release")
+    assert r.status == "completed"
+    call = r.output[0]
+    assert call.type == "web_search_call" and call.status == "completed" and call.id.startswith("ws_")
+    assert call.action.query == "rust 1.95 release"
+    msg = r.output[1]
+    assert msg.type == "message"
+    ann = msg.content[0].annotations
+    assert ann and ann[0].type == "url_citation"
+    assert r.output_text[ann[0].start_index:ann[0].end_index] == ann[0].url
+    searches = [e for e in stack.sim.requests(operation="mcp", since=seq)
+                if e.get("json", {}).get("method") == "tools/call"]
+    assert [s["json"]["params"]["arguments"]["query"] for s in searches] == ["rust 1.95 release"]
+
+    with oai.responses.stream(model=MODEL, tools=[{"type": "web_search_preview"}],
+                              input="#search tokio news") as s:
+        kinds = [e.type for e in s]
+        final = s.get_final_response()
+    at = kinds.index("response.web_search_call.in_progress")
+    assert kinds[at:at + 3] == ["response.web_search_call.in_progress", "response.web_search_call.searching",
+                                "response.web_search_call.completed"]
+    assert final.output[0].type == "web_search_call" and final.output_text

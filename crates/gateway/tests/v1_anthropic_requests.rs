@@ -105,9 +105,9 @@ async fn item_23_24_37_request_errors() {
     let (status, _, v) = h.json("/v1/messages", &b).await;
     assert_eq!(status, 404, "{v}");
     assert_error(&v, "not_found_error");
-    // 37: a server tool is refused, naming the tool.
+    // 37: a server tool other than web search (which the gateway runs) is refused, naming it.
     let mut b = body("#say hi", false);
-    b["tools"] = json!([{"type":"web_search_20250305","name":"web_search"}]);
+    b["tools"] = json!([{"type":"code_execution_20250522","name":"code_execution"}]);
     let (status, _, v) = h.json("/v1/messages", &b).await;
     assert_eq!(status, 400, "{v}");
     assert_error(&v, "invalid_request_error");
@@ -115,7 +115,7 @@ async fn item_23_24_37_request_errors() {
         v["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("web_search"),
+            .contains("code_execution"),
         "{v}"
     );
     // Nothing reached the upstream.

@@ -59,5 +59,6 @@ pub mod responses;
 pub mod sse;
 pub mod stream;
 pub mod tokens;
+pub mod web_search;
 
 pub use error::{ErrorKind, Result, TranslateError};

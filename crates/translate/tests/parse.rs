@@ -217,10 +217,14 @@ fn anthropic_rejections_name_the_field() {
         param(an(&json!({"model": "m", "max_tokens": 1}))),
         "messages"
     );
-    let e = an(&json!({"model": "m", "max_tokens": 1, "messages": msgs, "tools": [{"type": "web_search_20250305", "name": "web_search"}]}))
+    let e = an(&json!({"model": "m", "max_tokens": 1, "messages": msgs, "tools": [{"type": "code_execution_20250522", "name": "code_execution"}]}))
         .unwrap_err();
     assert_eq!(e.param(), Some("tools[0].type"));
-    assert!(e.to_string().contains("web_search"));
+    assert!(e.to_string().contains("code_execution"));
+    // Web search is the server tool the gateway runs: it becomes the upstream `web_search` tool.
+    let req = an(&json!({"model": "m", "max_tokens": 1, "messages": msgs, "tools": [{"type": "web_search_20250305", "name": "web_search", "max_uses": 2}]}))
+        .unwrap();
+    assert_eq!(req.tools, vec![translate::web_search::tool_def()]);
     assert_eq!(
         param(an(
             &json!({"model": "m", "max_tokens": 1, "messages": msgs, "mcp_servers": [{"url": "x"}]})

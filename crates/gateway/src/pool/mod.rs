@@ -22,6 +22,7 @@
 //! - `load`: loading accounts from the store without losing runtime state; batched counters;
 //! - `lease`: waiting for and holding an account;
 //! - `send`: the request path and [`PoolStream`];
+//! - `search`: web searches and follow-up calls on the account a stream holds (issue 18);
 //! - `health`: what an upstream failure does to the account (cooldown, exhausted, banned…);
 //! - `refresh`: single-flight token refresh, persisted before use (compare-and-set), and the
 //!   background refresher; `need`: what a caller needs from a token and why it is refreshed;
@@ -69,6 +70,7 @@ mod refresh;
 mod refusals;
 mod sched;
 mod seams;
+mod search;
 mod send;
 mod slot;
 mod social;
@@ -94,6 +96,7 @@ pub use seams::{
     CooldownStore, MemoryCooldownStore, MemoryRefreshLock, MemoryStickyStore, RefreshGuard,
     RefreshLock, StickyStore,
 };
+pub use search::SearchFailed;
 pub use send::{PoolRequest, PoolStream};
 pub use upstream::UpstreamSettings;
 

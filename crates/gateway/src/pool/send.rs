@@ -95,6 +95,25 @@ impl PoolStream {
         tasks.spawn_tracked("pool-stream-finish", self.finish(outcome));
     }
 
+    /// The account's lease (`None` once released).
+    pub(super) fn lease(&self) -> Option<&Lease> {
+        self.lease.as_ref()
+    }
+
+    /// Reads a newly opened call from here on (`search::follow_up`).
+    pub(super) fn replace(&mut self, (response, buffered, ended): Opened) {
+        self.request_id = response.request_id;
+        self.events = response.events;
+        self.buffered = buffered;
+        self.ended = ended;
+    }
+
+    /// Ends the stream: no more events (a follow-up that failed to open).
+    pub(super) fn end(&mut self) {
+        self.buffered.clear();
+        self.ended = true;
+    }
+
     /// Reports how the turn ended (counters, account health) and releases the account.
     pub async fn finish(self, outcome: Outcome) {
         let Self { lease, events, .. } = self;
@@ -125,10 +144,10 @@ impl PoolStream {
 }
 
 /// Why one attempt failed.
-struct AttemptError {
-    class: ErrorClass,
-    message: String,
-    status: Option<u16>,
+pub(super) struct AttemptError {
+    pub(super) class: ErrorClass,
+    pub(super) message: String,
+    pub(super) status: Option<u16>,
     /// The call's error (none for a refresh failure or an in-stream exception).
     client: Option<ClientError>,
 }
@@ -253,13 +272,13 @@ async fn cancellable<T>(
 }
 
 /// The response, the events read ahead, and whether the stream already ended.
-type Opened = (ChatResponse, VecDeque<StreamEvent>, bool);
+pub(super) type Opened = (ChatResponse, VecDeque<StreamEvent>, bool);
 
 impl Inner {
     /// One account: fresh token, the persona's stamp on the body, the call, and the recovery
     /// steps of [`super::recover`] (refresh, legacy fallback, profile), each retried on the same
     /// account while `attempts < max_attempts`.
-    async fn attempt(
+    pub(super) async fn attempt(
         &self,
         lease: &Lease,
         body: &mut GenerateAssistantResponseRequest,

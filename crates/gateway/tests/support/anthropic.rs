@@ -64,8 +64,8 @@ pub fn check_grammar(s: &Sse) -> Vec<(String, Vec<Value>)> {
                 assert_eq!(open, Some(i), "delta outside its block: {}", s.raw);
                 let ok = matches!(
                     (blocks[i].0.as_str(), v["delta"]["type"].as_str().unwrap()),
-                    ("text", "text_delta")
-                        | ("tool_use", "input_json_delta")
+                    ("text", "text_delta" | "citations_delta")
+                        | ("tool_use" | "server_tool_use", "input_json_delta")
                         | ("thinking", "thinking_delta" | "signature_delta")
                 );
                 assert!(

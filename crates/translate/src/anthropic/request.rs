@@ -2,7 +2,8 @@
 //!
 //! Lenient where Claude Code and the SDKs are loose (unknown fields and block fields like
 //! `cache_control`, `role:"system"` messages anywhere, thinking of every type); 400 naming the field for
-//! what cannot be honoured: server tools, non-empty `mcp_servers`, file/PDF sources.
+//! what cannot be honoured: server tools other than web search (`web_search_*`, which the gateway
+//! runs: `crate::web_search`), non-empty `mcp_servers`, file/PDF sources.
 
 use serde_json::Value;
 
@@ -272,6 +273,11 @@ fn parse_tools(o: &Obj) -> Result<Vec<ToolDef>> {
         if let Some(kind) = opt_str(t, "type", &path)?
             && kind != "custom"
         {
+            // The one server tool the gateway runs itself (`crate::web_search`).
+            if crate::web_search::options::is_anthropic_tool(kind) {
+                tools.push(crate::web_search::tool_def());
+                continue;
+            }
             return Err(TranslateError::invalid(
                 join(&path, "type"),
                 format!(

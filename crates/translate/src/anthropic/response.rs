@@ -52,6 +52,15 @@ pub struct UsageBody {
     pub output_tokens: u32,
     pub cache_creation_input_tokens: u32,
     pub cache_read_input_tokens: u32,
+    /// Present when the request had the web-search server tool (`web_search`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_tool_use: Option<ServerToolUsage>,
+}
+
+/// `usage.server_tool_use`: searches the gateway ran for this answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerToolUsage {
+    pub web_search_requests: u32,
 }
 
 impl From<Usage> for UsageBody {
@@ -61,6 +70,7 @@ impl From<Usage> for UsageBody {
             output_tokens: u.output_tokens,
             cache_creation_input_tokens: u.cache_creation_input_tokens,
             cache_read_input_tokens: u.cache_read_input_tokens,
+            server_tool_use: None,
         }
     }
 }

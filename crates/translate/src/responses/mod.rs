@@ -15,7 +15,7 @@
 //! sealed by another server such as OpenAI's) is dropped and reported in [`Turn::dropped`] — the
 //! upstream never sees earlier reasoning anyway, so dropping it cannot change the answer.
 //!
-//! Tools and items of types this gateway cannot serve (`namespace`, `web_search`, `local_shell`,
+//! Tools and items of types this gateway cannot serve (`namespace`, `local_shell`,
 //! `custom`, `item_reference`, …) are dropped the same way instead of failing the request: Codex
 //! sends several of them on every turn.
 //!

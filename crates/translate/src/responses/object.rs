@@ -107,6 +107,13 @@ pub enum OutputItem {
         call_id: String,
         name: String,
     },
+    /// A search the gateway ran (`crate::web_search`): `action` is `{"type": "search", "query",
+    /// "sources": [{"type": "url", "url"}]}`.
+    WebSearchCall {
+        id: String,
+        status: String,
+        action: Value,
+    },
 }
 
 /// `{"type":"summary_text","text":…}`

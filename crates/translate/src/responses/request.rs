@@ -7,6 +7,8 @@
 //! `prompt_cache_key` (the sticky-session key). Echoed but without effect: `temperature`, `top_p`,
 //! `truncation`, `include` (reasoning items always carry `encrypted_content`), `service_tier`.
 //! Refused with a 400 naming the field: `background: true`, `conversation`, `prompt` templates.
+//! The `web_search` / `web_search_preview` tool is served by the gateway (`crate::web_search`;
+//! Codex's `external_web_access: false` leaves it out).
 
 use serde_json::{Value, json};
 
@@ -251,6 +253,11 @@ fn parse_tools(o: &Obj, dropped: &mut Vec<String>) -> Result<(Vec<ToolDef>, Vec<
                     "strict": get(t, "strict").and_then(Value::as_bool).unwrap_or(false),
                 }));
                 tools.push(def);
+            }
+            // The hosted search the gateway runs itself (`crate::web_search`).
+            _ if crate::web_search::options::is_responses_tool(t) => {
+                echo.push(Value::Object(t.clone()));
+                tools.push(crate::web_search::tool_def());
             }
             other => {
                 let name = opt_str(t, "name", &path)?.unwrap_or("");

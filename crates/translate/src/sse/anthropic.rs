@@ -9,8 +9,14 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::anthropic::response::{UsageBody, stop_reason, stream_error, thinking_signature};
+use crate::anthropic::response::{
+    ServerToolUsage, UsageBody, stop_reason, stream_error, thinking_signature,
+};
 use crate::ir::{OutEvent, Usage};
+use crate::web_search::SearchHit;
+
+/// Web-search blocks and citations (`server_tool_use`, `web_search_tool_result`, `citations_delta`).
+mod search;
 
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -83,6 +89,15 @@ enum BlockStart<'a> {
         name: &'a str,
         input: Value,
     },
+    ServerToolUse {
+        id: &'a str,
+        name: &'static str,
+        input: Value,
+    },
+    WebSearchToolResult {
+        tool_use_id: &'a str,
+        content: Value,
+    },
 }
 
 #[derive(Serialize)]
@@ -96,6 +111,7 @@ enum Delta<'a> {
     ThinkingDelta { thinking: &'a str },
     SignatureDelta { signature: &'a str },
     InputJsonDelta { partial_json: &'a str },
+    CitationsDelta { citation: Value },
 }
 
 #[derive(Serialize)]
@@ -129,6 +145,11 @@ pub struct AnthropicSse {
     next_index: usize,
     open: Option<Open>,
     done: bool,
+    /// `Some(searches run)` when the request has the web-search tool (usage then reports it).
+    searches: Option<u32>,
+    /// Results so far, and the open text block's text, for citations (`search`).
+    sources: Vec<SearchHit>,
+    text: String,
 }
 
 fn frame(ev: &Event<'_>, out: &mut Vec<u8>) {
@@ -160,6 +181,9 @@ impl AnthropicSse {
             next_index: 0,
             open: None,
             done: false,
+            searches: None,
+            sources: Vec::new(),
+            text: String::new(),
         }
     }
 
@@ -185,6 +209,7 @@ impl AnthropicSse {
             output_tokens: 1,
             cache_creation_input_tokens: 0,
             cache_read_input_tokens: 0,
+            server_tool_use: self.searches.map(|_| ServerToolUsage::default()),
         };
         let message = StartMessage {
             id: &self.id,
@@ -231,6 +256,9 @@ impl AnthropicSse {
         match ev {
             OutEvent::Text(t) => {
                 let index = self.ensure(Open::Text, out);
+                if !self.sources.is_empty() {
+                    self.text.push_str(t);
+                }
                 frame(
                     &Event::ContentBlockDelta {
                         index,
@@ -296,7 +324,7 @@ impl AnthropicSse {
                 frame(
                     &Event::MessageDelta {
                         delta: body,
-                        usage: Self::final_usage(*usage),
+                        usage: self.final_usage(*usage),
                     },
                     out,
                 );
@@ -320,8 +348,11 @@ impl AnthropicSse {
     }
 
     /// Output tokens are cumulative and never below `message_start`'s 1 (checklist 9).
-    fn final_usage(u: Usage) -> UsageBody {
+    fn final_usage(&self, u: Usage) -> UsageBody {
         let mut body = UsageBody::from(u);
+        body.server_tool_use = self.searches.map(|n| ServerToolUsage {
+            web_search_requests: n,
+        });
         body.output_tokens = body.output_tokens.max(1);
         body.input_tokens = body.input_tokens.max(1);
         body
@@ -361,6 +392,9 @@ impl AnthropicSse {
             return;
         };
         let index = self.next_index;
+        if kind == Open::Text {
+            self.cite(index, out);
+        }
         if kind == Open::Thinking {
             let sig = thinking_signature(&self.id);
             frame(

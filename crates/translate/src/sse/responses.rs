@@ -23,6 +23,10 @@ use crate::responses::object::{
     ErrorObject, IncompleteDetails, OutputItem, OutputText, Response, ResponseUsage, SummaryText,
 };
 use crate::responses::{Head, Seal, item_id};
+use crate::web_search::SearchHit;
+
+/// `web_search_call` items and `url_citation` annotations.
+mod search;
 
 /// The output item being streamed.
 enum Open {
@@ -41,6 +45,11 @@ enum Open {
         name: String,
         args: String,
     },
+    /// A `web_search_call` between its call and its result (`search`).
+    Search {
+        id: String,
+        query: String,
+    },
 }
 
 /// One encoder per response; it also builds the final [`Response`].
@@ -52,6 +61,8 @@ pub struct ResponsesSse {
     thinking_tokens: u32,
     input_tokens: u32,
     done: bool,
+    /// Search results so far, for `url_citation` annotations (`search`).
+    sources: Vec<SearchHit>,
 }
 
 impl std::fmt::Debug for ResponsesSse {
@@ -75,6 +86,7 @@ impl ResponsesSse {
             thinking_tokens: 0,
             input_tokens: 0,
             done: false,
+            sources: Vec::new(),
         }
     }
 
@@ -238,9 +250,10 @@ impl ResponsesSse {
     fn open_id(&self) -> String {
         match &self.open {
             Open::None => String::new(),
-            Open::Reasoning { id, .. } | Open::Message { id, .. } | Open::Function { id, .. } => {
-                id.clone()
-            }
+            Open::Reasoning { id, .. }
+            | Open::Message { id, .. }
+            | Open::Function { id, .. }
+            | Open::Search { id, .. } => id.clone(),
         }
     }
 
@@ -291,25 +304,30 @@ impl ResponsesSse {
         let item = match std::mem::replace(&mut self.open, Open::None) {
             Open::None => return,
             Open::Message { id, text } => {
+                let annotations = self.annotate(&id, idx, &text, out);
                 self.event(
                     "response.output_text.done",
                     json!({"item_id": id, "output_index": idx, "content_index": 0,
                            "text": text, "logprobs": []}),
                     out,
                 );
+                let mut part = OutputText::new(text);
+                part.annotations = annotations;
                 self.event(
                     "response.content_part.done",
                     json!({"item_id": id, "output_index": idx, "content_index": 0,
-                           "part": OutputText::new(text.clone())}),
+                           "part": part}),
                     out,
                 );
                 OutputItem::Message {
                     id,
                     status: "completed".to_owned(),
                     role: "assistant".to_owned(),
-                    content: vec![OutputText::new(text)],
+                    content: vec![part],
                 }
             }
+            // A search that never got its result (the stream ended first) is not left open.
+            Open::Search { id, query } => search::item(id, "failed", &query, &[]),
             Open::Reasoning { id, text } => {
                 // Counted whole, as the non-stream body does (per-fragment counts differ slightly).
                 self.thinking_tokens = self

@@ -1,7 +1,7 @@
 //! Anthropic Messages handlers (client-api-conformance.md §2): `POST /v1/messages` and
 //! `POST /v1/messages/count_tokens` (query strings such as Claude Code's `?beta=true` are ignored by
 //! routing). Parsing and the answer's shape live in `translate::anthropic`; the request flow in
-//! `api::chat`.
+//! `api::chat` (with the web-search server tool: `api::chat::web_search`).
 //!
 //! `count_tokens` (§2.7) counts locally with the same function the message path uses, so its
 //! figure equals `message_start.usage.input_tokens` for the same body; no upstream call is made.
@@ -30,8 +30,15 @@ pub async fn messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ctx = Ctx::new(Dialect::Anthropic, &headers, key.as_ref(), ip.as_ref());
+    let mut ctx = Ctx::new(Dialect::Anthropic, &headers, key.as_ref(), ip.as_ref());
     let parsed = parse(&body, Endpoint::Messages);
+    // The web-search server tool (`chat::web_search`): its options come from the same tools list.
+    if parsed.is_ok() && chat::web_search::mentions(&body) {
+        match translate::web_search::anthropic_options(&body) {
+            Ok(o) => ctx.web_search = o,
+            Err(e) => return chat::run(state, ctx, &body, Err(e)).await,
+        }
+    }
     chat::run(state, ctx, &body, parsed).await
 }
 

@@ -20,6 +20,7 @@ pub mod images;
 pub mod record;
 pub mod respond;
 pub mod upstream;
+pub mod web_search;
 
 use std::sync::Arc;
 
@@ -50,6 +51,9 @@ pub struct Ctx {
     /// The console's accounts page as the client addressed this server (named in the "no
     /// account" answers so a new user knows where to add one).
     pub console: String,
+    /// The request's web-search tool (Anthropic and Responses handlers set it): the answer then
+    /// runs through `web_search`.
+    pub web_search: Option<translate::web_search::WebSearchOptions>,
 }
 
 impl Ctx {
@@ -68,6 +72,7 @@ impl Ctx {
             dialect,
             request_id,
             console: error::console_url(headers),
+            web_search: None,
             caller: Caller {
                 ip: ip
                     .map(|Extension(ClientIp(ip))| ip.to_string())
@@ -213,7 +218,7 @@ pub async fn run_with(
         };
         match upstream::open(&state.pool, open).await {
             Ok(f) => {
-                opened = Some((f, stream_cfg, norm.rules));
+                opened = Some((f, stream_cfg, norm.rules, model));
                 break;
             }
             Err(e) if crate::pool::model_refused(&e) && i + 1 < plan.len() => {
@@ -226,7 +231,7 @@ pub async fn run_with(
             }
         }
     }
-    let Some((feed, stream_cfg, rules)) = opened else {
+    let Some((feed, stream_cfg, rules, served)) = opened else {
         // Unreachable in practice: the plan always holds the last candidate, whose failure returns.
         let err = ApiError::from_pool(
             &PoolError::NoAccounts(None),
@@ -238,6 +243,11 @@ pub async fn run_with(
     };
     record.rules(&rules);
     state.pool.note_rules(&rules, Some(&feed.account_id));
+    // A web-search answer drives its own machine, turn by turn.
+    let search = ctx.web_search.clone().map(|o| {
+        let m = StreamMachine::new(stream_cfg.clone());
+        web_search::Driver::new(&req, served, opts, o, m)
+    });
     let machine = StreamMachine::new(stream_cfg);
     record.account_id = Some(feed.account_id.clone());
     let label = feed.account_label.clone();
@@ -251,7 +261,7 @@ pub async fn run_with(
         cancel: guard,
         on_end: None,
     };
-    let result = answer_in(reply, ctx.dialect, &req, feed, answer).await;
+    let result = answer_in(reply, ctx.dialect, &req, feed, answer, search).await;
     match result {
         Ok(response) => response,
         Err((err, answer)) => ctx.fail(answer.record, &err, Some(&label)),
@@ -259,18 +269,40 @@ pub async fn run_with(
 }
 
 /// The answer in the client's wire format: streamed or collected, in `dialect` (or as the
-/// Responses API when `reply` says so).
+/// Responses API when `reply` says so); a request with the web-search tool runs its search loop.
 async fn answer_in(
     reply: Reply,
     dialect: Dialect,
     req: &ChatRequest,
     feed: upstream::Feed,
     answer: Answer,
+    search: Option<web_search::Driver>,
 ) -> Result<Response, (ApiError, Answer)> {
     let (input_tokens, limit) = (answer.input_tokens, answer.input_limit);
-    match (reply, dialect, req.stream) {
-        (Reply::Responses(r), _, stream) => r.answer(feed, answer, stream, input_tokens).await,
-        (Reply::Dialect, dialect, stream) => match (dialect, stream) {
+    match (reply, search, dialect, req.stream) {
+        (Reply::Responses(r), search, _, stream) => {
+            Box::pin(r.answer(feed, answer, stream, input_tokens, search)).await
+        }
+        (Reply::Dialect, Some(driver), _, stream) => {
+            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+            if stream {
+                let enc = AnthropicSse::new(id, &req.model, input_tokens)
+                    .with_input_limit(limit)
+                    .with_web_search();
+                web_search::stream(feed, answer, Encoder::Anthropic(enc), driver).await
+            } else {
+                web_search::collect(feed, answer, driver, |steps| {
+                    translate::web_search::body::anthropic_body(
+                        steps,
+                        &id,
+                        &req.model,
+                        input_tokens,
+                    )
+                })
+                .await
+            }
+        }
+        (Reply::Dialect, None, dialect, stream) => match (dialect, stream) {
             (Dialect::Anthropic, true) => {
                 let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
                 let enc = Encoder::Anthropic(

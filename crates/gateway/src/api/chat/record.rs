@@ -122,6 +122,11 @@ impl Record {
         self.rules = fired.names().into_iter().map(str::to_owned).collect();
     }
 
+    /// Adds one entry to the row's rules list (web search notes each search there).
+    pub fn note(&mut self, entry: &str) {
+        self.rules.push(entry.to_owned());
+    }
+
     /// The first byte of the answer is about to leave.
     pub fn first_byte(&mut self) {
         if self.ttfb_ms.is_none() {

@@ -41,7 +41,7 @@ pub enum Encoder {
 }
 
 impl Encoder {
-    fn start(&mut self, out: &mut Vec<u8>) {
+    pub(crate) fn start(&mut self, out: &mut Vec<u8>) {
         match self {
             Self::Anthropic(e) => e.start_into(out),
             Self::OpenAi(e) => e.start_into(out),
@@ -49,7 +49,7 @@ impl Encoder {
         }
     }
 
-    fn encode(&mut self, outs: &[OutEvent], out: &mut Vec<u8>) {
+    pub(crate) fn encode(&mut self, outs: &[OutEvent], out: &mut Vec<u8>) {
         for ev in outs {
             match self {
                 Self::Anthropic(e) => e.encode_into(ev, out),
@@ -59,7 +59,7 @@ impl Encoder {
         }
     }
 
-    fn keep_alive(&self, out: &mut Vec<u8>) {
+    pub(crate) fn keep_alive(&self, out: &mut Vec<u8>) {
         match self {
             Self::Anthropic(_) => AnthropicSse::ping_into(out),
             Self::OpenAi(_) => OpenAiSse::keep_alive_into(out),
@@ -77,6 +77,11 @@ type EndFn = Box<dyn FnOnce(&Encoder) -> BoxFuture<'static, ()> + Send>;
 impl OnEnd {
     pub fn new(f: impl FnOnce(&Encoder) -> BoxFuture<'static, ()> + Send + 'static) -> Self {
         Self(Box::new(f))
+    }
+
+    /// Runs the work for the finished `encoder`.
+    pub(crate) fn run(self, encoder: &Encoder) -> BoxFuture<'static, ()> {
+        (self.0)(encoder)
     }
 }
 
@@ -111,7 +116,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn prompt(&self) -> super::error::PromptSize {
+    pub(crate) fn prompt(&self) -> super::error::PromptSize {
         super::error::PromptSize {
             tokens: self.input_tokens,
             limit: self.input_limit,
@@ -134,7 +139,7 @@ fn apply(machine: &mut StreamMachine, item: Option<super::upstream::Item>) -> Ve
 }
 
 /// [`apply`], appending to a list the stream reuses for every event.
-fn apply_into(
+pub(crate) fn apply_into(
     machine: &mut StreamMachine,
     item: Option<super::upstream::Item>,
     outs: &mut Vec<OutEvent>,
@@ -165,7 +170,11 @@ async fn first_outputs(feed: &mut Feed, machine: &mut StreamMachine, wait: Durat
 
 /// Notes usage and the end of the turn in the record and the feed's verdict; returns the error
 /// class of an in-band error.
-fn observe(outs: &[OutEvent], record: &mut Record, feed: &mut Feed) -> Option<&'static str> {
+pub(crate) fn observe(
+    outs: &[OutEvent],
+    record: &mut Record,
+    feed: &mut Feed,
+) -> Option<&'static str> {
     for ev in outs {
         match ev {
             OutEvent::Finish { usage, .. } => {

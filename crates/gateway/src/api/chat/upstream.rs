@@ -58,6 +58,12 @@ impl Feed {
         })
     }
 
+    /// The pool stream under this feed: web search runs its searches and follow-up calls on it
+    /// (`web_search`); `None` only while dropping.
+    pub fn pool_stream(&mut self) -> Option<&mut PoolStream> {
+        self.stream.as_mut()
+    }
+
     /// Records how the turn ended (reported to the pool when the feed is dropped).
     pub fn verdict(&mut self, outcome: Outcome) {
         self.outcome = Some(outcome);

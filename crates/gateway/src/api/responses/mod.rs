@@ -11,7 +11,8 @@
 //!   configuration, and written before the stream's last event leaves.
 //! - **Reasoning seal** ([`GatewaySeal`]): reasoning items carry `encrypted_content` sealed with the
 //!   gateway's encryption key; what does not open is dropped (see `translate::responses`).
-//! - Tools and items the gateway cannot serve are dropped with a debug log line naming them.
+//! - Tools and items the gateway cannot serve are dropped with a debug log line naming them;
+//!   the `web_search` tool is run by the gateway (`api::chat::web_search`).
 //! - The sticky-session key is `prompt_cache_key`, else Codex's `session-id` header.
 
 mod reply;
@@ -59,11 +60,18 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ctx = Ctx::new(Dialect::Responses, &headers, key.as_ref(), ip.as_ref());
+    let mut ctx = Ctx::new(Dialect::Responses, &headers, key.as_ref(), ip.as_ref());
     let envelope = match translate::responses::parse(&body) {
         Ok(e) => e,
         Err(e) => return chat::run(state, ctx, &body, Err(e)).await,
     };
+    // The hosted `web_search` tool (`chat::web_search`).
+    if chat::web_search::mentions(&body) {
+        match translate::web_search::responses_options(&body) {
+            Ok(o) => ctx.web_search = o,
+            Err(e) => return chat::run(state, ctx, &body, Err(e)).await,
+        }
+    }
     let prior = match &envelope.head.previous_response_id {
         None => Vec::new(),
         Some(id) => {

@@ -18,7 +18,9 @@ use crate::api::chat::Ctx;
 use crate::api::chat::error::ApiError;
 use crate::api::chat::respond::{self, Answer, Encoder, OnEnd};
 use crate::api::chat::upstream::Feed;
+use crate::api::chat::web_search::{self, Driver};
 use crate::state::ChatState;
+use translate::web_search::body::responses_body;
 
 /// The largest item list stored for one response (JSON bytes, before encryption).
 pub const MAX_STORED_BYTES: usize = 8 * 1024 * 1024;
@@ -74,6 +76,7 @@ impl Reply {
         mut answer: Answer,
         stream: bool,
         input_tokens: u32,
+        search: Option<Driver>,
     ) -> Result<Response, (ApiError, Answer)> {
         let Self {
             id,
@@ -98,15 +101,31 @@ impl Reply {
                     })
                 })
             });
-            return respond::stream(feed, answer, Encoder::Responses(Box::new(enc))).await;
+            let enc = Encoder::Responses(Box::new(enc));
+            return match search {
+                Some(driver) => web_search::stream(feed, answer, enc, driver).await,
+                None => respond::stream(feed, answer, enc).await,
+            };
         }
         let mut built = None;
-        let result = respond::collect(feed, answer, |c| {
-            let body = response_body(c, &id, created_at, &head, seal);
-            built = Some(body.clone());
-            body
-        })
-        .await;
+        let result = match search {
+            Some(driver) => {
+                web_search::collect(feed, answer, driver, |steps| {
+                    let body = responses_body(steps, &id, created_at, &head, seal);
+                    built = Some(body.clone());
+                    body
+                })
+                .await
+            }
+            None => {
+                respond::collect(feed, answer, |c| {
+                    let body = response_body(c, &id, created_at, &head, seal);
+                    built = Some(body.clone());
+                    body
+                })
+                .await
+            }
+        };
         if result.is_ok()
             && let (Some(k), Some(body)) = (keeper, built)
         {
