@@ -73,7 +73,8 @@ async fn binary_starts_prints_urls_and_stops_on_sigterm() {
 
 #[tokio::test]
 async fn legacy_q_flag_makes_the_main_listener_the_legacy_host() {
-    let (mut child, base, _) = spawn(&["--legacy-q"]);
+    // Keep the stdout reader: the binary still prints to it.
+    let (mut child, base, _stdout) = spawn(&["--legacy-q"]);
     let mode = get_json(&client(), &format!("{base}/__sim/host-mode")).await;
     assert_eq!(mode["host_mode"], "legacy_q");
     child.kill().unwrap();

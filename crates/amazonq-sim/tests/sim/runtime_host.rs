@@ -41,6 +41,16 @@ async fn answer(r: reqwest::Response) -> (u16, String, String, String) {
     (status, et, rule, r.text().await.unwrap())
 }
 
+/// A [`Style::Rest`] chat on the main listener, read by [`answer`].
+async fn rest(
+    c: &reqwest::Client,
+    sim: &SimHandle,
+    token: &str,
+    body: &Value,
+) -> (u16, String, String, String) {
+    answer(chat_rt(c, sim, Style::Rest, token, body).await).await
+}
+
 fn with_model(mut b: Value, model: &str) -> Value {
     b["conversationState"]["currentMessage"]["userInputMessage"]["modelId"] = json!(model);
     b
@@ -211,8 +221,7 @@ async fn root_members_outside_the_three_are_refused() {
     let t = sim.add_account(&account("b"));
     let mut sp = body_arn("hi", BUILDER_ID_ARN);
     sp["systemPrompt"] = json!("be brief");
-    let (st, _, rule, text) =
-        answer(chat_rt(&c, &sim, Style::Rest, &t.access_token, &sp).await).await;
+    let (st, _, rule, text) = rest(&c, &sim, &t.access_token, &sp).await;
     assert_eq!((st, rule.as_str()), (400, "root-members"));
     assert_eq!(
         text,
@@ -221,18 +230,15 @@ async fn root_members_outside_the_three_are_refused() {
     let mut am = body_arn("hi", BUILDER_ID_ARN);
     am["agentMode"] = json!("vibe");
     assert_eq!(
-        rt_status(&c, &sim, Style::Rest, &t.access_token, &am).await,
+        rest(&c, &sim, &t.access_token, &am).await.0,
         200,
         "agentMode tolerated by default"
     );
     sim.set_rule("agent-mode", true).unwrap();
-    let (st, _, rule, _) = answer(chat_rt(&c, &sim, Style::Rest, &t.access_token, &am).await).await;
+    let (st, _, rule, _) = rest(&c, &sim, &t.access_token, &am).await;
     assert_eq!((st, rule.as_str()), (400, "agent-mode"));
     sim.set_rule("root-members", false).unwrap();
-    assert_eq!(
-        rt_status(&c, &sim, Style::Rest, &t.access_token, &sp).await,
-        200
-    );
+    assert_eq!(rest(&c, &sim, &t.access_token, &sp).await.0, 200);
 }
 
 #[tokio::test]
@@ -650,8 +656,7 @@ async fn size_is_judged_in_tokens_and_images_over_5_mb_are_refused() {
     let mut img = body_arn("look", BUILDER_ID_ARN);
     img["conversationState"]["currentMessage"]["userInputMessage"]["images"] =
         json!([{"format": "png", "source": {"bytes": "A".repeat(5_242_881)}}]);
-    let (st, _, rule, text) =
-        answer(chat_rt(&c, &sim, Style::Rest, &b.access_token, &img).await).await;
+    let (st, _, rule, text) = rest(&c, &sim, &b.access_token, &img).await;
     assert_eq!((st, rule.as_str()), (400, "image-size"));
     assert_eq!(
         text,
@@ -659,10 +664,7 @@ async fn size_is_judged_in_tokens_and_images_over_5_mb_are_refused() {
     );
     img["conversationState"]["currentMessage"]["userInputMessage"]["images"][0]["source"]["bytes"] =
         json!("A".repeat(5_242_880));
-    assert_eq!(
-        rt_status(&c, &sim, Style::Rest, &b.access_token, &img).await,
-        200
-    );
+    assert_eq!(rest(&c, &sim, &b.access_token, &img).await.0, 200);
 }
 
 #[tokio::test]

@@ -406,7 +406,7 @@ async fn count_ok(f: &Fleet, ip: &str, nodes: &[usize], n: usize) -> usize {
 
 /// `(gateway_fleet_redis_up == 1, sum of gateway_fleet_fallback_total over every seam)`.
 async fn redis_state(http: &reqwest::Client, node: &Node) -> (bool, u64) {
-    let text = get_text(&http, &node.url("/metrics")).await;
+    let text = get_text(http, &node.url("/metrics")).await;
     let value = |l: &str| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
     let up = text
         .lines()
