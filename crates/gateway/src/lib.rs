@@ -71,28 +71,19 @@ pub async fn serve(
     serve_with(listener, config, shutdown, Extensions::default()).await
 }
 
-/// [`serve`] with [`Extensions`].
-pub async fn serve_with(
-    listener: TcpListener,
-    config: Config,
-    shutdown: impl Future<Output = ()> + Send,
-    extensions: Extensions,
-) -> anyhow::Result<()> {
-    let config = Arc::new(config);
-    // Install the Prometheus recorder before anything records a metric.
-    let _ = metrics::handle();
-    let store = open_store(&config).await?;
-    credentials_check::run(&store)
-        .await
-        .context("checking the stored account credentials")?;
-    let writer_cancel = CancellationToken::new();
-    let (log_sender, writer) =
-        store::LogWriter::spawn(store.clone(), 10_000, writer_cancel.clone());
-    let supervisor = tasks::Supervisor::new();
+/// Everything a request reads, built once: the fleet seams (in-memory, or Redis when `redis.url`
+/// is set), the account pool, the `/v1` guards and the chat state.
+async fn build_state(
+    config: &Arc<Config>,
+    store: &store::Store,
+    log_sender: store::LogSender,
+    supervisor: &tasks::Supervisor,
+    account_ops: Option<Arc<dyn AccountOps>>,
+) -> anyhow::Result<AppState> {
     let security = &config.security;
     // One limiter for everything: the pool's account leases and the admin API's `inflight`
     // read the same counters (key `account:<id>`). `redis.url` set → fleet mode (issue 8).
-    let seams = fleet::Seams::from_config(&config, store.clone(), &supervisor)?;
+    let seams = fleet::Seams::from_config(config, store.clone(), supervisor)?;
     let (concurrency, notifier) = (seams.concurrency, seams.notifier);
     let pool = pool::Pool::start(
         seams.pool,
@@ -123,17 +114,15 @@ pub async fn serve_with(
         keepalive: Duration::from_millis(config.stream.keepalive_ms.max(1)),
         keep_responses: config.responses.store_max_count > 0,
     });
-    let state = AppState::new(state::Inner {
-        config: Arc::clone(&config),
+    Ok(AppState::new(state::Inner {
+        config: Arc::clone(config),
         store: store.clone(),
         settings,
         guards,
         chat,
         concurrency,
         notifier,
-        account_ops: extensions
-            .account_ops
-            .unwrap_or_else(|| Arc::new(pool.clone())),
+        account_ops: account_ops.unwrap_or_else(|| Arc::new(pool.clone())),
         pool,
         lockout: Arc::new(auth::LoginLockout::new(
             security.login_max_failures,
@@ -141,7 +130,35 @@ pub async fn serve_with(
         )),
         log_sender,
         supervisor: supervisor.clone(),
-    });
+    }))
+}
+
+/// [`serve`] with [`Extensions`].
+pub async fn serve_with(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send,
+    extensions: Extensions,
+) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    // Install the Prometheus recorder before anything records a metric.
+    let _ = metrics::handle();
+    let store = open_store(&config).await?;
+    credentials_check::run(&store)
+        .await
+        .context("checking the stored account credentials")?;
+    let writer_cancel = CancellationToken::new();
+    let (log_sender, writer) =
+        store::LogWriter::spawn(store.clone(), 10_000, writer_cancel.clone());
+    let supervisor = tasks::Supervisor::new();
+    let state = build_state(
+        &config,
+        &store,
+        log_sender,
+        &supervisor,
+        extensions.account_ops,
+    )
+    .await?;
     state
         .reload_all()
         .await

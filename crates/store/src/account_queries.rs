@@ -15,8 +15,8 @@ use crate::accounts::{
     decrypt_secrets,
 };
 use crate::entity::accounts::{self, Column, Entity};
-use crate::page::{Page, clamp};
-use crate::query::icontains;
+use crate::page::{Page, page_of};
+use crate::query::{icontains, update_row};
 use crate::time::{now_ms, opt_to_ms, to_ms};
 use crate::{Secret, Store, StoreError};
 
@@ -139,7 +139,6 @@ impl Store {
     }
 
     pub async fn list_accounts(&self, filter: &AccountFilter) -> Result<Page<Account>, StoreError> {
-        let (page, per_page) = clamp(filter.page, filter.per_page);
         let mut cond = Condition::all();
         if let Some(status) = filter.status {
             cond = cond.add(Column::Status.eq(status.as_str()));
@@ -153,24 +152,24 @@ impl Store {
                     .add(icontains(Column::StartUrl, q)),
             );
         }
-        let total = Entity::find().filter(cond.clone()).count(self.db()).await?;
-        let items = Entity::find()
-            .filter(cond)
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|m| decode(m, self.cipher()))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let filtered = Entity::find().filter(cond);
+        page_of(
+            self.db(),
+            filtered,
+            filter.page,
+            filter.per_page,
+            |q| async move {
+                let rows = q
+                    .order_by_asc(Column::CreatedAt)
+                    .order_by_asc(Column::Id)
+                    .all(self.db())
+                    .await?;
+                rows.into_iter()
+                    .map(|m| decode(m, self.cipher()))
+                    .collect::<Result<Vec<_>, _>>()
+            },
+        )
+        .await
     }
 
     /// Applies an operator edit; `enabled: false` also sets status `disabled`, `enabled: true`
@@ -224,10 +223,7 @@ impl Store {
                 q = q.col_expr(Column::Status, Expr::val(AccountStatus::Disabled.as_str()));
             }
         }
-        let res = q.exec(self.db()).await?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::not_found("account", id));
-        }
+        update_row(self.db(), q, "account", id).await?;
         self.get_account(id)
             .await?
             .ok_or_else(|| StoreError::not_found("account", id))
@@ -235,10 +231,7 @@ impl Store {
 
     /// Returns whether a row was deleted.
     pub async fn delete_account(&self, id: &str) -> Result<bool, StoreError> {
-        let res = Entity::delete_many()
-            .filter(Column::Id.eq(id))
-            .exec(self.db())
-            .await?;
+        let res = Entity::delete_by_id(id.to_owned()).exec(self.db()).await?;
         Ok(res.rows_affected > 0)
     }
 
@@ -249,17 +242,12 @@ impl Store {
         status: AccountStatus,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        let res = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(Column::Status, Expr::val(status.as_str()))
             .col_expr(Column::StatusReason, Expr::val(reason.map(str::to_owned)))
             .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
-            .filter(Column::Id.eq(id))
-            .exec(self.db())
-            .await?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::not_found("account", id));
-        }
-        Ok(())
+            .filter(Column::Id.eq(id));
+        update_row(self.db(), update, "account", id).await
     }
 
     /// Adds to the success/error counters (increments in SQL, so concurrent writers do not lose
@@ -280,11 +268,7 @@ impl Store {
         if let Some(at) = last_used_at {
             q = q.col_expr(Column::LastUsedAt, Expr::val(Some(to_ms(at))));
         }
-        let res = q.exec(self.db()).await?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::not_found("account", id));
-        }
-        Ok(())
+        update_row(self.db(), q, "account", id).await
     }
 
     /// Stores (or clears) the quota snapshot from GetUsageLimits.
@@ -297,18 +281,13 @@ impl Store {
             Some(q) => (Some(q.used), Some(q.limit), opt_to_ms(q.resets_at)),
             None => (None, None, None),
         };
-        let res = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(Column::QuotaUsed, Expr::val(used))
             .col_expr(Column::QuotaLimit, Expr::val(limit))
             .col_expr(Column::QuotaResetsAt, Expr::val(resets))
             .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
-            .filter(Column::Id.eq(id))
-            .exec(self.db())
-            .await?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::not_found("account", id));
-        }
-        Ok(())
+            .filter(Column::Id.eq(id));
+        update_row(self.db(), update, "account", id).await
     }
 
     /// Stores (or clears) the list of model ids the account may use.
@@ -321,16 +300,11 @@ impl Store {
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let res = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(Column::Models, Expr::val(json))
             .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
-            .filter(Column::Id.eq(id))
-            .exec(self.db())
-            .await?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::not_found("account", id));
-        }
-        Ok(())
+            .filter(Column::Id.eq(id));
+        update_row(self.db(), update, "account", id).await
     }
 
     /// The raw stored text of a credential column, for tests and audits that must prove the value

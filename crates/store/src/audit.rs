@@ -4,13 +4,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
-    QueryOrder as _, QuerySelect as _,
+    ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _, QueryOrder as _,
 };
 use serde::Serialize;
 
 use crate::entity::audit_log::{self, Column, Entity};
-use crate::page::{Page, clamp};
+use crate::page::{Page, page_of};
 use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 
@@ -84,7 +83,6 @@ impl Store {
 
     /// Entries newest first.
     pub async fn list_audit(&self, filter: &AuditFilter) -> Result<Page<AuditEntry>, StoreError> {
-        let (page, per_page) = clamp(filter.page, filter.per_page);
         let mut cond = Condition::all();
         if let Some(v) = &filter.action {
             cond = cond.add(Column::Action.eq(v.as_str()));
@@ -101,23 +99,21 @@ impl Store {
         if let Some(v) = filter.to {
             cond = cond.add(Column::At.lt(to_ms(v)));
         }
-        let total = Entity::find().filter(cond.clone()).count(self.db()).await?;
-        let items = Entity::find()
-            .filter(cond)
-            .order_by_desc(Column::At)
-            .order_by_desc(Column::Id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(decode)
-            .collect();
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let filtered = Entity::find().filter(cond);
+        page_of(
+            self.db(),
+            filtered,
+            filter.page,
+            filter.per_page,
+            |q| async move {
+                let rows = q
+                    .order_by_desc(Column::At)
+                    .order_by_desc(Column::Id)
+                    .all(self.db())
+                    .await?;
+                Ok(rows.into_iter().map(decode).collect())
+            },
+        )
+        .await
     }
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::entity::api_keys::{self, Column, Entity};
+use crate::query::update_row;
 use crate::time::{from_ms, now_ms, opt_from_ms, opt_to_ms, to_ms};
 use crate::{Secret, Store, StoreError};
 
@@ -261,19 +262,14 @@ impl Store {
         if let Some(v) = patch.expires_at {
             q = q.col_expr(Column::ExpiresAt, Expr::val(opt_to_ms(v)));
         }
-        if q.exec(self.db()).await?.rows_affected == 0 {
-            return Err(StoreError::not_found("api key", id));
-        }
+        update_row(self.db(), q, "api key", id).await?;
         self.get_api_key(id)
             .await?
             .ok_or_else(|| StoreError::not_found("api key", id))
     }
 
     pub async fn delete_api_key(&self, id: &str) -> Result<bool, StoreError> {
-        let res = Entity::delete_many()
-            .filter(Column::Id.eq(id))
-            .exec(self.db())
-            .await?;
+        let res = Entity::delete_by_id(id.to_owned()).exec(self.db()).await?;
         Ok(res.rows_affected > 0)
     }
 

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::entity::request_logs::{self, Column, Entity};
-use crate::page::{Page, clamp};
+use crate::page::{Page, page_of};
 use crate::query::icontains;
 use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
@@ -260,27 +260,23 @@ impl Store {
 
     /// Rows matching `filter`, newest first, without bodies (read one row for those).
     pub async fn list_logs(&self, filter: &LogFilter) -> Result<Page<RequestLog>, StoreError> {
-        let (page, per_page) = clamp(filter.page, filter.per_page);
-        let cond = filter_condition(filter);
-        let total = Entity::find().filter(cond.clone()).count(self.db()).await?;
-        let items = Entity::find()
-            .filter(cond)
-            .order_by_desc(Column::At)
-            .order_by_desc(Column::Id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-            .into_partial_model::<LogRow>()
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|r| r.into_log(None, None))
-            .collect();
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let filtered = Entity::find().filter(filter_condition(filter));
+        page_of(
+            self.db(),
+            filtered,
+            filter.page,
+            filter.per_page,
+            |q| async move {
+                let rows = q
+                    .order_by_desc(Column::At)
+                    .order_by_desc(Column::Id)
+                    .into_partial_model::<LogRow>()
+                    .all(self.db())
+                    .await?;
+                Ok(rows.into_iter().map(|r| r.into_log(None, None)).collect())
+            },
+        )
+        .await
     }
 
     /// One row with its bodies.

@@ -1,6 +1,11 @@
 //! Paging for list queries: 1-based `page`, `per_page` clamped to 1..=500.
 
+use sea_orm::{
+    DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait as _, QuerySelect as _, Select,
+};
 use serde::Serialize;
+
+use crate::StoreError;
 
 /// One page of a list plus the total count matching the filter.
 #[derive(Clone, Debug, Serialize)]
@@ -20,4 +25,30 @@ pub(crate) fn clamp(page: u64, per_page: u64) -> (u64, u64) {
         n => n.min(MAX_PER_PAGE),
     };
     (page.max(1), per_page)
+}
+
+/// One page of `filtered` (the list's WHERE, no order yet): the total it matches, then `rows` run
+/// on the query cut to page `page` of `per_page` (made safe by [`clamp`]); `rows` adds the order
+/// and reads the rows into the list's type.
+pub(crate) async fn page_of<E, T, Fut>(
+    db: &DatabaseConnection,
+    filtered: Select<E>,
+    page: u64,
+    per_page: u64,
+    rows: impl FnOnce(Select<E>) -> Fut,
+) -> Result<Page<T>, StoreError>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Sized + Send + Sync,
+    Fut: Future<Output = Result<Vec<T>, StoreError>>,
+{
+    let (page, per_page) = clamp(page, per_page);
+    let total = filtered.clone().count(db).await?;
+    let items = rows(filtered.offset((page - 1) * per_page).limit(per_page)).await?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
 }

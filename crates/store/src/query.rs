@@ -1,6 +1,9 @@
 //! Query helpers shared by the domain modules.
 
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, IntoColumnRef, LikeExpr};
+use sea_orm::{DatabaseConnection, EntityTrait, UpdateMany};
+
+use crate::StoreError;
 
 /// `%q%` with LIKE wildcards escaped by `!` (backslash means different things in MySQL literals).
 pub(crate) fn like_pattern(q: &str) -> LikeExpr {
@@ -19,4 +22,18 @@ pub(crate) fn like_pattern(q: &str) -> LikeExpr {
 /// `LOWER(col) LIKE '%q%'` for any column.
 pub(crate) fn icontains(col: impl IntoColumnRef, q: &str) -> Expr {
     Expr::expr(Func::lower(Expr::col(col))).like(like_pattern(q))
+}
+
+/// Runs `update` (already filtered to the row `id`): a row must match, else
+/// [`StoreError::NotFound`] naming `what` and `id` (an UPDATE of a vanished row is not a success).
+pub(crate) async fn update_row<E: EntityTrait>(
+    db: &DatabaseConnection,
+    update: UpdateMany<E>,
+    what: &'static str,
+    id: &str,
+) -> Result<(), StoreError> {
+    if update.exec(db).await?.rows_affected == 0 {
+        return Err(StoreError::not_found(what, id));
+    }
+    Ok(())
 }

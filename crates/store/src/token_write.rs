@@ -16,6 +16,7 @@ use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, UpdateMany};
 
 use crate::accounts::{Account, TokenUpdate, ctx, decode};
 use crate::entity::accounts::{Column, Entity};
+use crate::query::update_row;
 use crate::time::{now_ms, opt_to_ms, to_ms};
 use crate::{Secret, Store, StoreError};
 
@@ -38,15 +39,8 @@ impl Store {
     /// refresh token / client registration when present. Call this *before* using the new token so
     /// a crash never loses a rotated refresh token.
     pub async fn update_tokens(&self, id: &str, update: TokenUpdate) -> Result<(), StoreError> {
-        let res = self
-            .token_statement(id, &update)?
-            .filter(Column::Id.eq(id))
-            .exec(self.db())
-            .await?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::not_found("account", id));
-        }
-        Ok(())
+        let statement = self.token_statement(id, &update)?.filter(Column::Id.eq(id));
+        update_row(self.db(), statement, "account", id).await
     }
 
     /// Like [`Store::update_tokens`], but only while the stored refresh token is still `used`

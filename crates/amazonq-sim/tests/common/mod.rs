@@ -1,6 +1,6 @@
 //! Shared helpers for the simulator's integration tests: a started simulator, an HTTP client,
 //! request bodies and an independent event-stream decoder (`aws-smithy-eventstream`).
-#![allow(dead_code, reason = "each test crate uses a subset")]
+#![allow(dead_code, reason = "each module uses a subset")]
 
 use amazonq_sim::{AccountSpec, AccountTokens, SimConfig, SimHandle, Simulator};
 use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
@@ -13,6 +13,13 @@ pub const Q_TARGET: &str = "AmazonCodeWhispererStreamingService.GenerateAssistan
 pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// `GET url` answered 200 with a JSON body.
+pub async fn get_json(c: &reqwest::Client, url: &str) -> Value {
+    let r = c.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "GET {url}");
+    r.json().await.unwrap()
 }
 
 pub async fn start(config: SimConfig) -> SimHandle {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use amazonq::client::{AuthKind, ClientError, Dialect, QClient, StreamError};
+use amazonq::client::{AuthKind, ChatResponse, ClientError, Dialect, QClient, StreamError};
 use amazonq::error::{ErrorClass, QuotaPeriod};
 use amazonq::events::StreamEvent;
 use amazonq::eventstream::DecodeError;
@@ -197,26 +197,32 @@ fn frames_then(
     }
 }
 
-async fn events_from(handler_router: Router) -> Vec<Result<StreamEvent, StreamError>> {
-    let url = serve(handler_router).await;
-    let client = QClient::new(config(&url)).unwrap();
-    let response = client
+/// One chat (dialect Q, Builder ID) against `router` served on 127.0.0.1.
+async fn chat_against(router: Router) -> Result<ChatResponse, ClientError> {
+    let url = serve(router).await;
+    QClient::new(config(&url))
+        .unwrap()
         .generate_assistant_response(
             &creds(Dialect::AmazonQ, AuthKind::BuilderId, "t"),
             &request("x"),
         )
         .await
-        .unwrap();
+}
+
+async fn events_from(handler_router: Router) -> Vec<Result<StreamEvent, StreamError>> {
+    let response = chat_against(handler_router).await.unwrap();
     response.events.collect().await
 }
 
-#[tokio::test]
-async fn connection_dropped_mid_frame() {
-    let events = events_from(Router::new().route(
-        "/",
-        post(frames_then(End::Abort, true, Duration::from_millis(50))),
-    ))
-    .await;
+/// A stream of the frame "one", then after `gap` the frame "two" (its last 10 bytes cut when
+/// `cut_last_frame`) and `end`: asserts two items came and the first is "one"; returns the second.
+async fn after_frame_one(
+    end: End,
+    cut_last_frame: bool,
+    gap: Duration,
+) -> Result<StreamEvent, StreamError> {
+    let mut events =
+        events_from(Router::new().route("/", post(frames_then(end, cut_last_frame, gap)))).await;
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(
         events[0],
@@ -224,26 +230,27 @@ async fn connection_dropped_mid_frame() {
             content: "one".into()
         })
     );
+    events.remove(1)
+}
+
+#[tokio::test]
+async fn connection_dropped_mid_frame() {
+    let second = after_frame_one(End::Abort, true, Duration::from_millis(50)).await;
     assert!(
-        matches!(events[1], Err(StreamError::Transport(_))),
-        "{:?}",
-        events[1]
+        matches!(second, Err(StreamError::Transport(_))),
+        "{second:?}"
     );
 }
 
 #[tokio::test]
 async fn clean_eof_mid_frame_is_a_truncation() {
-    let events =
-        events_from(Router::new().route("/", post(frames_then(End::Clean, true, Duration::ZERO))))
-            .await;
-    assert_eq!(events.len(), 2, "{events:?}");
+    let second = after_frame_one(End::Clean, true, Duration::ZERO).await;
     assert!(
         matches!(
-            events[1],
+            second,
             Err(StreamError::Decode(DecodeError::Truncated { .. }))
         ),
-        "{:?}",
-        events[1]
+        "{second:?}"
     );
 }
 
@@ -270,16 +277,8 @@ async fn first_byte_timeout_on_slow_headers_and_on_slow_body() {
         post(|| async { Response::new(paced_body(vec![], Duration::ZERO, End::Hang)) }),
     );
     for router in [slow_headers, slow_body] {
-        let url = serve(router).await;
-        let client = QClient::new(config(&url)).unwrap();
         let started = std::time::Instant::now();
-        let err = client
-            .generate_assistant_response(
-                &creds(Dialect::AmazonQ, AuthKind::BuilderId, "t"),
-                &request("x"),
-            )
-            .await
-            .unwrap_err();
+        let err = chat_against(router).await.unwrap_err();
         assert_eq!(
             err,
             ClientError::FirstByteTimeout(Duration::from_millis(400))
@@ -296,20 +295,9 @@ async fn first_byte_timeout_on_slow_headers_and_on_slow_body() {
 #[tokio::test]
 async fn idle_timeout_between_frames() {
     // One frame, then silence longer than the 300 ms idle timeout.
-    let events = events_from(Router::new().route(
-        "/",
-        post(frames_then(End::Hang, false, Duration::from_secs(5))),
-    ))
-    .await;
-    assert_eq!(events.len(), 2, "{events:?}");
+    let second = after_frame_one(End::Hang, false, Duration::from_secs(5)).await;
     assert_eq!(
-        events[0],
-        Ok(StreamEvent::AssistantResponse {
-            content: "one".into()
-        })
-    );
-    assert_eq!(
-        events[1],
+        second,
         Err(StreamError::IdleTimeout(Duration::from_millis(300)))
     );
 }
@@ -317,13 +305,13 @@ async fn idle_timeout_between_frames() {
 #[tokio::test]
 async fn slow_but_steady_frames_do_not_trip_the_idle_timeout() {
     // 100 ms between frames < 300 ms idle timeout (margin for a loaded machine).
-    let events = events_from(Router::new().route(
-        "/",
-        post(frames_then(End::Clean, false, Duration::from_millis(100))),
-    ))
-    .await;
-    assert_eq!(events.len(), 2, "{events:?}");
-    assert!(events.iter().all(Result::is_ok));
+    let second = after_frame_one(End::Clean, false, Duration::from_millis(100)).await;
+    assert_eq!(
+        second,
+        Ok(StreamEvent::AssistantResponse {
+            content: "two".into()
+        })
+    );
 }
 
 /// Flags when the server's body stream is dropped (the client went away).

@@ -9,6 +9,11 @@
 //! For the server backends each run creates its own database `claude_api_test_<random>` through
 //! the given URL and drops it afterwards, so parallel runs never collide. An unreachable server
 //! FAILS the test; set `STORE_TEST_SKIP_EXTERNAL=1` to skip those two on a machine without them.
+//!
+//! The SQLite-only checks sit beside the story in this one binary: `memory` (`sqlite::memory:`
+//! is one database) and `writer_load` (the log writer under parallel load). A new store test goes
+//! in a module here (a story step in `story::run`, a SQLite-only check as its own module), not in
+//! a new `tests/<name>.rs` binary.
 
 // A test crate: helpers outside `#[test]` fns panic on failure by design (clippy.toml's
 // allow-*-in-tests only covers the `#[test]` fns themselves).
@@ -22,11 +27,13 @@
 mod accounts;
 mod admin;
 mod logs;
+mod memory;
 mod responses;
 mod security;
 mod story;
 mod token_race;
 mod writer;
+mod writer_load;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -137,16 +144,22 @@ async fn run_on_server(env: &str, default_url: &str) {
     }
 }
 
+/// A fresh temp directory and the URL of the SQLite file `file` in it (created on connect).
+pub fn temp_sqlite(file: &str) -> (PathBuf, String) {
+    let dir =
+        std::env::temp_dir().join(format!("claude_api_test_{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join(file).display());
+    (dir, url)
+}
+
 #[tokio::test]
 #[expect(
     clippy::disallowed_methods,
     reason = "test code: the task ends with the test (joined or dropped with its runtime)"
 )]
 async fn sqlite_contract() {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("claude_api_test_{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("data.sqlite3").display());
+    let (dir, url) = temp_sqlite("data.sqlite3");
     let d = dir.clone();
     let outcome = tokio::spawn(async move {
         let store = first_connect(&url).await;

@@ -34,6 +34,10 @@ async fn count(store: &Store, model: &str) -> u64 {
     clippy::disallowed_methods,
     reason = "test code: the task ends with the test (joined or dropped with its runtime)"
 )]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one contract scenario per backend whose steps read the rows the previous step wrote"
+)]
 pub async fn run(store: &Store) {
     // Load: 8 producers × 1000 rows while the writer runs; nothing dropped, everything written.
     let shutdown = CancellationToken::new();

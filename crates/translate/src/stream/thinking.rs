@@ -10,7 +10,7 @@
 //! - an unclosed block ends at the end of the stream or right before a tool call.
 //!
 //! Output is independent of how the input was chunked: the splitter only decides once it has seen
-//! enough characters and otherwise keeps them pending (property-tested in `tests/chunking.rs`).
+//! enough characters and otherwise keeps them pending (property-tested in `tests/wire/chunking.rs`).
 
 const OPEN: &str = "<thinking>";
 const CLOSE: &str = "</thinking>";

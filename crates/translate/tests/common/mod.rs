@@ -2,8 +2,7 @@
 //! expected files under `tests/snapshots/` (set `UPDATE_SNAPSHOTS=1` to rewrite them; a missing file
 //! is a failure otherwise, so a test can never pass by creating its own expectation).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each module uses a subset")]
 
 use std::path::PathBuf;
 

@@ -28,7 +28,7 @@ use axum::Extension;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use tokio_util::sync::CancellationToken;
-use translate::models::ModelTable;
+use translate::models::{Catalog, ModelTable, ResolvedModel};
 use translate::normalize::{UpstreamOptions, normalize};
 use translate::sse::{AnthropicSse, OpenAiSse};
 use translate::stream::{StreamConfig, StreamMachine};
@@ -150,6 +150,27 @@ pub async fn run(
     Box::pin(run_with(state, ctx, body, parsed, Reply::Dialect)).await
 }
 
+/// The request made ready for the upstream: parsed, its model routed (the live catalog — the
+/// union over accounts — routes names the table does not know and gives each upstream id its
+/// limits and native effort schema, issue 15), its image URLs fetched.
+async fn resolve(
+    state: &ChatState,
+    record: &mut Record,
+    parsed: Result<ChatRequest, TranslateError>,
+) -> Result<(Arc<ChatRequest>, ResolvedModel, Arc<Catalog>), ApiError> {
+    let mut req = parsed.map_err(|e| ApiError::from_translate(&e))?;
+    record.model_requested.clone_from(&req.model);
+    record.stream = req.stream;
+    let catalog = state.pool.catalog();
+    let model = state
+        .models
+        .resolve_with(&req.model, &catalog)
+        .map_err(|e| ApiError::from_translate(&e))?;
+    record.model_used = Some(model.upstream_id.clone());
+    images::resolve(&mut req, &state.images).await?;
+    Ok((Arc::new(req), model, catalog))
+}
+
 /// [`run`], with the answer rendered as `reply` says.
 pub async fn run_with(
     state: Arc<ChatState>,
@@ -159,24 +180,10 @@ pub async fn run_with(
     reply: Reply,
 ) -> Response {
     let mut record = ctx.record(&state, body);
-    let mut req = match parsed {
-        Ok(r) => r,
-        Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
+    let (req, model, catalog) = match resolve(&state, &mut record, parsed).await {
+        Ok(resolved) => resolved,
+        Err(e) => return ctx.fail(record, &e, None),
     };
-    record.model_requested.clone_from(&req.model);
-    record.stream = req.stream;
-    // The live catalog (union over accounts) routes names the table does not know and gives
-    // each upstream id its limits and native effort schema (issue 15).
-    let catalog = state.pool.catalog();
-    let model = match state.models.resolve_with(&req.model, &catalog) {
-        Ok(m) => m,
-        Err(e) => return ctx.fail(record, &ApiError::from_translate(&e), None),
-    };
-    record.model_used = Some(model.upstream_id.clone());
-    if let Err(e) = images::resolve(&mut req, &state.images).await {
-        return ctx.fail(record, &e, None);
-    }
-    let req = Arc::new(req);
     let input_tokens = count_tokens(&req).await;
     record.usage.input_tokens = input_tokens;
     let opts = UpstreamOptions {
@@ -261,7 +268,7 @@ pub async fn run_with(
         cancel: guard,
         on_end: None,
     };
-    let result = answer_in(reply, ctx.dialect, &req, feed, answer, search).await;
+    let result = Box::pin(answer_in(reply, ctx.dialect, &req, feed, answer, search)).await;
     match result {
         Ok(response) => response,
         Err((err, answer)) => ctx.fail(answer.record, &err, Some(&label)),

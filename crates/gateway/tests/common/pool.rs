@@ -1,0 +1,187 @@
+//! Shared helpers of the pool tests: a simulator, a SQLite store seeded with the simulator's
+//! accounts, a pool with short timings, and request builders.
+
+use std::path::Path;
+use std::time::Duration;
+
+use amazonq::types::GenerateAssistantResponseRequest;
+use amazonq_sim::{AccountSpec, LogFilter, SimConfig, SimHandle, Simulator};
+use gateway::pool::AccountOps;
+use gateway::pool::{
+    Outcome, Pool, PoolConfig, PoolDeps, PoolError, PoolRequest, UpstreamSettings,
+};
+use gateway::tasks::Supervisor;
+use store::{Cipher, Store, StoreConfig};
+
+pub const KEY: [u8; 32] = [7; 32];
+
+pub async fn open_store(path: &Path) -> Store {
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    Store::connect(StoreConfig::new(url, Cipher::from_key_bytes(&KEY).unwrap()))
+        .await
+        .unwrap()
+}
+
+/// Short timings so every test finishes in seconds.
+pub fn fast() -> PoolConfig {
+    PoolConfig {
+        queue_timeout_ms: 10_000,
+        cooldown_base_ms: 1_000,
+        cooldown_max_ms: 5_000,
+        transient_pause_ms: 200,
+        refresh_skew_ms: 1,
+        refresh_jitter_ms: 0,
+        refresh_check_ms: 3_600_000,
+        request_skew_ms: 60_000,
+        refresh_retry_ms: 60_000,
+        quota_refresh_ms: 0,
+        reload_ms: 3_600_000,
+        device_time_unit_ms: 50,
+        ..PoolConfig::default()
+    }
+}
+
+pub struct Env {
+    pub sim: SimHandle,
+    pub store: Store,
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub async fn new(config: SimConfig) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let sim = Simulator::start(config).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir.path().join("pool.sqlite3")).await;
+        Self { sim, store, dir }
+    }
+
+    /// Creates `spec` in the simulator and the matching account in the store.
+    pub async fn add(&self, spec: AccountSpec, cap: u32) -> String {
+        let t = self.sim.add_account(&spec);
+        let id = t.account.clone();
+        let mut new = gateway::demo::sim_account(spec.kind, t);
+        new.label = Some(format!("label-{id}"));
+        new.max_concurrency = cap;
+        self.store.create_account(new).await.unwrap();
+        id
+    }
+
+    pub async fn add_many(
+        &self,
+        n: usize,
+        cap: u32,
+        spec: impl Fn(usize) -> AccountSpec,
+    ) -> Vec<String> {
+        let mut ids = Vec::with_capacity(n);
+        for i in 0..n {
+            ids.push(self.add(spec(i), cap).await);
+        }
+        ids
+    }
+
+    pub async fn pool(&self, cfg: PoolConfig) -> (Pool, Supervisor) {
+        self.pool_with(cfg, UpstreamSettings::single_host(&self.sim.base_url()))
+            .await
+    }
+
+    pub async fn pool_with(
+        &self,
+        cfg: PoolConfig,
+        upstream: UpstreamSettings,
+    ) -> (Pool, Supervisor) {
+        let sup = Supervisor::new();
+        let pool = Pool::start(
+            PoolDeps::memory(self.store.clone(), sup.clone()),
+            cfg,
+            upstream,
+        )
+        .await
+        .unwrap();
+        (pool, sup)
+    }
+
+    pub fn chat_calls(&self, account: &str) -> usize {
+        self.sim
+            .requests(&LogFilter {
+                operation: Some("chat".into()),
+                account: Some(account.into()),
+                since: None,
+            })
+            .len()
+    }
+}
+
+/// A simulator account `id` with every other field at its default.
+pub fn spec(id: impl Into<String>) -> AccountSpec {
+    AccountSpec {
+        id: id.into(),
+        ..AccountSpec::default()
+    }
+}
+
+pub fn body(text: &str) -> GenerateAssistantResponseRequest {
+    serde_json::from_value(serde_json::json!({"conversationState": {
+        "conversationId": "conv-1",
+        "chatTriggerType": "MANUAL",
+        "currentMessage": {"userInputMessage": {"content": text, "origin": "CLI", "modelId": "claude-sonnet-4.5"}}
+    }}))
+    .unwrap()
+}
+
+pub fn request(text: &str) -> PoolRequest {
+    PoolRequest {
+        body: body(text),
+        model: "claude-sonnet-4.5".into(),
+        sticky_key: None,
+        cancel: None,
+    }
+}
+
+/// Sends, reads the whole answer, reports success; returns (account, text).
+pub async fn run(pool: &Pool, req: PoolRequest) -> Result<(String, String), PoolError> {
+    let mut s = pool.send(req).await?;
+    let mut text = String::new();
+    while let Some(ev) = s.next_event().await {
+        if let amazonq::events::StreamEvent::AssistantResponse { content } = ev.unwrap() {
+            text.push_str(&content);
+        }
+    }
+    let id = s.account_id.clone();
+    s.finish(Outcome::Success).await;
+    Ok((id, text))
+}
+
+pub async fn wait_device(
+    pool: &Pool,
+    auth_id: &str,
+    until: &str,
+) -> gateway::pool::DeviceLoginStatus {
+    for _ in 0..200 {
+        let s = pool.device_login_status(auth_id).await.unwrap();
+        if s.status == until {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("device login never reached {until}");
+}
+
+pub fn fault_any_chat(sim: &SimHandle, spec: &str) {
+    sim.queue_fault(amazonq_sim::QueuedFault {
+        faults: vec![spec.to_owned()],
+        account: None,
+        operation: Some("chat".into()),
+        count: 1,
+    })
+    .unwrap();
+}
+
+pub fn body_with_model(text: &str, model: &str) -> GenerateAssistantResponseRequest {
+    serde_json::from_value(serde_json::json!({"conversationState": {
+        "conversationId": "conv-1",
+        "chatTriggerType": "MANUAL",
+        "currentMessage": {"userInputMessage": {"content": text, "origin": "CLI", "modelId": model}}
+    }}))
+    .unwrap()
+}

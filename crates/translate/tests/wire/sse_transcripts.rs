@@ -1,0 +1,459 @@
+//! Whole-SSE-transcript tests for both dialects (client doc §1.5, §2.5): text, thinking split across
+//! frames, parallel tool calls, truncated tool JSON, an exception mid-stream and max_tokens. Each
+//! transcript is compared byte for byte with `tests/snapshots/sse/*.txt` and checked against the
+//! dialect's grammar rules, and the non-stream body built from the same events is snapshotted too.
+
+use crate::common;
+use crate::common::{assert_snapshot, collect, out_events, text, tool};
+use amazonq::events::StreamEvent;
+use serde_json::{Value, json};
+use translate::anthropic::response::message_body;
+use translate::ir::{ChatRequest, OutEvent};
+use translate::openai::response::completion_body;
+use translate::sse::{AnthropicSse, OpenAiSse};
+use translate::{anthropic, openai, tokens};
+
+fn anthropic_req(extra: &Value) -> ChatRequest {
+    let mut body = json!({"model": "claude-sonnet-4-5-20250929", "max_tokens": 1024, "stream": true,
+        "tools": [{"name": "get_weather", "description": "Weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}],
+        "messages": [{"role": "user", "content": "Weather in Paris and Rome?"}]});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    anthropic::parse(body.to_string().as_bytes(), anthropic::Endpoint::Messages).unwrap()
+}
+
+fn openai_req(extra: &Value) -> ChatRequest {
+    let mut body = json!({"model": "claude-sonnet-4.5", "stream": true, "stream_options": {"include_usage": true},
+        "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}],
+        "messages": [{"role": "user", "content": "Weather in Paris and Rome?"}]});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    openai::parse(body.to_string().as_bytes()).unwrap()
+}
+
+fn anthropic_sse(req: &ChatRequest, out: &[OutEvent]) -> String {
+    let mut sse = AnthropicSse::new("msg_test", &req.model, tokens::count_request(req));
+    let mut wire = sse.start();
+    for e in out {
+        wire.push_str(&sse.encode(e));
+    }
+    wire
+}
+
+fn openai_sse(req: &ChatRequest, out: &[OutEvent]) -> String {
+    let mut sse = OpenAiSse::new(
+        "chatcmpl-test",
+        1_764_120_000,
+        &req.model,
+        req.include_usage,
+    )
+    .with_input_tokens(tokens::count_request(req));
+    let mut wire = sse.start();
+    for e in out {
+        wire.push_str(&sse.encode(e));
+    }
+    wire
+}
+
+/// Checklist 4–9: `event:` equals `data.type`; order; indices 0.. without gaps, never interleaved;
+/// delta type matches block type; nothing after `message_stop`.
+fn check_anthropic_grammar(wire: &str) -> Vec<Value> {
+    let events = common::named_events(wire);
+    assert_eq!(events[0]["type"], "message_start");
+    assert!(
+        events[0]["message"]["usage"]["input_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(events[0]["message"]["content"], json!([]));
+    let mut open: Option<(u64, String)> = None;
+    let mut next = 0u64;
+    for (i, e) in events.iter().enumerate().skip(1) {
+        match e["type"].as_str().unwrap() {
+            "ping" => {}
+            "content_block_start" => {
+                assert!(open.is_none(), "interleaved blocks");
+                assert_eq!(e["index"], next);
+                let kind = e["content_block"]["type"].as_str().unwrap().to_owned();
+                if kind == "tool_use" {
+                    assert_eq!(e["content_block"]["input"], json!({}));
+                }
+                open = Some((next, kind));
+            }
+            "content_block_delta" => {
+                let (idx, kind) = open.clone().expect("delta outside a block");
+                assert_eq!(e["index"], idx);
+                let dt = e["delta"]["type"].as_str().unwrap();
+                let ok = matches!(
+                    (kind.as_str(), dt),
+                    ("text", "text_delta")
+                        | ("tool_use", "input_json_delta")
+                        | ("thinking", "thinking_delta" | "signature_delta")
+                );
+                assert!(ok, "{dt} inside {kind}");
+            }
+            "content_block_stop" => {
+                let (idx, _) = open.take().expect("stop without start");
+                assert_eq!(e["index"], idx);
+                next += 1;
+            }
+            "message_delta" => {
+                assert!(open.is_none());
+                assert!(next >= 1, "at least one content block");
+                assert!(e["usage"]["output_tokens"].as_u64().unwrap() >= 1);
+            }
+            "message_stop" => assert_eq!(i, events.len() - 1, "nothing after message_stop"),
+            "error" => assert_eq!(i, events.len() - 1, "nothing after error"),
+            other => panic!("unexpected event {other}"),
+        }
+    }
+    events
+}
+
+/// Checklist 41–46: same id/created/model; role only first; one finish chunk after all deltas;
+/// usage chunk with `choices: []` before `[DONE]`; `usage: null` earlier.
+fn check_openai_grammar(wire: &str, include_usage: bool) -> Vec<Value> {
+    let frames: Vec<&str> = wire.split("\n\n").filter(|f| !f.is_empty()).collect();
+    let mut chunks = Vec::new();
+    let mut done = false;
+    for f in &frames {
+        let data = f.strip_prefix("data: ").unwrap();
+        if data == "[DONE]" {
+            done = true;
+            continue;
+        }
+        assert!(!done, "data after [DONE]");
+        chunks.push(serde_json::from_str::<Value>(data).unwrap());
+    }
+    if chunks.last().is_some_and(|c| c.get("error").is_some()) {
+        assert!(!done);
+        return chunks;
+    }
+    assert!(done, "stream must end with [DONE]");
+    let finishes: Vec<usize> = chunks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c["choices"]
+                .get(0)
+                .is_some_and(|ch| !ch["finish_reason"].is_null())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(finishes.len(), 1, "exactly one finish chunk");
+    for (i, c) in chunks.iter().enumerate() {
+        assert_eq!(c["object"], "chat.completion.chunk");
+        assert_eq!(c["id"], chunks[0]["id"]);
+        assert_eq!(c["created"], chunks[0]["created"]);
+        assert_eq!(c["model"], chunks[0]["model"]);
+        let has_role = c["choices"]
+            .get(0)
+            .is_some_and(|ch| ch["delta"].get("role").is_some());
+        assert_eq!(has_role, i == 0, "role only in the first chunk");
+        if include_usage && i + 1 < chunks.len() {
+            assert!(c["usage"].is_null() && c.get("usage").is_some());
+        }
+    }
+    if include_usage {
+        let last = chunks.last().unwrap();
+        assert_eq!(last["choices"], json!([]));
+        let u = &last["usage"];
+        assert_eq!(
+            u["total_tokens"].as_u64(),
+            Some(u["prompt_tokens"].as_u64().unwrap() + u["completion_tokens"].as_u64().unwrap())
+        );
+        assert_eq!(finishes[0], chunks.len() - 2);
+    } else {
+        assert_eq!(finishes[0], chunks.len() - 1);
+    }
+    chunks
+}
+
+fn case(
+    name: &str,
+    areq: &ChatRequest,
+    oreq: &ChatRequest,
+    events: &[StreamEvent],
+) -> (Vec<Value>, Vec<Value>) {
+    let a_out = out_events(areq, events);
+    let a_wire = anthropic_sse(areq, &a_out);
+    assert_snapshot(&format!("sse/{name}.anthropic.txt"), &a_wire);
+    let a = check_anthropic_grammar(&a_wire);
+    let o_out = out_events(oreq, events);
+    let o_wire = openai_sse(oreq, &o_out);
+    assert_snapshot(&format!("sse/{name}.openai.txt"), &o_wire);
+    let o = check_openai_grammar(&o_wire, oreq.include_usage);
+    // Non-stream bodies from the same events (when the answer did not fail).
+    if !a_out.iter().any(|e| matches!(e, OutEvent::Error(_))) {
+        let body =
+            serde_json::to_string_pretty(&message_body(&collect(&a_out), "msg_test", &areq.model))
+                .unwrap();
+        assert_snapshot(&format!("sse/{name}.anthropic.json"), &(body + "\n"));
+        let body = serde_json::to_string_pretty(&completion_body(
+            &collect(&o_out),
+            "chatcmpl-test",
+            1_764_120_000,
+            &oreq.model,
+        ))
+        .unwrap();
+        assert_snapshot(&format!("sse/{name}.openai.json"), &(body + "\n"));
+    }
+    (a, o)
+}
+
+/// The stop reason of the Anthropic transcript's `message_delta` and the finish reason of the
+/// OpenAI transcript's last choice chunk (both the event before the end marker).
+fn stop_reasons<'a>(a: &'a [Value], o: &'a [Value]) -> (&'a str, &'a str) {
+    (
+        a[a.len() - 2]["delta"]["stop_reason"].as_str().unwrap(),
+        o[o.len() - 2]["choices"][0]["finish_reason"]
+            .as_str()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn plain_text() {
+    let (a, o) = case(
+        "text",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &[text("Hello"), text(", world.")],
+    );
+    assert_eq!(stop_reasons(&a, &o), ("end_turn", "stop"));
+}
+
+#[test]
+fn thinking_split_across_frames() {
+    let events = [
+        text("<thin"),
+        text("king>\nThe user "),
+        text("wants weather.\n</th"),
+        text("inking>\n"),
+        text("\nIt is sunny."),
+    ];
+    let (a, o) = case(
+        "thinking",
+        &anthropic_req(&json!({"thinking": {"type": "enabled", "budget_tokens": 2048}})),
+        &openai_req(&json!({"reasoning_effort": "low"})),
+        &events,
+    );
+    assert_eq!(a[1]["type"], "ping");
+    assert_eq!(a[2]["content_block"]["type"], "thinking");
+    assert!(a.iter().any(|e| e["delta"]["type"] == "signature_delta"));
+    let reasoning: String = o
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["reasoning_content"].as_str())
+        .collect();
+    assert_eq!(reasoning, "The user wants weather.");
+    let content: String = o
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(content, "It is sunny.");
+}
+
+#[test]
+fn parallel_tool_calls() {
+    let events = [
+        text("Checking both."),
+        tool("tooluse_p1", "get_weather", None, false),
+        tool("tooluse_p1", "get_weather", Some("{\"city\": \"Par"), false),
+        tool(
+            "tooluse_p1",
+            "get_weather",
+            Some("is\", \"note\": \"caf\u{e9} \\\"quoted\\\"\\n\"}"),
+            true,
+        ),
+        tool(
+            "tooluse_p2",
+            "get_weather",
+            Some("{\"city\": \"Rome\"}"),
+            false,
+        ),
+        tool("tooluse_p2", "get_weather", None, true),
+    ];
+    let (a, o) = case(
+        "parallel_tools",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &events,
+    );
+    let ids: Vec<&str> = a
+        .iter()
+        .filter_map(|e| e["content_block"]["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["toolu_p1", "toolu_p2"]);
+    let first_args: String = a
+        .iter()
+        .filter(|e| e["index"] == 1 && e["delta"]["type"] == "input_json_delta")
+        .map(|e| e["delta"]["partial_json"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&first_args).unwrap()["note"],
+        "caf\u{e9} \"quoted\"\n"
+    );
+    assert_eq!(a[a.len() - 2]["delta"]["stop_reason"], "tool_use");
+    let starts: Vec<&Value> = o
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+        .filter(|t| t.get("id").is_some())
+        .collect();
+    assert_eq!(
+        starts
+            .iter()
+            .map(|t| t["index"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [0, 1]
+    );
+    assert_eq!(o[o.len() - 2]["choices"][0]["finish_reason"], "tool_calls");
+}
+
+#[test]
+fn truncated_tool_json() {
+    let events = [
+        text("Writing."),
+        tool("tooluse_w", "get_weather", Some("{\"city\": \"Par"), true),
+    ];
+    let (a, o) = case(
+        "truncated_tool",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &events,
+    );
+    assert!(
+        !a.iter().any(|e| e["content_block"]["type"] == "tool_use"),
+        "no broken tool_use"
+    );
+    assert_eq!(a[a.len() - 2]["delta"]["stop_reason"], "max_tokens");
+    assert!(
+        !o.iter()
+            .any(|c| c["choices"][0]["delta"].get("tool_calls").is_some())
+    );
+    assert_eq!(o[o.len() - 2]["choices"][0]["finish_reason"], "length");
+}
+
+#[test]
+fn exception_mid_stream() {
+    let ex = StreamEvent::Exception {
+        exception_type: "error".into(),
+        message: Some("Internal failure".into()),
+        reason: None,
+    };
+    let (a, o) = case(
+        "exception",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &[text("Par"), ex],
+    );
+    let last = a.last().unwrap();
+    assert_eq!(last["type"], "error");
+    assert_eq!(last["error"]["type"], "api_error");
+    assert!(!a.iter().any(|e| e["type"] == "message_stop"));
+    assert_eq!(o.last().unwrap()["error"]["type"], "server_error");
+}
+
+fn meta(stop: &str) -> StreamEvent {
+    StreamEvent::Metadata {
+        token_usage: amazonq::events::TokenUsage::default(),
+        stop_reason: Some(stop.to_owned()),
+    }
+}
+
+#[test]
+fn upstream_stop_reason_context_window() {
+    let (a, o) = case(
+        "stop_context_window",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &[text("So far"), meta("MODEL_CONTEXT_WINDOW_EXCEEDED")],
+    );
+    assert_eq!(
+        stop_reasons(&a, &o),
+        ("model_context_window_exceeded", "length")
+    );
+}
+
+#[test]
+fn upstream_stop_reason_guardrail() {
+    let (a, o) = case(
+        "stop_guardrail",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &[text("I can"), meta("GUARDRAIL_INTERVENED")],
+    );
+    assert_eq!(stop_reasons(&a, &o), ("refusal", "content_filter"));
+}
+
+#[test]
+fn model_temporarily_unavailable_after_output() {
+    let (a, o) = case(
+        "model_unavailable",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        &[text("Par"), meta("MODEL_TEMPORARILY_UNAVAILABLE")],
+    );
+    let last = a.last().unwrap();
+    assert_eq!(last["type"], "error");
+    assert_eq!(last["error"]["type"], "overloaded_error");
+    assert!(!a.iter().any(|e| e["type"] == "message_stop"));
+    let err = &o.last().unwrap()["error"];
+    assert_eq!(
+        (&err["type"], &err["code"]),
+        (&json!("server_error"), &json!("service_unavailable"))
+    );
+}
+
+#[test]
+fn max_tokens_reached() {
+    let (a, o) = case(
+        "max_tokens",
+        &anthropic_req(&json!({"max_tokens": 4})),
+        &openai_req(&json!({"max_tokens": 4})),
+        &[
+            text("one two three four five six seven eight"),
+            text(" nine ten"),
+        ],
+    );
+    assert_eq!(a[a.len() - 2]["delta"]["stop_reason"], "max_tokens");
+    assert_eq!(a[a.len() - 2]["usage"]["output_tokens"], 4);
+    assert_eq!(o[o.len() - 2]["choices"][0]["finish_reason"], "length");
+}
+
+#[test]
+fn empty_answer_still_has_a_block() {
+    let (a, _) = case(
+        "empty",
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({"stream_options": null})),
+        &[],
+    );
+    assert_eq!(
+        a.iter()
+            .filter(|e| e["type"] == "content_block_start")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn stream_and_non_stream_text_agree() {
+    let req = anthropic_req(&json!({"stop_sequences": ["STOP"]}));
+    let out = out_events(&req, &[text("Hello ST"), text("OP tail")]);
+    let body = message_body(&collect(&out), "msg_x", &req.model);
+    assert_eq!(body.stop_reason.as_deref(), Some("stop_sequence"));
+    assert_eq!(body.stop_sequence.as_deref(), Some("STOP"));
+    let wire = anthropic_sse(&req, &out);
+    let streamed: String = check_anthropic_grammar(&wire)
+        .iter()
+        .filter_map(|e| e["delta"]["text"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(streamed, "Hello ");
+    assert_eq!(
+        serde_json::to_value(&body.content).unwrap(),
+        json!([{"type": "text", "text": "Hello "}])
+    );
+}
