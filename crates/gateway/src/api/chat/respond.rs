@@ -301,35 +301,46 @@ pub async fn collect<B: serde::Serialize>(
     let label = feed.account_label.clone();
     drop(feed);
     match collector.finish() {
-        Ok(collected) => {
-            let body = render(&collected);
-            let bytes = match serde_json::to_vec(&body) {
-                Ok(b) => b,
-                Err(e) => {
-                    let err = ApiError::internal(&format!("serializing the answer: {e}"));
-                    return Err((err, answer));
-                }
-            };
-            answer.record.sent(&bytes);
-            answer.record.first_byte();
-            answer.record.finish(200, None);
-            let mut response = (
-                StatusCode::OK,
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                bytes,
-            )
-                .into_response();
-            set_account(&mut response, &label);
-            Ok(response)
-        }
+        Ok(collected) => json_reply(answer, &render(&collected), &label),
         Err(e) => {
             let err = ApiError::from_stream(&e, answer.dialect, answer.prompt());
             Err((err, answer))
         }
     }
+}
+
+/// A collected answer as one `200 application/json` response: serialized straight to bytes,
+/// recorded as sent, marked with the serving account.
+#[expect(
+    clippy::result_large_err,
+    reason = "the same (error, answer) pair `collect` returns: the caller records the failure on the answer"
+)]
+pub fn json_reply<B: serde::Serialize>(
+    mut answer: Answer,
+    body: &B,
+    label: &str,
+) -> Result<Response, (ApiError, Answer)> {
+    let bytes = match serde_json::to_vec(body) {
+        Ok(b) => b,
+        Err(e) => {
+            let err = ApiError::internal(&format!("serializing the answer: {e}"));
+            return Err((err, answer));
+        }
+    };
+    answer.record.sent(&bytes);
+    answer.record.first_byte();
+    answer.record.finish(200, None);
+    let mut response = (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response();
+    set_account(&mut response, label);
+    Ok(response)
 }
 
 /// `x-claude-api-account`: the account that served the request (the console's chat tester).

@@ -14,8 +14,8 @@
 //! mismatch. The doctor only reads: it changes no account state beyond what a refresh stores
 //! (the rotated token must be kept).
 //!
-//! This module lives in the pool layer and imports nothing of `crate::api`; the CLI and the admin
-//! handler are thin callers. The report schema is documented in `report`.
+//! This module lives in the pool layer and imports nothing from the HTTP edge above it; the CLI and
+//! the admin handler are thin callers. The report schema is documented in `report`.
 
 mod calls;
 mod judge;

@@ -6,8 +6,8 @@
 use std::convert::Infallible;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use tokio::time::Instant;
 use translate::ir::OutEvent;
 use translate::web_search::Step;
@@ -182,25 +182,5 @@ pub async fn collect<B: serde::Serialize>(
         let err = ApiError::from_stream(&e, answer.dialect, answer.prompt());
         return Err((err, answer));
     }
-    let bytes = match serde_json::to_vec(&render(&all)) {
-        Ok(b) => b,
-        Err(e) => {
-            let err = ApiError::internal(&format!("serializing the answer: {e}"));
-            return Err((err, answer));
-        }
-    };
-    answer.record.sent(&bytes);
-    answer.record.first_byte();
-    answer.record.finish(200, None);
-    let mut response = (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response();
-    respond::set_account(&mut response, &label);
-    Ok(response)
+    respond::json_reply(answer, &render(&all), &label)
 }
