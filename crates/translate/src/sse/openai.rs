@@ -11,7 +11,6 @@ use serde::Serialize;
 
 use crate::ir::OutEvent;
 use crate::openai::response::{UsageBody, finish_reason, stream_error};
-use crate::stream::count::delta_tokens;
 
 /// A field that is either absent (`None` + `skip_serializing_if`), `null`, or a value.
 #[derive(Serialize)]
@@ -189,7 +188,9 @@ impl OpenAiSse {
                 out,
             ),
             OutEvent::Thinking(t) => {
-                self.thinking_tokens = self.thinking_tokens.saturating_add(delta_tokens(t));
+                self.thinking_tokens = self
+                    .thinking_tokens
+                    .saturating_add(crate::tokens::count_text(t));
                 self.chunk_into(
                     Delta {
                         reasoning_content: Some(t),

@@ -12,7 +12,6 @@
 //! should cancel the upstream request; further input is ignored.
 
 mod config;
-pub(crate) mod count;
 mod json_mode;
 mod names;
 mod stop;
@@ -374,7 +373,7 @@ impl StreamMachine {
         if t.is_empty() || self.finished {
             return None;
         }
-        let n = count::delta_tokens(&t);
+        let n = crate::tokens::count_text(&t);
         let Some(max) = self.cfg.max_tokens else {
             self.output_tokens = self.output_tokens.saturating_add(n);
             return Some(t);

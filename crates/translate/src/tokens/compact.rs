@@ -14,9 +14,10 @@
 //! implement (dropout, unknown token, prefixes/suffixes, byte fallback, ignore-merges).
 
 use std::borrow::Cow;
-use std::collections::{BinaryHeap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BinaryHeap;
 use std::sync::RwLock;
+
+use foldhash::{HashMap, HashMapExt};
 
 use serde::Deserialize;
 
@@ -30,9 +31,9 @@ const CACHE_CAPACITY: usize = 10_000;
 pub(super) struct Bpe {
     /// Id of every single-character token: the symbols a word starts from. A character missing here
     /// contributes no symbol (what `tokenizers` does without an unknown token).
-    chars: HashMap<char, u32, Fx>,
+    chars: HashMap<char, u32>,
     /// `(left id, right id) → (rank, merged id)`.
-    merges: HashMap<(u32, u32), (u32, u32), Fx>,
+    merges: HashMap<(u32, u32), (u32, u32)>,
     /// Word → count, for short words (stream deltas repeat words constantly).
     cache: RwLock<HashMap<Box<str>, u32>>,
 }
@@ -71,7 +72,7 @@ impl Bpe {
         if !plain {
             return None;
         }
-        let mut chars = HashMap::with_hasher(Fx::default());
+        let mut chars = HashMap::new();
         for (token, &id) in &raw.vocab {
             let mut it = token.chars();
             if let (Some(c), None) = (it.next(), it.next()) {
@@ -79,7 +80,7 @@ impl Bpe {
             }
         }
         chars.shrink_to_fit();
-        let mut merges = HashMap::with_capacity_and_hasher(raw.merges.len(), Fx::default());
+        let mut merges = HashMap::with_capacity(raw.merges.len());
         let mut joined = String::new();
         for (rank, (a, b)) in raw.merges.iter().enumerate() {
             joined.clear();
@@ -215,39 +216,5 @@ impl Ord for Merge {
 impl PartialOrd for Merge {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
-    }
-}
-
-/// A multiplicative hash for the integer keys of the fixed merge table (the table's contents are
-/// not chosen by clients, so a keyed hash buys nothing there and costs a third of a lookup).
-type Fx = BuildHasherDefault<FxHasher>;
-
-#[derive(Debug, Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    fn add(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(Self::K);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.add(u64::from(b));
-        }
-    }
-    fn write_u32(&mut self, x: u32) {
-        self.add(u64::from(x));
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.add(x);
-    }
-    fn write_usize(&mut self, x: usize) {
-        self.add(x as u64);
     }
 }

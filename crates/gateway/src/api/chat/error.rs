@@ -228,20 +228,45 @@ impl ApiError {
 /// `x-forwarded-proto` for a TLS proxy); only the path when the host header is missing or holds
 /// anything but host characters (it is echoed back to the same client only).
 pub fn console_url(headers: &axum::http::HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        });
+    ConsoleAddr::of(headers).url()
+}
+
+/// What [`console_url`] is built from (the `Host` and `X-Forwarded-Proto` headers), kept per
+/// request as they came (cheap clones) and formatted only for an answer that names the console.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleAddr {
+    host: Option<axum::http::HeaderValue>,
+    proto: Option<axum::http::HeaderValue>,
+}
+
+impl ConsoleAddr {
+    pub fn of(headers: &axum::http::HeaderMap) -> Self {
+        Self {
+            host: headers.get(axum::http::header::HOST).cloned(),
+            proto: headers.get("x-forwarded-proto").cloned(),
+        }
+    }
+
+    /// The console's accounts page.
+    pub fn url(&self) -> String {
+        console_url_of(self.host.as_ref(), self.proto.as_ref())
+    }
+}
+
+fn console_url_of(
+    host: Option<&axum::http::HeaderValue>,
+    proto: Option<&axum::http::HeaderValue>,
+) -> String {
+    let host = host.and_then(|v| v.to_str().ok()).filter(|h| {
+        !h.is_empty()
+            && h.len() <= 255
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    });
     let Some(host) = host else {
         return "/accounts".to_owned();
     };
-    let https = headers
-        .get("x-forwarded-proto")
+    let https = proto
         .and_then(|v| v.to_str().ok())
         .is_some_and(|p| p.eq_ignore_ascii_case("https"));
     format!("{}://{host}/accounts", if https { "https" } else { "http" })

@@ -62,13 +62,15 @@ fn client(allow_private: bool) -> Result<&'static reqwest::Client, String> {
 pub async fn resolve(req: &mut ChatRequest, cfg: &ImagesConfig) -> Result<(), ApiError> {
     for (mi, m) in req.messages.iter_mut().enumerate() {
         for (pi, part) in m.parts.iter_mut().enumerate() {
-            let path = format!("messages[{mi}].content[{pi}]");
+            // The path names the part in an error; it is built only for image parts (formatting
+            // one per text part cost every request an allocation per part).
+            let path = || format!("messages[{mi}].content[{pi}]");
             match part {
-                Part::Image(img) => fetch_into(img, cfg, &path).await?,
+                Part::Image(img) => fetch_into(img, cfg, &path()).await?,
                 Part::ToolResult { content, .. } => {
                     for (ci, c) in content.iter_mut().enumerate() {
                         if let ToolResultPart::Image(img) = c {
-                            fetch_into(img, cfg, &format!("{path}.content[{ci}]")).await?;
+                            fetch_into(img, cfg, &format!("{}.content[{ci}]", path())).await?;
                         }
                     }
                 }

@@ -50,7 +50,7 @@ pub struct Ctx {
     pub caller: Caller,
     /// The console's accounts page as the client addressed this server (named in the "no
     /// account" answers so a new user knows where to add one).
-    pub console: String,
+    pub console: error::ConsoleAddr,
     /// The request's web-search tool (Anthropic and Responses handlers set it): the answer then
     /// runs through `web_search`.
     pub web_search: Option<translate::web_search::WebSearchOptions>,
@@ -71,7 +71,7 @@ impl Ctx {
         Self {
             dialect,
             request_id,
-            console: error::console_url(headers),
+            console: error::ConsoleAddr::of(headers),
             web_search: None,
             caller: Caller {
                 ip: ip
@@ -146,7 +146,7 @@ pub async fn run(
     body: &[u8],
     parsed: Result<ChatRequest, TranslateError>,
 ) -> Response {
-    // Boxed: the whole flow's state is ~16 KiB, which every handler future would carry inline.
+    // Boxed: the flow's state would otherwise be carried inline by every handler future.
     Box::pin(run_with(state, ctx, body, parsed, Reply::Dialect)).await
 }
 
@@ -223,7 +223,10 @@ pub async fn run_with(
             sticky_key: req.metadata.session_id.clone(),
             cancel: cancel.clone(),
         };
-        match upstream::open(&state.pool, open).await {
+        // Boxed: the pool's send (retries, failover, the upstream HTTP call) is most of this flow's
+        // state; inline, every move of the flow's future copied it (issue 19 S1: memcpy was 17 % of
+        // a non-stream request's instructions).
+        match Box::pin(upstream::open(&state.pool, open)).await {
             Ok(f) => {
                 opened = Some((f, stream_cfg, norm.rules, model));
                 break;
@@ -233,7 +236,7 @@ pub async fn run_with(
                 state.refusals.refuse(candidate);
             }
             Err(e) => {
-                let err = ApiError::from_pool(&e, ctx.dialect, prompt, &ctx.console);
+                let err = ApiError::from_pool(&e, ctx.dialect, prompt, &ctx.console.url());
                 return ctx.fail(record, &err, None);
             }
         }
@@ -244,7 +247,7 @@ pub async fn run_with(
             &PoolError::NoAccounts(None),
             ctx.dialect,
             prompt,
-            &ctx.console,
+            &ctx.console.url(),
         );
         return ctx.fail(record, &err, None);
     };

@@ -1,27 +1,26 @@
-//! Output-token counting of streamed deltas: the same numbers as [`tokens::count_text`], on a cheap
-//! path for the common case (issue 11 S2 "CPU per streamed frame").
+//! The cheap path of [`super::count_text`] for the common case, ASCII text: the same numbers as the
+//! Hugging Face pipeline (issue 11 S2 "CPU per streamed frame", issue 19 S1 "CPU per request").
 //!
-//! Why: every text delta is charged to the output budget as it streams, and running the Hugging Face
-//! pipeline per 16-byte delta (a fresh `PreTokenizedString`, the onig regex, the byte-level
-//! transform, a `Vec<Token>` with one `String` per token) was about half of the gateway's
-//! instructions per frame. The count is a sum over pre-tokenizer pieces, and a piece's count depends
-//! on the piece alone, so:
+//! Why: every streamed text delta is charged to the output budget, and every prompt is counted once;
+//! running the Hugging Face pipeline on them (a fresh `PreTokenizedString`, the onig regex, the
+//! byte-level transform) was about half of the gateway's instructions per streamed frame and 7 % of a
+//! small non-stream request's. The count is a sum over pre-tokenizer pieces, and a piece's count
+//! depends on the piece alone, so:
 //!
 //! 1. For ASCII text without `<` (the added tokens `<EOT>`, `<META>`… all start with it), the
 //!    byte-level pre-tokenizer's split is done by hand: [`split_ascii`] is the GPT-2 regex
 //!    `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+` restricted to
 //!    ASCII, where `\p{L}` is `[A-Za-z]`, `\p{N}` is `[0-9]` and `\s` is `[\t\n\x0B\x0C\r ]`
 //!    (NFKC is the identity there).
-//! 2. Each piece's count comes from a small per-thread cache, filled by `tokens::count_text(piece)`
-//!    (a piece pre-tokenizes to itself), the same idea as the BPE model's own word cache without its
-//!    lock, `Vec<Token>` and string clones.
+//! 2. Each piece's count comes from a small per-thread cache, filled by the full pipeline
+//!    ([`super::count_full`]; a piece pre-tokenizes to itself), the same idea as the BPE model's own
+//!    word cache without its lock and string clones.
 //!
-//! Anything else takes [`tokens::count_text`] whole. A differential test pins the equality.
+//! Anything else takes the full pipeline whole. A differential test pins the equality.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
-use crate::tokens;
+use foldhash::HashMap;
 
 /// Pieces longer than this are counted directly (long runs of spaces or symbols are rare and would
 /// only crowd the cache).
@@ -30,28 +29,24 @@ const MAX_CACHED_PIECE: usize = 24;
 const MAX_ENTRIES: usize = 8192;
 
 thread_local! {
-    static PIECES: RefCell<HashMap<Box<[u8]>, u32>> = RefCell::new(HashMap::new());
+    static PIECES: RefCell<HashMap<Box<[u8]>, u32>> = RefCell::new(HashMap::default());
 }
 
-/// Tokens in a streamed delta; always equal to [`tokens::count_text`].
-pub fn delta_tokens(text: &str) -> u32 {
+/// Tokens in `text` when it is ASCII without `<`; `None` for anything else (the caller takes the
+/// full pipeline). Always equal to [`super::count_full`] where it answers.
+pub(super) fn count(text: &str) -> Option<u32> {
     let bytes = text.as_bytes();
-    if bytes.is_empty() {
-        return 0;
-    }
     if !text.is_ascii() || bytes.contains(&b'<') {
-        return tokens::count_text(text);
+        return None;
     }
     PIECES.with(|cell| {
-        // Re-entrancy is impossible (count_text does not come back here), but never panic on it.
-        let Ok(mut cache) = cell.try_borrow_mut() else {
-            return tokens::count_text(text);
-        };
+        // Re-entrancy is impossible (count_full does not come back here), but never panic on it.
+        let mut cache = cell.try_borrow_mut().ok()?;
         let mut n: u32 = 0;
         split_ascii(bytes, |piece| {
             n = n.saturating_add(piece_tokens(&mut cache, piece));
         });
-        n
+        Some(n)
     })
 }
 
@@ -60,7 +55,7 @@ fn piece_tokens(cache: &mut HashMap<Box<[u8]>, u32>, piece: &[u8]) -> u32 {
         return n;
     }
     // The piece is a sub-slice of ASCII text at ASCII boundaries.
-    let n = std::str::from_utf8(piece).map_or(0, tokens::count_text);
+    let n = std::str::from_utf8(piece).map_or(0, super::count_full);
     if piece.len() <= MAX_CACHED_PIECE {
         if cache.len() >= MAX_ENTRIES {
             cache.clear();
@@ -208,9 +203,10 @@ mod tests {
     #[test]
     fn counts_equal_the_tokenizer() {
         for s in samples() {
-            assert_eq!(delta_tokens(&s), tokens::count_text(&s), "{s:?}");
+            let full = super::super::count_full(&s);
+            assert_eq!(count(&s).unwrap_or(full), full, "{s:?}");
             // Second time from the cache.
-            assert_eq!(delta_tokens(&s), tokens::count_text(&s), "{s:?}");
+            assert_eq!(count(&s).unwrap_or(full), full, "{s:?}");
         }
     }
 
@@ -218,7 +214,7 @@ mod tests {
     fn cache_starts_over_when_full() {
         for i in 0..(MAX_ENTRIES + 10) {
             let s = format!("w{i}");
-            assert_eq!(delta_tokens(&s), tokens::count_text(&s));
+            assert_eq!(count(&s), Some(super::super::count_full(&s)));
         }
         PIECES.with(|c| assert!(c.borrow().len() <= MAX_ENTRIES));
     }
