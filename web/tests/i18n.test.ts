@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import en from '../src/i18n/en'
-import zhCN from '../src/i18n/zh-CN'
+import en from '../src/i18n/en.json'
+import zhCN from '../src/i18n/zh-CN.json'
 import { ACCOUNT_STATUSES } from '../src/api/types'
 
 type Tree = { [k: string]: string | Tree }
