@@ -73,7 +73,8 @@ impl Outcomes {
             *self.statuses.entry(k).or_default() += v;
         }
         let room = Self::SAMPLES.saturating_sub(self.error_samples.len());
-        self.error_samples.extend(other.error_samples.into_iter().take(room));
+        self.error_samples
+            .extend(other.error_samples.into_iter().take(room));
     }
 }
 
@@ -318,7 +319,10 @@ pub async fn run_load(target: &Target, opts: &LoadOpts) -> LoadReport {
     let mut lat = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let Ok(w) = joined else {
-            report.outcomes.error_samples.push("worker panicked".to_owned());
+            report
+                .outcomes
+                .error_samples
+                .push("worker panicked".to_owned());
             continue;
         };
         lat.extend_from_slice(&w.lat);
@@ -349,7 +353,10 @@ mod tests {
     #[test]
     fn reports_serialize_flat_in_field_order() {
         let in_order = |json: String, keys: &[&str]| {
-            let at: Vec<Option<usize>> = keys.iter().map(|k| json.find(&format!("\"{k}\":"))).collect();
+            let at: Vec<Option<usize>> = keys
+                .iter()
+                .map(|k| json.find(&format!("\"{k}\":")))
+                .collect();
             assert!(at.iter().all(Option::is_some), "{json}");
             assert!(at.is_sorted(), "{json}");
         };
@@ -360,16 +367,36 @@ mod tests {
         in_order(
             json,
             &[
-                "streams", "ok", "failed", "statuses", "error_samples", "frames", "frames_expected",
-                "lost_frames", "text_mismatch", "stalls", "tool_checked", "tool_exact", "ttft_us",
-                "gap_us", "stream_us", "wall_ms",
+                "streams",
+                "ok",
+                "failed",
+                "statuses",
+                "error_samples",
+                "frames",
+                "frames_expected",
+                "lost_frames",
+                "text_mismatch",
+                "stalls",
+                "tool_checked",
+                "tool_exact",
+                "ttft_us",
+                "gap_us",
+                "stream_us",
+                "wall_ms",
             ],
         );
         in_order(
             serde_json::to_string(&LoadReport::default()).unwrap(),
             &[
-                "requests", "ok", "failed", "statuses", "error_samples", "connections", "rps",
-                "latency_us", "wall_ms",
+                "requests",
+                "ok",
+                "failed",
+                "statuses",
+                "error_samples",
+                "connections",
+                "rps",
+                "latency_us",
+                "wall_ms",
             ],
         );
     }
