@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,10 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+# Process-group plumbing shared with the benchmark runner (bench/runner/procs.py, stdlib only);
+# appended, so nothing of the runner shadows a module of the suite or its venv.
+sys.path.append(str(REPO / "bench" / "runner"))
+import procs  # noqa: E402
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
 SIM_BIN = Path(os.environ.get("E2E_SIM_BIN", TARGET / "debug" / "amazonq-sim"))
 GATEWAY_BIN = Path(os.environ.get("E2E_GATEWAY_BIN", TARGET / "debug" / "claude-server"))
@@ -43,23 +47,11 @@ class HarnessError(RuntimeError):
 
 def _wait_for_line(path: Path, pattern: str, proc: subprocess.Popen, timeout: float) -> re.Match:
     """Polls a log file until `pattern` matches a line (the binaries print their address at start)."""
-    rx = re.compile(pattern)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = path.read_text(errors="replace") if path.exists() else ""
-        m = rx.search(text)
-        if m:
-            return m
-        if proc.poll() is not None:
-            raise HarnessError(f"{path.name}: process exited with {proc.returncode}:\n{tail(path)}")
-        time.sleep(0.05)
-    raise HarnessError(f"{path.name}: no line matching {pattern!r} within {timeout}s:\n{tail(path)}")
+    return procs.wait_for_line(path, pattern, proc, timeout, HarnessError, tail_lines=40)
 
 
 def tail(path: Path, lines: int = 40) -> str:
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return procs.tail(path, lines)
 
 
 class Proc:
@@ -80,18 +72,7 @@ class Proc:
 
     def stop(self, grace: float = 10.0) -> int | None:
         """SIGTERM (graceful shutdown), then SIGKILL of the whole group after `grace` seconds."""
-        p = self.proc
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        rc = p.wait(5)
+        rc = procs.stop_group(self.proc, grace)
         self._fh.close()
         return rc
 

@@ -2,6 +2,8 @@
 
 * `Proc`: a child in its own process group, pinned with `taskset -c CPU`, output to a log file,
   stopped with SIGTERM then SIGKILL of its group.
+* `wait_for_line`, `stop_group`, `tail`: the process-group plumbing under `Proc`, stdlib only; the
+  e2e harness (e2e/harness.py) starts and stops its binaries with them too.
 * `cpu_seconds(pid)`: utime + stime of the whole process (all threads) from /proc/PID/stat.
 * `Sampler`: a thread that records RSS (VmRSS), open fds and CPU time every 100 ms.
 """
@@ -41,33 +43,45 @@ class Proc:
         return self.proc.pid
 
     def wait_line(self, pattern: str, timeout: float = 60) -> re.Match:
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.log.read_text(errors="replace") if self.log.exists() else ""
-            m = rx.search(text)
-            if m:
-                return m
-            if self.proc.poll() is not None:
-                raise ProcError(f"{self.argv[0]} exited with {self.proc.returncode}:\n{tail(self.log)}")
-            time.sleep(0.05)
-        raise ProcError(f"no line matching {pattern!r} in {self.log} within {timeout}s:\n{tail(self.log)}")
+        return wait_for_line(self.log, pattern, self.proc, timeout, ProcError)
 
     def stop(self, grace: float = 5.0) -> int | None:
-        p = self.proc
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        rc = p.wait(5)
+        rc = stop_group(self.proc, grace)
         self._fh.close()
         return rc
+
+
+def wait_for_line(log: Path, pattern: str, proc: subprocess.Popen, timeout: float,
+                  error: type[Exception] = ProcError, tail_lines: int = 30) -> re.Match:
+    """Polls `log` until `pattern` matches (the binaries print their address at start); raises
+    `error` with the log's tail when the process exits first or `timeout` seconds pass."""
+    rx = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        m = rx.search(text)
+        if m:
+            return m
+        if proc.poll() is not None:
+            raise error(f"{log.name}: process exited with {proc.returncode}:\n{tail(log, tail_lines)}")
+        time.sleep(0.05)
+    raise error(f"{log.name}: no line matching {pattern!r} within {timeout}s:\n{tail(log, tail_lines)}")
+
+
+def stop_group(proc: subprocess.Popen, grace: float) -> int | None:
+    """SIGTERM (graceful shutdown), then SIGKILL of the whole process group after `grace` seconds,
+    so no grandchild outlives it. Returns the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return proc.wait(5)
 
 
 def tail(path: Path, lines: int = 30) -> str:

@@ -1,14 +1,13 @@
 // Device login: start in the add-accounts dialog, approve the user code through the simulator's
 // control API (standing in for the user's browser), and end with a new, active account.
-import { SIM, adminToken, api, check, listAccounts, loadState, openConsole, runFlow, saveState, shot, tid, waitFor } from './lib.mjs'
+import { SIM, accountIds, adminToken, api, check, listAccounts, loadState, openAddAccounts, openConsole, runFlow, saveState, shot, tid, waitFor } from './lib.mjs'
 
 await runFlow('device-login', async (keep) => {
   const { password } = loadState()
   const token = await adminToken(password)
-  const before = new Set((await listAccounts(token)).map((a) => a.id))
+  const before = await accountIds(token)
   const { page } = await openConsole(keep, password, '/accounts')
-  await tid(page, 'accounts-add').click()
-  await tid(page, 'tab-device').click()
+  await openAddAccounts(page, 'device')
   await tid(page, 'device-start').click()
   const code = (await tid(page, 'device-user-code').textContent()).trim()
   check(/^[A-Z0-9-]{6,}$/.test(code), `user code ${code}`)

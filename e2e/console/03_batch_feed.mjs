@@ -1,6 +1,6 @@
 // Batch feed: paste two Builder ID accounts (fresh simulator tokens) plus one broken line; the
 // preview flags the bad row, the submit creates two accounts, and both validate to `active`.
-import { adminToken, check, fill, listAccounts, loadState, openConsole, runFlow, saveState, shot, simAccount, tid, waitFor } from './lib.mjs'
+import { adminToken, check, fill, listAccounts, loadState, openAddAccounts, openConsole, runFlow, saveState, shot, simAccount, tid, waitFor } from './lib.mjs'
 
 await runFlow('batch-feed', async (keep) => {
   const { password } = loadState()
@@ -9,8 +9,7 @@ await runFlow('batch-feed', async (keep) => {
   for (const id of ['feed-1', 'feed-2']) rows.push(JSON.stringify(await simAccount(id, `fed ${id}`)))
   rows.push(JSON.stringify({ label: 'broken', auth_method: 'builder_id' }))
   const { page } = await openConsole(keep, password, '/accounts')
-  await tid(page, 'accounts-add').click()
-  await tid(page, 'tab-paste').click()
+  await openAddAccounts(page, 'paste')
   await fill(page, 'feed-text', rows.join('\n'))
   await tid(page, 'feed-row-error').first().waitFor()
   check((await tid(page, 'feed-row-error').count()) === 1, 'exactly one bad row flagged')

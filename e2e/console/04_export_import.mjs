@@ -2,7 +2,7 @@
 // import the downloaded file through the Import tab, and find the account back, active again
 // (its encrypted secrets survived the trip).
 import fs from 'node:fs'
-import { GATEWAY, adminToken, api, check, loadState, login, openBrowser, runFlow, shot, tid, waitFor } from './lib.mjs'
+import { GATEWAY, adminToken, api, check, loadState, login, openAddAccounts, openBrowser, runFlow, shot, tid, waitFor } from './lib.mjs'
 
 await runFlow('export-import', async (keep) => {
   const { password, fedAccountIds } = loadState()
@@ -24,8 +24,7 @@ await runFlow('export-import', async (keep) => {
   const gone = (await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts
   check(!gone.some((a) => a.label === victim.label), 'account deleted')
   await page.reload()
-  await tid(page, 'accounts-add').click()
-  await tid(page, 'tab-import').click()
+  await openAddAccounts(page, 'import')
   await tid(page, 'import-file').setInputFiles(file)
   await tid(page, 'import-submit').click()
   await tid(page, 'feed-result').waitFor()

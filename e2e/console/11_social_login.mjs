@@ -3,7 +3,7 @@
 // kiro:// callback address, which is pasted back. The new account is listed at once, is active,
 // and serves a chat from the console's chat tester with the profile ARN from the code exchange.
 // Self-sufficient: it sets the admin password and creates a key itself when run alone (`-k social`).
-import { GATEWAY, SIM, adminToken, api, ensurePassword, check, fill, listAccounts, openConsole, runFlow, saveState, shot, tid, waitFor, withOnlyAccount } from './lib.mjs'
+import { GATEWAY, SIM, accountIds, adminToken, api, ensurePassword, check, fill, listAccounts, openAddAccounts, openConsole, runFlow, saveState, shot, tid, waitFor, withOnlyAccount } from './lib.mjs'
 
 const NEW_PASSWORD = 'console-Passw0rd-e2e'
 const SIM_ACCOUNT = 'e2e-github-user'
@@ -11,10 +11,9 @@ const SIM_ACCOUNT = 'e2e-github-user'
 await runFlow('social-login', async (keep) => {
   const pw = await ensurePassword(NEW_PASSWORD)
   const token = await adminToken(pw)
-  const before = new Set((await listAccounts(token)).map((a) => a.id))
+  const before = await accountIds(token)
   const { page } = await openConsole(keep, pw, '/accounts')
-  await tid(page, 'accounts-add').click()
-  await tid(page, 'tab-social').click()
+  await openAddAccounts(page, 'social')
   await tid(page, 'social-provider-github').click()
   await tid(page, 'social-start').click()
   const link = await tid(page, 'social-link').getAttribute('href')

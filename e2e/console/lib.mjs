@@ -125,6 +125,17 @@ export async function listAccounts(token) {
   return (await api('GET', '/v2/accounts?per_page=500', { token })).json.accounts
 }
 
+/** The ids of every account now: a flow that adds one finds it as the id not in this set. */
+export async function accountIds(token) {
+  return new Set((await listAccounts(token)).map((a) => a.id))
+}
+
+/** Opens the "Add accounts" dialog on the Accounts page and switches to its `tab` (device, social, paste, import, manual). */
+export async function openAddAccounts(page, tab) {
+  await tid(page, 'accounts-add').click()
+  await tid(page, `tab-${tab}`).click()
+}
+
 /** A `POST /v2/accounts` object for a fresh simulator Builder ID account `id`. */
 export async function simAccount(id, label) {
   const t = (await api('POST', `${SIM}/__sim/accounts`, { body: { id } })).json

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import en from '../src/i18n/en'
-import zhCN from '../src/i18n/zh-CN'
+import en from '../src/i18n/en.json'
+import zhCN from '../src/i18n/zh-CN.json'
 import { ACCOUNT_STATUSES } from '../src/api/types'
+import { DEFAULTS } from '../src/views/settings/validate'
 
 type Tree = { [k: string]: string | Tree }
 
@@ -59,6 +60,13 @@ describe('i18n', () => {
     }
     expect(used.size).toBeGreaterThan(100)
     expect([...used].filter((k) => !enKeys.has(k))).toEqual([])
+  })
+
+  it('every setting has a label and a help text (settings/SettingField.vue builds their keys)', () => {
+    for (const n of Object.keys(DEFAULTS)) {
+      expect(enKeys.has(`settings.${n}`), n).toBe(true)
+      expect(enKeys.has(`settings.${n}Help`), n).toBe(true)
+    }
   })
 
   it('every account status and device end state has a label', () => {

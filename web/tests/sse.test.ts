@@ -57,20 +57,6 @@ const OPENAI_STREAM = [
   .join('') + 'data: [DONE]\n\n'
 
 describe('OpenAI stream folding', () => {
-  it('collects thinking, text, a fragmented tool call, usage and [DONE]', () => {
-    const a = fold('openai', OPENAI_STREAM)
-    expect(a.blocks).toEqual([
-      { kind: 'thinking', text: 'Let me think. ' },
-      { kind: 'text', text: 'Hello, world' },
-      { kind: 'tool_call', id: 'call_1', name: 'get_weather', args: '{"city":"Paris"}' },
-    ])
-    expect(a.usage).toEqual({ input: 12, output: 34 })
-    expect(a.stopReason).toBe('tool_calls')
-    expect(a.model).toBe('claude-sonnet-4.5')
-    expect(a.done).toBe(true)
-    expect(a.error).toBeUndefined()
-  })
-
   it('reports an in-band error chunk', () => {
     const a = fold('openai', 'data: {"choices":[{"delta":{"content":"par"}}]}\n\ndata: {"error":{"message":"upstream died","type":"api_error"}}\n\n')
     expect(a.error).toBe('api_error: upstream died')
@@ -99,21 +85,45 @@ const ANTHROPIC_STREAM = [
   .map(([e, d]) => `event: ${e as string}\ndata: ${JSON.stringify(d)}\n\n`)
   .join('')
 
-describe('Anthropic stream folding', () => {
-  it('collects thinking, text and tool_use blocks by index, with usage and stop reason', () => {
-    for (const size of [1, 13, 4096]) {
-      const a = fold('anthropic', ANTHROPIC_STREAM, size)
-      expect(a.blocks).toEqual([
-        { kind: 'thinking', text: 'Weather needs a tool.' },
-        { kind: 'text', text: 'Checking now.' },
-        { kind: 'tool_call', id: 'toolu_1', name: 'get_weather', args: '{"city": "Paris"}' },
-      ])
-      expect(a.usage).toEqual({ input: 21, output: 57 })
-      expect(a.stopReason).toBe('tool_use')
-      expect(a.done).toBe(true)
-    }
-  })
+type Answer = ReturnType<typeof emptyAnswer>
 
+/** Both fixture streams carry the same exchange: some thinking, some text, then a get_weather call. */
+const weatherBlocks = (thinking: string, text: string, id: string, args: string): Answer['blocks'] => [
+  { kind: 'thinking', text: thinking },
+  { kind: 'text', text },
+  { kind: 'tool_call', id, name: 'get_weather', args },
+]
+
+/** What folding a whole stream yields, as one object to compare (an unexpected error shows up too). */
+const outcome = (a: Answer) => ({ blocks: a.blocks, usage: a.usage, stopReason: a.stopReason, model: a.model, done: a.done, error: a.error })
+
+/** One whole stream per dialect, folded at each chunk size. */
+const STREAMS: { dialect: Dialect; what: string; sse: string; sizes: number[]; outcome: ReturnType<typeof outcome> }[] = [
+  {
+    dialect: 'openai',
+    what: 'thinking, text, a fragmented tool call, usage and [DONE]',
+    sse: OPENAI_STREAM,
+    sizes: [7],
+    outcome: { blocks: weatherBlocks('Let me think. ', 'Hello, world', 'call_1', '{"city":"Paris"}'), usage: { input: 12, output: 34 }, stopReason: 'tool_calls', model: 'claude-sonnet-4.5', done: true, error: undefined },
+  },
+  {
+    dialect: 'anthropic',
+    what: 'thinking, text and tool_use blocks by index, with usage and stop reason',
+    sse: ANTHROPIC_STREAM,
+    sizes: [1, 13, 4096],
+    outcome: { blocks: weatherBlocks('Weather needs a tool.', 'Checking now.', 'toolu_1', '{"city": "Paris"}'), usage: { input: 21, output: 57 }, stopReason: 'tool_use', model: 'claude-sonnet-4.5', done: true, error: undefined },
+  },
+]
+
+describe('stream folding', () => {
+  for (const c of STREAMS) {
+    it(`${c.dialect}: collects ${c.what}`, () => {
+      for (const size of c.sizes) expect(outcome(fold(c.dialect, c.sse, size))).toEqual(c.outcome)
+    })
+  }
+})
+
+describe('Anthropic stream folding', () => {
   it('reports an error event', () => {
     const a = fold('anthropic', 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')
     expect(a.error).toBe('overloaded_error: Overloaded')

@@ -42,14 +42,48 @@ pub struct StreamOpts {
     pub stall: Duration,
 }
 
+/// How the requests of a run ended; both reports carry it flattened into their JSON.
+#[derive(Debug, Default, Serialize)]
+pub struct Outcomes {
+    pub ok: u64,
+    pub failed: u64,
+    /// Responses by HTTP status (0: no response head).
+    pub statuses: BTreeMap<u16, u64>,
+    /// The first few failure texts.
+    pub error_samples: Vec<String>,
+}
+
+impl Outcomes {
+    /// How many failure texts a report keeps: enough to see the cause, not one per request.
+    const SAMPLES: usize = 5;
+
+    /// Counts one failure and keeps its text while there is room.
+    fn fail(&mut self, text: impl FnOnce() -> String) {
+        self.failed += 1;
+        if self.error_samples.len() < Self::SAMPLES {
+            self.error_samples.push(text());
+        }
+    }
+
+    /// Adds another tally (one load worker's) to this one.
+    fn merge(&mut self, other: Self) {
+        self.ok += other.ok;
+        self.failed += other.failed;
+        for (k, v) in other.statuses {
+            *self.statuses.entry(k).or_default() += v;
+        }
+        let room = Self::SAMPLES.saturating_sub(self.error_samples.len());
+        self.error_samples
+            .extend(other.error_samples.into_iter().take(room));
+    }
+}
+
 /// Result of [`run_streams`].
 #[derive(Debug, Default, Serialize)]
 pub struct StreamReport {
     pub streams: usize,
-    pub ok: usize,
-    pub failed: usize,
-    pub statuses: BTreeMap<u16, usize>,
-    pub error_samples: Vec<String>,
+    #[serde(flatten)]
+    pub outcomes: Outcomes,
     pub frames: u64,
     pub frames_expected: u64,
     pub lost_frames: u64,
@@ -128,8 +162,9 @@ pub async fn run_streams(target: &Target, opts: &StreamOpts) -> StreamReport {
         let r = match joined {
             Ok(r) => r,
             Err(e) => {
-                report.failed += 1;
-                report.error_samples.push(format!("task: {e}"));
+                // A task that did not finish is always reported, whatever was sampled before.
+                report.outcomes.failed += 1;
+                report.outcomes.error_samples.push(format!("task: {e}"));
                 continue;
             }
         };
@@ -148,7 +183,7 @@ pub async fn run_streams(target: &Target, opts: &StreamOpts) -> StreamReport {
 }
 
 fn tally(report: &mut StreamReport, opts: &StreamOpts, proto: Protocol, r: &StreamResult) {
-    *report.statuses.entry(r.status).or_default() += 1;
+    *report.outcomes.statuses.entry(r.status).or_default() += 1;
     let stall_us = micros(opts.stall);
     report.stalls += r.obs.gaps_us.iter().filter(|&&g| g > stall_us).count() as u64;
     report.frames += r.obs.frames;
@@ -181,18 +216,15 @@ fn tally(report: &mut StreamReport, opts: &StreamOpts, proto: Protocol, r: &Stre
     let ended = r.obs.done || matches!(proto, Protocol::Eventstream | Protocol::Plain);
     let ok = r.error.is_none() && r.status == 200 && r.obs.errors == 0 && ended && tools_ok;
     if ok {
-        report.ok += 1;
+        report.outcomes.ok += 1;
     } else {
-        report.failed += 1;
-        if report.error_samples.len() < 5 {
-            report.error_samples.push(match &r.error {
-                Some(e) => format!("status {}: {e}", r.status),
-                None => format!(
-                    "status {}: frames {} errors {} done {} tools_ok {tools_ok}",
-                    r.status, r.obs.frames, r.obs.errors, r.obs.done
-                ),
-            });
-        }
+        report.outcomes.fail(|| match &r.error {
+            Some(e) => format!("status {}: {e}", r.status),
+            None => format!(
+                "status {}: frames {} errors {} done {} tools_ok {tools_ok}",
+                r.status, r.obs.frames, r.obs.errors, r.obs.done
+            ),
+        });
     }
 }
 
@@ -212,10 +244,8 @@ pub struct LoadOpts {
 #[derive(Debug, Default, Serialize)]
 pub struct LoadReport {
     pub requests: u64,
-    pub ok: u64,
-    pub failed: u64,
-    pub statuses: BTreeMap<u16, u64>,
-    pub error_samples: Vec<String>,
+    #[serde(flatten)]
+    pub outcomes: Outcomes,
     pub connections: u64,
     pub rps: f64,
     pub latency_us: Summary,
@@ -225,9 +255,8 @@ pub struct LoadReport {
 #[derive(Default)]
 struct Worker {
     lat: Vec<u64>,
-    statuses: BTreeMap<u16, u64>,
-    errors: Vec<String>,
-    failed: u64,
+    /// `ok` stays 0: the run derives it from the totals.
+    outcomes: Outcomes,
     connections: u64,
 }
 
@@ -256,26 +285,16 @@ async fn load_worker(
         match res {
             Ok(Ok((c, head, sent))) => {
                 w.lat.push(micros(sent.elapsed()));
-                *w.statuses.entry(head.status).or_default() += 1;
+                *w.outcomes.statuses.entry(head.status).or_default() += 1;
                 if !(200..300).contains(&head.status) {
-                    w.failed += 1;
+                    w.outcomes.failed += 1;
                 }
                 if head.keep_alive {
                     conn = Some(c);
                 }
             }
-            Ok(Err(e)) => {
-                w.failed += 1;
-                if w.errors.len() < 5 {
-                    w.errors.push(e.to_string());
-                }
-            }
-            Err(_) => {
-                w.failed += 1;
-                if w.errors.len() < 5 {
-                    w.errors.push("timed out".to_owned());
-                }
-            }
+            Ok(Err(e)) => w.outcomes.fail(|| e.to_string()),
+            Err(_) => w.outcomes.fail(|| "timed out".to_owned()),
         }
     }
     w
@@ -300,32 +319,100 @@ pub async fn run_load(target: &Target, opts: &LoadOpts) -> LoadReport {
     let mut lat = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let Ok(w) = joined else {
-            report.error_samples.push("worker panicked".to_owned());
+            report
+                .outcomes
+                .error_samples
+                .push("worker panicked".to_owned());
             continue;
         };
         lat.extend_from_slice(&w.lat);
-        for (k, v) in w.statuses {
-            *report.statuses.entry(k).or_default() += v;
-        }
-        report.failed += w.failed;
+        report.outcomes.merge(w.outcomes);
         report.connections += w.connections;
-        for e in w.errors {
-            if report.error_samples.len() < 5 {
-                report.error_samples.push(e);
-            }
-        }
     }
     let wall = t0.elapsed();
-    report.requests = report.statuses.values().sum::<u64>() + report.failed
-        - report
-            .statuses
+    let o = &mut report.outcomes;
+    report.requests = o.statuses.values().sum::<u64>() + o.failed
+        - o.statuses
             .iter()
             .filter(|(s, _)| !(200..300).contains(*s))
             .map(|(_, n)| n)
             .sum::<u64>();
-    report.ok = report.requests - report.failed;
+    o.ok = report.requests - o.failed;
     report.latency_us = summarize(&mut lat);
     report.wall_ms = micros(wall) / 1000;
-    report.rps = report.ok as f64 / wall.as_secs_f64().max(1e-9);
+    report.rps = report.outcomes.ok as f64 / wall.as_secs_f64().max(1e-9);
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The runner (bench/runner) reads these keys; `Outcomes` is flattened, so they stay top-level
+    /// and in their old order.
+    #[test]
+    fn reports_serialize_flat_in_field_order() {
+        let in_order = |json: String, keys: &[&str]| {
+            let at: Vec<Option<usize>> = keys
+                .iter()
+                .map(|k| json.find(&format!("\"{k}\":")))
+                .collect();
+            assert!(at.iter().all(Option::is_some), "{json}");
+            assert!(at.is_sorted(), "{json}");
+        };
+        let mut stream = StreamReport::default();
+        stream.outcomes.statuses.insert(200, 1);
+        let json = serde_json::to_string(&stream).unwrap();
+        assert!(json.contains(r#""statuses":{"200":1}"#), "{json}");
+        in_order(
+            json,
+            &[
+                "streams",
+                "ok",
+                "failed",
+                "statuses",
+                "error_samples",
+                "frames",
+                "frames_expected",
+                "lost_frames",
+                "text_mismatch",
+                "stalls",
+                "tool_checked",
+                "tool_exact",
+                "ttft_us",
+                "gap_us",
+                "stream_us",
+                "wall_ms",
+            ],
+        );
+        in_order(
+            serde_json::to_string(&LoadReport::default()).unwrap(),
+            &[
+                "requests",
+                "ok",
+                "failed",
+                "statuses",
+                "error_samples",
+                "connections",
+                "rps",
+                "latency_us",
+                "wall_ms",
+            ],
+        );
+    }
+
+    #[test]
+    fn outcomes_keep_at_most_five_failure_texts() {
+        let mut a = Outcomes::default();
+        for i in 0..4 {
+            a.fail(|| format!("a{i}"));
+        }
+        let mut b = Outcomes::default();
+        for i in 0..3 {
+            b.fail(|| format!("b{i}"));
+        }
+        a.merge(b);
+        assert_eq!(a.failed, 7);
+        assert_eq!(a.error_samples, ["a0", "a1", "a2", "a3", "b0"]);
+    }
 }

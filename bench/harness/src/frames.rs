@@ -273,31 +273,12 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    /// Encodes an event frame (CRCs left zero: the parser does not check them).
+    /// An event frame that also carries a string header and a bool header the parser must skip.
     fn es_frame(event: &str, payload: &str) -> Vec<u8> {
-        let mut headers = Vec::new();
-        for (k, v) in [
-            (":event-type", event),
-            (":content-type", "application/json"),
-            (":message-type", "event"),
-        ] {
-            headers.push(k.len() as u8);
-            headers.extend_from_slice(k.as_bytes());
-            headers.push(7);
-            headers.extend_from_slice(&(v.len() as u16).to_be_bytes());
-            headers.extend_from_slice(v.as_bytes());
-        }
-        // A bool header the parser must skip.
-        headers.extend_from_slice(b"\x01x\x00");
-        let total = 12 + headers.len() + payload.len() + 4;
-        let mut f = Vec::new();
-        f.extend_from_slice(&(total as u32).to_be_bytes());
-        f.extend_from_slice(&(headers.len() as u32).to_be_bytes());
-        f.extend_from_slice(&[0; 4]);
-        f.extend_from_slice(&headers);
-        f.extend_from_slice(payload.as_bytes());
-        f.extend_from_slice(&[0; 4]);
-        f
+        let mut extra = Vec::new();
+        crate::encode::string_header(&mut extra, ":content-type", "application/json");
+        extra.extend_from_slice(b"\x01x\x00");
+        crate::encode::event_frame(event, &extra, payload)
     }
 
     fn feed(proto: Protocol, wire: &[u8], step: usize) -> Observed {

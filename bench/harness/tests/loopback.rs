@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bench::driver::{LoadOpts, StreamOpts, Target, run_load, run_streams};
+use bench::encode::event_frame;
 use bench::frames::Protocol;
 use bench::http1::encode_post;
 use bytes::Bytes;
@@ -27,23 +28,7 @@ const FRAMES: usize = 20;
 const TOOL_ARGS: &str = r#"{"path":"/tmp/a b.txt","lines":[1,2,3],"note":"ünï"}"#;
 
 fn es_frame(event: &str, payload: &str) -> Bytes {
-    let mut headers = Vec::new();
-    for (k, v) in [(":event-type", event), (":message-type", "event")] {
-        headers.push(k.len() as u8);
-        headers.extend_from_slice(k.as_bytes());
-        headers.push(7);
-        headers.extend_from_slice(&(v.len() as u16).to_be_bytes());
-        headers.extend_from_slice(v.as_bytes());
-    }
-    let total = 12 + headers.len() + payload.len() + 4;
-    let mut f = Vec::new();
-    f.extend_from_slice(&(total as u32).to_be_bytes());
-    f.extend_from_slice(&(headers.len() as u32).to_be_bytes());
-    f.extend_from_slice(&[0; 4]);
-    f.extend_from_slice(&headers);
-    f.extend_from_slice(payload.as_bytes());
-    f.extend_from_slice(&[0; 4]);
-    Bytes::from(f)
+    Bytes::from(event_frame(event, &[], payload))
 }
 
 fn stream_frames() -> Vec<Bytes> {
@@ -133,6 +118,14 @@ async fn start_b0(up: SocketAddr) -> SocketAddr {
     addr
 }
 
+/// The paced upstream with B0 in front of it: (upstream connections accepted, upstream, B0).
+async fn upstream_behind_b0() -> (Arc<AtomicU64>, SocketAddr, SocketAddr) {
+    let conns = Arc::new(AtomicU64::new(0));
+    let up = upstream(Arc::clone(&conns)).await;
+    let b0 = start_b0(up).await;
+    (conns, up, b0)
+}
+
 fn target(addr: SocketAddr, path: &str, proto: Protocol) -> Target {
     Target {
         addr,
@@ -148,9 +141,7 @@ fn target(addr: SocketAddr, path: &str, proto: Protocol) -> Target {
 
 #[tokio::test]
 async fn streams_through_b0_are_complete_and_tools_reassemble() {
-    let conns = Arc::new(AtomicU64::new(0));
-    let up = upstream(Arc::clone(&conns)).await;
-    let b0 = start_b0(up).await;
+    let (_conns, up, b0) = upstream_behind_b0().await;
     let opts = StreamOpts {
         streams: 8,
         ramp: Duration::from_millis(20),
@@ -161,7 +152,12 @@ async fn streams_through_b0_are_complete_and_tools_reassemble() {
         stall: Duration::from_millis(500),
     };
     let r = run_streams(&target(b0, "/stream", Protocol::Eventstream), &opts).await;
-    assert_eq!((r.ok, r.failed), (8, 0), "{:?}", r.error_samples);
+    assert_eq!(
+        (r.outcomes.ok, r.outcomes.failed),
+        (8, 0),
+        "{:?}",
+        r.outcomes.error_samples
+    );
     assert_eq!(r.lost_frames, 0);
     assert_eq!(r.text_mismatch, 0);
     assert_eq!((r.tool_checked, r.tool_exact), (8, 8));
@@ -178,15 +174,13 @@ async fn streams_through_b0_are_complete_and_tools_reassemble() {
         ..opts
     };
     let r = run_streams(&target(up, "/stream", Protocol::Eventstream), &wrong).await;
-    assert_eq!((r.ok, r.failed, r.tool_exact), (0, 1, 0));
+    assert_eq!((r.outcomes.ok, r.outcomes.failed, r.tool_exact), (0, 1, 0));
     assert!(r.lost_frames > 900);
 }
 
 #[tokio::test]
 async fn load_through_b0_keeps_upstream_connections_alive() {
-    let conns = Arc::new(AtomicU64::new(0));
-    let up = upstream(Arc::clone(&conns)).await;
-    let b0 = start_b0(up).await;
+    let (conns, _up, b0) = upstream_behind_b0().await;
     let opts = LoadOpts {
         concurrency: 2,
         total: Some(200),
@@ -194,10 +188,10 @@ async fn load_through_b0_keeps_upstream_connections_alive() {
     };
     let r = run_load(&target(b0, "/json", Protocol::Plain), &opts).await;
     assert_eq!(
-        (r.requests, r.ok, r.failed),
+        (r.requests, r.outcomes.ok, r.outcomes.failed),
         (200, 200, 0),
         "{:?}",
-        r.error_samples
+        r.outcomes.error_samples
     );
     assert_eq!(r.connections, 2);
     assert_eq!(r.latency_us.n, 200);
@@ -218,5 +212,5 @@ async fn load_through_b0_keeps_upstream_connections_alive() {
         },
     )
     .await;
-    assert_eq!((r.requests, r.ok, r.failed), (3, 0, 3));
+    assert_eq!((r.requests, r.outcomes.ok, r.outcomes.failed), (3, 0, 3));
 }

@@ -1,11 +1,17 @@
 /**
  * A server-paged list (`GET /v2/logs`, `GET /v2/audit`): the current page of rows, the total the
- * server reports, and the page / page-size changes that reload it.
+ * server reports, and the page / page-size changes that reload it. `table` binds all of that to a
+ * remote `NDataTable` (`v-bind="table"`), so each view only adds its columns and row key.
  */
-import { ref, type Ref } from 'vue'
+import { computed, ref, type Ref } from 'vue'
+import type { PaginationProps } from 'naive-ui'
 import { useNotify } from './useNotify'
 
-export function usePagedList<T>(fetch: (page: number, perPage: number) => Promise<{ rows: T[]; total: number }>) {
+export function usePagedList<T>(
+  fetch: (page: number, perPage: number) => Promise<{ rows: T[]; total: number }>,
+  /** Pagination settings beyond page, size and count (size picker, prefix), read on every render. */
+  extraPagination: () => Partial<PaginationProps> = () => ({}),
+) {
   const notify = useNotify()
   const rows = ref([]) as Ref<T[]>
   const total = ref(0)
@@ -32,5 +38,13 @@ export function usePagedList<T>(fetch: (page: number, perPage: number) => Promis
     perPage.value = size
     search()
   }
-  return { rows, total, page, perPage, loading, load, search, onPage, onPageSize }
+  const table = computed(() => ({
+    remote: true,
+    data: rows.value,
+    loading: loading.value,
+    pagination: { page: page.value, pageSize: perPage.value, itemCount: total.value, ...extraPagination() },
+    onUpdatePage: onPage,
+    onUpdatePageSize: onPageSize,
+  }))
+  return { rows, total, page, perPage, loading, load, search, onPage, onPageSize, table }
 }

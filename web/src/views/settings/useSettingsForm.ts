@@ -27,6 +27,8 @@ export function useSettingsForm<N extends SettingName>(names: readonly N[]) {
   const asSettings = computed(() => Object.fromEntries(Object.entries(form.value).map(([k, v]) => [k, v === null ? NaN : v])) as Partial<Settings>)
   const errs = computed(() => validateSettings(asSettings.value))
   const changes = computed(() => (server.value ? diffSettings(server.value, asSettings.value, names) : {}))
+  /** Something changed and all of it is valid. */
+  const canSave = computed(() => Object.keys(changes.value).length > 0 && !Object.keys(errs.value).length)
 
   async function load() {
     try {
@@ -42,9 +44,9 @@ export function useSettingsForm<N extends SettingName>(names: readonly N[]) {
   onMounted(load)
 
   async function save() {
-    if (Object.keys(errs.value).length || !Object.keys(changes.value).length) return
+    if (!canSave.value) return
     if (await notify.run(saving, () => api.put(changes.value), t('common.saved'))) await load()
   }
 
-  return { server, form, saving, loadError, errs, changes, save }
+  return { server, form, saving, loadError, errs, changes, canSave, save }
 }
