@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 
 use crate::config::ModelSpec;
 use crate::errors::QError;
-use crate::faults::Fault;
-use crate::gate::admit;
+use crate::gate::admit_logged;
 use crate::log::LogMeta;
 use crate::render::Dialect;
 use crate::state::Shared;
@@ -49,22 +48,7 @@ pub(crate) fn gate(
     dialect: Dialect,
     meta: &mut LogMeta,
 ) -> Result<String, QError> {
-    let a = admit(s, headers, operation).map_err(|(e, acct)| {
-        meta.account = acct;
-        e
-    })?;
-    meta.account = Some(a.account.clone());
-    meta.faults.clone_from(&a.fault_names);
-    if let Some(Fault::Http(h)) = a.faults.iter().find(|f| matches!(f, Fault::Http(_))) {
-        let reg = s.reg();
-        return Err(QError::from_fault(
-            *h,
-            dialect,
-            reg.config.chat.q_monthly_status,
-            reg.config.chat.kiro_monthly_status,
-        ));
-    }
-    Ok(a.account)
+    admit_logged(s, headers, operation, dialect, meta).map(|a| a.account)
 }
 
 fn model_json(m: &ModelSpec) -> Value {

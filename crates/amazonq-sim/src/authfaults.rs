@@ -1,15 +1,69 @@
 //! Faults for the OIDC and Kiro auth fakes (amazon-q-protocol.md §8.2 "Faults": 500, slow_down,
 //! delay, connection reset, malformed JSON).
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 
 use crate::errors::oidc_error;
 use crate::faults::Fault;
+use crate::log::LogMeta;
 use crate::server::ConnInfo;
 use crate::state::Shared;
+
+/// What an auth endpoint (OIDC, Kiro auth) takes from its request: the shared state, the
+/// connection, the headers and the whole body.
+pub struct AuthCall {
+    pub s: Arc<Shared>,
+    pub ci: ConnInfo,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl FromRequest<Arc<Shared>> for AuthCall {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &Arc<Shared>) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let ConnectInfo(ci) = ConnectInfo::<ConnInfo>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            s: Arc::clone(state),
+            ci,
+            headers,
+            body,
+        })
+    }
+}
+
+impl AuthCall {
+    /// The endpoint's answer: the faults queued or asked for `operation` answer first, else
+    /// `handle` (state, body), whose answer names the account it concerns; either way the
+    /// response carries its log decision (operation, account, faults).
+    pub async fn answer(
+        &self,
+        operation: &'static str,
+        handle: impl FnOnce(&Shared, &[u8]) -> (Response, Option<String>),
+    ) -> Response {
+        let (short, faults) = apply(&self.s, &self.ci, &self.headers, operation).await;
+        let (r, account) = short.map_or_else(|| handle(&self.s, &self.body[..]), |r| (r, None));
+        LogMeta {
+            account,
+            faults,
+            ..LogMeta::new(operation)
+        }
+        .attach(r)
+    }
+}
 
 /// Applies queued / header faults for `operation`; `Some(response)` short-circuits the handler.
 pub async fn apply(

@@ -7,13 +7,13 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::Value;
 
 use crate::errors::QError;
 use crate::faults::{Fault, HttpFault};
-use crate::gate::{Admitted, admit};
+use crate::gate::{Admitted, admit_logged, content_type};
 use crate::host::HostMode;
 use crate::log::LogMeta;
 use crate::render::Dialect;
@@ -33,10 +33,7 @@ pub fn chat(
     dialect: Dialect,
     mode: HostMode,
 ) -> Response {
-    let mut meta = LogMeta {
-        operation: "chat",
-        ..LogMeta::default()
-    };
+    let mut meta = LogMeta::new("chat");
     // The runtime host answers every error in the Kiro body shape, whatever the request style.
     let errors = if mode == HostMode::Runtime {
         Dialect::Kiro
@@ -48,20 +45,15 @@ pub fn chat(
         errors,
         runtime: mode == HostMode::Runtime,
     };
-    let mut resp = match run(s, ci, headers, body, req, &mut meta) {
+    let resp = match run(s, ci, headers, body, req, &mut meta) {
         Ok(r) => r,
         Err(e) => e.into_response(errors),
     };
-    resp.extensions_mut().insert(meta);
-    resp
+    meta.attach(resp)
 }
 
 fn content_type_ok(headers: &HeaderMap, dialect: Dialect) -> bool {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ct = content_type(headers);
     match dialect {
         Dialect::Q => ct.starts_with("application/x-amz-json-1.0"),
         Dialect::Kiro => ct.starts_with("application/json"),
@@ -93,15 +85,8 @@ fn run(
     } = req;
     // 1. auth (+ fault selection, which needs the account)
     let Admitted {
-        account,
-        faults,
-        fault_names,
-    } = admit(s, headers, "chat").map_err(|(e, a)| {
-        meta.account = a;
-        e
-    })?;
-    meta.account = Some(account.clone());
-    meta.faults = fault_names;
+        account, faults, ..
+    } = admit_logged(s, headers, "chat", errors, meta)?;
     let (q_monthly, kiro_monthly) = {
         let reg = s.reg();
         (
@@ -109,9 +94,6 @@ fn run(
             reg.config.chat.kiro_monthly_status,
         )
     };
-    if let Some(Fault::Http(h)) = faults.iter().find(|f| matches!(f, Fault::Http(_))) {
-        return Err(QError::from_fault(*h, errors, q_monthly, kiro_monthly));
-    }
     let mut rules = s.reg().rules.clone();
     if rules.on("content-type") && !content_type_ok(headers, dialect) {
         let msg = match dialect {

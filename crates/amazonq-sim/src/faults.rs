@@ -8,119 +8,77 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An HTTP-level error row of §5.1 (status, `x-amzn-ErrorType`, message, reason).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HttpFault {
-    ImproperlyFormed,
-    InputTooLong,
-    InvalidModel,
-    BadJson,
-    MonthlyQuota,
-    BearerInvalid,
-    Suspended,
-    FeatureNotAuthorized,
-    Throttled,
-    /// 429 with reason USER_REQUEST_RATE_EXCEEDED (the runtime host, 2026).
-    RateExceeded,
-    Capacity,
-    DailyQuota,
-    Internal,
-    HighLoad,
-    Unavailable,
-    Unauthorized401,
-    Locked423,
-    /// 400 ValidationException with a `reason` no client knows (`SOMETHING_NEW`): drift tests.
-    UnknownReason,
-}
-
-impl HttpFault {
-    pub const ALL: [HttpFault; 18] = [
-        Self::ImproperlyFormed,
-        Self::InputTooLong,
-        Self::InvalidModel,
-        Self::BadJson,
-        Self::MonthlyQuota,
-        Self::BearerInvalid,
-        Self::Suspended,
-        Self::FeatureNotAuthorized,
-        Self::Throttled,
-        Self::RateExceeded,
-        Self::Capacity,
-        Self::DailyQuota,
-        Self::Internal,
-        Self::HighLoad,
-        Self::Unavailable,
-        Self::Unauthorized401,
-        Self::Locked423,
-        Self::UnknownReason,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::ImproperlyFormed => "improperly-formed",
-            Self::InputTooLong => "input-too-long",
-            Self::InvalidModel => "invalid-model",
-            Self::BadJson => "bad-json",
-            Self::MonthlyQuota => "monthly-quota",
-            Self::BearerInvalid => "bearer-invalid",
-            Self::Suspended => "suspended",
-            Self::FeatureNotAuthorized => "feature-not-authorized",
-            Self::Throttled => "throttled",
-            Self::RateExceeded => "rate-exceeded",
-            Self::Capacity => "capacity",
-            Self::DailyQuota => "daily-quota",
-            Self::Internal => "internal",
-            Self::HighLoad => "high-load",
-            Self::Unavailable => "unavailable",
-            Self::Unauthorized401 => "unauthorized",
-            Self::Locked423 => "locked",
-            Self::UnknownReason => "unknown-reason",
+/// An enum of named faults: each variant with its wire name, [`Self::ALL`] in order, `name` and
+/// `parse` — one list, so a fault cannot be missing from `ALL` or unparseable.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $ty:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }
+    ) => {
+        $(#[$meta])*
+        pub enum $ty {
+            $($(#[$vmeta])* $variant,)*
         }
-    }
 
-    fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
+        impl $ty {
+            pub const ALL: &[$ty] = &[$(Self::$variant,)*];
 
-/// A tool-level failure of `POST /mcp` `tools/call` (crate::mcp; the texts and codes are
-/// inferred, see docs/upstream-mcp-web-search.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum McpFault {
-    /// `mcp-error`: JSON-RPC error -32603 "Internal error".
-    Error,
-    /// `mcp-throttled`: JSON-RPC error -32000 "Rate exceeded …".
-    Throttled,
-    /// `mcp-not-entitled`: a result with `isError: true`, "Web search is not available for this
-    /// account."
-    NotEntitled,
-    /// `mcp-malformed`: a result whose text content is not JSON.
-    Malformed,
-    /// `mcp-no-results`: a valid answer with zero results.
-    NoResults,
-}
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                }
+            }
 
-impl McpFault {
-    pub const ALL: [McpFault; 5] = [
-        Self::Error,
-        Self::Throttled,
-        Self::NotEntitled,
-        Self::Malformed,
-        Self::NoResults,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Error => "mcp-error",
-            Self::Throttled => "mcp-throttled",
-            Self::NotEntitled => "mcp-not-entitled",
-            Self::Malformed => "mcp-malformed",
-            Self::NoResults => "mcp-no-results",
+            fn parse(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|f| f.name() == name)
+            }
         }
-    }
+    };
+}
 
-    fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
+named_enum! {
+    /// An HTTP-level error row of §5.1 (status, `x-amzn-ErrorType`, message, reason).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum HttpFault {
+        ImproperlyFormed = "improperly-formed",
+        InputTooLong = "input-too-long",
+        InvalidModel = "invalid-model",
+        BadJson = "bad-json",
+        MonthlyQuota = "monthly-quota",
+        BearerInvalid = "bearer-invalid",
+        Suspended = "suspended",
+        FeatureNotAuthorized = "feature-not-authorized",
+        Throttled = "throttled",
+        /// 429 with reason USER_REQUEST_RATE_EXCEEDED (the runtime host, 2026).
+        RateExceeded = "rate-exceeded",
+        Capacity = "capacity",
+        DailyQuota = "daily-quota",
+        Internal = "internal",
+        HighLoad = "high-load",
+        Unavailable = "unavailable",
+        Unauthorized401 = "unauthorized",
+        Locked423 = "locked",
+        /// 400 ValidationException with a `reason` no client knows (`SOMETHING_NEW`): drift tests.
+        UnknownReason = "unknown-reason",
+    }
+}
+
+named_enum! {
+    /// A tool-level failure of `POST /mcp` `tools/call` (crate::mcp; the texts and codes are
+    /// inferred, see docs/upstream-mcp-web-search.md).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum McpFault {
+        /// `mcp-error`: JSON-RPC error -32603 "Internal error".
+        Error = "mcp-error",
+        /// `mcp-throttled`: JSON-RPC error -32000 "Rate exceeded …".
+        Throttled = "mcp-throttled",
+        /// `mcp-not-entitled`: a result with `isError: true`, "Web search is not available for this
+        /// account."
+        NotEntitled = "mcp-not-entitled",
+        /// `mcp-malformed`: a result whose text content is not JSON.
+        Malformed = "mcp-malformed",
+        /// `mcp-no-results`: a valid answer with zero results.
+        NoResults = "mcp-no-results",
     }
 }
 
@@ -433,10 +391,10 @@ mod tests {
         );
         assert!("nope".parse::<Fault>().is_err());
         assert!("drop:x".parse::<Fault>().is_err());
-        for h in HttpFault::ALL {
+        for &h in HttpFault::ALL {
             assert_eq!(h.name().parse(), Ok(Fault::Http(h)));
         }
-        for m in McpFault::ALL {
+        for &m in McpFault::ALL {
             assert_eq!(m.name().parse(), Ok(Fault::Mcp(m)));
         }
     }

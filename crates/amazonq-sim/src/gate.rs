@@ -6,6 +6,8 @@ use axum::http::HeaderMap;
 use crate::accounts::AuthOutcome;
 use crate::errors::QError;
 use crate::faults::Fault;
+use crate::log::LogMeta;
+use crate::render::Dialect;
 use crate::state::Shared;
 
 /// The account a request runs as, plus the faults chosen for it.
@@ -89,4 +91,41 @@ pub fn admit(
         faults,
         fault_names,
     })
+}
+
+/// [`admit`] for a handler that logs through `meta` (the account, the chosen faults' names) and
+/// answers an HTTP-level fault at once with its §5.1 row in `dialect` — the first stage of chat,
+/// MCP and the account APIs alike.
+pub fn admit_logged(
+    s: &Shared,
+    headers: &HeaderMap,
+    operation: &str,
+    dialect: Dialect,
+    meta: &mut LogMeta,
+) -> Result<Admitted, QError> {
+    let a = admit(s, headers, operation).map_err(|(e, account)| {
+        meta.account = account;
+        e
+    })?;
+    meta.account = Some(a.account.clone());
+    meta.faults.clone_from(&a.fault_names);
+    if let Some(Fault::Http(h)) = a.faults.iter().find(|f| matches!(f, Fault::Http(_))) {
+        let reg = s.reg();
+        return Err(QError::from_fault(
+            *h,
+            dialect,
+            reg.config.chat.q_monthly_status,
+            reg.config.chat.kiro_monthly_status,
+        ));
+    }
+    Ok(a)
+}
+
+/// The request's `content-type`, lower-cased (empty when absent).
+pub fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }

@@ -7,30 +7,31 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{Value, json};
 use sha2::Digest;
 
+use crate::authfaults::AuthCall;
 use crate::config::{AccountSpec, AuthKind};
 use crate::errors::oidc_error;
 use crate::log::LogMeta;
-use crate::server::ConnInfo;
 use crate::state::{KiroLogin, Shared};
 
 const MIN_REFRESH_LEN: usize = 100;
 
-fn tag(mut r: Response, account: Option<String>, faults: Vec<String>) -> Response {
-    r.extensions_mut().insert(LogMeta {
-        operation: "kiro-auth",
+const OPERATION: &str = "kiro-auth";
+
+/// A `kiro-auth` answer that no fault shaped, with its log decision.
+fn tag(r: Response, account: Option<String>) -> Response {
+    LogMeta {
         account,
-        faults,
-        ..LogMeta::default()
-    });
-    r
+        ..LogMeta::new(OPERATION)
+    }
+    .attach(r)
 }
 
 fn invalid_grant(status: u16) -> Response {
@@ -42,54 +43,42 @@ fn invalid_grant(status: u16) -> Response {
             "Invalid refresh token provided",
         );
     }
-    oidc_error(
-        400,
-        "InvalidGrantException",
-        "invalid_grant",
-        "Invalid refresh token provided",
-    )
+    crate::oidc::invalid_refresh_token()
 }
 
 /// `POST /refreshToken {"refreshToken"}`
-pub async fn refresh(
-    State(s): State<Arc<Shared>>,
-    ConnectInfo(ci): ConnectInfo<ConnInfo>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (short, faults) = crate::authfaults::apply(&s, &ci, &headers, "kiro-auth").await;
-    if let Some(r) = short {
-        return tag(r, None, faults);
-    }
-    let rt = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+pub async fn refresh(call: AuthCall) -> Response {
+    call.answer(OPERATION, refresh_inner).await
+}
+
+/// The refresh itself: the answer and the account it concerns.
+fn refresh_inner(s: &Shared, body: &[u8]) -> (Response, Option<String>) {
+    let rt = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
         v.get("refreshToken")
             .and_then(Value::as_str)
             .map(str::to_owned)
     });
     let Some(rt) = rt else {
-        return tag(
-            oidc_error(
-                400,
-                "InvalidRequestException",
-                "invalid_request",
-                "refreshToken is required",
-            ),
-            None,
-            faults,
+        let e = oidc_error(
+            400,
+            "InvalidRequestException",
+            "invalid_request",
+            "refreshToken is required",
         );
+        return (e, None);
     };
     let now = s.clock.now_ms();
     let mut reg = s.reg();
     let status = reg.config.kiro.invalid_status;
     let tok = reg.accounts.refresh.get(&rt).cloned();
     let Some(tok) = tok.filter(|_| rt.len() >= MIN_REFRESH_LEN) else {
-        return tag(invalid_grant(status), None, faults);
+        return (invalid_grant(status), None);
     };
     if let Some(a) = reg.accounts.accounts.get_mut(&tok.account) {
         a.refresh_calls += 1;
     }
     if !tok.usable(now, reg.config.kiro.rotation_grace_ms) || tok.client_id.is_some() {
-        return tag(invalid_grant(status), Some(tok.account), faults);
+        return (invalid_grant(status), Some(tok.account));
     }
     let (ttl, rotation) = (reg.config.kiro.access_ttl_s, reg.config.kiro.rotation);
     let profile = reg
@@ -101,13 +90,13 @@ pub async fn refresh(
         reg.accounts
             .refresh(&tok.account, &rt, &s.ids, now, ttl, rotation)
     else {
-        return tag(invalid_grant(status), Some(tok.account), faults);
+        return (invalid_grant(status), Some(tok.account));
     };
     let mut body = json!({ "accessToken": access, "expiresIn": expires_in, "profileArn": profile });
     if let (Some(r), Some(o)) = (new_rt, body.as_object_mut()) {
         o.insert("refreshToken".to_owned(), json!(r));
     }
-    tag(Json(body).into_response(), Some(tok.account), faults)
+    (Json(body).into_response(), Some(tok.account))
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay).
@@ -127,11 +116,7 @@ fn encode(v: &str) -> String {
 }
 
 fn bad_login(message: &'static str) -> Response {
-    tag(
-        (StatusCode::BAD_REQUEST, message).into_response(),
-        None,
-        Vec::new(),
-    )
+    tag((StatusCode::BAD_REQUEST, message).into_response(), None)
 }
 
 /// `GET /login?idp=Google|Github&redirect_uri=…&code_challenge=…&code_challenge_method=S256&state=…`
@@ -191,7 +176,6 @@ pub async fn login(
     tag(
         (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
         None,
-        Vec::new(),
     )
 }
 
@@ -211,7 +195,6 @@ pub async fn exchange(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
                 "Invalid authorization code",
             ),
             None,
-            Vec::new(),
         );
     };
     let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -225,7 +208,6 @@ pub async fn exchange(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
                 "PKCE verification failed",
             ),
             None,
-            Vec::new(),
         );
     }
     let spec = AccountSpec {
@@ -235,5 +217,5 @@ pub async fn exchange(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
     };
     let t = reg.add_account(&spec, &s.ids, now);
     let body = json!({ "accessToken": t.access_token, "refreshToken": t.refresh_token, "profileArn": t.profile_arn, "expiresIn": t.expires_in });
-    tag(Json(body).into_response(), Some(t.account), Vec::new())
+    tag(Json(body).into_response(), Some(t.account))
 }

@@ -52,6 +52,22 @@ pub struct LogMeta {
     pub search_query: Option<String>,
 }
 
+impl LogMeta {
+    /// The decision of `operation`, nothing else known yet.
+    pub fn new(operation: &'static str) -> Self {
+        Self {
+            operation,
+            ..Self::default()
+        }
+    }
+
+    /// `r` carrying this decision for the logging layer.
+    pub fn attach(self, mut r: Response) -> Response {
+        r.extensions_mut().insert(self);
+        r
+    }
+}
+
 /// Query filter for `GET /__sim/requests` (which also takes `host=<role>`, see [`RequestsQuery`]).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct LogFilter {

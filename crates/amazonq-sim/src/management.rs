@@ -38,8 +38,17 @@ pub fn dispatch(
 ) -> Option<Response> {
     Some(match target {
         "AmazonCodeWhispererService.ListAvailableProfiles" => profiles(s, headers, body),
-        "KiroControlPlaneBearerService.ListAvailableModels" => models(s, headers, query, body),
-        "AmazonCodeWhispererService.GetUsageLimits" => usage_limits(s, headers, query, body),
+        "KiroControlPlaneBearerService.ListAvailableModels" => {
+            with_profile(s, headers, query, body, "models", |acct, profile, v| {
+                models(s, query, acct, profile.as_ref(), v)
+            })
+        }
+        // GetUsageLimits (§6): the legacy shape, behind the profile rules.
+        "AmazonCodeWhispererService.GetUsageLimits" => {
+            with_profile(s, headers, query, body, "usage", |acct, _, _| {
+                Ok(usage(s, acct))
+            })
+        }
         "AmazonCodeWhispererService.GetProfile" => {
             crate::account_api::profile_get(s, headers, body, Dialect::Kiro)
         }
@@ -65,11 +74,7 @@ pub fn unknown_operation() -> Response {
         HeaderValue::from_static("UnknownOperationException"),
     );
     h.insert(SIM_RULE, HeaderValue::from_static("unknown-operation"));
-    r.extensions_mut().insert(LogMeta {
-        operation: "unknown",
-        ..LogMeta::default()
-    });
-    r
+    LogMeta::new("unknown").attach(r)
 }
 
 fn body_json(body: &[u8]) -> Value {
@@ -147,37 +152,25 @@ fn with_profile(
     finish(r, Dialect::Kiro, operation, meta)
 }
 
-/// `KiroControlPlaneBearerService.ListAvailableModels`: the catalog of the named profile.
+/// `KiroControlPlaneBearerService.ListAvailableModels`: the catalog of the named profile, a page
+/// of `maxResults` (body or query) from `nextToken`.
 fn models(
     s: &Shared,
-    headers: &HeaderMap,
     query: &BTreeMap<String, String>,
-    body: &[u8],
-) -> Response {
-    with_profile(s, headers, query, body, "models", |acct, profile, v| {
-        let max = v
-            .get("maxResults")
-            .and_then(Value::as_u64)
-            .or_else(|| query.get("maxResults").and_then(|m| m.parse().ok()))
-            .and_then(|x| usize::try_from(x).ok());
-        let next = v
-            .get("nextToken")
-            .and_then(Value::as_str)
-            .or_else(|| query.get("nextToken").map(String::as_str));
-        list_catalog(s, acct, profile.as_ref(), max, next)
-    })
-}
-
-/// `AmazonCodeWhispererService.GetUsageLimits` (§6): the legacy shape, behind the profile rules.
-fn usage_limits(
-    s: &Shared,
-    headers: &HeaderMap,
-    query: &BTreeMap<String, String>,
-    body: &[u8],
-) -> Response {
-    with_profile(s, headers, query, body, "usage", |acct, _, _| {
-        Ok(usage(s, acct))
-    })
+    acct: &str,
+    profile: Option<&ProfileSpec>,
+    v: &Value,
+) -> Result<Value, QError> {
+    let max = v
+        .get("maxResults")
+        .and_then(Value::as_u64)
+        .or_else(|| query.get("maxResults").and_then(|m| m.parse().ok()))
+        .and_then(|x| usize::try_from(x).ok());
+    let next = v
+        .get("nextToken")
+        .and_then(Value::as_str)
+        .or_else(|| query.get("nextToken").map(String::as_str));
+    list_catalog(s, acct, profile, max, next)
 }
 
 /// `AmazonCodeWhispererService.ListAvailableProfiles {"maxResults","nextToken"?}`: the account's

@@ -69,14 +69,10 @@ async fn not_found() -> Response {
 
 fn unknown_target(target: &str, dialect: Dialect) -> Response {
     let msg = format!("Unknown operation {target}");
-    let mut r = QError::new(400, "UnknownOperationException", &msg, None)
+    let r = QError::new(400, "UnknownOperationException", &msg, None)
         .rule("target")
         .into_response(dialect);
-    r.extensions_mut().insert(LogMeta {
-        operation: "unknown",
-        ..LogMeta::default()
-    });
-    r
+    LogMeta::new("unknown").attach(r)
 }
 
 async fn q_root(

@@ -28,23 +28,26 @@ pub struct Collected {
 impl Collected {
     /// All answer text (no thinking), concatenated.
     pub fn text(&self) -> String {
-        self.blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Text(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect()
+        self.joined(|b| match b {
+            Block::Text(t) => Some(t),
+            _ => None,
+        })
     }
 
     /// All thinking text, concatenated.
     pub fn thinking(&self) -> String {
+        self.joined(|b| match b {
+            Block::Thinking(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// The text `pick` takes from each block, concatenated.
+    fn joined(&self, pick: impl Fn(&Block) -> Option<&String>) -> String {
         self.blocks
             .iter()
-            .filter_map(|b| match b {
-                Block::Thinking(t) => Some(t.as_str()),
-                _ => None,
-            })
+            .filter_map(pick)
+            .map(String::as_str)
             .collect()
     }
 

@@ -116,6 +116,31 @@ pub fn as_obj<'a>(v: &'a Value, path: &str) -> Result<&'a Obj> {
         .ok_or_else(|| type_error(path, "a valid object"))
 }
 
+/// A `content` value at `path` that is a string or a list of part objects, as `T`s: the string
+/// through `text`, each part (its object and path) through `part`; `None` when absent or `null`.
+/// Both OpenAI dialects shape message content this way.
+pub fn content_list<T>(
+    content: Option<&Value>,
+    path: &str,
+    text: impl FnOnce(&str) -> T,
+    mut part: impl FnMut(&Obj, &str) -> Result<T>,
+) -> Result<Option<Vec<T>>> {
+    match content {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(vec![text(s)])),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let ppath = idx(path, k);
+                part(as_obj(p, &ppath)?, &ppath)
+            })
+            .collect::<Result<_>>()
+            .map(Some),
+        Some(_) => Err(type_error(path, "a string or a list of content parts")),
+    }
+}
+
 /// A string or a list of strings (OpenAI `stop`, Anthropic `stop_sequences`).
 pub fn str_or_list(o: &Obj, key: &str, path: &str) -> Result<Vec<String>> {
     match get(o, key) {

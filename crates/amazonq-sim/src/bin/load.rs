@@ -207,12 +207,16 @@ impl Run {
     /// The report on `out` (the command's output).
     fn report(&self, a: &Args, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let r = &self.results;
-        let pct = |v: &[Duration], p: f64| {
+        // The `p` quantile of sorted durations, in milliseconds.
+        let ms_at = |v: &[Duration], p: f64| {
             v.get(((v.len() as f64 - 1.0) * p) as usize)
                 .copied()
                 .unwrap_or_default()
+                .as_secs_f64()
+                * 1e3
         };
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let [d50, d99, dmax] = [0.5, 0.99, 1.0].map(|p| ms_at(&r.durations, p));
+        let [t50, t99] = [0.5, 0.99].map(|p| ms_at(&r.ttfb, p));
         let wall = self.wall.as_secs_f64();
         let expected_ms = a.interval_ms * (a.frames.saturating_sub(1)) as u64;
         writeln!(
@@ -230,17 +234,9 @@ impl Run {
         writeln!(out, "bytes received: {}", r.bytes)?;
         writeln!(
             out,
-            "wall: {wall:.2} s; per-stream duration p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (ideal {expected_ms} ms)",
-            ms(pct(&r.durations, 0.5)),
-            ms(pct(&r.durations, 0.99)),
-            ms(pct(&r.durations, 1.0))
+            "wall: {wall:.2} s; per-stream duration p50 {d50:.0} ms, p99 {d99:.0} ms, max {dmax:.0} ms (ideal {expected_ms} ms)",
         )?;
-        writeln!(
-            out,
-            "time to first byte: p50 {:.1} ms, p99 {:.1} ms",
-            ms(pct(&r.ttfb, 0.5)),
-            ms(pct(&r.ttfb, 0.99))
-        )?;
+        writeln!(out, "time to first byte: p50 {t50:.1} ms, p99 {t99:.1} ms")?;
         writeln!(
             out,
             "sim CPU (utime+stime): {} ms over {wall:.2} s = {:.1}% of one core",

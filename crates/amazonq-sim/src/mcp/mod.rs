@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 
 use crate::errors::QError;
 use crate::faults::{Fault, McpFault};
-use crate::gate::{Admitted, admit};
+use crate::gate::{Admitted, admit_logged, content_type};
 use crate::host::HostMode;
 use crate::log::LogMeta;
 use crate::render::Dialect;
@@ -53,22 +53,14 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut meta = LogMeta {
-        operation: "mcp",
-        ..LogMeta::default()
-    };
-    let mut resp = run(&s, mode, &headers, &body, &mut meta)
+    let mut meta = LogMeta::new("mcp");
+    let resp = run(&s, mode, &headers, &body, &mut meta)
         .unwrap_or_else(|e| e.into_response(Dialect::Kiro));
-    resp.extensions_mut().insert(meta);
-    resp
+    meta.attach(resp)
 }
 
 fn content_type_ok(headers: &HeaderMap) -> bool {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ct = content_type(headers);
     ct.starts_with("application/json") || ct.starts_with("application/x-amz-json-1.0")
 }
 
@@ -96,25 +88,8 @@ fn run(
     meta: &mut LogMeta,
 ) -> Result<Response, QError> {
     let Admitted {
-        account,
-        faults,
-        fault_names,
-    } = admit(s, headers, "mcp").map_err(|(e, a)| {
-        meta.account = a;
-        e
-    })?;
-    meta.account = Some(account.clone());
-    meta.faults = fault_names;
-    if let Some(Fault::Http(h)) = faults.iter().find(|f| matches!(f, Fault::Http(_))) {
-        let (q, k) = {
-            let reg = s.reg();
-            (
-                reg.config.chat.q_monthly_status,
-                reg.config.chat.kiro_monthly_status,
-            )
-        };
-        return Err(QError::from_fault(*h, Dialect::Kiro, q, k));
-    }
+        account, faults, ..
+    } = admit_logged(s, headers, "mcp", Dialect::Kiro, meta)?;
     let rules = s.reg().rules.clone();
     if rules.on("content-type") && !content_type_ok(headers) {
         return Err(QError::new(

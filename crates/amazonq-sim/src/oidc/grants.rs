@@ -9,7 +9,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use super::TokenResult;
+use super::{TokenResult, invalid_refresh_token};
 use crate::errors::oidc_error;
 use crate::state::{Device, DeviceState, Registry, Shared};
 
@@ -163,15 +163,7 @@ pub(super) fn refresh_grant(s: &Shared, client_id: &str, rt: &str) -> TokenResul
     let now = s.clock.now_ms();
     let mut reg = s.reg();
     let Some(tok) = reg.accounts.refresh.get(rt).cloned() else {
-        return Err((
-            oidc_error(
-                400,
-                "InvalidGrantException",
-                "invalid_grant",
-                "Invalid refresh token provided",
-            ),
-            None,
-        ));
+        return Err((invalid_refresh_token(), None));
     };
     if let Some(a) = reg.accounts.accounts.get_mut(&tok.account) {
         a.refresh_calls += 1;
@@ -179,30 +171,14 @@ pub(super) fn refresh_grant(s: &Shared, client_id: &str, rt: &str) -> TokenResul
     if !tok.usable(now, reg.config.oidc.rotation_grace_ms)
         || tok.client_id.as_deref().is_some_and(|c| c != client_id)
     {
-        return Err((
-            oidc_error(
-                400,
-                "InvalidGrantException",
-                "invalid_grant",
-                "Invalid refresh token provided",
-            ),
-            Some(tok.account),
-        ));
+        return Err((invalid_refresh_token(), Some(tok.account)));
     }
     let (ttl, rotation) = (reg.config.oidc.access_ttl_s, reg.config.oidc.rotation);
     let Some((access, expires_in, new_rt)) =
         reg.accounts
             .refresh(&tok.account, rt, &s.ids, now, ttl, rotation)
     else {
-        return Err((
-            oidc_error(
-                400,
-                "InvalidGrantException",
-                "invalid_grant",
-                "Invalid refresh token provided",
-            ),
-            Some(tok.account),
-        ));
+        return Err((invalid_refresh_token(), Some(tok.account)));
     };
     let mut body = json!({ "accessToken": access, "tokenType": "Bearer", "expiresIn": expires_in });
     if let (Some(r), Some(o)) = (new_rt, body.as_object_mut()) {

@@ -6,18 +6,14 @@
 )]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::authfaults::AuthCall;
 use crate::errors::oidc_error;
-use crate::log::LogMeta;
-use crate::server::ConnInfo;
 use crate::state::{Device, DeviceState, OidcClient, Shared};
 
 mod grants;
@@ -31,19 +27,15 @@ pub const KNOWN_SCOPES: [&str; 5] = [
     "codewhisperer:transformations",
 ];
 
-fn tag(
-    mut r: Response,
-    operation: &'static str,
-    account: Option<String>,
-    faults: Vec<String>,
-) -> Response {
-    r.extensions_mut().insert(LogMeta {
-        operation,
-        account,
-        faults,
-        ..LogMeta::default()
-    });
-    r
+/// `invalid_grant` for a refresh token that is unknown, spent or not this client's (also Kiro
+/// auth's answer when configured for 400).
+pub(crate) fn invalid_refresh_token() -> Response {
+    oidc_error(
+        400,
+        "InvalidGrantException",
+        "invalid_grant",
+        "Invalid refresh token provided",
+    )
 }
 
 fn invalid_request(msg: &str) -> Response {
@@ -84,18 +76,11 @@ fn client_ok(s: &Shared, id: &str, secret: &str) -> Result<(), Response> {
 }
 
 /// `POST /client/register`
-pub async fn register(
-    State(s): State<Arc<Shared>>,
-    ConnectInfo(ci): ConnectInfo<ConnInfo>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (short, faults) = crate::authfaults::apply(&s, &ci, &headers, "oidc").await;
-    let r = match short {
-        Some(r) => r,
-        None => register_inner(&s, &body).unwrap_or_else(|e| e),
-    };
-    tag(r, "oidc", None, faults)
+pub async fn register(call: AuthCall) -> Response {
+    call.answer("oidc", |s, body| {
+        (register_inner(s, body).unwrap_or_else(|e| e), None)
+    })
+    .await
 }
 
 fn register_inner(s: &Shared, body: &[u8]) -> Result<Response, Response> {
@@ -141,23 +126,17 @@ fn register_inner(s: &Shared, body: &[u8]) -> Result<Response, Response> {
 }
 
 /// `POST /device_authorization`
-pub async fn device_authorization(
-    State(s): State<Arc<Shared>>,
-    ConnectInfo(ci): ConnectInfo<ConnInfo>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (short, faults) = crate::authfaults::apply(&s, &ci, &headers, "oidc").await;
-    let host = headers
+pub async fn device_authorization(call: AuthCall) -> Response {
+    let host = call
+        .headers
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_owned();
-    let r = match short {
-        Some(r) => r,
-        None => start_inner(&s, &body, &host).unwrap_or_else(|e| e),
-    };
-    tag(r, "oidc", None, faults)
+    call.answer("oidc", |s, body| {
+        (start_inner(s, body, &host).unwrap_or_else(|e| e), None)
+    })
+    .await
 }
 
 fn start_inner(s: &Shared, body: &[u8], host: &str) -> Result<Response, Response> {
@@ -206,20 +185,11 @@ pub async fn device_page(Query(q): Query<BTreeMap<String, String>>) -> Response 
 }
 
 /// `POST /token`
-pub async fn token(
-    State(s): State<Arc<Shared>>,
-    ConnectInfo(ci): ConnectInfo<ConnInfo>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (short, faults) = crate::authfaults::apply(&s, &ci, &headers, "oidc").await;
-    let (r, account) = match short {
-        Some(r) => (r, None),
-        None => match token_inner(&s, &body) {
-            Ok((r, a)) | Err((r, a)) => (r, a),
-        },
-    };
-    tag(r, "oidc", account, faults)
+pub async fn token(call: AuthCall) -> Response {
+    call.answer("oidc", |s, body| match token_inner(s, body) {
+        Ok(answer) | Err(answer) => answer,
+    })
+    .await
 }
 
 pub(crate) type TokenResult = Result<(Response, Option<String>), (Response, Option<String>)>;

@@ -301,6 +301,17 @@ mod tests {
     use super::*;
     use crate::faults::ExceptionKind;
 
+    /// A script that says `content` in one unsplit text step.
+    fn say(content: &str) -> Script {
+        Script {
+            steps: vec![Step::Text {
+                content: content.into(),
+                split: None,
+            }],
+            ..Script::default()
+        }
+    }
+
     fn ctx(d: Dialect) -> RenderCtx {
         RenderCtx {
             dialect: d,
@@ -337,26 +348,14 @@ mod tests {
 
     #[test]
     fn dialects_differ_in_initial_and_usage_events() {
-        let s = Script {
-            steps: vec![Step::Text {
-                content: "12345678".into(),
-                split: None,
-            }],
-            ..Script::default()
-        };
+        let s = say("12345678");
         assert_eq!(frame_count(&render(&s, &ctx(Dialect::Q), &[])), 3);
         assert_eq!(frame_count(&render(&s, &ctx(Dialect::Kiro), &[])), 4);
     }
 
     #[test]
     fn terminal_faults_cut_the_stream() {
-        let s = Script {
-            steps: vec![Step::Text {
-                content: "1234567890ab".into(),
-                split: None,
-            }],
-            ..Script::default()
-        };
+        let s = say("1234567890ab");
         let evs = render(
             &s,
             &ctx(Dialect::Q),

@@ -50,80 +50,89 @@ fn message(v: &Value, path: &str) -> R {
     Err(format!("{path} has an unknown union member"))
 }
 
-#[expect(
-    clippy::many_single_char_names,
-    reason = "short local names mirror the wire members"
-)]
+/// Runs `check` on each object of the optional list `o[key]`, with its path `<path>.<key>[i]`.
+fn each_obj(
+    o: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    check: fn(&Map<String, Value>, &str) -> R,
+) -> R {
+    for (i, v) in opt_array(o, key, path)?.iter().enumerate() {
+        let p = format!("{path}.{key}[{i}]");
+        check(obj(v, &p)?, &p)?;
+    }
+    Ok(())
+}
+
 fn user(v: &Value, path: &str) -> R {
     let o = obj(v, path)?;
     req_str(o, "content", path)?;
     opt_str(o, "modelId", path)?;
     opt_str(o, "origin", path)?;
     opt_str(o, "userIntent", path)?;
-    for (i, img) in opt_array(o, "images", path)?.iter().enumerate() {
-        let p = format!("{path}.images[{i}]");
-        let io = obj(img, &p)?;
-        req_str(io, "format", &p)?;
-        let src = obj(
-            io.get("source").unwrap_or(&Value::Null),
-            &format!("{p}.source"),
-        )?;
-        if src.len() != 1 || !src.contains_key("bytes") {
-            return Err(format!("{p}.source must be {{\"bytes\": …}}"));
-        }
-        req_str(src, "bytes", &format!("{p}.source"))?;
-    }
+    each_obj(o, "images", path, image)?;
     let Some(ctx) = o.get("userInputMessageContext") else {
         return Ok(());
     };
     let cp = format!("{path}.userInputMessageContext");
     let c = obj(ctx, &cp)?;
-    for (i, t) in opt_array(c, "tools", &cp)?.iter().enumerate() {
-        let p = format!("{cp}.tools[{i}]");
-        let to = obj(t, &p)?;
-        if to.len() != 1 {
-            return Err(format!(
-                "{p} must have exactly one of toolSpecification / cachePoint"
-            ));
-        }
-        if let Some(spec) = to.get("toolSpecification") {
-            let sp = format!("{p}.toolSpecification");
-            let so = obj(spec, &sp)?;
-            req_str(so, "name", &sp)?;
-            opt_str(so, "description", &sp)?;
-            let is = obj(
-                so.get("inputSchema").unwrap_or(&Value::Null),
-                &format!("{sp}.inputSchema"),
-            )?;
-            if !is.contains_key("json") {
-                return Err(format!("{sp}.inputSchema.json is required"));
-            }
-        } else if !to.contains_key("cachePoint") {
-            return Err(format!("{p} has an unknown union member"));
-        }
+    each_obj(c, "tools", &cp, tool)?;
+    each_obj(c, "toolResults", &cp, tool_result)
+}
+
+fn image(io: &Map<String, Value>, p: &str) -> R {
+    req_str(io, "format", p)?;
+    let sp = format!("{p}.source");
+    let src = obj(io.get("source").unwrap_or(&Value::Null), &sp)?;
+    if src.len() != 1 || !src.contains_key("bytes") {
+        return Err(format!("{p}.source must be {{\"bytes\": …}}"));
     }
-    for (i, r) in opt_array(c, "toolResults", &cp)?.iter().enumerate() {
-        let p = format!("{cp}.toolResults[{i}]");
-        let ro = obj(r, &p)?;
-        req_str(ro, "toolUseId", &p)?;
-        match ro.get("status") {
-            None => {}
-            Some(Value::String(s)) if s == "success" || s == "error" => {}
-            Some(_) => return Err(format!("{p}.status must be success|error")),
+    req_str(src, "bytes", &sp)
+}
+
+fn tool(to: &Map<String, Value>, p: &str) -> R {
+    if to.len() != 1 {
+        return Err(format!(
+            "{p} must have exactly one of toolSpecification / cachePoint"
+        ));
+    }
+    if let Some(spec) = to.get("toolSpecification") {
+        let sp = format!("{p}.toolSpecification");
+        let so = obj(spec, &sp)?;
+        req_str(so, "name", &sp)?;
+        opt_str(so, "description", &sp)?;
+        let is = obj(
+            so.get("inputSchema").unwrap_or(&Value::Null),
+            &format!("{sp}.inputSchema"),
+        )?;
+        if !is.contains_key("json") {
+            return Err(format!("{sp}.inputSchema.json is required"));
         }
-        let Some(Value::Array(blocks)) = ro.get("content") else {
-            return Err(format!("{p}.content must be a list"));
-        };
-        for (j, b) in blocks.iter().enumerate() {
-            let bp = format!("{p}.content[{j}]");
-            let bo = obj(b, &bp)?;
-            let ok = bo.len() == 1
-                && (matches!(bo.get("text"), Some(Value::String(_))) || bo.contains_key("json"));
-            if !ok {
-                return Err(format!(
-                    "{bp} must be {{\"text\": string}} or {{\"json\": …}}"
-                ));
-            }
+    } else if !to.contains_key("cachePoint") {
+        return Err(format!("{p} has an unknown union member"));
+    }
+    Ok(())
+}
+
+fn tool_result(ro: &Map<String, Value>, p: &str) -> R {
+    req_str(ro, "toolUseId", p)?;
+    match ro.get("status") {
+        None => {}
+        Some(Value::String(s)) if s == "success" || s == "error" => {}
+        Some(_) => return Err(format!("{p}.status must be success|error")),
+    }
+    let Some(Value::Array(blocks)) = ro.get("content") else {
+        return Err(format!("{p}.content must be a list"));
+    };
+    for (j, b) in blocks.iter().enumerate() {
+        let bp = format!("{p}.content[{j}]");
+        let bo = obj(b, &bp)?;
+        let ok = bo.len() == 1
+            && (matches!(bo.get("text"), Some(Value::String(_))) || bo.contains_key("json"));
+        if !ok {
+            return Err(format!(
+                "{bp} must be {{\"text\": string}} or {{\"json\": …}}"
+            ));
         }
     }
     Ok(())
@@ -133,18 +142,17 @@ fn assistant(v: &Value, path: &str) -> R {
     let o = obj(v, path)?;
     req_str(o, "content", path)?;
     opt_str(o, "messageId", path)?;
-    for (i, u) in opt_array(o, "toolUses", path)?.iter().enumerate() {
-        let p = format!("{path}.toolUses[{i}]");
-        let uo = obj(u, &p)?;
-        req_str(uo, "toolUseId", &p)?;
-        req_str(uo, "name", &p)?;
-        match uo.get("input") {
-            Some(Value::Object(_)) => {}
-            Some(_) => return Err(format!("{p}.input must be a JSON object")),
-            None => return Err(format!("{p}.input is required")),
-        }
+    each_obj(o, "toolUses", path, tool_use)
+}
+
+fn tool_use(uo: &Map<String, Value>, p: &str) -> R {
+    req_str(uo, "toolUseId", p)?;
+    req_str(uo, "name", p)?;
+    match uo.get("input") {
+        Some(Value::Object(_)) => Ok(()),
+        Some(_) => Err(format!("{p}.input must be a JSON object")),
+        None => Err(format!("{p}.input is required")),
     }
-    Ok(())
 }
 
 /// Checks the whole request body.

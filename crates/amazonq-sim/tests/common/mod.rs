@@ -58,14 +58,11 @@ pub async fn chat_q(
     token: &str,
     body: &Value,
 ) -> reqwest::Response {
-    c.post(format!("{}/", sim.legacy_q_url()))
+    let req = c
+        .post(format!("{}/", sim.legacy_q_url()))
         .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", Q_TARGET)
-        .header("authorization", format!("Bearer {token}"))
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
+        .header("x-amz-target", Q_TARGET);
+    send_chat(req, token, body).await
 }
 
 /// `POST /generateAssistantResponse` in dialect K, on the legacy `q.*` listener.
@@ -75,9 +72,15 @@ pub async fn chat_k(
     token: &str,
     body: &Value,
 ) -> reqwest::Response {
-    c.post(format!("{}/generateAssistantResponse", sim.legacy_q_url()))
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {token}"))
+    let req = c
+        .post(format!("{}/generateAssistantResponse", sim.legacy_q_url()))
+        .header("content-type", "application/json");
+    send_chat(req, token, body).await
+}
+
+/// A chat request `req` (URL and style headers set) sent with `token` and `body`.
+async fn send_chat(req: reqwest::RequestBuilder, token: &str, body: &Value) -> reqwest::Response {
+    req.header("authorization", format!("Bearer {token}"))
         .body(body.to_string())
         .send()
         .await
@@ -122,11 +125,7 @@ pub async fn chat_rt(
             .post(format!("{base}/generateAssistantResponse"))
             .header("content-type", "application/json"),
     };
-    req.header("authorization", format!("Bearer {token}"))
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
+    send_chat(req, token, body).await
 }
 
 /// Status of a [`chat_rt`].

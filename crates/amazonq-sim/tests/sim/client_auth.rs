@@ -8,7 +8,9 @@ use crate::common::account;
 use std::sync::Arc;
 use std::time::Duration;
 
-use amazonq::client::{AuthKind, ClientConfig, Credentials, Dialect, Host, QClient};
+use amazonq::client::{
+    AuthKind, ChatResponse, ClientConfig, ClientError, Credentials, Dialect, Host, QClient,
+};
 use amazonq::error::ErrorClass;
 use amazonq::kiro_auth::KiroAuthClient;
 use amazonq::oidc::{ClientRegistration, OidcClient};
@@ -23,6 +25,11 @@ const SCOPES: [&str; 3] = [
 
 fn request() -> GenerateAssistantResponseRequest {
     serde_json::from_value(common::body("hi")).unwrap()
+}
+
+/// One chat with the fixed [`request`].
+async fn chat(client: &QClient, c: &Credentials) -> Result<ChatResponse, ClientError> {
+    client.generate_assistant_response(c, &request()).await
 }
 
 fn q(base: &str) -> QClient {
@@ -93,12 +100,7 @@ async fn amazonq_device_login_loop_against_the_fake() {
         Dialect::AmazonQ,
         AuthKind::BuilderId,
     );
-    assert!(
-        client
-            .generate_assistant_response(&c, &request())
-            .await
-            .is_ok()
-    );
+    assert!(chat(&client, &c).await.is_ok());
     let old_rt = login.token.refresh_token.clone().unwrap();
     let refreshed = oidc.refresh(&login.registration, &old_rt).await.unwrap();
     assert_ne!(refreshed.refresh_token.as_deref(), Some(old_rt.as_str()));
@@ -121,27 +123,14 @@ async fn expired_token_refresh_and_retry_then_revoked_and_suspended() {
         scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
     };
     let c = creds(&t.access_token, Dialect::AmazonQ, AuthKind::BuilderId);
-    assert!(
-        client
-            .generate_assistant_response(&c, &request())
-            .await
-            .is_ok()
-    );
+    assert!(chat(&client, &c).await.is_ok());
     // Expired between turns → NeedsRefresh → refresh via the OIDC fake → retry succeeds.
     sim.advance_clock_ms(3_600_000);
-    let err = client
-        .generate_assistant_response(&c, &request())
-        .await
-        .unwrap_err();
+    let err = chat(&client, &c).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::NeedsRefresh);
     let fresh = oidc.refresh(&reg, &t.refresh_token).await.unwrap();
     let c = creds(&fresh.access_token, Dialect::AmazonQ, AuthKind::BuilderId);
-    assert!(
-        client
-            .generate_assistant_response(&c, &request())
-            .await
-            .is_ok()
-    );
+    assert!(chat(&client, &c).await.is_ok());
     // Revoked refresh token → the account needs a new login.
     sim.revoke_refresh("a1").unwrap();
     let err = oidc
@@ -150,16 +139,8 @@ async fn expired_token_refresh_and_retry_then_revoked_and_suspended() {
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::RefreshTokenDead);
     // Suspension mid-pool: flagged after 3 accepted requests.
-    assert!(
-        client
-            .generate_assistant_response(&c, &request())
-            .await
-            .is_ok()
-    );
-    let err = client
-        .generate_assistant_response(&c, &request())
-        .await
-        .unwrap_err();
+    assert!(chat(&client, &c).await.is_ok());
+    let err = chat(&client, &c).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Suspended);
 }
 
@@ -182,12 +163,7 @@ async fn kiro_social_refresh_with_the_amazonq_client() {
         profile_arn: fresh.profile_arn.clone(),
         ..creds(&fresh.access_token, Dialect::Kiro, AuthKind::Social)
     };
-    assert!(
-        client
-            .generate_assistant_response(&c, &request())
-            .await
-            .is_ok()
-    );
+    assert!(chat(&client, &c).await.is_ok());
     let log = sim.requests(&amazonq_sim::LogFilter {
         operation: Some("chat".into()),
         ..Default::default()

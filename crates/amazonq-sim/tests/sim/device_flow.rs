@@ -5,7 +5,7 @@
 use crate::common;
 use crate::common::{account, body, chat_q, client, q_status, start};
 use amazonq_sim::config::Rotation;
-use amazonq_sim::{LogFilter, SimConfig};
+use amazonq_sim::{LogFilter, SimConfig, SimHandle};
 use base64::Engine;
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -68,6 +68,16 @@ fn frozen() -> SimConfig {
     cfg
 }
 
+/// A [`frozen`] simulator with one registered OIDC client: the simulator, its base URL, an HTTP
+/// client, the client id and secret.
+async fn registered() -> (SimHandle, String, reqwest::Client, String, String) {
+    let sim = start(frozen()).await;
+    let base = sim.base_url();
+    let c = client();
+    let (id, secret) = register(&c, &base).await;
+    (sim, base, c, id, secret)
+}
+
 /// The `code` query parameter of a login redirect's `location`.
 fn code_of(location: &str) -> String {
     let after = location.split("code=").nth(1).unwrap();
@@ -76,10 +86,7 @@ fn code_of(location: &str) -> String {
 
 #[tokio::test]
 async fn device_login_end_to_end() {
-    let sim = start(frozen()).await;
-    let base = sim.base_url();
-    let c = client();
-    let (id, secret) = register(&c, &base).await;
+    let (sim, base, c, id, secret) = registered().await;
     let dev = start_device(&c, &base, &id, &secret).await;
     let user_code = dev["userCode"].as_str().unwrap().to_owned();
     let code = dev["deviceCode"].as_str().unwrap().to_owned();
@@ -177,10 +184,7 @@ async fn device_login_end_to_end() {
 
 #[tokio::test]
 async fn denied_expired_and_bad_clients() {
-    let sim = start(frozen()).await;
-    let base = sim.base_url();
-    let c = client();
-    let (id, secret) = register(&c, &base).await;
+    let (sim, base, c, id, secret) = registered().await;
     let dev = start_device(&c, &base, &id, &secret).await;
     sim.deny_device(dev["userCode"].as_str().unwrap()).unwrap();
     let (st, v, _) = poll(&c, &base, &id, &secret, dev["deviceCode"].as_str().unwrap()).await;
@@ -317,11 +321,7 @@ async fn rotation_policies_and_auth_faults() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
-)]
-async fn kiro_social_refresh_and_pkce_login() {
+async fn kiro_social_refresh() {
     let sim = start(SimConfig::default()).await;
     let base = sim.base_url();
     let c = client();
@@ -354,6 +354,13 @@ async fn kiro_social_refresh_and_pkce_login() {
     .await;
     assert_eq!(st, 400, "rotated away");
     assert_eq!(sim.refresh_calls("k1").unwrap(), 2);
+}
+
+#[tokio::test]
+async fn kiro_pkce_login() {
+    let sim = start(SimConfig::default()).await;
+    let base = sim.base_url();
+    let c = client();
     // PKCE login: /login redirects with code; /oauth/token verifies S256.
     let verifier = "x".repeat(43);
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD

@@ -3,7 +3,7 @@
 //! connection handling, request log, queued scripts, usage counters, models, profiles, control API.
 
 use crate::common::{
-    Q_TARGET, account, body, chat_k, chat_q, client, decode, k_status, q_status, start,
+    Q_TARGET, account, body, chat_k, chat_q, client, decode, get_json, k_status, q_status, start,
     start_with_account, text_of,
 };
 use amazonq_sim::config::ErrorTypeSuffix;
@@ -498,14 +498,7 @@ async fn control_api_over_http() {
         .unwrap();
     assert_eq!(v["suspended"], true);
     assert_eq!(q_status(&c, &sim, &token, "hi").await, 403);
-    let v: Value = c
-        .get(format!("{base}/requests?account=h1&operation=chat"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(&c, &format!("{base}/requests?account=h1&operation=chat")).await;
     assert_eq!(v.as_array().unwrap().len(), 5);
     let v: Value = c
         .put(format!("{base}/rules"))
@@ -536,14 +529,7 @@ async fn control_api_over_http() {
         .await
         .unwrap();
     assert!(v["nowMs"].as_i64().unwrap() > 0);
-    let v: Value = c
-        .get(format!("{base}/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(&c, &format!("{base}/stats")).await;
     assert!(v["frames"].as_u64().unwrap() >= 2);
     assert!(v["cpu_utime_ticks"].is_u64());
     assert_eq!(

@@ -69,6 +69,15 @@ fn with(mut v: Value, pointer: &str, new: Value) -> Value {
     v
 }
 
+/// [`tooled`] with the tool results of its last history turn replaced by `results`.
+fn tool_results(results: Value) -> Value {
+    with(
+        tooled(),
+        &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"),
+        results,
+    )
+}
+
 fn push_tool(mut v: Value, tool: Value) -> Value {
     v.pointer_mut(
         "/conversationState/currentMessage/userInputMessage/userInputMessageContext/tools",
@@ -151,21 +160,14 @@ fn negatives() -> Vec<(&'static str, Dialect, Value)> {
         (
             "R5",
             Dialect::Q,
-            with(
-                tooled(),
-                &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"),
-                json!([
-            {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t2", "content": [{"text": "B"}]}, {"toolUseId": "t9", "content": [{"text": "?"}]}]),
+            tool_results(
+                json!([{"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t2", "content": [{"text": "B"}]}, {"toolUseId": "t9", "content": [{"text": "?"}]}]),
             ),
         ),
         (
             "R6",
             Dialect::Q,
-            with(
-                tooled(),
-                &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"),
-                json!([{"toolUseId": "t1", "content": [{"text": "A"}]}]),
-            ),
+            tool_results(json!([{"toolUseId": "t1", "content": [{"text": "A"}]}])),
         ),
         ("R7", Dialect::Q, r7),
         ("R8", Dialect::Q, r8),
@@ -215,11 +217,8 @@ fn negatives() -> Vec<(&'static str, Dialect, Value)> {
         (
             "R14",
             Dialect::Q,
-            with(
-                tooled(),
-                &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"),
-                json!([
-            {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t2", "content": [{"text": "B"}]}]),
+            tool_results(
+                json!([{"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t1", "content": [{"text": "A"}]}, {"toolUseId": "t2", "content": [{"text": "B"}]}]),
             ),
         ),
         (
@@ -269,11 +268,8 @@ fn negatives() -> Vec<(&'static str, Dialect, Value)> {
         (
             "R21",
             Dialect::Q,
-            with(
-                tooled(),
-                &format!("{H}/2/userInputMessage/userInputMessageContext/toolResults"),
-                json!([
-            {"toolUseId": "t2", "content": [{"text": "B"}]}, {"toolUseId": "t1", "content": [{"text": "A"}]}]),
+            tool_results(
+                json!([{"toolUseId": "t2", "content": [{"text": "B"}]}, {"toolUseId": "t1", "content": [{"text": "A"}]}]),
             ),
         ),
     ]

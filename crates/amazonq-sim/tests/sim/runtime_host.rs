@@ -4,8 +4,8 @@
 
 use crate::common;
 use crate::common::{
-    STYLES, Style, account, body, body_arn, chat_k, chat_rt, client, decode, event_type, payload,
-    rt_status, start, text_of,
+    STYLES, Style, account, body, body_arn, chat_k, chat_rt, client, decode, event_type, get_json,
+    payload, rt_status, start, text_of,
 };
 use amazonq_sim::catalog::BUILDER_ID_ARN;
 use amazonq_sim::config::ProfileSpec;
@@ -41,6 +41,13 @@ async fn answer(r: reqwest::Response) -> (u16, String, String, String) {
     (status, et, rule, r.text().await.unwrap())
 }
 
+/// [`answer`] of a refusal: asserts its (status, `x-amzn-errortype`, rule); the body.
+async fn refused(r: reqwest::Response, want: (u16, &str, &str)) -> String {
+    let (st, et, rule, text) = answer(r).await;
+    assert_eq!((st, et.as_str(), rule.as_str()), want, "{text}");
+    text
+}
+
 /// A [`Style::Rest`] chat on the main listener, read by [`answer`].
 async fn rest(
     c: &reqwest::Client,
@@ -56,23 +63,42 @@ fn with_model(mut b: Value, model: &str) -> Value {
     b
 }
 
-/// A management call: `POST /?<query>` with a JSON 1.0 target.
-async fn mgmt(
-    c: &reqwest::Client,
-    sim: &SimHandle,
-    target: &str,
-    query: &str,
-    token: &str,
-    body: &Value,
-) -> reqwest::Response {
-    c.post(format!("{}/{query}", sim.base_url()))
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", target)
-        .bearer_auth(token)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
+/// The main listener's hosts as the tests call them (one client, one simulator).
+struct Main<'a>(&'a reqwest::Client, &'a SimHandle);
+
+impl Main<'_> {
+    /// A runtime chat in `style` ([`chat_rt`]).
+    async fn chat(&self, style: Style, token: &str, body: &Value) -> reqwest::Response {
+        chat_rt(self.0, self.1, style, token, body).await
+    }
+
+    /// A management call: `POST /?<query>` with a JSON 1.0 target.
+    async fn mgmt(
+        &self,
+        target: &str,
+        query: &str,
+        token: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.0
+            .post(format!("{}/{query}", self.1.base_url()))
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", target)
+            .bearer_auth(token)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// [`Self::mgmt`]'s JSON answer.
+    async fn mgmt_json(&self, target: &str, query: &str, token: &str, body: &Value) -> Value {
+        self.mgmt(target, query, token, body)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
 }
 
 const MODELS: &str = "KiroControlPlaneBearerService.ListAvailableModels";
@@ -83,6 +109,7 @@ const PROFILES: &str = "AmazonCodeWhispererService.ListAvailableProfiles";
 async fn profile_arn_is_required_for_every_auth_kind_and_style() {
     let sim = start(cfg()).await;
     let c = client();
+    let host = Main(&c, &sim);
     for (id, k) in [
         ("b", AuthKind::BuilderId),
         ("i", AuthKind::Idc),
@@ -106,14 +133,13 @@ async fn profile_arn_is_required_for_every_auth_kind_and_style() {
     // Every style streams today's answer once the ARN is there.
     let t = sim.add_account(&account("ok"));
     for style in STYLES {
-        let r = chat_rt(
-            &c,
-            &sim,
-            style,
-            &t.access_token,
-            &body_arn("#say fine", BUILDER_ID_ARN),
-        )
-        .await;
+        let r = host
+            .chat(
+                style,
+                &t.access_token,
+                &body_arn("#say fine", BUILDER_ID_ARN),
+            )
+            .await;
         let msgs = decode(&common::bytes_of(r).await, 4096).unwrap();
         assert_eq!(text_of(&msgs), "fine", "{style:?}");
     }
@@ -182,12 +208,11 @@ async fn malformed_arns_and_other_regions_are_refused() {
         );
     }
     // The IdC account's eu-central-1 profile at a us-east-1 listener: bearer token invalid.
-    let (st, et, rule, text) =
-        answer(chat_rt(&c, &sim, Style::Cli, &i.access_token, &body_arn("hi", EU2)).await).await;
-    assert_eq!(
-        (st, et.as_str(), rule.as_str()),
-        (403, "AccessDeniedException", "profile-region")
-    );
+    let text = refused(
+        chat_rt(&c, &sim, Style::Cli, &i.access_token, &body_arn("hi", EU2)).await,
+        (403, "AccessDeniedException", "profile-region"),
+    )
+    .await;
     assert_eq!(
         text,
         r#"{"message":"The bearer token included in the request is invalid.","reason":null}"#
@@ -256,11 +281,7 @@ async fn runtime_has_no_get_account_routes_but_the_legacy_listener_does() {
             .send()
             .await
             .unwrap();
-        let (st, et, rule, text) = answer(r).await;
-        assert_eq!(
-            (st, et.as_str(), rule.as_str()),
-            (404, "UnknownOperationException", "unknown-operation")
-        );
+        let text = refused(r, (404, "UnknownOperationException", "unknown-operation")).await;
         assert_eq!(
             text,
             r#"{"__type":"UnknownOperationException","message":"UnknownOperationException"}"#
@@ -286,58 +307,36 @@ async fn management_profiles_refuse_builder_id_and_api_keys() {
     });
     let sim = start(config).await;
     let c = client();
+    let host = Main(&c, &sim);
     let i = sim.add_account(&kind("i", AuthKind::Idc));
-    let v: Value = mgmt(
-        &c,
-        &sim,
-        PROFILES,
-        "",
-        &i.access_token,
-        &json!({"maxResults": 1}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v: Value = host
+        .mgmt_json(PROFILES, "", &i.access_token, &json!({"maxResults": 1}))
+        .await;
     assert_eq!(v["profiles"].as_array().unwrap().len(), 1);
     assert_eq!(v["profiles"][0]["arn"], US1);
     assert_eq!(v["profiles"][0]["profileName"], "sim-us");
     assert!(v["profiles"][0]["identityDetails"].is_object());
     assert_eq!(v["nextToken"], "1");
-    let v: Value = mgmt(
-        &c,
-        &sim,
-        PROFILES,
-        "",
-        &i.access_token,
-        &json!({"maxResults": 10, "nextToken": "1"}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v: Value = host
+        .mgmt_json(
+            PROFILES,
+            "",
+            &i.access_token,
+            &json!({"maxResults": 10, "nextToken": "1"}),
+        )
+        .await;
     assert_eq!(
         v["profiles"][0]["profileName"], "sim-us-2",
         "the eu profile is not listed here"
     );
     assert!(v.get("nextToken").is_none());
     let b = sim.add_account(&account("b"));
-    let (st, et, rule, text) = answer(
-        mgmt(
-            &c,
-            &sim,
-            PROFILES,
-            "",
-            &b.access_token,
-            &json!({"maxResults": 10}),
-        )
-        .await,
+    let text = refused(
+        host.mgmt(PROFILES, "", &b.access_token, &json!({"maxResults": 10}))
+            .await,
+        (403, "AccessDeniedException", "profiles-token"),
     )
     .await;
-    assert_eq!(
-        (st, et.as_str(), rule.as_str()),
-        (403, "AccessDeniedException", "profiles-token")
-    );
     assert!(
         text.contains("User is not authorized to access this feature"),
         "{text}"
@@ -347,15 +346,8 @@ async fn management_profiles_refuse_builder_id_and_api_keys() {
         ..kind("k", AuthKind::Idc)
     });
     let (st, _, rule, text) = answer(
-        mgmt(
-            &c,
-            &sim,
-            PROFILES,
-            "",
-            &k.access_token,
-            &json!({"maxResults": 10}),
-        )
-        .await,
+        host.mgmt(PROFILES, "", &k.access_token, &json!({"maxResults": 10}))
+            .await,
     )
     .await;
     assert_eq!((st, rule.as_str()), (403, "profiles-token"));
@@ -365,7 +357,7 @@ async fn management_profiles_refuse_builder_id_and_api_keys() {
     );
     sim.set_rule("profiles-token", false).unwrap();
     assert_eq!(
-        mgmt(&c, &sim, PROFILES, "", &b.access_token, &json!({}))
+        host.mgmt(PROFILES, "", &b.access_token, &json!({}))
             .await
             .status(),
         200
@@ -380,6 +372,7 @@ async fn management_profiles_refuse_builder_id_and_api_keys() {
 async fn management_models_and_usage_need_the_arn_in_query_and_body() {
     let sim = start(cfg()).await;
     let c = client();
+    let host = Main(&c, &sim);
     let two = vec![
         ProfileSpec {
             arn: US1.into(),
@@ -411,7 +404,7 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
             (q(US1), json!({"profileArn": EU2})),
         ] {
             let (st, et, rule, text) =
-                answer(mgmt(&c, &sim, target, &query, &i.access_token, &body).await).await;
+                answer(host.mgmt(target, &query, &i.access_token, &body).await).await;
             assert_eq!(
                 (st, et.as_str(), rule.as_str()),
                 (400, "ValidationException", "mgmt-profile-arn"),
@@ -419,44 +412,35 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
             );
             assert_eq!(text, r#"{"message":"Invalid profileArn.","reason":null}"#);
         }
-        let r = mgmt(
-            &c,
-            &sim,
-            target,
-            &q(FOREIGN),
-            &i.access_token,
-            &json!({"profileArn": FOREIGN}),
-        )
-        .await;
+        let r = host
+            .mgmt(
+                target,
+                &q(FOREIGN),
+                &i.access_token,
+                &json!({"profileArn": FOREIGN}),
+            )
+            .await;
         assert_eq!(r.status(), 403, "{target}: not the account's profile");
     }
-    let v: Value = mgmt(
-        &c,
-        &sim,
-        USAGE,
-        &q(US1),
-        &i.access_token,
-        &json!({"profileArn": US1, "origin": "AI_EDITOR", "isEmailRequired": true}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v: Value = host
+        .mgmt_json(
+            USAGE,
+            &q(US1),
+            &i.access_token,
+            &json!({"profileArn": US1, "origin": "AI_EDITOR", "isEmailRequired": true}),
+        )
+        .await;
     assert_eq!(v["usageBreakdownList"][0]["resourceType"], "CREDIT");
     // Catalogs per profile.
     let small = "arn:aws:codewhisperer:us-east-1:123456789012:profile/SMALL";
-    let v: Value = mgmt(
-        &c,
-        &sim,
-        MODELS,
-        &q(small),
-        &i.access_token,
-        &json!({"profileArn": small}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v: Value = host
+        .mgmt_json(
+            MODELS,
+            &q(small),
+            &i.access_token,
+            &json!({"profileArn": small}),
+        )
+        .await;
     let ids: Vec<&str> = v["models"]
         .as_array()
         .unwrap()
@@ -465,54 +449,44 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
         .collect();
     assert_eq!(ids, ["claude-sonnet-4.5", "claude-haiku-4.5"]);
     assert_eq!(v["defaultModel"]["modelId"], "claude-sonnet-4.5");
-    let v: Value = mgmt(
-        &c,
-        &sim,
-        MODELS,
-        &q(US1),
-        &i.access_token,
-        &json!({"profileArn": US1}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v: Value = host
+        .mgmt_json(
+            MODELS,
+            &q(US1),
+            &i.access_token,
+            &json!({"profileArn": US1}),
+        )
+        .await;
     assert_eq!(v["models"].as_array().unwrap().len(), 17);
     // The chat holds the profile to its catalog.
-    let r = chat_rt(
-        &c,
-        &sim,
-        Style::Cli,
-        &i.access_token,
-        &with_model(body_arn("hi", small), "claude-opus-4.6"),
-    )
-    .await;
+    let r = host
+        .chat(
+            Style::Cli,
+            &i.access_token,
+            &with_model(body_arn("hi", small), "claude-opus-4.6"),
+        )
+        .await;
     let (st, _, rule, text) = answer(r).await;
     assert_eq!((st, rule.as_str()), (400, "model"));
     assert!(text.contains("INVALID_MODEL_ID"));
-    let r = chat_rt(
-        &c,
-        &sim,
-        Style::Cli,
-        &i.access_token,
-        &with_model(body_arn("hi", US1), "claude-opus-4.6"),
-    )
-    .await;
+    let r = host
+        .chat(
+            Style::Cli,
+            &i.access_token,
+            &with_model(body_arn("hi", US1), "claude-opus-4.6"),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     // Builder ID (service ARN) gets the default catalog.
     let b = sim.add_account(&account("b"));
-    let v: Value = mgmt(
-        &c,
-        &sim,
-        MODELS,
-        &q(BUILDER_ID_ARN),
-        &b.access_token,
-        &json!({"profileArn": BUILDER_ID_ARN, "maxResults": 50}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v: Value = host
+        .mgmt_json(
+            MODELS,
+            &q(BUILDER_ID_ARN),
+            &b.access_token,
+            &json!({"profileArn": BUILDER_ID_ARN, "maxResults": 50}),
+        )
+        .await;
     assert_eq!(v["models"].as_array().unwrap().len(), 17);
     let log = sim.requests_on("management");
     assert!(log.len() >= 10 && log.iter().all(|e| e.host == "management"));
@@ -522,23 +496,20 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
 async fn catalog_schemas_and_native_effort() {
     let sim = start(cfg()).await;
     let c = client();
+    let host = Main(&c, &sim);
     let b = sim.add_account(&account("b"));
     let q = format!(
         "?profileArn={}",
         BUILDER_ID_ARN.replace(':', "%3A").replace('/', "%2F")
     );
-    let v: Value = mgmt(
-        &c,
-        &sim,
-        MODELS,
-        &q,
-        &b.access_token,
-        &json!({"profileArn": BUILDER_ID_ARN}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v: Value = host
+        .mgmt_json(
+            MODELS,
+            &q,
+            &b.access_token,
+            &json!({"profileArn": BUILDER_ID_ARN}),
+        )
+        .await;
     let by_id = |id: &str| {
         v["models"]
             .as_array()
@@ -579,14 +550,13 @@ async fn catalog_schemas_and_native_effort() {
         ),
         (json!({"thinking": {"type": "adaptive"}}), "effort=default"),
     ] {
-        let r = chat_rt(
-            &c,
-            &sim,
-            Style::Rest,
-            &b.access_token,
-            &with_fields("claude-opus-4.6", fields),
-        )
-        .await;
+        let r = host
+            .chat(
+                Style::Rest,
+                &b.access_token,
+                &with_fields("claude-opus-4.6", fields),
+            )
+            .await;
         let msgs = decode(&common::bytes_of(r).await, 4096).unwrap();
         assert_eq!(event_type(&msgs[0]), "reasoningContentEvent");
         assert_eq!(payload(&msgs[0])["text"], want);
@@ -604,14 +574,8 @@ async fn catalog_schemas_and_native_effort() {
         ),
     ] {
         let (st, _, rule, text) = answer(
-            chat_rt(
-                &c,
-                &sim,
-                Style::Rest,
-                &b.access_token,
-                &with_fields(model, fields),
-            )
-            .await,
+            host.chat(Style::Rest, &b.access_token, &with_fields(model, fields))
+                .await,
         )
         .await;
         assert_eq!((st, rule.as_str()), (400, "model-fields"), "{model}");
@@ -623,25 +587,17 @@ async fn catalog_schemas_and_native_effort() {
 async fn size_is_judged_in_tokens_and_images_over_5_mb_are_refused() {
     let sim = start(cfg()).await;
     let c = client();
+    let host = Main(&c, &sim);
     let b = sim.add_account(&account("b"));
     // ≈ 225k tokens: over Haiku's 200k window, within Opus 4.7's 1M (and past R19's 600k chars,
     // which the runtime host does not apply).
     let big = |model: &str| with_model(body_arn(&"x".repeat(900_000), BUILDER_ID_ARN), model);
-    let (st, et, rule, text) = answer(
-        chat_rt(
-            &c,
-            &sim,
-            Style::Cli,
-            &b.access_token,
-            &big("claude-haiku-4.5"),
-        )
-        .await,
+    let text = refused(
+        host.chat(Style::Cli, &b.access_token, &big("claude-haiku-4.5"))
+            .await,
+        (400, "ValidationException", "input-tokens"),
     )
     .await;
-    assert_eq!(
-        (st, et.as_str(), rule.as_str()),
-        (400, "ValidationException", "input-tokens")
-    );
     assert_eq!(
         text,
         r#"{"message":"Input content length exceeds threshold.","reason":"CONTENT_LENGTH_EXCEEDS_THRESHOLD"}"#
@@ -675,20 +631,15 @@ async fn size_is_judged_in_tokens_and_images_over_5_mb_are_refused() {
 async fn rate_exceeded_stop_reasons_and_model_unavailable() {
     let sim = start(cfg()).await;
     let c = client();
+    let host = Main(&c, &sim);
     let b = sim.add_account(&AccountSpec {
         throttle_first: 1,
         ..account("b")
     });
     let rate = r#"{"message":"Too many requests, please wait before trying again.","reason":"USER_REQUEST_RATE_EXCEEDED"}"#;
     let (st, et, rule, text) = answer(
-        chat_rt(
-            &c,
-            &sim,
-            Style::Ide,
-            &b.access_token,
-            &body_arn("hi", BUILDER_ID_ARN),
-        )
-        .await,
+        host.chat(Style::Ide, &b.access_token, &body_arn("hi", BUILDER_ID_ARN))
+            .await,
     )
     .await;
     assert_eq!(
@@ -697,9 +648,7 @@ async fn rate_exceeded_stop_reasons_and_model_unavailable() {
         "throttle burst"
     );
     let (st, _, rule, text) = answer(
-        chat_rt(
-            &c,
-            &sim,
+        host.chat(
             Style::Ide,
             &b.access_token,
             &body_arn("#fault rate-exceeded", BUILDER_ID_ARN),
@@ -711,14 +660,13 @@ async fn rate_exceeded_stop_reasons_and_model_unavailable() {
         (st, rule.as_str(), text.as_str()),
         (429, "fault:rate-exceeded", rate)
     );
-    let r = chat_rt(
-        &c,
-        &sim,
-        Style::Rest,
-        &b.access_token,
-        &body_arn("#say done\n#stop-reason MAX_TOKENS", BUILDER_ID_ARN),
-    )
-    .await;
+    let r = host
+        .chat(
+            Style::Rest,
+            &b.access_token,
+            &body_arn("#say done\n#stop-reason MAX_TOKENS", BUILDER_ID_ARN),
+        )
+        .await;
     let msgs = decode(&common::bytes_of(r).await, 4096).unwrap();
     let meta: Vec<Value> = msgs
         .iter()
@@ -726,17 +674,16 @@ async fn rate_exceeded_stop_reasons_and_model_unavailable() {
         .map(payload)
         .collect();
     assert_eq!(meta, [json!({"stopReason": "MAX_TOKENS"})]);
-    let r = chat_rt(
-        &c,
-        &sim,
-        Style::Rest,
-        &b.access_token,
-        &body_arn(
-            "#say partial\n#model-unavailable\n#say never",
-            BUILDER_ID_ARN,
-        ),
-    )
-    .await;
+    let r = host
+        .chat(
+            Style::Rest,
+            &b.access_token,
+            &body_arn(
+                "#say partial\n#model-unavailable\n#say never",
+                BUILDER_ID_ARN,
+            ),
+        )
+        .await;
     let msgs = decode(&common::bytes_of(r).await, 4096).unwrap();
     assert_eq!(text_of(&msgs), "partial");
     let last = msgs.last().unwrap();
@@ -791,14 +738,11 @@ async fn the_legacy_listener_shares_state_and_the_log_names_the_host() {
     assert_eq!(r.status(), 200);
     let hosts: Vec<String> = sim.all_requests().iter().map(|e| e.host.clone()).collect();
     assert_eq!(hosts, ["runtime", "legacy_q", "legacy_q", "auth"]);
-    let v: Value = c
-        .get(format!("{}/__sim/requests?host=legacy_q", sim.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(
+        &c,
+        &format!("{}/__sim/requests?host=legacy_q", sim.base_url()),
+    )
+    .await;
     assert_eq!(v.as_array().unwrap().len(), 2);
     // The main listener switches to the legacy host at runtime (and back).
     let r = c

@@ -7,6 +7,7 @@ use crate::common::{
     payload, q_events, start_with_account, text_of,
 };
 use amazonq_sim::SimConfig;
+use aws_smithy_types::event_stream::Message;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -185,18 +186,10 @@ async fn frame_faults_are_what_the_decoder_sees() {
     assert!(payload(&msgs[2]).get("simUnknownKey").is_some());
     // Tool-shape faults.
     let msgs = decode(&bytes_of(get("truncated-tool-json").await).await, 4096).unwrap();
-    let input: String = msgs
-        .iter()
-        .filter(|m| event_type(m) == "toolUseEvent")
-        .filter_map(|m| payload(m)["input"].as_str().map(str::to_owned))
-        .collect();
+    let input = tool_input(&msgs);
     assert!(serde_json::from_str::<Value>(&input).is_err());
     let msgs = decode(&bytes_of(get("non-object-tool-input:[]").await).await, 4096).unwrap();
-    let input: String = msgs
-        .iter()
-        .filter(|m| event_type(m) == "toolUseEvent")
-        .filter_map(|m| payload(m)["input"].as_str().map(str::to_owned))
-        .collect();
+    let input = tool_input(&msgs);
     assert_eq!(input, "[]");
     let msgs = decode(&bytes_of(get("duplicate-tool").await).await, 4096).unwrap();
     assert_eq!(
@@ -236,28 +229,25 @@ async fn bench_mode_and_pacing() {
     let sim = amazonq_sim::Simulator::start(cfg).await.unwrap();
     let t = sim.add_account(&account("a1"));
     let c = client();
+    let events = |text: &'static str| q_events(&c, &sim, &t.access_token, text);
     let started = std::time::Instant::now();
-    let msgs = q_events(
-        &c,
-        &sim,
-        &t.access_token,
-        "#bench frames=20 interval=10 bytes=8",
-    )
-    .await;
+    let msgs = events("#bench frames=20 interval=10 bytes=8").await;
     assert_eq!(msgs.len(), 20);
     assert!(started.elapsed() >= std::time::Duration::from_millis(190));
     assert_eq!(payload(&msgs[0])["content"], "xxxxxxxx");
     assert_eq!(sim.stats().frames, 20);
-    let msgs = q_events(&c, &sim, &t.access_token, "#initial off\n#say 0123456789").await;
+    let msgs = events("#initial off\n#say 0123456789").await;
     assert_eq!(msgs.len(), 2, "configured chunk_chars = 5");
     let started = std::time::Instant::now();
-    let msgs = q_events(
-        &c,
-        &sim,
-        &t.access_token,
-        "#pace first=100 interval=50 chunk=2\n#say abcdef",
-    )
-    .await;
+    let msgs = events("#pace first=100 interval=50 chunk=2\n#say abcdef").await;
     assert_eq!(msgs.len(), 4);
     assert!(started.elapsed() >= std::time::Duration::from_millis(250));
+}
+
+/// The tool input the `toolUseEvent`s of an answer carry, concatenated.
+fn tool_input(msgs: &[Message]) -> String {
+    msgs.iter()
+        .filter(|m| event_type(m) == "toolUseEvent")
+        .filter_map(|m| payload(m)["input"].as_str().map(str::to_owned))
+        .collect()
 }

@@ -123,25 +123,28 @@ fn parse_messages(o: &Obj) -> Result<Vec<Message>> {
                 ));
             }
         };
-        let cpath = join(&path, "content");
-        let parts = match get(m, "content") {
-            None => Vec::new(),
-            Some(Value::String(s)) => vec![Part::Text(s.clone())],
-            Some(Value::Array(blocks)) => {
-                let mut parts = Vec::new();
-                for (k, b) in blocks.iter().enumerate() {
-                    let bpath = idx(&cpath, k);
-                    if let Some(p) = parse_block(as_obj(b, &bpath)?, &bpath)? {
-                        parts.push(p);
-                    }
-                }
-                parts
-            }
-            Some(_) => return Err(type_error(&cpath, "a string or a list of content blocks")),
-        };
-        out.push(Message::new(role, parts));
+        out.push(Message::new(role, content_parts(m, &path)?));
     }
     Ok(out)
+}
+
+/// The `content` of the object at `path` (a message or a `tool_result`): a string, or a list of
+/// content blocks without those dropped in history.
+fn content_parts(o: &Obj, path: &str) -> Result<Vec<Part>> {
+    let cpath = join(path, "content");
+    match get(o, "content") {
+        None => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![Part::Text(s.clone())]),
+        Some(Value::Array(blocks)) => {
+            let mut parts = Vec::new();
+            for (k, b) in blocks.iter().enumerate() {
+                let bpath = idx(&cpath, k);
+                parts.extend(parse_block(as_obj(b, &bpath)?, &bpath)?);
+            }
+            Ok(parts)
+        }
+        Some(_) => Err(type_error(&cpath, "a string or a list of content blocks")),
+    }
 }
 
 /// One content block; `None` for blocks accepted in history and dropped (server tool traffic).
@@ -166,24 +169,15 @@ fn parse_block(b: &Obj, path: &str) -> Result<Option<Part>> {
         "tool_result" => {
             let tool_use_id = req_str(b, "tool_use_id", path)?.to_owned();
             let is_error = opt_bool(b, "is_error", path)?.unwrap_or(false);
-            let cpath = join(path, "content");
-            let content = match get(b, "content") {
-                None => Vec::new(),
-                Some(Value::String(s)) => vec![ToolResultPart::Text(s.clone())],
-                Some(Value::Array(items)) => {
-                    let mut content = Vec::new();
-                    for (k, it) in items.iter().enumerate() {
-                        let ipath = idx(&cpath, k);
-                        match parse_block(as_obj(it, &ipath)?, &ipath)? {
-                            Some(Part::Text(t)) => content.push(ToolResultPart::Text(t)),
-                            Some(Part::Image(img)) => content.push(ToolResultPart::Image(img)),
-                            _ => {}
-                        }
-                    }
-                    content
-                }
-                Some(_) => return Err(type_error(&cpath, "a string or a list of content blocks")),
-            };
+            // Only text and images can stand in a tool result; other blocks are dropped.
+            let content = content_parts(b, path)?
+                .into_iter()
+                .filter_map(|p| match p {
+                    Part::Text(t) => Some(ToolResultPart::Text(t)),
+                    Part::Image(img) => Some(ToolResultPart::Image(img)),
+                    _ => None,
+                })
+                .collect();
             Some(Part::ToolResult {
                 tool_use_id,
                 content,

@@ -10,27 +10,30 @@ fn up(name: &str) -> String {
 }
 
 #[test]
-fn original_names_resolve() {
-    assert_eq!(up("claude-4.5-opus-high"), "claude-opus-4.5");
-    assert_eq!(up("claude-4.5-opus-low"), "claude-opus-4.5");
-    assert_eq!(up("claude-sonnet-4.5"), "claude-sonnet-4.5");
-    assert_eq!(up("claude-sonnet-3.5"), "claude-sonnet-4.5");
-}
-
-#[test]
-fn anthropic_dated_and_dashed_forms() {
-    assert_eq!(up("claude-sonnet-4-5-20250929"), "claude-sonnet-4.5");
-    assert_eq!(up("claude-opus-4-5-20251101"), "claude-opus-4.5");
-    assert_eq!(up("claude-haiku-4-5-20251001"), "claude-haiku-4.5");
-    assert_eq!(up("claude-sonnet-4-20250514"), "claude-sonnet-4");
-    assert_eq!(up("claude-3-7-sonnet-latest"), "claude-3.7-sonnet");
-    assert_eq!(up("claude-3-5-sonnet-20241022"), "claude-sonnet-4.5");
-    assert_eq!(up("Claude-Sonnet-4.5"), "claude-sonnet-4.5");
-    assert_eq!(
-        up("anthropic.claude-sonnet-4-5-20250929-v1:0"),
-        "claude-sonnet-4.5"
-    );
-    assert_eq!(up("claude-sonnet-4-5[1m]"), "claude-sonnet-4.5");
+fn original_and_anthropic_forms_resolve() {
+    let cases = [
+        // The original names.
+        ("claude-4.5-opus-high", "claude-opus-4.5"),
+        ("claude-4.5-opus-low", "claude-opus-4.5"),
+        ("claude-sonnet-4.5", "claude-sonnet-4.5"),
+        ("claude-sonnet-3.5", "claude-sonnet-4.5"),
+        // Anthropic's dated and dashed forms.
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4.5"),
+        ("claude-opus-4-5-20251101", "claude-opus-4.5"),
+        ("claude-haiku-4-5-20251001", "claude-haiku-4.5"),
+        ("claude-sonnet-4-20250514", "claude-sonnet-4"),
+        ("claude-3-7-sonnet-latest", "claude-3.7-sonnet"),
+        ("claude-3-5-sonnet-20241022", "claude-sonnet-4.5"),
+        ("Claude-Sonnet-4.5", "claude-sonnet-4.5"),
+        (
+            "anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "claude-sonnet-4.5",
+        ),
+        ("claude-sonnet-4-5[1m]", "claude-sonnet-4.5"),
+    ];
+    for (name, upstream) in cases {
+        assert_eq!(up(name), upstream, "{name}");
+    }
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! One test per normalization rule: the rule fires on the input that needs it, and the body it
 //! produces has the shape the rule promises.
 
-use amazonq::types::{ChatMessage, Tool, ToolResultContent, ToolResultStatus, UserInputMessage};
+use amazonq::types::{
+    ChatMessage, Tool, ToolResult, ToolResultContent, ToolResultStatus, ToolSpecification,
+    UserInputMessage,
+};
 use serde_json::{Value, json};
 
 use super::*;
@@ -31,6 +34,25 @@ fn current(n: &Normalized) -> &UserInputMessage {
         .current_message
         .as_user()
         .unwrap()
+}
+
+/// The current message's tool specs, `None` for a cache point.
+fn current_specs(n: &Normalized) -> Vec<Option<&ToolSpecification>> {
+    let context = current(n).user_input_message_context.as_ref().unwrap();
+    let tools = context.tools.as_ref().unwrap();
+    tools
+        .iter()
+        .map(|t| match t {
+            Tool::ToolSpecification(s) => Some(s),
+            Tool::CachePoint(_) => None,
+        })
+        .collect()
+}
+
+/// The tool results the current message carries.
+fn current_results(n: &Normalized) -> &[ToolResult] {
+    let context = current(n).user_input_message_context.as_ref().unwrap();
+    context.tool_results.as_deref().unwrap()
 }
 
 fn tool_use(id: &str, name: &str) -> Value {
@@ -106,13 +128,7 @@ fn r6_unanswered_tool_use_gets_cancelled_result() {
         {"role": "user", "content": [tool_result("t1", "ok")]}
     ]));
     assert!(n.rules.contains(Rule::R6OrphanToolUse));
-    let results = current(&n)
-        .user_input_message_context
-        .as_ref()
-        .unwrap()
-        .tool_results
-        .as_ref()
-        .unwrap();
+    let results = current_results(&n);
     assert_eq!(results.len(), 2);
     assert_eq!(results[1].tool_use_id, "t2");
     assert_eq!(results[1].status, ToolResultStatus::Error);
@@ -140,19 +156,9 @@ fn r8_history_tools_get_placeholder_specs_case_insensitively() {
     ]});
     let n = run_opts(&body, &UpstreamOptions::default());
     assert!(n.rules.contains(Rule::R8HistoryToolSpecs));
-    let tools = current(&n)
-        .user_input_message_context
-        .as_ref()
-        .unwrap()
-        .tools
-        .as_ref()
-        .unwrap();
-    let names: Vec<&str> = tools
+    let names: Vec<&str> = current_specs(&n)
         .iter()
-        .map(|t| match t {
-            Tool::ToolSpecification(s) => s.name.as_str(),
-            Tool::CachePoint(_) => "",
-        })
+        .map(|s| s.map_or("", |s| s.name.as_str()))
         .collect();
     assert_eq!(
         names,
@@ -183,17 +189,7 @@ fn r10_long_names_are_shortened_everywhere_and_restored() {
     ]});
     let n = run_opts(&body, &UpstreamOptions::default());
     assert!(n.rules.contains(Rule::R10ToolNameShortened));
-    let spec_name = match &current(&n)
-        .user_input_message_context
-        .as_ref()
-        .unwrap()
-        .tools
-        .as_ref()
-        .unwrap()[0]
-    {
-        Tool::ToolSpecification(s) => s.name.clone(),
-        Tool::CachePoint(_) => String::new(),
-    };
+    let spec_name = current_specs(&n)[0].map_or_else(String::new, |s| s.name.clone());
     assert!(spec_name.len() <= 63, "{spec_name}");
     let used = &history(&n)[1]
         .as_assistant()
@@ -215,19 +211,9 @@ fn r11_descriptions_are_filled_and_truncated() {
         "messages": [{"role": "user", "content": "q"}]});
     let n = run_opts(&body, &UpstreamOptions::default());
     assert!(n.rules.contains(Rule::R11ToolDescription));
-    let tools = current(&n)
-        .user_input_message_context
-        .as_ref()
-        .unwrap()
-        .tools
-        .clone()
-        .unwrap();
-    let descs: Vec<usize> = tools
+    let descs: Vec<usize> = current_specs(&n)
         .iter()
-        .map(|t| match t {
-            Tool::ToolSpecification(s) => s.description.chars().count(),
-            Tool::CachePoint(_) => 0,
-        })
+        .map(|s| s.map_or(0, |s| s.description.chars().count()))
         .collect();
     assert!(descs[0] > 0);
     assert_eq!(descs[1], 10_000);
@@ -277,14 +263,10 @@ fn r14_r21_duplicate_results_dropped_and_reordered() {
     ]));
     assert!(n.rules.contains(Rule::R14DuplicateToolResult));
     assert!(n.rules.contains(Rule::R21ToolResultOrder));
-    let results = current(&n)
-        .user_input_message_context
-        .as_ref()
-        .unwrap()
-        .tool_results
-        .clone()
-        .unwrap();
-    let ids: Vec<&str> = results.iter().map(|r| r.tool_use_id.as_str()).collect();
+    let ids: Vec<&str> = current_results(&n)
+        .iter()
+        .map(|r| r.tool_use_id.as_str())
+        .collect();
     assert_eq!(ids, ["t1", "t2"]);
 }
 
@@ -387,16 +369,7 @@ fn tool_choice_and_response_format_instructions() {
     assert!(n.rules.contains(Rule::ResponseFormatInstruction));
     let cur = current(&n);
     assert!(cur.content.contains("You must call the tool `b`"));
-    assert_eq!(
-        cur.user_input_message_context
-            .as_ref()
-            .unwrap()
-            .tools
-            .as_ref()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(current_specs(&n).len(), 1);
 
     let none = json!({"model": "claude-sonnet-4-5", "max_tokens": 10, "tool_choice": {"type": "none"},
         "tools": [{"name": "a", "description": "A", "input_schema": {"type": "object"}}],

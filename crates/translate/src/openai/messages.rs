@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::error::{Result, TranslateError};
 use crate::image;
 use crate::ir::{Message, Part, Role, ToolResultPart};
-use crate::json::{Obj, as_obj, get, idx, join, opt_arr, opt_obj, opt_str, req_str, type_error};
+use crate::json::{Obj, as_obj, content_list, get, idx, join, opt_arr, opt_obj, opt_str, req_str};
 
 /// Leading `system`/`developer` messages become the system prompt; later ones stay in place as
 /// [`Role::System`] messages for the normalizer.
@@ -165,73 +165,51 @@ pub(crate) fn parse_arguments(raw: Option<&str>, path: &str) -> Result<Value> {
 
 /// Text of a string / text-parts content (system, developer, tool, assistant).
 fn text_content(m: &Obj, path: &str) -> Result<String> {
-    let cpath = join(path, "content");
-    match get(m, "content") {
-        None => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Array(parts)) => {
-            let mut texts = Vec::new();
-            for (k, p) in parts.iter().enumerate() {
-                let ppath = idx(&cpath, k);
-                let p = as_obj(p, &ppath)?;
-                match opt_str(p, "type", &ppath)?.unwrap_or("text") {
-                    "text" => texts.push(req_str(p, "text", &ppath)?.to_owned()),
-                    "refusal" => texts.push(
-                        opt_str(p, "refusal", &ppath)?
-                            .unwrap_or_default()
-                            .to_owned(),
-                    ),
-                    other => {
-                        return Err(TranslateError::invalid(
-                            join(&ppath, "type"),
-                            format!("content part type `{other}` is not allowed here"),
-                        ));
-                    }
-                }
-            }
-            Ok(texts.join("\n"))
-        }
-        Some(_) => Err(type_error(&cpath, "a string or a list of content parts")),
-    }
+    let texts = content_list(
+        get(m, "content"),
+        &join(path, "content"),
+        str::to_owned,
+        |p, ppath| match opt_str(p, "type", ppath)?.unwrap_or("text") {
+            "text" => Ok(req_str(p, "text", ppath)?.to_owned()),
+            "refusal" => Ok(opt_str(p, "refusal", ppath)?.unwrap_or_default().to_owned()),
+            other => Err(TranslateError::invalid(
+                join(ppath, "type"),
+                format!("content part type `{other}` is not allowed here"),
+            )),
+        },
+    )?;
+    Ok(texts.unwrap_or_default().join("\n"))
 }
 
 fn user_parts(m: &Obj, path: &str) -> Result<Vec<Part>> {
-    let cpath = join(path, "content");
-    match get(m, "content") {
-        None => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![Part::Text(s.clone())]),
-        Some(Value::Array(parts)) => {
-            let mut out = Vec::new();
-            for (k, p) in parts.iter().enumerate() {
-                let ppath = idx(&cpath, k);
-                let p = as_obj(p, &ppath)?;
-                match opt_str(p, "type", &ppath)?.unwrap_or("text") {
-                    "text" => out.push(Part::Text(req_str(p, "text", &ppath)?.to_owned())),
-                    "image_url" => {
-                        let ipath = join(&ppath, "image_url");
-                        let url = match get(p, "image_url") {
-                            Some(Value::String(s)) => s.as_str(),
-                            Some(Value::Object(io)) => req_str(io, "url", &ipath)?,
-                            _ => return Err(crate::json::required(&ipath)),
-                        };
-                        out.push(Part::Image(image::from_url(url, &join(&ipath, "url"))?));
-                    }
-                    other @ ("input_audio" | "file") => {
-                        return Err(TranslateError::invalid(
-                            join(&ppath, "type"),
-                            format!("content parts of type `{other}` are not supported"),
-                        ));
-                    }
-                    other => {
-                        return Err(TranslateError::invalid(
-                            join(&ppath, "type"),
-                            format!("unknown content part type `{other}`"),
-                        ));
-                    }
-                }
+    let parts = content_list(
+        get(m, "content"),
+        &join(path, "content"),
+        text_part,
+        |p, ppath| match opt_str(p, "type", ppath)?.unwrap_or("text") {
+            "text" => Ok(Part::Text(req_str(p, "text", ppath)?.to_owned())),
+            "image_url" => {
+                let ipath = join(ppath, "image_url");
+                let url = match get(p, "image_url") {
+                    Some(Value::String(s)) => s.as_str(),
+                    Some(Value::Object(io)) => req_str(io, "url", &ipath)?,
+                    _ => return Err(crate::json::required(&ipath)),
+                };
+                Ok(Part::Image(image::from_url(url, &join(&ipath, "url"))?))
             }
-            Ok(out)
-        }
-        Some(_) => Err(type_error(&cpath, "a string or a list of content parts")),
-    }
+            other @ ("input_audio" | "file") => Err(TranslateError::invalid(
+                join(ppath, "type"),
+                format!("content parts of type `{other}` are not supported"),
+            )),
+            other => Err(TranslateError::invalid(
+                join(ppath, "type"),
+                format!("unknown content part type `{other}`"),
+            )),
+        },
+    )?;
+    Ok(parts.unwrap_or_default())
+}
+
+fn text_part(s: &str) -> Part {
+    Part::Text(s.to_owned())
 }

@@ -17,7 +17,7 @@ use super::Seal;
 use crate::error::{Result, TranslateError};
 use crate::image;
 use crate::ir::{Message, Part, Role, ToolResultPart};
-use crate::json::{Obj, as_obj, get, idx, join, opt_str, req_str, type_error};
+use crate::json::{Obj, as_obj, content_list, get, idx, join, opt_str, req_str};
 use crate::openai::messages::parse_arguments;
 
 /// `(system blocks, messages)` of `items`; the first `prior_len` came from the stored response
@@ -123,32 +123,20 @@ fn message(it: &Obj, path: &str, system: &mut Vec<String>, out: &mut Vec<Message
 
 /// The text parts of a system / developer / assistant message.
 fn texts(it: &Obj, path: &str) -> Result<Vec<String>> {
-    let cpath = join(path, "content");
-    match get(it, "content") {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![s.clone()]),
-        Some(Value::Array(parts)) => {
-            let mut out = Vec::new();
-            for (k, p) in parts.iter().enumerate() {
-                let ppath = idx(&cpath, k);
-                let p = as_obj(p, &ppath)?;
-                match req_str(p, "type", &ppath)? {
-                    "input_text" | "output_text" | "text" => {
-                        out.push(req_str(p, "text", &ppath)?.to_owned());
-                    }
-                    "refusal" => out.push(opt_str(p, "refusal", &ppath)?.unwrap_or("").to_owned()),
-                    other => {
-                        return Err(TranslateError::invalid(
-                            join(&ppath, "type"),
-                            format!("content part type `{other}` is not allowed here"),
-                        ));
-                    }
-                }
-            }
-            Ok(out)
-        }
-        Some(_) => Err(type_error(&cpath, "a string or a list of content parts")),
-    }
+    let texts = content_list(
+        get(it, "content"),
+        &join(path, "content"),
+        str::to_owned,
+        |p, ppath| match req_str(p, "type", ppath)? {
+            "input_text" | "output_text" | "text" => Ok(req_str(p, "text", ppath)?.to_owned()),
+            "refusal" => Ok(opt_str(p, "refusal", ppath)?.unwrap_or("").to_owned()),
+            other => Err(TranslateError::invalid(
+                join(ppath, "type"),
+                format!("content part type `{other}` is not allowed here"),
+            )),
+        },
+    )?;
+    Ok(texts.unwrap_or_default())
 }
 
 fn user_parts(it: &Obj, path: &str) -> Result<Vec<Part>> {
@@ -169,31 +157,21 @@ fn media_parts<T>(
     text: fn(String) -> T,
     image: fn(crate::ir::Image) -> T,
 ) -> Result<Option<Vec<T>>> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(vec![text(s.clone())])),
-        Some(Value::Array(parts)) => {
-            let mut out = Vec::new();
-            for (k, p) in parts.iter().enumerate() {
-                let ppath = idx(path, k);
-                let p = as_obj(p, &ppath)?;
-                match req_str(p, "type", &ppath)? {
-                    "input_text" | "output_text" | "text" => {
-                        out.push(text(req_str(p, "text", &ppath)?.to_owned()));
-                    }
-                    "input_image" => out.push(image(input_image(p, &ppath)?)),
-                    other => {
-                        return Err(TranslateError::invalid(
-                            join(&ppath, "type"),
-                            format!("content parts of type `{other}` are not supported"),
-                        ));
-                    }
-                }
+    content_list(
+        v,
+        path,
+        |s| text(s.to_owned()),
+        |p, ppath| match req_str(p, "type", ppath)? {
+            "input_text" | "output_text" | "text" => {
+                Ok(text(req_str(p, "text", ppath)?.to_owned()))
             }
-            Ok(Some(out))
-        }
-        Some(_) => Err(type_error(path, "a string or a list of content parts")),
-    }
+            "input_image" => Ok(image(input_image(p, ppath)?)),
+            other => Err(TranslateError::invalid(
+                join(ppath, "type"),
+                format!("content parts of type `{other}` are not supported"),
+            )),
+        },
+    )
 }
 
 /// `input_image`: `image_url` (a data URL or an `http(s)` URL); `file_id` cannot be served.

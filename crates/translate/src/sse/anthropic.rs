@@ -153,22 +153,30 @@ pub struct AnthropicSse {
 }
 
 fn frame(ev: &Event<'_>, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"event: ");
-    out.extend_from_slice(ev.name().as_bytes());
-    out.extend_from_slice(b"\ndata: ");
-    // Serializing these plain structs cannot fail; an empty object keeps the grammar if it ever did.
-    let at = out.len();
-    if serde_json::to_writer(&mut *out, ev).is_err() {
-        out.truncate(at);
-        out.extend_from_slice(b"{}");
-    }
-    out.extend_from_slice(b"\n\n");
+    super::frame::event_into(ev.name(), ev, out);
 }
 
-/// serde_json writes UTF-8 and the fixed parts are ASCII.
-fn into_string(out: Vec<u8>) -> String {
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+/// `content_block_start` of the block at `index`.
+fn block_start(index: usize, content_block: BlockStart<'_>, out: &mut Vec<u8>) {
+    frame(
+        &Event::ContentBlockStart {
+            index,
+            content_block,
+        },
+        out,
+    );
 }
+
+/// One `content_block_delta` of the block at `index`.
+fn block_delta(index: usize, delta: Delta<'_>, out: &mut Vec<u8>) {
+    frame(&Event::ContentBlockDelta { index, delta }, out);
+}
+
+super::encoder_surface!(AnthropicSse {
+    /// The model's prompt limit (catalog `maxInputTokens`) for an in-stream context-overflow
+    /// error; 200 000 when not given.
+    with_input_limit sets input_limit;
+}, web_search);
 
 impl AnthropicSse {
     /// `id` is the `msg_…` id, `model` the client's model name, `input_tokens` the local count.
@@ -187,22 +195,7 @@ impl AnthropicSse {
         }
     }
 
-    /// The model's prompt limit (catalog `maxInputTokens`) for an in-stream context-overflow
-    /// error; 200 000 when not given.
-    #[must_use]
-    pub fn with_input_limit(mut self, limit: u32) -> Self {
-        self.input_limit = limit;
-        self
-    }
-
     /// `message_start` (with the real prompt size) followed by a `ping`.
-    pub fn start(&mut self) -> String {
-        let mut out = Vec::new();
-        self.start_into(&mut out);
-        into_string(out)
-    }
-
-    /// [`Self::start`], appended to `out`.
     pub fn start_into(&mut self, out: &mut Vec<u8>) {
         let usage = UsageBody {
             input_tokens: self.input_tokens.max(1),
@@ -227,9 +220,7 @@ impl AnthropicSse {
 
     /// A keep-alive `ping` event (send during upstream silences).
     pub fn ping() -> String {
-        let mut out = Vec::new();
-        Self::ping_into(&mut out);
-        into_string(out)
+        super::frame::text(Self::ping_into)
     }
 
     /// [`Self::ping`], appended to `out`.
@@ -237,18 +228,8 @@ impl AnthropicSse {
         frame(&Event::Ping, out);
     }
 
-    /// Whether `message_stop` or `error` was written.
-    pub fn is_done(&self) -> bool {
-        self.done
-    }
-
-    pub fn encode(&mut self, ev: &OutEvent) -> String {
-        let mut out = Vec::new();
-        self.encode_into(ev, &mut out);
-        into_string(out)
-    }
-
-    /// [`Self::encode`], appended to `out` (the stream reuses one buffer for all events).
+    /// One IR event as its SSE events, appended to `out` (the stream reuses one buffer for all
+    /// events); nothing once [`Self::is_done`] (`message_stop` or `error` was written).
     pub fn encode_into(&mut self, ev: &OutEvent, out: &mut Vec<u8>) {
         if self.done {
             return;
@@ -259,51 +240,26 @@ impl AnthropicSse {
                 if !self.sources.is_empty() {
                     self.text.push_str(t);
                 }
-                frame(
-                    &Event::ContentBlockDelta {
-                        index,
-                        delta: Delta::TextDelta { text: t },
-                    },
-                    out,
-                );
+                block_delta(index, Delta::TextDelta { text: t }, out);
             }
             OutEvent::Thinking(t) => {
                 let index = self.ensure(Open::Thinking, out);
-                frame(
-                    &Event::ContentBlockDelta {
-                        index,
-                        delta: Delta::ThinkingDelta { thinking: t },
-                    },
-                    out,
-                );
+                block_delta(index, Delta::ThinkingDelta { thinking: t }, out);
             }
             OutEvent::ToolStart { id, name, .. } => {
                 self.close(out);
-                let index = self.next_index;
                 let block = BlockStart::ToolUse {
                     id,
                     name,
                     input: Value::Object(serde_json::Map::new()),
                 };
-                frame(
-                    &Event::ContentBlockStart {
-                        index,
-                        content_block: block,
-                    },
-                    out,
-                );
+                block_start(self.next_index, block, out);
                 self.open = Some(Open::Tool);
             }
             OutEvent::ToolArgs { json, .. } => {
                 if self.open == Some(Open::Tool) {
-                    let index = self.next_index;
-                    frame(
-                        &Event::ContentBlockDelta {
-                            index,
-                            delta: Delta::InputJsonDelta { partial_json: json },
-                        },
-                        out,
-                    );
+                    let delta = Delta::InputJsonDelta { partial_json: json };
+                    block_delta(self.next_index, delta, out);
                 }
             }
             OutEvent::ToolEnd { .. } => self.close(out),
@@ -362,7 +318,6 @@ impl AnthropicSse {
     fn ensure(&mut self, kind: Open, out: &mut Vec<u8>) -> usize {
         if self.open != Some(kind) {
             self.close(out);
-            let index = self.next_index;
             let block = match kind {
                 Open::Text => BlockStart::Text { text: "" },
                 Open::Thinking => BlockStart::Thinking {
@@ -375,13 +330,7 @@ impl AnthropicSse {
                     input: Value::Object(serde_json::Map::new()),
                 },
             };
-            frame(
-                &Event::ContentBlockStart {
-                    index,
-                    content_block: block,
-                },
-                out,
-            );
+            block_start(self.next_index, block, out);
             self.open = Some(kind);
         }
         self.next_index
@@ -397,13 +346,7 @@ impl AnthropicSse {
         }
         if kind == Open::Thinking {
             let sig = thinking_signature(&self.id);
-            frame(
-                &Event::ContentBlockDelta {
-                    index,
-                    delta: Delta::SignatureDelta { signature: &sig },
-                },
-                out,
-            );
+            block_delta(index, Delta::SignatureDelta { signature: &sig }, out);
         }
         frame(&Event::ContentBlockStop { index }, out);
         self.next_index += 1;

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::frame::{data_into, json_into};
 use crate::ir::OutEvent;
 use crate::openai::response::{UsageBody, finish_reason, stream_error};
 
@@ -64,12 +65,48 @@ struct ToolCallDelta<'a> {
     function: FunctionDelta<'a>,
 }
 
+impl<'a> ToolCallDelta<'a> {
+    /// A call's first delta: its `id`, `type` and `name`, no arguments yet.
+    fn first(index: usize, id: &'a str, name: &'a str) -> Self {
+        Self {
+            index,
+            id: Some(id),
+            kind: Some("function"),
+            function: FunctionDelta {
+                name: Some(name),
+                arguments: "",
+            },
+        }
+    }
+
+    /// A later delta: only a piece of the arguments.
+    fn arguments(index: usize, json: &'a str) -> Self {
+        Self {
+            index,
+            id: None,
+            kind: None,
+            function: FunctionDelta {
+                name: None,
+                arguments: json,
+            },
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct FunctionDelta<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
     arguments: &'a str,
 }
+
+super::encoder_surface!(OpenAiSse {
+    /// The model's prompt limit (catalog `maxInputTokens`) for an in-stream context-overflow
+    /// error; 200 000 when not given.
+    with_input_limit sets input_limit;
+    /// The local prompt size, used in a context-overflow error message.
+    with_input_tokens sets input_tokens;
+});
 
 /// One encoder per response.
 #[derive(Debug)]
@@ -119,29 +156,7 @@ impl OpenAiSse {
         }
     }
 
-    /// The model's prompt limit (catalog `maxInputTokens`) for an in-stream context-overflow
-    /// error; 200 000 when not given.
-    #[must_use]
-    pub fn with_input_limit(mut self, limit: u32) -> Self {
-        self.input_limit = limit;
-        self
-    }
-
-    /// The local prompt size, used in a context-overflow error message.
-    #[must_use]
-    pub fn with_input_tokens(mut self, input_tokens: u32) -> Self {
-        self.input_tokens = input_tokens;
-        self
-    }
-
     /// The first chunk: `role:"assistant"`, `content:""`, `refusal:null`.
-    pub fn start(&mut self) -> String {
-        let mut out = Vec::new();
-        self.start_into(&mut out);
-        into_string(out)
-    }
-
-    /// [`Self::start`], appended to `out`.
     pub fn start_into(&mut self, out: &mut Vec<u8>) {
         let delta = Delta {
             role: Some("assistant"),
@@ -162,18 +177,8 @@ impl OpenAiSse {
         out.extend_from_slice(KEEP_ALIVE.as_bytes());
     }
 
-    /// Whether `[DONE]` or an error was written.
-    pub fn is_done(&self) -> bool {
-        self.done
-    }
-
-    pub fn encode(&mut self, ev: &OutEvent) -> String {
-        let mut out = Vec::new();
-        self.encode_into(ev, &mut out);
-        into_string(out)
-    }
-
-    /// [`Self::encode`], appended to `out` (the stream reuses one buffer for all events).
+    /// One IR event as its chunks, appended to `out` (the stream reuses one buffer for all
+    /// events); nothing once [`Self::is_done`] (`[DONE]` or an error was written).
     pub fn encode_into(&mut self, ev: &OutEvent, out: &mut Vec<u8>) {
         if self.done {
             return;
@@ -201,42 +206,10 @@ impl OpenAiSse {
                 );
             }
             OutEvent::ToolStart { index, id, name } => {
-                let call = ToolCallDelta {
-                    index: *index,
-                    id: Some(id),
-                    kind: Some("function"),
-                    function: FunctionDelta {
-                        name: Some(name),
-                        arguments: "",
-                    },
-                };
-                self.chunk_into(
-                    Delta {
-                        tool_calls: Some([call]),
-                        ..Delta::default()
-                    },
-                    None,
-                    out,
-                );
+                self.tool_call_into(ToolCallDelta::first(*index, id, name), out);
             }
             OutEvent::ToolArgs { index, json } => {
-                let call = ToolCallDelta {
-                    index: *index,
-                    id: None,
-                    kind: None,
-                    function: FunctionDelta {
-                        name: None,
-                        arguments: json,
-                    },
-                };
-                self.chunk_into(
-                    Delta {
-                        tool_calls: Some([call]),
-                        ..Delta::default()
-                    },
-                    None,
-                    out,
-                );
+                self.tool_call_into(ToolCallDelta::arguments(*index, json), out);
             }
             OutEvent::ToolEnd { .. } => {}
             OutEvent::Finish { reason, usage, .. } => {
@@ -266,6 +239,15 @@ impl OpenAiSse {
         }
     }
 
+    /// A chunk whose delta is one tool call's piece.
+    fn tool_call_into(&self, call: ToolCallDelta<'_>, out: &mut Vec<u8>) {
+        let delta = Delta {
+            tool_calls: Some([call]),
+            ..Delta::default()
+        };
+        self.chunk_into(delta, None, out);
+    }
+
     /// One chunk with one choice: the same bytes as serializing [`Chunk`], from the prefix.
     fn chunk_into(&self, delta: Delta<'_>, finish: Option<&'static str>, out: &mut Vec<u8>) {
         let choice = ChunkChoice {
@@ -286,26 +268,6 @@ impl OpenAiSse {
 }
 
 const KEEP_ALIVE: &str = ": keep-alive\n\n";
-
-/// Serializing these plain structs cannot fail; `{}` keeps the stream parseable if it ever did.
-fn json_into<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
-    let at = out.len();
-    if serde_json::to_writer(&mut *out, v).is_err() {
-        out.truncate(at);
-        out.extend_from_slice(b"{}");
-    }
-}
-
-fn data_into<T: Serialize>(v: &T, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"data: ");
-    json_into(v, out);
-    out.extend_from_slice(b"\n\n");
-}
-
-/// serde_json writes UTF-8 and the fixed parts are ASCII.
-fn into_string(out: Vec<u8>) -> String {
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
 
 #[cfg(test)]
 mod tests {

@@ -52,6 +52,11 @@ enum Open {
     },
 }
 
+super::encoder_surface!(ResponsesSse {
+    /// The local prompt size, used in a context-overflow error message.
+    with_input_tokens sets input_tokens;
+}, web_search);
+
 /// One encoder per response; it also builds the final [`Response`].
 pub struct ResponsesSse {
     response: Response,
@@ -90,13 +95,6 @@ impl ResponsesSse {
         }
     }
 
-    /// The local prompt size, used in a context-overflow error message.
-    #[must_use]
-    pub fn with_input_tokens(mut self, input_tokens: u32) -> Self {
-        self.input_tokens = input_tokens;
-        self
-    }
-
     /// The response as built so far (complete once [`Self::is_done`]).
     pub fn response(&self) -> &Response {
         &self.response
@@ -106,11 +104,6 @@ impl ResponsesSse {
         self.response
     }
 
-    /// Whether the final event was written.
-    pub fn is_done(&self) -> bool {
-        self.done
-    }
-
     /// `response.created` and `response.in_progress`.
     pub fn start_into(&mut self, out: &mut Vec<u8>) {
         let r = serde_json::to_value(&self.response).unwrap_or(Value::Null);
@@ -118,24 +111,13 @@ impl ResponsesSse {
         self.event("response.in_progress", json!({"response": r}), out);
     }
 
-    /// [`Self::start_into`] as a string.
-    pub fn start(&mut self) -> String {
-        let mut out = Vec::new();
-        self.start_into(&mut out);
-        into_string(out)
-    }
-
     /// SSE comment used as keep-alive (SSE parsers skip `:` lines).
     pub fn keep_alive_into(out: &mut Vec<u8>) {
         out.extend_from_slice(b": keep-alive\n\n");
     }
 
-    pub fn encode(&mut self, ev: &OutEvent) -> String {
-        let mut out = Vec::new();
-        self.encode_into(ev, &mut out);
-        into_string(out)
-    }
-
+    /// One IR event as its stream events, appended to `out`; nothing once [`Self::is_done`] (the
+    /// final event was written).
     pub fn encode_into(&mut self, ev: &OutEvent, out: &mut Vec<u8>) {
         if self.done {
             return;
@@ -392,19 +374,6 @@ impl ResponsesSse {
             m.insert("sequence_number".to_owned(), Value::from(self.seq));
         }
         self.seq += 1;
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(kind.as_bytes());
-        out.extend_from_slice(b"\ndata: ");
-        let at = out.len();
-        if serde_json::to_writer(&mut *out, &data).is_err() {
-            out.truncate(at);
-            out.extend_from_slice(b"{}");
-        }
-        out.extend_from_slice(b"\n\n");
+        super::frame::event_into(kind, &data, out);
     }
-}
-
-/// serde_json writes UTF-8 and the fixed parts are ASCII.
-fn into_string(out: Vec<u8>) -> String {
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

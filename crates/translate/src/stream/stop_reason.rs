@@ -183,30 +183,21 @@ mod tests {
     #[test]
     fn dialects_render_the_new_reasons() {
         use crate::{anthropic, openai};
-        assert_eq!(
-            anthropic::response::stop_reason(FinishReason::ContextWindowExceeded),
-            "model_context_window_exceeded"
-        );
-        assert_eq!(
-            openai::response::finish_reason(FinishReason::ContextWindowExceeded),
-            "length"
-        );
-        assert_eq!(
-            anthropic::response::stop_reason(FinishReason::ContentFilter),
-            "refusal"
-        );
-        assert_eq!(
-            openai::response::finish_reason(FinishReason::ContentFilter),
-            "content_filter"
-        );
-        assert_eq!(
-            anthropic::response::stop_reason(FinishReason::MaxTokens),
-            "max_tokens"
-        );
-        assert_eq!(
-            openai::response::finish_reason(FinishReason::ToolUse),
-            "tool_calls"
-        );
+        // (reason, Anthropic `stop_reason`, OpenAI `finish_reason`)
+        let cases = [
+            (
+                FinishReason::ContextWindowExceeded,
+                "model_context_window_exceeded",
+                "length",
+            ),
+            (FinishReason::ContentFilter, "refusal", "content_filter"),
+            (FinishReason::MaxTokens, "max_tokens", "length"),
+            (FinishReason::ToolUse, "tool_use", "tool_calls"),
+        ];
+        for (reason, anthropic_name, openai_name) in cases {
+            assert_eq!(anthropic::response::stop_reason(reason), anthropic_name);
+            assert_eq!(openai::response::finish_reason(reason), openai_name);
+        }
         // An in-stream context overflow names the model's own limit.
         let e = crate::ir::StreamError {
             kind: crate::ir::StreamErrorKind::Upstream(amazonq::error::ErrorClass::ContextTooLong),

@@ -110,14 +110,8 @@ impl Splitter {
                     }
                 }
                 State::AfterOpen => {
-                    if self.buf.is_empty() {
-                        if eof {
-                            self.state = State::Text;
-                        }
+                    if self.drop_newline(eof).is_none() {
                         return;
-                    }
-                    if self.buf.starts_with('\n') {
-                        self.buf.drain(..1);
                     }
                     self.state = State::Thinking;
                 }
@@ -126,17 +120,10 @@ impl Splitter {
                         self.state = State::Text;
                         continue;
                     }
-                    if self.buf.is_empty() {
-                        if eof {
-                            self.state = State::Text;
-                        }
-                        return;
-                    }
-                    if self.buf.starts_with('\n') {
-                        self.buf.drain(..1);
-                        self.state = State::AfterClose(n - 1);
-                    } else {
-                        self.state = State::Text;
+                    match self.drop_newline(eof) {
+                        None => return,
+                        Some(true) => self.state = State::AfterClose(n - 1),
+                        Some(false) => self.state = State::Text,
                     }
                 }
                 State::Thinking => {
@@ -146,6 +133,22 @@ impl Splitter {
                 }
             }
         }
+    }
+
+    /// Just after a tag: drops the next character if it is a `\n` and says whether it did; `None`
+    /// while nothing came yet (the caller waits; at the end of the input the rest is text).
+    fn drop_newline(&mut self, eof: bool) -> Option<bool> {
+        if self.buf.is_empty() {
+            if eof {
+                self.state = State::Text;
+            }
+            return None;
+        }
+        let newline = self.buf.starts_with('\n');
+        if newline {
+            self.buf.drain(..1);
+        }
+        Some(newline)
     }
 
     /// Handles the thinking state; returns `true` when the state changed and the loop must go on.

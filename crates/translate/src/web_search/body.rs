@@ -53,10 +53,7 @@ pub fn anthropic_body(steps: &[Step], id: &str, model: &str, input_tokens: u32) 
     let mut sse = Vec::new();
     enc.start_into(&mut sse);
     for s in steps {
-        match s {
-            Step::Out(ev) => enc.encode_into(ev, &mut sse),
-            Step::Search(ev) => enc.encode_search_into(ev, &mut sse),
-        }
+        enc.encode_step_into(s, &mut sse);
     }
     accumulate(&String::from_utf8_lossy(&sse))
 }
@@ -72,10 +69,7 @@ pub fn responses_body(
     let mut enc = ResponsesSse::new(id, created_at, head, seal);
     let mut sink = Vec::new();
     for s in steps {
-        match s {
-            Step::Out(ev) => enc.encode_into(ev, &mut sink),
-            Step::Search(ev) => enc.encode_search_into(ev, &mut sink),
-        }
+        enc.encode_step_into(s, &mut sink);
     }
     enc.into_response()
 }

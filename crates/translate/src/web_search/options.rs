@@ -65,46 +65,35 @@ pub fn is_anthropic_tool(kind: &str) -> bool {
 
 /// The web-search tool of an Anthropic `/v1/messages` body, if it has one.
 pub fn anthropic_options(body: &[u8]) -> Result<Option<WebSearchOptions>> {
-    let o = parse_object(body)?;
-    let Some(tools) = opt_arr(&o, "tools", "")? else {
-        return Ok(None);
-    };
-    let mut found = None;
-    let mut named = None;
-    for (i, t) in tools.iter().enumerate() {
-        let path = idx("tools", i);
-        let t = as_obj(t, &path)?;
-        match opt_str(t, "type", &path)? {
-            Some(kind) if is_anthropic_tool(kind) => {
-                let max_uses = opt_u32(t, "max_uses", &path)?;
-                if max_uses == Some(0) {
-                    return Err(TranslateError::invalid(
-                        join(&path, "max_uses"),
-                        format!("{path}.max_uses: must be at least 1"),
-                    ));
-                }
-                let allowed = domains(t, "allowed_domains", &path)?;
-                let blocked = domains(t, "blocked_domains", &path)?;
-                if !allowed.is_empty() && !blocked.is_empty() {
-                    return Err(TranslateError::invalid(
-                        &path,
-                        format!("{path}: use either allowed_domains or blocked_domains, not both"),
-                    ));
-                }
-                found = Some(WebSearchOptions {
-                    max_uses: max_uses.unwrap_or(DEFAULT_MAX_USES).min(MAX_USES_CAP),
-                    allowed_domains: allowed,
-                    blocked_domains: blocked,
-                });
-            }
-            _ if opt_str(t, "name", &path)? == Some(super::TOOL_NAME) => named = Some(path),
-            _ => {}
-        }
+    scan_tools(body, |t, path| match opt_str(t, "type", path)? {
+        Some(kind) if is_anthropic_tool(kind) => anthropic_tool(t, path).map(Tool::Search),
+        _ if opt_str(t, "name", path)? == Some(super::TOOL_NAME) => Ok(Tool::Named),
+        _ => Ok(Tool::Other),
+    })
+}
+
+/// The settings of an Anthropic web-search tool object at `path`.
+fn anthropic_tool(t: &Obj, path: &str) -> Result<WebSearchOptions> {
+    let max_uses = opt_u32(t, "max_uses", path)?;
+    if max_uses == Some(0) {
+        return Err(TranslateError::invalid(
+            join(path, "max_uses"),
+            format!("{path}.max_uses: must be at least 1"),
+        ));
     }
-    match (found, named) {
-        (Some(_), Some(path)) => Err(clash(&path)),
-        (found, _) => Ok(found),
+    let allowed = domains(t, "allowed_domains", path)?;
+    let blocked = domains(t, "blocked_domains", path)?;
+    if !allowed.is_empty() && !blocked.is_empty() {
+        return Err(TranslateError::invalid(
+            path,
+            format!("{path}: use either allowed_domains or blocked_domains, not both"),
+        ));
     }
+    Ok(WebSearchOptions {
+        max_uses: max_uses.unwrap_or(DEFAULT_MAX_USES).min(MAX_USES_CAP),
+        allowed_domains: allowed,
+        blocked_domains: blocked,
+    })
 }
 
 /// Whether a Responses tool object is a web-search tool this gateway serves (see the module docs
@@ -117,6 +106,40 @@ pub fn is_responses_tool(t: &Obj) -> bool {
 
 /// The web-search tool of a `/v1/responses` body, if it has one this gateway serves.
 pub fn responses_options(body: &[u8]) -> Result<Option<WebSearchOptions>> {
+    scan_tools(body, |t, path| {
+        if is_responses_tool(t) {
+            let allowed = match opt_obj(t, "filters", path)? {
+                Some(f) => domains(f, "allowed_domains", &join(path, "filters"))?,
+                None => Vec::new(),
+            };
+            Ok(Tool::Search(WebSearchOptions {
+                allowed_domains: allowed,
+                ..WebSearchOptions::default()
+            }))
+        } else if function_name(t) == Some(super::TOOL_NAME) {
+            Ok(Tool::Named)
+        } else {
+            Ok(Tool::Other)
+        }
+    })
+}
+
+/// What one object of a body's `tools` list is, to the web search.
+enum Tool {
+    /// The web-search tool, with its settings.
+    Search(WebSearchOptions),
+    /// A client tool named like the search tool.
+    Named,
+    Other,
+}
+
+/// The search settings in the `tools` list of `body` (both dialects keep it there), `classify`
+/// telling each tool object (and its path) apart. The last search tool wins; a client tool named
+/// like it next to it is a 400 ([`clash`]).
+fn scan_tools(
+    body: &[u8],
+    classify: impl Fn(&Obj, &str) -> Result<Tool>,
+) -> Result<Option<WebSearchOptions>> {
     let o = parse_object(body)?;
     let Some(tools) = opt_arr(&o, "tools", "")? else {
         return Ok(None);
@@ -125,18 +148,10 @@ pub fn responses_options(body: &[u8]) -> Result<Option<WebSearchOptions>> {
     let mut named = None;
     for (i, t) in tools.iter().enumerate() {
         let path = idx("tools", i);
-        let t = as_obj(t, &path)?;
-        if is_responses_tool(t) {
-            let allowed = match opt_obj(t, "filters", &path)? {
-                Some(f) => domains(f, "allowed_domains", &join(&path, "filters"))?,
-                None => Vec::new(),
-            };
-            found = Some(WebSearchOptions {
-                allowed_domains: allowed,
-                ..WebSearchOptions::default()
-            });
-        } else if function_name(t) == Some(super::TOOL_NAME) {
-            named = Some(path);
+        match classify(as_obj(t, &path)?, &path)? {
+            Tool::Search(options) => found = Some(options),
+            Tool::Named => named = Some(path),
+            Tool::Other => {}
         }
     }
     match (found, named) {

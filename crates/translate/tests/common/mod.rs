@@ -87,6 +87,25 @@ pub fn text(s: &str) -> StreamEvent {
     }
 }
 
+/// The `type` of each object in the JSON list `items`.
+pub fn kinds(items: &serde_json::Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect()
+}
+
+/// An upstream exception frame (`exception_type: "error"`) with `message`.
+pub fn exception(message: &str) -> StreamEvent {
+    StreamEvent::Exception {
+        exception_type: "error".into(),
+        message: Some(message.into()),
+        reason: None,
+    }
+}
+
 pub fn tool(id: &str, name: &str, input: Option<&str>, stop: bool) -> StreamEvent {
     StreamEvent::ToolUse {
         tool_use_id: id.into(),
@@ -109,4 +128,22 @@ pub fn named_events(wire: &str) -> Vec<serde_json::Value> {
         events.push(data);
     }
     events
+}
+
+/// A transparent, deterministic seal for the Responses tests (the gateway's is the AEAD with its
+/// key).
+pub struct TestSeal;
+
+impl translate::responses::Seal for TestSeal {
+    fn seal(&self, plain: &str) -> Option<String> {
+        Some(format!("test-seal:{plain}"))
+    }
+    fn open(&self, sealed: &str) -> Option<String> {
+        sealed.strip_prefix("test-seal:").map(str::to_owned)
+    }
+}
+
+/// [`TestSeal`] as the encoders take it.
+pub fn seal() -> std::sync::Arc<dyn translate::responses::Seal> {
+    std::sync::Arc::new(TestSeal)
 }

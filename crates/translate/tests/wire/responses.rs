@@ -5,31 +5,14 @@
 //! grammar, and compared with the non-stream body built from the same events.
 
 use crate::common;
-use std::sync::Arc;
 
-use crate::common::{assert_snapshot, collect, out_events, text, tool};
+use crate::common::{TestSeal, assert_snapshot, collect, exception, out_events, seal, text, tool};
 use amazonq::events::StreamEvent;
 use serde_json::{Value, json};
 use translate::ir::{OutEvent, Part, Role, Thinking};
-use translate::responses::{self, Seal, Turn, response_body};
+use translate::responses::{self, Turn, response_body};
 use translate::sse::ResponsesSse;
 use translate::tokens;
-
-/// A transparent, deterministic seal (the gateway's is the AEAD with its key).
-struct TestSeal;
-
-impl Seal for TestSeal {
-    fn seal(&self, plain: &str) -> Option<String> {
-        Some(format!("test-seal:{plain}"))
-    }
-    fn open(&self, sealed: &str) -> Option<String> {
-        sealed.strip_prefix("test-seal:").map(str::to_owned)
-    }
-}
-
-fn seal() -> Arc<dyn Seal> {
-    Arc::new(TestSeal)
-}
 
 fn turn(body: &Value, prior: Vec<Value>) -> (responses::Envelope, Turn) {
     let env = responses::parse(body.to_string().as_bytes()).unwrap();
@@ -368,14 +351,8 @@ fn reasoning_then_parallel_function_calls() {
         &events,
     );
     let r = &evs.last().unwrap()["response"];
-    let kinds: Vec<&str> = r["output"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["type"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        kinds,
+        common::kinds(&r["output"]),
         ["reasoning", "message", "function_call", "function_call"]
     );
     assert_eq!(
@@ -426,12 +403,11 @@ fn output_limit_is_incomplete() {
 
 #[test]
 fn exception_mid_stream_fails_the_response() {
-    let ex = StreamEvent::Exception {
-        exception_type: "error".into(),
-        message: Some("Internal failure".into()),
-        reason: None,
-    };
-    let evs = case("exception", &json!({}), &[text("Par"), ex]);
+    let evs = case(
+        "exception",
+        &json!({}),
+        &[text("Par"), exception("Internal failure")],
+    );
     let last = evs.last().unwrap();
     assert_eq!(last["type"], "response.failed");
     assert_eq!(last["response"]["status"], "failed");

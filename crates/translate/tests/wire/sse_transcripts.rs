@@ -4,7 +4,7 @@
 //! dialect's grammar rules, and the non-stream body built from the same events is snapshotted too.
 
 use crate::common;
-use crate::common::{assert_snapshot, collect, out_events, text, tool};
+use crate::common::{assert_snapshot, collect, exception, out_events, text, tool};
 use amazonq::events::StreamEvent;
 use serde_json::{Value, json};
 use translate::anthropic::response::message_body;
@@ -204,6 +204,16 @@ fn case(
     (a, o)
 }
 
+/// [`case`] with the default request of each dialect.
+fn plain_case(name: &str, events: &[StreamEvent]) -> (Vec<Value>, Vec<Value>) {
+    case(
+        name,
+        &anthropic_req(&json!({})),
+        &openai_req(&json!({})),
+        events,
+    )
+}
+
 /// The stop reason of the Anthropic transcript's `message_delta` and the finish reason of the
 /// OpenAI transcript's last choice chunk (both the event before the end marker).
 fn stop_reasons<'a>(a: &'a [Value], o: &'a [Value]) -> (&'a str, &'a str) {
@@ -217,12 +227,7 @@ fn stop_reasons<'a>(a: &'a [Value], o: &'a [Value]) -> (&'a str, &'a str) {
 
 #[test]
 fn plain_text() {
-    let (a, o) = case(
-        "text",
-        &anthropic_req(&json!({})),
-        &openai_req(&json!({})),
-        &[text("Hello"), text(", world.")],
-    );
+    let (a, o) = plain_case("text", &[text("Hello"), text(", world.")]);
     assert_eq!(stop_reasons(&a, &o), ("end_turn", "stop"));
 }
 
@@ -276,12 +281,7 @@ fn parallel_tool_calls() {
         ),
         tool("tooluse_p2", "get_weather", None, true),
     ];
-    let (a, o) = case(
-        "parallel_tools",
-        &anthropic_req(&json!({})),
-        &openai_req(&json!({})),
-        &events,
-    );
+    let (a, o) = plain_case("parallel_tools", &events);
     let ids: Vec<&str> = a
         .iter()
         .filter_map(|e| e["content_block"]["id"].as_str())
@@ -318,12 +318,7 @@ fn truncated_tool_json() {
         text("Writing."),
         tool("tooluse_w", "get_weather", Some("{\"city\": \"Par"), true),
     ];
-    let (a, o) = case(
-        "truncated_tool",
-        &anthropic_req(&json!({})),
-        &openai_req(&json!({})),
-        &events,
-    );
+    let (a, o) = plain_case("truncated_tool", &events);
     assert!(
         !a.iter().any(|e| e["content_block"]["type"] == "tool_use"),
         "no broken tool_use"
@@ -336,26 +331,6 @@ fn truncated_tool_json() {
     assert_eq!(o[o.len() - 2]["choices"][0]["finish_reason"], "length");
 }
 
-#[test]
-fn exception_mid_stream() {
-    let ex = StreamEvent::Exception {
-        exception_type: "error".into(),
-        message: Some("Internal failure".into()),
-        reason: None,
-    };
-    let (a, o) = case(
-        "exception",
-        &anthropic_req(&json!({})),
-        &openai_req(&json!({})),
-        &[text("Par"), ex],
-    );
-    let last = a.last().unwrap();
-    assert_eq!(last["type"], "error");
-    assert_eq!(last["error"]["type"], "api_error");
-    assert!(!a.iter().any(|e| e["type"] == "message_stop"));
-    assert_eq!(o.last().unwrap()["error"]["type"], "server_error");
-}
-
 fn meta(stop: &str) -> StreamEvent {
     StreamEvent::Metadata {
         token_usage: amazonq::events::TokenUsage::default(),
@@ -364,47 +339,60 @@ fn meta(stop: &str) -> StreamEvent {
 }
 
 #[test]
-fn upstream_stop_reason_context_window() {
-    let (a, o) = case(
-        "stop_context_window",
-        &anthropic_req(&json!({})),
-        &openai_req(&json!({})),
-        &[text("So far"), meta("MODEL_CONTEXT_WINDOW_EXCEEDED")],
-    );
-    assert_eq!(
-        stop_reasons(&a, &o),
-        ("model_context_window_exceeded", "length")
-    );
+fn errors_after_output() {
+    // (snapshot, the upstream's failure, Anthropic error type, OpenAI error type and its code where
+    // the failure fixes one)
+    let cases = [
+        (
+            "exception",
+            exception("Internal failure"),
+            "api_error",
+            "server_error",
+            None,
+        ),
+        (
+            "model_unavailable",
+            meta("MODEL_TEMPORARILY_UNAVAILABLE"),
+            "overloaded_error",
+            "server_error",
+            Some("service_unavailable"),
+        ),
+    ];
+    for (name, failure, anthropic_type, openai_type, openai_code) in cases {
+        let (a, o) = plain_case(name, &[text("Par"), failure]);
+        let last = a.last().unwrap();
+        assert_eq!(last["type"], "error", "{name}");
+        assert_eq!(last["error"]["type"], anthropic_type, "{name}");
+        assert!(!a.iter().any(|e| e["type"] == "message_stop"), "{name}");
+        let err = &o.last().unwrap()["error"];
+        assert_eq!(err["type"], openai_type, "{name}");
+        if let Some(code) = openai_code {
+            assert_eq!(err["code"], code, "{name}");
+        }
+    }
 }
 
 #[test]
-fn upstream_stop_reason_guardrail() {
-    let (a, o) = case(
-        "stop_guardrail",
-        &anthropic_req(&json!({})),
-        &openai_req(&json!({})),
-        &[text("I can"), meta("GUARDRAIL_INTERVENED")],
-    );
-    assert_eq!(stop_reasons(&a, &o), ("refusal", "content_filter"));
-}
-
-#[test]
-fn model_temporarily_unavailable_after_output() {
-    let (a, o) = case(
-        "model_unavailable",
-        &anthropic_req(&json!({})),
-        &openai_req(&json!({})),
-        &[text("Par"), meta("MODEL_TEMPORARILY_UNAVAILABLE")],
-    );
-    let last = a.last().unwrap();
-    assert_eq!(last["type"], "error");
-    assert_eq!(last["error"]["type"], "overloaded_error");
-    assert!(!a.iter().any(|e| e["type"] == "message_stop"));
-    let err = &o.last().unwrap()["error"];
-    assert_eq!(
-        (&err["type"], &err["code"]),
-        (&json!("server_error"), &json!("service_unavailable"))
-    );
+fn upstream_stop_reasons() {
+    // (snapshot, text before the stop, upstream stop reason, Anthropic and OpenAI reasons)
+    let cases = [
+        (
+            "stop_context_window",
+            "So far",
+            "MODEL_CONTEXT_WINDOW_EXCEEDED",
+            ("model_context_window_exceeded", "length"),
+        ),
+        (
+            "stop_guardrail",
+            "I can",
+            "GUARDRAIL_INTERVENED",
+            ("refusal", "content_filter"),
+        ),
+    ];
+    for (name, said, stop, reasons) in cases {
+        let (a, o) = plain_case(name, &[text(said), meta(stop)]);
+        assert_eq!(stop_reasons(&a, &o), reasons, "{name}");
+    }
 }
 
 #[test]

@@ -5,27 +5,14 @@
 //! `tests/snapshots/web_search/`, with the grammar checked and each body compared with what its
 //! stream says.
 
-use std::sync::Arc;
-
-use crate::common::assert_snapshot;
+use crate::common::{TestSeal, assert_snapshot, seal};
 use serde_json::{Value, json};
 use translate::ir::{FinishReason, OutEvent, Usage};
-use translate::responses::{self, Seal};
+use translate::responses;
 use translate::sse::{AnthropicSse, ResponsesSse};
 use translate::web_search::body::{anthropic_body, responses_body};
 use translate::web_search::{SearchError, SearchEvent, SearchHit, Step};
 use translate::{anthropic, web_search};
-
-struct NoSeal;
-
-impl Seal for NoSeal {
-    fn seal(&self, plain: &str) -> Option<String> {
-        Some(format!("test-seal:{plain}"))
-    }
-    fn open(&self, sealed: &str) -> Option<String> {
-        sealed.strip_prefix("test-seal:").map(str::to_owned)
-    }
-}
 
 const CREATED: i64 = 1_764_120_000;
 
@@ -132,12 +119,7 @@ fn mixed() -> Vec<Step> {
 fn anthropic_wire(steps: &[Step]) -> String {
     let mut enc = AnthropicSse::new("msg_test", "claude-sonnet-4-5", 420).with_web_search();
     let mut wire = enc.start();
-    for s in steps {
-        match s {
-            Step::Out(ev) => wire.push_str(&enc.encode(ev)),
-            Step::Search(ev) => wire.push_str(&enc.encode_search(ev)),
-        }
-    }
+    wire.extend(steps.iter().map(|s| enc.encode_step(s)));
     assert!(enc.is_done());
     wire
 }
@@ -195,14 +177,9 @@ fn head() -> responses::Head {
 }
 
 fn responses_wire(steps: &[Step]) -> (String, ResponsesSse) {
-    let mut enc = ResponsesSse::new("resp_test", CREATED, &head(), Arc::new(NoSeal));
+    let mut enc = ResponsesSse::new("resp_test", CREATED, &head(), seal());
     let mut wire = enc.start();
-    for s in steps {
-        match s {
-            Step::Out(ev) => wire.push_str(&enc.encode(ev)),
-            Step::Search(ev) => wire.push_str(&enc.encode_search(ev)),
-        }
-    }
+    wire.extend(steps.iter().map(|s| enc.encode_step(s)));
     assert!(enc.is_done());
     (wire, enc)
 }
@@ -270,7 +247,7 @@ fn case(name: &str, steps: &[Step], searches: u64) -> (Vec<Value>, Vec<Value>) {
     let (wire, enc) = responses_wire(steps);
     assert_snapshot(&format!("web_search/{name}.responses.txt"), &wire);
     let r = check_responses(&wire);
-    let body = responses_body(steps, "resp_test", CREATED, &head(), Arc::new(NoSeal));
+    let body = responses_body(steps, "resp_test", CREATED, &head(), seal());
     assert_eq!(&body, enc.response(), "stream and body must agree");
     let v = serde_json::to_value(&body).unwrap();
     assert_eq!(v, r.last().unwrap()["response"]);
@@ -283,15 +260,11 @@ fn case(name: &str, steps: &[Step], searches: u64) -> (Vec<Value>, Vec<Value>) {
 fn search_then_cited_answer() {
     let (a, r) = case("cited", &cited(), 1);
     let body = anthropic_body(&cited(), "msg_test", "claude-sonnet-4-5", 420);
-    let content = body["content"].as_array().unwrap();
-    let kinds: Vec<&str> = content
-        .iter()
-        .map(|b| b["type"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        kinds,
+        crate::common::kinds(&body["content"]),
         ["text", "server_tool_use", "web_search_tool_result", "text"]
     );
+    let content = body["content"].as_array().unwrap();
     assert_eq!(content[1]["input"], json!({"query": "latest rust release"}));
     assert_eq!(content[2]["content"][0]["type"], "web_search_result");
     assert_eq!(content[2]["content"][0]["page_age"], "2026-11-27");
@@ -401,7 +374,7 @@ fn requests_offer_the_upstream_web_search_tool() {
         "tools": [{"type": "web_search_preview", "search_context_size": "low"}]});
     let env = responses::parse(body.to_string().as_bytes()).unwrap();
     assert_eq!(env.head.tools[0]["type"], "web_search_preview");
-    let t = env.build(Vec::new(), &NoSeal).unwrap();
+    let t = env.build(Vec::new(), &TestSeal).unwrap();
     assert_eq!(t.chat.tools, vec![web_search::tool_def()]);
     assert!(t.dropped.is_empty());
 }

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::{AnthropicSse, BlockStart, Delta, Event, frame};
+use super::{AnthropicSse, BlockStart, Delta, Event, block_delta, block_start, frame};
 use crate::web_search::{SearchEvent, TOOL_NAME, body, cite};
 
 impl AnthropicSse {
@@ -17,13 +17,6 @@ impl AnthropicSse {
     pub fn with_web_search(mut self) -> Self {
         self.searches = Some(0);
         self
-    }
-
-    /// [`Self::encode_search_into`] as a string.
-    pub fn encode_search(&mut self, ev: &SearchEvent) -> String {
-        let mut out = Vec::new();
-        self.encode_search_into(ev, &mut out);
-        String::from_utf8_lossy(&out).into_owned()
     }
 
     /// One search step as its block.
@@ -40,23 +33,12 @@ impl AnthropicSse {
                     name: TOOL_NAME,
                     input: Value::Object(serde_json::Map::new()),
                 };
-                frame(
-                    &Event::ContentBlockStart {
-                        index,
-                        content_block: block,
-                    },
-                    out,
-                );
+                block_start(index, block, out);
                 let input = json!({ "query": query }).to_string();
-                frame(
-                    &Event::ContentBlockDelta {
-                        index,
-                        delta: Delta::InputJsonDelta {
-                            partial_json: &input,
-                        },
-                    },
-                    out,
-                );
+                let delta = Delta::InputJsonDelta {
+                    partial_json: &input,
+                };
+                block_delta(index, delta, out);
             }
             SearchEvent::Result { id, outcome } => {
                 if let Ok(hits) = outcome {
@@ -67,13 +49,7 @@ impl AnthropicSse {
                     tool_use_id: id,
                     content: body::anthropic_result_content(outcome),
                 };
-                frame(
-                    &Event::ContentBlockStart {
-                        index,
-                        content_block: block,
-                    },
-                    out,
-                );
+                block_start(index, block, out);
             }
         }
         frame(&Event::ContentBlockStop { index }, out);
@@ -87,15 +63,8 @@ impl AnthropicSse {
             return;
         }
         for c in cite::citations(&text, &self.sources) {
-            frame(
-                &Event::ContentBlockDelta {
-                    index,
-                    delta: Delta::CitationsDelta {
-                        citation: c.anthropic(),
-                    },
-                },
-                out,
-            );
+            let citation = c.anthropic();
+            block_delta(index, Delta::CitationsDelta { citation }, out);
         }
     }
 }

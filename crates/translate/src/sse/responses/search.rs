@@ -27,13 +27,6 @@ pub(super) fn item(id: String, status: &str, query: &str, sources: &[SearchHit])
 }
 
 impl ResponsesSse {
-    /// [`Self::encode_search_into`] as a string.
-    pub fn encode_search(&mut self, ev: &SearchEvent) -> String {
-        let mut out = Vec::new();
-        self.encode_search_into(ev, &mut out);
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
     /// One search step (the call opens a `web_search_call` item, the result closes it).
     pub fn encode_search_into(&mut self, ev: &SearchEvent, out: &mut Vec<u8>) {
         if self.done {
