@@ -113,7 +113,7 @@ async fn http_error(h: &Harness, prompt: &str) -> (Option<u16>, String) {
 }
 
 /// Runs every arrival of `directive` (plus the HTTP row `http`, when §5.1 has one) and checks
-/// that each saw `want` (the in-band answer has no status of its own).
+/// that each saw `want` as it [arrives](arriving).
 async fn check(directive: &str, http: Option<&'static str>, want: &Seen) {
     let mut arrivals = vec![
         Arrival::FirstFrame,
@@ -123,14 +123,23 @@ async fn check(directive: &str, http: Option<&'static str>, want: &Seen) {
     arrivals.extend(http.map(Arrival::Http));
     for arrival in arrivals {
         let seen = run(directive, arrival).await;
-        let want = match arrival {
-            Arrival::MidStreamSse => Seen {
-                status: None,
-                ..want.clone()
-            },
-            _ => want.clone(),
-        };
-        assert_eq!(seen, want, "{directive:?} arriving as {arrival:?}");
+        assert_eq!(
+            seen,
+            arriving(want, arrival),
+            "{directive:?} arriving as {arrival:?}"
+        );
+    }
+}
+
+/// `want` as seen when the failure arrives as `arrival`: an answer already streaming has no
+/// status of its own.
+fn arriving(want: &Seen, arrival: Arrival) -> Seen {
+    match arrival {
+        Arrival::MidStreamSse => Seen {
+            status: None,
+            ..want.clone()
+        },
+        _ => want.clone(),
     }
 }
 
@@ -253,14 +262,7 @@ async fn server_side_exceptions_are_transient() {
         (Arrival::MidStreamSse, "#fault error-frame:99"),
     ] {
         let seen = run(directive, arrival).await;
-        let want = match arrival {
-            Arrival::MidStreamSse => Seen {
-                status: None,
-                ..want.clone()
-            },
-            _ => want.clone(),
-        };
-        assert_eq!(seen, want, "error frame as {arrival:?}");
+        assert_eq!(seen, arriving(&want, arrival), "error frame as {arrival:?}");
     }
 }
 
