@@ -20,6 +20,20 @@ fn sent_model(e: &amazonq_sim::LogEntry) -> String {
         .to_owned()
 }
 
+/// A `/v1/messages` turn to `model` asking it to say `text`: answered 200 with that text. The
+/// answer's body.
+async fn says(h: &Harness, model: &str, text: &str) -> Value {
+    let b = json!({"model": model, "max_tokens": 32,
+                   "messages": [{"role": "user", "content": format!("#say {text}")}]});
+    let (status, _, body) = h.json("/v1/messages", &b).await;
+    assert_eq!(
+        (status, &body["content"][0]["text"]),
+        (200, &json!(text)),
+        "{body}"
+    );
+    body
+}
+
 #[tokio::test]
 async fn claude_code_default_model_falls_back_within_its_family() {
     // No quota job, so no live catalog: the gateway learns from the upstream's refusals.
@@ -196,14 +210,7 @@ async fn models_list_follows_the_catalog_and_non_claude_models_are_served() {
     let r = h.anthropic_get("/v1/models/glm-5").await;
     assert_eq!(r.status(), 200);
     // Served under its own id in both dialects.
-    let b = json!({"model": "deepseek-3.2", "max_tokens": 32,
-                   "messages": [{"role": "user", "content": "#say from deepseek"}]});
-    let (status, _, body) = h.json("/v1/messages", &b).await;
-    assert_eq!(
-        (status, &body["content"][0]["text"]),
-        (200, &json!("from deepseek")),
-        "{body}"
-    );
+    let body = says(&h, "deepseek-3.2", "from deepseek").await;
     assert_eq!(body["model"], "deepseek-3.2");
     let b = json!({"model": "GLM-5", "messages": [{"role": "user", "content": "#say from glm"}]});
     let (status, _, body) = h.json("/v1/chat/completions", &b).await;
@@ -241,14 +248,7 @@ async fn prompts_over_the_catalog_limit_are_refused_before_any_upstream_call() {
     );
     assert!(h.upstream_chats().is_empty(), "no upstream chat call");
     // A prompt within the limit still goes through.
-    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 32,
-                   "messages": [{"role": "user", "content": "#say fits"}]});
-    let (status, _, v) = h.json("/v1/messages", &b).await;
-    assert_eq!(
-        (status, &v["content"][0]["text"]),
-        (200, &json!("fits")),
-        "{v}"
-    );
+    says(&h, "claude-sonnet-4-5", "fits").await;
     assert_eq!(h.upstream_chats().len(), 1);
     h.stop().await;
 }
