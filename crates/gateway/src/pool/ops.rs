@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use amazonq::error::ErrorClass;
 use futures_util::future::BoxFuture;
 
 use super::account_ops::{
@@ -15,7 +16,6 @@ use super::refresh::Need;
 use super::slot::Slot;
 use super::{Inner, Pool, class_name};
 use crate::error::Error;
-use amazonq::error::ErrorClass;
 
 impl Inner {
     /// The slot of `id`, reloading once if the account was created after the last load.
