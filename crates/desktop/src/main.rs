@@ -131,26 +131,7 @@ fn setup(app: &mut tauri::App, cli: &Cli) -> Result<(), Box<dyn std::error::Erro
 /// SIGINT/SIGTERM quit like the tray's Quit (gateway stopped gracefully first).
 fn spawn_signal_handler(app: tauri::AppHandle) {
     tauri::async_runtime::spawn(async move {
-        let ctrl_c = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        #[cfg(unix)]
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let term = std::future::pending::<()>();
-        tokio::select! {
-            () = ctrl_c => {},
-            () = term => {},
-        }
+        gateway::signal::shutdown().await;
         app::quit(&app);
     });
 }

@@ -26,6 +26,7 @@ pub mod limits;
 pub mod log_level;
 pub mod metrics;
 pub mod pool;
+pub mod signal;
 pub mod state;
 pub mod tasks;
 

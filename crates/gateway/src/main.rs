@@ -298,31 +298,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     ) {
         gateway::config::browser::open(&console);
     }
-    gateway::serve(listener, config, shutdown_signal()).await
-}
-
-/// SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    gateway::serve(listener, config, gateway::signal::shutdown()).await
 }
 
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -12,16 +12,15 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use translate::model_list::{model_list, model_object};
 
-use crate::api::chat::Ctx;
+use crate::api::chat::Call;
 use crate::api::chat::error::ApiError;
 use crate::api::dialect_error::Dialect;
-use crate::guard::{AuthedKey, ClientIp};
 use crate::state::ChatState;
 
 /// `GET /v1/models`
@@ -31,22 +30,16 @@ pub async fn list(State(state): State<Arc<ChatState>>) -> Response {
 }
 
 /// `GET /v1/models/{id}`
-pub async fn retrieve(
-    State(state): State<Arc<ChatState>>,
-    Path(id): Path<String>,
-    key: Option<Extension<AuthedKey>>,
-    ip: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(e) = state.models.find_with(&id, &state.pool.catalog()) {
-        // Echo the id the client asked for, so `retrieve(x).id == x`.
-        return Json(model_object(&id, &e)).into_response();
-    }
+pub async fn retrieve(call: Call, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let dialect = if headers.contains_key("anthropic-version") {
         Dialect::Anthropic
     } else {
         Dialect::OpenAi
     };
-    let ctx = Ctx::new(dialect, &headers, key.as_ref(), ip.as_ref());
+    let (state, ctx) = call.open(dialect);
+    if let Some(e) = state.models.find_with(&id, &state.pool.catalog()) {
+        // Echo the id the client asked for, so `retrieve(x).id == x`.
+        return Json(model_object(&id, &e)).into_response();
+    }
     ApiError::model_not_found(&id).render(dialect, &ctx.request_id)
 }

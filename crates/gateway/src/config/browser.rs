@@ -70,45 +70,49 @@ mod tests {
         }
     }
 
+    /// Each case: `--no-browser`, the OS, the environment, whether the browser opens.
+    type Case = (
+        bool,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        bool,
+    );
+
+    fn check(cases: &[Case]) {
+        for &(no_browser, os, vars, opens) in cases {
+            assert_eq!(
+                should_open_browser(no_browser, os, env(vars)),
+                opens,
+                "no_browser={no_browser} {os} {vars:?}"
+            );
+        }
+    }
+
     #[test]
     fn no_browser_always_wins() {
-        assert!(!should_open_browser(true, "macos", env(&[])));
-        assert!(!should_open_browser(
-            true,
-            "linux",
-            env(&[("DISPLAY", ":0")])
-        ));
+        check(&[
+            (true, "macos", &[], false),
+            (true, "linux", &[("DISPLAY", ":0")], false),
+        ]);
     }
 
     #[test]
     fn linux_needs_a_display() {
-        assert!(!should_open_browser(false, "linux", env(&[])));
-        assert!(!should_open_browser(
-            false,
-            "linux",
-            env(&[("DISPLAY", " ")])
-        ));
-        assert!(should_open_browser(
-            false,
-            "linux",
-            env(&[("DISPLAY", ":0")])
-        ));
-        assert!(should_open_browser(
-            false,
-            "linux",
-            env(&[("WAYLAND_DISPLAY", "wayland-0")])
-        ));
+        check(&[
+            (false, "linux", &[], false),
+            (false, "linux", &[("DISPLAY", " ")], false),
+            (false, "linux", &[("DISPLAY", ":0")], true),
+            (false, "linux", &[("WAYLAND_DISPLAY", "wayland-0")], true),
+        ]);
     }
 
     #[test]
     fn desktop_oses_open_and_unknown_ones_do_not() {
-        assert!(should_open_browser(false, "macos", env(&[])));
-        assert!(should_open_browser(false, "windows", env(&[])));
-        assert!(!should_open_browser(
-            false,
-            "android",
-            env(&[("DISPLAY", ":0")])
-        ));
+        check(&[
+            (false, "macos", &[], true),
+            (false, "windows", &[], true),
+            (false, "android", &[("DISPLAY", ":0")], false),
+        ]);
     }
 
     #[test]

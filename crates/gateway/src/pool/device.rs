@@ -141,6 +141,14 @@ impl Inner {
     }
 
     async fn poll_device(&self, p: Poll) {
+        let (status, account_id, error) = self.settle_device(&p).await;
+        self.devices.set(&p.auth_id, status, account_id, error);
+    }
+
+    /// Polls the OIDC service until the device login settles: its status, and the created
+    /// account or the failure text.
+    async fn settle_device(&self, p: &Poll) -> (&'static str, Option<String>, Option<String>) {
+        let expired = || ("expired", None, Some("the device code expired".to_owned()));
         let unit = super::config::ms(self.cfg.device_time_unit_ms.max(1));
         let mut wait = unit * u32::try_from(p.interval.max(1)).unwrap_or(5);
         let deadline =
@@ -148,13 +156,7 @@ impl Inner {
         loop {
             tokio::time::sleep(wait).await;
             if Instant::now() >= deadline {
-                self.devices.set(
-                    &p.auth_id,
-                    "expired",
-                    None,
-                    Some("the device code expired".into()),
-                );
-                return;
+                return expired();
             }
             match p
                 .client
@@ -162,39 +164,20 @@ impl Inner {
                 .await
             {
                 Ok(token) => {
-                    let result = self.create_device_account(&p, token).await;
-                    match result {
-                        Ok(id) => self.devices.set(&p.auth_id, "completed", Some(id), None),
-                        Err(e) => self.devices.set(&p.auth_id, "error", None, Some(e)),
-                    }
-                    return;
+                    return match self.create_device_account(p, token).await {
+                        Ok(id) => ("completed", Some(id), None),
+                        Err(e) => ("error", None, Some(e)),
+                    };
                 }
                 Err(e) => match e.code() {
                     Some("authorization_pending") => {}
                     Some("slow_down") => wait += unit * 5,
-                    Some("expired_token") => {
-                        self.devices.set(
-                            &p.auth_id,
-                            "expired",
-                            None,
-                            Some("the device code expired".into()),
-                        );
-                        return;
-                    }
+                    Some("expired_token") => return expired(),
                     Some("access_denied") => {
-                        self.devices.set(
-                            &p.auth_id,
-                            "denied",
-                            None,
-                            Some("the user denied the authorization".into()),
-                        );
-                        return;
+                        let denied = "the user denied the authorization".to_owned();
+                        return ("denied", None, Some(denied));
                     }
-                    _ => {
-                        self.devices
-                            .set(&p.auth_id, "error", None, Some(e.to_string()));
-                        return;
-                    }
+                    _ => return ("error", None, Some(e.to_string())),
                 },
             }
         }

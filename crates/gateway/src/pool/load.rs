@@ -167,12 +167,7 @@ impl Inner {
 
     /// Writes the batched counters.
     pub(crate) async fn flush_counters(&self) {
-        let slots: Vec<Arc<Slot>> = self
-            .table()
-            .by_id
-            .values()
-            .map(|(s, _)| Arc::clone(s))
-            .collect();
+        let slots: Vec<Arc<Slot>> = self.table().slots().collect();
         for slot in slots {
             let ok = slot.ok_pending.swap(0, Ordering::Relaxed);
             let err = slot.err_pending.swap(0, Ordering::Relaxed);

@@ -157,6 +157,13 @@ pub(crate) struct Table {
     pub sched: Sched,
 }
 
+impl Table {
+    /// Every account's slot (shared handles: the caller works on them after the lock is gone).
+    pub fn slots(&self) -> impl Iterator<Item = Arc<Slot>> + '_ {
+        self.by_id.values().map(|(s, _)| Arc::clone(s))
+    }
+}
+
 pub(crate) struct Inner {
     pub cfg: PoolConfig,
     pub store: Store,

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use amazonq::error::ErrorClass;
 use futures_util::future::BoxFuture;
 
 use super::account_ops::{
@@ -58,6 +59,11 @@ impl Inner {
     }
 }
 
+/// The admin answer for an upstream call (`what`) that failed: 503 naming its error class.
+fn unavailable(what: &str, class: &ErrorClass, message: &str) -> Error {
+    Error::UpstreamUnavailable(format!("{what} failed ({}): {message}", class_name(class)))
+}
+
 impl AccountOps for Pool {
     fn refresh<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<store::Account, Error>> {
         Box::pin(async move {
@@ -66,13 +72,7 @@ impl AccountOps for Pool {
             inner
                 .fresh_token(&slot, Need::from_now())
                 .await
-                .map_err(|e| {
-                    Error::UpstreamUnavailable(format!(
-                        "token refresh failed ({}): {}",
-                        class_name(&e.class),
-                        e.message
-                    ))
-                })?;
+                .map_err(|e| unavailable("token refresh", &e.class, &e.message))?;
             inner.account(id).await
         })
     }
@@ -81,13 +81,10 @@ impl AccountOps for Pool {
         Box::pin(async move {
             let inner = &self.inner;
             let slot = inner.slot_or_reload(id).await?;
-            inner.fetch_quota(&slot).await.map_err(|e| {
-                Error::UpstreamUnavailable(format!(
-                    "usage fetch failed ({}): {}",
-                    class_name(&e.class),
-                    e.message
-                ))
-            })?;
+            inner
+                .fetch_quota(&slot)
+                .await
+                .map_err(|e| unavailable("usage fetch", &e.class, &e.message))?;
             inner.account(id).await
         })
     }

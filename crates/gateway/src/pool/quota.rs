@@ -257,9 +257,7 @@ impl Inner {
     pub(crate) async fn refresh_all_quotas(&self) {
         let slots: Vec<Arc<Slot>> = self
             .table()
-            .by_id
-            .values()
-            .map(|(s, _)| Arc::clone(s))
+            .slots()
             .filter(|s| super::slot::usable(s.health().status))
             .collect();
         futures_util::stream::iter(slots)

@@ -320,28 +320,17 @@ impl Inner {
         };
         count(reason, result);
         tracing::warn!(account = %slot.id, error = %r.message, "token refresh failed");
-        match r.class {
-            ErrorClass::RefreshTokenDead => {
-                self.set_status(
-                    slot,
-                    AccountStatus::NeedsLogin,
-                    Some(super::health::short(&r.message)),
-                )
-                .await;
-            }
-            ErrorClass::Suspended => {
-                self.set_status(
-                    slot,
-                    AccountStatus::Banned,
-                    Some(super::health::short(&r.message)),
-                )
-                .await;
-            }
+        let status = match r.class {
+            ErrorClass::RefreshTokenDead => AccountStatus::NeedsLogin,
+            ErrorClass::Suspended => AccountStatus::Banned,
             _ => {
                 let until = Instant::now() + config::ms(self.cfg.refresh_retry_ms);
                 slot.with_health(|h| h.refresh_paused_until = Some(until));
+                return;
             }
-        }
+        };
+        let why = super::health::short(&r.message);
+        self.set_status(slot, status, Some(why)).await;
     }
 
     /// Stable per-account jitter in `0..refresh_jitter_ms`.
@@ -359,9 +348,7 @@ impl Inner {
         let now = Instant::now();
         let due: Vec<(Arc<Slot>, chrono::Duration)> = self
             .table()
-            .by_id
-            .values()
-            .map(|(s, _)| Arc::clone(s))
+            .slots()
             .filter_map(|s| {
                 let h = s.health();
                 if !super::slot::usable(h.status) || h.refresh_paused_until.is_some_and(|t| t > now)

@@ -12,7 +12,7 @@
 //! changes are announced through [`crate::change::ChangeNotifier`] so other instances reload them.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures_util::future::BoxFuture;
 
@@ -51,7 +51,7 @@ pub struct MemoryRefreshLock {
 impl RefreshLock for MemoryRefreshLock {
     fn lock<'a>(&'a self, account: &'a str) -> BoxFuture<'a, RefreshGuard> {
         let m = {
-            let mut map = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut map = locked(&self.locks);
             Arc::clone(map.entry(account.to_owned()).or_default())
         };
         Box::pin(async move { RefreshGuard::new(m.lock_owned().await) })
@@ -84,17 +84,12 @@ impl Default for MemoryStickyStore {
 
 impl StickyStore for MemoryStickyStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Option<String>> {
-        let v = self
-            .map
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-            .cloned();
+        let v = locked(&self.map).get(key).cloned();
         Box::pin(async move { v })
     }
     fn set<'a>(&'a self, key: &'a str, account: &'a str) -> BoxFuture<'a, ()> {
         {
-            let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut map = locked(&self.map);
             if map.len() >= self.capacity && !map.contains_key(key) {
                 map.clear();
             }
@@ -120,19 +115,17 @@ pub struct MemoryCooldownStore {
 
 impl CooldownStore for MemoryCooldownStore {
     fn set<'a>(&'a self, account: &'a str, until_ms: i64) -> BoxFuture<'a, ()> {
-        self.map
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(account.to_owned(), until_ms);
+        locked(&self.map).insert(account.to_owned(), until_ms);
         Box::pin(async {})
     }
     fn get<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Option<i64>> {
-        let v = self
-            .map
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(account)
-            .copied();
+        let v = locked(&self.map).get(account).copied();
         Box::pin(async move { v })
     }
+}
+
+/// The in-process maps' lock. A panic elsewhere while holding it leaves a valid map (each write
+/// is one insert or clear), so a poisoned lock is used as is.
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

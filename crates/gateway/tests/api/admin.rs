@@ -4,7 +4,7 @@
 
 use crate::common::admin::{TestServer, long_token};
 use crate::common::server::{
-    assert_error_mentions, code_error, field_error, get_text, into_json, ok, retry_after,
+    assert_error_mentions, code_error, field_error, get_text, into_json, ok, retry_after, strings,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -92,8 +92,7 @@ async fn must_change_password_flow() {
 
 #[tokio::test]
 async fn csrf_guard_for_cookie_sessions() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
+    let (s, token) = TestServer::signed_in("").await;
     let cookie = format!("claude_api_session={token}");
     let body = json!({"name": "via-cookie"});
     // Cookie + state change without X-Requested-With → 403.
@@ -152,8 +151,7 @@ async fn csrf_guard_for_cookie_sessions() {
 
 #[tokio::test]
 async fn strict_bodies_name_the_field() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
+    let (s, token) = TestServer::signed_in("").await;
     let (status, v) = s
         .post(&token, "/v2/keys", json!({"name": "k", "rpmm": 3}))
         .await;
@@ -192,8 +190,7 @@ async fn strict_bodies_name_the_field() {
 
 #[tokio::test]
 async fn settings_defaults_write_only_password_and_restart() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
+    let (s, token) = TestServer::signed_in("").await;
     let v = ok(s.get(&token, "/v2/settings").await);
     assert_eq!(
         v,
@@ -225,8 +222,7 @@ async fn settings_defaults_write_only_password_and_restart() {
 
 #[tokio::test]
 async fn accounts_crud_documents_and_upstream_unavailable() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
+    let (s, token) = TestServer::signed_in("").await;
     let new = json!({"label": "one", "auth_method": "builder_id", "client_id": "cid", "client_secret": "csecret",
         "refresh_token": "refresh-secret-1", "region": "us-east-1"});
     let (status, a) = s.post(&token, "/v2/accounts", new).await;
@@ -367,8 +363,7 @@ async fn kiro_cli_db(kv: &[(&str, Value)], profile_arn: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn kiro_cli_token_store_imports_with_its_chosen_profile() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
+    let (s, token) = TestServer::signed_in("").await;
     let arn = "arn:aws:codewhisperer:eu-central-1:123456789012:profile/CHOSEN";
     let social = json!({"access_token": "at", "refresh_token": long_token("kiro-cli"),
         "region": "us-east-1", "expires_at": "2030-01-01T00:00:00.123456789Z"});
@@ -477,8 +472,7 @@ async fn keys_secret_shown_once() {
 
 #[tokio::test]
 async fn logs_endpoints_and_ops() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
+    let (s, token) = TestServer::signed_in("").await;
     let v = ok(s.get(&token, "/v2/logs?status=error&page=1").await);
     assert_eq!(v["total"], 0);
     let v = ok(s.get(&token, "/v2/logs/stats?range=7d").await);
@@ -507,10 +501,6 @@ async fn logs_endpoints_and_ops() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
-)]
 async fn every_admin_action_is_audited() {
     let (s, token, (kid, _)) = TestServer::start_with_key("", json!({"name": "k"})).await;
     s.patch(
@@ -567,10 +557,7 @@ async fn every_admin_action_is_audited() {
     let t2 = s.login_with("another-pass-1").await;
     let v = ok(s.get(&t2, "/v2/audit?per_page=100").await);
     let entries = v["entries"].as_array().unwrap();
-    let actions: Vec<&str> = entries
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = strings(&v["entries"], "action");
     for expected in [
         "login",
         "keys.create",
@@ -653,8 +640,7 @@ fn row(
 
 #[tokio::test]
 async fn logs_list_stats_and_cleanup_against_inserted_rows() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
+    let (s, token) = TestServer::signed_in("").await;
     let side = side_store(&s).await;
     let now = chrono::Utc::now();
     let mut rows = Vec::new();
@@ -845,19 +831,9 @@ async fn session_cookie_is_secure_only_behind_a_trusted_https_proxy() {
             .send()
     };
     let https = login("https").await.unwrap();
-    assert!(
-        https.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("; Secure")
-    );
+    assert!(set_cookie(&https).contains("; Secure"));
     let http = login("http").await.unwrap();
-    assert!(
-        !http.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("Secure")
-    );
+    assert!(!set_cookie(&http).contains("Secure"));
     s.stop().await;
     // From an untrusted peer the header means nothing.
     let s = TestServer::start("").await;
@@ -869,11 +845,11 @@ async fn session_cookie_is_secure_only_behind_a_trusted_https_proxy() {
         .send()
         .await
         .unwrap();
-    assert!(
-        !r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("Secure")
-    );
+    assert!(!set_cookie(&r).contains("Secure"));
     s.stop().await;
+}
+
+/// The `set-cookie` header of a login answer.
+fn set_cookie(r: &reqwest::Response) -> &str {
+    r.headers()["set-cookie"].to_str().unwrap()
 }

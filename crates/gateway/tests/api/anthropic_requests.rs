@@ -2,8 +2,9 @@
 //! items 14–27 and 33–38 (accepted shapes, request and upstream errors, count_tokens, images,
 //! models). Each test is named after its checklist items.
 
-use crate::common::anthropic::{MODEL, assert_error, body};
+use crate::common::anthropic::{MODEL, assert_error, body, prompt_too_long};
 use crate::common::server::{assert_error_mentions, get_json};
+use crate::common::task::spawn;
 use crate::common::v1::{Harness, PNG_1X1};
 use serde_json::{Value, json};
 
@@ -123,14 +124,8 @@ async fn item_27_context_overflow_prompt_is_too_long() {
     h.sim.fault_next_chat(None, "input-too-long").unwrap();
     let (status, _, v) = h.json("/v1/messages", &body("#say hi", false)).await;
     assert_eq!(status, 400, "{v}");
-    assert_error(&v, "invalid_request_error");
-    let msg = v["error"]["message"].as_str().unwrap();
-    let (n, m) = msg
-        .strip_prefix("prompt is too long: ")
-        .and_then(|r| r.strip_suffix(" maximum"))
-        .and_then(|r| r.split_once(" tokens > "))
-        .unwrap_or_else(|| panic!("{msg}"));
-    assert!(n.parse::<u64>().unwrap() > m.parse::<u64>().unwrap());
+    let (n, m) = prompt_too_long(&v);
+    assert!(n > m, "{v}");
     h.stop().await;
 }
 
@@ -175,11 +170,15 @@ async fn item_33_34_35_count_tokens_agrees_with_usage() {
     h.stop().await;
 }
 
+/// A `/v1/messages` turn of one image from `source` and `#say seen`: (status, body).
+async fn with_image(h: &Harness, source: Value) -> (u16, Value) {
+    let b = json!({"model": MODEL, "max_tokens": 64, "messages": [{"role":"user","content":[
+        {"type":"image","source": source}, {"type":"text","text":"#say seen"}]}]});
+    let (status, _, v) = h.json("/v1/messages", &b).await;
+    (status, v)
+}
+
 #[tokio::test]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn item_36_images_base64_and_remote() {
     // A loopback image server: /a.png is a png, /x.txt is not an image.
     let app = axum::Router::new()
@@ -195,50 +194,33 @@ async fn item_36_images_base64_and_remote() {
         .route("/x.txt", axum::routing::get(|| async { "not an image" }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let img_base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     // The image server is on loopback, which the default address filter refuses (issue 16 §2).
     let h = Harness::with(&["a1"], "images:\n  allow_private_addresses: true\n").await;
-    let content = |source: Value| {
-        json!({"model": MODEL, "max_tokens": 64, "messages": [{"role":"user","content":[
-        {"type":"image","source": source}, {"type":"text","text":"#say seen"}]}]})
-    };
-    let (status, _, v) = h
-        .json(
-            "/v1/messages",
-            &content(json!({"type":"base64","media_type":"image/png","data":PNG_1X1})),
-        )
-        .await;
+    let (status, v) = with_image(
+        &h,
+        json!({"type":"base64","media_type":"image/png","data":PNG_1X1}),
+    )
+    .await;
     assert_eq!(status, 200, "{v}");
-    let (status, _, v) = h
-        .json(
-            "/v1/messages",
-            &content(json!({"type":"url","url": format!("{img_base}/a.png")})),
-        )
-        .await;
+    let (status, v) =
+        with_image(&h, json!({"type":"url","url": format!("{img_base}/a.png")})).await;
     assert_eq!(status, 200, "{v}");
     let sent = h.upstream_chats().last().unwrap().body.clone().unwrap();
     assert!(
         sent.contains("\"images\""),
         "the fetched image went upstream: {sent}"
     );
-    let (status, _, v) = h
-        .json(
-            "/v1/messages",
-            &content(json!({"type":"url","url": format!("{img_base}/x.txt")})),
-        )
-        .await;
+    let (status, v) =
+        with_image(&h, json!({"type":"url","url": format!("{img_base}/x.txt")})).await;
     assert_eq!(status, 400, "{v}");
     assert_error(&v, "invalid_request_error");
     h.stop().await;
     // Fetching disabled: 400, never 500.
     let h = Harness::with(&["a1"], "images:\n  fetch_remote: false\n").await;
-    let (status, _, v) = h
-        .json(
-            "/v1/messages",
-            &content(json!({"type":"url","url": format!("{img_base}/a.png")})),
-        )
-        .await;
+    let (status, v) =
+        with_image(&h, json!({"type":"url","url": format!("{img_base}/a.png")})).await;
     assert_eq!(status, 400, "{v}");
     assert_error_mentions(&v, "not supported");
     h.stop().await;
@@ -265,22 +247,10 @@ async fn item_38_models_list_and_retrieve() {
         assert!(m["display_name"].is_string() && m["created_at"].is_string());
     }
     let id = data[0]["id"].as_str().unwrap();
-    let r = h
-        .client
-        .get(h.url(&format!("/v1/models/{id}")))
-        .header("anthropic-version", "2023-06-01")
-        .send()
-        .await
-        .unwrap();
+    let r = h.anthropic_get(&format!("/v1/models/{id}")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["id"], id);
-    let r = h
-        .client
-        .get(h.url("/v1/models/not-a-model"))
-        .header("anthropic-version", "2023-06-01")
-        .send()
-        .await
-        .unwrap();
+    let r = h.anthropic_get("/v1/models/not-a-model").await;
     assert_eq!(r.status(), 404);
     assert_error(&r.json::<Value>().await.unwrap(), "not_found_error");
     h.stop().await;

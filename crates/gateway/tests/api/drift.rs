@@ -3,13 +3,19 @@
 //! malformed field, a refused body — plus a pre-flight repair is counted with a redacted sample,
 //! visible in `/metrics` and `GET /v2/upstream/drift`, while the client still gets a proper answer.
 
-use crate::common::server::ok;
+use crate::common::server::{ok, strings};
 use crate::common::v1::Harness;
 use serde_json::{Value, json};
 
 fn chat(prompt: &str, stream: bool) -> Value {
     json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": stream,
            "messages": [{"role": "user", "content": prompt}]})
+}
+
+/// A non-streamed `/v1/messages` of `prompt`: (status, body).
+async fn message(h: &Harness, prompt: &str) -> (u16, Value) {
+    let (status, _, body) = h.json("/v1/messages", &chat(prompt, false)).await;
+    (status, body)
 }
 
 /// The kind's entry of the admin report (panics when absent).
@@ -92,12 +98,7 @@ async fn every_simulator_drift_fault_is_counted_with_a_redacted_sample() {
     assert_counted(&h, &token, args).await;
 
     // Unknown stop reason: the turn ends as end_turn.
-    let (status, _, body) = h
-        .json(
-            "/v1/messages",
-            &chat("#say done\n#stop-reason SOMETHING_NEW", false),
-        )
-        .await;
+    let (status, body) = message(&h, "#say done\n#stop-reason SOMETHING_NEW").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["stop_reason"], "end_turn");
     let args = (
@@ -109,12 +110,7 @@ async fn every_simulator_drift_fault_is_counted_with_a_redacted_sample() {
     assert_counted(&h, &token, args).await;
 
     // Unknown reason in an in-stream exception: a proper error answer in the dialect.
-    let (status, _, body) = h
-        .json(
-            "/v1/messages",
-            &chat("#exception ValidationException SOMETHING_NEW", false),
-        )
-        .await;
+    let (status, body) = message(&h, "#exception ValidationException SOMETHING_NEW").await;
     assert!(status >= 400, "{status} {body}");
     assert_eq!(body["type"], "error", "{body}");
     let args = (
@@ -163,9 +159,7 @@ async fn every_simulator_drift_fault_is_counted_with_a_redacted_sample() {
 
     // The upstream refuses the body the gateway built: the body's shape, never its text.
     h.sim.fault_next_chat(None, "improperly-formed").unwrap();
-    let (status, _, body) = h
-        .json("/v1/messages", &chat("#say private-prompt", false))
-        .await;
+    let (status, body) = message(&h, "#say private-prompt").await;
     assert_eq!(status, 400, "{body}");
     let args = (
         "body_rejected",
@@ -191,12 +185,7 @@ async fn every_simulator_drift_fault_is_counted_with_a_redacted_sample() {
 
     let r = report(&h, &token).await;
     assert_eq!(r["total"], 7, "{r:#}");
-    let order: Vec<&str> = r["kinds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|k| k["kind"].as_str())
-        .collect();
+    let order = strings(&r["kinds"], "kind");
     assert_eq!(
         order,
         [
@@ -220,12 +209,7 @@ async fn every_simulator_drift_fault_is_counted_with_a_redacted_sample() {
 async fn known_answers_are_not_drift() {
     let h = Harness::start().await;
     let token = h.admin_token().await;
-    let (status, _, body) = h
-        .json(
-            "/v1/messages",
-            &chat("#say fine\n#stop-reason MAX_TOKENS\n#metering 0.5", false),
-        )
-        .await;
+    let (status, body) = message(&h, "#say fine\n#stop-reason MAX_TOKENS\n#metering 0.5").await;
     assert_eq!(status, 200, "{body}");
     // A known reason (CONTENT_LENGTH_EXCEEDS_THRESHOLD) is no drift either.
     h.sim.fault_next_chat(None, "input-too-long").unwrap();

@@ -12,6 +12,8 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+
 use crate::common::v1::Harness;
 use serde_json::{Value, json};
 
@@ -112,191 +114,186 @@ async fn http_error(h: &Harness, prompt: &str) -> (Option<u16>, String) {
     )
 }
 
-/// Runs every arrival of `directive` (plus the HTTP row `http`, when §5.1 has one) and checks
-/// that each saw `want` (the in-band answer has no status of its own).
-async fn check(directive: &str, http: Option<&'static str>, want: &Seen) {
-    let mut arrivals = vec![
-        Arrival::FirstFrame,
-        Arrival::MidStream,
-        Arrival::MidStreamSse,
-    ];
-    arrivals.extend(http.map(Arrival::Http));
-    for arrival in arrivals {
-        let seen = run(directive, arrival).await;
-        let want = match arrival {
-            Arrival::MidStreamSse => Seen {
-                status: None,
-                ..want.clone()
-            },
-            _ => want.clone(),
-        };
-        assert_eq!(seen, want, "{directive:?} arriving as {arrival:?}");
-    }
-}
+/// A class's documented answer: status, Anthropic `error.type`, the account's status afterwards,
+/// the next request's status.
+type Answer = (u16, &'static str, &'static str, u16);
 
-fn seen(status: u16, error_type: &str, account: &str, next: u16) -> Seen {
+/// A class's answer and the reasons that carry it, each with its §5.1 HTTP fault row where there
+/// is one.
+type Class = (Answer, &'static [(&'static str, Option<&'static str>)]);
+
+const TAXONOMY: &[Class] = &[
+    // Bug named in issue 19: `INSUFFICIENT_MODEL_CAPACITY` was "model unavailable" as the first
+    // frame but "throttled" (429, account cooling down) mid-stream. It is the model, not the
+    // account: 529 overloaded, the account only paused, whenever it arrives.
+    (
+        (529, "overloaded_error", "active", 529),
+        &[
+            (
+                "#exception ThrottlingException INSUFFICIENT_MODEL_CAPACITY",
+                Some("capacity"),
+            ),
+            (
+                "#exception InternalServerException MODEL_TEMPORARILY_UNAVAILABLE",
+                None,
+            ),
+            ("#model-unavailable", None),
+        ],
+    ),
+    // Bug named in issue 19: an in-stream `MONTHLY_REQUEST_COUNT` was a transient error, so the
+    // account was not marked exhausted. It is out of quota whatever carries it (Kiro 402, Q 429,
+    // either exception type, first frame or after output).
+    (
+        (429, "rate_limit_error", "exhausted", 429),
+        &[
+            (
+                "#exception ThrottlingException MONTHLY_REQUEST_COUNT",
+                Some("monthly-quota"),
+            ),
+            (
+                "#exception ServiceQuotaExceededException MONTHLY_REQUEST_COUNT",
+                None,
+            ),
+            (
+                "#exception ServiceQuotaExceededException OVERAGE_REQUEST_LIMIT_EXCEEDED",
+                None,
+            ),
+            (
+                "#exception ThrottlingException DAILY_REQUEST_COUNT",
+                Some("daily-quota"),
+            ),
+        ],
+    ),
+    // Throttling: 429 with the account cooling down (the next request is held back); a
+    // throttling exception with a reason this build does not know is still throttling.
+    (
+        (429, "rate_limit_error", "cooling_down", 529),
+        &[
+            (
+                "#exception ThrottlingException USER_REQUEST_RATE_EXCEEDED",
+                Some("rate-exceeded"),
+            ),
+            ("#exception ThrottlingException SOMETHING_NEW", None),
+        ],
+    ),
+    // Account problems: suspension bans the account; plan/feature refusals pause it. The client
+    // gets 503 (no account could serve), never a client error.
+    (
+        (503, "api_error", "banned", 503),
+        &[(
+            "#exception AccessDeniedException TEMPORARILY_SUSPENDED",
+            Some("suspended"),
+        )],
+    ),
+    (
+        (503, "api_error", "cooling_down", 529),
+        &[
+            (
+                "#exception AccessDeniedException FEATURE_NOT_SUPPORTED",
+                None,
+            ),
+            (
+                "#exception AccessDeniedException UNAUTHORIZED_CUSTOMIZATION_RESOURCE_ACCESS",
+                None,
+            ),
+            (
+                "#exception AccessDeniedException UNAUTHORIZED_WORKSPACE_CONTEXT_FEATURE_ACCESS",
+                None,
+            ),
+        ],
+    ),
+    // Server-side trouble (the service model's streamed `error` exception, an unknown exception
+    // type; `SERVER_SIDE` adds the `:message-type error` frame): 503, the account paused briefly,
+    // not blamed otherwise.
+    (
+        SERVER_SIDE,
+        &[
+            ("#exception error SOMETHING_NEW", Some("internal")),
+            ("#exception InternalServerException SOMETHING_NEW", None),
+        ],
+    ),
+    // Requests the upstream refuses as such: a client error, no retry elsewhere, the account
+    // untouched. (`INVALID_MODEL_ID`'s HTTP answer sends the request to the next model of the
+    // family instead: `model_fallback`.)
+    (
+        (400, "invalid_request_error", "active", 200),
+        &[
+            (
+                "#exception ValidationException CONTENT_LENGTH_EXCEEDS_THRESHOLD",
+                Some("input-too-long"),
+            ),
+            ("#exception ValidationException INVALID_MODEL_ID", None),
+            (
+                "#exception ValidationException INVALID_CONVERSATION_ID",
+                None,
+            ),
+            ("#exception ValidationException INVALID_KMS_GRANT", None),
+            ("#exception ValidationException REQUEST_BODY_INVALID", None),
+            (
+                "#exception ServiceQuotaExceededException CONVERSATION_LIMIT_EXCEEDED",
+                None,
+            ),
+            (
+                "#exception ConflictException CUSTOMER_KMS_KEY_DISABLED",
+                None,
+            ),
+            ("#exception ConflictException MISMATCHED_KMS_KEY", None),
+            (
+                "#exception ValidationException SOMETHING_NEW",
+                Some("unknown-reason"),
+            ),
+        ],
+    ),
+];
+
+/// The server-side class's answer, also the answer to a `:message-type error` frame
+/// (`:error-code InternalFailure`), first or after everything ([`ERROR_FRAMES`]).
+const SERVER_SIDE: Answer = (503, "api_error", "active", 529);
+
+/// The `:message-type error` frame's arrivals.
+const ERROR_FRAMES: &[(Arrival, &str)] = &[
+    (Arrival::FirstFrame, "#fault error-frame:0"),
+    (Arrival::MidStream, "#fault error-frame:99"),
+    (Arrival::MidStreamSse, "#fault error-frame:99"),
+];
+
+/// `want` as seen when the failure arrives as `arrival`: an answer already streaming has no
+/// status of its own.
+fn arriving((status, error_type, account, next): Answer, arrival: Arrival) -> Seen {
     Seen {
-        status: Some(status),
+        status: (!matches!(arrival, Arrival::MidStreamSse)).then_some(status),
         error_type: error_type.to_owned(),
         account: account.to_owned(),
         next,
     }
 }
 
-/// Bug named in issue 19: `INSUFFICIENT_MODEL_CAPACITY` was "model unavailable" as the first
-/// frame but "throttled" (429, account cooling down) mid-stream. It is the model, not the account:
-/// 529 overloaded, the account only paused, whenever it arrives.
+/// Every reason of every class arrives every way it can — first frame, after a partial answer
+/// (plain and streaming), and as its §5.1 HTTP answer where there is one — and each arrival gets
+/// its class's answer. Four arrivals run at a time, each on its own gateway.
 #[tokio::test]
-async fn insufficient_model_capacity_is_the_model_unavailable_first_frame_and_mid_stream() {
-    let want = seen(529, "overloaded_error", "active", 529);
-    check(
-        "#exception ThrottlingException INSUFFICIENT_MODEL_CAPACITY",
-        Some("capacity"),
-        &want,
-    )
-    .await;
-    check(
-        "#exception InternalServerException MODEL_TEMPORARILY_UNAVAILABLE",
-        None,
-        &want,
-    )
-    .await;
-    check("#model-unavailable", None, &want).await;
-}
-
-/// Bug named in issue 19: an in-stream `MONTHLY_REQUEST_COUNT` was a transient error, so the
-/// account was not marked exhausted. It is out of quota whatever carries it (Kiro 402, Q 429,
-/// either exception type, first frame or after output).
-#[tokio::test]
-async fn mid_stream_monthly_request_count_marks_the_account_exhausted() {
-    let want = seen(429, "rate_limit_error", "exhausted", 429);
-    check(
-        "#exception ThrottlingException MONTHLY_REQUEST_COUNT",
-        Some("monthly-quota"),
-        &want,
-    )
-    .await;
-    check(
-        "#exception ServiceQuotaExceededException MONTHLY_REQUEST_COUNT",
-        None,
-        &want,
-    )
-    .await;
-    check(
-        "#exception ServiceQuotaExceededException OVERAGE_REQUEST_LIMIT_EXCEEDED",
-        None,
-        &want,
-    )
-    .await;
-    check(
-        "#exception ThrottlingException DAILY_REQUEST_COUNT",
-        Some("daily-quota"),
-        &want,
-    )
-    .await;
-}
-
-/// Throttling: 429 with the account cooling down (the next request is held back).
-#[tokio::test]
-async fn throttling_cools_the_account_down() {
-    let want = seen(429, "rate_limit_error", "cooling_down", 529);
-    check(
-        "#exception ThrottlingException USER_REQUEST_RATE_EXCEEDED",
-        Some("rate-exceeded"),
-        &want,
-    )
-    .await;
-    // A throttling exception with a reason this build does not know is still throttling.
-    check("#exception ThrottlingException SOMETHING_NEW", None, &want).await;
-}
-
-/// Account problems: suspension bans the account; plan/feature refusals pause it. The client gets
-/// 503 (no account could serve), never a client error.
-#[tokio::test]
-async fn account_refusals_ban_or_pause_the_account() {
-    check(
-        "#exception AccessDeniedException TEMPORARILY_SUSPENDED",
-        Some("suspended"),
-        &seen(503, "api_error", "banned", 503),
-    )
-    .await;
-    for reason in [
-        "FEATURE_NOT_SUPPORTED",
-        "UNAUTHORIZED_CUSTOMIZATION_RESOURCE_ACCESS",
-        "UNAUTHORIZED_WORKSPACE_CONTEXT_FEATURE_ACCESS",
-    ] {
-        check(
-            &format!("#exception AccessDeniedException {reason}"),
-            None,
-            &seen(503, "api_error", "cooling_down", 529),
-        )
+async fn every_reason_gets_its_class_answer_however_it_arrives() {
+    let mut runs: Vec<(Arrival, &str, Answer)> = Vec::new();
+    for &(want, reasons) in TAXONOMY {
+        for &(directive, http) in reasons {
+            let mut arrivals = vec![
+                Arrival::FirstFrame,
+                Arrival::MidStream,
+                Arrival::MidStreamSse,
+            ];
+            arrivals.extend(http.map(Arrival::Http));
+            runs.extend(arrivals.into_iter().map(|a| (a, directive, want)));
+        }
+    }
+    runs.extend(ERROR_FRAMES.iter().map(|&(a, d)| (a, d, SERVER_SIDE)));
+    futures_util::stream::iter(runs)
+        .for_each_concurrent(4, |(arrival, directive, want)| async move {
+            let seen = run(directive, arrival).await;
+            assert_eq!(
+                seen,
+                arriving(want, arrival),
+                "{directive:?} arriving as {arrival:?}"
+            );
+        })
         .await;
-    }
-}
-
-/// Server-side trouble (the service model's streamed `error` exception, an unknown exception
-/// type, a `:message-type error` frame): 503, the account paused briefly, not blamed otherwise.
-#[tokio::test]
-async fn server_side_exceptions_are_transient() {
-    let want = seen(503, "api_error", "active", 529);
-    check("#exception error SOMETHING_NEW", Some("internal"), &want).await;
-    check(
-        "#exception InternalServerException SOMETHING_NEW",
-        None,
-        &want,
-    )
-    .await;
-    // `:message-type error` (`:error-code InternalFailure`): first frame, and after everything.
-    for (arrival, directive) in [
-        (Arrival::FirstFrame, "#fault error-frame:0"),
-        (Arrival::MidStream, "#fault error-frame:99"),
-        (Arrival::MidStreamSse, "#fault error-frame:99"),
-    ] {
-        let seen = run(directive, arrival).await;
-        let want = match arrival {
-            Arrival::MidStreamSse => Seen {
-                status: None,
-                ..want.clone()
-            },
-            _ => want.clone(),
-        };
-        assert_eq!(seen, want, "error frame as {arrival:?}");
-    }
-}
-
-/// Requests the upstream refuses as such: a client error, no retry elsewhere, the account
-/// untouched.
-#[tokio::test]
-async fn request_refusals_leave_the_account_alone() {
-    let want = seen(400, "invalid_request_error", "active", 200);
-    check(
-        "#exception ValidationException CONTENT_LENGTH_EXCEEDS_THRESHOLD",
-        Some("input-too-long"),
-        &want,
-    )
-    .await;
-    // (Its HTTP answer sends the request to the next model of the family instead:
-    // `v1_model_fallback`.)
-    check(
-        "#exception ValidationException INVALID_MODEL_ID",
-        None,
-        &want,
-    )
-    .await;
-    for directive in [
-        "#exception ValidationException INVALID_CONVERSATION_ID",
-        "#exception ValidationException INVALID_KMS_GRANT",
-        "#exception ValidationException REQUEST_BODY_INVALID",
-        "#exception ServiceQuotaExceededException CONVERSATION_LIMIT_EXCEEDED",
-        "#exception ConflictException CUSTOMER_KMS_KEY_DISABLED",
-        "#exception ConflictException MISMATCHED_KMS_KEY",
-    ] {
-        check(directive, None, &want).await;
-    }
-    check(
-        "#exception ValidationException SOMETHING_NEW",
-        Some("unknown-reason"),
-        &want,
-    )
-    .await;
 }

@@ -4,6 +4,7 @@
 
 use crate::common::admin::TestServer;
 use crate::common::server::{assert_error_mentions, into_json, ok, retry_after};
+use crate::common::task::spawn;
 use crate::common::{anthropic, openai};
 use serde_json::{Value, json};
 
@@ -76,8 +77,7 @@ async fn no_key_means_loopback_only_and_says_why() {
 
 #[tokio::test]
 async fn legacy_api_key_setting_is_one_of_the_keys() {
-    let s = TestServer::start("").await;
-    let token = s.login().await;
+    let (s, token) = TestServer::signed_in("").await;
     ok(
         s.put(&token, "/v2/settings", json!({"apiKey": "legacy-secret"}))
             .await,
@@ -348,15 +348,11 @@ async fn per_key_concurrency_and_request_ids() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn shutdown_drains_open_requests_then_stops_accepting() {
     let mut s = TestServer::start("").await;
     let url = s.url("/v1/slow");
     let client = s.client.clone();
-    let in_flight = tokio::spawn(async move {
+    let in_flight = spawn(async move {
         client
             .post(url)
             .json(&json!({}))

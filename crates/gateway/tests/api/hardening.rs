@@ -13,6 +13,7 @@ use crate::common::admin::TestServer;
 use crate::common::anthropic::{self, MODEL};
 use crate::common::openai;
 use crate::common::server::{Gateway, assert_error_mentions, into_json, ok};
+use crate::common::task::spawn;
 use crate::common::v1::Harness;
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -94,10 +95,6 @@ async fn keyless_gateway_refuses_requests_relayed_by_a_local_proxy() {
 // §2 ------------------------------------------------------------------------------------------
 
 /// A loopback image server that counts the connections it accepts: (base URL, counter).
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn counting_image_server() -> (String, Arc<AtomicUsize>) {
     let png = base64::engine::general_purpose::STANDARD
         .decode(crate::common::v1::PNG_1X1)
@@ -117,7 +114,7 @@ async fn counting_image_server() -> (String, Arc<AtomicUsize>) {
         inner: listener,
         hits: counter,
     };
-    tokio::spawn(async move { axum::serve(counted, app).await.unwrap() });
+    spawn(async move { axum::serve(counted, app).await.unwrap() });
     (format!("http://127.0.0.1:{port}"), hits)
 }
 

@@ -6,6 +6,8 @@
 //! own ids, the pre-flight guard answers prompt-too-long from the catalog's `maxInputTokens`
 //! without an upstream call, and native effort reaches the upstream body.
 
+use crate::common::anthropic::prompt_too_long;
+use crate::common::server::strings;
 use crate::common::v1::Harness;
 use amazonq_sim::SimConfig;
 use amazonq_sim::config::ModelSpec;
@@ -16,6 +18,20 @@ fn sent_model(e: &amazonq_sim::LogEntry) -> String {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// A `/v1/messages` turn to `model` asking it to say `text`: answered 200 with that text. The
+/// answer's body.
+async fn says(h: &Harness, model: &str, text: &str) -> Value {
+    let b = json!({"model": model, "max_tokens": 32,
+                   "messages": [{"role": "user", "content": format!("#say {text}")}]});
+    let (status, _, body) = h.json("/v1/messages", &b).await;
+    assert_eq!(
+        (status, &body["content"][0]["text"]),
+        (200, &json!(text)),
+        "{body}"
+    );
+    body
 }
 
 #[tokio::test]
@@ -108,12 +124,7 @@ async fn an_invalid_model_at_the_end_of_its_family_is_reported() {
 async fn with_the_live_catalog_the_first_offered_model_is_sent_at_once() {
     let h = Harness::with_sim(opus_up_to_4_6(), &["a1"], "").await;
     let list = h.wait_catalog().await;
-    let ids: Vec<&str> = list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["id"].as_str())
-        .collect();
+    let ids = strings(&list["data"], "id");
     assert!(
         ids.contains(&"claude-opus-4-6") && ids.contains(&"auto"),
         "{ids:?}"
@@ -196,23 +207,10 @@ async fn models_list_follows_the_catalog_and_non_claude_models_are_served() {
         (&json!("deepseek"), &json!("DeepSeek 3.2"), &json!("model"))
     );
     // Retrieve works for catalog ids, with the Anthropic SDK's header too.
-    let r = h
-        .client
-        .get(h.url("/v1/models/glm-5"))
-        .header("anthropic-version", "2023-06-01")
-        .send()
-        .await
-        .unwrap();
+    let r = h.anthropic_get("/v1/models/glm-5").await;
     assert_eq!(r.status(), 200);
     // Served under its own id in both dialects.
-    let b = json!({"model": "deepseek-3.2", "max_tokens": 32,
-                   "messages": [{"role": "user", "content": "#say from deepseek"}]});
-    let (status, _, body) = h.json("/v1/messages", &b).await;
-    assert_eq!(
-        (status, &body["content"][0]["text"]),
-        (200, &json!("from deepseek")),
-        "{body}"
-    );
+    let body = says(&h, "deepseek-3.2", "from deepseek").await;
     assert_eq!(body["model"], "deepseek-3.2");
     let b = json!({"model": "GLM-5", "messages": [{"role": "user", "content": "#say from glm"}]});
     let (status, _, body) = h.json("/v1/chat/completions", &b).await;
@@ -232,15 +230,9 @@ async fn prompts_over_the_catalog_limit_are_refused_before_any_upstream_call() {
                    "messages": [{"role": "user", "content": long}]});
     let (status, _, v) = h.json("/v1/messages", &b).await;
     assert_eq!(status, 400, "{v}");
-    assert_eq!(v["error"]["type"], "invalid_request_error");
-    let msg = v["error"]["message"].as_str().unwrap();
-    let (tokens, limit) = msg
-        .strip_prefix("prompt is too long: ")
-        .and_then(|r| r.strip_suffix(" maximum"))
-        .and_then(|r| r.split_once(" tokens > "))
-        .unwrap_or_else(|| panic!("{msg}"));
-    assert_eq!(limit, "1000");
-    assert!(tokens.parse::<u32>().unwrap() > 1_000, "{msg}");
+    let (tokens, limit) = prompt_too_long(&v);
+    assert_eq!(limit, 1000, "{v}");
+    assert!(tokens > 1_000, "{v}");
     // OpenAI: `context_length_exceeded`.
     let b = json!({"model": "claude-sonnet-4.5", "messages": [{"role": "user", "content": long}]});
     let (status, _, v) = h.json("/v1/chat/completions", &b).await;
@@ -256,14 +248,7 @@ async fn prompts_over_the_catalog_limit_are_refused_before_any_upstream_call() {
     );
     assert!(h.upstream_chats().is_empty(), "no upstream chat call");
     // A prompt within the limit still goes through.
-    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 32,
-                   "messages": [{"role": "user", "content": "#say fits"}]});
-    let (status, _, v) = h.json("/v1/messages", &b).await;
-    assert_eq!(
-        (status, &v["content"][0]["text"]),
-        (200, &json!("fits")),
-        "{v}"
-    );
+    says(&h, "claude-sonnet-4-5", "fits").await;
     assert_eq!(h.upstream_chats().len(), 1);
     h.stop().await;
 }

@@ -4,31 +4,11 @@
 //! function tool loop, errors in OpenAI's shape, and the request log.
 
 use crate::common::openai::{MODEL, assert_error};
-use crate::common::sse::Sse;
 use crate::common::v1::Harness;
 use serde_json::{Value, json};
 
 fn body(input: &Value, stream: bool) -> Value {
     json!({"model": MODEL, "input": input, "stream": stream})
-}
-
-/// The terminal event's response after checking the stream's basic grammar.
-fn completed(s: &Sse) -> Value {
-    s.assert_event_stream();
-    for (i, e) in s.events.iter().enumerate() {
-        let d = e.json();
-        assert_eq!(d["type"].as_str(), e.name.as_deref(), "{}", s.raw);
-        assert_eq!(d["sequence_number"], i, "{}", s.raw);
-    }
-    assert_eq!(s.events[0].name.as_deref(), Some("response.created"));
-    let last = s.events.last().unwrap();
-    assert_eq!(
-        last.name.as_deref(),
-        Some("response.completed"),
-        "{}",
-        s.raw
-    );
-    last.json()["response"].clone()
 }
 
 /// All text the upstream received in its last chat request (history and current message).
@@ -63,7 +43,7 @@ async fn previous_response_id_continues_a_stored_answer() {
     let mut next = body(&json!("Which word?\n#say PELICAN."), true);
     next["previous_response_id"] = first["id"].clone();
     let s = h.sse("/v1/responses", &next).await;
-    let second = completed(&s);
+    let second = s.responses_completed();
     assert_eq!(second["previous_response_id"], first["id"]);
     let sent = last_upstream_body(&h);
     assert!(sent.contains("Remember the word PELICAN."), "{sent}");
@@ -132,7 +112,7 @@ async fn reasoning_round_trips_through_encrypted_content() {
     b["store"] = json!(false);
     b["include"] = json!(["reasoning.encrypted_content"]);
     let s = h.sse("/v1/responses", &b).await;
-    let r = completed(&s);
+    let r = s.responses_completed();
     let reasoning = &r["output"][0];
     assert_eq!(reasoning["type"], "reasoning", "{r}");
     assert!(reasoning["id"].as_str().unwrap().starts_with("rs_"));
@@ -197,7 +177,7 @@ async fn function_tool_loop() {
     );
     b["tools"] = tools.clone();
     let s = h.sse("/v1/responses", &b).await;
-    let r = completed(&s);
+    let r = s.responses_completed();
     let call = r["output"]
         .as_array()
         .unwrap()

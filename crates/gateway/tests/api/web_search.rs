@@ -7,6 +7,7 @@
 //! a mixed turn, Codex's cached mode, and the request log.
 
 use crate::common::anthropic::{MODEL, check_grammar};
+use crate::common::faults;
 use crate::common::sse::Sse;
 use crate::common::v1::Harness;
 use serde_json::{Value, json};
@@ -85,6 +86,20 @@ fn kinds(blocks: &[Value]) -> Vec<&str> {
     blocks.iter().map(|b| b["type"].as_str().unwrap()).collect()
 }
 
+/// The blocks of a well-formed Anthropic stream that searched once and answered: the search
+/// call, its result, the answer's text.
+fn searched_once(s: &Sse) -> Vec<Value> {
+    check_grammar(s);
+    let b = blocks(s);
+    assert_eq!(
+        kinds(&b),
+        ["server_tool_use", "web_search_tool_result", "text"],
+        "{}",
+        s.raw
+    );
+    b
+}
+
 fn message_delta(s: &Sse) -> Value {
     s.named("message_delta").pop().unwrap()
 }
@@ -102,14 +117,7 @@ async fn anthropic_stream_searches_and_cites() {
             ),
         )
         .await;
-    check_grammar(&s);
-    let b = blocks(&s);
-    assert_eq!(
-        kinds(&b),
-        ["server_tool_use", "web_search_tool_result", "text"],
-        "{}",
-        s.raw
-    );
+    let b = searched_once(&s);
     let id = b[0]["id"].as_str().unwrap();
     assert!(id.starts_with("srvtoolu_"));
     assert_eq!(b[0]["name"], "web_search");
@@ -203,28 +211,14 @@ async fn failed_searches_are_tool_errors_and_the_model_answers() {
         ("mcp-throttled", "too_many_requests"),
         ("mcp-error", "unavailable"),
     ] {
-        h.sim
-            .queue_fault(amazonq_sim::QueuedFault {
-                faults: vec![fault.into()],
-                account: None,
-                operation: Some("mcp".into()),
-                count: 1,
-            })
-            .unwrap();
+        faults::queue(&h.sim, "mcp", fault, 1);
         let s = h
             .sse(
                 "/v1/messages",
                 &messages("#search rust news", true, &search_tool()),
             )
             .await;
-        check_grammar(&s);
-        let b = blocks(&s);
-        assert_eq!(
-            kinds(&b),
-            ["server_tool_use", "web_search_tool_result", "text"],
-            "{}",
-            s.raw
-        );
+        let b = searched_once(&s);
         assert_eq!(
             b[1]["content"],
             json!({"type": "web_search_tool_result_error", "error_code": code}),
@@ -300,36 +294,25 @@ async fn max_uses_bounds_the_searches() {
 #[tokio::test]
 async fn domain_lists_filter_the_results() {
     let h = Harness::start().await;
-    let allowed = json!({"type": "web_search_20250305", "name": "web_search", "allowed_domains": ["example.org"]});
-    let (_, _, v) = h
-        .json(
-            "/v1/messages",
-            &messages("#search weather in paris", false, &allowed),
-        )
-        .await;
-    let results = v["content"][1]["content"].as_array().unwrap();
-    assert!(!results.is_empty(), "{v}");
-    assert!(
-        results
-            .iter()
-            .all(|r| r["url"].as_str().unwrap().contains("example.org/")),
-        "{v}"
-    );
-    let blocked = json!({"type": "web_search_20250305", "name": "web_search", "blocked_domains": ["example.org"]});
-    let (_, _, v) = h
-        .json(
-            "/v1/messages",
-            &messages("#search weather in paris", false, &blocked),
-        )
-        .await;
-    let results = v["content"][1]["content"].as_array().unwrap();
-    assert!(!results.is_empty(), "{v}");
-    assert!(
-        results
-            .iter()
-            .all(|r| !r["url"].as_str().unwrap().contains("example.org/")),
-        "{v}"
-    );
+    // Each list on its own: every result is inside the allowed domain / outside the blocked one.
+    for (list, inside) in [("allowed_domains", true), ("blocked_domains", false)] {
+        let tool =
+            json!({"type": "web_search_20250305", "name": "web_search", list: ["example.org"]});
+        let (_, _, v) = h
+            .json(
+                "/v1/messages",
+                &messages("#search weather in paris", false, &tool),
+            )
+            .await;
+        let results = v["content"][1]["content"].as_array().unwrap();
+        assert!(!results.is_empty(), "{list}: {v}");
+        assert!(
+            results
+                .iter()
+                .all(|r| r["url"].as_str().unwrap().contains("example.org/") == inside),
+            "{list}: {v}"
+        );
+    }
     // Both lists: a 400 naming the tool, nothing sent upstream.
     let both = json!({"type": "web_search_20250305", "name": "web_search", "allowed_domains": ["a.com"], "blocked_domains": ["b.com"]});
     let (status, _, v) = h
@@ -374,29 +357,13 @@ async fn mixed_turn_returns_the_client_tool_call() {
     h.stop().await;
 }
 
-/// The terminal response of a Responses stream, after its sequence numbers.
-fn completed(s: &Sse) -> Value {
-    s.assert_event_stream();
-    for (i, e) in s.events.iter().enumerate() {
-        assert_eq!(e.json()["sequence_number"], i, "{}", s.raw);
-    }
-    let last = s.events.last().unwrap();
-    assert_eq!(
-        last.name.as_deref(),
-        Some("response.completed"),
-        "{}",
-        s.raw
-    );
-    last.json()["response"].clone()
-}
-
 #[tokio::test]
 async fn responses_web_search_call_items_and_url_citations() {
     let h = Harness::start().await;
     let body = json!({"model": crate::common::openai::MODEL, "stream": true, "input": "#search rust 1.95 release",
                       "tools": [{"type": "web_search"}]});
     let s = h.sse("/v1/responses", &body).await;
-    let r = completed(&s);
+    let r = s.responses_completed();
     let names: Vec<&str> = s
         .events
         .iter()
@@ -433,14 +400,7 @@ async fn responses_web_search_call_items_and_url_citations() {
     assert_eq!(searched(&h), ["rust 1.95 release"]);
 
     // Not streamed, and a failed search: the item is `failed` and the answer goes on.
-    h.sim
-        .queue_fault(amazonq_sim::QueuedFault {
-            faults: vec!["mcp-not-entitled".into()],
-            account: None,
-            operation: Some("mcp".into()),
-            count: 1,
-        })
-        .unwrap();
+    faults::queue(&h.sim, "mcp", "mcp-not-entitled", 1);
     let body = json!({"model": crate::common::openai::MODEL, "input": "#search rust news",
                       "tools": [{"type": "web_search_preview"}]});
     let (status, _, v) = h.json("/v1/responses", &body).await;

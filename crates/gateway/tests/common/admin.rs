@@ -61,11 +61,17 @@ impl TestServer {
         Self::spawn(dir, config, ext).await
     }
 
-    /// [`Self::start`], an admin login, and one API key created from `key`:
-    /// (server, admin token, (key id, key secret)).
-    pub async fn start_with_key(yaml: &str, key: Value) -> (Self, String, (String, String)) {
+    /// [`Self::start`] and an admin login: (server, admin token).
+    pub async fn signed_in(yaml: &str) -> (Self, String) {
         let s = Self::start(yaml).await;
         let token = s.login().await;
+        (s, token)
+    }
+
+    /// [`Self::signed_in`] and one API key created from `key`:
+    /// (server, admin token, (key id, key secret)).
+    pub async fn start_with_key(yaml: &str, key: Value) -> (Self, String, (String, String)) {
+        let (s, token) = Self::signed_in(yaml).await;
         let created = s.create_key(&token, key).await;
         (s, token, created)
     }

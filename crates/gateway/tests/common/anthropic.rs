@@ -26,6 +26,19 @@ pub fn assert_error(v: &Value, kind: &str) {
     );
 }
 
+/// `v` is Anthropic's prompt-too-long error (`prompt is too long: N tokens > M maximum`, the text
+/// Claude Code parses to compact): (N, M).
+pub fn prompt_too_long(v: &Value) -> (u64, u64) {
+    assert_error(v, "invalid_request_error");
+    let msg = v["error"]["message"].as_str().unwrap();
+    let (n, m) = msg
+        .strip_prefix("prompt is too long: ")
+        .and_then(|r| r.strip_suffix(" maximum"))
+        .and_then(|r| r.split_once(" tokens > "))
+        .unwrap_or_else(|| panic!("{msg}"));
+    (n.parse().unwrap(), m.parse().unwrap())
+}
+
 /// Checks the stream grammar of items 4, 5, 7, 8, 9 and returns the blocks as (type, deltas).
 pub fn check_grammar(s: &Sse) -> Vec<(String, Vec<Value>)> {
     s.assert_event_stream();

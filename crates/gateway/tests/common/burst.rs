@@ -11,13 +11,7 @@ use serde_json::{Value, json};
 /// endpoint may be): the validation of the fed accounts (four at a time) and a burst's request
 /// path then meet on most accounts.
 pub fn accounts(sim: &SimHandle, prefix: &str, n: usize) -> Vec<AccountTokens> {
-    sim.queue_fault(amazonq_sim::QueuedFault {
-        faults: vec!["auth-delay:150".into()],
-        account: None,
-        operation: Some("oidc".into()),
-        count: 1_000,
-    })
-    .unwrap();
+    super::faults::queue(sim, "oidc", "auth-delay:150", 1_000);
     (0..n)
         .map(|i| sim.add_account(&spec(format!("{prefix}-{i:03}"))))
         .collect()

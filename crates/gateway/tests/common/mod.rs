@@ -6,7 +6,9 @@
 //!   routes in place of the chat handlers (admin and guard tests);
 //! - [`v1`]: the gateway with `amazonq-sim` as upstream and accounts seeded in the store (client
 //!   API tests);
+//! - [`faults`]: faults queued on the simulator for the next calls of one operation;
 //! - [`sse`]: whole SSE answers parsed into events;
+//! - [`task`]: tasks a test runs beside itself (the one place tests call `tokio::spawn`);
 //! - [`anthropic`], [`openai`]: request bodies and error-body checks of each client dialect;
 //! - [`pool`]: a simulator, a SQLite store seeded with its accounts and a pool with short timings;
 //! - [`fleet`]: Redis key prefixes, an own `redis-server`, throw-away PostgreSQL/MariaDB databases
@@ -18,9 +20,11 @@
 pub mod admin;
 pub mod anthropic;
 pub mod burst;
+pub mod faults;
 pub mod fleet;
 pub mod openai;
 pub mod pool;
 pub mod server;
 pub mod sse;
+pub mod task;
 pub mod v1;

@@ -101,6 +101,15 @@ impl Env {
         (pool, sup)
     }
 
+    /// Disables `id` in the store (a pool started or reloaded afterwards leaves it out).
+    pub async fn disable(&self, id: &str) {
+        let patch = store::AccountPatch {
+            enabled: Some(false),
+            ..Default::default()
+        };
+        self.store.update_account(id, patch).await.unwrap();
+    }
+
     pub fn chat_calls(&self, account: &str) -> usize {
         self.sim
             .requests(&LogFilter {
@@ -117,6 +126,34 @@ pub fn spec(id: impl Into<String>) -> AccountSpec {
     AccountSpec {
         id: id.into(),
         ..AccountSpec::default()
+    }
+}
+
+/// A simulator account `id` whose access tokens live `ttl_s` seconds.
+pub fn expiring(id: impl Into<String>, ttl_s: i64) -> AccountSpec {
+    AccountSpec {
+        access_ttl_s: Some(ttl_s),
+        ..spec(id)
+    }
+}
+
+/// Tokens the simulator mints for `ids` from now on live an hour, as real ones do.
+pub fn hour_long_tokens(env: &Env, ids: &[String]) {
+    for id in ids {
+        let patch = amazonq_sim::AccountPatch {
+            access_ttl_s: Some(3600),
+            ..Default::default()
+        };
+        env.sim.patch_account(id, &patch).unwrap();
+    }
+}
+
+/// A simulator account `id` whose monthly quota of `limit` requests is used up.
+pub fn spent(id: impl Into<String>, limit: u64) -> AccountSpec {
+    AccountSpec {
+        monthly_limit: Some(limit),
+        usage: limit,
+        ..spec(id)
     }
 }
 
@@ -168,13 +205,7 @@ pub async fn wait_device(
 }
 
 pub fn fault_any_chat(sim: &SimHandle, spec: &str) {
-    sim.queue_fault(amazonq_sim::QueuedFault {
-        faults: vec![spec.to_owned()],
-        account: None,
-        operation: Some("chat".into()),
-        count: 1,
-    })
-    .unwrap();
+    super::faults::queue(sim, "chat", spec, 1);
 }
 
 pub fn body_with_model(text: &str, model: &str) -> GenerateAssistantResponseRequest {

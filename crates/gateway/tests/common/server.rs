@@ -52,16 +52,12 @@ pub fn init() {
 impl Gateway {
     /// Serves `config` (its data folder is `dir`) on a fresh loopback port; returns when
     /// `/healthz` answers.
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-    )]
     pub async fn spawn(dir: TempDir, config: Config, ext: Extensions) -> Self {
         init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(gateway::serve_with(
+        let handle = super::task::spawn(gateway::serve_with(
             listener,
             config,
             async {
@@ -236,6 +232,21 @@ pub async fn into_json(r: Response) -> (u16, Value) {
 pub fn ok((status, v): (u16, Value)) -> Value {
     assert_eq!(status, 200, "{v}");
     v
+}
+
+/// The string `field` of every element of the JSON array `items` (each must have one).
+pub fn strings<'a>(items: &'a Value, field: &str) -> Vec<&'a str> {
+    let items = items
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {items}"));
+    items
+        .iter()
+        .map(|e| {
+            e[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {field}: {e}"))
+        })
+        .collect()
 }
 
 /// Asserts that an error body's `error.message` contains `needle` (the reason is named).

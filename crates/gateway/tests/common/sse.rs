@@ -67,6 +67,27 @@ impl Sse {
         );
     }
 
+    /// Responses: the terminal event's response, after checking the stream's grammar (a 200 event
+    /// stream; each event's `type` is its name; sequence numbers count from 0; it opens with
+    /// `response.created` and ends with `response.completed`).
+    pub fn responses_completed(&self) -> Value {
+        self.assert_event_stream();
+        for (i, e) in self.events.iter().enumerate() {
+            let d = e.json();
+            assert_eq!(d["type"].as_str(), e.name.as_deref(), "{}", self.raw);
+            assert_eq!(d["sequence_number"], i, "{}", self.raw);
+        }
+        assert_eq!(self.events[0].name.as_deref(), Some("response.created"));
+        let last = self.events.last().unwrap();
+        assert_eq!(
+            last.name.as_deref(),
+            Some("response.completed"),
+            "{}",
+            self.raw
+        );
+        last.json()["response"].clone()
+    }
+
     /// Payloads of events named `name`.
     pub fn named(&self, name: &str) -> Vec<Value> {
         self.events

@@ -8,13 +8,13 @@
 use std::ops::Deref;
 use std::time::Duration;
 
-use amazonq_sim::{AccountSpec, SimConfig, SimHandle, Simulator};
+use amazonq_sim::{SimConfig, SimHandle, Simulator};
 use gateway::Extensions;
 use gateway::config::Config;
 use reqwest::Response;
 use serde_json::Value;
 
-use super::pool::spec;
+use super::pool::expiring;
 use super::server::{self, Gateway, get_json};
 use super::sse::Sse;
 
@@ -66,6 +66,16 @@ impl Harness {
             .post(self.url(path))
             .header("anthropic-version", "2023-06-01")
             .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET a gateway path as the Anthropic SDK does (with `anthropic-version`).
+    pub async fn anthropic_get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header("anthropic-version", "2023-06-01")
             .send()
             .await
             .unwrap()
@@ -127,13 +137,7 @@ impl Harness {
 
     /// Queues the simulator fault `fault` for the next `count` upstream chat calls (any account).
     pub fn fault_chats(&self, fault: &str, count: u32) {
-        let queued = amazonq_sim::QueuedFault {
-            faults: vec![fault.into()],
-            account: None,
-            operation: Some("chat".into()),
-            count,
-        };
-        self.sim.queue_fault(queued).unwrap();
+        super::faults::queue(&self.sim, "chat", fault, count);
     }
 
     /// Admin token (default password).
@@ -164,10 +168,7 @@ impl Harness {
 async fn seed_accounts(config: &Config, sim: &SimHandle, ids: &[&str]) {
     let store = gateway::open_store(config).await.unwrap();
     for id in ids {
-        let tokens = sim.add_account(&AccountSpec {
-            access_ttl_s: Some(86_400),
-            ..spec((*id).to_owned())
-        });
+        let tokens = sim.add_account(&expiring(*id, 86_400));
         let mut new = store::NewAccount::new(store::AuthMethod::BuilderId, tokens.refresh_token);
         new.id = Some((*id).to_owned());
         new.label = Some(label(id));

@@ -16,6 +16,7 @@ use crate::common::fleet::{
     Db, Engine, Node, NodeConfig, OwnRedis, SHARED_REDIS, add_account, avoid_window_edge, chat,
     http, seed_settings, unique_prefix,
 };
+use crate::common::task::spawn;
 use amazonq_sim::{SimConfig, SimHandle, Simulator};
 use serde_json::json;
 
@@ -112,16 +113,12 @@ impl Fleet {
 }
 
 /// Samples the simulator's open streams (`GET /__sim/stats`) and keeps the maximum.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 fn watch_streams(sim: &SimHandle, http: &reqwest::Client) -> (Arc<AtomicU64>, Arc<AtomicBool>) {
     let max = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let (m, s, http) = (max.clone(), stop.clone(), http.clone());
     let url = format!("{}/__sim/stats", sim.base_url());
-    tokio::spawn(async move {
+    spawn(async move {
         while !s.load(Ordering::Relaxed) {
             if let Ok(r) = http.get(&url).send().await
                 && let Ok(v) = r.json::<serde_json::Value>().await
@@ -134,14 +131,6 @@ fn watch_streams(sim: &SimHandle, http: &reqwest::Client) -> (Arc<AtomicU64>, Ar
     (max, stop)
 }
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
-)]
 async fn limits_block_and_concurrency(engine: Engine) {
     let (sim, db, store) = sim_and_db(engine, Some(6)).await;
     let acc = spec("cap2");
@@ -172,21 +161,11 @@ async fn limits_block_and_concurrency(engine: Engine) {
             .0,
         200
     );
-    let login: serde_json::Value = fleet
-        .http
-        .post(node_a.url("/v2/login"))
-        .json(&json!({"password": "admin"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap_or_else(|| panic!("{login}"));
+    let token = admin_token(&fleet).await;
     let resp = fleet
         .http
         .post(node_a.url("/v2/ips/block"))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .json(&json!({"ip": "198.51.100.22", "reason": "fleet test"}))
         .send()
         .await
@@ -228,7 +207,7 @@ async fn limits_block_and_concurrency(engine: Engine) {
     for i in 0..12 {
         let http = fleet.http.clone();
         let url = fleet.nodes[i % 2].url("/v1/chat/completions");
-        tasks.push(tokio::spawn(async move {
+        tasks.push(spawn(async move {
             let r = http
                 .post(url)
                 .bearer_auth(crate::common::fleet::API_KEY)
@@ -261,6 +240,24 @@ on_both_engines!(
     mariadb_global_limits_block_and_cap
 );
 
+/// Polls `count` every 100 ms until all 100 accounts are `what`; fails after a minute, showing
+/// the instances' logs.
+async fn all_100(f: &Fleet, what: &str, count: impl AsyncFn() -> usize) {
+    let t0 = Instant::now();
+    loop {
+        let n = count().await;
+        if n == 100 {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_mins(1),
+            "{n}/100 {what}\n{}",
+            f.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn refresh_exactly_once(engine: Engine) {
     let (sim, db, store) = sim_and_db(engine, None).await;
     let mut ids = Vec::new();
@@ -273,21 +270,12 @@ async fn refresh_exactly_once(engine: Engine) {
                 refresh_concurrency: 8\n";
     let f = Fleet::start(sim, db, store, SHARED_REDIS, 10_000, pool).await;
     let t0 = Instant::now();
-    loop {
-        let done = ids
-            .iter()
+    all_100(&f, "refreshed", async || {
+        ids.iter()
             .filter(|id| f.sim.refresh_calls(id).unwrap() > 0)
-            .count();
-        if done == ids.len() {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_mins(1),
-            "{done}/100 refreshed\n{}",
-            f.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .count()
+    })
+    .await;
     eprintln!("{engine:?}: 100 accounts refreshed in {:?}", t0.elapsed());
     // Several more refresher ticks on both instances: nobody refreshes again.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -330,10 +318,6 @@ on_both_engines!(
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn killed_instance_leases_expire_and_the_other_serves() {
     let (sim, db, store) = sim_and_db(Engine::MariaDb, None).await;
     let acc = spec("solo");
@@ -343,7 +327,7 @@ async fn killed_instance_leases_expire_and_the_other_serves() {
     // A long stream on A holds the only slot.
     let http = f.http.clone();
     let url = f.nodes[0].url("/v1/chat/completions");
-    let long = tokio::spawn(async move {
+    let long = spawn(async move {
         let r = http
             .post(url)
             .bearer_auth(crate::common::fleet::API_KEY)
@@ -519,10 +503,6 @@ async fn redis_stop_and_restart_degrades_then_recovers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn min_interval_holds_across_instances() {
     let (sim, db, store) = sim_and_db(Engine::Postgres, None).await;
     let acc = spec("paced");
@@ -533,7 +513,7 @@ async fn min_interval_holds_across_instances() {
     for i in 0..6 {
         let http = fleet.http.clone();
         let url = fleet.nodes[i % 2].url("/v1/chat/completions");
-        tasks.push(tokio::spawn(async move {
+        tasks.push(spawn(async move {
             http.post(url)
                 .bearer_auth(crate::common::fleet::API_KEY)
                 .json(&json!({"model": "claude-sonnet-4.5",
@@ -579,7 +559,10 @@ async fn admin_token(f: &Fleet) -> String {
         .json()
         .await
         .unwrap();
-    login["token"].as_str().unwrap().to_owned()
+    login["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{login}"))
+        .to_owned()
 }
 
 /// Waits until node `i` reports `want` for `metric`, at most `within_ms`.
@@ -624,26 +607,11 @@ async fn fed_burst_refreshes_each_account_once(engine: Engine) {
     let urls: Vec<String> = f.nodes.iter().map(|n| n.url("/v1/messages")).collect();
     crate::common::burst::burst(&f.http, &urls, Some(crate::common::fleet::API_KEY), 200).await;
     // A's validation ends with each account's quota: wait until it ran for all of them.
-    let t0 = Instant::now();
-    loop {
-        let validated = f
-            .store
-            .all_accounts()
-            .await
-            .unwrap()
-            .iter()
-            .filter(|a| a.quota.is_some())
-            .count();
-        if validated == 100 {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_mins(1),
-            "{validated}/100 validated\n{}",
-            f.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    all_100(&f, "validated", async || {
+        let accounts = f.store.all_accounts().await.unwrap();
+        accounts.iter().filter(|a| a.quota.is_some()).count()
+    })
+    .await;
     crate::common::burst::refreshed_once(&f.sim, &tokens);
     f.finish().await;
 }
@@ -780,30 +748,23 @@ async fn admin_account_changes_on_one_instance_apply_on_the_other_within_a_secon
             })
             .len()
     };
+    // Four chats from `ip` through B, each served.
+    let four_served_by_b = async |ip: &str| {
+        for _ in 0..4 {
+            let (status, body) = chat(&f.http, &f.nodes[1], ip, "#say ok", false).await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
 
     edit(reqwest::Method::PATCH, Some(json!({"enabled": false}))).await;
     wait_metric(&f, 1, disabled, 1.0, 1_000).await;
     let before = chats_on_first();
-    for _ in 0..4 {
-        assert_eq!(
-            chat(&f.http, &f.nodes[1], "203.0.113.71", "#say ok", false)
-                .await
-                .0,
-            200
-        );
-    }
+    four_served_by_b("203.0.113.71").await;
     assert_eq!(chats_on_first(), before, "B used the disabled account");
 
     edit(reqwest::Method::PATCH, Some(json!({"enabled": true}))).await;
     wait_metric(&f, 1, active, 2.0, 1_000).await;
-    for _ in 0..4 {
-        assert_eq!(
-            chat(&f.http, &f.nodes[1], "203.0.113.72", "#say ok", false)
-                .await
-                .0,
-            200
-        );
-    }
+    four_served_by_b("203.0.113.72").await;
     assert!(
         chats_on_first() > before,
         "B never used the re-enabled account"

@@ -8,9 +8,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::faults;
 use crate::common::fleet::{SHARED_REDIS, clear_prefix, unique_prefix};
-use crate::common::pool::{Env, fast, request, run, spec};
-use amazonq_sim::{AccountSpec, SimConfig};
+use crate::common::pool::{Env, fast, request, run, spec, spent};
+use crate::common::task::spawn;
+use amazonq_sim::SimConfig;
 use gateway::change::{Change, ChangeNotifier};
 use gateway::fleet::{Redis, RedisCooldownStore, RedisNotifier, RedisRefreshLock};
 use gateway::pool::AccountOps;
@@ -86,16 +88,7 @@ async fn wait_status(pool: &Pool, id: &str, want: impl Into<Option<AccountStatus
 async fn banned_and_exhausted_reach_the_other_instance_at_once() {
     let env = Env::new(SimConfig::default()).await;
     let victim = env.add(spec("fs-victim"), 2).await;
-    let spent = env
-        .add(
-            AccountSpec {
-                monthly_limit: Some(3),
-                usage: 3,
-                ..spec("fs-spent")
-            },
-            2,
-        )
-        .await;
+    let spent = env.add(spent("fs-spent", 3), 2).await;
     let fine = env.add(spec("fs-fine"), 2).await;
     env.sim.set_suspended(&victim, true).unwrap();
     let prefix = unique_prefix();
@@ -186,14 +179,7 @@ async fn a_cooldown_reaches_the_other_instance_within_a_second_and_ends_there_to
     let hot = env.add(spec("fs-hot"), 2).await;
     let cold = env.add(spec("fs-cold"), 2).await;
     let (a, b, prefix) = pair(&env).await;
-    env.sim
-        .queue_fault(amazonq_sim::QueuedFault {
-            faults: vec!["throttled".into()],
-            account: Some(hot.clone()),
-            operation: Some("chat".into()),
-            count: 1,
-        })
-        .unwrap();
+    faults::queue_for(&env.sim, Some(hot.as_str()), "chat", "throttled", 1);
     // A is throttled on `hot` (whichever account it tries first, it ends on `cold`).
     while a.pool.status(&hot) != Some(AccountStatus::CoolingDown) {
         assert_eq!(run(&a.pool, request("#say ok")).await.unwrap().0, cold);
@@ -279,10 +265,6 @@ async fn an_edit_reaches_the_other_instance_within_a_second() {
 /// the upstream refuses the rotated-away token and the slow instance adopts the stored successor
 /// instead of declaring the account `needs_login`. Either way the first stored token survives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn a_slow_refresh_finishing_after_a_faster_one_keeps_the_newer_token() {
     for grace_ms in [10_000, 0] {
         let mut config = SimConfig::default();
@@ -291,17 +273,10 @@ async fn a_slow_refresh_finishing_after_a_faster_one_keeps_the_newer_token() {
         let id = env.add(spec(format!("race-{grace_ms}")), 2).await;
         let (a, sup_a) = env.pool(fast()).await;
         let (b, sup_b) = env.pool(fast()).await;
-        env.sim
-            .queue_fault(amazonq_sim::QueuedFault {
-                faults: vec!["auth-delay:500".into()],
-                account: None,
-                operation: Some("oidc".into()),
-                count: 1,
-            })
-            .unwrap();
+        faults::queue(&env.sim, "oidc", "auth-delay:500", 1);
         let slow = {
             let (a, id) = (a.clone(), id.clone());
-            tokio::spawn(async move { a.refresh(&id).await })
+            spawn(async move { a.refresh(&id).await })
         };
         tokio::time::sleep(Duration::from_millis(150)).await;
         let first = b.refresh(&id).await.unwrap();

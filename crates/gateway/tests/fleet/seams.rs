@@ -13,6 +13,7 @@ use gateway::pool::{CooldownStore, RefreshLock, StickyStore};
 use gateway::tasks::Supervisor;
 
 use crate::common::fleet::{SHARED_REDIS, unique_prefix};
+use crate::common::task::spawn;
 
 fn redis(prefix: &str) -> Redis {
     Redis::new(SHARED_REDIS, Some(prefix)).unwrap()
@@ -103,10 +104,6 @@ async fn min_interval_holds_across_handles() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn refresh_lock_is_exclusive_across_handles() {
     let p = unique_prefix();
     let a = std::sync::Arc::new(RedisRefreshLock::new(redis(&p), Duration::from_secs(5)));
@@ -118,7 +115,7 @@ async fn refresh_lock_is_exclusive_across_handles() {
     for i in 0..8 {
         let l = if i % 2 == 0 { a.clone() } else { b.clone() };
         let (inside, max) = (inside.clone(), max.clone());
-        tasks.push(tokio::spawn(async move {
+        tasks.push(spawn(async move {
             let _g = l.lock("acc-1").await;
             let n = inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             max.fetch_max(n, std::sync::atomic::Ordering::SeqCst);

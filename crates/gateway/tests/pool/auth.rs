@@ -6,25 +6,20 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::common::faults;
 use crate::common::pool::*;
+use crate::common::task::spawn;
 use amazonq_sim::{AccountSpec, SimConfig};
 use gateway::pool::{AccountOps, DeviceLoginRequest};
 use gateway::pool::{Outcome, PoolConfig, PoolError};
 use store::{AccountStatus, AuthMethod};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn expiring_tokens_are_refreshed_exactly_once_per_account_under_200_concurrent_requests() {
     let env = Env::new(SimConfig::default()).await;
     // Access tokens live 30 s: inside the 60 s request margin, so every first use must refresh.
     let ids = env
-        .add_many(100, 2, |i| AccountSpec {
-            access_ttl_s: Some(30),
-            ..spec(format!("exp-{i:03}"))
-        })
+        .add_many(100, 2, |i| expiring(format!("exp-{i:03}"), 30))
         .await;
     let before: HashMap<String, String> = env
         .store
@@ -34,19 +29,13 @@ async fn expiring_tokens_are_refreshed_exactly_once_per_account_under_200_concur
         .into_iter()
         .map(|a| (a.id, a.refresh_token.expose().to_owned()))
         .collect();
-    // Tokens minted by the refresh live an hour, as real ones do.
-    for id in &ids {
-        let patch = amazonq_sim::AccountPatch {
-            access_ttl_s: Some(3600),
-            ..Default::default()
-        };
-        env.sim.patch_account(id, &patch).unwrap();
-    }
+    // Tokens minted by the refresh live an hour.
+    hour_long_tokens(&env, &ids);
     let (pool, sup) = env.pool(fast()).await;
     let mut tasks = Vec::new();
     for _ in 0..200 {
         let pool = pool.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.push(spawn(async move {
             run(&pool, request("#sleep 20\n#say ok")).await.unwrap()
         }));
     }
@@ -131,15 +120,7 @@ async fn bearer_invalid_gets_one_forced_refresh_and_one_retry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_grant_means_needs_login_without_a_refresh_loop() {
     let env = Env::new(SimConfig::default()).await;
-    let dead = env
-        .add(
-            AccountSpec {
-                access_ttl_s: Some(10),
-                ..spec("dead-1")
-            },
-            2,
-        )
-        .await;
+    let dead = env.add(expiring("dead-1", 10), 2).await;
     let ok = env.add(spec("alive-1"), 2).await;
     env.sim.revoke_refresh(&dead).unwrap();
     let (pool, sup) = env.pool(fast()).await;
@@ -156,16 +137,7 @@ async fn invalid_grant_means_needs_login_without_a_refresh_loop() {
     let stored = env.store.get_account(&dead).await.unwrap().unwrap();
     assert_eq!(stored.status, AccountStatus::NeedsLogin);
     // With the only healthy account gone too, the pool says so instead of looping.
-    env.store
-        .update_account(
-            &ok,
-            store::AccountPatch {
-                enabled: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    env.disable(&ok).await;
     pool.reload().await.unwrap();
     assert!(matches!(
         pool.send(request("#say x")).await,
@@ -178,16 +150,7 @@ async fn invalid_grant_means_needs_login_without_a_refresh_loop() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn monthly_quota_marks_the_account_exhausted_until_the_reset() {
     let env = Env::new(SimConfig::default()).await;
-    let spent = env
-        .add(
-            AccountSpec {
-                monthly_limit: Some(3),
-                usage: 3,
-                ..spec("quota-0")
-            },
-            2,
-        )
-        .await;
+    let spent = env.add(spent("quota-0", 3), 2).await;
     let fine = env.add(spec("quota-1"), 2).await;
     let (pool, sup) = env.pool(fast()).await;
     for _ in 0..10 {
@@ -212,10 +175,7 @@ async fn monthly_quota_marks_the_account_exhausted_until_the_reset() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_login_completes_or_is_denied_or_expires_through_the_pool() {
-    let mut config = SimConfig::default();
-    config.oidc.device_interval_s = 1;
-    config.oidc.enforce_slow_down = false;
-    let env = Env::new(config).await;
+    let env = Env::new(device_sim()).await;
     let (pool, sup) = env.pool(fast()).await;
     assert!(pool.is_empty());
     let started = pool
@@ -334,18 +294,9 @@ async fn the_background_refresher_renews_tokens_before_they_expire() {
     let env = Env::new(SimConfig::default()).await;
     // Tokens live 2 minutes: inside the 5-minute skew, so the refresher takes them all.
     let ids = env
-        .add_many(30, 2, |i| AccountSpec {
-            access_ttl_s: Some(120),
-            ..spec(format!("bg-{i:02}"))
-        })
+        .add_many(30, 2, |i| expiring(format!("bg-{i:02}"), 120))
         .await;
-    for id in &ids {
-        let patch = amazonq_sim::AccountPatch {
-            access_ttl_s: Some(3600),
-            ..Default::default()
-        };
-        env.sim.patch_account(id, &patch).unwrap();
-    }
+    hour_long_tokens(&env, &ids);
     let cfg = PoolConfig {
         refresh_skew_ms: 300_000,
         refresh_jitter_ms: 1_000,
@@ -381,16 +332,7 @@ async fn quotas_are_refreshed_periodically_and_mark_spent_accounts_exhausted() {
             ..spec(format!("q-{i}"))
         })
         .await;
-    let spent = env
-        .add(
-            AccountSpec {
-                monthly_limit: Some(5),
-                usage: 5,
-                ..spec("q-spent")
-            },
-            2,
-        )
-        .await;
+    let spent = env.add(spent("q-spent", 5), 2).await;
     let (pool, sup) = env
         .pool(PoolConfig {
             quota_refresh_ms: 200,
@@ -435,24 +377,14 @@ async fn quotas_are_refreshed_periodically_and_mark_spent_accounts_exhausted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_polling_honours_interval_and_slow_down() {
-    let mut config = SimConfig::default();
-    config.oidc.device_interval_s = 1;
-    config.oidc.enforce_slow_down = false;
-    let env = Env::new(config).await;
+    let env = Env::new(device_sim()).await;
     // One protocol second = 50 ms here.
     let (pool, sup) = env.pool(fast()).await;
     let started = pool
         .start_device_login(DeviceLoginRequest::default())
         .await
         .unwrap();
-    env.sim
-        .queue_fault(amazonq_sim::QueuedFault {
-            faults: vec!["auth-slow-down".into()],
-            account: None,
-            operation: Some("oidc".into()),
-            count: 1,
-        })
-        .unwrap();
+    faults::queue(&env.sim, "oidc", "auth-slow-down", 1);
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     env.sim.approve_device(&started.user_code, None).unwrap();
     for _ in 0..200 {
@@ -497,4 +429,13 @@ async fn device_polling_honours_interval_and_slow_down() {
     );
     assert!(gaps.len() <= 5, "too many polls: {gaps:?}");
     sup.shutdown(Duration::from_secs(2)).await;
+}
+
+/// A simulator whose device codes ask for polling every second and never answer `slow_down` on
+/// their own (a test queues it where it wants one).
+fn device_sim() -> SimConfig {
+    let mut config = SimConfig::default();
+    config.oidc.device_interval_s = 1;
+    config.oidc.enforce_slow_down = false;
+    config
 }

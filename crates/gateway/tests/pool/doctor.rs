@@ -5,6 +5,7 @@
 //! and its exit codes; the admin route.
 
 use crate::common::pool::{Env, fast};
+use crate::common::server::strings;
 use amazonq_sim::config::ProfileSpec;
 use amazonq_sim::{AccountSpec, AuthKind, SimConfig};
 use gateway::pool::{DiagnoseOptions, Pool, PoolDeps, Report, UpstreamSettings, Verdict};
@@ -42,6 +43,13 @@ fn expect(r: &Report, name: &str, verdict: Verdict, code: Option<&str>) {
     if code.is_some() {
         assert!(s.advice.as_deref().is_some_and(|a| !a.is_empty()));
     }
+}
+
+/// The chat step's upstream answer: `status`, with `needle` in its message.
+fn chat_refused(r: &Report, status: u16, needle: &str) {
+    let answer = step(r, "chat").upstream.clone().unwrap();
+    assert_eq!(answer.status, Some(status));
+    assert!(answer.message.contains(needle), "{answer:?}");
 }
 
 const IDC_ARN: &str = "arn:aws:codewhisperer:us-east-1:111122223333:profile/IDCHEALTHY";
@@ -132,9 +140,7 @@ async fn a_missing_profile_fails_with_pick_profile() {
     expect(&r, "token", Verdict::Ok, None);
     expect(&r, "profile", Verdict::Fail, Some("pick_profile"));
     expect(&r, "chat", Verdict::Fail, Some("pick_profile"));
-    let answer = step(&r, "chat").upstream.clone().unwrap();
-    assert_eq!(answer.status, Some(400));
-    assert!(answer.message.contains("profileArn"), "{answer:?}");
+    chat_refused(&r, 400, "profileArn");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,9 +164,7 @@ async fn a_region_mismatch_fails_with_wrong_region() {
     assert_eq!(r.account.api_region, "eu-central-1");
     expect(&r, "usage", Verdict::Fail, Some("wrong_region"));
     expect(&r, "chat", Verdict::Fail, Some("wrong_region"));
-    let answer = step(&r, "chat").upstream.clone().unwrap();
-    assert_eq!(answer.status, Some(403));
-    assert!(answer.message.contains("bearer token"), "{answer:?}");
+    chat_refused(&r, 403, "bearer token");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -367,12 +371,7 @@ async fn the_admin_route_answers_the_same_report() {
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["verdict"], "ok", "{report}");
     assert_eq!(report["account"]["id"], id.as_str());
-    let names: Vec<&str> = report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names = strings(&report["steps"], "name");
     for n in [
         "dns.runtime",
         "tls.runtime",

@@ -9,16 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::common::pool::*;
+use crate::common::task::spawn;
 use amazonq_sim::{AccountSpec, SimConfig};
 use gateway::pool::AccountOps;
 use gateway::pool::{Outcome, PoolConfig, PoolError, PoolRequest, UpstreamSettings};
 use store::AccountStatus;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn concurrent_requests_never_exceed_any_accounts_cap() {
     let env = Env::new(SimConfig::default()).await;
     // 120 accounts: every third one has cap 1, the rest the default 2.
@@ -34,7 +31,7 @@ async fn concurrent_requests_never_exceed_any_accounts_cap() {
     let mut tasks = Vec::new();
     for _ in 0..600 {
         let (pool, current, peak) = (pool.clone(), Arc::clone(&current), Arc::clone(&peak));
-        tasks.push(tokio::spawn(async move {
+        tasks.push(spawn(async move {
             let mut stream = pool.send(request("#sleep 15\n#say held")).await.unwrap();
             let id = stream.account_id.clone();
             {
@@ -246,10 +243,6 @@ async fn transient_errors_and_first_byte_timeouts_fail_over_before_the_first_eve
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn waiting_requests_can_be_cancelled_and_min_interval_paces_an_account() {
     let env = Env::new(SimConfig::default()).await;
     env.add(spec("pace-1"), 4).await;
@@ -274,7 +267,7 @@ async fn waiting_requests_can_be_cancelled_and_min_interval_paces_an_account() {
         cancel: Some(cancel.clone()),
         ..request("#say never")
     };
-    let waiter = tokio::spawn({
+    let waiter = spawn({
         let pool = pool.clone();
         async move { pool.send(req).await.map(|s| s.account_id.clone()) }
     });
@@ -451,16 +444,7 @@ async fn hopeless_requests_are_answered_at_once_with_the_reason() {
     sup.shutdown(Duration::from_secs(2)).await;
 
     // Every other account unusable: 503 material saying why.
-    env.store
-        .update_account(
-            &only,
-            store::AccountPatch {
-                enabled: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    env.disable(&only).await;
     let (pool, sup) = env.pool(fast()).await;
     match pool.send(request("#say x")).await {
         Err(PoolError::NoAccounts(Some(why))) => assert!(why.contains("1 disabled"), "{why}"),

@@ -6,31 +6,19 @@
 //! `count_tokens` (§2.7) counts locally with the same function the message path uses, so its
 //! figure equals `message_start.usage.input_tokens` for the same body; no upstream call is made.
 
-use std::sync::Arc;
-
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use translate::anthropic::response::CountTokensResponse;
 use translate::anthropic::{Endpoint, parse};
 
 use crate::api::chat::error::ApiError;
-use crate::api::chat::{self, Ctx};
+use crate::api::chat::{self, Call};
 use crate::api::dialect_error::Dialect;
-use crate::guard::{AuthedKey, ClientIp};
-use crate::state::ChatState;
 
 /// `POST /v1/messages`
-pub async fn messages(
-    State(state): State<Arc<ChatState>>,
-    key: Option<Extension<AuthedKey>>,
-    ip: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut ctx = Ctx::new(Dialect::Anthropic, &headers, key.as_ref(), ip.as_ref());
+pub async fn messages(call: Call, body: Bytes) -> Response {
+    let (state, mut ctx) = call.open(Dialect::Anthropic);
     let parsed = parse(&body, Endpoint::Messages);
     // The web-search server tool (`chat::web_search`): its options come from the same tools list.
     if parsed.is_ok() && chat::web_search::mentions(&body) {
@@ -43,14 +31,8 @@ pub async fn messages(
 }
 
 /// `POST /v1/messages/count_tokens`
-pub async fn count_tokens(
-    State(state): State<Arc<ChatState>>,
-    key: Option<Extension<AuthedKey>>,
-    ip: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ctx = Ctx::new(Dialect::Anthropic, &headers, key.as_ref(), ip.as_ref());
+pub async fn count_tokens(call: Call, body: Bytes) -> Response {
+    let (state, ctx) = call.open(Dialect::Anthropic);
     let mut record = ctx.record(&state, &body);
     let req = match parse(&body, Endpoint::CountTokens) {
         Ok(r) => r,

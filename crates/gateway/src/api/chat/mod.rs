@@ -10,9 +10,11 @@
 //! before the first event) → answer as SSE or one JSON body (`respond`). Every request leaves one
 //! request-log row and its metrics (`record`); failures are rendered by `error`.
 //!
-//! Handlers stay thin: `api/openai` and `api/anthropic` parse, then call [`run`]; `api/responses`
-//! also resolves `previous_response_id` and calls [`run_with`] with its own [`Reply`].
+//! Handlers stay thin: each starts from a [`Call`] (state, request id, caller); `api/openai` and
+//! `api/anthropic` parse, then call [`run`]; `api/responses` also resolves `previous_response_id`
+//! and calls [`run_with`] with its own [`Reply`].
 
+pub mod call;
 pub mod debug_body;
 pub mod error;
 pub mod image_addr;
@@ -24,8 +26,6 @@ pub mod web_search;
 
 use std::sync::Arc;
 
-use axum::Extension;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use tokio_util::sync::CancellationToken;
 use translate::models::{Catalog, ModelTable, ResolvedModel};
@@ -34,15 +34,15 @@ use translate::sse::{AnthropicSse, OpenAiSse};
 use translate::stream::{StreamConfig, StreamMachine};
 use translate::{TranslateError, ir::ChatRequest, tokens};
 
+pub use self::call::Call;
 use self::error::{ApiError, PromptSize};
 use self::record::{Caller, Record};
 use self::respond::{Answer, Encoder};
 use crate::api::dialect_error::Dialect;
-use crate::guard::{AuthedKey, ClientIp};
 use crate::pool::PoolError;
 use crate::state::ChatState;
 
-/// Per-request facts every chat handler collects first.
+/// Per-request facts every chat handler collects first (from its [`Call`]).
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub dialect: Dialect,
@@ -57,31 +57,6 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// From the guard's extensions and the request-id header.
-    pub fn new(
-        dialect: Dialect,
-        headers: &HeaderMap,
-        key: Option<&Extension<AuthedKey>>,
-        ip: Option<&Extension<ClientIp>>,
-    ) -> Self {
-        let request_id = headers
-            .get(crate::api::REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-        Self {
-            dialect,
-            request_id,
-            console: error::ConsoleAddr::of(headers),
-            web_search: None,
-            caller: Caller {
-                ip: ip
-                    .map(|Extension(ClientIp(ip))| ip.to_string())
-                    .unwrap_or_default(),
-                key_id: key.and_then(|Extension(k)| k.0.as_ref().map(|k| k.id.clone())),
-            },
-        }
-    }
-
     /// A fresh log row for this request, whose body is `body` (kept only under `debugLog`).
     pub fn record(&self, state: &ChatState, body: &[u8]) -> Record {
         let settings = state.settings.load();

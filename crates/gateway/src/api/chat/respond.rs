@@ -272,16 +272,7 @@ pub async fn stream(
         drop(cancel);
         record.finish(200, in_band);
     };
-    let mut response = Response::new(Body::from_stream(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    set_account(&mut response, &label);
-    Ok(response)
+    Ok(event_stream(body, &label))
 }
 
 /// Collects the whole answer into one JSON body (`render` builds the dialect's body, serialized
@@ -341,6 +332,24 @@ pub fn json_reply<B: serde::Serialize>(
         .into_response();
     set_account(&mut response, label);
     Ok(response)
+}
+
+/// A streamed answer's response: `body` as `text/event-stream`, uncached and unbuffered by
+/// proxies (`x-accel-buffering: no`), naming the account that serves it.
+pub fn event_stream<S>(body: S, label: &str) -> Response
+where
+    S: futures_util::Stream<Item = Result<Bytes, Infallible>> + Send + 'static,
+{
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    set_account(&mut response, label);
+    response
 }
 
 /// `x-claude-api-account`: the account that served the request (the console's chat tester).

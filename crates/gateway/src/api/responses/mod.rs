@@ -19,19 +19,15 @@ mod reply;
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use translate::responses::Seal;
 
 pub use self::reply::Reply;
 use crate::api::chat::error::ApiError;
-use crate::api::chat::{self, Ctx};
+use crate::api::chat::{self, Call};
 use crate::api::dialect_error::Dialect;
-use crate::guard::{AuthedKey, ClientIp};
-use crate::state::ChatState;
 
 /// Associated data of sealed reasoning: a value sealed for another purpose does not open here.
 const SEAL_CONTEXT: &str = "responses.reasoning";
@@ -53,14 +49,8 @@ impl Seal for GatewaySeal {
 }
 
 /// `POST /v1/responses`
-pub async fn create(
-    State(state): State<Arc<ChatState>>,
-    key: Option<Extension<AuthedKey>>,
-    ip: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut ctx = Ctx::new(Dialect::Responses, &headers, key.as_ref(), ip.as_ref());
+pub async fn create(call: Call, headers: HeaderMap, body: Bytes) -> Response {
+    let (state, mut ctx) = call.open(Dialect::Responses);
     let envelope = match translate::responses::parse(&body) {
         Ok(e) => e,
         Err(e) => return chat::run(state, ctx, &body, Err(e)).await,

@@ -5,8 +5,7 @@
 
 use std::convert::Infallible;
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, header};
+use axum::body::Bytes;
 use axum::response::Response;
 use tokio::time::Instant;
 use translate::ir::OutEvent;
@@ -147,16 +146,7 @@ pub async fn stream(
         drop(cancel);
         record.finish(200, in_band);
     };
-    let mut response = Response::new(Body::from_stream(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    respond::set_account(&mut response, &label);
-    Ok(response)
+    Ok(respond::event_stream(body, &label))
 }
 
 /// Runs the whole answer and renders it as one JSON body (`render` gets every step in order).
