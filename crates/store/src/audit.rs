@@ -14,11 +14,12 @@ use crate::query::Filters;
 use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 
-/// One audit row: what was appended, numbered and stamped (the JSON is flat, as the row).
+/// One audit row.
 #[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
+    // What was appended, numbered and stamped; flat in the JSON, as in the row.
     #[serde(flatten)]
     pub entry: NewAuditEntry,
 }
