@@ -1,4 +1,5 @@
-//! Paging for list queries: 1-based `page`, `per_page` clamped to 1..=500.
+//! Paging and sorting for list queries: 1-based `page`, `per_page` clamped to 1..=500, a
+//! timestamp-then-id order ([`SortBy`]) so pages are stable.
 
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait as _, PartialModelTrait,

@@ -1,4 +1,5 @@
-//! Query helpers shared by the domain modules.
+//! Query helpers shared by the domain modules: list filters ([`Filters`]), patch updates
+//! ([`SetSome`]), and the one-row write, read-back, delete and upsert steps every table repeats.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, IntoColumnRef, LikeExpr, OnConflict};
