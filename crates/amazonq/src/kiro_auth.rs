@@ -33,6 +33,17 @@ pub struct KiroTokenSet {
 
 crate::redact::redacted_debug!(KiroTokenSet { profile_arn, expires_at } secret { access_token, refresh_token });
 
+/// `POST {base_url}{path}` through `proxy`, accepting what the Kiro IDE accepts.
+pub(crate) fn kiro_post(
+    http: &HttpClients,
+    proxy: Option<&str>,
+    base_url: &str,
+    path: &str,
+) -> Result<reqwest::RequestBuilder, AuthError> {
+    let request = http.get(proxy)?.post(join(base_url, path));
+    Ok(request.header("accept", "application/json, text/plain, */*"))
+}
+
 /// The Kiro auth client.
 #[derive(Debug)]
 pub struct KiroAuthClient {
@@ -69,10 +80,7 @@ impl KiroAuthClient {
         machine_id: Option<&str>,
         proxy: Option<&str>,
     ) -> Result<KiroTokenSet, AuthError> {
-        let client = self.http.get(proxy)?;
-        let request = client
-            .post(join(&self.base_url, "/refreshToken"))
-            .header("accept", "application/json, text/plain, */*")
+        let request = kiro_post(&self.http, proxy, &self.base_url, "/refreshToken")?
             .header(
                 "user-agent",
                 format!(

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth_http::{AuthError, expires_at, send_json};
 use crate::http::{HttpClients, join};
-use crate::kiro_auth::KiroTokenSet;
+use crate::kiro_auth::{KiroTokenSet, kiro_post};
 
 /// Where Kiro's sign-in sends the browser; the code exchange must name the same address.
 pub const KIRO_REDIRECT_URI: &str = "kiro://kiro.kiroAgent/authenticate-success";
@@ -206,10 +206,7 @@ impl KiroLoginClient {
         verifier: &str,
         proxy: Option<&str>,
     ) -> Result<KiroTokenSet, AuthError> {
-        let client = self.http.get(proxy)?;
-        let request = client
-            .post(join(&self.base_url, "/oauth/token"))
-            .header("accept", "application/json, text/plain, */*")
+        let request = kiro_post(&self.http, proxy, &self.base_url, "/oauth/token")?
             .json(&ExchangeRequest {
                 code,
                 code_verifier: verifier,

@@ -165,15 +165,8 @@ impl OidcClient {
         registration: &ClientRegistration,
         device_code: &str,
     ) -> Result<TokenSet, AuthError> {
-        let request = CreateTokenRequest {
-            client_id: registration.client_id.clone(),
-            client_secret: registration.client_secret.clone(),
-            grant_type: GRANT_DEVICE_CODE.to_owned(),
-            device_code: Some(device_code.to_owned()),
-            ..Default::default()
-        };
-        let r: CreateTokenResponse = self.post("/token", &request).await?;
-        Ok(token_set(r, None))
+        self.create_token(registration, Grant::DeviceCode(device_code))
+            .await
     }
 
     /// CreateToken with the refresh grant. A rotated refresh token replaces the
@@ -183,15 +176,30 @@ impl OidcClient {
         registration: &ClientRegistration,
         refresh_token: &str,
     ) -> Result<TokenSet, AuthError> {
+        self.create_token(registration, Grant::RefreshToken(refresh_token))
+            .await
+    }
+
+    /// CreateToken: `registration` trades `grant` for tokens.
+    async fn create_token(
+        &self,
+        registration: &ClientRegistration,
+        grant: Grant<'_>,
+    ) -> Result<TokenSet, AuthError> {
+        let (grant_type, device_code, refresh_token) = match grant {
+            Grant::DeviceCode(code) => (GRANT_DEVICE_CODE, Some(code), None),
+            Grant::RefreshToken(token) => (GRANT_REFRESH_TOKEN, None, Some(token)),
+        };
         let request = CreateTokenRequest {
             client_id: registration.client_id.clone(),
             client_secret: registration.client_secret.clone(),
-            grant_type: GRANT_REFRESH_TOKEN.to_owned(),
-            refresh_token: Some(refresh_token.to_owned()),
+            grant_type: grant_type.to_owned(),
+            device_code: device_code.map(str::to_owned),
+            refresh_token: refresh_token.map(str::to_owned),
             ..Default::default()
         };
         let r: CreateTokenResponse = self.post("/token", &request).await?;
-        Ok(token_set(r, Some(refresh_token)))
+        Ok(token_set(r, refresh_token))
     }
 
     /// The whole device login (§2.7): reuse `cached` if usable, else register;
@@ -278,6 +286,14 @@ impl OidcClient {
         let request = client.post(join(&self.base_url, path)).json(body).send();
         send_json(request, self.request_timeout).await
     }
+}
+
+/// What a CreateToken call trades for tokens.
+enum Grant<'a> {
+    /// An approved device authorization.
+    DeviceCode(&'a str),
+    /// A refresh token; it is kept when the answer rotates none in (§2.5).
+    RefreshToken(&'a str),
 }
 
 enum Restart {

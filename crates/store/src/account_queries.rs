@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, Condition, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    ActiveValue::Set, ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    QuerySelect as _, UpdateMany,
 };
 
 use crate::accounts::{
@@ -15,8 +15,8 @@ use crate::accounts::{
     decrypt_secrets,
 };
 use crate::entity::accounts::{self, Column, Entity};
-use crate::page::{Page, page_of};
-use crate::query::{icontains, update_row};
+use crate::page::{Page, SortBy};
+use crate::query::{Filters, SetSome as _, delete_row, found, update_row};
 use crate::time::{now_ms, opt_to_ms, to_ms};
 use crate::{Secret, Store, StoreError};
 
@@ -92,9 +92,7 @@ impl Store {
             .exec_without_returning(self.db())
             .await
             .map_err(|e| StoreError::unique(e, format!("account {id} already exists")))?;
-        self.get_account(&id)
-            .await?
-            .ok_or_else(|| StoreError::not_found("account", id))
+        found(self.get_account(&id).await?, "account", id)
     }
 
     pub async fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
@@ -111,11 +109,7 @@ impl Store {
     pub async fn undecryptable_accounts(
         &self,
     ) -> Result<(usize, Vec<(String, String)>), StoreError> {
-        let rows = Entity::find()
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
-            .all(self.db())
-            .await?;
+        let rows = self.account_rows().await?;
         let failures = rows
             .iter()
             .filter_map(|m| match decrypt_secrets(m, self.cipher()) {
@@ -128,48 +122,32 @@ impl Store {
 
     /// Every account, oldest first (the pool loads these at start).
     pub async fn all_accounts(&self) -> Result<Vec<Account>, StoreError> {
-        Entity::find()
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|m| decode(m, self.cipher()))
-            .collect()
+        let rows = self.account_rows().await?;
+        rows.into_iter().map(|m| decode(m, self.cipher())).collect()
+    }
+
+    /// Every account row, oldest first, still encrypted.
+    async fn account_rows(&self) -> Result<Vec<accounts::Model>, StoreError> {
+        let sort = SortBy::oldest_first(Column::CreatedAt, Column::Id);
+        Ok(sort.apply(Entity::find()).all(self.db()).await?)
     }
 
     pub async fn list_accounts(&self, filter: &AccountFilter) -> Result<Page<Account>, StoreError> {
-        let mut cond = Condition::all();
-        if let Some(status) = filter.status {
-            cond = cond.add(Column::Status.eq(status.as_str()));
-        }
-        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-            cond = cond.add(
-                Condition::any()
-                    .add(icontains(Column::Id, q))
-                    .add(icontains(Column::Label, q))
-                    .add(icontains(Column::ProfileArn, q))
-                    .add(icontains(Column::StartUrl, q)),
-            );
-        }
-        let filtered = Entity::find().filter(cond);
-        page_of(
-            self.db(),
-            filtered,
-            filter.page,
-            filter.per_page,
-            |q| async move {
-                let rows = q
-                    .order_by_asc(Column::CreatedAt)
-                    .order_by_asc(Column::Id)
-                    .all(self.db())
-                    .await?;
-                rows.into_iter()
-                    .map(|m| decode(m, self.cipher()))
-                    .collect::<Result<Vec<_>, _>>()
-            },
-        )
-        .await
+        let searched = [
+            Column::Id,
+            Column::Label,
+            Column::ProfileArn,
+            Column::StartUrl,
+        ];
+        let cond = Filters::new()
+            .eq(Column::Status, filter.status.map(AccountStatus::as_str))
+            .search(&searched, filter.q.as_deref())
+            .all();
+        let sort = SortBy::oldest_first(Column::CreatedAt, Column::Id);
+        let page = (filter.page, filter.per_page);
+        let rows: Page<accounts::Model> =
+            self.page(Entity::find().filter(cond), sort, page).await?;
+        rows.try_map(|m| decode(m, self.cipher()))
     }
 
     /// Applies an operator edit; `enabled: false` also sets status `disabled`, `enabled: true`
@@ -179,33 +157,15 @@ impl Store {
         id: &str,
         patch: AccountPatch,
     ) -> Result<Account, StoreError> {
-        let mut q = Entity::update_many()
-            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
-            .filter(Column::Id.eq(id));
-        if let Some(v) = patch.label {
-            q = q.col_expr(Column::Label, Expr::val(v));
-        }
-        if let Some(v) = patch.weight {
-            q = q.col_expr(Column::Weight, Expr::val(clamp_i32(v)));
-        }
-        if let Some(v) = patch.max_concurrency {
-            q = q.col_expr(Column::MaxConcurrency, Expr::val(clamp_i32(v)));
-        }
-        if let Some(v) = patch.proxy_url {
-            q = q.col_expr(Column::ProxyUrl, Expr::val(v));
-        }
-        if let Some(v) = patch.profile_arn {
-            q = q.col_expr(Column::ProfileArn, Expr::val(v));
-        }
-        if let Some(v) = patch.oidc_region {
-            q = q.col_expr(Column::OidcRegion, Expr::val(v));
-        }
-        if let Some(v) = patch.api_region {
-            q = q.col_expr(Column::ApiRegion, Expr::val(v));
-        }
-        if let Some(v) = patch.start_url {
-            q = q.col_expr(Column::StartUrl, Expr::val(v));
-        }
+        let mut q = account_update(id)
+            .set_some(Column::Label, patch.label)
+            .set_some(Column::Weight, patch.weight.map(clamp_i32))
+            .set_some(Column::MaxConcurrency, patch.max_concurrency.map(clamp_i32))
+            .set_some(Column::ProxyUrl, patch.proxy_url)
+            .set_some(Column::ProfileArn, patch.profile_arn)
+            .set_some(Column::OidcRegion, patch.oidc_region)
+            .set_some(Column::ApiRegion, patch.api_region)
+            .set_some(Column::StartUrl, patch.start_url);
         if let Some(enabled) = patch.enabled {
             q = q.col_expr(Column::Enabled, Expr::val(enabled));
             if enabled {
@@ -224,15 +184,12 @@ impl Store {
             }
         }
         update_row(self.db(), q, "account", id).await?;
-        self.get_account(id)
-            .await?
-            .ok_or_else(|| StoreError::not_found("account", id))
+        found(self.get_account(id).await?, "account", id)
     }
 
     /// Returns whether a row was deleted.
     pub async fn delete_account(&self, id: &str) -> Result<bool, StoreError> {
-        let res = Entity::delete_by_id(id.to_owned()).exec(self.db()).await?;
-        Ok(res.rows_affected > 0)
+        delete_row::<Entity>(self.db(), id).await
     }
 
     /// Sets the health status and its reason (e.g. `needs_login` + "invalid_grant").
@@ -242,11 +199,9 @@ impl Store {
         status: AccountStatus,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        let update = Entity::update_many()
+        let update = account_update(id)
             .col_expr(Column::Status, Expr::val(status.as_str()))
-            .col_expr(Column::StatusReason, Expr::val(reason.map(str::to_owned)))
-            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
-            .filter(Column::Id.eq(id));
+            .col_expr(Column::StatusReason, Expr::val(reason.map(str::to_owned)));
         update_row(self.db(), update, "account", id).await
     }
 
@@ -281,12 +236,10 @@ impl Store {
             Some(q) => (Some(q.used), Some(q.limit), opt_to_ms(q.resets_at)),
             None => (None, None, None),
         };
-        let update = Entity::update_many()
+        let update = account_update(id)
             .col_expr(Column::QuotaUsed, Expr::val(used))
             .col_expr(Column::QuotaLimit, Expr::val(limit))
-            .col_expr(Column::QuotaResetsAt, Expr::val(resets))
-            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
-            .filter(Column::Id.eq(id));
+            .col_expr(Column::QuotaResetsAt, Expr::val(resets));
         update_row(self.db(), update, "account", id).await
     }
 
@@ -300,10 +253,7 @@ impl Store {
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let update = Entity::update_many()
-            .col_expr(Column::Models, Expr::val(json))
-            .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
-            .filter(Column::Id.eq(id));
+        let update = account_update(id).col_expr(Column::Models, Expr::val(json));
         update_row(self.db(), update, "account", id).await
     }
 
@@ -328,4 +278,12 @@ impl Store {
             .await?;
         Ok(row.flatten())
     }
+}
+
+/// An UPDATE of account `id` that also moves `updated_at`, as every operator and pool write
+/// does (usage counters alone do not: they are not an edit of the account).
+fn account_update(id: &str) -> UpdateMany<Entity> {
+    Entity::update_many()
+        .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
+        .filter(Column::Id.eq(id))
 }

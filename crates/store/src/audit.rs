@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    EntityTrait as _, QueryFilter as _,
 };
 use serde::Serialize;
 
 use crate::entity::audit_log::{self, Column, Entity};
-use crate::page::{Page, page_of};
+use crate::page::{Page, SortBy};
+use crate::query::Filters;
 use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 
@@ -18,18 +19,16 @@ use crate::{Store, StoreError};
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    pub target: Option<String>,
-    pub detail: Option<serde_json::Value>,
-    pub ip: Option<String>,
+    // What was appended, numbered and stamped; flat in the JSON, as in the row.
+    #[serde(flatten)]
+    pub entry: NewAuditEntry,
 }
 
-/// What to append. `detail` must not contain secrets (the caller redacts).
-#[derive(Clone, Debug, Default)]
+/// What to append. `detail` must not contain secrets (the caller redacts). `action` is e.g.
+/// `account.create`, `key.delete`, `settings.update`, `login.failed`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct NewAuditEntry {
     pub actor: String,
-    /// e.g. `account.create`, `key.delete`, `settings.update`, `login.failed`.
     pub action: String,
     pub target: Option<String>,
     pub detail: Option<serde_json::Value>,
@@ -52,14 +51,16 @@ fn decode(m: audit_log::Model) -> AuditEntry {
     AuditEntry {
         id: m.id,
         at: from_ms(m.at),
-        actor: m.actor,
-        action: m.action,
-        target: m.target,
-        // A detail that no longer parses is shown as a string rather than lost.
-        detail: m
-            .detail
-            .map(|d| serde_json::from_str(&d).unwrap_or(serde_json::Value::String(d))),
-        ip: m.ip,
+        entry: NewAuditEntry {
+            actor: m.actor,
+            action: m.action,
+            target: m.target,
+            // A detail that no longer parses is shown as a string rather than lost.
+            detail: m
+                .detail
+                .map(|d| serde_json::from_str(&d).unwrap_or(serde_json::Value::String(d))),
+            ip: m.ip,
+        },
     }
 }
 
@@ -83,37 +84,16 @@ impl Store {
 
     /// Entries newest first.
     pub async fn list_audit(&self, filter: &AuditFilter) -> Result<Page<AuditEntry>, StoreError> {
-        let mut cond = Condition::all();
-        if let Some(v) = &filter.action {
-            cond = cond.add(Column::Action.eq(v.as_str()));
-        }
-        if let Some(v) = &filter.actor {
-            cond = cond.add(Column::Actor.eq(v.as_str()));
-        }
-        if let Some(v) = &filter.target {
-            cond = cond.add(Column::Target.eq(v.as_str()));
-        }
-        if let Some(v) = filter.from {
-            cond = cond.add(Column::At.gte(to_ms(v)));
-        }
-        if let Some(v) = filter.to {
-            cond = cond.add(Column::At.lt(to_ms(v)));
-        }
-        let filtered = Entity::find().filter(cond);
-        page_of(
-            self.db(),
-            filtered,
-            filter.page,
-            filter.per_page,
-            |q| async move {
-                let rows = q
-                    .order_by_desc(Column::At)
-                    .order_by_desc(Column::Id)
-                    .all(self.db())
-                    .await?;
-                Ok(rows.into_iter().map(decode).collect())
-            },
-        )
-        .await
+        let cond = Filters::new()
+            .eq(Column::Action, filter.action.as_deref())
+            .eq(Column::Actor, filter.actor.as_deref())
+            .eq(Column::Target, filter.target.as_deref())
+            .within(Column::At, filter.from, filter.to)
+            .all();
+        let sort = SortBy::newest_first(Column::At, Column::Id);
+        let page = (filter.page, filter.per_page);
+        let rows: Page<audit_log::Model> =
+            self.page(Entity::find().filter(cond), sort, page).await?;
+        Ok(rows.map(decode))
     }
 }

@@ -19,24 +19,17 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+// The masks keep the first `prefix` bits. A /0 shifts by the whole width, which `checked_shl`
+// reports as `None`: no bits kept.
+
 fn mask_v4(a: Ipv4Addr, prefix: u8) -> Ipv4Addr {
-    let bits = u32::from(a);
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    };
-    Ipv4Addr::from(bits & mask)
+    let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+    Ipv4Addr::from(u32::from(a) & mask)
 }
 
 fn mask_v6(a: Ipv6Addr, prefix: u8) -> Ipv6Addr {
-    let bits = u128::from(a);
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(prefix))
-    };
-    Ipv6Addr::from(bits & mask)
+    let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+    Ipv6Addr::from(u128::from(a) & mask)
 }
 
 impl IpBlock {

@@ -5,14 +5,15 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _,
 };
 use serde::Serialize;
 
 use crate::entity::blocked_ips::{self, Column, Entity};
+use crate::page::SortBy;
+use crate::query::upsert;
 use crate::time::{from_ms, opt_from_ms, opt_to_ms, to_ms};
 use crate::{IpBlock, Store, StoreError};
 
@@ -70,14 +71,14 @@ impl Store {
             expires_at: Set(opt_to_ms(expires_at)),
             created_at: Set(to_ms(Utc::now())),
         };
-        Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(Column::Ip)
-                    .update_columns([Column::Reason, Column::ExpiresAt])
-                    .to_owned(),
-            )
-            .exec_without_returning(self.db())
-            .await?;
+        // Blocking an address again updates its reason and expiry; it keeps its creation time.
+        upsert(
+            self.db(),
+            row,
+            Column::Ip,
+            [Column::Reason, Column::ExpiresAt],
+        )
+        .await?;
         let m = Entity::find()
             .filter(Column::Ip.eq(&ip))
             .one(self.db())
@@ -109,13 +110,9 @@ impl Store {
                     .add(Column::ExpiresAt.gt(to_ms(now))),
             );
         }
-        q.order_by_desc(Column::CreatedAt)
-            .order_by_desc(Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(decode)
-            .collect()
+        let sort = SortBy::newest_first(Column::CreatedAt, Column::Id);
+        let rows = sort.apply(q).all(self.db()).await?;
+        rows.into_iter().map(decode).collect()
     }
 
     /// Deletes entries expired at `now`; returns how many.

@@ -14,7 +14,8 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::entity::api_keys::{self, Column, Entity};
-use crate::query::update_row;
+use crate::page::SortBy;
+use crate::query::{SetSome as _, delete_row, found, update_row};
 use crate::time::{from_ms, now_ms, opt_from_ms, opt_to_ms, to_ms};
 use crate::{Secret, Store, StoreError};
 
@@ -182,9 +183,7 @@ impl Store {
             .exec_without_returning(self.db())
             .await
             .map_err(|e| StoreError::unique(e, "an API key with this secret already exists"))?;
-        self.get_api_key(&id)
-            .await?
-            .ok_or_else(|| StoreError::not_found("api key", id))
+        found(self.get_api_key(&id).await?, "api key", id)
     }
 
     /// The key whose secret is `secret`, if any (enabled or not: the caller decides).
@@ -226,14 +225,9 @@ impl Store {
 
     /// All keys, oldest first.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
-        Entity::find()
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(decode)
-            .collect()
+        let sort = SortBy::oldest_first(Column::CreatedAt, Column::Id);
+        let rows = sort.apply(Entity::find()).all(self.db()).await?;
+        rows.into_iter().map(decode).collect()
     }
 
     pub async fn count_api_keys(&self) -> Result<u64, StoreError> {
@@ -241,36 +235,22 @@ impl Store {
     }
 
     pub async fn update_api_key(&self, id: &str, patch: ApiKeyPatch) -> Result<ApiKey, StoreError> {
-        let mut q = Entity::update_many()
+        let models = patch.models.map(|v| models_json(v.as_ref())).transpose()?;
+        let q = Entity::update_many()
             .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
-            .filter(Column::Id.eq(id));
-        if let Some(v) = patch.name {
-            q = q.col_expr(Column::Name, Expr::val(v));
-        }
-        if let Some(v) = patch.enabled {
-            q = q.col_expr(Column::Enabled, Expr::val(v));
-        }
-        if let Some(v) = patch.models {
-            q = q.col_expr(Column::Models, Expr::val(models_json(v.as_ref())?));
-        }
-        if let Some(v) = patch.rpm {
-            q = q.col_expr(Column::Rpm, Expr::val(opt_u32(v)));
-        }
-        if let Some(v) = patch.max_concurrency {
-            q = q.col_expr(Column::MaxConcurrency, Expr::val(opt_u32(v)));
-        }
-        if let Some(v) = patch.expires_at {
-            q = q.col_expr(Column::ExpiresAt, Expr::val(opt_to_ms(v)));
-        }
+            .filter(Column::Id.eq(id))
+            .set_some(Column::Name, patch.name)
+            .set_some(Column::Enabled, patch.enabled)
+            .set_some(Column::Models, models)
+            .set_some(Column::Rpm, patch.rpm.map(opt_u32))
+            .set_some(Column::MaxConcurrency, patch.max_concurrency.map(opt_u32))
+            .set_some(Column::ExpiresAt, patch.expires_at.map(opt_to_ms));
         update_row(self.db(), q, "api key", id).await?;
-        self.get_api_key(id)
-            .await?
-            .ok_or_else(|| StoreError::not_found("api key", id))
+        found(self.get_api_key(id).await?, "api key", id)
     }
 
     pub async fn delete_api_key(&self, id: &str) -> Result<bool, StoreError> {
-        let res = Entity::delete_by_id(id.to_owned()).exec(self.db()).await?;
-        Ok(res.rows_affected > 0)
+        delete_row::<Entity>(self.db(), id).await
     }
 
     /// Records use of a key (the gateway may call this at most every few seconds per key).

@@ -11,8 +11,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::entity::request_logs::{self, Column, Entity};
-use crate::page::{Page, page_of};
-use crate::query::icontains;
+use crate::page::{Page, SortBy};
+use crate::query::Filters;
 use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 
@@ -99,6 +99,16 @@ struct LogRow {
     rules_fired: Option<String>,
 }
 
+/// One row with its bodies (single-row reads).
+#[derive(Clone, Debug, DerivePartialModel)]
+#[sea_orm(entity = "Entity")]
+struct LogRowWithBodies {
+    #[sea_orm(nested)]
+    row: LogRow,
+    request_body: Option<String>,
+    response_body: Option<String>,
+}
+
 fn u64_of(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -179,52 +189,29 @@ fn to_active(l: &NewRequestLog) -> request_logs::ActiveModel {
     }
 }
 
-pub(crate) fn range_condition(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Condition {
-    let mut cond = Condition::all();
-    if let Some(v) = from {
-        cond = cond.add(Column::At.gte(to_ms(v)));
-    }
-    if let Some(v) = to {
-        cond = cond.add(Column::At.lt(to_ms(v)));
-    }
-    cond
-}
-
 fn filter_condition(f: &LogFilter) -> Condition {
-    let mut cond = range_condition(f.from, f.to);
-    if let Some(s) = f.status {
-        cond = cond.add(Column::Status.eq(i32::from(s)));
-    }
-    if f.errors_only {
-        cond = cond.add(Column::Status.gte(400));
-    }
-    if let Some(m) = &f.model {
-        cond = cond.add(
-            Condition::any()
-                .add(Column::ModelRequested.eq(m.as_str()))
-                .add(Column::ModelUsed.eq(m.as_str())),
-        );
-    }
-    if let Some(v) = &f.account_id {
-        cond = cond.add(Column::AccountId.eq(v.as_str()));
-    }
-    if let Some(v) = &f.key_id {
-        cond = cond.add(Column::KeyId.eq(v.as_str()));
-    }
-    if let Some(v) = &f.ip {
-        cond = cond.add(Column::ClientIp.eq(v.as_str()));
-    }
-    if let Some(q) = f.q.as_deref().filter(|q| !q.is_empty()) {
-        cond = cond.add(
-            Condition::any()
-                .add(icontains(Column::ModelRequested, q))
-                .add(icontains(Column::ModelUsed, q))
-                .add(icontains(Column::ErrorClass, q))
-                .add(icontains(Column::ClientIp, q))
-                .add(icontains(Column::AccountId, q)),
-        );
-    }
-    cond
+    let model = f.model.as_deref().map(|m| {
+        Condition::any()
+            .add(Column::ModelRequested.eq(m))
+            .add(Column::ModelUsed.eq(m))
+    });
+    let searched = [
+        Column::ModelRequested,
+        Column::ModelUsed,
+        Column::ErrorClass,
+        Column::ClientIp,
+        Column::AccountId,
+    ];
+    Filters::new()
+        .within(Column::At, f.from, f.to)
+        .eq(Column::Status, f.status.map(i32::from))
+        .when(f.errors_only.then(|| Column::Status.gte(400)))
+        .when(model)
+        .eq(Column::AccountId, f.account_id.as_deref())
+        .eq(Column::KeyId, f.key_id.as_deref())
+        .eq(Column::ClientIp, f.ip.as_deref())
+        .search(&searched, f.q.as_deref())
+        .all()
 }
 
 impl Store {
@@ -261,47 +248,20 @@ impl Store {
     /// Rows matching `filter`, newest first, without bodies (read one row for those).
     pub async fn list_logs(&self, filter: &LogFilter) -> Result<Page<RequestLog>, StoreError> {
         let filtered = Entity::find().filter(filter_condition(filter));
-        page_of(
-            self.db(),
-            filtered,
-            filter.page,
-            filter.per_page,
-            |q| async move {
-                let rows = q
-                    .order_by_desc(Column::At)
-                    .order_by_desc(Column::Id)
-                    .into_partial_model::<LogRow>()
-                    .all(self.db())
-                    .await?;
-                Ok(rows.into_iter().map(|r| r.into_log(None, None)).collect())
-            },
-        )
-        .await
+        let sort = SortBy::newest_first(Column::At, Column::Id);
+        let rows: Page<LogRow> = self
+            .page(filtered, sort, (filter.page, filter.per_page))
+            .await?;
+        Ok(rows.map(|r| r.into_log(None, None)))
     }
 
     /// One row with its bodies.
     pub async fn get_log(&self, id: i64) -> Result<Option<RequestLog>, StoreError> {
-        Ok(Entity::find_by_id(id).one(self.db()).await?.map(|m| {
-            LogRow {
-                id: m.id,
-                at: m.at,
-                client_ip: m.client_ip,
-                key_id: m.key_id,
-                account_id: m.account_id,
-                model_requested: m.model_requested,
-                model_used: m.model_used,
-                dialect: m.dialect,
-                stream: m.stream,
-                status: m.status,
-                error_class: m.error_class,
-                input_tokens: m.input_tokens,
-                output_tokens: m.output_tokens,
-                ttfb_ms: m.ttfb_ms,
-                duration_ms: m.duration_ms,
-                rules_fired: m.rules_fired,
-            }
-            .into_log(m.request_body, m.response_body)
-        }))
+        let row = Entity::find_by_id(id)
+            .into_partial_model::<LogRowWithBodies>()
+            .one(self.db())
+            .await?;
+        Ok(row.map(|r| r.row.into_log(r.request_body, r.response_body)))
     }
 
     /// Number of rows matching `filter` (ignores paging).

@@ -17,9 +17,10 @@ use crate::entity::stored_responses::{self, Column, Entity};
 use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 
-/// A response to keep.
+/// A kept response. Nothing is added on the way in (the id and time are the caller's), so what
+/// is read back is exactly what was saved.
 #[derive(Clone, Debug, PartialEq)]
-pub struct NewStoredResponse {
+pub struct StoredResponse {
     /// `resp_…`
     pub id: String,
     /// The API key that created it (`None` when the gateway runs without keys).
@@ -30,15 +31,8 @@ pub struct NewStoredResponse {
     pub items: Vec<Value>,
 }
 
-/// A kept response.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StoredResponse {
-    pub id: String,
-    pub key_id: Option<String>,
-    pub model: String,
-    pub created_at: DateTime<Utc>,
-    pub items: Vec<Value>,
-}
+/// A response to keep: the same record as [`StoredResponse`].
+pub type NewStoredResponse = StoredResponse;
 
 fn context(id: &str) -> String {
     format!("stored_responses.items:{id}")

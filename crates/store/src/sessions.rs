@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::entity::admin_sessions::{self, Column, Entity};
 use crate::keys::hash_secret;
+use crate::query::found;
 use crate::time::{from_ms, opt_from_ms, to_ms};
 use crate::{Store, StoreError};
 
@@ -61,9 +62,7 @@ impl Store {
             .exec_without_returning(self.db())
             .await
             .map_err(|e| StoreError::unique(e, "session token already in use"))?;
-        self.session(token)
-            .await?
-            .ok_or_else(|| StoreError::not_found("session", "(new)"))
+        found(self.session(token).await?, "session", "(new)")
     }
 
     /// The session for a raw token, valid or not (check [`AdminSession::is_valid`]).

@@ -6,12 +6,12 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::entity::settings::{self, Column, Entity};
+use crate::query::{delete_row, upsert};
 use crate::time::now_ms;
 use crate::{Store, StoreError};
 
@@ -322,22 +322,12 @@ impl Store {
             value: Set(value.to_owned()),
             updated_at: Set(now_ms()),
         };
-        Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(Column::Name)
-                    .update_columns([Column::Value, Column::UpdatedAt])
-                    .to_owned(),
-            )
-            .exec_without_returning(self.db())
-            .await?;
-        Ok(())
+        let overwrite = [Column::Value, Column::UpdatedAt];
+        upsert(self.db(), row, Column::Name, overwrite).await
     }
 
     pub async fn delete_setting_raw(&self, name: &str) -> Result<bool, StoreError> {
-        let res = Entity::delete_by_id(name.to_owned())
-            .exec(self.db())
-            .await?;
-        Ok(res.rows_affected > 0)
+        delete_row::<Entity>(self.db(), name).await
     }
 }
 

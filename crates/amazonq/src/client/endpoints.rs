@@ -142,21 +142,20 @@ mod tests {
     #[test]
     fn endpoints_of_a_region_are_the_kiro_hosts_and_legacy_q() {
         let e = Endpoints::for_region("eu-central-1").unwrap();
+        let hosts = [
+            e.runtime(),
+            e.management(),
+            e.legacy_q(),
+            e.legacy_kiro_chat(),
+        ];
         assert_eq!(
-            e.runtime().as_str(),
-            "https://runtime.eu-central-1.kiro.dev/"
-        );
-        assert_eq!(
-            e.management().as_str(),
-            "https://management.eu-central-1.kiro.dev/"
-        );
-        assert_eq!(
-            e.legacy_q().as_str(),
-            "https://q.eu-central-1.amazonaws.com/"
-        );
-        assert_eq!(
-            e.legacy_kiro_chat().as_str(),
-            "https://q.eu-central-1.amazonaws.com/generateAssistantResponse"
+            hosts.map(reqwest::Url::as_str),
+            [
+                "https://runtime.eu-central-1.kiro.dev/",
+                "https://management.eu-central-1.kiro.dev/",
+                "https://q.eu-central-1.amazonaws.com/",
+                "https://q.eu-central-1.amazonaws.com/generateAssistantResponse",
+            ]
         );
         assert!(Endpoints::single("not a url").is_err());
     }

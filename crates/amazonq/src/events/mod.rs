@@ -94,19 +94,16 @@ pub enum StreamEvent {
     Unknown { event_type: String, payload: Bytes },
 }
 
-/// `metadataEvent.tokenUsage`.
+/// `metadataEvent.tokenUsage`. Any count may be missing (0, or `None` for the cache counts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct TokenUsage {
-    #[serde(default)]
     pub uncached_input_tokens: u64,
-    #[serde(default)]
     pub output_tokens: u64,
-    #[serde(default)]
     pub total_tokens: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_read_input_tokens: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_write_input_tokens: Option<u64>,
 }
 
@@ -246,62 +243,74 @@ impl StreamEvent {
         Ok(match event_type {
             t::INITIAL_RESPONSE => {
                 // Some services send an empty initial-response.
-                let ids: Ids = if p.is_empty() {
+                let Ids {
+                    conversation_id, ..
+                } = if p.is_empty() {
                     Ids::default()
                 } else {
                     parse(event_type, p)?
                 };
-                Self::InitialResponse {
-                    conversation_id: ids.conversation_id,
-                }
+                Self::InitialResponse { conversation_id }
             }
             t::MESSAGE_METADATA => {
-                let ids: Ids = parse(event_type, p)?;
+                let Ids {
+                    conversation_id,
+                    utterance_id,
+                } = parse(event_type, p)?;
                 Self::MessageMetadata {
-                    conversation_id: ids.conversation_id,
-                    utterance_id: ids.utterance_id,
+                    conversation_id,
+                    utterance_id,
                 }
             }
             t::ASSISTANT_RESPONSE => Self::AssistantResponse {
                 content: parse::<Text>(event_type, p)?.content,
             },
             t::TOOL_USE => {
-                let e: ToolUsePayload = parse(event_type, p)?;
-                let input = match e.input {
+                let ToolUsePayload {
+                    tool_use_id,
+                    name,
+                    input,
+                    stop,
+                } = parse(event_type, p)?;
+                let input = match input {
                     None | Some(serde_json::Value::Null) => None,
                     Some(serde_json::Value::String(s)) => Some(s),
                     Some(other) => Some(other.to_string()),
                 };
                 Self::ToolUse {
-                    tool_use_id: e.tool_use_id,
-                    name: e.name,
+                    tool_use_id,
+                    name,
                     input,
-                    stop: e.stop,
+                    stop,
                 }
             }
             t::REASONING => {
-                let e: ReasoningPayload = parse(event_type, p)?;
+                let ReasoningPayload {
+                    text,
+                    redacted_content,
+                    signature,
+                } = parse(event_type, p)?;
                 Self::Reasoning {
-                    text: e.text,
-                    redacted_content: e.redacted_content,
-                    signature: e.signature,
+                    text,
+                    redacted_content,
+                    signature,
                 }
             }
             t::METERING => {
-                let e: MeteringPayload = parse(event_type, p)?;
-                Self::Metering {
-                    usage: e.usage,
-                    unit: e.unit,
-                }
+                let MeteringPayload { usage, unit } = parse(event_type, p)?;
+                Self::Metering { usage, unit }
             }
             t::CONTEXT_USAGE => Self::ContextUsage {
                 percentage: parse::<ContextUsagePayload>(event_type, p)?.context_usage_percentage,
             },
             t::METADATA => {
-                let e: MetadataPayload = parse(event_type, p)?;
+                let MetadataPayload {
+                    token_usage,
+                    stop_reason,
+                } = parse(event_type, p)?;
                 Self::Metadata {
-                    token_usage: e.token_usage,
-                    stop_reason: e.stop_reason,
+                    token_usage,
+                    stop_reason,
                 }
             }
             t::CODE_REFERENCE => Self::CodeReference {
@@ -314,11 +323,8 @@ impl StreamEvent {
                 links: parse::<WebLinksPayload>(event_type, p)?.supplementary_web_links,
             },
             t::INVALID_STATE => {
-                let e: ReasonMessage = parse(event_type, p)?;
-                Self::InvalidState {
-                    reason: e.reason,
-                    message: e.message,
-                }
+                let ReasonMessage { reason, message } = parse(event_type, p)?;
+                Self::InvalidState { reason, message }
             }
             other => Self::Unknown {
                 event_type: other.to_owned(),
@@ -328,17 +334,14 @@ impl StreamEvent {
     }
 
     /// Encodes the event as the service would send it.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one arm per event of §5.3, each naming its payload type: the match is the table"
-    )]
     pub fn to_frame(&self) -> Frame {
         use event_types as t;
-        match self {
+        // The payloads own their fields: one clone of the event is what cloning each field was.
+        match self.clone() {
             Self::InitialResponse { conversation_id } => event(
                 t::INITIAL_RESPONSE,
                 &Ids {
-                    conversation_id: conversation_id.clone(),
+                    conversation_id,
                     utterance_id: None,
                 },
             ),
@@ -348,16 +351,11 @@ impl StreamEvent {
             } => event(
                 t::MESSAGE_METADATA,
                 &Ids {
-                    conversation_id: conversation_id.clone(),
-                    utterance_id: utterance_id.clone(),
+                    conversation_id,
+                    utterance_id,
                 },
             ),
-            Self::AssistantResponse { content } => event(
-                t::ASSISTANT_RESPONSE,
-                &Text {
-                    content: content.clone(),
-                },
-            ),
+            Self::AssistantResponse { content } => event(t::ASSISTANT_RESPONSE, &Text { content }),
             Self::ToolUse {
                 tool_use_id,
                 name,
@@ -366,10 +364,10 @@ impl StreamEvent {
             } => event(
                 t::TOOL_USE,
                 &ToolUsePayload {
-                    tool_use_id: tool_use_id.clone(),
-                    name: name.clone(),
-                    input: input.clone().map(serde_json::Value::String),
-                    stop: *stop,
+                    tool_use_id,
+                    name,
+                    input: input.map(serde_json::Value::String),
+                    stop,
                 },
             ),
             Self::Reasoning {
@@ -379,22 +377,16 @@ impl StreamEvent {
             } => event(
                 t::REASONING,
                 &ReasoningPayload {
-                    text: text.clone(),
-                    redacted_content: redacted_content.clone(),
-                    signature: signature.clone(),
+                    text,
+                    redacted_content,
+                    signature,
                 },
             ),
-            Self::Metering { usage, unit } => event(
-                t::METERING,
-                &MeteringPayload {
-                    usage: *usage,
-                    unit: unit.clone(),
-                },
-            ),
+            Self::Metering { usage, unit } => event(t::METERING, &MeteringPayload { usage, unit }),
             Self::ContextUsage { percentage } => event(
                 t::CONTEXT_USAGE,
                 &ContextUsagePayload {
-                    context_usage_percentage: *percentage,
+                    context_usage_percentage: percentage,
                 },
             ),
             Self::Metadata {
@@ -403,51 +395,38 @@ impl StreamEvent {
             } => event(
                 t::METADATA,
                 &MetadataPayload {
-                    token_usage: *token_usage,
-                    stop_reason: stop_reason.clone(),
+                    token_usage,
+                    stop_reason,
                 },
             ),
-            Self::CodeReference { references } => event(
-                t::CODE_REFERENCE,
-                &CodeReferencePayload {
-                    references: references.clone(),
-                },
-            ),
+            Self::CodeReference { references } => {
+                event(t::CODE_REFERENCE, &CodeReferencePayload { references })
+            }
             Self::FollowupPrompt { prompt } => event(
                 t::FOLLOWUP_PROMPT,
                 &FollowupPayload {
-                    followup_prompt: prompt.clone(),
+                    followup_prompt: prompt,
                 },
             ),
             Self::WebLinks { links } => event(
                 t::WEB_LINKS,
                 &WebLinksPayload {
-                    supplementary_web_links: links.clone(),
+                    supplementary_web_links: links,
                 },
             ),
-            Self::InvalidState { reason, message } => event(
-                t::INVALID_STATE,
-                &ReasonMessage {
-                    reason: reason.clone(),
-                    message: message.clone(),
-                },
-            ),
+            Self::InvalidState { reason, message } => {
+                event(t::INVALID_STATE, &ReasonMessage { reason, message })
+            }
             Self::Exception {
                 exception_type,
                 message,
                 reason,
-            } => Frame::exception(
-                exception_type,
-                to_json(&ReasonMessage {
-                    reason: reason.clone(),
-                    message: message.clone(),
-                }),
-            ),
-            Self::Error { code, message } => Frame::error(code, message),
+            } => Frame::exception(&exception_type, to_json(&ReasonMessage { reason, message })),
+            Self::Error { code, message } => Frame::error(&code, &message),
             Self::Unknown {
                 event_type,
                 payload,
-            } => Frame::event(event_type, payload.clone()),
+            } => Frame::event(&event_type, payload),
         }
     }
 

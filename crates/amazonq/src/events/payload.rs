@@ -1,5 +1,7 @@
 //! JSON payload shapes of the stream events (camelCase on the wire), private
-//! to [`super`]: the public API is [`super::StreamEvent`].
+//! to [`super`]: the public API is [`super::StreamEvent`]. A payload whose fields
+//! may all be missing takes `#[serde(default)]` on the struct: a missing field
+//! reads as its empty value.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -9,11 +11,11 @@ use crate::eventstream::Frame;
 use crate::types::{FollowupPrompt, Reference, SupplementaryWebLink};
 
 #[derive(Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct Ids {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) conversation_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) utterance_id: Option<String>,
 }
 
@@ -34,22 +36,22 @@ pub(super) struct ToolUsePayload {
     pub(super) stop: bool,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct ReasoningPayload {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) redacted_content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) signature: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
 pub(super) struct MeteringPayload {
-    #[serde(default)]
     pub(super) usage: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) unit: Option<String>,
 }
 
@@ -59,18 +61,17 @@ pub(super) struct ContextUsagePayload {
     pub(super) context_usage_percentage: f64,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct MetadataPayload {
-    #[serde(default)]
     pub(super) token_usage: TokenUsage,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) stop_reason: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
 pub(super) struct CodeReferencePayload {
-    #[serde(default)]
     pub(super) references: Vec<Reference>,
 }
 
@@ -80,18 +81,18 @@ pub(super) struct FollowupPayload {
     pub(super) followup_prompt: FollowupPrompt,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct WebLinksPayload {
-    #[serde(default)]
     pub(super) supplementary_web_links: Vec<SupplementaryWebLink>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
 pub(super) struct ReasonMessage {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) reason: Option<String>,
-    #[serde(default, alias = "Message", skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "Message", skip_serializing_if = "Option::is_none")]
     pub(super) message: Option<String>,
 }
 

@@ -57,69 +57,56 @@ fn headers_len(frame: &Frame) -> Result<usize, EncodeError> {
                 name: header.name.clone(),
             });
         }
-        let value_len = match &header.value {
-            HeaderValue::Bool(_) => 0,
-            HeaderValue::Byte(_) => 1,
-            HeaderValue::Int16(_) => 2,
-            HeaderValue::Int32(_) => 4,
-            HeaderValue::Int64(_) | HeaderValue::Timestamp(_) => 8,
-            HeaderValue::Uuid(_) => 16,
-            HeaderValue::ByteArray(b) => variable_len(&header.name, b.len())?,
-            HeaderValue::String(s) => variable_len(&header.name, s.len())?,
-        };
+        let (_, value_len) = wire_type(&header.value);
+        if let HeaderValue::ByteArray(_) | HeaderValue::String(_) = header.value {
+            // Less the u16 length prefix.
+            let bytes = value_len - 2;
+            if bytes > MAX_HEADER_VALUE_LEN {
+                return Err(EncodeError::HeaderValueTooLong {
+                    name: header.name.clone(),
+                    len: bytes,
+                });
+            }
+        }
         len += 1 + header.name.len() + 1 + value_len;
     }
     Ok(len)
 }
 
-fn variable_len(name: &str, len: usize) -> Result<usize, EncodeError> {
-    if len > MAX_HEADER_VALUE_LEN {
-        return Err(EncodeError::HeaderValueTooLong {
-            name: name.to_owned(),
-            len,
-        });
+/// The wire type tag of `value` (§5.2) and the length of what follows the tag; a
+/// length-prefixed value counts its u16 prefix. A `Bool` is its tag alone.
+fn wire_type(value: &HeaderValue) -> (u8, usize) {
+    match value {
+        HeaderValue::Bool(true) => (0, 0),
+        HeaderValue::Bool(false) => (1, 0),
+        HeaderValue::Byte(_) => (2, 1),
+        HeaderValue::Int16(_) => (3, 2),
+        HeaderValue::Int32(_) => (4, 4),
+        HeaderValue::Int64(_) => (5, 8),
+        HeaderValue::ByteArray(b) => (6, 2 + b.len()),
+        HeaderValue::String(s) => (7, 2 + s.len()),
+        HeaderValue::Timestamp(_) => (8, 8),
+        HeaderValue::Uuid(_) => (9, 16),
     }
-    Ok(2 + len)
 }
 
 fn put_value(value: &HeaderValue, out: &mut BytesMut) {
+    out.put_u8(wire_type(value).0);
     match value {
-        HeaderValue::Bool(true) => out.put_u8(0),
-        HeaderValue::Bool(false) => out.put_u8(1),
-        HeaderValue::Byte(v) => {
-            out.put_u8(2);
-            out.put_i8(*v);
-        }
-        HeaderValue::Int16(v) => {
-            out.put_u8(3);
-            out.put_i16(*v);
-        }
-        HeaderValue::Int32(v) => {
-            out.put_u8(4);
-            out.put_i32(*v);
-        }
-        HeaderValue::Int64(v) => {
-            out.put_u8(5);
-            out.put_i64(*v);
-        }
-        // Lengths were checked against MAX_HEADER_VALUE_LEN, so they fit a u16.
-        HeaderValue::ByteArray(b) => {
-            out.put_u8(6);
-            out.put_u16(b.len() as u16);
-            out.put_slice(b);
-        }
-        HeaderValue::String(s) => {
-            out.put_u8(7);
-            out.put_u16(s.len() as u16);
-            out.put_slice(s.as_bytes());
-        }
-        HeaderValue::Timestamp(v) => {
-            out.put_u8(8);
-            out.put_i64(*v);
-        }
-        HeaderValue::Uuid(v) => {
-            out.put_u8(9);
-            out.put_u128(*v);
-        }
+        HeaderValue::Bool(_) => {}
+        HeaderValue::Byte(v) => out.put_i8(*v),
+        HeaderValue::Int16(v) => out.put_i16(*v),
+        HeaderValue::Int32(v) => out.put_i32(*v),
+        HeaderValue::Int64(v) | HeaderValue::Timestamp(v) => out.put_i64(*v),
+        HeaderValue::Uuid(v) => out.put_u128(*v),
+        HeaderValue::ByteArray(b) => put_prefixed(b, out),
+        HeaderValue::String(s) => put_prefixed(s.as_bytes(), out),
     }
+}
+
+/// A u16 length, then the bytes. Lengths were checked against MAX_HEADER_VALUE_LEN, so they
+/// fit a u16.
+fn put_prefixed(bytes: &[u8], out: &mut BytesMut) {
+    out.put_u16(bytes.len() as u16);
+    out.put_slice(bytes);
 }

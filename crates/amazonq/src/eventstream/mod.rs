@@ -132,23 +132,30 @@ impl Frame {
     /// An `event` frame; headers in the order the service (and Appendix A) uses:
     /// `:event-type`, `:content-type`, `:message-type`.
     pub fn event(event_type: &str, json_payload: impl Into<Bytes>) -> Self {
-        Self::new(
-            vec![
-                Header::string(names::EVENT_TYPE, event_type),
-                Header::string(names::CONTENT_TYPE, "application/json"),
-                Header::string(names::MESSAGE_TYPE, "event"),
-            ],
-            json_payload,
-        )
+        Self::json_message((names::EVENT_TYPE, event_type), "event", json_payload)
     }
 
     /// An `exception` frame (payload usually `{"message": …}`).
     pub fn exception(exception_type: &str, payload: impl Into<Bytes>) -> Self {
+        Self::json_message(
+            (names::EXCEPTION_TYPE, exception_type),
+            "exception",
+            payload,
+        )
+    }
+
+    /// A JSON frame named by `(header, name)`, headers in the order `event` and `exception`
+    /// frames share: the name, `:content-type`, `:message-type`.
+    fn json_message(
+        (header, name): (&str, &str),
+        message_type: &str,
+        payload: impl Into<Bytes>,
+    ) -> Self {
         Self::new(
             vec![
-                Header::string(names::EXCEPTION_TYPE, exception_type),
+                Header::string(header, name),
                 Header::string(names::CONTENT_TYPE, "application/json"),
-                Header::string(names::MESSAGE_TYPE, "exception"),
+                Header::string(names::MESSAGE_TYPE, message_type),
             ],
             payload,
         )

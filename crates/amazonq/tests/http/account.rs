@@ -11,13 +11,13 @@ use axum::extract::State;
 use axum::http::Request;
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::chat::{config, creds, legacy};
 
 const OWN_ARN: &str = "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC";
 const OWN_ARN_QUERY: &str = "arn%3Aaws%3Acodewhisperer%3Aus-east-1%3A123456789012%3Aprofile%2FABC";
-use crate::server::{Log, serve};
+use crate::server::{Log, Seen, serve};
 
 async fn q_root(State(log): State<Log>, req: Request<Body>) -> Response {
     let seen = log.record(req).await;
@@ -70,10 +70,24 @@ async fn server() -> (String, Log) {
     (serve(router).await, log)
 }
 
+/// A client of a fresh [`server`], and the server's log.
+async fn client() -> (QClient, Log) {
+    let (url, log) = server().await;
+    (QClient::new(config(&url)).unwrap(), log)
+}
+
+/// `seen` was an AWS JSON 1.0 call with this body.
+fn assert_json_1_0(seen: &Seen, body: &Value) {
+    assert_eq!(
+        seen.header("content-type"),
+        Some("application/x-amz-json-1.0")
+    );
+    assert_eq!(&seen.json(), body);
+}
+
 #[tokio::test]
 async fn management_calls_carry_the_profile_in_query_and_body() {
-    let (url, log) = server().await;
-    let client = QClient::new(config(&url)).unwrap();
+    let (client, log) = client().await;
     let idc = creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t");
     let (models, _) = client.list_all_models(&idc, "AI_EDITOR").await.unwrap();
     let ids: Vec<_> = models.iter().map(|m| m.model_id.as_str()).collect();
@@ -102,13 +116,9 @@ async fn management_calls_carry_the_profile_in_query_and_body() {
         seen[0].uri,
         format!("/?origin=AI_EDITOR&profileArn={OWN_ARN_QUERY}")
     );
-    assert_eq!(
-        seen[0].header("content-type"),
-        Some("application/x-amz-json-1.0")
-    );
-    assert_eq!(
-        seen[0].json(),
-        json!({"origin": "AI_EDITOR", "profileArn": OWN_ARN})
+    assert_json_1_0(
+        &seen[0],
+        &json!({"origin": "AI_EDITOR", "profileArn": OWN_ARN}),
     );
     assert!(
         seen[0]
@@ -143,8 +153,7 @@ async fn management_calls_carry_the_profile_in_query_and_body() {
 
 #[tokio::test]
 async fn legacy_list_models_amazon_q_paginates() {
-    let (url, log) = server().await;
-    let client = QClient::new(config(&url)).unwrap();
+    let (client, log) = client().await;
     let c = legacy(creds(Dialect::AmazonQ, AuthKind::IdentityCenter, "t"));
     let (models, default) = client.list_all_models(&c, "CLI").await.unwrap();
     let ids: Vec<_> = models.iter().map(|m| m.model_id.as_str()).collect();
@@ -152,21 +161,13 @@ async fn legacy_list_models_amazon_q_paginates() {
     assert_eq!(default.unwrap().model_id, "claude-sonnet-4.5");
     let seen = log.all();
     assert_eq!(seen.len(), 2);
-    assert_eq!(
-        seen[0].header("content-type"),
-        Some("application/x-amz-json-1.0")
-    );
-    assert_eq!(
-        seen[0].json(),
-        json!({"origin": "CLI", "profileArn": OWN_ARN})
-    );
+    assert_json_1_0(&seen[0], &json!({"origin": "CLI", "profileArn": OWN_ARN}));
     assert_eq!(seen[1].json()["nextToken"], "p2");
 }
 
 #[tokio::test]
 async fn legacy_list_models_kiro_uses_get_with_query() {
-    let (url, log) = server().await;
-    let client = QClient::new(config(&url)).unwrap();
+    let (client, log) = client().await;
     let c = legacy(creds(Dialect::Kiro, AuthKind::Social, "t"));
     let (models, default) = client.list_all_models(&c, "AI_EDITOR").await.unwrap();
     assert_eq!(models[0].model_id, "claude-opus-4.5");
@@ -179,30 +180,21 @@ async fn legacy_list_models_kiro_uses_get_with_query() {
 
 #[tokio::test]
 async fn legacy_usage_limits_both_dialects() {
-    let (url, log) = server().await;
-    let client = QClient::new(config(&url)).unwrap();
+    let (client, log) = client().await;
     let request = GetUsageLimitsRequest {
         origin: Some("AI_EDITOR".into()),
         resource_type: Some("AGENTIC_REQUEST".into()),
         is_email_required: Some(true),
         profile_arn: None,
     };
-    let q = client
-        .get_usage_limits(
-            &legacy(creds(Dialect::AmazonQ, AuthKind::BuilderId, "t")),
-            &request,
-        )
-        .await
-        .unwrap();
+    let usage = async |dialect| {
+        let c = legacy(creds(dialect, AuthKind::BuilderId, "t"));
+        client.get_usage_limits(&c, &request).await.unwrap()
+    };
+    let q = usage(Dialect::AmazonQ).await;
     assert_eq!(q.next_reset().unwrap().timestamp(), 1_767_225_600);
     assert_eq!(q.usage_breakdown_list[0].available(), Some(40.0));
-    let k = client
-        .get_usage_limits(
-            &legacy(creds(Dialect::Kiro, AuthKind::BuilderId, "t")),
-            &request,
-        )
-        .await
-        .unwrap();
+    let k = usage(Dialect::Kiro).await;
     assert_eq!(
         k.subscription_info.unwrap().kind.as_deref(),
         Some("Q_DEVELOPER_STANDALONE_PRO")

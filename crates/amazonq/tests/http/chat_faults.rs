@@ -18,7 +18,7 @@ use axum::routing::post;
 use futures_util::StreamExt;
 
 use crate::chat::{config, creds, request};
-use crate::server::{End, encode_events, paced_body, serve};
+use crate::server::{End, encode_events, late, paced_body, serve};
 
 /// (status, x-amzn-ErrorType, retry-after, body, expected class)
 type ErrorCase = (
@@ -264,13 +264,7 @@ async fn empty_200_is_a_clean_empty_stream() {
 
 #[tokio::test]
 async fn first_byte_timeout_on_slow_headers_and_on_slow_body() {
-    let slow_headers = Router::new().route(
-        "/",
-        post(|| async {
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            Response::new(Body::empty())
-        }),
-    );
+    let slow_headers = late("/", Duration::from_secs(3));
     // Headers at once, first body bytes never.
     let slow_body = Router::new().route(
         "/",

@@ -17,7 +17,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::chat::{config, creds, legacy};
-use crate::server::{Log, serve};
+use crate::server::{Log, late, serve};
 
 const OWN_ARN: &str = "arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC";
 
@@ -253,14 +253,7 @@ async fn an_empty_query_is_refused_without_a_call() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_hits_the_first_byte_timeout() {
-    let router = Router::new().route(
-        "/mcp",
-        post(|| async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            "late"
-        }),
-    );
-    let base = serve(router).await;
+    let base = serve(late("/mcp", Duration::from_secs(5))).await;
     let client = QClient::new(config(&base)).unwrap();
     let started = std::time::Instant::now();
     let e = client

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use amazonq::error::ErrorClass;
 use amazonq::kiro_auth::KiroAuthClient;
-use amazonq::oidc::{AuthError, ClientRegistration, OidcClient, Q_CLIENT_NAME, Q_SCOPES};
+use amazonq::oidc::{
+    AuthError, ClientRegistration, DeviceLogin, OidcClient, Q_CLIENT_NAME, Q_SCOPES,
+};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -118,6 +120,24 @@ fn oidc(url: &str) -> OidcClient {
         .with_time_unit(UNIT)
 }
 
+/// A Q device login (from `cached`, for `start_url`) against `script`: its result, the user
+/// codes it showed, and the requests the server saw.
+async fn device_login(
+    script: Script,
+    cached: Option<ClientRegistration>,
+    start_url: &str,
+) -> (Result<DeviceLogin, AuthError>, Vec<String>, Log) {
+    let log = script.log.clone();
+    let url = script.url().await;
+    let mut codes = Vec::new();
+    let login = oidc(&url)
+        .device_login(cached, Q_CLIENT_NAME, &Q_SCOPES, start_url, |a| {
+            codes.push(a.user_code.clone());
+        })
+        .await;
+    (login, codes, log)
+}
+
 #[tokio::test]
 async fn device_flow_pending_then_slow_down_then_success() {
     let script = Script::default()
@@ -131,21 +151,8 @@ async fn device_flow_pending_then_slow_down_then_success() {
                 token("acc-1", Some("ref-1")),
             ],
         );
-    let log = script.log.clone();
-    let url = script.url().await;
-    let mut codes = Vec::new();
-    let login = oidc(&url)
-        .device_login(
-            None,
-            Q_CLIENT_NAME,
-            &Q_SCOPES,
-            amazonq::oidc::BUILDER_ID_START_URL,
-            |a| {
-                codes.push(a.user_code.clone());
-            },
-        )
-        .await
-        .unwrap();
+    let (login, codes, log) = device_login(script, None, amazonq::oidc::BUILDER_ID_START_URL).await;
+    let login = login.unwrap();
     assert_eq!(codes, ["USER-d1"]);
     assert_eq!(login.token.access_token, "acc-1");
     assert_eq!(login.token.refresh_token.as_deref(), Some("ref-1"));
@@ -190,19 +197,8 @@ async fn device_flow_restarts_on_expired_code_and_reregisters_on_invalid_client(
                 token("acc", None),
             ],
         );
-    let log = script.log.clone();
-    let url = script.url().await;
-    let mut codes = Vec::new();
-    let login = oidc(&url)
-        .device_login(
-            None,
-            Q_CLIENT_NAME,
-            &Q_SCOPES,
-            "https://d-1.awsapps.com/start",
-            |a| codes.push(a.user_code.clone()),
-        )
-        .await
-        .unwrap();
+    let (login, codes, log) = device_login(script, None, "https://d-1.awsapps.com/start").await;
+    let login = login.unwrap();
     assert_eq!(codes, ["USER-d1", "USER-d2", "USER-d3"]);
     assert_eq!(
         login.registration.client_id, "c2",
@@ -228,24 +224,15 @@ async fn device_flow_reuses_a_cached_registration_and_stops_on_denial() {
                 oidc_error("access_denied"),
             ],
         );
-    let log = script.log.clone();
-    let url = script.url().await;
     let cached = ClientRegistration {
         client_id: "cached".into(),
         client_secret: "s".into(),
         expires_at: Utc::now() + chrono::Duration::days(30),
         scopes: Q_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
     };
-    let err = oidc(&url)
-        .device_login(
-            Some(cached),
-            Q_CLIENT_NAME,
-            &Q_SCOPES,
-            "https://view.awsapps.com/start",
-            |_| {},
-        )
-        .await
-        .unwrap_err();
+    let (login, _, log) =
+        device_login(script, Some(cached), "https://view.awsapps.com/start").await;
+    let err = login.unwrap_err();
     assert_eq!(err, AuthError::Denied);
     let seen = log.all();
     assert!(

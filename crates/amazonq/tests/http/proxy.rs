@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use amazonq::client::{AuthKind, ClientError, Dialect, QClient};
+use amazonq::client::{AuthKind, ChatResponse, ClientError, Dialect, QClient};
 use amazonq::error::ErrorClass;
 use amazonq::events::StreamEvent;
 use axum::Router;
@@ -32,6 +32,14 @@ async fn answering_proxy() -> (String, Log) {
     (url, log)
 }
 
+/// One chat call to [`UNREACHABLE`], through the per-call `proxy` when given.
+async fn call_unreachable(proxy: Option<&str>) -> Result<ChatResponse, ClientError> {
+    let client = QClient::new(config(UNREACHABLE)).unwrap();
+    let mut c = creds(Dialect::AmazonQ, AuthKind::BuilderId, "t");
+    c.proxy = proxy.map(str::to_owned);
+    client.generate_assistant_response(&c, &request("x")).await
+}
+
 #[tokio::test]
 async fn per_call_proxy_is_used() {
     let (proxy, log) = answering_proxy().await;
@@ -43,11 +51,7 @@ async fn per_call_proxy_is_used() {
     assert_eq!(log.all()[0].uri, "http://127.0.0.1:9/");
 
     // An invalid proxy URL is a configuration error, not a transient one.
-    c.proxy = Some("::not a url::".into());
-    let err = client
-        .generate_assistant_response(&c, &request("x"))
-        .await
-        .unwrap_err();
+    let err = call_unreachable(Some("::not a url::")).await.unwrap_err();
     assert!(
         matches!(err.class(), ErrorClass::BadRequest { .. }),
         "{err:?}"
@@ -106,12 +110,7 @@ async fn without_any_proxy_the_connect_error_is_classified() {
         )
         .await;
     }
-    let client = QClient::new(config(UNREACHABLE)).unwrap();
-    let c = creds(Dialect::AmazonQ, AuthKind::BuilderId, "t");
-    let err = client
-        .generate_assistant_response(&c, &request("x"))
-        .await
-        .unwrap_err();
+    let err = call_unreachable(None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -126,12 +125,7 @@ async fn without_any_proxy_the_connect_error_is_classified() {
 async fn environment_http_proxy_is_honoured() {
     if is_child() {
         // HTTP_PROXY points at the parent's answering proxy.
-        let client = QClient::new(config(UNREACHABLE)).unwrap();
-        let c = creds(Dialect::AmazonQ, AuthKind::BuilderId, "t");
-        let response = client
-            .generate_assistant_response(&c, &request("x"))
-            .await
-            .unwrap();
+        let response = call_unreachable(None).await.unwrap();
         let events: Vec<StreamEvent> = response.events.map(Result::unwrap).collect().await;
         assert_eq!(events, answer());
         return;

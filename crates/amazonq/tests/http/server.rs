@@ -70,6 +70,18 @@ pub async fn serve(router: Router) -> String {
     format!("http://{addr}")
 }
 
+/// A server whose `POST path` sends its (empty) answer only after `delay`, for first-byte
+/// timeouts.
+pub fn late(path: &str, delay: Duration) -> Router {
+    Router::new().route(
+        path,
+        axum::routing::post(move || async move {
+            tokio::time::sleep(delay).await;
+            axum::response::Response::new(Body::empty())
+        }),
+    )
+}
+
 /// Encodes events into one byte string.
 pub fn encode_events(events: &[StreamEvent]) -> Vec<u8> {
     events

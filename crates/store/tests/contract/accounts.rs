@@ -3,18 +3,21 @@
 
 use chrono::{Duration, TimeZone as _, Utc};
 use store::{
-    AccountFilter, AccountPatch, AccountStatus, AuthMethod, Cipher, ClientRegistration, NewAccount,
-    Quota, Secret, Store, StoreConfig, StoreError, TokenUpdate,
+    Account, AccountFilter, AccountPatch, AccountStatus, AuthMethod, Cipher, ClientRegistration,
+    NewAccount, Quota, Secret, Store, StoreConfig, StoreError, TokenUpdate,
 };
 
 fn ts(s: i64) -> chrono::DateTime<Utc> {
     Utc.timestamp_opt(s, 0).unwrap()
 }
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
+/// Applies the operator edit `set` makes to an empty patch.
+async fn edit(store: &Store, id: &str, set: impl FnOnce(&mut AccountPatch)) -> Account {
+    let mut patch = AccountPatch::default();
+    set(&mut patch);
+    store.update_account(id, patch).await.unwrap()
+}
+
 #[expect(
     clippy::too_many_lines,
     reason = "the account contract run against one engine, in order: later checks read what earlier ones wrote"
@@ -134,46 +137,32 @@ pub async fn run(store: &Store, url: &str) {
         (p.total, p.items.len(), p.items[0].id.as_str()),
         (3, 1, c.id.as_str())
     );
-    let p = store
-        .list_accounts(&page(Some(AccountStatus::Disabled), None, 1, 50))
-        .await
-        .unwrap();
-    assert_eq!(p.items.iter().map(|x| &x.id).collect::<Vec<_>>(), [&c.id]);
-    let p = store
-        .list_accounts(&page(None, Some("BOB"), 1, 50))
-        .await
-        .unwrap();
-    assert_eq!(p.items.iter().map(|x| &x.id).collect::<Vec<_>>(), [&b.id]);
-    let p = store
-        .list_accounts(&page(None, Some("100%_"), 1, 50))
-        .await
-        .unwrap();
-    assert_eq!(p.items.iter().map(|x| &x.id).collect::<Vec<_>>(), [&c.id]);
-    let p = store
-        .list_accounts(&page(None, Some("0%x"), 1, 50))
-        .await
-        .unwrap();
-    assert_eq!(p.total, 0, "% must match literally");
-    let p = store
-        .list_accounts(&page(None, Some("profile/abc"), 1, 50))
-        .await
-        .unwrap();
-    assert_eq!(p.items.iter().map(|x| &x.id).collect::<Vec<_>>(), [&a.id]);
+    // (status, q, the accounts listed); "0%x" finds nothing: `%` must match literally.
+    let filters: [(Option<AccountStatus>, Option<&str>, Vec<&String>); 5] = [
+        (Some(AccountStatus::Disabled), None, vec![&c.id]),
+        (None, Some("BOB"), vec![&b.id]),
+        (None, Some("100%_"), vec![&c.id]),
+        (None, Some("0%x"), vec![]),
+        (None, Some("profile/abc"), vec![&a.id]),
+    ];
+    for (status, q, want) in filters {
+        let p = store.list_accounts(&page(status, q, 1, 50)).await.unwrap();
+        let ids: Vec<_> = p.items.iter().map(|x| &x.id).collect();
+        assert_eq!(
+            (p.total, ids),
+            (want.len() as u64, want),
+            "{status:?} {q:?}"
+        );
+    }
 
     // Operator edits.
-    let patched = store
-        .update_account(
-            &b.id,
-            AccountPatch {
-                label: Some("Bob".into()),
-                weight: Some(5),
-                max_concurrency: Some(1),
-                proxy_url: Some(Some("socks5://127.0.0.1:1080".into())),
-                ..AccountPatch::default()
-            },
-        )
-        .await
-        .unwrap();
+    let patched = edit(store, &b.id, |p| {
+        p.label = Some("Bob".into());
+        p.weight = Some(5);
+        p.max_concurrency = Some(1);
+        p.proxy_url = Some(Some("socks5://127.0.0.1:1080".into()));
+    })
+    .await;
     assert_eq!(
         (
             patched.label.as_str(),
@@ -186,27 +175,9 @@ pub async fn run(store: &Store, url: &str) {
         patched.proxy_url.as_deref(),
         Some("socks5://127.0.0.1:1080")
     );
-    let cleared = store
-        .update_account(
-            &b.id,
-            AccountPatch {
-                proxy_url: Some(None),
-                ..AccountPatch::default()
-            },
-        )
-        .await
-        .unwrap();
+    let cleared = edit(store, &b.id, |p| p.proxy_url = Some(None)).await;
     assert!(cleared.proxy_url.is_none());
-    let enabled = store
-        .update_account(
-            &c.id,
-            AccountPatch {
-                enabled: Some(true),
-                ..AccountPatch::default()
-            },
-        )
-        .await
-        .unwrap();
+    let enabled = edit(store, &c.id, |p| p.enabled = Some(true)).await;
     assert_eq!(
         (enabled.enabled, enabled.status),
         (true, AccountStatus::Active)
@@ -344,25 +315,16 @@ pub async fn run(store: &Store, url: &str) {
         .set_account_status(&a.id, AccountStatus::NeedsLogin, Some("invalid_grant"))
         .await
         .unwrap();
-    let tasks: Vec<_> = (0..20)
-        .map(|i| {
-            let s = store.clone();
-            let id = a.id.clone();
-            tokio::spawn(async move {
-                s.record_account_usage(
-                    &id,
-                    1,
-                    u64::from(i % 2 == 0),
-                    Some(ts(1_700_000_000 + i64::from(i))),
-                )
+    crate::concurrently(20, |i| {
+        let (s, id) = (store.clone(), a.id.clone());
+        async move {
+            let at = ts(1_700_000_000 + i64::from(i));
+            s.record_account_usage(&id, 1, u64::from(i % 2 == 0), Some(at))
                 .await
                 .unwrap();
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
+        }
+    })
+    .await;
     store
         .set_account_quota(
             &a.id,
@@ -409,16 +371,7 @@ pub async fn run(store: &Store, url: &str) {
         .set_account_status(&b.id, AccountStatus::Banned, Some("suspended"))
         .await
         .unwrap();
-    let b3 = store
-        .update_account(
-            &b.id,
-            AccountPatch {
-                enabled: Some(true),
-                ..AccountPatch::default()
-            },
-        )
-        .await
-        .unwrap();
+    let b3 = edit(store, &b.id, |p| p.enabled = Some(true)).await;
     assert_eq!(b3.status, AccountStatus::Banned);
     assert!(a3.updated_at >= a3.created_at - Duration::seconds(1));
 
@@ -430,19 +383,18 @@ pub async fn run(store: &Store, url: &str) {
 
     // Two creates racing for one id: exactly one wins, the other is a Conflict (not a raw DB
     // error), whichever of the pre-check or the unique key catches it.
-    let racers: Vec<_> = (0..4)
-        .map(|i| {
-            let s = store.clone();
-            tokio::spawn(async move {
-                let mut n = NewAccount::new(AuthMethod::Social, format!("rt-race-{i}"));
-                n.id = Some("acct-race".into());
-                s.create_account(n).await
-            })
-        })
-        .collect();
+    let racers = crate::concurrently(4, |i| {
+        let s = store.clone();
+        async move {
+            let mut n = NewAccount::new(AuthMethod::Social, format!("rt-race-{i}"));
+            n.id = Some("acct-race".into());
+            s.create_account(n).await
+        }
+    })
+    .await;
     let mut wins = 0;
     for r in racers {
-        match r.await.unwrap() {
+        match r {
             Ok(_) => wins += 1,
             Err(StoreError::Conflict(_)) => {}
             Err(e) => panic!("race loser got {e}"),

@@ -122,12 +122,15 @@ pub async fn audit(store: &Store) {
     assert_eq!(
         all.items
             .iter()
-            .map(|e| e.target.as_deref().unwrap())
+            .map(|e| e.entry.target.as_deref().unwrap())
             .collect::<Vec<_>>(),
         ["a2", "k1", "a1"]
     );
-    assert_eq!(all.items[0].detail, Some(json!({"target": "a2", "n": 1})));
-    assert_eq!(all.items[0].ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(
+        all.items[0].entry.detail,
+        Some(json!({"target": "a2", "n": 1}))
+    );
+    assert_eq!(all.items[0].entry.ip.as_deref(), Some("127.0.0.1"));
     assert!(all.items[0].at <= Utc::now() && all.items[0].at > Utc::now() - Duration::minutes(5));
     let creates = store
         .list_audit(&AuditFilter {
@@ -138,5 +141,5 @@ pub async fn audit(store: &Store) {
         .await
         .unwrap();
     assert_eq!((creates.total, creates.items.len()), (2, 1));
-    assert_eq!(creates.items[0].target.as_deref(), Some("a2"));
+    assert_eq!(creates.items[0].entry.target.as_deref(), Some("a2"));
 }

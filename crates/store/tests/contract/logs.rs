@@ -1,6 +1,7 @@
 //! Request logs: batch insert, every filter, paging, bodies, stats numbers recomputed here from
 //! the inserted rows, and retention cleanup.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
@@ -97,12 +98,8 @@ fn groups(
         g.output_tokens += r.output_tokens;
     }
     let mut out: Vec<_> = m.into_values().collect();
-    out.sort_by(|a, b| {
-        b.requests
-            .cmp(&a.requests)
-            .then_with(|| a.key.is_none().cmp(&b.key.is_none()))
-            .then_with(|| a.key.cmp(&b.key))
-    });
+    // Busiest first, then by key, the `None` group last.
+    out.sort_by_key(|g| (Reverse(g.requests), g.key.is_none(), g.key.clone()));
     out
 }
 
@@ -140,79 +137,37 @@ pub async fn run(store: &Store) {
         |pred: &dyn Fn(&NewRequestLog) -> bool| in_range.iter().filter(|r| pred(r)).count() as u64;
     assert_eq!(store.count_logs(&LogFilter::default()).await.unwrap(), 135);
     assert_eq!(store.count_logs(&f(&|_| {})).await.unwrap(), 120);
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| l.status = Some(500)))
-            .await
-            .unwrap(),
-        count(&|r| r.status == 500)
-    );
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| l.errors_only = true))
-            .await
-            .unwrap(),
-        count(&|r| r.status >= 400)
-    );
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| l.model = Some("claude-sonnet-4.5-v2".into())))
-            .await
-            .unwrap(),
-        count(&|r| r.model_used.as_deref() == Some("claude-sonnet-4.5-v2"))
-    );
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| l.model = Some("claude-4.5-opus-high".into())))
-            .await
-            .unwrap(),
-        count(&|r| r.model_requested == "claude-4.5-opus-high")
-    );
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| l.account_id = Some("acct-1".into())))
-            .await
-            .unwrap(),
-        40
-    );
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| l.key_id = Some("key-a".into())))
-            .await
-            .unwrap(),
-        30
-    );
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| l.ip = Some("203.0.113.3".into())))
-            .await
-            .unwrap(),
-        24
-    );
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| l.q = Some("OPUS".into())))
-            .await
-            .unwrap(),
-        60
-    );
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| l.q = Some("5xx".into())))
-            .await
-            .unwrap(),
-        count(&|r| r.status == 500)
-    );
-    assert_eq!(
-        store
-            .count_logs(&f(&|l| {
+    // (filter, rows it must count), one case per filter field and one combining two.
+    let cases: [(LogFilter, u64); 10] = [
+        (f(&|l| l.status = Some(500)), count(&|r| r.status == 500)),
+        (f(&|l| l.errors_only = true), count(&|r| r.status >= 400)),
+        (
+            f(&|l| l.model = Some("claude-sonnet-4.5-v2".into())),
+            count(&|r| r.model_used.as_deref() == Some("claude-sonnet-4.5-v2")),
+        ),
+        (
+            f(&|l| l.model = Some("claude-4.5-opus-high".into())),
+            count(&|r| r.model_requested == "claude-4.5-opus-high"),
+        ),
+        (f(&|l| l.account_id = Some("acct-1".into())), 40),
+        (f(&|l| l.key_id = Some("key-a".into())), 30),
+        (f(&|l| l.ip = Some("203.0.113.3".into())), 24),
+        (f(&|l| l.q = Some("OPUS".into())), 60),
+        (
+            f(&|l| l.q = Some("5xx".into())),
+            count(&|r| r.status == 500),
+        ),
+        (
+            f(&|l| {
                 l.account_id = Some("acct-2".into());
                 l.status = Some(200);
-            }))
-            .await
-            .unwrap(),
-        count(&|r| r.account_id.as_deref() == Some("acct-2") && r.status == 200)
-    );
+            }),
+            count(&|r| r.account_id.as_deref() == Some("acct-2") && r.status == 200),
+        ),
+    ];
+    for (filter, want) in cases {
+        assert_eq!(store.count_logs(&filter).await.unwrap(), want, "{filter:?}");
+    }
 
     // Paging: newest first, no bodies in lists; one row read back with bodies and every field.
     let p1 = store.list_logs(&f(&|l| l.per_page = 50)).await.unwrap();

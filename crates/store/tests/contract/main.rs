@@ -23,6 +23,12 @@
     clippy::panic,
     clippy::many_single_char_names
 )]
+// `tokio::spawn` is banned for untracked tasks; every task here is joined by its test or dropped
+// with the test's runtime.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
+)]
 
 mod accounts;
 mod admin;
@@ -39,7 +45,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sea_orm::{ConnectOptions, ConnectionTrait as _, Database};
-use store::{Cipher, Store, StoreConfig};
+use store::{Cipher, LogSender, LogWriter, LogWriterConfig, LogWriterReport, Store, StoreConfig};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 pub const TEST_KEY: [u8; 32] = [42; 32];
 
@@ -95,10 +103,6 @@ fn skip_external() -> bool {
 
 /// Runs the story on a fresh database of a server backend, dropping it afterwards even when the
 /// story fails.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn run_on_server(env: &str, default_url: &str) {
     let admin_url = std::env::var(env).unwrap_or_else(|_| default_url.to_owned());
     let mut opts = ConnectOptions::new(admin_url.as_str());
@@ -144,6 +148,39 @@ async fn run_on_server(env: &str, default_url: &str) {
     }
 }
 
+/// Runs `task(0)` .. `task(n - 1)` as concurrent tasks and returns their results in that order.
+pub async fn concurrently<T, F>(n: u32, task: impl Fn(u32) -> F) -> Vec<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(task(i))).collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+/// A log writer on `store` with this queue `capacity`, `batch_size` and `flush_interval` (and the
+/// default 3 attempts a batch), plus the token that shuts it down.
+pub fn spawn_writer(
+    store: &Store,
+    capacity: usize,
+    batch_size: usize,
+    flush_interval: Duration,
+) -> (LogSender, JoinHandle<LogWriterReport>, CancellationToken) {
+    let shutdown = CancellationToken::new();
+    let config = LogWriterConfig {
+        capacity,
+        batch_size,
+        flush_interval,
+        max_attempts: 3,
+    };
+    let (tx, handle) = LogWriter::spawn_with(store.clone(), config, shutdown.clone());
+    (tx, handle, shutdown)
+}
+
 /// A fresh temp directory and the URL of the SQLite file `file` in it (created on connect).
 pub fn temp_sqlite(file: &str) -> (PathBuf, String) {
     let dir =
@@ -154,10 +191,6 @@ pub fn temp_sqlite(file: &str) -> (PathBuf, String) {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn sqlite_contract() {
     let (dir, url) = temp_sqlite("data.sqlite3");
     let d = dir.clone();

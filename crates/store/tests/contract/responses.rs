@@ -19,6 +19,9 @@ fn response(id: &str, key: Option<&str>, age_hours: i64) -> NewStoredResponse {
     }
 }
 
+/// Responses that must still be there, each with the API key that reads it.
+type Kept<'a> = &'a [(&'a str, Option<&'a str>)];
+
 async fn kept(store: &Store, id: &str, key: Option<&str>) -> bool {
     store.stored_response(id, key).await.unwrap().is_some()
 }
@@ -77,28 +80,29 @@ pub async fn run(store: &Store, url: &str) {
             .await
             .unwrap();
     }
-    // resp_b1 and resp_b2 are older than 24 h.
-    let gone = store
-        .purge_responses(Utc::now() - Duration::hours(24), 100)
-        .await
-        .unwrap();
-    assert_eq!(gone, 2);
-    assert!(!kept(store, "resp_b1", Some("key-1")).await);
-    // Left: resp_a, resp_open (now), resp_b3 (3 h), resp_b4 (2 h); keep 2 → the two oldest go.
-    let gone = store
-        .purge_responses(Utc::now() - Duration::hours(24), 2)
-        .await
-        .unwrap();
-    assert_eq!(gone, 2);
-    assert!(!kept(store, "resp_b3", Some("key-1")).await);
-    assert!(!kept(store, "resp_b4", Some("key-1")).await);
-    assert!(kept(store, "resp_a", Some("key-1")).await);
-    assert!(kept(store, "resp_open", None).await);
-    assert_eq!(
-        store
-            .purge_responses(Utc::now() - Duration::hours(24), 2)
-            .await
-            .unwrap(),
-        0
-    );
+    // Purges in turn, each keeping the last 24 h and at most `keep` rows:
+    // (keep, rows deleted, key-1 rows gone, rows still there with their key).
+    // 1. resp_b1 and resp_b2 are older than 24 h.
+    // 2. Left: resp_a, resp_open (now), resp_b3 (3 h), resp_b4 (2 h); keep 2 → the two oldest go.
+    // 3. Nothing more to delete.
+    let purges: [(u64, u64, &[&str], Kept); 3] = [
+        (100, 2, &["resp_b1"], &[]),
+        (
+            2,
+            2,
+            &["resp_b3", "resp_b4"],
+            &[("resp_a", Some("key-1")), ("resp_open", None)],
+        ),
+        (2, 0, &[], &[]),
+    ];
+    for (keep, deleted, gone, left) in purges {
+        let day_ago = Utc::now() - Duration::hours(24);
+        assert_eq!(store.purge_responses(day_ago, keep).await.unwrap(), deleted);
+        for id in gone {
+            assert!(!kept(store, id, Some("key-1")).await, "{id} kept");
+        }
+        for (id, key) in left {
+            assert!(kept(store, id, *key).await, "{id} purged");
+        }
+    }
 }

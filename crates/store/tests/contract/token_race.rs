@@ -15,10 +15,6 @@ fn update(access: &str, refresh: Option<&str>) -> TokenUpdate {
     }
 }
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 pub async fn run(store: &Store) {
     // A slow refresh finishing after a faster one, both made with rt-gen-0.
     let acc = store

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use store::{LogFilter, LogWriter, LogWriterConfig, NewRequestLog, Store};
+use store::{LogFilter, LogSender, LogWriter, LogWriterReport, NewRequestLog, Store};
+use tokio::task::JoinHandle;
+
+use crate::spawn_writer;
 use tokio_util::sync::CancellationToken;
 
 fn row(model: &str, n: u64) -> NewRequestLog {
@@ -30,27 +33,34 @@ async fn count(store: &Store, model: &str) -> u64 {
         .unwrap()
 }
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one contract scenario per backend whose steps read the rows the previous step wrote"
-)]
+/// Sends rows `0..n` of `model` (all accepted) and checks that 50 ms later none is written:
+/// the writer holds them (`why`).
+async fn send_held(store: &Store, tx: &LogSender, model: &str, n: u64, why: &str) {
+    for i in 0..n {
+        assert!(tx.try_send(row(model, i)));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(count(store, model).await, 0, "held: {why}");
+}
+
+/// Cancels the writer and checks that it wrote all `n` rows of `model` on the way out, dropping
+/// and failing none.
+async fn shut_down(
+    store: &Store,
+    shutdown: CancellationToken,
+    handle: JoinHandle<LogWriterReport>,
+    model: &str,
+    n: u64,
+) {
+    shutdown.cancel();
+    let report = handle.await.unwrap();
+    assert_eq!((report.written, report.dropped, report.failed), (n, 0, 0));
+    assert_eq!(count(store, model).await, n);
+}
+
 pub async fn run(store: &Store) {
     // Load: 8 producers × 1000 rows while the writer runs; nothing dropped, everything written.
-    let shutdown = CancellationToken::new();
-    let (tx, handle) = LogWriter::spawn_with(
-        store.clone(),
-        LogWriterConfig {
-            capacity: 20_000,
-            batch_size: 250,
-            flush_interval: Duration::from_millis(20),
-            max_attempts: 3,
-        },
-        shutdown.clone(),
-    );
+    let (tx, handle, shutdown) = spawn_writer(store, 20_000, 250, Duration::from_millis(20));
     let producers: Vec<_> = (0..8u64)
         .map(|p| {
             let tx = tx.clone();
@@ -73,72 +83,33 @@ pub async fn run(store: &Store) {
     assert_eq!(accepted, 8000);
     // Let some batches land while running, then shut down with rows possibly still queued.
     tokio::time::sleep(Duration::from_millis(30)).await;
-    shutdown.cancel();
-    let report = handle.await.unwrap();
-    assert_eq!(
-        (report.written, report.dropped, report.failed),
-        (8000, 0, 0)
-    );
-    assert_eq!(count(store, "writer-load").await, 8000);
+    shut_down(store, shutdown, handle, "writer-load", 8000).await;
     assert_eq!(tx.written(), 8000);
     // After shutdown the queue is closed: a send is refused and counted, never blocks.
     assert!(!tx.try_send(row("writer-late", 1)));
     assert_eq!(tx.dropped(), 1);
 
     // Shutdown flush: a long interval and large batch mean nothing is written until cancel.
-    let shutdown = CancellationToken::new();
-    let (tx, handle) = LogWriter::spawn_with(
-        store.clone(),
-        LogWriterConfig {
-            capacity: 5000,
-            batch_size: 100_000,
-            flush_interval: Duration::from_hours(1),
-            max_attempts: 3,
-        },
-        shutdown.clone(),
-    );
-    for i in 0..3000 {
-        assert!(tx.try_send(row("writer-shutdown", i)));
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(
-        count(store, "writer-shutdown").await,
-        0,
-        "held until batch size, interval or shutdown"
-    );
-    shutdown.cancel();
-    let report = handle.await.unwrap();
-    assert_eq!(
-        (report.written, report.dropped, report.failed),
-        (3000, 0, 0)
-    );
-    assert_eq!(count(store, "writer-shutdown").await, 3000);
+    let (tx, handle, shutdown) = spawn_writer(store, 5000, 100_000, Duration::from_hours(1));
+    send_held(
+        store,
+        &tx,
+        "writer-shutdown",
+        3000,
+        "until batch size, interval or shutdown",
+    )
+    .await;
+    shut_down(store, shutdown, handle, "writer-shutdown", 3000).await;
 
     // A full batch is written at once, not at the next interval: the writer sleeps until the
     // tick or until a sender sees `batch_size` rows waiting (it is not woken per row).
-    let shutdown = CancellationToken::new();
-    let (tx, handle) = LogWriter::spawn_with(
-        store.clone(),
-        LogWriterConfig {
-            capacity: 1000,
-            batch_size: 50,
-            flush_interval: Duration::from_hours(1),
-            max_attempts: 3,
-        },
-        shutdown.clone(),
-    );
-    for i in 0..49 {
-        assert!(tx.try_send(row("writer-batch", i)));
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(
-        count(store, "writer-batch").await,
-        0,
-        "49 rows: below the batch, held"
-    );
+    let (tx, handle, shutdown) = spawn_writer(store, 1000, 50, Duration::from_hours(1));
+    send_held(store, &tx, "writer-batch", 49, "49 rows: below the batch").await;
     assert!(tx.try_send(row("writer-batch", 49)));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while count(store, "writer-batch").await < 50 {
+    // The writer counts a batch just after its commit, so the rows can be seen a moment before
+    // the count: wait for both.
+    while count(store, "writer-batch").await < 50 || tx.written() < 50 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "a full batch waited for the interval"

@@ -8,29 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
-use store::{LogFilter, LogWriter, LogWriterConfig, NewRequestLog};
-use tokio_util::sync::CancellationToken;
+use store::{LogFilter, NewRequestLog};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test code: the task ends with the test (joined or dropped with its runtime)"
-)]
 async fn accepted_rows_all_land_and_refusals_are_counted() {
     let (dir, url) = crate::temp_sqlite("load.sqlite3");
     let store = crate::connect(&url).await;
 
-    let shutdown = CancellationToken::new();
-    let (tx, handle) = LogWriter::spawn_with(
-        store.clone(),
-        LogWriterConfig {
-            capacity: 256,
-            batch_size: 128,
-            flush_interval: Duration::from_millis(10),
-            max_attempts: 3,
-        },
-        shutdown.clone(),
-    );
+    let (tx, handle, shutdown) = crate::spawn_writer(&store, 256, 128, Duration::from_millis(10));
     let accepted = Arc::new(AtomicU64::new(0));
     let attempted = Arc::new(AtomicU64::new(0));
     let producers: Vec<_> = (0..4)
