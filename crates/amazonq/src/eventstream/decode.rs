@@ -232,7 +232,9 @@ impl RawFrame {
         };
         match seen {
             Some(Seen::Str((start, end))) => {
-                return block.get(start..end).and_then(|v| std::str::from_utf8(v).ok());
+                return block
+                    .get(start..end)
+                    .and_then(|v| std::str::from_utf8(v).ok());
             }
             Some(Seen::No | Seen::NotStr) => return None,
             None => {}
