@@ -47,8 +47,11 @@ e2e-setup:
 	bash e2e/setup.sh
 
 ## test-e2e: black-box suites (SDKs, Claude Code, console) against the debug binaries, network-isolated
+# The binaries come from the test build (`cargo test --no-run` builds and places them, a no-op after
+# test-rust): a plain `cargo build -p …` resolves features without the dev-dependencies and would
+# compile ~45 crates a second time (3.5 min on 2 cores) for the same code.
 test-e2e: e2e-setup readme-setup
-	$(CARGO) build -p gateway -p amazonq-sim
+	$(CARGO) test --workspace --no-run
 	bash e2e/run.sh
 
 ## readme-setup: the Node SDK the README's Node example uses (e2e/readme, npm ci)
@@ -106,7 +109,7 @@ bench-setup:
 ## bench-smoke: callgrind instruction counts of a fixed workload through the debug gateway vs bench/baseline.json
 bench-smoke:
 	bash bench/setup.sh --smoke
-	$(CARGO) build -p gateway -p amazonq-sim -p bench
+	$(CARGO) test --workspace --no-run
 	python3 bench/runner/smoke.py
 
 clean:

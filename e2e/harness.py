@@ -1,7 +1,7 @@
 """Process and HTTP plumbing for the black-box e2e suite.
 
-Starts the real debug binaries `amazonq-sim` and `claude-server` (built by `cargo build -p gateway
--p amazonq-sim`), each on a free loopback port chosen by the kernel (port 0; the actual port is read
+Starts the real debug binaries `amazonq-sim` and `claude-server` (from the test build, `cargo test
+--workspace --no-run`, which `make test-e2e` runs), each on a free loopback port chosen by the kernel (port 0; the actual port is read
 from the binary's start-up banner), and talks to them only over HTTP on 127.0.0.1:
 
 * `Sim` — the simulator's control API (`/__sim/…`: accounts, queued scripts, request log,

@@ -27,7 +27,7 @@ use gateway::config::Config;
 /// tried: it purges only inside later allocator calls, so an idle process kept what it had freed
 /// (bench/README.md "Memory"). Not on Windows, where jemalloc does not build: the system
 /// allocator serves there (its memory arc is not measured).
-#[cfg(not(windows))]
+#[cfg(all(not(windows), feature = "jemalloc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

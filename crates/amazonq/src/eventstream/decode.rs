@@ -106,11 +106,30 @@ impl FrameDecoder {
                 return Ok(None);
             };
             let header_end = PRELUDE_LEN + headers_len;
-            // Validates every header exactly as `parse_headers` does, allocating nothing.
-            walk_headers(&bytes[PRELUDE_LEN..header_end], true, |_, _| {
+            let block = &bytes[PRELUDE_LEN..header_end];
+            // Validates every header exactly as `parse_headers` does, allocating nothing, and
+            // notes where the two headers every frame is asked for sit (issue 19 S2: walking the
+            // block again for each lookup was a visible share of a streamed frame).
+            let mut known = Known::default();
+            walk_headers(block, true, |name, value| {
+                let slot = match name {
+                    b":message-type" => &mut known.message_type,
+                    b":event-type" => &mut known.event_type,
+                    _ => return ControlFlow::Continue(()),
+                };
+                if matches!(slot, Seen::No) {
+                    *slot = match value {
+                        Value::Str(v) => Seen::Str(offset_in(block, v)),
+                        _ => Seen::NotStr,
+                    };
+                }
                 ControlFlow::Continue(())
             })?;
-            Ok(Some(RawFrame { bytes, header_end }))
+            Ok(Some(RawFrame {
+                bytes,
+                header_end,
+                known,
+            }))
         })
     }
 
@@ -176,15 +195,54 @@ impl FrameDecoder {
 pub struct RawFrame {
     bytes: Bytes,
     header_end: usize,
+    known: Known,
+}
+
+/// What the validating walk saw of the first `:message-type` and `:event-type` headers.
+#[derive(Debug, Clone, Copy, Default)]
+struct Known {
+    message_type: Seen,
+    event_type: Seen,
+}
+
+/// The first header of one name: absent, not a string, or a string at this byte range of the
+/// header block.
+#[derive(Debug, Clone, Copy, Default)]
+enum Seen {
+    #[default]
+    No,
+    NotStr,
+    Str((usize, usize)),
+}
+
+/// `(start, end)` of `part` inside `block` (a sub-slice of it).
+fn offset_in(block: &[u8], part: &[u8]) -> (usize, usize) {
+    let start = (part.as_ptr() as usize).saturating_sub(block.as_ptr() as usize);
+    (start, start + part.len())
 }
 
 impl RawFrame {
     /// The first header with this name, if it is a string (as [`Frame::header_str`]).
     pub fn header_str(&self, name: &str) -> Option<&str> {
+        let block = &self.bytes[PRELUDE_LEN..self.header_end];
+        let seen = match name {
+            ":message-type" => Some(self.known.message_type),
+            ":event-type" => Some(self.known.event_type),
+            _ => None,
+        };
+        match seen {
+            Some(Seen::Str((start, end))) => {
+                return block
+                    .get(start..end)
+                    .and_then(|v| std::str::from_utf8(v).ok());
+            }
+            Some(Seen::No | Seen::NotStr) => return None,
+            None => {}
+        }
         let mut found = None;
         // The block was validated when the frame was decoded (UTF-8 included): the walk cannot
         // fail now, and names are compared as bytes without checking them again.
-        let _ = walk_headers(&self.bytes[PRELUDE_LEN..self.header_end], false, |n, v| {
+        let _ = walk_headers(block, false, |n, v| {
             if n != name.as_bytes() {
                 return ControlFlow::Continue(());
             }
@@ -316,7 +374,7 @@ fn walk_headers<'a>(
         }
         let name = take(&mut block, name_len)?;
         if check_utf8 {
-            std::str::from_utf8(name).map_err(|_| DecodeError::InvalidUtf8)?;
+            utf8(name)?;
         }
         let Some((&tag, rest)) = block.split_first() else {
             return Err(DecodeError::HeaderTruncated);
@@ -328,6 +386,16 @@ fn walk_headers<'a>(
         }
     }
     Ok(())
+}
+
+/// Checks that `b` is UTF-8; header names and values are ASCII in practice, and the inlined ASCII
+/// test is cheaper than the general validator for such short strings.
+fn utf8(b: &[u8]) -> Result<(), DecodeError> {
+    if b.is_ascii() || std::str::from_utf8(b).is_ok() {
+        Ok(())
+    } else {
+        Err(DecodeError::InvalidUtf8)
+    }
 }
 
 fn take<'a>(block: &mut &'a [u8], n: usize) -> Result<&'a [u8], DecodeError> {
@@ -365,7 +433,7 @@ fn parse_value<'a>(
                 Ok(Value::Bytes(value))
             } else {
                 if check_utf8 {
-                    std::str::from_utf8(value).map_err(|_| DecodeError::InvalidUtf8)?;
+                    utf8(value)?;
                 }
                 Ok(Value::Str(value))
             }
