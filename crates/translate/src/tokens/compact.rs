@@ -141,7 +141,7 @@ impl Bpe {
             .enumerate()
             .filter_map(|(pos, w)| {
                 self.merges
-                    .get(&(w[0].c, w[1].c))
+                    .get((w[0].c, w[1].c))
                     .map(|&(rank, new_id)| Merge { pos, rank, new_id })
             })
             .collect();
@@ -154,7 +154,7 @@ impl Bpe {
             let Some(next_pos) = here.next else { continue };
             let right = symbols[next_pos];
             // A stale candidate: the pair at this position changed since it was queued.
-            if self.merges.get(&(here.c, right.c)).map(|m| m.1) != Some(top.new_id) {
+            if self.merges.get((here.c, right.c)).map(|m| m.1) != Some(top.new_id) {
                 continue;
             }
             symbols[top.pos].c = top.new_id;
@@ -166,7 +166,7 @@ impl Bpe {
             }
             let current = symbols[top.pos];
             if let Some(prev) = current.prev
-                && let Some(&(rank, new_id)) = self.merges.get(&(symbols[prev].c, current.c))
+                && let Some(&(rank, new_id)) = self.merges.get((symbols[prev].c, current.c))
             {
                 queue.push(Merge {
                     pos: prev,
@@ -175,7 +175,7 @@ impl Bpe {
                 });
             }
             if let Some(next) = current.next
-                && let Some(&(rank, new_id)) = self.merges.get(&(current.c, symbols[next].c))
+                && let Some(&(rank, new_id)) = self.merges.get((current.c, symbols[next].c))
             {
                 queue.push(Merge {
                     pos: top.pos,
@@ -213,7 +213,7 @@ impl Merges {
         Self(out)
     }
 
-    fn get(&self, pair: &(u32, u32)) -> Option<&(u32, u32)> {
+    fn get(&self, pair: (u32, u32)) -> Option<&(u32, u32)> {
         let k = key(pair.0, pair.1);
         self.0
             .binary_search_by_key(&k, |e| e.0)
