@@ -15,7 +15,6 @@ mod database;
 mod pool;
 mod sections;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -58,35 +57,9 @@ pub enum ConfigError {
     },
 }
 
-/// A string that never appears in `Debug` output or logs.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The secret value; call only where it is used.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            f.write_str("\"\"")
-        } else {
-            f.write_str("[redacted]")
-        }
-    }
-}
+/// A string that never appears in `Debug` output or logs: the store's credential type, so a
+/// configured secret and a stored one are the same thing.
+pub use store::Secret;
 
 /// The whole bootstrap configuration.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

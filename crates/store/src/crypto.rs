@@ -23,8 +23,11 @@ const NONCE_LEN: usize = 24;
 /// Length of the encryption key in bytes.
 pub const KEY_LEN: usize = 32;
 
-/// A credential in memory. `Debug` never shows the value; read it with [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
+/// A credential in memory or in configuration. `Debug` never shows the value (`[redacted]`, or
+/// `""` when empty, so a log still tells set from unset); read it with [`Secret::expose`]. Serialized
+/// as the plain string (configuration files and the encrypted store columns hold the value).
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -44,7 +47,7 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "[redacted]" })
     }
 }
 
@@ -267,7 +270,8 @@ mod tests {
     #[test]
     fn debug_never_prints_secrets() {
         let s = Secret::new("hunter2");
-        assert_eq!(format!("{s:?}"), "Secret(***)");
+        assert_eq!(format!("{s:?}"), "[redacted]");
+        assert_eq!(format!("{:?}", Secret::default()), "\"\"");
         assert!(!format!("{:?}", cipher()).contains('7'));
     }
 
