@@ -131,6 +131,7 @@ async fn build_state(
         )),
         log_sender,
         supervisor: supervisor.clone(),
+        reload_lock: tokio::sync::Mutex::new(()),
     }))
 }
 

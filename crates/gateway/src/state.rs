@@ -58,6 +58,11 @@ pub struct Inner {
     pub log_sender: store::LogSender,
     /// Background tasks.
     pub supervisor: Supervisor,
+    /// Serializes [`AppState::reload`]: each reload reads the store, then swaps its snapshot in,
+    /// so without it a reload that read earlier (the periodic safety net, a fan-out listener) could
+    /// swap its older snapshot in after a newer one — a key created a moment ago unknown again, a
+    /// deleted one back. Seen as flaky guard tests under load.
+    pub reload_lock: tokio::sync::Mutex<()>,
 }
 
 /// What the `/v1` chat, Responses and model-list handlers read (`api::chat`).
@@ -125,6 +130,7 @@ impl AppState {
 
     /// Reloads the snapshot for `change` from the store.
     pub async fn reload(&self, change: Change) -> Result<(), Error> {
+        let _serial = self.reload_lock.lock().await;
         match change {
             Change::Settings | Change::Keys => {
                 let settings = self.store.settings().await?;
