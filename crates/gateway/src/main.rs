@@ -23,7 +23,7 @@ use gateway::config::Config;
 /// jemalloc instead of glibc malloc (issue 11 "M"). glibc keeps freed memory in its per-thread
 /// arenas, so after a burst of streams the gateway stayed at its peak RSS, and the tokenizer's
 /// start-up parse left ≈ 20 MiB of garbage resident. jemalloc's background threads purge freed pages
-/// while the process is idle (decay 1 s, set at build time in `.cargo/config.toml`). mimalloc was
+/// while the process is idle (decay 0.5 s, set at build time in `.cargo/config.toml`). mimalloc was
 /// tried: it purges only inside later allocator calls, so an idle process kept what it had freed
 /// (bench/README.md "Memory"). Not on Windows, where jemalloc does not build: the system
 /// allocator serves there (its memory arc is not measured).
