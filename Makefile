@@ -31,7 +31,10 @@ ts-types:
 	TS_TYPES_WRITE=1 $(CARGO) test -p gateway --lib api::admin::ts
 
 ## test: everything CI runs (formatting, lints, unit, integration and e2e tests)
-test: fmt-check clippy test-rust test-release-config test-e2e test-desktop bench-smoke
+# e2e-setup comes first: it builds web/dist, and the one debug build (test-rust) must see it, since
+# the e2e suites run that build's binaries and rust-embed settles at compile time whether the
+# console folder exists.
+test: fmt-check e2e-setup clippy test-rust test-release-config test-e2e test-desktop bench-smoke
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
