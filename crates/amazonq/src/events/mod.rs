@@ -139,6 +139,8 @@ pub enum EventError {
 /// What decoding an event reads from a frame: owned ([`Frame`]) or in place ([`RawFrame`]).
 trait View {
     fn header_str(&self, name: &str) -> Option<&str>;
+    fn message_type(&self) -> Option<&str>;
+    fn event_type(&self) -> Option<&str>;
     fn payload_bytes(&self) -> &[u8];
     fn payload(&self) -> Bytes;
 }
@@ -146,6 +148,12 @@ trait View {
 impl View for Frame {
     fn header_str(&self, name: &str) -> Option<&str> {
         Frame::header_str(self, name)
+    }
+    fn message_type(&self) -> Option<&str> {
+        Frame::message_type(self)
+    }
+    fn event_type(&self) -> Option<&str> {
+        Frame::event_type(self)
     }
     fn payload_bytes(&self) -> &[u8] {
         &self.payload
@@ -158,6 +166,12 @@ impl View for Frame {
 impl View for RawFrame {
     fn header_str(&self, name: &str) -> Option<&str> {
         RawFrame::header_str(self, name)
+    }
+    fn message_type(&self) -> Option<&str> {
+        RawFrame::message_type(self)
+    }
+    fn event_type(&self) -> Option<&str> {
+        RawFrame::event_type(self)
     }
     fn payload_bytes(&self) -> &[u8] {
         RawFrame::payload_bytes(self)
@@ -180,9 +194,7 @@ impl StreamEvent {
     }
 
     fn decode<F: View>(frame: &F) -> Result<Self, EventError> {
-        let message_type = frame
-            .header_str(names::MESSAGE_TYPE)
-            .ok_or(EventError::MissingMessageType)?;
+        let message_type = frame.message_type().ok_or(EventError::MissingMessageType)?;
         match message_type {
             "event" => Self::decode_event(frame),
             "exception" => Self::decode_exception(frame),
@@ -197,10 +209,7 @@ impl StreamEvent {
                     .to_owned(),
             }),
             other => Ok(Self::Unknown {
-                event_type: format!(
-                    "{other}:{}",
-                    frame.header_str(names::EVENT_TYPE).unwrap_or_default()
-                ),
+                event_type: format!("{other}:{}", frame.event_type().unwrap_or_default()),
                 payload: frame.payload(),
             }),
         }
@@ -233,12 +242,10 @@ impl StreamEvent {
     /// `:message-type event`: the payload of its `:event-type`.
     fn decode_event<F: View>(frame: &F) -> Result<Self, EventError> {
         use event_types as t;
-        let event_type = frame
-            .header_str(names::EVENT_TYPE)
-            .ok_or(EventError::MissingHeader {
-                kind: "event",
-                header: names::EVENT_TYPE,
-            })?;
+        let event_type = frame.event_type().ok_or(EventError::MissingHeader {
+            kind: "event",
+            header: names::EVENT_TYPE,
+        })?;
         let p = frame.payload_bytes();
         Ok(match event_type {
             t::INITIAL_RESPONSE => {

@@ -198,7 +198,8 @@ pub struct RawFrame {
     known: Known,
 }
 
-/// What the validating walk saw of the first `:message-type` and `:event-type` headers.
+/// What the validating walk saw of the first `:message-type` and `:event-type` headers (read
+/// for every frame: [`RawFrame::message_type`], [`RawFrame::event_type`]).
 #[derive(Debug, Clone, Copy, Default)]
 struct Known {
     message_type: Seen,
@@ -225,20 +226,6 @@ impl RawFrame {
     /// The first header with this name, if it is a string (as [`Frame::header_str`]).
     pub fn header_str(&self, name: &str) -> Option<&str> {
         let block = &self.bytes[PRELUDE_LEN..self.header_end];
-        let seen = match name {
-            ":message-type" => Some(self.known.message_type),
-            ":event-type" => Some(self.known.event_type),
-            _ => None,
-        };
-        match seen {
-            Some(Seen::Str((start, end))) => {
-                return block
-                    .get(start..end)
-                    .and_then(|v| std::str::from_utf8(v).ok());
-            }
-            Some(Seen::No | Seen::NotStr) => return None,
-            None => {}
-        }
         let mut found = None;
         // The block was validated when the frame was decoded (UTF-8 included): the walk cannot
         // fail now, and names are compared as bytes without checking them again.
@@ -252,6 +239,26 @@ impl RawFrame {
             ControlFlow::Break(())
         });
         found
+    }
+
+    /// `:message-type` (as [`Frame::message_type`]), from where the decoding walk found it.
+    pub fn message_type(&self) -> Option<&str> {
+        self.seen_str(self.known.message_type)
+    }
+
+    /// `:event-type` (as [`Frame::event_type`]), from where the decoding walk found it.
+    pub fn event_type(&self) -> Option<&str> {
+        self.seen_str(self.known.event_type)
+    }
+
+    fn seen_str(&self, seen: Seen) -> Option<&str> {
+        let Seen::Str((start, end)) = seen else {
+            return None;
+        };
+        let block = &self.bytes[PRELUDE_LEN..self.header_end];
+        block
+            .get(start..end)
+            .and_then(|v| std::str::from_utf8(v).ok())
     }
 
     /// The payload (a zero-copy slice of the frame).
