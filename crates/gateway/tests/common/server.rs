@@ -131,12 +131,7 @@ impl Gateway {
 
     /// Logs in with `password` (must succeed); returns the token.
     pub async fn login_with(&self, password: &str) -> String {
-        let r = self.login_raw(password).await;
-        assert_eq!(r.status(), 200, "login failed: {}", r.text().await.unwrap());
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        token_of(self.login_raw(password).await).await
     }
 
     /// Logs in with the default password; returns the token.
@@ -277,4 +272,24 @@ pub fn field_error((status, v): (u16, Value)) -> (u16, Value) {
 /// (status, `error.code`) of an admin answer.
 pub fn code_error((status, v): (u16, Value)) -> (u16, Value) {
     (status, v["error"]["code"].clone())
+}
+
+/// `POST /v2/login` with the default password on the server at `base` (must succeed); the token.
+pub async fn admin_login(client: &Client, base: &str) -> String {
+    let r = client
+        .post(format!("{base}/v2/login"))
+        .json(&json!({"password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    token_of(r).await
+}
+
+/// The session token of a login answer that must have succeeded.
+async fn token_of(r: Response) -> String {
+    assert_eq!(r.status(), 200, "login failed: {}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

@@ -549,20 +549,7 @@ async fn min_interval_holds_across_instances() {
 
 /// An admin session on node 0 (default password).
 async fn admin_token(f: &Fleet) -> String {
-    let login: serde_json::Value = f
-        .http
-        .post(f.nodes[0].url("/v2/login"))
-        .json(&json!({"password": "admin"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{login}"))
-        .to_owned()
+    crate::common::server::admin_login(&f.http, &f.nodes[0].url("")).await
 }
 
 /// Waits until node `i` reports `want` for `metric`, at most `within_ms`.
