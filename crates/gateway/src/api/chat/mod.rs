@@ -198,10 +198,7 @@ pub async fn run_with(
             sticky_key: req.metadata.session_id.clone(),
             cancel: cancel.clone(),
         };
-        // Boxed: the pool's send (retries, failover, the upstream HTTP call) is most of this flow's
-        // state; inline, every move of the flow's future copied it (issue 19 S1: memcpy was 17 % of
-        // a non-stream request's instructions).
-        match Box::pin(upstream::open(&state.pool, open)).await {
+        match upstream::open(&state.pool, open).await {
             Ok(f) => {
                 opened = Some((f, stream_cfg, norm.rules, model));
                 break;

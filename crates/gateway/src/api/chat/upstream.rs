@@ -84,14 +84,16 @@ impl Drop for Feed {
 
 /// Opens the stream on `pool`.
 pub async fn open(pool: &Pool, req: Open) -> Result<Feed, PoolError> {
-    let stream = pool
-        .send(PoolRequest {
-            body: req.body,
-            model: req.model,
-            sticky_key: req.sticky_key,
-            cancel: Some(req.cancel),
-        })
-        .await?;
+    // Boxed: the pool's send (retries, failover, the upstream HTTP call) is a large future;
+    // inline, it made the chat flow's future large, and every move of that copied it (issue 19
+    // S1: memcpy was 17 % of a non-stream request's instructions).
+    let stream = Box::pin(pool.send(PoolRequest {
+        body: req.body,
+        model: req.model,
+        sticky_key: req.sticky_key,
+        cancel: Some(req.cancel),
+    }))
+    .await?;
     let account_id = stream.account_id.clone();
     // The label may be empty; the id still tells the console's chat tester who answered.
     let account_label = if stream.account_label.is_empty() {
