@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use gateway::pool::{
     AccountLease, CooldownStore as _, MemoryCooldownStore, MemoryStickyStore, Pool, PoolConfig,
-    PoolDeps, StickyStore as _, Strategy, UpstreamSettings,
+    PoolDeps, StickyStore as _, Strategy, UpstreamConfig,
 };
 use gateway::tasks::Supervisor;
 use std::sync::Arc;
@@ -93,7 +93,7 @@ fn fixture(strategy: Strategy) -> Fixture {
             ..PoolConfig::default()
         };
         // Nothing listens there: the benchmark never reaches the upstream.
-        let upstream = UpstreamSettings::single_host("http://127.0.0.1:9");
+        let upstream = UpstreamConfig::single_host("http://127.0.0.1:9");
         let pool = Pool::start(deps, cfg, upstream).await.expect("pool");
         let mut holds = Vec::new();
         for i in 0..AT_CAP {

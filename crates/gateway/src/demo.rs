@@ -53,13 +53,7 @@ pub fn demo_config(config: &Config, upstream: &str) -> Config {
     demo.security.encryption_key = None;
     demo.security.encryption_key_file = None;
     demo.redis = RedisConfig::default();
-    // The simulator plays runtime, management and the auth services on one listener.
-    demo.upstream.runtime_endpoint = Some(upstream.to_owned());
-    demo.upstream.management_endpoint = Some(upstream.to_owned());
-    demo.upstream.q_endpoint = Some(upstream.to_owned());
-    upstream.clone_into(&mut demo.upstream.oidc_endpoint);
-    upstream.clone_into(&mut demo.upstream.kiro_auth_endpoint);
-    demo.upstream.proxy = None;
+    demo.upstream.point_at(upstream);
     // `/v2/system` reports `demo` from the original design's test flag.
     demo.test = true;
     demo

@@ -86,13 +86,9 @@ async fn build_state(
     // read the same counters (key `account:<id>`). `redis.url` set → fleet mode (issue 8).
     let seams = fleet::Seams::from_config(config, store.clone(), supervisor)?;
     let (concurrency, notifier) = (seams.concurrency, seams.notifier);
-    let pool = pool::Pool::start(
-        seams.pool,
-        config.pool.clone(),
-        pool::UpstreamSettings::from_config(&config.upstream),
-    )
-    .await
-    .context("starting the account pool")?;
+    let pool = pool::Pool::start(seams.pool, config.pool.clone(), config.upstream.clone())
+        .await
+        .context("starting the account pool")?;
     let settings = Arc::new(ArcSwap::from_pointee(store::Settings::default()));
     let guards = Arc::new(guard::Guards {
         trusted_proxies: security.trusted_proxies.clone(),

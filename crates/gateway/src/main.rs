@@ -209,13 +209,9 @@ async fn doctor(
     let store = gateway::open_store(config).await?;
     let supervisor = gateway::tasks::Supervisor::new();
     let seams = gateway::fleet::Seams::from_config(config, store.clone(), &supervisor)?;
-    let pool = gateway::pool::Pool::open(
-        seams.pool,
-        config.pool.clone(),
-        gateway::pool::UpstreamSettings::from_config(&config.upstream),
-    )
-    .await
-    .context("loading the accounts")?;
+    let pool = gateway::pool::Pool::open(seams.pool, config.pool.clone(), config.upstream.clone())
+        .await
+        .context("loading the accounts")?;
     let ids = match account {
         Some(key) => {
             let Some(id) = pool.resolve_account(key) else {

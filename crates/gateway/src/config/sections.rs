@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -78,6 +79,34 @@ impl Default for UpstreamConfig {
     }
 }
 
+impl UpstreamConfig {
+    /// Every host at `base` (a simulator playing runtime, management and the auth services on
+    /// one listener), no proxy; the fallback rule and timeouts are kept.
+    pub fn point_at(&mut self, base: &str) {
+        self.runtime_endpoint = Some(base.to_owned());
+        self.management_endpoint = Some(base.to_owned());
+        self.q_endpoint = Some(base.to_owned());
+        base.clone_into(&mut self.oidc_endpoint);
+        base.clone_into(&mut self.kiro_auth_endpoint);
+        self.proxy = None;
+    }
+
+    /// Every host at `base` with short timeouts: the pool against a simulator (tests, benches).
+    pub fn single_host(base: &str) -> Self {
+        let mut c = Self {
+            timeouts: UpstreamTimeouts {
+                connect: Duration::from_secs(5),
+                first_byte: Duration::from_secs(10),
+                idle: Duration::from_secs(30),
+                auth: Duration::from_secs(10),
+            },
+            ..Self::default()
+        };
+        c.point_at(base);
+        c
+    }
+}
+
 /// The 403s that move an account to the legacy host by default: both wordings of a bearer token
 /// the host refuses even after a refresh, which on the 2026 hosts means the token's region is not
 /// the host's (kiro-2026-endpoints.md §1, §8).
@@ -88,28 +117,48 @@ pub fn default_fallback_403s() -> Vec<String> {
     ]
 }
 
-/// `upstream.timeouts.*` (seconds)
+/// `upstream.timeouts.*`, whole seconds in the file. Read as [`Duration`]s, so a test can give
+/// the pool a sub-second bound.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UpstreamTimeouts {
     /// TCP + TLS connect.
-    pub connect: u64,
+    #[serde(with = "secs")]
+    pub connect: Duration,
     /// From request sent to first response byte.
-    pub first_byte: u64,
+    #[serde(with = "secs")]
+    pub first_byte: Duration,
     /// Longest silence allowed inside a stream.
-    pub idle: u64,
+    #[serde(with = "secs")]
+    pub idle: Duration,
     /// Whole token-refresh / OIDC call.
-    pub auth: u64,
+    #[serde(with = "secs")]
+    pub auth: Duration,
 }
 
 impl Default for UpstreamTimeouts {
     fn default() -> Self {
         Self {
-            connect: 10,
-            first_byte: 120,
-            idle: 300,
-            auth: 30,
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_mins(2),
+            idle: Duration::from_mins(5),
+            auth: Duration::from_secs(30),
         }
+    }
+}
+
+/// A [`Duration`] written as whole seconds.
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
     }
 }
 

@@ -16,7 +16,8 @@
 //! # Layout
 //! - `account_ops`: [`AccountOps`], the interface the admin API calls the pool through, and its
 //!   request/answer types;
-//! - `config`: [`PoolConfig`] and [`Strategy`] (defined in `crate::config`, re-exported);
+//! - `config`: [`PoolConfig`], [`Strategy`] and [`UpstreamConfig`] (defined in `crate::config`,
+//!   re-exported);
 //! - `sched`: the pure selection core (ready set, caps, holds, strategies);
 //! - `slot`: one account in memory (settings, tokens, health, pending counters);
 //! - `load`: loading accounts from the store without losing runtime state; batched counters;
@@ -87,7 +88,7 @@ pub use account_ops::{
     AccountOps, AccountProfile, DeviceLoginRequest, DeviceLoginStart, DeviceLoginStatus,
     SocialLoginFinish, SocialLoginRequest, SocialLoginStart,
 };
-pub use config::{PoolConfig, Strategy};
+pub use config::{PoolConfig, Strategy, UpstreamConfig};
 pub use doctor::{AccountSummary, DiagnoseOptions, Report, Step, UpstreamAnswer, Verdict};
 pub use error::{Outcome, PoolError, PoolStreamError, class_name};
 pub use lease::AccountLease;
@@ -98,7 +99,6 @@ pub use seams::{
 };
 pub use search::SearchFailed;
 pub use send::{PoolRequest, PoolStream};
-pub use upstream::UpstreamSettings;
 
 use crate::change::{Change, ChangeNotifier};
 use crate::limits::{ConcurrencyLimiter, MemoryConcurrencyLimiter};
@@ -204,7 +204,7 @@ impl Pool {
     pub async fn start(
         deps: PoolDeps,
         cfg: PoolConfig,
-        upstream: UpstreamSettings,
+        upstream: UpstreamConfig,
     ) -> Result<Self, PoolError> {
         let (pool, job_rx) = Self::build(&deps, cfg, upstream).await?;
         pool.spawn_tasks(&deps.supervisor, job_rx, deps.notifier);
@@ -217,7 +217,7 @@ impl Pool {
     pub async fn open(
         deps: PoolDeps,
         cfg: PoolConfig,
-        upstream: UpstreamSettings,
+        upstream: UpstreamConfig,
     ) -> Result<Self, PoolError> {
         Ok(Self::build(&deps, cfg, upstream).await?.0)
     }
@@ -225,7 +225,7 @@ impl Pool {
     async fn build(
         deps: &PoolDeps,
         cfg: PoolConfig,
-        upstream: UpstreamSettings,
+        upstream: UpstreamConfig,
     ) -> Result<(Self, jobs::JobReceiver), PoolError> {
         let time_unit = config::ms(cfg.device_time_unit_ms.max(1));
         let upstream = upstream::Upstream::new(upstream, time_unit)

@@ -24,95 +24,27 @@ use amazonq::kiro_login::KiroLoginClient;
 use amazonq::oidc::{AuthError, DEFAULT_OIDC_ENDPOINT, OidcClient, oidc_endpoint};
 use store::AuthMethod;
 
+use super::config::UpstreamConfig;
 use super::slot::{Info, Token};
 
-/// Where and how the pool reaches the upstream.
-#[derive(Debug, Clone)]
-pub struct UpstreamSettings {
-    /// Chat host for every account; `None` = `runtime.<api_region>.kiro.dev`.
-    pub runtime_endpoint: Option<String>,
-    /// Account-API host for every account; `None` = `management.<api_region>.kiro.dev`.
-    pub management_endpoint: Option<String>,
-    /// Legacy Q host (fallback) for every account; `None` = `q.<api_region>.amazonaws.com`.
-    pub q_endpoint: Option<String>,
-    /// Whether accounts may fall back to the legacy host.
-    pub legacy_fallback: bool,
-    /// 403 message substrings that make an account fall back.
-    pub legacy_fallback_on_403: Vec<String>,
-    /// SSO OIDC base URL.
-    pub oidc_endpoint: String,
-    /// Kiro auth base URL.
-    pub kiro_auth_endpoint: String,
-    /// Outbound proxy for accounts without their own.
-    pub proxy: Option<String>,
-    /// TCP connect timeout.
-    pub connect_timeout: Duration,
-    /// Time to response headers and first body bytes of a chat call.
-    pub first_byte_timeout: Duration,
-    /// Longest gap between two frames of a stream.
-    pub idle_timeout: Duration,
-    /// Whole-call timeout of token and account calls.
-    pub auth_timeout: Duration,
-}
-
-impl UpstreamSettings {
-    /// From the `upstream.*` config block. The old default `q_endpoint` URL means "per region".
-    pub fn from_config(c: &crate::config::UpstreamConfig) -> Self {
-        Self {
-            runtime_endpoint: c.runtime_endpoint.clone(),
-            management_endpoint: c.management_endpoint.clone(),
-            q_endpoint: c
-                .q_endpoint
-                .clone()
-                .filter(|u| u.trim_end_matches('/') != DEFAULT_Q_ENDPOINT),
-            legacy_fallback: c.legacy_fallback,
-            legacy_fallback_on_403: c.legacy_fallback_on_403.clone(),
-            oidc_endpoint: c.oidc_endpoint.clone(),
-            kiro_auth_endpoint: c.kiro_auth_endpoint.clone(),
-            proxy: c.proxy.as_ref().map(|p| p.expose().to_owned()),
-            connect_timeout: Duration::from_secs(c.timeouts.connect),
-            first_byte_timeout: Duration::from_secs(c.timeouts.first_byte),
-            idle_timeout: Duration::from_secs(c.timeouts.idle),
-            auth_timeout: Duration::from_secs(c.timeouts.auth),
-        }
-    }
-
-    /// Every host at `base` (a simulator playing runtime, management and auth), short timeouts.
-    pub fn single_host(base: &str) -> Self {
-        Self {
-            runtime_endpoint: Some(base.to_owned()),
-            management_endpoint: Some(base.to_owned()),
-            q_endpoint: Some(base.to_owned()),
-            legacy_fallback: true,
-            legacy_fallback_on_403: crate::config::default_fallback_403s(),
-            oidc_endpoint: base.to_owned(),
-            kiro_auth_endpoint: base.to_owned(),
-            proxy: None,
-            connect_timeout: Duration::from_secs(5),
-            first_byte_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            auth_timeout: Duration::from_secs(10),
-        }
-    }
-
-    /// The hosts of `region` under these settings.
-    fn endpoints_for(&self, region: &str) -> Result<Endpoints, ClientError> {
-        let pick = |set: &Option<String>, default: fn(&str) -> String| {
-            set.clone().unwrap_or_else(|| default(region))
-        };
-        Ok(Endpoints::new(
-            &pick(&self.runtime_endpoint, runtime_endpoint),
-            &pick(&self.management_endpoint, management_endpoint),
-            &pick(&self.q_endpoint, q_endpoint),
-        )?)
-    }
+/// The hosts of `region` under the `upstream.*` settings.
+fn endpoints_for(settings: &UpstreamConfig, region: &str) -> Result<Endpoints, ClientError> {
+    let pick = |set: &Option<String>, default: fn(&str) -> String| {
+        set.clone().unwrap_or_else(|| default(region))
+    };
+    Ok(Endpoints::new(
+        &pick(&settings.runtime_endpoint, runtime_endpoint),
+        &pick(&settings.management_endpoint, management_endpoint),
+        &pick(&settings.q_endpoint, q_endpoint),
+    )?)
 }
 
 type ClientKey = (String, Option<String>);
 
 /// The clients, built once and shared.
 pub(crate) struct Upstream {
-    settings: UpstreamSettings,
+    /// The `upstream.*` block; a `q_endpoint` at the old default URL is cleared (per region).
+    settings: UpstreamConfig,
     pub q: QClient,
     /// Hosts of the two service regions, parsed at start-up (the hot path only clones an `Arc`).
     regions: [(&'static str, Arc<Endpoints>); 2],
@@ -124,17 +56,21 @@ pub(crate) struct Upstream {
 }
 
 impl Upstream {
-    pub fn new(settings: UpstreamSettings, time_unit: Duration) -> Result<Self, ClientError> {
-        let us = Arc::new(settings.endpoints_for(KIRO_REGIONS[0])?);
-        let eu = Arc::new(settings.endpoints_for(KIRO_REGIONS[1])?);
+    pub fn new(mut settings: UpstreamConfig, time_unit: Duration) -> Result<Self, ClientError> {
+        // The old default `q_endpoint` URL means "per region", like `null`.
+        settings.q_endpoint = settings
+            .q_endpoint
+            .filter(|u| u.trim_end_matches('/') != DEFAULT_Q_ENDPOINT);
+        let us = Arc::new(endpoints_for(&settings, KIRO_REGIONS[0])?);
+        let eu = Arc::new(endpoints_for(&settings, KIRO_REGIONS[1])?);
         let q = QClient::new(ClientConfig {
             runtime_url: us.runtime().to_string(),
             management_url: us.management().to_string(),
             legacy_q_url: us.legacy_q().to_string(),
-            connect_timeout: settings.connect_timeout,
-            first_byte_timeout: settings.first_byte_timeout,
-            idle_timeout: settings.idle_timeout,
-            request_timeout: settings.auth_timeout,
+            connect_timeout: settings.timeouts.connect,
+            first_byte_timeout: settings.timeouts.first_byte,
+            idle_timeout: settings.timeouts.idle,
+            request_timeout: settings.timeouts.auth,
             ..ClientConfig::default()
         })?;
         Ok(Self {
@@ -161,9 +97,7 @@ impl Upstream {
             return Arc::clone(e);
         }
         // A region that does not make valid host names (a broken ARN) gets the default region's.
-        let e = self
-            .settings
-            .endpoints_for(region)
+        let e = endpoints_for(&self.settings, region)
             .map_or_else(|_| Arc::clone(&self.regions[0].1), Arc::new);
         map.insert(region.to_owned(), Arc::clone(&e));
         e
@@ -190,9 +124,7 @@ impl Upstream {
     }
 
     fn proxy_for(&self, info: &Info) -> Option<String> {
-        info.proxy_url
-            .clone()
-            .or_else(|| self.settings.proxy.clone())
+        info.proxy_url.clone().or_else(|| self.default_proxy())
     }
 
     /// The OIDC client for a region (and proxy).
@@ -208,8 +140,8 @@ impl Upstream {
             return Ok(Arc::clone(c));
         }
         let client = Arc::new(
-            OidcClient::new(key.0.clone(), self.settings.connect_timeout)?
-                .with_request_timeout(self.settings.auth_timeout)
+            OidcClient::new(key.0.clone(), self.settings.timeouts.connect)?
+                .with_request_timeout(self.settings.timeouts.auth)
                 .with_time_unit(self.time_unit)
                 .with_proxy(key.1.clone()),
         );
@@ -229,8 +161,8 @@ impl Upstream {
             return Ok(Arc::clone(c));
         }
         let client = Arc::new(
-            KiroAuthClient::new(base.clone(), self.settings.connect_timeout)?
-                .with_request_timeout(self.settings.auth_timeout),
+            KiroAuthClient::new(base.clone(), self.settings.timeouts.connect)?
+                .with_request_timeout(self.settings.timeouts.auth),
         );
         map.insert(base, Arc::clone(&client));
         Ok(client)
@@ -244,8 +176,8 @@ impl Upstream {
         } else {
             self.settings.kiro_auth_endpoint.clone()
         };
-        Ok(KiroLoginClient::new(base, self.settings.connect_timeout)?
-            .with_request_timeout(self.settings.auth_timeout))
+        Ok(KiroLoginClient::new(base, self.settings.timeouts.connect)?
+            .with_request_timeout(self.settings.timeouts.auth))
     }
 
     /// Whether accounts may fall back to the legacy `q.*` host (`upstream.legacy_fallback`).
@@ -255,7 +187,7 @@ impl Upstream {
 
     /// TCP connect timeout of every upstream call.
     pub fn connect_timeout(&self) -> Duration {
-        self.settings.connect_timeout
+        self.settings.timeouts.connect
     }
 
     /// The auth host an account refreshes at: SSO OIDC (Builder ID, IdC) or Kiro auth (social).
@@ -276,7 +208,7 @@ impl Upstream {
 
     /// The proxy for calls not tied to an account (device login).
     pub fn default_proxy(&self) -> Option<String> {
-        self.settings.proxy.clone()
+        self.settings.proxy.as_ref().map(|p| p.expose().to_owned())
     }
 
     /// Proxy to use for an account's refresh calls.

@@ -7,9 +7,7 @@ use std::time::Duration;
 use amazonq::types::GenerateAssistantResponseRequest;
 use amazonq_sim::{AccountSpec, LogFilter, SimConfig, SimHandle, Simulator};
 use gateway::pool::AccountOps;
-use gateway::pool::{
-    Outcome, Pool, PoolConfig, PoolDeps, PoolError, PoolRequest, UpstreamSettings,
-};
+use gateway::pool::{Outcome, Pool, PoolConfig, PoolDeps, PoolError, PoolRequest, UpstreamConfig};
 use gateway::tasks::Supervisor;
 use store::{Cipher, Store, StoreConfig};
 
@@ -81,15 +79,11 @@ impl Env {
     }
 
     pub async fn pool(&self, cfg: PoolConfig) -> (Pool, Supervisor) {
-        self.pool_with(cfg, UpstreamSettings::single_host(&self.sim.base_url()))
+        self.pool_with(cfg, UpstreamConfig::single_host(&self.sim.base_url()))
             .await
     }
 
-    pub async fn pool_with(
-        &self,
-        cfg: PoolConfig,
-        upstream: UpstreamSettings,
-    ) -> (Pool, Supervisor) {
+    pub async fn pool_with(&self, cfg: PoolConfig, upstream: UpstreamConfig) -> (Pool, Supervisor) {
         let sup = Supervisor::new();
         let pool = Pool::start(
             PoolDeps::memory(self.store.clone(), sup.clone()),

@@ -16,7 +16,7 @@ use amazonq_sim::SimConfig;
 use gateway::change::{Change, ChangeNotifier};
 use gateway::fleet::{Redis, RedisCooldownStore, RedisNotifier, RedisRefreshLock};
 use gateway::pool::AccountOps;
-use gateway::pool::{Pool, PoolDeps, UpstreamSettings};
+use gateway::pool::{Pool, PoolDeps, UpstreamConfig};
 use gateway::tasks::Supervisor;
 use store::AccountStatus;
 
@@ -39,7 +39,7 @@ async fn instance(env: &Env, prefix: &str) -> Instance {
     let mut cfg = fast();
     // Only the announcement can carry a change within this test.
     cfg.reload_ms = 3_600_000;
-    let upstream = UpstreamSettings::single_host(&env.sim.base_url());
+    let upstream = UpstreamConfig::single_host(&env.sim.base_url());
     let pool = Pool::start(deps, cfg, upstream).await.unwrap();
     Instance {
         pool,

@@ -8,12 +8,12 @@ use crate::common::pool::{Env, fast};
 use crate::common::server::strings;
 use amazonq_sim::config::ProfileSpec;
 use amazonq_sim::{AccountSpec, AuthKind, SimConfig};
-use gateway::pool::{DiagnoseOptions, Pool, PoolDeps, Report, UpstreamSettings, Verdict};
+use gateway::pool::{DiagnoseOptions, Pool, PoolDeps, Report, UpstreamConfig, Verdict};
 use gateway::tasks::Supervisor;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn open(env: &Env, upstream: UpstreamSettings) -> Pool {
+async fn open(env: &Env, upstream: UpstreamConfig) -> Pool {
     Pool::open(
         PoolDeps::memory(env.store.clone(), Supervisor::new()),
         fast(),
@@ -24,7 +24,7 @@ async fn open(env: &Env, upstream: UpstreamSettings) -> Pool {
 }
 
 async fn diagnose(env: &Env, id: &str) -> Report {
-    let pool = open(env, UpstreamSettings::single_host(&env.sim.base_url())).await;
+    let pool = open(env, UpstreamConfig::single_host(&env.sim.base_url())).await;
     pool.diagnose(id, &DiagnoseOptions::default())
         .await
         .unwrap()
@@ -210,7 +210,7 @@ async fn an_unreachable_host_fails_with_unreachable() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let mut upstream = UpstreamSettings::single_host(&env.sim.base_url());
+    let mut upstream = UpstreamConfig::single_host(&env.sim.base_url());
     upstream.runtime_endpoint = Some(dead);
     upstream.legacy_fallback = false;
     let pool = open(&env, upstream).await;
@@ -238,7 +238,7 @@ async fn a_model_outside_the_plan_fails_with_model_not_in_plan() {
         ..kind("small", AuthKind::BuilderId)
     };
     let id = env.add(spec, 0).await;
-    let pool = open(&env, UpstreamSettings::single_host(&env.sim.base_url())).await;
+    let pool = open(&env, UpstreamConfig::single_host(&env.sim.base_url())).await;
     let options = DiagnoseOptions {
         model: Some("claude-opus-4.5".into()),
     };

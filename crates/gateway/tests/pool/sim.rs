@@ -12,7 +12,7 @@ use crate::common::pool::*;
 use crate::common::task::spawn;
 use amazonq_sim::{AccountSpec, SimConfig};
 use gateway::pool::AccountOps;
-use gateway::pool::{Outcome, PoolConfig, PoolError, PoolRequest, UpstreamSettings};
+use gateway::pool::{Outcome, PoolConfig, PoolError, PoolRequest, UpstreamConfig};
 use store::AccountStatus;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,10 +211,8 @@ async fn all_busy_after_the_queue_timeout() {
 async fn transient_errors_and_first_byte_timeouts_fail_over_before_the_first_event() {
     let env = Env::new(SimConfig::default()).await;
     env.add_many(2, 2, |i| spec(format!("fo-{i}"))).await;
-    let upstream = UpstreamSettings {
-        first_byte_timeout: Duration::from_millis(300),
-        ..UpstreamSettings::single_host(&env.sim.base_url())
-    };
+    let mut upstream = UpstreamConfig::single_host(&env.sim.base_url());
+    upstream.timeouts.first_byte = Duration::from_millis(300);
     let (pool, sup) = env.pool_with(fast(), upstream).await;
     fault_any_chat(&env.sim, "internal");
     let s = pool.send(request("#say after 500")).await.unwrap();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use amazonq::client::BUILDER_ID_SERVICE_ARN;
 use amazonq_sim::{AccountSpec, LogEntry, SimConfig};
 use gateway::pool::AccountOps;
-use gateway::pool::UpstreamSettings;
+use gateway::pool::UpstreamConfig;
 use store::AuthMethod;
 
 use crate::common::pool::*;
@@ -232,10 +232,10 @@ async fn an_unreachable_runtime_host_moves_the_account_to_the_legacy_host() {
     let env = Env::new(SimConfig::default()).await;
     let social = add_kind(&env, "f-social", amazonq_sim::AuthKind::Social).await;
     // Nothing listens on port 9 of loopback: connection refused on the new hosts.
-    let upstream = UpstreamSettings {
+    let upstream = UpstreamConfig {
         runtime_endpoint: Some("http://127.0.0.1:9".into()),
         management_endpoint: Some("http://127.0.0.1:9".into()),
-        ..UpstreamSettings::single_host(&env.sim.base_url())
+        ..UpstreamConfig::single_host(&env.sim.base_url())
     };
     let (pool, sup) = env.pool_with(fast(), upstream).await;
     let (account, text) = run(&pool, request("#say via q")).await.unwrap();
@@ -260,11 +260,11 @@ async fn an_unreachable_runtime_host_moves_the_account_to_the_legacy_host() {
     // With the fallback off the connection failure is the answer.
     let env2 = Env::new(SimConfig::default()).await;
     add_kind(&env2, "f-off", amazonq_sim::AuthKind::Social).await;
-    let off = UpstreamSettings {
+    let off = UpstreamConfig {
         runtime_endpoint: Some("http://127.0.0.1:9".into()),
         management_endpoint: Some("http://127.0.0.1:9".into()),
         legacy_fallback: false,
-        ..UpstreamSettings::single_host(&env2.sim.base_url())
+        ..UpstreamConfig::single_host(&env2.sim.base_url())
     };
     let (pool2, sup2) = env2
         .pool_with(
