@@ -23,6 +23,14 @@ fn slot(id: &str) -> Arc<Slot> {
     Arc::new(Slot::test(id))
 }
 
+/// The account and position a pick leased; panics when it leased none.
+fn picked(pick: Pick) -> (Arc<Slot>, usize) {
+    let Pick::Picked(x, pos) = pick else {
+        panic!("no account ready")
+    };
+    (x, pos)
+}
+
 #[test]
 fn least_inflight_prefers_idle_accounts() {
     let mut s = Sched::new(Strategy::LeastInflight);
@@ -33,9 +41,7 @@ fn least_inflight_prefers_idle_accounts() {
     let all = |_: &Slot| true;
     let mut held = Vec::new();
     for _ in 0..6 {
-        let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, 0.0, &all) else {
-            panic!()
-        };
+        let (x, pos) = picked(s.pick(now, Duration::ZERO, 0.0, &all));
         held.push((x, pos));
     }
     // Two each: never a third on one account while another has one.
@@ -44,9 +50,7 @@ fn least_inflight_prefers_idle_accounts() {
     }
     let (x, pos) = held.remove(0);
     s.release(pos, &x, now);
-    let Pick::Picked(next, _) = s.pick(now, Duration::ZERO, 0.0, &all) else {
-        panic!()
-    };
+    let (next, _) = picked(s.pick(now, Duration::ZERO, 0.0, &all));
     assert_eq!(
         next.id, x.id,
         "the account with the fewest in flight goes next"
@@ -62,17 +66,13 @@ fn weighted_random_follows_weights() {
     let mut counts = [0u32; 2];
     for i in 0..1000 {
         let r = f64::from(i) / 1000.0;
-        let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, r, &|_| true) else {
-            panic!()
-        };
+        let (x, pos) = picked(s.pick(now, Duration::ZERO, r, &|_| true));
         counts[usize::from(x.id == "light")] += 1;
         s.release(pos, &x, now);
     }
     assert_eq!(counts, [900, 100]);
     // A filter that excludes the heavy account still finds the light one.
-    let Pick::Picked(x, _) = s.pick(now, Duration::ZERO, 0.1, &|x: &Slot| x.id == "light") else {
-        panic!()
-    };
+    let (x, _) = picked(s.pick(now, Duration::ZERO, 0.1, &|x: &Slot| x.id == "light"));
     assert_eq!(x.id, "light");
     let _ = (heavy, light);
 }
@@ -83,9 +83,7 @@ fn minimum_interval_holds_an_account_after_each_pick() {
     s.insert(slot("a"), 5, 1, true);
     let now = Instant::now();
     let gap = Duration::from_millis(200);
-    let Pick::Picked(x, pos) = s.pick(now, gap, 0.0, &|_| true) else {
-        panic!()
-    };
+    let (x, pos) = picked(s.pick(now, gap, 0.0, &|_| true));
     s.release(pos, &x, now);
     match s.pick(now + Duration::from_millis(100), gap, 0.0, &|_| true) {
         Pick::Wait { next, releasing } => {
@@ -107,12 +105,8 @@ fn round_robin_respects_caps_and_holds() {
     let _b = s.insert(slot("b"), 1, 1, true);
     let now = Instant::now();
     let all = |_: &Slot| true;
-    let Pick::Picked(first, _) = s.pick(now, Duration::ZERO, 0.0, &all) else {
-        panic!()
-    };
-    let Pick::Picked(second, _) = s.pick(now, Duration::ZERO, 0.0, &all) else {
-        panic!()
-    };
+    let (first, _) = picked(s.pick(now, Duration::ZERO, 0.0, &all));
+    let (second, _) = picked(s.pick(now, Duration::ZERO, 0.0, &all));
     assert_ne!(first.id, second.id);
     assert!(matches!(
         s.pick(now, Duration::ZERO, 0.0, &all),
@@ -128,9 +122,7 @@ fn round_robin_respects_caps_and_holds() {
         Pick::Wait { next: Some(_), .. }
     ));
     let later = now + Duration::from_secs(6);
-    let Pick::Picked(again, _) = s.pick(later, Duration::ZERO, 0.0, &all) else {
-        panic!()
-    };
+    let (again, _) = picked(s.pick(later, Duration::ZERO, 0.0, &all));
     assert_eq!(again.id, first.id);
     s.set_usable(a, false, later);
     assert!(matches!(
@@ -155,9 +147,7 @@ fn picks_stay_cheap_with_ten_thousand_accounts() {
         let mut held = std::collections::VecDeque::new();
         for i in 0..200_000u32 {
             let r = f64::from(i % 997) / 997.0;
-            let Pick::Picked(x, pos) = s.pick(now, Duration::ZERO, r, &|_| true) else {
-                panic!("no account ready")
-            };
+            let (x, pos) = picked(s.pick(now, Duration::ZERO, r, &|_| true));
             held.push_back((x, pos));
             // Keep 5 000 requests in flight.
             if held.len() > 5_000
