@@ -34,12 +34,44 @@ pub struct StreamOpts {
     /// Stream starts are spread evenly over this window (a SYN burst is not what is measured).
     pub ramp: Duration,
     pub timeout: Duration,
-    pub expect_frames: Option<u64>,
-    pub expect_text_bytes: Option<u64>,
-    /// Expected tool arguments, in call order, compared byte for byte.
-    pub expect_tools: Vec<String>,
+    /// What each stream must deliver.
+    pub expect: Expect,
     /// A gap longer than this is a stall.
     pub stall: Duration,
+}
+
+/// What every stream of a run should deliver; an absent or empty item is not checked.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub frames: Option<u64>,
+    pub text_bytes: Option<u64>,
+    /// Tool arguments, in call order, compared byte for byte.
+    pub tools: Vec<String>,
+}
+
+impl Expect {
+    /// Counts how `obs` falls short of the expectation into `report`; whether its tool calls
+    /// are the expected ones (true when none are expected).
+    fn check(&self, obs: &Observed, report: &mut StreamReport) -> bool {
+        if let Some(n) = self.frames {
+            report.frames_expected += n;
+            report.lost_frames += n.saturating_sub(obs.frames);
+        }
+        if let Some(n) = self.text_bytes
+            && obs.text.len() as u64 != n
+        {
+            report.text_mismatch += 1;
+        }
+        if self.tools.is_empty() {
+            return true;
+        }
+        report.tool_checked += 1;
+        let exact = obs.tools.iter().map(|(_, a)| a).eq(&self.tools);
+        if exact {
+            report.tool_exact += 1;
+        }
+        exact
+    }
 }
 
 /// How the requests of a run ended; both reports carry it flattened into their JSON.
@@ -187,31 +219,7 @@ fn tally(report: &mut StreamReport, opts: &StreamOpts, proto: Protocol, r: &Stre
     let stall_us = micros(opts.stall);
     report.stalls += r.obs.gaps_us.iter().filter(|&&g| g > stall_us).count() as u64;
     report.frames += r.obs.frames;
-    if let Some(n) = opts.expect_frames {
-        report.frames_expected += n;
-        report.lost_frames += n.saturating_sub(r.obs.frames);
-    }
-    if let Some(n) = opts.expect_text_bytes
-        && r.obs.text.len() as u64 != n
-    {
-        report.text_mismatch += 1;
-    }
-    let tools_ok = if opts.expect_tools.is_empty() {
-        true
-    } else {
-        report.tool_checked += 1;
-        let got: Vec<&str> = r.obs.tools.iter().map(|(_, a)| a.as_str()).collect();
-        let exact = got
-            == opts
-                .expect_tools
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>();
-        if exact {
-            report.tool_exact += 1;
-        }
-        exact
-    };
+    let tools_ok = opts.expect.check(&r.obs, report);
     // SSE streams must end with their protocol's end marker; other bodies end at their length.
     let ended = r.obs.done || matches!(proto, Protocol::Eventstream | Protocol::Plain);
     let ok = r.error.is_none() && r.status == 200 && r.obs.errors == 0 && ended && tools_ok;

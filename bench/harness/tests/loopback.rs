@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bench::driver::{LoadOpts, StreamOpts, Target, run_load, run_streams};
+use bench::driver::{Expect, LoadOpts, StreamOpts, Target, run_load, run_streams};
 use bench::encode::event_frame;
 use bench::frames::Protocol;
 use bench::http1::encode_post;
@@ -146,9 +146,11 @@ async fn streams_through_b0_are_complete_and_tools_reassemble() {
         streams: 8,
         ramp: Duration::from_millis(20),
         timeout: Duration::from_secs(20),
-        expect_frames: Some((FRAMES + TOOL_ARGS.len().div_ceil(5)) as u64),
-        expect_text_bytes: Some((FRAMES * 4) as u64),
-        expect_tools: vec![TOOL_ARGS.to_owned()],
+        expect: Expect {
+            frames: Some((FRAMES + TOOL_ARGS.len().div_ceil(5)) as u64),
+            text_bytes: Some((FRAMES * 4) as u64),
+            tools: vec![TOOL_ARGS.to_owned()],
+        },
         stall: Duration::from_millis(500),
     };
     let r = run_streams(&target(b0, "/stream", Protocol::Eventstream), &opts).await;
@@ -169,8 +171,11 @@ async fn streams_through_b0_are_complete_and_tools_reassemble() {
     // A wrong expectation is reported, not hidden.
     let wrong = StreamOpts {
         streams: 1,
-        expect_tools: vec!["{}".into()],
-        expect_frames: Some(1000),
+        expect: Expect {
+            frames: Some(1000),
+            text_bytes: opts.expect.text_bytes,
+            tools: vec!["{}".into()],
+        },
         ..opts
     };
     let r = run_streams(&target(up, "/stream", Protocol::Eventstream), &wrong).await;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bench::driver::{self, LoadOpts, StreamOpts, Target};
+use bench::driver::{self, Expect, LoadOpts, StreamOpts, Target};
 use bench::frames::Protocol;
 use bench::http1::encode_post;
 use clap::{Args, Parser, Subcommand};
@@ -123,7 +123,7 @@ fn main() -> anyhow::Result<()> {
                 expect_tool,
                 stall_ms,
             } => {
-                let expect_tools = expect_tool
+                let tools = expect_tool
                     .iter()
                     .map(|p| {
                         std::fs::read_to_string(p)
@@ -134,9 +134,11 @@ fn main() -> anyhow::Result<()> {
                     streams,
                     ramp: Duration::from_millis(ramp_ms),
                     timeout: Duration::from_secs(timeout_s),
-                    expect_frames,
-                    expect_text_bytes,
-                    expect_tools,
+                    expect: Expect {
+                        frames: expect_frames,
+                        text_bytes: expect_text_bytes,
+                        tools,
+                    },
                     stall: Duration::from_millis(stall_ms),
                 };
                 let r = driver::run_streams(&req.target()?, &opts).await;
