@@ -253,11 +253,11 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Done>, Error> {
-    if !state.store.delete_account(&id).await? {
-        return Err(Error::NotFound(format!("account {id} not found")));
-    }
-    state.changed(Change::Accounts).await?;
-    Ok(Json(Done::OK))
+    let found = state.store.delete_account(&id).await?;
+    super::removed(&state, found, Change::Accounts, || {
+        format!("account {id} not found")
+    })
+    .await
 }
 
 /// `POST /v2/accounts/:id/refresh`

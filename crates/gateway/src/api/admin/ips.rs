@@ -91,9 +91,9 @@ pub async fn unblock(
     Body(req): Body<UnblockRequest>,
 ) -> Result<Json<Done>, Error> {
     parse_net(&req.ip)?;
-    if !state.store.unblock_ip(&req.ip).await? {
-        return Err(Error::NotFound(format!("{} is not blocked", req.ip)));
-    }
-    state.changed(Change::Blocklist).await?;
-    Ok(Json(Done::OK))
+    let found = state.store.unblock_ip(&req.ip).await?;
+    super::removed(&state, found, Change::Blocklist, || {
+        format!("{} is not blocked", req.ip)
+    })
+    .await
 }

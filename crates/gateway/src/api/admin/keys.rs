@@ -144,9 +144,9 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Done>, Error> {
-    if !state.store.delete_api_key(&id).await? {
-        return Err(Error::NotFound(format!("API key {id} not found")));
-    }
-    state.changed(Change::Keys).await?;
-    Ok(Json(Done::OK))
+    let found = state.store.delete_api_key(&id).await?;
+    super::removed(&state, found, Change::Keys, || {
+        format!("API key {id} not found")
+    })
+    .await
 }

@@ -23,11 +23,13 @@ pub mod transfer;
 pub mod ts;
 pub mod views;
 
-use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use views::Done;
 
 use crate::auth::{audit as audit_trail, require_admin};
+use crate::change::Change;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -86,4 +88,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 async fn not_found() -> Error {
     Error::NotFound("no such admin endpoint".into())
+}
+
+/// The answer to a removal (a delete, an unblock): 404 `missing` when there was nothing to
+/// remove, else `{"ok": true}` once the snapshots and the other instances know of `change`.
+async fn removed(
+    state: &AppState,
+    found: bool,
+    change: Change,
+    missing: impl FnOnce() -> String,
+) -> Result<Json<Done>, Error> {
+    if !found {
+        return Err(Error::NotFound(missing()));
+    }
+    state.changed(change).await?;
+    Ok(Json(Done::OK))
 }
