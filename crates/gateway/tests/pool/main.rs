@@ -11,10 +11,6 @@
     clippy::panic,
     reason = "test code"
 )]
-#![allow(
-    clippy::many_single_char_names,
-    reason = "short names for status/body pairs"
-)]
 
 #[path = "../common/mod.rs"]
 mod common;
