@@ -30,6 +30,13 @@ async fn diagnose(env: &Env, id: &str) -> Report {
         .unwrap()
 }
 
+/// One account of `spec` in a fresh simulator, diagnosed.
+async fn diagnose_alone(spec: AccountSpec) -> Report {
+    let env = Env::new(SimConfig::default()).await;
+    let id = env.add(spec, 0).await;
+    diagnose(&env, &id).await
+}
+
 fn step<'a>(r: &'a Report, name: &str) -> &'a gateway::pool::Step {
     r.step(name)
         .unwrap_or_else(|| panic!("no step {name} in {}", r.to_text()))
@@ -129,13 +136,11 @@ async fn a_dead_refresh_token_fails_the_token_step_with_relogin() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_profile_fails_with_pick_profile() {
-    let env = Env::new(SimConfig::default()).await;
-    let spec = AccountSpec {
+    let r = diagnose_alone(AccountSpec {
         profiles: Some(Vec::new()),
         ..kind("idc-none", AuthKind::Idc)
-    };
-    let id = env.add(spec, 0).await;
-    let r = diagnose(&env, &id).await;
+    })
+    .await;
     assert_eq!(r.verdict, Verdict::Fail);
     expect(&r, "token", Verdict::Ok, None);
     expect(&r, "profile", Verdict::Fail, Some("pick_profile"));
@@ -145,9 +150,9 @@ async fn a_missing_profile_fails_with_pick_profile() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_region_mismatch_fails_with_wrong_region() {
-    let env = Env::new(SimConfig::default()).await;
     let arn = "arn:aws:codewhisperer:eu-central-1:111122223333:profile/EUPROFILE";
-    let spec = AccountSpec {
+    // The stored profile is in eu-central-1; the (simulated) service runs in us-east-1.
+    let r = diagnose_alone(AccountSpec {
         profile_arn: Some(arn.into()),
         profiles: Some(vec![ProfileSpec {
             arn: arn.into(),
@@ -156,10 +161,8 @@ async fn a_region_mismatch_fails_with_wrong_region() {
             models: None,
         }]),
         ..kind("idc-eu", AuthKind::Idc)
-    };
-    let id = env.add(spec, 0).await;
-    // The stored profile is in eu-central-1; the (simulated) service runs in us-east-1.
-    let r = diagnose(&env, &id).await;
+    })
+    .await;
     assert_eq!(r.verdict, Verdict::Fail);
     assert_eq!(r.account.api_region, "eu-central-1");
     expect(&r, "usage", Verdict::Fail, Some("wrong_region"));
@@ -169,14 +172,12 @@ async fn a_region_mismatch_fails_with_wrong_region() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_quota_fails_with_the_reset_date() {
-    let env = Env::new(SimConfig::default()).await;
-    let spec = AccountSpec {
+    let r = diagnose_alone(AccountSpec {
         monthly_limit: Some(10),
         usage: 10,
         ..kind("spent", AuthKind::BuilderId)
-    };
-    let id = env.add(spec, 0).await;
-    let r = diagnose(&env, &id).await;
+    })
+    .await;
     assert_eq!(r.verdict, Verdict::Fail);
     expect(&r, "usage", Verdict::Fail, Some("quota_exhausted"));
     assert!(step(&r, "usage").detail.starts_with("10 of 10 used"));
@@ -187,13 +188,11 @@ async fn an_exhausted_quota_fails_with_the_reset_date() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_is_a_warning_to_retry_later() {
-    let env = Env::new(SimConfig::default()).await;
-    let spec = AccountSpec {
+    let r = diagnose_alone(AccountSpec {
         throttle_first: 1,
         ..kind("busy", AuthKind::BuilderId)
-    };
-    let id = env.add(spec, 0).await;
-    let r = diagnose(&env, &id).await;
+    })
+    .await;
     assert_eq!(r.verdict, Verdict::Warn, "{}", r.to_text());
     expect(&r, "chat", Verdict::Warn, Some("throttled"));
     assert_eq!(
