@@ -10,6 +10,7 @@
 //! The `web_search` / `web_search_preview` tool is served by the gateway (`crate::web_search`;
 //! Codex's `external_web_access: false` leaves it out).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Seal;
@@ -22,8 +23,9 @@ use crate::json::{
 };
 use crate::openai::request::{effort_thinking, function_def};
 
-/// What the answer echoes back (the request-derived members of the response object).
-#[derive(Debug, Clone, PartialEq)]
+/// What the answer echoes back (the request-derived members of the response object, which embeds
+/// it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Head {
     pub model: String,
     pub instructions: Option<String>,

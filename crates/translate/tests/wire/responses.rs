@@ -287,6 +287,9 @@ fn case(name: &str, extra: &Value, events: &[StreamEvent]) -> Vec<Value> {
     assert!(enc.is_done());
     assert_snapshot(&format!("sse/{name}.responses.txt"), &wire);
     let evs = check_grammar(&wire);
+    let last: responses::Response =
+        serde_json::from_value(evs.last().unwrap()["response"].clone()).unwrap();
+    assert_eq!(&last, enc.response(), "the response object reads back");
     if !out.iter().any(|e| matches!(e, OutEvent::Error(_))) {
         let body = response_body(&collect(&out), "resp_test", CREATED, &env.head, seal());
         let v = serde_json::to_value(&body).unwrap();
