@@ -152,10 +152,7 @@ pub struct OutputDetails {
 impl ResponseUsage {
     /// Cached input counts as input, as in the Chat Completions usage.
     pub fn new(u: Usage, reasoning_tokens: u32) -> Self {
-        let input = u
-            .input_tokens
-            .saturating_add(u.cache_read_input_tokens)
-            .saturating_add(u.cache_creation_input_tokens);
+        let input = u.prompt_tokens();
         Self {
             input_tokens: input,
             input_tokens_details: InputDetails {
