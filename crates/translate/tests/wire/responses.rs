@@ -75,7 +75,7 @@ fn codex_body() -> Value {
 #[test]
 fn codex_request_translates_and_drops_what_it_cannot_serve() {
     let (env, t) = turn(&codex_body(), Vec::new());
-    assert!(env.stream && !env.head.store);
+    assert!(env.stream() && !env.head.store);
     let c = &t.chat;
     assert_eq!(
         c.system,
