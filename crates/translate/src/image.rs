@@ -168,7 +168,10 @@ mod tests {
         let model = crate::models::ModelTable::default().resolve(&req.model)?;
         let opts = crate::normalize::UpstreamOptions {
             // The decoded-size cap of R18 must not be what refuses it.
-            max_image_bytes: usize::MAX,
+            image_limits: crate::normalize::ImageLimits {
+                max_bytes: usize::MAX,
+                ..Default::default()
+            },
             ..Default::default()
         };
         crate::normalize::normalize(&req, &model, &opts).map(|_| ())

@@ -313,6 +313,16 @@ pub struct Usage {
     pub cache_creation_input_tokens: u32,
 }
 
+impl Usage {
+    /// The whole prompt: fresh input plus what was read from and written to the cache (the OpenAI
+    /// dialects count cached input as prompt input; Anthropic reports the three apart).
+    pub fn prompt_tokens(&self) -> u32 {
+        self.input_tokens
+            .saturating_add(self.cache_read_input_tokens)
+            .saturating_add(self.cache_creation_input_tokens)
+    }
+}
+
 /// Why an answer ended in an error after the upstream stream opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamErrorKind {

@@ -12,7 +12,7 @@ use super::canonical;
 use super::effort::EffortSchema;
 
 /// One catalog model.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CatalogModel {
     /// Upstream `modelId`.
     pub id: String,
@@ -31,10 +31,7 @@ impl CatalogModel {
     pub fn id_only(id: impl Into<String>) -> Self {
         Self {
             id: id.into(),
-            display_name: None,
-            max_input_tokens: None,
-            max_output_tokens: None,
-            effort: None,
+            ..Self::default()
         }
     }
 

@@ -17,7 +17,8 @@ mod tools;
 mod turns;
 mod wire;
 
-pub use tools::ToolNameMap;
+pub use images::ImageLimits;
+pub use tools::{ToolLimits, ToolNameMap};
 
 use amazonq::types::GenerateAssistantResponseRequest;
 
@@ -184,7 +185,7 @@ pub enum UpstreamDialect {
 
 /// Limits and per-request identifiers supplied by the gateway (the crate creates no ids itself, so
 /// output is deterministic for tests).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpstreamOptions {
     pub dialect: UpstreamDialect,
     pub conversation_id: String,
@@ -193,37 +194,11 @@ pub struct UpstreamOptions {
     pub profile_arn: Option<String>,
     /// `userInputMessage.origin` (e.g. `CLI`, `AI_EDITOR`); `None` leaves it out.
     pub origin: Option<String>,
-    /// Longest tool name sent upstream (Addendum: 63).
-    pub max_tool_name_len: usize,
-    /// Longest tool description, in chars (R11: ≈10 000).
-    pub max_tool_description_chars: usize,
-    /// Images kept per request (R18: the CLI caps at 10).
-    pub max_images: usize,
-    /// Images are kept only in this many most recent user turns (R18; peers keep 2–5).
-    pub image_turns: usize,
-    /// Largest decoded image, in bytes (R18: 10 MiB).
-    pub max_image_bytes: usize,
     /// Text put first in the system prompt, e.g. to counter the upstream's own identity prompt
     /// (§4.5 step 8: configurable, not part of the protocol). `None` adds nothing.
     pub identity_prompt: Option<String>,
-}
-
-impl Default for UpstreamOptions {
-    fn default() -> Self {
-        Self {
-            dialect: UpstreamDialect::AmazonQ,
-            conversation_id: String::new(),
-            agent_continuation_id: None,
-            profile_arn: None,
-            origin: None,
-            max_tool_name_len: 63,
-            max_tool_description_chars: 10_000,
-            max_images: 10,
-            image_turns: 5,
-            max_image_bytes: 10 * 1024 * 1024,
-            identity_prompt: None,
-        }
-    }
+    pub tool_limits: ToolLimits,
+    pub image_limits: ImageLimits,
 }
 
 /// The upstream body plus what the stream side needs to translate the answer back.
@@ -259,8 +234,8 @@ pub fn normalize(
 
     let built = turns::build(&req.messages, &mut fired)?;
     let mut turns = built.turns;
-    images::limit(&mut turns, opts, &mut fired)?;
-    let declared = tools::declare(req, &mut turns, opts, &mut fired);
+    images::limit(&mut turns, &opts.image_limits, &mut fired)?;
+    let declared = tools::declare(req, &mut turns, &opts.tool_limits, &mut fired);
     let mut system_blocks: Vec<String> = opts.identity_prompt.iter().cloned().collect();
     system_blocks.extend(req.system.iter().cloned());
     system_blocks.extend(built.leading_system);

@@ -8,11 +8,29 @@ use amazonq::types::{InputSchema, Tool, ToolSpecification};
 use serde_json::{Map, Value, json};
 
 use super::turns::Turn;
-use super::{Fired, Rule, UpstreamOptions};
+use super::{Fired, Rule};
 use crate::ir::{ChatRequest, ToolChoice};
 
 /// Description of a placeholder spec for a tool that only appears in history (kirors' wording).
 pub const HISTORY_TOOL_DESCRIPTION: &str = "Tool used in conversation history";
+
+/// Caps on what is declared upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolLimits {
+    /// Longest tool name sent upstream (Addendum: 63).
+    pub max_name_len: usize,
+    /// Longest tool description, in chars (R11: ≈10 000).
+    pub max_description_chars: usize,
+}
+
+impl Default for ToolLimits {
+    fn default() -> Self {
+        Self {
+            max_name_len: 63,
+            max_description_chars: 10_000,
+        }
+    }
+}
 
 /// Upstream tool name → client tool name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,7 +87,7 @@ pub struct Declared {
 pub fn declare(
     req: &ChatRequest,
     turns: &mut [Turn],
-    opts: &UpstreamOptions,
+    limits: &ToolLimits,
     fired: &mut Fired,
 ) -> Declared {
     let mut names = ToolNameMap {
@@ -105,12 +123,7 @@ pub fn declare(
         }
         specs.push(ToolSpecification {
             name: t.name.clone(),
-            description: description(
-                &t.name,
-                &t.description,
-                opts.max_tool_description_chars,
-                fired,
-            ),
+            description: description(&t.name, &t.description, limits.max_description_chars, fired),
             input_schema: InputSchema { json: schema },
         });
     }
@@ -133,17 +146,17 @@ pub fn declare(
 
     // R10: shorten long names everywhere, consistently.
     for s in &mut specs {
-        if s.name.chars().count() > opts.max_tool_name_len {
+        if s.name.chars().count() > limits.max_name_len {
             fired.fire(Rule::R10ToolNameShortened);
-            let short = shorten(&s.name, opts.max_tool_name_len);
+            let short = shorten(&s.name, limits.max_name_len);
             names.shortened.push((short.clone(), s.name.clone()));
             s.name = short;
         }
     }
     for t in turns.iter_mut() {
         for u in &mut t.tool_uses {
-            if u.name.chars().count() > opts.max_tool_name_len {
-                u.name = shorten(&u.name, opts.max_tool_name_len);
+            if u.name.chars().count() > limits.max_name_len {
+                u.name = shorten(&u.name, limits.max_name_len);
             }
         }
     }

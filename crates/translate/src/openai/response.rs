@@ -84,10 +84,7 @@ pub struct CompletionDetails {
 impl UsageBody {
     /// `total_tokens = prompt + completion`; cached input counts as prompt input.
     pub fn new(u: Usage, reasoning_tokens: u32) -> Self {
-        let prompt = u
-            .input_tokens
-            .saturating_add(u.cache_read_input_tokens)
-            .saturating_add(u.cache_creation_input_tokens);
+        let prompt = u.prompt_tokens();
         Self {
             prompt_tokens: prompt,
             completion_tokens: u.output_tokens,

@@ -13,7 +13,8 @@ use crate::collect::{Block, Collected};
 use crate::ir::{OutEvent, StreamError, StreamErrorKind, Usage};
 use crate::sse::ResponsesSse;
 
-/// The response object (`object: "response"`).
+/// The response object (`object: "response"`): its own members plus the request-derived [`Head`]
+/// it echoes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Response {
     pub id: String,
@@ -23,24 +24,12 @@ pub struct Response {
     pub background: bool,
     pub error: Option<ErrorObject>,
     pub incomplete_details: Option<IncompleteDetails>,
-    pub instructions: Option<String>,
-    pub max_output_tokens: Option<u32>,
-    pub model: String,
     pub output: Vec<OutputItem>,
-    pub parallel_tool_calls: bool,
-    pub previous_response_id: Option<String>,
-    pub reasoning: Value,
     pub service_tier: String,
-    pub store: bool,
-    pub temperature: f64,
-    pub text: Value,
-    pub tool_choice: Value,
-    pub tools: Vec<Value>,
-    pub top_p: f64,
     pub truncation: String,
     pub usage: Option<ResponseUsage>,
-    pub user: Option<String>,
-    pub metadata: Value,
+    #[serde(flatten)]
+    pub head: Head,
 }
 
 impl Response {
@@ -54,24 +43,11 @@ impl Response {
             background: false,
             error: None,
             incomplete_details: None,
-            instructions: head.instructions.clone(),
-            max_output_tokens: head.max_output_tokens,
-            model: head.model.clone(),
             output: Vec::new(),
-            parallel_tool_calls: head.parallel_tool_calls,
-            previous_response_id: head.previous_response_id.clone(),
-            reasoning: head.reasoning.clone(),
             service_tier: "default".to_owned(),
-            store: head.store,
-            temperature: head.temperature,
-            text: head.text.clone(),
-            tool_choice: head.tool_choice.clone(),
-            tools: head.tools.clone(),
-            top_p: head.top_p,
             truncation: "disabled".to_owned(),
             usage: None,
-            user: head.user.clone(),
-            metadata: head.metadata.clone(),
+            head: head.clone(),
         }
     }
 
@@ -176,10 +152,7 @@ pub struct OutputDetails {
 impl ResponseUsage {
     /// Cached input counts as input, as in the Chat Completions usage.
     pub fn new(u: Usage, reasoning_tokens: u32) -> Self {
-        let input = u
-            .input_tokens
-            .saturating_add(u.cache_read_input_tokens)
-            .saturating_add(u.cache_creation_input_tokens);
+        let input = u.prompt_tokens();
         Self {
             input_tokens: input,
             input_tokens_details: InputDetails {

@@ -10,20 +10,22 @@
 //! The `web_search` / `web_search_preview` tool is served by the gateway (`crate::web_search`;
 //! Codex's `external_web_access: false` leaves it out).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Seal;
 use super::items::to_messages;
 use crate::error::{Result, TranslateError};
-use crate::ir::{ChatRequest, Dialect, Metadata, ResponseFormat, Thinking, ToolChoice, ToolDef};
+use crate::ir::{ChatRequest, Dialect, Metadata, ResponseFormat, ToolChoice, ToolDef};
 use crate::json::{
     Obj, as_obj, get, idx, join, opt_arr, opt_bool, opt_f64, opt_obj, opt_str, opt_u32,
     parse_object, req_str, type_error,
 };
 use crate::openai::request::{effort_thinking, function_def};
 
-/// What the answer echoes back (the request-derived members of the response object).
-#[derive(Debug, Clone, PartialEq)]
+/// What the answer echoes back (the request-derived members of the response object, which embeds
+/// it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Head {
     pub model: String,
     pub instructions: Option<String>,
@@ -49,14 +51,10 @@ pub struct Head {
 #[derive(Debug, Clone)]
 pub struct Envelope {
     pub head: Head,
-    pub stream: bool,
     /// The new input, as a list of items (a string input became one user message item).
     pub input: Vec<Value>,
-    session_id: Option<String>,
-    tools: Vec<ToolDef>,
-    tool_choice: ToolChoice,
-    thinking: Option<Thinking>,
-    response_format: ResponseFormat,
+    /// The chat request but for its `system` and `messages`, which [`Self::build`] fills in.
+    chat: ChatRequest,
     dropped: Vec<String>,
 }
 
@@ -134,20 +132,38 @@ pub fn parse(body: &[u8]) -> Result<Envelope> {
         user,
         metadata,
     };
-    Ok(Envelope {
-        head,
-        stream,
-        input,
-        session_id: opt_str(&o, "prompt_cache_key", "")?.map(str::to_owned),
+    let chat = ChatRequest {
+        dialect: Dialect::OpenAi,
+        model: head.model.clone(),
+        system: Vec::new(),
+        messages: Vec::new(),
         tools,
         tool_choice,
         thinking,
+        max_tokens: head.max_output_tokens,
+        stop: Vec::new(),
         response_format,
+        stream,
+        include_usage: true,
+        metadata: Metadata {
+            user: head.user.clone(),
+            session_id: opt_str(&o, "prompt_cache_key", "")?.map(str::to_owned),
+        },
+    };
+    Ok(Envelope {
+        head,
+        input,
+        chat,
         dropped,
     })
 }
 
 impl Envelope {
+    /// `stream` as sent.
+    pub fn stream(&self) -> bool {
+        self.chat.stream
+    }
+
     /// The whole request: `prior` (the stored items of `previous_response_id`, empty without one)
     /// followed by this request's input; reasoning is opened with `seal`.
     pub fn build(&self, prior: Vec<Value>, seal: &dyn Seal) -> Result<Turn> {
@@ -166,22 +182,9 @@ impl Envelope {
             ));
         }
         let chat = ChatRequest {
-            dialect: Dialect::OpenAi,
-            model: self.head.model.clone(),
             system,
             messages,
-            tools: self.tools.clone(),
-            tool_choice: self.tool_choice.clone(),
-            thinking: self.thinking,
-            max_tokens: self.head.max_output_tokens,
-            stop: Vec::new(),
-            response_format: self.response_format.clone(),
-            stream: self.stream,
-            include_usage: true,
-            metadata: Metadata {
-                user: self.head.user.clone(),
-                session_id: self.session_id.clone(),
-            },
+            ..self.chat.clone()
         };
         Ok(Turn {
             chat,

@@ -75,7 +75,7 @@ fn codex_body() -> Value {
 #[test]
 fn codex_request_translates_and_drops_what_it_cannot_serve() {
     let (env, t) = turn(&codex_body(), Vec::new());
-    assert!(env.stream && !env.head.store);
+    assert!(env.stream() && !env.head.store);
     let c = &t.chat;
     assert_eq!(
         c.system,
@@ -287,6 +287,9 @@ fn case(name: &str, extra: &Value, events: &[StreamEvent]) -> Vec<Value> {
     assert!(enc.is_done());
     assert_snapshot(&format!("sse/{name}.responses.txt"), &wire);
     let evs = check_grammar(&wire);
+    let last: responses::Response =
+        serde_json::from_value(evs.last().unwrap()["response"].clone()).unwrap();
+    assert_eq!(&last, enc.response(), "the response object reads back");
     if !out.iter().any(|e| matches!(e, OutEvent::Error(_))) {
         let body = response_body(&collect(&out), "resp_test", CREATED, &env.head, seal());
         let v = serde_json::to_value(&body).unwrap();
