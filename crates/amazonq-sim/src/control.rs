@@ -37,12 +37,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::accounts::{Account, AccountTokens};
-use crate::config::{AccountSpec, Rotation};
+use crate::config::AccountSpec;
 use crate::faults::{Fault, QueuedFault};
 use crate::host::HostMode;
 use crate::log::{LogEntry, LogFilter, RequestsQuery};
 use crate::script::{Script, directives};
 use crate::state::{Device, DeviceState, QueuedScript, Shared};
+use crate::terms::{Entitlement, Limits, TokenPolicy};
 
 /// Errors of control operations.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -65,20 +66,19 @@ impl IntoResponse for ControlError {
     }
 }
 
-/// Changes to an account's state; absent fields stay as they are.
+/// Changes to an account's state, field for field as in [`Account`]; absent fields stay as they are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct AccountPatch {
+    #[serde(flatten)]
+    pub token_policy: TokenPolicy,
     pub suspended: Option<bool>,
-    pub suspend_after: Option<u64>,
-    pub monthly_limit: Option<u64>,
+    #[serde(flatten)]
+    pub limits: Limits,
     pub usage: Option<u64>,
-    pub rpm_limit: Option<u32>,
     pub throttle_next: Option<u32>,
-    pub models: Option<Vec<String>>,
-    pub default_model: Option<String>,
-    pub access_ttl_s: Option<i64>,
-    pub rotation: Option<Rotation>,
+    #[serde(flatten)]
+    pub entitlement: Entitlement,
 }
 
 /// Streaming counters and the simulator process's own CPU time.
@@ -131,36 +131,18 @@ impl Shared {
             .accounts
             .get_mut(id)
             .ok_or_else(|| ControlError::NoAccount(id.to_owned()))?;
+        a.token_policy.overlay(&p.token_policy);
         if let Some(v) = p.suspended {
             a.suspended = v;
         }
-        if p.suspend_after.is_some() {
-            a.suspend_after = p.suspend_after;
-        }
-        if p.monthly_limit.is_some() {
-            a.monthly_limit = p.monthly_limit;
-        }
+        a.limits.overlay(&p.limits);
         if let Some(v) = p.usage {
             a.usage = v;
-        }
-        if p.rpm_limit.is_some() {
-            a.rpm_limit = p.rpm_limit;
         }
         if let Some(v) = p.throttle_next {
             a.throttle_next = v;
         }
-        if p.models.is_some() {
-            a.models.clone_from(&p.models);
-        }
-        if p.default_model.is_some() {
-            a.default_model.clone_from(&p.default_model);
-        }
-        if p.access_ttl_s.is_some() {
-            a.access_ttl_s = p.access_ttl_s;
-        }
-        if p.rotation.is_some() {
-            a.rotation = p.rotation;
-        }
+        a.entitlement.overlay(&p.entitlement);
         Ok(a.clone())
     }
 

@@ -185,6 +185,7 @@ pub mod runtime;
 pub mod script;
 pub mod server;
 pub mod state;
+pub mod terms;
 pub mod validate;
 
 pub use accounts::{Account, AccountTokens};
@@ -196,3 +197,4 @@ pub use log::{LogEntry, LogFilter, RequestsQuery};
 pub use render::Dialect;
 pub use script::{Script, Step};
 pub use server::{SimHandle, Simulator, StartError};
+pub use terms::{Entitlement, Limits, TokenPolicy};
