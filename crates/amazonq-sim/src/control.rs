@@ -41,6 +41,7 @@ use crate::config::AccountSpec;
 use crate::faults::{Fault, QueuedFault};
 use crate::host::HostMode;
 use crate::log::{LogEntry, LogFilter, RequestsQuery};
+use crate::plan::StreamCounters;
 use crate::script::{Script, directives};
 use crate::state::{Device, DeviceState, QueuedScript, Shared};
 use crate::terms::{Entitlement, Limits, TokenPolicy};
@@ -84,10 +85,8 @@ pub struct AccountPatch {
 /// Streaming counters and the simulator process's own CPU time.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Stats {
-    pub frames: u64,
-    pub bytes: u64,
-    pub streams_started: u64,
-    pub streams_active: u64,
+    #[serde(flatten)]
+    pub streams: StreamCounters<u64>,
     /// utime / stime of this process in clock ticks (USER_HZ = 100 on Linux), from /proc/self/stat.
     pub cpu_utime_ticks: Option<u64>,
     pub cpu_stime_ticks: Option<u64>,
@@ -276,13 +275,9 @@ impl Shared {
     }
 
     pub fn stats(&self) -> Stats {
-        use std::sync::atomic::Ordering::Relaxed;
         let cpu = proc_cpu_ticks();
         Stats {
-            frames: self.counters.frames.load(Relaxed),
-            bytes: self.counters.bytes.load(Relaxed),
-            streams_started: self.counters.streams_started.load(Relaxed),
-            streams_active: self.counters.streams_active.load(Relaxed),
+            streams: self.counters.snapshot(),
             cpu_utime_ticks: cpu.map(|c| c.0),
             cpu_stime_ticks: cpu.map(|c| c.1),
         }

@@ -40,20 +40,20 @@ async fn client_disconnect_cancels_the_upstream_at_once() {
     let mut body = r.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("message_start"));
-    assert_eq!(h.sim.stats().streams_active, 1);
+    assert_eq!(h.sim.stats().streams.streams_active, 1);
     drop(body);
     let dropped = Instant::now();
-    while h.sim.stats().streams_active > 0 {
+    while h.sim.stats().streams.streams_active > 0 {
         assert!(
             dropped.elapsed() < Duration::from_secs(2),
             "upstream stream still open"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let frames_then = h.sim.stats().frames;
+    let frames_then = h.sim.stats().streams.frames;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
-        h.sim.stats().frames,
+        h.sim.stats().streams.frames,
         frames_then,
         "no frames after the cancel"
     );

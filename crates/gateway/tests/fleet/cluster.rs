@@ -340,7 +340,7 @@ async fn killed_instance_leases_expire_and_the_other_serves() {
         r.text().await
     });
     let t0 = Instant::now();
-    while f.sim.stats().streams_active < 1 {
+    while f.sim.stats().streams.streams_active < 1 {
         assert!(
             t0.elapsed() < Duration::from_secs(10),
             "{:?}\n{}",
