@@ -40,7 +40,7 @@ use crate::accounts::{Account, AccountTokens};
 use crate::config::AccountSpec;
 use crate::faults::{Fault, QueuedFault};
 use crate::host::HostMode;
-use crate::log::{LogEntry, LogFilter, RequestsQuery};
+use crate::log::{LogEntry, LogFilter};
 use crate::plan::StreamCounters;
 use crate::script::{Script, directives};
 use crate::state::{Device, DeviceState, QueuedScript, Shared};
@@ -247,16 +247,6 @@ impl Shared {
             .collect()
     }
 
-    /// The request log filtered by host role too.
-    pub fn requests_query(&self, q: &RequestsQuery) -> Vec<LogEntry> {
-        self.reg()
-            .log
-            .iter()
-            .filter(|e| q.matches(e))
-            .cloned()
-            .collect()
-    }
-
     pub fn host_mode(&self) -> HostMode {
         self.reg().config.host_mode
     }
@@ -353,8 +343,8 @@ async fn scripts(State(s): S, Json(b): Json<ScriptReq>) -> Result<Json<Value>, C
     Ok(Json(json!({ "ok": true })))
 }
 
-async fn requests(State(s): S, Query(q): Query<RequestsQuery>) -> Json<Vec<LogEntry>> {
-    Json(s.requests_query(&q))
+async fn requests(State(s): S, Query(q): Query<LogFilter>) -> Json<Vec<LogEntry>> {
+    Json(s.requests(&q))
 }
 
 async fn account(State(s): S, Path(id): Path<String>) -> Result<Json<Account>, ControlError> {

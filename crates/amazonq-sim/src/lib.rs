@@ -193,7 +193,7 @@ pub use config::{AccountSpec, AuthKind, Rotation, SimConfig};
 pub use control::{AccountPatch, ControlError, Stats};
 pub use faults::{Fault, QueuedFault};
 pub use host::{HostMode, HostRole};
-pub use log::{LogEntry, LogFilter, RequestsQuery};
+pub use log::{LogEntry, LogFilter};
 pub use render::Dialect;
 pub use script::{Script, Step};
 pub use server::{SimHandle, Simulator, StartError};

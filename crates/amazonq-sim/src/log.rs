@@ -68,12 +68,14 @@ impl LogMeta {
     }
 }
 
-/// Query filter for `GET /__sim/requests` (which also takes `host=<role>`, see [`RequestsQuery`]).
+/// Which log entries to list (absent fields match all), also the query of `GET /__sim/requests`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct LogFilter {
     pub operation: Option<String>,
     pub account: Option<String>,
     pub since: Option<u64>,
+    /// The host role that served it (see [`LogEntry::host`]).
+    pub host: Option<String>,
 }
 
 impl LogFilter {
@@ -84,26 +86,7 @@ impl LogFilter {
                 .as_ref()
                 .is_none_or(|a| Some(a) == e.account.as_ref())
             && self.since.is_none_or(|s| e.seq >= s)
-    }
-}
-
-/// The query of `GET /__sim/requests`: a [`LogFilter`] plus the host role.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct RequestsQuery {
-    pub operation: Option<String>,
-    pub account: Option<String>,
-    pub since: Option<u64>,
-    pub host: Option<String>,
-}
-
-impl RequestsQuery {
-    pub fn matches(&self, e: &LogEntry) -> bool {
-        let f = LogFilter {
-            operation: self.operation.clone(),
-            account: self.account.clone(),
-            since: self.since,
-        };
-        f.matches(e) && self.host.as_ref().is_none_or(|h| *h == e.host)
+            && self.host.as_ref().is_none_or(|h| *h == e.host)
     }
 }
 

@@ -343,7 +343,7 @@ async fn request_log_scripts_and_usage() {
     let log = sim.requests(&LogFilter {
         operation: Some("chat".into()),
         account: Some("a1".into()),
-        since: None,
+        ..LogFilter::default()
     });
     assert_eq!(log.len(), 3);
     assert_eq!(

@@ -115,7 +115,7 @@ impl Env {
             .requests(&LogFilter {
                 operation: Some("chat".into()),
                 account: Some(account.into()),
-                since: None,
+                ..LogFilter::default()
             })
             .len()
     }

@@ -533,7 +533,7 @@ async fn min_interval_holds_across_instances() {
         .requests(&amazonq_sim::LogFilter {
             operation: Some("chat".into()),
             account: Some("paced".into()),
-            since: None,
+            ..amazonq_sim::LogFilter::default()
         })
         .iter()
         .map(|e| e.at_ms)
@@ -681,7 +681,7 @@ async fn quota_error_answered_at_once_on_both(engine: Engine) {
     let chats = f.sim.requests(&amazonq_sim::LogFilter {
         operation: Some("chat".into()),
         account: Some(id.clone()),
-        since: None,
+        ..amazonq_sim::LogFilter::default()
     });
     assert_eq!(chats.len(), 1, "the exhausted account was called again");
     f.finish().await;
@@ -731,7 +731,7 @@ async fn admin_account_changes_on_one_instance_apply_on_the_other_within_a_secon
             .requests(&amazonq_sim::LogFilter {
                 operation: Some("chat".into()),
                 account: Some(ids[0].clone()),
-                since: None,
+                ..amazonq_sim::LogFilter::default()
             })
             .len()
     };
