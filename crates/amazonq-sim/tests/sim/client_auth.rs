@@ -91,7 +91,7 @@ async fn amazonq_device_login_loop_against_the_fake() {
     let log = sim.all_requests();
     assert!(
         log.iter()
-            .any(|e| e.faults.contains(&"auth-slow-down".to_owned()))
+            .any(|e| e.decision.faults.contains(&"auth-slow-down".to_owned()))
     );
     // The token chats; refresh with the returned registration works and rotates.
     let client = q(&sim.legacy_q_url());

@@ -525,6 +525,10 @@ async fn control_api_over_http() {
     assert_eq!(q_status(&c, &sim, &token, "hi").await, 403);
     let v: Value = get_json(&c, &format!("{base}/requests?account=h1&operation=chat")).await;
     assert_eq!(v.as_array().unwrap().len(), 5);
+    assert_eq!(
+        (&v[0]["operation"], &v[0]["faults"]),
+        (&json!("chat"), &json!(["throttled"]))
+    );
     let v: Value = c
         .put(format!("{base}/rules"))
         .json(&json!({"R4": true}))
@@ -603,7 +607,7 @@ async fn http_row_faults_in_fault_directives_answer_like_injected_ones() {
         ..LogFilter::default()
     });
     assert_eq!(log.len(), 3);
-    assert_eq!(log[0].faults, ["throttled"]);
+    assert_eq!(log[0].decision.faults, ["throttled"]);
     assert!(log.iter().all(|e| !e.cancelled));
     // A stream fault in a directive still applies to the stream, after a 200.
     let r = chat_q(&c, &sim, &t.access_token, &body("#fault drop:1\n#text 5")).await;

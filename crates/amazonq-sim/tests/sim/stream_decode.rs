@@ -216,7 +216,7 @@ async fn frame_faults_are_what_the_decoder_sees() {
     assert_eq!(
         sim.all_requests()
             .iter()
-            .filter(|e| e.faults.iter().any(|f| f.starts_with("drop")))
+            .filter(|e| e.decision.faults.iter().any(|f| f.starts_with("drop")))
             .count(),
         4
     );

@@ -26,7 +26,7 @@ fn searched(h: &Harness) -> Vec<String> {
     h.sim
         .all_requests()
         .into_iter()
-        .filter(|e| e.operation == "mcp")
+        .filter(|e| e.decision.operation == "mcp")
         .filter_map(|e| {
             e.json?
                 .pointer("/params/arguments/query")

@@ -347,7 +347,7 @@ async fn killed_instance_leases_expire_and_the_other_serves() {
             f.sim
                 .all_requests()
                 .iter()
-                .map(|e| (&e.operation, e.status))
+                .map(|e| (&e.decision.operation, e.status))
                 .collect::<Vec<_>>(),
             f.logs()
         );
