@@ -22,8 +22,8 @@ async fn failover_before_first_byte_is_transparent() {
     assert_eq!(chats.len(), 2, "{chats:?}");
     assert_eq!(chats[0].status, 429);
     assert_eq!(chats[1].status, 200);
-    assert_ne!(chats[0].account, chats[1].account);
-    let served = chats[1].account.clone().unwrap();
+    assert_ne!(chats[0].decision.account, chats[1].decision.account);
+    let served = chats[1].decision.account.clone().unwrap();
     assert_eq!(s.headers["x-claude-api-account"], label(&served).as_str());
     h.stop().await;
 }
