@@ -42,33 +42,33 @@ pub struct Entitlement {
 }
 
 /// `*dst = patch` where the patch gives a value; a `None` in the patch keeps `dst`.
-fn set<T: Clone>(dst: &mut Option<T>, patch: &Option<T>) {
-    if patch.is_some() {
-        dst.clone_from(patch);
+fn set<T: Clone>(dst: &mut Option<T>, patch: Option<&T>) {
+    if let Some(v) = patch {
+        *dst = Some(v.clone());
     }
 }
 
 impl TokenPolicy {
     /// Takes the fields `patch` gives.
     pub fn overlay(&mut self, patch: &Self) {
-        set(&mut self.access_ttl_s, &patch.access_ttl_s);
-        set(&mut self.rotation, &patch.rotation);
+        set(&mut self.access_ttl_s, patch.access_ttl_s.as_ref());
+        set(&mut self.rotation, patch.rotation.as_ref());
     }
 }
 
 impl Limits {
     /// Takes the fields `patch` gives.
     pub fn overlay(&mut self, patch: &Self) {
-        set(&mut self.suspend_after, &patch.suspend_after);
-        set(&mut self.monthly_limit, &patch.monthly_limit);
-        set(&mut self.rpm_limit, &patch.rpm_limit);
+        set(&mut self.suspend_after, patch.suspend_after.as_ref());
+        set(&mut self.monthly_limit, patch.monthly_limit.as_ref());
+        set(&mut self.rpm_limit, patch.rpm_limit.as_ref());
     }
 }
 
 impl Entitlement {
     /// Takes the fields `patch` gives.
     pub fn overlay(&mut self, patch: &Self) {
-        set(&mut self.models, &patch.models);
-        set(&mut self.default_model, &patch.default_model);
+        set(&mut self.models, patch.models.as_ref());
+        set(&mut self.default_model, patch.default_model.as_ref());
     }
 }

@@ -385,10 +385,6 @@ async fn management_profiles_refuse_builder_id_and_api_keys() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
-)]
 async fn management_models_and_usage_need_the_arn_in_query_and_body() {
     let sim = start(cfg()).await;
     let c = client();
