@@ -106,7 +106,7 @@ pub(crate) fn list_catalog(
         .map(|m| model_json(m))
         .collect();
     let default_id = acct
-        .and_then(|a| a.default_model.clone())
+        .and_then(|a| a.entitlement.default_model.clone())
         .unwrap_or_else(|| reg.config.default_model.clone());
     let default = models
         .iter()
@@ -168,7 +168,7 @@ pub(crate) fn usage(s: &Shared, account: &str) -> Value {
     let Some(a) = reg.accounts.accounts.get(account) else {
         return Value::Null;
     };
-    let limit = a.monthly_limit.unwrap_or(1000);
+    let limit = a.limits.monthly_limit.unwrap_or(1000);
     // Next reset: the first of next month in the simulator's clock.
     let date = chrono::DateTime::from_timestamp(now, 0)
         .unwrap_or_default()

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::{AccountSpec, AuthKind, Rotation};
 use crate::ids::Ids;
+use crate::terms::{Entitlement, Limits, TokenPolicy};
 
 /// Length of generated refresh tokens: real ones are long opaque strings and peers reject < 100 chars.
 pub const REFRESH_TOKEN_LEN: usize = 180;
@@ -26,18 +27,17 @@ pub struct Account {
     pub profile_arn: Option<String>,
     /// Own profiles (IdC / social) with region and catalog; None = the global list.
     pub profiles: Option<Vec<crate::config::ProfileSpec>>,
-    pub access_ttl_s: Option<i64>,
-    pub rotation: Option<Rotation>,
+    #[serde(flatten)]
+    pub token_policy: TokenPolicy,
     pub suspended: bool,
-    pub suspend_after: Option<u64>,
-    pub monthly_limit: Option<u64>,
+    #[serde(flatten)]
+    pub limits: Limits,
     /// Accepted chat requests this month (feeds GetUsageLimits).
     pub usage: u64,
-    pub rpm_limit: Option<u32>,
     /// Chat requests still to be answered with 429 (throttle burst).
     pub throttle_next: u32,
-    pub models: Option<Vec<String>>,
-    pub default_model: Option<String>,
+    #[serde(flatten)]
+    pub entitlement: Entitlement,
     /// OIDC client this account's refresh tokens belong to (Builder ID / IdC).
     pub client_id: Option<String>,
     /// Number of refresh calls that reached this account (successful or not).
@@ -135,23 +135,18 @@ impl Accounts {
                     .then(|| crate::catalog::SOCIAL_DEFAULT_ARN.to_owned())
             }),
             profiles: spec.profiles.clone(),
-            access_ttl_s: spec.access_ttl_s,
-            rotation: spec.rotation,
+            token_policy: spec.token_policy.clone(),
             suspended: spec.suspended,
-            suspend_after: spec.suspend_after,
-            monthly_limit: spec.monthly_limit,
+            limits: spec.limits.clone(),
             usage: spec.usage,
-            rpm_limit: spec.rpm_limit,
             throttle_next: spec.throttle_first,
-            models: spec.models.clone(),
-            default_model: spec.default_model.clone(),
+            entitlement: spec.entitlement.clone(),
             client_id: client_id.clone(),
             refresh_calls: 0,
             chat_calls: 0,
             recent: VecDeque::new(),
         };
-        let ttl = account.access_ttl_s.unwrap_or(default_ttl_s);
-        let profile_arn = account.profile_arn.clone();
+        let ttl = account.token_policy.access_ttl_s.unwrap_or(default_ttl_s);
         self.accounts.insert(id.clone(), account);
         let access = spec
             .access_token
@@ -161,33 +156,73 @@ impl Accounts {
             .refresh_token
             .clone()
             .unwrap_or_else(|| mint_refresh(ids));
-        self.access.insert(
-            access.clone(),
-            AccessToken {
-                account: id.clone(),
-                expires_at_ms: now_ms.saturating_add(ttl.saturating_mul(1000)),
-                revoked: false,
-            },
-        );
-        self.refresh.insert(
-            refresh.clone(),
-            RefreshToken {
-                account: id.clone(),
-                client_id: client_id.clone(),
-                revoked: false,
-                rotated_at_ms: None,
-            },
-        );
+        self.grant_pair(&id, (access, refresh), client_id, now_ms, ttl)
+    }
+
+    /// A fresh token pair for the existing `account` (a repeated login), its refresh token
+    /// bound to `client_id`; None for an unknown account.
+    pub fn issue(
+        &mut self,
+        account: &str,
+        ids: &Ids,
+        now_ms: i64,
+        default_ttl_s: i64,
+        client_id: Option<String>,
+    ) -> Option<AccountTokens> {
+        let acct = self.accounts.get(account)?;
+        let ttl = acct.token_policy.access_ttl_s.unwrap_or(default_ttl_s);
+        let pair = (mint_access(ids), mint_refresh(ids));
+        Some(self.grant_pair(account, pair, client_id, now_ms, ttl))
+    }
+
+    /// Records `(access, refresh)` for `account` and reports them with the account's profile.
+    fn grant_pair(
+        &mut self,
+        account: &str,
+        (access, refresh): (String, String),
+        client_id: Option<String>,
+        now_ms: i64,
+        ttl_s: i64,
+    ) -> AccountTokens {
+        let expires_at_ms = self.grant_access(&access, account, now_ms, ttl_s);
+        self.grant_refresh(&refresh, account, client_id.clone());
         AccountTokens {
-            account: id,
+            account: account.to_owned(),
             access_token: access,
             refresh_token: refresh,
-            expires_at_ms: now_ms.saturating_add(ttl.saturating_mul(1000)),
-            expires_in: ttl,
+            expires_at_ms,
+            expires_in: ttl_s,
             client_id,
             client_secret: None,
-            profile_arn,
+            profile_arn: self
+                .accounts
+                .get(account)
+                .and_then(|a| a.profile_arn.clone()),
         }
+    }
+
+    /// Records the access token `access` of `account`, valid `ttl_s` from `now_ms`; returns
+    /// when it expires.
+    fn grant_access(&mut self, access: &str, account: &str, now_ms: i64, ttl_s: i64) -> i64 {
+        let expires_at_ms = now_ms.saturating_add(ttl_s.saturating_mul(1000));
+        let token = AccessToken {
+            account: account.to_owned(),
+            expires_at_ms,
+            revoked: false,
+        };
+        self.access.insert(access.to_owned(), token);
+        expires_at_ms
+    }
+
+    /// Records the refresh token `refresh` of `account`, redeemable by `client_id`.
+    fn grant_refresh(&mut self, refresh: &str, account: &str, client_id: Option<String>) {
+        let token = RefreshToken {
+            account: account.to_owned(),
+            client_id,
+            revoked: false,
+            rotated_at_ms: None,
+        };
+        self.refresh.insert(refresh.to_owned(), token);
     }
 
     /// Resolves `Authorization: Bearer <token>`.
@@ -217,18 +252,11 @@ impl Accounts {
         default_rotation: Rotation,
     ) -> Option<(String, i64, Option<String>)> {
         let acct = self.accounts.get(account)?;
-        let ttl = acct.access_ttl_s.unwrap_or(default_ttl_s);
-        let rotation = acct.rotation.unwrap_or(default_rotation);
+        let ttl = acct.token_policy.access_ttl_s.unwrap_or(default_ttl_s);
+        let rotation = acct.token_policy.rotation.unwrap_or(default_rotation);
         let client_id = acct.client_id.clone();
         let access = mint_access(ids);
-        self.access.insert(
-            access.clone(),
-            AccessToken {
-                account: account.to_owned(),
-                expires_at_ms: now_ms.saturating_add(ttl.saturating_mul(1000)),
-                revoked: false,
-            },
-        );
+        self.grant_access(&access, account, now_ms, ttl);
         let reported = match rotation {
             Rotation::Rotate => {
                 if let Some(old) = self.refresh.get_mut(old_refresh) {
@@ -240,15 +268,7 @@ impl Accounts {
                     .get(old_refresh)
                     .and_then(|r| r.client_id.clone())
                     .or(client_id);
-                self.refresh.insert(
-                    new.clone(),
-                    RefreshToken {
-                        account: account.to_owned(),
-                        client_id,
-                        revoked: false,
-                        rotated_at_ms: None,
-                    },
-                );
+                self.grant_refresh(&new, account, client_id);
                 Some(new)
             }
             Rotation::Keep => Some(old_refresh.to_owned()),
@@ -304,7 +324,10 @@ mod tests {
         let mut a = Accounts::default();
         let spec = AccountSpec {
             id: "a1".into(),
-            access_ttl_s: Some(10),
+            token_policy: TokenPolicy {
+                access_ttl_s: Some(10),
+                ..TokenPolicy::default()
+            },
             ..AccountSpec::default()
         };
         let t = a.create(&spec, &ids, 0, 3600, None);

@@ -211,7 +211,7 @@ pub fn catalog<'a>(
                 .and_then(|p| p.models.as_ref())
                 .is_none_or(|ids| ids.contains(&m.model_id))
                 && account
-                    .and_then(|a| a.models.as_ref())
+                    .and_then(|a| a.entitlement.models.as_ref())
                     .is_none_or(|ids| ids.contains(&m.model_id))
         })
         .collect()

@@ -325,11 +325,11 @@ fn resolve_model(
     let reg = s.reg();
     let acct = reg.accounts.accounts.get(account);
     let default = acct
-        .and_then(|a| a.default_model.clone())
+        .and_then(|a| a.entitlement.default_model.clone())
         .unwrap_or_else(|| reg.config.default_model.clone());
     let id = requested.map_or(default, str::to_owned);
     let allowed = profile_models.is_none_or(|list| list.contains(&id))
-        && match acct.and_then(|a| a.models.as_ref()) {
+        && match acct.and_then(|a| a.entitlement.models.as_ref()) {
             Some(list) => list.contains(&id),
             None => {
                 reg.config.models.iter().any(|m| m.model_id == id)
@@ -382,20 +382,23 @@ fn admit_quota(
             a.throttle_next -= 1;
             return Err(throttled());
         }
-        if a.monthly_limit.is_some_and(|l| a.usage >= l) {
+        if a.limits.monthly_limit.is_some_and(|l| a.usage >= l) {
             return Err(QError::monthly(req.errors, q_monthly, kiro_monthly).rule("quota"));
         }
         while a.recent.front().is_some_and(|t| *t <= now - 60_000) {
             a.recent.pop_front();
         }
-        if a.rpm_limit.is_some_and(|l| a.recent.len() >= l as usize) {
+        if a.limits
+            .rpm_limit
+            .is_some_and(|l| a.recent.len() >= l as usize)
+        {
             return Err(throttled());
         }
     }
     a.recent.push_back(now);
     a.usage += 1;
     a.chat_calls += 1;
-    if a.suspend_after.is_some_and(|n| a.chat_calls >= n) {
+    if a.limits.suspend_after.is_some_and(|n| a.chat_calls >= n) {
         a.suspended = true;
     }
     Ok(())

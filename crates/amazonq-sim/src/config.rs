@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::terms::{Entitlement, Limits, TokenPolicy};
+
 /// Which kind of login issued an account's tokens (drives the profile rules and the refresh endpoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -100,28 +102,22 @@ pub struct AccountSpec {
     pub access_token: Option<String>,
     /// Fixed refresh token (generated when absent; keep it ≥ 100 chars for Kiro).
     pub refresh_token: Option<String>,
-    /// Access-token lifetime; falls back to the OIDC / Kiro default.
-    pub access_ttl_s: Option<i64>,
-    pub rotation: Option<Rotation>,
+    #[serde(flatten)]
+    pub token_policy: TokenPolicy,
     /// Social: the ARN `/refreshToken` returns (default: a shared one). IdC: one more own profile.
     /// Legacy host: forbidden in chat bodies for Builder ID (R17).
     pub profile_arn: Option<String>,
     /// IdC (and social) profiles with their region and catalog; None = the global `profiles`.
     pub profiles: Option<Vec<ProfileSpec>>,
     pub suspended: bool,
-    /// Suspend the account after this many accepted chat requests ("suspension mid-pool").
-    pub suspend_after: Option<u64>,
-    /// Monthly request quota (None = unlimited).
-    pub monthly_limit: Option<u64>,
+    #[serde(flatten)]
+    pub limits: Limits,
     /// Requests already used this month.
     pub usage: u64,
-    /// Requests per minute (None = unlimited).
-    pub rpm_limit: Option<u32>,
     /// The first N chat requests answer 429 ThrottlingException ("throttle burst").
     pub throttle_first: u32,
-    /// Model ids this account may use (None = the global list).
-    pub models: Option<Vec<String>>,
-    pub default_model: Option<String>,
+    #[serde(flatten)]
+    pub entitlement: Entitlement,
     pub email: Option<String>,
 }
 
@@ -395,7 +391,7 @@ mod tests {
         assert_eq!(c.oidc.device_interval_s, 1);
         assert_eq!(c.oidc.access_ttl_s, 3600);
         assert_eq!(c.accounts[0].kind, AuthKind::Social);
-        assert_eq!(c.accounts[0].monthly_limit, Some(3));
+        assert_eq!(c.accounts[0].limits.monthly_limit, Some(3));
         assert_eq!(c.rules.get("R11"), Some(&false));
         assert!(SimConfig::from_yaml("oidc: [").is_err());
     }

@@ -37,12 +37,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::accounts::{Account, AccountTokens};
-use crate::config::{AccountSpec, Rotation};
+use crate::config::AccountSpec;
 use crate::faults::{Fault, QueuedFault};
 use crate::host::HostMode;
-use crate::log::{LogEntry, LogFilter, RequestsQuery};
+use crate::log::{LogEntry, LogFilter};
+use crate::plan::StreamCounters;
 use crate::script::{Script, directives};
 use crate::state::{Device, DeviceState, QueuedScript, Shared};
+use crate::terms::{Entitlement, Limits, TokenPolicy};
 
 /// Errors of control operations.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -65,29 +67,26 @@ impl IntoResponse for ControlError {
     }
 }
 
-/// Changes to an account's state; absent fields stay as they are.
+/// Changes to an account's state, field for field as in [`Account`]; absent fields stay as they are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct AccountPatch {
+    #[serde(flatten)]
+    pub token_policy: TokenPolicy,
     pub suspended: Option<bool>,
-    pub suspend_after: Option<u64>,
-    pub monthly_limit: Option<u64>,
+    #[serde(flatten)]
+    pub limits: Limits,
     pub usage: Option<u64>,
-    pub rpm_limit: Option<u32>,
     pub throttle_next: Option<u32>,
-    pub models: Option<Vec<String>>,
-    pub default_model: Option<String>,
-    pub access_ttl_s: Option<i64>,
-    pub rotation: Option<Rotation>,
+    #[serde(flatten)]
+    pub entitlement: Entitlement,
 }
 
 /// Streaming counters and the simulator process's own CPU time.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Stats {
-    pub frames: u64,
-    pub bytes: u64,
-    pub streams_started: u64,
-    pub streams_active: u64,
+    #[serde(flatten)]
+    pub streams: StreamCounters<u64>,
     /// utime / stime of this process in clock ticks (USER_HZ = 100 on Linux), from /proc/self/stat.
     pub cpu_utime_ticks: Option<u64>,
     pub cpu_stime_ticks: Option<u64>,
@@ -131,36 +130,18 @@ impl Shared {
             .accounts
             .get_mut(id)
             .ok_or_else(|| ControlError::NoAccount(id.to_owned()))?;
+        a.token_policy.overlay(&p.token_policy);
         if let Some(v) = p.suspended {
             a.suspended = v;
         }
-        if p.suspend_after.is_some() {
-            a.suspend_after = p.suspend_after;
-        }
-        if p.monthly_limit.is_some() {
-            a.monthly_limit = p.monthly_limit;
-        }
+        a.limits.overlay(&p.limits);
         if let Some(v) = p.usage {
             a.usage = v;
-        }
-        if p.rpm_limit.is_some() {
-            a.rpm_limit = p.rpm_limit;
         }
         if let Some(v) = p.throttle_next {
             a.throttle_next = v;
         }
-        if p.models.is_some() {
-            a.models.clone_from(&p.models);
-        }
-        if p.default_model.is_some() {
-            a.default_model.clone_from(&p.default_model);
-        }
-        if p.access_ttl_s.is_some() {
-            a.access_ttl_s = p.access_ttl_s;
-        }
-        if p.rotation.is_some() {
-            a.rotation = p.rotation;
-        }
+        a.entitlement.overlay(&p.entitlement);
         Ok(a.clone())
     }
 
@@ -266,16 +247,6 @@ impl Shared {
             .collect()
     }
 
-    /// The request log filtered by host role too.
-    pub fn requests_query(&self, q: &RequestsQuery) -> Vec<LogEntry> {
-        self.reg()
-            .log
-            .iter()
-            .filter(|e| q.matches(e))
-            .cloned()
-            .collect()
-    }
-
     pub fn host_mode(&self) -> HostMode {
         self.reg().config.host_mode
     }
@@ -294,13 +265,9 @@ impl Shared {
     }
 
     pub fn stats(&self) -> Stats {
-        use std::sync::atomic::Ordering::Relaxed;
         let cpu = proc_cpu_ticks();
         Stats {
-            frames: self.counters.frames.load(Relaxed),
-            bytes: self.counters.bytes.load(Relaxed),
-            streams_started: self.counters.streams_started.load(Relaxed),
-            streams_active: self.counters.streams_active.load(Relaxed),
+            streams: self.counters.snapshot(),
             cpu_utime_ticks: cpu.map(|c| c.0),
             cpu_stime_ticks: cpu.map(|c| c.1),
         }
@@ -376,8 +343,8 @@ async fn scripts(State(s): S, Json(b): Json<ScriptReq>) -> Result<Json<Value>, C
     Ok(Json(json!({ "ok": true })))
 }
 
-async fn requests(State(s): S, Query(q): Query<RequestsQuery>) -> Json<Vec<LogEntry>> {
-    Json(s.requests_query(&q))
+async fn requests(State(s): S, Query(q): Query<LogFilter>) -> Json<Vec<LogEntry>> {
+    Json(s.requests(&q))
 }
 
 async fn account(State(s): S, Path(id): Path<String>) -> Result<Json<Account>, ControlError> {

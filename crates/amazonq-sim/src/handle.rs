@@ -6,7 +6,7 @@ use crate::config::AccountSpec;
 use crate::control::{AccountPatch, ControlError, Stats};
 use crate::faults::QueuedFault;
 use crate::host::HostMode;
-use crate::log::{LogEntry, LogFilter, RequestsQuery};
+use crate::log::{LogEntry, LogFilter};
 use crate::script::Script;
 use crate::server::SimHandle;
 use crate::state::Device;
@@ -107,9 +107,9 @@ impl SimHandle {
 
     /// Requests served in one host role: `runtime`, `management`, `legacy_q` or `auth`.
     pub fn requests_on(&self, host: &str) -> Vec<LogEntry> {
-        self.shared.requests_query(&RequestsQuery {
+        self.shared.requests(&LogFilter {
             host: Some(host.to_owned()),
-            ..RequestsQuery::default()
+            ..LogFilter::default()
         })
     }
 

@@ -185,6 +185,7 @@ pub mod runtime;
 pub mod script;
 pub mod server;
 pub mod state;
+pub mod terms;
 pub mod validate;
 
 pub use accounts::{Account, AccountTokens};
@@ -192,7 +193,8 @@ pub use config::{AccountSpec, AuthKind, Rotation, SimConfig};
 pub use control::{AccountPatch, ControlError, Stats};
 pub use faults::{Fault, QueuedFault};
 pub use host::{HostMode, HostRole};
-pub use log::{LogEntry, LogFilter, RequestsQuery};
+pub use log::{LogEntry, LogFilter};
 pub use render::Dialect;
 pub use script::{Script, Step};
 pub use server::{SimHandle, Simulator, StartError};
+pub use terms::{Entitlement, Limits, TokenPolicy};

@@ -27,28 +27,26 @@ pub struct LogEntry {
     pub json: Option<Value>,
     /// The host role that served it: `runtime`, `management`, `legacy_q` or `auth`.
     pub host: String,
-    pub operation: String,
-    pub account: Option<String>,
+    /// What the handler decided (operation `other` when it set nothing).
+    #[serde(flatten)]
+    pub decision: LogMeta,
     pub status: u16,
     /// `x-sim-rule` of the response, if any.
     pub rule: Option<String>,
-    pub faults: Vec<String>,
     /// The client closed the connection before the response body ended (a streamed answer cut
     /// short by the caller, not by an injected fault).
     pub cancelled: bool,
-    /// `POST /mcp`: the JSON-RPC method (`initialize`, `tools/list`, `tools/call`, …).
-    pub mcp_method: Option<String>,
-    /// `POST /mcp` `tools/call` `web_search`: the query searched for.
-    pub search_query: Option<String>,
 }
 
-/// Set by handlers on their responses so the logging layer can fill in the decision.
-#[derive(Debug, Clone, Default)]
+/// Set by handlers on their responses; the logging layer records it as the entry's decision.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct LogMeta {
     pub operation: &'static str,
     pub account: Option<String>,
     pub faults: Vec<String>,
+    /// `POST /mcp`: the JSON-RPC method (`initialize`, `tools/list`, `tools/call`, …).
     pub mcp_method: Option<String>,
+    /// `POST /mcp` `tools/call` `web_search`: the query searched for.
     pub search_query: Option<String>,
 }
 
@@ -68,42 +66,27 @@ impl LogMeta {
     }
 }
 
-/// Query filter for `GET /__sim/requests` (which also takes `host=<role>`, see [`RequestsQuery`]).
+/// Which log entries to list (absent fields match all), also the query of `GET /__sim/requests`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct LogFilter {
     pub operation: Option<String>,
     pub account: Option<String>,
     pub since: Option<u64>,
+    /// The host role that served it (see [`LogEntry::host`]).
+    pub host: Option<String>,
 }
 
 impl LogFilter {
     pub fn matches(&self, e: &LogEntry) -> bool {
-        self.operation.as_ref().is_none_or(|o| *o == e.operation)
+        self.operation
+            .as_ref()
+            .is_none_or(|o| o == e.decision.operation)
             && self
                 .account
                 .as_ref()
-                .is_none_or(|a| Some(a) == e.account.as_ref())
+                .is_none_or(|a| Some(a) == e.decision.account.as_ref())
             && self.since.is_none_or(|s| e.seq >= s)
-    }
-}
-
-/// The query of `GET /__sim/requests`: a [`LogFilter`] plus the host role.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct RequestsQuery {
-    pub operation: Option<String>,
-    pub account: Option<String>,
-    pub since: Option<u64>,
-    pub host: Option<String>,
-}
-
-impl RequestsQuery {
-    pub fn matches(&self, e: &LogEntry) -> bool {
-        let f = LogFilter {
-            operation: self.operation.clone(),
-            account: self.account.clone(),
-            since: self.since,
-        };
-        f.matches(e) && self.host.as_ref().is_none_or(|h| *h == e.host)
+            && self.host.as_ref().is_none_or(|h| *h == e.host)
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Pacing;
 use crate::faults::Fault;
@@ -165,13 +166,29 @@ pub struct ConnCtl {
     pub kill: AtomicBool,
 }
 
-/// Counters the benchmark reads.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub frames: AtomicU64,
-    pub bytes: AtomicU64,
-    pub streams_started: AtomicU64,
-    pub streams_active: AtomicU64,
+/// Streaming counters the benchmark reads: atomics while streams run ([`Counters`]), plain
+/// numbers in a [`Counters::snapshot`] (one field list for both).
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StreamCounters<N = AtomicU64> {
+    pub frames: N,
+    pub bytes: N,
+    pub streams_started: N,
+    pub streams_active: N,
+}
+
+/// The live counters.
+pub type Counters = StreamCounters<AtomicU64>;
+
+impl Counters {
+    /// The counters' current values (each read on its own, `Relaxed`: they are statistics).
+    pub fn snapshot(&self) -> StreamCounters<u64> {
+        StreamCounters {
+            frames: self.frames.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            streams_started: self.streams_started.load(Ordering::Relaxed),
+            streams_active: self.streams_active.load(Ordering::Relaxed),
+        }
+    }
 }
 
 struct ActiveGuard(Arc<Counters>);

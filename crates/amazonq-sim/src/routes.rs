@@ -214,14 +214,10 @@ async fn layer(
             None
         },
         host,
-        operation: String::new(),
-        account: None,
+        decision: LogMeta::default(),
         status: 0,
         rule: None,
-        faults: Vec::new(),
         cancelled: false,
-        mcp_method: None,
-        search_query: None,
     };
     let resp = next
         .run(Request::from_parts(parts, Body::from(bytes)))
@@ -233,15 +229,11 @@ async fn layer(
         .get(SIM_RULE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if let Some(meta) = resp.extensions().get::<LogMeta>() {
-        meta.operation.clone_into(&mut entry.operation);
-        entry.account.clone_from(&meta.account);
-        entry.faults.clone_from(&meta.faults);
-        entry.mcp_method.clone_from(&meta.mcp_method);
-        entry.search_query.clone_from(&meta.search_query);
-    } else {
-        "other".clone_into(&mut entry.operation);
-    }
+    entry.decision = resp
+        .extensions()
+        .get::<LogMeta>()
+        .cloned()
+        .unwrap_or_else(|| LogMeta::new("other"));
     let mut reg = s.reg();
     reg.log_seq += 1;
     entry.seq = reg.log_seq;
@@ -250,7 +242,7 @@ async fn layer(
         reg.log.pop_front();
     }
     let seq = entry.seq;
-    let streamed = entry.operation == "chat" && entry.status == 200;
+    let streamed = entry.decision.operation == "chat" && entry.status == 200;
     reg.log.push_back(entry);
     drop(reg);
     if streamed {

@@ -96,15 +96,16 @@ impl KiroAuthClient {
             .send();
         let r: KiroRefreshResponse = send_json(request, self.request_timeout).await?;
         Ok(KiroTokenSet {
-            access_token: r.access_token,
             refresh_token: r
-                .refresh_token
-                .filter(|t| !t.is_empty())
-                .unwrap_or_else(|| refresh_token.to_owned()),
+                .grant
+                .given_refresh_token()
+                .unwrap_or(refresh_token)
+                .to_owned(),
+            expires_at: expires_at(r.grant.expires_in),
+            access_token: r.grant.access_token,
             profile_arn: r
                 .profile_arn
                 .or_else(|| previous_profile_arn.map(str::to_owned)),
-            expires_at: expires_at(r.expires_in),
         })
     }
 }

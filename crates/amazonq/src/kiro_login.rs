@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth_http::{AuthError, expires_at, send_json};
 use crate::http::{HttpClients, join};
 use crate::kiro_auth::{KiroTokenSet, kiro_post};
+use crate::types::KiroRefreshResponse;
 
 /// Where Kiro's sign-in sends the browser; the code exchange must name the same address.
 pub const KIRO_REDIRECT_URI: &str = "kiro://kiro.kiroAgent/authenticate-success";
@@ -155,19 +156,6 @@ struct ExchangeRequest<'a> {
     redirect_uri: &'a str,
 }
 
-/// `POST /oauth/token` answer.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExchangeResponse {
-    access_token: String,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    profile_arn: Option<String>,
-    #[serde(default)]
-    expires_in: Option<i64>,
-}
-
 /// Client of the sign-in endpoints of one Kiro auth host.
 #[derive(Debug)]
 pub struct KiroLoginClient {
@@ -213,16 +201,17 @@ impl KiroLoginClient {
                 redirect_uri: KIRO_REDIRECT_URI,
             })
             .send();
-        let r: ExchangeResponse = send_json(request, self.request_timeout).await?;
+        let r: KiroRefreshResponse = send_json(request, self.request_timeout).await?;
         let refresh_token = r
-            .refresh_token
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| AuthError::Decode("the answer has no refreshToken".into()))?;
+            .grant
+            .given_refresh_token()
+            .ok_or_else(|| AuthError::Decode("the answer has no refreshToken".into()))?
+            .to_owned();
         Ok(KiroTokenSet {
-            access_token: r.access_token,
             refresh_token,
+            expires_at: expires_at(r.grant.expires_in),
+            access_token: r.grant.access_token,
             profile_arn: r.profile_arn.filter(|a| !a.is_empty()),
-            expires_at: expires_at(r.expires_in),
         })
     }
 }

@@ -303,12 +303,10 @@ enum Restart {
 }
 
 fn token_set(r: CreateTokenResponse, old_refresh: Option<&str>) -> TokenSet {
+    let refresh_token = r.grant.given_refresh_token().or(old_refresh);
     TokenSet {
-        access_token: r.access_token,
-        refresh_token: r
-            .refresh_token
-            .filter(|t| !t.is_empty())
-            .or(old_refresh.map(str::to_owned)),
-        expires_at: expires_at(r.expires_in),
+        refresh_token: refresh_token.map(str::to_owned),
+        expires_at: expires_at(r.grant.expires_in),
+        access_token: r.grant.access_token,
     }
 }

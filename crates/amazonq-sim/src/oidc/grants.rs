@@ -118,45 +118,18 @@ fn mint(
     now: i64,
     ttl: i64,
 ) -> crate::accounts::AccountTokens {
+    let client_id = Some(client_id.to_owned());
+    if let Some(tokens) = reg
+        .accounts
+        .issue(&account, &s.ids, now, ttl, client_id.clone())
+    {
+        return tokens;
+    }
     let spec = crate::config::AccountSpec {
         id: account,
         ..Default::default()
     };
-    let Some(a) = reg.accounts.accounts.get(&spec.id).cloned() else {
-        return reg
-            .accounts
-            .create(&spec, &s.ids, now, ttl, Some(client_id.to_owned()));
-    };
-    let access = crate::accounts::mint_access(&s.ids);
-    let refresh = crate::accounts::mint_refresh(&s.ids);
-    let ttl = a.access_ttl_s.unwrap_or(ttl);
-    reg.accounts.access.insert(
-        access.clone(),
-        crate::accounts::AccessToken {
-            account: a.id.clone(),
-            expires_at_ms: now.saturating_add(ttl.saturating_mul(1000)),
-            revoked: false,
-        },
-    );
-    reg.accounts.refresh.insert(
-        refresh.clone(),
-        crate::accounts::RefreshToken {
-            account: a.id.clone(),
-            client_id: Some(client_id.to_owned()),
-            revoked: false,
-            rotated_at_ms: None,
-        },
-    );
-    crate::accounts::AccountTokens {
-        account: a.id,
-        access_token: access,
-        refresh_token: refresh,
-        expires_at_ms: now.saturating_add(ttl.saturating_mul(1000)),
-        expires_in: ttl,
-        client_id: None,
-        client_secret: None,
-        profile_arn: None,
-    }
+    reg.accounts.create(&spec, &s.ids, now, ttl, client_id)
 }
 
 pub(super) fn refresh_grant(s: &Shared, client_id: &str, rt: &str) -> TokenResult {

@@ -51,31 +51,34 @@ pub fn body(text: &str) -> Value {
     }})
 }
 
-/// `POST /` in dialect Q, on the legacy `q.*` listener.
+/// `POST /` in dialect Q (the CLI style), on the legacy `q.*` listener.
 pub async fn chat_q(
     c: &reqwest::Client,
     sim: &SimHandle,
     token: &str,
     body: &Value,
 ) -> reqwest::Response {
-    let req = c
-        .post(format!("{}/", sim.legacy_q_url()))
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", Q_TARGET);
-    send_chat(req, token, body).await
+    send_chat(
+        chat_request(c, &sim.legacy_q_url(), Style::Cli),
+        token,
+        body,
+    )
+    .await
 }
 
-/// `POST /generateAssistantResponse` in dialect K, on the legacy `q.*` listener.
+/// `POST /generateAssistantResponse` in dialect K (the REST style), on the legacy `q.*` listener.
 pub async fn chat_k(
     c: &reqwest::Client,
     sim: &SimHandle,
     token: &str,
     body: &Value,
 ) -> reqwest::Response {
-    let req = c
-        .post(format!("{}/generateAssistantResponse", sim.legacy_q_url()))
-        .header("content-type", "application/json");
-    send_chat(req, token, body).await
+    send_chat(
+        chat_request(c, &sim.legacy_q_url(), Style::Rest),
+        token,
+        body,
+    )
+    .await
 }
 
 /// A chat request `req` (URL and style headers set) sent with `token` and `body`.
@@ -108,8 +111,12 @@ pub async fn chat_rt(
     token: &str,
     body: &Value,
 ) -> reqwest::Response {
-    let base = sim.base_url();
-    let req = match style {
+    send_chat(chat_request(c, &sim.base_url(), style), token, body).await
+}
+
+/// A chat request in `style` to the listener at `base`, URL and style headers set.
+fn chat_request(c: &reqwest::Client, base: &str, style: Style) -> reqwest::RequestBuilder {
+    match style {
         Style::Cli | Style::Ide => c
             .post(format!("{base}/"))
             .header("content-type", "application/x-amz-json-1.0")
@@ -124,8 +131,7 @@ pub async fn chat_rt(
         Style::Rest => c
             .post(format!("{base}/generateAssistantResponse"))
             .header("content-type", "application/json"),
-    };
-    send_chat(req, token, body).await
+    }
 }
 
 /// Status of a [`chat_rt`].

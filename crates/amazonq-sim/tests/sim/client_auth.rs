@@ -15,7 +15,7 @@ use amazonq::error::ErrorClass;
 use amazonq::kiro_auth::KiroAuthClient;
 use amazonq::oidc::{ClientRegistration, OidcClient};
 use amazonq::types::GenerateAssistantResponseRequest;
-use amazonq_sim::{AccountSpec, QueuedFault, SimConfig, Simulator};
+use amazonq_sim::{AccountSpec, Limits, QueuedFault, SimConfig, Simulator};
 
 const SCOPES: [&str; 3] = [
     "codewhisperer:completions",
@@ -91,7 +91,7 @@ async fn amazonq_device_login_loop_against_the_fake() {
     let log = sim.all_requests();
     assert!(
         log.iter()
-            .any(|e| e.faults.contains(&"auth-slow-down".to_owned()))
+            .any(|e| e.decision.faults.contains(&"auth-slow-down".to_owned()))
     );
     // The token chats; refresh with the returned registration works and rotates.
     let client = q(&sim.legacy_q_url());
@@ -111,7 +111,10 @@ async fn amazonq_device_login_loop_against_the_fake() {
 async fn expired_token_refresh_and_retry_then_revoked_and_suspended() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let t = sim.add_account(&AccountSpec {
-        suspend_after: Some(3),
+        limits: Limits {
+            suspend_after: Some(3),
+            ..Limits::default()
+        },
         ..account("a1")
     });
     let client = q(&sim.legacy_q_url());

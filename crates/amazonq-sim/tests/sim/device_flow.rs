@@ -268,7 +268,10 @@ async fn rotation_policies_and_auth_faults() {
     ] {
         let t = sim.add_account(&amazonq_sim::AccountSpec {
             id: format!("{rotation:?}"),
-            rotation: Some(rotation),
+            token_policy: amazonq_sim::TokenPolicy {
+                rotation: Some(rotation),
+                ..amazonq_sim::TokenPolicy::default()
+            },
             ..Default::default()
         });
         let req = json!({"clientId": t.client_id, "clientSecret": t.client_secret, "grantType": "refresh_token", "refreshToken": t.refresh_token});

@@ -128,11 +128,14 @@ async fn the_json_rpc_methods_answer_and_every_call_is_logged() {
     assert_eq!(again["result"], first["result"]);
 
     let log = sim.requests_on("runtime");
-    let mcp: Vec<_> = log.iter().filter(|e| e.operation == "mcp").collect();
+    let mcp: Vec<_> = log
+        .iter()
+        .filter(|e| e.decision.operation == "mcp")
+        .collect();
     assert_eq!(mcp.len(), 5);
     let methods: Vec<_> = mcp
         .iter()
-        .map(|e| e.mcp_method.as_deref().unwrap())
+        .map(|e| e.decision.mcp_method.as_deref().unwrap())
         .collect();
     assert_eq!(
         methods,
@@ -144,10 +147,13 @@ async fn the_json_rpc_methods_answer_and_every_call_is_logged() {
             "tools/call"
         ]
     );
-    assert_eq!(mcp[3].search_query.as_deref(), Some("kiro web search"));
-    assert_eq!(mcp[3].account.as_deref(), Some("a1"));
+    assert_eq!(
+        mcp[3].decision.search_query.as_deref(),
+        Some("kiro web search")
+    );
+    assert_eq!(mcp[3].decision.account.as_deref(), Some("a1"));
     assert_eq!(mcp[3].path, "/mcp");
-    assert_eq!(mcp[2].search_query, None);
+    assert_eq!(mcp[2].decision.search_query, None);
 }
 
 #[tokio::test]
@@ -254,7 +260,7 @@ async fn the_legacy_listener_serves_mcp_without_the_profile_rule() {
     assert_eq!(results_of(&v)["query"], "legacy");
     let legacy = sim.requests_on("legacy_q");
     assert_eq!(legacy.len(), 1);
-    assert_eq!(legacy[0].search_query.as_deref(), Some("legacy"));
+    assert_eq!(legacy[0].decision.search_query.as_deref(), Some("legacy"));
 }
 
 #[tokio::test]
@@ -315,8 +321,8 @@ async fn faults_shape_the_answer_and_only_mcp_consumes_them() {
     let faults: Vec<_> = sim
         .all_requests()
         .iter()
-        .filter(|e| e.operation == "mcp")
-        .flat_map(|e| e.faults.clone())
+        .filter(|e| e.decision.operation == "mcp")
+        .flat_map(|e| e.decision.faults.clone())
         .collect();
     assert_eq!(
         faults,
@@ -402,7 +408,7 @@ async fn the_client_searches_for_every_account_kind_and_host() {
     let hosts: Vec<_> = sim
         .all_requests()
         .iter()
-        .filter(|e| e.operation == "mcp" && e.status == 200)
+        .filter(|e| e.decision.operation == "mcp" && e.status == 200)
         .map(|e| e.host.clone())
         .collect();
     assert_eq!(hosts, ["runtime", "runtime", "runtime", "legacy_q"]);
@@ -568,7 +574,7 @@ async fn the_model_decides_to_search_and_cites_the_first_result() {
     let searched: Vec<_> = sim
         .all_requests()
         .iter()
-        .filter_map(|e| e.search_query.clone())
+        .filter_map(|e| e.decision.search_query.clone())
         .collect();
     assert_eq!(searched, ["rust 2026"]);
 }

@@ -7,7 +7,9 @@ use crate::common::{
     start_with_account, text_of,
 };
 use amazonq_sim::config::ErrorTypeSuffix;
-use amazonq_sim::{AccountPatch, AccountSpec, LogFilter, SimConfig, SimHandle};
+use amazonq_sim::{
+    AccountPatch, AccountSpec, Entitlement, Limits, LogFilter, SimConfig, SimHandle, TokenPolicy,
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -53,7 +55,10 @@ fn q_op(c: &reqwest::Client, sim: &SimHandle, query: &str, op: &str) -> reqwest:
 async fn auth_suspension_and_exact_error_bodies() {
     let sim = start(cfg_no_suffix()).await;
     let t = sim.add_account(&AccountSpec {
-        access_ttl_s: Some(60),
+        token_policy: TokenPolicy {
+            access_ttl_s: Some(60),
+            ..TokenPolicy::default()
+        },
         ..account("a1")
     });
     let c = client();
@@ -83,7 +88,10 @@ async fn auth_suspension_and_exact_error_bodies() {
     assert_eq!(q_status(&c, &sim, &t.access_token, "hi").await, 403);
     // Suspension.
     let t2 = sim.add_account(&AccountSpec {
-        suspend_after: Some(2),
+        limits: Limits {
+            suspend_after: Some(2),
+            ..Limits::default()
+        },
         ..account("a2")
     });
     for _ in 0..2 {
@@ -117,7 +125,10 @@ async fn quotas_throttles_models_and_sizes() {
     let sim = start(cfg_no_suffix()).await;
     let c = client();
     let q = sim.add_account(&AccountSpec {
-        monthly_limit: Some(1),
+        limits: Limits {
+            monthly_limit: Some(1),
+            ..Limits::default()
+        },
         ..account("q")
     });
     assert_eq!(q_status(&c, &sim, &q.access_token, "hi").await, 200);
@@ -144,7 +155,10 @@ async fn quotas_throttles_models_and_sizes() {
     assert_eq!(q_status(&c, &sim, &b2.access_token, "hi").await, 200);
     // RPM window on the injected clock.
     let r = sim.add_account(&AccountSpec {
-        rpm_limit: Some(2),
+        limits: Limits {
+            rpm_limit: Some(2),
+            ..Limits::default()
+        },
         ..account("rpm")
     });
     for _ in 0..2 {
@@ -157,7 +171,10 @@ async fn quotas_throttles_models_and_sizes() {
     assert_eq!(q_status(&c, &sim, &r.access_token, "hi").await, 200);
     // Models: unknown → INVALID_MODEL_ID; per-account list; legacy hidden ids accepted.
     let m = sim.add_account(&AccountSpec {
-        models: Some(vec!["claude-haiku-4.5".into()]),
+        entitlement: Entitlement {
+            models: Some(vec!["claude-haiku-4.5".into()]),
+            ..Entitlement::default()
+        },
         ..account("m")
     });
     let (st, _, rule, _, b) = err(chat_q(&c, &sim, &m.access_token, &body("hi")).await).await;
@@ -326,7 +343,7 @@ async fn request_log_scripts_and_usage() {
     let log = sim.requests(&LogFilter {
         operation: Some("chat".into()),
         account: Some("a1".into()),
-        since: None,
+        ..LogFilter::default()
     });
     assert_eq!(log.len(), 3);
     assert_eq!(
@@ -361,7 +378,10 @@ async fn request_log_scripts_and_usage() {
         "a1",
         &AccountPatch {
             usage: Some(40),
-            monthly_limit: Some(50),
+            limits: Limits {
+                monthly_limit: Some(50),
+                ..Limits::default()
+            },
             ..AccountPatch::default()
         },
     )
@@ -489,7 +509,7 @@ async fn control_api_over_http() {
     assert_eq!(text_of(&decode(&out, 4096).unwrap()), "scripted");
     let v: Value = c
         .patch(format!("{base}/accounts/h1"))
-        .json(&json!({"suspended": true}))
+        .json(&json!({"suspended": true, "rpm_limit": 7}))
         .send()
         .await
         .unwrap()
@@ -497,9 +517,18 @@ async fn control_api_over_http() {
         .await
         .unwrap();
     assert_eq!(v["suspended"], true);
+    // The account's terms travel as top-level keys, in the spec, the patch and the answer.
+    assert_eq!(
+        (v["monthly_limit"].clone(), v["rpm_limit"].clone()),
+        (json!(5), json!(7))
+    );
     assert_eq!(q_status(&c, &sim, &token, "hi").await, 403);
     let v: Value = get_json(&c, &format!("{base}/requests?account=h1&operation=chat")).await;
     assert_eq!(v.as_array().unwrap().len(), 5);
+    assert_eq!(
+        (&v[0]["operation"], &v[0]["faults"]),
+        (&json!("chat"), &json!(["throttled"]))
+    );
     let v: Value = c
         .put(format!("{base}/rules"))
         .json(&json!({"R4": true}))
@@ -578,7 +607,7 @@ async fn http_row_faults_in_fault_directives_answer_like_injected_ones() {
         ..LogFilter::default()
     });
     assert_eq!(log.len(), 3);
-    assert_eq!(log[0].faults, ["throttled"]);
+    assert_eq!(log[0].decision.faults, ["throttled"]);
     assert!(log.iter().all(|e| !e.cancelled));
     // A stream fault in a directive still applies to the stream, after a 200.
     let r = chat_q(&c, &sim, &t.access_token, &body("#fault drop:1\n#text 5")).await;

@@ -10,6 +10,7 @@ use crate::common::{
 use amazonq_sim::catalog::BUILDER_ID_ARN;
 use amazonq_sim::config::ProfileSpec;
 use amazonq_sim::{AccountSpec, AuthKind, HostMode, SimConfig, SimHandle};
+use aws_smithy_types::event_stream::Message;
 use serde_json::{Value, json};
 
 const US1: &str = "arn:aws:codewhisperer:us-east-1:123456789012:profile/SIMPROFILE1";
@@ -72,6 +73,12 @@ impl Main<'_> {
         chat_rt(self.0, self.1, style, token, body).await
     }
 
+    /// A runtime chat in `style` answered 200 with an event stream, decoded.
+    async fn events(&self, style: Style, token: &str, body: &Value) -> Vec<Message> {
+        let r = self.chat(style, token, body).await;
+        decode(&common::bytes_of(r).await, 4096).unwrap()
+    }
+
     /// A management call: `POST /?<query>` with a JSON 1.0 target.
     async fn mgmt(
         &self,
@@ -99,6 +106,20 @@ impl Main<'_> {
             .await
             .unwrap()
     }
+
+    /// ListAvailableModels for the profile `arn` (named in the query and the body).
+    async fn models(&self, token: &str, arn: &str) -> Value {
+        let body = json!({ "profileArn": arn });
+        self.mgmt_json(MODELS, &arn_query(arn), token, &body).await
+    }
+}
+
+/// `?origin=AI_EDITOR&profileArn=<arn, URL-encoded>`.
+fn arn_query(arn: &str) -> String {
+    format!(
+        "?origin=AI_EDITOR&profileArn={}",
+        arn.replace(':', "%3A").replace('/', "%2F")
+    )
 }
 
 const MODELS: &str = "KiroControlPlaneBearerService.ListAvailableModels";
@@ -133,14 +154,13 @@ async fn profile_arn_is_required_for_every_auth_kind_and_style() {
     // Every style streams today's answer once the ARN is there.
     let t = sim.add_account(&account("ok"));
     for style in STYLES {
-        let r = host
-            .chat(
+        let msgs = host
+            .events(
                 style,
                 &t.access_token,
                 &body_arn("#say fine", BUILDER_ID_ARN),
             )
             .await;
-        let msgs = decode(&common::bytes_of(r).await, 4096).unwrap();
         assert_eq!(text_of(&msgs), "fine", "{style:?}");
     }
     sim.set_rule("profile-required", false).unwrap();
@@ -365,10 +385,6 @@ async fn management_profiles_refuse_builder_id_and_api_keys() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
-)]
 async fn management_models_and_usage_need_the_arn_in_query_and_body() {
     let sim = start(cfg()).await;
     let c = client();
@@ -391,17 +407,11 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
         profiles: Some(two),
         ..kind("i", AuthKind::Idc)
     });
-    let q = |arn: &str| {
-        format!(
-            "?origin=AI_EDITOR&profileArn={}",
-            arn.replace(':', "%3A").replace('/', "%2F")
-        )
-    };
     for target in [MODELS, USAGE] {
         for (query, body) in [
             (String::new(), json!({"profileArn": US1})),
-            (q(US1), json!({"origin": "AI_EDITOR"})),
-            (q(US1), json!({"profileArn": EU2})),
+            (arn_query(US1), json!({"origin": "AI_EDITOR"})),
+            (arn_query(US1), json!({"profileArn": EU2})),
         ] {
             let (st, et, rule, text) =
                 answer(host.mgmt(target, &query, &i.access_token, &body).await).await;
@@ -415,7 +425,7 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
         let r = host
             .mgmt(
                 target,
-                &q(FOREIGN),
+                &arn_query(FOREIGN),
                 &i.access_token,
                 &json!({"profileArn": FOREIGN}),
             )
@@ -425,7 +435,7 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
     let v: Value = host
         .mgmt_json(
             USAGE,
-            &q(US1),
+            &arn_query(US1),
             &i.access_token,
             &json!({"profileArn": US1, "origin": "AI_EDITOR", "isEmailRequired": true}),
         )
@@ -433,14 +443,7 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
     assert_eq!(v["usageBreakdownList"][0]["resourceType"], "CREDIT");
     // Catalogs per profile.
     let small = "arn:aws:codewhisperer:us-east-1:123456789012:profile/SMALL";
-    let v: Value = host
-        .mgmt_json(
-            MODELS,
-            &q(small),
-            &i.access_token,
-            &json!({"profileArn": small}),
-        )
-        .await;
+    let v = host.models(&i.access_token, small).await;
     let ids: Vec<&str> = v["models"]
         .as_array()
         .unwrap()
@@ -449,14 +452,7 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
         .collect();
     assert_eq!(ids, ["claude-sonnet-4.5", "claude-haiku-4.5"]);
     assert_eq!(v["defaultModel"]["modelId"], "claude-sonnet-4.5");
-    let v: Value = host
-        .mgmt_json(
-            MODELS,
-            &q(US1),
-            &i.access_token,
-            &json!({"profileArn": US1}),
-        )
-        .await;
+    let v = host.models(&i.access_token, US1).await;
     assert_eq!(v["models"].as_array().unwrap().len(), 17);
     // The chat holds the profile to its catalog.
     let r = host
@@ -482,7 +478,7 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
     let v: Value = host
         .mgmt_json(
             MODELS,
-            &q(BUILDER_ID_ARN),
+            &arn_query(BUILDER_ID_ARN),
             &b.access_token,
             &json!({"profileArn": BUILDER_ID_ARN, "maxResults": 50}),
         )
@@ -498,18 +494,7 @@ async fn catalog_schemas_and_native_effort() {
     let c = client();
     let host = Main(&c, &sim);
     let b = sim.add_account(&account("b"));
-    let q = format!(
-        "?profileArn={}",
-        BUILDER_ID_ARN.replace(':', "%3A").replace('/', "%2F")
-    );
-    let v: Value = host
-        .mgmt_json(
-            MODELS,
-            &q,
-            &b.access_token,
-            &json!({"profileArn": BUILDER_ID_ARN}),
-        )
-        .await;
+    let v = host.models(&b.access_token, BUILDER_ID_ARN).await;
     let by_id = |id: &str| {
         v["models"]
             .as_array()
@@ -550,14 +535,13 @@ async fn catalog_schemas_and_native_effort() {
         ),
         (json!({"thinking": {"type": "adaptive"}}), "effort=default"),
     ] {
-        let r = host
-            .chat(
+        let msgs = host
+            .events(
                 Style::Rest,
                 &b.access_token,
                 &with_fields("claude-opus-4.6", fields),
             )
             .await;
-        let msgs = decode(&common::bytes_of(r).await, 4096).unwrap();
         assert_eq!(event_type(&msgs[0]), "reasoningContentEvent");
         assert_eq!(payload(&msgs[0])["text"], want);
         assert_eq!(text_of(&msgs), "ok");
@@ -660,22 +644,21 @@ async fn rate_exceeded_stop_reasons_and_model_unavailable() {
         (st, rule.as_str(), text.as_str()),
         (429, "fault:rate-exceeded", rate)
     );
-    let r = host
-        .chat(
+    let msgs = host
+        .events(
             Style::Rest,
             &b.access_token,
             &body_arn("#say done\n#stop-reason MAX_TOKENS", BUILDER_ID_ARN),
         )
         .await;
-    let msgs = decode(&common::bytes_of(r).await, 4096).unwrap();
     let meta: Vec<Value> = msgs
         .iter()
         .filter(|m| event_type(m) == "metadataEvent")
         .map(payload)
         .collect();
     assert_eq!(meta, [json!({"stopReason": "MAX_TOKENS"})]);
-    let r = host
-        .chat(
+    let msgs = host
+        .events(
             Style::Rest,
             &b.access_token,
             &body_arn(
@@ -684,7 +667,6 @@ async fn rate_exceeded_stop_reasons_and_model_unavailable() {
             ),
         )
         .await;
-    let msgs = decode(&common::bytes_of(r).await, 4096).unwrap();
     assert_eq!(text_of(&msgs), "partial");
     let last = msgs.last().unwrap();
     assert_eq!(common::header(last, ":message-type"), Some("exception"));

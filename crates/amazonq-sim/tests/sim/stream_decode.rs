@@ -216,7 +216,7 @@ async fn frame_faults_are_what_the_decoder_sees() {
     assert_eq!(
         sim.all_requests()
             .iter()
-            .filter(|e| e.faults.iter().any(|f| f.starts_with("drop")))
+            .filter(|e| e.decision.faults.iter().any(|f| f.starts_with("drop")))
             .count(),
         4
     );
@@ -235,7 +235,7 @@ async fn bench_mode_and_pacing() {
     assert_eq!(msgs.len(), 20);
     assert!(started.elapsed() >= std::time::Duration::from_millis(190));
     assert_eq!(payload(&msgs[0])["content"], "xxxxxxxx");
-    assert_eq!(sim.stats().frames, 20);
+    assert_eq!(sim.stats().streams.frames, 20);
     let msgs = events("#initial off\n#say 0123456789").await;
     assert_eq!(msgs.len(), 2, "configured chunk_chars = 5");
     let started = std::time::Instant::now();

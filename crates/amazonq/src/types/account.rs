@@ -177,14 +177,8 @@ pub struct UsageBreakdown {
     pub unit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_usage: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_usage_with_precision: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_limit: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_limit_with_precision: Option<f64>,
+    #[serde(flatten)]
+    pub amounts: UsageAmounts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_overages: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,26 +200,52 @@ pub struct UsageBreakdown {
 }
 
 impl UsageBreakdown {
-    /// Credits still available: (limit + active free trial limit) − (usage +
-    /// free trial usage), the peers' formula (§6.4). `None` without a limit.
+    /// The limit plus an active free trial's, the peers' formula (§6.4). `None` without a limit.
+    pub fn limit(&self) -> Option<f64> {
+        let trial = self.active_trial().and_then(|t| t.amounts.limit());
+        Some(self.amounts.limit()? + trial.unwrap_or(0.0))
+    }
+
+    /// The usage plus an active free trial's.
+    pub fn used(&self) -> f64 {
+        let trial = self.active_trial().and_then(|t| t.amounts.used());
+        self.amounts.used().unwrap_or(0.0) + trial.unwrap_or(0.0)
+    }
+
+    /// Credits still available: [`Self::limit`] − [`Self::used`]. `None` without a limit.
     pub fn available(&self) -> Option<f64> {
-        let limit = self.usage_limit_with_precision.or(self.usage_limit)?;
-        let used = self
-            .current_usage_with_precision
-            .or(self.current_usage)
-            .unwrap_or(0.0);
-        let (trial_limit, trial_used) = match &self.free_trial_info {
-            Some(t) if t.free_trial_status.as_deref() == Some("ACTIVE") => (
-                t.usage_limit_with_precision
-                    .or(t.usage_limit)
-                    .unwrap_or(0.0),
-                t.current_usage_with_precision
-                    .or(t.current_usage)
-                    .unwrap_or(0.0),
-            ),
-            _ => (0.0, 0.0),
-        };
-        Some((limit + trial_limit) - (used + trial_used))
+        Some(self.limit()? - self.used())
+    }
+
+    fn active_trial(&self) -> Option<&FreeTrialInfo> {
+        self.free_trial_info
+            .as_ref()
+            .filter(|t| t.free_trial_status.as_deref() == Some("ACTIVE"))
+    }
+}
+
+/// The usage and limit members a breakdown entry and its free trial share. Each comes plain and
+/// `…WithPrecision`; the precise one wins when present.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageAmounts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_usage: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_usage_with_precision: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_limit: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_limit_with_precision: Option<f64>,
+}
+
+impl UsageAmounts {
+    pub fn used(&self) -> Option<f64> {
+        self.current_usage_with_precision.or(self.current_usage)
+    }
+
+    pub fn limit(&self) -> Option<f64> {
+        self.usage_limit_with_precision.or(self.usage_limit)
     }
 }
 
@@ -238,14 +258,8 @@ pub struct FreeTrialInfo {
     pub free_trial_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_trial_expiry: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_limit: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_limit_with_precision: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_usage: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_usage_with_precision: Option<f64>,
+    #[serde(flatten)]
+    pub amounts: UsageAmounts,
 }
 
 /// `subscriptionInfo`.

@@ -105,19 +105,35 @@ pub struct CreateTokenRequest {
     pub scope: Option<Vec<String>>,
 }
 
-/// `POST /token` answer.
+/// The tokens every token answer carries: OIDC CreateToken (§2.5) and Kiro's `/refreshToken`
+/// and `/oauth/token` (§3).
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CreateTokenResponse {
+pub struct TokenGrant {
     pub access_token: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_type: Option<String>,
     /// Seconds; peers assume 3600 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
     /// Absent means "keep the refresh token you have" (§2.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+}
+
+impl TokenGrant {
+    /// The refresh token the answer gives; an empty one counts as none.
+    pub fn given_refresh_token(&self) -> Option<&str> {
+        self.refresh_token.as_deref().filter(|t| !t.is_empty())
+    }
+}
+
+/// `POST /token` answer.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTokenResponse {
+    #[serde(flatten)]
+    pub grant: TokenGrant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
 }
@@ -138,17 +154,15 @@ pub struct KiroRefreshRequest {
     pub refresh_token: String,
 }
 
-/// Kiro `POST /refreshToken` answer.
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Kiro `POST /refreshToken` answer, also the answer of the social login's `POST /oauth/token`.
+/// Its secrets sit in [`TokenGrant`], whose `Debug` hides them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KiroRefreshResponse {
-    pub access_token: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
+    #[serde(flatten)]
+    pub grant: TokenGrant,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_in: Option<i64>,
 }
 
 /// Error body of the Q service (§5.1 and Addendum): `{"message", "reason"}`,
@@ -171,6 +185,6 @@ redacted_debug!(StartDeviceAuthorizationRequest { client_id, start_url } secret 
 redacted_debug!(CreateTokenRequest {
     client_id, grant_type, redirect_uri, scope
 } secret { client_secret, device_code, refresh_token, code, code_verifier });
-redacted_debug!(CreateTokenResponse { token_type, expires_in } secret { access_token, refresh_token, id_token });
+redacted_debug!(TokenGrant { expires_in } secret { access_token, refresh_token });
+redacted_debug!(CreateTokenResponse { grant, token_type } secret { id_token });
 redacted_debug!(KiroRefreshRequest {} secret { refresh_token });
-redacted_debug!(KiroRefreshResponse { profile_arn, expires_in } secret { access_token, refresh_token });

@@ -121,7 +121,7 @@ fn unknown_response_fields_are_ignored() {
         "accessToken": "a", "expiresIn": 3600, "issuedTokenType": "x", "aws_sso_app_session_id": "y"
     }))
     .unwrap();
-    assert_eq!(token.refresh_token, None);
+    assert_eq!(token.grant.refresh_token, None);
 }
 
 #[test]
@@ -177,9 +177,11 @@ fn q_error_body_reads_both_dialects() {
 #[test]
 fn debug_output_hides_secrets() {
     let t = CreateTokenResponse {
-        access_token: "SECRET-ACCESS".into(),
-        refresh_token: Some("SECRET-REFRESH".into()),
-        expires_in: Some(3600),
+        grant: TokenGrant {
+            access_token: "SECRET-ACCESS".into(),
+            refresh_token: Some("SECRET-REFRESH".into()),
+            expires_in: Some(3600),
+        },
         ..Default::default()
     };
     let shown = format!("{t:?}");

@@ -86,19 +86,10 @@ pub(crate) fn quota_of(r: &GetUsageLimitsResponse) -> Option<Quota> {
         .find(|b| b.resource_type.as_deref() == Some("CREDIT"))
         .or_else(|| r.usage_breakdown_list.first());
     if let Some(b) = breakdown
-        && let Some(available) = b.available()
+        && let Some(limit) = b.limit()
     {
-        let limit = b
-            .usage_limit_with_precision
-            .or(b.usage_limit)
-            .unwrap_or(0.0)
-            + b.free_trial_info
-                .as_ref()
-                .filter(|t| t.free_trial_status.as_deref() == Some("ACTIVE"))
-                .and_then(|t| t.usage_limit_with_precision.or(t.usage_limit))
-                .unwrap_or(0.0);
         return Some(Quota {
-            used: limit - available,
+            used: b.used(),
             limit,
             resets_at,
         });

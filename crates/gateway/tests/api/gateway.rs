@@ -22,8 +22,8 @@ async fn failover_before_first_byte_is_transparent() {
     assert_eq!(chats.len(), 2, "{chats:?}");
     assert_eq!(chats[0].status, 429);
     assert_eq!(chats[1].status, 200);
-    assert_ne!(chats[0].account, chats[1].account);
-    let served = chats[1].account.clone().unwrap();
+    assert_ne!(chats[0].decision.account, chats[1].decision.account);
+    let served = chats[1].decision.account.clone().unwrap();
     assert_eq!(s.headers["x-claude-api-account"], label(&served).as_str());
     h.stop().await;
 }
@@ -40,20 +40,20 @@ async fn client_disconnect_cancels_the_upstream_at_once() {
     let mut body = r.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("message_start"));
-    assert_eq!(h.sim.stats().streams_active, 1);
+    assert_eq!(h.sim.stats().streams.streams_active, 1);
     drop(body);
     let dropped = Instant::now();
-    while h.sim.stats().streams_active > 0 {
+    while h.sim.stats().streams.streams_active > 0 {
         assert!(
             dropped.elapsed() < Duration::from_secs(2),
             "upstream stream still open"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let frames_then = h.sim.stats().frames;
+    let frames_then = h.sim.stats().streams.frames;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
-        h.sim.stats().frames,
+        h.sim.stats().streams.frames,
         frames_then,
         "no frames after the cancel"
     );

@@ -26,7 +26,7 @@ fn searched(h: &Harness) -> Vec<String> {
     h.sim
         .all_requests()
         .into_iter()
-        .filter(|e| e.operation == "mcp")
+        .filter(|e| e.decision.operation == "mcp")
         .filter_map(|e| {
             e.json?
                 .pointer("/params/arguments/query")
@@ -152,7 +152,7 @@ async fn anthropic_stream_searches_and_cites() {
     let chats = h.upstream_chats();
     assert_eq!(chats.len(), 2);
     assert_eq!(
-        chats[0].account, chats[1].account,
+        chats[0].decision.account, chats[1].decision.account,
         "the follow-up stays on the account"
     );
     let follow = chats[1].body.clone().unwrap();

@@ -109,7 +109,7 @@ impl Env {
             .requests(&LogFilter {
                 operation: Some("chat".into()),
                 account: Some(account.into()),
-                since: None,
+                ..LogFilter::default()
             })
             .len()
     }
@@ -126,7 +126,10 @@ pub fn spec(id: impl Into<String>) -> AccountSpec {
 /// A simulator account `id` whose access tokens live `ttl_s` seconds.
 pub fn expiring(id: impl Into<String>, ttl_s: i64) -> AccountSpec {
     AccountSpec {
-        access_ttl_s: Some(ttl_s),
+        token_policy: amazonq_sim::TokenPolicy {
+            access_ttl_s: Some(ttl_s),
+            ..amazonq_sim::TokenPolicy::default()
+        },
         ..spec(id)
     }
 }
@@ -135,7 +138,10 @@ pub fn expiring(id: impl Into<String>, ttl_s: i64) -> AccountSpec {
 pub fn hour_long_tokens(env: &Env, ids: &[String]) {
     for id in ids {
         let patch = amazonq_sim::AccountPatch {
-            access_ttl_s: Some(3600),
+            token_policy: amazonq_sim::TokenPolicy {
+                access_ttl_s: Some(3600),
+                ..amazonq_sim::TokenPolicy::default()
+            },
             ..Default::default()
         };
         env.sim.patch_account(id, &patch).unwrap();
@@ -145,7 +151,10 @@ pub fn hour_long_tokens(env: &Env, ids: &[String]) {
 /// A simulator account `id` whose monthly quota of `limit` requests is used up.
 pub fn spent(id: impl Into<String>, limit: u64) -> AccountSpec {
     AccountSpec {
-        monthly_limit: Some(limit),
+        limits: amazonq_sim::Limits {
+            monthly_limit: Some(limit),
+            ..amazonq_sim::Limits::default()
+        },
         usage: limit,
         ..spec(id)
     }

@@ -105,7 +105,7 @@ impl Harness {
         self.sim
             .all_requests()
             .into_iter()
-            .filter(|e| e.operation == "chat")
+            .filter(|e| e.decision.operation == "chat")
             .collect()
     }
 

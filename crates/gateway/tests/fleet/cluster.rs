@@ -340,14 +340,14 @@ async fn killed_instance_leases_expire_and_the_other_serves() {
         r.text().await
     });
     let t0 = Instant::now();
-    while f.sim.stats().streams_active < 1 {
+    while f.sim.stats().streams.streams_active < 1 {
         assert!(
             t0.elapsed() < Duration::from_secs(10),
             "{:?}\n{}",
             f.sim
                 .all_requests()
                 .iter()
-                .map(|e| (&e.operation, e.status))
+                .map(|e| (&e.decision.operation, e.status))
                 .collect::<Vec<_>>(),
             f.logs()
         );
@@ -533,7 +533,7 @@ async fn min_interval_holds_across_instances() {
         .requests(&amazonq_sim::LogFilter {
             operation: Some("chat".into()),
             account: Some("paced".into()),
-            since: None,
+            ..amazonq_sim::LogFilter::default()
         })
         .iter()
         .map(|e| e.at_ms)
@@ -681,7 +681,7 @@ async fn quota_error_answered_at_once_on_both(engine: Engine) {
     let chats = f.sim.requests(&amazonq_sim::LogFilter {
         operation: Some("chat".into()),
         account: Some(id.clone()),
-        since: None,
+        ..amazonq_sim::LogFilter::default()
     });
     assert_eq!(chats.len(), 1, "the exhausted account was called again");
     f.finish().await;
@@ -731,7 +731,7 @@ async fn admin_account_changes_on_one_instance_apply_on_the_other_within_a_secon
             .requests(&amazonq_sim::LogFilter {
                 operation: Some("chat".into()),
                 account: Some(ids[0].clone()),
-                since: None,
+                ..amazonq_sim::LogFilter::default()
             })
             .len()
     };

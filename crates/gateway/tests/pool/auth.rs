@@ -327,7 +327,10 @@ async fn quotas_are_refreshed_periodically_and_mark_spent_accounts_exhausted() {
     let env = Env::new(SimConfig::default()).await;
     let ids = env
         .add_many(3, 2, |i| AccountSpec {
-            monthly_limit: Some(50),
+            limits: amazonq_sim::Limits {
+                monthly_limit: Some(50),
+                ..amazonq_sim::Limits::default()
+            },
             usage: 7,
             ..spec(format!("q-{i}"))
         })

@@ -7,7 +7,7 @@
 use crate::common::pool::{Env, fast};
 use crate::common::server::strings;
 use amazonq_sim::config::ProfileSpec;
-use amazonq_sim::{AccountSpec, AuthKind, SimConfig};
+use amazonq_sim::{AccountSpec, AuthKind, Entitlement, Limits, SimConfig, TokenPolicy};
 use gateway::pool::{DiagnoseOptions, Pool, PoolDeps, Report, UpstreamConfig, Verdict};
 use gateway::tasks::Supervisor;
 use reqwest::Method;
@@ -114,7 +114,10 @@ async fn a_dead_refresh_token_fails_the_token_step_with_relogin() {
     for (id, k) in [("bid", AuthKind::BuilderId), ("soc", AuthKind::Social)] {
         // An access token about to expire makes the doctor refresh; the refresh token is revoked.
         let spec = AccountSpec {
-            access_ttl_s: Some(5),
+            token_policy: TokenPolicy {
+                access_ttl_s: Some(5),
+                ..TokenPolicy::default()
+            },
             ..kind(id, k)
         };
         let id = env.add(spec, 0).await;
@@ -173,7 +176,10 @@ async fn a_region_mismatch_fails_with_wrong_region() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_quota_fails_with_the_reset_date() {
     let r = diagnose_alone(AccountSpec {
-        monthly_limit: Some(10),
+        limits: Limits {
+            monthly_limit: Some(10),
+            ..Limits::default()
+        },
         usage: 10,
         ..kind("spent", AuthKind::BuilderId)
     })
@@ -233,7 +239,10 @@ async fn an_unreachable_host_fails_with_unreachable() {
 async fn a_model_outside_the_plan_fails_with_model_not_in_plan() {
     let env = Env::new(SimConfig::default()).await;
     let spec = AccountSpec {
-        models: Some(vec!["claude-sonnet-4.5".into()]),
+        entitlement: Entitlement {
+            models: Some(vec!["claude-sonnet-4.5".into()]),
+            ..Entitlement::default()
+        },
         ..kind("small", AuthKind::BuilderId)
     };
     let id = env.add(spec, 0).await;
@@ -266,7 +275,10 @@ async fn the_cli_prints_a_stable_json_report_and_exits_by_verdict() {
     let store = gateway::open_store(&config).await.unwrap();
     for (id, ttl) in [("good", None), ("dead", Some(5))] {
         let t = env.sim.add_account(&AccountSpec {
-            access_ttl_s: ttl,
+            token_policy: TokenPolicy {
+                access_ttl_s: ttl,
+                ..TokenPolicy::default()
+            },
             ..kind(id, AuthKind::BuilderId)
         });
         let mut new = gateway::demo::sim_account(AuthKind::BuilderId, t);

@@ -281,7 +281,10 @@ async fn only_entitled_accounts_get_a_model() {
     let haiku_only = env
         .add(
             AccountSpec {
-                models: Some(vec!["claude-haiku-4.5".into()]),
+                entitlement: amazonq_sim::Entitlement {
+                    models: Some(vec!["claude-haiku-4.5".into()]),
+                    ..amazonq_sim::Entitlement::default()
+                },
                 ..spec("ent-haiku")
             },
             4,

@@ -107,9 +107,14 @@ async fn github_sign_in_adds_an_account_that_serves_chat() {
         ..LogFilter::default()
     });
     assert!(
-        listed.iter().any(|e| e.operation.contains("models")),
+        listed
+            .iter()
+            .any(|e| e.decision.operation.contains("models")),
         "{:?}",
-        listed.iter().map(|e| &e.operation).collect::<Vec<_>>()
+        listed
+            .iter()
+            .map(|e| &e.decision.operation)
+            .collect::<Vec<_>>()
     );
 
     // A finished login id cannot be used again.
@@ -145,7 +150,7 @@ async fn github_sign_in_adds_an_account_that_serves_chat() {
             ..LogFilter::default()
         })
         .into_iter()
-        .filter(|e| e.operation == "chat")
+        .filter(|e| e.decision.operation == "chat")
         .collect();
     assert_eq!(chats.len(), 1);
     let sent = chats[0].json.as_ref().unwrap();

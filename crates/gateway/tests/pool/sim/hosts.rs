@@ -30,7 +30,7 @@ fn chats(env: &Env, account: &str) -> Vec<LogEntry> {
     env.sim
         .all_requests()
         .into_iter()
-        .filter(|e| e.account.as_deref() == Some(account) && e.status == 200)
+        .filter(|e| e.decision.account.as_deref() == Some(account) && e.status == 200)
         .filter(|e| {
             header(e, "x-amz-target").is_some_and(|t| t.ends_with("GenerateAssistantResponse"))
                 || e.path.ends_with("generateAssistantResponse")
@@ -149,7 +149,7 @@ async fn builder_id_idc_and_social_chat_on_the_runtime_host() {
         .sim
         .all_requests()
         .into_iter()
-        .filter(|e| e.account.as_deref() == Some(idc.as_str()))
+        .filter(|e| e.decision.account.as_deref() == Some(idc.as_str()))
         .filter(|e| {
             matches!(
                 header(e, "x-amz-target"),
@@ -176,7 +176,7 @@ async fn builder_id_idc_and_social_chat_on_the_runtime_host() {
             .iter()
             .any(|e| header(e, "x-amz-target")
                 == Some("AmazonCodeWhispererService.ListAvailableProfiles")
-                && e.account.as_deref() == Some(idc.as_str())),
+                && e.decision.account.as_deref() == Some(idc.as_str())),
         "the profile came from ListAvailableProfiles"
     );
     sup.shutdown(Duration::from_secs(2)).await;
@@ -208,7 +208,9 @@ async fn a_missing_profile_is_resolved_once_and_the_operator_can_pick() {
         .sim
         .all_requests()
         .into_iter()
-        .find(|e| e.account.as_deref() == Some(idc.as_str()) && e.path == "/" && e.status == 400)
+        .find(|e| {
+            e.decision.account.as_deref() == Some(idc.as_str()) && e.path == "/" && e.status == 400
+        })
         .expect("the first chat went without a profile");
     assert!(first.body.unwrap_or_default().contains("conversationState"));
 
