@@ -70,6 +70,6 @@ pub use page::Page;
 pub use responses::{NewStoredResponse, StoredResponse};
 pub use sessions::AdminSession;
 pub use settings::{DEFAULT_ADMIN_PASSWORD, PublicSettings, SettingName, Settings};
-pub use stats::{GroupStats, HourStats, LogStats, Percentiles, StatsRange};
+pub use stats::{Counts, GroupStats, HourStats, LogStats, Percentiles, StatsRange};
 pub use token_write::TokenWrite;
 pub use writer::{LogSender, LogWriter, LogWriterConfig, LogWriterReport};

@@ -66,15 +66,22 @@ pub struct Percentiles {
     pub p99: Option<u64>,
 }
 
+/// The four counters every series carries (and the totals are summed from).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Counts {
+    pub requests: u64,
+    pub errors: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
 /// One line of a per-model or per-account series.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct GroupStats {
     /// Model id or account id (`None`: requests that never reached an account).
     pub key: Option<String>,
-    pub requests: u64,
-    pub errors: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// One hour of the per-hour series (hours without requests are omitted).
@@ -82,10 +89,8 @@ pub struct GroupStats {
 pub struct HourStats {
     /// Start of the hour (UTC).
     pub hour: DateTime<Utc>,
-    pub requests: u64,
-    pub errors: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// The whole `/v2/logs/stats` answer.
@@ -171,15 +176,6 @@ fn percentiles_of(hist: &[(u64, u64)]) -> Percentiles {
     }
 }
 
-/// The four counters every series carries.
-#[derive(Clone, Copy, Default)]
-struct Counts {
-    requests: u64,
-    errors: u64,
-    input_tokens: u64,
-    output_tokens: u64,
-}
-
 impl Counts {
     fn add(&mut self, o: Counts) {
         self.requests += o.requests;
@@ -192,19 +188,14 @@ impl Counts {
 fn group_list(m: BTreeMap<Option<String>, Counts>) -> Vec<GroupStats> {
     let mut out: Vec<GroupStats> = m
         .into_iter()
-        .map(|(key, c)| GroupStats {
-            key,
-            requests: c.requests,
-            errors: c.errors,
-            input_tokens: c.input_tokens,
-            output_tokens: c.output_tokens,
-        })
+        .map(|(key, counts)| GroupStats { key, counts })
         .collect();
     // Busiest first, then by key with the `None` group last (sorted here, not in SQL: backends
     // disagree on where NULL sorts).
     out.sort_by(|a, b| {
-        b.requests
-            .cmp(&a.requests)
+        b.counts
+            .requests
+            .cmp(&a.counts.requests)
             .then_with(|| a.key.is_none().cmp(&b.key.is_none()))
             .then_with(|| a.key.cmp(&b.key))
     });
@@ -280,12 +271,9 @@ impl Store {
             by_account: group_list(by_account),
             by_hour: by_hour
                 .into_iter()
-                .map(|(ms, c)| HourStats {
+                .map(|(ms, counts)| HourStats {
                     hour: from_ms(ms),
-                    requests: c.requests,
-                    errors: c.errors,
-                    input_tokens: c.input_tokens,
-                    output_tokens: c.output_tokens,
+                    counts,
                 })
                 .collect(),
         })

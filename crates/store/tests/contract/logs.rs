@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
-use store::{GroupStats, LogFilter, NewRequestLog, Percentiles, StatsRange, Store};
+use store::{Counts, GroupStats, LogFilter, NewRequestLog, Percentiles, StatsRange, Store};
 
 const MODELS: [&str; 2] = ["claude-sonnet-4.5", "claude-4.5-opus-high"];
 const ACCOUNTS: [Option<&str>; 3] = [Some("acct-1"), Some("acct-2"), None];
@@ -85,13 +85,13 @@ fn groups(
     let mut m: BTreeMap<Option<String>, GroupStats> = BTreeMap::new();
     for r in rows {
         let k = key(r);
-        let g = m.entry(k.clone()).or_insert(GroupStats {
-            key: k,
-            requests: 0,
-            errors: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-        });
+        let g = &mut m
+            .entry(k.clone())
+            .or_insert(GroupStats {
+                key: k,
+                counts: Counts::default(),
+            })
+            .counts;
         g.requests += 1;
         g.errors += u64::from(r.status >= 400);
         g.input_tokens += r.input_tokens;
@@ -99,7 +99,7 @@ fn groups(
     }
     let mut out: Vec<_> = m.into_values().collect();
     // Busiest first, then by key, the `None` group last.
-    out.sort_by_key(|g| (Reverse(g.requests), g.key.is_none(), g.key.clone()));
+    out.sort_by_key(|g| (Reverse(g.counts.requests), g.key.is_none(), g.key.clone()));
     out
 }
 
@@ -248,7 +248,11 @@ pub async fn run(store: &Store) {
     assert_eq!(st.by_model.len(), 3);
     assert_eq!(st.by_account, groups(&in_range, |r| r.account_id.clone()));
     assert_eq!(st.by_account.last().unwrap().key, None);
-    let hours: Vec<_> = st.by_hour.iter().map(|h| (h.hour, h.requests)).collect();
+    let hours: Vec<_> = st
+        .by_hour
+        .iter()
+        .map(|h| (h.hour, h.counts.requests))
+        .collect();
     assert_eq!(
         hours,
         [
@@ -259,15 +263,15 @@ pub async fn run(store: &Store) {
     );
     let second_hour = &in_range[40..80];
     assert_eq!(
-        st.by_hour[1].errors,
+        st.by_hour[1].counts.errors,
         second_hour.iter().filter(|r| r.status >= 400).count() as u64
     );
     assert_eq!(
-        st.by_hour[1].input_tokens,
+        st.by_hour[1].counts.input_tokens,
         second_hour.iter().map(|r| r.input_tokens).sum::<u64>()
     );
     assert_eq!(
-        st.by_hour[1].output_tokens,
+        st.by_hour[1].counts.output_tokens,
         second_hour.iter().map(|r| r.output_tokens).sum::<u64>()
     );
     // One row: every percentile is that row.
