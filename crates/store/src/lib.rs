@@ -63,7 +63,7 @@ pub use crypto::{Cipher, KEY_LEN, Secret};
 pub use error::StoreError;
 pub use ipnet::IpBlock;
 pub use ips::BlockedIp;
-pub use keys::{ApiKey, ApiKeyPatch, NewApiKey, hash_secret};
+pub use keys::{ApiKey, ApiKeyPatch, KeyLimits, NewApiKey, hash_secret};
 pub use logs::{LogFilter, MAX_BODY_BYTES, NewRequestLog, RequestLog};
 pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
 pub use page::Page;
