@@ -54,8 +54,9 @@ mod token_write;
 mod writer;
 
 pub use accounts::{
-    Account, AccountFilter, AccountPatch, AccountStatus, AuthMethod, ClientRegistration,
-    DEFAULT_REGION, NewAccount, Quota, TokenUpdate, UNDECRYPTABLE_REASON,
+    Account, AccountFilter, AccountPatch, AccountSettings, AccountStatus, AuthMethod,
+    ClientRegistration, Credentials, DEFAULT_REGION, NewAccount, Quota, TokenUpdate,
+    UNDECRYPTABLE_REASON,
 };
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use connect::{Backend, Store, StoreConfig};
