@@ -65,7 +65,7 @@ pub use error::StoreError;
 pub use ipnet::IpBlock;
 pub use ips::BlockedIp;
 pub use keys::{ApiKey, ApiKeyPatch, KeyLimits, NewApiKey, hash_secret};
-pub use logs::{LogFilter, MAX_BODY_BYTES, NewRequestLog, RequestLog};
+pub use logs::{LogFilter, MAX_BODY_BYTES, NewRequestLog, RequestLog, TokenUsage};
 pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
 pub use page::Page;
 pub use responses::{NewStoredResponse, StoredResponse};

@@ -22,6 +22,7 @@ use sea_orm::{ConnectionTrait as _, DbBackend, QueryResult};
 use serde::Serialize;
 
 use crate::entity::request_logs::Column;
+use crate::logs::TokenUsage;
 use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 
@@ -71,8 +72,8 @@ pub struct Percentiles {
 pub struct Counts {
     pub requests: u64,
     pub errors: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub tokens: TokenUsage,
 }
 
 /// One line of a per-model or per-account series.
@@ -103,8 +104,8 @@ pub struct LogStats {
     pub errors: u64,
     /// `success / total`, 0 when there are no requests.
     pub success_rate: f64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub tokens: TokenUsage,
     pub latency_ms: Percentiles,
     pub ttfb_ms: Percentiles,
     pub by_model: Vec<GroupStats>,
@@ -180,8 +181,7 @@ impl Counts {
     fn add(&mut self, o: Counts) {
         self.requests += o.requests;
         self.errors += o.errors;
-        self.input_tokens += o.input_tokens;
-        self.output_tokens += o.output_tokens;
+        self.tokens += o.tokens;
     }
 }
 
@@ -232,8 +232,10 @@ impl Store {
             let c = Counts {
                 requests: u64_at(&r, "requests")?,
                 errors: u64_at(&r, "errors")?,
-                input_tokens: u64_at(&r, "input_tokens")?,
-                output_tokens: u64_at(&r, "output_tokens")?,
+                tokens: TokenUsage {
+                    input_tokens: u64_at(&r, "input_tokens")?,
+                    output_tokens: u64_at(&r, "output_tokens")?,
+                },
             };
             total.add(c);
             by_model
@@ -263,8 +265,7 @@ impl Store {
             } else {
                 success as f64 / total.requests as f64
             },
-            input_tokens: total.input_tokens,
-            output_tokens: total.output_tokens,
+            tokens: total.tokens,
             latency_ms,
             ttfb_ms,
             by_model: group_list(by_model),
