@@ -62,11 +62,11 @@ fn fixture(strategy: Strategy) -> Fixture {
         for i in 0..ACCOUNTS {
             let mut new = NewAccount::new(AuthMethod::BuilderId, Secret::new(format!("r-{i}")));
             new.id = Some(id(i));
-            new.access_token = Some(Secret::new(format!("a-{i}")));
-            new.expires_at = Some(chrono::Utc::now() + chrono::Duration::days(1));
+            new.credentials.access_token = Some(Secret::new(format!("a-{i}")));
+            new.credentials.expires_at = Some(chrono::Utc::now() + chrono::Duration::days(1));
             // Cap 1 for the held ones; the rest mix explicit caps and the pool default (0).
-            new.max_concurrency = if i < AT_CAP { 1 } else { (i % 2) as u32 * 2 };
-            new.weight = 1 + (i % 4) as u32;
+            new.settings.max_concurrency = if i < AT_CAP { 1 } else { (i % 2) as u32 * 2 };
+            new.settings.weight = 1 + (i % 4) as u32;
             store.create_account(new).await.expect("account");
         }
         let sticky = Arc::new(MemoryStickyStore::default());

@@ -81,7 +81,7 @@ pub async fn start(config: &Config) -> anyhow::Result<(Config, Demo)> {
         });
         let mut new = sim_account(kind, tokens);
         new.id = Some(id.into());
-        new.label = Some(label.into());
+        new.settings.label = label.into();
         store
             .delete_account(id)
             .await
@@ -106,11 +106,11 @@ pub fn sim_account(kind: AuthKind, tokens: amazonq_sim::AccountTokens) -> NewAcc
     };
     let mut new = NewAccount::new(method, StoreSecret::new(tokens.refresh_token));
     new.id = Some(tokens.account);
-    new.access_token = Some(StoreSecret::new(tokens.access_token));
-    new.expires_at = chrono::DateTime::from_timestamp_millis(tokens.expires_at_ms);
-    new.profile_arn = tokens.profile_arn;
+    new.credentials.access_token = Some(StoreSecret::new(tokens.access_token));
+    new.credentials.expires_at = chrono::DateTime::from_timestamp_millis(tokens.expires_at_ms);
+    new.settings.profile_arn = tokens.profile_arn;
     if let (Some(client_id), Some(secret)) = (tokens.client_id, tokens.client_secret) {
-        new.client = Some(ClientRegistration {
+        new.credentials.client = Some(ClientRegistration {
             client_id,
             client_secret: StoreSecret::new(secret),
             expires_at: None,

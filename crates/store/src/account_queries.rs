@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::accounts::{
     Account, AccountFilter, AccountPatch, AccountStatus, NewAccount, Quota, clamp_i32, ctx, decode,
-    decrypt_secrets,
+    decrypt_credentials,
 };
 use crate::entity::accounts::{self, Column, Entity};
 use crate::page::{Page, SortBy};
@@ -29,13 +29,14 @@ impl Store {
                 "account id must be 1..=64 characters".into(),
             ));
         }
-        if new.refresh_token.is_empty() {
+        let (settings, credentials) = (new.settings, new.credentials);
+        if credentials.refresh_token.is_empty() {
             return Err(StoreError::Invalid("refresh_token is required".into()));
         }
         let cipher = self.cipher();
         let enc = |column: &str, s: &Secret| cipher.encrypt(&ctx(column, &id), s.expose());
         let now = now_ms();
-        let (client_id, client_secret, client_expires_at) = match &new.client {
+        let (client_id, client_secret, client_expires_at) = match &credentials.client {
             Some(c) => (
                 Some(c.client_id.clone()),
                 Some(enc("client_secret", &c.client_secret)?),
@@ -45,27 +46,27 @@ impl Store {
         };
         let model = accounts::ActiveModel {
             id: Set(id.clone()),
-            label: Set(new.label.unwrap_or_default()),
+            label: Set(settings.label),
             auth_method: Set(new.auth_method.as_str().to_owned()),
-            oidc_region: Set(new.oidc_region),
-            api_region: Set(new.api_region),
-            start_url: Set(new.start_url),
+            oidc_region: Set(settings.oidc_region),
+            api_region: Set(settings.api_region),
+            start_url: Set(settings.start_url),
             client_id: Set(client_id),
             client_secret: Set(client_secret),
             client_expires_at: Set(client_expires_at),
-            refresh_token: Set(enc("refresh_token", &new.refresh_token)?),
-            access_token: Set(new
+            refresh_token: Set(enc("refresh_token", &credentials.refresh_token)?),
+            access_token: Set(credentials
                 .access_token
                 .as_ref()
                 .map(|t| enc("access_token", t))
                 .transpose()?),
-            expires_at: Set(opt_to_ms(new.expires_at)),
-            profile_arn: Set(new.profile_arn),
-            weight: Set(clamp_i32(new.weight)),
-            max_concurrency: Set(clamp_i32(new.max_concurrency)),
-            proxy_url: Set(new.proxy_url),
-            enabled: Set(new.enabled),
-            status: Set(if new.enabled {
+            expires_at: Set(opt_to_ms(credentials.expires_at)),
+            profile_arn: Set(settings.profile_arn),
+            weight: Set(clamp_i32(settings.weight)),
+            max_concurrency: Set(clamp_i32(settings.max_concurrency)),
+            proxy_url: Set(settings.proxy_url),
+            enabled: Set(settings.enabled),
+            status: Set(if settings.enabled {
                 AccountStatus::Active
             } else {
                 AccountStatus::Disabled
@@ -112,7 +113,7 @@ impl Store {
         let rows = self.account_rows().await?;
         let failures = rows
             .iter()
-            .filter_map(|m| match decrypt_secrets(m, self.cipher()) {
+            .filter_map(|m| match decrypt_credentials(m, self.cipher()) {
                 Err(e) => Some((m.id.clone(), e.to_string())),
                 Ok(_) => None,
             })

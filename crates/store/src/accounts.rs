@@ -83,33 +83,72 @@ pub struct Quota {
     pub resets_at: Option<DateTime<Utc>>,
 }
 
-/// One stored account with its credentials decrypted. `Serialize` leaves the secrets out.
-#[derive(Clone, Debug, Serialize)]
-pub struct Account {
-    pub id: String,
+/// What an operator sets on an account: its name, where it signs in and is served, and how the
+/// pool uses it. [`NewAccount`] brings it in, [`Account`] reads it back and [`AccountPatch`] edits
+/// it field by field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSettings {
     pub label: String,
-    pub auth_method: AuthMethod,
     /// Region of the OIDC (token) service.
     pub oidc_region: String,
     /// Region of the Amazon Q API endpoint (may differ from the OIDC region).
     pub api_region: String,
     pub start_url: Option<String>,
-    pub client_id: Option<String>,
-    #[serde(skip)]
-    pub client_secret: Option<Secret>,
-    /// When the OIDC client registration expires.
-    pub client_expires_at: Option<DateTime<Utc>>,
-    #[serde(skip)]
-    pub refresh_token: Secret,
-    #[serde(skip)]
-    pub access_token: Option<Secret>,
-    /// Access token expiry.
-    pub expires_at: Option<DateTime<Utc>>,
     pub profile_arn: Option<String>,
     pub weight: u32,
     pub max_concurrency: u32,
     pub proxy_url: Option<String>,
     pub enabled: bool,
+}
+
+impl Default for AccountSettings {
+    /// Region us-east-1 for both services, weight 1, max concurrency 0 (= the pool's
+    /// `default_max_concurrency`), enabled, no label.
+    fn default() -> Self {
+        Self {
+            label: String::new(),
+            oidc_region: DEFAULT_REGION.into(),
+            api_region: DEFAULT_REGION.into(),
+            start_url: None,
+            profile_arn: None,
+            weight: 1,
+            max_concurrency: 0,
+            proxy_url: None,
+            enabled: true,
+        }
+    }
+}
+
+/// An account's credentials, decrypted (stored encrypted; `Debug` of a [`Secret`] hides it).
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// The OIDC client registration (builder_id / idc).
+    pub client: Option<ClientRegistration>,
+    pub refresh_token: Secret,
+    pub access_token: Option<Secret>,
+    /// Access token expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Credentials {
+    /// Just a refresh token (no access token yet, no client registration).
+    pub fn new(refresh_token: impl Into<Secret>) -> Self {
+        Self {
+            client: None,
+            refresh_token: refresh_token.into(),
+            access_token: None,
+            expires_at: None,
+        }
+    }
+}
+
+/// One stored account with its credentials decrypted.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: String,
+    pub auth_method: AuthMethod,
+    pub settings: AccountSettings,
+    pub credentials: Credentials,
     pub status: AccountStatus,
     pub status_reason: Option<String>,
     /// Model ids the account is entitled to (from ListAvailableModels), when known.
@@ -136,45 +175,22 @@ pub struct ClientRegistration {
 pub struct NewAccount {
     /// `None` generates a UUID; imports may keep their ids.
     pub id: Option<String>,
-    pub label: Option<String>,
     pub auth_method: AuthMethod,
-    pub oidc_region: String,
-    pub api_region: String,
-    pub start_url: Option<String>,
-    pub client: Option<ClientRegistration>,
-    pub refresh_token: Secret,
-    pub access_token: Option<Secret>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub profile_arn: Option<String>,
-    pub weight: u32,
-    pub max_concurrency: u32,
-    pub proxy_url: Option<String>,
-    pub enabled: bool,
+    pub settings: AccountSettings,
+    pub credentials: Credentials,
 }
 
 /// Default region of both services.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
 impl NewAccount {
-    /// Defaults: region us-east-1 for both services, weight 1, max concurrency 0 (= the pool's
-    /// `default_max_concurrency`), enabled.
+    /// [`AccountSettings::default`] and just the refresh token.
     pub fn new(auth_method: AuthMethod, refresh_token: impl Into<Secret>) -> Self {
         Self {
             id: None,
-            label: None,
             auth_method,
-            oidc_region: DEFAULT_REGION.into(),
-            api_region: DEFAULT_REGION.into(),
-            start_url: None,
-            client: None,
-            refresh_token: refresh_token.into(),
-            access_token: None,
-            expires_at: None,
-            profile_arn: None,
-            weight: 1,
-            max_concurrency: 0,
-            proxy_url: None,
-            enabled: true,
+            settings: AccountSettings::default(),
+            credentials: Credentials::new(refresh_token),
         }
     }
 }
@@ -220,11 +236,12 @@ pub(crate) fn ctx(column: &str, id: &str) -> String {
     format!("accounts.{column}:{id}")
 }
 
-/// The three credential columns of a row, decrypted: (client secret, access token, refresh token).
-type Secrets = (Option<Secret>, Option<Secret>, Secret);
-
-/// Decrypts a row's credentials; the error names the first column that does not decrypt.
-pub(crate) fn decrypt_secrets(m: &accounts::Model, cipher: &Cipher) -> Result<Secrets, StoreError> {
+/// Decrypts a row's credentials; the error names the first column that does not decrypt. A
+/// client id without a secret is no usable registration and reads as none.
+pub(crate) fn decrypt_credentials(
+    m: &accounts::Model,
+    cipher: &Cipher,
+) -> Result<Credentials, StoreError> {
     let dec = |column: &str, v: &str| cipher.decrypt(&ctx(column, &m.id), v);
     let client_secret = m
         .client_secret
@@ -237,7 +254,20 @@ pub(crate) fn decrypt_secrets(m: &accounts::Model, cipher: &Cipher) -> Result<Se
         .map(|v| dec("access_token", v))
         .transpose()?;
     let refresh_token = dec("refresh_token", &m.refresh_token)?;
-    Ok((client_secret, access_token, refresh_token))
+    let client = match (&m.client_id, client_secret) {
+        (Some(client_id), Some(client_secret)) => Some(ClientRegistration {
+            client_id: client_id.clone(),
+            client_secret,
+            expires_at: opt_from_ms(m.client_expires_at),
+        }),
+        _ => None,
+    };
+    Ok(Credentials {
+        client,
+        refresh_token,
+        access_token,
+        expires_at: opt_from_ms(m.expires_at),
+    })
 }
 
 /// Why an account whose credentials do not decrypt is `needs_login` (issue 16 §6).
@@ -248,9 +278,16 @@ pub const UNDECRYPTABLE_REASON: &str =
 /// not hide the others (issue 16 §6): with empty credentials, status `needs_login` and
 /// [`UNDECRYPTABLE_REASON`], so nothing can use it and the console shows why.
 pub(crate) fn decode(m: accounts::Model, cipher: &Cipher) -> Result<Account, StoreError> {
-    let (client_secret, access_token, refresh_token, locked) = match decrypt_secrets(&m, cipher) {
-        Ok((c, a, r)) => (c, a, r, false),
-        Err(StoreError::Crypto(_)) => (None, None, Secret::new(""), true),
+    let (credentials, locked) = match decrypt_credentials(&m, cipher) {
+        Ok(c) => (c, false),
+        // The expiry is no secret: the console keeps showing it.
+        Err(StoreError::Crypto(_)) => (
+            Credentials {
+                expires_at: opt_from_ms(m.expires_at),
+                ..Credentials::new("")
+            },
+            true,
+        ),
         Err(e) => return Err(e),
     };
     let auth_method = AuthMethod::parse(&m.auth_method).ok_or_else(|| {
@@ -278,22 +315,19 @@ pub(crate) fn decode(m: accounts::Model, cipher: &Cipher) -> Result<Account, Sto
         _ => None,
     };
     Ok(Account {
-        label: m.label,
         auth_method,
-        oidc_region: m.oidc_region,
-        api_region: m.api_region,
-        start_url: m.start_url,
-        client_id: m.client_id,
-        client_secret,
-        client_expires_at: opt_from_ms(m.client_expires_at),
-        refresh_token,
-        access_token,
-        expires_at: opt_from_ms(m.expires_at),
-        profile_arn: m.profile_arn,
-        weight: std::cmp::max(m.weight, 0) as u32,
-        max_concurrency: std::cmp::max(m.max_concurrency, 0) as u32,
-        proxy_url: m.proxy_url,
-        enabled: m.enabled,
+        settings: AccountSettings {
+            label: m.label,
+            oidc_region: m.oidc_region,
+            api_region: m.api_region,
+            start_url: m.start_url,
+            profile_arn: m.profile_arn,
+            weight: std::cmp::max(m.weight, 0) as u32,
+            max_concurrency: std::cmp::max(m.max_concurrency, 0) as u32,
+            proxy_url: m.proxy_url,
+            enabled: m.enabled,
+        },
+        credentials,
         status,
         status_reason,
         models,

@@ -33,6 +33,16 @@ pub fn hash_secret(secret: &str) -> String {
     out
 }
 
+/// What a key may use: which models, how many requests a minute and at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct KeyLimits {
+    /// Allowed model ids; `None` allows all.
+    pub models: Option<Vec<String>>,
+    /// Requests per minute; `None` means unlimited.
+    pub rpm: Option<u32>,
+    pub max_concurrency: Option<u32>,
+}
+
 /// A stored key (never the secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ApiKey {
@@ -41,11 +51,8 @@ pub struct ApiKey {
     /// The first characters of the secret, for display.
     pub prefix: String,
     pub enabled: bool,
-    /// Allowed model ids; `None` allows all.
-    pub models: Option<Vec<String>>,
-    /// Requests per minute; `None` means unlimited.
-    pub rpm: Option<u32>,
-    pub max_concurrency: Option<u32>,
+    #[serde(flatten)]
+    pub limits: KeyLimits,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -60,7 +67,8 @@ impl ApiKey {
 
     /// Whether this key may call `model`.
     pub fn allows_model(&self, model: &str) -> bool {
-        self.models
+        self.limits
+            .models
             .as_ref()
             .is_none_or(|m| m.iter().any(|x| x == model))
     }
@@ -72,9 +80,7 @@ pub struct NewApiKey {
     pub name: String,
     /// `None` means enabled.
     pub enabled: Option<bool>,
-    pub models: Option<Vec<String>>,
-    pub rpm: Option<u32>,
-    pub max_concurrency: Option<u32>,
+    pub limits: KeyLimits,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -120,9 +126,11 @@ fn decode(m: api_keys::Model) -> Result<ApiKey, StoreError> {
         name: m.name,
         prefix: m.prefix,
         enabled: m.enabled,
-        models,
-        rpm: m.rpm.map(|v| v.max(0) as u32),
-        max_concurrency: m.max_concurrency.map(|v| v.max(0) as u32),
+        limits: KeyLimits {
+            models,
+            rpm: m.rpm.map(|v| v.max(0) as u32),
+            max_concurrency: m.max_concurrency.map(|v| v.max(0) as u32),
+        },
         expires_at: opt_from_ms(m.expires_at),
         last_used_at: opt_from_ms(m.last_used_at),
         created_at: from_ms(m.created_at),
@@ -171,9 +179,9 @@ impl Store {
             key_hash: Set(hash),
             prefix: Set(prefix),
             enabled: Set(new.enabled.unwrap_or(true)),
-            models: Set(models_json(new.models.as_ref())?),
-            rpm: Set(opt_u32(new.rpm)),
-            max_concurrency: Set(opt_u32(new.max_concurrency)),
+            models: Set(models_json(new.limits.models.as_ref())?),
+            rpm: Set(opt_u32(new.limits.rpm)),
+            max_concurrency: Set(opt_u32(new.limits.max_concurrency)),
             expires_at: Set(opt_to_ms(new.expires_at)),
             last_used_at: Set(None),
             created_at: Set(now),

@@ -54,8 +54,9 @@ mod token_write;
 mod writer;
 
 pub use accounts::{
-    Account, AccountFilter, AccountPatch, AccountStatus, AuthMethod, ClientRegistration,
-    DEFAULT_REGION, NewAccount, Quota, TokenUpdate, UNDECRYPTABLE_REASON,
+    Account, AccountFilter, AccountPatch, AccountSettings, AccountStatus, AuthMethod,
+    ClientRegistration, Credentials, DEFAULT_REGION, NewAccount, Quota, TokenUpdate,
+    UNDECRYPTABLE_REASON,
 };
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use connect::{Backend, Store, StoreConfig};
@@ -63,13 +64,13 @@ pub use crypto::{Cipher, KEY_LEN, Secret};
 pub use error::StoreError;
 pub use ipnet::IpBlock;
 pub use ips::BlockedIp;
-pub use keys::{ApiKey, ApiKeyPatch, NewApiKey, hash_secret};
-pub use logs::{LogFilter, MAX_BODY_BYTES, NewRequestLog, RequestLog};
+pub use keys::{ApiKey, ApiKeyPatch, KeyLimits, NewApiKey, hash_secret};
+pub use logs::{LogFilter, MAX_BODY_BYTES, NewRequestLog, RequestLog, TokenUsage};
 pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
 pub use page::Page;
 pub use responses::{NewStoredResponse, StoredResponse};
 pub use sessions::AdminSession;
 pub use settings::{DEFAULT_ADMIN_PASSWORD, PublicSettings, SettingName, Settings};
-pub use stats::{GroupStats, HourStats, LogStats, Percentiles, StatsRange};
+pub use stats::{Counts, GroupStats, HourStats, LogStats, Percentiles, StatsRange};
 pub use token_write::TokenWrite;
 pub use writer::{LogSender, LogWriter, LogWriterConfig, LogWriterReport};

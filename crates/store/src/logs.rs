@@ -23,6 +23,20 @@ const INSERT_CHUNK: usize = 256;
 /// Rows per DELETE during cleanup, so a large purge never holds the write lock for long.
 const DELETE_CHUNK: u64 = 5000;
 
+/// The tokens of a request as the upstream counted them, or of several summed (the stats).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TokenUsage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+impl std::ops::AddAssign for TokenUsage {
+    fn add_assign(&mut self, o: Self) {
+        self.input_tokens += o.input_tokens;
+        self.output_tokens += o.output_tokens;
+    }
+}
+
 /// A row to write. `at` is when the request arrived.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct NewRequestLog {
@@ -38,8 +52,8 @@ pub struct NewRequestLog {
     pub status: u16,
     /// e.g. `throttled`, `upstream_5xx`, `timeout`, `invalid_request`.
     pub error_class: Option<String>,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub tokens: TokenUsage,
     /// Time to first byte sent to the client.
     pub ttfb_ms: Option<u64>,
     pub duration_ms: u64,
@@ -150,8 +164,10 @@ impl LogRow {
                 stream: self.stream,
                 status: u16::try_from(self.status).unwrap_or(0),
                 error_class: self.error_class,
-                input_tokens: u64_of(self.input_tokens),
-                output_tokens: u64_of(self.output_tokens),
+                tokens: TokenUsage {
+                    input_tokens: u64_of(self.input_tokens),
+                    output_tokens: u64_of(self.output_tokens),
+                },
                 ttfb_ms: self.ttfb_ms.map(u64_of),
                 duration_ms: u64_of(self.duration_ms),
                 rules_fired: rules_of(self.rules_fired.as_deref()),
@@ -175,8 +191,8 @@ fn to_active(l: &NewRequestLog) -> request_logs::ActiveModel {
         stream: Set(l.stream),
         status: Set(i32::from(l.status)),
         error_class: Set(l.error_class.clone()),
-        input_tokens: Set(i64_of(l.input_tokens)),
-        output_tokens: Set(i64_of(l.output_tokens)),
+        input_tokens: Set(i64_of(l.tokens.input_tokens)),
+        output_tokens: Set(i64_of(l.tokens.output_tokens)),
         ttfb_ms: Set(l.ttfb_ms.map(i64_of)),
         duration_ms: Set(i64_of(l.duration_ms)),
         rules_fired: Set(if l.rules_fired.is_empty() {

@@ -22,6 +22,7 @@ use sea_orm::{ConnectionTrait as _, DbBackend, QueryResult};
 use serde::Serialize;
 
 use crate::entity::request_logs::Column;
+use crate::logs::TokenUsage;
 use crate::time::{from_ms, to_ms};
 use crate::{Store, StoreError};
 
@@ -66,15 +67,22 @@ pub struct Percentiles {
     pub p99: Option<u64>,
 }
 
+/// The four counters every series carries (and the totals are summed from).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Counts {
+    pub requests: u64,
+    pub errors: u64,
+    #[serde(flatten)]
+    pub tokens: TokenUsage,
+}
+
 /// One line of a per-model or per-account series.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct GroupStats {
     /// Model id or account id (`None`: requests that never reached an account).
     pub key: Option<String>,
-    pub requests: u64,
-    pub errors: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// One hour of the per-hour series (hours without requests are omitted).
@@ -82,10 +90,8 @@ pub struct GroupStats {
 pub struct HourStats {
     /// Start of the hour (UTC).
     pub hour: DateTime<Utc>,
-    pub requests: u64,
-    pub errors: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// The whole `/v2/logs/stats` answer.
@@ -98,8 +104,8 @@ pub struct LogStats {
     pub errors: u64,
     /// `success / total`, 0 when there are no requests.
     pub success_rate: f64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub tokens: TokenUsage,
     pub latency_ms: Percentiles,
     pub ttfb_ms: Percentiles,
     pub by_model: Vec<GroupStats>,
@@ -171,40 +177,25 @@ fn percentiles_of(hist: &[(u64, u64)]) -> Percentiles {
     }
 }
 
-/// The four counters every series carries.
-#[derive(Clone, Copy, Default)]
-struct Counts {
-    requests: u64,
-    errors: u64,
-    input_tokens: u64,
-    output_tokens: u64,
-}
-
 impl Counts {
     fn add(&mut self, o: Counts) {
         self.requests += o.requests;
         self.errors += o.errors;
-        self.input_tokens += o.input_tokens;
-        self.output_tokens += o.output_tokens;
+        self.tokens += o.tokens;
     }
 }
 
 fn group_list(m: BTreeMap<Option<String>, Counts>) -> Vec<GroupStats> {
     let mut out: Vec<GroupStats> = m
         .into_iter()
-        .map(|(key, c)| GroupStats {
-            key,
-            requests: c.requests,
-            errors: c.errors,
-            input_tokens: c.input_tokens,
-            output_tokens: c.output_tokens,
-        })
+        .map(|(key, counts)| GroupStats { key, counts })
         .collect();
     // Busiest first, then by key with the `None` group last (sorted here, not in SQL: backends
     // disagree on where NULL sorts).
     out.sort_by(|a, b| {
-        b.requests
-            .cmp(&a.requests)
+        b.counts
+            .requests
+            .cmp(&a.counts.requests)
             .then_with(|| a.key.is_none().cmp(&b.key.is_none()))
             .then_with(|| a.key.cmp(&b.key))
     });
@@ -241,8 +232,10 @@ impl Store {
             let c = Counts {
                 requests: u64_at(&r, "requests")?,
                 errors: u64_at(&r, "errors")?,
-                input_tokens: u64_at(&r, "input_tokens")?,
-                output_tokens: u64_at(&r, "output_tokens")?,
+                tokens: TokenUsage {
+                    input_tokens: u64_at(&r, "input_tokens")?,
+                    output_tokens: u64_at(&r, "output_tokens")?,
+                },
             };
             total.add(c);
             by_model
@@ -272,20 +265,16 @@ impl Store {
             } else {
                 success as f64 / total.requests as f64
             },
-            input_tokens: total.input_tokens,
-            output_tokens: total.output_tokens,
+            tokens: total.tokens,
             latency_ms,
             ttfb_ms,
             by_model: group_list(by_model),
             by_account: group_list(by_account),
             by_hour: by_hour
                 .into_iter()
-                .map(|(ms, c)| HourStats {
+                .map(|(ms, counts)| HourStats {
                     hour: from_ms(ms),
-                    requests: c.requests,
-                    errors: c.errors,
-                    input_tokens: c.input_tokens,
-                    output_tokens: c.output_tokens,
+                    counts,
                 })
                 .collect(),
         })

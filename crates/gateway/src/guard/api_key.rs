@@ -81,9 +81,9 @@ impl From<&store::ApiKey> for KeyEntry {
             id: k.id.clone(),
             name: k.name.clone(),
             enabled: k.enabled,
-            models: k.models.clone(),
-            rpm: k.rpm,
-            max_concurrency: k.max_concurrency,
+            models: k.limits.models.clone(),
+            rpm: k.limits.rpm,
+            max_concurrency: k.limits.max_concurrency,
             expires_at: k.expires_at.map(|t| t.timestamp_millis()),
             bucket: format!("key:{}", k.id),
         }

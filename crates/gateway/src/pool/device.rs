@@ -204,13 +204,13 @@ impl Inner {
             },
             Secret::new(refresh),
         );
-        new.label = Some(format!(
+        new.settings.label = format!(
             "device login {}",
             chrono::Utc::now().format("%Y-%m-%d %H:%M")
-        ));
-        new.oidc_region.clone_from(&p.region);
-        new.start_url.clone_from(&p.start_url);
-        new.client = Some(StoredClient {
+        );
+        new.settings.oidc_region.clone_from(&p.region);
+        new.settings.start_url.clone_from(&p.start_url);
+        new.credentials.client = Some(StoredClient {
             client_id: p.registration.client_id.clone(),
             client_secret: Secret::new(p.registration.client_secret.clone()),
             expires_at: Some(p.registration.expires_at),
@@ -219,13 +219,13 @@ impl Inner {
             // IAM Identity Center: chat needs the profile ARN, whose region is the API region.
             if let Some(arn) = self.discover_profile(&token.access_token).await {
                 if let Some(region) = amazonq::types::arn_region(&arn) {
-                    region.clone_into(&mut new.api_region);
+                    region.clone_into(&mut new.settings.api_region);
                 }
-                new.profile_arn = Some(arn);
+                new.settings.profile_arn = Some(arn);
             }
         }
-        new.access_token = Some(Secret::new(token.access_token));
-        new.expires_at = Some(token.expires_at);
+        new.credentials.access_token = Some(Secret::new(token.access_token));
+        new.credentials.expires_at = Some(token.expires_at);
         let account = self
             .store
             .create_account(new)

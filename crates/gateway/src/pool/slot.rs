@@ -167,22 +167,12 @@ impl Slot {
 pub(crate) fn test_account(id: &str) -> Account {
     Account {
         id: id.into(),
-        label: String::new(),
         auth_method: AuthMethod::BuilderId,
-        oidc_region: "us-east-1".into(),
-        api_region: "us-east-1".into(),
-        start_url: None,
-        client_id: None,
-        client_secret: None,
-        client_expires_at: None,
-        refresh_token: store::Secret::from("r".to_string()),
-        access_token: None,
-        expires_at: None,
-        profile_arn: None,
-        weight: 1,
-        max_concurrency: 1,
-        proxy_url: None,
-        enabled: true,
+        settings: store::AccountSettings {
+            max_concurrency: 1,
+            ..store::AccountSettings::default()
+        },
+        credentials: store::Credentials::new("r"),
         status: AccountStatus::Active,
         status_reason: None,
         models: None,
@@ -199,13 +189,13 @@ pub(crate) fn test_account(id: &str) -> Account {
 /// Settings part of a stored account.
 pub(crate) fn info_of(a: &Account) -> Info {
     Info {
-        label: a.label.clone(),
+        label: a.settings.label.clone(),
         auth_method: a.auth_method,
-        oidc_region: a.oidc_region.clone(),
-        api_region: a.api_region.clone(),
-        proxy_url: a.proxy_url.clone().filter(|p| !p.is_empty()),
-        weight: a.weight,
-        max_concurrency: a.max_concurrency,
+        oidc_region: a.settings.oidc_region.clone(),
+        api_region: a.settings.api_region.clone(),
+        proxy_url: a.settings.proxy_url.clone().filter(|p| !p.is_empty()),
+        weight: a.settings.weight,
+        max_concurrency: a.settings.max_concurrency,
         models: a
             .models
             .as_ref()
@@ -231,21 +221,19 @@ pub(crate) fn info_keeping_catalog(a: &Account, old: &Info) -> Info {
 pub(crate) fn token_of(a: &Account) -> Token {
     Token {
         access_token: a
+            .credentials
             .access_token
             .as_ref()
             .map(|t| t.expose().to_owned())
             .filter(|t| !t.is_empty()),
-        expires_at: a.expires_at,
-        refresh_token: a.refresh_token.expose().to_owned(),
-        client: match (&a.client_id, &a.client_secret) {
-            (Some(id), Some(secret)) => Some(Client {
-                id: id.clone(),
-                secret: secret.expose().to_owned(),
-                expires_at: a.client_expires_at,
-            }),
-            _ => None,
-        },
-        profile_arn: a.profile_arn.clone(),
+        expires_at: a.credentials.expires_at,
+        refresh_token: a.credentials.refresh_token.expose().to_owned(),
+        client: a.credentials.client.as_ref().map(|c| Client {
+            id: c.client_id.clone(),
+            secret: c.client_secret.expose().to_owned(),
+            expires_at: c.expires_at,
+        }),
+        profile_arn: a.settings.profile_arn.clone(),
         refreshed_at: a.last_refresh_at,
     }
 }

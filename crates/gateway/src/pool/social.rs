@@ -232,23 +232,23 @@ impl Inner {
                 ),
             })?;
         let mut new = NewAccount::new(AuthMethod::Social, Secret::new(tokens.refresh_token));
-        new.label = Some(p.label.unwrap_or_else(|| {
+        new.settings.label = p.label.unwrap_or_else(|| {
             format!(
                 "Kiro {} {}",
                 p.provider.display(),
                 chrono::Utc::now().format("%Y-%m-%d %H:%M")
             )
-        }));
+        });
         // Refresh goes to the Kiro auth host of the sign-in region; chat to the profile's region.
-        new.oidc_region.clone_from(&p.region);
-        new.api_region = tokens
+        new.settings.oidc_region.clone_from(&p.region);
+        new.settings.api_region = tokens
             .profile_arn
             .as_deref()
             .and_then(amazonq::types::arn_region)
             .map_or_else(|| p.region.clone(), str::to_owned);
-        new.profile_arn = tokens.profile_arn;
-        new.access_token = Some(Secret::new(tokens.access_token));
-        new.expires_at = Some(tokens.expires_at);
+        new.settings.profile_arn = tokens.profile_arn;
+        new.credentials.access_token = Some(Secret::new(tokens.access_token));
+        new.credentials.expires_at = Some(tokens.expires_at);
         let account = self.store.create_account(new).await?;
         if let Err(e) = self.reload().await {
             tracing::warn!(error = %e, "pool reload after a social sign-in failed");

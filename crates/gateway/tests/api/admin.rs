@@ -631,8 +631,10 @@ fn row(
         model_used: Some(model.into()),
         dialect: "openai".into(),
         status,
-        input_tokens: 10,
-        output_tokens: 5,
+        tokens: store::TokenUsage {
+            input_tokens: 10,
+            output_tokens: 5,
+        },
         duration_ms,
         ..store::NewRequestLog::default()
     }

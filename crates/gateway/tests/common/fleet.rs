@@ -256,9 +256,9 @@ pub async fn add_account(
     let id = t.account.clone();
     let mut new = gateway::demo::sim_account(spec.kind, t);
     if let Some(d) = expires_in {
-        new.expires_at = Some(chrono::Utc::now() + d);
+        new.credentials.expires_at = Some(chrono::Utc::now() + d);
     }
-    new.max_concurrency = cap;
+    new.settings.max_concurrency = cap;
     store.create_account(new).await.unwrap();
     id
 }

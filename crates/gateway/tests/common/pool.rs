@@ -59,8 +59,8 @@ impl Env {
         let t = self.sim.add_account(&spec);
         let id = t.account.clone();
         let mut new = gateway::demo::sim_account(spec.kind, t);
-        new.label = Some(format!("label-{id}"));
-        new.max_concurrency = cap;
+        new.settings.label = format!("label-{id}");
+        new.settings.max_concurrency = cap;
         self.store.create_account(new).await.unwrap();
         id
     }

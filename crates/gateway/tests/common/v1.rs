@@ -171,10 +171,10 @@ async fn seed_accounts(config: &Config, sim: &SimHandle, ids: &[&str]) {
         let tokens = sim.add_account(&expiring(*id, 86_400));
         let mut new = store::NewAccount::new(store::AuthMethod::BuilderId, tokens.refresh_token);
         new.id = Some((*id).to_owned());
-        new.label = Some(label(id));
-        new.access_token = Some(tokens.access_token.into());
-        new.expires_at = Some(chrono::Utc::now() + chrono::Duration::hours(20));
-        new.max_concurrency = 8;
+        new.settings.label = label(id);
+        new.credentials.access_token = Some(tokens.access_token.into());
+        new.credentials.expires_at = Some(chrono::Utc::now() + chrono::Duration::hours(20));
+        new.settings.max_concurrency = 8;
         store.create_account(new).await.unwrap();
     }
     store.close().await.unwrap();

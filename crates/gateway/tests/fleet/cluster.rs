@@ -296,7 +296,9 @@ async fn refresh_exactly_once(engine: Engine) {
     // The fresh tokens are in the shared database.
     for id in &ids {
         let a = f.store.get_account(id).await.unwrap().unwrap();
-        assert!(a.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(30));
+        assert!(
+            a.credentials.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(30)
+        );
     }
     // And both instances serve with them (no second refresh on the request path).
     for n in &f.nodes {

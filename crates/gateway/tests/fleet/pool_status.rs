@@ -284,8 +284,8 @@ async fn a_slow_refresh_finishing_after_a_faster_one_keeps_the_newer_token() {
         assert!(slow.is_ok(), "grace {grace_ms}: {slow:?}");
         let stored = env.store.get_account(&id).await.unwrap().unwrap();
         assert_eq!(
-            stored.refresh_token.expose(),
-            first.refresh_token.expose(),
+            stored.credentials.refresh_token.expose(),
+            first.credentials.refresh_token.expose(),
             "grace {grace_ms}: the slow refresh overwrote the newer token"
         );
         assert_eq!(

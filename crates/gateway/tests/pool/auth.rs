@@ -27,7 +27,7 @@ async fn expiring_tokens_are_refreshed_exactly_once_per_account_under_200_concur
         .await
         .unwrap()
         .into_iter()
-        .map(|a| (a.id, a.refresh_token.expose().to_owned()))
+        .map(|a| (a.id, a.credentials.refresh_token.expose().to_owned()))
         .collect();
     // Tokens minted by the refresh live an hour.
     hour_long_tokens(&env, &ids);
@@ -52,11 +52,13 @@ async fn expiring_tokens_are_refreshed_exactly_once_per_account_under_200_concur
         );
         let a = env.store.get_account(id).await.unwrap().unwrap();
         assert_ne!(
-            a.refresh_token.expose(),
+            a.credentials.refresh_token.expose(),
             before[id],
             "{id}: rotated refresh token not persisted"
         );
-        assert!(a.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(30));
+        assert!(
+            a.credentials.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(30)
+        );
         assert!(a.last_refresh_at.is_some());
     }
     sup.shutdown(Duration::from_secs(2)).await;
@@ -93,7 +95,10 @@ async fn a_rotated_refresh_token_survives_a_restart() {
     AccountOps::refresh(&pool, &social).await.unwrap();
     assert_eq!(second.status, AccountStatus::Active);
     assert!(second.last_refresh_at >= first.last_refresh_at);
-    assert_ne!(second.refresh_token.expose(), first.refresh_token.expose());
+    assert_ne!(
+        second.credentials.refresh_token.expose(),
+        first.credentials.refresh_token.expose()
+    );
     assert_eq!(env2.sim.refresh_calls(&id).unwrap(), 2);
     assert_eq!(env2.sim.refresh_calls(&social).unwrap(), 2);
     let (account, _) = run(&pool, request("#say after restart")).await.unwrap();
@@ -202,7 +207,7 @@ async fn device_login_completes_or_is_denied_or_expires_through_the_pool() {
     let id = done.account_id.unwrap();
     let a = env.store.get_account(&id).await.unwrap().unwrap();
     assert_eq!(a.auth_method, AuthMethod::BuilderId);
-    assert!(a.client_id.is_some());
+    assert!(a.credentials.client.is_some());
     // The new account serves requests and can refresh with the stored registration.
     let (account, text) = run(&pool, request("#say via device")).await.unwrap();
     assert_eq!(
@@ -236,17 +241,18 @@ async fn device_login_completes_or_is_denied_or_expires_through_the_pool() {
         .unwrap();
     assert_eq!(a.auth_method, AuthMethod::Idc);
     assert_eq!(
-        a.start_url.as_deref(),
+        a.settings.start_url.as_deref(),
         Some("https://d-1234567890.awsapps.com/start")
     );
     assert!(
-        a.profile_arn
+        a.settings
+            .profile_arn
             .as_deref()
             .is_some_and(|arn| arn.contains(":profile/")),
         "{:?}",
-        a.profile_arn
+        a.settings.profile_arn
     );
-    assert_eq!(a.api_region, "us-east-1");
+    assert_eq!(a.settings.api_region, "us-east-1");
     // Denied and unknown logins.
     let second = pool
         .start_device_login(DeviceLoginRequest::default())
@@ -316,7 +322,9 @@ async fn the_background_refresher_renews_tokens_before_they_expire() {
     for id in &ids {
         assert_eq!(env.sim.refresh_calls(id).unwrap(), 1, "{id}");
         let a = env.store.get_account(id).await.unwrap().unwrap();
-        assert!(a.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(30));
+        assert!(
+            a.credentials.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(30)
+        );
         assert_eq!(env.chat_calls(id), 0);
     }
     sup.shutdown(Duration::from_secs(2)).await;

@@ -133,7 +133,7 @@ async fn a_dead_refresh_token_fails_the_token_step_with_relogin() {
         // Nothing secret in what is shown.
         let text = serde_json::to_string(&r).unwrap();
         let stored = env.store.get_account(&id).await.unwrap().unwrap();
-        assert!(!text.contains(stored.refresh_token.expose()));
+        assert!(!text.contains(stored.credentials.refresh_token.expose()));
     }
 }
 
@@ -282,7 +282,7 @@ async fn the_cli_prints_a_stable_json_report_and_exits_by_verdict() {
             ..kind(id, AuthKind::BuilderId)
         });
         let mut new = gateway::demo::sim_account(AuthKind::BuilderId, t);
-        new.label = Some(format!("label-{id}"));
+        new.settings.label = format!("label-{id}");
         store.create_account(new).await.unwrap();
     }
     env.sim.revoke_refresh("dead").unwrap();

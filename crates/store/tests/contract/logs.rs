@@ -5,7 +5,9 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
-use store::{GroupStats, LogFilter, NewRequestLog, Percentiles, StatsRange, Store};
+use store::{
+    Counts, GroupStats, LogFilter, NewRequestLog, Percentiles, StatsRange, Store, TokenUsage,
+};
 
 const MODELS: [&str; 2] = ["claude-sonnet-4.5", "claude-4.5-opus-high"];
 const ACCOUNTS: [Option<&str>; 3] = [Some("acct-1"), Some("acct-2"), None];
@@ -50,8 +52,10 @@ fn row(i: u64, at: DateTime<Utc>) -> NewRequestLog {
             429 => Some("throttled".into()),
             _ => None,
         },
-        input_tokens: 10 + i,
-        output_tokens: 2 * i,
+        tokens: TokenUsage {
+            input_tokens: 10 + i,
+            output_tokens: 2 * i,
+        },
         ttfb_ms: stream.then_some(i * 3 + 5),
         duration_ms: (i * 37) % 1000 + 1,
         rules_fired: if i.is_multiple_of(6) {
@@ -78,6 +82,15 @@ fn nearest_rank(mut v: Vec<u64>) -> Percentiles {
     }
 }
 
+/// The tokens of `rows`, summed.
+fn tokens_of(rows: &[NewRequestLog]) -> TokenUsage {
+    let mut sum = TokenUsage::default();
+    for r in rows {
+        sum += r.tokens;
+    }
+    sum
+}
+
 fn groups(
     rows: &[NewRequestLog],
     key: impl Fn(&NewRequestLog) -> Option<String>,
@@ -85,21 +98,20 @@ fn groups(
     let mut m: BTreeMap<Option<String>, GroupStats> = BTreeMap::new();
     for r in rows {
         let k = key(r);
-        let g = m.entry(k.clone()).or_insert(GroupStats {
-            key: k,
-            requests: 0,
-            errors: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-        });
+        let g = &mut m
+            .entry(k.clone())
+            .or_insert(GroupStats {
+                key: k,
+                counts: Counts::default(),
+            })
+            .counts;
         g.requests += 1;
         g.errors += u64::from(r.status >= 400);
-        g.input_tokens += r.input_tokens;
-        g.output_tokens += r.output_tokens;
+        g.tokens += r.tokens;
     }
     let mut out: Vec<_> = m.into_values().collect();
     // Busiest first, then by key, the `None` group last.
-    out.sort_by_key(|g| (Reverse(g.requests), g.key.is_none(), g.key.clone()));
+    out.sort_by_key(|g| (Reverse(g.counts.requests), g.key.is_none(), g.key.clone()));
     out
 }
 
@@ -217,14 +229,7 @@ pub async fn run(store: &Store) {
     assert_eq!(st.errors, errors);
     assert_eq!(st.success, 120 - errors);
     assert!((st.success_rate - (120 - errors) as f64 / 120.0).abs() < 1e-12);
-    assert_eq!(
-        st.input_tokens,
-        in_range.iter().map(|r| r.input_tokens).sum::<u64>()
-    );
-    assert_eq!(
-        st.output_tokens,
-        in_range.iter().map(|r| r.output_tokens).sum::<u64>()
-    );
+    assert_eq!(st.tokens, tokens_of(&in_range));
     assert_eq!(
         st.latency_ms,
         nearest_rank(in_range.iter().map(|r| r.duration_ms).collect())
@@ -248,7 +253,11 @@ pub async fn run(store: &Store) {
     assert_eq!(st.by_model.len(), 3);
     assert_eq!(st.by_account, groups(&in_range, |r| r.account_id.clone()));
     assert_eq!(st.by_account.last().unwrap().key, None);
-    let hours: Vec<_> = st.by_hour.iter().map(|h| (h.hour, h.requests)).collect();
+    let hours: Vec<_> = st
+        .by_hour
+        .iter()
+        .map(|h| (h.hour, h.counts.requests))
+        .collect();
     assert_eq!(
         hours,
         [
@@ -259,17 +268,10 @@ pub async fn run(store: &Store) {
     );
     let second_hour = &in_range[40..80];
     assert_eq!(
-        st.by_hour[1].errors,
+        st.by_hour[1].counts.errors,
         second_hour.iter().filter(|r| r.status >= 400).count() as u64
     );
-    assert_eq!(
-        st.by_hour[1].input_tokens,
-        second_hour.iter().map(|r| r.input_tokens).sum::<u64>()
-    );
-    assert_eq!(
-        st.by_hour[1].output_tokens,
-        second_hour.iter().map(|r| r.output_tokens).sum::<u64>()
-    );
+    assert_eq!(st.by_hour[1].counts.tokens, tokens_of(second_hour));
     // One row: every percentile is that row.
     let one = store
         .log_stats(StatsRange {

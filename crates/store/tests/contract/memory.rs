@@ -12,7 +12,14 @@ async fn in_memory_sqlite_is_one_database() {
     // Many sequential and concurrent reads all see the same database.
     let reads = crate::concurrently(8, |_| {
         let (s, id) = (store.clone(), a.id.clone());
-        async move { s.get_account(&id).await.unwrap().unwrap().refresh_token }
+        async move {
+            s.get_account(&id)
+                .await
+                .unwrap()
+                .unwrap()
+                .credentials
+                .refresh_token
+        }
     })
     .await;
     for r in reads {

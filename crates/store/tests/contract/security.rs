@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use serde_json::json;
-use store::{ApiKeyPatch, NewApiKey, Settings, Store, StoreError, hash_secret};
+use store::{ApiKeyPatch, KeyLimits, NewApiKey, Settings, Store, StoreError, hash_secret};
 
 /// A key named `name` with no scope or limits.
 fn named_key(name: &str) -> NewApiKey {
@@ -14,12 +14,15 @@ fn named_key(name: &str) -> NewApiKey {
 
 pub async fn keys(store: &Store) {
     assert_eq!(store.count_api_keys().await.unwrap(), 0);
+    let limits = KeyLimits {
+        models: Some(vec!["claude-sonnet-4.5".into()]),
+        rpm: Some(60),
+        max_concurrency: Some(2),
+    };
     let (key, secret) = store
         .create_api_key(NewApiKey {
             name: "ci".into(),
-            models: Some(vec!["claude-sonnet-4.5".into()]),
-            rpm: Some(60),
-            max_concurrency: Some(2),
+            limits: limits.clone(),
             ..NewApiKey::default()
         })
         .await
@@ -28,7 +31,7 @@ pub async fn keys(store: &Store) {
     assert!(secret.expose().starts_with(&key.prefix) && key.prefix.len() < 12);
     assert!(key.enabled && key.is_usable(Utc::now()));
     assert!(key.allows_model("claude-sonnet-4.5") && !key.allows_model("claude-4.5-opus-high"));
-    assert_eq!((key.rpm, key.max_concurrency), (Some(60), Some(2)));
+    assert_eq!(key.limits, limits);
 
     let found = store.find_api_key(secret.expose()).await.unwrap().unwrap();
     assert_eq!(found, key);
@@ -63,7 +66,7 @@ pub async fn keys(store: &Store) {
         .create_api_key_with_secret(named_key("legacy apiKey"), "legacy-secret-123")
         .await
         .unwrap();
-    assert!(legacy.models.is_none() && legacy.allows_model("anything"));
+    assert!(legacy.limits.models.is_none() && legacy.allows_model("anything"));
     let dup = store
         .create_api_key_with_secret(named_key("again"), "legacy-secret-123")
         .await
@@ -93,8 +96,8 @@ pub async fn keys(store: &Store) {
         )
         .await
         .unwrap();
-    assert!(!patched.enabled && patched.models.is_none() && patched.rpm.is_none());
-    assert_eq!(patched.max_concurrency, Some(2));
+    assert!(!patched.enabled && patched.limits.models.is_none() && patched.limits.rpm.is_none());
+    assert_eq!(patched.limits.max_concurrency, Some(2));
     assert!(!patched.is_usable(Utc::now()));
     let now = Utc::now();
     store.touch_api_key(&key.id, now).await.unwrap();

@@ -47,7 +47,7 @@ pub async fn sqlite_backup(store: &Store, dir: &Path) {
 
     let copy = crate::connect(&format!("sqlite://{}?mode=rwc", target.display())).await;
     let got = copy.get_account(&marker.id).await.unwrap().unwrap();
-    assert_eq!(got.refresh_token.expose(), "rt-backup-marker");
+    assert_eq!(got.credentials.refresh_token.expose(), "rt-backup-marker");
     assert_eq!(
         copy.count_logs(&LogFilter::default()).await.unwrap(),
         logs_before

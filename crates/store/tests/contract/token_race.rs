@@ -35,11 +35,14 @@ pub async fn run(store: &Store) {
         panic!("the slow writer overwrote the newer token: {slow:?}");
     };
     // The loser is handed the winner's pair to adopt.
-    assert_eq!(stored.refresh_token.expose(), "rt-gen-1-fast");
-    assert_eq!(stored.access_token.as_ref().unwrap().expose(), "at-fast");
+    assert_eq!(stored.credentials.refresh_token.expose(), "rt-gen-1-fast");
+    assert_eq!(
+        stored.credentials.access_token.as_ref().unwrap().expose(),
+        "at-fast"
+    );
     let row = store.get_account(&acc.id).await.unwrap().unwrap();
-    assert_eq!(row.refresh_token.expose(), "rt-gen-1-fast");
-    assert_eq!(row.access_token.unwrap().expose(), "at-fast");
+    assert_eq!(row.credentials.refresh_token.expose(), "rt-gen-1-fast");
+    assert_eq!(row.credentials.access_token.unwrap().expose(), "at-fast");
     // The next generation builds on the survivor.
     let next = store
         .update_tokens_if(
@@ -57,8 +60,8 @@ pub async fn run(store: &Store) {
         .unwrap();
     assert!(matches!(same, TokenWrite::Written), "{same:?}");
     let row = store.get_account(&acc.id).await.unwrap().unwrap();
-    assert_eq!(row.refresh_token.expose(), "rt-gen-2");
-    assert_eq!(row.access_token.unwrap().expose(), "at-3");
+    assert_eq!(row.credentials.refresh_token.expose(), "rt-gen-2");
+    assert_eq!(row.credentials.access_token.unwrap().expose(), "at-3");
     assert!(
         store
             .update_tokens_if("nope", &used, update("x", None))
@@ -95,18 +98,24 @@ pub async fn run(store: &Store) {
         match w {
             TokenWrite::Written => winners.push(i),
             TokenWrite::Superseded(a) => {
-                assert!(a.refresh_token.expose().starts_with("rt-race-1-"), "{a:?}");
+                assert!(
+                    a.credentials
+                        .refresh_token
+                        .expose()
+                        .starts_with("rt-race-1-"),
+                    "{a:?}"
+                );
             }
         }
     }
     assert_eq!(winners.len(), 1, "writers that committed: {winners:?}");
     let row = store.get_account(&acc.id).await.unwrap().unwrap();
     assert_eq!(
-        row.refresh_token.expose(),
+        row.credentials.refresh_token.expose(),
         format!("rt-race-1-{}", winners[0])
     );
     assert_eq!(
-        row.access_token.unwrap().expose(),
+        row.credentials.access_token.unwrap().expose(),
         format!("at-race-{}", winners[0])
     );
     for id in [&first, &acc.id] {

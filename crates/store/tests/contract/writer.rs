@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use store::{LogFilter, LogSender, LogWriter, LogWriterReport, NewRequestLog, Store};
+use store::{LogFilter, LogSender, LogWriter, LogWriterReport, NewRequestLog, Store, TokenUsage};
 use tokio::task::JoinHandle;
 
 use crate::spawn_writer;
@@ -17,7 +17,10 @@ fn row(model: &str, n: u64) -> NewRequestLog {
         model_requested: model.into(),
         dialect: "openai".into(),
         status: 200,
-        input_tokens: n,
+        tokens: TokenUsage {
+            input_tokens: n,
+            output_tokens: 0,
+        },
         duration_ms: n % 100,
         ..NewRequestLog::default()
     }

@@ -7,7 +7,7 @@ export type CreatedKey = { secret: string, id: string, name: string,
 /**
  * The first characters of the secret, for display.
  */
-prefix: string, enabled: boolean, 
+prefix: string, enabled: boolean, expires_at: string | null, last_used_at: string | null, created_at: string, updated_at: string, 
 /**
  * Allowed model ids; `None` allows all.
  */
@@ -15,4 +15,4 @@ models: Array<string> | null,
 /**
  * Requests per minute; `None` means unlimited.
  */
-rpm: number | null, max_concurrency: number | null, expires_at: string | null, last_used_at: string | null, created_at: string, updated_at: string, };
+rpm: number | null, max_concurrency: number | null, };

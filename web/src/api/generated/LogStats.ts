@@ -15,4 +15,4 @@ success: number, errors: number,
 /**
  * `success / total`, 0 when there are no requests.
  */
-success_rate: number, input_tokens: number, output_tokens: number, latency_ms: Percentiles, ttfb_ms: Percentiles, by_model: Array<GroupStats>, by_account: Array<GroupStats>, by_hour: Array<HourStats>, };
+success_rate: number, latency_ms: Percentiles, ttfb_ms: Percentiles, by_model: Array<GroupStats>, by_account: Array<GroupStats>, by_hour: Array<HourStats>, input_tokens: number, output_tokens: number, };

@@ -11,7 +11,7 @@ dialect: string, stream: boolean, status: number,
 /**
  * e.g. `throttled`, `upstream_5xx`, `timeout`, `invalid_request`.
  */
-error_class: string | null, input_tokens: number, output_tokens: number, 
+error_class: string | null, 
 /**
  * Time to first byte sent to the client.
  */
@@ -23,4 +23,4 @@ rules_fired: Array<string>,
 /**
  * Only when `debugLog` is on (redacted, capped by the gateway).
  */
-request_body: string | null, response_body: string | null, };
+request_body: string | null, response_body: string | null, input_tokens: number, output_tokens: number, };

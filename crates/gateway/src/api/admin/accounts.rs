@@ -61,31 +61,32 @@ pub struct AccountView {
 /// The admin API view of a stored account.
 pub(super) fn view(state: &AppState, a: Account) -> AccountView {
     let own_profile = a
+        .settings
         .profile_arn
         .as_deref()
         .filter(|_| a.auth_method != store::AuthMethod::BuilderId);
     AccountView {
         inflight: state.concurrency.in_flight(&crate::pool::lease_key(&a.id)),
         upstream_host: state.account_ops.upstream_host(&a.id),
-        api_region: amazonq::client::api_region(own_profile, &a.api_region),
+        api_region: amazonq::client::api_region(own_profile, &a.settings.api_region),
         id: a.id,
-        label: a.label,
+        label: a.settings.label,
         auth_method: a.auth_method,
-        region: a.oidc_region,
+        region: a.settings.oidc_region,
         status: a.status,
         status_reason: a.status_reason,
-        enabled: a.enabled,
-        expires_at: a.expires_at,
+        enabled: a.settings.enabled,
+        expires_at: a.credentials.expires_at,
         last_refresh_at: a.last_refresh_at,
         last_used_at: a.last_used_at,
         success_count: a.success_count,
         error_count: a.error_count,
         quota: a.quota,
-        weight: a.weight,
-        max_concurrency: a.max_concurrency,
-        proxy_url: a.proxy_url,
-        profile_arn: a.profile_arn,
-        start_url: a.start_url,
+        weight: a.settings.weight,
+        max_concurrency: a.settings.max_concurrency,
+        proxy_url: a.settings.proxy_url,
+        profile_arn: a.settings.profile_arn,
+        start_url: a.settings.start_url,
         models: a.models,
         created_at: a.created_at,
     }

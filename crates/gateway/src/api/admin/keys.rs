@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use store::{ApiKeyPatch, NewApiKey};
+use store::{ApiKeyPatch, KeyLimits, NewApiKey};
 
 use super::extract::Body;
 use super::views::{CreatedKey, Done, KeyList};
@@ -101,9 +101,11 @@ pub async fn create(
     let new = NewApiKey {
         name: req.name.trim().to_string(),
         enabled: req.enabled,
-        models: req.models,
-        rpm: req.rpm,
-        max_concurrency: req.max_concurrency,
+        limits: KeyLimits {
+            models: req.models,
+            rpm: req.rpm,
+            max_concurrency: req.max_concurrency,
+        },
         expires_at: req.expires_at,
     };
     let (key, secret) = state.store.create_api_key(new).await?;

@@ -94,16 +94,16 @@ pub fn decode(doc: &Value) -> Result<NewAccount, Error> {
         )));
     };
     // The profile the CLI chose wins over one copied into the token: it is the one it uses.
-    if let Some(arn) = chosen_arn.or_else(|| new.profile_arn.take()) {
+    if let Some(arn) = chosen_arn.or_else(|| new.settings.profile_arn.take()) {
         if let Some(region) = amazonq::types::arn_region(&arn) {
-            region.clone_into(&mut new.api_region);
+            region.clone_into(&mut new.settings.api_region);
         }
-        new.profile_arn = Some(arn);
+        new.settings.profile_arn = Some(arn);
     }
-    new.label = Some(match new.auth_method {
+    new.settings.label = match new.auth_method {
         AuthMethod::Social => "kiro-cli (social)".to_owned(),
         _ => "kiro-cli".to_owned(),
-    });
+    };
     Ok(new)
 }
 
@@ -113,14 +113,14 @@ fn social(token: &Value) -> Result<NewAccount, Error> {
         .ok_or_else(|| Error::field(format!("{SOCIAL_TOKEN}.refresh_token"), "missing"))?;
     let mut new = NewAccount::new(AuthMethod::Social, Secret::new(refresh));
     if let Some(region) = text(token, "region") {
-        new.oidc_region.clone_from(&region);
-        new.api_region = region;
+        new.settings.oidc_region.clone_from(&region);
+        new.settings.api_region = region;
     }
-    new.access_token = text(token, "access_token").map(Secret::new);
-    new.expires_at = text(token, "expires_at")
+    new.credentials.access_token = text(token, "access_token").map(Secret::new);
+    new.credentials.expires_at = text(token, "expires_at")
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
         .map(Into::into);
-    new.profile_arn = text(token, "profile_arn");
+    new.settings.profile_arn = text(token, "profile_arn");
     Ok(new)
 }
 
@@ -249,11 +249,11 @@ mod tests {
         assert!(looks_like(&doc));
         let new = decode(&doc).unwrap();
         assert_eq!(new.auth_method, AuthMethod::Social);
-        assert_eq!(new.refresh_token.expose(), refresh());
-        assert_eq!(new.profile_arn.as_deref(), Some(ARN));
-        assert_eq!(new.api_region, "eu-central-1");
-        assert_eq!(new.oidc_region, "us-east-1");
-        assert!(new.expires_at.is_some());
+        assert_eq!(new.credentials.refresh_token.expose(), refresh());
+        assert_eq!(new.settings.profile_arn.as_deref(), Some(ARN));
+        assert_eq!(new.settings.api_region, "eu-central-1");
+        assert_eq!(new.settings.oidc_region, "us-east-1");
+        assert!(new.credentials.expires_at.is_some());
 
         let e = read_db(b"SQLite format 3\0not really").await.unwrap_err();
         assert!(matches!(e, Error::Validation { .. }), "{e}");
@@ -268,8 +268,8 @@ mod tests {
             "state": [{"key": PROFILE_KEY, "value": {"arn": ARN}}],
         });
         let new = decode(&rows).unwrap();
-        assert_eq!(new.profile_arn.as_deref(), Some(ARN));
-        assert_eq!(new.api_region, "eu-central-1");
+        assert_eq!(new.settings.profile_arn.as_deref(), Some(ARN));
+        assert_eq!(new.settings.api_region, "eu-central-1");
 
         let odic = serde_json::json!({
             "kirocli:odic:token": {"refresh_token": refresh(), "region": "us-east-1",
@@ -280,8 +280,8 @@ mod tests {
         assert!(looks_like(&odic));
         let new = decode(&odic).unwrap();
         assert_eq!(new.auth_method, AuthMethod::Idc);
-        assert_eq!(new.profile_arn.as_deref(), Some(ARN));
-        assert_eq!(new.api_region, "eu-central-1");
+        assert_eq!(new.settings.profile_arn.as_deref(), Some(ARN));
+        assert_eq!(new.settings.api_region, "eu-central-1");
 
         let e = decode(&serde_json::json!({"auth_kv": {"kirocli:social:token": {"region": "x"}}}))
             .unwrap_err();

@@ -100,7 +100,7 @@ impl AccountInput {
         let client_secret = non_empty(self.client_secret);
         match (client_id, client_secret) {
             (Some(id), Some(secret)) => {
-                new.client = Some(ClientRegistration {
+                new.credentials.client = Some(ClientRegistration {
                     client_id: id,
                     client_secret: Secret::new(secret),
                     expires_at: None,
@@ -123,15 +123,15 @@ impl AccountInput {
             {
                 return Err(Error::field("region", "not an AWS region name"));
             }
-            new.oidc_region.clone_from(&region);
-            new.api_region = region;
+            new.settings.oidc_region.clone_from(&region);
+            new.settings.api_region = region;
         }
-        new.label = non_empty(self.label);
-        new.access_token = non_empty(self.access_token).map(Secret::new);
-        new.expires_at = self.expires_at;
-        new.profile_arn = non_empty(self.profile_arn);
-        new.start_url = non_empty(self.start_url);
-        new.enabled = self.enabled.unwrap_or(true);
+        new.settings.label = non_empty(self.label).unwrap_or_default();
+        new.credentials.access_token = non_empty(self.access_token).map(Secret::new);
+        new.credentials.expires_at = self.expires_at;
+        new.settings.profile_arn = non_empty(self.profile_arn);
+        new.settings.start_url = non_empty(self.start_url);
+        new.settings.enabled = self.enabled.unwrap_or(true);
         Ok(new)
     }
 }
@@ -143,11 +143,11 @@ impl ExportedAccount {
         }
         let mut new = NewAccount::new(self.auth_method, Secret::new(self.refresh_token));
         new.id = Some(self.id);
-        new.label = Some(self.label);
-        new.oidc_region = self.oidc_region;
-        new.api_region = self.api_region;
-        new.start_url = self.start_url;
-        new.client = match (self.client_id, self.client_secret) {
+        new.settings.label = self.label;
+        new.settings.oidc_region = self.oidc_region;
+        new.settings.api_region = self.api_region;
+        new.settings.start_url = self.start_url;
+        new.credentials.client = match (self.client_id, self.client_secret) {
             (Some(id), Some(secret)) => Some(ClientRegistration {
                 client_id: id,
                 client_secret: Secret::new(secret),
@@ -155,13 +155,13 @@ impl ExportedAccount {
             }),
             _ => None,
         };
-        new.access_token = self.access_token.map(Secret::new);
-        new.expires_at = self.expires_at;
-        new.profile_arn = self.profile_arn;
-        new.weight = self.weight;
-        new.max_concurrency = self.max_concurrency;
-        new.proxy_url = self.proxy_url;
-        new.enabled = self.enabled;
+        new.credentials.access_token = self.access_token.map(Secret::new);
+        new.credentials.expires_at = self.expires_at;
+        new.settings.profile_arn = self.profile_arn;
+        new.settings.weight = self.weight;
+        new.settings.max_concurrency = self.max_concurrency;
+        new.settings.proxy_url = self.proxy_url;
+        new.settings.enabled = self.enabled;
         Ok(new)
     }
 }
@@ -252,7 +252,7 @@ fn kiro(v: &Value) -> Result<NewAccount, Error> {
     };
     let mut new = NewAccount::new(auth_method, Secret::new(refresh));
     if let (Some(id), Some(secret)) = (str_field(v, "clientId"), str_field(v, "clientSecret")) {
-        new.client = Some(ClientRegistration {
+        new.credentials.client = Some(ClientRegistration {
             client_id: id,
             client_secret: Secret::new(secret),
             expires_at: time_field(v, "clientSecretExpiresAt"),
@@ -264,14 +264,16 @@ fn kiro(v: &Value) -> Result<NewAccount, Error> {
         ));
     }
     if let Some(region) = str_field(v, "region") {
-        new.oidc_region.clone_from(&region);
-        new.api_region = region;
+        new.settings.oidc_region.clone_from(&region);
+        new.settings.api_region = region;
     }
-    new.access_token = str_field(v, "accessToken").map(Secret::new);
-    new.expires_at = time_field(v, "expiresAt");
-    new.profile_arn = str_field(v, "profileArn");
-    new.start_url = str_field(v, "startUrl");
-    new.label = str_field(v, "provider").map(|p| format!("Kiro {p}"));
+    new.credentials.access_token = str_field(v, "accessToken").map(Secret::new);
+    new.credentials.expires_at = time_field(v, "expiresAt");
+    new.settings.profile_arn = str_field(v, "profileArn");
+    new.settings.start_url = str_field(v, "startUrl");
+    new.settings.label = str_field(v, "provider")
+        .map(|p| format!("Kiro {p}"))
+        .unwrap_or_default();
     Ok(new)
 }
 
@@ -312,7 +314,7 @@ pub(super) fn q_cli(v: &Value) -> Result<NewAccount, Error> {
         AuthMethod::Idc
     };
     let mut new = NewAccount::new(method, Secret::new(refresh));
-    new.client = Some(ClientRegistration {
+    new.credentials.client = Some(ClientRegistration {
         client_id: str_field(&reg, "client_id")
             .ok_or_else(|| Error::field("registration.client_id", "missing"))?,
         client_secret: Secret::new(
@@ -322,14 +324,14 @@ pub(super) fn q_cli(v: &Value) -> Result<NewAccount, Error> {
         expires_at: time_field(&reg, "client_secret_expires_at"),
     });
     if let Some(region) = str_field(&token, "region").or_else(|| str_field(&reg, "region")) {
-        new.oidc_region.clone_from(&region);
-        new.api_region = region;
+        new.settings.oidc_region.clone_from(&region);
+        new.settings.api_region = region;
     }
-    new.access_token = str_field(&token, "access_token").map(Secret::new);
-    new.expires_at = time_field(&token, "expires_at");
-    new.start_url = if is_builder { None } else { start_url };
-    new.profile_arn = str_field(&token, "profile_arn");
-    new.label = Some("Amazon Q CLI".into());
+    new.credentials.access_token = str_field(&token, "access_token").map(Secret::new);
+    new.credentials.expires_at = time_field(&token, "expires_at");
+    new.settings.start_url = if is_builder { None } else { start_url };
+    new.settings.profile_arn = str_field(&token, "profile_arn");
+    new.settings.label = "Amazon Q CLI".into();
     Ok(new)
 }
 
@@ -358,24 +360,30 @@ pub async fn export(store: &Store) -> Result<Value, Error> {
         .all_accounts()
         .await?
         .into_iter()
-        .map(|a| ExportedAccount {
-            id: a.id,
-            label: a.label,
-            auth_method: a.auth_method,
-            oidc_region: a.oidc_region,
-            api_region: a.api_region,
-            start_url: a.start_url,
-            client_id: a.client_id,
-            client_secret: a.client_secret.map(|s| s.expose().to_string()),
-            client_expires_at: a.client_expires_at,
-            refresh_token: a.refresh_token.expose().to_string(),
-            access_token: a.access_token.map(|s| s.expose().to_string()),
-            expires_at: a.expires_at,
-            profile_arn: a.profile_arn,
-            weight: a.weight,
-            max_concurrency: a.max_concurrency,
-            proxy_url: a.proxy_url,
-            enabled: a.enabled,
+        .map(|a| {
+            let (settings, credentials) = (a.settings, a.credentials);
+            let client = credentials.client;
+            ExportedAccount {
+                id: a.id,
+                label: settings.label,
+                auth_method: a.auth_method,
+                oidc_region: settings.oidc_region,
+                api_region: settings.api_region,
+                start_url: settings.start_url,
+                client_id: client.as_ref().map(|c| c.client_id.clone()),
+                client_secret: client
+                    .as_ref()
+                    .map(|c| c.client_secret.expose().to_string()),
+                client_expires_at: client.and_then(|c| c.expires_at),
+                refresh_token: credentials.refresh_token.expose().to_string(),
+                access_token: credentials.access_token.map(|s| s.expose().to_string()),
+                expires_at: credentials.expires_at,
+                profile_arn: settings.profile_arn,
+                weight: settings.weight,
+                max_concurrency: settings.max_concurrency,
+                proxy_url: settings.proxy_url,
+                enabled: settings.enabled,
+            }
         })
         .collect();
     Ok(json!({

@@ -172,8 +172,10 @@ impl Record {
             stream: self.stream,
             status,
             error_class: error_class.map(str::to_owned),
-            input_tokens: u64::from(self.usage.input_tokens),
-            output_tokens: u64::from(self.usage.output_tokens),
+            tokens: store::TokenUsage {
+                input_tokens: u64::from(self.usage.input_tokens),
+                output_tokens: u64::from(self.usage.output_tokens),
+            },
             ttfb_ms: self.ttfb_ms,
             duration_ms: elapsed.as_millis() as u64,
             rules_fired: std::mem::take(&mut self.rules),

@@ -47,7 +47,7 @@ async fn add_kind(env: &Env, id: &str, kind: amazonq_sim::AuthKind) -> String {
     });
     let mut new = gateway::demo::sim_account(kind, t);
     if new.auth_method == AuthMethod::Idc {
-        new.profile_arn = None;
+        new.settings.profile_arn = None;
     }
     env.store.create_account(new).await.unwrap();
     id.to_owned()
@@ -56,8 +56,8 @@ async fn add_kind(env: &Env, id: &str, kind: amazonq_sim::AuthKind) -> String {
 async fn stored_profile(env: &Env, id: &str) -> Option<String> {
     for _ in 0..100 {
         let a = env.store.get_account(id).await.unwrap().unwrap();
-        if a.profile_arn.is_some() {
-            return a.profile_arn;
+        if a.settings.profile_arn.is_some() {
+            return a.settings.profile_arn;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -81,6 +81,7 @@ async fn builder_id_idc_and_social_chat_on_the_runtime_host() {
         .await
         .unwrap()
         .unwrap()
+        .settings
         .profile_arn
         .expect("the simulator gives social accounts their ARN");
     let (pool, sup) = env.pool(fast()).await;
@@ -93,12 +94,12 @@ async fn builder_id_idc_and_social_chat_on_the_runtime_host() {
     );
     let stored = env.store.get_account(&idc).await.unwrap().unwrap();
     assert_eq!(
-        stored.api_region, "us-east-1",
+        stored.settings.api_region, "us-east-1",
         "the profile's region is the API region"
     );
     let builder_row = env.store.get_account(&builder).await.unwrap().unwrap();
     assert_eq!(
-        builder_row.profile_arn, None,
+        builder_row.settings.profile_arn, None,
         "the Builder ID service ARN is never stored"
     );
 
@@ -200,6 +201,7 @@ async fn a_missing_profile_is_resolved_once_and_the_operator_can_pick() {
             .await
             .unwrap()
             .unwrap()
+            .settings
             .profile_arn
             .as_deref(),
         Some(SIM_PROFILE)
@@ -225,7 +227,7 @@ async fn a_missing_profile_is_resolved_once_and_the_operator_can_pick() {
         .unwrap_err();
     assert!(refused.to_string().contains("not one of"), "{refused}");
     let account = pool.pick_profile(&idc, SIM_PROFILE).await.unwrap();
-    assert_eq!(account.profile_arn.as_deref(), Some(SIM_PROFILE));
+    assert_eq!(account.settings.profile_arn.as_deref(), Some(SIM_PROFILE));
     sup.shutdown(Duration::from_secs(2)).await;
 }
 
