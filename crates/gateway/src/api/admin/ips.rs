@@ -81,8 +81,7 @@ pub async fn block(
             store::StoreError::Invalid(m) => Error::field("ip", m),
             other => Error::from(other),
         })?;
-    state.changed(Change::Blocklist).await?;
-    Ok(Json(b))
+    super::announced(&state, Change::Blocklist, b).await
 }
 
 /// `POST /v2/ips/unblock`

@@ -137,8 +137,7 @@ pub async fn patch(
         expires_at: req.expires_at,
     };
     let key = state.store.update_api_key(&id, patch).await?;
-    state.changed(Change::Keys).await?;
-    Ok(Json(key))
+    super::announced(&state, Change::Keys, key).await
 }
 
 /// `DELETE /v2/keys/:id`

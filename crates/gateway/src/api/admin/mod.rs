@@ -90,8 +90,15 @@ async fn not_found() -> Error {
     Error::NotFound("no such admin endpoint".into())
 }
 
+/// `answer`, once the snapshots and the other instances know of `change`: the last step of a
+/// write whose answer does not depend on the rebuilt snapshots.
+async fn announced<T>(state: &AppState, change: Change, answer: T) -> Result<Json<T>, Error> {
+    state.changed(change).await?;
+    Ok(Json(answer))
+}
+
 /// The answer to a removal (a delete, an unblock): 404 `missing` when there was nothing to
-/// remove, else `{"ok": true}` once the snapshots and the other instances know of `change`.
+/// remove, else `{"ok": true}` once announced.
 async fn removed(
     state: &AppState,
     found: bool,
@@ -101,6 +108,5 @@ async fn removed(
     if !found {
         return Err(Error::NotFound(missing()));
     }
-    state.changed(change).await?;
-    Ok(Json(Done::OK))
+    announced(state, change, Done::OK).await
 }
