@@ -3,7 +3,7 @@
 //! models). Each test is named after its checklist items.
 
 use crate::common::anthropic::{MODEL, assert_error, body, prompt_too_long};
-use crate::common::server::{assert_error_mentions, get_json};
+use crate::common::server::{assert_error_mentions, get_json, into_json};
 use crate::common::task::spawn;
 use crate::common::v1::{Harness, PNG_1X1};
 use serde_json::{Value, json};
@@ -51,8 +51,7 @@ async fn item_14_15_16_17_19_20_21_history_shapes_are_accepted() {
             .send()
             .await
             .unwrap();
-        let status = r.status().as_u16();
-        let v: Value = r.json().await.unwrap();
+        let (status, v) = into_json(r).await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["content"][0]["text"], "done");
     }

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::server::into_json;
 use crate::common::v1::{Harness, label};
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
@@ -184,11 +185,7 @@ async fn item_22_61_auth_and_model_scope_with_the_real_handlers() {
         for (k, v) in headers {
             rb = rb.header(k, v);
         }
-        async move {
-            let r = rb.send().await.unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<Value>().await.unwrap())
-        }
+        async move { into_json(rb.send().await.unwrap()).await }
     };
     // 22: x-api-key alone, Bearer alone, both.
     for headers in [

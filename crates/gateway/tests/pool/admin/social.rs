@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::Server;
+use crate::common::server;
 
 /// Follows the sign-in address on the simulator (as the browser would) and returns the `kiro://`
 /// address it redirects to. `extra` adds simulator-only parameters (`account=…`, `sim_error=…`).
@@ -139,8 +140,7 @@ async fn github_sign_in_adds_an_account_that_serves_chat() {
         .send()
         .await
         .unwrap();
-    let status = r.status().as_u16();
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = server::into_json(r).await;
     assert_eq!(status, 200, "{body}");
     let content = body["choices"][0]["message"]["content"].as_str().unwrap();
     assert!(content.contains("hello from github"), "{body}");
