@@ -148,8 +148,7 @@ async fn item_10_11_12_13_tool_turns() {
     // Non-stream: stop_reason tool_use, last block tool_use with the object input.
     let mut b = body(&prompt, false);
     b["tools"] = tools;
-    let (status, _, v) = h.json("/v1/messages", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/messages", &b).await;
     assert_eq!(v["stop_reason"], "tool_use");
     let content = v["content"].as_array().unwrap();
     assert_eq!(content.last().unwrap()["type"], "tool_use");
@@ -183,8 +182,7 @@ async fn item_29_stop_sequences() {
     let prompt = "#split char\n#say alpha beta STOP gamma";
     let mut b = body(prompt, false);
     b["stop_sequences"] = json!(["STOP"]);
-    let (status, _, v) = h.json("/v1/messages", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/messages", &b).await;
     assert_eq!(v["content"][0]["text"], "alpha beta ");
     assert_eq!(v["stop_reason"], "stop_sequence");
     assert_eq!(v["stop_sequence"], "STOP");
@@ -203,8 +201,7 @@ async fn item_30_max_tokens_and_truncated_tool_json() {
     let h = Harness::start().await;
     let mut b = body("#text 300", false);
     b["max_tokens"] = json!(10);
-    let (status, _, v) = h.json("/v1/messages", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/messages", &b).await;
     assert_eq!(v["stop_reason"], "max_tokens");
     assert!(v["usage"]["output_tokens"].as_u64().unwrap() <= 10);
     // A tool call whose JSON the upstream cut off never becomes a tool_use block.

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::anthropic::body;
 use crate::common::server::into_json;
 use crate::common::v1::{Harness, label};
 use futures_util::StreamExt as _;
@@ -14,9 +15,7 @@ async fn failover_before_first_byte_is_transparent() {
     let h = Harness::with(&["a1", "a2"], "").await;
     // The first chat call (whichever account gets it) is throttled; the pool retries elsewhere.
     h.sim.fault_next_chat(None, "throttled").unwrap();
-    let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": true,
-                   "messages": [{"role": "user", "content": "#say served"}]});
-    let s = h.sse("/v1/messages", &b).await;
+    let s = h.sse("/v1/messages", &body("#say served", true)).await;
     assert_eq!(s.status, 200, "{}", s.raw);
     assert_eq!(s.anthropic_text(), "served");
     let chats = h.upstream_chats();
@@ -120,8 +119,7 @@ async fn upstream_metadata_refines_usage() {
     let h = Harness::start().await;
     let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 100,
                    "messages": [{"role": "user", "content": "#say hi\n#metadata 4321 77"}]});
-    let (status, _, v) = h.json("/v1/messages", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/messages", &b).await;
     assert_eq!(v["usage"]["input_tokens"], 4321);
     assert_eq!(v["usage"]["output_tokens"], 77);
     h.stop().await;

@@ -42,8 +42,7 @@ async fn claude_code_default_model_falls_back_within_its_family() {
     // newest Opus is claude-opus-4.6).
     let b = json!({"model": "claude-opus-5-5", "max_tokens": 64,
                    "messages": [{"role": "user", "content": "#say default model ok"}]});
-    let (status, _, body) = h.json("/v1/messages", &b).await;
-    assert_eq!(status, 200, "{body}");
+    let body = h.answered("/v1/messages", &b).await;
     assert_eq!(body["model"], "claude-opus-5-5", "echoes the client's name");
     assert_eq!(body["content"][0]["text"], "default model ok");
     let chats = h.upstream_chats();
@@ -89,8 +88,7 @@ async fn a_model_that_exists_is_sent_exactly() {
     ] {
         let b = json!({"model": name, "max_tokens": 32,
                        "messages": [{"role": "user", "content": "#say ok"}]});
-        let (status, _, body) = h.json("/v1/chat/completions", &b).await;
-        assert_eq!(status, 200, "{body}");
+        let body = h.answered("/v1/chat/completions", &b).await;
         assert_eq!(body["model"], name);
         let chats = h.upstream_chats();
         let last = chats.last().unwrap();
@@ -135,8 +133,7 @@ async fn with_the_live_catalog_the_first_offered_model_is_sent_at_once() {
     );
     let b = json!({"model": "claude-opus-5-5", "max_tokens": 64,
                    "messages": [{"role": "user", "content": "#say straight"}]});
-    let (status, _, body) = h.json("/v1/messages", &b).await;
-    assert_eq!(status, 200, "{body}");
+    h.answered("/v1/messages", &b).await;
     let sent: Vec<String> = h.upstream_chats().iter().map(sent_model).collect();
     assert_eq!(sent, ["claude-opus-4.6"], "no refused round trips");
     h.stop().await;
@@ -213,8 +210,7 @@ async fn models_list_follows_the_catalog_and_non_claude_models_are_served() {
     let body = says(&h, "deepseek-3.2", "from deepseek").await;
     assert_eq!(body["model"], "deepseek-3.2");
     let b = json!({"model": "GLM-5", "messages": [{"role": "user", "content": "#say from glm"}]});
-    let (status, _, body) = h.json("/v1/chat/completions", &b).await;
-    assert_eq!(status, 200, "{body}");
+    let body = h.answered("/v1/chat/completions", &b).await;
     assert_eq!(body["choices"][0]["message"]["content"], "from glm");
     let sent: Vec<String> = h.upstream_chats().iter().map(sent_model).collect();
     assert_eq!(sent, ["deepseek-3.2", "glm-5"]);
@@ -281,8 +277,7 @@ async fn native_effort_reaches_the_upstream_and_comes_back_as_thinking() {
     // OpenAI reasoning_effort → the same fields, reasoning_content back.
     let b = json!({"model": "claude-opus-4-6", "reasoning_effort": "low",
                    "messages": [{"role": "user", "content": "#say native"}]});
-    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/chat/completions", &b).await;
     let reasoning: &Value = &v["choices"][0]["message"]["reasoning_content"];
     assert_eq!(reasoning, "effort=low", "{v}");
     let sent = h.upstream_chats().last().unwrap().json.clone().unwrap();
@@ -294,8 +289,7 @@ async fn native_effort_reaches_the_upstream_and_comes_back_as_thinking() {
     let b = json!({"model": "claude-sonnet-4-5", "max_tokens": 256,
                    "thinking": {"type": "enabled", "budget_tokens": 2048},
                    "messages": [{"role": "user", "content": "#say emulated"}]});
-    let (status, _, v) = h.json("/v1/messages", &b).await;
-    assert_eq!(status, 200, "{v}");
+    h.answered("/v1/messages", &b).await;
     let sent = h.upstream_chats().last().unwrap().json.clone().unwrap();
     assert!(sent.get("additionalModelRequestFields").is_none(), "{sent}");
     assert!(

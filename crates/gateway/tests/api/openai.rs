@@ -117,8 +117,7 @@ async fn item_47_48_49_50_51_tool_calls() {
                        {"type":"function","function":{"name":"get_time"}}]);
     let mut b = body(prompt, false);
     b["tools"] = tools.clone();
-    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/chat/completions", &b).await;
     let c = &v["choices"][0];
     assert_eq!(c["finish_reason"], "tool_calls");
     let calls = c["message"]["tool_calls"].as_array().unwrap();
@@ -195,8 +194,7 @@ async fn item_52_53_message_shapes() {
     ]);
     let b = json!({"model": MODEL, "messages": messages,
                    "tools":[{"type":"function","function":{"name":"look","parameters":{"type":"object"}}}]});
-    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/chat/completions", &b).await;
     assert_eq!(v["choices"][0]["message"]["content"], "It is a cat.");
     // 53: a tool message without tool_call_id.
     let b = json!({"model": MODEL, "messages": [
@@ -230,14 +228,12 @@ async fn item_54_55_tool_choice_and_json_output() {
     }
     let mut b = body("#say ```json\\n{\"a\": 1}\\n```", false);
     b["response_format"] = json!({"type": "json_object"});
-    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/chat/completions", &b).await;
     let content: Value =
         serde_json::from_str(v["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
     assert_eq!(content, json!({"a": 1}));
     b["response_format"] = json!({"type":"json_schema","json_schema":{"name":"A","schema":{"type":"object","properties":{"a":{"type":"integer"}}}}});
-    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/chat/completions", &b).await;
     assert!(
         serde_json::from_str::<Value>(v["choices"][0]["message"]["content"].as_str().unwrap())
             .is_ok()
@@ -251,8 +247,7 @@ async fn item_56_57_58_limits_stop_and_ignored_fields() {
     for key in ["max_completion_tokens", "max_tokens"] {
         let mut b = body("#text 300", false);
         b[key] = json!(8);
-        let (status, _, v) = h.json("/v1/chat/completions", &b).await;
-        assert_eq!(status, 200, "{v}");
+        let v = h.answered("/v1/chat/completions", &b).await;
         assert_eq!(v["choices"][0]["finish_reason"], "length", "{key}");
     }
     let mut b = body("#split char\n#say keep this STOP not this", false);
@@ -277,8 +272,7 @@ async fn item_56_57_58_limits_stop_and_ignored_fields() {
     ] {
         b[k] = val;
     }
-    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
-    assert_eq!(status, 200, "{v}");
+    h.answered("/v1/chat/completions", &b).await;
     h.stop().await;
 }
 
@@ -413,8 +407,7 @@ async fn reasoning_effort_gives_reasoning_content() {
     let h = Harness::start().await;
     let mut b = body("#thinking Weighing the options.\n#say Go left.", false);
     b["reasoning_effort"] = json!("high");
-    let (status, _, v) = h.json("/v1/chat/completions", &b).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/chat/completions", &b).await;
     let m = &v["choices"][0]["message"];
     assert!(
         m["reasoning_content"]

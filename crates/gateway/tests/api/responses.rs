@@ -52,8 +52,7 @@ async fn previous_response_id_continues_a_stored_answer() {
     // A chain: the third turn names the second and still sees the first.
     let mut third = body(&json!("And again?"), false);
     third["previous_response_id"] = second["id"].clone();
-    let (status, _, v) = h.json("/v1/responses", &third).await;
-    assert_eq!(status, 200, "{v}");
+    h.answered("/v1/responses", &third).await;
     let sent = last_upstream_body(&h);
     assert!(
         sent.contains("Remember the word PELICAN.") && sent.contains("Which word?"),
@@ -153,8 +152,7 @@ async fn reasoning_round_trips_through_encrypted_content() {
     ]);
     let mut follow = body(&input, false);
     follow["store"] = json!(false);
-    let (status, _, v) = h.json("/v1/responses", &follow).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/responses", &follow).await;
     assert_eq!(v["output"][0]["content"][0]["text"], "Went left.");
     // Earlier thinking never goes upstream, sealed or not.
     let sent = last_upstream_body(&h);
@@ -205,8 +203,7 @@ async fn function_tool_loop() {
     );
     next["previous_response_id"] = r["id"].clone();
     next["tools"] = tools;
-    let (status, _, v) = h.json("/v1/responses", &next).await;
-    assert_eq!(status, 200, "{v}");
+    h.answered("/v1/responses", &next).await;
     let sent: Value = h.upstream_chats().last().unwrap().json.clone().unwrap();
     let text = sent.to_string();
     assert!(
@@ -241,8 +238,7 @@ async fn bad_requests_are_openai_shaped() {
     // Unknown tool types are dropped, not refused.
     let mut b = body(&json!("#say ok"), false);
     b["tools"] = json!([{"type": "web_search"}, {"type": "namespace", "name": "ns", "tools": []}]);
-    let (status, _, v) = h.json("/v1/responses", &b).await;
-    assert_eq!(status, 200, "{v}");
+    h.answered("/v1/responses", &b).await;
     h.stop().await;
 }
 

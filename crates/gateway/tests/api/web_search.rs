@@ -176,8 +176,7 @@ async fn anthropic_non_stream_and_claude_code_wording() {
         false,
         &search_tool(),
     );
-    let (status, _, v) = h.json("/v1/messages", &body).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/messages", &body).await;
     let content = v["content"].as_array().unwrap();
     assert_eq!(
         kinds(content),
@@ -338,8 +337,7 @@ async fn mixed_turn_returns_the_client_tool_call() {
         .unwrap()
         .push(json!({"name": "get_weather",
         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}));
-    let (status, _, v) = h.json("/v1/messages", &body).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/messages", &body).await;
     assert_eq!(v["stop_reason"], "tool_use", "{v}");
     let content = v["content"].as_array().unwrap();
     assert_eq!(
@@ -403,8 +401,7 @@ async fn responses_web_search_call_items_and_url_citations() {
     faults::queue(&h.sim, "mcp", "mcp-not-entitled", 1);
     let body = json!({"model": crate::common::openai::MODEL, "input": "#search rust news",
                       "tools": [{"type": "web_search_preview"}]});
-    let (status, _, v) = h.json("/v1/responses", &body).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/responses", &body).await;
     assert_eq!(v["status"], "completed");
     assert_eq!(v["output"][0]["type"], "web_search_call");
     assert_eq!(v["output"][0]["status"], "failed");
@@ -417,8 +414,7 @@ async fn codex_cached_mode_offers_no_search() {
     let h = Harness::start().await;
     let body = json!({"model": crate::common::openai::MODEL, "input": "#search rust news",
                       "tools": [{"type": "web_search", "external_web_access": false}]});
-    let (status, _, v) = h.json("/v1/responses", &body).await;
-    assert_eq!(status, 200, "{v}");
+    let v = h.answered("/v1/responses", &body).await;
     assert_eq!(v["output"][0]["type"], "message", "{v}");
     assert!(searched(&h).is_empty());
     let chat = h.upstream_chats()[0].body.clone().unwrap();

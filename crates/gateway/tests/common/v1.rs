@@ -91,6 +91,13 @@ impl Harness {
         (status, headers, v)
     }
 
+    /// [`Self::json`] of a call that must succeed: the body of its 200 answer.
+    pub async fn answered(&self, path: &str, body: &Value) -> Value {
+        let (status, _, v) = self.json(path, body).await;
+        assert_eq!(status, 200, "{v}");
+        v
+    }
+
     /// POST and read the whole SSE answer.
     pub async fn sse(&self, path: &str, body: &Value) -> Sse {
         let r = self.post(path, body).await;
