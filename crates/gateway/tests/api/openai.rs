@@ -379,10 +379,9 @@ async fn item_65_66_models_and_paths_without_v1() {
         Some("invalid_request_error"),
         Some("model_not_found"),
     );
-    let (status, _, v) = h
-        .json("/chat/completions", &body("#say via short path", false))
+    let v = h
+        .answered("/chat/completions", &body("#say via short path", false))
         .await;
-    assert_eq!(status, 200, "{v}");
     assert_eq!(v["choices"][0]["message"]["content"], "via short path");
     h.stop().await;
 }
