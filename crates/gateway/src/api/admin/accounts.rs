@@ -116,8 +116,9 @@ pub async fn list(
     let filter = AccountFilter {
         status,
         q: q.q.filter(|s| !s.is_empty()),
-        page: q.page.unwrap_or(1),
-        per_page: q.per_page.unwrap_or(50),
+        // Absent is 0, which the store reads as its defaults (page 1, 50 a page).
+        page: q.page.unwrap_or_default(),
+        per_page: q.per_page.unwrap_or_default(),
     };
     let page = state.store.list_accounts(&filter).await?;
     let (accounts, paging) = Paging::split(page, |a| view(&state, a));

@@ -34,8 +34,9 @@ pub async fn list(
         target: q.target.filter(|s| !s.is_empty()),
         from: q.from,
         to: q.to,
-        page: q.page.unwrap_or(1),
-        per_page: q.per_page.unwrap_or(50),
+        // Absent is 0, which the store reads as its defaults (page 1, 50 a page).
+        page: q.page.unwrap_or_default(),
+        per_page: q.per_page.unwrap_or_default(),
     };
     let page = state.store.list_audit(&filter).await?;
     let (entries, paging) = Paging::split(page, |e| e);

@@ -59,8 +59,9 @@ pub async fn list(
         key_id: non_empty(q.key_id),
         ip: non_empty(q.ip),
         q: non_empty(q.q),
-        page: q.page.unwrap_or(1),
-        per_page: q.per_page.unwrap_or(50),
+        // Absent is 0, which the store reads as its defaults (page 1, 50 a page).
+        page: q.page.unwrap_or_default(),
+        per_page: q.per_page.unwrap_or_default(),
     };
     let page = state.store.list_logs(&filter).await?;
     let (logs, paging) = Paging::split(page, |l| l);
