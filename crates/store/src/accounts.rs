@@ -218,8 +218,6 @@ pub struct TokenUpdate {
     pub expires_at: DateTime<Utc>,
     /// A rotated refresh token, when the OIDC service returned one.
     pub refresh_token: Option<Secret>,
-    /// A renewed client registration, when one was made.
-    pub client: Option<ClientRegistration>,
     pub refreshed_at: DateTime<Utc>,
 }
 
