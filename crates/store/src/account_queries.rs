@@ -15,6 +15,7 @@ use crate::accounts::{
     decrypt_credentials,
 };
 use crate::entity::accounts::{self, Column, Entity};
+use crate::model_ids;
 use crate::page::{Page, SortBy};
 use crate::query::{Filters, SetSome as _, delete_row, found, update_row};
 use crate::time::{now_ms, opt_to_ms, to_ms};
@@ -250,10 +251,7 @@ impl Store {
         id: &str,
         models: Option<&[String]>,
     ) -> Result<(), StoreError> {
-        let json = models
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let json = model_ids::to_json(models)?;
         let update = account_update(id).col_expr(Column::Models, Expr::val(json));
         update_row(self.db(), update, "account", id).await
     }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::entity::accounts;
+use crate::model_ids;
 use crate::time::{from_ms, opt_from_ms};
 use crate::{Cipher, Secret, StoreError};
 
@@ -217,8 +218,6 @@ pub struct TokenUpdate {
     pub expires_at: DateTime<Utc>,
     /// A rotated refresh token, when the OIDC service returned one.
     pub refresh_token: Option<Secret>,
-    /// A renewed client registration, when one was made.
-    pub client: Option<ClientRegistration>,
     pub refreshed_at: DateTime<Utc>,
 }
 
@@ -300,12 +299,7 @@ pub(crate) fn decode(m: accounts::Model, cipher: &Cipher) -> Result<Account, Sto
         status = AccountStatus::NeedsLogin;
         status_reason = Some(UNDECRYPTABLE_REASON.to_owned());
     }
-    let models = m
-        .models
-        .as_deref()
-        .map(serde_json::from_str::<Vec<String>>)
-        .transpose()
-        .map_err(|e| StoreError::Corrupt(format!("account {}: models: {e}", m.id)))?;
+    let models = model_ids::from_json(m.models.as_deref(), &format!("account {}", m.id))?;
     let quota = match (m.quota_used, m.quota_limit) {
         (Some(used), Some(limit)) => Some(Quota {
             used,

@@ -14,6 +14,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::entity::api_keys::{self, Column, Entity};
+use crate::model_ids;
 use crate::page::SortBy;
 use crate::query::{SetSome as _, delete_row, found, update_row};
 use crate::time::{from_ms, now_ms, opt_from_ms, opt_to_ms, to_ms};
@@ -59,21 +60,6 @@ pub struct ApiKey {
     pub updated_at: DateTime<Utc>,
 }
 
-impl ApiKey {
-    /// Enabled and not expired at `now`.
-    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
-        self.enabled && self.expires_at.is_none_or(|e| e > now)
-    }
-
-    /// Whether this key may call `model`.
-    pub fn allows_model(&self, model: &str) -> bool {
-        self.limits
-            .models
-            .as_ref()
-            .is_none_or(|m| m.iter().any(|x| x == model))
-    }
-}
-
 /// `POST /v2/keys`.
 #[derive(Clone, Debug, Default)]
 pub struct NewApiKey {
@@ -104,24 +90,12 @@ fn generate_secret() -> String {
     format!("sk-{body}")
 }
 
-fn models_json(models: Option<&Vec<String>>) -> Result<Option<String>, StoreError> {
-    models
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| StoreError::Invalid(e.to_string()))
-}
-
 fn opt_u32(v: Option<u32>) -> Option<i32> {
     v.map(|n| i32::try_from(n).unwrap_or(i32::MAX))
 }
 
 fn decode(m: api_keys::Model) -> Result<ApiKey, StoreError> {
-    let models = m
-        .models
-        .as_deref()
-        .map(serde_json::from_str::<Vec<String>>)
-        .transpose()
-        .map_err(|e| StoreError::Corrupt(format!("api key {}: models: {e}", m.id)))?;
+    let models = model_ids::from_json(m.models.as_deref(), &format!("api key {}", m.id))?;
     Ok(ApiKey {
         name: m.name,
         prefix: m.prefix,
@@ -179,7 +153,7 @@ impl Store {
             key_hash: Set(hash),
             prefix: Set(prefix),
             enabled: Set(new.enabled.unwrap_or(true)),
-            models: Set(models_json(new.limits.models.as_ref())?),
+            models: Set(model_ids::to_json(new.limits.models.as_deref())?),
             rpm: Set(opt_u32(new.limits.rpm)),
             max_concurrency: Set(opt_u32(new.limits.max_concurrency)),
             expires_at: Set(opt_to_ms(new.expires_at)),
@@ -243,7 +217,10 @@ impl Store {
     }
 
     pub async fn update_api_key(&self, id: &str, patch: ApiKeyPatch) -> Result<ApiKey, StoreError> {
-        let models = patch.models.map(|v| models_json(v.as_ref())).transpose()?;
+        let models = patch
+            .models
+            .map(|v| model_ids::to_json(v.as_deref()))
+            .transpose()?;
         let q = Entity::update_many()
             .col_expr(Column::UpdatedAt, Expr::val(now_ms()))
             .filter(Column::Id.eq(id))

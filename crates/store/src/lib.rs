@@ -19,7 +19,8 @@
 //!   (+ pure CIDR code in `ipnet`), `sessions`, `audit`, `logs` (+ `stats`), `responses`
 //!   (Responses API answers kept for `previous_response_id`), plus the request-log batch writer
 //!   in `writer`, encryption in
-//!   `crypto`, and the SQLite online backup in `backup`. Rows are the private sea-orm entities
+//!   `crypto`, the SQLite online backup in `backup`, and the JSON text of model-id lists
+//!   (accounts and keys) in `model_ids`. Rows are the private sea-orm entities
 //!   in `entity/`; callers only see the record types re-exported below.
 //! - Timestamps are epoch milliseconds in the database (`time.rs` says why) and
 //!   `DateTime<Utc>` in the API; JSON values are stored as text.
@@ -43,6 +44,7 @@ mod ips;
 mod keys;
 mod logs;
 mod migrate;
+mod model_ids;
 mod page;
 mod query;
 mod responses;

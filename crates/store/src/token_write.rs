@@ -17,7 +17,7 @@ use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, UpdateMany};
 use crate::accounts::{Account, TokenUpdate, ctx, decode};
 use crate::entity::accounts::{Column, Entity};
 use crate::query::update_row;
-use crate::time::{now_ms, opt_to_ms, to_ms};
+use crate::time::{now_ms, to_ms};
 use crate::{Secret, Store, StoreError};
 
 /// What [`Store::update_tokens_if`] did.
@@ -36,7 +36,8 @@ const CAS_ROUNDS: usize = 5;
 
 impl Store {
     /// Persists a refresh result in one UPDATE: the new access token and expiry, and the rotated
-    /// refresh token / client registration when present. Call this *before* using the new token so
+    /// refresh token when present (a refresh never renews the client registration: an expired one
+    /// means a new login). Call this *before* using the new token so
     /// a crash never loses a rotated refresh token.
     pub async fn update_tokens(&self, id: &str, update: TokenUpdate) -> Result<(), StoreError> {
         let statement = self.token_statement(id, &update)?.filter(Column::Id.eq(id));
@@ -105,15 +106,6 @@ impl Store {
                 return Err(StoreError::Invalid("rotated refresh_token is empty".into()));
             }
             q = q.col_expr(Column::RefreshToken, Expr::val(enc("refresh_token", rt)?));
-        }
-        if let Some(c) = &update.client {
-            q = q
-                .col_expr(Column::ClientId, Expr::val(Some(c.client_id.clone())))
-                .col_expr(
-                    Column::ClientSecret,
-                    Expr::val(Some(enc("client_secret", &c.client_secret)?)),
-                )
-                .col_expr(Column::ClientExpiresAt, Expr::val(opt_to_ms(c.expires_at)));
         }
         Ok(q)
     }

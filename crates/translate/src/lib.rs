@@ -58,6 +58,8 @@ pub mod openai;
 pub mod responses;
 pub mod sse;
 pub mod stream;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod tokens;
 pub mod web_search;
 

@@ -245,7 +245,6 @@ impl Inner {
             expires_at: token.expires_at.unwrap_or_else(Utc::now),
             refresh_token: (token.refresh_token != current.refresh_token)
                 .then(|| Secret::new(token.refresh_token.clone())),
-            client: None,
             refreshed_at,
         };
         let used = Secret::new(current.refresh_token.clone());

@@ -201,7 +201,6 @@ pub async fn run(store: &Store, url: &str) {
                 access_token: Secret::new("at-plain-0002"),
                 expires_at: ts(1_800_003_600),
                 refresh_token: Some(Secret::new("rt-plain-builder-ROTATED")),
-                client: None,
                 refreshed_at,
             },
         )
@@ -215,7 +214,6 @@ pub async fn run(store: &Store, url: &str) {
                 access_token: Secret::new("at-plain-b"),
                 expires_at: ts(1_800_000_100),
                 refresh_token: None,
-                client: None,
                 refreshed_at,
             },
         )
@@ -261,7 +259,6 @@ pub async fn run(store: &Store, url: &str) {
                     access_token: Secret::new("x"),
                     expires_at: ts(0),
                     refresh_token: None,
-                    client: None,
                     refreshed_at,
                 }
             )

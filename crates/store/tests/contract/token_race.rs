@@ -10,7 +10,6 @@ fn update(access: &str, refresh: Option<&str>) -> TokenUpdate {
         access_token: Secret::new(access),
         expires_at: Utc::now() + chrono::Duration::hours(1),
         refresh_token: refresh.map(Secret::new),
-        client: None,
         refreshed_at: Utc::now(),
     }
 }

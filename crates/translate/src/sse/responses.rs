@@ -27,15 +27,17 @@ use crate::web_search::SearchHit;
 
 /// `web_search_call` items and `url_citation` annotations.
 mod search;
+/// Message and reasoning items, whose text streams in deltas.
+mod text;
+
+use text::TextItem;
 
 /// The output item being streamed.
 enum Open {
     None,
-    Reasoning {
-        id: String,
-        text: String,
-    },
-    Message {
+    /// A message or a reasoning item and its text so far (`text`).
+    Text {
+        kind: TextItem,
         id: String,
         text: String,
     },
@@ -123,38 +125,8 @@ impl ResponsesSse {
             return;
         }
         match ev {
-            OutEvent::Text(t) => {
-                if !matches!(self.open, Open::Message { .. }) {
-                    self.close(out);
-                    self.open_message(out);
-                }
-                let (item_id, idx) = (self.open_id(), self.index());
-                if let Open::Message { text, .. } = &mut self.open {
-                    text.push_str(t);
-                }
-                self.event(
-                    "response.output_text.delta",
-                    json!({"item_id": item_id, "output_index": idx, "content_index": 0,
-                           "delta": t, "logprobs": []}),
-                    out,
-                );
-            }
-            OutEvent::Thinking(t) => {
-                if !matches!(self.open, Open::Reasoning { .. }) {
-                    self.close(out);
-                    self.open_reasoning(out);
-                }
-                let (item_id, idx) = (self.open_id(), self.index());
-                if let Open::Reasoning { text, .. } = &mut self.open {
-                    text.push_str(t);
-                }
-                self.event(
-                    "response.reasoning_summary_text.delta",
-                    json!({"item_id": item_id, "output_index": idx, "summary_index": 0,
-                           "delta": t}),
-                    out,
-                );
-            }
+            OutEvent::Text(t) => self.text_delta(TextItem::Message, t, out),
+            OutEvent::Thinking(t) => self.text_delta(TextItem::Reasoning, t, out),
             OutEvent::ToolStart { id, name, .. } => {
                 self.close(out);
                 let item = item_id("fc", &self.response.id, self.index());
@@ -232,52 +204,10 @@ impl ResponsesSse {
     fn open_id(&self) -> String {
         match &self.open {
             Open::None => String::new(),
-            Open::Reasoning { id, .. }
-            | Open::Message { id, .. }
-            | Open::Function { id, .. }
-            | Open::Search { id, .. } => id.clone(),
+            Open::Text { id, .. } | Open::Function { id, .. } | Open::Search { id, .. } => {
+                id.clone()
+            }
         }
-    }
-
-    fn open_message(&mut self, out: &mut Vec<u8>) {
-        let id = item_id("msg", &self.response.id, self.index());
-        let added = OutputItem::Message {
-            id: id.clone(),
-            status: "in_progress".to_owned(),
-            role: "assistant".to_owned(),
-            content: Vec::new(),
-        };
-        self.item_event("response.output_item.added", &added, out);
-        self.event(
-            "response.content_part.added",
-            json!({"item_id": id, "output_index": self.index(), "content_index": 0,
-                   "part": OutputText::new("")}),
-            out,
-        );
-        self.open = Open::Message {
-            id,
-            text: String::new(),
-        };
-    }
-
-    fn open_reasoning(&mut self, out: &mut Vec<u8>) {
-        let id = item_id("rs", &self.response.id, self.index());
-        let added = OutputItem::Reasoning {
-            id: id.clone(),
-            summary: Vec::new(),
-            encrypted_content: None,
-        };
-        self.item_event("response.output_item.added", &added, out);
-        self.event(
-            "response.reasoning_summary_part.added",
-            json!({"item_id": id, "output_index": self.index(), "summary_index": 0,
-                   "part": SummaryText::new("")}),
-            out,
-        );
-        self.open = Open::Reasoning {
-            id,
-            text: String::new(),
-        };
     }
 
     /// Ends the open item (its `.done` events and `response.output_item.done`).
@@ -285,7 +215,11 @@ impl ResponsesSse {
         let idx = self.index();
         let item = match std::mem::replace(&mut self.open, Open::None) {
             Open::None => return,
-            Open::Message { id, text } => {
+            Open::Text {
+                kind: TextItem::Message,
+                id,
+                text,
+            } => {
                 let annotations = self.annotate(&id, idx, &text, out);
                 self.event(
                     "response.output_text.done",
@@ -310,7 +244,11 @@ impl ResponsesSse {
             }
             // A search that never got its result (the stream ended first) is not left open.
             Open::Search { id, query } => search::item(id, "failed", &query, &[]),
-            Open::Reasoning { id, text } => {
+            Open::Text {
+                kind: TextItem::Reasoning,
+                id,
+                text,
+            } => {
                 // Counted whole, as the non-stream body does (per-fragment counts differ slightly).
                 self.thinking_tokens = self
                     .thinking_tokens

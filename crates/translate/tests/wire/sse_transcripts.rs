@@ -11,6 +11,7 @@ use translate::anthropic::response::message_body;
 use translate::ir::{ChatRequest, OutEvent};
 use translate::openai::response::completion_body;
 use translate::sse::{AnthropicSse, OpenAiSse};
+use translate::testing::check_openai_chunks;
 use translate::{anthropic, openai, tokens};
 
 fn anthropic_req(extra: &Value) -> ChatRequest {
@@ -133,27 +134,9 @@ fn check_openai_grammar(wire: &str, include_usage: bool) -> Vec<Value> {
         return chunks;
     }
     assert!(done, "stream must end with [DONE]");
-    let finishes: Vec<usize> = chunks
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            c["choices"]
-                .get(0)
-                .is_some_and(|ch| !ch["finish_reason"].is_null())
-        })
-        .map(|(i, _)| i)
-        .collect();
-    assert_eq!(finishes.len(), 1, "exactly one finish chunk");
-    for (i, c) in chunks.iter().enumerate() {
-        assert_eq!(c["object"], "chat.completion.chunk");
-        assert_eq!(c["id"], chunks[0]["id"]);
-        assert_eq!(c["created"], chunks[0]["created"]);
-        assert_eq!(c["model"], chunks[0]["model"]);
-        let has_role = c["choices"]
-            .get(0)
-            .is_some_and(|ch| ch["delta"].get("role").is_some());
-        assert_eq!(has_role, i == 0, "role only in the first chunk");
-        if include_usage && i + 1 < chunks.len() {
+    let finish = check_openai_chunks(&chunks);
+    if include_usage {
+        for c in &chunks[..chunks.len() - 1] {
             assert!(c["usage"].is_null() && c.get("usage").is_some());
         }
     }
@@ -165,9 +148,9 @@ fn check_openai_grammar(wire: &str, include_usage: bool) -> Vec<Value> {
             u["total_tokens"].as_u64(),
             Some(u["prompt_tokens"].as_u64().unwrap() + u["completion_tokens"].as_u64().unwrap())
         );
-        assert_eq!(finishes[0], chunks.len() - 2);
+        assert_eq!(finish, chunks.len() - 2);
     } else {
-        assert_eq!(finishes[0], chunks.len() - 1);
+        assert_eq!(finish, chunks.len() - 1);
     }
     chunks
 }
