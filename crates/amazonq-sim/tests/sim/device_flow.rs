@@ -3,7 +3,7 @@
 //! chat with it → refresh; plus denied, expired, bad client, rotation variants and Kiro auth.
 
 use crate::common;
-use crate::common::{account, body, chat_q, client, q_status, start};
+use crate::common::{account, account_with, body, chat_q, client, q_status, start};
 use amazonq_sim::config::Rotation;
 use amazonq_sim::{LogFilter, SimConfig, SimHandle};
 use base64::Engine;
@@ -266,14 +266,9 @@ async fn rotation_policies_and_auth_faults() {
         (Rotation::Keep, false, true),
         (Rotation::Omit, false, false),
     ] {
-        let t = sim.add_account(&amazonq_sim::AccountSpec {
-            id: format!("{rotation:?}"),
-            token_policy: amazonq_sim::TokenPolicy {
-                rotation: Some(rotation),
-                ..amazonq_sim::TokenPolicy::default()
-            },
-            ..Default::default()
-        });
+        let t = sim.add_account(&account_with(&format!("{rotation:?}"), |a| {
+            a.token_policy.rotation = Some(rotation);
+        }));
         let req = json!({"clientId": t.client_id, "clientSecret": t.client_secret, "grantType": "refresh_token", "refreshToken": t.refresh_token});
         let (st, v, _) = post(&c, format!("{base}/token"), &req).await;
         assert_eq!(st, 200);
