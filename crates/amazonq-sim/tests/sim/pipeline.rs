@@ -87,7 +87,7 @@ impl Control<'_> {
 async fn auth_suspension_and_exact_error_bodies() {
     let sim = start(cfg_no_suffix()).await;
     let t = sim.add_account(&account_with("a1", |a| {
-        a.token_policy.access_ttl_s = Some(60)
+        a.token_policy.access_ttl_s = Some(60);
     }));
     let c = client();
     let (st, ty, rule, ct, b) = err(chat_q(&c, &sim, "bogus", &body("hi")).await).await;
@@ -176,7 +176,7 @@ async fn quotas_throttles_models_and_sizes() {
     assert_eq!(q_status(&c, &sim, &r.access_token, "hi").await, 200);
     // Models: unknown → INVALID_MODEL_ID; per-account list; legacy hidden ids accepted.
     let m = sim.add_account(&account_with("m", |a| {
-        a.entitlement.models = Some(vec!["claude-haiku-4.5".into()])
+        a.entitlement.models = Some(vec!["claude-haiku-4.5".into()]);
     }));
     let (st, _, rule, _, b) = err(chat_q(&c, &sim, &m.access_token, &body("hi")).await).await;
     assert_eq!((st, rule.as_str()), (400, "model"));
@@ -307,10 +307,6 @@ async fn protocol_edges_headers_and_connection_close() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
-)]
 async fn request_log_scripts_and_usage() {
     let (sim, t) = start_with_account().await;
     let c = client();
@@ -408,10 +404,6 @@ async fn request_log_scripts_and_usage() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
-)]
 async fn control_api_over_http() {
     let sim = start(SimConfig::default()).await;
     let c = client();
