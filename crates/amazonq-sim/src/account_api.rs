@@ -96,7 +96,7 @@ pub(crate) fn list_catalog(
         None | Some("") => 0,
         Some(t) => t
             .parse()
-            .map_err(|_| QError::new(400, "ValidationException", "Invalid nextToken", None))?,
+            .map_err(|_| QError::validation("Invalid nextToken", None))?,
     };
     let max = max.unwrap_or(50).clamp(1, 100);
     let page: Vec<Value> = models
@@ -131,13 +131,7 @@ fn models_q_inner(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
     let mut meta = LogMeta::default();
     let r = gate(s, headers, "models", Dialect::Q, &mut meta).and_then(|acct| {
         let v: Value = serde_json::from_slice(body).map_err(|_| {
-            QError::new(
-                400,
-                "ValidationException",
-                "The request body is not valid JSON.",
-                None,
-            )
-            .rule("R22")
+            QError::validation("The request body is not valid JSON.", None).rule("R22")
         })?;
         let max = v
             .get("maxResults")

@@ -100,7 +100,7 @@ fn run(
             Dialect::Q => "Content-Type must be application/x-amz-json-1.0",
             Dialect::Kiro => "Content-Type must be application/json",
         };
-        return Err(QError::new(400, "ValidationException", msg, None).rule("content-type"));
+        return Err(QError::validation(msg, None).rule("content-type"));
     }
     // 2. JSON (R22)
     let json = if rules.on("R22") {
@@ -191,9 +191,7 @@ fn check_size(
     if !runtime {
         let tokens = (body_len / 4) as u64;
         if rules.on("size") && tokens > window {
-            return Err(QError::new(
-                400,
-                "ValidationException",
+            return Err(QError::validation(
                 "Input is too long.",
                 Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD"),
             )
@@ -240,17 +238,16 @@ fn answer_script(
     let mut script = match queued {
         Some(sc) => sc,
         None => directives::parse(text)
-            .map_err(|e| {
-                QError::new(400, "ValidationException", &e.to_string(), None).rule("directive")
-            })?
+            .map_err(|e| QError::validation(&e.to_string(), None).rule("directive"))?
             .or_else(|| crate::mcp::decide::implicit(json))
             .unwrap_or_default(),
     };
     crate::mcp::decide::resolve(&mut script, json);
     for f in &script.faults {
-        faults.push(f.parse::<Fault>().map_err(|e| {
-            QError::new(400, "ValidationException", &e.to_string(), None).rule("fault-spec")
-        })?);
+        faults.push(
+            f.parse::<Fault>()
+                .map_err(|e| QError::validation(&e.to_string(), None).rule("fault-spec"))?,
+        );
     }
     meta.faults.extend(script.faults.iter().cloned());
     if script.echo || script.is_contentless() {
@@ -337,9 +334,7 @@ fn resolve_model(
             }
         };
     if check && !allowed {
-        return Err(QError::new(
-            400,
-            "ValidationException",
+        return Err(QError::validation(
             "Invalid model. Please select a different model to continue.",
             Some("INVALID_MODEL_ID"),
         )

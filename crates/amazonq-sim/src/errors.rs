@@ -46,6 +46,21 @@ impl QError {
         }
     }
 
+    /// 400 ValidationException: the request is refused as malformed, too large or not allowed.
+    pub fn validation(message: &str, reason: Option<&str>) -> Self {
+        Self::new(400, "ValidationException", message, reason)
+    }
+
+    /// 403 AccessDeniedException: the token or the account may not do this.
+    pub fn access_denied(message: &str, reason: Option<&str>) -> Self {
+        Self::new(403, "AccessDeniedException", message, reason)
+    }
+
+    /// 429 ThrottlingException: too many requests, or no capacity or quota left.
+    pub fn throttling(message: &str, reason: Option<&str>) -> Self {
+        Self::new(429, "ThrottlingException", message, reason)
+    }
+
     #[must_use]
     pub fn rule(mut self, rule: &str) -> Self {
         self.rule = Some(rule.to_owned());
@@ -57,13 +72,11 @@ impl QError {
     }
 
     pub fn bearer_invalid() -> Self {
-        Self::new(403, "AccessDeniedException", BEARER_INVALID, None).rule("auth")
+        Self::access_denied(BEARER_INVALID, None).rule("auth")
     }
 
     pub fn suspended(user_id: &str) -> Self {
-        Self::new(
-            403,
-            "AccessDeniedException",
+        Self::access_denied(
             &format!("Your User ID ({user_id}) temporarily is suspended. We've locked your account as a security precaution. To restore access, please contact our support team at https://support.aws.amazon.com/#/contacts/kiro."),
             Some("TEMPORARILY_SUSPENDED"),
         )
@@ -89,19 +102,12 @@ impl QError {
     }
 
     pub fn throttled() -> Self {
-        Self::new(
-            429,
-            "ThrottlingException",
-            "Too many requests, please wait before trying again.",
-            None,
-        )
+        Self::throttling("Too many requests, please wait before trying again.", None)
     }
 
     /// The runtime host's throttle (kiro-2026-endpoints.md §8: a ≈10 s penalty window).
     pub fn rate_exceeded() -> Self {
-        Self::new(
-            429,
-            "ThrottlingException",
+        Self::throttling(
             "Too many requests, please wait before trying again.",
             Some("USER_REQUEST_RATE_EXCEEDED"),
         )
@@ -110,52 +116,30 @@ impl QError {
     /// The §5.1 row for an HTTP-level fault.
     pub fn from_fault(f: HttpFault, dialect: Dialect, q_monthly: u16, kiro_monthly: u16) -> Self {
         let e = match f {
-            HttpFault::ImproperlyFormed => Self::new(
-                400,
-                "ValidationException",
-                "Improperly formed request.",
-                None,
-            ),
-            HttpFault::InputTooLong => Self::new(
-                400,
-                "ValidationException",
+            HttpFault::ImproperlyFormed => Self::validation("Improperly formed request.", None),
+            HttpFault::InputTooLong => Self::validation(
                 "Input is too long.",
                 Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD"),
             ),
-            HttpFault::InvalidModel => Self::new(
-                400,
-                "ValidationException",
+            HttpFault::InvalidModel => Self::validation(
                 "Invalid model. Please select a different model to continue.",
                 Some("INVALID_MODEL_ID"),
             ),
-            HttpFault::BadJson => Self::new(
-                400,
-                "ValidationException",
-                "The request body is not valid JSON.",
-                None,
-            ),
+            HttpFault::BadJson => Self::validation("The request body is not valid JSON.", None),
             HttpFault::MonthlyQuota => Self::monthly(dialect, q_monthly, kiro_monthly),
-            HttpFault::BearerInvalid => {
-                Self::new(403, "AccessDeniedException", BEARER_INVALID, None)
-            }
+            HttpFault::BearerInvalid => Self::access_denied(BEARER_INVALID, None),
             HttpFault::Suspended => Self::suspended("000000000000"),
-            HttpFault::FeatureNotAuthorized => Self::new(
-                403,
-                "AccessDeniedException",
+            HttpFault::FeatureNotAuthorized => Self::access_denied(
                 "User is not authorized to access this feature.",
                 Some("FEATURE_NOT_SUPPORTED"),
             ),
             HttpFault::Throttled => Self::throttled(),
             HttpFault::RateExceeded => Self::rate_exceeded(),
-            HttpFault::Capacity => Self::new(
-                429,
-                "ThrottlingException",
+            HttpFault::Capacity => Self::throttling(
                 "I am experiencing high traffic, please try again shortly.",
                 Some("INSUFFICIENT_MODEL_CAPACITY"),
             ),
-            HttpFault::DailyQuota => Self::new(
-                429,
-                "ThrottlingException",
+            HttpFault::DailyQuota => Self::throttling(
                 "You've reached your daily usage limit. Please try again tomorrow.",
                 Some("DAILY_REQUEST_COUNT"),
             ),
@@ -177,9 +161,7 @@ impl QError {
                 "The service is temporarily unavailable. Please try again later.",
                 None,
             ),
-            HttpFault::UnknownReason => Self::new(
-                400,
-                "ValidationException",
+            HttpFault::UnknownReason => Self::validation(
                 "The request was refused for a reason this client does not know.",
                 Some(UNKNOWN_REASON),
             ),
@@ -256,12 +238,7 @@ mod tests {
 
     #[test]
     fn q_validation_body_is_the_observed_100_bytes() {
-        let e = QError::new(
-            400,
-            "ValidationException",
-            "Improperly formed request.",
-            None,
-        );
+        let e = QError::validation("Improperly formed request.", None);
         let b = e.body(Dialect::Q);
         assert_eq!(
             b,

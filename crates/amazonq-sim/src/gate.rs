@@ -79,8 +79,7 @@ pub fn admit(
             Ok(f) => faults.push(f),
             Err(e) => {
                 return Err((
-                    QError::new(400, "ValidationException", &e.to_string(), None)
-                        .rule("fault-spec"),
+                    QError::validation(&e.to_string(), None).rule("fault-spec"),
                     Some(account),
                 ));
             }

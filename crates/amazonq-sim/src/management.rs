@@ -82,7 +82,7 @@ fn body_json(body: &[u8]) -> Value {
 }
 
 fn invalid_arn() -> QError {
-    QError::new(400, "ValidationException", "Invalid profileArn.", None).rule("mgmt-profile-arn")
+    QError::validation("Invalid profileArn.", None).rule("mgmt-profile-arn")
 }
 
 /// The profile named by `arn` for `account`, after the region and access rules.
@@ -96,9 +96,7 @@ pub(crate) fn authorize_profile(
     let reg = s.reg();
     let region = host_region(headers, &reg.config.region);
     if reg.rules.on("profile-region") && arn_region(arn) != Some(region.as_str()) {
-        return Err(
-            QError::new(403, "AccessDeniedException", BEARER_INVALID, None).rule("profile-region"),
-        );
+        return Err(QError::access_denied(BEARER_INVALID, None).rule("profile-region"));
     }
     let found = reg.accounts.accounts.get(account).and_then(|a| {
         profiles_of(a, &reg.config.profiles)
@@ -106,9 +104,7 @@ pub(crate) fn authorize_profile(
             .find(|p| p.arn == arn)
     });
     if found.is_none() && reg.rules.on("profile-access") {
-        return Err(
-            QError::new(403, "AccessDeniedException", NOT_AUTHORIZED, None).rule("profile-access"),
-        );
+        return Err(QError::access_denied(NOT_AUTHORIZED, None).rule("profile-access"));
     }
     Ok(found)
 }
@@ -179,8 +175,7 @@ fn profiles(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
     let mut meta = LogMeta::default();
     let token_rule = s.reg().rules.on("profiles-token");
     if token_rule && bearer(headers).is_some_and(|t| t.starts_with("ksk_")) {
-        let e = QError::new(403, "AccessDeniedException", "Unsupported token type", None)
-            .rule("profiles-token");
+        let e = QError::access_denied("Unsupported token type", None).rule("profiles-token");
         return finish(Err(e), Dialect::Kiro, "profiles", meta);
     }
     let v = body_json(body);
@@ -190,9 +185,7 @@ fn profiles(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
             return Ok(json!({ "profiles": [] }));
         };
         if token_rule && a.kind == AuthKind::BuilderId {
-            return Err(QError::new(
-                403,
-                "AccessDeniedException",
+            return Err(QError::access_denied(
                 "User is not authorized to access this feature.",
                 None,
             )
@@ -222,7 +215,7 @@ fn profiles(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
             None | Some("") => 0,
             Some(t) => t
                 .parse()
-                .map_err(|_| QError::new(400, "ValidationException", "Invalid nextToken", None))?,
+                .map_err(|_| QError::validation("Invalid nextToken", None))?,
         };
         let max = v
             .get("maxResults")

@@ -36,13 +36,7 @@ const MAX_IMAGE_BASE64: usize = 5_242_880;
 
 /// 400 "Improperly formed request." with reason REQUEST_BODY_INVALID (§8).
 pub fn body_invalid(rule: &str) -> QError {
-    QError::new(
-        400,
-        "ValidationException",
-        "Improperly formed request.",
-        Some(REQUEST_BODY_INVALID),
-    )
-    .rule(rule)
+    QError::validation("Improperly formed request.", Some(REQUEST_BODY_INVALID)).rule(rule)
 }
 
 /// Root members and the profile rules, in that order. Returns the profile the body names
@@ -68,13 +62,10 @@ pub fn check_root(
     let arn = match json.get("profileArn") {
         None | Some(Value::Null) => {
             if rules.on("profile-required") {
-                return Err(QError::new(
-                    400,
-                    "ValidationException",
-                    "profileArn is required for this request.",
-                    None,
-                )
-                .rule("profile-required"));
+                return Err(
+                    QError::validation("profileArn is required for this request.", None)
+                        .rule("profile-required"),
+                );
             }
             return Ok(None);
         }
@@ -181,7 +172,7 @@ pub fn check_images(json: &Value) -> Result<(), QError> {
             .map_or(0, str::len);
         if n > MAX_IMAGE_BASE64 {
             let msg = format!("image exceeds 5 MB maximum: {n} bytes > {MAX_IMAGE_BASE64}");
-            return Err(QError::new(400, "ValidationException", &msg, None).rule("image-size"));
+            return Err(QError::validation(&msg, None).rule("image-size"));
         }
     }
     Ok(())
@@ -203,9 +194,7 @@ pub fn estimate_tokens(json: &Value) -> u64 {
 /// Rule `input-tokens` (§7: the limit tracks the model's window, in tokens).
 pub fn check_tokens(tokens: u64, window: u64) -> Result<(), QError> {
     if tokens > window {
-        return Err(QError::new(
-            400,
-            "ValidationException",
+        return Err(QError::validation(
             "Input content length exceeds threshold.",
             Some("CONTENT_LENGTH_EXCEEDS_THRESHOLD"),
         )

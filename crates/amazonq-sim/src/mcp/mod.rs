@@ -92,13 +92,9 @@ fn run(
     } = admit_logged(s, headers, "mcp", Dialect::Kiro, meta)?;
     let rules = s.reg().rules.clone();
     if rules.on("content-type") && !content_type_ok(headers) {
-        return Err(QError::new(
-            400,
-            "ValidationException",
-            "Content-Type must be application/json",
-            None,
-        )
-        .rule("content-type"));
+        return Err(
+            QError::validation("Content-Type must be application/json", None).rule("content-type"),
+        );
     }
     let Ok(json) = serde_json::from_slice::<Value>(body) else {
         meta.mcp_method = Some("invalid".to_owned());
@@ -152,9 +148,7 @@ fn check_profile(
         .filter(|a| !a.trim().is_empty());
     match arn {
         Some(arn) => crate::management::authorize_profile(s, headers, account, arn).map(|_| ()),
-        None if required => Err(QError::new(
-            400,
-            "ValidationException",
+        None if required => Err(QError::validation(
             "profileArn is required for this request.",
             None,
         )

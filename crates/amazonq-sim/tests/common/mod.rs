@@ -35,6 +35,14 @@ pub fn account(id: &str) -> AccountSpec {
     }
 }
 
+/// [`account`] `id` with `set` applied: the way to give it one of its terms, e.g.
+/// `account_with(id, |a| a.limits.monthly_limit = Some(1))`.
+pub fn account_with(id: &str, set: impl FnOnce(&mut AccountSpec)) -> AccountSpec {
+    let mut spec = account(id);
+    set(&mut spec);
+    spec
+}
+
 /// A simulator with one Builder ID account `a1`.
 pub async fn start_with_account() -> (SimHandle, AccountTokens) {
     let sim = start(SimConfig::default()).await;

@@ -3,7 +3,7 @@
 //! mid-pool"): the full device login loop, refresh after a 403, dead refresh tokens, bans.
 
 use crate::common;
-use crate::common::account;
+use crate::common::{account, account_with};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use amazonq::error::ErrorClass;
 use amazonq::kiro_auth::KiroAuthClient;
 use amazonq::oidc::{ClientRegistration, OidcClient};
 use amazonq::types::GenerateAssistantResponseRequest;
-use amazonq_sim::{AccountSpec, Limits, QueuedFault, SimConfig, Simulator};
+use amazonq_sim::{AccountSpec, QueuedFault, SimConfig, Simulator};
 
 const SCOPES: [&str; 3] = [
     "codewhisperer:completions",
@@ -110,13 +110,7 @@ async fn amazonq_device_login_loop_against_the_fake() {
 #[tokio::test]
 async fn expired_token_refresh_and_retry_then_revoked_and_suspended() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let t = sim.add_account(&AccountSpec {
-        limits: Limits {
-            suspend_after: Some(3),
-            ..Limits::default()
-        },
-        ..account("a1")
-    });
+    let t = sim.add_account(&account_with("a1", |a| a.limits.suspend_after = Some(3)));
     let client = q(&sim.legacy_q_url());
     let oidc = OidcClient::new(sim.base_url(), Duration::from_secs(5)).unwrap();
     let reg = ClientRegistration {

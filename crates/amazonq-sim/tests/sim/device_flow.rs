@@ -3,7 +3,7 @@
 //! chat with it → refresh; plus denied, expired, bad client, rotation variants and Kiro auth.
 
 use crate::common;
-use crate::common::{account, body, chat_q, client, q_status, start};
+use crate::common::{account, account_with, body, chat_q, client, q_status, start};
 use amazonq_sim::config::Rotation;
 use amazonq_sim::{LogFilter, SimConfig, SimHandle};
 use base64::Engine;
@@ -76,6 +76,16 @@ async fn registered() -> (SimHandle, String, reqwest::Client, String, String) {
     let c = client();
     let (id, secret) = register(&c, &base).await;
     (sim, base, c, id, secret)
+}
+
+/// Where the Kiro sign-in tests' logins redirect to.
+const CALLBACK: &str = "http://127.0.0.1:1/cb";
+
+/// `POST /oauth/token`: trades a login's `code` and PKCE `verifier` for tokens.
+async fn oauth_token(c: &reqwest::Client, base: &str, code: &str, verifier: &str) -> (u16, Value) {
+    let body = json!({"code": code, "code_verifier": verifier, "redirect_uri": CALLBACK});
+    let (st, v, _) = post(c, format!("{base}/oauth/token"), &body).await;
+    (st, v)
 }
 
 /// The `code` query parameter of a login redirect's `location`.
@@ -266,14 +276,9 @@ async fn rotation_policies_and_auth_faults() {
         (Rotation::Keep, false, true),
         (Rotation::Omit, false, false),
     ] {
-        let t = sim.add_account(&amazonq_sim::AccountSpec {
-            id: format!("{rotation:?}"),
-            token_policy: amazonq_sim::TokenPolicy {
-                rotation: Some(rotation),
-                ..amazonq_sim::TokenPolicy::default()
-            },
-            ..Default::default()
-        });
+        let t = sim.add_account(&account_with(&format!("{rotation:?}"), |a| {
+            a.token_policy.rotation = Some(rotation);
+        }));
         let req = json!({"clientId": t.client_id, "clientSecret": t.client_secret, "grantType": "refresh_token", "refreshToken": t.refresh_token});
         let (st, v, _) = post(&c, format!("{base}/token"), &req).await;
         assert_eq!(st, 200);
@@ -373,21 +378,18 @@ async fn kiro_pkce_login() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let r = nc
-        .get(format!("{base}/login?idp=Github&redirect_uri=http://127.0.0.1:1/cb&code_challenge={challenge}&code_challenge_method=S256&state=st"))
-        .send()
-        .await
-        .unwrap();
+    // `GET /login` redirecting to the loopback callback, with the rest of its `query`.
+    let login = |query: String| {
+        nc.get(format!("{base}/login?redirect_uri={CALLBACK}&{query}"))
+            .send()
+    };
+    let s256 = format!("code_challenge={challenge}&code_challenge_method=S256");
+    let r = login(format!("idp=Github&{s256}&state=st")).await.unwrap();
     assert_eq!(r.status(), 302);
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
     let code = code_of(&loc);
     assert!(loc.ends_with("state=st"));
-    let (st, _, _) = post(
-        &c,
-        format!("{base}/oauth/token"),
-        &json!({"code": code, "code_verifier": "wrong", "redirect_uri": "http://127.0.0.1:1/cb"}),
-    )
-    .await;
+    let (st, _) = oauth_token(&c, &base, &code, "wrong").await;
     assert_eq!(st, 400);
     // The login page refuses an unknown idp, a missing state and a non-S256 challenge, and can
     // report a failed sign-in with `error` in the redirect.
@@ -397,20 +399,14 @@ async fn kiro_pkce_login() {
         "idp=Github&code_challenge=short&code_challenge_method=S256&state=s".to_owned(),
         format!("idp=Github&code_challenge={challenge}&code_challenge_method=plain&state=s"),
     ] {
-        let r = nc
-            .get(format!(
-                "{base}/login?redirect_uri=http://127.0.0.1:1/cb&{bad}"
-            ))
-            .send()
-            .await
-            .unwrap();
+        let r = login(bad.clone()).await.unwrap();
         assert_eq!(r.status(), 400, "{bad}");
     }
-    let r = nc
-        .get(format!("{base}/login?idp=Github&redirect_uri=http://127.0.0.1:1/cb&code_challenge={challenge}&code_challenge_method=S256&state=a%20b&sim_error=access_denied"))
-        .send()
-        .await
-        .unwrap();
+    let r = login(format!(
+        "idp=Github&{s256}&state=a%20b&sim_error=access_denied"
+    ))
+    .await
+    .unwrap();
     assert_eq!(r.status(), 302);
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(
@@ -418,19 +414,10 @@ async fn kiro_pkce_login() {
             && loc.ends_with("&state=a%20b"),
         "{loc}"
     );
-    let r = nc
-        .get(format!("{base}/login?idp=Google&redirect_uri=http://127.0.0.1:1/cb&code_challenge={challenge}&code_challenge_method=S256&state=s2"))
-        .send()
-        .await
-        .unwrap();
+    let r = login(format!("idp=Google&{s256}&state=s2")).await.unwrap();
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
     let code = code_of(&loc);
-    let (st, v, _) = post(
-        &c,
-        format!("{base}/oauth/token"),
-        &json!({"code": code, "code_verifier": verifier, "redirect_uri": "http://127.0.0.1:1/cb"}),
-    )
-    .await;
+    let (st, v) = oauth_token(&c, &base, &code, &verifier).await;
     assert_eq!(st, 200);
     assert!(
         v["profileArn"]

@@ -3,13 +3,11 @@
 //! connection handling, request log, queued scripts, usage counters, models, profiles, control API.
 
 use crate::common::{
-    Q_TARGET, account, body, chat_k, chat_q, client, decode, get_json, k_status, q_status, start,
-    start_with_account, text_of,
+    Q_TARGET, account, account_with, body, chat_k, chat_q, client, decode, get_json, k_status,
+    q_status, start, start_with_account, text_of,
 };
 use amazonq_sim::config::ErrorTypeSuffix;
-use amazonq_sim::{
-    AccountPatch, AccountSpec, Entitlement, Limits, LogFilter, SimConfig, SimHandle, TokenPolicy,
-};
+use amazonq_sim::{AccountPatch, AccountSpec, Limits, LogFilter, SimConfig, SimHandle};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -38,29 +36,59 @@ async fn err(r: reqwest::Response) -> (u16, String, String, String, String) {
     )
 }
 
-/// `GET {sim}{path}` with a bearer token: an account API in dialect K.
-async fn get_k(c: &reqwest::Client, sim: &SimHandle, token: &str, path: &str) -> reqwest::Response {
-    let url = format!("{}{path}", sim.legacy_q_url());
-    c.get(url).bearer_auth(token).send().await.unwrap()
+/// The account APIs on the legacy `q.*` listener, called with one account's token.
+struct AccountApi<'a>(&'a reqwest::Client, &'a SimHandle, &'a str);
+
+impl AccountApi<'_> {
+    /// `GET {sim}{path}`: an account API in dialect K.
+    fn get_k(&self, path: &str) -> reqwest::RequestBuilder {
+        let url = format!("{}{path}", self.1.legacy_q_url());
+        self.0.get(url).bearer_auth(self.2)
+    }
+
+    /// `POST {sim}/{query}` naming `AmazonCodeWhispererService.{op}` with `body`: an account API
+    /// in dialect Q.
+    fn q_op(&self, query: &str, op: &str, body: &'static str) -> reqwest::RequestBuilder {
+        let target = format!("AmazonCodeWhispererService.{op}");
+        self.0
+            .post(format!("{}/{query}", self.1.legacy_q_url()))
+            .header("x-amz-target", target)
+            .bearer_auth(self.2)
+            .body(body)
+    }
 }
 
-/// `POST {sim}/{query}` naming `AmazonCodeWhispererService.{op}`: an account API in dialect Q.
-fn q_op(c: &reqwest::Client, sim: &SimHandle, query: &str, op: &str) -> reqwest::RequestBuilder {
-    let target = format!("AmazonCodeWhispererService.{op}");
-    c.post(format!("{}/{query}", sim.legacy_q_url()))
-        .header("x-amz-target", target)
+/// The answer to `req`, which must be 200 with a JSON body.
+async fn json_of(req: reqwest::RequestBuilder) -> Value {
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// The control API at `{sim}/__sim` (amazon-q-protocol.md §8.6).
+struct Control<'a>(&'a reqwest::Client, &'a str);
+
+impl Control<'_> {
+    /// `route` ("METHOD /path") with a JSON `body` (none when null): the status and the JSON
+    /// answer (null when there is none).
+    async fn call(&self, route: &str, body: Value) -> (u16, Value) {
+        let (method, path) = route.split_once(' ').unwrap();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.0.request(method, format!("{}{path}", self.1));
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
 }
 
 #[tokio::test]
 async fn auth_suspension_and_exact_error_bodies() {
     let sim = start(cfg_no_suffix()).await;
-    let t = sim.add_account(&AccountSpec {
-        token_policy: TokenPolicy {
-            access_ttl_s: Some(60),
-            ..TokenPolicy::default()
-        },
-        ..account("a1")
-    });
+    let t = sim.add_account(&account_with("a1", |a| {
+        a.token_policy.access_ttl_s = Some(60);
+    }));
     let c = client();
     let (st, ty, rule, ct, b) = err(chat_q(&c, &sim, "bogus", &body("hi")).await).await;
     assert_eq!(
@@ -87,13 +115,7 @@ async fn auth_suspension_and_exact_error_bodies() {
     sim.advance_clock_ms(60_000);
     assert_eq!(q_status(&c, &sim, &t.access_token, "hi").await, 403);
     // Suspension.
-    let t2 = sim.add_account(&AccountSpec {
-        limits: Limits {
-            suspend_after: Some(2),
-            ..Limits::default()
-        },
-        ..account("a2")
-    });
+    let t2 = sim.add_account(&account_with("a2", |a| a.limits.suspend_after = Some(2)));
     for _ in 0..2 {
         assert_eq!(k_status(&c, &sim, &t2.access_token, "hi").await, 200);
     }
@@ -108,14 +130,9 @@ async fn auth_suspension_and_exact_error_bodies() {
             .contains("temporarily is suspended")
     );
     // Suspended accounts are refused by the account APIs too.
-    let r = get_k(
-        &c,
-        &sim,
-        &t2.access_token,
-        "/getUsageLimits?origin=AI_EDITOR",
-    )
-    .await;
-    assert_eq!(r.status(), 403);
+    let api = AccountApi(&c, &sim, &t2.access_token);
+    let r = api.get_k("/getUsageLimits?origin=AI_EDITOR").send().await;
+    assert_eq!(r.unwrap().status(), 403);
     sim.set_suspended("a2", false).unwrap();
     assert_eq!(k_status(&c, &sim, &t2.access_token, "hi").await, 200);
 }
@@ -124,13 +141,7 @@ async fn auth_suspension_and_exact_error_bodies() {
 async fn quotas_throttles_models_and_sizes() {
     let sim = start(cfg_no_suffix()).await;
     let c = client();
-    let q = sim.add_account(&AccountSpec {
-        limits: Limits {
-            monthly_limit: Some(1),
-            ..Limits::default()
-        },
-        ..account("q")
-    });
+    let q = sim.add_account(&account_with("q", |a| a.limits.monthly_limit = Some(1)));
     assert_eq!(q_status(&c, &sim, &q.access_token, "hi").await, 200);
     let (st, ty, rule, _, b) = err(chat_q(&c, &sim, &q.access_token, &body("hi")).await).await;
     assert_eq!(
@@ -154,13 +165,7 @@ async fn quotas_throttles_models_and_sizes() {
     }
     assert_eq!(q_status(&c, &sim, &b2.access_token, "hi").await, 200);
     // RPM window on the injected clock.
-    let r = sim.add_account(&AccountSpec {
-        limits: Limits {
-            rpm_limit: Some(2),
-            ..Limits::default()
-        },
-        ..account("rpm")
-    });
+    let r = sim.add_account(&account_with("rpm", |a| a.limits.rpm_limit = Some(2)));
     for _ in 0..2 {
         assert_eq!(q_status(&c, &sim, &r.access_token, "hi").await, 200);
     }
@@ -170,13 +175,9 @@ async fn quotas_throttles_models_and_sizes() {
     sim.advance_clock_ms(60_001);
     assert_eq!(q_status(&c, &sim, &r.access_token, "hi").await, 200);
     // Models: unknown → INVALID_MODEL_ID; per-account list; legacy hidden ids accepted.
-    let m = sim.add_account(&AccountSpec {
-        entitlement: Entitlement {
-            models: Some(vec!["claude-haiku-4.5".into()]),
-            ..Entitlement::default()
-        },
-        ..account("m")
-    });
+    let m = sim.add_account(&account_with("m", |a| {
+        a.entitlement.models = Some(vec!["claude-haiku-4.5".into()]);
+    }));
     let (st, _, rule, _, b) = err(chat_q(&c, &sim, &m.access_token, &body("hi")).await).await;
     assert_eq!((st, rule.as_str()), (400, "model"));
     assert!(b.contains("INVALID_MODEL_ID"));
@@ -306,10 +307,6 @@ async fn protocol_edges_headers_and_connection_close() {
 }
 
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
-)]
 async fn request_log_scripts_and_usage() {
     let (sim, t) = start_with_account().await;
     let c = client();
@@ -358,19 +355,9 @@ async fn request_log_scripts_and_usage() {
     );
     assert_eq!(log[0].status, 200);
     // Usage rises after each chat; GetUsageLimits reads the same counters.
-    let r = q_op(
-        &c,
-        &sim,
-        "?origin=CLI&resourceType=AGENTIC_REQUEST",
-        "GetUsageLimits",
-    )
-    .bearer_auth(&t.access_token)
-    .body("{}")
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
+    let api = AccountApi(&c, &sim, &t.access_token);
+    let query = "?origin=CLI&resourceType=AGENTIC_REQUEST";
+    let v = json_of(api.q_op(query, "GetUsageLimits", "{}")).await;
     assert_eq!(v["limits"][0]["currentUsage"], 3);
     assert_eq!(v["usageBreakdownList"][0]["resourceType"], "CREDIT");
     assert!(v["nextDateReset"].as_i64().unwrap() > 1_700_000_000);
@@ -386,16 +373,7 @@ async fn request_log_scripts_and_usage() {
         },
     )
     .unwrap();
-    let v: Value = get_k(
-        &c,
-        &sim,
-        &t.access_token,
-        "/getUsageLimits?origin=AI_EDITOR",
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v = json_of(api.get_k("/getUsageLimits?origin=AI_EDITOR")).await;
     assert_eq!(
         (
             v["limits"][0]["currentUsage"].as_u64(),
@@ -404,26 +382,12 @@ async fn request_log_scripts_and_usage() {
         (Some(40), Some(50))
     );
     // ListAvailableModels: pagination and default model, both dialects.
-    let r = q_op(&c, &sim, "", "ListAvailableModels")
-        .bearer_auth(&t.access_token)
-        .body(r#"{"origin":"CLI","maxResults":3}"#)
-        .send()
-        .await
-        .unwrap();
-    let v: Value = r.json().await.unwrap();
+    let page = r#"{"origin":"CLI","maxResults":3}"#;
+    let v = json_of(api.q_op("", "ListAvailableModels", page)).await;
     assert_eq!(v["models"].as_array().unwrap().len(), 3);
     assert_eq!(v["nextToken"], "3");
     assert_eq!(v["defaultModel"]["modelId"], "claude-sonnet-4.5");
-    let v: Value = get_k(
-        &c,
-        &sim,
-        &t.access_token,
-        "/ListAvailableModels?origin=AI_EDITOR&nextToken=15",
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v = json_of(api.get_k("/ListAvailableModels?origin=AI_EDITOR&nextToken=15")).await;
     assert_eq!(
         v["models"].as_array().unwrap().len(),
         2,
@@ -431,91 +395,41 @@ async fn request_log_scripts_and_usage() {
     );
     assert!(v.get("nextToken").is_none());
     // Profiles per region (the Host header names the region; loopback → configured region).
-    let v: Value = q_op(&c, &sim, "", "ListAvailableProfiles")
-        .bearer_auth(&t.access_token)
-        .body("{}")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = json_of(api.q_op("", "ListAvailableProfiles", "{}")).await;
     assert_eq!(v["profiles"].as_array().unwrap().len(), 1);
     assert_eq!(v["profiles"][0]["profileName"], "sim-us");
-    let v: Value = q_op(&c, &sim, "", "ListAvailableProfiles")
-        .header("host", "q.eu-central-1.amazonaws.com")
-        .bearer_auth(&t.access_token)
-        .body("{}")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let eu = api.q_op("", "ListAvailableProfiles", "{}");
+    let v = json_of(eu.header("host", "q.eu-central-1.amazonaws.com")).await;
     assert_eq!(v["profiles"][0]["profileName"], "sim-eu");
 }
 
 #[tokio::test]
-#[expect(
-    clippy::too_many_lines,
-    reason = "one end-to-end scenario whose steps build on each other's state; split it, the steps would pass that state around"
-)]
 async fn control_api_over_http() {
     let sim = start(SimConfig::default()).await;
     let c = client();
     let base = format!("{}/__sim", sim.base_url());
-    let v: Value = c
-        .post(format!("{base}/accounts"))
-        .json(&json!({"id": "h1", "kind": "idc", "monthly_limit": 5}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ctl = Control(&c, &base);
+    let spec = json!({"id": "h1", "kind": "idc", "monthly_limit": 5});
+    let (_, v) = ctl.call("POST /accounts", spec).await;
     let token = v["accessToken"].as_str().unwrap().to_owned();
     assert!(v["clientId"].is_string());
-    let r = c
-        .post(format!("{base}/faults"))
-        .json(&json!({"faults": ["throttled"], "account": "h1", "operation": "chat", "count": 2}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(
-        c.post(format!("{base}/faults"))
-            .json(&json!({"faults": ["nonsense"]}))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
+    let faults = json!({"faults": ["throttled"], "account": "h1", "operation": "chat", "count": 2});
+    assert_eq!(ctl.call("POST /faults", faults).await.0, 200);
+    let nonsense = json!({"faults": ["nonsense"]});
+    assert_eq!(ctl.call("POST /faults", nonsense).await.0, 400);
     for expect in [429, 429, 200] {
         assert_eq!(q_status(&c, &sim, &token, "hi").await, expect);
     }
-    let r = c
-        .post(format!("{base}/scripts"))
-        .json(&json!({"account": "h1", "directives": "#say scripted"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let script = json!({"account": "h1", "directives": "#say scripted"});
+    assert_eq!(ctl.call("POST /scripts", script).await.0, 200);
     let out = chat_k(&c, &sim, &token, &body("hi"))
         .await
         .bytes()
         .await
         .unwrap();
     assert_eq!(text_of(&decode(&out, 4096).unwrap()), "scripted");
-    let v: Value = c
-        .patch(format!("{base}/accounts/h1"))
-        .json(&json!({"suspended": true, "rpm_limit": 7}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let patch = json!({"suspended": true, "rpm_limit": 7});
+    let (_, v) = ctl.call("PATCH /accounts/h1", patch).await;
     assert_eq!(v["suspended"], true);
     // The account's terms travel as top-level keys, in the spec, the patch and the answer.
     assert_eq!(
@@ -529,54 +443,16 @@ async fn control_api_over_http() {
         (&v[0]["operation"], &v[0]["faults"]),
         (&json!("chat"), &json!(["throttled"]))
     );
-    let v: Value = c
-        .put(format!("{base}/rules"))
-        .json(&json!({"R4": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, v) = ctl.call("PUT /rules", json!({"R4": true})).await;
     assert_eq!(v["R4"], true);
-    assert_eq!(
-        c.put(format!("{base}/rules"))
-            .json(&json!({"R99": true}))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
-    let v: Value = c
-        .post(format!("{base}/clock/advance"))
-        .json(&json!({"ms": 1000}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(ctl.call("PUT /rules", json!({"R99": true})).await.0, 400);
+    let (_, v) = ctl.call("POST /clock/advance", json!({"ms": 1000})).await;
     assert!(v["nowMs"].as_i64().unwrap() > 0);
     let v: Value = get_json(&c, &format!("{base}/stats")).await;
     assert!(v["frames"].as_u64().unwrap() >= 2);
     assert!(v["cpu_utime_ticks"].is_u64());
-    assert_eq!(
-        c.get(format!("{base}/accounts/nope"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
-    assert_eq!(
-        c.post(format!("{base}/reset"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(ctl.call("GET /accounts/nope", Value::Null).await.0, 404);
+    assert_eq!(ctl.call("POST /reset", Value::Null).await.0, 200);
     assert!(sim.accounts().is_empty());
     assert!(sim.all_requests().is_empty());
 }

@@ -9,7 +9,7 @@ use crate::common::{
 };
 use amazonq_sim::catalog::BUILDER_ID_ARN;
 use amazonq_sim::config::ProfileSpec;
-use amazonq_sim::{AccountSpec, AuthKind, HostMode, SimConfig, SimHandle};
+use amazonq_sim::{AccountSpec, AccountTokens, AuthKind, HostMode, SimConfig, SimHandle};
 use aws_smithy_types::event_stream::Message;
 use serde_json::{Value, json};
 
@@ -28,6 +28,13 @@ fn kind(id: &str, k: AuthKind) -> AccountSpec {
         kind: k,
         ..account(id)
     }
+}
+
+/// A simulator with [`cfg`], a client and a Builder ID account `b`.
+async fn with_builder() -> (SimHandle, reqwest::Client, AccountTokens) {
+    let sim = start(cfg()).await;
+    let b = sim.add_account(&account("b"));
+    (sim, client(), b)
 }
 
 /// (status, x-amzn-errortype, x-sim-rule, body)
@@ -295,23 +302,14 @@ async fn runtime_has_no_get_account_routes_but_the_legacy_listener_does() {
         "/ListAvailableModels?origin=AI_EDITOR",
         "/getUsageLimits?origin=AI_EDITOR",
     ] {
-        let r = c
-            .get(format!("{}{path}", sim.base_url()))
-            .bearer_auth(&t.access_token)
-            .send()
-            .await
-            .unwrap();
+        let get = |base: String| c.get(format!("{base}{path}")).bearer_auth(&t.access_token);
+        let r = get(sim.base_url()).send().await.unwrap();
         let text = refused(r, (404, "UnknownOperationException", "unknown-operation")).await;
         assert_eq!(
             text,
             r#"{"__type":"UnknownOperationException","message":"UnknownOperationException"}"#
         );
-        let r = c
-            .get(format!("{}{path}", sim.legacy_q_url()))
-            .bearer_auth(&t.access_token)
-            .send()
-            .await
-            .unwrap();
+        let r = get(sim.legacy_q_url()).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path} on the legacy host");
     }
 }
@@ -455,23 +453,14 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
     let v = host.models(&i.access_token, US1).await;
     assert_eq!(v["models"].as_array().unwrap().len(), 17);
     // The chat holds the profile to its catalog.
+    let opus_on = |arn: &str| with_model(body_arn("hi", arn), "claude-opus-4.6");
     let r = host
-        .chat(
-            Style::Cli,
-            &i.access_token,
-            &with_model(body_arn("hi", small), "claude-opus-4.6"),
-        )
+        .chat(Style::Cli, &i.access_token, &opus_on(small))
         .await;
     let (st, _, rule, text) = answer(r).await;
     assert_eq!((st, rule.as_str()), (400, "model"));
     assert!(text.contains("INVALID_MODEL_ID"));
-    let r = host
-        .chat(
-            Style::Cli,
-            &i.access_token,
-            &with_model(body_arn("hi", US1), "claude-opus-4.6"),
-        )
-        .await;
+    let r = host.chat(Style::Cli, &i.access_token, &opus_on(US1)).await;
     assert_eq!(r.status(), 200);
     // Builder ID (service ARN) gets the default catalog.
     let b = sim.add_account(&account("b"));
@@ -490,10 +479,8 @@ async fn management_models_and_usage_need_the_arn_in_query_and_body() {
 
 #[tokio::test]
 async fn catalog_schemas_and_native_effort() {
-    let sim = start(cfg()).await;
-    let c = client();
+    let (sim, c, b) = with_builder().await;
     let host = Main(&c, &sim);
-    let b = sim.add_account(&account("b"));
     let v = host.models(&b.access_token, BUILDER_ID_ARN).await;
     let by_id = |id: &str| {
         v["models"]
@@ -528,20 +515,11 @@ async fn catalog_schemas_and_native_effort() {
         x["additionalModelRequestFields"] = fields;
         x
     };
-    for (fields, want) in [
-        (
-            json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "xhigh"}}),
-            "effort=xhigh",
-        ),
-        (json!({"thinking": {"type": "adaptive"}}), "effort=default"),
-    ] {
-        let msgs = host
-            .events(
-                Style::Rest,
-                &b.access_token,
-                &with_fields("claude-opus-4.6", fields),
-            )
-            .await;
+    let adaptive = json!({"thinking": {"type": "adaptive"}});
+    let xhigh = json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "xhigh"}});
+    for (fields, want) in [(xhigh, "effort=xhigh"), (adaptive, "effort=default")] {
+        let body = with_fields("claude-opus-4.6", fields);
+        let msgs = host.events(Style::Rest, &b.access_token, &body).await;
         assert_eq!(event_type(&msgs[0]), "reasoningContentEvent");
         assert_eq!(payload(&msgs[0])["text"], want);
         assert_eq!(text_of(&msgs), "ok");
@@ -569,10 +547,8 @@ async fn catalog_schemas_and_native_effort() {
 
 #[tokio::test]
 async fn size_is_judged_in_tokens_and_images_over_5_mb_are_refused() {
-    let sim = start(cfg()).await;
-    let c = client();
+    let (sim, c, b) = with_builder().await;
     let host = Main(&c, &sim);
-    let b = sim.add_account(&account("b"));
     // ≈ 225k tokens: over Haiku's 200k window, within Opus 4.7's 1M (and past R19's 600k chars,
     // which the runtime host does not apply).
     let big = |model: &str| with_model(body_arn(&"x".repeat(900_000), BUILDER_ID_ARN), model);
