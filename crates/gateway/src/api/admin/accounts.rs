@@ -1,11 +1,12 @@
 //! `/v2/accounts*` and device login `/v2/auth/*` (shared/ADMIN_API.md §Accounts). Thin handlers:
 //! documents are decoded in `transfer.rs`, upstream work goes through [`AccountOps`].
+//!
+//! [`AccountOps`]: crate::pool::AccountOps
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{Account, AccountFilter, AccountPatch, AccountStatus, Quota};
@@ -16,7 +17,7 @@ use super::views::{AccountList, Done, Paging, ProfileList};
 use crate::auth::AuditDetail;
 use crate::change::Change;
 use crate::error::Error;
-use crate::pool::{AccountOps, DeviceLoginRequest};
+use crate::pool::DeviceLoginRequest;
 use crate::state::AppState;
 
 /// The Account object of the admin API (no secrets).
@@ -201,18 +202,6 @@ async fn load(state: &AppState, id: &str) -> Result<Account, Error> {
         .ok_or_else(|| Error::NotFound(format!("account {id} not found")))
 }
 
-/// One [`AccountOps`] call on stored account `id` (404 first when there is none), answered with
-/// the account as the call left it.
-async fn upstream_op<'a>(
-    state: &'a AppState,
-    id: &'a str,
-    op: impl FnOnce(&'a dyn AccountOps, &'a str) -> BoxFuture<'a, Result<Account, Error>>,
-) -> Result<Json<AccountView>, Error> {
-    load(state, id).await?;
-    let account = op(state.account_ops.as_ref(), id).await?;
-    Ok(Json(view(state, account)))
-}
-
 /// `GET /v2/accounts/:id`
 pub async fn get(
     State(state): State<AppState>,
@@ -278,7 +267,9 @@ pub async fn refresh(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<AccountView>, Error> {
-    upstream_op(&state, &id, |ops, id| ops.refresh(id)).await
+    load(&state, &id).await?;
+    let account = state.account_ops.refresh(&id).await?;
+    Ok(Json(view(&state, account)))
 }
 
 /// `POST /v2/accounts/:id/usage`
@@ -286,7 +277,9 @@ pub async fn usage(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<AccountView>, Error> {
-    upstream_op(&state, &id, |ops, id| ops.fetch_usage(id)).await
+    load(&state, &id).await?;
+    let account = state.account_ops.fetch_usage(&id).await?;
+    Ok(Json(view(&state, account)))
 }
 
 /// `GET /v2/accounts/:id/profiles`: the IAM Identity Center profiles the account can use.
