@@ -3,9 +3,9 @@
 //! `database.postgres` block and a `database.url` that wins over the blocks. Passwords are
 //! [`Secret`]s and are percent-encoded into the connection URL.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 use super::{Config, Secret};
@@ -183,15 +183,14 @@ impl Config {
     }
 }
 
+/// What a URL userinfo / path component percent-encodes: all but RFC 3986's unreserved characters.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a URL userinfo / path component.
 fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(s, COMPONENT).to_string()
 }
