@@ -9,6 +9,13 @@ The gateway runs under callgrind with instrumentation on from the start; after s
 warm-up, `callgrind_control --zero` resets the counters, one workload group runs, and
 `callgrind_control --dump` writes that group's totals. Groups: 20 OpenAI and 20 Anthropic
 non-stream requests, and 2 zero-delay streams of 200 frames (one per dialect).
+
+Each group's window is measured REPEATS times and the smallest count is judged. The gateway's
+timer-driven work (the 30 s snapshot reload, the pool's reload and refresh ticks, the metrics
+sampler) runs whenever its timer fires, and under callgrind a window lasts seconds: a window that a
+tick lands in counts that work too. It only ever adds instructions, so the minimum of a few windows
+is the workload's own cost (a CI run once measured one stream window +36 % over the baseline while
+the other three groups agreed within 2 %).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ BASELINE = REPO / "bench" / "baseline.json"
 TOLERANCE_PCT = 25.0
 N_REQ = 20
 FRAMES = 200
+REPEATS = 3
 
 
 def start_under_callgrind(rig: Rig, sim_url: str, outdir: Path) -> Gateway:
@@ -61,6 +69,24 @@ def dump_total(pid: int, outdir: Path, label: str) -> int:
     raise ProcError(f"no callgrind dump for {label}")
 
 
+def measure_window(rig: Rig, gw: Gateway, outdir: Path, name: str, label: str, leg: tuple, stream: bool) -> int:
+    """Zeroes the counters, runs one window of the group (`leg` as `client_leg` builds it) and returns
+    its instruction total."""
+    path, body, headers, proto = leg
+    pid = gw.proc.pid
+    ctl("--zero", str(pid))
+    if stream:
+        r = rig.driver("stream", gw.url, path, body, headers, proto, "--streams", "1",
+                       "--expect-frames", str(FRAMES), "--timeout-s", "120")
+        ok = r["ok"] == 1 and r["lost_frames"] == 0
+    else:
+        r = rig.driver("load", gw.url, path, body, headers, proto, "--total", str(N_REQ), "--duration-s", "120")
+        ok = r["ok"] == N_REQ
+    if not ok:
+        raise ProcError(f"{name}: workload failed: {json.dumps(r)[:800]}")
+    return dump_total(pid, outdir, label)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--record", action="store_true")
@@ -76,7 +102,6 @@ def main() -> int:
         sim = rig.start_sim()
         gw = start_under_callgrind(rig, sim, outdir)
         gw.add_sim_accounts([{"id": "smoke-1"}])
-        pid = gw.proc.pid
         groups = [
             ("openai_nonstream_per_req", "openai", "Say hello.", False, N_REQ),
             ("anthropic_nonstream_per_req", "anthropic", "Say hello.", False, N_REQ),
@@ -84,21 +109,15 @@ def main() -> int:
             ("anthropic_stream_per_frame", "anthropic", f"#bench frames={FRAMES} interval=0 bytes=16", True, FRAMES),
         ]
         for name, dialect, text, stream, per in groups:
-            path, body, headers, proto = client_leg(gw, dialect, text, stream)
+            leg = client_leg(gw, dialect, text, stream)
+            path, body, headers, proto = leg
             # warm-up: first-use allocations and lazy initialisation stay out of the count
             rig.driver("load", gw.url, path, body, headers, proto, "--total", "2", "--duration-s", "120")
-            ctl("--zero", str(pid))
-            if stream:
-                r = rig.driver("stream", gw.url, path, body, headers, proto, "--streams", "1",
-                               "--expect-frames", str(FRAMES), "--timeout-s", "120")
-                ok = r["ok"] == 1 and r["lost_frames"] == 0
-            else:
-                r = rig.driver("load", gw.url, path, body, headers, proto, "--total", str(N_REQ), "--duration-s", "120")
-                ok = r["ok"] == N_REQ
-            if not ok:
-                raise ProcError(f"{name}: workload failed: {json.dumps(r)[:800]}")
-            counts[name] = dump_total(pid, outdir, name) / per
-            print(f"smoke: {name}: {counts[name]:,.0f} instructions", flush=True)
+            windows = [measure_window(rig, gw, outdir, name, f"{name}-{i}", leg, stream)
+                       for i in range(REPEATS)]
+            counts[name] = min(windows) / per
+            seen = ", ".join(f"{w / per:,.0f}" for w in windows)
+            print(f"smoke: {name}: {counts[name]:,.0f} instructions (min of {seen})", flush=True)
     finally:
         rig.stop_all()
     secs = time.monotonic() - t0
