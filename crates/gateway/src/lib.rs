@@ -23,6 +23,7 @@ pub mod guard;
 #[cfg(test)]
 mod layering;
 pub mod limits;
+pub mod listen;
 pub mod log_level;
 pub mod metrics;
 pub mod pool;
@@ -170,7 +171,7 @@ pub async fn serve_with(
     let app = api::router(&state, extensions.v1_routes);
     let stop_accepting = CancellationToken::new();
     let server = axum::serve(
-        listener,
+        listen::client_listener(listener),
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(stop_accepting.clone().cancelled_owned())
