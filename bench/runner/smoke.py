@@ -54,19 +54,25 @@ def ctl(*args: str) -> str:
     return out.stdout
 
 
-def dump_total(pid: int, outdir: Path, label: str) -> int:
+def dump_events(pid: int, outdir: Path, label: str) -> dict[str, int]:
+    """Dumps callgrind's counters for `pid` (`callgrind_control --dump`) and returns the dump's totals
+    by event name (`Ir`, and with `--cache-sim=yes` the cache events)."""
     before = set(outdir.glob(f"cg.{pid}*"))
     ctl("--dump=" + label, str(pid))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        new = set(outdir.glob(f"cg.{pid}*")) - before
-        for f in new:
+        for f in set(outdir.glob(f"cg.{pid}*")) - before:
             text = f.read_text(errors="replace")
-            m = re.search(r"^(?:summary|totals):\s*(\d+)", text, re.M)
-            if m:
-                return int(m.group(1))
+            names = re.search(r"^events:\s*(.+)$", text, re.M)
+            totals = re.search(r"^(?:summary|totals):\s*(.+)$", text, re.M)
+            if names and totals:
+                return dict(zip(names.group(1).split(), map(int, totals.group(1).split())))
         time.sleep(0.2)
     raise ProcError(f"no callgrind dump for {label}")
+
+
+def dump_total(pid: int, outdir: Path, label: str) -> int:
+    return dump_events(pid, outdir, label)["Ir"]
 
 
 def measure_window(rig: Rig, gw: Gateway, outdir: Path, name: str, label: str, leg: tuple, stream: bool) -> int:
