@@ -27,17 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from procs import Proc, ProcError  # noqa: E402
+from procs import ProcError  # noqa: E402
 from rig import REPO, Gateway, Rig  # noqa: E402
 from scenarios import Legs  # noqa: E402
-from smoke import ctl, dump_events  # noqa: E402
+from smoke import callgrind, ctl, dump_events  # noqa: E402
 
 LEGS = ("b0", "gw-openai", "gw-anthropic")
-
-
-def callgrind(outdir: Path, cache_sim: bool) -> list[str]:
-    return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/cg.%p", "--dump-instr=no",
-            "--compress-strings=no", *(["--cache-sim=yes"] if cache_sim else [])]
 
 
 def main() -> int:
@@ -58,10 +53,7 @@ def main() -> int:
     per_frame: dict[str, dict[str, float]] = {}
     try:
         sim = rig.start_sim()
-        b0 = Proc([*vg, str(rig.bin / "b0-proxy"), "--listen", "127.0.0.1:0", "--upstream",
-                   sim.removeprefix("http://")], rig.work / "b0.log")
-        rig.procs.append(b0)
-        b0_url = b0.wait_line(r"b0-proxy listening on (http://127\.0\.0\.1:\d+)", timeout=120).group(1)
+        b0, b0_url = rig.start_b0(sim, wrapper=vg, start_timeout=120)
         gw = Gateway(rig, sim, "gateway", {}, wrapper=vg, start_timeout=120)
         gw.add_sim_accounts([{"id": "frame-cost-1"}])
         legs = Legs(rig, gw, b0_url, f"#bench frames={a.frames} interval={a.interval_ms} bytes=16", stream=True)

@@ -64,12 +64,14 @@ class Rig:
         self.sim_proc = p
         return url
 
-    def start_b0(self, upstream: str) -> tuple[Proc, str]:
+    def start_b0(self, upstream: str, wrapper: list[str] | None = None,
+                 start_timeout: float = 60) -> tuple[Proc, str]:
+        """B0 on the SUT core; `wrapper` (e.g. valgrind) goes in front of its command line."""
         hostport = upstream.removeprefix("http://")
-        p = Proc([str(self.bin / "b0-proxy"), "--listen", "127.0.0.1:0", "--upstream", hostport],
+        p = Proc([*(wrapper or []), str(self.bin / "b0-proxy"), "--listen", "127.0.0.1:0", "--upstream", hostport],
                  self.work / "b0.log", cpu=SUT_CPU)
         self.procs.append(p)
-        url = p.wait_line(r"b0-proxy listening on (http://127\.0\.0\.1:\d+)").group(1)
+        url = p.wait_line(r"b0-proxy listening on (http://127\.0\.0\.1:\d+)", timeout=start_timeout).group(1)
         return p, url
 
     def start_gateway(self, sim_url: str, name: str = "gateway", pool: dict | None = None) -> "Gateway":

@@ -41,10 +41,14 @@ FRAMES = 200
 REPEATS = 3
 
 
+def callgrind(outdir: Path, cache_sim: bool = False) -> list[str]:
+    """The valgrind command line that runs a process under callgrind, dumping into `outdir`."""
+    return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/cg.%p", "--dump-instr=no",
+            "--compress-strings=no", *(["--cache-sim=yes"] if cache_sim else [])]
+
+
 def start_under_callgrind(rig: Rig, sim_url: str, outdir: Path) -> Gateway:
-    wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/cg.%p", "--dump-instr=no",
-               "--compress-strings=no"]
-    return Gateway(rig, sim_url, "gateway", {}, wrapper=wrapper, start_timeout=120)
+    return Gateway(rig, sim_url, "gateway", {}, wrapper=callgrind(outdir), start_timeout=120)
 
 
 def ctl(*args: str) -> str:
